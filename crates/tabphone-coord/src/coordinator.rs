@@ -360,11 +360,22 @@ impl Coordinator {
             self.timers.grace = Some(now + self.config.rejoin_grace);
         }
         self.broadcast_tabs();
+        if let Some(r) = self.real.filter(|r| self.status(r.port) == Some(Status::Lost)) {
+            // The real is silent (frozen) and kept only for want of another tab.
+            self.real_lost(r.port, true);
+            if self.real.is_some_and(|r| r.port == port) {
+                return;
+            }
+        }
         if self.real.is_none() && self.timers.grace.is_none() {
             self.promote();
         } else {
             self.send_dummy(port);
         }
+    }
+
+    fn status(&self, port: PortId) -> Option<Status> {
+        self.tabs.get(&port).map(|t| t.status)
     }
 
     fn on_claim(&mut self, port: PortId, claim: Claim) {
@@ -409,6 +420,8 @@ impl Coordinator {
                 r.claimed = true;
             }
             self.steal = false;
+            // Confirm: the tab starts the real client on this message.
+            self.send(port, &ToTab::Role { role: Role::Real, epoch, steal: false });
             self.forward_queued();
         } else {
             // A stale promotion: tell it who it is now so it lets the lock go.
@@ -449,7 +462,7 @@ impl Coordinator {
         }
         // A result for an action that already timed out has nobody to go to.
         if let Some(ans) = self.actions.complete(id, port) {
-            if self.tabs.get(&ans.from).is_some_and(|t| t.status == Status::Live) {
+            if self.tabs.get(&ans.from).is_some_and(|t| t.status != Status::Connected) {
                 let ok = if ok.is_none() && error.is_none() { Some(null_value()) } else { ok };
                 let msg = ToTab::Result { id: ans.id, ok: ok.as_deref(), error: error.as_deref() };
                 self.send(ans.from, &msg);
@@ -467,7 +480,7 @@ impl Coordinator {
 
     fn answer_errors(&mut self, answers: Vec<Answer>, code: ErrorCode, message: &str) {
         for ans in answers {
-            if self.tabs.get(&ans.from).is_some_and(|t| t.status == Status::Live) {
+            if self.tabs.get(&ans.from).is_some_and(|t| t.status != Status::Connected) {
                 let err = error_value(code, message);
                 self.send(ans.from, &ToTab::Result { id: ans.id, ok: None, error: Some(&err) });
             }
@@ -483,10 +496,18 @@ impl Coordinator {
             self.tabs.remove(&port);
             self.out.push_back(Output::ClosePort { port });
         }
-        // Its own queued actions have nobody to answer to.
-        self.actions.forget_from(port);
+        if why != Gone::Silent {
+            // Its own actions have nobody to answer to. A silent tab keeps
+            // them: it may thaw and read the answers.
+            self.actions.forget_from(port);
+        }
         if self.real.is_some_and(|r| r.port == port) {
-            self.real_lost(port, why == Gone::Silent);
+            // A silent real with nobody to replace it stays real: if it thaws
+            // it goes on without re-registering; a tab that joins meanwhile
+            // takes over (see `on_hello`).
+            if why != Gone::Silent || self.live_count() > 0 {
+                self.real_lost(port, why == Gone::Silent);
+            }
         }
         if was_live {
             self.broadcast_tabs();
@@ -528,9 +549,11 @@ impl Coordinator {
 
     fn send_dummy(&mut self, port: PortId) {
         self.send(port, &ToTab::Role { role: Role::Dummy, epoch: self.epoch, steal: false });
-        if let Some(text) = self.cache.clone() {
-            self.out.push_back(Output::Send { port, text });
-        }
+        // Always the current state: a thawed tab may hold a stale one.
+        let text = self.cache.clone().unwrap_or_else(|| {
+            to_text(&ToTab::Sync { epoch: self.epoch, state: &null_value(), reset: true }).into()
+        });
+        self.out.push_back(Output::Send { port, text });
     }
 
     /// A tab declared lost spoke again: it is alive after all (was frozen).
@@ -539,6 +562,9 @@ impl Coordinator {
             tab.status = Status::Live;
         }
         self.broadcast_tabs();
+        if self.real.is_some_and(|r| r.port == port) {
+            return; // The real thawed before anyone replaced it.
+        }
         self.send_dummy(port);
         if self.real.is_none() && self.timers.grace.is_none() {
             self.promote();

@@ -21,7 +21,7 @@
 //! | `t` | fields | meaning |
 //! |---|---|---|
 //! | `welcome` | `v`, `worker`, `tabs` | joined; `worker` names the lock the worker holds for its life |
-//! | `role` | `role` (`real`/`dummy`), `epoch`, `steal` | become real (take the app lock, with `steal` if the old real is frozen) or dummy |
+//! | `role` | `role` (`real`/`dummy`), `epoch`, `steal` | become real (take the app lock, with `steal` if the old real is frozen, answer `claimed`) or dummy; repeated after `claimed` to confirm |
 //! | `sync` | `epoch`, `state`, `reset?` | the real's state; `reset: true` with `state: null` when the real went away |
 //! | `action` | `id`, `name`, `args?` | to the real: perform this, answer with `result` and the same `id` |
 //! | `result` | `id`, `ok` or `error` | to the tab that asked: the answer to its action `id` |
@@ -388,7 +388,8 @@ pub fn parse_to_tab(text: &str) -> Result<ToTab<'_>, ParseError> {
         },
         "sync" => ToTab::Sync {
             epoch: w.epoch.unwrap_or(0),
-            state: need(w.state, t, "state", None)?,
+            // `"state": null` reads as None: null is a valid state.
+            state: w.state.unwrap_or(NULL),
             reset: w.reset.unwrap_or(false),
         },
         "action" => {
@@ -442,6 +443,10 @@ pub fn error_value(code: ErrorCode, message: &str) -> Box<RawValue> {
     let text = serde_json::json!({ "code": code.as_str(), "message": message }).to_string();
     RawValue::from_string(text).unwrap_or_else(|_| null_value())
 }
+
+/// The JSON `null`, borrowed.
+// SAFETY-free: RawValue::NULL is a public constant of serde_json.
+const NULL: &RawValue = RawValue::NULL;
 
 /// The JSON `null` as a raw value.
 pub fn null_value() -> Box<RawValue> {

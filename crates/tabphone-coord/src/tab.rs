@@ -4,7 +4,10 @@
 //! Rules it keeps:
 //! - A tab is [`TabRole::Real`] only while it holds the app's real lock.
 //!   Told to become real, it first asks for the lock ([`TabOutput::AcquireRealLock`]),
-//!   and starts the real client ([`TabOutput::StartReal`]) only once granted.
+//!   then reports `claimed` and starts the real client ([`TabOutput::StartReal`])
+//!   only when the worker confirms. A lock grant that was queued while the tab
+//!   was frozen may be followed at once by its theft: the confirmation step
+//!   keeps such a tab from starting the real client even for one task.
 //! - When the lock is lost (stolen by a tab promoted after this one froze),
 //!   it emits [`TabOutput::StopReal`] before anything else, so the real client
 //!   stops before it can touch the network again.
@@ -41,6 +44,9 @@ pub enum TabRole {
     Dummy,
     /// Chosen as real for `epoch`; waiting for the real lock.
     Claiming,
+    /// Holds the real lock; waiting for the worker to confirm the promotion
+    /// still stands (it may have promoted another tab while this one was frozen).
+    Confirming,
     /// Holds the real lock and runs the real client.
     Real,
     /// Closed by the page; does nothing more.
@@ -53,7 +59,7 @@ impl TabRole {
     pub fn as_str(self) -> &'static str {
         match self {
             TabRole::Real => "real",
-            TabRole::Dummy | TabRole::Claiming => "dummy",
+            TabRole::Dummy | TabRole::Claiming | TabRole::Confirming => "dummy",
             TabRole::Connecting => "connecting",
             TabRole::Closed => "closed",
         }
@@ -309,7 +315,7 @@ impl TabCore {
             TabInput::WorkerDied => self.on_worker_died(),
             TabInput::RealLockGranted { epoch } => self.on_lock_granted(epoch),
             TabInput::RealLockLost => {
-                if matches!(self.role, TabRole::Real | TabRole::Claiming) {
+                if self.holds_or_wants_lock() {
                     let epoch = self.epoch;
                     self.demote();
                     self.post(serde_json::json!({ "t": "demoted", "epoch": epoch }).to_string());
@@ -328,12 +334,16 @@ impl TabCore {
                     return;
                 }
                 self.post(String::from(r#"{"t":"close"}"#));
-                if matches!(self.role, TabRole::Real | TabRole::Claiming) {
+                if self.holds_or_wants_lock() {
                     self.demote();
                 }
                 self.set_role(TabRole::Closed);
             }
         }
+    }
+
+    fn holds_or_wants_lock(&self) -> bool {
+        matches!(self.role, TabRole::Real | TabRole::Claiming | TabRole::Confirming)
     }
 
     fn post(&mut self, text: String) {
@@ -392,7 +402,7 @@ impl TabCore {
         for id in std::mem::take(&mut self.waiting) {
             self.fail(ActionId(id), ErrorCode::WorkerGone, "the worker died before answering");
         }
-        if self.role == TabRole::Claiming {
+        if matches!(self.role, TabRole::Claiming | TabRole::Confirming) {
             // The promotion died with the worker; the new one decides again.
             self.out.push_back(TabOutput::ReleaseRealLock);
             self.set_role(TabRole::Connecting);
@@ -404,8 +414,7 @@ impl TabCore {
 
     fn on_lock_granted(&mut self, epoch: u64) {
         if self.role == TabRole::Claiming && epoch == self.epoch {
-            self.out.push_back(TabOutput::StartReal);
-            self.set_role(TabRole::Real);
+            self.role = TabRole::Confirming;
             self.post(serde_json::json!({ "t": "claimed", "epoch": epoch }).to_string());
         } else {
             // Granted too late: the promotion was withdrawn meanwhile.
@@ -502,6 +511,10 @@ impl TabCore {
     fn on_role(&mut self, role: Role, epoch: u64, steal: bool) {
         match (role, self.role) {
             (_, TabRole::Closed) => {}
+            (Role::Real, TabRole::Confirming) if epoch == self.epoch => {
+                self.out.push_back(TabOutput::StartReal);
+                self.set_role(TabRole::Real);
+            }
             (Role::Real, TabRole::Real) => {
                 // Confirmation of a claim, possibly under a newer epoch.
                 if epoch != self.epoch {
@@ -515,7 +528,7 @@ impl TabCore {
                 self.out.push_back(TabOutput::AcquireRealLock { lock, steal, epoch });
                 self.set_role(TabRole::Claiming);
             }
-            (Role::Dummy, TabRole::Real | TabRole::Claiming) => {
+            (Role::Dummy, TabRole::Real | TabRole::Claiming | TabRole::Confirming) => {
                 self.epoch = epoch;
                 self.demote();
             }

@@ -1,0 +1,268 @@
+//! One scenario per behaviour, on the deterministic simulation in `sim/`.
+mod sim;
+
+use std::time::Duration;
+
+use sim::Sim;
+use tabphone_coord::{Config, TabRole};
+
+fn sim() -> Sim {
+    Sim::new(Config::default())
+}
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+fn reals(s: &Sim) -> Vec<usize> {
+    s.active_reals()
+}
+
+#[test]
+fn one_tab_becomes_real_at_once() {
+    let mut s = sim();
+    let a = s.open(0, true, true);
+    assert_eq!(s.role(a), TabRole::Real);
+    assert_eq!(s.tabs[a].core.epoch(), 1);
+    s.check_safety();
+}
+
+#[test]
+fn ten_tabs_one_real() {
+    let mut s = sim();
+    let tabs: Vec<usize> = (0..10).map(|_| s.open(0, true, false)).collect();
+    assert_eq!(reals(&s), vec![tabs[0]]);
+    for &t in &tabs[1..] {
+        assert_eq!(s.role(t), TabRole::Dummy);
+    }
+    s.advance(Duration::from_secs(30));
+    assert_eq!(reals(&s), vec![tabs[0]], "pings keep everyone alive");
+    s.check_safety();
+}
+
+#[test]
+fn late_tab_gets_the_cached_state() {
+    let mut s = sim();
+    let a = s.open(0, true, true);
+    assert!(s.publish(a, r#"{"calls":[{"id":"c1"}]}"#));
+    let b = s.open(0, true, false);
+    assert_eq!(s.tabs[b].core.state(), r#"{"calls":[{"id":"c1"}]}"#);
+    assert!(!s.publish(b, "{}"), "a dummy cannot publish");
+}
+
+#[test]
+fn action_from_dummy_gets_the_reals_answer() {
+    let mut s = sim();
+    let a = s.open(0, true, true);
+    let b = s.open(0, true, false);
+    let c = s.open(0, true, false);
+    let id = s.dispatch(b, "dial", r#"{"to":"bob"}"#);
+    assert_eq!(s.tabs[a].jobs.len(), 1);
+    assert_eq!(s.tabs[a].jobs[0].2, r#"{"to":"bob"}"#);
+    s.respond(a);
+    assert_eq!(s.answers(b, id), &[Ok("\"done dial by tab0\"".to_string())]);
+    assert!(s.tabs[c].answers.is_empty(), "answers go only to the tab that asked");
+}
+
+#[test]
+fn real_dispatches_locally() {
+    let mut s = sim();
+    let a = s.open(0, true, true);
+    let id = s.dispatch(a, "mute", "true");
+    s.respond(a);
+    assert_eq!(s.answers(a, id).len(), 1);
+}
+
+#[test]
+fn graceful_close_promotes_and_resets_state() {
+    let mut s = sim();
+    let a = s.open(0, true, true);
+    let b = s.open(0, true, false);
+    s.publish(a, r#"{"calls":[1]}"#);
+    s.close(a);
+    assert_eq!(reals(&s), vec![b]);
+    assert_eq!(s.tabs[b].core.epoch(), 2);
+    let states = ["null", r#"{"calls":[1]}"#, "null"];
+    assert_eq!(s.tabs[b].states, states, "joined empty, then the real's state, then its reset");
+}
+
+#[test]
+fn crash_promotes_through_the_tab_lock() {
+    let mut s = sim();
+    let a = s.open(0, true, true);
+    let b = s.open(0, true, false);
+    s.crash(a);
+    assert_eq!(reals(&s), vec![b]);
+    s.check_safety();
+}
+
+#[test]
+fn in_flight_action_fails_when_the_real_dies() {
+    let mut s = sim();
+    let a = s.open(0, true, true);
+    let b = s.open(0, true, false);
+    let id = s.dispatch(b, "dial", "{}");
+    s.crash(a);
+    let ans = s.answers(b, id);
+    assert_eq!(ans.len(), 1);
+    assert!(ans[0].as_ref().unwrap_err().contains("real_gone"), "{ans:?}");
+}
+
+#[test]
+fn frozen_real_is_replaced_with_steal_and_demotes_on_thaw() {
+    let mut s = sim();
+    let a = s.open(0, true, true);
+    let b = s.open(0, true, false);
+    s.freeze(a);
+    s.advance(ms(2900));
+    assert_eq!(reals(&s), Vec::<usize>::new(), "not yet: under the ping timeout");
+    s.advance(ms(200));
+    assert_eq!(reals(&s), vec![b], "the promoted tab stole the real lock");
+    assert!(s.tabs[a].running_real, "frozen: cannot run any code yet");
+    s.thaw(a);
+    assert!(!s.tabs[a].running_real, "stopped on thaw, before anything else");
+    assert_eq!(s.role(a), TabRole::Dummy);
+    s.advance(Duration::from_secs(5));
+    assert_eq!(reals(&s), vec![b]);
+    s.check_safety();
+}
+
+#[test]
+fn actions_during_promotion_wait_and_are_answered() {
+    let mut s = sim();
+    let a = s.open(0, true, true);
+    let b = s.open(0, true, false);
+    let c = s.open(0, true, false);
+    s.freeze(a);
+    let id = s.dispatch(c, "dial", "{}");
+    assert_eq!(s.answers(c, id).len(), 0, "queued while the real is frozen");
+    s.advance(ms(3100));
+    assert_eq!(reals(&s), vec![b]);
+    // The first real received it before freezing? No: frozen tabs receive nothing.
+    s.respond(b);
+    assert_eq!(s.answers(c, id).len(), 1);
+}
+
+#[test]
+fn queued_action_times_out_without_a_real() {
+    let mut s = Sim::new(Config { action_timeout: ms(1000), ..Config::default() });
+    let a = s.open(0, true, true);
+    let b = s.open(0, true, false);
+    let id = s.dispatch(b, "dial", "{}");
+    s.advance(ms(1001));
+    let ans = s.answers(b, id);
+    assert!(ans[0].as_ref().unwrap_err().contains("timeout"), "{ans:?}");
+    s.respond(a); // the late answer goes nowhere and changes nothing
+    assert_eq!(s.answers(b, id).len(), 1);
+}
+
+#[test]
+fn queue_is_bounded() {
+    let mut s = Sim::new(Config { max_queued: 2, ..Config::default() });
+    let a = s.open(0, true, true);
+    let b = s.open(0, true, false);
+    s.freeze(a);
+    s.advance(ms(2500));
+    let ids: Vec<_> = (0..3).map(|_| s.dispatch(b, "x", "1")).collect();
+    // The first two were forwarded to the frozen real (in flight), so the queue has room.
+    assert!(ids.iter().all(|id| s.answers(b, *id).is_empty()));
+    s.advance(ms(600));
+    s.respond(b);
+    for id in ids {
+        assert_eq!(s.answers(b, id).len(), 1);
+    }
+}
+
+#[test]
+fn worker_restart_keeps_the_real() {
+    let mut s = sim();
+    let a = s.open(0, true, true);
+    let b = s.open(0, true, false);
+    let c = s.open(0, true, false);
+    s.publish(a, r#"{"calls":["c1"]}"#);
+    s.kill_worker(0);
+    assert_eq!(reals(&s), vec![a], "the real stays real: no re-registration");
+    s.advance(Duration::from_secs(2));
+    assert_eq!(reals(&s), vec![a]);
+    assert_eq!(s.workers.len(), 2, "one new worker");
+    assert_eq!(s.tabs[c].core.state(), r#"{"calls":["c1"]}"#, "the claim carried the state");
+    let id = s.dispatch(b, "hangup", "{}");
+    s.respond(a);
+    assert_eq!(s.answers(b, id).len(), 1);
+    s.check_safety();
+}
+
+#[test]
+fn worker_restart_without_the_real_promotes_after_grace() {
+    let mut s = sim();
+    let a = s.open(0, true, true);
+    let b = s.open(0, true, false);
+    // The tab hosting the worker was the real; both die.
+    s.crash(a);
+    s.kill_worker(0);
+    s.advance(ms(600));
+    assert_eq!(reals(&s), vec![b]);
+}
+
+#[test]
+fn two_worker_urls_still_one_real() {
+    let mut s = sim();
+    let a = s.open(0, true, true);
+    let b = s.open(1, true, true);
+    let c = s.open(1, true, false);
+    assert_eq!(reals(&s), vec![a], "the second worker's candidate waits for the lock");
+    assert_eq!(s.role(b).as_str(), "dummy");
+    assert_eq!(s.role(b), TabRole::Claiming);
+    s.close(a);
+    assert_eq!(reals(&s), vec![b], "and gets it when the first real leaves");
+    s.advance(Duration::from_secs(10));
+    assert_eq!(reals(&s), vec![b]);
+    let _ = c;
+    s.check_safety();
+}
+
+#[test]
+fn promotion_prefers_visible_then_recently_focused_then_oldest() {
+    let mut s = sim();
+    let a = s.open(0, true, true);
+    let hidden_old = s.open(0, false, false);
+    let vis1 = s.open(0, true, false);
+    let vis2 = s.open(0, true, false);
+    s.focus(vis1, true, true);
+    s.focus(vis2, true, true);
+    s.focus(vis1, true, true);
+    s.close(a);
+    assert_eq!(reals(&s), vec![vis1], "most recently focused visible tab");
+    s.close(vis1);
+    assert_eq!(reals(&s), vec![vis2]);
+    s.close(vis2);
+    assert_eq!(reals(&s), vec![hidden_old], "else the oldest");
+}
+
+#[test]
+fn close_and_lock_grant_are_handled_once() {
+    let mut s = sim();
+    let a = s.open(0, true, true);
+    let b = s.open(0, true, false);
+    let c = s.open(0, true, false);
+    s.close(a); // close message, then the lock grant
+    assert_eq!(reals(&s), vec![b]);
+    assert_eq!(s.tabs[b].core.epoch(), 2, "one promotion, not two");
+    assert_eq!(s.tabs[c].core.epoch(), 2);
+}
+
+#[test]
+fn silent_dummy_comes_back_as_dummy() {
+    let mut s = sim();
+    let a = s.open(0, true, true);
+    let b = s.open(0, true, false);
+    s.publish(a, "[1]");
+    s.freeze(b);
+    s.advance(ms(4000));
+    s.thaw(b);
+    assert_eq!(s.role(b), TabRole::Dummy);
+    assert_eq!(s.tabs[b].core.state(), "[1]");
+    let id = s.dispatch(b, "x", "null");
+    s.respond(a);
+    assert_eq!(s.answers(b, id).len(), 1);
+}
