@@ -187,7 +187,7 @@ impl Sim {
         let Some(lock) = self.locks.get_mut(name) else { return };
         let mut grants = Vec::new();
         while let Some((who, shared, _)) = lock.waiting.front() {
-            if !lock.holders.is_empty() && !(*shared && lock.shared) {
+            if !(lock.holders.is_empty() || *shared && lock.shared) {
                 break;
             }
             let (who, shared, g) = (*who, *shared, lock.waiting.pop_front().map(|w| w.2));
