@@ -423,6 +423,10 @@ impl Coordinator {
             // Confirm: the tab starts the real client on this message.
             self.send(port, &ToTab::Role { role: Role::Real, epoch, steal: false });
             self.forward_queued();
+        } else if self.real.is_some_and(|r| r.port == port) {
+            // A claim for an older epoch from the tab that is the candidate of
+            // a newer one: its newer claim follows. A dummy role here would
+            // read as a demotion from the newer epoch.
         } else {
             // A stale promotion: tell it who it is now so it lets the lock go.
             self.send_dummy(port);

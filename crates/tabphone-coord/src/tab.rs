@@ -416,10 +416,12 @@ impl TabCore {
         if self.role == TabRole::Claiming && epoch == self.epoch {
             self.role = TabRole::Confirming;
             self.post(serde_json::json!({ "t": "claimed", "epoch": epoch }).to_string());
-        } else {
+        } else if !self.holds_or_wants_lock() {
             // Granted too late: the promotion was withdrawn meanwhile.
             self.out.push_back(TabOutput::ReleaseRealLock);
         }
+        // Else a grant for an older request while a newer one is pending: the
+        // newer request replaced it; releasing here would drop the newer one.
     }
 
     fn on_done(&mut self, job: Job, result: Result<String, String>) {

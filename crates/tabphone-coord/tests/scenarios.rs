@@ -266,3 +266,23 @@ fn silent_dummy_comes_back_as_dummy() {
     s.respond(a);
     assert_eq!(s.answers(b, id).len(), 1);
 }
+
+/// Found by the property test: a tab promoted while frozen, skipped over, and
+/// promoted again on thaw must end up real (a stale `claimed` must not demote it).
+#[test]
+fn tab_promoted_while_frozen_becomes_real_after_thaw() {
+    let mut s = sim();
+    let t0 = s.open(0, false, false);
+    let t1 = s.open(0, false, false);
+    s.freeze(t1);
+    s.close(t0); // promotes the frozen t1
+    let t2 = s.open(0, false, false);
+    s.advance(ms(3000)); // t1 silent: t2 promoted instead
+    let t3 = s.open(0, false, false);
+    s.crash(t2);
+    s.close(t3); // nobody live is left but the frozen t1
+    s.thaw(t1);
+    s.advance(Duration::from_secs(5));
+    assert_eq!(reals(&s), vec![t1]);
+    s.check_safety();
+}

@@ -203,6 +203,19 @@ impl Sim {
         }
     }
 
+    /// Release tab `i`'s real lock or request. Like the glue's `Lock` drop,
+    /// no grant or loss of it is reported afterwards.
+    fn release_real(&mut self, i: usize) {
+        let stale = |e: &Ev| match e {
+            Ev::Granted(Grant::RealLock { tab, .. }) => *tab == i,
+            Ev::Tab { tab, input: OwnedInput::LockGranted(_) | OwnedInput::LockLost } => *tab == i,
+            _ => false,
+        };
+        self.queue.retain(|e| !stale(e));
+        self.tabs[i].inbox.retain(|e| !stale(e));
+        self.release(&real_lock_name(APP), Owner::Tab(i));
+    }
+
     fn release_all(&mut self, who: Owner) {
         let names: Vec<String> = self.locks.keys().cloned().collect();
         for n in names {
@@ -435,9 +448,11 @@ impl Sim {
                     self.lock(lock, Owner::Tab(i), true, false, Some(Grant::WorkerDied { tab: i }));
                 }
                 TabOutput::AcquireRealLock { lock, steal, epoch } => {
+                    // Like the glue: a new request replaces (releases) the old one.
+                    self.release_real(i);
                     self.lock(lock, Owner::Tab(i), false, steal, Some(Grant::RealLock { tab: i, epoch }));
                 }
-                TabOutput::ReleaseRealLock => self.release(&real_lock_name(APP), Owner::Tab(i)),
+                TabOutput::ReleaseRealLock => self.release_real(i),
                 TabOutput::StartReal => {
                     assert_eq!(self.real_lock_holder(), Some(i), "tab{i} started real without the lock");
                     self.tabs[i].running_real = true;

@@ -1,0 +1,28 @@
+// Web Locks for tabphone's wasm glue (web-sys gates LockManager behind an
+// unstable cfg). holdLock asks for a lock and holds it until the returned
+// function is called; onGranted runs once when it is held, onLost when the
+// request fails or a held lock is stolen. Neither runs after release.
+export function holdLock(name, shared, steal, onGranted, onLost) {
+  const ctl = steal ? null : new AbortController();
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  let done = false;
+  const options = { mode: shared ? 'shared' : 'exclusive', steal };
+  if (ctl) options.signal = ctl.signal;
+  navigator.locks.request(name, options, () => {
+    if (done) return undefined;
+    // Out of the lock manager's callback, so the handler may drop this handle.
+    queueMicrotask(() => { if (!done) onGranted(); });
+    return held;
+  }).catch((e) => {
+    if (!done) {
+      done = true;
+      queueMicrotask(() => onLost(String(e && e.name || e)));
+    }
+  });
+  return () => {
+    done = true;
+    release();
+    if (ctl) ctl.abort();
+  };
+}

@@ -1,0 +1,84 @@
+//! Browser glue shared by the tabphone worker and tab client.
+//!
+//! - [`Lock`]: a Web Lock request that owns its callbacks and releases (or
+//!   abandons) the lock when dropped.
+//!
+//! Everything here is thin: no decisions, only calls into the browser.
+use js_sys::Function;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(module = "/js/locks.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = holdLock)]
+    fn hold_lock(
+        name: &str,
+        shared: bool,
+        steal: bool,
+        on_granted: &Function,
+        on_lost: &Function,
+    ) -> Function;
+}
+
+/// A held or requested Web Lock. Dropping it releases the lock, or withdraws
+/// the request if it was not granted yet; no callback runs after that.
+#[must_use = "dropping the Lock releases it"]
+pub struct Lock {
+    release: Function,
+    _granted: Closure<dyn FnMut()>,
+    _lost: Closure<dyn FnMut(String)>,
+}
+
+/// How to ask for a lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// One holder at a time; wait for it.
+    Exclusive,
+    /// Many shared holders; waits while an exclusive holder has it.
+    Shared,
+    /// Exclusive, taken from the current holder at once.
+    Steal,
+}
+
+impl Lock {
+    /// Ask for lock `name`. `on_granted` runs once when it is held; `on_lost`
+    /// when the request fails or the held lock is stolen (with the error name).
+    pub fn request(
+        name: &str,
+        mode: Mode,
+        on_granted: impl FnOnce() + 'static,
+        on_lost: impl FnOnce(String) + 'static,
+    ) -> Lock {
+        let mut on_granted = Some(on_granted);
+        let mut on_lost = Some(on_lost);
+        let granted = Closure::<dyn FnMut()>::new(move || {
+            if let Some(f) = on_granted.take() {
+                f()
+            }
+        });
+        let lost = Closure::<dyn FnMut(String)>::new(move |e: String| {
+            if let Some(f) = on_lost.take() {
+                f(e)
+            }
+        });
+        let release = hold_lock(
+            name,
+            mode == Mode::Shared,
+            mode == Mode::Steal,
+            granted.as_ref().unchecked_ref(),
+            lost.as_ref().unchecked_ref(),
+        );
+        Lock { release, _granted: granted, _lost: lost }
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        // Releasing cannot fail: the function only resolves a promise.
+        let _ = self.release.call0(&JsValue::UNDEFINED);
+    }
+}
+
+/// A random 128-bit hex id from `Math.random`: names locks and tabs, guards nothing.
+pub fn random_id() -> String {
+    (0..4).map(|_| format!("{:08x}", (js_sys::Math::random() * f64::from(u32::MAX)) as u32)).collect()
+}

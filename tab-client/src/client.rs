@@ -1,0 +1,425 @@
+//! The glue: a [`TabCore`] driven by the browser.
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::{Rc, Weak};
+
+use js_sys::{Function, Promise, Reflect, JSON};
+use tabphone_coord::protocol::tab_lock_name;
+use tabphone_coord::{ActionId, Job, TabConfig, TabCore, TabEvent, TabInput, TabOutput, TabRole};
+use tabphone_glue::{Lock, Mode};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{MessageEvent, SharedWorker, WorkerOptions, WorkerType};
+
+/// The real phone, supplied by the app; created when the tab becomes real,
+/// stopped and dropped when it stops being real.
+pub trait RealPhone {
+    /// The tab became real (holds the real lock): connect, register.
+    fn start(&mut self);
+    /// The tab is real no more: stop at once, before any more network traffic.
+    fn stop(&mut self);
+    /// Perform an action; resolve with a JSON-serializable value.
+    fn perform(&mut self, name: &str, args: JsValue) -> Promise;
+}
+
+/// What runs behind the API: the inert dummy or the real phone.
+pub enum Backend {
+    /// Forwards actions to the worker; never touches the network.
+    Dummy,
+    /// The real phone (shared so app code runs with no client borrow held).
+    Real(Rc<RefCell<Box<dyn RealPhone>>>),
+}
+
+/// Connection options.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The app name: tabs of one app share one real, across worker scripts.
+    pub app: String,
+    /// This tab's id; random when `None`.
+    pub tab_id: Option<String>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { app: String::from("tabphone"), tab_id: None }
+    }
+}
+
+type Factory = Box<dyn FnMut() -> Box<dyn RealPhone>>;
+
+struct Inner {
+    core: TabCore,
+    url: String,
+    app: String,
+    started: bool,
+    worker: Option<(SharedWorker, Closure<dyn FnMut(MessageEvent)>)>,
+    _life: Option<Lock>,
+    worker_watch: Option<Lock>,
+    real_lock: Option<Lock>,
+    backend: Backend,
+    factory: Factory,
+    tabs: usize,
+    pending: BTreeMap<ActionId, (Function, Function)>,
+    listeners: Vec<(String, Function)>,
+    page: Vec<(web_sys::EventTarget, &'static str, Closure<dyn FnMut(web_sys::Event)>)>,
+    me: Weak<RefCell<Inner>>,
+}
+
+/// The tab client (Rust API). Cloning shares the same client.
+#[derive(Clone)]
+pub struct TabClient {
+    inner: Rc<RefCell<Inner>>,
+}
+
+fn page_focus() -> (bool, bool) {
+    let doc = web_sys::window().and_then(|w| w.document());
+    match doc {
+        Some(d) => {
+            (d.visibility_state() == web_sys::VisibilityState::Visible, d.has_focus().unwrap_or(false))
+        }
+        None => (true, false),
+    }
+}
+
+fn error_object(code: &str, message: &str) -> JsValue {
+    let err = js_sys::Object::new();
+    let _ = Reflect::set(&err, &"code".into(), &code.into());
+    let _ = Reflect::set(&err, &"message".into(), &message.into());
+    err.into()
+}
+
+/// JSON text of a thrown or rejected value: Error objects become `{code, message}`.
+fn error_json(e: &JsValue) -> String {
+    let value = match e.dyn_ref::<js_sys::Error>() {
+        Some(err) => error_object("handler_error", &String::from(err.message())),
+        None => e.clone(),
+    };
+    JSON::stringify(&value).ok().and_then(|s| s.as_string()).unwrap_or_else(|| String::from("null"))
+}
+
+impl TabClient {
+    /// Take this tab's life-long lock, then join the worker at `url`.
+    pub fn connect(url: &str, options: Options, factory: Factory) -> TabClient {
+        let tab_id = options.tab_id.unwrap_or_else(tabphone_glue::random_id);
+        let (visible, focused) = page_focus();
+        let config =
+            TabConfig { tab_id: tab_id.clone(), app: options.app.clone(), max_message_bytes: 1 << 20 };
+        let inner = Rc::new_cyclic(|me| {
+            RefCell::new(Inner {
+                core: TabCore::new(config, visible, focused),
+                url: url.to_owned(),
+                app: options.app,
+                started: false,
+                worker: None,
+                _life: None,
+                worker_watch: None,
+                real_lock: None,
+                backend: Backend::Dummy,
+                factory,
+                tabs: 0,
+                pending: BTreeMap::new(),
+                listeners: Vec::new(),
+                page: Vec::new(),
+                me: me.clone(),
+            })
+        });
+        let weak = Rc::downgrade(&inner);
+        // Join only once the tab holds its own lock: otherwise the worker's
+        // watch on it could be granted first and the tab declared dead.
+        let life = Lock::request(
+            &tab_lock_name(&tab_id),
+            Mode::Exclusive,
+            move || {
+                if let Some(rc) = weak.upgrade() {
+                    rc.borrow_mut().started = true;
+                    flush(&rc);
+                }
+            },
+            |e| web_sys::console::error_1(&format!("tabphone: tab lock failed: {e}").into()),
+        );
+        inner.borrow_mut()._life = Some(life);
+        inner.borrow_mut().listen_page();
+        TabClient { inner }
+    }
+
+    /// Current role.
+    pub fn role(&self) -> TabRole {
+        self.inner.borrow().core.role()
+    }
+
+    /// Current epoch.
+    pub fn epoch(&self) -> u64 {
+        self.inner.borrow().core.epoch()
+    }
+
+    /// This tab's id.
+    pub fn tab_id(&self) -> String {
+        self.inner.borrow().core.tab_id().to_owned()
+    }
+
+    /// Live tab count as last reported.
+    pub fn tabs(&self) -> usize {
+        self.inner.borrow().tabs
+    }
+
+    /// Latest shared state, JSON text.
+    pub fn state(&self) -> String {
+        self.inner.borrow().core.state().to_owned()
+    }
+
+    /// Add a JavaScript listener for `role`, `state`, `tabs` or `error`.
+    pub fn on_js(&self, event: &str, callback: Function) {
+        self.inner.borrow_mut().listeners.push((event.to_owned(), callback));
+    }
+
+    /// Dispatch an action; the promise settles exactly once.
+    pub fn dispatch(&self, name: &str, args: JsValue) -> Promise {
+        let args = if args.is_undefined() { JsValue::NULL } else { args };
+        let text = match JSON::stringify(&args).ok().and_then(|s| s.as_string()) {
+            Some(t) => t,
+            None => return Promise::reject(&error_object("malformed", "args cannot be serialized to JSON")),
+        };
+        let mut slot = None;
+        let promise = Promise::new(&mut |resolve, reject| slot = Some((resolve, reject)));
+        {
+            let mut me = self.inner.borrow_mut();
+            let id = me.core.dispatch(name, &text);
+            if let Some(s) = slot {
+                me.pending.insert(id, s);
+            }
+        }
+        flush(&self.inner);
+        promise
+    }
+
+    /// Dispatch from Rust: awaits the answer.
+    pub async fn dispatch_async(&self, name: &str, args: JsValue) -> Result<JsValue, JsValue> {
+        JsFuture::from(self.dispatch(name, args)).await
+    }
+
+    /// Publish the real's state.
+    pub fn publish(&self, state: JsValue) -> Result<(), JsValue> {
+        let text = JSON::stringify(&state)
+            .ok()
+            .and_then(|s| s.as_string())
+            .ok_or_else(|| error_object("malformed", "state cannot be serialized to JSON"))?;
+        let result = self.inner.borrow_mut().core.publish(&text);
+        flush(&self.inner);
+        result.map_err(|(code, msg)| error_object(code.as_str(), &msg))
+    }
+
+    /// Leave now.
+    pub fn close(&self) {
+        self.inner.borrow_mut().core.handle_input(TabInput::PageHide);
+        flush(&self.inner);
+    }
+}
+
+fn drive(weak: &Weak<RefCell<Inner>>, input: TabInput<'_>) {
+    let Some(rc) = weak.upgrade() else { return };
+    rc.borrow_mut().core.handle_input(input);
+    flush(&rc);
+}
+
+/// Do what the core says, one output at a time. App code (listeners, the real
+/// phone) runs with no borrow held, so it may call back into the client.
+fn flush(rc: &Rc<RefCell<Inner>>) {
+    loop {
+        let output = {
+            let mut me = rc.borrow_mut();
+            if !me.started {
+                return;
+            }
+            match me.core.poll_output() {
+                Some(o) => o,
+                None => return,
+            }
+        };
+        match output {
+            TabOutput::StartReal => {
+                let phone = {
+                    let mut me = rc.borrow_mut();
+                    let phone = Rc::new(RefCell::new((me.factory)()));
+                    me.backend = Backend::Real(phone.clone());
+                    phone
+                };
+                phone.borrow_mut().start();
+            }
+            TabOutput::StopReal => {
+                let old = std::mem::replace(&mut rc.borrow_mut().backend, Backend::Dummy);
+                if let Backend::Real(phone) = old {
+                    phone.borrow_mut().stop();
+                }
+            }
+            TabOutput::Perform { job, name, args } => {
+                let phone = match &rc.borrow().backend {
+                    Backend::Real(p) => Some(p.clone()),
+                    Backend::Dummy => None,
+                };
+                run_action(Rc::downgrade(rc), phone, job, name, args);
+            }
+            TabOutput::Resolve { id, result } => {
+                let settle = rc.borrow_mut().pending.remove(&id);
+                if let Some((resolve, reject)) = settle {
+                    let (f, text) = match &result {
+                        Ok(t) => (resolve, t),
+                        Err(t) => (reject, t),
+                    };
+                    let _ = f.call1(&JsValue::NULL, &JSON::parse(text).unwrap_or(JsValue::NULL));
+                }
+            }
+            TabOutput::Event(e) => {
+                let (name, detail) = rc.borrow_mut().event_detail(e);
+                let listeners: Vec<Function> =
+                    rc.borrow().listeners.iter().filter(|(n, _)| n == name).map(|(_, f)| f.clone()).collect();
+                for f in listeners {
+                    if let Err(e) = f.call1(&JsValue::NULL, &detail) {
+                        web_sys::console::error_2(&"tabphone: listener threw".into(), &e);
+                    }
+                }
+            }
+            other => rc.borrow_mut().perform(other),
+        }
+    }
+}
+
+/// Run an action on the real phone off the current stack (the phone may call
+/// back into the client), and feed the outcome back.
+fn run_action(
+    weak: Weak<RefCell<Inner>>,
+    phone: Option<Rc<RefCell<Box<dyn RealPhone>>>>,
+    job: Job,
+    name: String,
+    args: String,
+) {
+    wasm_bindgen_futures::spawn_local(async move {
+        let promise = match phone {
+            Some(p) => {
+                let args = JSON::parse(&args).unwrap_or(JsValue::NULL);
+                let promise = p.borrow_mut().perform(&name, args);
+                promise
+            }
+            None => Promise::reject(&error_object("not_real", "this tab is not real")),
+        };
+        let result = match JsFuture::from(promise).await {
+            Ok(v) => JSON::stringify(&v)
+                .ok()
+                .and_then(|s| s.as_string())
+                .ok_or_else(|| error_json(&error_object("malformed", "result is not JSON"))),
+            Err(e) => Err(error_json(&e)),
+        };
+        drive(&weak, TabInput::Done { job, result });
+    });
+}
+
+impl Inner {
+    fn listen_page(&mut self) {
+        let Some(window) = web_sys::window() else { return };
+        let weak = self.me.clone();
+        let on_hide = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| drive(&weak, TabInput::PageHide));
+        let target: web_sys::EventTarget = window.clone().into();
+        self.add(target.clone(), "pagehide", on_hide);
+        let mut targets = vec![(target.clone(), "focus"), (target, "blur")];
+        if let Some(doc) = window.document() {
+            targets.push((doc.into(), "visibilitychange"));
+        }
+        for (t, event) in targets {
+            let weak = self.me.clone();
+            let f = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+                let (visible, focused) = page_focus();
+                drive(&weak, TabInput::Focus { visible, focused });
+            });
+            self.add(t, event, f);
+        }
+    }
+
+    fn add(
+        &mut self,
+        target: web_sys::EventTarget,
+        event: &'static str,
+        f: Closure<dyn FnMut(web_sys::Event)>,
+    ) {
+        let _ = target.add_event_listener_with_callback(event, f.as_ref().unchecked_ref());
+        self.page.push((target, event, f));
+    }
+
+    /// Outputs that touch only the browser, never app code.
+    fn perform(&mut self, output: TabOutput) {
+        match output {
+            TabOutput::Connect => self.open_worker(),
+            TabOutput::Send(text) => {
+                if let Some((w, _)) = &self.worker {
+                    let _ = w.port().post_message(&JsValue::from_str(&text));
+                }
+            }
+            TabOutput::WatchWorker(lock) => {
+                let weak = self.me.clone();
+                let died = move || drive(&weak, TabInput::WorkerDied);
+                self.worker_watch = Some(Lock::request(&lock, Mode::Shared, died, |_| {}));
+            }
+            TabOutput::AcquireRealLock { lock, steal, epoch } => {
+                let (w1, w2) = (self.me.clone(), self.me.clone());
+                let mode = if steal { Mode::Steal } else { Mode::Exclusive };
+                let granted = move || drive(&w1, TabInput::RealLockGranted { epoch });
+                let lost = move |_| drive(&w2, TabInput::RealLockLost);
+                self.real_lock = Some(Lock::request(&lock, mode, granted, lost));
+            }
+            TabOutput::ReleaseRealLock => self.real_lock = None,
+            other => web_sys::console::warn_1(&format!("tabphone: unhandled output {other:?}").into()),
+        }
+    }
+
+    fn open_worker(&mut self) {
+        let opts = WorkerOptions::new();
+        opts.set_type(WorkerType::Module);
+        opts.set_name(&format!("tabphone:{}", self.app));
+        let worker = match SharedWorker::new_with_worker_options(&self.url, &opts) {
+            Ok(w) => w,
+            Err(e) => {
+                web_sys::console::error_2(&"tabphone: cannot start the worker".into(), &e);
+                let text = r#"{"t":"error","code":"worker_gone","message":"cannot start the SharedWorker"}"#;
+                return self.core.handle_input(TabInput::WorkerMessage(text));
+            }
+        };
+        let weak = self.me.clone();
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+            if let Some(text) = e.data().as_string() {
+                drive(&weak, TabInput::WorkerMessage(&text));
+            }
+        });
+        let port = worker.port();
+        port.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        port.start();
+        if let Some((old, _)) = self.worker.replace((worker, on_message)) {
+            old.port().close();
+        }
+        self.core.handle_input(TabInput::Connected);
+    }
+
+    /// The listener name and argument for an event.
+    fn event_detail(&mut self, e: TabEvent) -> (&'static str, JsValue) {
+        match e {
+            TabEvent::Role { role, epoch } => {
+                let d = js_sys::Object::new();
+                let _ = Reflect::set(&d, &"role".into(), &role.as_str().into());
+                let _ = Reflect::set(&d, &"epoch".into(), &(epoch as f64).into());
+                ("role", d.into())
+            }
+            TabEvent::State { state } => ("state", JSON::parse(&state).unwrap_or(JsValue::NULL)),
+            TabEvent::Tabs { count } => {
+                self.tabs = count;
+                ("tabs", (count as f64).into())
+            }
+            TabEvent::Error { code, message } => ("error", error_object(&code, &message)),
+            _ => ("other", JsValue::NULL),
+        }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        for (target, event, f) in &self.page {
+            let _ = target.remove_event_listener_with_callback(event, f.as_ref().unchecked_ref());
+        }
+    }
+}

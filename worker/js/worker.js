@@ -1,0 +1,34 @@
+// tabphone SharedWorker loader (module worker).
+//
+// The `connect` listener is registered synchronously, before the wasm module
+// is fetched: a connect event that fires while wasm loads would otherwise be
+// lost (and that tab would never join). Ports are buffered until the hub runs.
+//
+// Options come from the script URL's query: pingInterval, pingTimeout,
+// actionTimeout, rejoinGrace (ms), maxQueued, maxMessageBytes.
+import init, { Hub } from './tabphone_worker.js';
+
+const buffered = [];
+let hub = null;
+
+self.addEventListener('connect', (event) => {
+  for (const port of event.ports) {
+    if (hub) hub.connect(port); else buffered.push(port);
+  }
+});
+
+const options = {};
+for (const [key, value] of new URL(self.location.href).searchParams) {
+  const n = Number(value);
+  if (Number.isFinite(n)) options[key] = n;
+}
+
+init().then(() => {
+  hub = new Hub(options);
+  for (const port of buffered.splice(0)) hub.connect(port);
+}).catch((e) => {
+  // Without wasm there is no hub: tell every waiting tab instead of leaving it hanging.
+  const text = JSON.stringify({ t: 'error', code: 'worker_gone', message: `worker failed to start: ${e}` });
+  for (const port of buffered.splice(0)) port.postMessage(text);
+  self.addEventListener('connect', (event) => event.ports.forEach((p) => p.postMessage(text)));
+});

@@ -1,0 +1,170 @@
+//! # tabphone-worker: the SharedWorker
+//!
+//! Thin wasm glue around [`tabphone_coord::Coordinator`]: it owns the
+//! `MessagePort`s, the Web Locks and the one timer, and feeds what happens
+//! into the coordinator ([`Hub`]'s single `drive` function). All decisions
+//! are the coordinator's.
+//!
+//! Load it with the module loader `js/worker.js`, which registers `connect`
+//! synchronously and buffers ports until wasm is ready:
+//! ```js
+//! new SharedWorker('/pkg/worker.js', { type: 'module' })
+//! ```
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::{Rc, Weak};
+use std::time::Duration;
+
+use gloo_timers::callback::Timeout;
+use tabphone_coord::{Config, Coordinator, Input, Output, PortId};
+use tabphone_glue::{Lock, Mode};
+use wasm_bindgen::prelude::*;
+use web_sys::{MessageEvent, MessagePort};
+use web_time::Instant;
+
+/// The hub: one per worker.
+#[wasm_bindgen]
+pub struct Hub {
+    inner: Rc<RefCell<Inner>>,
+}
+
+struct Port {
+    port: MessagePort,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    /// The watch on the tab's life-long lock.
+    watch: Option<Lock>,
+}
+
+struct Inner {
+    coord: Coordinator,
+    ports: BTreeMap<PortId, Port>,
+    timer: Option<(Instant, Timeout)>,
+    _life: Lock,
+    me: Weak<RefCell<Inner>>,
+}
+
+fn option(options: &JsValue, key: &str) -> Option<f64> {
+    js_sys::Reflect::get(options, &JsValue::from_str(key)).ok().and_then(|v| v.as_f64()).filter(|v| *v >= 0.0)
+}
+
+fn config(options: &JsValue) -> Config {
+    let d = Config::default();
+    let ms =
+        |key, default: Duration| option(options, key).map_or(default, |v| Duration::from_millis(v as u64));
+    Config {
+        worker_id: tabphone_glue::random_id(),
+        ping_interval: ms("pingInterval", d.ping_interval),
+        ping_timeout: ms("pingTimeout", d.ping_timeout),
+        action_timeout: ms("actionTimeout", d.action_timeout),
+        rejoin_grace: ms("rejoinGrace", d.rejoin_grace),
+        max_queued: option(options, "maxQueued").map_or(d.max_queued, |v| v as usize),
+        max_message_bytes: option(options, "maxMessageBytes").map_or(d.max_message_bytes, |v| v as usize),
+    }
+}
+
+#[wasm_bindgen]
+impl Hub {
+    /// A hub with options `{pingInterval, pingTimeout, actionTimeout,
+    /// rejoinGrace, maxQueued, maxMessageBytes}` (ms and counts; all optional).
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue) -> Hub {
+        let config = config(&options);
+        let life_lock = tabphone_coord::protocol::worker_lock_name(&config.worker_id);
+        let inner = Rc::new_cyclic(|me| {
+            RefCell::new(Inner {
+                coord: Coordinator::new(Instant::now(), config),
+                ports: BTreeMap::new(),
+                timer: None,
+                // Held for the worker's life: tabs waiting on it learn of its death.
+                _life: Lock::request(&life_lock, Mode::Exclusive, || {}, |_| {}),
+                me: me.clone(),
+            })
+        });
+        Hub { inner }
+    }
+
+    /// A tab connected (from the `connect` event).
+    pub fn connect(&self, port: MessagePort) {
+        let mut me = self.inner.borrow_mut();
+        let id = me.coord.connect(Instant::now());
+        let weak = me.me.clone();
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+            let data = e.data();
+            drive(&weak, |c, now| match data.as_string() {
+                Some(text) => c.handle_input(now, Input::Message { port: id, text: &text }),
+                None => c.handle_input(now, Input::Bad { port: id }),
+            });
+        });
+        port.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        port.start();
+        me.ports.insert(id, Port { port, _on_message: on_message, watch: None });
+        me.flush();
+    }
+
+    /// Number of connected ports (for tests and the demo).
+    #[wasm_bindgen(getter)]
+    pub fn ports(&self) -> usize {
+        self.inner.borrow().ports.len()
+    }
+}
+
+/// Feed one input and do what the coordinator says.
+fn drive(weak: &Weak<RefCell<Inner>>, input: impl FnOnce(&mut Coordinator, Instant)) {
+    let Some(rc) = weak.upgrade() else { return };
+    let mut me = rc.borrow_mut();
+    input(&mut me.coord, Instant::now());
+    me.flush();
+}
+
+impl Inner {
+    fn flush(&mut self) {
+        while let Some(output) = self.coord.poll_output() {
+            match output {
+                Output::Send { port, text } => {
+                    if let Some(p) = self.ports.get(&port) {
+                        if let Err(e) = p.port.post_message(&JsValue::from_str(&text)) {
+                            web_sys::console::warn_2(&"tabphone: post to tab failed".into(), &e);
+                        }
+                    }
+                }
+                Output::WatchTab { port, lock } => {
+                    let weak = self.me.clone();
+                    let granted =
+                        move || drive(&weak, |c, now| c.handle_input(now, Input::TabLockGranted { port }));
+                    let watch = Lock::request(&lock, Mode::Exclusive, granted, |_| {});
+                    if let Some(p) = self.ports.get_mut(&port) {
+                        p.watch = Some(watch);
+                    }
+                }
+                Output::ClosePort { port } => {
+                    if let Some(p) = self.ports.remove(&port) {
+                        p.port.set_onmessage(None);
+                        p.port.close();
+                    }
+                }
+                other => web_sys::console::warn_1(&format!("tabphone: unhandled output {other:?}").into()),
+            }
+        }
+        self.rearm();
+    }
+
+    /// Re-arm the single timer, only when the deadline changed.
+    fn rearm(&mut self) {
+        let next = self.coord.poll_timeout();
+        if next == self.timer.as_ref().map(|t| t.0) {
+            return;
+        }
+        self.timer = next.map(|at| {
+            let weak = self.me.clone();
+            let delay = at.saturating_duration_since(Instant::now());
+            let fire = move || {
+                if let Some(rc) = weak.upgrade() {
+                    rc.borrow_mut().timer = None;
+                }
+                drive(&weak, |c, now| c.handle_input(now, Input::Timeout));
+            };
+            // Round up: firing a hair early would only re-arm.
+            (at, Timeout::new(delay.as_millis() as u32 + 1, fire))
+        });
+    }
+}
