@@ -1,1 +1,161 @@
-fn main() {}
+//! tabphone's commands: `cargo xtask demo [--port N]`, `cargo xtask test`,
+//! `cargo xtask bench`, `cargo xtask build`.
+//!
+//! Each installs what is missing first (the wasm32 target, wasm-bindgen-cli at
+//! the version in Cargo.lock, Debian's Chromium and ChromeDriver, the npm
+//! packages in `tests/`), so they work on a fresh machine.
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+mod serve;
+
+type Result<T> = std::result::Result<T, String>;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("build") => ensure().and_then(|_| build()),
+        Some("demo") => demo(&args[1..]),
+        Some("test") => test(),
+        Some("bench") => bench(),
+        _ => Err("usage: cargo xtask <demo [--port N] | test | bench | build>".into()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+fn run(cmd: &mut Command) -> Result<()> {
+    eprintln!("xtask: running {cmd:?}");
+    let status = cmd.status().map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{cmd:?} failed: {status}"))
+    }
+}
+
+fn output(cmd: &mut Command) -> Option<String> {
+    let out = cmd.output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The wasm-bindgen version pinned in Cargo.lock.
+fn wasm_bindgen_version() -> Result<String> {
+    let lock = std::fs::read_to_string(root().join("Cargo.lock")).map_err(|e| format!("Cargo.lock: {e}"))?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == r#"name = "wasm-bindgen""# {
+            if let Some(v) = lines.next().and_then(|l| l.strip_prefix("version = \"")) {
+                return Ok(v.trim_end_matches('"').to_owned());
+            }
+        }
+    }
+    Err("wasm-bindgen not found in Cargo.lock".into())
+}
+
+/// Install whatever is missing; every step is skipped when already done.
+fn ensure() -> Result<()> {
+    let targets = output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if !targets.lines().any(|t| t == "wasm32-unknown-unknown") {
+        run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
+    }
+    let want = wasm_bindgen_version()?;
+    let have = output(Command::new("wasm-bindgen").arg("--version")).unwrap_or_default();
+    if have.split_whitespace().nth(1) != Some(want.as_str()) {
+        run(Command::new("cargo").args(["install", "wasm-bindgen-cli", "--version", &want]))?;
+    }
+    if !Path::new("/usr/bin/chromium").exists() || !Path::new("/usr/bin/chromedriver").exists() {
+        run(Command::new("apt-get").arg("update").arg("-qq"))?;
+        run(Command::new("apt-get")
+            .args(["install", "-y", "-qq", "chromium", "chromium-driver"])
+            .env("DEBIAN_FRONTEND", "noninteractive"))?;
+    }
+    let tests = root().join("tests");
+    let installed =
+        ["playwright-core", "binaryen"].iter().all(|p| tests.join("node_modules").join(p).exists());
+    if !installed {
+        run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&tests))?;
+    }
+    Ok(())
+}
+
+/// Build both wasm crates (release), bind them, shrink them, into demo/pkg.
+fn build() -> Result<()> {
+    let root = root();
+    let pkg = root.join("demo").join("pkg");
+    std::fs::create_dir_all(&pkg).map_err(|e| e.to_string())?;
+    for (krate, lib) in [("tabphone-worker", "tabphone_worker"), ("tabphone-tab", "tabphone_tab")] {
+        run(Command::new("cargo")
+            .args(["build", "--release", "--target", "wasm32-unknown-unknown", "-p", krate])
+            .current_dir(&root))?;
+        let wasm = root.join(format!("target/wasm32-unknown-unknown/release/{lib}.wasm"));
+        run(Command::new("wasm-bindgen").arg("--target").arg("web").arg("--out-dir").arg(&pkg).arg(&wasm))?;
+        // npm's binaryen; Debian's wasm-opt 108 breaks wasm-bindgen's externref table.
+        let opt = root.join("tests/node_modules/.bin/wasm-opt");
+        let bg = pkg.join(format!("{lib}_bg.wasm"));
+        run(Command::new(opt)
+            .args(["-Oz", "--enable-bulk-memory", "--enable-reference-types", "--enable-sign-ext"])
+            .args(["--enable-nontrapping-float-to-int", "--enable-multivalue", "--enable-mutable-globals"])
+            .arg(&bg)
+            .arg("-o")
+            .arg(&bg))?;
+    }
+    std::fs::copy(root.join("worker/js/worker.js"), pkg.join("worker.js")).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+fn demo(args: &[String]) -> Result<()> {
+    let port = match args {
+        [flag, n] if flag == "--port" => n.parse().map_err(|_| format!("bad port {n}"))?,
+        [] => 8080,
+        _ => return Err("usage: cargo xtask demo [--port N]".into()),
+    };
+    ensure()?;
+    build()?;
+    let server = serve::Server::start(port, serve::roots())?;
+    println!("tabphone demo: http://127.0.0.1:{}/  (open it in several tabs; Ctrl-C to stop)", server.port);
+    server.wait();
+    Ok(())
+}
+
+fn test() -> Result<()> {
+    ensure()?;
+    let root = root();
+    eprintln!("== native tests");
+    run(Command::new("cargo").args(["test", "--workspace"]).current_dir(&root))?;
+    eprintln!("== wasm-bindgen-test in a SharedWorker (worker glue)");
+    run(Command::new("cargo")
+        .args(["test", "--target", "wasm32-unknown-unknown", "-p", "tabphone-worker"])
+        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
+        .env("CHROMEDRIVER", "/usr/bin/chromedriver")
+        .current_dir(&root))?;
+    eprintln!("== browser tests (Playwright, Debian Chromium)");
+    build()?;
+    let server = serve::Server::start(0, serve::roots())?;
+    run(Command::new("node")
+        .args(["--test", "--test-concurrency=1", "--test-reporter=spec"])
+        .arg("tabs.test.mjs")
+        .env("BASE_URL", format!("http://127.0.0.1:{}", server.port))
+        .current_dir(root.join("tests")))
+}
+
+fn bench() -> Result<()> {
+    ensure()?;
+    build()?;
+    let root = root();
+    let server = serve::Server::start(0, serve::roots())?;
+    run(Command::new("node")
+        .arg("bench/bench.mjs")
+        .env("BASE_URL", format!("http://127.0.0.1:{}", server.port))
+        .env("PKG_DIR", root.join("demo/pkg"))
+        .current_dir(root.join("tests")))
+}
