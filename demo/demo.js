@@ -19,6 +19,8 @@ window.tabphoneEvents = [];
 const now = () => performance.timeOrigin + performance.now();
 let realStarts = 0;
 let state = { counter: 0, note: '' };
+// The last state a real published: a new real carries the counter on.
+let lastSeen = null;
 
 $('tab-id').textContent = phone.tabId;
 
@@ -30,15 +32,15 @@ phone.on('role', ({ role, epoch }) => {
   if (role === 'real') {
     realStarts += 1;
     $('real-starts').textContent = String(realStarts);
-    // A new real starts from the last state it saw (or fresh), and shares it.
-    const seen = phone.state();
-    if (seen && typeof seen === 'object') state = { counter: 0, note: '', ...seen };
+    // A new real starts empty; the demo carries the counter on and shares it.
+    if (lastSeen && typeof lastSeen === 'object') state = { counter: 0, note: '', ...lastSeen };
     phone.publish(state);
   }
   log(`role ${role}, epoch ${epoch}`);
 });
 phone.on('state', (s) => {
   window.tabphoneEvents.push({ type: 'state', state: s, at: now() });
+  if (s !== null) lastSeen = s;
   $('state').textContent = JSON.stringify(s, null, 1);
 });
 phone.on('tabs', (n) => { $('tabs').textContent = String(n); });

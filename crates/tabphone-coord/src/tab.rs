@@ -11,6 +11,9 @@
 //! - When the lock is lost (stolen by a tab promoted after this one froze),
 //!   it emits [`TabOutput::StopReal`] before anything else, so the real client
 //!   stops before it can touch the network again.
+//! - A new real starts with state `null` (the calls of the old real ended with
+//!   it), and a real that stops being real clears its state; a real that
+//!   rejoins a restarted worker keeps its state (it never stopped being real).
 //! - Every [`TabCore::dispatch`] is answered exactly once by a
 //!   [`TabOutput::Resolve`]: by the real (locally or through the worker), by
 //!   the worker's error, or with `worker_gone` when the worker died first.
@@ -371,9 +374,18 @@ impl TabCore {
     fn demote(&mut self) {
         if self.role == TabRole::Real {
             self.out.push_back(TabOutput::StopReal);
+            // Its calls are over; the worker's state (or the next real's) follows.
+            self.clear_state();
         }
         self.out.push_back(TabOutput::ReleaseRealLock);
         self.set_role(TabRole::Dummy);
+    }
+
+    fn clear_state(&mut self) {
+        if self.state != "null" {
+            self.state = String::from("null");
+            self.event(TabEvent::State { state: self.state.clone() });
+        }
     }
 
     fn on_connected(&mut self) {
@@ -514,6 +526,8 @@ impl TabCore {
         match (role, self.role) {
             (_, TabRole::Closed) => {}
             (Role::Real, TabRole::Confirming) if epoch == self.epoch => {
+                // A new real starts empty: the old real's calls ended with it.
+                self.clear_state();
                 self.out.push_back(TabOutput::StartReal);
                 self.set_role(TabRole::Real);
             }

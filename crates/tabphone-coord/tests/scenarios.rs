@@ -286,3 +286,29 @@ fn tab_promoted_while_frozen_becomes_real_after_thaw() {
     assert_eq!(reals(&s), vec![t1]);
     s.check_safety();
 }
+
+/// Found by the property test: two worker URLs, frozen tabs, a worker restart.
+/// A real demoted by a steal must not carry its old state into a later reign.
+#[test]
+fn stale_state_does_not_survive_demotion() {
+    let mut s = sim();
+    let t0 = s.open(1, false, false);
+    s.publish(t0, r#"{"n":1}"#);
+    s.freeze(t0);
+    s.open(0, false, false);
+    let t2 = s.open(1, false, false);
+    s.kill_worker(0);
+    s.freeze(t2);
+    s.open(0, false, false);
+    s.freeze(1);
+    s.advance(ms(3000));
+    for i in 0..4 {
+        s.thaw(i);
+    }
+    s.advance(Duration::from_secs(5));
+    let real = reals(&s)[0];
+    for i in (0..4).filter(|i| s.tabs[*i].worker == s.tabs[real].worker) {
+        assert_eq!(s.tabs[i].core.state(), s.tabs[real].core.state(), "tab{i}");
+    }
+    s.check_safety();
+}

@@ -347,6 +347,9 @@ impl Sim {
     }
 
     fn step(&mut self, ev: Ev) {
+        if std::env::var_os("SIM_TRACE").is_some() {
+            eprintln!("{ev:?}");
+        }
         match ev {
             Ev::ToWorker { worker, port, text } => {
                 if !self.workers[worker].alive || !self.workers[worker].ports.contains_key(&port) {
