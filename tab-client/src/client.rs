@@ -46,13 +46,17 @@ impl Default for Options {
 }
 
 type Factory = Box<dyn FnMut() -> Box<dyn RealPhone>>;
+/// The worker and its port's message handler, dropped together.
+type WorkerPort = (SharedWorker, Closure<dyn FnMut(MessageEvent)>);
+/// A page event listener, removed on drop.
+type PageListener = (web_sys::EventTarget, &'static str, Closure<dyn FnMut(web_sys::Event)>);
 
 struct Inner {
     core: TabCore,
     url: String,
     app: String,
     started: bool,
-    worker: Option<(SharedWorker, Closure<dyn FnMut(MessageEvent)>)>,
+    worker: Option<WorkerPort>,
     _life: Option<Lock>,
     worker_watch: Option<Lock>,
     real_lock: Option<Lock>,
@@ -61,7 +65,7 @@ struct Inner {
     tabs: usize,
     pending: BTreeMap<ActionId, (Function, Function)>,
     listeners: Vec<(String, Function)>,
-    page: Vec<(web_sys::EventTarget, &'static str, Closure<dyn FnMut(web_sys::Event)>)>,
+    page: Vec<PageListener>,
     me: Weak<RefCell<Inner>>,
 }
 

@@ -5,7 +5,8 @@
 // lost (and that tab would never join). Ports are buffered until the hub runs.
 //
 // Options come from the script URL's query: pingInterval, pingTimeout,
-// actionTimeout, rejoinGrace (ms), maxQueued, maxMessageBytes.
+// actionTimeout, rejoinGrace (ms), maxQueued, maxMessageBytes, debug (1 logs
+// every input and output to the worker's console).
 import init, { Hub } from './tabphone_worker.js';
 
 const buffered = [];

@@ -39,6 +39,8 @@ struct Inner {
     coord: Coordinator,
     ports: BTreeMap<PortId, Port>,
     timer: Option<(Instant, Timeout)>,
+    /// Log every input and output to the console (`?debug=1`).
+    debug: bool,
     _life: Lock,
     me: Weak<RefCell<Inner>>,
 }
@@ -65,7 +67,8 @@ fn config(options: &JsValue) -> Config {
 #[wasm_bindgen]
 impl Hub {
     /// A hub with options `{pingInterval, pingTimeout, actionTimeout,
-    /// rejoinGrace, maxQueued, maxMessageBytes}` (ms and counts; all optional).
+    /// rejoinGrace, maxQueued, maxMessageBytes, debug}` (ms and counts; all
+    /// optional; `debug: 1` logs every input and output to the console).
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Hub {
         let config = config(&options);
@@ -75,6 +78,7 @@ impl Hub {
                 coord: Coordinator::new(Instant::now(), config),
                 ports: BTreeMap::new(),
                 timer: None,
+                debug: option(&options, "debug").is_some_and(|v| v > 0.0),
                 // Held for the worker's life: tabs waiting on it learn of its death.
                 _life: Lock::request(&life_lock, Mode::Exclusive, || {}, |_| {}),
                 me: me.clone(),
@@ -90,10 +94,10 @@ impl Hub {
         let weak = me.me.clone();
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
             let data = e.data();
-            drive(&weak, |c, now| match data.as_string() {
-                Some(text) => c.handle_input(now, Input::Message { port: id, text: &text }),
-                None => c.handle_input(now, Input::Bad { port: id }),
-            });
+            match data.as_string() {
+                Some(text) => drive(&weak, Input::Message { port: id, text: &text }),
+                None => drive(&weak, Input::Bad { port: id }),
+            }
         });
         port.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         port.start();
@@ -109,16 +113,22 @@ impl Hub {
 }
 
 /// Feed one input and do what the coordinator says.
-fn drive(weak: &Weak<RefCell<Inner>>, input: impl FnOnce(&mut Coordinator, Instant)) {
+fn drive(weak: &Weak<RefCell<Inner>>, input: Input<'_>) {
     let Some(rc) = weak.upgrade() else { return };
     let mut me = rc.borrow_mut();
-    input(&mut me.coord, Instant::now());
+    if me.debug {
+        web_sys::console::log_1(&format!("tabphone worker in: {input:?}").into());
+    }
+    me.coord.handle_input(Instant::now(), input);
     me.flush();
 }
 
 impl Inner {
     fn flush(&mut self) {
         while let Some(output) = self.coord.poll_output() {
+            if self.debug {
+                web_sys::console::log_1(&format!("tabphone worker out: {output:?}").into());
+            }
             match output {
                 Output::Send { port, text } => {
                     if let Some(p) = self.ports.get(&port) {
@@ -129,8 +139,7 @@ impl Inner {
                 }
                 Output::WatchTab { port, lock } => {
                     let weak = self.me.clone();
-                    let granted =
-                        move || drive(&weak, |c, now| c.handle_input(now, Input::TabLockGranted { port }));
+                    let granted = move || drive(&weak, Input::TabLockGranted { port });
                     let watch = Lock::request(&lock, Mode::Exclusive, granted, |_| {});
                     if let Some(p) = self.ports.get_mut(&port) {
                         p.watch = Some(watch);
@@ -161,7 +170,7 @@ impl Inner {
                 if let Some(rc) = weak.upgrade() {
                     rc.borrow_mut().timer = None;
                 }
-                drive(&weak, |c, now| c.handle_input(now, Input::Timeout));
+                drive(&weak, Input::Timeout);
             };
             // Round up: firing a hair early would only re-arm.
             (at, Timeout::new(delay.as_millis() as u32 + 1, fire))

@@ -29,7 +29,7 @@ impl Tab {
         let life = tabphone_glue::Lock::request(
             &tabphone_coord::protocol::tab_lock_name(id),
             tabphone_glue::Mode::Exclusive,
-            move || tx(),
+            tx,
             |_| {},
         );
         rx.await.expect("lock granted");

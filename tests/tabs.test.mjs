@@ -1,0 +1,256 @@
+// Browser tests: many tabs of the demo in real Chromium (one BrowserContext =
+// one browser profile = one SharedWorker), checking roles, state, actions and
+// promotion after every way a real tab can go away.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  BASE, closeWithoutHandlers, crash, dispatch, epochOf, launch, oneReal, openTab, roleOf, setFrozen, tabIdOf,
+  workerUrl,
+} from './lib/browser.mjs';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+async function tabs(n, options) {
+  const context = await browser.newContext();
+  const pages = [];
+  for (let i = 0; i < n; i += 1) pages.push(await openTab(context, options));
+  return { context, pages };
+}
+
+const others = (pages, page) => pages.filter((p) => p !== page && !p.isClosed());
+// Fast liveness for the freeze tests (defaults: ping every 1 s, silent after 3 s).
+const FAST = { worker: workerUrl({ pingInterval: 200, pingTimeout: 1000 }) };
+
+describe('roles', () => {
+  for (const n of [1, 3, 10]) {
+    test(`${n} tab(s): exactly one real`, async () => {
+      const { context, pages } = await tabs(n);
+      const real = await oneReal(pages);
+      assert.equal(real, pages[0], 'the first tab is real');
+      const counts = await Promise.all(pages.map((p) => p.evaluate(() => window.tabphone.tabs)));
+      await pages[n - 1].waitForFunction((k) => window.tabphone.tabs === k, n);
+      assert.ok(counts.every((c) => c >= 1));
+      const text = await pages[0].locator('[data-testid=role]').textContent();
+      assert.equal(text, 'real');
+      if (n > 1) assert.equal(await pages[1].locator('[data-testid=role]').textContent(), 'dummy');
+      await context.close();
+    });
+  }
+});
+
+describe('state and actions', () => {
+  test('a late tab gets the cached state', async () => {
+    const { context, pages } = await tabs(2);
+    await oneReal(pages);
+    const r = await dispatch(pages[1], 'note', 'hello from a dummy');
+    assert.deepEqual(r, { ok: { ok: true } });
+    const late = await openTab(context);
+    await late.waitForFunction(() => window.tabphone.state()?.note === 'hello from a dummy');
+    assert.equal(await roleOf(late), 'dummy');
+    await context.close();
+  });
+
+  test("an action from a dummy returns the real's result, to that dummy only", async () => {
+    const { context, pages } = await tabs(3);
+    const real = await oneReal(pages);
+    const realId = await tabIdOf(real);
+    const r = await dispatch(pages[2], 'echo', { to: 'bob' });
+    assert.deepEqual(r.ok, { echo: { to: 'bob' }, by: realId });
+    const failed = await dispatch(pages[1], 'fail', 'x');
+    assert.equal(failed.error.code, 'handler_error');
+    assert.match(failed.error.message, /failed on purpose/);
+    const counter = await dispatch(pages[1], 'increment');
+    assert.equal(counter.ok.by, realId);
+    await pages[2].waitForFunction((c) => window.tabphone.state()?.counter === c, counter.ok.counter);
+    await context.close();
+  });
+});
+
+describe('promotion', () => {
+  test('after a graceful close (pagehide)', async () => {
+    const { context, pages } = await tabs(3);
+    const real = await oneReal(pages);
+    const epoch = await epochOf(real);
+    await real.close();
+    const next = await oneReal(others(pages, real));
+    assert.ok((await epochOf(next)) > epoch, 'the epoch grows');
+    await next.waitForFunction(() => window.tabphone.state() !== undefined);
+    await context.close();
+  });
+
+  test('after a close without handlers (tab lock)', async () => {
+    const { context, pages } = await tabs(3);
+    const real = await oneReal(pages);
+    await closeWithoutHandlers(real);
+    await oneReal(others(pages, real));
+    await context.close();
+  });
+
+  test('after the real crashes (CDP Page.crash)', async () => {
+    const { context, pages } = await tabs(3);
+    const real = await oneReal(pages);
+    // The worker lives in the first tab's renderer: crash a real that is not its host.
+    await real.close();
+    const rest = others(pages, real);
+    const second = await oneReal(rest);
+    const tail = [...rest, await openTab(context)];
+    const host = rest.find((p) => p !== second);
+    assert.ok(host);
+    await crash(context, second);
+    await oneReal(tail.filter((p) => p !== second));
+    await context.close();
+  });
+
+  test('after the tab hosting the worker crashes (worker restart)', async () => {
+    const { context, pages } = await tabs(3);
+    const [host] = pages;
+    assert.equal(await oneReal(pages), host, 'the first tab hosts the worker and is real');
+    await crash(context, host);
+    const next = await oneReal(pages.slice(1));
+    const r = await dispatch(pages.find((p) => p !== host && p !== next), 'echo', 1);
+    assert.equal(r.ok.by, await tabIdOf(next));
+    await context.close();
+  });
+
+  test('the real stays real across a worker restart (no restart of the phone)', async () => {
+    const { context, pages } = await tabs(3, FAST);
+    const [host] = pages;
+    await oneReal(pages);
+    // Move the real role off the worker's host: freeze it until another tab takes over.
+    await setFrozen(context, host, true);
+    const real = await oneReal(pages.slice(1));
+    await setFrozen(context, host, false);
+    await host.waitForFunction(() => window.tabphone.role === 'dummy');
+    const epoch = await epochOf(real);
+    const starts = await real.locator('[data-testid=real-starts]').textContent();
+    await crash(context, host);
+    const dummy = pages.find((p) => p !== host && p !== real);
+    // The dummy reconnects to a new worker and reaches the same real.
+    let answer;
+    for (let i = 0; i < 100 && !answer?.ok; i += 1) {
+      answer = await dispatch(dummy, 'echo', i);
+      if (!answer.ok) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(answer.ok.by, await tabIdOf(real));
+    assert.equal(await oneReal([real, dummy]), real);
+    assert.equal(await epochOf(real), epoch, 'same epoch: no promotion happened');
+    assert.equal(await real.locator('[data-testid=real-starts]').textContent(), starts, 'phone not restarted');
+    await context.close();
+  });
+
+  test('after the real freezes; the thawed tab comes back as a dummy', async () => {
+    const { context, pages } = await tabs(3, FAST);
+    const real = await oneReal(pages);
+    await setFrozen(context, real, true);
+    const next = await oneReal(others(pages, real));
+    await setFrozen(context, real, false);
+    await real.waitForFunction(() => window.tabphone.role === 'dummy');
+    assert.equal(await oneReal(pages), next, 'still exactly one real after the thaw');
+    await context.close();
+  });
+
+  test('actions sent during a promotion are answered by the new real', async () => {
+    const { context, pages } = await tabs(3);
+    const real = await oneReal(pages);
+    await real.close(); // `close` reaches the worker before the action below
+    const rest = others(pages, real);
+    const r = await dispatch(rest[1], 'echo', 'during promotion');
+    const next = await oneReal(rest);
+    assert.equal(r.ok?.by, await tabIdOf(next), JSON.stringify(r));
+    await context.close();
+  });
+
+  test('actions sent once a frozen real is replaced are answered by the new real', async () => {
+    const { context, pages } = await tabs(3, FAST);
+    const real = await oneReal(pages);
+    const asker = pages[2];
+    const epoch = await epochOf(asker);
+    await setFrozen(context, real, true);
+    // The worker tells every dummy the new epoch when it promotes: act at once.
+    await asker.waitForFunction((e) => window.tabphone.epoch > e, epoch);
+    const r = await dispatch(asker, 'echo', 'after the freeze');
+    const next = await oneReal(others(pages, real));
+    assert.equal(r.ok?.by, await tabIdOf(next), JSON.stringify(r));
+    await setFrozen(context, real, false);
+    await context.close();
+  });
+
+  test('an action in flight to a real that freezes fails with real_gone', async () => {
+    const { context, pages } = await tabs(3, FAST);
+    const real = await oneReal(pages);
+    await setFrozen(context, real, true);
+    // Forwarded to the frozen real, which may or may not have run it: never replayed.
+    const r = await dispatch(pages[2], 'echo', 'to a frozen real');
+    assert.equal(r.error?.code, 'real_gone', JSON.stringify(r));
+    await setFrozen(context, real, false);
+    await context.close();
+  });
+
+  test('an action in flight when the real crashes fails with real_gone', async () => {
+    const { context, pages } = await tabs(3);
+    const real = await oneReal(pages);
+    await real.close(); // the host stays alive: crash the second real, not the worker
+    const rest = others(pages, real);
+    const second = await oneReal(rest);
+    const asker = rest.find((p) => p !== second);
+    const pending = dispatch(asker, 'slow', 5000);
+    await new Promise((r) => setTimeout(r, 300));
+    await crash(context, second);
+    const r = await pending;
+    assert.equal(r.error?.code, 'real_gone', JSON.stringify(r));
+    assert.equal(await oneReal([asker]), asker);
+    await context.close();
+  });
+});
+
+describe('robustness', () => {
+  test('bad messages get errors and the worker stays up', async () => {
+    const { context, pages } = await tabs(2);
+    await oneReal(pages);
+    const replies = await pages[1].evaluate(async () => {
+      const w = new SharedWorker('./pkg/worker.js', { type: 'module', name: 'tabphone:tabphone-demo' });
+      const heard = [];
+      w.port.onmessage = (e) => heard.push(JSON.parse(e.data));
+      w.port.start();
+      const send = (m) => w.port.postMessage(m);
+      send('not json');
+      send({ an: 'object' });
+      send(JSON.stringify({ t: 'action', id: 9, name: 'x' }));
+      // A tab holds its life-long lock; without it the worker would drop the port as dead.
+      await new Promise((granted) => {
+        navigator.locks.request('tabphone:tab:intruder', () => { granted(); return new Promise(() => {}); });
+      });
+      send(JSON.stringify({ t: 'hello', v: 1, tab: 'intruder' }));
+      send(JSON.stringify({ t: 'teleport' }));
+      send(JSON.stringify({ t: 'sync', epoch: 1, state: 'x'.repeat(2 * 1024 * 1024) }));
+      send(JSON.stringify({ t: 'sync', epoch: 99, state: {} }));
+      send(JSON.stringify({ t: 'result', id: 1, ok: true }));
+      await new Promise((r) => setTimeout(r, 500));
+      return heard.filter((m) => m.t === 'error').map((m) => m.code);
+    });
+    assert.deepEqual(replies, ['malformed', 'malformed', 'not_joined', 'unknown_type', 'too_large', 'not_real', 'not_real']);
+    const r = await dispatch(pages[1], 'echo', 'still up');
+    assert.equal(r.ok.echo, 'still up');
+    await context.close();
+  });
+
+  test('two worker script URLs still give one real', async () => {
+    const context = await browser.newContext();
+    const v1 = { worker: workerUrl({}, 'v=1') };
+    const v2 = { worker: workerUrl({}, 'v=2') };
+    const pages = [await openTab(context, v1), await openTab(context, v2), await openTab(context, v1),
+      await openTab(context, v2)];
+    const real = await oneReal(pages);
+    assert.equal(real, pages[0]);
+    await real.close();
+    await oneReal(others(pages, real));
+    await context.close();
+  });
+});
+
+test('the demo page serves', async () => {
+  const res = await fetch(`${BASE}/index.html`);
+  assert.equal(res.status, 200);
+});
