@@ -25,7 +25,7 @@
 //!     fn start(&mut self) { /* connect the SIP user agent */ }
 //!     fn stop(&mut self) { /* drop it, now */ }
 //!     fn perform(&mut self, name: &str, args: wasm_bindgen::JsValue) -> js_sys::Promise {
-//!         js_sys::Promise::resolve(&name.into())
+//!         js_sys::Promise::resolve(&wasm_bindgen::JsValue::from_str(name))
 //!     }
 //! }
 //! let client = TabClient::connect("/pkg/worker.js", Options::default(), Box::new(|| Box::new(MyPhone)));
