@@ -117,7 +117,7 @@ fn drive(weak: &Weak<RefCell<Inner>>, input: Input<'_>) {
     let Some(rc) = weak.upgrade() else { return };
     let mut me = rc.borrow_mut();
     if me.debug {
-        web_sys::console::log_1(&format!("tabphone worker in: {input:?}").into());
+        web_sys::console::log_1(&describe_input(&input).into());
     }
     me.coord.handle_input(Instant::now(), input);
     me.flush();
@@ -127,7 +127,7 @@ impl Inner {
     fn flush(&mut self) {
         while let Some(output) = self.coord.poll_output() {
             if self.debug {
-                web_sys::console::log_1(&format!("tabphone worker out: {output:?}").into());
+                web_sys::console::log_1(&describe_output(&output).into());
             }
             match output {
                 Output::Send { port, text } => {
@@ -151,7 +151,7 @@ impl Inner {
                         p.port.close();
                     }
                 }
-                other => web_sys::console::warn_1(&format!("tabphone: unhandled output {other:?}").into()),
+                _ => web_sys::console::warn_1(&"tabphone: an output this worker does not know".into()),
             }
         }
         self.rearm();
@@ -175,5 +175,25 @@ impl Inner {
             // Round up: firing a hair early would only re-arm.
             (at, Timeout::new(delay.as_millis() as u32 + 1, fire))
         });
+    }
+}
+
+/// The debug log's line for an input (plain formatting: `Debug` would add
+/// its string escaping to the wasm).
+fn describe_input(input: &Input<'_>) -> String {
+    match input {
+        Input::Message { port, text } => format!("tabphone worker in: port {} says {text}", port.0),
+        Input::Bad { port } => format!("tabphone worker in: port {} sent a non-string", port.0),
+        Input::TabLockGranted { port } => format!("tabphone worker in: port {} tab lock granted", port.0),
+        Input::Timeout => String::from("tabphone worker in: timeout"),
+    }
+}
+
+fn describe_output(output: &Output) -> String {
+    match output {
+        Output::Send { port, text } => format!("tabphone worker out: to port {}: {text}", port.0),
+        Output::WatchTab { port, lock } => format!("tabphone worker out: watch port {} lock {lock}", port.0),
+        Output::ClosePort { port } => format!("tabphone worker out: close port {}", port.0),
+        _ => String::from("tabphone worker out: other"),
     }
 }

@@ -110,6 +110,12 @@ fn build() -> Result<()> {
             .arg(&bg))?;
     }
     std::fs::copy(root.join("worker/js/worker.js"), pkg.join("worker.js")).map_err(|e| e.to_string())?;
+    // Ship the worker's JavaScript minified (it is fetched by every tab's worker start).
+    let terser = root.join("tests/node_modules/.bin/terser");
+    for js in ["tabphone_worker.js", "worker.js"] {
+        let file = pkg.join(js);
+        run(Command::new(&terser).arg(&file).args(["--module", "--compress", "--mangle", "-o"]).arg(&file))?;
+    }
     Ok(())
 }
 

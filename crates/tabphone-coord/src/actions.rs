@@ -7,11 +7,10 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
-use serde_json::value::RawValue;
 use web_time::Instant;
 
 use crate::coordinator::PortId;
-use crate::protocol::ErrorCode;
+use crate::protocol::{ErrorCode, Raw};
 
 /// Who gets the answer: the asking port and its own action id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,7 +24,7 @@ struct Queued {
     fwd: u64,
     answer: Answer,
     name: String,
-    args: Option<Box<RawValue>>,
+    args: Option<Raw>,
     deadline: Instant,
 }
 
@@ -57,7 +56,7 @@ impl Actions {
         from: PortId,
         id: u64,
         name: String,
-        args: Option<Box<RawValue>>,
+        args: Option<Raw>,
     ) -> Result<(), ErrorCode> {
         if self.queue.len() >= self.max_queued {
             return Err(ErrorCode::QueueFull);
@@ -70,7 +69,7 @@ impl Actions {
     }
 
     /// Move the oldest queued action in flight to `to`; its worker id, name and args.
-    pub fn forward_next(&mut self, to: PortId) -> Option<(u64, String, Option<Box<RawValue>>)> {
+    pub fn forward_next(&mut self, to: PortId) -> Option<(u64, String, Option<Raw>)> {
         let q = self.queue.pop_front()?;
         self.in_flight.insert(q.fwd, InFlight { answer: q.answer, to, deadline: q.deadline });
         Some((q.fwd, q.name, q.args))

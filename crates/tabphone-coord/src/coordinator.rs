@@ -4,13 +4,12 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::value::RawValue;
 use web_time::Instant;
 
 use crate::actions::{Actions, Answer};
 use crate::protocol::{
-    error_value, null_value, parse_from_tab, tab_lock_name, to_text, worker_lock_name, Claim, ErrorCode,
-    FromTab, Role, ToTab, PROTOCOL_VERSION,
+    error_value, parse_from_tab, tab_lock_name, to_text, worker_lock_name, Claim, ErrorCode, FromTab, Raw,
+    Role, ToTab, PROTOCOL_VERSION,
 };
 
 /// A connection to one tab, handed out by [`Coordinator::connect`].
@@ -169,6 +168,9 @@ pub struct Coordinator {
     actions: Actions,
     timers: Timers,
     ping_seq: u64,
+    /// When the last input was handled: a long gap means the worker itself
+    /// was stalled (busy, or the machine slept), not that tabs went silent.
+    awake: Instant,
     out: VecDeque<Output>,
 }
 
@@ -189,6 +191,7 @@ impl Coordinator {
             restarted: false,
             cache: None,
             ping_seq: 0,
+            awake: now,
             out: VecDeque::new(),
         }
     }
@@ -205,6 +208,7 @@ impl Coordinator {
 
     /// Feed one input.
     pub fn handle_input(&mut self, now: Instant, input: Input<'_>) {
+        self.wake(now);
         match input {
             Input::Message { port, text } => self.on_message(now, port, text),
             Input::Bad { port } => {
@@ -215,6 +219,20 @@ impl Coordinator {
             Input::TabLockGranted { port } => self.tab_gone(port, Gone::Dead),
             Input::Timeout => self.on_timeout(now),
         }
+    }
+
+    /// A gap of more than two ping intervals since the last input means this
+    /// worker did not run (a long task, a machine asleep): the tabs' answers
+    /// may be queued behind the timer that fires first. Give every tab a fresh
+    /// ping window rather than declaring them all silent.
+    fn wake(&mut self, now: Instant) {
+        if now.saturating_duration_since(self.awake) > self.config.ping_interval * 2 {
+            for tab in self.tabs.values_mut().filter(|t| t.status != Status::Lost) {
+                tab.last_seen = tab.last_seen.max(now);
+            }
+            self.timers.ping = self.timers.ping.min(now);
+        }
+        self.awake = now;
     }
 
     /// Next thing for the glue to do.
@@ -303,7 +321,7 @@ impl Coordinator {
                     self.real_lost(port, false);
                 }
             }
-            FromTab::Sync { epoch, state } => self.on_sync(port, epoch, &state),
+            FromTab::Sync { epoch, state } => self.on_sync(port, epoch, state.get()),
             FromTab::Action { id, name, args } => self.on_action(now, port, id, name, args),
             FromTab::Result { id, ok, error } => self.on_result(port, id, ok, error),
             FromTab::Close => self.tab_gone(port, Gone::Closed),
@@ -399,7 +417,7 @@ impl Coordinator {
         self.real = Some(Real { port, claimed: true });
         self.steal = false;
         self.send(port, &ToTab::Role { role: Role::Real, epoch: self.epoch, steal: false });
-        self.publish(&claim.state, false);
+        self.publish(claim.state.get(), false);
         self.forward_queued();
     }
 
@@ -433,7 +451,7 @@ impl Coordinator {
         }
     }
 
-    fn on_sync(&mut self, port: PortId, epoch: u64, state: &RawValue) {
+    fn on_sync(&mut self, port: PortId, epoch: u64, state: &str) {
         if self.is_real(port, epoch) && self.real.is_some_and(|r| r.claimed) {
             self.publish(state, false);
         } else {
@@ -443,7 +461,7 @@ impl Coordinator {
     }
 
     /// Cache `state` and send it to every live dummy.
-    fn publish(&mut self, state: &RawValue, reset: bool) {
+    fn publish(&mut self, state: &str, reset: bool) {
         let text: Arc<str> = to_text(&ToTab::Sync { epoch: self.epoch, state, reset }).into();
         let real = self.real.map(|r| r.port);
         for port in self.live_tabs().filter(|p| Some(*p) != real).collect::<Vec<_>>() {
@@ -452,14 +470,14 @@ impl Coordinator {
         self.cache = if reset { None } else { Some(text) };
     }
 
-    fn on_action(&mut self, now: Instant, port: PortId, id: u64, name: String, args: Option<Box<RawValue>>) {
+    fn on_action(&mut self, now: Instant, port: PortId, id: u64, name: String, args: Option<Raw>) {
         match self.actions.admit(now, port, id, name, args) {
             Ok(()) => self.forward_queued(),
             Err(code) => self.error(port, code, "too many actions waiting for a real tab", Some(id)),
         }
     }
 
-    fn on_result(&mut self, port: PortId, id: u64, ok: Option<Box<RawValue>>, error: Option<Box<RawValue>>) {
+    fn on_result(&mut self, port: PortId, id: u64, ok: Option<Raw>, error: Option<Raw>) {
         if !self.real.is_some_and(|r| r.port == port && r.claimed) {
             let msg = "result refused: not the current real";
             return self.error(port, ErrorCode::NotReal, msg, None);
@@ -467,8 +485,11 @@ impl Coordinator {
         // A result for an action that already timed out has nobody to go to.
         if let Some(ans) = self.actions.complete(id, port) {
             if self.tabs.get(&ans.from).is_some_and(|t| t.status != Status::Connected) {
-                let ok = if ok.is_none() && error.is_none() { Some(null_value()) } else { ok };
-                let msg = ToTab::Result { id: ans.id, ok: ok.as_deref(), error: error.as_deref() };
+                let msg = ToTab::Result {
+                    id: ans.id,
+                    ok: ok.as_ref().map(Raw::get),
+                    error: error.as_ref().map(Raw::get),
+                };
                 self.send(ans.from, &msg);
             }
         }
@@ -478,7 +499,7 @@ impl Coordinator {
     fn forward_queued(&mut self) {
         let Some(Real { port, claimed: true }) = self.real else { return };
         while let Some((fwd, name, args)) = self.actions.forward_next(port) {
-            self.send(port, &ToTab::Action { id: fwd, name: name.into(), args: args.as_deref() });
+            self.send(port, &ToTab::Action { id: fwd, name: name.into(), args: args.as_ref().map(Raw::get) });
         }
     }
 
@@ -486,7 +507,7 @@ impl Coordinator {
         for ans in answers {
             if self.tabs.get(&ans.from).is_some_and(|t| t.status != Status::Connected) {
                 let err = error_value(code, message);
-                self.send(ans.from, &ToTab::Result { id: ans.id, ok: None, error: Some(&err) });
+                self.send(ans.from, &ToTab::Result { id: ans.id, ok: None, error: Some(err.get()) });
             }
         }
     }
@@ -510,7 +531,10 @@ impl Coordinator {
             // it goes on without re-registering; a tab that joins meanwhile
             // takes over (see `on_hello`).
             if why != Gone::Silent || self.live_count() > 0 {
-                self.real_lost(port, why == Gone::Silent);
+                // A frozen real keeps the real lock; so does a closing one until
+                // its page is torn down (tens of ms), though it stopped its phone
+                // in the same `pagehide` handler that sent `close`: take it.
+                self.real_lost(port, why != Gone::Dead);
             }
         }
         if was_live {
@@ -518,16 +542,16 @@ impl Coordinator {
         }
     }
 
-    fn real_lost(&mut self, port: PortId, frozen: bool) {
+    fn real_lost(&mut self, port: PortId, holds_lock: bool) {
         let was_claimed = self.real.is_some_and(|r| r.claimed);
         self.real = None;
-        // A frozen tab keeps its locks: the next real must steal.
-        self.steal |= frozen;
+        // The old real may still hold the real lock: the next real must steal.
+        self.steal |= holds_lock;
         let failed = self.actions.fail_in_flight(port);
         self.answer_errors(failed, ErrorCode::RealGone, "the real tab went away before answering");
         if was_claimed || self.cache.is_some() {
             // Its calls are over: dummies see an empty state until the new real syncs.
-            self.publish(&null_value(), true);
+            self.publish("null", true);
         }
         self.promote();
     }
@@ -555,7 +579,7 @@ impl Coordinator {
         self.send(port, &ToTab::Role { role: Role::Dummy, epoch: self.epoch, steal: false });
         // Always the current state: a thawed tab may hold a stale one.
         let text = self.cache.clone().unwrap_or_else(|| {
-            to_text(&ToTab::Sync { epoch: self.epoch, state: &null_value(), reset: true }).into()
+            to_text(&ToTab::Sync { epoch: self.epoch, state: "null", reset: true }).into()
         });
         self.out.push_back(Output::Send { port, text });
     }

@@ -32,11 +32,37 @@
 //! Error codes are the [`ErrorCode`] variants in snake case.
 use std::borrow::Cow;
 
-use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
+use crate::json::{self, JsonError, Obj};
 
 /// The protocol version this crate speaks.
 pub const PROTOCOL_VERSION: u32 = 1;
+
+/// Validated JSON text, kept verbatim (states, arguments, results).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Raw(Box<str>);
+
+impl Raw {
+    /// Check that `text` is one JSON value.
+    pub fn new(text: &str) -> Result<Raw, JsonError> {
+        json::validate(text)?;
+        Ok(Raw(text.trim().into()))
+    }
+
+    /// `null`.
+    pub fn null() -> Raw {
+        Raw("null".into())
+    }
+
+    /// The JSON text.
+    pub fn get(&self) -> &str {
+        &self.0
+    }
+
+    /// Text already validated by the codec.
+    fn trusted(text: &str) -> Raw {
+        Raw(text.into())
+    }
+}
 
 /// A message from a tab to the worker, as parsed by [`parse_from_tab`].
 #[derive(Debug)]
@@ -79,7 +105,7 @@ pub enum FromTab {
         /// The epoch the sender believes it is real in.
         epoch: u64,
         /// Any JSON value, kept verbatim.
-        state: Box<RawValue>,
+        state: Raw,
     },
     /// An action for the real.
     Action {
@@ -88,16 +114,16 @@ pub enum FromTab {
         /// Action name.
         name: String,
         /// Arguments, any JSON, kept verbatim.
-        args: Option<Box<RawValue>>,
+        args: Option<Raw>,
     },
     /// The real's answer to a forwarded action.
     Result {
         /// The worker's id from the `action` message.
         id: u64,
         /// Success value.
-        ok: Option<Box<RawValue>>,
+        ok: Option<Raw>,
         /// Failure value.
-        error: Option<Box<RawValue>>,
+        error: Option<Raw>,
     },
     /// The tab is closing.
     Close,
@@ -109,17 +135,16 @@ pub enum FromTab {
 }
 
 /// What a rejoining real tab brings to a restarted worker.
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug)]
 pub struct Claim {
     /// The epoch the tab was real in.
     pub epoch: u64,
     /// Its latest state, verbatim.
-    pub state: Box<RawValue>,
+    pub state: Raw,
 }
 
 /// Role of a tab.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
     /// Runs the real phone.
     Real,
@@ -127,9 +152,18 @@ pub enum Role {
     Dummy,
 }
 
+impl Role {
+    /// `"real"` or `"dummy"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Real => "real",
+            Role::Dummy => "dummy",
+        }
+    }
+}
+
 /// A message from the worker to a tab.
-#[derive(Debug, Serialize)]
-#[serde(tag = "t", rename_all = "snake_case")]
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum ToTab<'a> {
     /// Joined.
@@ -137,7 +171,6 @@ pub enum ToTab<'a> {
         /// Protocol version.
         v: u32,
         /// Name of the lock the worker holds while it lives.
-        #[serde(borrow)]
         worker: Cow<'a, str>,
         /// Number of live tabs.
         tabs: usize,
@@ -149,18 +182,15 @@ pub enum ToTab<'a> {
         /// Epoch of the current real.
         epoch: u64,
         /// Take the real lock with `steal: true`.
-        #[serde(default)]
         steal: bool,
     },
     /// The real's state.
     Sync {
         /// Epoch it came from.
         epoch: u64,
-        /// The state, verbatim.
-        #[serde(borrow)]
-        state: &'a RawValue,
+        /// The state, JSON text.
+        state: &'a str,
         /// True when the real went away and the state was cleared.
-        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         reset: bool,
     },
     /// An action to perform (to the real).
@@ -168,22 +198,18 @@ pub enum ToTab<'a> {
         /// The worker's id.
         id: u64,
         /// Action name.
-        #[serde(borrow)]
         name: Cow<'a, str>,
-        /// Arguments.
-        #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
-        args: Option<&'a RawValue>,
+        /// Arguments, JSON text.
+        args: Option<&'a str>,
     },
     /// The answer to the tab's own action.
     Result {
         /// The tab's id for the action.
         id: u64,
-        /// Success value.
-        #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
-        ok: Option<&'a RawValue>,
-        /// Failure value.
-        #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
-        error: Option<&'a RawValue>,
+        /// Success value, JSON text.
+        ok: Option<&'a str>,
+        /// Failure value, JSON text.
+        error: Option<&'a str>,
     },
     /// Live tab count.
     Tabs {
@@ -200,17 +226,14 @@ pub enum ToTab<'a> {
         /// Machine-readable code.
         code: ErrorCode,
         /// Human-readable detail.
-        #[serde(borrow)]
         message: Cow<'a, str>,
         /// The tab's action id when this answers an action.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         id: Option<u64>,
     },
 }
 
 /// Why the worker refused a message or failed an action.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ErrorCode {
     /// Not JSON, or not an object of a known shape.
@@ -235,21 +258,28 @@ pub enum ErrorCode {
     WorkerGone,
 }
 
+const CODES: [(ErrorCode, &str); 10] = [
+    (ErrorCode::Malformed, "malformed"),
+    (ErrorCode::UnknownType, "unknown_type"),
+    (ErrorCode::TooLarge, "too_large"),
+    (ErrorCode::Version, "version"),
+    (ErrorCode::NotJoined, "not_joined"),
+    (ErrorCode::NotReal, "not_real"),
+    (ErrorCode::Timeout, "timeout"),
+    (ErrorCode::RealGone, "real_gone"),
+    (ErrorCode::QueueFull, "queue_full"),
+    (ErrorCode::WorkerGone, "worker_gone"),
+];
+
 impl ErrorCode {
     /// The snake-case name used on the wire.
     pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::Malformed => "malformed",
-            ErrorCode::UnknownType => "unknown_type",
-            ErrorCode::TooLarge => "too_large",
-            ErrorCode::Version => "version",
-            ErrorCode::NotJoined => "not_joined",
-            ErrorCode::NotReal => "not_real",
-            ErrorCode::Timeout => "timeout",
-            ErrorCode::RealGone => "real_gone",
-            ErrorCode::QueueFull => "queue_full",
-            ErrorCode::WorkerGone => "worker_gone",
-        }
+        CODES.iter().find(|(c, _)| *c == self).map_or("malformed", |(_, s)| s)
+    }
+
+    /// The code named `s`.
+    pub fn parse(s: &str) -> Option<ErrorCode> {
+        CODES.iter().find(|(_, name)| *name == s).map(|(c, _)| *c)
     }
 }
 
@@ -258,68 +288,84 @@ impl ErrorCode {
 pub struct ParseError {
     /// [`ErrorCode::Malformed`] or [`ErrorCode::UnknownType`].
     pub code: ErrorCode,
-    /// Detail from the JSON parser.
+    /// What was wrong.
     pub message: String,
     /// The action id, when the text was an action with a readable id.
     pub id: Option<u64>,
 }
 
-/// Every field of every message, for parsing both directions in one pass
-/// (serde cannot keep raw JSON inside internally tagged enums).
-#[derive(Deserialize)]
-struct Wire<'a> {
-    #[serde(borrow)]
+/// The fields of one message, by name.
+struct Fields<'a> {
     t: Cow<'a, str>,
-    v: Option<u32>,
-    #[serde(borrow)]
-    tab: Option<Cow<'a, str>>,
-    visible: Option<bool>,
-    focused: Option<bool>,
-    claim: Option<Claim>,
-    rejoin: Option<bool>,
-    epoch: Option<u64>,
-    #[serde(borrow)]
-    state: Option<&'a RawValue>,
+    all: Vec<(Cow<'a, str>, &'a str)>,
     id: Option<u64>,
-    #[serde(borrow)]
-    name: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    args: Option<&'a RawValue>,
-    #[serde(borrow)]
-    ok: Option<&'a RawValue>,
-    #[serde(borrow)]
-    error: Option<&'a RawValue>,
-    seq: Option<u64>,
-    #[serde(borrow)]
-    worker: Option<Cow<'a, str>>,
-    tabs: Option<usize>,
-    role: Option<Role>,
-    steal: Option<bool>,
-    reset: Option<bool>,
-    count: Option<usize>,
-    code: Option<ErrorCode>,
-    #[serde(borrow)]
-    message: Option<Cow<'a, str>>,
 }
 
-fn need<T>(field: Option<T>, t: &str, name: &str, id: Option<u64>) -> Result<T, ParseError> {
-    field.ok_or_else(|| ParseError {
-        code: ErrorCode::Malformed,
-        message: format!("{t:?} message without {name:?}"),
-        id,
-    })
-}
+impl<'a> Fields<'a> {
+    fn parse(text: &'a str) -> Result<Fields<'a>, ParseError> {
+        let all = json::fields(text).map_err(|e| ParseError {
+            code: ErrorCode::Malformed,
+            message: e.message(),
+            id: None,
+        })?;
+        let raw = |k: &str| all.iter().find(|(key, _)| key == k).map(|(_, v)| *v);
+        let id = raw("id").and_then(json::as_u64);
+        let t = raw("t").and_then(json::as_str).ok_or_else(|| ParseError {
+            code: ErrorCode::Malformed,
+            message: String::from("no string field \"t\""),
+            id,
+        })?;
+        Ok(Fields { t, all, id })
+    }
 
-fn parse_wire(text: &str) -> Result<Wire<'_>, ParseError> {
-    serde_json::from_str(text).map_err(|e| {
-        // Error path only: read the id, if any, so an action's sender can be answered.
-        #[derive(Deserialize)]
-        struct Id {
-            id: Option<u64>,
+    fn raw(&self, k: &str) -> Option<&'a str> {
+        self.all.iter().find(|(key, _)| key == k).map(|(_, v)| *v)
+    }
+
+    /// A field that must be there and have the right type.
+    fn need<T>(&self, k: &str, read: impl Fn(&'a str) -> Option<T>) -> Result<T, ParseError> {
+        self.opt(k, read)?.ok_or_else(|| self.bad(k, "missing"))
+    }
+
+    /// A field that may be missing or null, but not of the wrong type.
+    fn opt<T>(&self, k: &str, read: impl Fn(&'a str) -> Option<T>) -> Result<Option<T>, ParseError> {
+        match self.raw(k) {
+            None | Some("null") => Ok(None),
+            Some(v) => read(v).map(Some).ok_or_else(|| self.bad(k, "of the wrong type")),
         }
-        let id = serde_json::from_str::<Id>(text).ok().and_then(|e| e.id);
-        ParseError { code: ErrorCode::Malformed, message: e.to_string(), id }
-    })
+    }
+
+    fn flag(&self, k: &str) -> Result<bool, ParseError> {
+        Ok(self.opt(k, json::as_bool)?.unwrap_or(false))
+    }
+
+    fn bad(&self, k: &str, what: &str) -> ParseError {
+        ParseError {
+            code: ErrorCode::Malformed,
+            message: format!("\"{}\" message with field \"{k}\" {what}", self.t),
+            id: self.id,
+        }
+    }
+
+    fn unknown(&self) -> ParseError {
+        ParseError {
+            code: ErrorCode::UnknownType,
+            message: format!("unknown message type \"{}\"", self.t),
+            id: None,
+        }
+    }
+}
+
+fn string(raw: &str) -> Option<String> {
+    json::as_str(raw).map(Cow::into_owned)
+}
+
+fn raw_value(raw: &str) -> Option<Raw> {
+    Some(Raw::trusted(raw))
+}
+
+fn object(raw: &str) -> Option<&str> {
+    raw.starts_with('{').then_some(raw)
 }
 
 /// Parse a tab's message. Unknown `t` values give [`ErrorCode::UnknownType`],
@@ -327,100 +373,143 @@ fn parse_wire(text: &str) -> Result<Wire<'_>, ParseError> {
 /// `action` whose `id` can be read, the error carries it so the sender's
 /// promise can be failed rather than left waiting.
 pub fn parse_from_tab(text: &str) -> Result<FromTab, ParseError> {
-    let w = parse_wire(text)?;
-    let t = &*w.t;
-    let owned = |r: &RawValue| r.to_owned();
-    Ok(match t {
+    let f = Fields::parse(text)?;
+    Ok(match &*f.t {
         "hello" => FromTab::Hello {
-            v: need(w.v, t, "v", None)?,
-            tab: need(w.tab, t, "tab", None)?.into_owned(),
-            visible: w.visible.unwrap_or(false),
-            focused: w.focused.unwrap_or(false),
-            claim: w.claim,
-            rejoin: w.rejoin.unwrap_or(false),
+            v: f.need("v", |r| json::as_u64(r).and_then(|v| u32::try_from(v).ok()))?,
+            tab: f.need("tab", string)?,
+            visible: f.flag("visible")?,
+            focused: f.flag("focused")?,
+            claim: f.opt("claim", object)?.map(Fields::parse_claim).transpose()?,
+            rejoin: f.flag("rejoin")?,
         },
-        "focus" => {
-            FromTab::Focus { visible: w.visible.unwrap_or(false), focused: w.focused.unwrap_or(false) }
-        }
-        "claimed" => FromTab::Claimed { epoch: need(w.epoch, t, "epoch", None)? },
-        "demoted" => FromTab::Demoted { epoch: need(w.epoch, t, "epoch", None)? },
+        "focus" => FromTab::Focus { visible: f.flag("visible")?, focused: f.flag("focused")? },
+        "claimed" => FromTab::Claimed { epoch: f.need("epoch", json::as_u64)? },
+        "demoted" => FromTab::Demoted { epoch: f.need("epoch", json::as_u64)? },
         "sync" => FromTab::Sync {
-            epoch: need(w.epoch, t, "epoch", None)?,
-            state: w.state.map_or_else(null_value, owned),
+            epoch: f.need("epoch", json::as_u64)?,
+            state: f.raw("state").map_or_else(Raw::null, Raw::trusted),
         },
-        "action" => {
-            let id = need(w.id, t, "id", None)?;
-            FromTab::Action {
-                id,
-                name: need(w.name, t, "name", Some(id))?.into_owned(),
-                args: w.args.map(owned),
-            }
-        }
-        "result" => {
-            FromTab::Result { id: need(w.id, t, "id", None)?, ok: w.ok.map(owned), error: w.error.map(owned) }
-        }
+        "action" => FromTab::Action {
+            id: f.need("id", json::as_u64)?,
+            name: f.need("name", string)?,
+            args: f.opt("args", raw_value)?,
+        },
+        "result" => FromTab::Result {
+            id: f.need("id", json::as_u64)?,
+            ok: f.opt("ok", raw_value)?,
+            error: f.opt("error", raw_value)?,
+        },
         "close" => FromTab::Close,
-        "pong" => FromTab::Pong { seq: w.seq.unwrap_or(0) },
-        other => {
-            return Err(ParseError {
-                code: ErrorCode::UnknownType,
-                message: format!("unknown message type {other:?}"),
-                id: None,
-            })
-        }
+        "pong" => FromTab::Pong { seq: f.opt("seq", json::as_u64)?.unwrap_or(0) },
+        _ => return Err(f.unknown()),
     })
+}
+
+impl Fields<'_> {
+    fn parse_claim(text: &str) -> Result<Claim, ParseError> {
+        let all = json::fields(text).map_err(|e| ParseError {
+            code: ErrorCode::Malformed,
+            message: e.message(),
+            id: None,
+        })?;
+        // A claim has no "t": name it for the field helpers' messages.
+        let f = Fields { t: Cow::Borrowed("claim"), all, id: None };
+        // `"state": null` is a valid state (a real with no calls).
+        let state = f.raw("state").map_or_else(Raw::null, Raw::trusted);
+        Ok(Claim { epoch: f.need("epoch", json::as_u64)?, state })
+    }
 }
 
 /// Parse a worker's message (the tab side).
 pub fn parse_to_tab(text: &str) -> Result<ToTab<'_>, ParseError> {
-    let w = parse_wire(text)?;
-    let t = &*w.t;
-    Ok(match t {
+    let f = Fields::parse(text)?;
+    Ok(match &*f.t {
         "welcome" => ToTab::Welcome {
-            v: w.v.unwrap_or(PROTOCOL_VERSION),
-            worker: need(w.worker, t, "worker", None)?,
-            tabs: w.tabs.unwrap_or(0),
+            v: f.opt("v", json::as_u64)?.map_or(PROTOCOL_VERSION, |v| v as u32),
+            worker: f.need("worker", json::as_str)?,
+            tabs: f.opt("tabs", json::as_u64)?.unwrap_or(0) as usize,
         },
         "role" => ToTab::Role {
-            role: need(w.role, t, "role", None)?,
-            epoch: need(w.epoch, t, "epoch", None)?,
-            steal: w.steal.unwrap_or(false),
+            role: f.need("role", |r| match json::as_str(r)?.as_ref() {
+                "real" => Some(Role::Real),
+                "dummy" => Some(Role::Dummy),
+                _ => None,
+            })?,
+            epoch: f.need("epoch", json::as_u64)?,
+            steal: f.flag("steal")?,
         },
+        // `"state": null` is a valid state.
         "sync" => ToTab::Sync {
-            epoch: w.epoch.unwrap_or(0),
-            // `"state": null` reads as None: null is a valid state.
-            state: w.state.unwrap_or(NULL),
-            reset: w.reset.unwrap_or(false),
+            epoch: f.opt("epoch", json::as_u64)?.unwrap_or(0),
+            state: f.raw("state").unwrap_or("null"),
+            reset: f.flag("reset")?,
         },
-        "action" => {
-            let id = need(w.id, t, "id", None)?;
-            ToTab::Action { id, name: need(w.name, t, "name", None)?, args: w.args }
-        }
-        "result" => ToTab::Result { id: need(w.id, t, "id", None)?, ok: w.ok, error: w.error },
-        "tabs" => ToTab::Tabs { count: need(w.count, t, "count", None)? },
-        "ping" => ToTab::Ping { seq: w.seq.unwrap_or(0) },
+        "action" => ToTab::Action {
+            id: f.need("id", json::as_u64)?,
+            name: f.need("name", json::as_str)?,
+            args: f.opt("args", Some)?,
+        },
+        "result" => ToTab::Result {
+            id: f.need("id", json::as_u64)?,
+            ok: f.opt("ok", Some)?,
+            error: f.opt("error", Some)?,
+        },
+        "tabs" => ToTab::Tabs { count: f.need("count", json::as_u64)? as usize },
+        "ping" => ToTab::Ping { seq: f.opt("seq", json::as_u64)?.unwrap_or(0) },
         "error" => ToTab::Error {
-            code: need(w.code, t, "code", None)?,
-            message: w.message.unwrap_or_default(),
-            id: w.id,
+            code: f.need("code", |r| ErrorCode::parse(&json::as_str(r)?))?,
+            message: f.opt("message", json::as_str)?.unwrap_or_default(),
+            id: f.opt("id", json::as_u64)?,
         },
-        other => {
-            return Err(ParseError {
-                code: ErrorCode::UnknownType,
-                message: format!("unknown message type {other:?}"),
-                id: None,
-            })
-        }
+        _ => return Err(f.unknown()),
     })
 }
 
-/// Serialize a worker message. Infallible for these types: every field is a
-/// string, number, bool or already-valid raw JSON.
+/// Serialize a worker message.
 pub fn to_text(msg: &ToTab<'_>) -> String {
-    serde_json::to_string(msg).unwrap_or_else(|e| {
-        // Unreachable: ToTab holds only plain fields and pre-validated RawValues.
-        format!(r#"{{"t":"error","code":"malformed","message":{:?}}}"#, e.to_string())
-    })
+    let o = Obj::new();
+    match msg {
+        ToTab::Welcome { v, worker, tabs } => {
+            o.str("t", "welcome").num("v", u64::from(*v)).str("worker", worker).num("tabs", *tabs as u64)
+        }
+        ToTab::Role { role, epoch, steal } => {
+            o.str("t", "role").str("role", role.as_str()).num("epoch", *epoch).bool("steal", *steal)
+        }
+        ToTab::Sync { epoch, state, reset } => {
+            let o = o.str("t", "sync").num("epoch", *epoch).raw("state", state);
+            if *reset {
+                o.bool("reset", true)
+            } else {
+                o
+            }
+        }
+        ToTab::Action { id, name, args } => {
+            let o = o.str("t", "action").num("id", *id).str("name", name);
+            match args {
+                Some(a) => o.raw("args", a),
+                None => o,
+            }
+        }
+        ToTab::Result { id, ok, error } => {
+            let o = o.str("t", "result").num("id", *id);
+            match (ok, error) {
+                (_, Some(e)) => o.raw("error", e),
+                (Some(v), None) => o.raw("ok", v),
+                (None, None) => o.raw("ok", "null"),
+            }
+        }
+        ToTab::Tabs { count } => o.str("t", "tabs").num("count", *count as u64),
+        ToTab::Ping { seq } => o.str("t", "ping").num("seq", *seq),
+        ToTab::Error { code, message, id } => {
+            let o = o.str("t", "error").str("code", code.as_str()).str("message", message);
+            match id {
+                Some(id) => o.num("id", *id),
+                None => o,
+            }
+        }
+    }
+    .end()
 }
 
 /// Name of the Web Lock a tab holds for its whole life.
@@ -439,19 +528,8 @@ pub fn worker_lock_name(worker_id: &str) -> String {
 }
 
 /// A JSON error value `{"code": .., "message": ..}` for action results.
-pub fn error_value(code: ErrorCode, message: &str) -> Box<RawValue> {
-    let text = serde_json::json!({ "code": code.as_str(), "message": message }).to_string();
-    RawValue::from_string(text).unwrap_or_else(|_| null_value())
-}
-
-/// The JSON `null`, borrowed.
-// SAFETY-free: RawValue::NULL is a public constant of serde_json.
-const NULL: &RawValue = RawValue::NULL;
-
-/// The JSON `null` as a raw value.
-pub fn null_value() -> Box<RawValue> {
-    // "null" is valid JSON.
-    RawValue::from_string("null".to_owned()).expect("null is valid JSON")
+pub fn error_value(code: ErrorCode, message: &str) -> Raw {
+    Raw::trusted(&Obj::new().str("code", code.as_str()).str("message", message).end())
 }
 
 #[cfg(test)]
@@ -477,6 +555,13 @@ mod tests {
         for c in cases {
             parse_from_tab(c).unwrap_or_else(|e| panic!("{c}: {e:?}"));
         }
+        let Ok(FromTab::Hello { claim: Some(claim), .. }) = parse_from_tab(cases[1]) else { panic!("claim") };
+        assert_eq!((claim.epoch, claim.state.get()), (3, "[1]"));
+        let null_claim = r#"{"t":"hello","v":1,"tab":"a","claim":{"epoch":2,"state":null}}"#;
+        let Ok(FromTab::Hello { claim: Some(claim), .. }) = parse_from_tab(null_claim) else {
+            panic!("null")
+        };
+        assert_eq!(claim.state.get(), "null");
     }
 
     #[test]
@@ -490,6 +575,8 @@ mod tests {
         assert!(e.message.contains("teleport"));
         let e = parse_from_tab(r#"{"t":"action","id":4,"name":7}"#).unwrap_err();
         assert_eq!((e.code, e.id), (ErrorCode::Malformed, Some(4)));
+        let e = parse_from_tab(r#"{"t":"hello","v":1,"tab":"a","visible":"yes"}"#).unwrap_err();
+        assert!(e.message.contains("visible"), "{}", e.message);
     }
 
     #[test]
@@ -500,7 +587,27 @@ mod tests {
             panic!("not a sync")
         };
         assert_eq!(state.get(), r#"{"b":1,  "a":[2]}"#);
-        let text = to_text(&ToTab::Sync { epoch: 1, state: &state, reset: false });
+        let text = to_text(&ToTab::Sync { epoch: 1, state: state.get(), reset: false });
         assert_eq!(text, r#"{"t":"sync","epoch":1,"state":{"b":1,  "a":[2]}}"#);
+    }
+
+    #[test]
+    fn worker_messages_round_trip() {
+        let msgs = [
+            ToTab::Welcome { v: 1, worker: "w\"1".into(), tabs: 2 },
+            ToTab::Role { role: Role::Real, epoch: 3, steal: true },
+            ToTab::Sync { epoch: 1, state: "null", reset: true },
+            ToTab::Action { id: 4, name: "dial".into(), args: Some(r#"{"to":"bob"}"#) },
+            ToTab::Result { id: 5, ok: None, error: Some(r#"{"code":"x"}"#) },
+            ToTab::Tabs { count: 7 },
+            ToTab::Ping { seq: 8 },
+            ToTab::Error { code: ErrorCode::QueueFull, message: "full \n".into(), id: Some(9) },
+        ];
+        for m in &msgs {
+            let text = to_text(m);
+            serde_json::from_str::<serde_json::Value>(&text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            let back = parse_to_tab(&text).unwrap_or_else(|e| panic!("{text}: {e:?}"));
+            assert_eq!(to_text(&back), text);
+        }
     }
 }

@@ -19,10 +19,9 @@
 //!   the worker's error, or with `worker_gone` when the worker died first.
 use std::collections::{BTreeSet, VecDeque};
 
-use serde_json::value::RawValue;
-
+use crate::json::Obj;
 use crate::protocol::{
-    error_value, parse_to_tab, real_lock_name, to_text, ErrorCode, Role, ToTab, PROTOCOL_VERSION,
+    error_value, parse_to_tab, real_lock_name, to_text, ErrorCode, Raw, Role, ToTab, PROTOCOL_VERSION,
 };
 
 /// A tab's own id for one dispatched action.
@@ -262,10 +261,10 @@ impl TabCore {
     pub fn dispatch(&mut self, name: &str, args: &str) -> ActionId {
         let id = ActionId(self.next_id);
         self.next_id += 1;
-        let args = match RawValue::from_string(args.to_owned()) {
+        let args = match Raw::new(args) {
             Ok(a) => a,
             Err(e) => {
-                self.fail(id, ErrorCode::Malformed, &format!("args are not JSON: {e}"));
+                self.fail(id, ErrorCode::Malformed, &format!("args are not JSON: {}", e.message()));
                 return id;
             }
         };
@@ -276,7 +275,7 @@ impl TabCore {
             }
             TabRole::Closed => self.fail(id, ErrorCode::WorkerGone, "the tab is closed"),
             _ => {
-                let text = to_text(&ToTab::Action { id: id.0, name: name.into(), args: Some(&args) });
+                let text = to_text(&ToTab::Action { id: id.0, name: name.into(), args: Some(args.get()) });
                 // A tab's `action` has the shape of the worker's: one serializer.
                 if text.len() > self.config.max_message_bytes {
                     let msg = format!("action of {} bytes over the limit", text.len());
@@ -298,9 +297,8 @@ impl TabCore {
                 format!("only the real tab publishes; this one is {}", self.role.as_str()),
             ));
         }
-        let raw =
-            RawValue::from_string(state.to_owned()).map_err(|e| (ErrorCode::Malformed, e.to_string()))?;
-        let text = serde_json::json!({ "t": "sync", "epoch": self.epoch, "state": raw }).to_string();
+        let raw = Raw::new(state).map_err(|e| (ErrorCode::Malformed, e.message()))?;
+        let text = Obj::new().str("t", "sync").num("epoch", self.epoch).raw("state", raw.get()).end();
         if text.len() > self.config.max_message_bytes {
             return Err((ErrorCode::TooLarge, format!("state of {} bytes over the limit", text.len())));
         }
@@ -321,7 +319,7 @@ impl TabCore {
                 if self.holds_or_wants_lock() {
                     let epoch = self.epoch;
                     self.demote();
-                    self.post(serde_json::json!({ "t": "demoted", "epoch": epoch }).to_string());
+                    self.post(Obj::new().str("t", "demoted").num("epoch", epoch).end());
                 }
             }
             TabInput::Done { job, result } => self.on_done(job, result),
@@ -329,7 +327,7 @@ impl TabCore {
                 self.visible = visible;
                 self.focused = focused;
                 self.post(
-                    serde_json::json!({ "t": "focus", "visible": visible, "focused": focused }).to_string(),
+                    Obj::new().str("t", "focus").bool("visible", visible).bool("focused", focused).end(),
                 );
             }
             TabInput::PageHide => {
@@ -390,15 +388,18 @@ impl TabCore {
 
     fn on_connected(&mut self) {
         self.connected = true;
-        let mut hello = serde_json::json!({
-            "t": "hello", "v": PROTOCOL_VERSION, "tab": self.config.tab_id,
-            "visible": self.visible, "focused": self.focused, "rejoin": self.rejoin,
-        });
+        let mut hello = Obj::new()
+            .str("t", "hello")
+            .num("v", u64::from(PROTOCOL_VERSION))
+            .str("tab", &self.config.tab_id)
+            .bool("visible", self.visible)
+            .bool("focused", self.focused)
+            .bool("rejoin", self.rejoin);
         if self.role == TabRole::Real {
-            let state: serde_json::Value = serde_json::from_str(&self.state).unwrap_or_default();
-            hello["claim"] = serde_json::json!({ "epoch": self.epoch, "state": state });
+            let claim = Obj::new().num("epoch", self.epoch).raw("state", &self.state).end();
+            hello = hello.raw("claim", &claim);
         }
-        self.out.push_back(TabOutput::Send(hello.to_string()));
+        self.out.push_back(TabOutput::Send(hello.end()));
         for text in std::mem::take(&mut self.outbox) {
             self.out.push_back(TabOutput::Send(text));
         }
@@ -427,7 +428,7 @@ impl TabCore {
     fn on_lock_granted(&mut self, epoch: u64) {
         if self.role == TabRole::Claiming && epoch == self.epoch {
             self.role = TabRole::Confirming;
-            self.post(serde_json::json!({ "t": "claimed", "epoch": epoch }).to_string());
+            self.post(Obj::new().str("t", "claimed").num("epoch", epoch).end());
         } else if !self.holds_or_wants_lock() {
             // Granted too late: the promotion was withdrawn meanwhile.
             self.out.push_back(TabOutput::ReleaseRealLock);
@@ -440,10 +441,8 @@ impl TabCore {
         match job {
             Job::Local(id) => self.out.push_back(TabOutput::Resolve { id, result }),
             Job::Remote(id) => {
-                let (ok, error) = match &result {
-                    Ok(v) => (RawValue::from_string(v.clone()).ok(), None),
-                    Err(e) => (None, RawValue::from_string(e.clone()).ok()),
-                };
+                let ok = result.as_ref().ok().and_then(|v| Raw::new(v).ok());
+                let error = result.as_ref().err().and_then(|e| Raw::new(e).ok());
                 let error = if ok.is_none() && error.is_none() {
                     Some(error_value(
                         ErrorCode::Malformed,
@@ -452,8 +451,9 @@ impl TabCore {
                 } else {
                     error
                 };
-                let msg = serde_json::json!({ "t": "result", "id": id, "ok": ok, "error": error });
-                self.post(msg.to_string());
+                let msg =
+                    ToTab::Result { id, ok: ok.as_ref().map(Raw::get), error: error.as_ref().map(Raw::get) };
+                self.post(to_text(&msg));
             }
         }
     }
@@ -480,13 +480,13 @@ impl TabCore {
             ToTab::Role { role, epoch, steal } => self.on_role(role, epoch, steal),
             ToTab::Sync { state, .. } => {
                 if self.role != TabRole::Real {
-                    self.state = state.get().to_owned();
+                    self.state = state.to_owned();
                     self.event(TabEvent::State { state: self.state.clone() });
                 }
             }
             ToTab::Action { id, name, args } => {
                 if self.role == TabRole::Real {
-                    let args = args.map_or_else(|| String::from("null"), |a| a.get().to_owned());
+                    let args = args.map_or_else(|| String::from("null"), |a| a.to_owned());
                     self.out.push_back(TabOutput::Perform {
                         job: Job::Remote(id),
                         name: name.into_owned(),
@@ -494,15 +494,14 @@ impl TabCore {
                     });
                 } else {
                     let err = error_value(ErrorCode::NotReal, "this tab is no longer real");
-                    let msg = serde_json::json!({ "t": "result", "id": id, "error": err });
-                    self.post(msg.to_string());
+                    self.post(to_text(&ToTab::Result { id, ok: None, error: Some(err.get()) }));
                 }
             }
             ToTab::Result { id, ok, error } => {
                 if self.waiting.remove(&id) {
                     let result = match (ok, error) {
-                        (_, Some(e)) => Err(e.get().to_owned()),
-                        (Some(v), None) => Ok(v.get().to_owned()),
+                        (_, Some(e)) => Err(e.to_owned()),
+                        (Some(v), None) => Ok(v.to_owned()),
                         (None, None) => Ok(String::from("null")),
                     };
                     self.out.push_back(TabOutput::Resolve { id: ActionId(id), result });

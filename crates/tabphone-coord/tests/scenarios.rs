@@ -312,3 +312,21 @@ fn stale_state_does_not_survive_demotion() {
     }
     s.check_safety();
 }
+
+#[test]
+fn a_stalled_worker_does_not_declare_its_tabs_silent() {
+    let mut s = sim();
+    let a = s.open(0, true, true);
+    let b = s.open(0, true, false);
+    s.stall(Duration::from_secs(30)); // every deadline passed while the worker slept
+    assert_eq!(reals(&s), vec![a], "nobody was silent: the worker was");
+    s.advance(Duration::from_secs(10));
+    assert_eq!(reals(&s), vec![a]);
+    // A tab that really froze during the stall is still found, one window later.
+    s.freeze(a);
+    s.stall(Duration::from_secs(30));
+    assert_eq!(s.role(b), TabRole::Dummy, "not yet: a fresh window after the stall");
+    s.advance(ms(3100));
+    assert_eq!(reals(&s), vec![b]);
+    s.check_safety();
+}

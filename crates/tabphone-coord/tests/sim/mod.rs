@@ -335,6 +335,13 @@ impl Sim {
         self.now = end;
     }
 
+    /// The workers do not run for `d` (a long task, the machine asleep): the
+    /// clock jumps, then whatever is due runs.
+    pub fn stall(&mut self, d: Duration) {
+        self.now += d;
+        self.advance(Duration::ZERO);
+    }
+
     // ---- the engine ----
 
     fn run(&mut self) {

@@ -1,0 +1,456 @@
+//! A small JSON codec for the wire protocol: read the top-level fields of an
+//! object (values kept as validated raw text), decode strings and numbers,
+//! and write escaped strings.
+//!
+//! Why not serde_json: in the wasm worker, serde_json costs about 40 KB
+//! (its error messages alone link float formatting). This codec is checked
+//! against serde_json in the tests (same accept/reject on random input).
+use std::borrow::Cow;
+
+/// Deepest nesting accepted (serde_json's limit too).
+const MAX_DEPTH: usize = 128;
+
+/// Why a text is not the JSON expected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonError {
+    /// What was wrong.
+    pub what: &'static str,
+    /// Byte offset where it was noticed.
+    pub at: usize,
+}
+
+impl JsonError {
+    /// "what at byte N".
+    pub fn message(&self) -> String {
+        format!("{} at byte {}", self.what, self.at)
+    }
+}
+
+struct Scanner<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl<'a> Scanner<'a> {
+    fn err<T>(&self, what: &'static str) -> Result<T, JsonError> {
+        Err(JsonError { what, at: self.i })
+    }
+
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b.get(self.i) {
+            self.i += 1;
+        }
+    }
+
+    fn eat(&mut self, c: u8) -> bool {
+        if self.b.get(self.i) == Some(&c) {
+            self.i += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Result<(), JsonError> {
+        if self.b.get(self.i..).is_some_and(|rest| rest.starts_with(word)) {
+            self.i += word.len();
+            Ok(())
+        } else {
+            self.err("invalid literal")
+        }
+    }
+
+    /// Skip one value, checking its syntax.
+    fn value(&mut self, depth: usize) -> Result<(), JsonError> {
+        if depth > MAX_DEPTH {
+            return self.err("nested too deeply");
+        }
+        self.ws();
+        match self.b.get(self.i) {
+            Some(b'{') => {
+                self.i += 1;
+                self.ws();
+                if self.eat(b'}') {
+                    return Ok(());
+                }
+                loop {
+                    self.ws();
+                    self.string()?;
+                    self.ws();
+                    if !self.eat(b':') {
+                        return self.err("expected ':'");
+                    }
+                    self.value(depth + 1)?;
+                    self.ws();
+                    if self.eat(b'}') {
+                        return Ok(());
+                    }
+                    if !self.eat(b',') {
+                        return self.err("expected ',' or '}'");
+                    }
+                }
+            }
+            Some(b'[') => {
+                self.i += 1;
+                self.ws();
+                if self.eat(b']') {
+                    return Ok(());
+                }
+                loop {
+                    self.value(depth + 1)?;
+                    self.ws();
+                    if self.eat(b']') {
+                        return Ok(());
+                    }
+                    if !self.eat(b',') {
+                        return self.err("expected ',' or ']'");
+                    }
+                }
+            }
+            Some(b'"') => self.string().map(|_| ()),
+            Some(b't') => self.literal(b"true"),
+            Some(b'f') => self.literal(b"false"),
+            Some(b'n') => self.literal(b"null"),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(_) => self.err("expected a value"),
+            None => self.err("unexpected end"),
+        }
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.i;
+        while let Some(b'0'..=b'9') = self.b.get(self.i) {
+            self.i += 1;
+        }
+        self.i - start
+    }
+
+    fn number(&mut self) -> Result<(), JsonError> {
+        self.eat(b'-');
+        if self.eat(b'0') {
+            // A leading zero stands alone.
+        } else if self.digits() == 0 {
+            return self.err("invalid number");
+        }
+        if self.eat(b'.') && self.digits() == 0 {
+            return self.err("invalid number");
+        }
+        if self.eat(b'e') || self.eat(b'E') {
+            let _ = self.eat(b'+') || self.eat(b'-');
+            if self.digits() == 0 {
+                return self.err("invalid number");
+            }
+        }
+        Ok(())
+    }
+
+    /// Check a string (the scanner is at its opening quote); its raw contents.
+    fn string(&mut self) -> Result<&'a [u8], JsonError> {
+        if !self.eat(b'"') {
+            return self.err("expected a string");
+        }
+        let start = self.i;
+        loop {
+            match self.b.get(self.i) {
+                None => return self.err("unterminated string"),
+                Some(b'"') => {
+                    self.i += 1;
+                    return Ok(self.b.get(start..self.i - 1).unwrap_or_default());
+                }
+                Some(b'\\') => {
+                    self.i += 1;
+                    match self.b.get(self.i) {
+                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => self.i += 1,
+                        Some(b'u') => {
+                            let hex = self.b.get(self.i + 1..self.i + 5);
+                            if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
+                                return self.err("invalid \\u escape");
+                            }
+                            self.i += 5;
+                        }
+                        _ => return self.err("invalid escape"),
+                    }
+                }
+                Some(0..=0x1f) => return self.err("control character in string"),
+                Some(_) => self.i += 1,
+            }
+        }
+    }
+}
+
+/// Is `text` one JSON value (with optional surrounding white space)?
+pub fn validate(text: &str) -> Result<(), JsonError> {
+    let mut s = Scanner { b: text.as_bytes(), i: 0 };
+    s.value(0)?;
+    s.ws();
+    if s.i == s.b.len() {
+        Ok(())
+    } else {
+        s.err("trailing characters")
+    }
+}
+
+/// The top-level fields of a JSON object: (decoded key, raw value text), in
+/// order. Every value is validated. Duplicate keys are an error.
+pub fn fields(text: &str) -> Result<Vec<(Cow<'_, str>, &str)>, JsonError> {
+    let mut s = Scanner { b: text.as_bytes(), i: 0 };
+    let mut out: Vec<(Cow<'_, str>, &str)> = Vec::new();
+    s.ws();
+    if !s.eat(b'{') {
+        return s.err("expected an object");
+    }
+    s.ws();
+    if !s.eat(b'}') {
+        loop {
+            s.ws();
+            let at = s.i;
+            let raw = s.string()?;
+            // Slices end at ASCII quotes, so `get` always succeeds; it cannot panic.
+            let key = decode(text.get(at + 1..at + 1 + raw.len()).unwrap_or_default())
+                .map_err(|what| JsonError { what, at })?;
+            if out.iter().any(|(k, _)| *k == key) {
+                return Err(JsonError { what: "duplicate field", at });
+            }
+            s.ws();
+            if !s.eat(b':') {
+                return s.err("expected ':'");
+            }
+            s.ws();
+            let start = s.i;
+            s.value(1)?;
+            out.push((key, text.get(start..s.i).unwrap_or_default()));
+            s.ws();
+            if s.eat(b'}') {
+                break;
+            }
+            if !s.eat(b',') {
+                return s.err("expected ',' or '}'");
+            }
+        }
+    }
+    s.ws();
+    if s.i != s.b.len() {
+        return s.err("trailing characters");
+    }
+    Ok(out)
+}
+
+/// Decode the inside of a validated string literal (between the quotes).
+fn decode(inner: &str) -> Result<Cow<'_, str>, &'static str> {
+    if !inner.contains('\\') {
+        return Ok(Cow::Borrowed(inner));
+    }
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let e = chars.next().ok_or("invalid escape")?;
+        out.push(match e {
+            '"' => '"',
+            '\\' => '\\',
+            '/' => '/',
+            'b' => '\u{8}',
+            'f' => '\u{c}',
+            'n' => '\n',
+            'r' => '\r',
+            't' => '\t',
+            'u' => {
+                let hex = |chars: &mut std::str::Chars<'_>| -> Result<u32, &'static str> {
+                    let h: String = chars.by_ref().take(4).collect();
+                    u32::from_str_radix(&h, 16).map_err(|_| "invalid \\u escape")
+                };
+                let hi = hex(&mut chars)?;
+                let code = if (0xD800..0xDC00).contains(&hi) {
+                    if chars.next() != Some('\\') || chars.next() != Some('u') {
+                        return Err("lone surrogate");
+                    }
+                    let lo = hex(&mut chars)?;
+                    if !(0xDC00..0xE000).contains(&lo) {
+                        return Err("lone surrogate");
+                    }
+                    0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+                } else {
+                    hi
+                };
+                char::from_u32(code).ok_or("lone surrogate")?
+            }
+            _ => return Err("invalid escape"),
+        });
+    }
+    Ok(Cow::Owned(out))
+}
+
+/// A raw value as a string, if it is one.
+pub fn as_str(raw: &str) -> Option<Cow<'_, str>> {
+    let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
+    decode(inner).ok()
+}
+
+/// A raw value as an unsigned integer, if it is one that fits.
+pub fn as_u64(raw: &str) -> Option<u64> {
+    raw.parse().ok()
+}
+
+/// A raw value as a bool, if it is one.
+pub fn as_bool(raw: &str) -> Option<bool> {
+    match raw {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    }
+}
+
+/// Append `s` as a JSON string literal.
+pub fn push_str(out: &mut String, s: &str) {
+    out.push('"');
+    let mut last = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let esc: Option<&str> = match b {
+            b'"' => Some("\\\""),
+            b'\\' => Some("\\\\"),
+            b'\n' => Some("\\n"),
+            b'\r' => Some("\\r"),
+            b'\t' => Some("\\t"),
+            0..=0x1f => None,
+            _ => continue,
+        };
+        out.push_str(s.get(last..i).unwrap_or_default());
+        match esc {
+            Some(e) => out.push_str(e),
+            None => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.push_str("\\u00");
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 15)]));
+            }
+        }
+        last = i + 1;
+    }
+    out.push_str(s.get(last..).unwrap_or_default());
+    out.push('"');
+}
+
+/// A JSON object under construction: `Obj::new().str("t", "x").num("id", 1).end()`.
+pub struct Obj(String);
+
+impl Obj {
+    /// `{`
+    pub fn new() -> Obj {
+        Obj(String::from("{"))
+    }
+
+    fn key(mut self, k: &str) -> Obj {
+        if self.0.len() > 1 {
+            self.0.push(',');
+        }
+        push_str(&mut self.0, k);
+        self.0.push(':');
+        self
+    }
+
+    /// A string field.
+    pub fn str(self, k: &str, v: &str) -> Obj {
+        let mut o = self.key(k);
+        push_str(&mut o.0, v);
+        o
+    }
+
+    /// A number field.
+    pub fn num(self, k: &str, v: u64) -> Obj {
+        let mut o = self.key(k);
+        o.0.push_str(&v.to_string());
+        o
+    }
+
+    /// A bool field.
+    pub fn bool(self, k: &str, v: bool) -> Obj {
+        let mut o = self.key(k);
+        o.0.push_str(if v { "true" } else { "false" });
+        o
+    }
+
+    /// A field whose value is already valid JSON text.
+    pub fn raw(self, k: &str, v: &str) -> Obj {
+        let mut o = self.key(k);
+        o.0.push_str(v);
+        o
+    }
+
+    /// `}`: the text.
+    pub fn end(mut self) -> String {
+        self.0.push('}');
+        self.0
+    }
+}
+
+impl Default for Obj {
+    fn default() -> Self {
+        Obj::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_in_order_with_raw_values() {
+        let f = fields(r#" {"t":"sync", "state": {"a":[1,2,{"b":null}]} ,"n":-1.5e3} "#).unwrap();
+        assert_eq!(f.len(), 3);
+        assert_eq!((f[0].0.as_ref(), f[0].1), ("t", r#""sync""#));
+        assert_eq!(f[1].1, r#"{"a":[1,2,{"b":null}]}"#);
+        assert_eq!(f[2].1, "-1.5e3");
+    }
+
+    #[test]
+    fn rejects_what_json_rejects() {
+        for bad in [
+            "",
+            "{",
+            "{\"a\"}",
+            "{\"a\":}",
+            "{\"a\":1,}",
+            "{'a':1}",
+            "{\"a\":01}",
+            "{\"a\":1.}",
+            "{\"a\":\"\u{1}\"}",
+            "{\"a\":tru}",
+            "{\"a\":1} x",
+            "[1]",
+            "{\"a\":1,\"a\":2}",
+            "{\"a\":\"\\x\"}",
+        ] {
+            assert!(fields(bad).is_err(), "{bad:?}");
+        }
+        let deep = "[".repeat(200) + &"]".repeat(200);
+        assert!(validate(&deep).is_err());
+    }
+
+    #[test]
+    fn strings_round_trip() {
+        for s in ["plain", "quote \" back \\ slash", "nl\n tab\t cr\r", "\u{1}\u{1f}", "é 電話 📞"] {
+            let mut out = String::new();
+            push_str(&mut out, s);
+            assert_eq!(serde_json::from_str::<String>(&out).unwrap(), s);
+            assert_eq!(as_str(&out).unwrap(), s);
+        }
+        assert_eq!(as_str(r#""\ud83d\udcde \u00e9""#).unwrap(), "📞 é");
+        assert_eq!(as_str(r#""\ud83d""#), None, "lone surrogate");
+    }
+
+    #[test]
+    fn scalars() {
+        assert_eq!(as_u64("42"), Some(42));
+        assert_eq!(as_u64("-1"), None);
+        assert_eq!(as_u64("1.5"), None);
+        assert_eq!(as_u64("18446744073709551616"), None);
+        assert_eq!(as_bool("true"), Some(true));
+        assert_eq!(
+            Obj::new().str("t", "x\"").num("id", 3).bool("b", false).raw("s", "[1]").end(),
+            r#"{"t":"x\"","id":3,"b":false,"s":[1]}"#
+        );
+    }
+}

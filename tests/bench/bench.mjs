@@ -1,0 +1,183 @@
+// `cargo xtask bench`: tabphone against a JS SharedWorker relay of the reference
+// pattern, measured in the same Chromium run, printed side by side.
+// Latencies are in-page (performance.timeOrigin + performance.now(), 0.1 ms
+// resolution); promotion times compare the node-side start with the page-side
+// role event on the same wall clock.
+import { readFileSync, readdirSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { join } from 'node:path';
+import {
+  BASE, closeWithoutHandlers, crash, launch, oneReal, roleOf, setFrozen, workerUrl,
+} from '../lib/browser.mjs';
+
+const ACTIONS = Number(process.env.BENCH_ACTIONS || 1000);
+const PUBLISHES = Number(process.env.BENCH_PUBLISHES || 100);
+const PROMOTIONS = Number(process.env.BENCH_PROMOTIONS || 10);
+const FANOUT = (process.env.BENCH_FANOUT || '1,10,50').split(',').map(Number);
+const PING = { pingInterval: 250, pingTimeout: 1000 };
+
+const browser = await launch();
+const now = () => performance.timeOrigin + performance.now();
+
+const systems = {
+  tabphone: { url: (extra = {}) => `${BASE}/index.html?worker=${encodeURIComponent(workerUrl({ ...PING, ...extra }))}` },
+  baseline: { url: () => `${BASE}/bench/baseline.html` },
+};
+
+async function open(context, system, extra) {
+  const page = await context.newPage();
+  await page.goto(systems[system].url(extra));
+  await page.waitForFunction(() => window.tabphone && ['real', 'dummy'].includes(window.tabphone.role));
+  return page;
+}
+
+function stats(samples) {
+  const s = [...samples].sort((a, b) => a - b);
+  const at = (q) => s[Math.min(s.length - 1, Math.floor(q * s.length))];
+  return { p50: at(0.5), p99: at(0.99), n: s.length };
+}
+
+async function actionRoundTrip(system) {
+  const context = await browser.newContext();
+  const real = await open(context, system, {});
+  const dummy = await open(context, system, {});
+  await oneReal([real, dummy]);
+  const samples = await dummy.evaluate(async (n) => {
+    const out = [];
+    for (let i = 0; i < n + 100; i += 1) {
+      const t = performance.now();
+      await window.tabphone.dispatch('echo', i);
+      if (i >= 100) out.push(performance.now() - t); // the first 100 warm up
+    }
+    return out;
+  }, ACTIONS);
+  await context.close();
+  return stats(samples);
+}
+
+async function fanout(system, dummies) {
+  const context = await browser.newContext();
+  const real = await open(context, system, {});
+  const pages = [real];
+  for (let i = 0; i < dummies; i += 1) pages.push(await open(context, system, {}));
+  await oneReal(pages);
+  const sent = await real.evaluate(async (n) => {
+    const at = [];
+    for (let seq = 0; seq < n; seq += 1) {
+      await new Promise((r) => setTimeout(r, 20));
+      at.push(performance.timeOrigin + performance.now());
+      window.tabphone.publish({ bench: seq });
+    }
+    return at;
+  }, PUBLISHES);
+  await new Promise((r) => setTimeout(r, 500));
+  // For each publish: when its last dummy had it.
+  const last = new Array(PUBLISHES).fill(0);
+  for (const page of pages.slice(1)) {
+    const got = await page.evaluate(() => window.tabphoneEvents
+      .filter((e) => e.type === 'state' && e.state && typeof e.state.bench === 'number')
+      .map((e) => [e.state.bench, e.at]));
+    for (const [seq, at] of got) last[seq] = Math.max(last[seq], at);
+  }
+  await context.close();
+  const missing = last.filter((t) => t === 0).length;
+  if (missing) throw new Error(`${system}: ${missing} publishes never reached every dummy`);
+  return stats(last.map((t, seq) => t - sent[seq]));
+}
+
+const causes = {
+  graceful: async (context, page) => { await page.close(); },
+  'no handlers': async (context, page) => { await closeWithoutHandlers(page); },
+  crash: async (context, page) => { await crash(context, page); },
+  frozen: async (context, page) => { await setFrozen(context, page, true); },
+};
+
+/** Time from the real's end to a dummy's `role: real` event; null if none in 5 s. */
+async function promotion(system, cause) {
+  const times = [];
+  for (let i = 0; i < PROMOTIONS; i += 1) {
+    const context = await browser.newContext();
+    // The real must not host the worker (crashing the host is a worker
+    // restart, which the tests cover): open a host, two more tabs, close the host.
+    const host = await open(context, system, {});
+    const tabs = [await open(context, system, {}), await open(context, system, {})];
+    await oneReal([host, ...tabs]);
+    await host.close();
+    const target = await oneReal(tabs);
+    const watchers = tabs.filter((p) => p !== target);
+    const start = now();
+    await causes[cause](context, target);
+    let at = null;
+    const end = Date.now() + 5000;
+    while (at === null && Date.now() < end) {
+      for (const p of watchers) {
+        const t = await p.evaluate((s) => window.tabphoneEvents.find((e) => e.type === 'role' && e.role === 'real'
+          && e.at > s)?.at ?? null, start);
+        if (t !== null) at = at === null ? t : Math.min(at, t);
+      }
+      if (at === null) await new Promise((r) => setTimeout(r, 20));
+    }
+    if (cause === 'frozen' && !target.isClosed()) await setFrozen(context, target, false).catch(() => {});
+    await context.close();
+    times.push(at === null ? null : at - start);
+  }
+  const got = times.filter((t) => t !== null).sort((a, b) => a - b);
+  return got.length < times.length ? null : got[Math.floor(got.length / 2)];
+}
+
+function size(dir, files) {
+  let raw = 0;
+  let gz = 0;
+  for (const f of files) {
+    const data = readFileSync(join(dir, f));
+    raw += data.length;
+    gz += gzipSync(data, { level: 9 }).length;
+  }
+  return { raw, gz };
+}
+
+const ms = (v) => (v === null || v === undefined ? 'never' : `${v.toFixed(2)} ms`);
+const ratio = (a, b) => (a === null || b === null ? 'n/a' : `${(a / b).toFixed(2)}x`);
+const rows = [];
+const row = (what, t, b) => rows.push([what, ms(t), ms(b), ratio(t, b)]);
+
+console.error('bench: action round trips');
+const rt = { tabphone: await actionRoundTrip('tabphone'), baseline: await actionRoundTrip('baseline') };
+row(`action round trip p50 (n=${rt.tabphone.n})`, rt.tabphone.p50, rt.baseline.p50);
+row(`action round trip p99 (n=${rt.tabphone.n})`, rt.tabphone.p99, rt.baseline.p99);
+
+for (const n of FANOUT) {
+  console.error(`bench: fan-out to ${n}`);
+  const t = await fanout('tabphone', n);
+  const b = await fanout('baseline', n);
+  row(`sync fan-out to ${n} dummies p50 (last dummy, n=${t.n})`, t.p50, b.p50);
+  row(`sync fan-out to ${n} dummies p99 (last dummy, n=${t.n})`, t.p99, b.p99);
+}
+
+for (const cause of Object.keys(causes)) {
+  console.error(`bench: promotion after ${cause}`);
+  const t = await promotion('tabphone', cause);
+  const b = await promotion('baseline', cause);
+  row(`promotion after ${cause}, median of ${PROMOTIONS}`, t, b);
+}
+const version = browser.version();
+await browser.close();
+
+const pkg = process.env.PKG_DIR;
+const snippets = readdirSync(join(pkg, 'snippets'), { recursive: true })
+  .filter((f) => f.endsWith('.js')).map((f) => join('snippets', f));
+const w = size(pkg, ['tabphone_worker_bg.wasm', 'tabphone_worker.js', 'worker.js', ...snippets]);
+const wasm = size(pkg, ['tabphone_worker_bg.wasm']);
+const tab = size(pkg, ['tabphone_tab_bg.wasm', 'tabphone_tab.js', ...snippets]);
+const base = size(join(process.cwd(), 'pages/bench'), ['baseline-worker.js']);
+
+const widths = [52, 14, 14, 8];
+const line = (cells) => cells.map((c, i) => String(c).padEnd(widths[i])).join(' ').trimEnd();
+console.log(`tabphone benchmark (Chromium ${version}; ping interval ${PING.pingInterval} ms, timeout ${PING.pingTimeout} ms)`);
+console.log(line(['measure', 'tabphone', 'baseline', 'ratio']));
+console.log(line(['-'.repeat(52), '-'.repeat(14), '-'.repeat(14), '-'.repeat(8)]));
+for (const r of rows) console.log(line(r));
+console.log('');
+console.log(`worker wasm: ${wasm.raw} B raw, ${wasm.gz} B gzip`);
+console.log(`worker wasm + JS glue + loader: ${w.raw} B raw, ${w.gz} B gzip (baseline worker JS: ${base.raw} B raw, ${base.gz} B gzip)`);
+console.log(`tab client wasm + JS glue: ${tab.raw} B raw, ${tab.gz} B gzip`);
