@@ -15,13 +15,17 @@ const PUBLISHES = Number(process.env.BENCH_PUBLISHES || 100);
 const PROMOTIONS = Number(process.env.BENCH_PROMOTIONS || 10);
 const FANOUT = (process.env.BENCH_FANOUT || '1,10,50').split(',').map(Number);
 // The frozen case runs with a short ping timeout; everything else with the defaults.
+// BENCH_ONLY=roundtrip,fanout,promotion runs a subset.
+const ONLY = (process.env.BENCH_ONLY || 'roundtrip,fanout,promotion').split(',');
 const FROZEN_PING = { pingInterval: 250, pingTimeout: 1000 };
 
 const browser = await launch();
 const now = () => performance.timeOrigin + performance.now();
 
 const systems = {
-  tabphone: { url: (extra = {}) => `${BASE}/index.html?worker=${encodeURIComponent(workerUrl(extra))}` },
+  tabphone: {
+    url: (extra = {}) => `${BASE}/bench/tabphone.html?worker=${encodeURIComponent(`.${workerUrl(extra)}`)}`,
+  },
   baseline: { url: () => `${BASE}/bench/baseline.html` },
 };
 
@@ -142,12 +146,14 @@ const ratio = (a, b) => (a === null || b === null ? 'n/a' : `${(a / b).toFixed(2
 const rows = [];
 const row = (what, t, b) => rows.push([what, ms(t), ms(b), ratio(t, b)]);
 
-console.error('bench: action round trips');
-const rt = { tabphone: await actionRoundTrip('tabphone'), baseline: await actionRoundTrip('baseline') };
-row(`action round trip p50 (n=${rt.tabphone.n})`, rt.tabphone.p50, rt.baseline.p50);
-row(`action round trip p99 (n=${rt.tabphone.n})`, rt.tabphone.p99, rt.baseline.p99);
+if (ONLY.includes('roundtrip')) {
+  console.error('bench: action round trips');
+  const rt = { tabphone: await actionRoundTrip('tabphone'), baseline: await actionRoundTrip('baseline') };
+  row(`action round trip p50 (n=${rt.tabphone.n})`, rt.tabphone.p50, rt.baseline.p50);
+  row(`action round trip p99 (n=${rt.tabphone.n})`, rt.tabphone.p99, rt.baseline.p99);
+}
 
-for (const n of FANOUT) {
+for (const n of ONLY.includes('fanout') ? FANOUT : []) {
   console.error(`bench: fan-out to ${n}`);
   const t = await fanout('tabphone', n);
   const b = await fanout('baseline', n);
@@ -155,7 +161,7 @@ for (const n of FANOUT) {
   row(`sync fan-out to ${n} dummies p99 (last dummy, n=${t.n})`, t.p99, b.p99);
 }
 
-for (const cause of Object.keys(causes)) {
+for (const cause of ONLY.includes('promotion') ? Object.keys(causes) : []) {
   console.error(`bench: promotion after ${cause}`);
   const t = await promotion('tabphone', cause);
   const b = await promotion('baseline', cause);

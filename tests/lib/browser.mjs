@@ -19,8 +19,15 @@ export function workerUrl(options = {}, extra = '') {
   return `./pkg/worker.js${q || extra ? '?' : ''}${q}${q && extra ? '&' : ''}${extra}`;
 }
 
+/**
+ * The worker most tests use: a 10 s ping timeout, so that a renderer starved of
+ * CPU on a loaded machine is not taken for frozen in tests about something
+ * else. Liveness tests pass their own (see FAST in tabs.test.mjs).
+ */
+export const RELAXED = workerUrl({ pingTimeout: 10000 });
+
 /** Open the demo in a new tab of `context` and wait until it has a role. */
-export async function openTab(context, { worker } = {}) {
+export async function openTab(context, { worker = RELAXED } = {}) {
   const page = await context.newPage();
   page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
   const q = worker ? `?worker=${encodeURIComponent(worker)}` : '';

@@ -24,8 +24,15 @@ for (const [key, value] of new URL(self.location.href).searchParams) {
   if (Number.isFinite(n)) options[key] = n;
 }
 
-init().then(() => {
-  hub = new Hub(options);
+init().then(async () => {
+  const ready = new Hub(options);
+  // Hold the worker's life lock before any tab learns its name: a tab's wait
+  // on it that reached the lock manager first would be granted at once and
+  // read as this worker's death. Held until the worker dies.
+  await new Promise((held) => {
+    navigator.locks.request(ready.lifeLock, () => { held(); return new Promise(() => {}); });
+  });
+  hub = ready;
   for (const port of buffered.splice(0)) hub.connect(port);
 }).catch((e) => {
   // Without wasm there is no hub: tell every waiting tab instead of leaving it hanging.

@@ -11,12 +11,11 @@
 //! new SharedWorker('/pkg/worker.js', { type: 'module' })
 //! ```
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::rc::{Rc, Weak};
 use std::time::Duration;
 
 use gloo_timers::callback::Timeout;
-use tabphone_coord::{Config, Coordinator, Input, Output, PortId};
+use tabphone_coord::{Config, Coordinator, Input, Output, PortId, VecMap};
 use tabphone_glue::{Lock, Mode};
 use wasm_bindgen::prelude::*;
 use web_sys::{MessageEvent, MessagePort};
@@ -37,11 +36,10 @@ struct Port {
 
 struct Inner {
     coord: Coordinator,
-    ports: BTreeMap<PortId, Port>,
+    ports: VecMap<PortId, Port>,
     timer: Option<(Instant, Timeout)>,
     /// Log every input and output to the console (`?debug=1`).
     debug: bool,
-    _life: Lock,
     me: Weak<RefCell<Inner>>,
 }
 
@@ -72,15 +70,12 @@ impl Hub {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Hub {
         let config = config(&options);
-        let life_lock = tabphone_coord::protocol::worker_lock_name(&config.worker_id);
         let inner = Rc::new_cyclic(|me| {
             RefCell::new(Inner {
                 coord: Coordinator::new(Instant::now(), config),
-                ports: BTreeMap::new(),
+                ports: VecMap::new(),
                 timer: None,
                 debug: option(&options, "debug").is_some_and(|v| v > 0.0),
-                // Held for the worker's life: tabs waiting on it learn of its death.
-                _life: Lock::request(&life_lock, Mode::Exclusive, || {}, |_| {}),
                 me: me.clone(),
             })
         });
@@ -105,6 +100,15 @@ impl Hub {
         me.flush();
     }
 
+    /// The Web Lock this worker must hold for its whole life before any tab
+    /// connects: tabs wait on it to learn of the worker's death, so a tab that
+    /// asked for it before the worker held it would take it for a death. The
+    /// loader (`js/worker.js`) takes it before it hands over the first port.
+    #[wasm_bindgen(getter, js_name = lifeLock)]
+    pub fn life_lock(&self) -> String {
+        self.inner.borrow().coord.worker_lock().to_owned()
+    }
+
     /// Number of connected ports (for tests and the demo).
     #[wasm_bindgen(getter)]
     pub fn ports(&self) -> usize {
@@ -125,14 +129,24 @@ fn drive(weak: &Weak<RefCell<Inner>>, input: Input<'_>) {
 
 impl Inner {
     fn flush(&mut self) {
+        // A broadcast is one text for many ports: make its JS string once.
+        let mut last: Option<(std::sync::Arc<str>, JsValue)> = None;
         while let Some(output) = self.coord.poll_output() {
             if self.debug {
                 web_sys::console::log_1(&describe_output(&output).into());
             }
             match output {
                 Output::Send { port, text } => {
+                    let js = match &last {
+                        Some((t, js)) if std::sync::Arc::ptr_eq(t, &text) => js.clone(),
+                        _ => {
+                            let js = JsValue::from_str(&text);
+                            last = Some((text, js.clone()));
+                            js
+                        }
+                    };
                     if let Some(p) = self.ports.get(&port) {
-                        if let Err(e) = p.port.post_message(&JsValue::from_str(&text)) {
+                        if let Err(e) = p.port.post_message(&js) {
                             web_sys::console::warn_2(&"tabphone: post to tab failed".into(), &e);
                         }
                     }

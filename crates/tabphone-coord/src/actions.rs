@@ -4,13 +4,14 @@
 //! Every action gets a worker-wide id on arrival and a deadline of arrival +
 //! timeout, so ids and deadlines grow together: the earliest deadline is
 //! always at the front of the queue or the first in-flight entry.
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use web_time::Instant;
 
 use crate::coordinator::PortId;
 use crate::protocol::{ErrorCode, Raw};
+use crate::vecmap::VecMap;
 
 /// Who gets the answer: the asking port and its own action id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,12 +42,12 @@ pub(crate) struct Actions {
     timeout: Duration,
     next_fwd: u64,
     queue: VecDeque<Queued>,
-    in_flight: BTreeMap<u64, InFlight>,
+    in_flight: VecMap<u64, InFlight>,
 }
 
 impl Actions {
     pub fn new(max_queued: usize, timeout: Duration) -> Self {
-        Actions { max_queued, timeout, next_fwd: 1, queue: VecDeque::new(), in_flight: BTreeMap::new() }
+        Actions { max_queued, timeout, next_fwd: 1, queue: VecDeque::new(), in_flight: VecMap::new() }
     }
 
     /// Queue an action; refused when the queue is full.
@@ -101,18 +102,15 @@ impl Actions {
         while self.queue.front().is_some_and(|q| q.deadline <= now) {
             out.extend(self.queue.pop_front().map(|q| q.answer));
         }
-        while let Some(entry) = self.in_flight.first_entry() {
-            if entry.get().deadline > now {
-                break;
-            }
-            out.push(entry.remove().answer);
+        while self.in_flight.first().is_some_and(|(_, f)| f.deadline <= now) {
+            out.extend(self.in_flight.pop_first().map(|(_, f)| f.answer));
         }
         out
     }
 
     pub fn next_deadline(&self) -> Option<Instant> {
         let q = self.queue.front().map(|q| q.deadline);
-        let f = self.in_flight.first_key_value().map(|(_, f)| f.deadline);
+        let f = self.in_flight.first().map(|(_, f)| f.deadline);
         match (q, f) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),

@@ -1,6 +1,6 @@
 //! The worker's state machine: which tab is real, what the dummies see, where
 //! actions go. See the crate docs for the contract.
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,6 +11,7 @@ use crate::protocol::{
     error_value, parse_from_tab, tab_lock_name, to_text, worker_lock_name, Claim, ErrorCode, FromTab, Raw,
     Role, ToTab, PROTOCOL_VERSION,
 };
+use crate::vecmap::VecMap;
 
 /// A connection to one tab, handed out by [`Coordinator::connect`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -154,7 +155,7 @@ struct Timers {
 pub struct Coordinator {
     config: Config,
     worker_lock: String,
-    tabs: BTreeMap<PortId, Tab>,
+    tabs: VecMap<PortId, Tab>,
     next_port: u64,
     next_order: u64,
     epoch: u64,
@@ -182,7 +183,7 @@ impl Coordinator {
             timers: Timers { ping: now + config.ping_interval, grace: None },
             actions: Actions::new(config.max_queued, config.action_timeout),
             config,
-            tabs: BTreeMap::new(),
+            tabs: VecMap::new(),
             next_port: 1,
             next_order: 1,
             epoch: 0,
@@ -257,6 +258,11 @@ impl Coordinator {
             consider(t);
         }
         next
+    }
+
+    /// Name of the lock this worker must hold for its life (announced in `welcome`).
+    pub fn worker_lock(&self) -> &str {
+        &self.worker_lock
     }
 
     /// Current epoch (grows on every promotion).

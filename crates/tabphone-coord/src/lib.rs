@@ -97,7 +97,9 @@ mod coordinator;
 pub mod json;
 pub mod protocol;
 mod tab;
+mod vecmap;
 
 pub use coordinator::{Config, Coordinator, Input, Output, PortId};
 pub use tab::{ActionId, Job, TabConfig, TabCore, TabEvent, TabInput, TabOutput, TabRole};
+pub use vecmap::VecMap;
 pub use web_time::Instant;

@@ -334,10 +334,12 @@ impl TabCore {
                 if self.role == TabRole::Closed {
                     return;
                 }
-                self.post(String::from(r#"{"t":"close"}"#));
+                // Stop and let the real lock go before saying `close`: the
+                // successor asks for the lock as soon as the worker hears it.
                 if self.holds_or_wants_lock() {
                     self.demote();
                 }
+                self.post(String::from(r#"{"t":"close"}"#));
                 self.set_role(TabRole::Closed);
             }
         }
