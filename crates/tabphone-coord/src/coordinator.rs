@@ -373,7 +373,12 @@ impl Coordinator {
         let worker = self.worker_lock.clone();
         self.send(
             port,
-            &ToTab::Welcome { v: PROTOCOL_VERSION, worker: worker.into(), tabs: self.live_count() },
+            &ToTab::Welcome {
+                v: PROTOCOL_VERSION,
+                worker: worker.into(),
+                tabs: self.live_count(),
+                max: self.config.max_message_bytes,
+            },
         );
         if let Some(claim) = claim {
             return self.on_claim(port, claim);

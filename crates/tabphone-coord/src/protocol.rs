@@ -20,7 +20,7 @@
 //! ## Worker to tab ([`ToTab`])
 //! | `t` | fields | meaning |
 //! |---|---|---|
-//! | `welcome` | `v`, `worker`, `tabs` | joined; `worker` names the lock the worker holds for its life |
+//! | `welcome` | `v`, `worker`, `tabs`, `max` | joined; `worker` names the lock the worker holds for its life; `max` is the largest message it accepts, in bytes |
 //! | `role` | `role` (`real`/`dummy`), `epoch`, `steal` | become real (take the app lock, with `steal` if the old real is frozen, answer `claimed`) or dummy; repeated after `claimed` to confirm |
 //! | `sync` | `epoch`, `state`, `reset?` | the real's state; `reset: true` with `state: null` when the real went away |
 //! | `action` | `id`, `name`, `args?` | to the real: perform this, answer with `result` and the same `id` |
@@ -174,6 +174,8 @@ pub enum ToTab<'a> {
         worker: Cow<'a, str>,
         /// Number of live tabs.
         tabs: usize,
+        /// Largest message accepted, in bytes.
+        max: usize,
     },
     /// Role assignment.
     Role {
@@ -429,6 +431,7 @@ pub fn parse_to_tab(text: &str) -> Result<ToTab<'_>, ParseError> {
             v: f.opt("v", json::as_u64)?.map_or(PROTOCOL_VERSION, |v| v as u32),
             worker: f.need("worker", json::as_str)?,
             tabs: f.opt("tabs", json::as_u64)?.unwrap_or(0) as usize,
+            max: f.opt("max", json::as_u64)?.map_or(usize::MAX, |m| m as usize),
         },
         "role" => ToTab::Role {
             role: f.need("role", |r| match json::as_str(r)?.as_ref() {
@@ -470,9 +473,12 @@ pub fn parse_to_tab(text: &str) -> Result<ToTab<'_>, ParseError> {
 pub fn to_text(msg: &ToTab<'_>) -> String {
     let o = Obj::new();
     match msg {
-        ToTab::Welcome { v, worker, tabs } => {
-            o.str("t", "welcome").num("v", u64::from(*v)).str("worker", worker).num("tabs", *tabs as u64)
-        }
+        ToTab::Welcome { v, worker, tabs, max } => o
+            .str("t", "welcome")
+            .num("v", u64::from(*v))
+            .str("worker", worker)
+            .num("tabs", *tabs as u64)
+            .num("max", *max as u64),
         ToTab::Role { role, epoch, steal } => {
             o.str("t", "role").str("role", role.as_str()).num("epoch", *epoch).bool("steal", *steal)
         }
@@ -594,7 +600,7 @@ mod tests {
     #[test]
     fn worker_messages_round_trip() {
         let msgs = [
-            ToTab::Welcome { v: 1, worker: "w\"1".into(), tabs: 2 },
+            ToTab::Welcome { v: 1, worker: "w\"1".into(), tabs: 2, max: 1000 },
             ToTab::Role { role: Role::Real, epoch: 3, steal: true },
             ToTab::Sync { epoch: 1, state: "null", reset: true },
             ToTab::Action { id: 4, name: "dial".into(), args: Some(r#"{"to":"bob"}"#) },

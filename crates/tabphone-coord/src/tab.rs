@@ -469,7 +469,9 @@ impl TabCore {
             }
         };
         match msg {
-            ToTab::Welcome { worker, tabs, .. } => {
+            ToTab::Welcome { worker, tabs, max, .. } => {
+                // Refuse locally what the worker would refuse without an id.
+                self.config.max_message_bytes = self.config.max_message_bytes.min(max);
                 if self.worker_lock.as_deref() != Some(&*worker) {
                     self.worker_lock = Some(worker.to_string());
                     self.out.push_back(TabOutput::WatchWorker(worker.into_owned()));

@@ -330,3 +330,13 @@ fn a_stalled_worker_does_not_declare_its_tabs_silent() {
     assert_eq!(reals(&s), vec![b]);
     s.check_safety();
 }
+
+#[test]
+fn an_action_over_the_workers_limit_fails_locally_with_too_large() {
+    let mut s = Sim::new(Config { max_message_bytes: 200, ..Config::default() });
+    s.open(0, true, true);
+    let b = s.open(0, true, false);
+    let id = s.dispatch(b, "note", &format!("\"{}\"", "x".repeat(300)));
+    let ans = s.answers(b, id);
+    assert!(ans[0].as_ref().unwrap_err().contains("too_large"), "{ans:?}");
+}
