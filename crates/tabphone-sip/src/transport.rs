@@ -298,10 +298,8 @@ impl Transport {
                 }
             }
             (SocketEvent::Closed, State::Open | State::Connecting) => self.failed(now, Cause::SocketClosed),
-            (SocketEvent::Received { is_pong }, State::Open) => {
-                if is_pong {
-                    self.timers.pong_deadline = None;
-                }
+            (SocketEvent::Received { is_pong: true }, State::Open) => {
+                self.timers.pong_deadline = None;
             }
             _ => {}
         }
