@@ -1,0 +1,289 @@
+//! HTTP digest authentication for SIP (RFC 3261 section 22, RFC 2617,
+//! RFC 7616): read a `WWW-Authenticate` / `Proxy-Authenticate` challenge,
+//! answer it with an `Authorization` / `Proxy-Authorization` value.
+//!
+//! Supports `MD5`, `MD5-sess`, `SHA-256` and `SHA-256-sess`, with `qop=auth`
+//! (nonce count and client nonce) or without qop (RFC 2069 style). The client
+//! nonce comes from the caller: the core's seeded RNG, never a hidden source.
+use md5::{Digest as _, Md5};
+use sha2::Sha256;
+
+/// Hash algorithm of a challenge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Algorithm {
+    /// MD5 (the default when the challenge names none).
+    Md5,
+    /// MD5, session variant.
+    Md5Sess,
+    /// SHA-256.
+    Sha256,
+    /// SHA-256, session variant.
+    Sha256Sess,
+}
+
+impl Algorithm {
+    fn parse(s: &str) -> Option<Algorithm> {
+        match s.to_ascii_uppercase().as_str() {
+            "MD5" => Some(Algorithm::Md5),
+            "MD5-SESS" => Some(Algorithm::Md5Sess),
+            "SHA-256" => Some(Algorithm::Sha256),
+            "SHA-256-SESS" => Some(Algorithm::Sha256Sess),
+            _ => None,
+        }
+    }
+
+    /// The name used in headers.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Algorithm::Md5 => "MD5",
+            Algorithm::Md5Sess => "MD5-sess",
+            Algorithm::Sha256 => "SHA-256",
+            Algorithm::Sha256Sess => "SHA-256-sess",
+        }
+    }
+
+    fn hash(self, data: &str) -> String {
+        match self {
+            Algorithm::Md5 | Algorithm::Md5Sess => hex(&Md5::digest(data.as_bytes())),
+            Algorithm::Sha256 | Algorithm::Sha256Sess => hex(&Sha256::digest(data.as_bytes())),
+        }
+    }
+
+    fn is_session(self) -> bool {
+        matches!(self, Algorithm::Md5Sess | Algorithm::Sha256Sess)
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    bytes.iter().flat_map(|b| [HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]).map(char::from).collect()
+}
+
+/// A parsed digest challenge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Challenge {
+    /// `realm`.
+    pub realm: String,
+    /// `nonce`.
+    pub nonce: String,
+    /// `opaque`, echoed back.
+    pub opaque: Option<String>,
+    /// The algorithm.
+    pub algorithm: Algorithm,
+    /// The server offered `qop=auth`.
+    pub qop_auth: bool,
+    /// `stale=true`: the nonce expired, the credentials were right.
+    pub stale: bool,
+}
+
+/// Why a challenge could not be answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AuthError {
+    /// Not a `Digest` challenge.
+    NotDigest,
+    /// A required parameter is missing.
+    Missing(&'static str),
+    /// An algorithm this client does not support.
+    UnsupportedAlgorithm(String),
+    /// Only `qop=auth-int` was offered (the body would have to be hashed).
+    UnsupportedQop(String),
+    /// Unbalanced quotes or a parameter without `=`.
+    Syntax,
+}
+
+/// Parse `Digest k=v, k="v", …` (the header value).
+pub fn parse_challenge(value: &str) -> Result<Challenge, AuthError> {
+    let rest = value.trim_start();
+    let scheme_len = rest.find(char::is_whitespace).unwrap_or(rest.len());
+    if !rest[..scheme_len].eq_ignore_ascii_case("digest") {
+        return Err(AuthError::NotDigest);
+    }
+    let params = params(&rest[scheme_len..])?;
+    let get = |k: &str| params.iter().find(|(name, _)| name.eq_ignore_ascii_case(k)).map(|(_, v)| v.clone());
+    let algorithm = match get("algorithm") {
+        None => Algorithm::Md5,
+        Some(a) => Algorithm::parse(&a).ok_or(AuthError::UnsupportedAlgorithm(a))?,
+    };
+    let qop_auth = match get("qop") {
+        None => false,
+        Some(q) => {
+            let auth = q.split(',').any(|o| o.trim().eq_ignore_ascii_case("auth"));
+            if !auth {
+                return Err(AuthError::UnsupportedQop(q));
+            }
+            true
+        }
+    };
+    Ok(Challenge {
+        realm: get("realm").ok_or(AuthError::Missing("realm"))?,
+        nonce: get("nonce").ok_or(AuthError::Missing("nonce"))?,
+        opaque: get("opaque"),
+        algorithm,
+        qop_auth,
+        stale: get("stale").is_some_and(|s| s.eq_ignore_ascii_case("true")),
+    })
+}
+
+/// `k=v, k="quoted \" v"` → pairs, quotes and escapes removed.
+fn params(s: &str) -> Result<Vec<(String, String)>, AuthError> {
+    let mut out = Vec::new();
+    let mut chars = s.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| c.is_whitespace() || *c == ',') {
+            chars.next();
+        }
+        if chars.peek().is_none() {
+            return Ok(out);
+        }
+        let name: String =
+            std::iter::from_fn(|| chars.next_if(|c| *c != '=' && !c.is_whitespace())).collect();
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        if chars.next() != Some('=') || name.is_empty() {
+            return Err(AuthError::Syntax);
+        }
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        let value = if chars.next_if_eq(&'"').is_some() {
+            let mut v = String::new();
+            loop {
+                match chars.next() {
+                    Some('"') => break,
+                    Some('\\') => v.extend(chars.next()),
+                    Some(c) => v.push(c),
+                    None => return Err(AuthError::Syntax),
+                }
+            }
+            v
+        } else {
+            std::iter::from_fn(|| chars.next_if(|c| *c != ',' && !c.is_whitespace())).collect()
+        };
+        out.push((name, value));
+    }
+}
+
+/// What the answer needs besides the challenge.
+#[derive(Debug, Clone)]
+pub struct Credentials<'a> {
+    /// User name.
+    pub username: &'a str,
+    /// Password.
+    pub password: &'a str,
+}
+
+/// Answer `challenge` for `method` on `uri`. `nc` is the number of requests
+/// sent with this nonce (1 for the first); `cnonce` a fresh random string.
+pub fn answer(
+    challenge: &Challenge,
+    creds: &Credentials<'_>,
+    method: &str,
+    uri: &str,
+    nc: u32,
+    cnonce: &str,
+) -> String {
+    let alg = challenge.algorithm;
+    let mut ha1 = alg.hash(&format!("{}:{}:{}", creds.username, challenge.realm, creds.password));
+    if alg.is_session() {
+        ha1 = alg.hash(&format!("{ha1}:{}:{cnonce}", challenge.nonce));
+    }
+    let ha2 = alg.hash(&format!("{method}:{uri}"));
+    let nc = format!("{nc:08x}");
+    let response = if challenge.qop_auth {
+        alg.hash(&format!("{ha1}:{}:{nc}:{cnonce}:auth:{ha2}", challenge.nonce))
+    } else {
+        alg.hash(&format!("{ha1}:{}:{ha2}", challenge.nonce))
+    };
+    let quote = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
+    let mut v = format!(
+        "Digest username=\"{}\", realm=\"{}\", nonce=\"{}\", uri=\"{}\", response=\"{response}\", algorithm={}",
+        quote(creds.username),
+        quote(&challenge.realm),
+        quote(&challenge.nonce),
+        quote(uri),
+        alg.as_str()
+    );
+    if challenge.qop_auth {
+        v.push_str(&format!(", qop=auth, nc={nc}, cnonce=\"{}\"", quote(cnonce)));
+    }
+    if let Some(o) = &challenge.opaque {
+        v.push_str(&format!(", opaque=\"{}\"", quote(o)));
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response_of(header: &str) -> &str {
+        let start = header.find("response=\"").map(|i| i + 10).unwrap_or(0);
+        &header[start..start + header[start..].find('"').unwrap_or(0)]
+    }
+
+    /// RFC 2617 section 3.5.
+    #[test]
+    fn rfc2617_md5_example() {
+        let c = parse_challenge(
+            r#"Digest realm="testrealm@host.com", qop="auth,auth-int", nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", opaque="5ccc069c403ebaf9f0171e9517f40e41""#,
+        )
+        .unwrap();
+        assert_eq!((c.algorithm, c.qop_auth), (Algorithm::Md5, true));
+        let creds = Credentials { username: "Mufasa", password: "Circle Of Life" };
+        let h = answer(&c, &creds, "GET", "/dir/index.html", 1, "0a4f113b");
+        assert_eq!(response_of(&h), "6629fae49393a05397450978507c4ef1");
+        assert!(
+            h.contains("nc=00000001") && h.contains(r#"opaque="5ccc069c403ebaf9f0171e9517f40e41""#),
+            "{h}"
+        );
+    }
+
+    /// RFC 7616 section 3.9.1, both algorithms.
+    #[test]
+    fn rfc7616_examples() {
+        let nonce = "7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v";
+        let cnonce = "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ";
+        let creds = Credentials { username: "Mufasa", password: "Circle of Life" };
+        for (alg, want) in [
+            ("MD5", "8ca523f5e9506fed4657c9700eebdbec"),
+            ("SHA-256", "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1"),
+        ] {
+            let text = format!(
+                r#"Digest realm="http-auth@example.org", qop="auth, auth-int", algorithm={alg}, nonce="{nonce}", opaque="FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS""#
+            );
+            let c = parse_challenge(&text).unwrap();
+            let h = answer(&c, &creds, "GET", "/dir/index.html", 1, cnonce);
+            assert_eq!(response_of(&h), want, "{alg}");
+        }
+    }
+
+    #[test]
+    fn without_qop_and_session_variants() {
+        let c = parse_challenge(r#"digest realm="r", nonce="n""#).unwrap();
+        let creds = Credentials { username: "u", password: "p" };
+        let h = answer(&c, &creds, "REGISTER", "sip:example.com", 1, "c");
+        // RFC 2069: H(H(u:r:p):n:H(REGISTER:sip:example.com)).
+        let ha1 = Algorithm::Md5.hash("u:r:p");
+        let ha2 = Algorithm::Md5.hash("REGISTER:sip:example.com");
+        assert_eq!(response_of(&h), Algorithm::Md5.hash(&format!("{ha1}:n:{ha2}")));
+        assert!(!h.contains("qop"));
+        let s = parse_challenge(r#"Digest realm="r", nonce="n", algorithm=SHA-256-sess, qop=auth"#).unwrap();
+        assert_eq!(s.algorithm, Algorithm::Sha256Sess);
+        let h = answer(&s, &creds, "INVITE", "sip:bob@example.com", 2, "c");
+        assert!(h.contains("algorithm=SHA-256-sess") && h.contains("nc=00000002"), "{h}");
+    }
+
+    #[test]
+    fn bad_challenges_are_errors() {
+        assert_eq!(parse_challenge("Basic realm=\"r\""), Err(AuthError::NotDigest));
+        assert_eq!(parse_challenge("Digest nonce=\"n\""), Err(AuthError::Missing("realm")));
+        assert_eq!(parse_challenge("Digest realm=\"r\", nonce=\"n"), Err(AuthError::Syntax));
+        assert!(matches!(
+            parse_challenge("Digest realm=r, nonce=n, algorithm=SHA-512"),
+            Err(AuthError::UnsupportedAlgorithm(_))
+        ));
+        assert!(matches!(
+            parse_challenge("Digest realm=r, nonce=n, qop=auth-int"),
+            Err(AuthError::UnsupportedQop(_))
+        ));
+        assert!(parse_challenge(r#"Digest realm="a \"quoted\" realm", nonce=n, stale=TRUE"#).unwrap().stale);
+    }
+}
