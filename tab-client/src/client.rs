@@ -46,6 +46,8 @@ impl Default for Options {
 }
 
 type Factory = Box<dyn FnMut() -> Box<dyn RealPhone>>;
+/// A Rust event listener (shared so it runs with no client borrow held).
+type RustListener = Rc<RefCell<dyn FnMut(&TabEvent)>>;
 /// The worker and its port's message handler, dropped together.
 type WorkerPort = (SharedWorker, Closure<dyn FnMut(MessageEvent)>);
 /// A page event listener, removed on drop.
@@ -65,6 +67,7 @@ struct Inner {
     tabs: usize,
     pending: BTreeMap<ActionId, (Function, Function)>,
     listeners: Vec<(String, Function)>,
+    rust_listeners: Vec<RustListener>,
     page: Vec<PageListener>,
     me: Weak<RefCell<Inner>>,
 }
@@ -123,6 +126,7 @@ impl TabClient {
                 tabs: 0,
                 pending: BTreeMap::new(),
                 listeners: Vec::new(),
+                rust_listeners: Vec::new(),
                 page: Vec::new(),
                 me: me.clone(),
             })
@@ -174,6 +178,12 @@ impl TabClient {
     /// Add a JavaScript listener for `role`, `state`, `tabs` or `error`.
     pub fn on_js(&self, event: &str, callback: Function) {
         self.inner.borrow_mut().listeners.push((event.to_owned(), callback));
+    }
+
+    /// Add a Rust listener for every event: role changes, state, tab count,
+    /// errors. It may call back into the client.
+    pub fn on_event(&self, listener: impl FnMut(&TabEvent) + 'static) {
+        self.inner.borrow_mut().rust_listeners.push(Rc::new(RefCell::new(listener)));
     }
 
     /// Dispatch an action; the promise settles exactly once.
@@ -273,6 +283,10 @@ fn flush(rc: &Rc<RefCell<Inner>>) {
                 }
             }
             TabOutput::Event(e) => {
+                let rust: Vec<RustListener> = rc.borrow().rust_listeners.clone();
+                for l in rust {
+                    (l.borrow_mut())(&e);
+                }
                 let (name, detail) = rc.borrow_mut().event_detail(e);
                 let listeners: Vec<Function> =
                     rc.borrow().listeners.iter().filter(|(n, _)| n == name).map(|(_, f)| f.clone()).collect();

@@ -29,11 +29,17 @@
 //!     }
 //! }
 //! let client = TabClient::connect("/pkg/worker.js", Options::default(), Box::new(|| Box::new(MyPhone)));
+//! client.on_event(|event| match event {
+//!     tabphone_tab::TabEvent::Role { role, epoch } => log(&format!("{} in epoch {epoch}", role.as_str())),
+//!     tabphone_tab::TabEvent::State { state } => log(state),
+//!     _ => {}
+//! });
+//! # fn log(_: &str) {}
 //! ```
 mod client;
 
 pub use client::{Backend, Options, RealPhone, TabClient};
-pub use tabphone_coord::TabRole;
+pub use tabphone_coord::{TabEvent, TabRole};
 
 use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
