@@ -117,6 +117,7 @@ impl Actions {
         }
     }
 
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.queue.len() + self.in_flight.len()
     }

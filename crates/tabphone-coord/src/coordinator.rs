@@ -280,11 +280,6 @@ impl Coordinator {
         self.tabs.iter().filter(|(_, t)| t.status == Status::Live).map(|(p, _)| *p)
     }
 
-    /// Number of actions waiting for a real or for an answer.
-    pub fn pending_actions(&self) -> usize {
-        self.actions.len()
-    }
-
     fn send(&mut self, port: PortId, msg: &ToTab<'_>) {
         self.out.push_back(Output::Send { port, text: to_text(msg).into() });
     }
