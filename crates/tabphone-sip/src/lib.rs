@@ -21,6 +21,7 @@
 //! ## Panics
 //! Never on any input. A panic is a bug.
 pub mod auth;
+pub mod msg;
 pub mod trace;
 pub mod transport;
 
