@@ -24,5 +24,6 @@ pub mod auth;
 pub mod msg;
 pub mod trace;
 pub mod transport;
+pub mod ua;
 
 pub use web_time::Instant;

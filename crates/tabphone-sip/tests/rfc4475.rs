@@ -1,6 +1,8 @@
-//! Every RFC 4475 torture message through the parser, as `shared/rfc4475/INDEX.tsv`
+//! Every RFC 4475 torture message through the parser, as `tests/rfc4475/INDEX.tsv`
 //! classifies it. The application-layer answers (416, 420, 501, ...) are checked
 //! on the user agent in `ua_rfc4475.rs`.
+
+#![allow(clippy::unwrap_used)]
 
 use tabphone_sip::msg::{parse, Message};
 

@@ -1,5 +1,5 @@
 //! Helpers shared by the integration tests.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 /// The RFC 4475 messages: (name, class from INDEX.tsv, bytes).
 pub fn corpus() -> Vec<(String, String, Vec<u8>)> {
@@ -16,3 +16,4 @@ pub fn corpus() -> Vec<(String, String, Vec<u8>)> {
         })
         .collect()
 }
+pub mod harness;

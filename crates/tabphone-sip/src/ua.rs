@@ -1,0 +1,2077 @@
+//! The user agent: registration, calls, in-dialog requests and recovery, on
+//! top of the [`crate::transport`] policy and the [`crate::msg`] parser.
+//!
+//! ## Contract
+//! - One input at a time through [`UserAgent::handle_input`] with the current
+//!   time; then drain [`UserAgent::poll_output`] until `None`, and call
+//!   [`UserAgent::handle_input`] with [`Input::Timeout`] at
+//!   [`UserAgent::poll_timeout`]. Nothing here reads a clock, opens a socket or
+//!   draws randomness of its own: tags, branches, Call-IDs and client nonces
+//!   come from a generator seeded by [`Config::seed`].
+//! - The glue opens one WebSocket (subprotocol `sip`) per [`Output::Connect`],
+//!   drops the previous one, sends [`Output::Send`] text on it, and reports
+//!   only the current socket's open, close and messages.
+//! - Transactions follow RFC 3261 for a reliable transport: requests are never
+//!   retransmitted, Timer B and F are 64*T1, a 2xx to an INVITE is resent
+//!   (T1 doubling to T2) until its ACK comes or 64*T1 passes. Request
+//!   retransmissions do not occur on WebSocket and are not absorbed.
+//! - Every command gets an outcome as an [`Event`]; a command that cannot run
+//!   (unknown call, wrong state) gets [`Event::Error`]. Bad input from the
+//!   server gets [`Event::Error`] and, where RFC 3261 says so, a 400 or 505.
+//! - SDP is opaque text from and to the media layer, except that
+//!   [`Command::Hold`] and [`Command::Unhold`] set the direction attribute.
+//! - A dropped connection keeps every dialog. After reconnecting the agent
+//!   registers again, then emits [`Event::Recovered`] and one
+//!   [`Event::RecoveryOfferNeeded`] per established call: the app answers each
+//!   with [`Command::Reinvite`] carrying an ICE-restart offer.
+//! - Never panics on any input.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::auth::{self, Challenge, Credentials};
+use crate::msg::{self, param, split_list, Headers, Message, Method, NameAddr, Request, Response, Uri};
+use crate::trace::{self, Direction};
+use crate::transport::{Cause, SocketEvent, Transport, TransportConfig, TransportEvent, TransportOutput};
+use crate::Instant;
+
+/// A call handle, chosen with [`UserAgent::new_call_id`] for outgoing calls
+/// and by the agent for incoming ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CallId(pub u64);
+
+/// Session states (the SIP.js names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionState {
+    /// Created, nothing sent or answered yet.
+    Initial,
+    /// INVITE sent or received, no ACK yet.
+    Establishing,
+    /// Answered and acknowledged.
+    Established,
+    /// BYE or CANCEL sent.
+    Terminating,
+    /// Over.
+    Terminated,
+}
+
+/// Settings of a user agent.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Servers, timers and keepalive of the connection.
+    pub transport: TransportConfig,
+    /// Address of record, `sip:user@domain`.
+    pub aor: String,
+    /// Digest user name (often the AOR's user).
+    pub auth_user: String,
+    /// Digest password.
+    pub password: String,
+    /// Display name in From.
+    pub display_name: Option<String>,
+    /// Stable instance id (a UUID, or a full `urn:...`). The same id from a
+    /// reloaded page or a new tab replaces the old binding (RFC 5626).
+    pub instance_id: String,
+    /// Register on start.
+    pub register: bool,
+    /// Requested registration expiry, seconds.
+    pub expires: u32,
+    /// A REGISTER unanswered this long closes the connection (recovery follows).
+    pub register_timeout: Duration,
+    /// RFC 3261 T1.
+    pub t1: Duration,
+    /// RFC 3261 T2.
+    pub t2: Duration,
+    /// User-Agent header value.
+    pub user_agent: String,
+    /// Emit [`Event::Trace`] for every message in and out (credentials redacted).
+    pub trace: bool,
+    /// Seed of every random choice.
+    pub seed: u64,
+}
+
+impl Config {
+    /// Defaults for `aor` with `password`, one server.
+    pub fn new(server: &str, aor: &str, password: &str) -> Config {
+        let user = Uri::parse(aor).ok().and_then(|u| u.user).unwrap_or_default();
+        Config {
+            transport: TransportConfig {
+                servers: vec![crate::transport::Server { url: server.to_string(), weight: 0 }],
+                ..TransportConfig::default()
+            },
+            aor: aor.to_string(),
+            auth_user: user,
+            password: password.to_string(),
+            display_name: None,
+            instance_id: "00000000-0000-4000-8000-000000000000".to_string(),
+            register: true,
+            expires: 600,
+            register_timeout: Duration::from_secs(5),
+            t1: Duration::from_millis(500),
+            t2: Duration::from_secs(4),
+            user_agent: concat!("tabphone/", env!("CARGO_PKG_VERSION")).to_string(),
+            trace: false,
+            seed: 1,
+        }
+    }
+}
+
+/// What the app asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Command {
+    /// Connect (and register when [`Config::register`]).
+    Start,
+    /// Hang up every call, unregister, close; emits [`Event::Stopped`].
+    Stop,
+    /// Register now (or refresh).
+    Register,
+    /// Remove this instance's binding (expires=0).
+    Unregister,
+    /// Drop the connection and connect again (a network change).
+    Reconnect,
+    /// Set (or clear) the backup outbound proxy URL.
+    SetBackupProxy(Option<String>),
+    /// Use the backup proxy from the next connect on.
+    UseBackupProxy(bool),
+    /// Call `target` with an SDP offer.
+    Call {
+        /// Handle from [`UserAgent::new_call_id`].
+        call: CallId,
+        /// SIP URI, or a user at the AOR's domain.
+        target: String,
+        /// SDP offer.
+        sdp: String,
+    },
+    /// Answer an incoming call with an SDP answer (or an offer, if the INVITE had none).
+    Answer {
+        /// Call.
+        call: CallId,
+        /// SDP.
+        sdp: String,
+    },
+    /// Refuse an incoming call (486, 603, 480, ...).
+    Reject {
+        /// Call.
+        call: CallId,
+        /// Status 300-699.
+        status: u16,
+    },
+    /// End a call in any state: CANCEL, BYE or a 487/480 as fits.
+    Hangup {
+        /// Call.
+        call: CallId,
+    },
+    /// Send a re-INVITE with this offer (an ICE restart after recovery, say).
+    Reinvite {
+        /// Call.
+        call: CallId,
+        /// SDP offer.
+        sdp: String,
+    },
+    /// Re-INVITE with the offer's direction set to `sendonly`.
+    Hold {
+        /// Call.
+        call: CallId,
+        /// SDP offer.
+        sdp: String,
+    },
+    /// Re-INVITE with the offer's direction set to `sendrecv`.
+    Unhold {
+        /// Call.
+        call: CallId,
+        /// SDP offer.
+        sdp: String,
+    },
+    /// Answer a re-INVITE reported by [`Event::Reoffer`].
+    AnswerReoffer {
+        /// Call.
+        call: CallId,
+        /// SDP answer.
+        sdp: String,
+    },
+    /// Blind transfer (REFER), or attended when `replaces` names the other call.
+    Refer {
+        /// Call to transfer.
+        call: CallId,
+        /// Where to (for attended: ignored, the other call's peer is used).
+        target: String,
+        /// The consultation call for attended transfer.
+        replaces: Option<CallId>,
+    },
+    /// Report progress of a transfer we were asked for ([`Event::Refer`]) as
+    /// a NOTIFY with a `message/sipfrag` status line.
+    NotifyRefer {
+        /// Call that carried the REFER.
+        call: CallId,
+        /// Status of the new call (100, 180, 200, 486, ...).
+        status: u16,
+    },
+    /// Send DTMF digits by INFO (`application/dtmf-relay`), one INFO per digit.
+    Dtmf {
+        /// Call.
+        call: CallId,
+        /// Digits `0-9*#A-D`.
+        digits: String,
+        /// Duration per digit, ms.
+        duration_ms: u32,
+    },
+    /// Send a MESSAGE; the result comes as [`Event::MessageResult`].
+    Message {
+        /// App handle echoed in the result.
+        id: u64,
+        /// SIP URI, or a user at the AOR's domain.
+        target: String,
+        /// Content-Type.
+        content_type: String,
+        /// Body.
+        body: String,
+    },
+}
+
+/// Why a call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndCause {
+    /// We hung up.
+    Local,
+    /// The peer hung up (BYE or CANCEL).
+    Remote,
+    /// Refused or failed with this status.
+    Failed(u16),
+    /// No answer to a request in 64*T1, or no ACK to our 2xx.
+    Timeout,
+    /// The connection dropped before the call was established.
+    Transport,
+}
+
+/// What the agent tells the app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// Connecting to `url`.
+    Connecting {
+        /// Server URL.
+        url: String,
+    },
+    /// Connected.
+    Connected {
+        /// Server URL.
+        url: String,
+    },
+    /// The connection dropped or an attempt failed.
+    Disconnected {
+        /// Why.
+        cause: Cause,
+    },
+    /// Every server failed; another round follows in `retry_in`.
+    RecoveryError {
+        /// Delay before the next round.
+        retry_in: Duration,
+    },
+    /// Recovery gave up (only with a round limit).
+    RecoveryFailed,
+    /// Back after an unexpected loss, registered again when registering.
+    Recovered,
+    /// Registered for `expires` seconds.
+    Registered {
+        /// Granted expiry.
+        expires: u32,
+    },
+    /// Not registered any more (after [`Command::Unregister`] or [`Command::Stop`]).
+    Unregistered,
+    /// A REGISTER failed.
+    RegistrationFailed {
+        /// Final status, or `None` when there was no answer.
+        status: Option<u16>,
+    },
+    /// A new incoming call.
+    Incoming {
+        /// Handle.
+        call: CallId,
+        /// From, as received.
+        from: String,
+        /// SDP offer, if the INVITE had one.
+        sdp: Option<String>,
+        /// The call it replaces (attended transfer), if any.
+        replaces: Option<CallId>,
+    },
+    /// A provisional response to our INVITE.
+    Progress {
+        /// Call.
+        call: CallId,
+        /// 180, 183, ...
+        status: u16,
+        /// Early SDP.
+        sdp: Option<String>,
+    },
+    /// The call is established; for an outgoing call `sdp` is the answer.
+    Established {
+        /// Call.
+        call: CallId,
+        /// SDP of the 2xx (outgoing) or of the ACK (incoming, offerless INVITE).
+        sdp: Option<String>,
+    },
+    /// The call ended.
+    Ended {
+        /// Call.
+        call: CallId,
+        /// Why.
+        cause: EndCause,
+    },
+    /// The peer sent a re-INVITE; answer with [`Command::AnswerReoffer`].
+    Reoffer {
+        /// Call.
+        call: CallId,
+        /// Its offer (None: send an offer in the answer).
+        sdp: Option<String>,
+    },
+    /// Our re-INVITE was answered.
+    ReinviteAnswered {
+        /// Call.
+        call: CallId,
+        /// SDP answer.
+        sdp: Option<String>,
+    },
+    /// Our re-INVITE failed (the call goes on, unless the status was 408 or 481).
+    ReinviteFailed {
+        /// Call.
+        call: CallId,
+        /// Status.
+        status: u16,
+    },
+    /// After recovery: send an ICE-restart offer with [`Command::Reinvite`].
+    RecoveryOfferNeeded {
+        /// Call.
+        call: CallId,
+    },
+    /// The peer asks us to transfer (we answered 202); report with [`Command::NotifyRefer`].
+    Refer {
+        /// Call that carried the REFER.
+        call: CallId,
+        /// Refer-To URI (may carry `?Replaces=`).
+        target: String,
+    },
+    /// Progress of our REFER: 202 when accepted, then the sipfrag statuses.
+    ReferProgress {
+        /// Call.
+        call: CallId,
+        /// Status.
+        status: u16,
+    },
+    /// A DTMF digit by INFO.
+    Dtmf {
+        /// Call.
+        call: CallId,
+        /// Digit.
+        digit: char,
+        /// Duration, ms.
+        duration_ms: u32,
+    },
+    /// A MESSAGE arrived (answered 200).
+    MessageReceived {
+        /// From.
+        from: String,
+        /// Content-Type.
+        content_type: String,
+        /// Body.
+        body: String,
+    },
+    /// Final status of our MESSAGE (408 when unanswered).
+    MessageResult {
+        /// App handle.
+        id: u64,
+        /// Status.
+        status: u16,
+    },
+    /// [`Command::Stop`] finished; the connection is closed.
+    Stopped,
+    /// Something went wrong that the app should know about.
+    Error {
+        /// What.
+        message: String,
+    },
+    /// A message in or out ([`Config::trace`]), credentials redacted.
+    Trace {
+        /// The log text.
+        line: String,
+    },
+}
+
+/// What the glue must do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Output {
+    /// Open a WebSocket (subprotocol `sip`) to `url`, dropping any other.
+    Connect {
+        /// URL.
+        url: String,
+    },
+    /// Send this text on the socket.
+    Send(String),
+    /// Close the socket.
+    Close,
+    /// Tell the app.
+    Event(Event),
+}
+
+/// Inputs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input<'a> {
+    /// The socket of the last [`Output::Connect`] opened.
+    Opened,
+    /// It closed or failed.
+    Closed,
+    /// A message arrived on it.
+    Received(&'a [u8]),
+    /// An app command.
+    Command(Command),
+    /// [`UserAgent::poll_timeout`] passed.
+    Timeout,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Owner {
+    Register,
+    Call(CallId),
+    Message(u64),
+}
+
+#[derive(Debug)]
+struct ClientTxn {
+    owner: Owner,
+    request: Request,
+    deadline: Option<Instant>,
+    authed: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RegState {
+    Idle,
+    Registering,
+    Registered,
+    Unregistering,
+}
+
+#[derive(Debug)]
+struct Registration {
+    state: RegState,
+    call_id: String,
+    from_tag: String,
+    cseq: u32,
+    refresh_at: Option<Instant>,
+    timeout_at: Option<Instant>,
+    /// A REGISTER is in flight; its branch.
+    pending: Option<String>,
+    /// The agent wants to be registered.
+    want: bool,
+    /// Expiry to ask for (raised by 423).
+    expires: u32,
+    /// A registered event is owed after recovery.
+    recovering: bool,
+}
+
+#[derive(Debug)]
+struct Retransmit {
+    text: String,
+    next: Instant,
+    interval: Duration,
+    give_up: Instant,
+    cseq: u32,
+}
+
+#[derive(Debug)]
+struct Call {
+    state: SessionState,
+    outgoing: bool,
+    call_id: String,
+    local_tag: String,
+    remote_tag: Option<String>,
+    remote_uri: String,
+    remote_target: String,
+    route_set: Vec<String>,
+    local_cseq: u32,
+    remote_cseq: Option<u32>,
+    /// Outgoing: the INVITE in flight (for CANCEL and ACK); its branch.
+    invite: Option<(String, Request)>,
+    got_provisional: bool,
+    cancel_wanted: bool,
+    /// Incoming: the INVITE we must answer.
+    incoming: Option<Request>,
+    /// Our 2xx awaiting its ACK.
+    retransmit: Option<Retransmit>,
+    /// A received re-INVITE waiting for the app's answer.
+    reoffer: Option<Request>,
+    /// Our re-INVITE in flight (branch).
+    reinvite: Option<String>,
+    /// A REFER we received: its CSeq (the NOTIFY event id).
+    refer_in: Option<u32>,
+    held: bool,
+}
+
+/// The SIP user agent.
+#[derive(Debug)]
+pub struct UserAgent {
+    config: Config,
+    transport: Transport,
+    connected: bool,
+    rng: u64,
+    via_host: String,
+    contact_user: String,
+    domain: String,
+    reg: Registration,
+    txns: BTreeMap<String, ClientTxn>,
+    calls: BTreeMap<CallId, Call>,
+    next_call: u64,
+    stopping: Option<Instant>,
+    out: std::collections::VecDeque<Output>,
+    url: String,
+    nc: BTreeMap<String, u32>,
+}
+
+const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, MESSAGE, REFER, NOTIFY";
+const SUPPORTED: &[&str] = &["outbound", "path", "gruu", "replaces"];
+
+impl UserAgent {
+    /// A stopped agent; send [`Command::Start`].
+    pub fn new(config: Config) -> UserAgent {
+        let domain = Uri::parse(&config.aor).map(|u| u.host).unwrap_or_default();
+        let mut ua = UserAgent {
+            transport: Transport::new(TransportConfig {
+                seed: config.seed ^ 0x9e37_79b9,
+                ..config.transport.clone()
+            }),
+            rng: config.seed.max(1),
+            connected: false,
+            via_host: String::new(),
+            contact_user: String::new(),
+            domain,
+            reg: Registration {
+                state: RegState::Idle,
+                call_id: String::new(),
+                from_tag: String::new(),
+                cseq: 0,
+                refresh_at: None,
+                timeout_at: None,
+                pending: None,
+                want: false,
+                expires: config.expires,
+                recovering: false,
+            },
+            config,
+            txns: BTreeMap::new(),
+            calls: BTreeMap::new(),
+            next_call: 1,
+            stopping: None,
+            out: Default::default(),
+            url: String::new(),
+            nc: BTreeMap::new(),
+        };
+        ua.via_host = format!("{}.invalid", ua.random_hex(12));
+        ua.contact_user = ua.random_hex(8);
+        ua.reg.call_id = ua.random_hex(20);
+        ua.reg.from_tag = ua.random_hex(10);
+        ua
+    }
+
+    /// A fresh handle for [`Command::Call`].
+    pub fn new_call_id(&mut self) -> CallId {
+        let id = CallId(self.next_call);
+        self.next_call += 1;
+        id
+    }
+
+    /// State of a call, if it exists.
+    pub fn call_state(&self, call: CallId) -> Option<SessionState> {
+        self.calls.get(&call).map(|c| c.state)
+    }
+
+    /// Is the call on hold (by [`Command::Hold`])?
+    pub fn is_held(&self, call: CallId) -> bool {
+        self.calls.get(&call).is_some_and(|c| c.held)
+    }
+
+    /// Is the agent registered?
+    pub fn is_registered(&self) -> bool {
+        self.reg.state == RegState::Registered
+    }
+
+    /// Next output, until `None`.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.out.pop_front()
+    }
+
+    /// When to feed [`Input::Timeout`].
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let mut t = [self.transport.poll_timeout(), self.reg.refresh_at, self.reg.timeout_at, self.stopping]
+            .into_iter()
+            .flatten()
+            .min();
+        let mut fold = |x: Option<Instant>| {
+            if let Some(x) = x {
+                t = Some(t.map_or(x, |t| t.min(x)));
+            }
+        };
+        for txn in self.txns.values() {
+            fold(txn.deadline);
+        }
+        for call in self.calls.values() {
+            if let Some(r) = &call.retransmit {
+                fold(Some(r.next.min(r.give_up)));
+            }
+        }
+        t
+    }
+
+    /// Feed one input.
+    pub fn handle_input(&mut self, now: Instant, input: Input<'_>) {
+        match input {
+            Input::Opened => self.transport.handle_socket(now, SocketEvent::Opened),
+            Input::Closed => self.transport.handle_socket(now, SocketEvent::Closed),
+            Input::Received(data) => self.on_data(now, data),
+            Input::Command(c) => self.on_command(now, c),
+            Input::Timeout => self.on_timeout(now),
+        }
+        self.drain_transport(now);
+        self.gc();
+    }
+
+    // ----- plumbing -----
+
+    fn next_random(&mut self) -> u64 {
+        self.rng ^= self.rng >> 12;
+        self.rng ^= self.rng << 25;
+        self.rng ^= self.rng >> 27;
+        self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn random_hex(&mut self, n: usize) -> String {
+        let mut s = String::with_capacity(n);
+        while s.len() < n {
+            let r = self.next_random();
+            for i in 0..16 {
+                if s.len() == n {
+                    break;
+                }
+                let d = ((r >> (i * 4)) & 15) as u32;
+                s.push(char::from_digit(d, 16).unwrap_or('0'));
+            }
+        }
+        s
+    }
+
+    fn event(&mut self, e: Event) {
+        self.out.push_back(Output::Event(e));
+    }
+
+    fn error(&mut self, message: impl Into<String>) {
+        self.event(Event::Error { message: message.into() });
+    }
+
+    fn send_text(&mut self, text: String) {
+        if self.config.trace {
+            let line = trace::trace_line(Direction::Out, &self.url, &text);
+            self.event(Event::Trace { line });
+        }
+        self.out.push_back(Output::Send(text));
+    }
+
+    fn drain_transport(&mut self, now: Instant) {
+        while let Some(o) = self.transport.poll_output() {
+            match o {
+                TransportOutput::Connect { url } => {
+                    self.url = url.clone();
+                    self.out.push_back(Output::Connect { url });
+                }
+                TransportOutput::Close => self.out.push_back(Output::Close),
+                TransportOutput::Send(text) => self.out.push_back(Output::Send(text.to_string())),
+                TransportOutput::Event(e) => self.on_transport_event(now, e),
+            }
+        }
+    }
+
+    fn on_transport_event(&mut self, now: Instant, e: TransportEvent) {
+        match e {
+            TransportEvent::Connecting { url } => self.event(Event::Connecting { url }),
+            TransportEvent::Connected { url, recovered } => {
+                self.connected = true;
+                self.event(Event::Connected { url });
+                if self.stopping.is_some() {
+                    return;
+                }
+                if recovered {
+                    self.reg.recovering = true;
+                }
+                if self.reg.want {
+                    self.send_register(now, self.reg.expires);
+                } else if recovered {
+                    self.recovered();
+                }
+            }
+            TransportEvent::Disconnected { cause } => {
+                let was = std::mem::replace(&mut self.connected, false);
+                self.event(Event::Disconnected { cause });
+                if was {
+                    self.connection_lost();
+                }
+                if self.stopping.is_some() && !self.transport_busy() {
+                    self.finish_stop();
+                }
+            }
+            TransportEvent::RecoveryError { retry_in } => self.event(Event::RecoveryError { retry_in }),
+            TransportEvent::RecoveryFailed => self.event(Event::RecoveryFailed),
+        }
+    }
+
+    fn transport_busy(&self) -> bool {
+        !matches!(self.transport.state(), crate::transport::State::Closed)
+    }
+
+    /// Every transaction on the lost connection is gone: its answer would come
+    /// on that connection. Dialogs stay.
+    fn connection_lost(&mut self) {
+        let txns = std::mem::take(&mut self.txns);
+        self.reg.timeout_at = None;
+        self.reg.pending = None;
+        if self.reg.state != RegState::Idle {
+            self.reg.state = RegState::Idle;
+        }
+        self.reg.refresh_at = None;
+        for (_, txn) in txns {
+            match txn.owner {
+                Owner::Register => {}
+                Owner::Message(id) => self.event(Event::MessageResult { id, status: 503 }),
+                Owner::Call(call) => self.call_txn_lost(call, &txn.request),
+            }
+        }
+    }
+
+    fn call_txn_lost(&mut self, id: CallId, req: &Request) {
+        let Some(call) = self.calls.get_mut(&id) else { return };
+        match req.method {
+            Method::Invite if call.state == SessionState::Establishing && call.outgoing => {
+                call.state = SessionState::Terminated;
+                self.event(Event::Ended { call: id, cause: EndCause::Transport });
+            }
+            Method::Invite => {
+                call.reinvite = None;
+                self.event(Event::ReinviteFailed { call: id, status: 503 });
+            }
+            Method::Bye => {
+                call.state = SessionState::Terminated;
+                self.event(Event::Ended { call: id, cause: EndCause::Local });
+            }
+            Method::Refer => self.event(Event::ReferProgress { call: id, status: 503 }),
+            _ => {}
+        }
+    }
+
+    fn gc(&mut self) {
+        self.calls.retain(|_, c| c.state != SessionState::Terminated);
+        if let Some(_deadline) = self.stopping {
+            if self.calls.is_empty() && self.reg.pending.is_none() && self.transport_busy() {
+                self.transport.stop();
+                while let Some(o) = self.transport.poll_output() {
+                    if let TransportOutput::Close = o {
+                        self.out.push_back(Output::Close);
+                    }
+                }
+                self.connected = false;
+                self.finish_stop();
+            }
+        }
+    }
+
+    fn finish_stop(&mut self) {
+        if self.stopping.take().is_some() {
+            self.txns.clear();
+            self.event(Event::Stopped);
+        }
+    }
+
+    // ----- building requests -----
+
+    fn transport_name(&self) -> &'static str {
+        if self.url.starts_with("wss:") {
+            "WSS"
+        } else {
+            "WS"
+        }
+    }
+
+    fn via(&mut self) -> (String, String) {
+        let branch = format!("z9hG4bK{}", self.random_hex(16));
+        (format!("SIP/2.0/{} {};branch={branch};rport", self.transport_name(), self.via_host), branch)
+    }
+
+    fn contact(&self) -> String {
+        format!("<sip:{}@{};transport=ws;ob>", self.contact_user, self.via_host)
+    }
+
+    fn instance(&self) -> String {
+        let id = &self.config.instance_id;
+        if id.starts_with("urn:") {
+            id.clone()
+        } else {
+            format!("urn:uuid:{id}")
+        }
+    }
+
+    fn local_name_addr(&self) -> String {
+        match &self.config.display_name {
+            Some(d) => format!("\"{}\" <{}>", d.replace('\\', "\\\\").replace('"', "\\\""), self.config.aor),
+            None => format!("<{}>", self.config.aor),
+        }
+    }
+
+    /// A target given as a user name becomes `sip:user@domain`.
+    fn target_uri(&self, target: &str) -> Result<String, String> {
+        let t = target.trim();
+        let uri = if t.contains(':') { t.to_string() } else { format!("sip:{t}@{}", self.domain) };
+        Uri::parse(&uri).map(|_| uri).map_err(|e| format!("bad target {target:?}: {e}"))
+    }
+
+    fn base_request(&mut self, method: Method, uri: &str, call_id: &str, cseq: u32) -> (Request, String) {
+        let (via, branch) = self.via();
+        let mut r = Request::new(method.clone(), uri);
+        r.headers.push("Via", via);
+        r.headers.push("Max-Forwards", "70");
+        r.headers.push("Call-ID", call_id.to_string());
+        r.headers.push("CSeq", format!("{cseq} {}", method.as_str()));
+        (r, branch)
+    }
+
+    fn send_request(&mut self, now: Instant, owner: Owner, branch: String, mut req: Request) {
+        req.headers.push("User-Agent", self.config.user_agent.clone());
+        let text = req.encode();
+        let deadline = if req.method == Method::Ack { None } else { Some(now + self.config.t1 * 64) };
+        if req.method != Method::Ack {
+            self.txns.insert(branch, ClientTxn { owner, request: req, deadline, authed: false });
+        }
+        self.send_text(text);
+    }
+
+    fn in_dialog_request(&mut self, id: CallId, method: Method) -> Option<(Request, String)> {
+        let contact = self.contact();
+        let local = self.local_name_addr();
+        let call = self.calls.get_mut(&id)?;
+        call.local_cseq += 1;
+        let (cseq, target, call_id) = (call.local_cseq, call.remote_target.clone(), call.call_id.clone());
+        let from = format!("{local};tag={}", call.local_tag);
+        let to = match &call.remote_tag {
+            Some(t) => format!("<{}>;tag={t}", call.remote_uri),
+            None => format!("<{}>", call.remote_uri),
+        };
+        let routes = call.route_set.clone();
+        let (mut r, branch) = self.base_request(method.clone(), &target, &call_id, cseq);
+        for route in routes {
+            r.headers.push("Route", route);
+        }
+        r.headers.push("From", from);
+        r.headers.push("To", to);
+        if matches!(method, Method::Invite | Method::Refer | Method::Notify) {
+            r.headers.push("Contact", contact);
+        }
+        Some((r, branch))
+    }
+
+    // ----- commands -----
+
+    fn on_command(&mut self, now: Instant, c: Command) {
+        if self.stopping.is_some() && !matches!(c, Command::Start) {
+            return self.error("stopping: command refused");
+        }
+        match c {
+            Command::Start => {
+                self.stopping = None;
+                self.reg.want = self.config.register;
+                self.transport.start(now);
+                if self.connected && self.reg.want && self.reg.state == RegState::Idle {
+                    self.send_register(now, self.reg.expires);
+                }
+            }
+            Command::Stop => self.stop(now),
+            Command::Register => {
+                self.reg.want = true;
+                if self.connected {
+                    self.send_register(now, self.reg.expires);
+                } else {
+                    self.transport.start(now);
+                }
+            }
+            Command::Unregister => {
+                self.reg.want = false;
+                self.reg.refresh_at = None;
+                if self.connected && self.reg.state == RegState::Registered {
+                    self.send_register(now, 0);
+                } else {
+                    self.reg.state = RegState::Idle;
+                    self.event(Event::Unregistered);
+                }
+            }
+            Command::Reconnect => self.transport.restart(now),
+            Command::SetBackupProxy(url) => self.transport.set_backup(url),
+            Command::UseBackupProxy(on) => self.transport.use_backup(on),
+            Command::Call { call, target, sdp } => self.call(now, call, &target, sdp),
+            Command::Answer { call, sdp } => self.answer(now, call, sdp),
+            Command::Reject { call, status } => self.reject(call, status),
+            Command::Hangup { call } => self.hangup(now, call),
+            Command::Reinvite { call, sdp } => self.reinvite(now, call, sdp),
+            Command::Hold { call, sdp } => {
+                if let Some(c) = self.calls.get_mut(&call) {
+                    c.held = true;
+                }
+                self.reinvite(now, call, set_direction(&sdp, "sendonly"))
+            }
+            Command::Unhold { call, sdp } => {
+                if let Some(c) = self.calls.get_mut(&call) {
+                    c.held = false;
+                }
+                self.reinvite(now, call, set_direction(&sdp, "sendrecv"))
+            }
+            Command::AnswerReoffer { call, sdp } => self.answer_reoffer(now, call, sdp),
+            Command::Refer { call, target, replaces } => self.refer(now, call, &target, replaces),
+            Command::NotifyRefer { call, status } => self.notify_refer(now, call, status),
+            Command::Dtmf { call, digits, duration_ms } => self.dtmf(now, call, &digits, duration_ms),
+            Command::Message { id, target, content_type, body } => {
+                self.message(now, id, &target, &content_type, body)
+            }
+        }
+    }
+
+    fn stop(&mut self, now: Instant) {
+        self.stopping = Some(now + Duration::from_secs(2));
+        self.reg.want = false;
+        self.reg.refresh_at = None;
+        let ids: Vec<CallId> = self.calls.keys().copied().collect();
+        for id in ids {
+            self.end_call(now, id);
+        }
+        if self.connected && self.reg.state == RegState::Registered {
+            self.send_register(now, 0);
+        }
+    }
+
+    fn send_register(&mut self, now: Instant, expires: u32) {
+        if let Some(old) = self.reg.pending.take() {
+            self.txns.remove(&old);
+        }
+        self.reg.cseq += 1;
+        let aor = self.config.aor.clone();
+        let registrar = Uri::parse(&aor).map(|u| format!("sip:{}", u.host)).unwrap_or_default();
+        let (call_id, cseq) = (self.reg.call_id.clone(), self.reg.cseq);
+        let (mut r, branch) = self.base_request(Method::Register, &registrar, &call_id, cseq);
+        r.headers.push("From", format!("{};tag={}", self.local_name_addr(), self.reg.from_tag));
+        r.headers.push("To", format!("<{aor}>"));
+        r.headers.push(
+            "Contact",
+            format!("{};+sip.instance=\"<{}>\";reg-id=1;expires={expires}", self.contact(), self.instance()),
+        );
+        r.headers.push("Expires", expires.to_string());
+        r.headers.push("Allow", ALLOW);
+        r.headers.push("Supported", "path, outbound, gruu");
+        self.reg.state = if expires == 0 { RegState::Unregistering } else { RegState::Registering };
+        self.reg.pending = Some(branch.clone());
+        self.reg.timeout_at = Some(now + self.config.register_timeout);
+        self.send_request(now, Owner::Register, branch, r);
+    }
+
+    fn call(&mut self, now: Instant, id: CallId, target: &str, sdp: String) {
+        if self.calls.contains_key(&id) {
+            return self.error(format!("call {} exists", id.0));
+        }
+        if !self.connected {
+            return self.event(Event::Ended { call: id, cause: EndCause::Transport });
+        }
+        let uri = match self.target_uri(target) {
+            Ok(u) => u,
+            Err(e) => {
+                self.error(e);
+                return self.event(Event::Ended { call: id, cause: EndCause::Failed(400) });
+            }
+        };
+        self.next_call = self.next_call.max(id.0 + 1);
+        let call_id = self.random_hex(20);
+        let local_tag = self.random_hex(10);
+        let mut call = Call {
+            state: SessionState::Establishing,
+            outgoing: true,
+            call_id: call_id.clone(),
+            local_tag: local_tag.clone(),
+            remote_tag: None,
+            remote_uri: uri.clone(),
+            remote_target: uri.clone(),
+            route_set: Vec::new(),
+            local_cseq: 1,
+            remote_cseq: None,
+            invite: None,
+            got_provisional: false,
+            cancel_wanted: false,
+            incoming: None,
+            retransmit: None,
+            reoffer: None,
+            reinvite: None,
+            refer_in: None,
+            held: false,
+        };
+        let (mut r, branch) = self.base_request(Method::Invite, &uri, &call_id, 1);
+        r.headers.push("From", format!("{};tag={local_tag}", self.local_name_addr()));
+        r.headers.push("To", format!("<{uri}>"));
+        r.headers.push("Contact", self.contact());
+        r.headers.push("Allow", ALLOW);
+        r.headers.push("Supported", "outbound, replaces");
+        r.headers.push("Content-Type", "application/sdp");
+        r.body = sdp.into_bytes();
+        call.invite = Some((branch.clone(), r.clone()));
+        self.calls.insert(id, call);
+        self.send_request(now, Owner::Call(id), branch, r);
+    }
+
+    fn answer(&mut self, now: Instant, id: CallId, sdp: String) {
+        let contact = self.contact();
+        let Some(call) = self.calls.get_mut(&id) else { return self.error(format!("no call {}", id.0)) };
+        let Some(invite) = call.incoming.take() else {
+            return self.error(format!("call {} has nothing to answer", id.0));
+        };
+        let tag = call.local_tag.clone();
+        let mut resp = response_to(&invite.headers, 200, Some(&tag));
+        resp.headers.push("Contact", contact);
+        resp.headers.push("Allow", ALLOW);
+        resp.headers.push("Supported", "outbound, replaces");
+        resp.headers.push("Content-Type", "application/sdp");
+        resp.body = sdp.into_bytes();
+        let text = resp.encode();
+        let cseq = invite.cseq().map_or(0, |c| c.seq);
+        call.retransmit = Some(Retransmit {
+            text: text.clone(),
+            next: now + self.config.t1,
+            interval: self.config.t1,
+            give_up: now + self.config.t1 * 64,
+            cseq,
+        });
+        self.send_text(text);
+    }
+
+    fn reject(&mut self, id: CallId, status: u16) {
+        if !(300..=699).contains(&status) {
+            return self.error(format!("reject needs a status 300-699, not {status}"));
+        }
+        let Some(call) = self.calls.get_mut(&id) else { return self.error(format!("no call {}", id.0)) };
+        let Some(invite) = call.incoming.take() else {
+            return self.error(format!("call {} has nothing to reject", id.0));
+        };
+        let tag = call.local_tag.clone();
+        call.state = SessionState::Terminated;
+        let resp = response_to(&invite.headers, status, Some(&tag));
+        self.send_text(resp.encode());
+        self.event(Event::Ended { call: id, cause: EndCause::Failed(status) });
+    }
+
+    fn hangup(&mut self, now: Instant, id: CallId) {
+        if !self.calls.contains_key(&id) {
+            return self.error(format!("no call {}", id.0));
+        }
+        self.end_call(now, id);
+    }
+
+    /// End a call the way its state needs.
+    fn end_call(&mut self, now: Instant, id: CallId) {
+        let Some(call) = self.calls.get_mut(&id) else { return };
+        match call.state {
+            SessionState::Terminating | SessionState::Terminated => {}
+            SessionState::Initial | SessionState::Establishing if !call.outgoing => {
+                if call.incoming.is_some() {
+                    self.reject(id, 480);
+                    if let Some(c) = self.calls.get_mut(&id) {
+                        c.state = SessionState::Terminated;
+                    }
+                    // reject() reported Failed(480); the app asked, so that is it.
+                } else {
+                    // Answered, ACK not yet here: BYE (RFC 3261 15).
+                    self.send_bye(now, id);
+                }
+            }
+            SessionState::Initial | SessionState::Establishing => {
+                call.state = SessionState::Terminating;
+                if call.got_provisional {
+                    self.send_cancel(now, id);
+                } else {
+                    call.cancel_wanted = true;
+                }
+            }
+            SessionState::Established => self.send_bye(now, id),
+        }
+    }
+
+    fn send_cancel(&mut self, now: Instant, id: CallId) {
+        let Some((branch, invite)) = self.calls.get(&id).and_then(|c| c.invite.clone()) else { return };
+        let mut r = Request::new(Method::Cancel, invite.uri.clone());
+        for name in ["Via", "Route", "Max-Forwards", "From", "To", "Call-ID"] {
+            for v in invite.headers.get_all(name) {
+                r.headers.push(name, v.to_string());
+            }
+        }
+        let seq = invite.cseq().map_or(1, |c| c.seq);
+        r.headers.push("CSeq", format!("{seq} CANCEL"));
+        // A CANCEL shares the INVITE's branch; keep it apart in the table.
+        self.send_request(now, Owner::Call(id), format!("{branch}/cancel"), r);
+    }
+
+    fn send_bye(&mut self, now: Instant, id: CallId) {
+        let Some((r, branch)) = self.in_dialog_request(id, Method::Bye) else { return };
+        if let Some(c) = self.calls.get_mut(&id) {
+            c.state = SessionState::Terminating;
+            c.retransmit = None;
+        }
+        self.send_request(now, Owner::Call(id), branch, r);
+    }
+
+    fn reinvite(&mut self, now: Instant, id: CallId, sdp: String) {
+        let Some(call) = self.calls.get(&id) else { return self.error(format!("no call {}", id.0)) };
+        if call.state != SessionState::Established {
+            return self.error(format!("call {} is not established", id.0));
+        }
+        if call.reinvite.is_some() || call.reoffer.is_some() {
+            return self.error(format!("call {}: a re-INVITE is already under way", id.0));
+        }
+        if !self.connected {
+            return self.error(format!("call {}: not connected; the re-INVITE follows recovery", id.0));
+        }
+        let Some((mut r, branch)) = self.in_dialog_request(id, Method::Invite) else { return };
+        r.headers.push("Allow", ALLOW);
+        r.headers.push("Content-Type", "application/sdp");
+        r.body = sdp.into_bytes();
+        if let Some(c) = self.calls.get_mut(&id) {
+            c.reinvite = Some(branch.clone());
+        }
+        self.send_request(now, Owner::Call(id), branch, r);
+    }
+
+    fn answer_reoffer(&mut self, now: Instant, id: CallId, sdp: String) {
+        let contact = self.contact();
+        let Some(call) = self.calls.get_mut(&id) else { return self.error(format!("no call {}", id.0)) };
+        let Some(req) = call.reoffer.take() else {
+            return self.error(format!("call {} has no re-INVITE to answer", id.0));
+        };
+        let mut resp = response_to(&req.headers, 200, Some(&call.local_tag.clone()));
+        resp.headers.push("Contact", contact);
+        resp.headers.push("Content-Type", "application/sdp");
+        resp.body = sdp.into_bytes();
+        let text = resp.encode();
+        call.retransmit = Some(Retransmit {
+            text: text.clone(),
+            next: now + self.config.t1,
+            interval: self.config.t1,
+            give_up: now + self.config.t1 * 64,
+            cseq: req.cseq().map_or(0, |c| c.seq),
+        });
+        self.send_text(text);
+    }
+
+    fn refer(&mut self, now: Instant, id: CallId, target: &str, replaces: Option<CallId>) {
+        if self.calls.get(&id).map(|c| c.state) != Some(SessionState::Established) {
+            return self.error(format!("call {} is not established", id.0));
+        }
+        let refer_to = match replaces {
+            Some(other) => {
+                let Some(o) = self.calls.get(&other) else {
+                    return self.error(format!("no call {}", other.0));
+                };
+                let Some(remote_tag) = &o.remote_tag else {
+                    return self.error(format!("call {} has no dialog", other.0));
+                };
+                // The peer of `other` is told to INVITE with Replaces: its dialog seen from there.
+                let rep = format!("{};to-tag={};from-tag={}", o.call_id, remote_tag, o.local_tag);
+                format!("<{}?Replaces={}>", o.remote_uri, escape_header(&rep))
+            }
+            None => match self.target_uri(target) {
+                Ok(u) => format!("<{u}>"),
+                Err(e) => return self.error(e),
+            },
+        };
+        let Some((mut r, branch)) = self.in_dialog_request(id, Method::Refer) else { return };
+        r.headers.push("Refer-To", refer_to);
+        r.headers.push("Referred-By", format!("<{}>", self.config.aor));
+        self.send_request(now, Owner::Call(id), branch, r);
+    }
+
+    fn notify_refer(&mut self, now: Instant, id: CallId, status: u16) {
+        let Some(seq) = self.calls.get(&id).and_then(|c| c.refer_in) else {
+            return self.error(format!("call {} has no transfer to report", id.0));
+        };
+        let Some((mut r, branch)) = self.in_dialog_request(id, Method::Notify) else { return };
+        r.headers.push("Event", format!("refer;id={seq}"));
+        let state = if status >= 200 { "terminated;reason=noresource" } else { "active;expires=60" };
+        r.headers.push("Subscription-State", state);
+        r.headers.push("Content-Type", "message/sipfrag;version=2.0");
+        r.body = format!("SIP/2.0 {status} {}\r\n", msg::reason_phrase(status)).into_bytes();
+        if status >= 200 {
+            if let Some(c) = self.calls.get_mut(&id) {
+                c.refer_in = None;
+            }
+        }
+        self.send_request(now, Owner::Call(id), branch, r);
+    }
+
+    fn dtmf(&mut self, now: Instant, id: CallId, digits: &str, duration_ms: u32) {
+        if self.calls.get(&id).map(|c| c.state) != Some(SessionState::Established) {
+            return self.error(format!("call {} is not established", id.0));
+        }
+        if let Some(bad) = digits.chars().find(|c| !"0123456789*#ABCDabcd".contains(*c)) {
+            return self.error(format!("{bad:?} is not a DTMF digit"));
+        }
+        for d in digits.chars() {
+            let Some((mut r, branch)) = self.in_dialog_request(id, Method::Info) else { return };
+            r.headers.push("Content-Type", "application/dtmf-relay");
+            r.body = format!("Signal={}\r\nDuration={duration_ms}\r\n", d.to_ascii_uppercase()).into_bytes();
+            self.send_request(now, Owner::Call(id), branch, r);
+        }
+    }
+
+    fn message(&mut self, now: Instant, id: u64, target: &str, content_type: &str, body: String) {
+        if !self.connected {
+            return self.event(Event::MessageResult { id, status: 503 });
+        }
+        let uri = match self.target_uri(target) {
+            Ok(u) => u,
+            Err(e) => {
+                self.error(e);
+                return self.event(Event::MessageResult { id, status: 400 });
+            }
+        };
+        let call_id = self.random_hex(20);
+        let tag = self.random_hex(10);
+        let (mut r, branch) = self.base_request(Method::Message, &uri, &call_id, 1);
+        r.headers.push("From", format!("{};tag={tag}", self.local_name_addr()));
+        r.headers.push("To", format!("<{uri}>"));
+        r.headers.push("Content-Type", content_type.to_string());
+        r.body = body.into_bytes();
+        self.send_request(now, Owner::Message(id), branch, r);
+    }
+
+    // ----- timers -----
+
+    fn on_timeout(&mut self, now: Instant) {
+        self.transport.handle_timeout(now);
+        self.drain_transport(now);
+        if self.reg.timeout_at.is_some_and(|t| t <= now) {
+            self.reg.timeout_at = None;
+            if let Some(b) = self.reg.pending.take() {
+                self.txns.remove(&b);
+            }
+            let unregistering = self.reg.state == RegState::Unregistering;
+            self.reg.state = RegState::Idle;
+            self.event(Event::RegistrationFailed { status: None });
+            if unregistering {
+                self.event(Event::Unregistered);
+            } else {
+                // No answer in time: the connection is presumed dead.
+                self.transport.restart(now);
+                self.drain_transport(now);
+            }
+        }
+        if self.reg.refresh_at.is_some_and(|t| t <= now) {
+            self.reg.refresh_at = None;
+            if self.connected && self.reg.want {
+                self.send_register(now, self.reg.expires);
+            }
+        }
+        let expired: Vec<String> = self
+            .txns
+            .iter()
+            .filter(|(_, t)| t.deadline.is_some_and(|d| d <= now))
+            .map(|(b, _)| b.clone())
+            .collect();
+        for branch in expired {
+            if let Some(txn) = self.txns.remove(&branch) {
+                self.txn_timeout(now, txn);
+            }
+        }
+        let ids: Vec<CallId> = self.calls.keys().copied().collect();
+        for id in ids {
+            let Some(call) = self.calls.get_mut(&id) else { continue };
+            let Some(rt) = call.retransmit.as_mut() else { continue };
+            if rt.give_up <= now {
+                call.retransmit = None;
+                // RFC 3261 13.3.1.4: no ACK, end the session with a BYE.
+                self.send_bye(now, id);
+                self.event(Event::Ended { call: id, cause: EndCause::Timeout });
+                if let Some(c) = self.calls.get_mut(&id) {
+                    c.state = SessionState::Terminated;
+                }
+            } else if rt.next <= now {
+                rt.interval = (rt.interval * 2).min(self.config.t2);
+                rt.next = now + rt.interval;
+                let text = rt.text.clone();
+                self.send_text(text);
+            }
+        }
+        if self.stopping.is_some_and(|t| t <= now) {
+            self.calls.clear();
+            self.reg.pending = None;
+            self.transport.stop();
+            self.drain_transport(now);
+            self.connected = false;
+            self.finish_stop();
+        }
+    }
+
+    fn txn_timeout(&mut self, now: Instant, txn: ClientTxn) {
+        let mut resp = response_to(&txn.request.headers, 408, None);
+        resp.reason = "Request Timeout".into();
+        // A local 408, handled like a received one.
+        self.on_txn_response(now, txn, resp);
+    }
+
+    // ----- received -----
+
+    fn on_data(&mut self, now: Instant, data: &[u8]) {
+        if data == b"\r\n" {
+            return self.transport.handle_socket(now, SocketEvent::Received { is_pong: true });
+        }
+        self.transport.handle_socket(now, SocketEvent::Received { is_pong: false });
+        if data == b"\r\n\r\n" {
+            // A keepalive ping from the server (RFC 5626 4.4.1): pong.
+            return self.out.push_back(Output::Send("\r\n".into()));
+        }
+        if self.config.trace {
+            let line = trace::trace_line(Direction::In, &self.url, &String::from_utf8_lossy(data));
+            self.event(Event::Trace { line });
+        }
+        match msg::parse(data) {
+            Ok(Message::Request(r)) => self.on_request(now, r),
+            Ok(Message::Response(r)) => self.on_response(now, r),
+            Err(e) => {
+                self.error(format!("bad message from the server: {}", e.reason));
+                if let Some((status, headers)) = e.answer {
+                    if headers.get("Via").is_some() {
+                        let tag = self.random_hex(10);
+                        let mut resp = response_to(&headers, status, Some(&tag));
+                        resp.reason = e.reason.chars().filter(|c| !c.is_control()).take(100).collect();
+                        self.send_text(resp.encode());
+                    }
+                }
+            }
+        }
+    }
+
+    fn respond(&mut self, req: &Request, status: u16, tag: Option<&str>, extra: &[(&'static str, String)]) {
+        let tag = match tag {
+            Some(t) => Some(t.to_string()),
+            None if status > 100 => Some(self.random_hex(10)),
+            None => None,
+        };
+        let mut resp = response_to(&req.headers, status, tag.as_deref());
+        for (n, v) in extra {
+            resp.headers.push(*n, v.clone());
+        }
+        self.send_text(resp.encode());
+    }
+
+    fn on_request(&mut self, now: Instant, req: Request) {
+        let from = req.headers.get("From").and_then(|v| NameAddr::parse(v).ok());
+        let to = req.headers.get("To").and_then(|v| NameAddr::parse(v).ok());
+        let call_id = req.headers.get("Call-ID").unwrap_or("").to_string();
+        let (Some(from), Some(to)) = (from, to) else { return };
+        match req.method {
+            Method::Ack => return self.on_ack(now, &req, &call_id, &from, &to),
+            Method::Cancel => return self.on_cancel(&req),
+            _ => {}
+        }
+        if let Some(to_tag) = to.tag() {
+            let found = self.calls.iter().find(|(_, c)| {
+                c.call_id == call_id && c.local_tag == to_tag && c.remote_tag.as_deref() == from.tag()
+            });
+            return match found.map(|(id, _)| *id) {
+                Some(id) => self.on_dialog_request(now, id, req),
+                None => self.respond(&req, 481, None, &[]),
+            };
+        }
+        // Out of dialog: RFC 3261 8.2 order: method, URI scheme, Require, content.
+        let allow = [("Allow", ALLOW.to_string())];
+        match req.method {
+            Method::Invite | Method::Options | Method::Message => {}
+            Method::Bye | Method::Info | Method::Notify | Method::Prack | Method::Update => {
+                return self.respond(&req, 481, None, &[]);
+            }
+            Method::Register | Method::Subscribe | Method::Publish | Method::Refer => {
+                return self.respond(&req, 405, None, &allow);
+            }
+            _ => return self.respond(&req, 501, None, &allow),
+        }
+        if let Ok(u) = Uri::parse(&req.uri) {
+            if u.scheme != "sip" && u.scheme != "sips" {
+                return self.respond(&req, 416, None, &[]);
+            }
+        }
+        let unsupported: Vec<&str> = req
+            .headers
+            .list("Require")
+            .filter(|o| !SUPPORTED.iter().any(|s| s.eq_ignore_ascii_case(o)))
+            .collect();
+        if !unsupported.is_empty() {
+            let list = unsupported.join(", ");
+            return self.respond(&req, 420, None, &[("Unsupported", list)]);
+        }
+        match req.method {
+            Method::Options => {
+                let extra = [
+                    ("Allow", ALLOW.to_string()),
+                    ("Accept", "application/sdp".to_string()),
+                    ("Supported", SUPPORTED.join(", ")),
+                ];
+                self.respond(&req, 200, None, &extra);
+            }
+            Method::Message => {
+                self.respond(&req, 200, None, &[]);
+                let content_type = req.headers.get("Content-Type").unwrap_or("text/plain").to_string();
+                let body = String::from_utf8_lossy(&req.body).into_owned();
+                self.event(Event::MessageReceived { from: from.uri, content_type, body });
+            }
+            _ => self.on_invite(req, from, call_id),
+        }
+    }
+
+    fn on_invite(&mut self, req: Request, from: NameAddr, call_id: String) {
+        if let Some(ct) = req.headers.get("Content-Type") {
+            if !req.body.is_empty() && !media_type_is(ct, "application/sdp") {
+                return self.respond(&req, 415, None, &[("Accept", "application/sdp".into())]);
+            }
+        }
+        let accepts: Vec<&str> = req.headers.list("Accept").collect();
+        if !accepts.is_empty() && !accepts.iter().any(|a| accepts_sdp(a)) {
+            return self.respond(&req, 406, None, &[("Accept", "application/sdp".into())]);
+        }
+        // A retransmitted INVITE (same Call-ID and From tag) is absorbed.
+        if self.calls.values().any(|c| c.call_id == call_id && c.remote_tag.as_deref() == from.tag()) {
+            return;
+        }
+        let replaces = req.headers.get("Replaces").and_then(|v| self.match_replaces(v));
+        let id = CallId(self.next_call);
+        self.next_call += 1;
+        let local_tag = self.random_hex(10);
+        let route_set: Vec<String> = req.headers.list("Record-Route").map(str::to_string).collect();
+        let remote_target = req
+            .headers
+            .get("Contact")
+            .and_then(|c| NameAddr::parse(split_list(c).next().unwrap_or("")).ok())
+            .map_or_else(|| from.uri.clone(), |c| c.uri);
+        let sdp = (!req.body.is_empty()).then(|| String::from_utf8_lossy(&req.body).into_owned());
+        let from_text = req.headers.get("From").unwrap_or("").to_string();
+        self.respond(&req, 100, None, &[]);
+        self.respond(&req, 180, Some(&local_tag), &[("Contact", self.contact())]);
+        let call = Call {
+            state: SessionState::Establishing,
+            outgoing: false,
+            call_id,
+            local_tag,
+            remote_tag: from.tag().map(str::to_string),
+            remote_uri: from.uri,
+            remote_target,
+            route_set,
+            local_cseq: 0,
+            remote_cseq: req.cseq().map(|c| c.seq),
+            invite: None,
+            got_provisional: false,
+            cancel_wanted: false,
+            incoming: Some(req),
+            retransmit: None,
+            reoffer: None,
+            reinvite: None,
+            refer_in: None,
+            held: false,
+        };
+        self.calls.insert(id, call);
+        self.event(Event::Incoming { call: id, from: from_text, sdp, replaces });
+    }
+
+    fn match_replaces(&self, v: &str) -> Option<CallId> {
+        let (cid, rest) = v.split_once(';').unwrap_or((v, ""));
+        let params = rest
+            .split(';')
+            .filter_map(|p| {
+                p.split_once('=').map(|(a, b)| (a.trim().to_ascii_lowercase(), b.trim().to_string()))
+            })
+            .collect::<Vec<_>>();
+        let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        let (to_tag, from_tag) = (get("to-tag")?, get("from-tag")?);
+        self.calls
+            .iter()
+            .find(|(_, c)| {
+                c.call_id == cid.trim() && c.local_tag == to_tag && c.remote_tag.as_deref() == Some(from_tag)
+            })
+            .map(|(id, _)| *id)
+    }
+
+    fn on_cancel(&mut self, req: &Request) {
+        let branch = top_branch(&req.headers);
+        let found = self.calls.iter().find(|(_, c)| {
+            c.incoming.as_ref().is_some_and(|inv| top_branch(&inv.headers) == branch && branch.is_some())
+        });
+        let Some(id) = found.map(|(id, _)| *id) else {
+            return self.respond(req, 481, None, &[]);
+        };
+        self.respond(req, 200, None, &[]);
+        if let Some(call) = self.calls.get_mut(&id) {
+            if let Some(invite) = call.incoming.take() {
+                let tag = call.local_tag.clone();
+                call.state = SessionState::Terminated;
+                let resp = response_to(&invite.headers, 487, Some(&tag));
+                self.send_text(resp.encode());
+                self.event(Event::Ended { call: id, cause: EndCause::Remote });
+            }
+        }
+    }
+
+    fn on_ack(&mut self, _now: Instant, req: &Request, call_id: &str, from: &NameAddr, to: &NameAddr) {
+        let seq = req.cseq().map_or(0, |c| c.seq);
+        let found = self.calls.iter_mut().find(|(_, c)| {
+            c.call_id == call_id
+                && Some(c.local_tag.as_str()) == to.tag()
+                && c.remote_tag.as_deref() == from.tag()
+        });
+        let Some((id, call)) = found else { return };
+        let id = *id;
+        if call.retransmit.as_ref().is_none_or(|r| r.cseq != seq) {
+            return; // an ACK for a non-2xx, or a duplicate
+        }
+        call.retransmit = None;
+        let sdp = (!req.body.is_empty()).then(|| String::from_utf8_lossy(&req.body).into_owned());
+        if call.state == SessionState::Establishing {
+            call.state = SessionState::Established;
+            self.event(Event::Established { call: id, sdp });
+        } else if sdp.is_some() {
+            self.event(Event::ReinviteAnswered { call: id, sdp });
+        }
+    }
+
+    fn on_dialog_request(&mut self, now: Instant, id: CallId, req: Request) {
+        let seq = req.cseq().map_or(0, |c| c.seq);
+        let Some(call) = self.calls.get_mut(&id) else { return };
+        if call.remote_cseq.is_some_and(|r| seq <= r) && req.method != Method::Invite {
+            return self.respond(&req, 500, None, &[]);
+        }
+        call.remote_cseq = Some(seq);
+        let tag = call.local_tag.clone();
+        match req.method {
+            Method::Bye => {
+                call.state = SessionState::Terminated;
+                self.respond(&req, 200, Some(&tag), &[]);
+                self.event(Event::Ended { call: id, cause: EndCause::Remote });
+            }
+            Method::Invite => {
+                if call.reinvite.is_some() || call.reoffer.is_some() || call.retransmit.is_some() {
+                    return self.respond(&req, 491, Some(&tag), &[]);
+                }
+                if let Some(t) = req
+                    .headers
+                    .get("Contact")
+                    .and_then(|c| NameAddr::parse(split_list(c).next().unwrap_or("")).ok())
+                {
+                    call.remote_target = t.uri;
+                }
+                let sdp = (!req.body.is_empty()).then(|| String::from_utf8_lossy(&req.body).into_owned());
+                call.reoffer = Some(req);
+                self.event(Event::Reoffer { call: id, sdp });
+            }
+            Method::Info => {
+                self.respond(&req, 200, Some(&tag), &[]);
+                let ct = req.headers.get("Content-Type").unwrap_or("");
+                if media_type_is(ct, "application/dtmf-relay") {
+                    if let Some((digit, duration_ms)) = parse_dtmf_relay(&String::from_utf8_lossy(&req.body))
+                    {
+                        self.event(Event::Dtmf { call: id, digit, duration_ms });
+                    }
+                }
+            }
+            Method::Refer => {
+                let Some(target) = req.headers.get("Refer-To").and_then(|v| NameAddr::parse(v).ok()) else {
+                    return self.respond(&req, 400, Some(&tag), &[]);
+                };
+                call.refer_in = Some(seq);
+                self.respond(&req, 202, Some(&tag), &[]);
+                self.event(Event::Refer { call: id, target: target.uri });
+                self.notify_refer(now, id, 100);
+            }
+            Method::Notify => {
+                self.respond(&req, 200, Some(&tag), &[]);
+                let is_refer = req
+                    .headers
+                    .get("Event")
+                    .is_some_and(|e| e.trim().to_ascii_lowercase().starts_with("refer"));
+                if is_refer {
+                    let body = String::from_utf8_lossy(&req.body);
+                    let status = body
+                        .lines()
+                        .next()
+                        .and_then(|l| l.split(' ').nth(1))
+                        .and_then(|s| s.parse::<u16>().ok());
+                    if let Some(status) = status {
+                        self.event(Event::ReferProgress { call: id, status });
+                    }
+                }
+            }
+            Method::Options => self.respond(&req, 200, Some(&tag), &[("Allow", ALLOW.to_string())]),
+            Method::Message => {
+                let from = call.remote_uri.clone();
+                self.respond(&req, 200, Some(&tag), &[]);
+                let content_type = req.headers.get("Content-Type").unwrap_or("text/plain").to_string();
+                let body = String::from_utf8_lossy(&req.body).into_owned();
+                self.event(Event::MessageReceived { from, content_type, body });
+            }
+            _ => self.respond(&req, 501, Some(&tag), &[("Allow", ALLOW.to_string())]),
+        }
+    }
+
+    fn on_response(&mut self, now: Instant, resp: Response) {
+        let Some(branch) = top_branch(&resp.headers) else { return };
+        let Some(cseq) = resp.cseq() else { return };
+        let key = if cseq.method == Method::Cancel { format!("{branch}/cancel") } else { branch.to_string() };
+        let Some(txn) = self.txns.remove(&key) else {
+            // A 2xx retransmission for an INVITE whose transaction is over: ACK it again.
+            if cseq.method == Method::Invite && (200..300).contains(&resp.status) {
+                self.reack(now, &resp);
+            }
+            return;
+        };
+        if txn.request.method == Method::Invite && resp.status < 200 {
+            // Provisional: keep the transaction, without Timer B from now on.
+            let owner = txn.owner;
+            self.txns.insert(key, ClientTxn { deadline: None, ..txn });
+            if let Owner::Call(id) = owner {
+                self.on_provisional(now, id, &resp);
+            }
+            return;
+        }
+        if resp.status < 200 {
+            self.txns.insert(key, txn);
+            return;
+        }
+        self.on_txn_response(now, txn, resp);
+    }
+
+    fn on_txn_response(&mut self, now: Instant, txn: ClientTxn, resp: Response) {
+        let status = resp.status;
+        if (status == 401 || status == 407) && !txn.authed && txn.request.method != Method::Cancel {
+            if txn.request.method == Method::Invite {
+                self.ack_failure(&txn.request, &resp);
+            }
+            if self.retry_with_auth(now, &txn, &resp) {
+                return;
+            }
+        }
+        match txn.owner {
+            Owner::Register => self.on_register_response(now, &txn.request, &resp),
+            Owner::Message(id) => self.event(Event::MessageResult { id, status }),
+            Owner::Call(id) => self.on_call_response(now, id, &txn.request, resp),
+        }
+    }
+
+    fn retry_with_auth(&mut self, now: Instant, txn: &ClientTxn, resp: &Response) -> bool {
+        let (hdr, answer_hdr) = if resp.status == 401 {
+            ("WWW-Authenticate", "Authorization")
+        } else {
+            ("Proxy-Authenticate", "Proxy-Authorization")
+        };
+        let challenge: Option<Challenge> =
+            resp.headers.get_all(hdr).find_map(|v| auth::parse_challenge(v).ok());
+        let Some(challenge) = challenge else {
+            self.error(format!("{} challenge without a usable digest", resp.status));
+            return false;
+        };
+        let mut req = txn.request.clone();
+        let (via, branch) = self.via();
+        req.headers.remove("Via");
+        req.headers.0.insert(0, msg::Header { name: "Via".into(), value: via });
+        req.headers.remove("User-Agent");
+        // A new CSeq: the registration's, or the dialog's.
+        let seq = match txn.owner {
+            Owner::Register => {
+                self.reg.cseq += 1;
+                self.reg.pending = Some(branch.clone());
+                self.reg.cseq
+            }
+            Owner::Call(id)
+                if req.method != Method::Invite || self.calls.get(&id).is_some_and(|c| c.outgoing) =>
+            {
+                match self.calls.get_mut(&id) {
+                    Some(c) => {
+                        c.local_cseq += 1;
+                        c.local_cseq
+                    }
+                    None => return false,
+                }
+            }
+            _ => req.cseq().map_or(1, |c| c.seq + 1),
+        };
+        req.headers.remove("CSeq");
+        req.headers.push("CSeq", format!("{seq} {}", req.method.as_str()));
+        let nc = self.nc.entry(challenge.nonce.clone()).or_insert(0);
+        *nc += 1;
+        let nc = *nc;
+        let cnonce = self.random_hex(16);
+        let creds = Credentials { username: &self.config.auth_user, password: &self.config.password };
+        let value = auth::answer(&challenge, &creds, req.method.as_str(), &req.uri, nc, &cnonce);
+        req.headers.remove(answer_hdr);
+        req.headers.push(answer_hdr, value);
+        if let Owner::Call(id) = txn.owner {
+            if let Some(c) = self.calls.get_mut(&id) {
+                if req.method == Method::Invite {
+                    if c.invite.is_some() {
+                        c.invite = Some((branch.clone(), req.clone()));
+                    }
+                    if c.reinvite.is_some() {
+                        c.reinvite = Some(branch.clone());
+                    }
+                }
+            }
+        }
+        req.headers.remove("User-Agent");
+        let text_req = req;
+        self.send_request(now, txn.owner, branch.clone(), text_req);
+        if let Some(t) = self.txns.get_mut(&branch) {
+            t.authed = true;
+        }
+        true
+    }
+
+    fn on_register_response(&mut self, now: Instant, req: &Request, resp: &Response) {
+        self.reg.pending = None;
+        self.reg.timeout_at = None;
+        let requested = req.headers.get("Expires").and_then(|e| e.parse::<u32>().ok()).unwrap_or(0);
+        let status = resp.status;
+        if requested == 0 {
+            self.reg.state = RegState::Idle;
+            if !(200..300).contains(&status) {
+                self.event(Event::RegistrationFailed { status: Some(status) });
+            }
+            self.event(Event::Unregistered);
+            return;
+        }
+        match status {
+            200..=299 => {
+                let expires = self.granted_expires(resp).unwrap_or(requested);
+                self.reg.state = RegState::Registered;
+                // Refresh with a margin: half the time for short expiries, 30 s for long ones.
+                let margin = (expires / 2).min(30);
+                self.reg.refresh_at = Some(now + Duration::from_secs(u64::from(expires - margin).max(1)));
+                self.event(Event::Registered { expires });
+                if std::mem::take(&mut self.reg.recovering) {
+                    self.recovered();
+                }
+            }
+            423 => {
+                let min = resp.headers.get("Min-Expires").and_then(|e| e.trim().parse::<u32>().ok());
+                match min {
+                    Some(min) if min > self.reg.expires => {
+                        self.reg.expires = min;
+                        self.send_register(now, min);
+                    }
+                    _ => {
+                        self.reg.state = RegState::Idle;
+                        self.event(Event::RegistrationFailed { status: Some(423) });
+                    }
+                }
+            }
+            _ => {
+                self.reg.state = RegState::Idle;
+                self.event(Event::RegistrationFailed { status: Some(status) });
+                if status == 408 {
+                    // No answer in 64*T1 either: the connection is presumed dead.
+                    self.transport.restart(now);
+                }
+            }
+        }
+    }
+
+    /// Our binding's expiry in a 200 to REGISTER.
+    fn granted_expires(&self, resp: &Response) -> Option<u32> {
+        let instance = self.instance();
+        let ours = format!("sip:{}@{}", self.contact_user, self.via_host);
+        for c in resp.headers.list("Contact") {
+            let Ok(na) = NameAddr::parse(c) else { continue };
+            let inst =
+                param(&na.params, "+sip.instance").flatten().map(|v| v.trim_matches(['<', '>']).to_string());
+            let mine = inst.as_deref() == Some(instance.as_str()) || na.uri.starts_with(&ours);
+            if mine {
+                if let Some(e) = param(&na.params, "expires").flatten() {
+                    return Some(e.parse::<u64>().map_or(3600, |e| e.min(u64::from(u32::MAX)) as u32));
+                }
+            }
+        }
+        resp.headers.get("Expires").and_then(|e| e.trim().parse::<u32>().ok())
+    }
+
+    fn recovered(&mut self) {
+        self.event(Event::Recovered);
+        let ids: Vec<CallId> = self
+            .calls
+            .iter()
+            .filter(|(_, c)| c.state == SessionState::Established)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in ids {
+            self.event(Event::RecoveryOfferNeeded { call: id });
+        }
+    }
+
+    fn on_provisional(&mut self, now: Instant, id: CallId, resp: &Response) {
+        let Some(call) = self.calls.get_mut(&id) else { return };
+        if resp.status == 100 {
+            call.got_provisional = true;
+        } else {
+            call.got_provisional = true;
+            if let Some(tag) = resp
+                .headers
+                .get("To")
+                .and_then(|t| NameAddr::parse(t).ok())
+                .and_then(|t| t.tag().map(str::to_string))
+            {
+                call.remote_tag = Some(tag);
+            }
+            let sdp = (!resp.body.is_empty()).then(|| String::from_utf8_lossy(&resp.body).into_owned());
+            self.event(Event::Progress { call: id, status: resp.status, sdp });
+        }
+        if self.calls.get(&id).is_some_and(|c| c.cancel_wanted) {
+            if let Some(c) = self.calls.get_mut(&id) {
+                c.cancel_wanted = false;
+            }
+            self.send_cancel(now, id);
+        }
+    }
+
+    fn on_call_response(&mut self, now: Instant, id: CallId, req: &Request, resp: Response) {
+        let status = resp.status;
+        let Some(call) = self.calls.get_mut(&id) else {
+            if req.method == Method::Invite && (200..300).contains(&status) {
+                self.reack(now, &resp);
+            }
+            return;
+        };
+        match req.method {
+            Method::Invite if call.invite.is_some() => {
+                // The initial INVITE.
+                if (200..300).contains(&status) {
+                    let to = resp.headers.get("To").and_then(|t| NameAddr::parse(t).ok());
+                    call.remote_tag = to.as_ref().and_then(|t| t.tag().map(str::to_string));
+                    if let Some(c) = resp
+                        .headers
+                        .get("Contact")
+                        .and_then(|c| NameAddr::parse(split_list(c).next().unwrap_or("")).ok())
+                    {
+                        call.remote_target = c.uri;
+                    }
+                    let mut rr: Vec<String> = resp.headers.list("Record-Route").map(str::to_string).collect();
+                    rr.reverse();
+                    call.route_set = rr;
+                    call.invite = None;
+                    let seq = req.cseq().map_or(1, |c| c.seq);
+                    let terminating = call.state == SessionState::Terminating;
+                    call.state = SessionState::Established;
+                    self.send_ack(now, id, seq, None);
+                    if terminating {
+                        // Hung up while the 200 was on its way: BYE now.
+                        self.send_bye(now, id);
+                        self.event(Event::Ended { call: id, cause: EndCause::Local });
+                    } else {
+                        let sdp =
+                            (!resp.body.is_empty()).then(|| String::from_utf8_lossy(&resp.body).into_owned());
+                        self.event(Event::Established { call: id, sdp });
+                    }
+                } else {
+                    let cause = match (status, call.state) {
+                        (487, SessionState::Terminating) => EndCause::Local,
+                        (408, _) => EndCause::Timeout,
+                        _ => EndCause::Failed(status),
+                    };
+                    call.state = SessionState::Terminated;
+                    if status != 408 {
+                        self.ack_failure(req, &resp);
+                    }
+                    self.event(Event::Ended { call: id, cause });
+                }
+            }
+            Method::Invite => {
+                // A re-INVITE.
+                call.reinvite = None;
+                if (200..300).contains(&status) {
+                    if let Some(c) = resp
+                        .headers
+                        .get("Contact")
+                        .and_then(|c| NameAddr::parse(split_list(c).next().unwrap_or("")).ok())
+                    {
+                        call.remote_target = c.uri;
+                    }
+                    let seq = req.cseq().map_or(1, |c| c.seq);
+                    self.send_ack(now, id, seq, None);
+                    let sdp =
+                        (!resp.body.is_empty()).then(|| String::from_utf8_lossy(&resp.body).into_owned());
+                    self.event(Event::ReinviteAnswered { call: id, sdp });
+                } else {
+                    if status != 408 {
+                        self.ack_failure(req, &resp);
+                    }
+                    self.event(Event::ReinviteFailed { call: id, status });
+                    if status == 408 || status == 481 {
+                        self.send_bye(now, id);
+                        self.event(Event::Ended { call: id, cause: EndCause::Failed(status) });
+                    }
+                }
+            }
+            Method::Bye => {
+                call.state = SessionState::Terminated;
+                self.event(Event::Ended { call: id, cause: EndCause::Local });
+            }
+            Method::Refer => self.event(Event::ReferProgress { call: id, status }),
+            Method::Cancel => {
+                if status >= 300 && call.state == SessionState::Terminating && call.invite.is_some() {
+                    // The CANCEL failed; the INVITE's answer decides.
+                }
+            }
+            _ => {
+                if status == 408 || status == 481 {
+                    self.send_bye(now, id);
+                    self.event(Event::Ended { call: id, cause: EndCause::Failed(status) });
+                }
+            }
+        }
+    }
+
+    fn send_ack(&mut self, now: Instant, id: CallId, seq: u32, sdp: Option<String>) {
+        let Some((mut r, branch)) = self.in_dialog_request(id, Method::Ack) else { return };
+        if let Some(c) = self.calls.get_mut(&id) {
+            // ACK does not take a CSeq number of its own.
+            c.local_cseq -= 1;
+        }
+        r.headers.remove("CSeq");
+        r.headers.push("CSeq", format!("{seq} ACK"));
+        if let Some(sdp) = sdp {
+            r.headers.push("Content-Type", "application/sdp");
+            r.body = sdp.into_bytes();
+        }
+        self.send_request(now, Owner::Call(id), branch, r);
+    }
+
+    /// ACK a 2xx whose transaction is gone (a retransmission) from its headers.
+    fn reack(&mut self, now: Instant, resp: &Response) {
+        let call_id = resp.headers.get("Call-ID").unwrap_or("");
+        let seq = resp.cseq().map_or(0, |c| c.seq);
+        let found = self.calls.iter().find(|(_, c)| c.call_id == call_id && c.outgoing).map(|(id, _)| *id);
+        if let Some(id) = found {
+            self.send_ack(now, id, seq, None);
+        }
+    }
+
+    /// The ACK of a non-2xx final response to an INVITE: same branch, hop by hop.
+    fn ack_failure(&mut self, invite: &Request, resp: &Response) {
+        let mut r = Request::new(Method::Ack, invite.uri.clone());
+        for name in ["Via", "Route", "Max-Forwards", "From", "Call-ID"] {
+            if let Some(v) = invite.headers.get(name) {
+                r.headers.push(name, v.to_string());
+            }
+        }
+        r.headers.push("To", resp.headers.get("To").unwrap_or("").to_string());
+        let seq = invite.cseq().map_or(1, |c| c.seq);
+        r.headers.push("CSeq", format!("{seq} ACK"));
+        self.send_text(r.encode());
+    }
+}
+
+/// A response to a request with these headers: Via, From, To (plus `tag`),
+/// Call-ID and CSeq copied.
+fn response_to(req: &Headers, status: u16, to_tag: Option<&str>) -> Response {
+    let mut h = Headers::default();
+    for v in req.get_all("Via") {
+        h.push("Via", v.to_string());
+    }
+    for v in req.get_all("Record-Route") {
+        if (101..300).contains(&status) {
+            h.push("Record-Route", v.to_string());
+        }
+    }
+    for name in ["From", "To", "Call-ID", "CSeq"] {
+        if let Some(v) = req.get(name) {
+            let mut v = v.to_string();
+            if name == "To" && status > 100 {
+                if let Some(tag) = to_tag {
+                    if NameAddr::parse(&v).map_or(true, |n| n.tag().is_none()) {
+                        v.push_str(";tag=");
+                        v.push_str(tag);
+                    }
+                }
+            }
+            h.push(name, v);
+        }
+    }
+    Response { status, reason: msg::reason_phrase(status).to_string(), headers: h, body: Vec::new() }
+}
+
+fn top_branch(h: &Headers) -> Option<String> {
+    let via = h.list("Via").next()?;
+    msg::Via::parse(via).ok()?.branch().map(str::to_string)
+}
+
+fn media_type_is(value: &str, ty: &str) -> bool {
+    value.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case(ty))
+}
+
+fn accepts_sdp(a: &str) -> bool {
+    let t = a.split(';').next().unwrap_or("").trim();
+    ["application/sdp", "application/*", "*/*"].iter().any(|x| t.eq_ignore_ascii_case(x))
+}
+
+fn escape_header(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// `Signal=5\r\nDuration=160` → ('5', 160).
+fn parse_dtmf_relay(body: &str) -> Option<(char, u32)> {
+    let mut digit = None;
+    let mut duration = 100;
+    for line in body.lines() {
+        let Some((k, v)) = line.split_once('=') else { continue };
+        match k.trim().to_ascii_lowercase().as_str() {
+            "signal" => digit = v.trim().chars().next(),
+            "duration" => duration = v.trim().parse().unwrap_or(100),
+            _ => {}
+        }
+    }
+    digit.filter(|d| "0123456789*#ABCDabcd".contains(*d)).map(|d| (d.to_ascii_uppercase(), duration))
+}
+
+/// Set the direction attribute of every media section (and drop a session-level one).
+pub fn set_direction(sdp: &str, dir: &str) -> String {
+    const DIRS: [&str; 4] = ["a=sendrecv", "a=sendonly", "a=recvonly", "a=inactive"];
+    let eol = if sdp.contains("\r\n") { "\r\n" } else { "\n" };
+    let mut out = String::with_capacity(sdp.len() + 32);
+    let mut in_media = false;
+    let mut pending = false;
+    for line in sdp.lines() {
+        if line.starts_with("m=") {
+            if pending {
+                out.push_str(&format!("a={dir}{eol}"));
+            }
+            in_media = true;
+            pending = true;
+        }
+        if DIRS.contains(&line.trim_end()) {
+            if in_media && pending {
+                out.push_str(&format!("a={dir}{eol}"));
+                pending = false;
+            }
+            continue;
+        }
+        out.push_str(line);
+        out.push_str(eol);
+    }
+    if pending {
+        out.push_str(&format!("a={dir}{eol}"));
+    }
+    out
+}
