@@ -275,6 +275,9 @@ pub enum Event {
     Registered {
         /// Granted expiry.
         expires: u32,
+        /// Contacts the registrar lists for the AOR, this one included (servers
+        /// cap them; a stable [`Config::instance_id`] keeps it from growing).
+        bindings: u32,
     },
     /// Not registered any more (after [`Command::Unregister`] or [`Command::Stop`]).
     Unregistered,
@@ -565,8 +568,12 @@ impl UserAgent {
             url: String::new(),
             nc: BTreeMap::new(),
         };
-        ua.via_host = format!("{}.invalid", ua.random_hex(12));
-        ua.contact_user = ua.random_hex(8);
+        // The contact URI comes from the instance id, not the RNG: a reloaded
+        // page (same id) presents the same contact, so even a registrar that
+        // matches bindings by URI alone replaces the old one.
+        let h = fnv1a(ua.config.instance_id.as_bytes());
+        ua.via_host = format!("{:012x}.invalid", h >> 16);
+        ua.contact_user = format!("{:08x}", (h as u32) ^ ((h >> 32) as u32));
         ua.reg.call_id = ua.random_hex(20);
         ua.reg.from_tag = ua.random_hex(10);
         ua
@@ -1753,7 +1760,8 @@ impl UserAgent {
                 // Refresh with a margin: half the time for short expiries, 30 s for long ones.
                 let margin = (expires / 2).min(30);
                 self.reg.refresh_at = Some(now + Duration::from_secs(u64::from(expires - margin).max(1)));
-                self.event(Event::Registered { expires });
+                let bindings = resp.headers.list("Contact").filter(|c| !c.is_empty()).count() as u32;
+                self.event(Event::Registered { expires, bindings });
                 if std::mem::take(&mut self.reg.recovering) {
                     self.recovered();
                 }
@@ -1973,6 +1981,10 @@ impl UserAgent {
         r.headers.push("CSeq", format!("{seq} ACK"));
         self.send_text(r.encode());
     }
+}
+
+fn fnv1a(data: &[u8]) -> u64 {
+    data.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3))
 }
 
 /// A response to a request with these headers: Via, From, To (plus `tag`),

@@ -65,7 +65,7 @@ fn registers_with_sha256_digest_and_instance_id() {
     );
     assert_eq!(digest_params(&expect)["response"], p["response"]);
     h.reply(&reg2, 200, &[("Contact", &format!("{contact};expires=600"))], "");
-    assert_eq!(h.take_events().last(), Some(&Event::Registered { expires: 600 }));
+    assert_eq!(h.take_events().last(), Some(&Event::Registered { expires: 600, bindings: 1 }));
     assert!(h.ua.is_registered());
 }
 
@@ -80,7 +80,7 @@ fn refreshes_with_a_sane_margin() {
     // The server grants only 60 s this time: refresh at half, 30 s.
     let contact = reg.headers.get("Contact").unwrap().replace("expires=600", "expires=60");
     h.reply(&reg, 200, &[("Contact", &contact)], "");
-    assert_eq!(h.take_events(), vec![Event::Registered { expires: 60 }]);
+    assert_eq!(h.take_events(), vec![Event::Registered { expires: 60, bindings: 1 }]);
     h.advance(secs(29));
     assert!(h.try_take_request("REGISTER").is_none());
     h.advance(secs(1));
@@ -98,7 +98,7 @@ fn interval_too_brief_raises_expires() {
     assert_eq!(reg.headers.get("Expires"), Some("1800"));
     assert!(reg.headers.get("Contact").unwrap().ends_with("expires=1800"));
     h.reply(&reg, 200, &[], "");
-    assert_eq!(h.take_events().last(), Some(&Event::Registered { expires: 1800 }));
+    assert_eq!(h.take_events().last(), Some(&Event::Registered { expires: 1800, bindings: 0 }));
 }
 
 #[test]
@@ -134,7 +134,7 @@ fn unanswered_register_closes_and_recovers() {
     let reg = h.take_request("REGISTER");
     h.reply(&reg, 200, &[], "");
     let ev = h.take_events();
-    assert!(ev.contains(&Event::Registered { expires: 600 }), "{ev:?}");
+    assert!(ev.contains(&Event::Registered { expires: 600, bindings: 0 }), "{ev:?}");
     assert!(ev.contains(&Event::Recovered), "{ev:?}");
 }
 
@@ -469,7 +469,7 @@ fn recovery_keeps_calls_reregisters_and_reinvites() {
         vec![
             Event::Connecting { url: SERVER.into() },
             Event::Connected { url: SERVER.into() },
-            Event::Registered { expires: 600 },
+            Event::Registered { expires: 600, bindings: 0 },
             Event::Recovered,
             Event::RecoveryOfferNeeded { call }
         ]

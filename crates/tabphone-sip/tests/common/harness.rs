@@ -51,7 +51,7 @@ impl Harness {
             &[("Contact", &format!("{};expires=600", reg.headers.get("Contact").unwrap()))],
             "",
         );
-        assert!(h.take_events().contains(&Event::Registered { expires: 600 }));
+        assert!(h.take_events().contains(&Event::Registered { expires: 600, bindings: 1 }));
         h
     }
 
