@@ -206,6 +206,51 @@ fn kamailio_restart_mid_call_keeps_the_call_with_a_reinvite() {
     assert_eq!(sipp.exit_code(), 0, "{}", sipp.errors());
 }
 
+#[test]
+fn kamailio_restart_mid_call_between_two_websocket_clients() {
+    let mut k = Kamailio::start();
+    let mut bob = Cli::register(&k, "bob", &["--auto-answer"]);
+    let url = k.url();
+    let mut alice = Cli::spawn(
+        "alice",
+        &[
+            "call",
+            "bob",
+            "--server",
+            &url,
+            "--user",
+            "alice",
+            "--password",
+            "alice-secret",
+            "--hangup-after",
+            "7",
+        ],
+    );
+    alice.wait_event("established");
+    bob.wait_event("established");
+    k.restart_after(Duration::from_millis(300), "-KILL");
+    // Both reconnect and send their re-INVITE at about the same time. Whichever
+    // way that goes (one first; glare and 491 both ways, then the RFC 3261 14.1
+    // retries; or one refused while its peer is not registered yet), the session
+    // must be renegotiated: one side's re-INVITE answered by the other.
+    alice.wait_event("recovered");
+    bob.wait_event("recovered");
+    assert_eq!(alice.wait_event("ended")["cause"], "local");
+    assert_eq!(alice.exit_code(), 0, "{}", alice.dump());
+    assert_eq!(bob.wait_event("ended")["cause"], "remote", "{}", bob.dump());
+    bob.terminate();
+    assert_eq!(bob.exit_code(), 0);
+    let after_recovery = |c: &Cli, event: &str| {
+        let from = c.log.iter().position(|v| v["event"] == "recovered").unwrap_or(usize::MAX);
+        c.log.iter().skip(from).filter(|v| v["event"] == event).count()
+    };
+    let renegotiated = (after_recovery(&alice, "reinvite_answered") > 0
+        && after_recovery(&bob, "reoffer") > 0)
+        || (after_recovery(&bob, "reinvite_answered") > 0 && after_recovery(&alice, "reoffer") > 0);
+    assert!(renegotiated, "alice:\n{}\nbob:\n{}", alice.dump(), bob.dump());
+    report_recovery(&alice, "server killed mid-call between two WebSocket clients (caller)");
+}
+
 /// A WebSocket server (subprotocol `sip`) run by `script` for each connection.
 fn fake_server(
     script: impl Fn(usize, &mut tungstenite::WebSocket<std::net::TcpStream>) + Send + 'static,

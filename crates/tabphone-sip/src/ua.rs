@@ -505,6 +505,8 @@ struct Call {
     reoffer: Option<Request>,
     /// Our re-INVITE in flight (branch).
     reinvite: Option<String>,
+    /// Our re-INVITE met glare (491): resend this offer at this time (RFC 3261 14.1).
+    glare_retry: Option<(Instant, String)>,
     /// A REFER we received: its CSeq (the NOTIFY event id).
     refer_in: Option<u32>,
     held: bool,
@@ -624,6 +626,7 @@ impl UserAgent {
             if let Some(r) = &call.retransmit {
                 fold(Some(r.next.min(r.give_up)));
             }
+            fold(call.glare_retry.as_ref().map(|g| g.0));
         }
         t
     }
@@ -1016,6 +1019,7 @@ impl UserAgent {
             retransmit: None,
             reoffer: None,
             reinvite: None,
+            glare_retry: None,
             refer_in: None,
             held: false,
         };
@@ -1143,6 +1147,9 @@ impl UserAgent {
             return self.error(format!("call {}: not connected; the re-INVITE follows recovery", id.0));
         }
         let Some((mut r, branch)) = self.in_dialog_request(id, Method::Invite) else { return };
+        if let Some(c) = self.calls.get_mut(&id) {
+            c.glare_retry = None;
+        }
         r.headers.push("Allow", ALLOW);
         r.headers.push("Content-Type", "application/sdp");
         r.body = sdp.into_bytes();
@@ -1293,6 +1300,24 @@ impl UserAgent {
             }
         }
         let ids: Vec<CallId> = self.calls.keys().copied().collect();
+        for id in ids.iter().copied() {
+            let Some(call) = self.calls.get_mut(&id) else { continue };
+            if call.glare_retry.as_ref().is_none_or(|g| g.0 > now) {
+                continue;
+            }
+            if call.reoffer.is_some() || call.retransmit.is_some() || call.reinvite.is_some() {
+                // The peer's re-INVITE is still being answered: a little later.
+                call.glare_retry = call.glare_retry.take().map(|(_, sdp)| (now + self.config.t1, sdp));
+                continue;
+            }
+            if let Some((_, sdp)) = call.glare_retry.take() {
+                if call.state == SessionState::Established && self.connected {
+                    self.reinvite(now, id, sdp);
+                } else {
+                    self.event(Event::ReinviteFailed { call: id, status: 491 });
+                }
+            }
+        }
         for id in ids {
             let Some(call) = self.calls.get_mut(&id) else { continue };
             let Some(rt) = call.retransmit.as_mut() else { continue };
@@ -1483,6 +1508,7 @@ impl UserAgent {
             retransmit: None,
             reoffer: None,
             reinvite: None,
+            glare_retry: None,
             refer_in: None,
             held: false,
         };
@@ -1914,8 +1940,20 @@ impl UserAgent {
                         (!resp.body.is_empty()).then(|| String::from_utf8_lossy(&resp.body).into_owned());
                     self.event(Event::ReinviteAnswered { call: id, sdp });
                 } else {
+                    let outgoing = call.outgoing;
                     if status != 408 {
                         self.ack_failure(req, &resp);
+                    }
+                    if status == 491 {
+                        // Glare: try again after a random wait, longer for the side
+                        // that owns the Call-ID (RFC 3261 14.1).
+                        let (lo, span) = if outgoing { (2100, 1900) } else { (0, 2000) };
+                        let offer = String::from_utf8_lossy(&req.body).into_owned();
+                        let wait = lo + self.next_random() % span;
+                        if let Some(c) = self.calls.get_mut(&id) {
+                            c.glare_retry = Some((now + Duration::from_millis(wait), offer));
+                        }
+                        return;
                     }
                     self.event(Event::ReinviteFailed { call: id, status });
                     if status == 408 || status == 481 {
