@@ -1,9 +1,10 @@
 //! tabphone's commands: `cargo xtask demo [--port N]`, `cargo xtask test`,
-//! `cargo xtask bench`, `cargo xtask build`.
+//! `cargo xtask bench [sip|tabs]`, `cargo xtask fuzz [SECONDS]`, `cargo xtask build`.
 //!
 //! Each installs what is missing first (the wasm32 target, wasm-bindgen-cli at
-//! the version in Cargo.lock, Debian's Chromium and ChromeDriver, the npm
-//! packages in `tests/`), so they work on a fresh machine.
+//! the version in Cargo.lock, Debian's Chromium, ChromeDriver, Kamailio and
+//! sipp, the npm packages in `tests/`; for fuzzing, nightly and cargo-fuzz), so
+//! they work on a fresh machine.
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
@@ -17,8 +18,16 @@ fn main() -> ExitCode {
         Some("build") => ensure().and_then(|_| build()),
         Some("demo") => demo(&args[1..]),
         Some("test") => test(),
-        Some("bench") => bench(),
-        _ => Err("usage: cargo xtask <demo [--port N] | test | bench | build>".into()),
+        Some("bench") => bench(&args[1..]),
+        Some("fuzz") => match args.get(1).map(|n| n.parse::<u32>()) {
+            None => fuzz(300),
+            Some(Ok(n)) => fuzz(n),
+            Some(Err(_)) => Err("usage: cargo xtask fuzz [SECONDS]".into()),
+        },
+        _ => {
+            Err("usage: cargo xtask <demo [--port N] | test | bench [sip|tabs] | fuzz [SECONDS] | build>"
+                .into())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -73,10 +82,22 @@ fn ensure() -> Result<()> {
     if have.split_whitespace().nth(1) != Some(want.as_str()) {
         run(Command::new("cargo").args(["install", "wasm-bindgen-cli", "--version", &want]))?;
     }
-    if !Path::new("/usr/bin/chromium").exists() || !Path::new("/usr/bin/chromedriver").exists() {
+    // Debian packages: the browser for the browser tests, the SIP server and peer
+    // for the integration tests.
+    let packages = [
+        ("chromium", "/usr/bin/chromium"),
+        ("chromium-driver", "/usr/bin/chromedriver"),
+        ("kamailio", "/usr/sbin/kamailio"),
+        ("kamailio-websocket-modules", "/usr/lib/x86_64-linux-gnu/kamailio/modules/websocket.so"),
+        ("sip-tester", "/usr/bin/sipp"),
+    ];
+    let missing: Vec<&str> =
+        packages.iter().filter(|(_, f)| !Path::new(f).exists()).map(|(p, _)| *p).collect();
+    if !missing.is_empty() {
         run(Command::new("apt-get").arg("update").arg("-qq"))?;
         run(Command::new("apt-get")
-            .args(["install", "-y", "-qq", "chromium", "chromium-driver"])
+            .args(["install", "-y", "-qq"])
+            .args(&missing)
             .env("DEBIAN_FRONTEND", "noninteractive"))?;
     }
     let tests = root().join("tests");
@@ -133,11 +154,51 @@ fn demo(args: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// Nightly and cargo-fuzz, for the fuzz run of `cargo xtask test`.
+fn ensure_fuzz() -> Result<()> {
+    let toolchains = output(Command::new("rustup").args(["toolchain", "list"])).unwrap_or_default();
+    if !toolchains.lines().any(|t| t.starts_with("nightly")) {
+        run(Command::new("rustup").args(["toolchain", "install", "nightly", "--profile", "minimal"]))?;
+    }
+    if output(Command::new("cargo").args(["fuzz", "--version"])).is_none() {
+        run(Command::new("cargo").args(["install", "cargo-fuzz"]))?;
+    }
+    Ok(())
+}
+
+/// Fuzz the SIP receive path for `seconds`, seeded with the RFC 4475 and
+/// benchmark messages. A crash fails the run and leaves its input in
+/// `fuzz/artifacts/receive/`.
+fn fuzz(seconds: u32) -> Result<()> {
+    ensure_fuzz()?;
+    let root = root();
+    let corpus = root.join("fuzz/corpus/receive");
+    std::fs::create_dir_all(&corpus).map_err(|e| e.to_string())?;
+    for dir in ["crates/tabphone-sip/tests/rfc4475", "tests/bench/sip"] {
+        for entry in std::fs::read_dir(root.join(dir)).map_err(|e| e.to_string())?.flatten() {
+            let name = entry.file_name();
+            let keep = name.to_str().is_some_and(|n| n.ends_with(".dat") || n.ends_with(".sip"));
+            if keep {
+                std::fs::copy(entry.path(), corpus.join(&name)).map_err(|e| e.to_string())?;
+            }
+        }
+    }
+    run(Command::new("cargo")
+        .args(["+nightly", "fuzz", "run", "receive"])
+        .arg(&corpus)
+        .arg("--")
+        .arg(format!("-max_total_time={seconds}"))
+        .arg("-print_final_stats=1")
+        .current_dir(root.join("fuzz")))
+}
+
 fn test() -> Result<()> {
     ensure()?;
     let root = root();
-    eprintln!("== native tests");
+    eprintln!("== native tests (cores, CLI against Kamailio and sipp)");
     run(Command::new("cargo").args(["test", "--workspace"]).current_dir(&root))?;
+    eprintln!("== fuzzing the SIP receive path (60 s)");
+    fuzz(60)?;
     eprintln!("== wasm-bindgen-test in a SharedWorker (worker glue)");
     run(Command::new("cargo")
         .args(["test", "--target", "wasm32-unknown-unknown", "-p", "tabphone-worker"])
@@ -154,8 +215,46 @@ fn test() -> Result<()> {
         .current_dir(root.join("tests")))
 }
 
-fn bench() -> Result<()> {
+/// SIP parse throughput: native, then the core as wasm in Node beside SIP.js and JsSIP.
+fn bench_sip() -> Result<()> {
+    let root = root();
+    eprintln!("== SIP parse and serialize");
+    run(Command::new("cargo")
+        .args(["run", "--quiet", "--release", "-p", "tabphone-sip-bench"])
+        .current_dir(&root))?;
+    run(Command::new("cargo")
+        .args([
+            "build",
+            "--quiet",
+            "--release",
+            "--target",
+            "wasm32-unknown-unknown",
+            "-p",
+            "tabphone-sip-bench",
+            "--lib",
+        ])
+        .current_dir(&root))?;
+    let pkg = root.join("target/sip-bench-pkg");
+    run(Command::new("wasm-bindgen")
+        .args(["--target", "nodejs", "--out-dir"])
+        .arg(&pkg)
+        .arg(root.join("target/wasm32-unknown-unknown/release/tabphone_sip_bench.wasm")))?;
+    run(Command::new("node")
+        .arg("bench/sip-parse.mjs")
+        .env("SIP_WASM_PKG", &pkg)
+        .current_dir(root.join("tests")))
+}
+
+fn bench(args: &[String]) -> Result<()> {
     ensure()?;
+    let which = args.first().map(String::as_str).unwrap_or("all");
+    if matches!(which, "all" | "sip") {
+        bench_sip()?;
+    }
+    if !matches!(which, "all" | "tabs") {
+        return Ok(());
+    }
+    eprintln!("== tabs: worker round trips, fan-out, promotion");
     build()?;
     let root = root();
     let server = serve::Server::start(0, serve::roots())?;

@@ -1,0 +1,35 @@
+//! The SIP core's parser and serializer behind a tiny wasm-bindgen surface,
+//! for `cargo xtask bench` (Node, side by side with SIP.js and JsSIP), and a
+//! native timing loop (`src/main.rs`).
+use tabphone_sip::msg::{self, Message};
+use wasm_bindgen::prelude::wasm_bindgen;
+
+/// Parse (with full validation); the number of header fields, or 0 on error.
+#[wasm_bindgen]
+pub fn parse(text: &str) -> u32 {
+    match msg::parse(text.as_bytes()) {
+        Ok(m) => m.headers().0.len() as u32,
+        Err(_) => 0,
+    }
+}
+
+/// Parse, then serialize again; the length of the output, or 0 on error.
+#[wasm_bindgen]
+pub fn parse_serialize(text: &str) -> u32 {
+    match msg::parse(text.as_bytes()) {
+        Ok(m) => m.encode().len() as u32,
+        Err(_) => 0,
+    }
+}
+
+/// Parse `text` `n` times inside wasm (no JS boundary per message); the sum of
+/// the header counts.
+#[wasm_bindgen]
+pub fn parse_many(text: &str, n: u32) -> u32 {
+    (0..n).map(|_| parse(text)).fold(0u32, u32::wrapping_add)
+}
+
+/// Kept for the native loop: parse without the boundary.
+pub fn parse_message(text: &str) -> Option<Message> {
+    msg::parse(text.as_bytes()).ok()
+}
