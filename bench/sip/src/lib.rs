@@ -33,3 +33,18 @@ pub fn parse_many(text: &str, n: u32) -> u32 {
 pub fn parse_message(text: &str) -> Option<Message> {
     msg::parse(text.as_bytes()).ok()
 }
+
+/// The cost of handing a string to wasm and nothing else.
+#[wasm_bindgen]
+pub fn length(text: &str) -> u32 {
+    text.len() as u32
+}
+
+/// [`parse`] on UTF-8 bytes (from `TextEncoder.encode`, or a binary frame).
+#[wasm_bindgen]
+pub fn parse_bytes(bytes: &[u8]) -> u32 {
+    match msg::parse(bytes) {
+        Ok(m) => m.headers().0.len() as u32,
+        Err(_) => 0,
+    }
+}

@@ -438,7 +438,7 @@ pub fn parse(frame: &[u8]) -> Result<Message, ParseError> {
     let frame = &frame[start..];
     // A frame that ends its last header line but lacks the empty line is read
     // as a header section with no body (the frame boundary ends it).
-    let (head_len, rest) = match find(frame, b"\r\n\r\n") {
+    let (head_len, rest) = match find_blank_line(frame) {
         Some(n) => (n, &frame[n + 4..]),
         None if frame.ends_with(b"\r\n") => (frame.len() - 2, &[][..]),
         None => return Err(err("no empty line after the header section")),
@@ -449,13 +449,12 @@ pub fn parse(frame: &[u8]) -> Result<Message, ParseError> {
     let (first, fields) = head.split_once("\r\n").unwrap_or((head, ""));
     if first.starts_with("SIP/") || first.starts_with("sip/") {
         let (status, reason) = parse_status_line(first)?;
-        let mut headers = split_headers(fields)?;
-        let body = frame_body(&mut headers, rest)?;
-        let resp = Response { status, reason: reason.to_string(), headers, body };
-        check_headers(&resp.headers, None)?;
-        return Ok(Message::Response(resp));
+        let (headers, lengths) = split_headers(fields)?;
+        let body = frame_body(lengths, rest)?;
+        check_headers(&headers, None)?;
+        return Ok(Message::Response(Response { status, reason: reason.to_string(), headers, body }));
     }
-    let mut headers = split_headers(fields)?;
+    let (headers, lengths) = split_headers(fields)?;
     let answer = |status: u16, reason: String, headers: Headers| ParseError {
         reason,
         answer: Some((status, headers)),
@@ -470,19 +469,28 @@ pub fn parse(frame: &[u8]) -> Result<Message, ParseError> {
     if let Err(e) = check_request_uri(uri) {
         return Err(answer(400, e.reason, headers));
     }
-    let body = match frame_body(&mut headers, rest) {
+    let body = match frame_body(lengths, rest) {
         Ok(b) => b,
         Err(e) => return Err(answer(400, e.reason, headers)),
     };
-    let method = Method::from_token(method);
-    if let Err(e) = check_headers(&headers, Some(&method)) {
+    if let Err(e) = check_headers(&headers, Some(method)) {
         return Err(answer(400, e.reason, headers));
     }
-    Ok(Message::Request(Request { method, uri: uri.to_string(), headers, body }))
+    Ok(Message::Request(Request { method: Method::from_token(method), uri: uri.to_string(), headers, body }))
 }
 
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
+/// Index of the first `\r\n\r\n`. Steps four bytes at a time where the fourth
+/// byte cannot end or be inside the pattern.
+fn find_blank_line(b: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while i + 3 < b.len() {
+        match b[i + 3] {
+            b'\n' if b[i] == b'\r' && b[i + 1] == b'\n' && b[i + 2] == b'\r' => return Some(i),
+            b'\n' | b'\r' => i += 1,
+            _ => i += 4,
+        }
+    }
+    None
 }
 
 fn parse_status_line(line: &str) -> Result<(u16, &str), ParseError> {
@@ -516,7 +524,7 @@ fn split_request_line(line: &str) -> Result<(&str, &str, &str), ParseError> {
         return Err(err("request line needs exactly one space between method, URI and version"));
     };
     if !is_token(method) {
-        return Err(err(format!("method {method:?} is not a token")));
+        return Err(err(format!("method {:?} is not a token", truncate(method))));
     }
     if uri.is_empty() || version.is_empty() {
         return Err(err("request line needs exactly one space between method, URI and version"));
@@ -528,30 +536,51 @@ fn split_request_line(line: &str) -> Result<(&str, &str, &str), ParseError> {
             !a.is_empty() && !b.is_empty() && (a.bytes().chain(b.bytes())).all(|c| c.is_ascii_digit())
         });
     if !well_formed {
-        return Err(err(format!("bad SIP version {version:?}")));
+        return Err(err(format!("bad SIP version {:?}", truncate(version))));
     }
     Ok((method, uri, version))
 }
 
 fn check_request_uri(uri: &str) -> Result<(), ParseError> {
-    let u = Uri::parse(uri).map_err(|e| err(format!("Request-URI: {e}")))?;
+    let u = UriRef::scan(uri).map_err(|e| err(format!("Request-URI: {e}")))?;
     if u.has_headers {
         return Err(err("Request-URI carries URI headers"));
     }
     Ok(())
 }
 
-fn split_headers(fields: &str) -> Result<Headers, ParseError> {
+/// What the header section said about the body's length.
+#[derive(Default)]
+struct Lengths<'a> {
+    count: usize,
+    first: &'a str,
+}
+
+/// Split the header section into fields (Content-Length kept apart).
+fn split_headers(fields: &str) -> Result<(Headers, Lengths<'_>), ParseError> {
     let mut headers: Vec<Header> = Vec::with_capacity(16);
-    if fields.is_empty() {
-        return Ok(Headers(headers));
-    }
-    for line in fields.split("\r\n") {
+    let mut lengths = Lengths::default();
+    let mut last_was_length = false;
+    let bytes = fields.as_bytes();
+    let mut pos = 0;
+    while pos < bytes.len() {
+        let end = bytes[pos..].iter().position(|&c| c == b'\r').map_or(bytes.len(), |i| pos + i);
+        let line = &fields[pos..end];
+        pos = end + 2;
+        if end < bytes.len() && bytes.get(end + 1) != Some(&b'\n') {
+            return Err(err("bare CR in the header section"));
+        }
         if line.bytes().next().is_some_and(is_ws) {
+            let more = line.trim_matches(|c| c == ' ' || c == '\t');
+            if last_was_length {
+                return Err(err("folded Content-Length"));
+            }
             let Some(last) = headers.last_mut() else {
                 return Err(err("continuation line before any header"));
             };
-            let more = line.trim_matches(|c| c == ' ' || c == '\t');
+            if has_bare_control(more) {
+                return Err(err(format!("control character in {}", last.name)));
+            }
             if !more.is_empty() {
                 if !last.value.is_empty() {
                     last.value.push(' ');
@@ -570,9 +599,19 @@ fn split_headers(fields: &str) -> Result<Headers, ParseError> {
         if has_bare_control(value) {
             return Err(err(format!("control character in {name}")));
         }
-        headers.push(Header { name: canonical(name), value: value.trim_matches([' ', '\t']).to_string() });
+        let value = value.trim_matches([' ', '\t']);
+        let name = canonical(name);
+        last_was_length = name == "Content-Length";
+        if last_was_length {
+            lengths.count += 1;
+            if lengths.count == 1 {
+                lengths.first = value;
+            }
+            continue;
+        }
+        headers.push(Header { name, value: value.to_string() });
     }
-    Ok(Headers(headers))
+    Ok((Headers(headers), lengths))
 }
 
 /// A control character not escaped by a quoted-pair backslash.
@@ -597,20 +636,13 @@ fn truncate(s: &str) -> &str {
     &s[..end]
 }
 
-fn frame_body(headers: &mut Headers, rest: &[u8]) -> Result<Vec<u8>, ParseError> {
-    let body = frame_body_inner(headers, rest);
-    headers.remove("Content-Length");
-    body
-}
-
-fn frame_body_inner(headers: &Headers, rest: &[u8]) -> Result<Vec<u8>, ParseError> {
-    let mut lengths = headers.get_all("Content-Length");
-    let Some(cl) = lengths.next() else {
-        return Ok(rest.to_vec());
-    };
-    if lengths.next().is_some() {
-        return Err(err("more than one Content-Length"));
+fn frame_body(lengths: Lengths<'_>, rest: &[u8]) -> Result<Vec<u8>, ParseError> {
+    match lengths.count {
+        0 => return Ok(rest.to_vec()),
+        1 => {}
+        _ => return Err(err("more than one Content-Length")),
     }
+    let cl = lengths.first;
     let n =
         parse_number(cl, u32::MAX as u64).ok_or_else(|| err(format!("bad Content-Length {cl:?}")))? as usize;
     if n > rest.len() {
@@ -627,46 +659,62 @@ fn parse_number(s: &str, max: u64) -> Option<u64> {
     s.parse::<u64>().ok().filter(|n| *n <= max)
 }
 
-const SINGLE: &[&str] = &["From", "To", "Call-ID", "CSeq", "Max-Forwards", "Content-Type"];
-
-fn check_headers(headers: &Headers, method: Option<&Method>) -> Result<(), ParseError> {
-    for name in ["Via", "From", "To", "Call-ID", "CSeq"] {
-        if headers.get(name).is_none() {
-            return Err(err(format!("missing {name}")));
-        }
-    }
-    for name in SINGLE {
-        if headers.count(name) > 1 {
-            return Err(err(format!("{name} appears more than once")));
-        }
-    }
+/// One pass over the fields: grammar of the core headers, presence of the
+/// required ones, at most one of the single-valued ones.
+fn check_headers(headers: &Headers, method: Option<&str>) -> Result<(), ParseError> {
+    // Via, From, To, Call-ID, CSeq, Max-Forwards, Content-Type.
+    let mut seen = [0u32; 7];
     for h in &headers.0 {
         let v = h.value.as_str();
         let r = match &*h.name {
-            "Via" => split_list(v).try_for_each(|item| Via::parse(item).map(|_| ())),
-            "From" | "To" => NameAddr::parse(v).map(|_| ()),
+            "Via" => {
+                seen[0] += 1;
+                split_list(v).try_for_each(|item| ViaRef::scan(item).map(|_| ()))
+            }
+            "From" | "To" => {
+                seen[if h.name == "From" { 1 } else { 2 }] += 1;
+                NameAddrRef::scan(v).map(|_| ())
+            }
             "Contact" if v == "*" => Ok(()),
             "Contact" | "Route" | "Record-Route" => {
-                split_list(v).try_for_each(|i| NameAddr::parse(i).map(|_| ()))
+                split_list(v).try_for_each(|i| NameAddrRef::scan(i).map(|_| ()))
             }
             "Call-ID" => {
+                seen[3] += 1;
                 if v.is_empty() || v.bytes().any(|c| c <= b' ') {
                     Err(err("bad Call-ID"))
                 } else {
                     Ok(())
                 }
             }
-            "CSeq" => CSeq::parse(v).and_then(|c| match method {
-                Some(m) if c.method != *m => {
-                    Err(err(format!("CSeq method {} differs from {}", c.method.as_str(), m.as_str())))
-                }
-                _ => Ok(()),
-            }),
-            "Max-Forwards" => parse_number(v, 255).map(|_| ()).ok_or_else(|| err("bad Max-Forwards")),
+            "CSeq" => {
+                seen[4] += 1;
+                CSeq::scan(v).and_then(|(_, m)| match method {
+                    Some(rm) if m != rm => Err(err(format!("CSeq method {m} differs from {rm}"))),
+                    _ => Ok(()),
+                })
+            }
+            "Max-Forwards" => {
+                seen[5] += 1;
+                parse_number(v, 255).map(|_| ()).ok_or_else(|| err("bad Max-Forwards"))
+            }
+            "Content-Type" => {
+                seen[6] += 1;
+                Ok(())
+            }
             "Date" => check_date(v),
             _ => Ok(()),
         };
         r.map_err(|e| err(format!("{}: {}", h.name, e.reason)))?;
+    }
+    const NAMES: [&str; 7] = ["Via", "From", "To", "Call-ID", "CSeq", "Max-Forwards", "Content-Type"];
+    for (i, name) in NAMES.iter().enumerate() {
+        if i < 5 && seen[i] == 0 {
+            return Err(err(format!("missing {name}")));
+        }
+        if i > 0 && seen[i] > 1 {
+            return Err(err(format!("{name} appears more than once")));
+        }
     }
     Ok(())
 }
@@ -692,7 +740,7 @@ fn check_date(v: &str) -> Result<(), ParseError> {
     if ok {
         Ok(())
     } else {
-        Err(err(format!("not an RFC 1123 date in GMT: {v:?}")))
+        Err(err(format!("not an RFC 1123 date in GMT: {:?}", truncate(v))))
     }
 }
 
@@ -708,15 +756,20 @@ pub struct CSeq {
 impl CSeq {
     /// Parse `1*DIGIT LWS Method`.
     pub fn parse(v: &str) -> Result<CSeq, ParseError> {
+        CSeq::scan(v).map(|(seq, m)| CSeq { seq, method: Method::from_token(m) })
+    }
+
+    fn scan(v: &str) -> Result<(u32, &str), ParseError> {
         let mut it = v.split([' ', '\t']).filter(|s| !s.is_empty());
         let (Some(n), Some(m), None) = (it.next(), it.next(), it.next()) else {
             return Err(err("CSeq needs a number and a method"));
         };
-        let seq = parse_number(n, u32::MAX as u64).ok_or_else(|| err(format!("CSeq number {n:?}")))? as u32;
+        let seq =
+            parse_number(n, u32::MAX as u64).ok_or_else(|| err(format!("CSeq number {:?}", truncate(n))))?;
         if !is_token(m) {
             return Err(err("CSeq method is not a token"));
         }
-        Ok(CSeq { seq, method: Method::from_token(m) })
+        Ok((seq as u32, m))
     }
 }
 
@@ -728,9 +781,9 @@ pub fn param<'a>(params: &'a Params, name: &str) -> Option<Option<&'a str>> {
     params.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_deref())
 }
 
-/// Parse `*( SWS ";" SWS name [ SWS "=" SWS value ] )` to the end of `s`.
-fn parse_params(s: &str) -> Result<Params, ParseError> {
-    let mut out = Vec::new();
+/// Check `*( SWS ";" SWS name [ SWS "=" SWS value ] )` to the end of `s`,
+/// calling `f` with each name and raw value (quoted values keep their quotes).
+fn scan_params<'a>(s: &'a str, mut f: impl FnMut(&'a str, Option<&'a str>)) -> Result<(), ParseError> {
     let b = s.as_bytes();
     let mut i = 0;
     let skip = |i: &mut usize| {
@@ -741,10 +794,10 @@ fn parse_params(s: &str) -> Result<Params, ParseError> {
     loop {
         skip(&mut i);
         if i == b.len() {
-            return Ok(out);
+            return Ok(());
         }
         if b[i] != b';' {
-            return Err(err(format!("unexpected {:?} where a parameter should start", b[i] as char)));
+            return Err(err(format!("unexpected {:?} where a parameter should start", char::from(b[i]))));
         }
         i += 1;
         skip(&mut i);
@@ -755,56 +808,70 @@ fn parse_params(s: &str) -> Result<Params, ParseError> {
         if n0 == i {
             return Err(err("empty parameter"));
         }
-        let name = s[n0..i].to_string();
+        let name = &s[n0..i];
         skip(&mut i);
         let mut value = None;
         if i < b.len() && b[i] == b'=' {
             i += 1;
             skip(&mut i);
+            let v0 = i;
             if i < b.len() && b[i] == b'"' {
-                let (q, end) = quoted(s, i)?;
-                value = Some(q);
-                i = end;
+                i = scan_quoted(s, i)?;
             } else {
-                let v0 = i;
                 // token, host (IPv6 in brackets) and the like.
                 while i < b.len() && (is_token_char(b[i]) || b"[]:".contains(&b[i])) {
                     i += 1;
                 }
                 if v0 == i {
-                    return Err(err(format!("parameter {name} has an empty value")));
+                    return Err(err(format!("parameter {} has an empty value", truncate(name))));
                 }
-                value = Some(s[v0..i].to_string());
             }
+            value = Some(&s[v0..i]);
         }
-        out.push((name, value));
+        f(name, value);
     }
 }
 
-/// A quoted string starting at `s[start] == '"'`: its unescaped content and
-/// the index after the closing quote.
-fn quoted(s: &str, start: usize) -> Result<(String, usize), ParseError> {
-    let b = s.as_bytes();
+/// Parse parameters into owned, unquoted pairs.
+fn parse_params(s: &str) -> Result<Params, ParseError> {
     let mut out = Vec::new();
+    scan_params(s, |n, v| out.push((n.to_string(), v.map(unquote))))?;
+    Ok(out)
+}
+
+/// The index after the closing quote of the quoted string at `s[start] == '"'`.
+fn scan_quoted(s: &str, start: usize) -> Result<usize, ParseError> {
+    let b = s.as_bytes();
     let mut i = start + 1;
     while i < b.len() {
         match b[i] {
-            b'"' => return Ok((String::from_utf8_lossy(&out).into_owned(), i + 1)),
+            b'"' => return Ok(i + 1),
             b'\\' => {
-                let Some(&c) = b.get(i + 1) else { break };
-                if c == b'\r' || c == b'\n' {
-                    return Err(err("bad quoted pair"));
+                if matches!(b.get(i + 1), None | Some(b'\r') | Some(b'\n')) {
+                    break;
                 }
-                out.push(c);
                 i += 2;
             }
-            c => {
-                out.push(c);
-                i += 1;
-            }
+            _ => i += 1,
         }
     }
     Err(err("unterminated quoted string"))
+}
+
+/// A raw value without its quotes and quoted-pair backslashes (tokens unchanged).
+fn unquote(raw: &str) -> String {
+    let Some(inner) = raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')) else {
+        return raw.to_string();
+    };
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.extend(chars.next()),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// A URI (RFC 3261 19.1 for `sip`/`sips`, any `absoluteURI` otherwise).
@@ -824,9 +891,18 @@ pub struct Uri {
     pub has_headers: bool,
 }
 
-impl Uri {
-    /// Parse and check.
-    pub fn parse(s: &str) -> Result<Uri, ParseError> {
+/// A checked URI, borrowed from its text.
+struct UriRef<'a> {
+    scheme: &'a str,
+    user: Option<&'a str>,
+    host: &'a str,
+    port: Option<u16>,
+    params: &'a str,
+    has_headers: bool,
+}
+
+impl<'a> UriRef<'a> {
+    fn scan(s: &'a str) -> Result<UriRef<'a>, ParseError> {
         if s.bytes().any(|c| c <= b' ' || c == b'<' || c == b'>' || c == b'"' || c >= 0x7f) {
             return Err(err(format!("URI {:?} has a space, a quote or an angle bracket", truncate(s))));
         }
@@ -840,27 +916,15 @@ impl Uri {
         {
             return Err(err(format!("bad URI scheme {:?}", truncate(scheme))));
         }
-        let scheme = scheme.to_ascii_lowercase();
         if rest.is_empty() {
             return Err(err("empty URI"));
         }
-        if scheme != "sip" && scheme != "sips" {
-            return Ok(Uri {
-                scheme,
-                user: None,
-                host: rest.to_string(),
-                port: None,
-                params: Vec::new(),
-                has_headers: false,
-            });
+        if !scheme.eq_ignore_ascii_case("sip") && !scheme.eq_ignore_ascii_case("sips") {
+            return Ok(UriRef { scheme, user: None, host: rest, port: None, params: "", has_headers: false });
         }
         let (user, hostpart) = match rest.split_once('@') {
-            Some((u, h)) => {
-                if u.is_empty() {
-                    return Err(err("empty user part"));
-                }
-                (Some(u.to_string()), h)
-            }
+            Some(("", _)) => return Err(err("empty user part")),
+            Some((u, h)) => (Some(u), h),
             None => (None, rest),
         };
         let (hostpart, has_headers) = match hostpart.split_once('?') {
@@ -868,11 +932,27 @@ impl Uri {
             None => (hostpart, false),
         };
         let (hostport, params) = match hostpart.find(';') {
-            Some(i) => (&hostpart[..i], parse_params(&hostpart[i..])?),
-            None => (hostpart, Vec::new()),
+            Some(i) => (&hostpart[..i], &hostpart[i..]),
+            None => (hostpart, ""),
         };
+        scan_params(params, |_, _| {})?;
         let (host, port) = split_hostport(hostport)?;
-        Ok(Uri { scheme, user, host: host.to_string(), port, params, has_headers })
+        Ok(UriRef { scheme, user, host, port, params, has_headers })
+    }
+}
+
+impl Uri {
+    /// Parse and check.
+    pub fn parse(s: &str) -> Result<Uri, ParseError> {
+        let u = UriRef::scan(s)?;
+        Ok(Uri {
+            scheme: u.scheme.to_ascii_lowercase(),
+            user: u.user.map(str::to_string),
+            host: u.host.to_string(),
+            port: u.port,
+            params: parse_params(u.params)?,
+            has_headers: u.has_headers,
+        })
     }
 }
 
@@ -923,9 +1003,16 @@ pub struct NameAddr {
     pub params: Params,
 }
 
-impl NameAddr {
-    /// Parse one value (not a comma list).
-    pub fn parse(v: &str) -> Result<NameAddr, ParseError> {
+/// A checked name-addr, borrowed: raw display name (quoted or tokens), URI,
+/// parameter text.
+struct NameAddrRef<'a> {
+    display: Option<&'a str>,
+    uri: &'a str,
+    params: &'a str,
+}
+
+impl<'a> NameAddrRef<'a> {
+    fn scan(v: &'a str) -> Result<NameAddrRef<'a>, ParseError> {
         let b = v.as_bytes();
         let mut i = 0;
         while i < b.len() && is_ws(b[i]) {
@@ -933,8 +1020,8 @@ impl NameAddr {
         }
         let mut display = None;
         let lt = if b.get(i) == Some(&b'"') {
-            let (q, end) = quoted(v, i)?;
-            display = Some(q);
+            let end = scan_quoted(v, i)?;
+            display = Some(&v[i..end]);
             let rest = v[end..].trim_start_matches([' ', '\t']);
             if !rest.starts_with('<') {
                 return Err(err("quoted display name without <URI>"));
@@ -942,8 +1029,7 @@ impl NameAddr {
             v.len() - rest.len()
         } else {
             match v.find('<') {
-                // A '<' inside the unbracketed URI's parameters would be an error
-                // anyway; before it only display-name tokens may appear.
+                // Before a '<' only display-name tokens may appear.
                 Some(lt) => {
                     let name = v[i..lt].trim_matches([' ', '\t']);
                     if !name.split([' ', '\t']).filter(|w| !w.is_empty()).all(is_token) {
@@ -953,7 +1039,7 @@ impl NameAddr {
                         )));
                     }
                     if !name.is_empty() {
-                        display = Some(name.to_string());
+                        display = Some(name);
                     }
                     lt
                 }
@@ -965,9 +1051,10 @@ impl NameAddr {
                     if uri.contains([',', '?']) {
                         return Err(err("a URI with ',' or '?' must be in angle brackets"));
                     }
-                    Uri::parse(uri)?;
-                    let params = parse_params(&rest[end..])?;
-                    return Ok(NameAddr { display: None, uri: uri.to_string(), params });
+                    UriRef::scan(uri)?;
+                    let params = &rest[end..];
+                    scan_params(params, |_, _| {})?;
+                    return Ok(NameAddrRef { display: None, uri, params });
                 }
             }
         };
@@ -975,9 +1062,22 @@ impl NameAddr {
             return Err(err("'<' without '>'"));
         };
         let uri = &v[lt + 1..lt + gt];
-        Uri::parse(uri)?;
-        let params = parse_params(&v[lt + gt + 1..])?;
-        Ok(NameAddr { display, uri: uri.to_string(), params })
+        UriRef::scan(uri)?;
+        let params = &v[lt + gt + 1..];
+        scan_params(params, |_, _| {})?;
+        Ok(NameAddrRef { display, uri, params })
+    }
+}
+
+impl NameAddr {
+    /// Parse one value (not a comma list).
+    pub fn parse(v: &str) -> Result<NameAddr, ParseError> {
+        let r = NameAddrRef::scan(v)?;
+        Ok(NameAddr {
+            display: r.display.map(unquote),
+            uri: r.uri.to_string(),
+            params: parse_params(r.params)?,
+        })
     }
 
     /// The `tag` parameter.
@@ -994,7 +1094,7 @@ impl NameAddr {
         let _ = write!(s, "<{}>", self.uri);
         for (n, v) in &self.params {
             match v {
-                Some(v) if v.bytes().all(|c| is_token_char(c) || b"[]:".contains(&c)) => {
+                Some(v) if !v.is_empty() && v.bytes().all(|c| is_token_char(c) || b"[]:".contains(&c)) => {
                     let _ = write!(s, ";{n}={v}");
                 }
                 Some(v) => {
@@ -1022,9 +1122,16 @@ pub struct Via {
     pub params: Params,
 }
 
-impl Via {
-    /// Parse `SIP / 2.0 / transport LWS sent-by *(SEMI via-params)`.
-    pub fn parse(v: &str) -> Result<Via, ParseError> {
+/// A checked Via value, borrowed.
+struct ViaRef<'a> {
+    transport: &'a str,
+    host: &'a str,
+    port: Option<u16>,
+    params: &'a str,
+}
+
+impl<'a> ViaRef<'a> {
+    fn scan(v: &'a str) -> Result<ViaRef<'a>, ParseError> {
         let mut parts = v.splitn(3, '/');
         let (Some(name), Some(version), Some(rest)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(err("Via needs SIP/2.0/transport"));
@@ -1045,8 +1152,22 @@ impl Via {
         }
         let end = sent.find([';', ' ', '\t']).unwrap_or(sent.len());
         let (host, port) = split_hostport(&sent[..end])?;
-        let params = parse_params(&sent[end..])?;
-        Ok(Via { transport: transport.to_ascii_uppercase(), host: host.to_string(), port, params })
+        let params = &sent[end..];
+        scan_params(params, |_, _| {})?;
+        Ok(ViaRef { transport, host, port, params })
+    }
+}
+
+impl Via {
+    /// Parse `SIP / 2.0 / transport LWS sent-by *(SEMI via-params)`.
+    pub fn parse(v: &str) -> Result<Via, ParseError> {
+        let r = ViaRef::scan(v)?;
+        Ok(Via {
+            transport: r.transport.to_ascii_uppercase(),
+            host: r.host.to_string(),
+            port: r.port,
+            params: parse_params(r.params)?,
+        })
     }
 
     /// The `branch` parameter.
