@@ -1,25 +1,60 @@
-//! # tabphone-sip: the SIP user agent core (work in progress)
+//! # tabphone-sip: the SIP user agent core
 //!
 //! The protocol brain of the real tab, sans IO: time comes in as an input,
-//! actions go out as outputs, nothing here opens a socket or reads a clock.
-//! So far:
+//! actions go out as outputs, nothing here opens a socket, reads a clock or
+//! draws randomness of its own. It builds for `wasm32-unknown-unknown` and has
+//! no web or async-runtime dependency; the browser glue and the native
+//! [`tabphone-cli`](../tabphone_cli/index.html) are thin drivers around it.
+//!
+//! - [`ua`]: the user agent. Registration (digest auth, refresh, 423,
+//!   unregister, `+sip.instance`/`reg-id`), calls (INVITE both ways, CANCEL,
+//!   BYE, re-INVITE, hold, glare), REFER (blind and attended), INFO DTMF,
+//!   OPTIONS, MESSAGE, and recovery of registrations and calls after the
+//!   connection drops. Its module docs state the contract.
 //! - [`transport`]: the connection policy (weighted servers, retries, recovery
 //!   with exponential backoff and jitter, CRLF keepalive with a pong timeout).
+//! - [`msg`]: parsing with validation (all of RFC 4475 as its index says),
+//!   typed views of the core headers, serialization.
 //! - [`auth`]: digest authentication (MD5, SHA-256, their `-sess` variants,
 //!   `qop=auth` with nonce count and client nonce).
 //! - [`trace`]: message tracing with credentials redacted.
 //!
-//! Not yet: message parsing and the RFC 4475 suite, transactions,
-//! registration, dialogs and calls, recovery of calls, the CLI softphone
-//! (see the project's issue 3).
-//!
 //! ## Run loop
-//! Feed socket events ([`transport::Transport::handle_socket`]) and timeouts
-//! ([`transport::Transport::handle_timeout`] at [`transport::Transport::poll_timeout`]),
-//! then drain [`transport::Transport::poll_output`] until `None`, in order.
+//! ```
+//! use tabphone_sip::ua::{Command, Config, Input, Output, UserAgent};
+//! use tabphone_sip::Instant;
+//!
+//! let mut config = Config::new("wss://sip.example.com", "sip:alice@example.com", "secret");
+//! config.instance_id = "6c1f1c9e-1111-4a4a-8b8b-000000000001".into(); // stable per browser
+//! config.seed = 0x5eed; // from the platform's RNG
+//! let mut ua = UserAgent::new(config);
+//! ua.handle_input(Instant::now(), Input::Command(Command::Start));
+//! while let Some(output) = ua.poll_output() {
+//!     match output {
+//!         Output::Connect { url } => { /* open a WebSocket, subprotocol "sip" */ let _ = url; }
+//!         Output::Send(text) => { /* send it */ let _ = text; }
+//!         Output::Close => { /* close the socket */ }
+//!         Output::Event(event) => println!("{event:?}"),
+//!         _ => {}
+//!     }
+//! }
+//! // Then: Input::Opened / Input::Closed / Input::Received(bytes) from the
+//! // socket, Input::Timeout at ua.poll_timeout(), Input::Command from the app;
+//! // drain poll_output after each.
+//! ```
+//!
+//! ## Why not rsip
+//! The project planned to build on `rsip` for parsing. Measured on RFC 4475,
+//! rsip 0.4 rejects 6 of the 13 valid messages (wsinv, intmeth, esc01, esc02,
+//! longreq, semiuri) and accepts 11 of the 19 invalid ones, because it parses
+//! headers lazily; validating on top of it would have meant a second parser
+//! anyway. [`msg`] is that parser. rsip stays as a test oracle: where it
+//! accepts a message both must agree, and it must read everything this agent
+//! sends (`tests/rsip_oracle.rs`).
 //!
 //! ## Panics
-//! Never on any input. A panic is a bug.
+//! Never on any input. A panic is a bug: the property tests and the fuzz
+//! target (`cargo xtask fuzz`) look for them.
 pub mod auth;
 pub mod msg;
 pub mod trace;
