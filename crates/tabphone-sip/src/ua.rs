@@ -776,8 +776,9 @@ impl UserAgent {
 
     fn gc(&mut self) {
         self.calls.retain(|_, c| c.state != SessionState::Terminated);
-        if let Some(_deadline) = self.stopping {
-            if self.calls.is_empty() && self.reg.pending.is_none() && self.transport_busy() {
+        if self.stopping.is_some() {
+            // Calls ended and the unregister answered: close (and cancel any retry).
+            if self.calls.is_empty() && self.reg.pending.is_none() {
                 self.transport.stop();
                 while let Some(o) = self.transport.poll_output() {
                     if let TransportOutput::Close = o {
@@ -1579,7 +1580,7 @@ impl UserAgent {
     fn on_dialog_request(&mut self, now: Instant, id: CallId, req: Request) {
         let seq = req.cseq().map_or(0, |c| c.seq);
         let Some(call) = self.calls.get_mut(&id) else { return };
-        if call.remote_cseq.is_some_and(|r| seq <= r) && req.method != Method::Invite {
+        if call.remote_cseq.is_some_and(|r| seq <= r) {
             return self.respond(&req, 500, None, &[]);
         }
         call.remote_cseq = Some(seq);
@@ -1737,6 +1738,10 @@ impl UserAgent {
         };
         req.headers.remove("CSeq");
         req.headers.push("CSeq", format!("{seq} {}", req.method.as_str()));
+        if self.nc.len() > 32 && !self.nc.contains_key(&challenge.nonce) {
+            // Nonces are short-lived; keep the table small over a long uptime.
+            self.nc.clear();
+        }
         let nc = self.nc.entry(challenge.nonce.clone()).or_insert(0);
         *nc += 1;
         let nc = *nc;
@@ -1811,6 +1816,16 @@ impl UserAgent {
                 if status == 408 {
                     // No answer in 64*T1 either: the connection is presumed dead.
                     self.transport.restart(now);
+                } else if !matches!(status, 401 | 403 | 404 | 407) && self.reg.want {
+                    // A server-side failure (5xx, 480, ...): try again later
+                    // (Retry-After if given, else 30 s); credentials errors do not heal.
+                    let retry = resp
+                        .headers
+                        .get("Retry-After")
+                        .and_then(|v| v.split([';', ' ', '(']).next())
+                        .and_then(|v| v.trim().parse::<u64>().ok())
+                        .map_or(30, |s| s.clamp(1, 3600));
+                    self.reg.refresh_at = Some(now + Duration::from_secs(retry));
                 }
             }
         }

@@ -116,6 +116,27 @@ fn wrong_password_fails_after_one_retry() {
 }
 
 #[test]
+fn a_server_error_on_register_is_retried_later() {
+    let mut h = Harness::new(config());
+    h.command(Command::Start);
+    h.input(Input::Opened);
+    let reg = h.take_request("REGISTER");
+    h.reply(&reg, 503, &[("Retry-After", "5")], "");
+    assert_eq!(h.take_events().last(), Some(&Event::RegistrationFailed { status: Some(503) }));
+    h.advance(Duration::from_millis(4999));
+    assert!(h.try_take_request("REGISTER").is_none());
+    h.advance(Duration::from_millis(1));
+    let reg = h.take_request("REGISTER");
+    h.reply(&reg, 500, &[], "");
+    h.advance(secs(29));
+    assert!(h.try_take_request("REGISTER").is_none());
+    h.advance(secs(1));
+    let reg = h.take_request("REGISTER");
+    h.reply(&reg, 200, &[], "");
+    assert!(h.ua.is_registered());
+}
+
+#[test]
 fn unanswered_register_closes_and_recovers() {
     let mut h = Harness::new(config());
     h.command(Command::Start);
