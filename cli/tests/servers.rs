@@ -70,14 +70,18 @@ fn the_same_instance_replaces_its_binding() {
     a.exit_code();
 }
 
+/// `tabphone-cli call TARGET` as `user` on `k`, hanging up after `seconds`.
+fn call_cli(k: &Kamailio, user: &str, target: &str, seconds: &str) -> Cli {
+    let (url, pw) = (k.url(), format!("{user}-secret"));
+    Cli::spawn(
+        user,
+        &["call", target, "--server", &url, "--user", user, "--password", &pw, "--hangup-after", seconds],
+    )
+}
+
 fn call_between(k: &Kamailio, caller: &str, callee: &str) {
     let mut answerer = Cli::register(k, callee, &["--auto-answer"]);
-    let url = k.url();
-    let pw = format!("{caller}-secret");
-    let mut c = Cli::spawn(
-        caller,
-        &["call", callee, "--server", &url, "--user", caller, "--password", &pw, "--hangup-after", "0.5"],
-    );
+    let mut c = call_cli(k, caller, callee, "0.5");
     c.wait_event("established");
     assert_eq!(c.exit_code(), 0, "{}", c.dump());
     let incoming = answerer.wait_event("incoming");
@@ -114,22 +118,7 @@ fn sipp_over_udp_calls_a_registered_cli_user() {
 fn cli_calls_a_sipp_uas() {
     let k = Kamailio::start();
     let mut sipp = Sipp::spawn("uas.xml", k.sipp, &[]);
-    let url = k.url();
-    let mut c = Cli::spawn(
-        "alice",
-        &[
-            "call",
-            "uas",
-            "--server",
-            &url,
-            "--user",
-            "alice",
-            "--password",
-            "alice-secret",
-            "--hangup-after",
-            "0.5",
-        ],
-    );
+    let mut c = call_cli(&k, "alice", "uas", "0.5");
     c.wait_event("established");
     assert_eq!(c.exit_code(), 0, "{}", c.dump());
     assert_eq!(sipp.exit_code(), 0, "{}", sipp.errors());
@@ -176,22 +165,7 @@ fn kamailio_crash_while_registered_recovers_and_reregisters() {
 fn kamailio_restart_mid_call_keeps_the_call_with_a_reinvite() {
     let mut k = Kamailio::start();
     let mut sipp = Sipp::spawn("uas.xml", k.sipp, &[]);
-    let url = k.url();
-    let mut c = Cli::spawn(
-        "alice",
-        &[
-            "call",
-            "uas",
-            "--server",
-            &url,
-            "--user",
-            "alice",
-            "--password",
-            "alice-secret",
-            "--hangup-after",
-            "6",
-        ],
-    );
+    let mut c = call_cli(&k, "alice", "uas", "6");
     c.wait_event("established");
     k.restart_after(Duration::from_millis(500), "-TERM");
     c.wait_event("disconnected");
@@ -210,22 +184,7 @@ fn kamailio_restart_mid_call_keeps_the_call_with_a_reinvite() {
 fn kamailio_restart_mid_call_between_two_websocket_clients() {
     let mut k = Kamailio::start();
     let mut bob = Cli::register(&k, "bob", &["--auto-answer"]);
-    let url = k.url();
-    let mut alice = Cli::spawn(
-        "alice",
-        &[
-            "call",
-            "bob",
-            "--server",
-            &url,
-            "--user",
-            "alice",
-            "--password",
-            "alice-secret",
-            "--hangup-after",
-            "7",
-        ],
-    );
+    let mut alice = call_cli(&k, "alice", "bob", "7");
     alice.wait_event("established");
     bob.wait_event("established");
     k.restart_after(Duration::from_millis(300), "-KILL");

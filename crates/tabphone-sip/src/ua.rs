@@ -1038,26 +1038,40 @@ impl UserAgent {
     }
 
     fn answer(&mut self, now: Instant, id: CallId, sdp: String) {
-        let contact = self.contact();
         let Some(call) = self.calls.get_mut(&id) else { return self.error(format!("no call {}", id.0)) };
         let Some(invite) = call.incoming.take() else {
             return self.error(format!("call {} has nothing to answer", id.0));
         };
-        let tag = call.local_tag.clone();
-        let mut resp = response_to(&invite.headers, 200, Some(&tag));
+        let extra = [("Allow", ALLOW.to_string()), ("Supported", "outbound, replaces".to_string())];
+        self.send_ok_until_ack(now, id, &invite, sdp, &extra);
+    }
+
+    /// A 200 with `sdp` to an INVITE (initial or re-INVITE), resent from T1
+    /// doubling to T2 until its ACK, for at most 64*T1 (RFC 3261 13.3.1.4).
+    fn send_ok_until_ack(
+        &mut self,
+        now: Instant,
+        id: CallId,
+        invite: &Request,
+        sdp: String,
+        extra: &[(&str, String)],
+    ) {
+        let contact = self.contact();
+        let Some(call) = self.calls.get_mut(&id) else { return };
+        let mut resp = response_to(&invite.headers, 200, Some(&call.local_tag));
         resp.headers.push("Contact", contact);
-        resp.headers.push("Allow", ALLOW);
-        resp.headers.push("Supported", "outbound, replaces");
+        for (name, value) in extra {
+            resp.headers.push(name.to_string(), value.clone());
+        }
         resp.headers.push("Content-Type", "application/sdp");
         resp.body = sdp.into_bytes();
         let text = resp.encode();
-        let cseq = invite.cseq().map_or(0, |c| c.seq);
         call.retransmit = Some(Retransmit {
             text: text.clone(),
             next: now + self.config.t1,
             interval: self.config.t1,
             give_up: now + self.config.t1 * 64,
-            cseq,
+            cseq: invite.cseq().map_or(0, |c| c.seq),
         });
         self.send_text(text);
     }
@@ -1161,24 +1175,11 @@ impl UserAgent {
     }
 
     fn answer_reoffer(&mut self, now: Instant, id: CallId, sdp: String) {
-        let contact = self.contact();
         let Some(call) = self.calls.get_mut(&id) else { return self.error(format!("no call {}", id.0)) };
         let Some(req) = call.reoffer.take() else {
             return self.error(format!("call {} has no re-INVITE to answer", id.0));
         };
-        let mut resp = response_to(&req.headers, 200, Some(&call.local_tag.clone()));
-        resp.headers.push("Contact", contact);
-        resp.headers.push("Content-Type", "application/sdp");
-        resp.body = sdp.into_bytes();
-        let text = resp.encode();
-        call.retransmit = Some(Retransmit {
-            text: text.clone(),
-            next: now + self.config.t1,
-            interval: self.config.t1,
-            give_up: now + self.config.t1 * 64,
-            cseq: req.cseq().map_or(0, |c| c.seq),
-        });
-        self.send_text(text);
+        self.send_ok_until_ack(now, id, &req, sdp, &[]);
     }
 
     fn refer(&mut self, now: Instant, id: CallId, target: &str, replaces: Option<CallId>) {
