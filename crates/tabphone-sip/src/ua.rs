@@ -512,6 +512,40 @@ struct Call {
     held: bool,
 }
 
+impl Call {
+    /// A call being set up: no remote tag, no route set, nothing pending.
+    fn new(
+        outgoing: bool,
+        call_id: String,
+        local_tag: String,
+        remote_uri: String,
+        remote_target: String,
+    ) -> Call {
+        Call {
+            state: SessionState::Establishing,
+            outgoing,
+            call_id,
+            local_tag,
+            remote_tag: None,
+            remote_uri,
+            remote_target,
+            route_set: Vec::new(),
+            local_cseq: 0,
+            remote_cseq: None,
+            invite: None,
+            got_provisional: false,
+            cancel_wanted: false,
+            incoming: None,
+            retransmit: None,
+            reoffer: None,
+            reinvite: None,
+            glare_retry: None,
+            refer_in: None,
+            held: false,
+        }
+    }
+}
+
 /// The SIP user agent.
 #[derive(Debug)]
 pub struct UserAgent {
@@ -1002,28 +1036,8 @@ impl UserAgent {
         self.next_call = self.next_call.max(id.0 + 1);
         let call_id = self.random_hex(20);
         let local_tag = self.random_hex(10);
-        let mut call = Call {
-            state: SessionState::Establishing,
-            outgoing: true,
-            call_id: call_id.clone(),
-            local_tag: local_tag.clone(),
-            remote_tag: None,
-            remote_uri: uri.clone(),
-            remote_target: uri.clone(),
-            route_set: Vec::new(),
-            local_cseq: 1,
-            remote_cseq: None,
-            invite: None,
-            got_provisional: false,
-            cancel_wanted: false,
-            incoming: None,
-            retransmit: None,
-            reoffer: None,
-            reinvite: None,
-            glare_retry: None,
-            refer_in: None,
-            held: false,
-        };
+        let mut call = Call::new(true, call_id.clone(), local_tag.clone(), uri.clone(), uri.clone());
+        call.local_cseq = 1;
         let (mut r, branch) = self.base_request(Method::Invite, &uri, &call_id, 1);
         r.headers.push("From", format!("{};tag={local_tag}", self.local_name_addr()));
         r.headers.push("To", format!("<{uri}>"));
@@ -1492,28 +1506,12 @@ impl UserAgent {
         let from_text = req.headers.get("From").unwrap_or("").to_string();
         self.respond(&req, 100, None, &[]);
         self.respond(&req, 180, Some(&local_tag), &[("Contact", self.contact())]);
-        let call = Call {
-            state: SessionState::Establishing,
-            outgoing: false,
-            call_id,
-            local_tag,
-            remote_tag: from.tag().map(str::to_string),
-            remote_uri: from.uri,
-            remote_target,
-            route_set,
-            local_cseq: 0,
-            remote_cseq: req.cseq().map(|c| c.seq),
-            invite: None,
-            got_provisional: false,
-            cancel_wanted: false,
-            incoming: Some(req),
-            retransmit: None,
-            reoffer: None,
-            reinvite: None,
-            glare_retry: None,
-            refer_in: None,
-            held: false,
-        };
+        let remote_tag = from.tag().map(str::to_string);
+        let mut call = Call::new(false, call_id, local_tag, from.uri, remote_target);
+        call.remote_tag = remote_tag;
+        call.route_set = route_set;
+        call.remote_cseq = req.cseq().map(|c| c.seq);
+        call.incoming = Some(req);
         self.calls.insert(id, call);
         self.event(Event::Incoming { call: id, from: from_text, sdp, replaces });
     }
