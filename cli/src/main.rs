@@ -12,6 +12,15 @@
 //! common options: --instance UUID  --display-name NAME  --trace  --no-register (call)
 //! ```
 //!
+//! `register` stays registered (refreshing) until SIGINT or SIGTERM, then
+//! unregisters and exits 0 (1 when the credentials are refused). Incoming
+//! calls are answered with `--auto-answer` and hung up when the peer does;
+//! without it they are refused with 486 Busy Here. A re-INVITE is answered,
+//! and after a reconnection every call gets a re-INVITE. `call` registers
+//! first (unless `--no-register`), calls, hangs up after `--hangup-after`
+//! seconds (or when the peer does), and exits 0 for an answered call that
+//! ended normally, 1 otherwise.
+//!
 //! The CLI carries signaling only: its SDP offers and answers describe a
 //! plain RTP audio stream (PCMU, PCMA, telephone-event) on a port nobody
 //! listens on; no media is sent or received.

@@ -520,6 +520,30 @@ fn recovery_keeps_calls_reregisters_and_reinvites() {
 }
 
 #[test]
+fn a_network_change_reconnects_reregisters_and_asks_for_ice_restart_offers() {
+    let mut h = Harness::registered();
+    let call = establish_outgoing(&mut h);
+    h.command(Command::Reconnect);
+    assert_eq!(h.closes, 1);
+    assert_eq!(h.connects.len(), 2, "a new connection at once");
+    h.input(Input::Opened);
+    let reg = h.take_request("REGISTER");
+    h.reply(&reg, 200, &[], "");
+    let ev = h.take_events();
+    assert!(ev.contains(&Event::Disconnected { cause: Cause::Requested }), "{ev:?}");
+    assert_eq!(ev[ev.len() - 2..], [Event::Recovered, Event::RecoveryOfferNeeded { call }]);
+    // A switch to the backup proxy takes effect on the next connect.
+    h.command(Command::SetBackupProxy(Some("wss://backup.example.com".into())));
+    h.command(Command::UseBackupProxy(true));
+    assert_eq!(h.connects.len(), 2);
+    h.command(Command::Reconnect);
+    assert_eq!(h.connects.last().map(String::as_str), Some("wss://backup.example.com"));
+    h.input(Input::Opened);
+    let reg = h.take_request("REGISTER");
+    assert!(reg.headers.get("Via").unwrap().starts_with("SIP/2.0/WSS "), "wss: Via says WSS");
+}
+
+#[test]
 fn a_call_being_set_up_ends_when_the_connection_drops() {
     let mut h = Harness::registered();
     let call = h.ua.new_call_id();
