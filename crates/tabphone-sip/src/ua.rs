@@ -1353,7 +1353,12 @@ impl UserAgent {
             }
         }
         if self.stopping.is_some_and(|t| t <= now) {
-            self.calls.clear();
+            // The server did not answer our BYEs and CANCELs in time: the calls
+            // end here all the same, each with its event.
+            let ids: Vec<CallId> = std::mem::take(&mut self.calls).into_keys().collect();
+            for call in ids {
+                self.event(Event::Ended { call, cause: EndCause::Local });
+            }
             self.reg.pending = None;
             self.transport.stop();
             self.drain_transport(now);

@@ -1,6 +1,8 @@
 //! Random inputs to the user agent: server bytes (garbage, mutated RFC 4475
 //! messages, plausible answers), app commands, socket events and time.
-//! Never a panic; every message it sends parses; timers always move forward.
+//! Never a panic; every message it sends parses; timers always move forward;
+//! and no call is lost silently: every `Call` command is refused with an error,
+//! ends with an `Ended` event, or is still a call the agent knows.
 
 #![allow(clippy::unwrap_used)]
 
@@ -10,7 +12,7 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 use tabphone_sip::msg;
-use tabphone_sip::ua::{CallId, Command, Input, Output, UserAgent};
+use tabphone_sip::ua::{CallId, Command, Event, Input, Output, UserAgent};
 use tabphone_sip::Instant;
 
 #[derive(Debug, Clone)]
@@ -71,6 +73,8 @@ proptest! {
         let mut ua = UserAgent::new(common::harness::config());
         let mut now = Instant::now();
         let mut sent: Vec<msg::Request> = Vec::new();
+        // Calls placed and not yet refused or ended.
+        let mut placed: Vec<CallId> = Vec::new();
         ua.handle_input(now, Input::Command(Command::Start));
         for op in ops {
             match op {
@@ -97,7 +101,12 @@ proptest! {
                         ua.handle_input(now, Input::Received(text.as_bytes()));
                     }
                 }
-                Op::Cmd(c, id) => ua.handle_input(now, Input::Command(command(c, id))),
+                Op::Cmd(c, id) => {
+                    if c == 4 && !placed.contains(&CallId(id)) && ua.call_state(CallId(id)).is_none() {
+                        placed.push(CallId(id));
+                    }
+                    ua.handle_input(now, Input::Command(command(c, id)))
+                }
                 Op::Opened => ua.handle_input(now, Input::Opened),
                 Op::Closed => ua.handle_input(now, Input::Closed),
                 Op::Wait(ms) => {
@@ -113,7 +122,13 @@ proptest! {
                     now = end;
                 }
             }
+            let mut refused = false;
             while let Some(o) = ua.poll_output() {
+                match &o {
+                    Output::Event(Event::Ended { call, .. }) => placed.retain(|c| c != call),
+                    Output::Event(Event::Error { .. }) => refused = true,
+                    _ => {}
+                }
                 if let Output::Send(text) = o {
                     if text.trim().is_empty() { continue; }
                     match msg::parse(text.as_bytes()) {
@@ -125,6 +140,13 @@ proptest! {
                         // Answers to bad requests copy their bad headers.
                         Err(_) => prop_assert!(text.starts_with("SIP/2.0 400 ") || text.starts_with("SIP/2.0 505 "), "{}", text),
                     }
+                }
+            }
+            for call in placed.clone() {
+                if ua.call_state(call).is_none() {
+                    // Gone without an Ended: only a refusal (an Error) may explain it.
+                    prop_assert!(refused, "call {call:?} vanished without an event");
+                    placed.retain(|c| *c != call);
                 }
             }
         }
