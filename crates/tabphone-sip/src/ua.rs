@@ -827,7 +827,11 @@ impl UserAgent {
 
     fn finish_stop(&mut self) {
         if self.stopping.take().is_some() {
-            self.txns.clear();
+            for txn in std::mem::take(&mut self.txns).into_values() {
+                if let Owner::Message(id) = txn.owner {
+                    self.event(Event::MessageResult { id, status: 503 });
+                }
+            }
             self.event(Event::Stopped);
         }
     }
@@ -922,7 +926,12 @@ impl UserAgent {
 
     fn on_command(&mut self, now: Instant, c: Command) {
         if self.stopping.is_some() && !matches!(c, Command::Start) {
-            return self.error("stopping: command refused");
+            // Refused, with the outcome the command would have had.
+            return match c {
+                Command::Message { id, .. } => self.event(Event::MessageResult { id, status: 503 }),
+                Command::Call { call, .. } => self.event(Event::Ended { call, cause: EndCause::Transport }),
+                _ => self.error("stopping: command refused"),
+            };
         }
         match c {
             Command::Start => {

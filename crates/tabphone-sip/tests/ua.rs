@@ -206,6 +206,28 @@ fn stop_does_not_wait_forever_for_a_silent_server() {
     assert_eq!(ev[ev.len() - 2..], [Event::Ended { call, cause: EndCause::Local }, Event::Stopped], "{ev:?}");
 }
 
+#[test]
+fn messages_pending_or_sent_while_stopping_get_a_result() {
+    let mut h = Harness::registered();
+    let msg = |id| Command::Message {
+        id,
+        target: "bob".into(),
+        content_type: "text/plain".into(),
+        body: "x".into(),
+    };
+    h.command(msg(1));
+    h.take_request("MESSAGE");
+    h.command(Command::Stop);
+    h.command(msg(2));
+    h.advance(secs(2));
+    let results: Vec<Event> =
+        h.take_events().into_iter().filter(|e| matches!(e, Event::MessageResult { .. })).collect();
+    assert_eq!(
+        results,
+        vec![Event::MessageResult { id: 2, status: 503 }, Event::MessageResult { id: 1, status: 503 }]
+    );
+}
+
 /// Call bob, get 407, 180 with early SDP, then 200 through two Record-Routes.
 fn establish_outgoing(h: &mut Harness) -> tabphone_sip::ua::CallId {
     let call = h.ua.new_call_id();

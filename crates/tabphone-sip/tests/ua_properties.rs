@@ -1,8 +1,9 @@
 //! Random inputs to the user agent: server bytes (garbage, mutated RFC 4475
 //! messages, plausible answers), app commands, socket events and time.
 //! Never a panic; every message it sends parses; timers always move forward;
-//! and no call is lost silently: every `Call` command is refused with an error,
-//! ends with an `Ended` event, or is still a call the agent knows.
+//! and nothing is lost silently: every `Call` command is refused with an error,
+//! ends with an `Ended` event, or is still a call the agent knows; every
+//! `Message` gets exactly one `MessageResult` once Timer F has passed.
 
 #![allow(clippy::unwrap_used)]
 
@@ -36,7 +37,7 @@ fn op() -> impl Strategy<Value = Op> {
             prop_oneof![Just(100u16), Just(180), Just(200), Just(401), Just(407), Just(486), Just(423)]
         )
             .prop_map(|(i, s)| Op::Answer(i, s)),
-        (0u8..14, 1u64..4).prop_map(|(c, id)| Op::Cmd(c, id)),
+        (0u8..15, 1u64..4).prop_map(|(c, id)| Op::Cmd(c, id)),
         Just(Op::Opened),
         Just(Op::Closed),
         (0u64..40_000).prop_map(Op::Wait),
@@ -60,6 +61,12 @@ fn command(c: u8, id: u64) -> Command {
         10 => Command::AnswerReoffer { call, sdp },
         11 => Command::Refer { call, target: "carol".into(), replaces: Some(CallId(id % 3 + 1)) },
         12 => Command::Dtmf { call, digits: "12#".into(), duration_ms: 100 },
+        14 => Command::Message {
+            id,
+            target: "bob".into(),
+            content_type: "text/plain".into(),
+            body: "hi".into(),
+        },
         _ => Command::Reconnect,
     }
 }
@@ -75,6 +82,9 @@ proptest! {
         let mut sent: Vec<msg::Request> = Vec::new();
         // Calls placed and not yet refused or ended.
         let mut placed: Vec<CallId> = Vec::new();
+        // MESSAGE commands sent and results received, per id (ids made unique below).
+        let (mut messages, mut results) = (Vec::new(), Vec::new());
+        let mut next_message = 0u64;
         ua.handle_input(now, Input::Command(Command::Start));
         for op in ops {
             match op {
@@ -105,6 +115,13 @@ proptest! {
                     if c == 4 && !placed.contains(&CallId(id)) && ua.call_state(CallId(id)).is_none() {
                         placed.push(CallId(id));
                     }
+                    let id = if c == 14 {
+                        next_message += 1;
+                        messages.push(next_message);
+                        next_message
+                    } else {
+                        id
+                    };
                     ua.handle_input(now, Input::Command(command(c, id)))
                 }
                 Op::Opened => ua.handle_input(now, Input::Opened),
@@ -127,6 +144,7 @@ proptest! {
                 match &o {
                     Output::Event(Event::Ended { call, .. }) => placed.retain(|c| c != call),
                     Output::Event(Event::Error { .. }) => refused = true,
+                    Output::Event(Event::MessageResult { id, .. }) => results.push(*id),
                     _ => {}
                 }
                 if let Output::Send(text) = o {
@@ -150,5 +168,19 @@ proptest! {
                 }
             }
         }
+        // Past Timer F, every MESSAGE has its one result.
+        let end = now + Duration::from_secs(40);
+        while let Some(t) = ua.poll_timeout() {
+            if t > end { break; }
+            now = now.max(t);
+            ua.handle_input(now, Input::Timeout);
+            while let Some(o) = ua.poll_output() {
+                if let Output::Event(Event::MessageResult { id, .. }) = o {
+                    results.push(id);
+                }
+            }
+        }
+        results.sort_unstable();
+        prop_assert_eq!(&results, &messages, "one MessageResult per MESSAGE");
     }
 }
