@@ -2028,9 +2028,42 @@ impl UserAgent {
     fn reack(&mut self, now: Instant, resp: &Response) {
         let call_id = resp.headers.get("Call-ID").unwrap_or("");
         let seq = resp.cseq().map_or(0, |c| c.seq);
-        let found = self.calls.iter().find(|(_, c)| c.call_id == call_id && c.outgoing).map(|(id, _)| *id);
-        if let Some(id) = found {
-            self.send_ack(now, id, seq, None);
+        let to_tag = resp
+            .headers
+            .get("To")
+            .and_then(|t| NameAddr::parse(t).ok())
+            .and_then(|t| t.tag().map(str::to_string));
+        let found = self.calls.iter().find(|(_, c)| c.call_id == call_id && c.outgoing);
+        let Some((id, call)) = found else { return };
+        let id = *id;
+        if call.remote_tag == to_tag {
+            return self.send_ack(now, id, seq, None);
+        }
+        // A 2xx from another fork (RFC 3261 13.2.2.4): acknowledge that dialog,
+        // then end it; the call goes on with the first answer.
+        let (local_tag, remote_uri) = (call.local_tag.clone(), call.remote_uri.clone());
+        let target = resp
+            .headers
+            .get("Contact")
+            .and_then(|c| NameAddr::parse(split_list(c).next().unwrap_or("")).ok())
+            .map_or_else(|| remote_uri.clone(), |c| c.uri);
+        let mut routes: Vec<String> = resp.headers.list("Record-Route").map(str::to_string).collect();
+        routes.reverse();
+        let from = format!("{};tag={local_tag}", self.local_name_addr());
+        let to = match &to_tag {
+            Some(t) => format!("<{remote_uri}>;tag={t}"),
+            None => format!("<{remote_uri}>"),
+        };
+        for (method, cseq) in [(Method::Ack, seq), (Method::Bye, seq.wrapping_add(1))] {
+            let (mut r, _) = self.base_request(method.clone(), &target, call_id, cseq);
+            for route in &routes {
+                r.headers.push("Route", route.clone());
+            }
+            r.headers.push("From", from.clone());
+            r.headers.push("To", to.clone());
+            // The BYE's answer matches no call and is dropped; nothing waits for it.
+            r.headers.push("User-Agent", self.config.user_agent.clone());
+            self.send_text(r.encode());
         }
     }
 

@@ -292,6 +292,41 @@ fn outgoing_call_with_auth_progress_answer_and_bye() {
 }
 
 #[test]
+fn a_second_2xx_from_another_fork_is_acked_and_ended() {
+    let mut h = Harness::registered();
+    let call = establish_outgoing(&mut h);
+    let inv = h.raw.iter().rev().find(|t| t.starts_with("INVITE ")).unwrap().clone();
+    let Ok(tabphone_sip::msg::Message::Request(inv)) = tabphone_sip::msg::parse(inv.as_bytes()) else {
+        panic!()
+    };
+    let fork = response_text(
+        &inv,
+        200,
+        Some("fork2"),
+        &[("Contact", "<sip:bob@10.0.0.9;transport=ws>"), ("Record-Route", "<sip:127.0.0.1;lr>")],
+        ANSWER,
+    );
+    h.receive(&fork);
+    let ack = h.take_request("ACK");
+    let bye = h.take_request("BYE");
+    for r in [&ack, &bye] {
+        assert_eq!(r.uri, "sip:bob@10.0.0.9;transport=ws");
+        assert_eq!(tag_of(r.headers.get("To")), "fork2");
+        assert_eq!(r.headers.get("Route"), Some("<sip:127.0.0.1;lr>"));
+    }
+    assert_eq!(bye.cseq().unwrap().seq, ack.cseq().unwrap().seq + 1);
+    assert!(h.take_events().is_empty(), "the call is not disturbed");
+    assert_eq!(h.ua.call_state(call), Some(SessionState::Established));
+    // A retransmission of the first answer is ACKed in its own dialog.
+    let first =
+        response_text(&inv, 200, Some("srvtag"), &[("Contact", "<sip:bob@10.0.0.2;transport=ws>")], ANSWER);
+    h.receive(&first);
+    let ack = h.take_request("ACK");
+    assert_eq!(tag_of(ack.headers.get("To")), "srvtag");
+    assert!(h.try_take_request("BYE").is_none());
+}
+
+#[test]
 fn failed_call_is_acked_and_reported() {
     let mut h = Harness::registered();
     let call = h.ua.new_call_id();
