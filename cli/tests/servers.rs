@@ -101,6 +101,36 @@ fn cli_users_call_each_other_both_ways() {
 }
 
 #[test]
+fn a_call_forked_to_two_instances_keeps_one_and_ends_the_other() {
+    let k = Kamailio::start();
+    let mut bobs = [
+        Cli::register(&k, "bob", &["--auto-answer", "--instance", "b0b00000-0000-4000-8000-00000000000a"]),
+        Cli::register(&k, "bob", &["--auto-answer", "--instance", "b0b00000-0000-4000-8000-00000000000b"]),
+    ];
+    assert_eq!(bobs[1].log.last().unwrap()["bindings"], 2);
+    // Kamailio forks to both; both answer at once. Whichever 200 comes second
+    // (or whichever fork is still ringing when the first answers, and gets a
+    // CANCEL) must end at once: nobody is left in a call no one hears.
+    let mut alice = call_cli(&k, "alice", "bob", "2");
+    alice.wait_event("established");
+    // Both forks end with cause "remote": one by alice's BYE when she hangs up,
+    // the other at once (the ACK and BYE of the second 200, or a CANCEL while
+    // it still rang). Neither is left to its own stop (cause "local").
+    for b in &mut bobs {
+        let ended = b.wait_event("ended");
+        assert_eq!(ended["cause"], "remote", "{}", b.dump());
+        assert_eq!(b.seen("incoming"), 1);
+    }
+    assert_eq!(alice.exit_code(), 0, "{}", alice.dump());
+    let answered = bobs.iter().filter(|b| b.seen("established") > 0).count();
+    assert!(answered >= 1);
+    for b in &mut bobs {
+        b.terminate();
+        assert_eq!(b.exit_code(), 0);
+    }
+}
+
+#[test]
 fn sipp_over_udp_calls_a_registered_cli_user() {
     let k = Kamailio::start();
     let mut alice = Cli::register(&k, "alice", &["--auto-answer"]);
