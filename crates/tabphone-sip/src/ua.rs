@@ -1736,17 +1736,13 @@ impl UserAgent {
                 self.reg.pending = Some(branch.clone());
                 self.reg.cseq
             }
-            Owner::Call(id)
-                if req.method != Method::Invite || self.calls.get(&id).is_some_and(|c| c.outgoing) =>
-            {
-                match self.calls.get_mut(&id) {
-                    Some(c) => {
-                        c.local_cseq += 1;
-                        c.local_cseq
-                    }
-                    None => return false,
+            Owner::Call(id) => match self.calls.get_mut(&id) {
+                Some(c) => {
+                    c.local_cseq += 1;
+                    c.local_cseq
                 }
-            }
+                None => return false,
+            },
             _ => req.cseq().map_or(1, |c| c.seq + 1),
         };
         req.headers.remove("CSeq");

@@ -513,6 +513,24 @@ fn reinvite_received_answered_and_glare_gets_491() {
 }
 
 #[test]
+fn a_challenged_in_dialog_request_takes_the_next_cseq() {
+    let mut h = Harness::registered();
+    let (call, _) = answer_incoming(&mut h);
+    h.command(Command::Reinvite { call, sdp: OFFER.into() });
+    let inv = h.take_request("INVITE");
+    assert_eq!(inv.cseq().unwrap().seq, 1);
+    h.reply(&inv, 407, &[("Proxy-Authenticate", "Digest realm=\"example.com\", nonce=\"d\"")], "");
+    h.take_request("ACK");
+    let inv2 = h.take_request("INVITE");
+    assert_eq!(inv2.cseq().unwrap().seq, 2);
+    assert!(inv2.headers.get("Proxy-Authorization").is_some());
+    h.reply(&inv2, 200, &[("Content-Type", "application/sdp")], ANSWER);
+    assert_eq!(h.take_request("ACK").headers.get("CSeq"), Some("2 ACK"));
+    h.command(Command::Dtmf { call, digits: "1".into(), duration_ms: 100 });
+    assert_eq!(h.take_request("INFO").cseq().unwrap().seq, 3, "no CSeq reused in the dialog");
+}
+
+#[test]
 fn hold_and_unhold_set_the_direction() {
     let mut h = Harness::registered();
     let call = establish_outgoing(&mut h);
