@@ -669,6 +669,28 @@ Content-Type: message/sipfrag\r\nContent-Length: 16\r\n\r\nSIP/2.0 200 OK\r\n"
 }
 
 #[test]
+fn an_invite_with_replaces_names_the_call_it_replaces() {
+    let mut h = Harness::registered();
+    let (call, tag) = answer_incoming(&mut h);
+    // Carol, told by bob to replace his call with us (RFC 3891: to-tag is our tag).
+    let replacing = incoming_invite("carol-1", "z9hG4bKc1").replace("tag=bobtag", "tag=caroltag").replace(
+        "Call-ID: carol-1\r\n",
+        &format!("Call-ID: carol-1\r\nReplaces: in-1;to-tag={tag};from-tag=bobtag\r\n"),
+    );
+    h.receive(&replacing);
+    let ev = h.take_events();
+    assert!(matches!(ev[..], [Event::Incoming { replaces: Some(c), .. }] if c == call), "{ev:?}");
+    // Tags the other way round name no call of ours.
+    let wrong = incoming_invite("carol-2", "z9hG4bKc2").replace("tag=bobtag", "tag=caroltag").replace(
+        "Call-ID: carol-2\r\n",
+        &format!("Call-ID: carol-2\r\nReplaces: in-1;to-tag=bobtag;from-tag={tag}\r\n"),
+    );
+    h.receive(&wrong);
+    let ev = h.take_events();
+    assert!(matches!(ev[..], [Event::Incoming { replaces: None, .. }]), "{ev:?}");
+}
+
+#[test]
 fn incoming_refer_is_accepted_and_reported_with_notify() {
     let mut h = Harness::registered();
     let (call, tag) = answer_incoming(&mut h);
