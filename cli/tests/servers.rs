@@ -176,6 +176,25 @@ fn report_recovery(cli: &Cli, label: &str) {
 }
 
 #[test]
+fn a_server_down_at_start_is_reached_when_it_comes_up() {
+    let mut k = Kamailio::prepare();
+    let url = k.url();
+    let mut alice =
+        Cli::spawn("alice", &["register", "--server", &url, "--user", "alice", "--password", "alice-secret"]);
+    // Refused at once, and once more by the immediate retry: more tries follow.
+    alice.wait_event("disconnected");
+    alice.wait_event("disconnected");
+    k.run();
+    alice.wait_event("registered");
+    alice.terminate();
+    assert_eq!(alice.exit_code(), 0);
+    // Every event is in the log now: a first connection after failed attempts
+    // is not a recovery.
+    assert_eq!(alice.seen("recovered"), 0, "{}", alice.dump());
+    assert_eq!(alice.seen("unregistered"), 1);
+}
+
+#[test]
 fn kamailio_crash_while_registered_recovers_and_reregisters() {
     let mut k = Kamailio::start();
     let mut alice = Cli::register(&k, "alice", &["--auto-answer"]);

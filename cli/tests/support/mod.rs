@@ -52,6 +52,13 @@ pub struct Kamailio {
 
 impl Kamailio {
     pub fn start() -> Kamailio {
+        let mut k = Kamailio::prepare();
+        k.run();
+        k
+    }
+
+    /// Config written and ports chosen, not started yet (see [`Kamailio::run`]).
+    pub fn prepare() -> Kamailio {
         let which = Command::new("kamailio").arg("-v").output();
         assert!(
             which.is_ok_and(|o| o.status.success()),
@@ -63,7 +70,7 @@ impl Kamailio {
             free_tcp_port()
         ));
         std::fs::create_dir_all(&dir).unwrap();
-        let mut k =
+        let k =
             Kamailio { dir, ws: free_tcp_port(), udp: free_udp_port(), sipp: free_udp_port(), child: None };
         let cfg = std::fs::read_to_string(repo().join("tests/sip/kamailio.cfg"))
             .unwrap()
@@ -71,7 +78,6 @@ impl Kamailio {
             .replace("__UDP_PORT__", &k.udp.to_string())
             .replace("__SIPP_PORT__", &k.sipp.to_string());
         std::fs::write(k.dir.join("kamailio.cfg"), cfg).unwrap();
-        k.run();
         k
     }
 
@@ -79,7 +85,8 @@ impl Kamailio {
         format!("ws://127.0.0.1:{}", self.ws)
     }
 
-    fn run(&mut self) {
+    /// Start it and wait until it listens.
+    pub fn run(&mut self) {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -104,14 +111,22 @@ impl Kamailio {
         }
     }
 
-    /// Stop with `sig` ("-TERM", or "-KILL" for a crash) and wait for every process.
+    /// Stop with `sig` ("-TERM", or "-KILL" for a crash) and wait for every
+    /// process. Kamailio can take up to a minute to reap a worker that ignores
+    /// SIGTERM (seen when it is stopped just after starting): after 5 s the
+    /// group is killed.
     pub fn stop(&mut self, sig: &str) {
         let Some(mut child) = self.child.take() else { return };
-        kill_group(child.id(), sig);
-        let _ = child.wait();
+        let pgid = child.id();
+        kill_group(pgid, sig);
         let start = Instant::now();
-        while group_alive(child.id()) {
-            assert!(start.elapsed() < PATIENCE, "kamailio workers survived {sig}");
+        let mut killed = false;
+        while child.try_wait().ok().flatten().is_none() || group_alive(pgid) {
+            if !killed && start.elapsed() > Duration::from_secs(5) {
+                kill_group(pgid, "-KILL");
+                killed = true;
+            }
+            assert!(start.elapsed() < PATIENCE, "kamailio survived {sig} and -KILL");
             std::thread::sleep(Duration::from_millis(10));
         }
     }

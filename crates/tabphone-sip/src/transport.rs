@@ -375,7 +375,9 @@ impl Transport {
         if !self.should_connect {
             return;
         }
-        self.lost = true;
+        // Only a connection that worked can be recovered; failed first
+        // attempts are not a loss.
+        self.lost |= was_open;
         if was_open {
             // A working connection dropped: retry the same server at once.
             self.attempts = 0;

@@ -207,6 +207,30 @@ fn a_dropped_connection_reconnects_and_says_recovered() {
 }
 
 #[test]
+fn a_first_connection_after_failed_attempts_is_not_a_recovery() {
+    let mut c = Clock::new(config(&[("wss://a", 1)]));
+    c.t.start(c.now);
+    c.drain();
+    c.socket(SocketEvent::Closed);
+    c.advance(Duration::ZERO);
+    let out = c.socket(SocketEvent::Opened);
+    assert_eq!(
+        out,
+        vec![TransportOutput::Event(TransportEvent::Connected { url: "wss://a".into(), recovered: false })]
+    );
+    // Once it has worked, a loss and a failed retry end in a recovery.
+    c.socket(SocketEvent::Closed);
+    c.advance(Duration::ZERO);
+    c.socket(SocketEvent::Closed);
+    c.advance(Duration::from_secs(4));
+    let out = c.socket(SocketEvent::Opened);
+    assert_eq!(
+        out,
+        vec![TransportOutput::Event(TransportEvent::Connected { url: "wss://a".into(), recovered: true })]
+    );
+}
+
+#[test]
 fn backup_proxy_applies_on_the_next_connect() {
     let mut c = Clock::new(config(&[("wss://a", 1)]));
     c.t.set_backup(Some("wss://backup".into()));
