@@ -1,7 +1,7 @@
 //! The SIP core's parser and serializer behind a tiny wasm-bindgen surface,
 //! for `cargo xtask bench` (Node, side by side with SIP.js and JsSIP), and a
 //! native timing loop (`src/main.rs`).
-use tabphone_sip::msg::{self, Message};
+use tabphone_sip::msg;
 use wasm_bindgen::prelude::wasm_bindgen;
 
 /// Parse (with full validation); the number of header fields, or 0 on error.
@@ -27,11 +27,6 @@ pub fn parse_serialize(text: &str) -> u32 {
 #[wasm_bindgen]
 pub fn parse_many(text: &str, n: u32) -> u32 {
     (0..n).map(|_| parse(text)).fold(0u32, u32::wrapping_add)
-}
-
-/// Kept for the native loop: parse without the boundary.
-pub fn parse_message(text: &str) -> Option<Message> {
-    msg::parse(text.as_bytes()).ok()
 }
 
 /// The cost of handing a string to wasm and nothing else.
