@@ -675,7 +675,7 @@ impl UserAgent {
             Input::Timeout => self.on_timeout(now),
         }
         self.drain_transport(now);
-        self.gc();
+        self.gc(now);
     }
 
     // ----- plumbing -----
@@ -757,7 +757,7 @@ impl UserAgent {
                     self.connection_lost();
                 }
                 if self.stopping.is_some() && !self.transport_busy() {
-                    self.finish_stop();
+                    self.finish_stop(now);
                 }
             }
             TransportEvent::RecoveryError { retry_in } => self.event(Event::RecoveryError { retry_in }),
@@ -775,9 +775,7 @@ impl UserAgent {
         let txns = std::mem::take(&mut self.txns);
         self.reg.timeout_at = None;
         self.reg.pending = None;
-        if self.reg.state != RegState::Idle {
-            self.reg.state = RegState::Idle;
-        }
+        self.reg.state = RegState::Idle;
         self.reg.refresh_at = None;
         for (_, txn) in txns {
             match txn.owner {
@@ -808,25 +806,22 @@ impl UserAgent {
         }
     }
 
-    fn gc(&mut self) {
+    fn gc(&mut self, now: Instant) {
         self.calls.retain(|_, c| c.state != SessionState::Terminated);
         if self.stopping.is_some() {
             // Calls ended and the unregister answered: close (and cancel any retry).
             if self.calls.is_empty() && self.reg.pending.is_none() {
-                self.transport.stop();
-                while let Some(o) = self.transport.poll_output() {
-                    if let TransportOutput::Close = o {
-                        self.out.push_back(Output::Close);
-                    }
-                }
-                self.connected = false;
-                self.finish_stop();
+                self.finish_stop(now);
             }
         }
     }
 
-    fn finish_stop(&mut self) {
+    /// Close for good (no retry will undo it), fail what is still pending, say Stopped.
+    fn finish_stop(&mut self, now: Instant) {
         if self.stopping.take().is_some() {
+            self.transport.stop();
+            self.drain_transport(now);
+            self.connected = false;
             for txn in std::mem::take(&mut self.txns).into_values() {
                 if let Owner::Message(id) = txn.owner {
                     self.event(Event::MessageResult { id, status: 503 });
@@ -1129,10 +1124,6 @@ impl UserAgent {
             SessionState::Initial | SessionState::Establishing if !call.outgoing => {
                 if call.incoming.is_some() {
                     self.reject(id, 480);
-                    if let Some(c) = self.calls.get_mut(&id) {
-                        c.state = SessionState::Terminated;
-                    }
-                    // reject() reported Failed(480); the app asked, so that is it.
                 } else {
                     // Answered, ACK not yet here: BYE (RFC 3261 15).
                     self.send_bye(now, id);
@@ -1369,17 +1360,13 @@ impl UserAgent {
                 self.event(Event::Ended { call, cause: EndCause::Local });
             }
             self.reg.pending = None;
-            self.transport.stop();
-            self.drain_transport(now);
-            self.connected = false;
-            self.finish_stop();
+            self.finish_stop(now);
         }
     }
 
     fn txn_timeout(&mut self, now: Instant, txn: ClientTxn) {
-        let mut resp = response_to(&txn.request.headers, 408, None);
-        resp.reason = "Request Timeout".into();
         // A local 408, handled like a received one.
+        let resp = response_to(&txn.request.headers, 408, None);
         self.on_txn_response(now, txn, resp);
     }
 
@@ -1771,9 +1758,7 @@ impl UserAgent {
                 }
             }
         }
-        req.headers.remove("User-Agent");
-        let text_req = req;
-        self.send_request(now, txn.owner, branch.clone(), text_req);
+        self.send_request(now, txn.owner, branch.clone(), req);
         if let Some(t) = self.txns.get_mut(&branch) {
             t.authed = true;
         }
@@ -1991,11 +1976,8 @@ impl UserAgent {
                 self.event(Event::Ended { call: id, cause: EndCause::Local });
             }
             Method::Refer => self.event(Event::ReferProgress { call: id, status }),
-            Method::Cancel => {
-                if status >= 300 && call.state == SessionState::Terminating && call.invite.is_some() {
-                    // The CANCEL failed; the INVITE's answer decides.
-                }
-            }
+            // Whatever the CANCEL's answer, the INVITE's answer decides.
+            Method::Cancel => {}
             _ => {
                 if status == 408 || status == 481 {
                     self.send_bye(now, id);
