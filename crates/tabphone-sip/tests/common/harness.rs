@@ -39,12 +39,18 @@ impl Harness {
         }
     }
 
-    /// Started, connected, registered (answering REGISTER with 200).
-    pub fn registered() -> Harness {
-        let mut h = Harness::new(config());
+    /// Started and connected; the first REGISTER it sent, not answered yet.
+    pub fn connected(config: Config) -> (Harness, Request) {
+        let mut h = Harness::new(config);
         h.command(Command::Start);
         h.input(Input::Opened);
         let reg = h.take_request("REGISTER");
+        (h, reg)
+    }
+
+    /// Started, connected, registered (answering REGISTER with 200).
+    pub fn registered() -> Harness {
+        let (mut h, reg) = Harness::connected(config());
         h.reply(
             &reg,
             200,
