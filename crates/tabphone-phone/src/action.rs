@@ -1,0 +1,353 @@
+//! Actions: what the app asks of the phone, parsed from a name and JSON
+//! arguments, checked here as far as that needs no phone state.
+//!
+//! | name | arguments | result |
+//! |---|---|---|
+//! | `call` | `{to, headers?}` | `{"call": id}` at once (the call is in the state) |
+//! | `answer` | `{call}` | `{}` when the call is established (ACK received) |
+//! | `decline` | `{call, status?}` (default 603) | `{}` when the refusal is sent |
+//! | `hangup` | `{call}` | `{}` when the CANCEL, BYE or refusal is sent |
+//! | `hold` / `unhold` | `{call}` | `{}` when the re-INVITE is answered and its answer applied |
+//! | `mute` / `unmute` | `{call}` | `{}` when the media layer did it |
+//! | `dtmf` | `{call, tones, via?, duration?}` | `{}` when played (`via: "rtp"`, default) or sent (`"info"`) |
+//! | `transfer` | `{call, to}` | `{}` when the REFER is accepted (202) |
+//! | `attendedTransfer` | `{call, with}` | `{}` when the REFER is accepted (202) |
+//! | `message` | `{to, text}` | `{"status": 200}` on a 2xx |
+//! | `register` | none | `{"expires": s}` when registered |
+//! | `unregister` | none | `{}` when unregistered |
+//!
+//! Arguments are a JSON object (camelCase keys); unknown keys are refused.
+//! "None" means no text, `null` or `{}`.
+
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+use crate::error::{ErrorCode, PhoneError};
+
+/// How DTMF tones travel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DtmfVia {
+    /// In the media, RFC 4733 telephone-events (the media layer sends them). The default.
+    Rtp,
+    /// One SIP INFO (`application/dtmf-relay`) per tone.
+    Info,
+}
+
+/// One parsed action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Action {
+    /// Call `to` (a SIP URI, or a user at the account's domain).
+    Call {
+        /// Target.
+        to: String,
+        /// Extra headers for the INVITE, name and value.
+        headers: Vec<(String, String)>,
+    },
+    /// Answer an incoming ringing call.
+    Answer {
+        /// Call id.
+        call: String,
+    },
+    /// Refuse an incoming ringing call.
+    Decline {
+        /// Call id.
+        call: String,
+        /// Final status, 300-699.
+        status: u16,
+    },
+    /// End a call in any state: CANCEL (outgoing, unanswered), a 480
+    /// refusal (incoming, ringing) or BYE.
+    Hangup {
+        /// Call id.
+        call: String,
+    },
+    /// Put an established call on hold (a `sendonly` re-INVITE).
+    Hold {
+        /// Call id.
+        call: String,
+    },
+    /// Take it off hold (a `sendrecv` re-INVITE).
+    Unhold {
+        /// Call id.
+        call: String,
+    },
+    /// Stop sending the microphone.
+    Mute {
+        /// Call id.
+        call: String,
+    },
+    /// Send it again.
+    Unmute {
+        /// Call id.
+        call: String,
+    },
+    /// Send DTMF tones.
+    Dtmf {
+        /// Call id.
+        call: String,
+        /// `0-9`, `A-D`, `*`, `#`, and `,` (a 2 s pause, RTP only); upper case.
+        tones: String,
+        /// RTP (default) or SIP INFO.
+        via: DtmfVia,
+        /// Tone duration, 40-6000 ms (default 100).
+        duration_ms: u32,
+    },
+    /// Blind transfer: ask the peer to call `to` (REFER).
+    Transfer {
+        /// Call id.
+        call: String,
+        /// Target.
+        to: String,
+    },
+    /// Attended transfer: ask the peer of `call` to replace `with` (REFER with Replaces).
+    AttendedTransfer {
+        /// The call to transfer.
+        call: String,
+        /// The consultation call whose peer takes it over.
+        with: String,
+    },
+    /// Send a text MESSAGE.
+    Message {
+        /// Target.
+        to: String,
+        /// Body (`text/plain;charset=UTF-8`).
+        text: String,
+    },
+    /// Register now (or refresh).
+    Register,
+    /// Remove this browser's binding.
+    Unregister,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CallArgs {
+    to: String,
+    #[serde(default)]
+    headers: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CallRef {
+    call: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeclineArgs {
+    call: String,
+    status: Option<u16>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DtmfArgs {
+    call: String,
+    tones: String,
+    via: Option<DtmfVia>,
+    duration: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TransferArgs {
+    call: String,
+    to: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AttendedArgs {
+    call: String,
+    with: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MessageArgs {
+    to: String,
+    text: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoArgs {}
+
+fn bad(message: impl Into<String>) -> PhoneError {
+    PhoneError::new(ErrorCode::BadArguments, message)
+}
+
+fn args<T: DeserializeOwned>(name: &str, text: &str) -> Result<T, PhoneError> {
+    serde_json::from_str(text).map_err(|e| bad(format!("{name}: {e}")))
+}
+
+impl Action {
+    /// Parse an action from its name and its JSON arguments.
+    pub fn parse(name: &str, args_json: &str) -> Result<Action, PhoneError> {
+        let text = match args_json.trim() {
+            "" | "null" => "{}",
+            t => t,
+        };
+        let call = |text: &str| args::<CallRef>(name, text).map(|a| a.call);
+        let action = match name {
+            "call" => {
+                let a: CallArgs = args(name, text)?;
+                Action::Call { to: target(name, a.to)?, headers: headers(a.headers)? }
+            }
+            "answer" => Action::Answer { call: call(text)? },
+            "decline" => {
+                let a: DeclineArgs = args(name, text)?;
+                let status = a.status.unwrap_or(603);
+                if !(300..=699).contains(&status) {
+                    return Err(bad(format!("decline: status {status} is not 300-699")));
+                }
+                Action::Decline { call: a.call, status }
+            }
+            "hangup" => Action::Hangup { call: call(text)? },
+            "hold" => Action::Hold { call: call(text)? },
+            "unhold" => Action::Unhold { call: call(text)? },
+            "mute" => Action::Mute { call: call(text)? },
+            "unmute" => Action::Unmute { call: call(text)? },
+            "dtmf" => dtmf(args(name, text)?)?,
+            "transfer" => {
+                let a: TransferArgs = args(name, text)?;
+                Action::Transfer { call: a.call, to: target(name, a.to)? }
+            }
+            "attendedTransfer" => {
+                let a: AttendedArgs = args(name, text)?;
+                if a.call == a.with {
+                    return Err(bad("attendedTransfer: call and with are the same call"));
+                }
+                Action::AttendedTransfer { call: a.call, with: a.with }
+            }
+            "message" => {
+                let a: MessageArgs = args(name, text)?;
+                Action::Message { to: target(name, a.to)?, text: a.text }
+            }
+            "register" => args::<NoArgs>(name, text).map(|_| Action::Register)?,
+            "unregister" => args::<NoArgs>(name, text).map(|_| Action::Unregister)?,
+            _ => return Err(PhoneError::new(ErrorCode::UnknownAction, format!("no action {name:?}"))),
+        };
+        Ok(action)
+    }
+
+    /// The call the action is about, if any (`call`, not `with`).
+    pub fn call(&self) -> Option<&str> {
+        match self {
+            Action::Answer { call }
+            | Action::Decline { call, .. }
+            | Action::Hangup { call }
+            | Action::Hold { call }
+            | Action::Unhold { call }
+            | Action::Mute { call }
+            | Action::Unmute { call }
+            | Action::Dtmf { call, .. }
+            | Action::Transfer { call, .. }
+            | Action::AttendedTransfer { call, .. } => Some(call),
+            Action::Call { .. } | Action::Message { .. } | Action::Register | Action::Unregister => None,
+        }
+    }
+}
+
+/// A target: non-empty, no white space or control characters (the phone
+/// checks the URI itself against the account's domain).
+fn target(name: &str, to: String) -> Result<String, PhoneError> {
+    let to = to.trim().to_string();
+    if to.is_empty() || to.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(bad(format!("{name}: target {to:?} is empty or has spaces")));
+    }
+    Ok(to)
+}
+
+fn headers(map: serde_json::Map<String, serde_json::Value>) -> Result<Vec<(String, String)>, PhoneError> {
+    map.into_iter()
+        .map(|(name, value)| {
+            let serde_json::Value::String(value) = value else {
+                return Err(bad(format!("call: header {name} is not a string")));
+            };
+            if !tabphone_sip::msg::is_token(&name) || value.chars().any(|c| c == '\r' || c == '\n') {
+                return Err(bad(format!("call: header {name:?} is not a valid header")));
+            }
+            Ok((name, value))
+        })
+        .collect()
+}
+
+fn dtmf(a: DtmfArgs) -> Result<Action, PhoneError> {
+    let via = a.via.unwrap_or(DtmfVia::Rtp);
+    let duration_ms = a.duration.unwrap_or(100);
+    if !(40..=6000).contains(&duration_ms) {
+        return Err(bad(format!("dtmf: duration {duration_ms} is not 40-6000 ms")));
+    }
+    let tones = a.tones.to_ascii_uppercase();
+    let allowed = match via {
+        DtmfVia::Rtp => "0123456789ABCD*#,",
+        DtmfVia::Info => "0123456789ABCD*#",
+    };
+    if tones.is_empty() || tones.len() > 64 {
+        return Err(bad("dtmf: tones must be 1 to 64 characters"));
+    }
+    if let Some(c) = tones.chars().find(|c| !allowed.contains(*c)) {
+        return Err(bad(format!("dtmf: {c:?} is not a tone for {via:?}")));
+    }
+    Ok(Action::Dtmf { call: a.call, tones, via, duration_ms })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(name: &str, args: &str) -> ErrorCode {
+        Action::parse(name, args).unwrap_err().code
+    }
+
+    #[test]
+    fn parses_every_action() {
+        let a = Action::parse("call", r#"{"to":"bob","headers":{"X-App":"1"}}"#).unwrap();
+        assert_eq!(a, Action::Call { to: "bob".into(), headers: vec![("X-App".into(), "1".into())] });
+        assert_eq!(
+            Action::parse("decline", r#"{"call":"c"}"#).unwrap(),
+            Action::Decline { call: "c".into(), status: 603 }
+        );
+        let d = Action::parse("dtmf", r#"{"call":"c","tones":"12a#","via":"info","duration":160}"#).unwrap();
+        assert_eq!(
+            d,
+            Action::Dtmf { call: "c".into(), tones: "12A#".into(), via: DtmfVia::Info, duration_ms: 160 }
+        );
+        let at = Action::parse("attendedTransfer", r#"{"call":"a","with":"b"}"#).unwrap();
+        assert_eq!(at.call(), Some("a"));
+        for name in ["register", "unregister"] {
+            for args in ["", "null", "{}", " "] {
+                assert!(Action::parse(name, args).is_ok(), "{name} {args:?}");
+            }
+        }
+        for name in ["answer", "hangup", "hold", "unhold", "mute", "unmute"] {
+            assert_eq!(Action::parse(name, r#"{"call":"x"}"#).unwrap().call(), Some("x"));
+        }
+    }
+
+    #[test]
+    fn refuses_bad_input_with_codes() {
+        assert_eq!(code("dial", "{}"), ErrorCode::UnknownAction);
+        assert_eq!(code("call", "{"), ErrorCode::BadArguments);
+        assert_eq!(code("call", "{}"), ErrorCode::BadArguments);
+        assert_eq!(code("call", r#"{"to":"bob","extra":1}"#), ErrorCode::BadArguments);
+        assert_eq!(code("call", r#"{"to":"b ob"}"#), ErrorCode::BadArguments);
+        assert_eq!(code("call", r#"{"to":"bob","headers":{"X y":"1"}}"#), ErrorCode::BadArguments);
+        assert_eq!(code("call", r#"{"to":"bob","headers":{"X":"1\r\nVia: x"}}"#), ErrorCode::BadArguments);
+        assert_eq!(code("call", r#"{"to":"bob","headers":{"X":1}}"#), ErrorCode::BadArguments);
+        assert_eq!(code("decline", r#"{"call":"c","status":200}"#), ErrorCode::BadArguments);
+        assert_eq!(code("dtmf", r#"{"call":"c","tones":"1,2","via":"info"}"#), ErrorCode::BadArguments);
+        assert_eq!(code("dtmf", r#"{"call":"c","tones":"x"}"#), ErrorCode::BadArguments);
+        assert_eq!(code("dtmf", r#"{"call":"c","tones":""}"#), ErrorCode::BadArguments);
+        assert_eq!(code("dtmf", r#"{"call":"c","tones":"1","duration":10}"#), ErrorCode::BadArguments);
+        assert_eq!(code("dtmf", r#"{"call":"c","tones":"1","via":"smoke"}"#), ErrorCode::BadArguments);
+        assert_eq!(code("attendedTransfer", r#"{"call":"a","with":"a"}"#), ErrorCode::BadArguments);
+        assert_eq!(code("register", r#"{"x":1}"#), ErrorCode::BadArguments);
+        assert_eq!(code("hangup", "[1]"), ErrorCode::BadArguments);
+        assert_eq!(code("hangup", ""), ErrorCode::BadArguments);
+    }
+}

@@ -1,0 +1,266 @@
+//! One call as the phone keeps it: what the state shows, plus the work in
+//! progress (the answer, offer/answer exchanges, transfers) and the actions
+//! waiting on it.
+
+use std::collections::VecDeque;
+
+use tabphone_sip::ua::CallId;
+
+use crate::state::{CallDirection, CallState, CallView, EndCause, Held, Peer};
+
+/// A change of the session that needs an offer from us (a re-INVITE).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Op {
+    /// `hold` (true) or `unhold` (false), for this action.
+    Hold { action: u64, hold: bool },
+    /// An ICE-restart offer after the connection was recovered.
+    IceRestart,
+}
+
+/// Our side of an offer/answer exchange in the call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Own {
+    Idle,
+    /// The media layer makes the offer (request id).
+    Offering {
+        op: Op,
+        request: u64,
+    },
+    /// The re-INVITE with it is out.
+    Reinviting {
+        op: Op,
+    },
+    /// The media layer applies the answer (request id).
+    Applying {
+        op: Op,
+        request: u64,
+    },
+}
+
+/// The peer's side: a re-INVITE from the peer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Remote {
+    Idle,
+    /// The media layer answers its offer, or makes an offer for an offerless
+    /// re-INVITE (request id).
+    Answering {
+        request: u64,
+        offerless: bool,
+    },
+    /// We sent an offer in our 200; its answer comes in the ACK.
+    AwaitingAck,
+    /// The media layer applies the ACK's answer.
+    ApplyingAck {
+        request: u64,
+    },
+}
+
+/// Offer/answer exchanges after the call is established, one at a time.
+#[derive(Debug)]
+pub(crate) struct Nego {
+    pub own: Own,
+    pub remote: Remote,
+    /// Changes waiting their turn.
+    pub queue: VecDeque<Op>,
+    /// A re-offer from the peer that came while we were making or applying
+    /// our own; answered as soon as that is done (`None` inside: offerless).
+    pub deferred: Option<Option<String>>,
+}
+
+/// Our REFER on this call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ReferOut {
+    pub action: u64,
+    /// The peer accepted it (2xx); what follows are NOTIFY statuses.
+    pub accepted: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct Call {
+    pub id: String,
+    pub ua: CallId,
+    pub direction: CallDirection,
+    pub peer: Peer,
+    pub state: CallState,
+    pub held: Held,
+    pub muted: bool,
+    pub started_at: u64,
+    pub answered_at: Option<u64>,
+    /// Incoming: the INVITE's offer (`None`: offerless, we offer in the 200).
+    pub offer: Option<String>,
+    /// Incoming: an answer is under way (media or 200 sent).
+    pub answering: bool,
+    /// Incoming: the pending `answer` action (none when the phone answers itself).
+    pub answer_action: Option<u64>,
+    /// Outgoing: the early answer applied (a 183's SDP).
+    pub early: Option<String>,
+    /// The end cause decided here (hangup, decline, media failure, transfer),
+    /// reported when the SIP core ends the call.
+    pub end: Option<EndCause>,
+    /// The live call this one replaces (RFC 3891).
+    pub replaces: Option<String>,
+    /// This call follows a REFER received on that call: report progress there.
+    pub referred_by: Option<String>,
+    /// The peer's REFER on this call awaits our final NOTIFY.
+    pub refer_in: bool,
+    pub refer_out: Option<ReferOut>,
+    pub nego: Nego,
+}
+
+impl Call {
+    pub fn new(id: String, ua: CallId, direction: CallDirection, peer: Peer, started_at: u64) -> Call {
+        let state = match direction {
+            CallDirection::Outgoing => CallState::Initial,
+            CallDirection::Incoming => CallState::Ringing,
+        };
+        Call {
+            id,
+            ua,
+            direction,
+            peer,
+            state,
+            held: Held::default(),
+            muted: false,
+            started_at,
+            answered_at: None,
+            offer: None,
+            answering: false,
+            answer_action: None,
+            early: None,
+            end: None,
+            replaces: None,
+            referred_by: None,
+            refer_in: false,
+            refer_out: None,
+            nego: Nego { own: Own::Idle, remote: Remote::Idle, queue: VecDeque::new(), deferred: None },
+        }
+    }
+
+    pub fn view(&self) -> CallView {
+        CallView {
+            id: self.id.clone(),
+            direction: self.direction,
+            peer: self.peer.clone(),
+            state: self.state,
+            held: self.held,
+            muted: self.muted,
+            started_at: self.started_at,
+            answered_at: self.answered_at,
+            replaces: self.replaces.clone(),
+            // Waits for the SIP core's dialog accessor (see the crate docs).
+            dialog: None,
+        }
+    }
+
+    /// Incoming and still ringing: it can be answered or declined.
+    pub fn is_unanswered_incoming(&self) -> bool {
+        self.direction == CallDirection::Incoming && self.state == CallState::Ringing
+    }
+
+    /// Where hold is headed: the last hold change queued or under way, else
+    /// what the peer last confirmed.
+    pub fn want_hold(&self) -> bool {
+        let own = match self.nego.own {
+            Own::Offering { op, .. } | Own::Reinviting { op } | Own::Applying { op, .. } => Some(op),
+            Own::Idle => None,
+        };
+        own.into_iter()
+            .chain(self.nego.queue.iter().copied())
+            .filter_map(|op| match op {
+                Op::Hold { hold, .. } => Some(hold),
+                Op::IceRestart => None,
+            })
+            .next_back()
+            .unwrap_or(self.held.local)
+    }
+
+    /// Every action still waiting on this call (to fail when it ends).
+    pub fn waiting_actions(&self) -> Vec<u64> {
+        let own = match self.nego.own {
+            Own::Offering { op, .. } | Own::Reinviting { op } | Own::Applying { op, .. } => Some(op),
+            Own::Idle => None,
+        };
+        let ops = own.into_iter().chain(self.nego.queue.iter().copied()).filter_map(|op| match op {
+            Op::Hold { action, .. } => Some(action),
+            Op::IceRestart => None,
+        });
+        self.answer_action.into_iter().chain(ops).chain(self.refer_out.map(|r| r.action)).collect()
+    }
+}
+
+/// The NOTIFY status that reports a call placed for a transfer that ended
+/// before it was established (RFC 3515: the sipfrag of its final response).
+pub(crate) fn transfer_status(cause: EndCause) -> u16 {
+    match cause {
+        EndCause::Failed { status } | EndCause::Declined { status } => status,
+        EndCause::Timeout => 408,
+        EndCause::Transport => 503,
+        EndCause::MediaFailed => 488,
+        EndCause::Local | EndCause::HandedOver | EndCause::Remote => 487,
+        EndCause::Transferred | EndCause::Replaced => 500,
+    }
+}
+
+/// Split the headers off a URI (`sip:b@x?Replaces=a%3Bb` → `sip:b@x`,
+/// `[("Replaces", "a;b")]`), percent-decoding their values (RFC 3261 19.1.1).
+pub(crate) fn split_uri_headers(uri: &str) -> (String, Vec<(String, String)>) {
+    let Some((base, query)) = uri.split_once('?') else { return (uri.to_string(), Vec::new()) };
+    let headers = query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (percent_decode(k), percent_decode(v)))
+        .collect();
+    (base.to_string(), headers)
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (b[i], b.get(i + 1).and_then(|c| hex(*c)), b.get(i + 2).and_then(|c| hex(*c))) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uri_headers_are_split_and_decoded() {
+        let (base, h) =
+            split_uri_headers("sip:carol@example.com?Replaces=abc%40x%3Bto-tag%3D1%3Bfrom-tag%3D2");
+        assert_eq!(base, "sip:carol@example.com");
+        assert_eq!(h, vec![("Replaces".to_string(), "abc@x;to-tag=1;from-tag=2".to_string())]);
+        assert_eq!(split_uri_headers("sip:b@x"), ("sip:b@x".to_string(), Vec::new()));
+        assert_eq!(
+            split_uri_headers("sip:b@x?A=%4&B=%zz").1,
+            vec![("A".to_string(), "%4".to_string()), ("B".to_string(), "%zz".to_string())]
+        );
+    }
+
+    #[test]
+    fn want_hold_follows_the_last_queued_change() {
+        let peer = Peer { uri: "sip:b@x".into(), name: None };
+        let mut c = Call::new("c".into(), CallId(1), CallDirection::Outgoing, peer, 0);
+        assert!(!c.want_hold());
+        c.nego.own = Own::Reinviting { op: Op::Hold { action: 1, hold: true } };
+        assert!(c.want_hold());
+        c.nego.queue.push_back(Op::IceRestart);
+        c.nego.queue.push_back(Op::Hold { action: 2, hold: false });
+        assert!(!c.want_hold());
+        c.answer_action = Some(9);
+        assert_eq!(c.waiting_actions(), vec![9, 1, 2]);
+    }
+}

@@ -1,0 +1,118 @@
+//! The one error type: the coded failure of an action.
+
+use serde::{Deserialize, Serialize};
+
+/// Why an action failed. Serialized in snake case (`"no_such_call"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// The action name is not one of the phone's.
+    UnknownAction,
+    /// The arguments are not JSON, miss a field, have an unknown one, or a
+    /// value is out of range (a bad URI, a DTMF tone, a status).
+    BadArguments,
+    /// No call with that id (never was, or it ended).
+    NoSuchCall,
+    /// The call or the phone is not in a state that allows the action
+    /// (answer an outgoing call, hold a ringing one, transfer twice).
+    WrongState,
+    /// Calls and messages need the registration (when the phone registers).
+    NotRegistered,
+    /// The action needs the connection to the server, which is down.
+    NotConnected,
+    /// The server or the peer refused the request; `status` holds the SIP status.
+    RequestFailed,
+    /// The media layer failed (no microphone, SDP refused, ...).
+    MediaFailed,
+    /// The call ended before the action completed.
+    CallEnded,
+    /// The action had no outcome within [`crate::Config::action_timeout`].
+    Timeout,
+    /// The phone is stopped or stopping.
+    Stopped,
+    /// Valid, but the SIP core cannot carry it yet (custom headers, attended
+    /// transfer as the transferee).
+    Unsupported,
+}
+
+impl ErrorCode {
+    /// The code as it appears in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::UnknownAction => "unknown_action",
+            ErrorCode::BadArguments => "bad_arguments",
+            ErrorCode::NoSuchCall => "no_such_call",
+            ErrorCode::WrongState => "wrong_state",
+            ErrorCode::NotRegistered => "not_registered",
+            ErrorCode::NotConnected => "not_connected",
+            ErrorCode::RequestFailed => "request_failed",
+            ErrorCode::MediaFailed => "media_failed",
+            ErrorCode::CallEnded => "call_ended",
+            ErrorCode::Timeout => "timeout",
+            ErrorCode::Stopped => "stopped",
+            ErrorCode::Unsupported => "unsupported",
+        }
+    }
+}
+
+/// A failed action: `{"code": "...", "message": "...", "status": 486}`
+/// (`status` only with [`ErrorCode::RequestFailed`], and not always then).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhoneError {
+    /// What kind of failure.
+    pub code: ErrorCode,
+    /// Human-readable detail.
+    pub message: String,
+    /// The SIP status of a refused request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+}
+
+impl PhoneError {
+    /// An error without a SIP status.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> PhoneError {
+        PhoneError { code, message: message.into(), status: None }
+    }
+
+    /// [`ErrorCode::RequestFailed`] with the status (none: no answer came).
+    pub fn request_failed(status: Option<u16>, what: &str) -> PhoneError {
+        let message = match status {
+            Some(s) => format!("{what}: {s} {}", tabphone_sip::msg::reason_phrase(s)),
+            None => format!("{what}: no answer"),
+        };
+        PhoneError { code: ErrorCode::RequestFailed, message, status }
+    }
+
+    /// The JSON text `{"code":...,"message":...}`.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("strings and numbers always serialize")
+    }
+}
+
+impl std::fmt::Display for PhoneError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.message)
+    }
+}
+
+impl std::error::Error for PhoneError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_serialize_as_their_names() {
+        for code in
+            [ErrorCode::UnknownAction, ErrorCode::NoSuchCall, ErrorCode::MediaFailed, ErrorCode::Stopped]
+        {
+            assert_eq!(serde_json::to_string(&code).unwrap(), format!("\"{}\"", code.as_str()));
+        }
+        let e = PhoneError::request_failed(Some(486), "call");
+        assert_eq!(e.to_json(), r#"{"code":"request_failed","message":"call: 486 Busy Here","status":486}"#);
+        let e = PhoneError::new(ErrorCode::BadArguments, "x");
+        assert_eq!(e.to_json(), r#"{"code":"bad_arguments","message":"x"}"#);
+        assert_eq!(serde_json::from_str::<PhoneError>(&e.to_json()).unwrap(), e);
+    }
+}

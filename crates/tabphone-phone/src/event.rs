@@ -1,0 +1,111 @@
+//! Events for the app: what happened, beside the state that shows where
+//! things are. JSON: `{"event": "callEnded", "call": "...", "cause": "remote"}`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::state::{Connection, EndCause, Peer, Registration};
+
+/// Something the app should know about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[non_exhaustive]
+pub enum PhoneEvent {
+    /// A call rings here; `answer` or `decline` it. A call that replaces
+    /// another (attended transfer) is answered by the phone itself.
+    Incoming {
+        /// Call id.
+        call: String,
+        /// Who calls.
+        peer: Peer,
+        /// The live call it replaces, if any.
+        replaces: Option<String>,
+    },
+    /// A call left the state.
+    CallEnded {
+        /// Call id.
+        call: String,
+        /// Why (flattened: `cause`, maybe `status`).
+        #[serde(flatten)]
+        cause: EndCause,
+    },
+    /// The connection changed (the state shows it too).
+    Connection {
+        /// The new connection state.
+        connection: Connection,
+    },
+    /// The registration changed (the state shows it too).
+    Registration {
+        /// The new registration state.
+        registration: Registration,
+    },
+    /// The peer of `call` asked us to call `to` (REFER); the phone follows it
+    /// with `new_call` (when [`crate::Config::follow_transfers`]) and reports
+    /// its progress to the peer.
+    TransferRequested {
+        /// The call that carried the REFER.
+        call: String,
+        /// The Refer-To URI.
+        to: String,
+        /// The call placed to follow it, if any.
+        new_call: Option<String>,
+    },
+    /// Progress of our transfer after the peer accepted it: its call to the
+    /// target got this status (100, 180, 200, 486, ...). On a final 2xx the
+    /// phone hangs up `call` (cause `transferred`).
+    TransferProgress {
+        /// The transferred call.
+        call: String,
+        /// Status of the peer's call to the target.
+        status: u16,
+    },
+    /// The peer sent a DTMF tone by SIP INFO.
+    Dtmf {
+        /// Call id.
+        call: String,
+        /// The tone.
+        tone: char,
+        /// Its duration, ms.
+        duration_ms: u32,
+    },
+    /// A MESSAGE arrived.
+    Message {
+        /// Sender URI.
+        from: String,
+        /// Its Content-Type.
+        content_type: String,
+        /// Its body.
+        body: String,
+    },
+    /// Something went wrong that no action result reports: bad input from
+    /// the server, a media failure in a renegotiation the peer started, ...
+    Error {
+        /// The call concerned, if any.
+        call: Option<String>,
+        /// What.
+        message: String,
+    },
+    /// A SIP message in or out ([`crate::Config::trace`]), credentials redacted.
+    Trace {
+        /// The log text.
+        line: String,
+    },
+    /// `Stop` finished: the connection is closed, every call is over or handed over.
+    Stopped,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_serialize_flat_and_parse_back() {
+        let e = PhoneEvent::CallEnded { call: "c1".into(), cause: EndCause::Failed { status: 486 } };
+        let text = serde_json::to_string(&e).unwrap();
+        assert_eq!(text, r#"{"event":"callEnded","call":"c1","cause":"failed","status":486}"#);
+        assert_eq!(serde_json::from_str::<PhoneEvent>(&text).unwrap(), e);
+        let e = PhoneEvent::Dtmf { call: "c".into(), tone: '#', duration_ms: 100 };
+        let text = serde_json::to_string(&e).unwrap();
+        assert_eq!(text, r##"{"event":"dtmf","call":"c","tone":"#","durationMs":100}"##);
+        assert_eq!(serde_json::to_string(&PhoneEvent::Stopped).unwrap(), r#"{"event":"stopped"}"#);
+    }
+}

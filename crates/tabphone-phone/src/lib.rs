@@ -1,0 +1,156 @@
+//! # tabphone-phone: the phone the app sees, sans IO
+//!
+//! A softphone around the SIP user agent core ([`tabphone_sip::ua`]): typed
+//! actions with exactly one result each, one shared state (JSON, versioned)
+//! that the real tab publishes and every tab renders, events, and media as
+//! requests to a media layer (an `RTCPeerConnection` per call in the browser,
+//! an SDP template in the CLI). No clock, no socket, no randomness of its own,
+//! no web dependency: it builds for `wasm32-unknown-unknown`.
+//!
+//! ## Contract
+//! - **One input at a time** through [`Phone::handle_input`] with the current
+//!   time, then drain [`Phone::poll_output`] until `None`, performing each
+//!   output in order, then feed [`PhoneInput::Timeout`] at
+//!   [`Phone::poll_timeout`] (re-arm the one timer only when it changed).
+//! - **Transport**: [`PhoneOutput::Connect`] opens one WebSocket (subprotocol
+//!   `sip`) and drops any other; [`PhoneOutput::Send`] sends text on it;
+//!   [`PhoneOutput::Close`] closes it. Report the current socket's
+//!   [`PhoneInput::Opened`], [`PhoneInput::Closed`] and
+//!   [`PhoneInput::Received`] frames. [`PhoneInput::Online`] reconnects
+//!   (when the phone was offline or is not connected), [`PhoneInput::Offline`]
+//!   is noted in the state.
+//! - **Actions** ([`action`]): [`PhoneInput::Action`] gets exactly one
+//!   [`PhoneOutput::Result`] with its id: a JSON value, or a
+//!   [`PhoneError`] `{code, message, status?}` ([`ErrorCode`]). Bad input is
+//!   answered at once; the others when their outcome is known (the table in
+//!   [`action`]); every action has an answer within
+//!   [`Config::action_timeout`] (else `timeout`), and [`PhoneInput::Stop`]
+//!   answers every pending one with `stopped`. The phone checks each action
+//!   against its state before it gives the SIP core a command, so the core
+//!   never refuses one.
+//! - **State** ([`state`]): [`PhoneOutput::State`] carries the whole state as
+//!   JSON, emitted when (and only when) an input changed it, at most once per
+//!   input, and *first* among that input's outputs: the results and events
+//!   that follow can be read against it, and a request leaves the socket only
+//!   after the state that records it was published. `rev` grows by one each
+//!   time. A call leaves `calls` only into `ended`, with a cause, and a
+//!   [`PhoneEvent::CallEnded`]. Credentials never appear in it.
+//! - **Media** ([`media`]): [`PhoneOutput::Media`] asks for an offer (plain,
+//!   ICE restart, hold), an answer with the direction RFC 3264 6.1 requires,
+//!   to apply an answer, to roll an offer back, to mute, to play DTMF, to
+//!   close; the reply [`PhoneInput::Media`] carries the local SDP or why it
+//!   failed. The phone owns the policy: it answers re-offers, re-INVITEs every
+//!   established call with an ICE-restart offer after a recovery, and follows
+//!   a transfer the peer asks for, reporting its progress by NOTIFY.
+//! - **Events** ([`PhoneEvent`]): incoming call, call ended with its cause,
+//!   connection and registration changes, transfers, DTMF and messages
+//!   received, errors no result reports, SIP trace.
+//! - **Start and stop**: [`PhoneInput::Start`] connects and registers;
+//!   [`PhoneInput::Stop`] with `unregister` hangs up, unregisters and closes
+//!   (the last tab), without it closes at once and leaves the binding and
+//!   the dialogs to a successor (a handover). Both end with
+//!   [`PhoneEvent::Stopped`]; a stopped phone can start again.
+//! - **Randomness**: call ids and the SIP core's seed come from
+//!   [`tabphone_sip::ua::Config::seed`] in [`Config::sip`]; give it a
+//!   random value from the platform.
+//!
+//! ## Run loop
+//! ```
+//! use tabphone_phone::{Config, Phone, PhoneInput, PhoneOutput, PhoneState, ErrorCode};
+//! use tabphone_phone::Instant;
+//!
+//! let mut config = Config::new(&["wss://sip.example.com"], "alice", "example.com", "secret");
+//! config.sip.instance_id = "6c1f1c9e-1111-4a4a-8b8b-000000000001".into(); // stable per browser
+//! config.sip.seed = 0x5eed; // from the platform's RNG
+//! let mut phone = Phone::new(config);
+//! let now = Instant::now();
+//! phone.handle_input(now, PhoneInput::Start { unix_ms: 1_700_000_000_000 });
+//! phone.handle_input(now, PhoneInput::Action { id: 1, name: "call", args: r#"{"to":"bob"}"# });
+//! phone.handle_input(now, PhoneInput::Action { id: 2, name: "dial", args: "{}" });
+//! let mut errors = Vec::new();
+//! while let Some(output) = phone.poll_output() {
+//!     match output {
+//!         PhoneOutput::Connect { url } => assert_eq!(url, "wss://sip.example.com"),
+//!         PhoneOutput::Send(_text) => { /* send it on the socket */ }
+//!         PhoneOutput::Close => { /* close the socket */ }
+//!         PhoneOutput::Media(_request) => { /* ask the media layer, feed PhoneInput::Media */ }
+//!         PhoneOutput::Result { id, result } => errors.push((id, result.unwrap_err().code)),
+//!         PhoneOutput::State(json) => {
+//!             let state = PhoneState::parse(&json).unwrap();
+//!             assert!(!json.contains("secret"));
+//!             let _ = state.connection; // publish it to every tab
+//!         }
+//!         PhoneOutput::Event(event) => println!("{event:?}"),
+//!         _ => {}
+//!     }
+//! }
+//! // Not registered yet: the call is refused; the unknown action too.
+//! assert_eq!(errors, [(1, ErrorCode::NotRegistered), (2, ErrorCode::UnknownAction)]);
+//! // Then: PhoneInput::Opened / Closed / Received(bytes) from the socket,
+//! // PhoneInput::Timeout at phone.poll_timeout(), actions and media replies.
+//! assert!(phone.poll_timeout().is_some());
+//! ```
+//!
+//! ## Now
+//! Time is an input: `now` ([`Instant`], `web_time`'s, which is std's on
+//! native targets) comes with every input and the phone never reads a clock.
+//! Times in the state are Unix milliseconds, `unix_ms` of
+//! [`PhoneInput::Start`] plus the monotonic time elapsed since, so every tab
+//! (each with its own monotonic origin) reads them the same way.
+//!
+//! ## `&mut self`
+//! A plain owned value: no `Rc`, no locks, no interior mutability.
+//!
+//! ## Panics
+//! Never on any input. A panic is a bug; the property test
+//! (`tests/properties.rs`) drives random actions, network events, media
+//! replies and SIP answers looking for one.
+//!
+//! ## Not yet
+//! - `dialog` in each call of the state is always `null`: the SIP core does
+//!   not expose its dialog state yet (it needs an accessor such as
+//!   `UserAgent::dialog(CallId)`).
+//! - `call` with `headers`, and following a transfer whose Refer-To carries
+//!   `Replaces` (attended, as the transferee), are refused (`unsupported`,
+//!   NOTIFY 501): the SIP core's `Command::Call` takes no extra headers yet.
+//! - A failed answer to the peer's re-offer ends the call: the SIP core
+//!   cannot refuse a re-INVITE (488) yet.
+//!
+//! ## Layout
+//! - `phone.rs`: [`Phone`], [`PhoneInput`], [`PhoneOutput`]; the run loop
+//!   plumbing, start and stop, results, calls ending, the state publication.
+//! - `perform.rs`: each action's checks and commands; [`action`]: parsing
+//!   (name + JSON), and when each result is given.
+//! - `sip_events.rs`: the SIP core's events (state, results, the policy).
+//! - `nego.rs`: offer/answer after setup (hold, ICE restart, the peer's
+//!   re-offers), one at a time per call, and the media replies.
+//! - `call.rs`: one call's record; [`state`]: the shared state; [`event`]:
+//!   events; [`media`]: media requests; [`sdp`]: directions (RFC 3264);
+//!   [`config`]: settings; `timers.rs`: the phone's one timer table; [`error`]:
+//!   the error codes.
+//! - `tests/`: scenario tests against a scripted SIP server and media layer,
+//!   and the property test.
+
+pub mod action;
+mod call;
+pub mod config;
+pub mod error;
+pub mod event;
+pub mod media;
+mod nego;
+mod perform;
+mod phone;
+pub mod sdp;
+mod sip_events;
+pub mod state;
+mod timers;
+
+pub use action::{Action, DtmfVia};
+pub use config::Config;
+pub use error::{ErrorCode, PhoneError};
+pub use event::PhoneEvent;
+pub use media::{MediaKind, MediaRequest};
+pub use phone::{Phone, PhoneInput, PhoneOutput};
+pub use sdp::Direction;
+pub use state::PhoneState;
+pub use web_time::Instant;

@@ -1,0 +1,84 @@
+//! What the phone asks of the media layer (one `RTCPeerConnection` per call
+//! in the browser, an SDP template in the CLI), and the rule for replies.
+//!
+//! Each [`MediaRequest`] names its call; requests for one call come in the
+//! order they must be performed. Every request except [`MediaKind::Rollback`]
+//! and [`MediaKind::Close`] gets exactly one reply,
+//! `PhoneInput::Media { request, result }`: `Ok(local SDP)` for
+//! [`MediaKind::Offer`] and [`MediaKind::Answer`], `Ok` with any text (empty)
+//! for the others, or `Err(reason)`. A reply to a request the phone no longer
+//! waits for (its call ended, the phone stopped) is ignored.
+//!
+//! Offers and answers are complete (non-trickle ICE: the candidates are in the
+//! SDP). The direction given is the one the SDP must carry: the phone decides
+//! hold and RFC 3264 answers, the media layer sets its transceiver to match.
+
+use serde::Serialize;
+
+use crate::sdp::Direction;
+
+/// One request to the media layer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MediaRequest {
+    /// Request id, echoed in the reply.
+    pub id: u64,
+    /// The call.
+    pub call: String,
+    /// What to do.
+    pub kind: MediaKind,
+}
+
+/// What to do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[non_exhaustive]
+pub enum MediaKind {
+    /// Make an offer (get the microphone first if the call has none yet).
+    /// Reply: the offer SDP.
+    Offer {
+        /// Direction of the audio section: `sendrecv`, or `sendonly` to hold.
+        direction: Direction,
+        /// New ICE credentials (after the connection was recovered).
+        ice_restart: bool,
+    },
+    /// Take the peer's offer and answer it. Reply: the answer SDP.
+    Answer {
+        /// The peer's offer.
+        offer: String,
+        /// Direction the answer must carry (RFC 3264 6.1; see [`crate::sdp`]).
+        direction: Direction,
+    },
+    /// Apply the peer's answer to our last offer. Reply: empty.
+    ApplyAnswer {
+        /// The answer SDP.
+        answer: String,
+        /// An early answer (a 183's SDP, `pranswer`); the final one may follow.
+        provisional: bool,
+    },
+    /// Forget our last offer: it was refused, or the peer's offer came first.
+    /// No reply.
+    Rollback,
+    /// Mute or unmute the microphone (`track.enabled`). Reply: empty.
+    Mute {
+        /// Muted after this.
+        muted: bool,
+    },
+    /// Play DTMF tones into the media (RFC 4733). Reply: empty, once sent.
+    Dtmf {
+        /// `0-9A-D*#` and `,` (a pause).
+        tones: String,
+        /// Per tone, ms.
+        duration_ms: u32,
+        /// Between tones, ms.
+        gap_ms: u32,
+    },
+    /// The call is over: stop its tracks and connection. No reply.
+    Close,
+}
+
+impl MediaKind {
+    /// Does this request get a reply?
+    pub fn expects_reply(&self) -> bool {
+        !matches!(self, MediaKind::Rollback | MediaKind::Close)
+    }
+}

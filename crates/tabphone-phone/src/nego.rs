@@ -1,0 +1,300 @@
+//! Offer/answer after the call is set up, one exchange at a time per call:
+//! our re-INVITEs (hold, unhold, ICE restart) wait in a queue; the peer's
+//! re-offer is answered as soon as the media layer is not making or applying
+//! one of ours (RFC 3264 allows one outstanding offer per direction; the
+//! media layer, a single `RTCPeerConnection`, only one at all). Also the
+//! replies of the media layer, routed to what waits for them.
+
+use serde_json::json;
+use tabphone_sip::ua::{self, CallId, Command};
+
+use crate::call::{Op, Own, Remote};
+use crate::error::{ErrorCode, PhoneError};
+use crate::event::PhoneEvent;
+use crate::media::MediaKind;
+use crate::phone::{Phone, Purpose};
+use crate::sdp::{offer_direction, Direction};
+use crate::state::{CallState, EndCause};
+use crate::Instant;
+
+fn offer_dir(hold: bool) -> Direction {
+    if hold {
+        Direction::SendOnly
+    } else {
+        Direction::SendRecv
+    }
+}
+
+impl Phone {
+    pub(crate) fn on_media(&mut self, now: Instant, request: u64, result: Result<String, String>) {
+        let Some(wait) = self.media.remove(&request) else { return };
+        let Some(i) = self.call_index(&wait.call) else { return };
+        match wait.purpose {
+            Purpose::CallOffer => self.on_call_offer(now, i, result),
+            Purpose::IncomingAnswer => self.on_incoming_answer(now, i, result),
+            Purpose::ApplyInitial => {
+                if let Err(e) = result {
+                    self.media_failed(now, i, &e);
+                }
+            }
+            Purpose::OwnOffer => self.on_own_offer(now, i, request, result),
+            Purpose::OwnApply => self.on_own_apply(i, request, result),
+            Purpose::RemoteAnswer => self.on_remote_answer(now, i, request, result),
+            Purpose::RemoteApply => self.on_remote_apply(i, request, result),
+            Purpose::Mute { action, muted } => {
+                if result.is_ok() {
+                    self.calls[i].muted = muted;
+                }
+                self.resolve(action, result.map(|_| json!({})).map_err(|e| Self::media_error(&e)));
+            }
+            Purpose::Dtmf { action } => {
+                self.resolve(action, result.map(|_| json!({})).map_err(|e| Self::media_error(&e)));
+            }
+        }
+    }
+
+    fn on_call_offer(&mut self, now: Instant, i: usize, result: Result<String, String>) {
+        let c = &mut self.calls[i];
+        if c.state != CallState::Initial {
+            return;
+        }
+        match result {
+            Ok(sdp) => {
+                c.state = CallState::Establishing;
+                let (call, target) = (c.ua, c.peer.uri.clone());
+                self.ua_command(now, Command::Call { call, target, sdp });
+            }
+            Err(e) => self.media_failed(now, i, &e),
+        }
+    }
+
+    fn on_incoming_answer(&mut self, now: Instant, i: usize, result: Result<String, String>) {
+        let c = &mut self.calls[i];
+        if !c.is_unanswered_incoming() {
+            return;
+        }
+        let call = c.ua;
+        match result {
+            Ok(sdp) => {
+                c.state = CallState::Establishing;
+                self.ua_command(now, Command::Answer { call, sdp });
+            }
+            Err(e) => {
+                c.end = Some(EndCause::MediaFailed);
+                c.state = CallState::Terminating;
+                let (id, action) = (c.id.clone(), c.answer_action.take());
+                if let Some(action) = action {
+                    self.resolve(action, Err(Self::media_error(&e)));
+                }
+                self.event(PhoneEvent::Error { call: Some(id), message: format!("media: {e}") });
+                // 488 Not Acceptable Here: the offer could not be answered.
+                self.ua_command(now, Command::Reject { call, status: 488 });
+            }
+        }
+    }
+
+    /// Start what can start: a deferred re-offer of the peer first, then our
+    /// next queued change (only on an established call).
+    pub(crate) fn kick(&mut self, i: usize) {
+        loop {
+            let c = &mut self.calls[i];
+            let making = matches!(c.nego.own, Own::Offering { .. } | Own::Applying { .. });
+            if c.nego.remote == Remote::Idle && !making {
+                if let Some(offer) = c.nego.deferred.take() {
+                    return self.start_remote(i, offer);
+                }
+            }
+            if c.state != CallState::Established || c.nego.own != Own::Idle || c.nego.remote != Remote::Idle {
+                return;
+            }
+            let Some(op) = c.nego.queue.pop_front() else { return };
+            if !self.is_connected() {
+                self.fail_op(i, op, PhoneError::new(ErrorCode::NotConnected, "not connected to the server"));
+                continue;
+            }
+            return self.start_own(i, op);
+        }
+    }
+
+    fn start_own(&mut self, i: usize, op: Op) {
+        let c = &self.calls[i];
+        let (hold, ice_restart) = match op {
+            Op::Hold { hold, .. } => (hold, false),
+            Op::IceRestart => (c.held.local, true),
+        };
+        let call = c.id.clone();
+        let kind = MediaKind::Offer { direction: offer_dir(hold), ice_restart };
+        let request = self.media_request(&call, kind, Some(Purpose::OwnOffer));
+        self.calls[i].nego.own = Own::Offering { op, request };
+    }
+
+    fn fail_op(&mut self, i: usize, op: Op, error: PhoneError) {
+        match op {
+            Op::Hold { action, .. } => self.resolve(action, Err(error)),
+            // Not connected: the next recovery asks again.
+            Op::IceRestart if error.code == ErrorCode::NotConnected => {}
+            Op::IceRestart => {
+                let call = Some(self.calls[i].id.clone());
+                self.event(PhoneEvent::Error { call, message: format!("ICE restart: {}", error.message) });
+            }
+        }
+    }
+
+    fn on_own_offer(&mut self, now: Instant, i: usize, request: u64, result: Result<String, String>) {
+        let c = &mut self.calls[i];
+        let Own::Offering { op, request: r } = c.nego.own else { return };
+        if r != request {
+            return;
+        }
+        c.nego.own = Own::Idle;
+        let (call, ua_call, deferred) = (c.id.clone(), c.ua, c.nego.deferred.is_some());
+        let established =
+            self.ua.as_ref().and_then(|ua| ua.call_state(ua_call)) == Some(ua::SessionState::Established);
+        match result {
+            Err(e) => self.fail_op(i, op, Self::media_error(&e)),
+            Ok(sdp) if !deferred && self.is_connected() && established => {
+                self.calls[i].nego.own = Own::Reinviting { op };
+                self.ua_command(now, Command::Reinvite { call: ua_call, sdp });
+            }
+            Ok(_) => {
+                self.media_request(&call, MediaKind::Rollback, None);
+                if deferred {
+                    // The peer's offer came first: answer it, then offer again.
+                    self.calls[i].nego.queue.push_front(op);
+                } else if !self.is_connected() {
+                    self.fail_op(
+                        i,
+                        op,
+                        PhoneError::new(ErrorCode::NotConnected, "not connected to the server"),
+                    );
+                } else {
+                    self.fail_op(
+                        i,
+                        op,
+                        PhoneError::new(ErrorCode::WrongState, "the call is not established"),
+                    );
+                }
+            }
+        }
+        self.kick(i);
+    }
+
+    pub(crate) fn on_reinvite_answered(&mut self, ua: CallId, sdp: Option<String>) {
+        let Some(i) = self.call_index_ua(ua) else { return };
+        let c = &mut self.calls[i];
+        let call = c.id.clone();
+        if c.nego.remote == Remote::AwaitingAck {
+            // The ACK's answer to the offer we put in our 200.
+            c.nego.remote = Remote::Idle;
+            if let Some(answer) = sdp {
+                let kind = MediaKind::ApplyAnswer { answer, provisional: false };
+                let request = self.media_request(&call, kind, Some(Purpose::RemoteApply));
+                self.calls[i].nego.remote = Remote::ApplyingAck { request };
+            }
+            return self.kick(i);
+        }
+        let Own::Reinviting { op } = c.nego.own else { return };
+        match sdp {
+            Some(answer) => {
+                let kind = MediaKind::ApplyAnswer { answer, provisional: false };
+                let request = self.media_request(&call, kind, Some(Purpose::OwnApply));
+                self.calls[i].nego.own = Own::Applying { op, request };
+            }
+            None => {
+                c.nego.own = Own::Idle;
+                self.media_request(&call, MediaKind::Rollback, None);
+                self.fail_op(i, op, Self::media_error("the re-INVITE was answered without SDP"));
+                self.kick(i);
+            }
+        }
+    }
+
+    pub(crate) fn on_reinvite_failed(&mut self, ua: CallId, status: u16) {
+        let Some(i) = self.call_index_ua(ua) else { return };
+        let c = &mut self.calls[i];
+        let Own::Reinviting { op } = c.nego.own else { return };
+        c.nego.own = Own::Idle;
+        let call = c.id.clone();
+        self.media_request(&call, MediaKind::Rollback, None);
+        self.fail_op(i, op, PhoneError::request_failed(Some(status), "re-INVITE"));
+        self.kick(i);
+    }
+
+    fn on_own_apply(&mut self, i: usize, request: u64, result: Result<String, String>) {
+        let c = &mut self.calls[i];
+        let Own::Applying { op, request: r } = c.nego.own else { return };
+        if r != request {
+            return;
+        }
+        c.nego.own = Own::Idle;
+        match (result, op) {
+            (Ok(_), Op::Hold { action, hold }) => {
+                c.held.local = hold;
+                self.resolve(action, Ok(json!({})));
+            }
+            (Ok(_), Op::IceRestart) => {}
+            (Err(e), op) => self.fail_op(i, op, Self::media_error(&e)),
+        }
+        self.kick(i);
+    }
+
+    pub(crate) fn on_reoffer(&mut self, ua: CallId, sdp: Option<String>) {
+        let Some(i) = self.call_index_ua(ua) else { return };
+        let c = &mut self.calls[i];
+        if let Some(offer) = &sdp {
+            c.held.remote = offer_direction(offer).holds_peer();
+        }
+        c.nego.deferred = Some(sdp);
+        self.kick(i);
+    }
+
+    /// Ask the media layer for the 200 to the peer's re-INVITE: an answer to
+    /// its offer (RFC 3264 6.1, keeping our hold), or an offer if it had none.
+    fn start_remote(&mut self, i: usize, sdp: Option<String>) {
+        let c = &self.calls[i];
+        let hold = c.held.local;
+        let (kind, offerless) = match sdp {
+            Some(offer) => {
+                (MediaKind::Answer { direction: offer_direction(&offer).answer(hold), offer }, false)
+            }
+            None => (MediaKind::Offer { direction: offer_dir(hold), ice_restart: false }, true),
+        };
+        let call = c.id.clone();
+        let request = self.media_request(&call, kind, Some(Purpose::RemoteAnswer));
+        self.calls[i].nego.remote = Remote::Answering { request, offerless };
+    }
+
+    fn on_remote_answer(&mut self, now: Instant, i: usize, request: u64, result: Result<String, String>) {
+        let c = &mut self.calls[i];
+        let Remote::Answering { request: r, offerless } = c.nego.remote else { return };
+        if r != request {
+            return;
+        }
+        c.nego.remote = Remote::Idle;
+        let call = c.ua;
+        match result {
+            Ok(sdp) => {
+                if offerless {
+                    c.nego.remote = Remote::AwaitingAck;
+                }
+                self.ua_command(now, Command::AnswerReoffer { call, sdp });
+                self.kick(i);
+            }
+            // The SIP core cannot refuse a re-INVITE (488) yet: end the call.
+            Err(e) => self.media_failed(now, i, &e),
+        }
+    }
+
+    fn on_remote_apply(&mut self, i: usize, request: u64, result: Result<String, String>) {
+        let c = &mut self.calls[i];
+        if c.nego.remote != (Remote::ApplyingAck { request }) {
+            return;
+        }
+        c.nego.remote = Remote::Idle;
+        if let Err(e) = result {
+            let call = Some(c.id.clone());
+            self.event(PhoneEvent::Error { call, message: format!("media: the peer's answer: {e}") });
+        }
+        self.kick(i);
+    }
+}

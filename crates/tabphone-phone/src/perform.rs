@@ -1,0 +1,297 @@
+//! Performing actions: the checks that need the phone's state (so that the
+//! SIP core never refuses a command the phone gave it), then the commands.
+//! When each result is given is in the table of [`crate::action`].
+
+use serde_json::json;
+use tabphone_sip::msg::Uri;
+use tabphone_sip::ua::Command;
+
+use crate::action::{Action, DtmfVia};
+use crate::call::{Call, Op, ReferOut};
+use crate::error::{ErrorCode, PhoneError};
+use crate::media::MediaKind;
+use crate::phone::{Phone, Purpose, Run};
+use crate::sdp::Direction;
+use crate::state::{CallDirection, CallState, EndCause, Peer, Registration};
+use crate::Instant;
+
+type Outcome = Result<(), PhoneError>;
+
+fn wrong_state(message: impl Into<String>) -> PhoneError {
+    PhoneError::new(ErrorCode::WrongState, message)
+}
+
+impl Phone {
+    pub(crate) fn on_action(&mut self, now: Instant, id: u64, name: &str, args: &str) {
+        if self.is_pending(id) {
+            let message = format!("action id {id} is already pending");
+            return self.refuse(id, PhoneError::new(ErrorCode::BadArguments, message));
+        }
+        let action = match Action::parse(name, args) {
+            Ok(a) => a,
+            Err(e) => return self.refuse(id, e),
+        };
+        if self.run != Run::Running {
+            return self.refuse(id, PhoneError::new(ErrorCode::Stopped, "the phone is not running"));
+        }
+        self.admit(now, id);
+        if let Err(e) = self.perform(now, id, action) {
+            self.resolve(id, Err(e));
+        }
+    }
+
+    /// Start the action; its result is given here or later, by `resolve`.
+    fn perform(&mut self, now: Instant, id: u64, action: Action) -> Outcome {
+        match action {
+            Action::Call { to, headers } => self.act_call(now, id, &to, &headers),
+            Action::Answer { call } => self.act_answer(id, &call),
+            Action::Decline { call, status } => self.act_decline(now, id, &call, status),
+            Action::Hangup { call } => self.act_hangup(now, id, &call),
+            Action::Hold { call } => self.act_hold(id, &call, true),
+            Action::Unhold { call } => self.act_hold(id, &call, false),
+            Action::Mute { call } => self.act_mute(id, &call, true),
+            Action::Unmute { call } => self.act_mute(id, &call, false),
+            Action::Dtmf { call, tones, via, duration_ms } => {
+                self.act_dtmf(now, id, &call, &tones, via, duration_ms)
+            }
+            Action::Transfer { call, to } => self.act_transfer(now, id, &call, Some(&to), None),
+            Action::AttendedTransfer { call, with } => self.act_transfer(now, id, &call, None, Some(&with)),
+            Action::Message { to, text } => self.act_message(now, id, &to, text),
+            Action::Register => {
+                self.reg_waiters.push((id, true));
+                self.ua_command(now, Command::Register);
+                Ok(())
+            }
+            Action::Unregister => {
+                self.reg_waiters.push((id, false));
+                self.ua_command(now, Command::Unregister);
+                Ok(())
+            }
+        }
+    }
+
+    fn call_of(&self, id: &str) -> Result<usize, PhoneError> {
+        self.call_index(id).ok_or_else(|| PhoneError::new(ErrorCode::NoSuchCall, format!("no call {id:?}")))
+    }
+
+    fn established(&self, id: &str) -> Result<usize, PhoneError> {
+        let i = self.call_of(id)?;
+        if self.calls[i].state != CallState::Established {
+            return Err(wrong_state(format!("call {id} is not established")));
+        }
+        Ok(i)
+    }
+
+    fn require_connected(&self) -> Outcome {
+        match self.is_connected() {
+            true => Ok(()),
+            false => Err(PhoneError::new(ErrorCode::NotConnected, "not connected to the server")),
+        }
+    }
+
+    /// Calls and messages: connected, and registered when the phone registers.
+    fn require_registered(&self) -> Outcome {
+        let registered = matches!(self.registration, Registration::Registered { .. });
+        if self.config.sip.register && !registered {
+            return Err(PhoneError::new(ErrorCode::NotRegistered, "not registered"));
+        }
+        self.require_connected()
+    }
+
+    /// A target as the SIP core will use it: a SIP URI, or a user at the account's domain.
+    pub(crate) fn target_uri(&self, to: &str) -> Result<String, PhoneError> {
+        let uri = if to.contains(':') {
+            to.to_string()
+        } else {
+            let domain = Uri::parse(&self.config.sip.aor).map(|u| u.host).unwrap_or_default();
+            format!("sip:{to}@{domain}")
+        };
+        match Uri::parse(&uri) {
+            Ok(u) if u.scheme == "sip" || u.scheme == "sips" => Ok(uri),
+            Ok(u) => Err(PhoneError::new(
+                ErrorCode::BadArguments,
+                format!("{to:?}: scheme {} is not SIP", u.scheme),
+            )),
+            Err(e) => Err(PhoneError::new(ErrorCode::BadArguments, format!("{to:?} is not a SIP URI: {e}"))),
+        }
+    }
+
+    fn act_call(&mut self, now: Instant, id: u64, to: &str, headers: &[(String, String)]) -> Outcome {
+        if !headers.is_empty() {
+            let message = "custom INVITE headers need header support in the SIP core's Command::Call";
+            return Err(PhoneError::new(ErrorCode::Unsupported, message));
+        }
+        self.require_registered()?;
+        let uri = self.target_uri(to)?;
+        let call = self.place_call(now, uri, None);
+        self.resolve(id, Ok(json!({ "call": call })));
+        Ok(())
+    }
+
+    /// A new outgoing call in state `initial`; the INVITE leaves with the media layer's offer.
+    pub(crate) fn place_call(&mut self, now: Instant, uri: String, referred_by: Option<String>) -> String {
+        let Some(ua) = self.ua.as_mut() else { return String::new() };
+        let ua_id = ua.new_call_id();
+        let id = self.random_id();
+        let peer = Peer { uri, name: None };
+        let mut call = Call::new(id.clone(), ua_id, CallDirection::Outgoing, peer, self.unix_ms(now));
+        call.referred_by = referred_by;
+        self.calls.push(call);
+        let kind = MediaKind::Offer { direction: Direction::SendRecv, ice_restart: false };
+        self.media_request(&id, kind, Some(Purpose::CallOffer));
+        id
+    }
+
+    fn act_answer(&mut self, id: u64, call: &str) -> Outcome {
+        let i = self.call_of(call)?;
+        let c = &mut self.calls[i];
+        if !c.is_unanswered_incoming() || c.answering {
+            return Err(wrong_state(format!("call {call} is not an incoming call waiting for an answer")));
+        }
+        c.answer_action = Some(id);
+        self.start_answer(i);
+        Ok(())
+    }
+
+    /// Ask the media layer for our 200's SDP: the answer to the INVITE's
+    /// offer (RFC 3264 6.1), or an offer when it had none.
+    pub(crate) fn start_answer(&mut self, i: usize) {
+        let c = &mut self.calls[i];
+        c.answering = true;
+        let kind = match &c.offer {
+            Some(offer) => {
+                MediaKind::Answer { offer: offer.clone(), direction: crate::sdp::answer_direction(offer) }
+            }
+            None => MediaKind::Offer { direction: Direction::SendRecv, ice_restart: false },
+        };
+        let call = c.id.clone();
+        self.media_request(&call, kind, Some(Purpose::IncomingAnswer));
+    }
+
+    fn act_decline(&mut self, now: Instant, id: u64, call: &str, status: u16) -> Outcome {
+        let i = self.call_of(call)?;
+        let c = &mut self.calls[i];
+        if !c.is_unanswered_incoming() {
+            return Err(wrong_state(format!("call {call} is not an incoming call waiting for an answer")));
+        }
+        c.end = Some(EndCause::Declined { status });
+        c.state = CallState::Terminating;
+        let ua = c.ua;
+        self.resolve(id, Ok(json!({})));
+        self.ua_command(now, Command::Reject { call: ua, status });
+        Ok(())
+    }
+
+    fn act_hangup(&mut self, now: Instant, id: u64, call: &str) -> Outcome {
+        let i = self.call_of(call)?;
+        self.resolve(id, Ok(json!({})));
+        self.hang_up(now, i, EndCause::Local);
+        Ok(())
+    }
+
+    /// End call `i` the way its state needs, reporting `cause` when it ends.
+    pub(crate) fn hang_up(&mut self, now: Instant, i: usize, cause: EndCause) {
+        let c = &mut self.calls[i];
+        let known = self.ua.as_ref().is_some_and(|ua| ua.call_state(c.ua).is_some());
+        if c.ua_call_unsent() || !known {
+            let id = c.id.clone();
+            return self.end_call(now, &id, cause);
+        }
+        if c.state == CallState::Terminating {
+            return;
+        }
+        let cause = match cause {
+            // The SIP core refuses a ringing call with 480.
+            EndCause::Local if c.is_unanswered_incoming() => EndCause::Declined { status: 480 },
+            other => other,
+        };
+        c.end = Some(cause);
+        c.state = CallState::Terminating;
+        let ua = c.ua;
+        self.ua_command(now, Command::Hangup { call: ua });
+    }
+
+    fn act_hold(&mut self, id: u64, call: &str, hold: bool) -> Outcome {
+        let i = self.established(call)?;
+        self.require_connected()?;
+        if self.calls[i].want_hold() == hold {
+            self.resolve(id, Ok(json!({})));
+            return Ok(());
+        }
+        self.calls[i].nego.queue.push_back(Op::Hold { action: id, hold });
+        self.kick(i);
+        Ok(())
+    }
+
+    fn act_mute(&mut self, id: u64, call: &str, muted: bool) -> Outcome {
+        let i = self.call_of(call)?;
+        let c = &self.calls[i];
+        if c.state == CallState::Terminating || (c.is_unanswered_incoming() && !c.answering) {
+            return Err(wrong_state(format!("call {call} has no media to mute")));
+        }
+        let call = c.id.clone();
+        self.media_request(&call, MediaKind::Mute { muted }, Some(Purpose::Mute { action: id, muted }));
+        Ok(())
+    }
+
+    fn act_dtmf(&mut self, now: Instant, id: u64, call: &str, tones: &str, via: DtmfVia, ms: u32) -> Outcome {
+        let i = self.established(call)?;
+        match via {
+            DtmfVia::Rtp => {
+                let kind = MediaKind::Dtmf {
+                    tones: tones.to_string(),
+                    duration_ms: ms,
+                    gap_ms: self.config.dtmf_gap_ms,
+                };
+                let call = self.calls[i].id.clone();
+                self.media_request(&call, kind, Some(Purpose::Dtmf { action: id }));
+            }
+            DtmfVia::Info => {
+                self.require_connected()?;
+                let ua = self.calls[i].ua;
+                self.ua_command(now, Command::Dtmf { call: ua, digits: tones.to_string(), duration_ms: ms });
+                self.resolve(id, Ok(json!({})));
+            }
+        }
+        Ok(())
+    }
+
+    fn act_transfer(
+        &mut self,
+        now: Instant,
+        id: u64,
+        call: &str,
+        to: Option<&str>,
+        with: Option<&str>,
+    ) -> Outcome {
+        let i = self.established(call)?;
+        let replaces = match with {
+            Some(w) => Some(self.calls[self.established(w)?].ua),
+            None => None,
+        };
+        let target = match to {
+            Some(to) => self.target_uri(to)?,
+            None => String::new(),
+        };
+        self.require_connected()?;
+        let c = &mut self.calls[i];
+        if c.refer_out.is_some_and(|r| !r.accepted) {
+            return Err(wrong_state(format!("call {call}: a transfer is already being asked")));
+        }
+        c.refer_out = Some(ReferOut { action: id, accepted: false });
+        let ua = c.ua;
+        self.ua_command(now, Command::Refer { call: ua, target, replaces });
+        Ok(())
+    }
+
+    fn act_message(&mut self, now: Instant, id: u64, to: &str, text: String) -> Outcome {
+        self.require_registered()?;
+        let target = self.target_uri(to)?;
+        let handle = self.next_message;
+        self.next_message += 1;
+        self.messages.insert(handle, id);
+        let content_type = "text/plain;charset=UTF-8".to_string();
+        self.ua_command(now, Command::Message { id: handle, target, content_type, body: text });
+        Ok(())
+    }
+}

@@ -1,0 +1,475 @@
+//! The phone: inputs, outputs, the run loop plumbing, start and stop, and the
+//! state publication. Actions are in `perform.rs`, the SIP events in
+//! `sip_events.rs`, offer/answer exchanges and media replies in `nego.rs`.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use serde_json::Value;
+use tabphone_sip::ua::{self, UserAgent};
+
+use crate::call::Call;
+use crate::config::Config;
+use crate::error::{ErrorCode, PhoneError};
+use crate::event::PhoneEvent;
+use crate::media::{MediaKind, MediaRequest};
+use crate::state::{
+    CallDirection, Connection, DisconnectCause, EndCause, EndedCall, PhoneState, Registration, ENDED_KEPT,
+    STATE_VERSION,
+};
+use crate::timers::{Timer, Timers};
+use crate::Instant;
+
+/// What the glue feeds in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PhoneInput<'a> {
+    /// Connect and register. `unix_ms` is the wall clock at `now`: every time
+    /// in the state is `unix_ms + (later now - this now)`.
+    Start {
+        /// Milliseconds since the Unix epoch, now.
+        unix_ms: u64,
+    },
+    /// Stop. With `unregister`: hang up every call, unregister, close, then
+    /// [`PhoneEvent::Stopped`]. Without (a handover to a successor tab): close
+    /// at once and leave the binding and the dialogs to the successor; the
+    /// calls leave the state with cause `handed_over`.
+    Stop {
+        /// Unregister and hang up (the last tab), or not (a handover).
+        unregister: bool,
+    },
+    /// The socket of the last [`PhoneOutput::Connect`] opened.
+    Opened,
+    /// It closed or failed.
+    Closed,
+    /// A frame arrived on it (text frames as UTF-8 bytes).
+    Received(&'a [u8]),
+    /// The browser went online: reconnect when the phone was offline or not connected.
+    Online,
+    /// The browser went offline (noted in the state; the keepalive notices a dead socket).
+    Offline,
+    /// An action from the app; answered by exactly one [`PhoneOutput::Result`]
+    /// with the same id. Ids must be unique among pending actions.
+    Action {
+        /// The caller's id.
+        id: u64,
+        /// Action name (`call`, `answer`, ...).
+        name: &'a str,
+        /// Its JSON arguments (`""` or `null` for none).
+        args: &'a str,
+    },
+    /// The media layer's reply to [`PhoneOutput::Media`].
+    Media {
+        /// The request id.
+        request: u64,
+        /// The local SDP (offer, answer) or empty text; or why it failed.
+        result: Result<String, String>,
+    },
+    /// [`Phone::poll_timeout`] passed.
+    Timeout,
+}
+
+/// What the glue must do, in order.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum PhoneOutput {
+    /// Open a WebSocket (subprotocol `sip`) to `url`, dropping any other.
+    Connect {
+        /// Server URL.
+        url: String,
+    },
+    /// Send this text on the socket.
+    Send(String),
+    /// Close the socket.
+    Close,
+    /// Ask the media layer; reply with [`PhoneInput::Media`] (see [`crate::media`]).
+    Media(MediaRequest),
+    /// The one answer to an action.
+    Result {
+        /// The action's id.
+        id: u64,
+        /// Its result (JSON) or its coded error.
+        result: Result<Value, PhoneError>,
+    },
+    /// The state changed: publish this JSON text ([`PhoneState`]).
+    State(String),
+    /// Tell the app.
+    Event(PhoneEvent),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Run {
+    Stopped,
+    Running,
+    /// Stop with unregister under way.
+    Stopping,
+}
+
+/// Why the phone waits for a media reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Purpose {
+    /// The offer of our INVITE.
+    CallOffer,
+    /// The answer (or offer) of our 200 to the peer's INVITE.
+    IncomingAnswer,
+    /// The answer of the initial exchange applied (183, 200 or ACK).
+    ApplyInitial,
+    /// An offer for our re-INVITE.
+    OwnOffer,
+    /// The answer to our re-INVITE applied.
+    OwnApply,
+    /// The answer (or offer) to the peer's re-INVITE.
+    RemoteAnswer,
+    /// The ACK's answer applied.
+    RemoteApply,
+    /// Mute or unmute for this action.
+    Mute { action: u64, muted: bool },
+    /// DTMF for this action.
+    Dtmf { action: u64 },
+}
+
+#[derive(Debug)]
+pub(crate) struct Wait {
+    pub call: String,
+    pub purpose: Purpose,
+}
+
+/// The phone. See the crate docs for the contract.
+#[derive(Debug)]
+pub struct Phone {
+    pub(crate) config: Config,
+    pub(crate) ua: Option<UserAgent>,
+    pub(crate) run: Run,
+    rng: u64,
+    /// (monotonic, wall clock) at Start.
+    clock: Option<(Instant, u64)>,
+    pub(crate) online: bool,
+    pub(crate) connection: Connection,
+    pub(crate) registration: Registration,
+    pub(crate) calls: Vec<Call>,
+    ended: VecDeque<EndedCall>,
+    pending: BTreeSet<u64>,
+    pub(crate) media: BTreeMap<u64, Wait>,
+    next_media: u64,
+    pub(crate) next_message: u64,
+    /// MESSAGE handle in the SIP core → action.
+    pub(crate) messages: BTreeMap<u64, u64>,
+    /// `register` (true) and `unregister` (false) actions waiting for the outcome.
+    pub(crate) reg_waiters: Vec<(u64, bool)>,
+    timers: Timers,
+    out: VecDeque<PhoneOutput>,
+    /// The last state published, with `rev` 0 (compared without it).
+    published: Option<PhoneState>,
+    rev: u64,
+}
+
+impl Phone {
+    /// A stopped phone; feed [`PhoneInput::Start`].
+    pub fn new(config: Config) -> Phone {
+        Phone {
+            rng: config.sip.seed.max(1),
+            config,
+            ua: None,
+            run: Run::Stopped,
+            clock: None,
+            online: true,
+            connection: Connection::Disconnected { cause: DisconnectCause::NotStarted },
+            registration: Registration::Unregistered,
+            calls: Vec::new(),
+            ended: VecDeque::new(),
+            pending: BTreeSet::new(),
+            media: BTreeMap::new(),
+            next_media: 1,
+            next_message: 1,
+            messages: BTreeMap::new(),
+            reg_waiters: Vec::new(),
+            timers: Timers::default(),
+            out: VecDeque::new(),
+            published: None,
+            rev: 0,
+        }
+    }
+
+    /// Feed one input, then drain [`Phone::poll_output`].
+    pub fn handle_input(&mut self, now: Instant, input: PhoneInput<'_>) {
+        let mark = self.out.len();
+        match input {
+            PhoneInput::Start { unix_ms } => self.start(now, unix_ms),
+            PhoneInput::Stop { unregister } => self.stop(now, unregister),
+            PhoneInput::Opened => self.ua_input(now, ua::Input::Opened),
+            PhoneInput::Closed => self.ua_input(now, ua::Input::Closed),
+            PhoneInput::Received(data) => self.ua_input(now, ua::Input::Received(data)),
+            PhoneInput::Online => {
+                let was_offline = !std::mem::replace(&mut self.online, true);
+                let connected = matches!(self.connection, Connection::Connected { .. });
+                if self.run == Run::Running && (was_offline || !connected) {
+                    self.ua_command(now, ua::Command::Reconnect);
+                }
+            }
+            PhoneInput::Offline => self.online = false,
+            PhoneInput::Action { id, name, args } => self.on_action(now, id, name, args),
+            PhoneInput::Media { request, result } => self.on_media(now, request, result),
+            PhoneInput::Timeout => self.on_timeout(now),
+        }
+        self.drain_ua(now);
+        if self.run == Run::Stopped {
+            self.ua = None;
+        }
+        self.publish(mark);
+    }
+
+    /// Next output, until `None`. Perform them in order.
+    pub fn poll_output(&mut self) -> Option<PhoneOutput> {
+        self.out.pop_front()
+    }
+
+    /// When to feed [`PhoneInput::Timeout`].
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let ua = self.ua.as_ref().and_then(UserAgent::poll_timeout);
+        [ua, self.timers.next()].into_iter().flatten().min()
+    }
+
+    /// The state as last published (`None` before the first input).
+    pub fn state(&self) -> Option<PhoneState> {
+        self.published.as_ref().map(|p| PhoneState { rev: self.rev, ..p.clone() })
+    }
+
+    // ----- plumbing -----
+
+    pub(crate) fn push(&mut self, o: PhoneOutput) {
+        self.out.push_back(o);
+    }
+
+    pub(crate) fn event(&mut self, e: PhoneEvent) {
+        self.out.push_back(PhoneOutput::Event(e));
+    }
+
+    pub(crate) fn ua_input(&mut self, now: Instant, input: ua::Input<'_>) {
+        if let Some(ua) = self.ua.as_mut() {
+            ua.handle_input(now, input);
+        }
+    }
+
+    pub(crate) fn ua_command(&mut self, now: Instant, c: ua::Command) {
+        self.ua_input(now, ua::Input::Command(c));
+    }
+
+    /// Perform what the user agent asks, and react to its events (which may
+    /// give it more commands: their outputs join the same queue).
+    fn drain_ua(&mut self, now: Instant) {
+        while let Some(o) = self.ua.as_mut().and_then(UserAgent::poll_output) {
+            match o {
+                ua::Output::Connect { url } => self.push(PhoneOutput::Connect { url }),
+                ua::Output::Send(text) => self.push(PhoneOutput::Send(text)),
+                ua::Output::Close => self.push(PhoneOutput::Close),
+                ua::Output::Event(e) => self.on_sip_event(now, e),
+                _ => {}
+            }
+        }
+    }
+
+    pub(crate) fn random_id(&mut self) -> String {
+        // splitmix64
+        self.rng = self.rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.rng;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        format!("{:016x}", z ^ (z >> 31))
+    }
+
+    /// Wall-clock milliseconds at `now` (see [`PhoneInput::Start`]).
+    pub(crate) fn unix_ms(&self, now: Instant) -> u64 {
+        self.clock.map_or(0, |(t0, ms)| ms + now.saturating_duration_since(t0).as_millis() as u64)
+    }
+
+    pub(crate) fn call_index(&self, id: &str) -> Option<usize> {
+        self.calls.iter().position(|c| c.id == id)
+    }
+
+    pub(crate) fn call_index_ua(&self, ua: ua::CallId) -> Option<usize> {
+        self.calls.iter().position(|c| c.ua == ua)
+    }
+
+    pub(crate) fn is_connected(&self) -> bool {
+        matches!(self.connection, Connection::Connected { .. })
+    }
+
+    /// Ask the media layer; a reply is awaited for `purpose`, if given.
+    pub(crate) fn media_request(&mut self, call: &str, kind: MediaKind, purpose: Option<Purpose>) -> u64 {
+        let id = self.next_media;
+        self.next_media += 1;
+        if let Some(purpose) = purpose {
+            self.media.insert(id, Wait { call: call.to_string(), purpose });
+        }
+        self.push(PhoneOutput::Media(MediaRequest { id, call: call.to_string(), kind }));
+        id
+    }
+
+    // ----- actions: exactly one result each -----
+
+    pub(crate) fn admit(&mut self, now: Instant, id: u64) {
+        self.pending.insert(id);
+        self.timers.set(Timer::Action(id), now + self.config.action_timeout);
+    }
+
+    pub(crate) fn is_pending(&self, id: u64) -> bool {
+        self.pending.contains(&id)
+    }
+
+    /// Answer action `id`, unless it was answered already (timed out).
+    pub(crate) fn resolve(&mut self, id: u64, result: Result<Value, PhoneError>) {
+        if self.pending.remove(&id) {
+            self.timers.clear(Timer::Action(id));
+            self.push(PhoneOutput::Result { id, result });
+        }
+    }
+
+    /// Answer an action that was never admitted (refused on arrival).
+    pub(crate) fn refuse(&mut self, id: u64, error: PhoneError) {
+        self.push(PhoneOutput::Result { id, result: Err(error) });
+    }
+
+    fn on_timeout(&mut self, now: Instant) {
+        if self.ua.as_ref().and_then(UserAgent::poll_timeout).is_some_and(|t| t <= now) {
+            self.ua_input(now, ua::Input::Timeout);
+        }
+        for timer in self.timers.expired(now) {
+            let Timer::Action(id) = timer;
+            let message = format!("no outcome within {:?}", self.config.action_timeout);
+            self.resolve(id, Err(PhoneError::new(ErrorCode::Timeout, message)));
+        }
+    }
+
+    // ----- start and stop -----
+
+    fn start(&mut self, now: Instant, unix_ms: u64) {
+        if self.run != Run::Stopped {
+            let message = "start: the phone is already running".to_string();
+            return self.event(PhoneEvent::Error { call: None, message });
+        }
+        self.clock = Some((now, unix_ms));
+        let mut sip = self.config.sip.clone();
+        // A new seed per start: a restarted agent must not reuse Call-IDs and tags.
+        sip.seed = u64::from_str_radix(&self.random_id(), 16).unwrap_or(1);
+        self.ua = Some(UserAgent::new(sip));
+        self.run = Run::Running;
+        self.ua_command(now, ua::Command::Start);
+    }
+
+    fn stop(&mut self, now: Instant, unregister: bool) {
+        if self.run == Run::Stopped || (self.run == Run::Stopping && unregister) {
+            return;
+        }
+        let pending: Vec<u64> = self.pending.iter().copied().collect();
+        for id in pending {
+            self.resolve(id, Err(PhoneError::new(ErrorCode::Stopped, "the phone stopped")));
+        }
+        self.media.clear();
+        // Calls the SIP core does not know yet (the offer was being made).
+        let unsent: Vec<String> =
+            self.calls.iter().filter(|c| c.ua_call_unsent()).map(|c| c.id.clone()).collect();
+        for id in unsent {
+            self.end_call(now, &id, EndCause::Local);
+        }
+        if unregister {
+            self.run = Run::Stopping;
+            self.ua_command(now, ua::Command::Stop);
+        } else {
+            let ids: Vec<String> = self.calls.iter().map(|c| c.id.clone()).collect();
+            for id in ids {
+                self.end_call(now, &id, EndCause::HandedOver);
+            }
+            self.ua = None;
+            self.push(PhoneOutput::Close);
+            self.stopped(DisconnectCause::HandedOver);
+        }
+    }
+
+    /// The phone is stopped: no connection, no registration, no calls.
+    pub(crate) fn stopped(&mut self, cause: DisconnectCause) {
+        self.run = Run::Stopped;
+        self.set_connection(Connection::Disconnected { cause });
+        self.set_registration(Registration::Unregistered);
+        self.messages.clear();
+        self.reg_waiters.clear();
+        self.event(PhoneEvent::Stopped);
+    }
+
+    pub(crate) fn set_connection(&mut self, c: Connection) {
+        if self.connection != c {
+            self.connection = c.clone();
+            self.event(PhoneEvent::Connection { connection: c });
+        }
+    }
+
+    pub(crate) fn set_registration(&mut self, r: Registration) {
+        if self.registration != r {
+            self.registration = r.clone();
+            self.event(PhoneEvent::Registration { registration: r });
+        }
+    }
+
+    // ----- calls ending -----
+
+    /// The call leaves the state with `cause`: recorded in `ended`, announced,
+    /// its media closed, its waiting actions failed, a transferor told.
+    pub(crate) fn end_call(&mut self, now: Instant, id: &str, cause: EndCause) {
+        let Some(i) = self.call_index(id) else { return };
+        let call = self.calls.remove(i);
+        self.ended.push_back(EndedCall { id: call.id.clone(), cause, at: self.unix_ms(now) });
+        while self.ended.len() > ENDED_KEPT {
+            self.ended.pop_front();
+        }
+        self.event(PhoneEvent::CallEnded { call: call.id.clone(), cause });
+        self.media_request(&call.id, MediaKind::Close, None);
+        let mut actions = call.waiting_actions();
+        let waits: Vec<u64> = self.media.iter().filter(|(_, w)| w.call == call.id).map(|(r, _)| *r).collect();
+        for r in waits {
+            if let Some(w) = self.media.remove(&r) {
+                if let Purpose::Mute { action, .. } | Purpose::Dtmf { action } = w.purpose {
+                    actions.push(action);
+                }
+            }
+        }
+        for action in actions {
+            self.resolve(action, Err(PhoneError::new(ErrorCode::CallEnded, format!("call {id} ended"))));
+        }
+        if let Some(parent) = &call.referred_by {
+            self.report_transfer(now, parent, crate::call::transfer_status(cause));
+        }
+    }
+
+    // ----- the state -----
+
+    fn snapshot(&self) -> PhoneState {
+        PhoneState {
+            v: STATE_VERSION,
+            rev: 0,
+            aor: self.config.sip.aor.clone(),
+            online: self.online,
+            connection: self.connection.clone(),
+            registration: self.registration.clone(),
+            calls: self.calls.iter().map(Call::view).collect(),
+            ended: self.ended.iter().cloned().collect(),
+        }
+    }
+
+    /// Publish the state if this input changed it, ahead of this input's other
+    /// outputs (results and events that follow see it; an in-dialog request
+    /// leaves after the state that records it).
+    fn publish(&mut self, mark: usize) {
+        let state = self.snapshot();
+        if self.published.as_ref() == Some(&state) {
+            return;
+        }
+        self.rev += 1;
+        let text = PhoneState { rev: self.rev, ..state.clone() }.to_json();
+        self.out.insert(mark, PhoneOutput::State(text));
+        self.published = Some(state);
+    }
+}
+
+impl Call {
+    /// Outgoing, and the SIP core was not given it yet.
+    pub(crate) fn ua_call_unsent(&self) -> bool {
+        self.direction == CallDirection::Outgoing && self.state == crate::state::CallState::Initial
+    }
+}

@@ -1,0 +1,316 @@
+//! The SIP user agent's events: the state they change, the actions they
+//! answer, and the policy that used to live in the CLI (answer re-offers,
+//! ICE-restart re-INVITEs after recovery, follow and report transfers).
+
+use serde_json::json;
+use tabphone_sip::msg::NameAddr;
+use tabphone_sip::transport::Cause;
+use tabphone_sip::ua::{self, CallId, Command, Event};
+
+use crate::call::{split_uri_headers, Call, Op};
+use crate::error::{ErrorCode, PhoneError};
+use crate::event::PhoneEvent;
+use crate::media::MediaKind;
+use crate::phone::{Phone, Purpose, Run};
+use crate::state::{CallDirection, CallState, Connection, DisconnectCause, EndCause, Peer, Registration};
+use crate::Instant;
+
+fn disconnect_cause(c: Cause) -> DisconnectCause {
+    match c {
+        Cause::SocketClosed => DisconnectCause::SocketClosed,
+        Cause::ConnectTimeout => DisconnectCause::ConnectTimeout,
+        Cause::NoPong => DisconnectCause::NoPong,
+        Cause::Requested => DisconnectCause::Requested,
+        _ => DisconnectCause::Other,
+    }
+}
+
+fn end_cause(c: ua::EndCause) -> EndCause {
+    match c {
+        ua::EndCause::Local => EndCause::Local,
+        ua::EndCause::Remote => EndCause::Remote,
+        ua::EndCause::Failed(status) => EndCause::Failed { status },
+        ua::EndCause::Timeout => EndCause::Timeout,
+        ua::EndCause::Transport => EndCause::Transport,
+    }
+}
+
+impl Phone {
+    pub(crate) fn on_sip_event(&mut self, now: Instant, e: Event) {
+        match e {
+            Event::Connecting { .. }
+            | Event::Connected { .. }
+            | Event::Disconnected { .. }
+            | Event::RecoveryError { .. }
+            | Event::RecoveryFailed => self.on_connection_event(now, e),
+            Event::Registered { .. } | Event::Unregistered | Event::RegistrationFailed { .. } => {
+                self.on_registration_event(now, e)
+            }
+            Event::Incoming { call, from, sdp, replaces } => {
+                self.on_incoming(now, call, &from, sdp, replaces)
+            }
+            Event::Progress { call, status, sdp } => self.on_progress(now, call, status, sdp),
+            Event::Established { call, sdp } => self.on_established(now, call, sdp),
+            Event::Ended { call, cause } => {
+                if let Some(i) = self.call_index_ua(call) {
+                    let cause = self.calls[i].end.unwrap_or(end_cause(cause));
+                    let id = self.calls[i].id.clone();
+                    self.end_call(now, &id, cause);
+                }
+            }
+            Event::Reoffer { call, sdp } => self.on_reoffer(call, sdp),
+            Event::ReinviteAnswered { call, sdp } => self.on_reinvite_answered(call, sdp),
+            Event::ReinviteFailed { call, status } => self.on_reinvite_failed(call, status),
+            Event::RecoveryOfferNeeded { call } => {
+                if let Some(i) = self.call_index_ua(call) {
+                    if !self.calls[i].nego.queue.contains(&Op::IceRestart) {
+                        self.calls[i].nego.queue.push_back(Op::IceRestart);
+                    }
+                    self.kick(i);
+                }
+            }
+            Event::Refer { call, target } => self.on_refer_in(now, call, &target),
+            Event::ReferProgress { call, status } => self.on_refer_progress(now, call, status),
+            Event::Dtmf { call, digit, duration_ms } => {
+                if let Some(i) = self.call_index_ua(call) {
+                    let call = self.calls[i].id.clone();
+                    self.event(PhoneEvent::Dtmf { call, tone: digit, duration_ms });
+                }
+            }
+            Event::MessageReceived { from, content_type, body } => {
+                self.event(PhoneEvent::Message { from, content_type, body })
+            }
+            Event::MessageResult { id, status } => {
+                if let Some(action) = self.messages.remove(&id) {
+                    let result = match status {
+                        200..=299 => Ok(json!({ "status": status })),
+                        _ => Err(PhoneError::request_failed(Some(status), "message")),
+                    };
+                    self.resolve(action, result);
+                }
+            }
+            Event::Stopped => self.on_ua_stopped(now),
+            Event::Error { message } => self.event(PhoneEvent::Error { call: None, message }),
+            Event::Trace { line } => self.event(PhoneEvent::Trace { line }),
+            _ => {}
+        }
+    }
+
+    fn on_connection_event(&mut self, now: Instant, e: Event) {
+        let recovering = match &self.connection {
+            Connection::Recovering { cause, .. } => Some(*cause),
+            _ => None,
+        };
+        let next = match e {
+            Event::Connecting { url } => match recovering {
+                Some(cause) => Connection::Recovering { cause, next_try: None },
+                None => Connection::Connecting { url },
+            },
+            Event::Connected { url } => Connection::Connected { url },
+            Event::Disconnected { cause } if self.run == Run::Running => {
+                Connection::Recovering { cause: disconnect_cause(cause), next_try: None }
+            }
+            Event::Disconnected { cause } => Connection::Disconnected { cause: disconnect_cause(cause) },
+            Event::RecoveryError { retry_in } => Connection::Recovering {
+                cause: recovering.unwrap_or(DisconnectCause::Other),
+                next_try: Some(self.unix_ms(now) + retry_in.as_millis() as u64),
+            },
+            _ => Connection::Disconnected { cause: DisconnectCause::RecoveryFailed },
+        };
+        self.set_connection(next);
+    }
+
+    fn on_registration_event(&mut self, now: Instant, e: Event) {
+        let (next, result) = match e {
+            Event::Registered { expires, bindings } => {
+                let r = Registration::Registered { expires, bindings, at: self.unix_ms(now) };
+                (r, Some((true, Ok(json!({ "expires": expires })))))
+            }
+            Event::RegistrationFailed { status } => (
+                Registration::Failed { status },
+                Some((true, Err(PhoneError::request_failed(status, "register")))),
+            ),
+            _ => (Registration::Unregistered, Some((false, Ok(json!({}))))),
+        };
+        self.set_registration(next);
+        if let Some((register, result)) = result {
+            let (done, rest): (Vec<_>, Vec<_>) =
+                self.reg_waiters.drain(..).partition(|(_, r)| *r == register);
+            self.reg_waiters = rest;
+            for (id, _) in done {
+                self.resolve(id, result.clone());
+            }
+        }
+    }
+
+    fn on_ua_stopped(&mut self, now: Instant) {
+        // The SIP core ends every call before it stops; anything left ends here.
+        let ids: Vec<String> = self.calls.iter().map(|c| c.id.clone()).collect();
+        for id in ids {
+            let cause = self.call_index(&id).and_then(|i| self.calls[i].end).unwrap_or(EndCause::Local);
+            self.end_call(now, &id, cause);
+        }
+        self.stopped(DisconnectCause::Stopped);
+    }
+
+    fn on_incoming(
+        &mut self,
+        now: Instant,
+        ua: CallId,
+        from: &str,
+        sdp: Option<String>,
+        replaces: Option<CallId>,
+    ) {
+        let peer = match NameAddr::parse(from) {
+            Ok(na) => Peer { uri: na.uri, name: na.display.filter(|d| !d.is_empty()) },
+            Err(_) => Peer { uri: from.to_string(), name: None },
+        };
+        let id = self.random_id();
+        let mut call = Call::new(id.clone(), ua, CallDirection::Incoming, peer.clone(), self.unix_ms(now));
+        call.held.remote = sdp.as_deref().is_some_and(|s| crate::sdp::offer_direction(s).holds_peer());
+        call.offer = sdp;
+        let replaced = replaces.and_then(|r| self.call_index_ua(r));
+        call.replaces = replaced.map(|i| self.calls[i].id.clone());
+        self.calls.push(call);
+        self.event(PhoneEvent::Incoming {
+            call: id,
+            peer,
+            replaces: replaced.map(|i| self.calls[i].id.clone()),
+        });
+        // RFC 3891: a call that replaces an established one is taken at once.
+        if replaced.is_some_and(|i| self.calls[i].state == CallState::Established) {
+            let i = self.calls.len() - 1;
+            self.start_answer(i);
+        }
+    }
+
+    fn on_progress(&mut self, now: Instant, ua: CallId, status: u16, sdp: Option<String>) {
+        let Some(i) = self.call_index_ua(ua) else { return };
+        let c = &mut self.calls[i];
+        if c.state == CallState::Establishing {
+            c.state = CallState::Ringing;
+        }
+        let apply = sdp.filter(|_| c.early.is_none());
+        if apply.is_some() {
+            c.early.clone_from(&apply);
+        }
+        let (call, parent) = (c.id.clone(), c.referred_by.clone());
+        if let Some(answer) = apply {
+            let kind = MediaKind::ApplyAnswer { answer, provisional: true };
+            self.media_request(&call, kind, Some(Purpose::ApplyInitial));
+        }
+        if let Some(parent) = parent {
+            self.report_transfer(now, &parent, status);
+        }
+    }
+
+    fn on_established(&mut self, now: Instant, ua: CallId, sdp: Option<String>) {
+        let Some(i) = self.call_index_ua(ua) else { return };
+        let answered_at = self.unix_ms(now);
+        let c = &mut self.calls[i];
+        c.state = CallState::Established;
+        c.answered_at = Some(answered_at);
+        // The answer to our offer: the 200's (outgoing) or the ACK's (incoming, offerless).
+        let ours = c.direction == CallDirection::Outgoing || c.offer.is_none();
+        let apply = sdp.filter(|s| ours && c.early.as_ref() != Some(s));
+        let (call, action, parent, replaces) =
+            (c.id.clone(), c.answer_action.take(), c.referred_by.take(), c.replaces.take());
+        if let Some(answer) = apply {
+            let kind = MediaKind::ApplyAnswer { answer, provisional: false };
+            self.media_request(&call, kind, Some(Purpose::ApplyInitial));
+        }
+        if let Some(action) = action {
+            self.resolve(action, Ok(json!({})));
+        }
+        if let Some(parent) = parent {
+            self.report_transfer(now, &parent, 200);
+        }
+        if let Some(old) = replaces.and_then(|r| self.call_index(&r)) {
+            self.hang_up(now, old, EndCause::Replaced);
+        }
+    }
+
+    /// The peer asks us to transfer (it got 202 and a NOTIFY 100 already).
+    fn on_refer_in(&mut self, now: Instant, ua: CallId, target: &str) {
+        let Some(i) = self.call_index_ua(ua) else { return };
+        let call = self.calls[i].id.clone();
+        let (uri, headers) = split_uri_headers(target);
+        let refused = if !self.config.follow_transfers {
+            Some((603, None))
+        } else if !headers.is_empty() {
+            let why =
+                "a transfer with Replaces (attended) needs header support in the SIP core's Command::Call";
+            Some((501, Some(why)))
+        } else if self.target_uri(&uri).is_err() {
+            Some((400, Some("the Refer-To URI is not a SIP URI")))
+        } else {
+            None
+        };
+        if let Some((status, why)) = refused {
+            self.event(PhoneEvent::TransferRequested {
+                call: call.clone(),
+                to: target.to_string(),
+                new_call: None,
+            });
+            if let Some(why) = why {
+                self.event(PhoneEvent::Error { call: Some(call), message: why.to_string() });
+            }
+            return self.ua_command(now, Command::NotifyRefer { call: ua, status });
+        }
+        self.calls[i].refer_in = true;
+        let new_call = self.place_call(now, uri, Some(call.clone()));
+        self.event(PhoneEvent::TransferRequested { call, to: target.to_string(), new_call: Some(new_call) });
+    }
+
+    /// Tell the transferor how the call it asked for is going (NOTIFY sipfrag).
+    pub(crate) fn report_transfer(&mut self, now: Instant, parent: &str, status: u16) {
+        let Some(i) = self.call_index(parent) else { return };
+        let c = &mut self.calls[i];
+        let alive =
+            self.ua.as_ref().and_then(|ua| ua.call_state(c.ua)) == Some(ua::SessionState::Established);
+        if !c.refer_in || !alive {
+            return;
+        }
+        if status >= 200 {
+            c.refer_in = false;
+        }
+        let ua = c.ua;
+        self.ua_command(now, Command::NotifyRefer { call: ua, status });
+    }
+
+    /// Our REFER: the first final status answers the action, the NOTIFYs
+    /// that follow are progress; a final 2xx ends the call here.
+    fn on_refer_progress(&mut self, now: Instant, ua: CallId, status: u16) {
+        let Some(i) = self.call_index_ua(ua) else { return };
+        let c = &mut self.calls[i];
+        let Some(refer) = c.refer_out else { return };
+        let call = c.id.clone();
+        if !refer.accepted && status >= 200 {
+            if status < 300 {
+                c.refer_out = Some(crate::call::ReferOut { accepted: true, ..refer });
+                return self.resolve(refer.action, Ok(json!({})));
+            }
+            c.refer_out = None;
+            return self.resolve(refer.action, Err(PhoneError::request_failed(Some(status), "transfer")));
+        }
+        self.event(PhoneEvent::TransferProgress { call, status });
+        if refer.accepted && status >= 200 {
+            self.calls[i].refer_out = None;
+            if status < 300 {
+                self.hang_up(now, i, EndCause::Transferred);
+            }
+        }
+    }
+
+    /// A media failure of the call: reported, and the call ends (no SIP
+    /// answer can refuse what is under way).
+    pub(crate) fn media_failed(&mut self, now: Instant, i: usize, reason: &str) {
+        let call = self.calls[i].id.clone();
+        self.event(PhoneEvent::Error { call: Some(call), message: format!("media: {reason}") });
+        self.hang_up(now, i, EndCause::MediaFailed);
+    }
+
+    pub(crate) fn media_error(reason: &str) -> PhoneError {
+        PhoneError::new(ErrorCode::MediaFailed, reason.to_string())
+    }
+}

@@ -1,0 +1,312 @@
+//! The shared state: what the real tab publishes and every tab renders.
+//!
+//! Version 1, as JSON (camelCase keys; times are Unix milliseconds, see
+//! the crate docs, "Now"):
+//!
+//! ```json
+//! {
+//!   "v": 1,
+//!   "rev": 7,
+//!   "aor": "sip:alice@example.com",
+//!   "online": true,
+//!   "connection": {"state": "connected", "url": "wss://sip.example.com"},
+//!   "registration": {"state": "registered", "expires": 600, "bindings": 1, "at": 1700000000000},
+//!   "calls": [{
+//!     "id": "9f2c4e1a07b3d558", "direction": "outgoing",
+//!     "peer": {"uri": "sip:bob@example.com", "name": null},
+//!     "state": "established", "held": {"local": false, "remote": false}, "muted": false,
+//!     "startedAt": 1700000001000, "answeredAt": 1700000002500,
+//!     "replaces": null, "dialog": null
+//!   }],
+//!   "ended": [{"id": "77aa01c2e9f04b10", "cause": "failed", "status": 486, "at": 1700000000500}]
+//! }
+//! ```
+//!
+//! - `rev` grows by one with every published change; a reader keeps the
+//!   highest. `v` changes only when a field changes meaning or goes away.
+//! - `connection.state`: `connecting {url}` (first attempt), `connected
+//!   {url}`, `recovering {cause, nextTry}` (lost or failing, trying again;
+//!   `nextTry` is when the next round starts, `null` while an attempt is under
+//!   way), `disconnected {cause}` (not started, stopped, handed over, or
+//!   recovery gave up).
+//! - `registration.state`: `unregistered`, `registered {expires, bindings,
+//!   at}`, `failed {status}` (`null`: no answer).
+//! - `calls`: live calls in creation order; `state` is one of `initial`
+//!   (outgoing, the media layer is making the offer), `establishing`,
+//!   `ringing` (incoming: ringing here; outgoing: 180/183 received),
+//!   `established`, `terminating`. A call leaves `calls` only into `ended`.
+//! - `ended`: the last [`ENDED_KEPT`] calls that ended, newest last, with the
+//!   [`EndCause`] fields flattened in (`cause`, and `status` for `failed` and
+//!   `declined`).
+//!
+//! Credentials (the password, digest answers) never appear in the state.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::PhoneError;
+
+/// The state format version.
+pub const STATE_VERSION: u32 = 1;
+
+/// How many ended calls the state keeps.
+pub const ENDED_KEPT: usize = 8;
+
+/// The whole shared state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhoneState {
+    /// Format version, [`STATE_VERSION`].
+    pub v: u32,
+    /// Revision, one more at each published change.
+    pub rev: u64,
+    /// The account's address of record.
+    pub aor: String,
+    /// The browser says it is online (`Online`/`Offline` inputs).
+    pub online: bool,
+    /// The connection to the SIP server.
+    pub connection: Connection,
+    /// The registration of this browser's binding.
+    pub registration: Registration,
+    /// Live calls, oldest first.
+    pub calls: Vec<CallView>,
+    /// The last calls that ended, oldest first.
+    pub ended: Vec<EndedCall>,
+}
+
+impl PhoneState {
+    /// Parse a published state (checks the version).
+    pub fn parse(json: &str) -> Result<PhoneState, PhoneError> {
+        let s: PhoneState = serde_json::from_str(json)
+            .map_err(|e| PhoneError::new(crate::ErrorCode::BadArguments, format!("state: {e}")))?;
+        if s.v != STATE_VERSION {
+            let message = format!("state version {} is not {STATE_VERSION}", s.v);
+            return Err(PhoneError::new(crate::ErrorCode::BadArguments, message));
+        }
+        Ok(s)
+    }
+
+    /// The JSON text.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("strings, numbers and string-keyed objects always serialize")
+    }
+
+    /// The live call with this id.
+    pub fn call(&self, id: &str) -> Option<&CallView> {
+        self.calls.iter().find(|c| c.id == id)
+    }
+}
+
+/// The connection to the SIP server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Connection {
+    /// The first attempt is under way.
+    Connecting {
+        /// Server.
+        url: String,
+    },
+    /// Connected.
+    Connected {
+        /// Server.
+        url: String,
+    },
+    /// Lost or failing; trying again.
+    Recovering {
+        /// Why the last connection or attempt ended.
+        cause: DisconnectCause,
+        /// When the next round of attempts starts (Unix ms), `null` while one is under way.
+        #[serde(rename = "nextTry")]
+        next_try: Option<u64>,
+    },
+    /// Not connected, and not trying.
+    Disconnected {
+        /// Why.
+        cause: DisconnectCause,
+    },
+}
+
+/// Why there is no connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DisconnectCause {
+    /// Not started yet.
+    NotStarted,
+    /// The socket closed or failed.
+    SocketClosed,
+    /// An attempt took longer than the connection timeout.
+    ConnectTimeout,
+    /// A keepalive ping got no pong.
+    NoPong,
+    /// Reconnecting on purpose (network change, REGISTER unanswered).
+    Requested,
+    /// Recovery gave up (a round limit was configured).
+    RecoveryFailed,
+    /// Stopped (and unregistered).
+    Stopped,
+    /// Stopped for a successor tab, which takes over the binding and the calls.
+    HandedOver,
+    /// A cause this version does not name.
+    Other,
+}
+
+/// The registration of this browser's binding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Registration {
+    /// Not registered.
+    Unregistered,
+    /// Registered.
+    Registered {
+        /// Granted expiry, seconds (refreshed before it runs out).
+        expires: u32,
+        /// Contacts the registrar lists for the account, this one included.
+        bindings: u32,
+        /// When it was granted (Unix ms).
+        at: u64,
+    },
+    /// The last REGISTER failed.
+    Failed {
+        /// Its status; `null` when no answer came.
+        status: Option<u16>,
+    },
+}
+
+/// Who started the call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CallDirection {
+    /// The peer called.
+    Incoming,
+    /// This phone called.
+    Outgoing,
+}
+
+/// Call states: SIP.js's session states plus `ringing`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CallState {
+    /// Outgoing, the media layer is making the offer; nothing sent yet.
+    Initial,
+    /// INVITE sent (no ringing yet), or incoming answered and waiting for its ACK.
+    Establishing,
+    /// Incoming: ringing here. Outgoing: the peer rings (180/183).
+    Ringing,
+    /// Answered and acknowledged.
+    Established,
+    /// CANCEL, BYE or a refusal sent; the end is near.
+    Terminating,
+}
+
+/// The other party.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Peer {
+    /// SIP URI.
+    pub uri: String,
+    /// Display name, when one was given.
+    pub name: Option<String>,
+}
+
+/// Hold, both ways.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Held {
+    /// This phone holds the call (its `hold` was answered).
+    pub local: bool,
+    /// The peer holds it (its last offer was `sendonly` or `inactive`).
+    pub remote: bool,
+}
+
+/// One live call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallView {
+    /// Stable id, chosen by the phone (not the SIP Call-ID).
+    pub id: String,
+    /// Who called.
+    pub direction: CallDirection,
+    /// The other party.
+    pub peer: Peer,
+    /// Session state.
+    pub state: CallState,
+    /// Hold both ways.
+    pub held: Held,
+    /// The microphone is muted (the media layer confirmed it).
+    pub muted: bool,
+    /// When the call was created here (Unix ms).
+    pub started_at: u64,
+    /// When it was established (Unix ms).
+    pub answered_at: Option<u64>,
+    /// An incoming call that replaces this live call (attended transfer, RFC 3891).
+    pub replaces: Option<String>,
+    /// The dialog, for a successor tab to resume the call. Always `null` for
+    /// now: the SIP core does not expose its dialog state yet.
+    pub dialog: Option<DialogState>,
+}
+
+/// What a successor needs to continue a dialog from a new connection (a
+/// target-refresh re-INVITE with the next CSeq): RFC 3261 12.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DialogState {
+    /// The SIP Call-ID.
+    pub call_id: String,
+    /// Our tag (From of our requests).
+    pub local_tag: String,
+    /// The peer's tag.
+    pub remote_tag: String,
+    /// Our URI (From).
+    pub local_uri: String,
+    /// The peer's URI (To).
+    pub remote_uri: String,
+    /// The CSeq of our last request in the dialog.
+    pub local_cseq: u32,
+    /// The CSeq of the peer's last request, if any.
+    pub remote_cseq: Option<u32>,
+    /// The peer's Contact: the Request-URI of our requests.
+    pub remote_target: String,
+    /// Route headers of our requests, in order.
+    pub route_set: Vec<String>,
+}
+
+/// Why a call ended. In JSON the fields sit beside the call's own:
+/// `{"cause": "failed", "status": 486}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "cause", rename_all = "snake_case")]
+pub enum EndCause {
+    /// Hung up here (`hangup`, or the phone stopped).
+    Local,
+    /// Declined here (`decline`) with this status.
+    Declined {
+        /// Final status sent.
+        status: u16,
+    },
+    /// The peer hung up or gave up calling.
+    Remote,
+    /// Refused or failed with this status (486 busy, 404, ...).
+    Failed {
+        /// Status.
+        status: u16,
+    },
+    /// No answer to a request in 64*T1, or no ACK to our answer.
+    Timeout,
+    /// The connection dropped before the call was established.
+    Transport,
+    /// The media layer failed (no offer, answer or answer applied).
+    MediaFailed,
+    /// Hung up here after the peer accepted our transfer.
+    Transferred,
+    /// Replaced by another call (attended transfer, RFC 3891).
+    Replaced,
+    /// Left to a successor tab, which resumes it.
+    HandedOver,
+}
+
+/// A call that left `calls`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndedCall {
+    /// Its id.
+    pub id: String,
+    /// Why (flattened: `cause`, maybe `status`).
+    #[serde(flatten)]
+    pub cause: EndCause,
+    /// When (Unix ms).
+    pub at: u64,
+}

@@ -1,0 +1,63 @@
+//! The phone's own timers, in one table (the SIP timers live in the user
+//! agent's; [`crate::Phone::poll_timeout`] gives the earlier of both).
+
+use std::collections::BTreeMap;
+
+use crate::Instant;
+
+/// A timer of the phone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Timer {
+    /// The action with this id gives up ([`crate::Config::action_timeout`]).
+    Action(u64),
+}
+
+/// Deadlines by timer.
+#[derive(Debug, Default)]
+pub(crate) struct Timers {
+    at: BTreeMap<Timer, Instant>,
+}
+
+impl Timers {
+    pub fn set(&mut self, timer: Timer, at: Instant) {
+        self.at.insert(timer, at);
+    }
+
+    pub fn clear(&mut self, timer: Timer) {
+        self.at.remove(&timer);
+    }
+
+    /// The earliest deadline.
+    pub fn next(&self) -> Option<Instant> {
+        self.at.values().min().copied()
+    }
+
+    /// Remove and return the timers due at `now`.
+    pub fn expired(&mut self, now: Instant) -> Vec<Timer> {
+        let due: Vec<Timer> = self.at.iter().filter(|(_, at)| **at <= now).map(|(t, _)| *t).collect();
+        for t in &due {
+            self.at.remove(t);
+        }
+        due
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn fires_what_is_due_once() {
+        let t0 = Instant::now();
+        let mut t = Timers::default();
+        t.set(Timer::Action(2), t0 + Duration::from_secs(2));
+        t.set(Timer::Action(1), t0 + Duration::from_secs(1));
+        assert_eq!(t.next(), Some(t0 + Duration::from_secs(1)));
+        assert_eq!(t.expired(t0 + Duration::from_secs(1)), vec![Timer::Action(1)]);
+        assert!(t.expired(t0 + Duration::from_secs(1)).is_empty());
+        t.clear(Timer::Action(2));
+        assert_eq!(t.next(), None);
+    }
+}
