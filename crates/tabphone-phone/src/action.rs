@@ -13,8 +13,8 @@
 //! | `transfer` | `{call, to}` | `{}` when the REFER is accepted (202) |
 //! | `attendedTransfer` | `{call, with}` | `{}` when the REFER is accepted (202) |
 //! | `message` | `{to, text}` | `{"status": 200}` on a 2xx |
-//! | `register` | none | `{"expires": s}` when registered |
-//! | `unregister` | none | `{}` when unregistered |
+//! | `register` | none | `{"expires": s}` when registered (a later `unregister` fails it, `wrong_state`) |
+//! | `unregister` | none | `{}` when unregistered (`not_connected` if the connection drops first) |
 //!
 //! Arguments are a JSON object (camelCase keys); unknown keys are refused.
 //! "None" means no text, `null` or `{}`.

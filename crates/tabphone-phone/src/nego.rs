@@ -15,6 +15,7 @@ use crate::media::MediaKind;
 use crate::phone::{Phone, Purpose};
 use crate::sdp::{offer_direction, Direction};
 use crate::state::{CallState, EndCause};
+use crate::timers::Timer;
 use crate::Instant;
 
 fn offer_dir(hold: bool) -> Direction {
@@ -186,6 +187,7 @@ impl Phone {
         if c.nego.remote == Remote::AwaitingAck {
             // The ACK's answer to the offer we put in our 200.
             c.nego.remote = Remote::Idle;
+            self.timers.clear(Timer::AckAnswer(ua));
             if let Some(answer) = sdp {
                 let kind = MediaKind::ApplyAnswer { answer, provisional: false };
                 let request = self.media_request(&call, kind, Some(Purpose::RemoteApply));
@@ -276,6 +278,7 @@ impl Phone {
             Ok(sdp) => {
                 if offerless {
                     c.nego.remote = Remote::AwaitingAck;
+                    self.timers.set(Timer::AckAnswer(call), now + self.config.sip.t1 * 64);
                 }
                 self.ua_command(now, Command::AnswerReoffer { call, sdp });
                 self.kick(i);
@@ -283,6 +286,22 @@ impl Phone {
             // The SIP core cannot refuse a re-INVITE (488) yet: end the call.
             Err(e) => self.media_failed(now, i, &e),
         }
+    }
+
+    /// The ACK came without the answer to our offer, or not at all: give
+    /// the offer up, so that the next exchange can start.
+    pub(crate) fn no_answer_in_ack(&mut self, ua: CallId) {
+        let Some(i) = self.call_index_ua(ua) else { return };
+        let c = &mut self.calls[i];
+        if c.nego.remote != Remote::AwaitingAck {
+            return;
+        }
+        c.nego.remote = Remote::Idle;
+        let call = c.id.clone();
+        self.media_request(&call, MediaKind::Rollback, None);
+        let message = "the peer's ACK brought no answer to our offer".to_string();
+        self.event(PhoneEvent::Error { call: Some(call), message });
+        self.kick(i);
     }
 
     fn on_remote_apply(&mut self, i: usize, request: u64, result: Result<String, String>) {

@@ -58,15 +58,27 @@ impl Phone {
             Action::AttendedTransfer { call, with } => self.act_transfer(now, id, &call, None, Some(&with)),
             Action::Message { to, text } => self.act_message(now, id, &to, text),
             Action::Register => {
-                self.reg_waiters.push((id, true));
+                self.supersede_registration(id, true);
                 self.ua_command(now, Command::Register);
                 Ok(())
             }
             Action::Unregister => {
-                self.reg_waiters.push((id, false));
+                self.supersede_registration(id, false);
                 self.ua_command(now, Command::Unregister);
                 Ok(())
             }
+        }
+    }
+
+    /// A `register` (or `unregister`) waits for the next outcome; one of the
+    /// other kind still waiting will never get its outcome: it fails.
+    fn supersede_registration(&mut self, id: u64, register: bool) {
+        let (other, rest): (Vec<_>, Vec<_>) = self.reg_waiters.drain(..).partition(|(_, r)| *r != register);
+        self.reg_waiters = rest;
+        self.reg_waiters.push((id, register));
+        let later = if register { "register" } else { "unregister" };
+        for (action, _) in other {
+            self.resolve(action, Err(wrong_state(format!("superseded by a later {later}"))));
         }
     }
 

@@ -154,7 +154,7 @@ pub struct Phone {
     pub(crate) messages: BTreeMap<u64, u64>,
     /// `register` (true) and `unregister` (false) actions waiting for the outcome.
     pub(crate) reg_waiters: Vec<(u64, bool)>,
-    timers: Timers,
+    pub(crate) timers: Timers,
     out: VecDeque<PhoneOutput>,
     /// The last state published, with `rev` 0 (compared without it).
     published: Option<PhoneState>,
@@ -332,9 +332,13 @@ impl Phone {
             self.ua_input(now, ua::Input::Timeout);
         }
         for timer in self.timers.expired(now) {
-            let Timer::Action(id) = timer;
-            let message = format!("no outcome within {:?}", self.config.action_timeout);
-            self.resolve(id, Err(PhoneError::new(ErrorCode::Timeout, message)));
+            match timer {
+                Timer::Action(id) => {
+                    let message = format!("no outcome within {:?}", self.config.action_timeout);
+                    self.resolve(id, Err(PhoneError::new(ErrorCode::Timeout, message)));
+                }
+                Timer::AckAnswer(call) => self.no_answer_in_ack(call),
+            }
         }
     }
 
@@ -370,6 +374,10 @@ impl Phone {
             self.end_call(now, &id, EndCause::Local);
         }
         if unregister {
+            for c in &mut self.calls {
+                let refused = EndCause::Declined { status: 480 };
+                c.end.get_or_insert(if c.is_unanswered_incoming() { refused } else { EndCause::Local });
+            }
             self.run = Run::Stopping;
             self.ua_command(now, ua::Command::Stop);
         } else {
@@ -414,6 +422,7 @@ impl Phone {
     pub(crate) fn end_call(&mut self, now: Instant, id: &str, cause: EndCause) {
         let Some(i) = self.call_index(id) else { return };
         let call = self.calls.remove(i);
+        self.timers.clear(Timer::AckAnswer(call.ua));
         self.ended.push_back(EndedCall { id: call.id.clone(), cause, at: self.unix_ms(now) });
         while self.ended.len() > ENDED_KEPT {
             self.ended.pop_front();

@@ -117,6 +117,18 @@ impl Phone {
             },
             _ => Connection::Disconnected { cause: DisconnectCause::RecoveryFailed },
         };
+        if matches!(next, Connection::Recovering { next_try: None, .. } | Connection::Disconnected { .. }) {
+            // An un-REGISTER lost with the connection is not sent again.
+            let (lost, rest): (Vec<_>, Vec<_>) = self.reg_waiters.drain(..).partition(|(_, r)| !*r);
+            self.reg_waiters = rest;
+            for (id, _) in lost {
+                let e = PhoneError::new(
+                    ErrorCode::NotConnected,
+                    "the connection dropped before the registrar answered",
+                );
+                self.resolve(id, Err(e));
+            }
+        }
         self.set_connection(next);
     }
 

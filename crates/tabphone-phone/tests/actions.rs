@@ -143,3 +143,27 @@ fn refusals_are_coded() {
     assert_eq!(dup.len(), 1);
     assert_eq!(dup[0].1.as_ref().unwrap_err().code, ErrorCode::BadArguments);
 }
+
+#[test]
+fn a_later_unregister_supersedes_a_register_and_a_lost_unregister_fails() {
+    let mut w = World::registered();
+    w.input(PhoneInput::Closed);
+    // Not connected: the register waits for the reconnection...
+    let r = w.action("register", "");
+    assert!(!w.has_result(r));
+    // ...until an unregister makes it moot.
+    let u = w.action("unregister", "");
+    assert_eq!(w.result(r).unwrap_err().code, ErrorCode::WrongState);
+    assert!(w.result(u).is_ok());
+    // An un-REGISTER whose connection drops is not sent again.
+    w.advance(Duration::ZERO);
+    w.input(PhoneInput::Opened);
+    let r = w.action("register", "");
+    let reg = w.take_request("REGISTER");
+    w.reply(&reg, 200, &[], "");
+    assert!(w.result(r).is_ok());
+    let u = w.action("unregister", "");
+    w.take_request("REGISTER");
+    w.input(PhoneInput::Closed);
+    assert_eq!(w.result(u).unwrap_err().code, ErrorCode::NotConnected);
+}

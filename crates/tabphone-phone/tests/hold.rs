@@ -187,3 +187,24 @@ fn hold_needs_an_established_call() {
     let hold = w.action("hold", &call_args("nope"));
     assert_eq!(w.result(hold).unwrap_err().code, ErrorCode::NoSuchCall);
 }
+
+#[test]
+fn an_ack_without_the_answer_does_not_block_the_call() {
+    let mut w = World::registered();
+    let (call, sip_call_id, tag) = established(&mut w);
+    w.receive(&from_bob("INVITE", &sip_call_id, "peer1", &tag, 20, "", ""));
+    assert_eq!(w.take_responses()[0].0, 200, "our offer in the 200");
+    // A broken peer: the ACK has no answer.
+    w.receive(&from_bob("ACK", &sip_call_id, "peer1", &tag, 20, "", ""));
+    let hold = w.action("hold", &call_args(&call));
+    assert!(w.try_take_request("INVITE").is_none(), "waits for the answer");
+    w.advance(std::time::Duration::from_secs(32));
+    assert_eq!(w.media_log.iter().rev().nth(1).map(|r| &r.kind), Some(&MediaKind::Rollback));
+    assert!(w
+        .events
+        .iter()
+        .any(|e| matches!(e, tabphone_phone::PhoneEvent::Error { call: Some(c), .. } if *c == call)));
+    let reinvite = w.take_request("INVITE");
+    w.reply(&reinvite, 200, &[], &sdp("recvonly", 5));
+    assert!(w.result(hold).is_ok());
+}

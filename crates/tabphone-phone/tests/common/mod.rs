@@ -49,6 +49,8 @@ pub struct World {
     pub auto_media: bool,
     pub connects: Vec<String>,
     pub closes: usize,
+    /// After each input: (states published, events) so far.
+    pub marks: Vec<(usize, usize)>,
     next_action: u64,
     sdp_version: u32,
 }
@@ -68,6 +70,7 @@ impl World {
             auto_media: true,
             connects: Vec::new(),
             closes: 0,
+            marks: Vec::new(),
             next_action: 1,
             sdp_version: 1,
         }
@@ -113,6 +116,7 @@ impl World {
                 _ => {}
             }
         }
+        self.marks.push((self.state_texts.len(), self.events.len()));
         for r in replies {
             let result = Ok(self.media_answer(&r));
             self.input(PhoneInput::Media { request: r.id, result });
