@@ -6,8 +6,8 @@ use tabphone_sip::transport::Server;
 use tabphone_sip::ua;
 
 /// Settings. The credentials in [`Config::sip`] go only to the real tab's
-/// phone; they never reach the state, the events or the results.
-#[derive(Debug, Clone)]
+/// phone; they never reach the state, the events, the results or `Debug`.
+#[derive(Clone)]
 pub struct Config {
     /// The user agent's settings: servers, AOR, user, password, display name,
     /// instance id (stable per browser profile), timers, trace, and
@@ -27,7 +27,7 @@ pub struct Config {
 impl Config {
     /// `user@domain` with `password` on these WebSocket servers (tried in
     /// this order), registering, with the defaults of [`ua::Config::new`].
-    pub fn new(servers: &[&str], user: &str, domain: &str, password: &str) -> Config {
+    pub fn new(servers: &[&str], user: &str, password: &str, domain: &str) -> Config {
         let first = servers.first().copied().unwrap_or_default();
         let mut sip = ua::Config::new(first, &format!("sip:{user}@{domain}"), password);
         let n = servers.len() as u32;
@@ -46,17 +46,31 @@ impl Config {
     }
 }
 
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let servers: Vec<&str> = self.sip.transport.servers.iter().map(|s| s.url.as_str()).collect();
+        f.debug_struct("Config")
+            .field("aor", &self.sip.aor)
+            .field("servers", &servers)
+            .field("instance_id", &self.sip.instance_id)
+            .field("follow_transfers", &self.follow_transfers)
+            .field("action_timeout", &self.action_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn servers_keep_their_order() {
-        let c = Config::new(&["wss://a", "wss://b"], "alice", "example.com", "pw");
+        let c = Config::new(&["wss://a", "wss://b"], "alice", "pw", "example.com");
         assert_eq!(c.sip.aor, "sip:alice@example.com");
         assert_eq!(c.sip.auth_user, "alice");
         let w: Vec<(String, u32)> =
             c.sip.transport.servers.iter().map(|s| (s.url.clone(), s.weight)).collect();
         assert_eq!(w, vec![("wss://a".to_string(), 1), ("wss://b".to_string(), 0)]);
+        assert!(!format!("{c:?}").contains("pw"), "{c:?}");
     }
 }

@@ -59,7 +59,7 @@
 //! use tabphone_phone::{Config, Phone, PhoneInput, PhoneOutput, PhoneState, ErrorCode};
 //! use tabphone_phone::Instant;
 //!
-//! let mut config = Config::new(&["wss://sip.example.com"], "alice", "example.com", "secret");
+//! let mut config = Config::new(&["wss://sip.example.com"], "alice", "secret", "example.com");
 //! config.sip.instance_id = "6c1f1c9e-1111-4a4a-8b8b-000000000001".into(); // stable per browser
 //! config.sip.seed = 0x5eed; // from the platform's RNG
 //! let mut phone = Phone::new(config);
@@ -78,6 +78,7 @@
 //!         PhoneOutput::State(json) => {
 //!             let state = PhoneState::parse(&json).unwrap();
 //!             assert!(!json.contains("secret"));
+//!             assert!(!format!("{phone:?}").contains("secret"));
 //!             let _ = state.connection; // publish it to every tab
 //!         }
 //!         PhoneOutput::Event(event) => println!("{event:?}"),

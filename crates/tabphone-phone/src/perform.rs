@@ -142,6 +142,7 @@ impl Phone {
 
     /// A new outgoing call in state `initial`; the INVITE leaves with the media layer's offer.
     pub(crate) fn place_call(&mut self, now: Instant, uri: String, referred_by: Option<String>) -> String {
+        // Actions and SIP events come only while the agent exists.
         let Some(ua) = self.ua.as_mut() else { return String::new() };
         let ua_id = ua.new_call_id();
         let id = self.random_id();

@@ -133,7 +133,6 @@ pub(crate) struct Wait {
 }
 
 /// The phone. See the crate docs for the contract.
-#[derive(Debug)]
 pub struct Phone {
     pub(crate) config: Config,
     pub(crate) ua: Option<UserAgent>,
@@ -381,9 +380,11 @@ impl Phone {
             self.run = Run::Stopping;
             self.ua_command(now, ua::Command::Stop);
         } else {
-            let ids: Vec<String> = self.calls.iter().map(|c| c.id.clone()).collect();
-            for id in ids {
-                self.end_call(now, &id, EndCause::HandedOver);
+            // Calls a stop under way was hanging up keep that cause.
+            let ends: Vec<(String, EndCause)> =
+                self.calls.iter().map(|c| (c.id.clone(), c.end.unwrap_or(EndCause::HandedOver))).collect();
+            for (id, cause) in ends {
+                self.end_call(now, &id, cause);
             }
             self.ua = None;
             self.push(PhoneOutput::Close);
@@ -473,6 +474,20 @@ impl Phone {
         let text = PhoneState { rev: self.rev, ..state.clone() }.to_json();
         self.out.insert(mark, PhoneOutput::State(text));
         self.published = Some(state);
+    }
+}
+
+/// Without the configuration and the user agent: they hold the password.
+impl std::fmt::Debug for Phone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Phone")
+            .field("aor", &self.config.sip.aor)
+            .field("run", &self.run)
+            .field("connection", &self.connection)
+            .field("registration", &self.registration)
+            .field("calls", &self.calls.len())
+            .field("pending", &self.pending.len())
+            .finish_non_exhaustive()
     }
 }
 

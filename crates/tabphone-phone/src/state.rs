@@ -234,7 +234,8 @@ pub struct CallView {
     pub started_at: u64,
     /// When it was established (Unix ms).
     pub answered_at: Option<u64>,
-    /// An incoming call that replaces this live call (attended transfer, RFC 3891).
+    /// The live call this incoming call replaces (attended transfer, RFC
+    /// 3891), until it is established and the old one hung up.
     pub replaces: Option<String>,
     /// The dialog, for a successor tab to resume the call. Always `null` for
     /// now: the SIP core does not expose its dialog state yet.

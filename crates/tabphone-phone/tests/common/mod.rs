@@ -16,7 +16,7 @@ pub const PASSWORD: &str = "s3cr3t-pw";
 pub const T0_UNIX_MS: u64 = 1_700_000_000_000;
 
 pub fn config() -> Config {
-    let mut c = Config::new(&[SERVER], "alice", "example.com", PASSWORD);
+    let mut c = Config::new(&[SERVER], "alice", PASSWORD, "example.com");
     c.sip.instance_id = "6c1f1c9e-1111-4a4a-8b8b-000000000001".into();
     c.sip.display_name = Some("Alice".into());
     c.sip.seed = 7;
