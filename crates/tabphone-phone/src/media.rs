@@ -72,7 +72,9 @@ pub enum MediaKind {
         /// Between tones, ms.
         gap_ms: u32,
     },
-    /// The call is over: stop its tracks and connection. No reply.
+    /// The call is over: stop its tracks and connection. No reply. It may
+    /// name a call the media layer has nothing for (an incoming call never
+    /// answered): nothing to do then.
     Close,
 }
 

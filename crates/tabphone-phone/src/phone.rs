@@ -265,13 +265,18 @@ impl Phone {
         }
     }
 
-    pub(crate) fn random_id(&mut self) -> String {
-        // splitmix64
+    /// splitmix64 over the seed of [`Config::sip`].
+    fn next_random(&mut self) -> u64 {
         self.rng = self.rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.rng;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        format!("{:016x}", z ^ (z >> 31))
+        z ^ (z >> 31)
+    }
+
+    /// A call id: 16 hex digits.
+    pub(crate) fn random_id(&mut self) -> String {
+        format!("{:016x}", self.next_random())
     }
 
     /// Wall-clock milliseconds at `now` (see [`PhoneInput::Start`]).
@@ -351,7 +356,7 @@ impl Phone {
         self.clock = Some((now, unix_ms));
         let mut sip = self.config.sip.clone();
         // A new seed per start: a restarted agent must not reuse Call-IDs and tags.
-        sip.seed = u64::from_str_radix(&self.random_id(), 16).unwrap_or(1);
+        sip.seed = self.next_random().max(1);
         self.ua = Some(UserAgent::new(sip));
         self.run = Run::Running;
         self.ua_command(now, ua::Command::Start);
