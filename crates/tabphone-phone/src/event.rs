@@ -84,7 +84,7 @@ pub enum PhoneEvent {
         /// What.
         message: String,
     },
-    /// A SIP message in or out ([`crate::Config::trace`]), credentials redacted.
+    /// A SIP message in or out (`trace` in [`crate::Config::sip`]), credentials redacted.
     Trace {
         /// The log text.
         line: String,
