@@ -19,8 +19,9 @@ use crate::listen::Listener;
 pub struct OfferOptions {
     /// New ICE credentials (after a network change or a reconnection).
     pub ice_restart: bool,
-    /// The call is held locally: offer `sendonly`. Keep it set on every
-    /// offer while held (an ICE restart of a held call too); clear it to resume.
+    /// The call is held locally: offer `sendonly` and send silence. Keep it
+    /// set on every offer while held (an ICE restart of a held call too);
+    /// clear it to resume.
     pub hold: bool,
 }
 
@@ -66,6 +67,7 @@ struct Inner {
     transceiver: Option<RtcRtpTransceiver>,
     track: RefCell<MediaStreamTrack>,
     muted: Cell<bool>,
+    held: Cell<bool>,
     closed: Cell<bool>,
     audio: Rc<RemoteAudio>,
     dtmf: Option<Dtmf>,
@@ -106,6 +108,7 @@ impl CallMedia {
             transceiver,
             track: RefCell::new(track),
             muted: Cell::new(false),
+            held: Cell::new(false),
             closed: Cell::new(false),
             audio,
             events,
@@ -135,6 +138,7 @@ impl CallMedia {
             return Ok(sdp);
         }
         self.set_direction(if options.hold { Direction::SendOnly } else { Direction::SendRecv })?;
+        self.set_held(options.hold);
         let offer_options = RtcOfferOptions::new();
         offer_options.set_ice_restart(options.ice_restart);
         let offer = settle(self.inner.pc.create_offer_with_rtc_offer_options(&offer_options))
@@ -159,6 +163,7 @@ impl CallMedia {
         self.inner.ready_offer.borrow_mut().take();
         self.set_remote(RtcSdpType::Offer, remote_offer).await?;
         self.set_direction(direction)?;
+        self.set_held(matches!(direction, Direction::SendOnly | Direction::Inactive));
         let answer = settle(self.inner.pc.create_answer()).await.map_err(negotiation("create_answer"))?;
         self.set_local(answer).await
     }
@@ -176,13 +181,16 @@ impl CallMedia {
         self.inner.ready_offer.borrow_mut().take();
         let init = RtcSessionDescriptionInit::new(RtcSdpType::Rollback);
         settle(self.inner.pc.set_local_description(&init)).await.map_err(negotiation("rollback"))?;
+        let current = self.inner.transceiver.as_ref().and_then(|t| t.current_direction());
+        use web_sys::RtcRtpTransceiverDirection as D;
+        self.set_held(matches!(current, Some(D::Sendonly | D::Inactive)));
         Ok(())
     }
 
     /// Mute or unmute the microphone (`track.enabled`: silence is still sent).
     pub fn set_muted(&self, muted: bool) {
         self.inner.muted.set(muted);
-        self.inner.track.borrow().set_enabled(!muted);
+        self.inner.enable_track();
     }
 
     /// Whether the microphone is muted.
@@ -205,7 +213,7 @@ impl CallMedia {
         let mut constraints = self.inner.options.audio.clone();
         constraints.device_id = device_id.map(str::to_owned);
         let track = super::factory::microphone(&constraints).await?;
-        track.set_enabled(!self.inner.muted.get());
+        track.set_enabled(self.inner.sending_sound());
         if let Err(e) = settle(self.inner.sender.replace_track(Some(&track))).await {
             track.stop();
             return Err(negotiation("replace_track")(e));
@@ -267,6 +275,13 @@ impl CallMedia {
         }
     }
 
+    /// While we hold the peer, our microphone is disabled too (the offer
+    /// is `sendonly`, so RTP still flows: silence), as SIP.js does.
+    fn set_held(&self, held: bool) {
+        self.inner.held.set(held);
+        self.inner.enable_track();
+    }
+
     fn set_direction(&self, direction: Direction) -> Result<(), MediaError> {
         let Some(t) = &self.inner.transceiver else { return Ok(()) };
         Reflect::set(t, &JsValue::from_str("direction"), &JsValue::from_str(direction.as_str()))
@@ -311,6 +326,14 @@ impl CallMedia {
 }
 
 impl Inner {
+    fn sending_sound(&self) -> bool {
+        !self.muted.get() && !self.held.get()
+    }
+
+    fn enable_track(&self) {
+        self.track.borrow().set_enabled(self.sending_sound());
+    }
+
     fn close(&self) {
         if self.closed.replace(true) {
             return;
