@@ -211,14 +211,14 @@ fn test() -> Result<()> {
     let server = serve::Server::start(0, serve::roots())?;
     run(Command::new("node")
         .args(["--test", "--test-concurrency=1", "--test-reporter=spec"])
-        .args(["tabs.test.mjs", "media.test.mjs"])
+        .args(["tabs.test.mjs", "media.test.mjs", "socket.test.mjs"])
         .env("BASE_URL", format!("http://127.0.0.1:{}", server.port))
         .current_dir(root.join("tests")))
 }
 
 /// The test-only surface over the tab client's media layer, SIP socket and
 /// timer (`tests/media-surface`), bound into `tests/pages/media/pkg` for
-/// `tests/media.test.mjs`. Not shrunk: it is never shipped.
+/// `tests/media.test.mjs` and `tests/socket.test.mjs`. Not shrunk: it is never shipped.
 fn build_media_test() -> Result<()> {
     let root = root();
     run(Command::new("cargo")
