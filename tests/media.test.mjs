@@ -169,9 +169,12 @@ describe('call setup', () => {
     await bob.context().close();
   });
 
-  test('a prewarmed call offers at once what it gathered before, and works', async () => {
-    const [alice, bob] = [await user(), await user()];
+  test('a prewarmed call offers at once what it gathered before, and works; the next is prepared meanwhile', async () => {
+    const [alice, bob] = [await user({ keepWarm: true }), await user()];
     await alice.evaluate(() => window.peer.prewarm());
+    const pcs = () => alice.evaluate(() => window.__tabphonePcs.length);
+    assert.equal(await pcs(), 1, 'the prepared peer connection');
+    assert.equal(await alice.evaluate(() => window.peer.warm), true);
     const t0 = Date.now();
     const o = await offer(alice);
     const offerMs = Date.now() - t0;
@@ -181,12 +184,22 @@ describe('call setup', () => {
     await applyAnswer(alice, await answer(bob, o));
     await expectHears([alice, bob], 'both hear');
     console.log(`# prewarmed: offer() returned in ${offerMs} ms (page round trip included)`);
+    // keepWarm: the next call's peer connection was prepared in the background.
+    await alice.waitForFunction(() => window.peer.warm);
+    assert.equal(await pcs(), 2);
+    await alice.evaluate(() => window.peer.hangup());
+    await offer(alice);
+    assert.equal(await pcs(), 2, 'the second call took the prepared one');
+    await alice.waitForFunction(() => window.__tabphonePcs.length === 3); // the next, a second later
+    // Released while (likely) still preparing: nothing may stay open.
     await alice.evaluate(() => window.peer.close());
+    await alice.waitForFunction(() => window.__tabphonePcs.every((p) => p.connectionState === 'closed'), null,
+      { timeout: 5000 }).catch(() => {});
     const left = await alice.evaluate(() => ({
       elements: document.querySelectorAll('audio[data-tabphone-media]').length,
       pcs: window.__tabphonePcs.map((p) => p.connectionState),
     }));
-    assert.equal(left.elements, 0, 'the audio element is removed on close');
+    assert.equal(left.elements, 0, 'the audio elements are removed on close');
     assert.ok(left.pcs.every((s) => s === 'closed'), `every peer connection closed: ${left.pcs}`);
     await alice.context().close();
     await bob.context().close();
@@ -224,8 +237,13 @@ describe('timer', () => {
     const page = await context.newPage();
     await page.goto(`${BASE}/media/index.html`);
     await page.waitForFunction(() => window.mediaReady);
-    const counts = await page.evaluate(() => window.media.timerCheck());
-    assert.deepEqual(counts, { same: 1, earlier: 2, disarmed: 2, again: 3 });
+    const counts = await page.evaluate(() => {
+      let calls = 0;
+      const setTimeout = window.setTimeout;
+      window.setTimeout = (...args) => { calls += 1; return setTimeout(...args); };
+      return window.media.timerCheck(() => calls);
+    });
+    assert.deepEqual(counts, { armed: 1, unchanged: 0, changed: 1, same: 1, earlier: 2, again: 3, disarmed: 3 });
     await context.close();
   });
 });

@@ -7,6 +7,10 @@ use web_sys::{MediaStream, MediaStreamTrack, MediaStreamTrackState};
 use super::{error_parts, settle, AudioConstraints, CallMedia, EventSink, MediaError, MediaEvent};
 use super::{MediaOptions, OfferOptions};
 
+/// With [`MediaOptions::keep_warm`], how long after a call takes the prepared
+/// peer connection the next one is prepared: off the call's own setup path.
+const REWARM_AFTER_MS: i32 = 1000;
+
 /// Makes each call's [`CallMedia`], and prepares ahead what it can.
 ///
 /// Without preparation, an outgoing call waits for `getUserMedia` (8-80 ms
@@ -25,13 +29,16 @@ struct State {
     microphone: Option<MediaStreamTrack>,
     /// A call with a gathered offer, for the next outgoing call.
     warm: Option<CallMedia>,
-    warming: bool,
+    /// The generation a preparation under way was started in.
+    warming: Option<u64>,
+    /// Bumped by `release`: what was being prepared before is not kept.
+    generation: u64,
 }
 
 impl MediaFactory {
     /// A factory with `options`; nothing is opened until asked.
     pub fn new(options: MediaOptions) -> MediaFactory {
-        let state = State { options, microphone: None, warm: None, warming: false };
+        let state = State { options, microphone: None, warm: None, warming: None, generation: 0 };
         MediaFactory { state: Rc::new(RefCell::new(state)) }
     }
 
@@ -44,24 +51,38 @@ impl MediaFactory {
     /// with a gathered offer (if none is ready), for the next outgoing call.
     /// Returns at once when preparation is already under way.
     pub async fn prewarm(&self) -> Result<(), MediaError> {
-        {
+        let generation = {
             let mut state = self.state.borrow_mut();
-            if state.warming || state.warm.as_ref().is_some_and(|w| !w.is_closed()) {
+            let busy = state.warming == Some(state.generation);
+            if busy || state.warm.as_ref().is_some_and(|w| !w.is_closed()) {
                 return Ok(());
             }
-            state.warming = true;
+            state.warming = Some(state.generation);
+            state.generation
+        };
+        let result = self.prepare(generation).await;
+        let mut state = self.state.borrow_mut();
+        if state.warming == Some(generation) {
+            state.warming = None;
         }
-        let result = self.prepare().await;
-        self.state.borrow_mut().warming = false;
         result
     }
 
-    async fn prepare(&self) -> Result<(), MediaError> {
+    /// Whether a prepared call is ready for the next [`MediaFactory::outgoing`].
+    pub fn is_warm(&self) -> bool {
+        self.state.borrow().warm.as_ref().is_some_and(|w| !w.is_closed())
+    }
+
+    async fn prepare(&self, generation: u64) -> Result<(), MediaError> {
         let track = self.track().await?;
         let call = CallMedia::start(track, &self.options(), sink(|_| {}))?;
         let offer = call.create_offer(OfferOptions::default()).await?;
         call.keep_ready_offer(offer);
-        if let Some(old) = self.state.borrow_mut().warm.replace(call) {
+        let mut state = self.state.borrow_mut();
+        if state.generation != generation {
+            // Released meanwhile: keep nothing open.
+            call.close();
+        } else if let Some(old) = state.warm.replace(call) {
             old.close();
         }
         Ok(())
@@ -74,7 +95,8 @@ impl MediaFactory {
 
     /// The media for a call we place: the prewarmed one when ready (its first
     /// plain [`CallMedia::create_offer`] returns at once), else a new one.
-    /// With [`MediaOptions::keep_warm`], the next is prepared in the background.
+    /// With [`MediaOptions::keep_warm`], the next is prepared in the
+    /// background a second later.
     pub async fn outgoing(&self, on_event: impl Fn(MediaEvent) + 'static) -> Result<CallMedia, MediaError> {
         let warm = self.state.borrow_mut().warm.take().filter(|w| !w.is_closed());
         let call = match warm {
@@ -87,6 +109,7 @@ impl MediaFactory {
         if self.state.borrow().options.keep_warm {
             let factory = self.clone();
             wasm_bindgen_futures::spawn_local(async move {
+                sleep(REWARM_AFTER_MS).await;
                 // A failure here is the next call's to report, when it asks again.
                 let _ = factory.prewarm().await;
             });
@@ -119,6 +142,7 @@ impl MediaFactory {
     pub fn release(&self) {
         let (microphone, warm) = {
             let mut state = self.state.borrow_mut();
+            state.generation += 1;
             (state.microphone.take(), state.warm.take())
         };
         if let Some(track) = microphone {
@@ -135,9 +159,16 @@ impl MediaFactory {
         if let Some(track) = self.state.borrow().microphone.as_ref().filter(|t| live(t)) {
             return Ok(track.clone());
         }
-        let constraints = self.state.borrow().options.audio.clone();
+        let (constraints, generation) = {
+            let state = self.state.borrow();
+            (state.options.audio.clone(), state.generation)
+        };
         let opened = microphone(&constraints).await?;
         let mut state = self.state.borrow_mut();
+        if state.generation != generation {
+            // Released meanwhile: this track is the caller's alone (its call stops it).
+            return Ok(opened);
+        }
         match state.microphone.as_ref().filter(|t| live(t)) {
             // Another caller opened it meanwhile: keep one.
             Some(track) => {
@@ -162,6 +193,18 @@ impl Drop for State {
             call.close();
         }
     }
+}
+
+/// Resolve after `ms` (at once outside a page).
+async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let set =
+            web_sys::window().map(|w| w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms));
+        if !matches!(set, Some(Ok(_))) {
+            let _ = resolve.call0(&wasm_bindgen::JsValue::NULL);
+        }
+    });
+    let _ = settle(promise).await;
 }
 
 /// An event sink with `handler`.

@@ -127,6 +127,12 @@ impl MediaPeer {
         })
     }
 
+    /// Whether a prepared call is ready.
+    #[wasm_bindgen(getter)]
+    pub fn warm(&self) -> bool {
+        self.peer.factory.is_warm()
+    }
+
     /// An offer (starting an outgoing call when there is none).
     pub fn offer(&self, ice_restart: bool, hold: bool) -> Promise {
         let peer = self.peer.clone();

@@ -116,35 +116,49 @@ async fn sleep(ms: i32) {
     let _ = JsFuture::from(promise).await;
 }
 
-/// Observe the timer: `{same, earlier, disarmed, again}`, the firing counts
-/// after arming one deadline twice (1 expected), moving it earlier (2: the
-/// old one never fires), disarming (still 2), and re-arming the deadline that
-/// already fired (3).
+/// Observe the timer: `{armed, unchanged, changed}`, how many `setTimeout`
+/// calls (read with `calls()`) arming a deadline, arming it again and
+/// changing it made (1, 0, 1 expected); and `{same, earlier, again, disarmed}`, the firing counts
+/// after arming one deadline twice (1 expected), moving a deadline earlier
+/// (2: the later one never fires), arming the deadline that just fired again
+/// (3: it re-arms), and arming then disarming (still 3). Each count is read
+/// after a sleep that ends later than the deadlines before it, so the counts
+/// depend on the order of timers, not on their precision.
 #[wasm_bindgen(js_name = timerCheck)]
-pub fn timer_check() -> Promise {
+pub fn timer_check(calls: js_sys::Function) -> Promise {
+    let calls = move || calls.call0(&JsValue::NULL).ok().and_then(|n| n.as_f64()).unwrap_or(f64::NAN);
     future_to_promise(async move {
         let fired = Rc::new(Cell::new(0u32));
         let count = fired.clone();
         let mut timer = Timer::new(move || count.set(count.get() + 1));
         let at = |ms| Some(Instant::now() + Duration::from_millis(ms));
         let first = at(20);
+        let n0 = calls();
         timer.set(first);
+        let n1 = calls();
         timer.set(first);
+        let n2 = calls();
         sleep(80).await;
         let same = fired.get();
         timer.set(at(200));
-        timer.set(at(20));
+        let earlier_deadline = at(20);
+        let n3 = calls();
+        timer.set(earlier_deadline);
+        let n4 = calls();
         sleep(300).await;
         let earlier = fired.get();
+        timer.set(earlier_deadline);
+        sleep(40).await;
+        let again = fired.get();
         timer.set(at(20));
         timer.set(None);
         sleep(80).await;
         let disarmed = fired.get();
-        timer.set(first);
-        sleep(40).await;
-        let again = fired.get();
         let o = Object::new();
-        for (k, v) in [("same", same), ("earlier", earlier), ("disarmed", disarmed), ("again", again)] {
+        for (k, v) in [("same", same), ("earlier", earlier), ("again", again), ("disarmed", disarmed)] {
+            let _ = Reflect::set(&o, &k.into(), &v.into());
+        }
+        for (k, v) in [("armed", n1 - n0), ("unchanged", n2 - n1), ("changed", n4 - n3)] {
             let _ = Reflect::set(&o, &k.into(), &v.into());
         }
         Ok(o.into())
