@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BASE } from './lib/browser.mjs';
 import { hearEachOther, launchWithMedia, receivedOver, recordPeerConnections } from './lib/audio.mjs';
+import { startStun } from './lib/stun.mjs';
 
 let browser;
 before(async () => { browser = await launchWithMedia(); });
@@ -203,6 +204,26 @@ describe('call setup', () => {
     assert.ok(left.pcs.every((s) => s === 'closed'), `every peer connection closed: ${left.pcs}`);
     await alice.context().close();
     await bob.context().close();
+  });
+
+  test('with an ICE server, gathering settles after a server-reflexive candidate (figures printed)', async () => {
+    const stun = await startStun();
+    const [alice, bob] = [await user({ iceServers: [{ urls: stun.url }] }), await user()];
+    try {
+      const o = await offer(alice);
+      const g = await alice.evaluate(() => window.peer.gathering());
+      assert.ok(stun.requests > 0, 'the STUN server was asked');
+      assert.match(o, /^a=candidate:.* udp .* typ srflx raddr /m, 'a server-reflexive candidate');
+      assert.equal(g.end, 'Settled', JSON.stringify(g));
+      await applyAnswer(alice, await answer(bob, o));
+      await expectHears([alice, bob], 'both hear');
+      console.log(`# with a STUN server: gathering ended after ${g.elapsedMs.toFixed(1)} ms, the first `
+        + `server-reflexive candidate at ${g.firstUsefulMs.toFixed(1)} ms, ${g.candidates} candidates`);
+    } finally {
+      await stun.close();
+      await alice.context().close();
+      await bob.context().close();
+    }
   });
 
   test('gathering: the policy against waiting for complete (figures printed)', async () => {

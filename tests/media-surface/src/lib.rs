@@ -14,7 +14,7 @@ use std::rc::Rc;
 
 use js_sys::{Array, Object, Promise, Reflect};
 use tabphone_tab::media::{CallMedia, Direction, GatheringPolicy, MediaError, MediaEvent};
-use tabphone_tab::media::{MediaFactory, MediaOptions, OfferOptions};
+use tabphone_tab::media::{IceServer, MediaFactory, MediaOptions, OfferOptions};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
@@ -48,7 +48,24 @@ fn get_bool(options: &JsValue, key: &str) -> Option<bool> {
     Reflect::get(options, &key.into()).ok().and_then(|v| v.as_bool())
 }
 
-/// Options from `{settleMs, maxMs, waitForComplete, keepWarm, echoCancellation}`.
+/// `iceServers: [{urls: string | string[], username?, credential?}]`.
+fn ice_servers(options: &JsValue) -> Vec<IceServer> {
+    let list = Reflect::get(options, &"iceServers".into()).ok().filter(Array::is_array);
+    let Some(list) = list.map(|l| Array::from(&l)) else { return Vec::new() };
+    let text = |o: &JsValue, k: &str| Reflect::get(o, &k.into()).ok().and_then(|v| v.as_string());
+    list.iter()
+        .map(|s| {
+            let urls = Reflect::get(&s, &"urls".into()).unwrap_or(JsValue::UNDEFINED);
+            let urls = match urls.as_string() {
+                Some(one) => vec![one],
+                None => Array::from(&urls).iter().filter_map(|u| u.as_string()).collect(),
+            };
+            IceServer { urls, username: text(&s, "username"), credential: text(&s, "credential") }
+        })
+        .collect()
+}
+
+/// Options from `{settleMs, maxMs, waitForComplete, keepWarm, echoCancellation, iceServers}`.
 fn media_options(options: &JsValue) -> MediaOptions {
     let d = GatheringPolicy::default();
     let mut o = MediaOptions {
@@ -58,6 +75,7 @@ fn media_options(options: &JsValue) -> MediaOptions {
             wait_for_complete: get_bool(options, "waitForComplete").unwrap_or(false),
         },
         keep_warm: get_bool(options, "keepWarm").unwrap_or(false),
+        ice_servers: ice_servers(options),
         ..MediaOptions::default()
     };
     o.audio.echo_cancellation = get_bool(options, "echoCancellation");
