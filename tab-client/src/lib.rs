@@ -37,6 +37,10 @@
 //! # fn log(_: &str) {}
 //! ```
 mod client;
+mod listen;
+pub mod media;
+pub mod sip_socket;
+pub mod timer;
 
 pub use client::{Backend, Options, RealPhone, TabClient};
 pub use tabphone_coord::{TabEvent, TabRole};

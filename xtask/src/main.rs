@@ -207,12 +207,35 @@ fn test() -> Result<()> {
         .current_dir(&root))?;
     eprintln!("== browser tests (Playwright, Debian Chromium)");
     build()?;
+    build_media_test()?;
     let server = serve::Server::start(0, serve::roots())?;
     run(Command::new("node")
         .args(["--test", "--test-concurrency=1", "--test-reporter=spec"])
-        .arg("tabs.test.mjs")
+        .args(["tabs.test.mjs", "media.test.mjs", "socket.test.mjs"])
         .env("BASE_URL", format!("http://127.0.0.1:{}", server.port))
         .current_dir(root.join("tests")))
+}
+
+/// The test-only surface over the tab client's media layer, SIP socket and
+/// timer (`tests/media-surface`), bound into `tests/pages/media/pkg` for
+/// `tests/media.test.mjs` and `tests/socket.test.mjs`. Not shrunk: it is never shipped.
+fn build_media_test() -> Result<()> {
+    let root = root();
+    run(Command::new("cargo")
+        .args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-unknown-unknown",
+            "-p",
+            "tabphone-media-test",
+            "--lib",
+        ])
+        .current_dir(&root))?;
+    run(Command::new("wasm-bindgen")
+        .args(["--target", "web", "--out-dir"])
+        .arg(root.join("tests/pages/media/pkg"))
+        .arg(root.join("target/wasm32-unknown-unknown/release/tabphone_media_test.wasm")))
 }
 
 /// SIP parse throughput: native, then the core as wasm in Node beside SIP.js and JsSIP.

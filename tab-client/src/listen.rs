@@ -1,0 +1,31 @@
+//! An event listener that owns its closure and removes itself when dropped
+//! (gloo-events style), for the SIP socket and the media objects.
+use wasm_bindgen::prelude::*;
+use web_sys::{Event, EventTarget};
+
+/// A listener on `target` for `name`; dropping it removes it, and no callback
+/// runs after that.
+#[must_use = "dropping the Listener removes it"]
+pub(crate) struct Listener {
+    target: EventTarget,
+    name: &'static str,
+    callback: Closure<dyn FnMut(Event)>,
+}
+
+impl Listener {
+    /// Listen to `name` events on `target`.
+    pub(crate) fn new(target: &EventTarget, name: &'static str, f: impl FnMut(Event) + 'static) -> Listener {
+        let callback = Closure::<dyn FnMut(Event)>::new(f);
+        // addEventListener throws only for a non-callable listener, which a Closure never is.
+        let _ = target.add_event_listener_with_callback(name, callback.as_ref().unchecked_ref());
+        Listener { target: target.clone(), name, callback }
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        let _ = self
+            .target
+            .remove_event_listener_with_callback(self.name, self.callback.as_ref().unchecked_ref());
+    }
+}

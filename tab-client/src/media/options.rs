@@ -1,0 +1,128 @@
+//! What the app chooses: microphone constraints and device, ICE servers,
+//! output device, and when gathering is good enough.
+use js_sys::Array;
+use wasm_bindgen::JsValue;
+use web_sys::{ConstrainDomStringParameters, MediaStreamConstraints, MediaTrackConstraints};
+use web_sys::{RtcConfiguration, RtcIceServer};
+
+/// The media options of a [`super::MediaFactory`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MediaOptions {
+    /// How the microphone is captured.
+    pub audio: AudioConstraints,
+    /// STUN and TURN servers (`RTCConfiguration.iceServers`); none by default.
+    pub ice_servers: Vec<IceServer>,
+    /// The output device (`setSinkId`) for remote audio; the default device when `None`.
+    pub output_device_id: Option<String>,
+    /// When an offer's or answer's ICE gathering is good enough.
+    pub gathering: GatheringPolicy,
+    /// After a prewarmed peer connection is taken by a call, prepare the next
+    /// one in the background (keeps the microphone open while the factory is
+    /// warm: see [`super::MediaFactory::release`]).
+    pub keep_warm: bool,
+}
+
+/// Microphone constraints for `getUserMedia`. `None` leaves the browser's
+/// default (on for the three processing switches in Chromium).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AudioConstraints {
+    /// The input device (`deviceId: {exact: id}`, from `enumerateDevices`);
+    /// the default device when `None`.
+    pub device_id: Option<String>,
+    /// Echo cancellation.
+    pub echo_cancellation: Option<bool>,
+    /// Noise suppression.
+    pub noise_suppression: Option<bool>,
+    /// Automatic gain control.
+    pub auto_gain_control: Option<bool>,
+}
+
+/// One STUN or TURN server.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct IceServer {
+    /// `stun:host:port`, `turn:host:port?transport=udp`, `turns:...`.
+    pub urls: Vec<String>,
+    /// The TURN user name.
+    pub username: Option<String>,
+    /// The TURN password.
+    pub credential: Option<String>,
+}
+
+/// When non-trickle ICE gathering is good enough to send the SDP.
+///
+/// Gathering ends at the first of:
+/// - the browser's `iceGatheringState` is `complete` (with at least one candidate);
+/// - `settle_ms` after the first *useful* candidate: a UDP host candidate
+///   when no ICE servers are configured, a UDP server-reflexive or relay
+///   candidate when they are (a host candidate alone rarely reaches a peer
+///   behind another NAT);
+/// - `max_ms` after gathering started, with whatever was gathered (an error
+///   when nothing was).
+///
+/// On Chromium with no ICE servers, an offerer's UDP host candidates come out
+/// 4-5 ms after `setLocalDescription`, while `complete` waits ~130 ms for TCP
+/// candidates; the defaults end such a gathering ~15 ms after it starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GatheringPolicy {
+    /// How long to wait for more candidates after the first useful one
+    /// (other interfaces, IPv6), in milliseconds. Default 10.
+    pub settle_ms: u32,
+    /// The most gathering may take, in milliseconds. Default 2000.
+    pub max_ms: u32,
+    /// Wait for `complete` (still bounded by `max_ms`), as SIP.js does;
+    /// for comparison. Default false.
+    pub wait_for_complete: bool,
+}
+
+impl Default for GatheringPolicy {
+    fn default() -> Self {
+        GatheringPolicy { settle_ms: 10, max_ms: 2000, wait_for_complete: false }
+    }
+}
+
+impl MediaOptions {
+    /// The `RTCConfiguration` for a call's peer connection.
+    pub(crate) fn rtc_configuration(&self) -> RtcConfiguration {
+        let config = RtcConfiguration::new();
+        let servers = Array::new();
+        for s in &self.ice_servers {
+            let server = RtcIceServer::new();
+            let urls: Array = s.urls.iter().map(|u| JsValue::from_str(u)).collect();
+            server.set_urls(&urls);
+            if let Some(user) = &s.username {
+                server.set_username(user);
+            }
+            if let Some(credential) = &s.credential {
+                server.set_credential(credential);
+            }
+            servers.push(&server);
+        }
+        config.set_ice_servers(&servers);
+        config
+    }
+}
+
+impl AudioConstraints {
+    /// The `getUserMedia` constraints: audio only, as chosen.
+    pub(crate) fn to_js(&self) -> MediaStreamConstraints {
+        let audio = MediaTrackConstraints::new();
+        if let Some(id) = &self.device_id {
+            let exact = ConstrainDomStringParameters::new();
+            exact.set_exact_str(id);
+            audio.set_device_id_constrain_dom_string_parameters(&exact);
+        }
+        if let Some(on) = self.echo_cancellation {
+            audio.set_echo_cancellation_bool(on);
+        }
+        if let Some(on) = self.noise_suppression {
+            audio.set_noise_suppression_bool(on);
+        }
+        if let Some(on) = self.auto_gain_control {
+            audio.set_auto_gain_control_bool(on);
+        }
+        let constraints = MediaStreamConstraints::new();
+        constraints.set_audio(&audio);
+        constraints.set_video_bool(false);
+        constraints
+    }
+}
