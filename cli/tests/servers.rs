@@ -79,10 +79,23 @@ fn call_cli(k: &Kamailio, user: &str, target: &str, seconds: &str) -> Cli {
     )
 }
 
+/// Print the caller's call setup, from its INVITE (sent in the step that
+/// reports `registered`) to `established`, digest challenge included (a
+/// figure, not an assertion).
+fn report_call_setup(c: &Cli, label: &str) {
+    let t = |event: &str| c.log.iter().find(|v| v["event"] == event).unwrap()["t"].as_u64().unwrap();
+    let (invite, established) = (t("registered"), t("established"));
+    println!(
+        "call setup figure ({label}): {} ms from INVITE to established at the caller",
+        established - invite
+    );
+}
+
 fn call_between(k: &Kamailio, caller: &str, callee: &str) {
     let mut answerer = Cli::register(k, callee, &["--auto-answer"]);
     let mut c = call_cli(k, caller, callee, "0.5");
     c.wait_event("established");
+    report_call_setup(&c, &format!("{caller} calls {callee}, both tabphone-cli"));
     assert_eq!(c.exit_code(), 0, "{}", c.dump());
     let incoming = answerer.wait_event("incoming");
     assert!(incoming["from"].as_str().unwrap().contains(&format!("sip:{caller}@")));
