@@ -226,9 +226,12 @@ fn kamailio_crash_while_registered_recovers_and_reregisters() {
 #[test]
 fn kamailio_restart_mid_call_keeps_the_call_with_a_reinvite() {
     let mut k = Kamailio::start();
-    let mut sipp = Sipp::spawn("uas.xml", k.sipp, &[]);
+    let mut sipp = Sipp::spawn("uas.xml", k.sipp, &["-trace_msg"]);
     let mut c = call_cli(&k, "alice", "uas", "6");
     c.wait_event("established");
+    // Mid-call: the ACK has reached the callee (stopping the server while the
+    // ACK is still in it would leave sipp retransmitting its 200).
+    sipp.wait_received("ACK");
     k.restart_after(Duration::from_millis(500), "-TERM");
     c.wait_event("disconnected");
     c.wait_event("recovered");

@@ -299,6 +299,25 @@ impl Sipp {
         }
     }
 
+    /// Wait until sipp has received a request of `method` (needs `-trace_msg`
+    /// among the extra arguments), at most [`PATIENCE`].
+    pub fn wait_received(&self, method: &str) {
+        let deadline = Instant::now() + PATIENCE;
+        let needle = format!("\n\n{method} sip:");
+        while Instant::now() < deadline {
+            let seen = std::fs::read_dir(&self.dir).into_iter().flatten().flatten().any(|e| {
+                let log = std::fs::read_to_string(e.path()).unwrap_or_default();
+                e.file_name().to_string_lossy().ends_with("_messages.log")
+                    && log.split("message received").skip(1).any(|m| m.contains(&needle))
+            });
+            if seen {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        panic!("sipp received no {method}; see {}", self.dir.display());
+    }
+
     pub fn errors(&self) -> String {
         let mut out = String::new();
         for e in std::fs::read_dir(&self.dir).into_iter().flatten().flatten() {
