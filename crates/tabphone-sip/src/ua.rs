@@ -30,7 +30,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::auth::{self, Challenge, Credentials};
-use crate::msg::{self, param, split_list, Headers, Message, Method, NameAddr, Request, Response, Uri};
+use crate::msg::{
+    self, param, CSeq, Message, Method, NameAddr, Replaces, Request, Response, RetryAfter, Role,
+};
+use crate::msg::{SubscriptionState, Uri, Via};
 use crate::trace::{self, Direction};
 use crate::transport::{Cause, SocketEvent, Transport, TransportConfig, TransportEvent, TransportOutput};
 use crate::Instant;
@@ -843,11 +846,13 @@ impl UserAgent {
 
     fn via(&mut self) -> (String, String) {
         let branch = format!("z9hG4bK{}", self.random_hex(16));
-        (format!("SIP/2.0/{} {};branch={branch};rport", self.transport_name(), self.via_host), branch)
+        (Via::new(self.transport_name(), &self.via_host, &branch).to_string(), branch)
     }
 
-    fn contact(&self) -> String {
-        format!("<sip:{}@{};transport=ws;ob>", self.contact_user, self.via_host)
+    /// Our Contact: `<sip:user@host;transport=ws;ob>` (RFC 5626 `ob`).
+    fn contact(&self) -> NameAddr {
+        let uri = Uri::sip(Some(&self.contact_user), &self.via_host);
+        NameAddr::new(uri.with_param("transport", Some("ws")).with_param("ob", None).to_string())
     }
 
     fn instance(&self) -> String {
@@ -859,17 +864,17 @@ impl UserAgent {
         }
     }
 
-    fn local_name_addr(&self) -> String {
-        match &self.config.display_name {
-            Some(d) => format!("\"{}\" <{}>", d.replace('\\', "\\\\").replace('"', "\\\""), self.config.aor),
-            None => format!("<{}>", self.config.aor),
-        }
+    /// From: our AOR with the display name, tagged `tag`.
+    fn local_name_addr(&self, tag: &str) -> NameAddr {
+        NameAddr::new(self.config.aor.clone())
+            .with_display(self.config.display_name.clone())
+            .with_tag(Some(tag))
     }
 
     /// A target given as a user name becomes `sip:user@domain`.
     fn target_uri(&self, target: &str) -> Result<String, String> {
         let t = target.trim();
-        let uri = if t.contains(':') { t.to_string() } else { format!("sip:{t}@{}", self.domain) };
+        let uri = if t.contains(':') { t.to_string() } else { Uri::sip(Some(t), &self.domain).to_string() };
         Uri::parse(&uri).map(|_| uri).map_err(|e| format!("bad target {target:?}: {e}"))
     }
 
@@ -879,7 +884,7 @@ impl UserAgent {
         r.headers.push("Via", via);
         r.headers.push("Max-Forwards", "70");
         r.headers.push("Call-ID", call_id.to_string());
-        r.headers.push("CSeq", format!("{cseq} {}", method.as_str()));
+        r.headers.push("CSeq", CSeq::new(cseq, method).to_string());
         (r, branch)
     }
 
@@ -895,24 +900,20 @@ impl UserAgent {
 
     fn in_dialog_request(&mut self, id: CallId, method: Method) -> Option<(Request, String)> {
         let contact = self.contact();
-        let local = self.local_name_addr();
         let call = self.calls.get_mut(&id)?;
         call.local_cseq += 1;
         let (cseq, target, call_id) = (call.local_cseq, call.remote_target.clone(), call.call_id.clone());
-        let from = format!("{local};tag={}", call.local_tag);
-        let to = match &call.remote_tag {
-            Some(t) => format!("<{}>;tag={t}", call.remote_uri),
-            None => format!("<{}>", call.remote_uri),
-        };
-        let routes = call.route_set.clone();
+        let to = NameAddr::new(call.remote_uri.clone()).with_tag(call.remote_tag.as_deref());
+        let (local_tag, routes) = (call.local_tag.clone(), call.route_set.clone());
+        let from = self.local_name_addr(&local_tag);
         let (mut r, branch) = self.base_request(method.clone(), &target, &call_id, cseq);
         for route in routes {
             r.headers.push("Route", route);
         }
-        r.headers.push("From", from);
-        r.headers.push("To", to);
+        r.headers.push("From", from.to_string());
+        r.headers.push("To", to.to_string());
         if matches!(method, Method::Invite | Method::Refer | Method::Notify) {
-            r.headers.push("Contact", contact);
+            r.headers.push("Contact", contact.to_string());
         }
         Some((r, branch))
     }
@@ -1005,15 +1006,17 @@ impl UserAgent {
         }
         self.reg.cseq += 1;
         let aor = self.config.aor.clone();
-        let registrar = Uri::parse(&aor).map(|u| format!("sip:{}", u.host)).unwrap_or_default();
+        let registrar = Uri::parse(&aor).map(|u| Uri::sip(None, &u.host).to_string()).unwrap_or_default();
         let (call_id, cseq) = (self.reg.call_id.clone(), self.reg.cseq);
         let (mut r, branch) = self.base_request(Method::Register, &registrar, &call_id, cseq);
-        r.headers.push("From", format!("{};tag={}", self.local_name_addr(), self.reg.from_tag));
-        r.headers.push("To", format!("<{aor}>"));
-        r.headers.push(
-            "Contact",
-            format!("{};+sip.instance=\"<{}>\";reg-id=1;expires={expires}", self.contact(), self.instance()),
-        );
+        r.headers.push("From", self.local_name_addr(&self.reg.from_tag).to_string());
+        r.headers.push("To", NameAddr::new(aor).to_string());
+        let contact = self
+            .contact()
+            .with_param("+sip.instance", Some(format!("<{}>", self.instance())))
+            .with_param("reg-id", Some("1".into()))
+            .with_param("expires", Some(expires.to_string()));
+        r.headers.push("Contact", contact.to_string());
         r.headers.push("Expires", expires.to_string());
         r.headers.push("Allow", ALLOW);
         r.headers.push("Supported", "path, outbound, gruu");
@@ -1043,9 +1046,9 @@ impl UserAgent {
         let mut call = Call::new(true, call_id.clone(), local_tag.clone(), uri.clone(), uri.clone());
         call.local_cseq = 1;
         let (mut r, branch) = self.base_request(Method::Invite, &uri, &call_id, 1);
-        r.headers.push("From", format!("{};tag={local_tag}", self.local_name_addr()));
-        r.headers.push("To", format!("<{uri}>"));
-        r.headers.push("Contact", self.contact());
+        r.headers.push("From", self.local_name_addr(&local_tag).to_string());
+        r.headers.push("To", NameAddr::new(uri.clone()).to_string());
+        r.headers.push("Contact", self.contact().to_string());
         r.headers.push("Allow", ALLOW);
         r.headers.push("Supported", "outbound, replaces");
         r.headers.push("Content-Type", "application/sdp");
@@ -1076,8 +1079,8 @@ impl UserAgent {
     ) {
         let contact = self.contact();
         let Some(call) = self.calls.get_mut(&id) else { return };
-        let mut resp = response_to(&invite.headers, 200, Some(&call.local_tag));
-        resp.headers.push("Contact", contact);
+        let mut resp = Response::to(invite, 200, Some(&call.local_tag));
+        resp.headers.push("Contact", contact.to_string());
         for (name, value) in extra {
             resp.headers.push(name.to_string(), value.clone());
         }
@@ -1104,7 +1107,7 @@ impl UserAgent {
         };
         let tag = call.local_tag.clone();
         call.state = SessionState::Terminated;
-        let resp = response_to(&invite.headers, status, Some(&tag));
+        let resp = Response::to(&invite, status, Some(&tag));
         self.send_text(resp.encode());
         self.event(Event::Ended { call: id, cause: EndCause::Failed(status) });
     }
@@ -1150,7 +1153,7 @@ impl UserAgent {
             }
         }
         let seq = invite.cseq().map_or(1, |c| c.seq);
-        r.headers.push("CSeq", format!("{seq} CANCEL"));
+        r.headers.push("CSeq", CSeq::new(seq, Method::Cancel).to_string());
         // A CANCEL shares the INVITE's branch; keep it apart in the table.
         self.send_request(now, Owner::Call(id), format!("{branch}/cancel"), r);
     }
@@ -1209,17 +1212,21 @@ impl UserAgent {
                     return self.error(format!("call {} has no dialog", other.0));
                 };
                 // The peer of `other` is told to INVITE with Replaces: its dialog seen from there.
-                let rep = format!("{};to-tag={};from-tag={}", o.call_id, remote_tag, o.local_tag);
-                format!("<{}?Replaces={}>", o.remote_uri, escape_header(&rep))
+                let rep = Replaces {
+                    call_id: o.call_id.clone(),
+                    to_tag: remote_tag.clone(),
+                    from_tag: o.local_tag.clone(),
+                };
+                NameAddr::new(rep.refer_to_uri(&o.remote_uri))
             }
             None => match self.target_uri(target) {
-                Ok(u) => format!("<{u}>"),
+                Ok(u) => NameAddr::new(u),
                 Err(e) => return self.error(e),
             },
         };
         let Some((mut r, branch)) = self.in_dialog_request(id, Method::Refer) else { return };
-        r.headers.push("Refer-To", refer_to);
-        r.headers.push("Referred-By", format!("<{}>", self.config.aor));
+        r.headers.push("Refer-To", refer_to.to_string());
+        r.headers.push("Referred-By", NameAddr::new(self.config.aor.clone()).to_string());
         self.send_request(now, Owner::Call(id), branch, r);
     }
 
@@ -1229,8 +1236,12 @@ impl UserAgent {
         };
         let Some((mut r, branch)) = self.in_dialog_request(id, Method::Notify) else { return };
         r.headers.push("Event", format!("refer;id={seq}"));
-        let state = if status >= 200 { "terminated;reason=noresource" } else { "active;expires=60" };
-        r.headers.push("Subscription-State", state);
+        let state = if status >= 200 {
+            SubscriptionState::Terminated { reason: Some("noresource".into()) }
+        } else {
+            SubscriptionState::Active { expires: Some(60) }
+        };
+        r.headers.push("Subscription-State", state.to_string());
         r.headers.push("Content-Type", "message/sipfrag;version=2.0");
         r.body = format!("SIP/2.0 {status} {}\r\n", msg::reason_phrase(status)).into_bytes();
         if status >= 200 {
@@ -1270,8 +1281,8 @@ impl UserAgent {
         let call_id = self.random_hex(20);
         let tag = self.random_hex(10);
         let (mut r, branch) = self.base_request(Method::Message, &uri, &call_id, 1);
-        r.headers.push("From", format!("{};tag={tag}", self.local_name_addr()));
-        r.headers.push("To", format!("<{uri}>"));
+        r.headers.push("From", self.local_name_addr(&tag).to_string());
+        r.headers.push("To", NameAddr::new(uri).to_string());
         r.headers.push("Content-Type", content_type.to_string());
         r.body = body.into_bytes();
         self.send_request(now, Owner::Message(id), branch, r);
@@ -1366,7 +1377,7 @@ impl UserAgent {
 
     fn txn_timeout(&mut self, now: Instant, txn: ClientTxn) {
         // A local 408, handled like a received one.
-        let resp = response_to(&txn.request.headers, 408, None);
+        let resp = Response::to(&txn.request, 408, None);
         self.on_txn_response(now, txn, resp);
     }
 
@@ -1393,7 +1404,7 @@ impl UserAgent {
                 if let Some((status, headers)) = e.answer {
                     if headers.get("Via").is_some() {
                         let tag = self.random_hex(10);
-                        let mut resp = response_to(&headers, status, Some(&tag));
+                        let mut resp = Response::to_headers(&headers, status, Some(&tag));
                         resp.reason = e.reason.chars().filter(|c| !c.is_control()).take(100).collect();
                         self.send_text(resp.encode());
                     }
@@ -1408,7 +1419,7 @@ impl UserAgent {
             None if status > 100 => Some(self.random_hex(10)),
             None => None,
         };
-        let mut resp = response_to(&req.headers, status, tag.as_deref());
+        let mut resp = Response::to(req, status, tag.as_deref());
         for (n, v) in extra {
             resp.headers.push(*n, v.clone());
         }
@@ -1472,7 +1483,7 @@ impl UserAgent {
             Method::Message => {
                 self.respond(&req, 200, None, &[]);
                 let content_type = req.headers.get("Content-Type").unwrap_or("text/plain").to_string();
-                let body = String::from_utf8_lossy(&req.body).into_owned();
+                let body = req.body_text().unwrap_or_default();
                 self.event(Event::MessageReceived { from: from.uri, content_type, body });
             }
             _ => self.on_invite(req, from, call_id),
@@ -1481,7 +1492,7 @@ impl UserAgent {
 
     fn on_invite(&mut self, req: Request, from: NameAddr, call_id: String) {
         if let Some(ct) = req.headers.get("Content-Type") {
-            if !req.body.is_empty() && !media_type_is(ct, "application/sdp") {
+            if !req.body.is_empty() && !msg::media_type_is(ct, "application/sdp") {
                 return self.respond(&req, 415, None, &[("Accept", "application/sdp".into())]);
             }
         }
@@ -1497,16 +1508,12 @@ impl UserAgent {
         let id = CallId(self.next_call);
         self.next_call += 1;
         let local_tag = self.random_hex(10);
-        let route_set: Vec<String> = req.headers.list("Record-Route").map(str::to_string).collect();
-        let remote_target = req
-            .headers
-            .get("Contact")
-            .and_then(|c| NameAddr::parse(split_list(c).next().unwrap_or("")).ok())
-            .map_or_else(|| from.uri.clone(), |c| c.uri);
-        let sdp = (!req.body.is_empty()).then(|| String::from_utf8_lossy(&req.body).into_owned());
+        let route_set = req.headers.route_set(Role::Uas);
+        let remote_target = req.headers.first_contact_uri().unwrap_or_else(|| from.uri.clone());
+        let sdp = req.body_text();
         let from_text = req.headers.get("From").unwrap_or("").to_string();
         self.respond(&req, 100, None, &[]);
-        self.respond(&req, 180, Some(&local_tag), &[("Contact", self.contact())]);
+        self.respond(&req, 180, Some(&local_tag), &[("Contact", self.contact().to_string())]);
         let remote_tag = from.tag().map(str::to_string);
         let mut call = Call::new(false, call_id, local_tag, from.uri, remote_target);
         call.remote_tag = remote_tag;
@@ -1518,27 +1525,21 @@ impl UserAgent {
     }
 
     fn match_replaces(&self, v: &str) -> Option<CallId> {
-        let (cid, rest) = v.split_once(';').unwrap_or((v, ""));
-        let params = rest
-            .split(';')
-            .filter_map(|p| {
-                p.split_once('=').map(|(a, b)| (a.trim().to_ascii_lowercase(), b.trim().to_string()))
-            })
-            .collect::<Vec<_>>();
-        let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-        let (to_tag, from_tag) = (get("to-tag")?, get("from-tag")?);
+        let r = Replaces::parse(v).ok()?;
         self.calls
             .iter()
             .find(|(_, c)| {
-                c.call_id == cid.trim() && c.local_tag == to_tag && c.remote_tag.as_deref() == Some(from_tag)
+                c.call_id == r.call_id
+                    && c.local_tag == r.to_tag
+                    && c.remote_tag.as_deref() == Some(&r.from_tag)
             })
             .map(|(id, _)| *id)
     }
 
     fn on_cancel(&mut self, req: &Request) {
-        let branch = top_branch(&req.headers);
+        let branch = req.headers.top_branch();
         let found = self.calls.iter().find(|(_, c)| {
-            c.incoming.as_ref().is_some_and(|inv| top_branch(&inv.headers) == branch && branch.is_some())
+            c.incoming.as_ref().is_some_and(|inv| inv.headers.top_branch() == branch && branch.is_some())
         });
         let Some(id) = found.map(|(id, _)| *id) else {
             return self.respond(req, 481, None, &[]);
@@ -1548,7 +1549,7 @@ impl UserAgent {
             if let Some(invite) = call.incoming.take() {
                 let tag = call.local_tag.clone();
                 call.state = SessionState::Terminated;
-                let resp = response_to(&invite.headers, 487, Some(&tag));
+                let resp = Response::to(&invite, 487, Some(&tag));
                 self.send_text(resp.encode());
                 self.event(Event::Ended { call: id, cause: EndCause::Remote });
             }
@@ -1568,7 +1569,7 @@ impl UserAgent {
             return; // an ACK for a non-2xx, or a duplicate
         }
         call.retransmit = None;
-        let sdp = (!req.body.is_empty()).then(|| String::from_utf8_lossy(&req.body).into_owned());
+        let sdp = req.body_text();
         if call.state == SessionState::Establishing {
             call.state = SessionState::Established;
             self.event(Event::Established { call: id, sdp });
@@ -1595,22 +1596,18 @@ impl UserAgent {
                 if call.reinvite.is_some() || call.reoffer.is_some() || call.retransmit.is_some() {
                     return self.respond(&req, 491, Some(&tag), &[]);
                 }
-                if let Some(t) = req
-                    .headers
-                    .get("Contact")
-                    .and_then(|c| NameAddr::parse(split_list(c).next().unwrap_or("")).ok())
-                {
-                    call.remote_target = t.uri;
+                if let Some(target) = req.headers.first_contact_uri() {
+                    call.remote_target = target;
                 }
-                let sdp = (!req.body.is_empty()).then(|| String::from_utf8_lossy(&req.body).into_owned());
+                let sdp = req.body_text();
                 call.reoffer = Some(req);
                 self.event(Event::Reoffer { call: id, sdp });
             }
             Method::Info => {
                 self.respond(&req, 200, Some(&tag), &[]);
                 let ct = req.headers.get("Content-Type").unwrap_or("");
-                if media_type_is(ct, "application/dtmf-relay") {
-                    if let Some((digit, duration_ms)) = parse_dtmf_relay(&String::from_utf8_lossy(&req.body))
+                if msg::media_type_is(ct, "application/dtmf-relay") {
+                    if let Some((digit, duration_ms)) = parse_dtmf_relay(&req.body_text().unwrap_or_default())
                     {
                         self.event(Event::Dtmf { call: id, digit, duration_ms });
                     }
@@ -1632,7 +1629,7 @@ impl UserAgent {
                     .get("Event")
                     .is_some_and(|e| e.trim().to_ascii_lowercase().starts_with("refer"));
                 if is_refer {
-                    let body = String::from_utf8_lossy(&req.body);
+                    let body = req.body_text().unwrap_or_default();
                     let status = body
                         .lines()
                         .next()
@@ -1648,7 +1645,7 @@ impl UserAgent {
                 let from = call.remote_uri.clone();
                 self.respond(&req, 200, Some(&tag), &[]);
                 let content_type = req.headers.get("Content-Type").unwrap_or("text/plain").to_string();
-                let body = String::from_utf8_lossy(&req.body).into_owned();
+                let body = req.body_text().unwrap_or_default();
                 self.event(Event::MessageReceived { from, content_type, body });
             }
             _ => self.respond(&req, 501, Some(&tag), &[("Allow", ALLOW.to_string())]),
@@ -1656,7 +1653,7 @@ impl UserAgent {
     }
 
     fn on_response(&mut self, now: Instant, resp: Response) {
-        let Some(branch) = top_branch(&resp.headers) else { return };
+        let Some(branch) = resp.headers.top_branch() else { return };
         let Some(cseq) = resp.cseq() else { return };
         let key = if cseq.method == Method::Cancel { format!("{branch}/cancel") } else { branch.to_string() };
         let Some(txn) = self.txns.remove(&key) else {
@@ -1714,7 +1711,7 @@ impl UserAgent {
         let mut req = txn.request.clone();
         let (via, branch) = self.via();
         req.headers.remove("Via");
-        req.headers.0.insert(0, msg::Header { name: "Via".into(), value: via });
+        req.headers.push_front("Via", via);
         req.headers.remove("User-Agent");
         // A new CSeq: the registration's, or the dialog's.
         let seq = match txn.owner {
@@ -1733,7 +1730,7 @@ impl UserAgent {
             _ => req.cseq().map_or(1, |c| c.seq + 1),
         };
         req.headers.remove("CSeq");
-        req.headers.push("CSeq", format!("{seq} {}", req.method.as_str()));
+        req.headers.push("CSeq", CSeq::new(seq, req.method.clone()).to_string());
         if self.nc.len() > 32 && !self.nc.contains_key(&challenge.nonce) {
             // Nonces are short-lived; keep the table small over a long uptime.
             self.nc.clear();
@@ -1816,9 +1813,8 @@ impl UserAgent {
                     let retry = resp
                         .headers
                         .get("Retry-After")
-                        .and_then(|v| v.split([';', ' ', '(']).next())
-                        .and_then(|v| v.trim().parse::<u64>().ok())
-                        .map_or(30, |s| s.clamp(1, 3600));
+                        .and_then(|v| RetryAfter::parse(v).ok())
+                        .map_or(30, |r| r.seconds.clamp(1, 3600));
                     self.reg.refresh_at = Some(now + Duration::from_secs(retry));
                 }
             }
@@ -1828,7 +1824,7 @@ impl UserAgent {
     /// Our binding's expiry in a 200 to REGISTER.
     fn granted_expires(&self, resp: &Response) -> Option<u32> {
         let instance = self.instance();
-        let ours = format!("sip:{}@{}", self.contact_user, self.via_host);
+        let ours = Uri::sip(Some(&self.contact_user), &self.via_host).to_string();
         for c in resp.headers.list("Contact") {
             let Ok(na) = NameAddr::parse(c) else { continue };
             let inst =
@@ -1870,7 +1866,7 @@ impl UserAgent {
             {
                 call.remote_tag = Some(tag);
             }
-            let sdp = (!resp.body.is_empty()).then(|| String::from_utf8_lossy(&resp.body).into_owned());
+            let sdp = resp.body_text();
             self.event(Event::Progress { call: id, status: resp.status, sdp });
         }
         if self.calls.get(&id).is_some_and(|c| c.cancel_wanted) {
@@ -1895,16 +1891,10 @@ impl UserAgent {
                 if (200..300).contains(&status) {
                     let to = resp.headers.get("To").and_then(|t| NameAddr::parse(t).ok());
                     call.remote_tag = to.as_ref().and_then(|t| t.tag().map(str::to_string));
-                    if let Some(c) = resp
-                        .headers
-                        .get("Contact")
-                        .and_then(|c| NameAddr::parse(split_list(c).next().unwrap_or("")).ok())
-                    {
-                        call.remote_target = c.uri;
+                    if let Some(target) = resp.headers.first_contact_uri() {
+                        call.remote_target = target;
                     }
-                    let mut rr: Vec<String> = resp.headers.list("Record-Route").map(str::to_string).collect();
-                    rr.reverse();
-                    call.route_set = rr;
+                    call.route_set = resp.headers.route_set(Role::Uac);
                     call.invite = None;
                     let seq = req.cseq().map_or(1, |c| c.seq);
                     let terminating = call.state == SessionState::Terminating;
@@ -1915,9 +1905,7 @@ impl UserAgent {
                         self.send_bye(now, id);
                         self.event(Event::Ended { call: id, cause: EndCause::Local });
                     } else {
-                        let sdp =
-                            (!resp.body.is_empty()).then(|| String::from_utf8_lossy(&resp.body).into_owned());
-                        self.event(Event::Established { call: id, sdp });
+                        self.event(Event::Established { call: id, sdp: resp.body_text() });
                     }
                 } else {
                     let cause = match (status, call.state) {
@@ -1936,18 +1924,12 @@ impl UserAgent {
                 // A re-INVITE.
                 call.reinvite = None;
                 if (200..300).contains(&status) {
-                    if let Some(c) = resp
-                        .headers
-                        .get("Contact")
-                        .and_then(|c| NameAddr::parse(split_list(c).next().unwrap_or("")).ok())
-                    {
-                        call.remote_target = c.uri;
+                    if let Some(target) = resp.headers.first_contact_uri() {
+                        call.remote_target = target;
                     }
                     let seq = req.cseq().map_or(1, |c| c.seq);
                     self.send_ack(now, id, seq, None);
-                    let sdp =
-                        (!resp.body.is_empty()).then(|| String::from_utf8_lossy(&resp.body).into_owned());
-                    self.event(Event::ReinviteAnswered { call: id, sdp });
+                    self.event(Event::ReinviteAnswered { call: id, sdp: resp.body_text() });
                 } else {
                     let outgoing = call.outgoing;
                     if status != 408 {
@@ -1957,7 +1939,7 @@ impl UserAgent {
                         // Glare: try again after a random wait, longer for the side
                         // that owns the Call-ID (RFC 3261 14.1).
                         let (lo, span) = if outgoing { (2100, 1900) } else { (0, 2000) };
-                        let offer = String::from_utf8_lossy(&req.body).into_owned();
+                        let offer = req.body_text().unwrap_or_default();
                         let wait = lo + self.next_random() % span;
                         if let Some(c) = self.calls.get_mut(&id) {
                             c.glare_retry = Some((now + Duration::from_millis(wait), offer));
@@ -1994,7 +1976,7 @@ impl UserAgent {
             c.local_cseq -= 1;
         }
         r.headers.remove("CSeq");
-        r.headers.push("CSeq", format!("{seq} ACK"));
+        r.headers.push("CSeq", CSeq::new(seq, Method::Ack).to_string());
         if let Some(sdp) = sdp {
             r.headers.push("Content-Type", "application/sdp");
             r.body = sdp.into_bytes();
@@ -2020,18 +2002,10 @@ impl UserAgent {
         // A 2xx from another fork (RFC 3261 13.2.2.4): acknowledge that dialog,
         // then end it; the call goes on with the first answer.
         let (local_tag, remote_uri) = (call.local_tag.clone(), call.remote_uri.clone());
-        let target = resp
-            .headers
-            .get("Contact")
-            .and_then(|c| NameAddr::parse(split_list(c).next().unwrap_or("")).ok())
-            .map_or_else(|| remote_uri.clone(), |c| c.uri);
-        let mut routes: Vec<String> = resp.headers.list("Record-Route").map(str::to_string).collect();
-        routes.reverse();
-        let from = format!("{};tag={local_tag}", self.local_name_addr());
-        let to = match &to_tag {
-            Some(t) => format!("<{remote_uri}>;tag={t}"),
-            None => format!("<{remote_uri}>"),
-        };
+        let target = resp.headers.first_contact_uri().unwrap_or_else(|| remote_uri.clone());
+        let routes = resp.headers.route_set(Role::Uac);
+        let from = self.local_name_addr(&local_tag).to_string();
+        let to = NameAddr::new(remote_uri).with_tag(to_tag.as_deref()).to_string();
         for (method, cseq) in [(Method::Ack, seq), (Method::Bye, seq.wrapping_add(1))] {
             let (mut r, _) = self.base_request(method.clone(), &target, call_id, cseq);
             for route in &routes {
@@ -2055,7 +2029,7 @@ impl UserAgent {
         }
         r.headers.push("To", resp.headers.get("To").unwrap_or("").to_string());
         let seq = invite.cseq().map_or(1, |c| c.seq);
-        r.headers.push("CSeq", format!("{seq} ACK"));
+        r.headers.push("CSeq", CSeq::new(seq, Method::Ack).to_string());
         self.send_text(r.encode());
     }
 }
@@ -2064,59 +2038,10 @@ fn fnv1a(data: &[u8]) -> u64 {
     data.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3))
 }
 
-/// A response to a request with these headers: Via, From, To (plus `tag`),
-/// Call-ID and CSeq copied.
-fn response_to(req: &Headers, status: u16, to_tag: Option<&str>) -> Response {
-    let mut h = Headers::default();
-    for v in req.get_all("Via") {
-        h.push("Via", v.to_string());
-    }
-    for v in req.get_all("Record-Route") {
-        if (101..300).contains(&status) {
-            h.push("Record-Route", v.to_string());
-        }
-    }
-    for name in ["From", "To", "Call-ID", "CSeq"] {
-        if let Some(v) = req.get(name) {
-            let mut v = v.to_string();
-            if name == "To" && status > 100 {
-                if let Some(tag) = to_tag {
-                    if NameAddr::parse(&v).map_or(true, |n| n.tag().is_none()) {
-                        v.push_str(";tag=");
-                        v.push_str(tag);
-                    }
-                }
-            }
-            h.push(name, v);
-        }
-    }
-    Response { status, reason: msg::reason_phrase(status).to_string(), headers: h, body: Vec::new() }
-}
-
-fn top_branch(h: &Headers) -> Option<String> {
-    let via = h.list("Via").next()?;
-    msg::Via::parse(via).ok()?.branch().map(str::to_string)
-}
-
-fn media_type_is(value: &str, ty: &str) -> bool {
-    value.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case(ty))
-}
-
+/// Does an Accept value take SDP?
 fn accepts_sdp(a: &str) -> bool {
     let t = a.split(';').next().unwrap_or("").trim();
     ["application/sdp", "application/*", "*/*"].iter().any(|x| t.eq_ignore_ascii_case(x))
-}
-
-fn escape_header(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// `Signal=5\r\nDuration=160` → ('5', 160).
