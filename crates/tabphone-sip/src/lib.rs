@@ -57,6 +57,9 @@
 //! target (`cargo xtask fuzz`) look for them.
 pub mod auth;
 pub mod msg;
+mod rng;
+pub mod sdp;
+pub mod testing;
 pub mod trace;
 pub mod transport;
 pub mod ua;

@@ -34,6 +34,8 @@ use crate::msg::{
     self, param, CSeq, Message, Method, NameAddr, Replaces, Request, Response, RetryAfter, Role,
 };
 use crate::msg::{SubscriptionState, Uri, Via};
+use crate::rng::Rng;
+pub use crate::sdp::set_direction;
 use crate::trace::{self, Direction};
 use crate::transport::{Cause, SocketEvent, Transport, TransportConfig, TransportEvent, TransportOutput};
 use crate::Instant;
@@ -555,7 +557,7 @@ pub struct UserAgent {
     config: Config,
     transport: Transport,
     connected: bool,
-    rng: u64,
+    rng: Rng,
     via_host: String,
     contact_user: String,
     domain: String,
@@ -581,7 +583,7 @@ impl UserAgent {
                 seed: config.seed ^ 0x9e37_79b9,
                 ..config.transport.clone()
             }),
-            rng: config.seed.max(1),
+            rng: Rng::new(config.seed),
             connected: false,
             via_host: String::new(),
             contact_user: String::new(),
@@ -683,26 +685,8 @@ impl UserAgent {
 
     // ----- plumbing -----
 
-    fn next_random(&mut self) -> u64 {
-        self.rng ^= self.rng >> 12;
-        self.rng ^= self.rng << 25;
-        self.rng ^= self.rng >> 27;
-        self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
     fn random_hex(&mut self, n: usize) -> String {
-        let mut s = String::with_capacity(n);
-        while s.len() < n {
-            let r = self.next_random();
-            for i in 0..16 {
-                if s.len() == n {
-                    break;
-                }
-                let d = ((r >> (i * 4)) & 15) as u32;
-                s.push(char::from_digit(d, 16).unwrap_or('0'));
-            }
-        }
-        s
+        self.rng.hex(n)
     }
 
     fn event(&mut self, e: Event) {
@@ -1940,7 +1924,7 @@ impl UserAgent {
                         // that owns the Call-ID (RFC 3261 14.1).
                         let (lo, span) = if outgoing { (2100, 1900) } else { (0, 2000) };
                         let offer = req.body_text().unwrap_or_default();
-                        let wait = lo + self.next_random() % span;
+                        let wait = lo + self.rng.next_u64() % span;
                         if let Some(c) = self.calls.get_mut(&id) {
                             c.glare_retry = Some((now + Duration::from_millis(wait), offer));
                         }
@@ -2057,35 +2041,4 @@ fn parse_dtmf_relay(body: &str) -> Option<(char, u32)> {
         }
     }
     digit.filter(|d| "0123456789*#ABCDabcd".contains(*d)).map(|d| (d.to_ascii_uppercase(), duration))
-}
-
-/// Set the direction attribute of every media section (and drop a session-level one).
-pub fn set_direction(sdp: &str, dir: &str) -> String {
-    const DIRS: [&str; 4] = ["a=sendrecv", "a=sendonly", "a=recvonly", "a=inactive"];
-    let eol = if sdp.contains("\r\n") { "\r\n" } else { "\n" };
-    let mut out = String::with_capacity(sdp.len() + 32);
-    let mut in_media = false;
-    let mut pending = false;
-    for line in sdp.lines() {
-        if line.starts_with("m=") {
-            if pending {
-                out.push_str(&format!("a={dir}{eol}"));
-            }
-            in_media = true;
-            pending = true;
-        }
-        if DIRS.contains(&line.trim_end()) {
-            if in_media && pending {
-                out.push_str(&format!("a={dir}{eol}"));
-                pending = false;
-            }
-            continue;
-        }
-        out.push_str(line);
-        out.push_str(eol);
-    }
-    if pending {
-        out.push_str(&format!("a={dir}{eol}"));
-    }
-    out
 }

@@ -200,7 +200,10 @@ impl Message {
     }
 }
 
-fn encode_rest(out: &mut String, headers: &Headers, body: &[u8]) {
+/// A start line, the fields (Content-Length computed) and the body.
+fn encode(start: std::fmt::Arguments<'_>, headers: &Headers, body: &[u8]) -> String {
+    let mut out = String::with_capacity(512 + body.len());
+    let _ = write!(out, "{start}\r\n");
     for h in &headers.0 {
         if h.name.eq_ignore_ascii_case("Content-Length") {
             continue;
@@ -209,6 +212,7 @@ fn encode_rest(out: &mut String, headers: &Headers, body: &[u8]) {
     }
     let _ = write!(out, "Content-Length: {}\r\n\r\n", body.len());
     out.push_str(&String::from_utf8_lossy(body));
+    out
 }
 
 /// The body as text, `None` when empty (an SDP offer or answer, say).
@@ -224,10 +228,7 @@ impl Request {
 
     /// Serialize; Content-Length is computed.
     pub fn encode(&self) -> String {
-        let mut out = String::with_capacity(512 + self.body.len());
-        let _ = write!(out, "{} {} SIP/2.0\r\n", self.method.as_str(), self.uri);
-        encode_rest(&mut out, &self.headers, &self.body);
-        out
+        encode(format_args!("{} {} SIP/2.0", self.method, self.uri), &self.headers, &self.body)
     }
 
     /// The CSeq, known valid after [`super::parse`].
@@ -244,10 +245,7 @@ impl Request {
 impl Response {
     /// Serialize; Content-Length is computed.
     pub fn encode(&self) -> String {
-        let mut out = String::with_capacity(512 + self.body.len());
-        let _ = write!(out, "SIP/2.0 {} {}\r\n", self.status, self.reason);
-        encode_rest(&mut out, &self.headers, &self.body);
-        out
+        encode(format_args!("SIP/2.0 {} {}", self.status, self.reason), &self.headers, &self.body)
     }
 
     /// The CSeq, known valid after [`super::parse`].
