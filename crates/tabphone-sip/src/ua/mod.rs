@@ -41,8 +41,10 @@ use crate::transport::{SocketEvent, Transport, TransportConfig, TransportEvent, 
 use crate::Instant;
 
 mod api;
+mod timer;
 
 pub use api::{CallId, Command, Config, EndCause, Event, Input, Output, SessionState};
+use timer::{Timer, TimerTable};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Owner {
@@ -73,8 +75,6 @@ struct Registration {
     call_id: String,
     from_tag: String,
     cseq: u32,
-    refresh_at: Option<Instant>,
-    timeout_at: Option<Instant>,
     /// A REGISTER is in flight; its branch.
     pending: Option<String>,
     /// The agent wants to be registered.
@@ -173,7 +173,9 @@ pub struct UserAgent {
     txns: BTreeMap<String, ClientTxn>,
     calls: BTreeMap<CallId, Call>,
     next_call: u64,
-    stopping: Option<Instant>,
+    /// [`Command::Stop`] is under way ([`Timer::Stop`] bounds it).
+    stopping: bool,
+    timers: TimerTable,
     out: std::collections::VecDeque<Output>,
     url: String,
     nc: BTreeMap<String, u32>,
@@ -201,8 +203,6 @@ impl UserAgent {
                 call_id: String::new(),
                 from_tag: String::new(),
                 cseq: 0,
-                refresh_at: None,
-                timeout_at: None,
                 pending: None,
                 want: false,
                 expires: config.expires,
@@ -212,7 +212,8 @@ impl UserAgent {
             txns: BTreeMap::new(),
             calls: BTreeMap::new(),
             next_call: 1,
-            stopping: None,
+            stopping: false,
+            timers: TimerTable::default(),
             out: Default::default(),
             url: String::new(),
             nc: BTreeMap::new(),
@@ -257,10 +258,7 @@ impl UserAgent {
 
     /// When to feed [`Input::Timeout`].
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let mut t = [self.transport.poll_timeout(), self.reg.refresh_at, self.reg.timeout_at, self.stopping]
-            .into_iter()
-            .flatten()
-            .min();
+        let mut t = [self.transport.poll_timeout(), self.timers.next_timeout()].into_iter().flatten().min();
         let mut fold = |x: Option<Instant>| {
             if let Some(x) = x {
                 t = Some(t.map_or(x, |t| t.min(x)));
@@ -333,7 +331,7 @@ impl UserAgent {
             TransportEvent::Connected { url, recovered } => {
                 self.connected = true;
                 self.event(Event::Connected { url });
-                if self.stopping.is_some() {
+                if self.stopping {
                     return;
                 }
                 if recovered {
@@ -351,7 +349,7 @@ impl UserAgent {
                 if was {
                     self.connection_lost();
                 }
-                if self.stopping.is_some() && !self.transport_busy() {
+                if self.stopping && !self.transport_busy() {
                     self.finish_stop(now);
                 }
             }
@@ -368,10 +366,10 @@ impl UserAgent {
     /// on that connection. Dialogs stay.
     fn connection_lost(&mut self) {
         let txns = std::mem::take(&mut self.txns);
-        self.reg.timeout_at = None;
+        self.timers.stop(Timer::RegisterTimeout);
         self.reg.pending = None;
         self.reg.state = RegState::Idle;
-        self.reg.refresh_at = None;
+        self.timers.stop(Timer::RegisterRefresh);
         for (_, txn) in txns {
             match txn.owner {
                 Owner::Register => {}
@@ -403,7 +401,7 @@ impl UserAgent {
 
     fn gc(&mut self, now: Instant) {
         self.calls.retain(|_, c| c.state != SessionState::Terminated);
-        if self.stopping.is_some() {
+        if self.stopping {
             // Calls ended and the unregister answered: close (and cancel any retry).
             if self.calls.is_empty() && self.reg.pending.is_none() {
                 self.finish_stop(now);
@@ -413,7 +411,8 @@ impl UserAgent {
 
     /// Close for good (no retry will undo it), fail what is still pending, say Stopped.
     fn finish_stop(&mut self, now: Instant) {
-        if self.stopping.take().is_some() {
+        if std::mem::take(&mut self.stopping) {
+            self.timers.stop(Timer::Stop);
             self.transport.stop();
             self.drain_transport(now);
             self.connected = false;
@@ -513,7 +512,7 @@ impl UserAgent {
     // ----- commands -----
 
     fn on_command(&mut self, now: Instant, c: Command) {
-        if self.stopping.is_some() && !matches!(c, Command::Start) {
+        if self.stopping && !matches!(c, Command::Start) {
             // Refused, with the outcome the command would have had.
             return match c {
                 Command::Message { id, .. } => self.event(Event::MessageResult { id, status: 503 }),
@@ -523,7 +522,8 @@ impl UserAgent {
         }
         match c {
             Command::Start => {
-                self.stopping = None;
+                self.stopping = false;
+                self.timers.stop(Timer::Stop);
                 self.reg.want = self.config.register;
                 self.transport.start(now);
                 if self.connected && self.reg.want && self.reg.state == RegState::Idle {
@@ -541,7 +541,7 @@ impl UserAgent {
             }
             Command::Unregister => {
                 self.reg.want = false;
-                self.reg.refresh_at = None;
+                self.timers.stop(Timer::RegisterRefresh);
                 if self.connected && self.reg.state == RegState::Registered {
                     self.send_register(now, 0);
                 } else {
@@ -580,9 +580,10 @@ impl UserAgent {
     }
 
     fn stop(&mut self, now: Instant) {
-        self.stopping = Some(now + Duration::from_secs(2));
+        self.stopping = true;
+        self.timers.set(Timer::Stop, now + Duration::from_secs(2));
         self.reg.want = false;
-        self.reg.refresh_at = None;
+        self.timers.stop(Timer::RegisterRefresh);
         let ids: Vec<CallId> = self.calls.keys().copied().collect();
         for id in ids {
             self.end_call(now, id);
@@ -614,7 +615,7 @@ impl UserAgent {
         r.headers.push("Supported", "path, outbound, gruu");
         self.reg.state = if expires == 0 { RegState::Unregistering } else { RegState::Registering };
         self.reg.pending = Some(branch.clone());
-        self.reg.timeout_at = Some(now + self.config.register_timeout);
+        self.timers.set(Timer::RegisterTimeout, now + self.config.register_timeout);
         self.send_request(now, Owner::Register, branch, r);
     }
 
@@ -885,28 +886,21 @@ impl UserAgent {
     fn on_timeout(&mut self, now: Instant) {
         self.transport.handle_timeout(now);
         self.drain_transport(now);
-        if self.reg.timeout_at.is_some_and(|t| t <= now) {
-            self.reg.timeout_at = None;
-            if let Some(b) = self.reg.pending.take() {
-                self.txns.remove(&b);
-            }
-            let unregistering = self.reg.state == RegState::Unregistering;
-            self.reg.state = RegState::Idle;
-            self.event(Event::RegistrationFailed { status: None });
-            if unregistering {
-                self.event(Event::Unregistered);
-            } else {
-                // No answer in time: the connection is presumed dead.
-                self.transport.restart(now);
-                self.drain_transport(now);
+        for timer in Timer::VALUES {
+            if self.timers.expire(timer, now) {
+                match timer {
+                    Timer::RegisterTimeout => self.register_timed_out(now),
+                    Timer::RegisterRefresh => self.refresh_register(now),
+                    Timer::Stop => self.stop_deadline(now),
+                }
             }
         }
-        if self.reg.refresh_at.is_some_and(|t| t <= now) {
-            self.reg.refresh_at = None;
-            if self.connected && self.reg.want {
-                self.send_register(now, self.reg.expires);
-            }
-        }
+        self.txn_timeouts(now);
+        self.call_timeouts(now);
+    }
+
+    /// Transactions with no answer in 64*T1.
+    fn txn_timeouts(&mut self, now: Instant) {
         let expired: Vec<String> = self
             .txns
             .iter()
@@ -918,6 +912,10 @@ impl UserAgent {
                 self.txn_timeout(now, txn);
             }
         }
+    }
+
+    /// Our 2xx resends and glare retries that are due.
+    fn call_timeouts(&mut self, now: Instant) {
         let ids: Vec<CallId> = self.calls.keys().copied().collect();
         for id in ids.iter().copied() {
             let Some(call) = self.calls.get_mut(&id) else { continue };
@@ -955,15 +953,46 @@ impl UserAgent {
                 self.send_text(text);
             }
         }
-        if self.stopping.is_some_and(|t| t <= now) {
-            // The server did not answer our BYEs and CANCELs in time: the calls
-            // end here all the same, each with its event.
-            let ids: Vec<CallId> = std::mem::take(&mut self.calls).into_keys().collect();
-            for call in ids {
-                self.event(Event::Ended { call, cause: EndCause::Local });
-            }
-            self.reg.pending = None;
-            self.finish_stop(now);
+    }
+
+    /// [`Timer::Stop`]: what else is due now ends first with its own cause;
+    /// then the calls end here all the same, each with its event.
+    fn stop_deadline(&mut self, now: Instant) {
+        self.txn_timeouts(now);
+        self.call_timeouts(now);
+        if !self.stopping {
+            return;
+        }
+        // The server did not answer our BYEs and CANCELs in time.
+        let ids: Vec<CallId> = std::mem::take(&mut self.calls).into_keys().collect();
+        for call in ids {
+            self.event(Event::Ended { call, cause: EndCause::Local });
+        }
+        self.reg.pending = None;
+        self.finish_stop(now);
+    }
+
+    /// [`Timer::RegisterTimeout`]: the REGISTER had no answer in time.
+    fn register_timed_out(&mut self, now: Instant) {
+        if let Some(b) = self.reg.pending.take() {
+            self.txns.remove(&b);
+        }
+        let unregistering = self.reg.state == RegState::Unregistering;
+        self.reg.state = RegState::Idle;
+        self.event(Event::RegistrationFailed { status: None });
+        if unregistering {
+            self.event(Event::Unregistered);
+        } else {
+            // No answer in time: the connection is presumed dead.
+            self.transport.restart(now);
+            self.drain_transport(now);
+        }
+    }
+
+    /// [`Timer::RegisterRefresh`]: register again if still wanted.
+    fn refresh_register(&mut self, now: Instant) {
+        if self.connected && self.reg.want {
+            self.send_register(now, self.reg.expires);
         }
     }
 
@@ -1356,7 +1385,7 @@ impl UserAgent {
 
     fn on_register_response(&mut self, now: Instant, req: &Request, resp: &Response) {
         self.reg.pending = None;
-        self.reg.timeout_at = None;
+        self.timers.stop(Timer::RegisterTimeout);
         let requested = req.headers.get("Expires").and_then(|e| e.parse::<u32>().ok()).unwrap_or(0);
         let status = resp.status;
         if requested == 0 {
@@ -1373,7 +1402,8 @@ impl UserAgent {
                 self.reg.state = RegState::Registered;
                 // Refresh with a margin: half the time for short expiries, 30 s for long ones.
                 let margin = (expires / 2).min(30);
-                self.reg.refresh_at = Some(now + Duration::from_secs(u64::from(expires - margin).max(1)));
+                let refresh = Duration::from_secs(u64::from(expires - margin).max(1));
+                self.timers.set(Timer::RegisterRefresh, now + refresh);
                 let bindings = resp.headers.list("Contact").filter(|c| !c.is_empty()).count() as u32;
                 self.event(Event::Registered { expires, bindings });
                 if std::mem::take(&mut self.reg.recovering) {
@@ -1407,7 +1437,7 @@ impl UserAgent {
                         .get("Retry-After")
                         .and_then(|v| RetryAfter::parse(v).ok())
                         .map_or(30, |r| r.seconds.clamp(1, 3600));
-                    self.reg.refresh_at = Some(now + Duration::from_secs(retry));
+                    self.timers.set(Timer::RegisterRefresh, now + Duration::from_secs(retry));
                 }
             }
         }
