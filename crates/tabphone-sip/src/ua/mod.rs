@@ -42,24 +42,11 @@ use crate::Instant;
 
 mod api;
 mod timer;
+mod txn;
 
 pub use api::{CallId, Command, Config, EndCause, Event, Input, Output, SessionState};
 use timer::{Timer, TimerTable};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Owner {
-    Register,
-    Call(CallId),
-    Message(u64),
-}
-
-#[derive(Debug)]
-struct ClientTxn {
-    owner: Owner,
-    request: Request,
-    deadline: Option<Instant>,
-    authed: bool,
-}
+use txn::{ClientTxn, Owner, Resend, Retransmit, Transactions, TxnKey};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum RegState {
@@ -75,23 +62,14 @@ struct Registration {
     call_id: String,
     from_tag: String,
     cseq: u32,
-    /// A REGISTER is in flight; its branch.
-    pending: Option<String>,
+    /// A REGISTER is in flight.
+    pending: Option<TxnKey>,
     /// The agent wants to be registered.
     want: bool,
     /// Expiry to ask for (raised by 423).
     expires: u32,
     /// A registered event is owed after recovery.
     recovering: bool,
-}
-
-#[derive(Debug)]
-struct Retransmit {
-    text: String,
-    next: Instant,
-    interval: Duration,
-    give_up: Instant,
-    cseq: u32,
 }
 
 #[derive(Debug)]
@@ -106,8 +84,8 @@ struct Call {
     route_set: Vec<String>,
     local_cseq: u32,
     remote_cseq: Option<u32>,
-    /// Outgoing: the INVITE in flight (for CANCEL and ACK); its branch.
-    invite: Option<(String, Request)>,
+    /// Outgoing: the INVITE in flight (for CANCEL and ACK).
+    invite: Option<(TxnKey, Request)>,
     got_provisional: bool,
     cancel_wanted: bool,
     /// Incoming: the INVITE we must answer.
@@ -116,8 +94,8 @@ struct Call {
     retransmit: Option<Retransmit>,
     /// A received re-INVITE waiting for the app's answer.
     reoffer: Option<Request>,
-    /// Our re-INVITE in flight (branch).
-    reinvite: Option<String>,
+    /// Our re-INVITE in flight.
+    reinvite: Option<TxnKey>,
     /// Our re-INVITE met glare (491): resend this offer at this time (RFC 3261 14.1).
     glare_retry: Option<(Instant, String)>,
     /// A REFER we received: its CSeq (the NOTIFY event id).
@@ -170,7 +148,7 @@ pub struct UserAgent {
     contact_user: String,
     domain: String,
     reg: Registration,
-    txns: BTreeMap<String, ClientTxn>,
+    txns: Transactions,
     calls: BTreeMap<CallId, Call>,
     next_call: u64,
     /// [`Command::Stop`] is under way ([`Timer::Stop`] bounds it).
@@ -209,7 +187,7 @@ impl UserAgent {
                 recovering: false,
             },
             config,
-            txns: BTreeMap::new(),
+            txns: Transactions::default(),
             calls: BTreeMap::new(),
             next_call: 1,
             stopping: false,
@@ -264,13 +242,9 @@ impl UserAgent {
                 t = Some(t.map_or(x, |t| t.min(x)));
             }
         };
-        for txn in self.txns.values() {
-            fold(txn.deadline);
-        }
+        fold(self.txns.poll_timeout());
         for call in self.calls.values() {
-            if let Some(r) = &call.retransmit {
-                fold(Some(r.next.min(r.give_up)));
-            }
+            fold(call.retransmit.as_ref().map(Retransmit::poll_timeout));
             fold(call.glare_retry.as_ref().map(|g| g.0));
         }
         t
@@ -365,12 +339,12 @@ impl UserAgent {
     /// Every transaction on the lost connection is gone: its answer would come
     /// on that connection. Dialogs stay.
     fn connection_lost(&mut self) {
-        let txns = std::mem::take(&mut self.txns);
+        let txns = self.txns.take_all();
         self.timers.stop(Timer::RegisterTimeout);
         self.reg.pending = None;
         self.reg.state = RegState::Idle;
         self.timers.stop(Timer::RegisterRefresh);
-        for (_, txn) in txns {
+        for txn in txns {
             match txn.owner {
                 Owner::Register => {}
                 Owner::Message(id) => self.event(Event::MessageResult { id, status: 503 }),
@@ -416,7 +390,7 @@ impl UserAgent {
             self.transport.stop();
             self.drain_transport(now);
             self.connected = false;
-            for txn in std::mem::take(&mut self.txns).into_values() {
+            for txn in self.txns.take_all() {
                 if let Owner::Message(id) = txn.owner {
                     self.event(Event::MessageResult { id, status: 503 });
                 }
@@ -435,9 +409,10 @@ impl UserAgent {
         }
     }
 
-    fn via(&mut self) -> (String, String) {
+    /// A Via with a new branch (RFC 3261 8.1.1.7), and the transaction it names.
+    fn via(&mut self) -> (String, TxnKey) {
         let branch = format!("z9hG4bK{}", self.random_hex(16));
-        (Via::new(self.transport_name(), &self.via_host, &branch).to_string(), branch)
+        (Via::new(self.transport_name(), &self.via_host, &branch).to_string(), TxnKey::new(branch))
     }
 
     /// Our Contact: `<sip:user@host;transport=ws;ob>` (RFC 5626 `ob`).
@@ -469,7 +444,7 @@ impl UserAgent {
         Uri::parse(&uri).map(|_| uri).map_err(|e| format!("bad target {target:?}: {e}"))
     }
 
-    fn base_request(&mut self, method: Method, uri: &str, call_id: &str, cseq: u32) -> (Request, String) {
+    fn base_request(&mut self, method: Method, uri: &str, call_id: &str, cseq: u32) -> (Request, TxnKey) {
         let (via, branch) = self.via();
         let mut r = Request::new(method.clone(), uri);
         r.headers.push("Via", via);
@@ -479,17 +454,17 @@ impl UserAgent {
         (r, branch)
     }
 
-    fn send_request(&mut self, now: Instant, owner: Owner, branch: String, mut req: Request) {
+    fn send_request(&mut self, now: Instant, owner: Owner, key: TxnKey, mut req: Request) {
         req.headers.push("User-Agent", self.config.user_agent.clone());
         let text = req.encode();
         let deadline = if req.method == Method::Ack { None } else { Some(now + self.config.t1 * 64) };
         if req.method != Method::Ack {
-            self.txns.insert(branch, ClientTxn { owner, request: req, deadline, authed: false });
+            self.txns.insert(key, ClientTxn { owner, request: req, deadline, authed: false });
         }
         self.send_text(text);
     }
 
-    fn in_dialog_request(&mut self, id: CallId, method: Method) -> Option<(Request, String)> {
+    fn in_dialog_request(&mut self, id: CallId, method: Method) -> Option<(Request, TxnKey)> {
         let contact = self.contact();
         let call = self.calls.get_mut(&id)?;
         call.local_cseq += 1;
@@ -680,13 +655,8 @@ impl UserAgent {
         resp.headers.push("Content-Type", "application/sdp");
         resp.body = sdp.into_bytes();
         let text = resp.encode();
-        call.retransmit = Some(Retransmit {
-            text: text.clone(),
-            next: now + self.config.t1,
-            interval: self.config.t1,
-            give_up: now + self.config.t1 * 64,
-            cseq: invite.cseq().map_or(0, |c| c.seq),
-        });
+        let cseq = invite.cseq().map_or(0, |c| c.seq);
+        call.retransmit = Some(Retransmit::new(text.clone(), cseq, now, self.config.t1));
         self.send_text(text);
     }
 
@@ -747,8 +717,7 @@ impl UserAgent {
         }
         let seq = invite.cseq().map_or(1, |c| c.seq);
         r.headers.push("CSeq", CSeq::new(seq, Method::Cancel).to_string());
-        // A CANCEL shares the INVITE's branch; keep it apart in the table.
-        self.send_request(now, Owner::Call(id), format!("{branch}/cancel"), r);
+        self.send_request(now, Owner::Call(id), branch.cancel(), r);
     }
 
     fn send_bye(&mut self, now: Instant, id: CallId) {
@@ -899,21 +868,6 @@ impl UserAgent {
         self.call_timeouts(now);
     }
 
-    /// Transactions with no answer in 64*T1.
-    fn txn_timeouts(&mut self, now: Instant) {
-        let expired: Vec<String> = self
-            .txns
-            .iter()
-            .filter(|(_, t)| t.deadline.is_some_and(|d| d <= now))
-            .map(|(b, _)| b.clone())
-            .collect();
-        for branch in expired {
-            if let Some(txn) = self.txns.remove(&branch) {
-                self.txn_timeout(now, txn);
-            }
-        }
-    }
-
     /// Our 2xx resends and glare retries that are due.
     fn call_timeouts(&mut self, now: Instant) {
         let ids: Vec<CallId> = self.calls.keys().copied().collect();
@@ -938,19 +892,18 @@ impl UserAgent {
         for id in ids {
             let Some(call) = self.calls.get_mut(&id) else { continue };
             let Some(rt) = call.retransmit.as_mut() else { continue };
-            if rt.give_up <= now {
-                call.retransmit = None;
-                // RFC 3261 13.3.1.4: no ACK, end the session with a BYE.
-                self.send_bye(now, id);
-                self.event(Event::Ended { call: id, cause: EndCause::Timeout });
-                if let Some(c) = self.calls.get_mut(&id) {
-                    c.state = SessionState::Terminated;
+            match rt.on_timeout(now, self.config.t2) {
+                Resend::Wait => {}
+                Resend::Again(text) => self.send_text(text),
+                Resend::GiveUp => {
+                    call.retransmit = None;
+                    // RFC 3261 13.3.1.4: no ACK, end the session with a BYE.
+                    self.send_bye(now, id);
+                    self.event(Event::Ended { call: id, cause: EndCause::Timeout });
+                    if let Some(c) = self.calls.get_mut(&id) {
+                        c.state = SessionState::Terminated;
+                    }
                 }
-            } else if rt.next <= now {
-                rt.interval = (rt.interval * 2).min(self.config.t2);
-                rt.next = now + rt.interval;
-                let text = rt.text.clone();
-                self.send_text(text);
             }
         }
     }
@@ -994,12 +947,6 @@ impl UserAgent {
         if self.connected && self.reg.want {
             self.send_register(now, self.reg.expires);
         }
-    }
-
-    fn txn_timeout(&mut self, now: Instant, txn: ClientTxn) {
-        // A local 408, handled like a received one.
-        let resp = Response::to(&txn.request, 408, None);
-        self.on_txn_response(now, txn, resp);
     }
 
     // ----- received -----
@@ -1270,50 +1217,6 @@ impl UserAgent {
                 self.event(Event::MessageReceived { from, content_type, body });
             }
             _ => self.respond(&req, 501, Some(&tag), &[("Allow", ALLOW.to_string())]),
-        }
-    }
-
-    fn on_response(&mut self, now: Instant, resp: Response) {
-        let Some(branch) = resp.headers.top_branch() else { return };
-        let Some(cseq) = resp.cseq() else { return };
-        let key = if cseq.method == Method::Cancel { format!("{branch}/cancel") } else { branch.to_string() };
-        let Some(txn) = self.txns.remove(&key) else {
-            // A 2xx retransmission for an INVITE whose transaction is over: ACK it again.
-            if cseq.method == Method::Invite && (200..300).contains(&resp.status) {
-                self.reack(now, &resp);
-            }
-            return;
-        };
-        if txn.request.method == Method::Invite && resp.status < 200 {
-            // Provisional: keep the transaction, without Timer B from now on.
-            let owner = txn.owner;
-            self.txns.insert(key, ClientTxn { deadline: None, ..txn });
-            if let Owner::Call(id) = owner {
-                self.on_provisional(now, id, &resp);
-            }
-            return;
-        }
-        if resp.status < 200 {
-            self.txns.insert(key, txn);
-            return;
-        }
-        self.on_txn_response(now, txn, resp);
-    }
-
-    fn on_txn_response(&mut self, now: Instant, txn: ClientTxn, resp: Response) {
-        let status = resp.status;
-        if (status == 401 || status == 407) && !txn.authed && txn.request.method != Method::Cancel {
-            if txn.request.method == Method::Invite {
-                self.ack_failure(&txn.request, &resp);
-            }
-            if self.retry_with_auth(now, &txn, &resp) {
-                return;
-            }
-        }
-        match txn.owner {
-            Owner::Register => self.on_register_response(now, &txn.request, &resp),
-            Owner::Message(id) => self.event(Event::MessageResult { id, status }),
-            Owner::Call(id) => self.on_call_response(now, id, &txn.request, resp),
         }
     }
 
