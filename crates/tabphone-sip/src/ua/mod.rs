@@ -29,11 +29,10 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::auth::{self, Challenge, Credentials};
 use crate::msg::{
     self, param, CSeq, Message, Method, NameAddr, Replaces, Request, Response, RetryAfter, Role,
 };
-use crate::msg::{SubscriptionState, Uri, Via};
+use crate::msg::{SubscriptionState, Uri};
 use crate::rng::Rng;
 pub use crate::sdp::set_direction;
 use crate::trace::{self, Direction};
@@ -41,12 +40,17 @@ use crate::transport::{SocketEvent, Transport, TransportConfig, TransportEvent, 
 use crate::Instant;
 
 mod api;
+mod auth;
+mod identity;
+mod send;
 mod timer;
 mod txn;
 
 pub use api::{CallId, Command, Config, EndCause, Event, Input, Output, SessionState};
+use auth::Nonces;
+use identity::Identity;
 use timer::{Timer, TimerTable};
-use txn::{ClientTxn, Owner, Resend, Retransmit, Transactions, TxnKey};
+use txn::{Owner, Resend, Retransmit, Transactions, TxnKey};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum RegState {
@@ -103,7 +107,34 @@ struct Call {
     held: bool,
 }
 
+impl Registration {
+    /// The CSeq of the next REGISTER.
+    fn next_cseq(&mut self) -> u32 {
+        self.cseq += 1;
+        self.cseq
+    }
+}
+
 impl Call {
+    /// The CSeq of the next request in the dialog.
+    fn next_cseq(&mut self) -> u32 {
+        self.local_cseq += 1;
+        self.local_cseq
+    }
+
+    /// A request of this call now runs as transaction `key` (sent again with
+    /// credentials): an INVITE in flight follows it.
+    fn resent(&mut self, key: &TxnKey, req: &Request) {
+        if req.method == Method::Invite {
+            if self.invite.is_some() {
+                self.invite = Some((key.clone(), req.clone()));
+            }
+            if self.reinvite.is_some() {
+                self.reinvite = Some(key.clone());
+            }
+        }
+    }
+
     /// A call being set up: no remote tag, no route set, nothing pending.
     fn new(
         outgoing: bool,
@@ -144,9 +175,7 @@ pub struct UserAgent {
     transport: Transport,
     connected: bool,
     rng: Rng,
-    via_host: String,
-    contact_user: String,
-    domain: String,
+    me: Identity,
     reg: Registration,
     txns: Transactions,
     calls: BTreeMap<CallId, Call>,
@@ -156,7 +185,7 @@ pub struct UserAgent {
     timers: TimerTable,
     out: std::collections::VecDeque<Output>,
     url: String,
-    nc: BTreeMap<String, u32>,
+    nonces: Nonces,
 }
 
 const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, MESSAGE, REFER, NOTIFY";
@@ -165,7 +194,6 @@ const SUPPORTED: &[&str] = &["outbound", "path", "gruu", "replaces"];
 impl UserAgent {
     /// A stopped agent; send [`Command::Start`].
     pub fn new(config: Config) -> UserAgent {
-        let domain = Uri::parse(&config.aor).map(|u| u.host).unwrap_or_default();
         let mut ua = UserAgent {
             transport: Transport::new(TransportConfig {
                 seed: config.seed ^ 0x9e37_79b9,
@@ -173,9 +201,7 @@ impl UserAgent {
             }),
             rng: Rng::new(config.seed),
             connected: false,
-            via_host: String::new(),
-            contact_user: String::new(),
-            domain,
+            me: Identity::new(&config),
             reg: Registration {
                 state: RegState::Idle,
                 call_id: String::new(),
@@ -194,14 +220,8 @@ impl UserAgent {
             timers: TimerTable::default(),
             out: Default::default(),
             url: String::new(),
-            nc: BTreeMap::new(),
+            nonces: Nonces::default(),
         };
-        // The contact URI comes from the instance id, not the RNG: a reloaded
-        // page (same id) presents the same contact, so even a registrar that
-        // matches bindings by URI alone replaces the old one.
-        let h = fnv1a(ua.config.instance_id.as_bytes());
-        ua.via_host = format!("{:012x}.invalid", h >> 16);
-        ua.contact_user = format!("{:08x}", (h as u32) ^ ((h >> 32) as u32));
         ua.reg.call_id = ua.random_hex(20);
         ua.reg.from_tag = ua.random_hex(10);
         ua
@@ -264,26 +284,6 @@ impl UserAgent {
     }
 
     // ----- plumbing -----
-
-    fn random_hex(&mut self, n: usize) -> String {
-        self.rng.hex(n)
-    }
-
-    fn event(&mut self, e: Event) {
-        self.out.push_back(Output::Event(e));
-    }
-
-    fn error(&mut self, message: impl Into<String>) {
-        self.event(Event::Error { message: message.into() });
-    }
-
-    fn send_text(&mut self, text: String) {
-        if self.config.trace {
-            let line = trace::trace_line(Direction::Out, &self.url, &text);
-            self.event(Event::Trace { line });
-        }
-        self.out.push_back(Output::Send(text));
-    }
 
     fn drain_transport(&mut self, now: Instant) {
         while let Some(o) = self.transport.poll_output() {
@@ -401,77 +401,14 @@ impl UserAgent {
 
     // ----- building requests -----
 
-    fn transport_name(&self) -> &'static str {
-        if self.url.starts_with("wss:") {
-            "WSS"
-        } else {
-            "WS"
-        }
-    }
-
-    /// A Via with a new branch (RFC 3261 8.1.1.7), and the transaction it names.
-    fn via(&mut self) -> (String, TxnKey) {
-        let branch = format!("z9hG4bK{}", self.random_hex(16));
-        (Via::new(self.transport_name(), &self.via_host, &branch).to_string(), TxnKey::new(branch))
-    }
-
-    /// Our Contact: `<sip:user@host;transport=ws;ob>` (RFC 5626 `ob`).
-    fn contact(&self) -> NameAddr {
-        let uri = Uri::sip(Some(&self.contact_user), &self.via_host);
-        NameAddr::new(uri.with_param("transport", Some("ws")).with_param("ob", None).to_string())
-    }
-
-    fn instance(&self) -> String {
-        let id = &self.config.instance_id;
-        if id.starts_with("urn:") {
-            id.clone()
-        } else {
-            format!("urn:uuid:{id}")
-        }
-    }
-
-    /// From: our AOR with the display name, tagged `tag`.
-    fn local_name_addr(&self, tag: &str) -> NameAddr {
-        NameAddr::new(self.config.aor.clone())
-            .with_display(self.config.display_name.clone())
-            .with_tag(Some(tag))
-    }
-
-    /// A target given as a user name becomes `sip:user@domain`.
-    fn target_uri(&self, target: &str) -> Result<String, String> {
-        let t = target.trim();
-        let uri = if t.contains(':') { t.to_string() } else { Uri::sip(Some(t), &self.domain).to_string() };
-        Uri::parse(&uri).map(|_| uri).map_err(|e| format!("bad target {target:?}: {e}"))
-    }
-
-    fn base_request(&mut self, method: Method, uri: &str, call_id: &str, cseq: u32) -> (Request, TxnKey) {
-        let (via, branch) = self.via();
-        let mut r = Request::new(method.clone(), uri);
-        r.headers.push("Via", via);
-        r.headers.push("Max-Forwards", "70");
-        r.headers.push("Call-ID", call_id.to_string());
-        r.headers.push("CSeq", CSeq::new(cseq, method).to_string());
-        (r, branch)
-    }
-
-    fn send_request(&mut self, now: Instant, owner: Owner, key: TxnKey, mut req: Request) {
-        req.headers.push("User-Agent", self.config.user_agent.clone());
-        let text = req.encode();
-        let deadline = if req.method == Method::Ack { None } else { Some(now + self.config.t1 * 64) };
-        if req.method != Method::Ack {
-            self.txns.insert(key, ClientTxn { owner, request: req, deadline, authed: false });
-        }
-        self.send_text(text);
-    }
-
     fn in_dialog_request(&mut self, id: CallId, method: Method) -> Option<(Request, TxnKey)> {
-        let contact = self.contact();
+        let contact = self.me.contact();
         let call = self.calls.get_mut(&id)?;
         call.local_cseq += 1;
         let (cseq, target, call_id) = (call.local_cseq, call.remote_target.clone(), call.call_id.clone());
         let to = NameAddr::new(call.remote_uri.clone()).with_tag(call.remote_tag.as_deref());
         let (local_tag, routes) = (call.local_tag.clone(), call.route_set.clone());
-        let from = self.local_name_addr(&local_tag);
+        let from = self.me.from(&local_tag);
         let (mut r, branch) = self.base_request(method.clone(), &target, &call_id, cseq);
         for route in routes {
             r.headers.push("Route", route);
@@ -572,16 +509,16 @@ impl UserAgent {
         if let Some(old) = self.reg.pending.take() {
             self.txns.remove(&old);
         }
-        self.reg.cseq += 1;
-        let aor = self.config.aor.clone();
-        let registrar = Uri::parse(&aor).map(|u| Uri::sip(None, &u.host).to_string()).unwrap_or_default();
-        let (call_id, cseq) = (self.reg.call_id.clone(), self.reg.cseq);
+        let cseq = self.reg.next_cseq();
+        let (aor, registrar) = (self.me.aor.clone(), self.me.registrar());
+        let call_id = self.reg.call_id.clone();
         let (mut r, branch) = self.base_request(Method::Register, &registrar, &call_id, cseq);
-        r.headers.push("From", self.local_name_addr(&self.reg.from_tag).to_string());
+        r.headers.push("From", self.me.from(&self.reg.from_tag).to_string());
         r.headers.push("To", NameAddr::new(aor).to_string());
         let contact = self
+            .me
             .contact()
-            .with_param("+sip.instance", Some(format!("<{}>", self.instance())))
+            .with_param("+sip.instance", Some(format!("<{}>", self.me.instance)))
             .with_param("reg-id", Some("1".into()))
             .with_param("expires", Some(expires.to_string()));
         r.headers.push("Contact", contact.to_string());
@@ -601,7 +538,7 @@ impl UserAgent {
         if !self.connected {
             return self.event(Event::Ended { call: id, cause: EndCause::Transport });
         }
-        let uri = match self.target_uri(target) {
+        let uri = match self.me.target_uri(target) {
             Ok(u) => u,
             Err(e) => {
                 self.error(e);
@@ -614,9 +551,9 @@ impl UserAgent {
         let mut call = Call::new(true, call_id.clone(), local_tag.clone(), uri.clone(), uri.clone());
         call.local_cseq = 1;
         let (mut r, branch) = self.base_request(Method::Invite, &uri, &call_id, 1);
-        r.headers.push("From", self.local_name_addr(&local_tag).to_string());
+        r.headers.push("From", self.me.from(&local_tag).to_string());
         r.headers.push("To", NameAddr::new(uri.clone()).to_string());
-        r.headers.push("Contact", self.contact().to_string());
+        r.headers.push("Contact", self.me.contact().to_string());
         r.headers.push("Allow", ALLOW);
         r.headers.push("Supported", "outbound, replaces");
         r.headers.push("Content-Type", "application/sdp");
@@ -645,7 +582,7 @@ impl UserAgent {
         sdp: String,
         extra: &[(&str, String)],
     ) {
-        let contact = self.contact();
+        let contact = self.me.contact();
         let Some(call) = self.calls.get_mut(&id) else { return };
         let mut resp = Response::to(invite, 200, Some(&call.local_tag));
         resp.headers.push("Contact", contact.to_string());
@@ -781,14 +718,14 @@ impl UserAgent {
                 };
                 NameAddr::new(rep.refer_to_uri(&o.remote_uri))
             }
-            None => match self.target_uri(target) {
+            None => match self.me.target_uri(target) {
                 Ok(u) => NameAddr::new(u),
                 Err(e) => return self.error(e),
             },
         };
         let Some((mut r, branch)) = self.in_dialog_request(id, Method::Refer) else { return };
         r.headers.push("Refer-To", refer_to.to_string());
-        r.headers.push("Referred-By", NameAddr::new(self.config.aor.clone()).to_string());
+        r.headers.push("Referred-By", NameAddr::new(self.me.aor.clone()).to_string());
         self.send_request(now, Owner::Call(id), branch, r);
     }
 
@@ -833,7 +770,7 @@ impl UserAgent {
         if !self.connected {
             return self.event(Event::MessageResult { id, status: 503 });
         }
-        let uri = match self.target_uri(target) {
+        let uri = match self.me.target_uri(target) {
             Ok(u) => u,
             Err(e) => {
                 self.error(e);
@@ -843,7 +780,7 @@ impl UserAgent {
         let call_id = self.random_hex(20);
         let tag = self.random_hex(10);
         let (mut r, branch) = self.base_request(Method::Message, &uri, &call_id, 1);
-        r.headers.push("From", self.local_name_addr(&tag).to_string());
+        r.headers.push("From", self.me.from(&tag).to_string());
         r.headers.push("To", NameAddr::new(uri).to_string());
         r.headers.push("Content-Type", content_type.to_string());
         r.body = body.into_bytes();
@@ -981,19 +918,6 @@ impl UserAgent {
         }
     }
 
-    fn respond(&mut self, req: &Request, status: u16, tag: Option<&str>, extra: &[(&'static str, String)]) {
-        let tag = match tag {
-            Some(t) => Some(t.to_string()),
-            None if status > 100 => Some(self.random_hex(10)),
-            None => None,
-        };
-        let mut resp = Response::to(req, status, tag.as_deref());
-        for (n, v) in extra {
-            resp.headers.push(*n, v.clone());
-        }
-        self.send_text(resp.encode());
-    }
-
     fn on_request(&mut self, now: Instant, req: Request) {
         let from = req.headers.get("From").and_then(|v| NameAddr::parse(v).ok());
         let to = req.headers.get("To").and_then(|v| NameAddr::parse(v).ok());
@@ -1081,7 +1005,7 @@ impl UserAgent {
         let sdp = req.body_text();
         let from_text = req.headers.get("From").unwrap_or("").to_string();
         self.respond(&req, 100, None, &[]);
-        self.respond(&req, 180, Some(&local_tag), &[("Contact", self.contact().to_string())]);
+        self.respond(&req, 180, Some(&local_tag), &[("Contact", self.me.contact().to_string())]);
         let remote_tag = from.tag().map(str::to_string);
         let mut call = Call::new(false, call_id, local_tag, from.uri, remote_target);
         call.remote_tag = remote_tag;
@@ -1220,72 +1144,6 @@ impl UserAgent {
         }
     }
 
-    fn retry_with_auth(&mut self, now: Instant, txn: &ClientTxn, resp: &Response) -> bool {
-        let (hdr, answer_hdr) = if resp.status == 401 {
-            ("WWW-Authenticate", "Authorization")
-        } else {
-            ("Proxy-Authenticate", "Proxy-Authorization")
-        };
-        let challenge: Option<Challenge> =
-            resp.headers.get_all(hdr).find_map(|v| auth::parse_challenge(v).ok());
-        let Some(challenge) = challenge else {
-            self.error(format!("{} challenge without a usable digest", resp.status));
-            return false;
-        };
-        let mut req = txn.request.clone();
-        let (via, branch) = self.via();
-        req.headers.remove("Via");
-        req.headers.push_front("Via", via);
-        req.headers.remove("User-Agent");
-        // A new CSeq: the registration's, or the dialog's.
-        let seq = match txn.owner {
-            Owner::Register => {
-                self.reg.cseq += 1;
-                self.reg.pending = Some(branch.clone());
-                self.reg.cseq
-            }
-            Owner::Call(id) => match self.calls.get_mut(&id) {
-                Some(c) => {
-                    c.local_cseq += 1;
-                    c.local_cseq
-                }
-                None => return false,
-            },
-            _ => req.cseq().map_or(1, |c| c.seq + 1),
-        };
-        req.headers.remove("CSeq");
-        req.headers.push("CSeq", CSeq::new(seq, req.method.clone()).to_string());
-        if self.nc.len() > 32 && !self.nc.contains_key(&challenge.nonce) {
-            // Nonces are short-lived; keep the table small over a long uptime.
-            self.nc.clear();
-        }
-        let nc = self.nc.entry(challenge.nonce.clone()).or_insert(0);
-        *nc += 1;
-        let nc = *nc;
-        let cnonce = self.random_hex(16);
-        let creds = Credentials { username: &self.config.auth_user, password: &self.config.password };
-        let value = auth::answer(&challenge, &creds, req.method.as_str(), &req.uri, nc, &cnonce);
-        req.headers.remove(answer_hdr);
-        req.headers.push(answer_hdr, value);
-        if let Owner::Call(id) = txn.owner {
-            if let Some(c) = self.calls.get_mut(&id) {
-                if req.method == Method::Invite {
-                    if c.invite.is_some() {
-                        c.invite = Some((branch.clone(), req.clone()));
-                    }
-                    if c.reinvite.is_some() {
-                        c.reinvite = Some(branch.clone());
-                    }
-                }
-            }
-        }
-        self.send_request(now, txn.owner, branch.clone(), req);
-        if let Some(t) = self.txns.get_mut(&branch) {
-            t.authed = true;
-        }
-        true
-    }
-
     fn on_register_response(&mut self, now: Instant, req: &Request, resp: &Response) {
         self.reg.pending = None;
         self.timers.stop(Timer::RegisterTimeout);
@@ -1348,8 +1206,8 @@ impl UserAgent {
 
     /// Our binding's expiry in a 200 to REGISTER.
     fn granted_expires(&self, resp: &Response) -> Option<u32> {
-        let instance = self.instance();
-        let ours = Uri::sip(Some(&self.contact_user), &self.via_host).to_string();
+        let instance = self.me.instance.clone();
+        let ours = self.me.contact_uri().to_string();
         for c in resp.headers.list("Contact") {
             let Ok(na) = NameAddr::parse(c) else { continue };
             let inst =
@@ -1529,7 +1387,7 @@ impl UserAgent {
         let (local_tag, remote_uri) = (call.local_tag.clone(), call.remote_uri.clone());
         let target = resp.headers.first_contact_uri().unwrap_or_else(|| remote_uri.clone());
         let routes = resp.headers.route_set(Role::Uac);
-        let from = self.local_name_addr(&local_tag).to_string();
+        let from = self.me.from(&local_tag).to_string();
         let to = NameAddr::new(remote_uri).with_tag(to_tag.as_deref()).to_string();
         for (method, cseq) in [(Method::Ack, seq), (Method::Bye, seq.wrapping_add(1))] {
             let (mut r, _) = self.base_request(method.clone(), &target, call_id, cseq);
@@ -1557,10 +1415,6 @@ impl UserAgent {
         r.headers.push("CSeq", CSeq::new(seq, Method::Ack).to_string());
         self.send_text(r.encode());
     }
-}
-
-fn fnv1a(data: &[u8]) -> u64 {
-    data.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3))
 }
 
 /// Does an Accept value take SDP?
