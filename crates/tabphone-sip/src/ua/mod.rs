@@ -29,9 +29,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::msg::{
-    self, param, CSeq, Message, Method, NameAddr, Replaces, Request, Response, RetryAfter, Role,
-};
+use crate::msg::{self, CSeq, Message, Method, NameAddr, Replaces, Request, Response, Role};
 use crate::msg::{SubscriptionState, Uri};
 use crate::rng::Rng;
 pub use crate::sdp::set_direction;
@@ -42,6 +40,7 @@ use crate::Instant;
 mod api;
 mod auth;
 mod identity;
+mod register;
 mod send;
 mod timer;
 mod txn;
@@ -49,32 +48,9 @@ mod txn;
 pub use api::{CallId, Command, Config, EndCause, Event, Input, Output, SessionState};
 use auth::Nonces;
 use identity::Identity;
+use register::{RegState, Registration};
 use timer::{Timer, TimerTable};
 use txn::{Owner, Resend, Retransmit, Transactions, TxnKey};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum RegState {
-    Idle,
-    Registering,
-    Registered,
-    Unregistering,
-}
-
-#[derive(Debug)]
-struct Registration {
-    state: RegState,
-    call_id: String,
-    from_tag: String,
-    cseq: u32,
-    /// A REGISTER is in flight.
-    pending: Option<TxnKey>,
-    /// The agent wants to be registered.
-    want: bool,
-    /// Expiry to ask for (raised by 423).
-    expires: u32,
-    /// A registered event is owed after recovery.
-    recovering: bool,
-}
 
 #[derive(Debug)]
 struct Call {
@@ -105,14 +81,6 @@ struct Call {
     /// A REFER we received: its CSeq (the NOTIFY event id).
     refer_in: Option<u32>,
     held: bool,
-}
-
-impl Registration {
-    /// The CSeq of the next REGISTER.
-    fn next_cseq(&mut self) -> u32 {
-        self.cseq += 1;
-        self.cseq
-    }
 }
 
 impl Call {
@@ -194,24 +162,17 @@ const SUPPORTED: &[&str] = &["outbound", "path", "gruu", "replaces"];
 impl UserAgent {
     /// A stopped agent; send [`Command::Start`].
     pub fn new(config: Config) -> UserAgent {
-        let mut ua = UserAgent {
+        let mut rng = Rng::new(config.seed);
+        let (call_id, from_tag) = (rng.hex(20), rng.hex(10));
+        UserAgent {
             transport: Transport::new(TransportConfig {
                 seed: config.seed ^ 0x9e37_79b9,
                 ..config.transport.clone()
             }),
-            rng: Rng::new(config.seed),
+            rng,
             connected: false,
             me: Identity::new(&config),
-            reg: Registration {
-                state: RegState::Idle,
-                call_id: String::new(),
-                from_tag: String::new(),
-                cseq: 0,
-                pending: None,
-                want: false,
-                expires: config.expires,
-                recovering: false,
-            },
+            reg: Registration::new(call_id, from_tag, config.expires),
             config,
             txns: Transactions::default(),
             calls: BTreeMap::new(),
@@ -221,10 +182,7 @@ impl UserAgent {
             out: Default::default(),
             url: String::new(),
             nonces: Nonces::default(),
-        };
-        ua.reg.call_id = ua.random_hex(20);
-        ua.reg.from_tag = ua.random_hex(10);
-        ua
+        }
     }
 
     /// A fresh handle for [`Command::Call`].
@@ -443,24 +401,8 @@ impl UserAgent {
                 }
             }
             Command::Stop => self.stop(now),
-            Command::Register => {
-                self.reg.want = true;
-                if self.connected {
-                    self.send_register(now, self.reg.expires);
-                } else {
-                    self.transport.start(now);
-                }
-            }
-            Command::Unregister => {
-                self.reg.want = false;
-                self.timers.stop(Timer::RegisterRefresh);
-                if self.connected && self.reg.state == RegState::Registered {
-                    self.send_register(now, 0);
-                } else {
-                    self.reg.state = RegState::Idle;
-                    self.event(Event::Unregistered);
-                }
-            }
+            Command::Register => self.register(now),
+            Command::Unregister => self.unregister(now),
             Command::Reconnect => self.transport.restart(now),
             Command::SetBackupProxy(url) => self.transport.set_backup(url),
             Command::UseBackupProxy(on) => self.transport.use_backup(on),
@@ -503,32 +445,6 @@ impl UserAgent {
         if self.connected && self.reg.state == RegState::Registered {
             self.send_register(now, 0);
         }
-    }
-
-    fn send_register(&mut self, now: Instant, expires: u32) {
-        if let Some(old) = self.reg.pending.take() {
-            self.txns.remove(&old);
-        }
-        let cseq = self.reg.next_cseq();
-        let (aor, registrar) = (self.me.aor.clone(), self.me.registrar());
-        let call_id = self.reg.call_id.clone();
-        let (mut r, branch) = self.base_request(Method::Register, &registrar, &call_id, cseq);
-        r.headers.push("From", self.me.from(&self.reg.from_tag).to_string());
-        r.headers.push("To", NameAddr::new(aor).to_string());
-        let contact = self
-            .me
-            .contact()
-            .with_param("+sip.instance", Some(format!("<{}>", self.me.instance)))
-            .with_param("reg-id", Some("1".into()))
-            .with_param("expires", Some(expires.to_string()));
-        r.headers.push("Contact", contact.to_string());
-        r.headers.push("Expires", expires.to_string());
-        r.headers.push("Allow", ALLOW);
-        r.headers.push("Supported", "path, outbound, gruu");
-        self.reg.state = if expires == 0 { RegState::Unregistering } else { RegState::Registering };
-        self.reg.pending = Some(branch.clone());
-        self.timers.set(Timer::RegisterTimeout, now + self.config.register_timeout);
-        self.send_request(now, Owner::Register, branch, r);
     }
 
     fn call(&mut self, now: Instant, id: CallId, target: &str, sdp: String) {
@@ -862,30 +778,6 @@ impl UserAgent {
         self.finish_stop(now);
     }
 
-    /// [`Timer::RegisterTimeout`]: the REGISTER had no answer in time.
-    fn register_timed_out(&mut self, now: Instant) {
-        if let Some(b) = self.reg.pending.take() {
-            self.txns.remove(&b);
-        }
-        let unregistering = self.reg.state == RegState::Unregistering;
-        self.reg.state = RegState::Idle;
-        self.event(Event::RegistrationFailed { status: None });
-        if unregistering {
-            self.event(Event::Unregistered);
-        } else {
-            // No answer in time: the connection is presumed dead.
-            self.transport.restart(now);
-            self.drain_transport(now);
-        }
-    }
-
-    /// [`Timer::RegisterRefresh`]: register again if still wanted.
-    fn refresh_register(&mut self, now: Instant) {
-        if self.connected && self.reg.want {
-            self.send_register(now, self.reg.expires);
-        }
-    }
-
     // ----- received -----
 
     fn on_data(&mut self, now: Instant, data: &[u8]) {
@@ -1142,84 +1034,6 @@ impl UserAgent {
             }
             _ => self.respond(&req, 501, Some(&tag), &[("Allow", ALLOW.to_string())]),
         }
-    }
-
-    fn on_register_response(&mut self, now: Instant, req: &Request, resp: &Response) {
-        self.reg.pending = None;
-        self.timers.stop(Timer::RegisterTimeout);
-        let requested = req.headers.get("Expires").and_then(|e| e.parse::<u32>().ok()).unwrap_or(0);
-        let status = resp.status;
-        if requested == 0 {
-            self.reg.state = RegState::Idle;
-            if !(200..300).contains(&status) {
-                self.event(Event::RegistrationFailed { status: Some(status) });
-            }
-            self.event(Event::Unregistered);
-            return;
-        }
-        match status {
-            200..=299 => {
-                let expires = self.granted_expires(resp).unwrap_or(requested);
-                self.reg.state = RegState::Registered;
-                // Refresh with a margin: half the time for short expiries, 30 s for long ones.
-                let margin = (expires / 2).min(30);
-                let refresh = Duration::from_secs(u64::from(expires - margin).max(1));
-                self.timers.set(Timer::RegisterRefresh, now + refresh);
-                let bindings = resp.headers.list("Contact").filter(|c| !c.is_empty()).count() as u32;
-                self.event(Event::Registered { expires, bindings });
-                if std::mem::take(&mut self.reg.recovering) {
-                    self.recovered();
-                }
-            }
-            423 => {
-                let min = resp.headers.get("Min-Expires").and_then(|e| e.trim().parse::<u32>().ok());
-                match min {
-                    Some(min) if min > self.reg.expires => {
-                        self.reg.expires = min;
-                        self.send_register(now, min);
-                    }
-                    _ => {
-                        self.reg.state = RegState::Idle;
-                        self.event(Event::RegistrationFailed { status: Some(423) });
-                    }
-                }
-            }
-            _ => {
-                self.reg.state = RegState::Idle;
-                self.event(Event::RegistrationFailed { status: Some(status) });
-                if status == 408 {
-                    // No answer in 64*T1 either: the connection is presumed dead.
-                    self.transport.restart(now);
-                } else if !matches!(status, 401 | 403 | 404 | 407) && self.reg.want {
-                    // A server-side failure (5xx, 480, ...): try again later
-                    // (Retry-After if given, else 30 s); credentials errors do not heal.
-                    let retry = resp
-                        .headers
-                        .get("Retry-After")
-                        .and_then(|v| RetryAfter::parse(v).ok())
-                        .map_or(30, |r| r.seconds.clamp(1, 3600));
-                    self.timers.set(Timer::RegisterRefresh, now + Duration::from_secs(retry));
-                }
-            }
-        }
-    }
-
-    /// Our binding's expiry in a 200 to REGISTER.
-    fn granted_expires(&self, resp: &Response) -> Option<u32> {
-        let instance = self.me.instance.clone();
-        let ours = self.me.contact_uri().to_string();
-        for c in resp.headers.list("Contact") {
-            let Ok(na) = NameAddr::parse(c) else { continue };
-            let inst =
-                param(&na.params, "+sip.instance").flatten().map(|v| v.trim_matches(['<', '>']).to_string());
-            let mine = inst.as_deref() == Some(instance.as_str()) || na.uri.starts_with(&ours);
-            if mine {
-                if let Some(e) = param(&na.params, "expires").flatten() {
-                    return Some(e.parse::<u64>().map_or(3600, |e| e.min(u64::from(u32::MAX)) as u32));
-                }
-            }
-        }
-        resp.headers.get("Expires").and_then(|e| e.trim().parse::<u32>().ok())
     }
 
     fn recovered(&mut self) {
