@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::msg::Uri;
 use crate::transport::{Cause, TransportConfig};
 
-/// A call handle, chosen with [`UserAgent::new_call_id`] for outgoing calls
+/// A call handle, chosen with [`super::UserAgent::new_call_id`] for outgoing calls
 /// and by the agent for incoming ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct CallId(pub u64);
@@ -107,7 +107,7 @@ pub enum Command {
     UseBackupProxy(bool),
     /// Call `target` with an SDP offer.
     Call {
-        /// Handle from [`UserAgent::new_call_id`].
+        /// Handle from [`super::UserAgent::new_call_id`].
         call: CallId,
         /// SIP URI, or a user at the AOR's domain.
         target: String,
@@ -399,6 +399,6 @@ pub enum Input<'a> {
     Received(&'a [u8]),
     /// An app command.
     Command(Command),
-    /// [`UserAgent::poll_timeout`] passed.
+    /// [`super::UserAgent::poll_timeout`] passed.
     Timeout,
 }

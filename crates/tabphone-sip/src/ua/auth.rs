@@ -71,7 +71,7 @@ impl UserAgent {
     fn next_cseq(&mut self, owner: Owner, req: &Request) -> Option<u32> {
         match owner {
             Owner::Register => Some(self.reg.next_cseq()),
-            Owner::Call(id) => self.calls.get_mut(&id).map(|c| c.next_cseq()),
+            Owner::Call(id) => self.calls.get_mut(&id).map(|c| c.dialog.next_cseq()),
             Owner::Message(_) => Some(req.cseq().map_or(1, |c| c.seq + 1)),
         }
     }

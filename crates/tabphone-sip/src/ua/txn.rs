@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::{CallId, Event, UserAgent};
-use crate::msg::{Method, Request, Response};
+use crate::msg::{CSeq, Method, Request, Response};
 use crate::Instant;
 
 /// Who a client transaction reports to.
@@ -204,6 +204,20 @@ impl UserAgent {
             Owner::Message(id) => self.event(Event::MessageResult { id, status }),
             Owner::Call(id) => self.on_call_response(now, id, &txn.request, resp),
         }
+    }
+
+    /// The ACK of a non-2xx final response to an INVITE: same branch, hop by hop.
+    pub(super) fn ack_failure(&mut self, invite: &Request, resp: &Response) {
+        let mut r = Request::new(Method::Ack, invite.uri.clone());
+        for name in ["Via", "Route", "Max-Forwards", "From", "Call-ID"] {
+            if let Some(v) = invite.headers.get(name) {
+                r.headers.push(name, v.to_string());
+            }
+        }
+        r.headers.push("To", resp.headers.get("To").unwrap_or("").to_string());
+        let seq = invite.cseq().map_or(1, |c| c.seq);
+        r.headers.push("CSeq", CSeq::new(seq, Method::Ack).to_string());
+        self.send_text(r.encode());
     }
 }
 
