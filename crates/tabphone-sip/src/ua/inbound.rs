@@ -45,8 +45,7 @@ impl UserAgent {
     /// A request: ACK and CANCEL to the call they concern, one with a To tag
     /// to its dialog (or 481), others to the out-of-dialog checks.
     fn on_request(&mut self, now: Instant, req: Request) {
-        let from = req.headers.get("From").and_then(|v| NameAddr::parse(v).ok());
-        let to = req.headers.get("To").and_then(|v| NameAddr::parse(v).ok());
+        let (from, to) = (req.headers.name_addr("From"), req.headers.name_addr("To"));
         let call_id = req.headers.get("Call-ID").unwrap_or("").to_string();
         let (Some(from), Some(to)) = (from, to) else { return };
         match req.method {

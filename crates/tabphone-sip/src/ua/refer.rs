@@ -70,7 +70,7 @@ impl UserAgent {
     /// The peer's REFER (CSeq `seq`): 202, [`Event::Refer`], and a first NOTIFY
     /// (100 Trying); 400 without a usable Refer-To.
     pub(super) fn on_refer(&mut self, now: Instant, id: CallId, req: &Request, seq: u32, tag: &str) {
-        let Some(target) = req.headers.get("Refer-To").and_then(|v| NameAddr::parse(v).ok()) else {
+        let Some(target) = req.headers.name_addr("Refer-To") else {
             return self.respond(req, 400, Some(tag), &[]);
         };
         if let Some(call) = self.calls.get_mut(&id) {

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use super::super::lex::{err, is_token, is_ws, param, parse_params, quote, scan_params, scan_quoted};
 use super::super::lex::{truncate, unquote, write_params, Params};
 use super::super::uri::UriRef;
-use super::super::ParseError;
+use super::super::{Headers, ParseError};
 
 /// A `name-addr` or `addr-spec` with header parameters (From, To, Contact,
 /// Route, Record-Route, Refer-To).
@@ -137,6 +137,14 @@ impl NameAddr {
         let _ = write!(s, "<{}>", self.uri);
         write_params(&mut s, &self.params);
         s
+    }
+}
+
+impl Headers {
+    /// The first `name` field (From, To, Refer-To, ...) as a [`NameAddr`], if
+    /// it parses.
+    pub fn name_addr(&self, name: &str) -> Option<NameAddr> {
+        self.get(name).and_then(|v| NameAddr::parse(v).ok())
     }
 }
 

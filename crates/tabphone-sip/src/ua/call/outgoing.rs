@@ -81,10 +81,8 @@ impl UserAgent {
             invite.provisional = true;
         }
         if resp.status != 100 {
-            if let Some(tag) = resp.headers.get("To").and_then(|t| NameAddr::parse(t).ok()) {
-                if let Some(tag) = tag.tag() {
-                    call.dialog.remote_tag = Some(tag.to_string());
-                }
+            if let Some(tag) = to_tag(resp) {
+                call.dialog.remote_tag = Some(tag);
             }
             let sdp = resp.body_text();
             self.event(Event::Progress { call: id, status: resp.status, sdp });
@@ -128,8 +126,7 @@ impl UserAgent {
     /// (Record-Route reversed); ACK it; BYE at once if we hung up meanwhile.
     fn invite_accepted(&mut self, now: Instant, id: CallId, req: &Request, resp: &Response) {
         let Some(call) = self.calls.get_mut(&id) else { return };
-        let to = resp.headers.get("To").and_then(|t| NameAddr::parse(t).ok());
-        call.dialog.remote_tag = to.as_ref().and_then(|t| t.tag().map(str::to_string));
+        call.dialog.remote_tag = to_tag(resp);
         call.dialog.refresh_target(&resp.headers);
         call.dialog.route_set = resp.headers.route_set(Role::Uac);
         call.invite = None;
@@ -159,8 +156,7 @@ impl UserAgent {
     pub(in crate::ua) fn reack(&mut self, now: Instant, resp: &Response) {
         let call_id = resp.headers.get("Call-ID").unwrap_or("");
         let seq = resp.cseq().map_or(0, |c| c.seq);
-        let to = resp.headers.get("To").and_then(|t| NameAddr::parse(t).ok());
-        let to_tag = to.as_ref().and_then(|t| t.tag().map(str::to_string));
+        let to_tag = to_tag(resp);
         let found = self.calls.iter().find(|(_, c)| c.dialog.call_id == call_id && c.outgoing);
         let Some((id, call)) = found else { return };
         let id = *id;
@@ -180,4 +176,9 @@ impl UserAgent {
             self.send_text(r.encode());
         }
     }
+}
+
+/// The To tag of a response: the callee's, which names its dialog.
+fn to_tag(resp: &Response) -> Option<String> {
+    resp.headers.name_addr("To").and_then(|t| t.tag().map(str::to_string))
 }
