@@ -20,6 +20,7 @@ pub(super) struct Identity {
 }
 
 impl Identity {
+    /// From the AOR, display name and instance id of `config`.
     pub(super) fn new(config: &Config) -> Identity {
         // The contact URI comes from the instance id, not the RNG: a reloaded
         // page (same id) presents the same contact, so even a registrar that

@@ -204,6 +204,7 @@ impl UserAgent {
         self.call_timeouts(now);
     }
 
+    /// A command from the app, to its subsystem.
     fn on_command(&mut self, now: Instant, c: Command) {
         if self.refuse_while_stopping(&c) {
             return;

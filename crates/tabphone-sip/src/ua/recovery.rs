@@ -56,6 +56,8 @@ impl UserAgent {
         }
     }
 
+    /// Connected: register (or say recovered). Disconnected: what the
+    /// connection carried is lost; a stop in progress may finish.
     fn on_transport_event(&mut self, now: Instant, e: TransportEvent) {
         match e {
             TransportEvent::Connecting { url } => self.event(Event::Connecting { url }),
@@ -89,6 +91,7 @@ impl UserAgent {
         }
     }
 
+    /// The transport still has a connection or an attempt.
     fn transport_busy(&self) -> bool {
         !matches!(self.transport.state(), crate::transport::State::Closed)
     }

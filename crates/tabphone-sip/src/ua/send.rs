@@ -10,18 +10,22 @@ use crate::trace::{self, Direction};
 use crate::Instant;
 
 impl UserAgent {
+    /// `n` random hex digits (tags, Call-IDs, branches, client nonces).
     pub(super) fn random_hex(&mut self, n: usize) -> String {
         self.rng.hex(n)
     }
 
+    /// Tell the app.
     pub(super) fn event(&mut self, e: Event) {
         self.out.push_back(Output::Event(e));
     }
 
+    /// Tell the app something went wrong ([`Event::Error`]).
     pub(super) fn error(&mut self, message: impl Into<String>) {
         self.event(Event::Error { message: message.into() });
     }
 
+    /// Send a message's text (traced first when [`super::Config::trace`]).
     pub(super) fn send_text(&mut self, text: String) {
         if self.config.trace {
             let line = trace::trace_line(Direction::Out, &self.url, &text);
@@ -30,7 +34,8 @@ impl UserAgent {
         self.out.push_back(Output::Send(text));
     }
 
-    pub(super) fn transport_name(&self) -> &'static str {
+    /// `WSS` or `WS` for Via, as the current server's URL says.
+    fn transport_name(&self) -> &'static str {
         if self.url.starts_with("wss:") {
             "WSS"
         } else {
@@ -44,6 +49,8 @@ impl UserAgent {
         (Via::new(self.transport_name(), &self.me.via_host, &branch).to_string(), TxnKey::new(branch))
     }
 
+    /// A request with Via (a new branch), Max-Forwards, Call-ID and CSeq, and
+    /// the transaction its branch names.
     pub(super) fn base_request(
         &mut self,
         method: Method,
@@ -51,15 +58,17 @@ impl UserAgent {
         call_id: &str,
         cseq: u32,
     ) -> (Request, TxnKey) {
-        let (via, branch) = self.via();
+        let (via, key) = self.via();
         let mut r = Request::new(method.clone(), uri);
         r.headers.push("Via", via);
         r.headers.push("Max-Forwards", "70");
         r.headers.push("Call-ID", call_id.to_string());
         r.headers.push("CSeq", CSeq::new(cseq, method).to_string());
-        (r, branch)
+        (r, key)
     }
 
+    /// Send a request with our User-Agent; but an ACK, it becomes a client
+    /// transaction with Timer B or F (64*T1).
     pub(super) fn send_request(&mut self, now: Instant, owner: Owner, key: TxnKey, mut req: Request) {
         req.headers.push("User-Agent", self.config.user_agent.clone());
         let text = req.encode();
@@ -70,6 +79,8 @@ impl UserAgent {
         self.send_text(text);
     }
 
+    /// Answer `req` with `status` ([`Response::to`]); our To tag is `tag`, or
+    /// a new one above 100; `extra` headers follow.
     pub(super) fn respond(
         &mut self,
         req: &Request,

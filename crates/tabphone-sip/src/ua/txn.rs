@@ -70,14 +70,17 @@ pub(super) struct ClientTxn {
 pub(super) struct Transactions(BTreeMap<TxnKey, ClientTxn>);
 
 impl Transactions {
+    /// A request sent: its transaction.
     pub(super) fn insert(&mut self, key: TxnKey, txn: ClientTxn) {
         self.0.insert(key, txn);
     }
 
+    /// The transaction, finished (or replaced).
     pub(super) fn remove(&mut self, key: &TxnKey) -> Option<ClientTxn> {
         self.0.remove(key)
     }
 
+    /// The transaction, to update.
     pub(super) fn get_mut(&mut self, key: &TxnKey) -> Option<&mut ClientTxn> {
         self.0.get_mut(key)
     }
@@ -125,6 +128,7 @@ impl Retransmit {
         Retransmit { text, next: now + t1, interval: t1, give_up: now + t1 * 64, cseq }
     }
 
+    /// The next resend or the give-up time.
     pub(super) fn poll_timeout(&self) -> Instant {
         self.next.min(self.give_up)
     }
