@@ -169,11 +169,7 @@ impl App {
 /// An audio SDP for the CLI's signaling-only calls: plain RTP (PCMU, PCMA,
 /// telephone-event) on a port nobody listens on.
 fn sdp(version: u32) -> String {
-    format!(
-        "v=0\r\no=tabphone 4242 {version} IN IP4 127.0.0.1\r\ns=tabphone-cli\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
-m=audio 40000 RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n\
-a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=ptime:20\r\na=sendrecv\r\n"
-    )
+    tabphone_sip::sdp::with_version(tabphone_sip::sdp::AUDIO_OFFER, version)
 }
 
 #[cfg(test)]

@@ -309,15 +309,9 @@ fn read_sip(ws: &mut tungstenite::WebSocket<std::net::TcpStream>) -> String {
 
 fn ok_for(request: &str) -> String {
     let Ok(Message::Request(r)) = msg::parse(request.as_bytes()) else { panic!("not a request: {request}") };
-    let mut s = String::from("SIP/2.0 200 OK\r\n");
-    for name in ["Via", "From", "Call-ID", "CSeq"] {
-        s += &format!("{name}: {}\r\n", r.headers.get(name).unwrap());
-    }
-    s += &format!("To: {};tag=fake\r\n", r.headers.get("To").unwrap());
-    if let Some(c) = r.headers.get("Contact") {
-        s += &format!("Contact: {c}\r\n");
-    }
-    s + "Content-Length: 0\r\n\r\n"
+    let mut ok = msg::Response::to(&r, 200, Some("fake"));
+    ok.headers.copy_from(&r.headers, "Contact");
+    ok.encode()
 }
 
 #[test]

@@ -8,6 +8,8 @@
 use md5::{Digest as _, Md5};
 use sha2::Sha256;
 
+use crate::msg::quote;
+
 /// Hash algorithm of a challenge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Algorithm {
@@ -192,9 +194,8 @@ pub fn answer(
     } else {
         alg.hash(&format!("{ha1}:{}:{ha2}", challenge.nonce))
     };
-    let quote = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
     let mut v = format!(
-        "Digest username=\"{}\", realm=\"{}\", nonce=\"{}\", uri=\"{}\", response=\"{response}\", algorithm={}",
+        "Digest username={}, realm={}, nonce={}, uri={}, response=\"{response}\", algorithm={}",
         quote(creds.username),
         quote(&challenge.realm),
         quote(&challenge.nonce),
@@ -202,10 +203,10 @@ pub fn answer(
         alg.as_str()
     );
     if challenge.qop_auth {
-        v.push_str(&format!(", qop=auth, nc={nc}, cnonce=\"{}\"", quote(cnonce)));
+        v.push_str(&format!(", qop=auth, nc={nc}, cnonce={}", quote(cnonce)));
     }
     if let Some(o) = &challenge.opaque {
-        v.push_str(&format!(", opaque=\"{}\"", quote(o)));
+        v.push_str(&format!(", opaque={}", quote(o)));
     }
     v
 }

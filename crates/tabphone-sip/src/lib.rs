@@ -6,18 +6,31 @@
 //! no web or async-runtime dependency; the browser glue and the native
 //! [`tabphone-cli`](../tabphone_cli/index.html) are thin drivers around it.
 //!
-//! - [`ua`]: the user agent. Registration (digest auth, refresh, 423,
-//!   unregister, `+sip.instance`/`reg-id`), calls (INVITE both ways, CANCEL,
-//!   BYE, re-INVITE, hold, glare), REFER (blind and attended), INFO DTMF,
-//!   OPTIONS, MESSAGE, and recovery of registrations and calls after the
+//! ## Layout
+//! - [`ua`]: the user agent, one file per subsystem (its docs list them):
+//!   registration (digest auth, refresh, 423, unregister,
+//!   `+sip.instance`/`reg-id`), calls (INVITE both ways, CANCEL, BYE), the
+//!   dialog state they share, re-INVITE, hold and glare, REFER (blind
+//!   and attended), INFO DTMF, OPTIONS, MESSAGE, client transactions and one
+//!   timer table, and recovery of registrations and calls after the
 //!   connection drops. Its module docs state the contract.
 //! - [`transport`]: the connection policy (weighted servers, retries, recovery
 //!   with exponential backoff and jitter, CRLF keepalive with a pong timeout).
-//! - [`msg`]: parsing with validation (all of RFC 4475 as its index says),
-//!   typed views of the core headers, serialization.
+//! - [`msg`]: messages: the types and their encoding, framing and checks
+//!   (all of RFC 4475 as its index says), lexing, URIs, and the typed headers
+//!   requests are built from and read with (CSeq, NameAddr, Via, Replaces,
+//!   Retry-After, Subscription-State, the first Contact, the route set,
+//!   `Response::to`).
 //! - [`auth`]: digest authentication (MD5, SHA-256, their `-sess` variants,
 //!   `qop=auth` with nonce count and client nonce).
+//! - [`sdp`]: the little SDP the agent touches (the direction attribute for
+//!   hold, the session version) and a signaling-only audio offer and answer
+//!   for the CLI and tests.
 //! - [`trace`]: message tracing with credentials redacted.
+//! - [`testing`]: the check that what the agent sends is well-formed, for
+//!   tests and fuzzing.
+//! - `rng.rs`: the one seeded generator (xorshift64*) behind every random
+//!   choice of the agent and the transport.
 //!
 //! ## Run loop
 //! ```
@@ -57,6 +70,9 @@
 //! target (`cargo xtask fuzz`) look for them.
 pub mod auth;
 pub mod msg;
+mod rng;
+pub mod sdp;
+pub mod testing;
 pub mod trace;
 pub mod transport;
 pub mod ua;

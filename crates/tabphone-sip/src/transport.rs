@@ -25,6 +25,8 @@ use std::time::Duration;
 
 use web_time::Instant;
 
+use crate::rng::Rng;
+
 /// One server of the list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Server {
@@ -194,7 +196,7 @@ pub struct Transport {
     backup: Option<String>,
     last_ping: Option<Instant>,
     timers: Timers,
-    rng: u64,
+    rng: Rng,
     out: std::collections::VecDeque<TransportOutput>,
 }
 
@@ -203,7 +205,7 @@ impl Transport {
     pub fn new(config: TransportConfig) -> Transport {
         Transport {
             errored: vec![false; config.servers.len()],
-            rng: config.seed.max(1),
+            rng: Rng::new(config.seed),
             config,
             state: State::Closed,
             should_connect: false,
@@ -363,7 +365,7 @@ impl Transport {
         let ties: Vec<usize> = (0..self.config.servers.len())
             .filter(|i| !self.errored[*i] && self.config.servers[*i].weight == best)
             .collect();
-        let k = (self.next_random() % ties.len() as u64) as usize;
+        let k = (self.rng.next_u64() % ties.len() as u64) as usize;
         ties.get(k).copied()
     }
 
@@ -416,7 +418,7 @@ impl Transport {
     fn recovery_delay(&mut self) -> Duration {
         let base = self.config.recovery_min.saturating_mul(1u32 << self.recovery_round.min(20));
         let base = base.min(self.config.recovery_max);
-        let jitter = self.config.recovery_jitter.clamp(0.0, 1.0) * self.next_unit();
+        let jitter = self.config.recovery_jitter.clamp(0.0, 1.0) * self.rng.unit();
         base.mul_f64(1.0 - jitter)
     }
 
@@ -439,17 +441,5 @@ impl Transport {
             self.timers.pong_deadline = Some(now + self.config.pong_timeout);
         }
         self.arm_keepalive(now);
-    }
-
-    /// xorshift64*: deterministic for a seed.
-    fn next_random(&mut self) -> u64 {
-        self.rng ^= self.rng >> 12;
-        self.rng ^= self.rng << 25;
-        self.rng ^= self.rng >> 27;
-        self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn next_unit(&mut self) -> f64 {
-        (self.next_random() >> 11) as f64 / (1u64 << 53) as f64
     }
 }

@@ -12,7 +12,9 @@ mod common;
 use std::time::Duration;
 
 use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
 use tabphone_sip::msg;
+use tabphone_sip::testing::{read_sent, Sent};
 use tabphone_sip::ua::{CallId, Command, Event, Input, Output, UserAgent};
 use tabphone_sip::Instant;
 
@@ -71,116 +73,165 @@ fn command(c: u8, id: u64) -> Command {
     }
 }
 
+/// One run: the agent, its clock, and what the properties remember.
+struct Run {
+    corpus: Vec<(String, String, Vec<u8>)>,
+    ua: UserAgent,
+    now: Instant,
+    /// The last requests it sent, to answer.
+    sent: Vec<msg::Request>,
+    /// Calls placed and not yet refused or ended.
+    placed: Vec<CallId>,
+    /// MESSAGE commands sent and results received, per id (ids made unique below).
+    messages: Vec<u64>,
+    results: Vec<u64>,
+    next_message: u64,
+}
+
+impl Run {
+    fn start() -> Run {
+        let mut ua = UserAgent::new(common::harness::config());
+        let now = Instant::now();
+        ua.handle_input(now, Input::Command(Command::Start));
+        let (sent, placed, messages, results) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        Run { corpus: common::corpus(), ua, now, sent, placed, messages, results, next_message: 0 }
+    }
+
+    fn apply(&mut self, op: Op) -> Result<(), TestCaseError> {
+        let (ua, now) = (&mut self.ua, self.now);
+        match op {
+            Op::Garbage(b) => ua.handle_input(now, Input::Received(&b)),
+            Op::Mutated(i, muts) => {
+                let mut b = self.corpus[i].2.clone();
+                for (at, byte) in muts {
+                    if !b.is_empty() {
+                        let n = b.len();
+                        b[at % n] = byte;
+                    }
+                }
+                ua.handle_input(now, Input::Received(&b));
+            }
+            Op::Answer(i, status) => {
+                if !self.sent.is_empty() {
+                    let req = &self.sent[i % self.sent.len()];
+                    let text = common::harness::response_text(
+                        req,
+                        status,
+                        Some("t"),
+                        &[
+                            ("WWW-Authenticate", "Digest realm=\"r\", nonce=\"n\", qop=\"auth\""),
+                            ("Proxy-Authenticate", "Digest realm=\"r\", nonce=\"n\""),
+                            ("Contact", "<sip:bob@10.0.0.2>"),
+                            ("Min-Expires", "900"),
+                        ],
+                        "",
+                    );
+                    ua.handle_input(now, Input::Received(text.as_bytes()));
+                }
+            }
+            Op::Cmd(c, id) => self.command(c, id),
+            Op::Opened => ua.handle_input(now, Input::Opened),
+            Op::Closed => ua.handle_input(now, Input::Closed),
+            Op::Wait(ms) => self.wait(ms)?,
+        }
+        Ok(())
+    }
+
+    fn command(&mut self, c: u8, id: u64) {
+        if c == 4 && !self.placed.contains(&CallId(id)) && self.ua.call_state(CallId(id)).is_none() {
+            self.placed.push(CallId(id));
+        }
+        let id = if c == 14 {
+            self.next_message += 1;
+            self.messages.push(self.next_message);
+            self.next_message
+        } else {
+            id
+        };
+        self.ua.handle_input(self.now, Input::Command(command(c, id)))
+    }
+
+    fn wait(&mut self, ms: u64) -> Result<(), TestCaseError> {
+        let end = self.now + Duration::from_millis(ms);
+        let mut steps = 0;
+        while let Some(t) = self.ua.poll_timeout() {
+            if t > end {
+                break;
+            }
+            self.now = self.now.max(t);
+            self.ua.handle_input(self.now, Input::Timeout);
+            steps += 1;
+            prop_assert!(steps < 10_000, "timers do not move forward");
+        }
+        self.now = end;
+        Ok(())
+    }
+
+    /// The outputs of the last input: every message well-formed, no call gone
+    /// without its event.
+    fn drain(&mut self) -> Result<(), TestCaseError> {
+        let mut refused = false;
+        while let Some(o) = self.ua.poll_output() {
+            match &o {
+                Output::Event(Event::Ended { call, .. }) => self.placed.retain(|c| c != call),
+                Output::Event(Event::Error { .. }) => refused = true,
+                Output::Event(Event::MessageResult { id, .. }) => self.results.push(*id),
+                _ => {}
+            }
+            if let Output::Send(text) = o {
+                match read_sent(&text) {
+                    Ok(Sent::Message(msg::Message::Request(r))) => {
+                        self.sent.push(r);
+                        if self.sent.len() > 50 {
+                            self.sent.remove(0);
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => prop_assert!(false, "{}", e),
+                }
+            }
+        }
+        for call in self.placed.clone() {
+            if self.ua.call_state(call).is_none() {
+                // Gone without an Ended: only a refusal (an Error) may explain it.
+                prop_assert!(refused, "call {call:?} vanished without an event");
+                self.placed.retain(|c| *c != call);
+            }
+        }
+        Ok(())
+    }
+
+    /// Past Timer F, every MESSAGE has its one result.
+    fn finish(mut self) -> Result<(), TestCaseError> {
+        let end = self.now + Duration::from_secs(40);
+        while let Some(t) = self.ua.poll_timeout() {
+            if t > end {
+                break;
+            }
+            self.now = self.now.max(t);
+            self.ua.handle_input(self.now, Input::Timeout);
+            while let Some(o) = self.ua.poll_output() {
+                if let Output::Event(Event::MessageResult { id, .. }) = o {
+                    self.results.push(id);
+                }
+            }
+        }
+        self.results.sort_unstable();
+        prop_assert_eq!(&self.results, &self.messages, "one MessageResult per MESSAGE");
+        Ok(())
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
     #[test]
     fn never_panics_and_sends_only_wellformed_messages(ops in proptest::collection::vec(op(), 1..60)) {
-        let corpus = common::corpus();
-        let mut ua = UserAgent::new(common::harness::config());
-        let mut now = Instant::now();
-        let mut sent: Vec<msg::Request> = Vec::new();
-        // Calls placed and not yet refused or ended.
-        let mut placed: Vec<CallId> = Vec::new();
-        // MESSAGE commands sent and results received, per id (ids made unique below).
-        let (mut messages, mut results) = (Vec::new(), Vec::new());
-        let mut next_message = 0u64;
-        ua.handle_input(now, Input::Command(Command::Start));
+        let mut run = Run::start();
         for op in ops {
-            match op {
-                Op::Garbage(b) => ua.handle_input(now, Input::Received(&b)),
-                Op::Mutated(i, muts) => {
-                    let mut b = corpus[i].2.clone();
-                    for (at, byte) in muts {
-                        if !b.is_empty() {
-                            let n = b.len();
-                            b[at % n] = byte;
-                        }
-                    }
-                    ua.handle_input(now, Input::Received(&b));
-                }
-                Op::Answer(i, status) => {
-                    if !sent.is_empty() {
-                        let req = &sent[i % sent.len()];
-                        let text = common::harness::response_text(req, status, Some("t"), &[
-                            ("WWW-Authenticate", "Digest realm=\"r\", nonce=\"n\", qop=\"auth\""),
-                            ("Proxy-Authenticate", "Digest realm=\"r\", nonce=\"n\""),
-                            ("Contact", "<sip:bob@10.0.0.2>"),
-                            ("Min-Expires", "900"),
-                        ], "");
-                        ua.handle_input(now, Input::Received(text.as_bytes()));
-                    }
-                }
-                Op::Cmd(c, id) => {
-                    if c == 4 && !placed.contains(&CallId(id)) && ua.call_state(CallId(id)).is_none() {
-                        placed.push(CallId(id));
-                    }
-                    let id = if c == 14 {
-                        next_message += 1;
-                        messages.push(next_message);
-                        next_message
-                    } else {
-                        id
-                    };
-                    ua.handle_input(now, Input::Command(command(c, id)))
-                }
-                Op::Opened => ua.handle_input(now, Input::Opened),
-                Op::Closed => ua.handle_input(now, Input::Closed),
-                Op::Wait(ms) => {
-                    let end = now + Duration::from_millis(ms);
-                    let mut steps = 0;
-                    while let Some(t) = ua.poll_timeout() {
-                        if t > end { break; }
-                        now = now.max(t);
-                        ua.handle_input(now, Input::Timeout);
-                        steps += 1;
-                        prop_assert!(steps < 10_000, "timers do not move forward");
-                    }
-                    now = end;
-                }
-            }
-            let mut refused = false;
-            while let Some(o) = ua.poll_output() {
-                match &o {
-                    Output::Event(Event::Ended { call, .. }) => placed.retain(|c| c != call),
-                    Output::Event(Event::Error { .. }) => refused = true,
-                    Output::Event(Event::MessageResult { id, .. }) => results.push(*id),
-                    _ => {}
-                }
-                if let Output::Send(text) = o {
-                    if text.trim().is_empty() { continue; }
-                    match msg::parse(text.as_bytes()) {
-                        Ok(msg::Message::Request(r)) => {
-                            sent.push(r);
-                            if sent.len() > 50 { sent.remove(0); }
-                        }
-                        Ok(msg::Message::Response(_)) => {}
-                        // Answers to bad requests copy their bad headers.
-                        Err(_) => prop_assert!(text.starts_with("SIP/2.0 400 ") || text.starts_with("SIP/2.0 505 "), "{}", text),
-                    }
-                }
-            }
-            for call in placed.clone() {
-                if ua.call_state(call).is_none() {
-                    // Gone without an Ended: only a refusal (an Error) may explain it.
-                    prop_assert!(refused, "call {call:?} vanished without an event");
-                    placed.retain(|c| *c != call);
-                }
-            }
+            run.apply(op)?;
+            run.drain()?;
         }
-        // Past Timer F, every MESSAGE has its one result.
-        let end = now + Duration::from_secs(40);
-        while let Some(t) = ua.poll_timeout() {
-            if t > end { break; }
-            now = now.max(t);
-            ua.handle_input(now, Input::Timeout);
-            while let Some(o) = ua.poll_output() {
-                if let Output::Event(Event::MessageResult { id, .. }) = o {
-                    results.push(id);
-                }
-            }
-        }
-        results.sort_unstable();
-        prop_assert_eq!(&results, &messages, "one MessageResult per MESSAGE");
+        run.finish()?;
     }
 }

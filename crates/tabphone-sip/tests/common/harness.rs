@@ -3,9 +3,14 @@
 
 use std::time::Duration;
 
-use tabphone_sip::msg::{self, Message, NameAddr, Request, Response};
+use tabphone_sip::msg::{Message, NameAddr, Request, Response};
+use tabphone_sip::testing::{read_sent, Sent};
 use tabphone_sip::ua::{Command, Config, Event, Input, Output, UserAgent};
 use tabphone_sip::Instant;
+
+/// SDP offer and answer of the scenarios (signaling only).
+pub const OFFER: &str = tabphone_sip::sdp::AUDIO_OFFER;
+pub const ANSWER: &str = tabphone_sip::sdp::AUDIO_ANSWER;
 
 pub const SERVER: &str = "ws://127.0.0.1:5066";
 
@@ -78,28 +83,18 @@ impl Harness {
         while let Some(o) = self.ua.poll_output() {
             match o {
                 Output::Send(text) => {
-                    if text.trim().is_empty() {
-                        self.raw.push(text);
-                        continue;
+                    match read_sent(&text).unwrap_or_else(|e| panic!("{e}")) {
+                        Sent::Keepalive => {}
+                        Sent::Message(m) => self.sent.push(m),
+                        // The status line is all there is to read.
+                        Sent::BadRequestAnswer(status) => self.sent.push(Message::Response(Response {
+                            status,
+                            reason: String::new(),
+                            headers: Default::default(),
+                            body: Vec::new(),
+                        })),
                     }
-                    let m = match msg::parse(text.as_bytes()) {
-                        Ok(m) => m,
-                        // A 400 to a request with a broken Via copies that Via: read
-                        // the status line only.
-                        Err(e) => {
-                            match text.strip_prefix("SIP/2.0 400 ").or(text.strip_prefix("SIP/2.0 505 ")) {
-                                Some(_) => Message::Response(Response {
-                                    status: text[8..11].parse().unwrap(),
-                                    reason: String::new(),
-                                    headers: Default::default(),
-                                    body: Vec::new(),
-                                }),
-                                None => panic!("agent sent garbage: {e}\n{text}"),
-                            }
-                        }
-                    };
                     self.raw.push(text);
-                    self.sent.push(m);
                 }
                 Output::Event(e) => self.events.push(e),
                 Output::Connect { url } => self.connects.push(url),
@@ -201,6 +196,8 @@ impl Harness {
     }
 }
 
+/// `req` answered as a server would: [`Response::to`], the Vias marked
+/// `received`, then `extra` headers and `body`.
 pub fn response_text(
     req: &Request,
     status: u16,
@@ -208,28 +205,16 @@ pub fn response_text(
     extra: &[(&str, &str)],
     body: &str,
 ) -> String {
-    let mut s = format!("SIP/2.0 {status} {}\r\n", msg::reason_phrase(status));
-    for v in req.headers.get_all("Via") {
-        s += &format!("Via: {v};received=127.0.0.1\r\n");
+    let mut resp = Response::to(req, status, tag);
+    for h in resp.headers.0.iter_mut().filter(|h| h.name == "Via") {
+        h.value.push_str(";received=127.0.0.1");
     }
-    let to = req.headers.get("To").unwrap();
-    let has_tag = NameAddr::parse(to).unwrap().tag().is_some();
-    s += &format!("From: {}\r\n", req.headers.get("From").unwrap());
-    match tag {
-        Some(t) if !has_tag && status > 100 => s += &format!("To: {to};tag={t}\r\n"),
-        _ => s += &format!("To: {to}\r\n"),
-    }
-    s += &format!("Call-ID: {}\r\n", req.headers.get("Call-ID").unwrap());
-    s += &format!("CSeq: {}\r\n", req.headers.get("CSeq").unwrap());
     for (n, v) in extra {
-        s += &format!("{n}: {v}\r\n");
+        resp.headers.push(n.to_string(), v.to_string());
     }
-    s += &format!("Content-Length: {}\r\n\r\n{body}", body.len());
-    s
+    resp.body = body.as_bytes().to_vec();
+    resp.encode()
 }
-
-pub const OFFER: &str = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=sendrecv\r\na=rtpmap:111 opus/48000/2\r\n";
-pub const ANSWER: &str = "v=0\r\no=- 2 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=sendrecv\r\na=rtpmap:111 opus/48000/2\r\n";
 
 /// An INVITE from bob to the agent's contact, as Kamailio would relay it.
 pub fn incoming_invite(call_id: &str, branch: &str) -> String {

@@ -1,0 +1,66 @@
+//! `CSeq: 1*DIGIT LWS Method` (RFC 3261 20.16).
+
+use super::super::lex::{err, is_token, parse_number, truncate};
+use super::super::{Headers, Method, ParseError};
+
+/// A CSeq value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CSeq {
+    /// Sequence number.
+    pub seq: u32,
+    /// Method.
+    pub method: Method,
+}
+
+impl CSeq {
+    /// `seq method`.
+    pub fn new(seq: u32, method: Method) -> CSeq {
+        CSeq { seq, method }
+    }
+
+    /// Parse `1*DIGIT LWS Method`.
+    pub fn parse(v: &str) -> Result<CSeq, ParseError> {
+        CSeq::scan(v).map(|(seq, m)| CSeq { seq, method: Method::from_token(m) })
+    }
+
+    pub(in crate::msg) fn scan(v: &str) -> Result<(u32, &str), ParseError> {
+        let mut it = v.split([' ', '\t']).filter(|s| !s.is_empty());
+        let (Some(n), Some(m), None) = (it.next(), it.next(), it.next()) else {
+            return Err(err("CSeq needs a number and a method"));
+        };
+        let seq =
+            parse_number(n, u32::MAX as u64).ok_or_else(|| err(format!("CSeq number {:?}", truncate(n))))?;
+        if !is_token(m) {
+            return Err(err("CSeq method is not a token"));
+        }
+        Ok((seq as u32, m))
+    }
+}
+
+impl std::fmt::Display for CSeq {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.seq, self.method)
+    }
+}
+
+impl Headers {
+    /// The CSeq, known valid after [`crate::msg::parse`].
+    pub fn cseq(&self) -> Option<CSeq> {
+        self.get("CSeq").and_then(|v| CSeq::parse(v).ok())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cseq_forms() {
+        let c = CSeq::parse("  42 \t INVITE").unwrap();
+        assert_eq!(c, CSeq::new(42, Method::Invite));
+        assert_eq!(c.to_string(), "42 INVITE");
+        assert!(CSeq::parse("4294967296 INVITE").is_err());
+        assert!(CSeq::parse("1").is_err());
+        assert!(CSeq::parse("1 INV ITE").is_err());
+    }
+}

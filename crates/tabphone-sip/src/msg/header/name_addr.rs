@@ -1,0 +1,194 @@
+//! `name-addr` / `addr-spec` with header parameters: From, To, Contact,
+//! Route, Record-Route, Refer-To, Referred-By (RFC 3261 20.10, 25.1).
+
+use std::fmt::Write as _;
+
+use super::super::lex::{err, is_token, is_ws, param, parse_params, quote, scan_params, scan_quoted};
+use super::super::lex::{truncate, unquote, write_params, Params};
+use super::super::uri::UriRef;
+use super::super::{Headers, ParseError};
+
+/// A `name-addr` or `addr-spec` with header parameters (From, To, Contact,
+/// Route, Record-Route, Refer-To).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameAddr {
+    /// Display name, unquoted.
+    pub display: Option<String>,
+    /// The URI text.
+    pub uri: String,
+    /// Header parameters (`tag`, `expires`, ...).
+    pub params: Params,
+}
+
+/// A checked name-addr, borrowed: raw display name (quoted or tokens), URI,
+/// parameter text.
+pub(in crate::msg) struct NameAddrRef<'a> {
+    display: Option<&'a str>,
+    uri: &'a str,
+    params: &'a str,
+}
+
+impl<'a> NameAddrRef<'a> {
+    pub(in crate::msg) fn scan(v: &'a str) -> Result<NameAddrRef<'a>, ParseError> {
+        let b = v.as_bytes();
+        let mut i = 0;
+        while i < b.len() && is_ws(b[i]) {
+            i += 1;
+        }
+        let mut display = None;
+        let lt = if b.get(i) == Some(&b'"') {
+            let end = scan_quoted(v, i)?;
+            display = Some(&v[i..end]);
+            let rest = v[end..].trim_start_matches([' ', '\t']);
+            if !rest.starts_with('<') {
+                return Err(err("quoted display name without <URI>"));
+            }
+            v.len() - rest.len()
+        } else {
+            match v.find('<') {
+                // Before a '<' only display-name tokens may appear.
+                Some(lt) => {
+                    let name = v[i..lt].trim_matches([' ', '\t']);
+                    if !name.split([' ', '\t']).filter(|w| !w.is_empty()).all(is_token) {
+                        return Err(err(format!(
+                            "display name {:?} is neither tokens nor quoted",
+                            truncate(name)
+                        )));
+                    }
+                    if !name.is_empty() {
+                        display = Some(name);
+                    }
+                    lt
+                }
+                None => return NameAddrRef::scan_addr_spec(&v[i..]),
+            }
+        };
+        let Some(gt) = v[lt..].find('>') else {
+            return Err(err("'<' without '>'"));
+        };
+        let uri = &v[lt + 1..lt + gt];
+        UriRef::scan(uri)?;
+        let params = &v[lt + gt + 1..];
+        scan_params(params, |_, _| {})?;
+        Ok(NameAddrRef { display, uri, params })
+    }
+
+    /// addr-spec: the URI ends at the first ';'; it may not hold ',' or '?'.
+    fn scan_addr_spec(rest: &'a str) -> Result<NameAddrRef<'a>, ParseError> {
+        let end = rest.find(';').unwrap_or(rest.len());
+        let uri = rest[..end].trim_end_matches([' ', '\t']);
+        if uri.contains([',', '?']) {
+            return Err(err("a URI with ',' or '?' must be in angle brackets"));
+        }
+        UriRef::scan(uri)?;
+        let params = &rest[end..];
+        scan_params(params, |_, _| {})?;
+        Ok(NameAddrRef { display: None, uri, params })
+    }
+}
+
+impl NameAddr {
+    /// `<uri>`: no display name, no parameters.
+    pub fn new(uri: impl Into<String>) -> NameAddr {
+        NameAddr { display: None, uri: uri.into(), params: Params::new() }
+    }
+
+    /// With this display name (quoted when written).
+    pub fn with_display(mut self, display: Option<String>) -> NameAddr {
+        self.display = display;
+        self
+    }
+
+    /// With a parameter added (`;name` or `;name=value`).
+    pub fn with_param(mut self, name: &str, value: Option<String>) -> NameAddr {
+        self.params.push((name.to_string(), value));
+        self
+    }
+
+    /// With `;tag=tag` when there is one.
+    pub fn with_tag(self, tag: Option<&str>) -> NameAddr {
+        match tag {
+            Some(t) => self.with_param("tag", Some(t.to_string())),
+            None => self,
+        }
+    }
+
+    /// Parse one value (not a comma list).
+    pub fn parse(v: &str) -> Result<NameAddr, ParseError> {
+        let r = NameAddrRef::scan(v)?;
+        Ok(NameAddr {
+            display: r.display.map(unquote),
+            uri: r.uri.to_string(),
+            params: parse_params(r.params)?,
+        })
+    }
+
+    /// The `tag` parameter.
+    pub fn tag(&self) -> Option<&str> {
+        param(&self.params, "tag").flatten()
+    }
+
+    /// Serialize as `name-addr` (the same as its `Display`).
+    pub fn encode(&self) -> String {
+        let mut s = String::new();
+        if let Some(d) = &self.display {
+            let _ = write!(s, "{} ", quote(d));
+        }
+        let _ = write!(s, "<{}>", self.uri);
+        write_params(&mut s, &self.params);
+        s
+    }
+}
+
+impl Headers {
+    /// The first `name` field (From, To, Refer-To, ...) as a [`NameAddr`], if
+    /// it parses.
+    pub fn name_addr(&self, name: &str) -> Option<NameAddr> {
+        self.get(name).and_then(|v| NameAddr::parse(v).ok())
+    }
+}
+
+/// `"display" <uri>;params`.
+impl std::fmt::Display for NameAddr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.encode())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn name_addr_forms() {
+        let n = NameAddr::parse("\"A \\\"B\\\"\" <sip:a@b.c;lr>;tag=x ; q = 0.5").unwrap();
+        assert_eq!(n.display.as_deref(), Some("A \"B\""));
+        assert_eq!(n.uri, "sip:a@b.c;lr");
+        assert_eq!(n.tag(), Some("x"));
+        let n = NameAddr::parse("sip:a@b.c;tag=1").unwrap();
+        assert_eq!((n.uri.as_str(), n.tag()), ("sip:a@b.c", Some("1")));
+        assert!(NameAddr::parse("sip:a@b.c?x=y").is_err());
+        assert!(NameAddr::parse("Bell, A <sip:a@b>").is_err());
+        assert!(NameAddr::parse("< sip:a@b >").is_err());
+        assert!(NameAddr::parse("<sip:a@b>;;").is_err());
+        assert!(NameAddr::parse("\"open <sip:a@b>").is_err());
+        assert_eq!(NameAddr::parse(&n.encode()).unwrap(), NameAddr { display: None, ..n });
+    }
+
+    #[test]
+    fn built_name_addrs_write_as_before() {
+        let from = NameAddr::new("sip:alice@example.com")
+            .with_display(Some("Al \"the\" Ice".into()))
+            .with_tag(Some("abc"));
+        assert_eq!(from.to_string(), "\"Al \\\"the\\\" Ice\" <sip:alice@example.com>;tag=abc");
+        assert_eq!(NameAddr::parse(&from.to_string()).unwrap(), from);
+        let contact = NameAddr::new("sip:u@h.invalid;transport=ws;ob")
+            .with_param("+sip.instance", Some("<urn:uuid:1>".into()))
+            .with_param("reg-id", Some("1".into()));
+        assert_eq!(
+            contact.to_string(),
+            "<sip:u@h.invalid;transport=ws;ob>;+sip.instance=\"<urn:uuid:1>\";reg-id=1"
+        );
+        assert_eq!(NameAddr::new("sip:b@c").with_tag(None).to_string(), "<sip:b@c>");
+    }
+}

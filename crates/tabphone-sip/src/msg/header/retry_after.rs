@@ -1,0 +1,35 @@
+//! `Retry-After: delta-seconds [comment] *(;params)` (RFC 3261 20.33).
+
+use super::super::lex::err;
+use super::super::ParseError;
+
+/// A Retry-After value: how long to wait, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryAfter {
+    /// Seconds.
+    pub seconds: u64,
+}
+
+impl RetryAfter {
+    /// Parse; the comment and parameters after the number are skipped.
+    pub fn parse(v: &str) -> Result<RetryAfter, ParseError> {
+        let number = v.split([';', ' ', '(']).next().unwrap_or("").trim();
+        match number.parse::<u64>() {
+            Ok(seconds) => Ok(RetryAfter { seconds }),
+            Err(_) => Err(err(format!("Retry-After {number:?} is not a number of seconds"))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_forms() {
+        assert_eq!(RetryAfter::parse("5").unwrap().seconds, 5);
+        assert_eq!(RetryAfter::parse("18000;duration=3600").unwrap().seconds, 18000);
+        assert_eq!(RetryAfter::parse("120 (I'm in a meeting)").unwrap().seconds, 120);
+        assert!(RetryAfter::parse("soon").is_err());
+    }
+}

@@ -1,0 +1,237 @@
+//! Lexing shared by the parser and the typed headers: tokens, comma lists,
+//! parameters, quoted strings, numbers; and their encoding (quoting a display
+//! name or a parameter value, writing parameters back).
+
+use std::fmt::Write as _;
+
+use super::ParseError;
+
+/// Header parameters in order; names as received, values unquoted.
+pub type Params = Vec<(String, Option<String>)>;
+
+/// A [`ParseError`] that answers nothing (a part of a message, not a request).
+pub(super) fn err(reason: impl Into<String>) -> ParseError {
+    ParseError { reason: reason.into(), answer: None }
+}
+
+/// `token` characters (RFC 3261 25.1).
+pub fn is_token_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&c)
+}
+
+/// Is `s` a non-empty token?
+pub fn is_token(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(is_token_char)
+}
+
+pub(super) fn is_ws(c: u8) -> bool {
+    c == b' ' || c == b'\t'
+}
+
+/// At most the first 40 bytes of `s`, for error messages.
+pub(super) fn truncate(s: &str) -> &str {
+    let mut end = s.len().min(40);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// Digits only, at most `max`.
+pub(super) fn parse_number(s: &str, max: u64) -> Option<u64> {
+    if s.is_empty() || s.len() > 20 || !s.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    s.parse::<u64>().ok().filter(|n| *n <= max)
+}
+
+/// Split a header value on commas outside quotes and angle brackets.
+pub fn split_list(value: &str) -> impl Iterator<Item = &str> {
+    let b = value.as_bytes();
+    let mut start = 0;
+    let mut i = 0;
+    let mut done = false;
+    std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        let (mut quote, mut angle) = (false, false);
+        while i < b.len() {
+            match b[i] {
+                b'\\' if quote => i += 1,
+                b'"' => quote = !quote,
+                b'<' if !quote => angle = true,
+                b'>' if !quote => angle = false,
+                b',' if !quote && !angle => {
+                    let item = value.get(start..i).unwrap_or("").trim();
+                    i += 1;
+                    start = i;
+                    return Some(item);
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        done = true;
+        Some(value.get(start..).unwrap_or("").trim())
+    })
+}
+
+/// Find a parameter (case-insensitive name).
+pub fn param<'a>(params: &'a Params, name: &str) -> Option<Option<&'a str>> {
+    params.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_deref())
+}
+
+/// Check `*( SWS ";" SWS name [ SWS "=" SWS value ] )` to the end of `s`,
+/// calling `f` with each name and raw value (quoted values keep their quotes).
+pub(super) fn scan_params<'a>(
+    s: &'a str,
+    mut f: impl FnMut(&'a str, Option<&'a str>),
+) -> Result<(), ParseError> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    let skip = |i: &mut usize| {
+        while *i < b.len() && is_ws(b[*i]) {
+            *i += 1;
+        }
+    };
+    loop {
+        skip(&mut i);
+        if i == b.len() {
+            return Ok(());
+        }
+        if b[i] != b';' {
+            return Err(err(format!("unexpected {:?} where a parameter should start", char::from(b[i]))));
+        }
+        i += 1;
+        skip(&mut i);
+        let n0 = i;
+        while i < b.len() && is_token_char(b[i]) {
+            i += 1;
+        }
+        if n0 == i {
+            return Err(err("empty parameter"));
+        }
+        let name = &s[n0..i];
+        skip(&mut i);
+        let mut value = None;
+        if i < b.len() && b[i] == b'=' {
+            i += 1;
+            skip(&mut i);
+            let v0 = i;
+            if i < b.len() && b[i] == b'"' {
+                i = scan_quoted(s, i)?;
+            } else {
+                // token, host (IPv6 in brackets) and the like.
+                while i < b.len() && is_value_char(b[i]) {
+                    i += 1;
+                }
+                if v0 == i {
+                    return Err(err(format!("parameter {} has an empty value", truncate(name))));
+                }
+            }
+            value = Some(&s[v0..i]);
+        }
+        f(name, value);
+    }
+}
+
+/// Characters of an unquoted parameter value: token, and a host's `[]:`.
+fn is_value_char(c: u8) -> bool {
+    is_token_char(c) || b"[]:".contains(&c)
+}
+
+/// Parse parameters into owned, unquoted pairs.
+pub(super) fn parse_params(s: &str) -> Result<Params, ParseError> {
+    let mut out = Vec::new();
+    scan_params(s, |n, v| out.push((n.to_string(), v.map(unquote))))?;
+    Ok(out)
+}
+
+/// Write `;name=value` for each parameter, quoting values that need it.
+pub(super) fn write_params(out: &mut String, params: &Params) {
+    for (n, v) in params {
+        match v {
+            Some(v) if !v.is_empty() && v.bytes().all(is_value_char) => {
+                let _ = write!(out, ";{n}={v}");
+            }
+            Some(v) => {
+                let _ = write!(out, ";{n}={}", quote(v));
+            }
+            None => {
+                let _ = write!(out, ";{n}");
+            }
+        }
+    }
+}
+
+/// The index after the closing quote of the quoted string at `s[start] == '"'`.
+pub(super) fn scan_quoted(s: &str, start: usize) -> Result<usize, ParseError> {
+    let b = s.as_bytes();
+    let mut i = start + 1;
+    while i < b.len() {
+        match b[i] {
+            b'"' => return Ok(i + 1),
+            b'\\' => {
+                if matches!(b.get(i + 1), None | Some(b'\r') | Some(b'\n')) {
+                    break;
+                }
+                i += 2;
+            }
+            _ => i += 1,
+        }
+    }
+    Err(err("unterminated quoted string"))
+}
+
+/// A raw value without its quotes and quoted-pair backslashes (tokens unchanged).
+pub(super) fn unquote(raw: &str) -> String {
+    let Some(inner) = raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')) else {
+        return raw.to_string();
+    };
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.extend(chars.next()),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `s` as a quoted string: in double quotes, `\` and `"` escaped (a display
+/// name, a parameter value that is not a token).
+pub fn quote(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quote_and_unquote_agree() {
+        for s in ["", "a b", "A \"B\"", "back\\slash", "é"] {
+            assert_eq!(unquote(&quote(s)), s);
+        }
+        assert_eq!(quote("A \"B\""), "\"A \\\"B\\\"\"");
+    }
+
+    #[test]
+    fn params_round_trip() {
+        let p = parse_params(";tag=x ; q = 0.5;lr;n=\"a b\";maddr=[::1]").unwrap();
+        let mut s = String::new();
+        write_params(&mut s, &p);
+        assert_eq!(s, ";tag=x;q=0.5;lr;n=\"a b\";maddr=[::1]");
+        assert_eq!(param(&p, "TAG"), Some(Some("x")));
+        assert!(parse_params(";;").is_err());
+        assert!(parse_params(";a=").is_err());
+    }
+
+    #[test]
+    fn lists_split_outside_quotes_and_brackets() {
+        let items: Vec<&str> = split_list("<sip:a,b@c>, \"x,y\" <sip:d>,e").collect();
+        assert_eq!(items, vec!["<sip:a,b@c>", "\"x,y\" <sip:d>", "e"]);
+    }
+}

@@ -1,0 +1,297 @@
+//! The message types and their encoding: [`Method`], [`Headers`],
+//! [`Request`], [`Response`], [`Message`], reason phrases.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+use super::lex::split_list;
+use super::CSeq;
+
+/// A request method. Unknown methods keep their text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[allow(missing_docs)]
+pub enum Method {
+    Invite,
+    Ack,
+    Bye,
+    Cancel,
+    Register,
+    Options,
+    Info,
+    Message,
+    Refer,
+    Notify,
+    Subscribe,
+    Update,
+    Prack,
+    Publish,
+    /// Any other token.
+    Other(String),
+}
+
+impl Method {
+    /// From its token (methods are case-sensitive).
+    pub fn from_token(s: &str) -> Method {
+        match s {
+            "INVITE" => Method::Invite,
+            "ACK" => Method::Ack,
+            "BYE" => Method::Bye,
+            "CANCEL" => Method::Cancel,
+            "REGISTER" => Method::Register,
+            "OPTIONS" => Method::Options,
+            "INFO" => Method::Info,
+            "MESSAGE" => Method::Message,
+            "REFER" => Method::Refer,
+            "NOTIFY" => Method::Notify,
+            "SUBSCRIBE" => Method::Subscribe,
+            "UPDATE" => Method::Update,
+            "PRACK" => Method::Prack,
+            "PUBLISH" => Method::Publish,
+            other => Method::Other(other.to_string()),
+        }
+    }
+
+    /// Its token.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Method::Invite => "INVITE",
+            Method::Ack => "ACK",
+            Method::Bye => "BYE",
+            Method::Cancel => "CANCEL",
+            Method::Register => "REGISTER",
+            Method::Options => "OPTIONS",
+            Method::Info => "INFO",
+            Method::Message => "MESSAGE",
+            Method::Refer => "REFER",
+            Method::Notify => "NOTIFY",
+            Method::Subscribe => "SUBSCRIBE",
+            Method::Update => "UPDATE",
+            Method::Prack => "PRACK",
+            Method::Publish => "PUBLISH",
+            Method::Other(s) => s,
+        }
+    }
+}
+
+impl std::fmt::Display for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One header field; `name` is the canonical full name for known headers
+/// (compact forms expanded), the received text otherwise.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    /// Field name.
+    pub name: Cow<'static, str>,
+    /// Field value, folding undone, outer whitespace trimmed.
+    pub value: String,
+}
+
+/// The header fields of a message, in order. The typed headers add their
+/// accessors ([`Headers::cseq`], [`Headers::top_branch`],
+/// [`Headers::first_contact_uri`], [`Headers::route_set`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Headers(pub Vec<Header>);
+
+impl Headers {
+    /// The first value of `name` (case-insensitive, full name).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value.as_str())
+    }
+
+    /// Every field named `name`, in order.
+    pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0.iter().filter(move |h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value.as_str())
+    }
+
+    /// Every comma-separated value of every field named `name`.
+    pub fn list<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.get_all(name).flat_map(split_list)
+    }
+
+    /// How many fields are named `name`.
+    pub fn count(&self, name: &str) -> usize {
+        self.0.iter().filter(|h| h.name.eq_ignore_ascii_case(name)).count()
+    }
+
+    /// Append a field.
+    pub fn push(&mut self, name: impl Into<Cow<'static, str>>, value: impl Into<String>) {
+        self.0.push(Header { name: name.into(), value: value.into() });
+    }
+
+    /// Put a field first.
+    pub fn push_front(&mut self, name: impl Into<Cow<'static, str>>, value: impl Into<String>) {
+        self.0.insert(0, Header { name: name.into(), value: value.into() });
+    }
+
+    /// Remove every field named `name`.
+    pub fn remove(&mut self, name: &str) {
+        self.0.retain(|h| !h.name.eq_ignore_ascii_case(name));
+    }
+
+    /// Copy every field named `name` from `other`, in order.
+    pub fn copy_from(&mut self, other: &Headers, name: &'static str) {
+        for v in other.get_all(name) {
+            self.push(name, v.to_string());
+        }
+    }
+}
+
+/// A request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// Method.
+    pub method: Method,
+    /// Request-URI text.
+    pub uri: String,
+    /// Header fields (without Content-Length: [`Request::encode`] writes it).
+    pub headers: Headers,
+    /// Body octets.
+    pub body: Vec<u8>,
+}
+
+/// A response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    /// Status code, 100-699.
+    pub status: u16,
+    /// Reason phrase.
+    pub reason: String,
+    /// Header fields (without Content-Length).
+    pub headers: Headers,
+    /// Body octets.
+    pub body: Vec<u8>,
+}
+
+/// A parsed message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    /// A request.
+    Request(Request),
+    /// A response.
+    Response(Response),
+}
+
+impl Message {
+    /// Its header fields.
+    pub fn headers(&self) -> &Headers {
+        match self {
+            Message::Request(r) => &r.headers,
+            Message::Response(r) => &r.headers,
+        }
+    }
+
+    /// Its body.
+    pub fn body(&self) -> &[u8] {
+        match self {
+            Message::Request(r) => &r.body,
+            Message::Response(r) => &r.body,
+        }
+    }
+
+    /// Serialize.
+    pub fn encode(&self) -> String {
+        match self {
+            Message::Request(r) => r.encode(),
+            Message::Response(r) => r.encode(),
+        }
+    }
+}
+
+/// A start line, the fields (Content-Length computed) and the body.
+fn encode(start: std::fmt::Arguments<'_>, headers: &Headers, body: &[u8]) -> String {
+    let mut out = String::with_capacity(512 + body.len());
+    let _ = write!(out, "{start}\r\n");
+    for h in &headers.0 {
+        if h.name.eq_ignore_ascii_case("Content-Length") {
+            continue;
+        }
+        let _ = write!(out, "{}: {}\r\n", h.name, h.value);
+    }
+    let _ = write!(out, "Content-Length: {}\r\n\r\n", body.len());
+    out.push_str(&String::from_utf8_lossy(body));
+    out
+}
+
+/// The body as text, `None` when empty (an SDP offer or answer, say).
+fn body_text(body: &[u8]) -> Option<String> {
+    (!body.is_empty()).then(|| String::from_utf8_lossy(body).into_owned())
+}
+
+impl Request {
+    /// A request with no headers and no body.
+    pub fn new(method: Method, uri: impl Into<String>) -> Request {
+        Request { method, uri: uri.into(), headers: Headers::default(), body: Vec::new() }
+    }
+
+    /// Serialize; Content-Length is computed.
+    pub fn encode(&self) -> String {
+        encode(format_args!("{} {} SIP/2.0", self.method, self.uri), &self.headers, &self.body)
+    }
+
+    /// The CSeq, known valid after [`super::parse`].
+    pub fn cseq(&self) -> Option<CSeq> {
+        self.headers.cseq()
+    }
+
+    /// The body as text (invalid UTF-8 replaced), `None` when empty.
+    pub fn body_text(&self) -> Option<String> {
+        body_text(&self.body)
+    }
+}
+
+impl Response {
+    /// Serialize; Content-Length is computed.
+    pub fn encode(&self) -> String {
+        encode(format_args!("SIP/2.0 {} {}", self.status, self.reason), &self.headers, &self.body)
+    }
+
+    /// The CSeq, known valid after [`super::parse`].
+    pub fn cseq(&self) -> Option<CSeq> {
+        self.headers.cseq()
+    }
+
+    /// The body as text (invalid UTF-8 replaced), `None` when empty.
+    pub fn body_text(&self) -> Option<String> {
+        body_text(&self.body)
+    }
+}
+
+/// The reason phrase RFC 3261 gives a status code.
+pub fn reason_phrase(status: u16) -> &'static str {
+    match status {
+        100 => "Trying",
+        180 => "Ringing",
+        181 => "Call Is Being Forwarded",
+        182 => "Queued",
+        183 => "Session Progress",
+        200 => "OK",
+        202 => "Accepted",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        406 => "Not Acceptable",
+        407 => "Proxy Authentication Required",
+        408 => "Request Timeout",
+        415 => "Unsupported Media Type",
+        416 => "Unsupported URI Scheme",
+        420 => "Bad Extension",
+        423 => "Interval Too Brief",
+        480 => "Temporarily Unavailable",
+        481 => "Call/Transaction Does Not Exist",
+        486 => "Busy Here",
+        487 => "Request Terminated",
+        488 => "Not Acceptable Here",
+        491 => "Request Pending",
+        500 => "Server Internal Error",
+        501 => "Not Implemented",
+        503 => "Service Unavailable",
+        505 => "Version Not Supported",
+        603 => "Decline",
+        _ => "Unknown",
+    }
+}

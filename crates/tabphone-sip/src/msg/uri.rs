@@ -1,0 +1,181 @@
+//! URIs: `sip`/`sips` by RFC 3261 19.1, any other scheme as an `absoluteURI`.
+
+use super::lex::{err, parse_number, parse_params, scan_params, truncate, Params};
+use super::ParseError;
+
+/// A URI (RFC 3261 19.1 for `sip`/`sips`, any `absoluteURI` otherwise).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Uri {
+    /// Scheme, lowercase.
+    pub scheme: String,
+    /// User part (still escaped), if any.
+    pub user: Option<String>,
+    /// Host (sip/sips), or the opaque part for other schemes.
+    pub host: String,
+    /// Port.
+    pub port: Option<u16>,
+    /// URI parameters (sip/sips).
+    pub params: Params,
+    /// Has `?headers`.
+    pub has_headers: bool,
+}
+
+/// A checked URI, borrowed from its text.
+pub(super) struct UriRef<'a> {
+    pub(super) scheme: &'a str,
+    pub(super) user: Option<&'a str>,
+    pub(super) host: &'a str,
+    pub(super) port: Option<u16>,
+    pub(super) params: &'a str,
+    pub(super) has_headers: bool,
+}
+
+impl<'a> UriRef<'a> {
+    pub(super) fn scan(s: &'a str) -> Result<UriRef<'a>, ParseError> {
+        if s.bytes().any(|c| c <= b' ' || c == b'<' || c == b'>' || c == b'"' || c >= 0x7f) {
+            return Err(err(format!("URI {:?} has a space, a quote or an angle bracket", truncate(s))));
+        }
+        let Some((scheme, rest)) = s.split_once(':') else {
+            return Err(err("URI without a scheme"));
+        };
+        let sb = scheme.as_bytes();
+        if sb.is_empty()
+            || !sb[0].is_ascii_alphabetic()
+            || !sb.iter().all(|c| c.is_ascii_alphanumeric() || b"+-.".contains(c))
+        {
+            return Err(err(format!("bad URI scheme {:?}", truncate(scheme))));
+        }
+        if rest.is_empty() {
+            return Err(err("empty URI"));
+        }
+        if !scheme.eq_ignore_ascii_case("sip") && !scheme.eq_ignore_ascii_case("sips") {
+            return Ok(UriRef { scheme, user: None, host: rest, port: None, params: "", has_headers: false });
+        }
+        let (user, hostpart) = match rest.split_once('@') {
+            Some(("", _)) => return Err(err("empty user part")),
+            Some((u, h)) => (Some(u), h),
+            None => (None, rest),
+        };
+        let (hostpart, has_headers) = match hostpart.split_once('?') {
+            Some((h, _)) => (h, true),
+            None => (hostpart, false),
+        };
+        let (hostport, params) = match hostpart.find(';') {
+            Some(i) => (&hostpart[..i], &hostpart[i..]),
+            None => (hostpart, ""),
+        };
+        scan_params(params, |_, _| {})?;
+        let (host, port) = split_hostport(hostport)?;
+        Ok(UriRef { scheme, user, host, port, params, has_headers })
+    }
+}
+
+impl Uri {
+    /// Parse and check.
+    pub fn parse(s: &str) -> Result<Uri, ParseError> {
+        let u = UriRef::scan(s)?;
+        Ok(Uri {
+            scheme: u.scheme.to_ascii_lowercase(),
+            user: u.user.map(str::to_string),
+            host: u.host.to_string(),
+            port: u.port,
+            params: parse_params(u.params)?,
+            has_headers: u.has_headers,
+        })
+    }
+}
+
+/// `host [":" port]`, the host a name, an IPv4 address or an IPv6 reference.
+pub(super) fn split_hostport(hp: &str) -> Result<(&str, Option<u16>), ParseError> {
+    let (host, port) = if let Some(r) = hp.strip_prefix('[') {
+        let Some((h, after)) = r.split_once(']') else {
+            return Err(err("unterminated IPv6 reference"));
+        };
+        if h.is_empty() || !h.bytes().all(|c| c.is_ascii_hexdigit() || c == b':' || c == b'.') {
+            return Err(err("bad IPv6 reference"));
+        }
+        let port = match after {
+            "" => None,
+            _ => Some(after.strip_prefix(':').ok_or_else(|| err("junk after IPv6 reference"))?),
+        };
+        (&hp[..h.len() + 2], port)
+    } else {
+        match hp.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (hp, None),
+        }
+    };
+    if host.is_empty() {
+        return Err(err("empty host"));
+    }
+    if !host.starts_with('[') && !host.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'.') {
+        return Err(err(format!("bad host {:?}", truncate(host))));
+    }
+    let port = match port {
+        None => None,
+        Some(p) => {
+            Some(parse_number(p, u16::MAX as u64).ok_or_else(|| err(format!("bad port {:?}", truncate(p))))?
+                as u16)
+        }
+    };
+    Ok((host, port))
+}
+
+impl Uri {
+    /// `sip:user@host` (or `sip:host`), no port, no parameters.
+    pub fn sip(user: Option<&str>, host: &str) -> Uri {
+        Uri {
+            scheme: "sip".into(),
+            user: user.map(str::to_string),
+            host: host.to_string(),
+            port: None,
+            params: Params::new(),
+            has_headers: false,
+        }
+    }
+
+    /// With a parameter added (`;name` or `;name=value`).
+    pub fn with_param(mut self, name: &str, value: Option<&str>) -> Uri {
+        self.params.push((name.to_string(), value.map(str::to_string)));
+        self
+    }
+}
+
+/// `scheme:[user@]host[:port][;params]`; URI headers (`?...`) are not kept by
+/// [`Uri::parse`] and so not written.
+impl std::fmt::Display for Uri {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:", self.scheme)?;
+        if let Some(user) = &self.user {
+            write!(f, "{user}@")?;
+        }
+        f.write_str(&self.host)?;
+        if let Some(port) = self.port {
+            write!(f, ":{port}")?;
+        }
+        let mut params = String::new();
+        super::lex::write_params(&mut params, &self.params);
+        f.write_str(&params)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sip_uris_write_back() {
+        let u =
+            Uri::sip(Some("bob"), "example.com").with_param("transport", Some("ws")).with_param("ob", None);
+        assert_eq!(u.to_string(), "sip:bob@example.com;transport=ws;ob");
+        assert_eq!(Uri::parse(&u.to_string()).unwrap(), u);
+        let u = Uri::parse("sip:[::1]:5060;lr").unwrap();
+        assert_eq!(
+            (u.host.as_str(), u.port, u.to_string().as_str()),
+            ("[::1]", Some(5060), "sip:[::1]:5060;lr")
+        );
+        assert!(Uri::parse("sip:a@b c").is_err());
+        assert!(Uri::parse("sip:@b").is_err());
+        assert_eq!(Uri::parse("tel:+1555").unwrap().host, "+1555");
+    }
+}

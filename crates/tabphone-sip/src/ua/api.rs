@@ -1,0 +1,404 @@
+//! What the agent and the app say to each other: [`Config`], [`Command`],
+//! [`Event`] (with [`EndCause`]), and what the glue feeds and performs:
+//! [`Input`], [`Output`].
+
+use std::time::Duration;
+
+use crate::msg::Uri;
+use crate::transport::{Cause, TransportConfig};
+
+/// A call handle, chosen with [`super::UserAgent::new_call_id`] for outgoing calls
+/// and by the agent for incoming ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CallId(pub u64);
+
+/// Session states (the SIP.js names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionState {
+    /// Created, nothing sent or answered yet.
+    Initial,
+    /// INVITE sent or received, no ACK yet.
+    Establishing,
+    /// Answered and acknowledged.
+    Established,
+    /// BYE or CANCEL sent.
+    Terminating,
+    /// Over.
+    Terminated,
+}
+
+/// Settings of a user agent.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Servers, timers and keepalive of the connection.
+    pub transport: TransportConfig,
+    /// Address of record, `sip:user@domain`.
+    pub aor: String,
+    /// Digest user name (often the AOR's user).
+    pub auth_user: String,
+    /// Digest password.
+    pub password: String,
+    /// Display name in From.
+    pub display_name: Option<String>,
+    /// Stable instance id (a UUID, or a full `urn:...`). The same id from a
+    /// reloaded page or a new tab replaces the old binding (RFC 5626).
+    pub instance_id: String,
+    /// Register on start.
+    pub register: bool,
+    /// Requested registration expiry, seconds.
+    pub expires: u32,
+    /// A REGISTER unanswered this long closes the connection (recovery follows).
+    pub register_timeout: Duration,
+    /// RFC 3261 T1.
+    pub t1: Duration,
+    /// RFC 3261 T2.
+    pub t2: Duration,
+    /// User-Agent header value.
+    pub user_agent: String,
+    /// Emit [`Event::Trace`] for every message in and out (credentials redacted).
+    pub trace: bool,
+    /// Seed of every random choice.
+    pub seed: u64,
+}
+
+impl Config {
+    /// Defaults for `aor` with `password`, one server.
+    pub fn new(server: &str, aor: &str, password: &str) -> Config {
+        let user = Uri::parse(aor).ok().and_then(|u| u.user).unwrap_or_default();
+        Config {
+            transport: TransportConfig {
+                servers: vec![crate::transport::Server { url: server.to_string(), weight: 0 }],
+                ..TransportConfig::default()
+            },
+            aor: aor.to_string(),
+            auth_user: user,
+            password: password.to_string(),
+            display_name: None,
+            instance_id: "00000000-0000-4000-8000-000000000000".to_string(),
+            register: true,
+            expires: 600,
+            register_timeout: Duration::from_secs(5),
+            t1: Duration::from_millis(500),
+            t2: Duration::from_secs(4),
+            user_agent: concat!("tabphone/", env!("CARGO_PKG_VERSION")).to_string(),
+            trace: false,
+            seed: 1,
+        }
+    }
+}
+
+/// What the app asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Command {
+    /// Connect (and register when [`Config::register`]).
+    Start,
+    /// Hang up every call, unregister, close; emits [`Event::Stopped`].
+    Stop,
+    /// Register now (or refresh).
+    Register,
+    /// Remove this instance's binding (expires=0).
+    Unregister,
+    /// Drop the connection and connect again (a network change).
+    Reconnect,
+    /// Set (or clear) the backup outbound proxy URL.
+    SetBackupProxy(Option<String>),
+    /// Use the backup proxy from the next connect on.
+    UseBackupProxy(bool),
+    /// Call `target` with an SDP offer.
+    Call {
+        /// Handle from [`super::UserAgent::new_call_id`].
+        call: CallId,
+        /// SIP URI, or a user at the AOR's domain.
+        target: String,
+        /// SDP offer.
+        sdp: String,
+    },
+    /// Answer an incoming call with an SDP answer (or an offer, if the INVITE had none).
+    Answer {
+        /// Call.
+        call: CallId,
+        /// SDP.
+        sdp: String,
+    },
+    /// Refuse an incoming call (486, 603, 480, ...).
+    Reject {
+        /// Call.
+        call: CallId,
+        /// Status 300-699.
+        status: u16,
+    },
+    /// End a call in any state: CANCEL, BYE or a 487/480 as fits.
+    Hangup {
+        /// Call.
+        call: CallId,
+    },
+    /// Send a re-INVITE with this offer (an ICE restart after recovery, say).
+    Reinvite {
+        /// Call.
+        call: CallId,
+        /// SDP offer.
+        sdp: String,
+    },
+    /// Re-INVITE with the offer's direction set to `sendonly`.
+    Hold {
+        /// Call.
+        call: CallId,
+        /// SDP offer.
+        sdp: String,
+    },
+    /// Re-INVITE with the offer's direction set to `sendrecv`.
+    Unhold {
+        /// Call.
+        call: CallId,
+        /// SDP offer.
+        sdp: String,
+    },
+    /// Answer a re-INVITE reported by [`Event::Reoffer`].
+    AnswerReoffer {
+        /// Call.
+        call: CallId,
+        /// SDP answer.
+        sdp: String,
+    },
+    /// Blind transfer (REFER), or attended when `replaces` names the other call.
+    Refer {
+        /// Call to transfer.
+        call: CallId,
+        /// Where to (for attended: ignored, the other call's peer is used).
+        target: String,
+        /// The consultation call for attended transfer.
+        replaces: Option<CallId>,
+    },
+    /// Report progress of a transfer we were asked for ([`Event::Refer`]) as
+    /// a NOTIFY with a `message/sipfrag` status line.
+    NotifyRefer {
+        /// Call that carried the REFER.
+        call: CallId,
+        /// Status of the new call (100, 180, 200, 486, ...).
+        status: u16,
+    },
+    /// Send DTMF digits by INFO (`application/dtmf-relay`), one INFO per digit.
+    Dtmf {
+        /// Call.
+        call: CallId,
+        /// Digits `0-9*#A-D`.
+        digits: String,
+        /// Duration per digit, ms.
+        duration_ms: u32,
+    },
+    /// Send a MESSAGE; the result comes as [`Event::MessageResult`].
+    Message {
+        /// App handle echoed in the result.
+        id: u64,
+        /// SIP URI, or a user at the AOR's domain.
+        target: String,
+        /// Content-Type.
+        content_type: String,
+        /// Body.
+        body: String,
+    },
+}
+
+/// Why a call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndCause {
+    /// We hung up.
+    Local,
+    /// The peer hung up (BYE or CANCEL).
+    Remote,
+    /// Refused or failed with this status.
+    Failed(u16),
+    /// No answer to a request in 64*T1, or no ACK to our 2xx.
+    Timeout,
+    /// The connection dropped before the call was established.
+    Transport,
+}
+
+/// What the agent tells the app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// Connecting to `url`.
+    Connecting {
+        /// Server URL.
+        url: String,
+    },
+    /// Connected.
+    Connected {
+        /// Server URL.
+        url: String,
+    },
+    /// The connection dropped or an attempt failed.
+    Disconnected {
+        /// Why.
+        cause: Cause,
+    },
+    /// Every server failed; another round follows in `retry_in`.
+    RecoveryError {
+        /// Delay before the next round.
+        retry_in: Duration,
+    },
+    /// Recovery gave up (only with a round limit).
+    RecoveryFailed,
+    /// Back after an unexpected loss, registered again when registering.
+    Recovered,
+    /// Registered for `expires` seconds.
+    Registered {
+        /// Granted expiry.
+        expires: u32,
+        /// Contacts the registrar lists for the AOR, this one included (servers
+        /// cap them; a stable [`Config::instance_id`] keeps it from growing).
+        bindings: u32,
+    },
+    /// Not registered any more (after [`Command::Unregister`] or [`Command::Stop`]).
+    Unregistered,
+    /// A REGISTER failed.
+    RegistrationFailed {
+        /// Final status, or `None` when there was no answer.
+        status: Option<u16>,
+    },
+    /// A new incoming call.
+    Incoming {
+        /// Handle.
+        call: CallId,
+        /// From, as received.
+        from: String,
+        /// SDP offer, if the INVITE had one.
+        sdp: Option<String>,
+        /// The call it replaces (attended transfer), if any.
+        replaces: Option<CallId>,
+    },
+    /// A provisional response to our INVITE.
+    Progress {
+        /// Call.
+        call: CallId,
+        /// 180, 183, ...
+        status: u16,
+        /// Early SDP.
+        sdp: Option<String>,
+    },
+    /// The call is established; for an outgoing call `sdp` is the answer.
+    Established {
+        /// Call.
+        call: CallId,
+        /// SDP of the 2xx (outgoing) or of the ACK (incoming, offerless INVITE).
+        sdp: Option<String>,
+    },
+    /// The call ended.
+    Ended {
+        /// Call.
+        call: CallId,
+        /// Why.
+        cause: EndCause,
+    },
+    /// The peer sent a re-INVITE; answer with [`Command::AnswerReoffer`].
+    Reoffer {
+        /// Call.
+        call: CallId,
+        /// Its offer (None: send an offer in the answer).
+        sdp: Option<String>,
+    },
+    /// Our re-INVITE was answered.
+    ReinviteAnswered {
+        /// Call.
+        call: CallId,
+        /// SDP answer.
+        sdp: Option<String>,
+    },
+    /// Our re-INVITE failed (the call goes on, unless the status was 408 or 481).
+    ReinviteFailed {
+        /// Call.
+        call: CallId,
+        /// Status.
+        status: u16,
+    },
+    /// After recovery: send an ICE-restart offer with [`Command::Reinvite`].
+    RecoveryOfferNeeded {
+        /// Call.
+        call: CallId,
+    },
+    /// The peer asks us to transfer (we answered 202); report with [`Command::NotifyRefer`].
+    Refer {
+        /// Call that carried the REFER.
+        call: CallId,
+        /// Refer-To URI (may carry `?Replaces=`).
+        target: String,
+    },
+    /// Progress of our REFER: 202 when accepted, then the sipfrag statuses.
+    ReferProgress {
+        /// Call.
+        call: CallId,
+        /// Status.
+        status: u16,
+    },
+    /// A DTMF digit by INFO.
+    Dtmf {
+        /// Call.
+        call: CallId,
+        /// Digit.
+        digit: char,
+        /// Duration, ms.
+        duration_ms: u32,
+    },
+    /// A MESSAGE arrived (answered 200).
+    MessageReceived {
+        /// From.
+        from: String,
+        /// Content-Type.
+        content_type: String,
+        /// Body.
+        body: String,
+    },
+    /// Final status of our MESSAGE (408 when unanswered).
+    MessageResult {
+        /// App handle.
+        id: u64,
+        /// Status.
+        status: u16,
+    },
+    /// [`Command::Stop`] finished; the connection is closed.
+    Stopped,
+    /// Something went wrong that the app should know about.
+    Error {
+        /// What.
+        message: String,
+    },
+    /// A message in or out ([`Config::trace`]), credentials redacted.
+    Trace {
+        /// The log text.
+        line: String,
+    },
+}
+
+/// What the glue must do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Output {
+    /// Open a WebSocket (subprotocol `sip`) to `url`, dropping any other.
+    Connect {
+        /// URL.
+        url: String,
+    },
+    /// Send this text on the socket.
+    Send(String),
+    /// Close the socket.
+    Close,
+    /// Tell the app.
+    Event(Event),
+}
+
+/// Inputs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input<'a> {
+    /// The socket of the last [`Output::Connect`] opened.
+    Opened,
+    /// It closed or failed.
+    Closed,
+    /// A message arrived on it.
+    Received(&'a [u8]),
+    /// An app command.
+    Command(Command),
+    /// [`super::UserAgent::poll_timeout`] passed.
+    Timeout,
+}

@@ -1,0 +1,107 @@
+//! Retry with credentials (RFC 3261 22.2, 22.3): a 401 or 407 to a request
+//! sent without them is answered once, with the request again under a new
+//! branch, the next CSeq of its owner (the registration or the dialog), and an
+//! `Authorization` or `Proxy-Authorization` computed by [`crate::auth`]. The
+//! nonce counts are kept here ([`Nonces`]).
+
+use std::collections::BTreeMap;
+
+use super::txn::{ClientTxn, Owner, TxnKey};
+use super::UserAgent;
+use crate::auth::{self, Challenge, Credentials};
+use crate::msg::{CSeq, Request, Response};
+use crate::Instant;
+
+/// Nonce counts (`nc`) by server nonce.
+#[derive(Debug, Default)]
+pub(super) struct Nonces(BTreeMap<String, u32>);
+
+impl Nonces {
+    /// The next count for `nonce`, from 1.
+    fn next(&mut self, nonce: &str) -> u32 {
+        if self.0.len() > 32 && !self.0.contains_key(nonce) {
+            // Nonces are short-lived; keep the table small over a long uptime.
+            self.0.clear();
+        }
+        let nc = self.0.entry(nonce.to_string()).or_insert(0);
+        *nc += 1;
+        *nc
+    }
+}
+
+impl UserAgent {
+    /// Answer the challenge in `resp` to `txn`'s request: false when it has
+    /// no usable digest (or its owner is gone), and the response stands.
+    pub(super) fn retry_with_auth(&mut self, now: Instant, txn: &ClientTxn, resp: &Response) -> bool {
+        let (hdr, answer_hdr) = if resp.status == 401 {
+            ("WWW-Authenticate", "Authorization")
+        } else {
+            ("Proxy-Authenticate", "Proxy-Authorization")
+        };
+        let challenge: Option<Challenge> =
+            resp.headers.get_all(hdr).find_map(|v| auth::parse_challenge(v).ok());
+        let Some(challenge) = challenge else {
+            self.error(format!("{} challenge without a usable digest", resp.status));
+            return false;
+        };
+        let mut req = txn.request.clone();
+        let (via, key) = self.via();
+        req.headers.remove("Via");
+        req.headers.push_front("Via", via);
+        req.headers.remove("User-Agent");
+        let Some(seq) = self.next_cseq(txn.owner, &req) else { return false };
+        req.headers.remove("CSeq");
+        req.headers.push("CSeq", CSeq::new(seq, req.method.clone()).to_string());
+        let nc = self.nonces.next(&challenge.nonce);
+        let cnonce = self.random_hex(16);
+        let creds = Credentials { username: &self.config.auth_user, password: &self.config.password };
+        let value = auth::answer(&challenge, &creds, req.method.as_str(), &req.uri, nc, &cnonce);
+        req.headers.remove(answer_hdr);
+        req.headers.push(answer_hdr, value);
+        self.resent(txn.owner, &key, &req);
+        self.send_request(now, txn.owner, key.clone(), req);
+        if let Some(t) = self.txns.get_mut(&key) {
+            t.authed = true;
+        }
+        true
+    }
+
+    /// The next CSeq of `owner` for its request sent again: the
+    /// registration's, the dialog's, or (outside both) the request's own plus one.
+    fn next_cseq(&mut self, owner: Owner, req: &Request) -> Option<u32> {
+        match owner {
+            Owner::Register => Some(self.reg.next_cseq()),
+            Owner::Call(id) => self.calls.get_mut(&id).map(|c| c.dialog.next_cseq()),
+            Owner::Message(_) => Some(req.cseq().map_or(1, |c| c.seq + 1)),
+        }
+    }
+
+    /// `owner`'s request now runs as transaction `key`: it follows.
+    fn resent(&mut self, owner: Owner, key: &TxnKey, req: &Request) {
+        match owner {
+            Owner::Register => self.reg.pending = Some(key.clone()),
+            Owner::Call(id) => {
+                if let Some(c) = self.calls.get_mut(&id) {
+                    c.resent(key, req);
+                }
+            }
+            Owner::Message(_) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nonce_counts_rise_per_nonce_and_the_table_stays_small() {
+        let mut n = Nonces::default();
+        assert_eq!((n.next("a"), n.next("a"), n.next("b")), (1, 2, 1));
+        for i in 0..40 {
+            n.next(&i.to_string());
+        }
+        assert!(n.0.len() <= 33);
+        assert_eq!(n.next("39"), 2, "a live nonce keeps its count");
+    }
+}

@@ -1,0 +1,152 @@
+//! Being called: a new INVITE (100 and 180 at once, then the app answers or
+//! rejects), a CANCEL of it (200, then 487 to the INVITE), our 2xx resent from
+//! T1 doubling to T2 until its ACK (RFC 3261 13.3.1.4), and that ACK.
+
+use super::super::dialog::Dialog;
+use super::super::txn::{Resend, Retransmit};
+use super::super::{CallId, EndCause, Event, SessionState, UserAgent, ALLOW};
+use super::Call;
+use crate::msg::{NameAddr, Request, Response, Role};
+use crate::Instant;
+
+impl UserAgent {
+    /// An INVITE outside any dialog that passed the checks: a new call, or a
+    /// retransmission of one (same Call-ID and From tag), absorbed.
+    pub(in crate::ua) fn on_new_invite(&mut self, req: Request, from: NameAddr, call_id: String) {
+        if self.find_dialog(&call_id, None, from.tag()).is_some() {
+            return;
+        }
+        let replaces = req.headers.get("Replaces").and_then(|v| self.match_replaces(v));
+        let id = CallId(self.next_call);
+        self.next_call += 1;
+        let local_tag = self.random_hex(10);
+        let remote_target = req.headers.first_contact_uri().unwrap_or_else(|| from.uri.clone());
+        let sdp = req.body_text();
+        let from_text = req.headers.get("From").unwrap_or("").to_string();
+        self.respond(&req, 100, None, &[]);
+        self.respond(&req, 180, Some(&local_tag), &[("Contact", self.me.contact().to_string())]);
+        let mut dialog = Dialog::new(call_id, local_tag, from.uri.clone(), remote_target);
+        dialog.remote_tag = from.tag().map(str::to_string);
+        dialog.route_set = req.headers.route_set(Role::Uas);
+        dialog.remote_cseq = req.cseq().map(|c| c.seq);
+        let mut call = Call::new(false, dialog);
+        call.incoming = Some(req);
+        self.calls.insert(id, call);
+        self.event(Event::Incoming { call: id, from: from_text, sdp, replaces });
+    }
+
+    /// [`super::super::Command::Answer`].
+    pub(in crate::ua) fn answer(&mut self, now: Instant, id: CallId, sdp: String) {
+        let Some(call) = self.calls.get_mut(&id) else { return self.error(format!("no call {}", id.0)) };
+        let Some(invite) = call.incoming.take() else {
+            return self.error(format!("call {} has nothing to answer", id.0));
+        };
+        let extra = [("Allow", ALLOW.to_string()), ("Supported", "outbound, replaces".to_string())];
+        self.send_ok_until_ack(now, id, &invite, sdp, &extra);
+    }
+
+    /// A 200 with `sdp` to an INVITE (initial or re-INVITE), resent until
+    /// its ACK ([`Retransmit`]).
+    pub(in crate::ua) fn send_ok_until_ack(
+        &mut self,
+        now: Instant,
+        id: CallId,
+        invite: &Request,
+        sdp: String,
+        extra: &[(&str, String)],
+    ) {
+        let contact = self.me.contact();
+        let Some(call) = self.calls.get_mut(&id) else { return };
+        let mut resp = Response::to(invite, 200, Some(&call.dialog.local_tag));
+        resp.headers.push("Contact", contact.to_string());
+        for (name, value) in extra {
+            resp.headers.push(name.to_string(), value.clone());
+        }
+        resp.headers.push("Content-Type", "application/sdp");
+        resp.body = sdp.into_bytes();
+        let text = resp.encode();
+        let cseq = invite.cseq().map_or(0, |c| c.seq);
+        call.ok = Some(Retransmit::new(text.clone(), cseq, now, self.config.t1));
+        self.send_text(text);
+    }
+
+    /// [`super::super::Command::Reject`] (and a hangup before answering: 480).
+    pub(in crate::ua) fn reject(&mut self, id: CallId, status: u16) {
+        if !(300..=699).contains(&status) {
+            return self.error(format!("reject needs a status 300-699, not {status}"));
+        }
+        let Some(call) = self.calls.get_mut(&id) else { return self.error(format!("no call {}", id.0)) };
+        let Some(invite) = call.incoming.take() else {
+            return self.error(format!("call {} has nothing to reject", id.0));
+        };
+        let tag = call.dialog.local_tag.clone();
+        call.state = SessionState::Terminated;
+        let resp = Response::to(&invite, status, Some(&tag));
+        self.send_text(resp.encode());
+        self.event(Event::Ended { call: id, cause: EndCause::Failed(status) });
+    }
+
+    /// A CANCEL: of an INVITE we have not answered (by its branch), 200 and
+    /// 487; of anything else, 481.
+    pub(in crate::ua) fn on_cancel(&mut self, req: &Request) {
+        let branch = req.headers.top_branch();
+        let found = self.calls.iter().find(|(_, c)| {
+            c.incoming.as_ref().is_some_and(|inv| inv.headers.top_branch() == branch && branch.is_some())
+        });
+        let Some(id) = found.map(|(id, _)| *id) else {
+            return self.respond(req, 481, None, &[]);
+        };
+        self.respond(req, 200, None, &[]);
+        if let Some(call) = self.calls.get_mut(&id) {
+            if let Some(invite) = call.incoming.take() {
+                let tag = call.dialog.local_tag.clone();
+                call.state = SessionState::Terminated;
+                let resp = Response::to(&invite, 487, Some(&tag));
+                self.send_text(resp.encode());
+                self.event(Event::Ended { call: id, cause: EndCause::Remote });
+            }
+        }
+    }
+
+    /// An ACK: of our 2xx (its CSeq), which ends the resends and establishes
+    /// the call (or completes a re-INVITE); others are ignored.
+    pub(in crate::ua) fn on_ack(&mut self, req: &Request, call_id: &str, from: &NameAddr, to: &NameAddr) {
+        let seq = req.cseq().map_or(0, |c| c.seq);
+        let Some(to_tag) = to.tag() else { return };
+        let Some(id) = self.find_dialog(call_id, Some(to_tag), from.tag()) else { return };
+        let Some(call) = self.calls.get_mut(&id) else { return };
+        if call.ok.as_ref().is_none_or(|r| r.cseq != seq) {
+            return; // an ACK for a non-2xx, or a duplicate
+        }
+        call.ok = None;
+        let sdp = req.body_text();
+        if call.state == SessionState::Establishing {
+            call.state = SessionState::Established;
+            self.event(Event::Established { call: id, sdp });
+        } else if sdp.is_some() {
+            self.event(Event::ReinviteAnswered { call: id, sdp });
+        }
+    }
+
+    /// Our 2xx resends that are due; 64*T1 without an ACK ends the call with
+    /// a BYE (RFC 3261 13.3.1.4).
+    pub(in crate::ua) fn ok_timeouts(&mut self, now: Instant) {
+        let ids: Vec<CallId> = self.calls.keys().copied().collect();
+        for id in ids {
+            let Some(call) = self.calls.get_mut(&id) else { continue };
+            let Some(ok) = call.ok.as_mut() else { continue };
+            match ok.on_timeout(now, self.config.t2) {
+                Resend::Wait => {}
+                Resend::Again(text) => self.send_text(text),
+                Resend::GiveUp => {
+                    call.ok = None;
+                    self.send_bye(now, id);
+                    self.event(Event::Ended { call: id, cause: EndCause::Timeout });
+                    if let Some(c) = self.calls.get_mut(&id) {
+                        c.state = SessionState::Terminated;
+                    }
+                }
+            }
+        }
+    }
+}

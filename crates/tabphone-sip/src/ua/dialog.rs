@@ -1,0 +1,180 @@
+//! Dialogs (RFC 3261 12): the state an in-dialog request is built from, and
+//! what a request, an ACK or a Replaces header is matched against, both
+//! written once here.
+
+use super::identity::Identity;
+use super::txn::TxnKey;
+use super::{CallId, UserAgent};
+use crate::msg::{Headers, Method, NameAddr, Request};
+
+/// A dialog's state (RFC 3261 12.1): enough to send a request in it, from
+/// this connection or another, and to recognise one sent in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Dialog {
+    /// Call-ID.
+    pub(super) call_id: String,
+    /// Our tag: From in our requests, To in theirs.
+    pub(super) local_tag: String,
+    /// Theirs; `None` while no answer brought it.
+    pub(super) remote_tag: Option<String>,
+    /// The peer's address: To in our requests.
+    pub(super) remote_uri: String,
+    /// Where our requests go (their Request-URI): the peer's Contact.
+    pub(super) remote_target: String,
+    /// The Route headers of our requests, from Record-Route.
+    pub(super) route_set: Vec<String>,
+    /// The CSeq of our last request.
+    pub(super) local_cseq: u32,
+    /// The CSeq of their last request.
+    pub(super) remote_cseq: Option<u32>,
+}
+
+impl Dialog {
+    /// A dialog being set up: no remote tag, no route set, no CSeq yet.
+    pub(super) fn new(
+        call_id: String,
+        local_tag: String,
+        remote_uri: String,
+        remote_target: String,
+    ) -> Dialog {
+        Dialog {
+            call_id,
+            local_tag,
+            remote_tag: None,
+            remote_uri,
+            remote_target,
+            route_set: Vec::new(),
+            local_cseq: 0,
+            remote_cseq: None,
+        }
+    }
+
+    /// Is this the dialog of a message with this Call-ID and these tags (ours,
+    /// theirs)? A `local_tag` of `None`, from a request that did not know ours
+    /// (a retransmitted INVITE), matches on the Call-ID and their tag alone.
+    pub(super) fn matches(&self, call_id: &str, local_tag: Option<&str>, remote_tag: Option<&str>) -> bool {
+        self.call_id == call_id
+            && local_tag.is_none_or(|t| t == self.local_tag)
+            && self.remote_tag.as_deref() == remote_tag
+    }
+
+    /// The CSeq of our next request.
+    pub(super) fn next_cseq(&mut self) -> u32 {
+        self.local_cseq += 1;
+        self.local_cseq
+    }
+
+    /// Take the CSeq of a request from the peer: false when it is not above
+    /// the last one (RFC 3261 12.2.2 answers that with 500).
+    pub(super) fn take_remote_cseq(&mut self, seq: u32) -> bool {
+        if self.remote_cseq.is_some_and(|r| seq <= r) {
+            return false;
+        }
+        self.remote_cseq = Some(seq);
+        true
+    }
+
+    /// A target refresh (RFC 3261 12.2): the first Contact, if any, becomes
+    /// the remote target.
+    pub(super) fn refresh_target(&mut self, headers: &Headers) {
+        if let Some(target) = headers.first_contact_uri() {
+            self.remote_target = target;
+        }
+    }
+
+    /// Route, From and To of a request in this dialog (RFC 3261 12.2.1.1).
+    pub(super) fn address(&self, r: &mut Request, me: &Identity) {
+        for route in &self.route_set {
+            r.headers.push("Route", route.clone());
+        }
+        r.headers.push("From", me.from(&self.local_tag).to_string());
+        let to = NameAddr::new(self.remote_uri.clone()).with_tag(self.remote_tag.as_deref());
+        r.headers.push("To", to.to_string());
+    }
+}
+
+impl UserAgent {
+    /// The first call (by handle) whose dialog [`Dialog::matches`].
+    pub(super) fn find_dialog(
+        &self,
+        call_id: &str,
+        local_tag: Option<&str>,
+        remote_tag: Option<&str>,
+    ) -> Option<CallId> {
+        self.calls.iter().find(|(_, c)| c.dialog.matches(call_id, local_tag, remote_tag)).map(|(id, _)| *id)
+    }
+
+    /// A request in call `id`'s dialog with the dialog's next CSeq.
+    pub(super) fn in_dialog_request(&mut self, id: CallId, method: Method) -> Option<(Request, TxnKey)> {
+        let cseq = self.calls.get_mut(&id)?.dialog.next_cseq();
+        self.dialog_request(id, method, cseq)
+    }
+
+    /// A request in call `id`'s dialog with CSeq `cseq`; with our Contact
+    /// when it refreshes the target or opens a subscription (INVITE, REFER,
+    /// NOTIFY).
+    pub(super) fn dialog_request(
+        &mut self,
+        id: CallId,
+        method: Method,
+        cseq: u32,
+    ) -> Option<(Request, TxnKey)> {
+        let dialog = self.calls.get(&id)?.dialog.clone();
+        let (mut r, key) = self.base_request(method.clone(), &dialog.remote_target, &dialog.call_id, cseq);
+        dialog.address(&mut r, &self.me);
+        if matches!(method, Method::Invite | Method::Refer | Method::Notify) {
+            r.headers.push("Contact", self.me.contact().to_string());
+        }
+        Some((r, key))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dialog() -> Dialog {
+        let mut d = Dialog::new("c1".into(), "ours".into(), "sip:bob@b".into(), "sip:bob@10.0.0.2".into());
+        d.remote_tag = Some("theirs".into());
+        d
+    }
+
+    #[test]
+    fn matching_by_call_id_and_both_tags() {
+        let d = dialog();
+        assert!(d.matches("c1", Some("ours"), Some("theirs")));
+        assert!(d.matches("c1", None, Some("theirs")), "a request that did not know our tag");
+        assert!(!d.matches("c1", Some("theirs"), Some("ours")), "tags the other way round");
+        assert!(!d.matches("c2", Some("ours"), Some("theirs")));
+        assert!(!d.matches("c1", Some("ours"), None));
+    }
+
+    #[test]
+    fn cseqs_rise() {
+        let mut d = dialog();
+        assert_eq!((d.next_cseq(), d.next_cseq()), (1, 2));
+        assert!(d.take_remote_cseq(10));
+        assert!(!d.take_remote_cseq(10), "a repeat");
+        assert!(!d.take_remote_cseq(9), "an old one");
+        assert!(d.take_remote_cseq(11));
+    }
+
+    #[test]
+    fn requests_carry_route_from_and_to() {
+        let mut d = dialog();
+        d.route_set = vec!["<sip:p1;lr>".into(), "<sip:p2;lr>".into()];
+        let me = Identity::new(&super::super::Config::new("ws://x", "sip:alice@a", "pw"));
+        let mut r = Request::new(Method::Bye, d.remote_target.clone());
+        d.address(&mut r, &me);
+        let routes: Vec<&str> = r.headers.get_all("Route").collect();
+        assert_eq!(routes, ["<sip:p1;lr>", "<sip:p2;lr>"]);
+        assert_eq!(r.headers.get("From"), Some("<sip:alice@a>;tag=ours"));
+        assert_eq!(r.headers.get("To"), Some("<sip:bob@b>;tag=theirs"));
+        let mut target = Headers::default();
+        target.push("Contact", "<sip:bob@10.0.0.9;transport=ws>");
+        d.refresh_target(&target);
+        assert_eq!(d.remote_target, "sip:bob@10.0.0.9;transport=ws");
+        d.refresh_target(&Headers::default());
+        assert_eq!(d.remote_target, "sip:bob@10.0.0.9;transport=ws", "no Contact, no change");
+    }
+}

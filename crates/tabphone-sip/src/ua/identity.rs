@@ -1,0 +1,94 @@
+//! Who the agent is on the wire: its AOR and display name (From), its
+//! instance (`+sip.instance`), its Contact and Via host, and the domain a bare
+//! user name is completed with.
+
+use super::Config;
+use crate::msg::{NameAddr, Uri};
+
+/// The agent's addresses, fixed by its [`Config`].
+#[derive(Debug)]
+pub(super) struct Identity {
+    /// Address of record.
+    pub(super) aor: String,
+    display_name: Option<String>,
+    /// `urn:uuid:...` (RFC 5626 instance id).
+    pub(super) instance: String,
+    /// Host of Via and Contact, `<hex>.invalid` (RFC 7118 5.2: no real address).
+    pub(super) via_host: String,
+    contact_user: String,
+    domain: String,
+}
+
+impl Identity {
+    /// From the AOR, display name and instance id of `config`.
+    pub(super) fn new(config: &Config) -> Identity {
+        // The contact URI comes from the instance id, not the RNG: a reloaded
+        // page (same id) presents the same contact, so even a registrar that
+        // matches bindings by URI alone replaces the old one.
+        let h = fnv1a(config.instance_id.as_bytes());
+        let id = &config.instance_id;
+        Identity {
+            aor: config.aor.clone(),
+            display_name: config.display_name.clone(),
+            instance: if id.starts_with("urn:") { id.clone() } else { format!("urn:uuid:{id}") },
+            via_host: format!("{:012x}.invalid", h >> 16),
+            contact_user: format!("{:08x}", (h as u32) ^ ((h >> 32) as u32)),
+            domain: Uri::parse(&config.aor).map(|u| u.host).unwrap_or_default(),
+        }
+    }
+
+    /// From: the AOR with the display name, tagged `tag`.
+    pub(super) fn from(&self, tag: &str) -> NameAddr {
+        NameAddr::new(self.aor.clone()).with_display(self.display_name.clone()).with_tag(Some(tag))
+    }
+
+    /// The Contact URI without parameters, `sip:user@host.invalid`.
+    pub(super) fn contact_uri(&self) -> Uri {
+        Uri::sip(Some(&self.contact_user), &self.via_host)
+    }
+
+    /// Our Contact: `<sip:user@host;transport=ws;ob>` (RFC 5626 `ob`).
+    pub(super) fn contact(&self) -> NameAddr {
+        let uri = self.contact_uri().with_param("transport", Some("ws")).with_param("ob", None);
+        NameAddr::new(uri.to_string())
+    }
+
+    /// The registrar: `sip:` and the AOR's domain.
+    pub(super) fn registrar(&self) -> String {
+        Uri::parse(&self.aor).map(|u| Uri::sip(None, &u.host).to_string()).unwrap_or_default()
+    }
+
+    /// A target given as a user name becomes `sip:user@domain`.
+    pub(super) fn target_uri(&self, target: &str) -> Result<String, String> {
+        let t = target.trim();
+        let uri = if t.contains(':') { t.to_string() } else { Uri::sip(Some(t), &self.domain).to_string() };
+        Uri::parse(&uri).map(|_| uri).map_err(|e| format!("bad target {target:?}: {e}"))
+    }
+}
+
+fn fnv1a(data: &[u8]) -> u64 {
+    data.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_follow_the_config() {
+        let mut config = Config::new("wss://x", "sip:alice@example.com", "pw");
+        config.display_name = Some("Alice".into());
+        config.instance_id = "6c1f1c9e-1111-4a4a-8b8b-000000000001".into();
+        let me = Identity::new(&config);
+        assert_eq!(me.instance, "urn:uuid:6c1f1c9e-1111-4a4a-8b8b-000000000001");
+        assert_eq!(me.from("t").to_string(), "\"Alice\" <sip:alice@example.com>;tag=t");
+        assert!(me.contact().to_string().ends_with(".invalid;transport=ws;ob>"));
+        assert_eq!(me.contact().uri, format!("{};transport=ws;ob", me.contact_uri()));
+        assert_eq!(me.registrar(), "sip:example.com");
+        assert_eq!(me.target_uri(" bob ").as_deref(), Ok("sip:bob@example.com"));
+        assert_eq!(me.target_uri("sip:carol@x").as_deref(), Ok("sip:carol@x"));
+        assert!(me.target_uri("sip:x y").is_err());
+        // The same instance id gives the same contact, whatever the seed.
+        assert_eq!(Identity::new(&config).contact(), me.contact());
+    }
+}

@@ -1,0 +1,42 @@
+//! MESSAGE (RFC 3428): ours, outside any dialog, with its result as
+//! [`Event::MessageResult`] (408 when unanswered, 503 when the connection is
+//! gone); one received, in a call's dialog or outside, answered 200 and
+//! reported.
+
+use super::txn::Owner;
+use super::{Event, UserAgent};
+use crate::msg::{Method, NameAddr, Request};
+use crate::Instant;
+
+impl UserAgent {
+    /// [`super::Command::Message`].
+    pub(super) fn message(&mut self, now: Instant, id: u64, target: &str, content_type: &str, body: String) {
+        if !self.connected {
+            return self.event(Event::MessageResult { id, status: 503 });
+        }
+        let uri = match self.me.target_uri(target) {
+            Ok(u) => u,
+            Err(e) => {
+                self.error(e);
+                return self.event(Event::MessageResult { id, status: 400 });
+            }
+        };
+        let call_id = self.random_hex(20);
+        let tag = self.random_hex(10);
+        let (mut r, key) = self.base_request(Method::Message, &uri, &call_id, 1);
+        r.headers.push("From", self.me.from(&tag).to_string());
+        r.headers.push("To", NameAddr::new(uri).to_string());
+        r.headers.push("Content-Type", content_type.to_string());
+        r.body = body.into_bytes();
+        self.send_request(now, Owner::Message(id), key, r);
+    }
+
+    /// A MESSAGE from `from`: 200 (tagged `tag` in a dialog), and
+    /// [`Event::MessageReceived`].
+    pub(super) fn on_message(&mut self, req: &Request, from: String, tag: Option<&str>) {
+        self.respond(req, 200, tag, &[]);
+        let content_type = req.headers.get("Content-Type").unwrap_or("text/plain").to_string();
+        let body = req.body_text().unwrap_or_default();
+        self.event(Event::MessageReceived { from, content_type, body });
+    }
+}

@@ -1,0 +1,106 @@
+//! Transfer (RFC 3515, RFC 3891): our REFER, blind or attended (Refer-To
+//! carrying the other call's dialog as `?Replaces=`), and its progress by
+//! NOTIFY with a `message/sipfrag` status line; a REFER we receive is
+//! answered 202 and reported, and we report progress by NOTIFY; an INVITE
+//! with Replaces is matched to the call it replaces.
+
+use super::txn::Owner;
+use super::{CallId, Event, SessionState, UserAgent};
+use crate::msg::{self, Method, NameAddr, Replaces, Request, SubscriptionState};
+use crate::Instant;
+
+impl UserAgent {
+    /// [`super::Command::Refer`]: blind to `target`, or attended, telling the
+    /// peer to replace call `replaces` (its dialog seen from its far end).
+    pub(super) fn refer(&mut self, now: Instant, id: CallId, target: &str, replaces: Option<CallId>) {
+        if self.calls.get(&id).map(|c| c.state) != Some(SessionState::Established) {
+            return self.error(format!("call {} is not established", id.0));
+        }
+        let refer_to = match replaces {
+            Some(other) => {
+                let Some(o) = self.calls.get(&other) else {
+                    return self.error(format!("no call {}", other.0));
+                };
+                let Some(remote_tag) = &o.dialog.remote_tag else {
+                    return self.error(format!("call {} has no dialog", other.0));
+                };
+                // The peer of `other` is told to INVITE with Replaces: its dialog seen from there.
+                let rep = Replaces {
+                    call_id: o.dialog.call_id.clone(),
+                    to_tag: remote_tag.clone(),
+                    from_tag: o.dialog.local_tag.clone(),
+                };
+                NameAddr::new(rep.refer_to_uri(&o.dialog.remote_uri))
+            }
+            None => match self.me.target_uri(target) {
+                Ok(u) => NameAddr::new(u),
+                Err(e) => return self.error(e),
+            },
+        };
+        let Some((mut r, key)) = self.in_dialog_request(id, Method::Refer) else { return };
+        r.headers.push("Refer-To", refer_to.to_string());
+        r.headers.push("Referred-By", NameAddr::new(self.me.aor.clone()).to_string());
+        self.send_request(now, Owner::Call(id), key, r);
+    }
+
+    /// [`super::Command::NotifyRefer`]: a NOTIFY with the new call's status;
+    /// a final one ends the implicit subscription.
+    pub(super) fn notify_refer(&mut self, now: Instant, id: CallId, status: u16) {
+        let Some(seq) = self.calls.get(&id).and_then(|c| c.refer_in) else {
+            return self.error(format!("call {} has no transfer to report", id.0));
+        };
+        let Some((mut r, key)) = self.in_dialog_request(id, Method::Notify) else { return };
+        r.headers.push("Event", format!("refer;id={seq}"));
+        let state = if status >= 200 {
+            SubscriptionState::Terminated { reason: Some("noresource".into()) }
+        } else {
+            SubscriptionState::Active { expires: Some(60) }
+        };
+        r.headers.push("Subscription-State", state.to_string());
+        r.headers.push("Content-Type", "message/sipfrag;version=2.0");
+        r.body = format!("SIP/2.0 {status} {}\r\n", msg::reason_phrase(status)).into_bytes();
+        if status >= 200 {
+            if let Some(c) = self.calls.get_mut(&id) {
+                c.refer_in = None;
+            }
+        }
+        self.send_request(now, Owner::Call(id), key, r);
+    }
+
+    /// The peer's REFER (CSeq `seq`): 202, [`Event::Refer`], and a first NOTIFY
+    /// (100 Trying); 400 without a usable Refer-To.
+    pub(super) fn on_refer(&mut self, now: Instant, id: CallId, req: &Request, seq: u32, tag: &str) {
+        let Some(target) = req.headers.name_addr("Refer-To") else {
+            return self.respond(req, 400, Some(tag), &[]);
+        };
+        if let Some(call) = self.calls.get_mut(&id) {
+            call.refer_in = Some(seq);
+        }
+        self.respond(req, 202, Some(tag), &[]);
+        self.event(Event::Refer { call: id, target: target.uri });
+        self.notify_refer(now, id, 100);
+    }
+
+    /// A NOTIFY: 200; for a REFER's subscription, the sipfrag's status as
+    /// [`Event::ReferProgress`].
+    pub(super) fn on_notify(&mut self, id: CallId, req: &Request, tag: &str) {
+        self.respond(req, 200, Some(tag), &[]);
+        let is_refer =
+            req.headers.get("Event").is_some_and(|e| e.trim().to_ascii_lowercase().starts_with("refer"));
+        if !is_refer {
+            return;
+        }
+        let body = req.body_text().unwrap_or_default();
+        let status =
+            body.lines().next().and_then(|l| l.split(' ').nth(1)).and_then(|s| s.parse::<u16>().ok());
+        if let Some(status) = status {
+            self.event(Event::ReferProgress { call: id, status });
+        }
+    }
+
+    /// The call a Replaces header names: its to-tag is our tag (RFC 3891 3).
+    pub(super) fn match_replaces(&self, v: &str) -> Option<CallId> {
+        let r = Replaces::parse(v).ok()?;
+        self.find_dialog(&r.call_id, Some(&r.to_tag), Some(&r.from_tag))
+    }
+}

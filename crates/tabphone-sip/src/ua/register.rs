@@ -1,0 +1,225 @@
+//! Registration (RFC 3261 10, RFC 5626 outbound): REGISTER with
+//! `+sip.instance` and `reg-id`, refresh before expiry, 423 Interval Too
+//! Brief (ask again with Min-Expires), retry after server failures
+//! (Retry-After, else 30 s), a REGISTER unanswered in time presumes the
+//! connection dead, and unregister (expires=0).
+
+use std::time::Duration;
+
+use super::timer::Timer;
+use super::txn::{Owner, TxnKey};
+use super::{Event, UserAgent, ALLOW};
+use crate::msg::{param, Method, NameAddr, Request, Response, RetryAfter};
+use crate::Instant;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum RegState {
+    Idle,
+    Registering,
+    Registered,
+    Unregistering,
+}
+
+/// The registration's state: its own Call-ID, From tag and CSeq (RFC 3261
+/// 10.2: one per registrar), what is in flight and what is wanted.
+#[derive(Debug)]
+pub(super) struct Registration {
+    pub(super) state: RegState,
+    call_id: String,
+    from_tag: String,
+    cseq: u32,
+    /// A REGISTER is in flight.
+    pub(super) pending: Option<TxnKey>,
+    /// The agent wants to be registered.
+    pub(super) want: bool,
+    /// Expiry to ask for (raised by 423).
+    pub(super) expires: u32,
+    /// A registered event is owed after recovery.
+    pub(super) recovering: bool,
+}
+
+impl Registration {
+    /// Not registered; asks for `expires` seconds when it does.
+    pub(super) fn new(call_id: String, from_tag: String, expires: u32) -> Registration {
+        Registration {
+            state: RegState::Idle,
+            call_id,
+            from_tag,
+            cseq: 0,
+            pending: None,
+            want: false,
+            expires,
+            recovering: false,
+        }
+    }
+
+    /// The CSeq of the next REGISTER.
+    pub(super) fn next_cseq(&mut self) -> u32 {
+        self.cseq += 1;
+        self.cseq
+    }
+}
+
+impl UserAgent {
+    /// [`super::Command::Register`]: register now, or once connected.
+    pub(super) fn register(&mut self, now: Instant) {
+        self.reg.want = true;
+        if self.connected {
+            self.send_register(now, self.reg.expires);
+        } else {
+            self.transport.start(now);
+        }
+    }
+
+    /// [`super::Command::Unregister`]: remove our binding.
+    pub(super) fn unregister(&mut self, now: Instant) {
+        self.reg.want = false;
+        self.timers.stop(Timer::RegisterRefresh);
+        if self.connected && self.reg.state == RegState::Registered {
+            self.send_register(now, 0);
+        } else {
+            self.reg.state = RegState::Idle;
+            self.event(Event::Unregistered);
+        }
+    }
+    /// Send a REGISTER asking for `expires` seconds (0: unregister),
+    /// replacing any in flight.
+    pub(super) fn send_register(&mut self, now: Instant, expires: u32) {
+        if let Some(old) = self.reg.pending.take() {
+            self.txns.remove(&old);
+        }
+        let cseq = self.reg.next_cseq();
+        let (aor, registrar) = (self.me.aor.clone(), self.me.registrar());
+        let call_id = self.reg.call_id.clone();
+        let (mut r, branch) = self.base_request(Method::Register, &registrar, &call_id, cseq);
+        r.headers.push("From", self.me.from(&self.reg.from_tag).to_string());
+        r.headers.push("To", NameAddr::new(aor).to_string());
+        let contact = self
+            .me
+            .contact()
+            .with_param("+sip.instance", Some(format!("<{}>", self.me.instance)))
+            .with_param("reg-id", Some("1".into()))
+            .with_param("expires", Some(expires.to_string()));
+        r.headers.push("Contact", contact.to_string());
+        r.headers.push("Expires", expires.to_string());
+        r.headers.push("Allow", ALLOW);
+        r.headers.push("Supported", "path, outbound, gruu");
+        self.reg.state = if expires == 0 { RegState::Unregistering } else { RegState::Registering };
+        self.reg.pending = Some(branch.clone());
+        self.timers.set(Timer::RegisterTimeout, now + self.config.register_timeout);
+        self.send_request(now, Owner::Register, branch, r);
+    }
+
+    /// [`Timer::RegisterTimeout`]: the REGISTER had no answer in time.
+    pub(super) fn register_timed_out(&mut self, now: Instant) {
+        if let Some(b) = self.reg.pending.take() {
+            self.txns.remove(&b);
+        }
+        let unregistering = self.reg.state == RegState::Unregistering;
+        self.reg.state = RegState::Idle;
+        self.event(Event::RegistrationFailed { status: None });
+        if unregistering {
+            self.event(Event::Unregistered);
+        } else {
+            // No answer in time: the connection is presumed dead.
+            self.transport.restart(now);
+            self.drain_transport(now);
+        }
+    }
+
+    /// [`Timer::RegisterRefresh`]: register again if still wanted.
+    pub(super) fn refresh_register(&mut self, now: Instant) {
+        if self.connected && self.reg.want {
+            self.send_register(now, self.reg.expires);
+        }
+    }
+
+    /// The final answer to our REGISTER.
+    pub(super) fn on_register_response(&mut self, now: Instant, req: &Request, resp: &Response) {
+        self.reg.pending = None;
+        self.timers.stop(Timer::RegisterTimeout);
+        let requested = req.headers.get("Expires").and_then(|e| e.parse::<u32>().ok()).unwrap_or(0);
+        let status = resp.status;
+        if requested == 0 {
+            self.reg.state = RegState::Idle;
+            if !(200..300).contains(&status) {
+                self.event(Event::RegistrationFailed { status: Some(status) });
+            }
+            self.event(Event::Unregistered);
+            return;
+        }
+        match status {
+            200..=299 => self.registered(now, requested, resp),
+            423 => self.interval_too_brief(now, resp),
+            _ => self.register_failed(now, resp),
+        }
+    }
+
+    /// A 2xx: registered; refresh with a margin, half the time for short
+    /// expiries, 30 s for long ones.
+    fn registered(&mut self, now: Instant, requested: u32, resp: &Response) {
+        let expires = self.granted_expires(resp).unwrap_or(requested);
+        self.reg.state = RegState::Registered;
+        let margin = (expires / 2).min(30);
+        let refresh = Duration::from_secs(u64::from(expires - margin).max(1));
+        self.timers.set(Timer::RegisterRefresh, now + refresh);
+        let bindings = resp.headers.list("Contact").filter(|c| !c.is_empty()).count() as u32;
+        self.event(Event::Registered { expires, bindings });
+        if std::mem::take(&mut self.reg.recovering) {
+            self.recovered();
+        }
+    }
+
+    /// A 423: ask again for the registrar's Min-Expires, if it is more.
+    fn interval_too_brief(&mut self, now: Instant, resp: &Response) {
+        let min = resp.headers.get("Min-Expires").and_then(|e| e.trim().parse::<u32>().ok());
+        match min {
+            Some(min) if min > self.reg.expires => {
+                self.reg.expires = min;
+                self.send_register(now, min);
+            }
+            _ => {
+                self.reg.state = RegState::Idle;
+                self.event(Event::RegistrationFailed { status: Some(423) });
+            }
+        }
+    }
+
+    /// Any other final status.
+    fn register_failed(&mut self, now: Instant, resp: &Response) {
+        let status = resp.status;
+        self.reg.state = RegState::Idle;
+        self.event(Event::RegistrationFailed { status: Some(status) });
+        if status == 408 {
+            // No answer in 64*T1 either: the connection is presumed dead.
+            self.transport.restart(now);
+        } else if !matches!(status, 401 | 403 | 404 | 407) && self.reg.want {
+            // A server-side failure (5xx, 480, ...): try again later
+            // (Retry-After if given, else 30 s); credentials errors do not heal.
+            let retry = resp
+                .headers
+                .get("Retry-After")
+                .and_then(|v| RetryAfter::parse(v).ok())
+                .map_or(30, |r| r.seconds.clamp(1, 3600));
+            self.timers.set(Timer::RegisterRefresh, now + Duration::from_secs(retry));
+        }
+    }
+
+    /// Our binding's expiry in a 200 to REGISTER.
+    fn granted_expires(&self, resp: &Response) -> Option<u32> {
+        let instance = self.me.instance.clone();
+        let ours = self.me.contact_uri().to_string();
+        for c in resp.headers.list("Contact") {
+            let Ok(na) = NameAddr::parse(c) else { continue };
+            let inst =
+                param(&na.params, "+sip.instance").flatten().map(|v| v.trim_matches(['<', '>']).to_string());
+            let mine = inst.as_deref() == Some(instance.as_str()) || na.uri.starts_with(&ours);
+            if mine {
+                if let Some(e) = param(&na.params, "expires").flatten() {
+                    return Some(e.parse::<u64>().map_or(3600, |e| e.min(u64::from(u32::MAX)) as u32));
+                }
+            }
+        }
+        resp.headers.get("Expires").and_then(|e| e.trim().parse::<u32>().ok())
+    }
+}

@@ -1,0 +1,149 @@
+//! Re-INVITEs (RFC 3261 14): ours (a new offer, hold and unhold, the
+//! ICE-restart offer after recovery), the peer's (reported as
+//! [`Event::Reoffer`], answered with [`super::Command::AnswerReoffer`]), and
+//! glare: a re-INVITE while another is under way gets 491, and ours that got
+//! 491 is sent again after a random wait (RFC 3261 14.1).
+
+use std::time::Duration;
+
+use super::txn::{Owner, TxnKey};
+use super::{CallId, EndCause, Event, SessionState, UserAgent, ALLOW};
+use crate::msg::{Method, Request, Response};
+use crate::sdp::set_direction;
+use crate::Instant;
+
+/// A call's re-INVITEs.
+#[derive(Debug, Default)]
+pub(super) struct Reinvite {
+    /// Ours, in flight.
+    pub(super) ours: Option<TxnKey>,
+    /// The peer's, waiting for the app's answer.
+    pub(super) theirs: Option<Request>,
+    /// Ours met glare (491): send this offer again at this time.
+    pub(super) glare_retry: Option<(Instant, String)>,
+}
+
+impl Reinvite {
+    /// A re-INVITE either way is under way.
+    pub(super) fn in_progress(&self) -> bool {
+        self.ours.is_some() || self.theirs.is_some()
+    }
+
+    /// When the glare retry is due.
+    pub(super) fn poll_timeout(&self) -> Option<Instant> {
+        self.glare_retry.as_ref().map(|g| g.0)
+    }
+}
+
+impl UserAgent {
+    /// [`super::Command::Reinvite`]: a new offer in an established call.
+    pub(super) fn reinvite(&mut self, now: Instant, id: CallId, sdp: String) {
+        let Some(call) = self.calls.get(&id) else { return self.error(format!("no call {}", id.0)) };
+        if call.state != SessionState::Established {
+            return self.error(format!("call {} is not established", id.0));
+        }
+        if call.reinvite.in_progress() {
+            return self.error(format!("call {}: a re-INVITE is already under way", id.0));
+        }
+        if !self.connected {
+            return self.error(format!("call {}: not connected; the re-INVITE follows recovery", id.0));
+        }
+        let Some((mut r, key)) = self.in_dialog_request(id, Method::Invite) else { return };
+        r.headers.push("Allow", ALLOW);
+        r.headers.push("Content-Type", "application/sdp");
+        r.body = sdp.into_bytes();
+        if let Some(c) = self.calls.get_mut(&id) {
+            c.reinvite.glare_retry = None;
+            c.reinvite.ours = Some(key.clone());
+        }
+        self.send_request(now, Owner::Call(id), key, r);
+    }
+
+    /// [`super::Command::Hold`] and [`super::Command::Unhold`]: a re-INVITE
+    /// with the offer's direction set to `sendonly` or `sendrecv`.
+    pub(super) fn hold(&mut self, now: Instant, id: CallId, sdp: &str, held: bool) {
+        if let Some(c) = self.calls.get_mut(&id) {
+            c.held = held;
+        }
+        self.reinvite(now, id, set_direction(sdp, if held { "sendonly" } else { "sendrecv" }))
+    }
+
+    /// [`super::Command::AnswerReoffer`].
+    pub(super) fn answer_reoffer(&mut self, now: Instant, id: CallId, sdp: String) {
+        let Some(call) = self.calls.get_mut(&id) else { return self.error(format!("no call {}", id.0)) };
+        let Some(req) = call.reinvite.theirs.take() else {
+            return self.error(format!("call {} has no re-INVITE to answer", id.0));
+        };
+        self.send_ok_until_ack(now, id, &req, sdp, &[]);
+    }
+
+    /// The peer's re-INVITE: 491 while an offer is being negotiated, else a
+    /// target refresh and [`Event::Reoffer`].
+    pub(super) fn on_reinvite(&mut self, id: CallId, req: Request, tag: &str) {
+        let Some(call) = self.calls.get_mut(&id) else { return };
+        if call.negotiating() {
+            return self.respond(&req, 491, Some(tag), &[]);
+        }
+        call.dialog.refresh_target(&req.headers);
+        let sdp = req.body_text();
+        call.reinvite.theirs = Some(req);
+        self.event(Event::Reoffer { call: id, sdp });
+    }
+
+    /// The final answer to our re-INVITE.
+    pub(super) fn on_reinvite_answer(&mut self, now: Instant, id: CallId, req: &Request, resp: &Response) {
+        let Some(call) = self.calls.get_mut(&id) else { return };
+        call.reinvite.ours = None;
+        let status = resp.status;
+        if (200..300).contains(&status) {
+            call.dialog.refresh_target(&resp.headers);
+            self.send_ack(now, id, req.cseq().map_or(1, |c| c.seq));
+            return self.event(Event::ReinviteAnswered { call: id, sdp: resp.body_text() });
+        }
+        let outgoing = call.outgoing;
+        if status != 408 {
+            self.ack_failure(req, resp);
+        }
+        if status == 491 {
+            // Glare: try again after a random wait, longer for the side that
+            // owns the Call-ID (RFC 3261 14.1).
+            let (lo, span) = if outgoing { (2100, 1900) } else { (0, 2000) };
+            let offer = req.body_text().unwrap_or_default();
+            let wait = lo + self.rng.next_u64() % span;
+            if let Some(c) = self.calls.get_mut(&id) {
+                c.reinvite.glare_retry = Some((now + Duration::from_millis(wait), offer));
+            }
+            return;
+        }
+        self.event(Event::ReinviteFailed { call: id, status });
+        if status == 408 || status == 481 {
+            self.send_bye(now, id);
+            self.event(Event::Ended { call: id, cause: EndCause::Failed(status) });
+        }
+    }
+
+    /// Glare retries that are due: sent, put off while the peer's offer is
+    /// still being answered, or failed if the call or connection is gone.
+    pub(super) fn glare_timeouts(&mut self, now: Instant) {
+        let ids: Vec<CallId> = self.calls.keys().copied().collect();
+        for id in ids {
+            let Some(call) = self.calls.get_mut(&id) else { continue };
+            if call.reinvite.glare_retry.as_ref().is_none_or(|g| g.0 > now) {
+                continue;
+            }
+            if call.negotiating() {
+                // The peer's re-INVITE is still being answered: a little later.
+                let later = now + self.config.t1;
+                call.reinvite.glare_retry = call.reinvite.glare_retry.take().map(|(_, sdp)| (later, sdp));
+                continue;
+            }
+            if let Some((_, sdp)) = call.reinvite.glare_retry.take() {
+                if call.state == SessionState::Established && self.connected {
+                    self.reinvite(now, id, sdp);
+                } else {
+                    self.event(Event::ReinviteFailed { call: id, status: 491 });
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! Everything the agent sends goes through here: requests get a Via with a
+//! new branch, Max-Forwards, Call-ID, CSeq and User-Agent, and (but ACK) a
+//! client transaction with Timer B or F; responses copy what RFC 3261 says;
+//! the text is traced when asked, then queued as [`Output::Send`].
+
+use super::txn::{ClientTxn, Owner, TxnKey};
+use super::{Event, Output, UserAgent};
+use crate::msg::{CSeq, Method, Request, Response, Via};
+use crate::trace::{self, Direction};
+use crate::Instant;
+
+impl UserAgent {
+    /// `n` random hex digits (tags, Call-IDs, branches, client nonces).
+    pub(super) fn random_hex(&mut self, n: usize) -> String {
+        self.rng.hex(n)
+    }
+
+    /// Tell the app.
+    pub(super) fn event(&mut self, e: Event) {
+        self.out.push_back(Output::Event(e));
+    }
+
+    /// Tell the app something went wrong ([`Event::Error`]).
+    pub(super) fn error(&mut self, message: impl Into<String>) {
+        self.event(Event::Error { message: message.into() });
+    }
+
+    /// Send a message's text (traced first when [`super::Config::trace`]).
+    pub(super) fn send_text(&mut self, text: String) {
+        if self.config.trace {
+            let line = trace::trace_line(Direction::Out, &self.url, &text);
+            self.event(Event::Trace { line });
+        }
+        self.out.push_back(Output::Send(text));
+    }
+
+    /// `WSS` or `WS` for Via, as the current server's URL says.
+    fn transport_name(&self) -> &'static str {
+        if self.url.starts_with("wss:") {
+            "WSS"
+        } else {
+            "WS"
+        }
+    }
+
+    /// A Via with a new branch (RFC 3261 8.1.1.7), and the transaction it names.
+    pub(super) fn via(&mut self) -> (String, TxnKey) {
+        let branch = format!("z9hG4bK{}", self.random_hex(16));
+        (Via::new(self.transport_name(), &self.me.via_host, &branch).to_string(), TxnKey::new(branch))
+    }
+
+    /// A request with Via (a new branch), Max-Forwards, Call-ID and CSeq, and
+    /// the transaction its branch names.
+    pub(super) fn base_request(
+        &mut self,
+        method: Method,
+        uri: &str,
+        call_id: &str,
+        cseq: u32,
+    ) -> (Request, TxnKey) {
+        let (via, key) = self.via();
+        let mut r = Request::new(method.clone(), uri);
+        r.headers.push("Via", via);
+        r.headers.push("Max-Forwards", "70");
+        r.headers.push("Call-ID", call_id.to_string());
+        r.headers.push("CSeq", CSeq::new(cseq, method).to_string());
+        (r, key)
+    }
+
+    /// Send a request with our User-Agent; but an ACK, it becomes a client
+    /// transaction with Timer B or F (64*T1).
+    pub(super) fn send_request(&mut self, now: Instant, owner: Owner, key: TxnKey, mut req: Request) {
+        req.headers.push("User-Agent", self.config.user_agent.clone());
+        let text = req.encode();
+        let deadline = if req.method == Method::Ack { None } else { Some(now + self.config.t1 * 64) };
+        if req.method != Method::Ack {
+            self.txns.insert(key, ClientTxn { owner, request: req, deadline, authed: false });
+        }
+        self.send_text(text);
+    }
+
+    /// Answer `req` with `status` ([`Response::to`]); our To tag is `tag`, or
+    /// a new one above 100; `extra` headers follow.
+    pub(super) fn respond(
+        &mut self,
+        req: &Request,
+        status: u16,
+        tag: Option<&str>,
+        extra: &[(&'static str, String)],
+    ) {
+        let tag = match tag {
+            Some(t) => Some(t.to_string()),
+            None if status > 100 => Some(self.random_hex(10)),
+            None => None,
+        };
+        let mut resp = Response::to(req, status, tag.as_deref());
+        for (n, v) in extra {
+            resp.headers.push(*n, v.clone());
+        }
+        self.send_text(resp.encode());
+    }
+}

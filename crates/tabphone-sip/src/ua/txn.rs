@@ -1,0 +1,257 @@
+//! Transactions over a reliable transport (RFC 3261 17, as RFC 7118 runs
+//! them on WebSocket): no request is retransmitted.
+//!
+//! - Client transactions, keyed by [`TxnKey`] (the branch, and whether it is
+//!   the CANCEL that shares an INVITE's branch): a response finds its
+//!   transaction here, a provisional keeps an INVITE's alive without Timer B,
+//!   and one with no final answer in 64*T1 gets a local 408.
+//! - The server side of an INVITE: the request the app must answer, and our
+//!   2xx, resent from T1 doubling to T2 until its ACK comes ([`Retransmit`],
+//!   RFC 3261 13.3.1.4).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::{CallId, Event, UserAgent};
+use crate::msg::{CSeq, Method, Request, Response};
+use crate::Instant;
+
+/// Who a client transaction reports to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Owner {
+    /// The registration.
+    Register,
+    /// A call (initial INVITE, CANCEL, or a request in its dialog).
+    Call(CallId),
+    /// A MESSAGE outside any dialog, by the app's handle.
+    Message(u64),
+}
+
+/// A client transaction's key: the top Via branch (RFC 3261 17.1.3), and
+/// whether it is a CANCEL, which shares the branch of its INVITE (RFC 3261 9.1).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) struct TxnKey {
+    branch: String,
+    cancel: bool,
+}
+
+impl TxnKey {
+    /// The transaction of a request sent with this branch.
+    pub(super) fn new(branch: String) -> TxnKey {
+        TxnKey { branch, cancel: false }
+    }
+
+    /// The CANCEL of this INVITE transaction.
+    pub(super) fn cancel(&self) -> TxnKey {
+        TxnKey { branch: self.branch.clone(), cancel: true }
+    }
+
+    /// The transaction `resp` answers, by its top Via branch and CSeq method.
+    pub(super) fn of_response(resp: &Response) -> Option<TxnKey> {
+        let branch = resp.headers.top_branch()?;
+        let cancel = resp.cseq()?.method == Method::Cancel;
+        Some(TxnKey { branch, cancel })
+    }
+}
+
+/// A request waiting for its final response.
+#[derive(Debug)]
+pub(super) struct ClientTxn {
+    pub(super) owner: Owner,
+    pub(super) request: Request,
+    /// Timer B or F; none once an INVITE got a provisional.
+    pub(super) deadline: Option<Instant>,
+    /// Sent again with credentials: a second challenge is final.
+    pub(super) authed: bool,
+}
+
+/// The client transactions, by key.
+#[derive(Debug, Default)]
+pub(super) struct Transactions(BTreeMap<TxnKey, ClientTxn>);
+
+impl Transactions {
+    /// A request sent: its transaction.
+    pub(super) fn insert(&mut self, key: TxnKey, txn: ClientTxn) {
+        self.0.insert(key, txn);
+    }
+
+    /// The transaction, finished (or replaced).
+    pub(super) fn remove(&mut self, key: &TxnKey) -> Option<ClientTxn> {
+        self.0.remove(key)
+    }
+
+    /// The transaction, to update.
+    pub(super) fn get_mut(&mut self, key: &TxnKey) -> Option<&mut ClientTxn> {
+        self.0.get_mut(key)
+    }
+
+    /// Every transaction, removed (the connection that would answer is gone).
+    pub(super) fn take_all(&mut self) -> Vec<ClientTxn> {
+        std::mem::take(&mut self.0).into_values().collect()
+    }
+
+    /// The earliest Timer B or F.
+    pub(super) fn poll_timeout(&self) -> Option<Instant> {
+        self.0.values().filter_map(|t| t.deadline).min()
+    }
+
+    /// The transactions whose deadline passed, in key order.
+    pub(super) fn expired(&self, now: Instant) -> Vec<TxnKey> {
+        self.0.iter().filter(|(_, t)| t.deadline.is_some_and(|d| d <= now)).map(|(k, _)| k.clone()).collect()
+    }
+}
+
+/// Our 2xx to an INVITE, resent until its ACK (RFC 3261 13.3.1.4).
+#[derive(Debug)]
+pub(super) struct Retransmit {
+    pub(super) text: String,
+    next: Instant,
+    interval: Duration,
+    give_up: Instant,
+    /// The INVITE's CSeq, which its ACK carries.
+    pub(super) cseq: u32,
+}
+
+/// What a [`Retransmit`] asks for at a timeout.
+pub(super) enum Resend {
+    /// Nothing yet.
+    Wait,
+    /// Send the 2xx again.
+    Again(String),
+    /// 64*T1 without an ACK.
+    GiveUp,
+}
+
+impl Retransmit {
+    /// The 2xx `text` to the INVITE with CSeq `cseq`, sent at `now`.
+    pub(super) fn new(text: String, cseq: u32, now: Instant, t1: Duration) -> Retransmit {
+        Retransmit { text, next: now + t1, interval: t1, give_up: now + t1 * 64, cseq }
+    }
+
+    /// The next resend or the give-up time.
+    pub(super) fn poll_timeout(&self) -> Instant {
+        self.next.min(self.give_up)
+    }
+
+    /// What is due at `now`; the interval doubles up to `t2`.
+    pub(super) fn on_timeout(&mut self, now: Instant, t2: Duration) -> Resend {
+        if self.give_up <= now {
+            Resend::GiveUp
+        } else if self.next <= now {
+            self.interval = (self.interval * 2).min(t2);
+            self.next = now + self.interval;
+            Resend::Again(self.text.clone())
+        } else {
+            Resend::Wait
+        }
+    }
+}
+
+impl UserAgent {
+    /// A response: to its transaction, or (a 2xx to an INVITE whose
+    /// transaction is over) to its call's dialog to be ACKed again.
+    pub(super) fn on_response(&mut self, now: Instant, resp: Response) {
+        let Some(key) = TxnKey::of_response(&resp) else { return };
+        let Some(txn) = self.txns.remove(&key) else {
+            // A 2xx retransmission for an INVITE whose transaction is over: ACK it again.
+            if resp.cseq().is_some_and(|c| c.method == Method::Invite) && (200..300).contains(&resp.status) {
+                self.reack(now, &resp);
+            }
+            return;
+        };
+        if txn.request.method == Method::Invite && resp.status < 200 {
+            // Provisional: keep the transaction, without Timer B from now on.
+            let owner = txn.owner;
+            self.txns.insert(key, ClientTxn { deadline: None, ..txn });
+            if let Owner::Call(id) = owner {
+                self.on_provisional(now, id, &resp);
+            }
+            return;
+        }
+        if resp.status < 200 {
+            self.txns.insert(key, txn);
+            return;
+        }
+        self.on_txn_response(now, txn, resp);
+    }
+
+    /// Transactions with no answer in 64*T1.
+    pub(super) fn txn_timeouts(&mut self, now: Instant) {
+        // One at a time: handling one may end others (a lost connection).
+        for key in self.txns.expired(now) {
+            if let Some(txn) = self.txns.remove(&key) {
+                self.txn_timeout(now, txn);
+            }
+        }
+    }
+
+    /// A local 408, handled like a received one.
+    fn txn_timeout(&mut self, now: Instant, txn: ClientTxn) {
+        let resp = Response::to(&txn.request, 408, None);
+        self.on_txn_response(now, txn, resp);
+    }
+
+    /// A final response: a challenge is answered once, anything else goes to
+    /// the transaction's owner.
+    fn on_txn_response(&mut self, now: Instant, txn: ClientTxn, resp: Response) {
+        let status = resp.status;
+        if (status == 401 || status == 407) && !txn.authed && txn.request.method != Method::Cancel {
+            if txn.request.method == Method::Invite {
+                self.ack_failure(&txn.request, &resp);
+            }
+            if self.retry_with_auth(now, &txn, &resp) {
+                return;
+            }
+        }
+        match txn.owner {
+            Owner::Register => self.on_register_response(now, &txn.request, &resp),
+            Owner::Message(id) => self.event(Event::MessageResult { id, status }),
+            Owner::Call(id) => self.on_call_response(now, id, &txn.request, resp),
+        }
+    }
+
+    /// The ACK of a non-2xx final response to an INVITE: same branch, hop by hop.
+    pub(super) fn ack_failure(&mut self, invite: &Request, resp: &Response) {
+        let mut r = Request::new(Method::Ack, invite.uri.clone());
+        for name in ["Via", "Route", "Max-Forwards", "From", "Call-ID"] {
+            if let Some(v) = invite.headers.get(name) {
+                r.headers.push(name, v.to_string());
+            }
+        }
+        r.headers.push("To", resp.headers.get("To").unwrap_or("").to_string());
+        let seq = invite.cseq().map_or(1, |c| c.seq);
+        r.headers.push("CSeq", CSeq::new(seq, Method::Ack).to_string());
+        self.send_text(r.encode());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cancel_is_its_own_transaction_after_its_invite() {
+        let invite = TxnKey::new("z9hG4bKa".into());
+        assert_ne!(invite.cancel(), invite);
+        assert!(invite < invite.cancel());
+        assert!(invite.cancel() < TxnKey::new("z9hG4bKb".into()));
+    }
+
+    #[test]
+    fn a_2xx_is_resent_at_t1_doubling_to_t2_until_64_t1() {
+        let (t1, t2) = (Duration::from_millis(500), Duration::from_secs(4));
+        let start = Instant::now();
+        let mut r = Retransmit::new("SIP/2.0 200 OK\r\n\r\n".into(), 1, start, t1);
+        let mut sent = Vec::new();
+        loop {
+            let now = r.poll_timeout();
+            match r.on_timeout(now, t2) {
+                Resend::Wait => unreachable!("woken at {now:?} for nothing"),
+                Resend::Again(_) => sent.push((now - start).as_millis()),
+                Resend::GiveUp => break,
+            }
+        }
+        assert_eq!(sent[..6], [500, 1500, 3500, 7500, 11500, 15500]);
+        assert_eq!(sent.last(), Some(&31500));
+    }
+}
