@@ -211,7 +211,7 @@ fn test() -> Result<()> {
     let server = serve::Server::start(0, serve::roots())?;
     run(Command::new("node")
         .args(["--test", "--test-concurrency=1", "--test-reporter=spec"])
-        .args(["tabs.test.mjs", "media.test.mjs", "socket.test.mjs"])
+        .args(["tabs.test.mjs", "media.test.mjs", "socket.test.mjs", "phone.test.mjs"])
         .env("BASE_URL", format!("http://127.0.0.1:{}", server.port))
         .current_dir(root.join("tests")))
 }
