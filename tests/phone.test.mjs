@@ -146,6 +146,17 @@ async function aliceAndBob(n, options = {}) {
   return { alice, bob, real, dummies: alice.pages.filter((p) => p !== real), b: bob.pages[0] };
 }
 
+/** The SIP frames `page` sends on its WebSockets, as CDP reports them (they survive the page). */
+async function recordFramesSent(page) {
+  const frames = [];
+  const session = await page.context().newCDPSession(page);
+  session.on('Network.webSocketFrameSent', (e) => frames.push(e.response.payloadData));
+  await session.send('Network.enable');
+  return frames;
+}
+
+const unregisters = (frames) => frames.filter((f) => f.startsWith('REGISTER ') && /expires=0\b|^Expires: 0\r?$/mi.test(f));
+
 /** The call's peer connection in `page` (the open one with a remote description). */
 const callPc = () => window.__tabphonePcs.find((pc) => pc.connectionState !== 'closed' && pc.remoteDescription);
 
@@ -305,6 +316,9 @@ describe('handover', () => {
     for (const how of ['close', 'crash']) {
       const old = await oneReal(live);
       live = live.filter((p) => p !== old);
+      const frames = how === 'close' ? await recordFramesSent(old) : [];
+      // A refresh, to see that its frames are recorded.
+      if (how === 'close') await must(old, 'register');
       const gone = Date.now();
       if (how === 'close') await old.close();
       else await crash(alice.context, old);
@@ -313,7 +327,12 @@ describe('handover', () => {
         const s = await stateOf(next).catch(() => null);
         return s?.registration?.state === 'registered' && (await eventsOf(next, 'role')).some((e) => e.detail.role === 'real');
       }, 'the new real registered');
-      console.log(`# after the real's ${how}: a new real registered ${Date.now() - gone} ms later (test polling included)`);
+      const reg = (await eventsOf(next, 'registration')).filter((e) => e.at >= gone && e.detail.state === 'registered');
+      console.log(`# after the real's ${how}: the new real's registration event ${(reg[0].at - gone).toFixed(0)} ms after the test ${how === 'close' ? 'closed' : 'crashed'} it`);
+      if (how === 'close') {
+        assert.ok(frames.some((f) => f.startsWith('REGISTER ')), 'frames of the old real were recorded');
+        assert.deepEqual(unregisters(frames), [], 'a real handing over does not unregister');
+      }
       assert.equal(await next.evaluate(() => window.tabphone.instanceId), instance);
       await until(async () => (await contact()).count === 1, 'one contact');
       assert.deepEqual(await contact(), { count: 1, sameInstance: true }, `after the ${how}`);
@@ -327,10 +346,115 @@ describe('handover', () => {
       await must(b, 'hangup', call);
       await waitEvent(next, 'callEnded', (d) => d.call === ring.call);
     }
-    // The last tab closes: it unregisters.
-    await live[0].close();
-    await until(async () => (await kamailio.contacts('alice')) === 0, 'the last tab to unregister');
+    // The last tab leaves (the app closes the phone; the page stays open long
+    // enough to answer the registrar's challenge): it unregisters.
+    const frames = await recordFramesSent(live[0]);
+    assert.equal(await live[0].evaluate(() => window.tabphone.tabs), 1);
+    await live[0].evaluate(() => window.tabphone.close());
+    await until(async () => unregisters(frames).some((f) => /^Authorization: Digest/m.test(f)), 'the last tab\'s un-REGISTER');
+    await until(async () => (await kamailio.contacts('alice')) === 0, 'no contact left');
     await closeAll(alice, bob);
+  });
+});
+
+/** The INVITEs `page`'s real phone sent (from its trace): the first to `to`, then those in its dialog. */
+async function invitesSent(page, to) {
+  const traces = (await eventsOf(page, 'trace')).map((e) => e.detail);
+  const invites = traces.filter((t) => t.startsWith('SIP sent to') && /\nINVITE sip:/.test(t));
+  const first = invites.find((t) => t.includes(`\nINVITE sip:${to}@`));
+  const callId = (t) => t.match(/^Call-ID: (.*)$/m)?.[1];
+  return first ? invites.filter((t) => callId(t) === callId(first)) : [];
+}
+const ufrag = (invite) => invite.match(/a=ice-ufrag:(\S+)/)?.[1];
+
+describe('recovery and transfer', () => {
+  test('offline for 5 s during a call, then online: reconnect, re-register, ICE-restart re-INVITE, audio again', async () => {
+    const { alice, bob, real, dummies, b } = await aliceAndBob(2, { alice: { query: { trace: '1' } } });
+    const { call } = await must(dummies[0], 'call', 'bob');
+    const ring = await waitEvent(b, 'incoming');
+    await must(b, 'answer', ring.call);
+    await callIn(real, call, 'established');
+    let audio = await hearEachOther([real, b]);
+    assert.ok(audio.ok, `audio before: ${JSON.stringify(audio.deltas)}`);
+    const grantedBefore = (await stateOf(real)).registration.at;
+    const [first] = await invitesSent(real, 'bob');
+    await alice.context.setOffline(true);
+    for (const p of alice.pages) await until(async () => (await stateOf(p))?.online === false, 'offline in every tab');
+    await sleep(5000);
+    const online = Date.now();
+    await alice.context.setOffline(false);
+    const s = await until(async () => {
+      const st = await stateOf(dummies[0]);
+      return st?.registration?.state === 'registered' && st.registration.at > grantedBefore && st.online ? st : null;
+    }, 're-registered');
+    assert.equal(s.connection.state, 'connected');
+    const reinvite = await until(async () => (await invitesSent(real, 'bob')).slice(1).find((t) => ufrag(t) !== ufrag(first)),
+      'a re-INVITE with new ICE credentials');
+    assert.ok(ufrag(first) && ufrag(reinvite), 'both INVITEs carry ICE credentials');
+    console.log(`# back online: re-registered and ICE-restart re-INVITE sent within ${Date.now() - online} ms (test polling included)`);
+    assert.equal((await callIn(b, ring.call, 'established')).id, ring.call, 'the call survived');
+    audio = await hearEachOther([real, b]);
+    assert.ok(audio.ok, `audio after: ${JSON.stringify(audio.deltas)}`);
+    assert.equal(await kamailio.contacts('alice'), 1);
+    await must(b, 'hangup', ring.call);
+    await closeAll(alice, bob);
+  });
+
+  test('Kamailio restarts during a call: both phones reconnect and re-register; the call and its audio go on', async () => {
+    const { alice, bob, real, dummies, b } = await aliceAndBob(2, { alice: { query: { trace: '1' } } });
+    const { call } = await must(dummies[0], 'call', 'bob');
+    const ring = await waitEvent(b, 'incoming');
+    await must(b, 'answer', ring.call);
+    await callIn(real, call, 'established');
+    const before = await Promise.all([real, b].map(async (p) => (await stateOf(p)).registration.at));
+    const restarted = Date.now();
+    await kamailio.restart(1000);
+    for (const [i, p] of [real, b].entries()) {
+      await until(async () => {
+        const st = await stateOf(p);
+        return st?.registration?.state === 'registered' && st.registration.at > before[i];
+      }, 're-registered after the restart');
+    }
+    console.log(`# Kamailio down 1 s: both phones re-registered ${Date.now() - restarted} ms after the restart began`);
+    // Each side re-INVITEs with new ICE credentials once registered again;
+    // which of the two crossing re-INVITEs Kamailio can route depends on
+    // which refreshed its peer's target first: their outcomes are printed.
+    const [first] = await invitesSent(real, 'bob');
+    const reinvite = await until(async () => (await invitesSent(real, 'bob')).find((t) => ufrag(t) !== ufrag(first)),
+      'alice\'s ICE-restart re-INVITE');
+    const cseq = reinvite.match(/^CSeq: (\d+) INVITE/m)[1];
+    await sleep(1000);
+    const answers = (await eventsOf(real, 'trace')).map((e) => e.detail)
+      .filter((t) => t.startsWith('SIP received') && t.includes(`\nCSeq: ${cseq} INVITE`)).map((t) => t.split('\n')[1]);
+    console.log(`# alice's ICE-restart re-INVITE (CSeq ${cseq}) got: ${answers.join(' | ') || 'nothing yet'}`);
+    assert.equal((await callIn(b, ring.call, 'established')).id, ring.call, 'the call survived at bob');
+    const audio = await hearEachOther([real, b]);
+    assert.ok(audio.ok, `audio after: ${JSON.stringify(audio.deltas)}`);
+    await must(b, 'hangup', ring.call);
+    await closeAll(alice, bob);
+  });
+
+  test('blind transfer of bob to carol from an alice dummy: bob and carol talk, alice\'s call ends', async () => {
+    const { alice, bob, real, dummies, b } = await aliceAndBob(2);
+    const carol = await user('carol');
+    const c = carol.pages[0];
+    await registered(c);
+    const { call } = await must(dummies[0], 'call', 'bob');
+    const ring = await waitEvent(b, 'incoming');
+    await must(b, 'answer', ring.call);
+    await callIn(real, call, 'established');
+    await must(dummies[0], 'transfer', call, 'carol');
+    const requested = await waitEvent(b, 'transferRequested');
+    assert.equal(requested.to, `sip:carol@${kamailio.domain}`);
+    const atCarol = await waitEvent(c, 'incoming');
+    assert.equal(atCarol.peer.uri, `sip:bob@${kamailio.domain}`);
+    await must(c, 'answer', atCarol.call);
+    for (const p of alice.pages) assert.equal((await waitEvent(p, 'callEnded', (d) => d.call === call)).cause, 'transferred');
+    await callIn(b, requested.newCall, 'established');
+    const audio = await hearEachOther([b, c]);
+    assert.ok(audio.ok, `bob and carol hear each other: ${JSON.stringify(audio.deltas)}`);
+    await must(c, 'hangup', atCarol.call);
+    await closeAll(alice, bob, carol);
   });
 });
 

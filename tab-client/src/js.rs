@@ -217,12 +217,9 @@ impl TabPhone {
     }
 
     /// Refuse a ringing incoming call with `status` (300-699, default 603).
-    #[wasm_bindgen(unchecked_return_type = "Promise<Record<string, never>>")]
-    pub fn decline(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] call: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "number")] status: Option<JsValue>,
-    ) -> Promise {
+    /// (Typed in `typings.rs`: its optional argument.)
+    #[wasm_bindgen(skip_typescript)]
+    pub fn decline(&self, call: JsValue, status: Option<JsValue>) -> Promise {
         let status = status.unwrap_or(JsValue::UNDEFINED);
         self.dispatch("decline", args(&[("call", &call), ("status", &status)]))
     }
@@ -260,15 +257,9 @@ impl TabPhone {
     /// Send DTMF `tones` (`0-9 A-D * #`, and `,` for a pause in RTP):
     /// `options.via` is `"rtp"` (RFC 4733, default) or `"info"` (SIP INFO),
     /// `options.duration` the tone length in ms (40-6000, default 100).
-    #[wasm_bindgen(unchecked_return_type = "Promise<Record<string, never>>")]
-    pub fn dtmf(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] call: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "string")] tones: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "{ via?: 'rtp' | 'info'; duration?: number }")] options: Option<
-            JsValue,
-        >,
-    ) -> Promise {
+    /// (Typed in `typings.rs`: its optional argument.)
+    #[wasm_bindgen(skip_typescript)]
+    pub fn dtmf(&self, call: JsValue, tones: JsValue, options: Option<JsValue>) -> Promise {
         let options = options.unwrap_or(JsValue::UNDEFINED);
         let a = args(&[("call", &call), ("tones", &tones)]);
         if options.is_object() {

@@ -96,7 +96,7 @@ export type ErrorCode =
 /** How an action fails (the promise rejects with it). */
 export interface PhoneError { code: ErrorCode; message: string; status?: number; }
 
-type Empty = Record<string, never>;
+export type Empty = Record<string, never>;
 /** Every action: its arguments and its result. */
 export interface PhoneActions {
   call: { args: { to: string; headers?: Record<string, string> }; result: { call: string } };
@@ -143,7 +143,11 @@ export interface TabPhone {
   on<K extends keyof TabPhoneEventMap>(event: K, callback: (detail: TabPhoneEventMap[K]) => void): void;
   /** Perform an action on the real phone, wherever it is; rejects with a PhoneError. */
   dispatch<K extends keyof PhoneActions>(name: K, args: PhoneActions[K]['args']): Promise<PhoneActions[K]['result']>;
-  /** Without sip options: any action the app's handler knows. */
-  dispatch(name: string, args?: unknown): Promise<unknown>;
+  /** Without sip options: any other action the app's handler knows. */
+  dispatch<N extends string>(name: N extends keyof PhoneActions ? never : N, args?: unknown): Promise<unknown>;
+  /** Refuse a ringing incoming call with `status` (300-699, default 603). */
+  decline(call: string, status?: number): Promise<Empty>;
+  /** Send DTMF tones (`0-9 A-D * #`, and `,` for a pause in RTP), in the media (default) or by SIP INFO. */
+  dtmf(call: string, tones: string, options?: { via?: 'rtp' | 'info'; duration?: number }): Promise<Empty>;
 }
 "#;
