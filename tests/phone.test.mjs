@@ -5,35 +5,25 @@
 // ends (tests/lib/audio.mjs). Timings are printed, never asserted.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, crash, oneReal } from './lib/browser.mjs';
+import { crash, oneReal } from './lib/browser.mjs';
 import { Kamailio } from './lib/kamailio.mjs';
-import { hearEachOther, launchWithMedia, receivedOver, recordPeerConnections } from './lib/audio.mjs';
+import { hearEachOther, launchWithMedia, receivedOver } from './lib/audio.mjs';
+import {
+  act, callIn, callPc, closeAll, eventsOf, must, nextEvent, registered, seen, sleep, stateOf, until, user,
+  useServers, waitEvent,
+} from './lib/phone.mjs';
 
 let browser;
 let kamailio;
 before(async () => {
   kamailio = await Kamailio.start();
   browser = await launchWithMedia();
+  useServers(browser, kamailio);
 });
 after(async () => {
   await browser?.close();
   await kamailio?.close();
 });
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const PATIENCE_MS = 20000;
-
-/** Poll `check` (async) until it returns a truthy value; a bound, not a timing assertion. */
-async function until(check, what, timeoutMs = PATIENCE_MS) {
-  const end = Date.now() + timeoutMs;
-  let last;
-  for (;;) {
-    last = await check();
-    if (last) return last;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\nkamailio log tail:\n${kamailio.log().slice(-3000)}`);
-    await sleep(50);
-  }
-}
 
 /**
  * Record what the pages of `context` send to and receive from the worker
@@ -62,81 +52,6 @@ async function recordWorkerTraffic(context) {
   });
 }
 
-/** A user: a BrowserContext (one browser profile) with `tabs` tabs of the phone page. */
-async function user(name, tabs = 1, { query = {}, init } = {}) {
-  const context = await browser.newContext();
-  await recordPeerConnections(context);
-  if (init) await init(context);
-  const pages = [];
-  for (let i = 0; i < tabs; i += 1) pages.push(await openTab(context, name, query));
-  return { name, context, pages };
-}
-
-async function openTab(context, name, query = {}) {
-  const page = await context.newPage();
-  page.on('pageerror', (e) => console.error(`[${name} page error] ${e.message}`));
-  const q = new URLSearchParams({ user: name, server: kamailio.url, domain: kamailio.domain, ...query });
-  await page.goto(`${BASE}/phone/index.html?${q}`);
-  await page.waitForFunction(() => window.phoneReady && ['real', 'dummy'].includes(window.tabphone.role));
-  return page;
-}
-
-const stateOf = (page) => page.evaluate(() => window.tabphone.state());
-const eventsOf = (page, name) => page.evaluate((n) => window.phoneEvents.filter((e) => e.name === n), name);
-
-/** Wait until the page's state says registered; returns that state. */
-function registered(page) {
-  return until(async () => {
-    const s = await stateOf(page).catch(() => null);
-    return s?.registration?.state === 'registered' ? s : null;
-  }, 'registration');
-}
-
-/** Run `tabphone[method](...args)` in `page`: `{ ok }` or `{ error }`. */
-function act(page, method, ...args) {
-  return page.evaluate(async ([m, a]) => {
-    try {
-      return { ok: await window.tabphone[m](...a) };
-    } catch (e) {
-      return { error: e };
-    }
-  }, [method, args]);
-}
-
-/** Like `act`, and fail the test with the error. */
-async function must(page, method, ...args) {
-  const r = await act(page, method, ...args);
-  assert.ok(!r.error, `${method}(${JSON.stringify(args)}): ${JSON.stringify(r.error)}`);
-  return r.ok;
-}
-
-/** Wait for an event `name` in `page` whose detail passes `pred` (a function source run in the page). */
-function waitEvent(page, name, pred = () => true) {
-  return until(async () => {
-    const events = await eventsOf(page, name);
-    return events.map((e) => e.detail).find(pred);
-  }, `event ${name} in a tab`);
-}
-
-/** How many `name` events the page has seen: for `waitEvent(..., since)`. */
-const seen = async (page, name) => (await eventsOf(page, name)).length;
-
-/** Wait for the first event `name` in `page` after the first `since` ones. */
-function nextEvent(page, name, since) {
-  return until(async () => (await eventsOf(page, name))[since]?.detail, `a new event ${name}`);
-}
-
-/** The call `id` in the page's state, when it is in `state`. */
-function callIn(page, id, state) {
-  return until(async () => {
-    const s = await stateOf(page);
-    const c = s?.calls?.find((x) => x.id === id);
-    return c && c.state === state ? c : null;
-  }, `call ${id} ${state}`);
-}
-
-const closeAll = async (...users) => { for (const u of users) await u.context.close(); };
-
 /** Alice in `n` tabs and bob in one, all registered: `{alice, bob, real, dummies}`. */
 async function aliceAndBob(n, options = {}) {
   const alice = await user('alice', n, options.alice);
@@ -156,9 +71,6 @@ async function recordFramesSent(page) {
 }
 
 const unregisters = (frames) => frames.filter((f) => f.startsWith('REGISTER ') && /expires=0\b|^Expires: 0\r?$/mi.test(f));
-
-/** The call's peer connection in `page` (the open one with a remote description). */
-const callPc = () => window.__tabphonePcs.find((pc) => pc.connectionState !== 'closed' && pc.remoteDescription);
 
 describe('registration', () => {
   test('alice in 3 tabs, bob in 1: one contact for alice; credentials never reach the worker or the state', async () => {
