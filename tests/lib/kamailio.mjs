@@ -64,8 +64,12 @@ function run(cmd, args) {
 }
 
 export class Kamailio {
-  /** Write the config on free ports; `start()` runs it. */
-  static async prepare() {
+  /**
+   * Write the config on free ports; `start()` runs it. With `rtpengine` (an
+   * rtpengine's ng port, tests/lib/rtpengine.mjs), calls between the
+   * WebSocket side and the UDP side (sipp) have their media bridged by it.
+   */
+  static async prepare({ rtpengine = null } = {}) {
     const k = new Kamailio();
     k.dir = mkdtempSync(join(tmpdir(), 'tabphone-kamailio-'));
     k.ws = await freeTcpPort();
@@ -74,16 +78,18 @@ export class Kamailio {
     const cfg = readFileSync(CONFIG, 'utf8')
       .replaceAll('__WS_PORT__', String(k.ws))
       .replaceAll('__UDP_PORT__', String(k.udp))
-      .replaceAll('__SIPP_PORT__', String(k.sipp));
+      .replaceAll('__SIPP_PORT__', String(k.sipp))
+      .replaceAll('__RTPENGINE_PORT__', String(rtpengine ?? 0));
     k.cfg = join(k.dir, 'kamailio.cfg');
     writeFileSync(k.cfg, cfg);
+    k.defines = rtpengine ? ['-A', 'WITH_RTPENGINE'] : [];
     k.child = null;
     return k;
   }
 
-  /** Prepare and start. */
-  static async start() {
-    const k = await Kamailio.prepare();
+  /** Prepare and start (options as for `prepare`). */
+  static async start(options) {
+    const k = await Kamailio.prepare(options);
     await k.run();
     return k;
   }
@@ -106,7 +112,7 @@ export class Kamailio {
   /** Start it (again, on the same ports) and wait until it listens. */
   async run() {
     const log = openSync(join(this.dir, 'kamailio.log'), 'a');
-    this.child = spawn('kamailio', ['-DD', '-E', '-f', this.cfg, '-Y', this.dir], {
+    this.child = spawn('kamailio', ['-DD', '-E', ...this.defines, '-f', this.cfg, '-Y', this.dir], {
       detached: true, // its own process group
       stdio: ['ignore', 'ignore', log],
     });

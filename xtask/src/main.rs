@@ -2,9 +2,9 @@
 //! `cargo xtask bench [sip|tabs]`, `cargo xtask fuzz [SECONDS]`, `cargo xtask build`.
 //!
 //! Each installs what is missing first (the wasm32 target, wasm-bindgen-cli at
-//! the version in Cargo.lock, Debian's Chromium, ChromeDriver, Kamailio and
-//! sipp, the npm packages in `tests/`; for fuzzing, nightly and cargo-fuzz), so
-//! they work on a fresh machine.
+//! the version in Cargo.lock, Debian's Chromium, ChromeDriver, Kamailio, sipp
+//! and rtpengine, the npm packages in `tests/`; for fuzzing, nightly and
+//! cargo-fuzz), so they work on a fresh machine.
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
@@ -83,22 +83,37 @@ fn ensure() -> Result<()> {
         run(Command::new("cargo").args(["install", "wasm-bindgen-cli", "--version", &want]))?;
     }
     // Debian packages: the browser for the browser tests, the SIP server and peer
-    // for the integration tests.
+    // for the integration tests, and the media relay between WebRTC and plain RTP
+    // (userspace only: without its recommends, and never the DKMS kernel module;
+    // Kamailio's rtpengine module comes with `kamailio`). (package, a file it
+    // installs, with its recommends)
     let packages = [
-        ("chromium", "/usr/bin/chromium"),
-        ("chromium-driver", "/usr/bin/chromedriver"),
-        ("kamailio", "/usr/sbin/kamailio"),
-        ("kamailio-websocket-modules", "/usr/lib/x86_64-linux-gnu/kamailio/modules/websocket.so"),
-        ("sip-tester", "/usr/bin/sipp"),
+        ("chromium", "/usr/bin/chromium", true),
+        ("chromium-driver", "/usr/bin/chromedriver", true),
+        ("kamailio", "/usr/sbin/kamailio", true),
+        ("kamailio-websocket-modules", "/usr/lib/x86_64-linux-gnu/kamailio/modules/websocket.so", true),
+        ("sip-tester", "/usr/bin/sipp", true),
+        ("rtpengine-daemon", "/usr/bin/rtpengine", false),
     ];
-    let missing: Vec<&str> =
-        packages.iter().filter(|(_, f)| !Path::new(f).exists()).map(|(p, _)| *p).collect();
-    if !missing.is_empty() {
+    let missing = |recommends: bool| -> Vec<&str> {
+        packages
+            .iter()
+            .filter(|(_, f, r)| *r == recommends && !Path::new(f).exists())
+            .map(|(p, _, _)| *p)
+            .collect()
+    };
+    let (full, lean) = (missing(true), missing(false));
+    if !full.is_empty() || !lean.is_empty() {
         run(Command::new("apt-get").arg("update").arg("-qq"))?;
-        run(Command::new("apt-get")
-            .args(["install", "-y", "-qq"])
-            .args(&missing)
-            .env("DEBIAN_FRONTEND", "noninteractive"))?;
+    }
+    for (list, extra) in [(full, &[][..]), (lean, &["--no-install-recommends"][..])] {
+        if !list.is_empty() {
+            run(Command::new("apt-get")
+                .args(["install", "-y", "-qq"])
+                .args(extra)
+                .args(&list)
+                .env("DEBIAN_FRONTEND", "noninteractive"))?;
+        }
     }
     let tests = root().join("tests");
     let installed = ["playwright-core", "binaryen", "typescript"]
@@ -216,7 +231,7 @@ fn test() -> Result<()> {
     let server = serve::Server::start(0, serve::roots())?;
     run(Command::new("node")
         .args(["--test", "--test-concurrency=1", "--test-reporter=spec"])
-        .args(["tabs.test.mjs", "media.test.mjs", "socket.test.mjs", "phone.test.mjs"])
+        .args(["tabs.test.mjs", "media.test.mjs", "socket.test.mjs", "phone.test.mjs", "plain-rtp.test.mjs"])
         .env("BASE_URL", format!("http://127.0.0.1:{}", server.port))
         .current_dir(root.join("tests")))
 }
