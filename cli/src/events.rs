@@ -94,7 +94,9 @@ fn agent_event_json(e: &Event) -> Value {
         }
         Event::MessageResult { id, status } => json!({"event": "message_result", "id": id, "status": status}),
         Event::Stopped => json!({"event": "stopped"}),
-        Event::Error { message } => json!({"event": "error", "message": message}),
+        Event::Error { call, message } => {
+            json!({"event": "error", "call": call.map(|c| c.0), "message": message})
+        }
         Event::Trace { line } => json!({"event": "trace", "line": line}),
         _ => json!({"event": "other", "debug": format!("{e:?}")}),
     }

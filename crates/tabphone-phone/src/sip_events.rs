@@ -90,7 +90,10 @@ impl Phone {
                 }
             }
             Event::Stopped => self.on_ua_stopped(now),
-            Event::Error { message } => self.event(PhoneEvent::Error { call: None, message }),
+            Event::Error { call, message } => {
+                let call = call.and_then(|c| self.call_index_ua(c)).map(|i| self.calls[i].id.clone());
+                self.event(PhoneEvent::Error { call, message })
+            }
             Event::Trace { line } => self.event(PhoneEvent::Trace { line }),
             _ => {}
         }

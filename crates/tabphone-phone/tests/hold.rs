@@ -208,3 +208,18 @@ fn an_ack_without_the_answer_does_not_block_the_call() {
     w.reply(&reinvite, 200, &[], &sdp("recvonly", 5));
     assert!(w.result(hold).is_ok());
 }
+
+#[test]
+fn an_error_of_the_sip_core_names_its_call() {
+    let mut w = World::registered();
+    let (call, ..) = established(&mut w);
+    let hold = w.action("hold", &call_args(&call));
+    let reinvite = w.take_request("INVITE");
+    // A challenge the SIP core cannot answer: its error is about this call.
+    w.reply(&reinvite, 407, &[], "");
+    assert!(w
+        .events
+        .iter()
+        .any(|e| matches!(e, tabphone_phone::PhoneEvent::Error { call: Some(c), .. } if *c == call)));
+    assert_eq!(w.result(hold).unwrap_err().status, Some(407));
+}

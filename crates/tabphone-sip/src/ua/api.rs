@@ -1,11 +1,10 @@
-//! What the agent and the app say to each other: [`Config`], [`Command`],
-//! [`Event`] (with [`EndCause`]), and what the glue feeds and performs:
-//! [`Input`], [`Output`].
+//! What the agent and the app say to each other: [`Command`], [`Event`]
+//! (with [`EndCause`]), and what the glue feeds and performs: [`Input`],
+//! [`Output`]. The settings are in `config.rs`.
 
 use std::time::Duration;
 
-use crate::msg::Uri;
-use crate::transport::{Cause, TransportConfig};
+use crate::transport::Cause;
 
 /// A call handle, chosen with [`super::UserAgent::new_call_id`] for outgoing calls
 /// and by the agent for incoming ones.
@@ -25,66 +24,6 @@ pub enum SessionState {
     Terminating,
     /// Over.
     Terminated,
-}
-
-/// Settings of a user agent.
-#[derive(Debug, Clone)]
-pub struct Config {
-    /// Servers, timers and keepalive of the connection.
-    pub transport: TransportConfig,
-    /// Address of record, `sip:user@domain`.
-    pub aor: String,
-    /// Digest user name (often the AOR's user).
-    pub auth_user: String,
-    /// Digest password.
-    pub password: String,
-    /// Display name in From.
-    pub display_name: Option<String>,
-    /// Stable instance id (a UUID, or a full `urn:...`). The same id from a
-    /// reloaded page or a new tab replaces the old binding (RFC 5626).
-    pub instance_id: String,
-    /// Register on start.
-    pub register: bool,
-    /// Requested registration expiry, seconds.
-    pub expires: u32,
-    /// A REGISTER unanswered this long closes the connection (recovery follows).
-    pub register_timeout: Duration,
-    /// RFC 3261 T1.
-    pub t1: Duration,
-    /// RFC 3261 T2.
-    pub t2: Duration,
-    /// User-Agent header value.
-    pub user_agent: String,
-    /// Emit [`Event::Trace`] for every message in and out (credentials redacted).
-    pub trace: bool,
-    /// Seed of every random choice.
-    pub seed: u64,
-}
-
-impl Config {
-    /// Defaults for `aor` with `password`, one server.
-    pub fn new(server: &str, aor: &str, password: &str) -> Config {
-        let user = Uri::parse(aor).ok().and_then(|u| u.user).unwrap_or_default();
-        Config {
-            transport: TransportConfig {
-                servers: vec![crate::transport::Server { url: server.to_string(), weight: 0 }],
-                ..TransportConfig::default()
-            },
-            aor: aor.to_string(),
-            auth_user: user,
-            password: password.to_string(),
-            display_name: None,
-            instance_id: "00000000-0000-4000-8000-000000000000".to_string(),
-            register: true,
-            expires: 600,
-            register_timeout: Duration::from_secs(5),
-            t1: Duration::from_millis(500),
-            t2: Duration::from_secs(4),
-            user_agent: concat!("tabphone/", env!("CARGO_PKG_VERSION")).to_string(),
-            trace: false,
-            seed: 1,
-        }
-    }
 }
 
 /// What the app asks for.
@@ -198,6 +137,34 @@ pub enum Command {
         /// Body.
         body: String,
     },
+}
+
+impl Command {
+    /// The call the command names, if any (for attended transfer, the call
+    /// transferred).
+    pub fn call(&self) -> Option<CallId> {
+        match self {
+            Command::Call { call, .. }
+            | Command::Answer { call, .. }
+            | Command::Reject { call, .. }
+            | Command::Hangup { call }
+            | Command::Reinvite { call, .. }
+            | Command::Hold { call, .. }
+            | Command::Unhold { call, .. }
+            | Command::AnswerReoffer { call, .. }
+            | Command::Refer { call, .. }
+            | Command::NotifyRefer { call, .. }
+            | Command::Dtmf { call, .. } => Some(*call),
+            Command::Start
+            | Command::Stop
+            | Command::Register
+            | Command::Unregister
+            | Command::Reconnect
+            | Command::SetBackupProxy(_)
+            | Command::UseBackupProxy(_)
+            | Command::Message { .. } => None,
+        }
+    }
 }
 
 /// Why a call ended.
@@ -359,8 +326,11 @@ pub enum Event {
     },
     /// [`Command::Stop`] finished; the connection is closed.
     Stopped,
-    /// Something went wrong that the app should know about.
+    /// Something went wrong that the app should know about: bad input from
+    /// the server, or a command that cannot run.
     Error {
+        /// The call it concerns (the one a refused command named), if any.
+        call: Option<CallId>,
         /// What.
         message: String,
     },

@@ -29,8 +29,8 @@
 //! ## Layout
 //! Each concern in one file, each an `impl UserAgent` block (or a type it uses):
 //! - `mod.rs`: this contract, [`UserAgent`], its inputs dispatched;
-//!   `api.rs`: [`Config`], [`Command`], [`Event`], [`EndCause`], [`Input`],
-//!   [`Output`], [`CallId`], [`SessionState`];
+//!   `api.rs`: [`Command`], [`Event`], [`EndCause`], [`Input`],
+//!   [`Output`], [`CallId`], [`SessionState`]; `config.rs`: [`Config`];
 //! - `timer.rs`: the agent's own deadlines in one table (register timeout and
 //!   refresh, stop); transactions and calls keep theirs;
 //! - `txn.rs`: client transactions by a typed key (branch, and CANCEL),
@@ -61,6 +61,7 @@ use crate::Instant;
 mod api;
 mod auth;
 mod call;
+mod config;
 mod dialog;
 mod identity;
 mod inbound;
@@ -74,16 +75,16 @@ mod send;
 mod timer;
 mod txn;
 
-pub use api::{CallId, Command, Config, EndCause, Event, Input, Output, SessionState};
+pub use api::{CallId, Command, EndCause, Event, Input, Output, SessionState};
 use auth::Nonces;
 use call::Call;
+pub use config::Config;
 use identity::Identity;
 use register::{RegState, Registration};
 use timer::{Timer, TimerTable};
 use txn::Transactions;
 
 /// The SIP user agent.
-#[derive(Debug)]
 pub struct UserAgent {
     config: Config,
     transport: Transport,
@@ -232,5 +233,21 @@ impl UserAgent {
                 self.message(now, id, &target, &content_type, body)
             }
         }
+    }
+}
+
+/// The state in short; not the configuration's password, nor the requests
+/// in flight (they carry digest answers).
+impl std::fmt::Debug for UserAgent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let calls: Vec<(u64, SessionState)> = self.calls.iter().map(|(id, c)| (id.0, c.state)).collect();
+        f.debug_struct("UserAgent")
+            .field("config", &self.config)
+            .field("url", &self.url)
+            .field("connected", &self.connected)
+            .field("registration", &self.reg.state)
+            .field("calls", &calls)
+            .field("stopping", &self.stopping)
+            .finish_non_exhaustive()
     }
 }

@@ -36,7 +36,7 @@ impl UserAgent {
             Command::Call { call, .. } => {
                 self.event(Event::Ended { call: *call, cause: EndCause::Transport })
             }
-            _ => self.error("stopping: command refused"),
+            _ => self.event(Event::Error { call: c.call(), message: "stopping: command refused".into() }),
         }
         true
     }

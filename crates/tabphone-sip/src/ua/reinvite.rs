@@ -38,15 +38,16 @@ impl Reinvite {
 impl UserAgent {
     /// [`super::Command::Reinvite`]: a new offer in an established call.
     pub(super) fn reinvite(&mut self, now: Instant, id: CallId, sdp: String) {
-        let Some(call) = self.calls.get(&id) else { return self.error(format!("no call {}", id.0)) };
+        let Some(call) = self.calls.get(&id) else { return self.call_error(id, format!("no call {}", id.0)) };
         if call.state != SessionState::Established {
-            return self.error(format!("call {} is not established", id.0));
+            return self.call_error(id, format!("call {} is not established", id.0));
         }
         if call.reinvite.in_progress() {
-            return self.error(format!("call {}: a re-INVITE is already under way", id.0));
+            return self.call_error(id, format!("call {}: a re-INVITE is already under way", id.0));
         }
         if !self.connected {
-            return self.error(format!("call {}: not connected; the re-INVITE follows recovery", id.0));
+            return self
+                .call_error(id, format!("call {}: not connected; the re-INVITE follows recovery", id.0));
         }
         let Some((mut r, key)) = self.in_dialog_request(id, Method::Invite) else { return };
         r.headers.push("Allow", ALLOW);
@@ -70,9 +71,11 @@ impl UserAgent {
 
     /// [`super::Command::AnswerReoffer`].
     pub(super) fn answer_reoffer(&mut self, now: Instant, id: CallId, sdp: String) {
-        let Some(call) = self.calls.get_mut(&id) else { return self.error(format!("no call {}", id.0)) };
+        let Some(call) = self.calls.get_mut(&id) else {
+            return self.call_error(id, format!("no call {}", id.0));
+        };
         let Some(req) = call.reinvite.theirs.take() else {
-            return self.error(format!("call {} has no re-INVITE to answer", id.0));
+            return self.call_error(id, format!("call {} has no re-INVITE to answer", id.0));
         };
         self.send_ok_until_ack(now, id, &req, sdp, &[]);
     }

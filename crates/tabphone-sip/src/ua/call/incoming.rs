@@ -37,9 +37,11 @@ impl UserAgent {
 
     /// [`super::super::Command::Answer`].
     pub(in crate::ua) fn answer(&mut self, now: Instant, id: CallId, sdp: String) {
-        let Some(call) = self.calls.get_mut(&id) else { return self.error(format!("no call {}", id.0)) };
+        let Some(call) = self.calls.get_mut(&id) else {
+            return self.call_error(id, format!("no call {}", id.0));
+        };
         let Some(invite) = call.incoming.take() else {
-            return self.error(format!("call {} has nothing to answer", id.0));
+            return self.call_error(id, format!("call {} has nothing to answer", id.0));
         };
         let extra = [("Allow", ALLOW.to_string()), ("Supported", "outbound, replaces".to_string())];
         self.send_ok_until_ack(now, id, &invite, sdp, &extra);
@@ -73,11 +75,13 @@ impl UserAgent {
     /// [`super::super::Command::Reject`] (and a hangup before answering: 480).
     pub(in crate::ua) fn reject(&mut self, id: CallId, status: u16) {
         if !(300..=699).contains(&status) {
-            return self.error(format!("reject needs a status 300-699, not {status}"));
+            return self.call_error(id, format!("reject needs a status 300-699, not {status}"));
         }
-        let Some(call) = self.calls.get_mut(&id) else { return self.error(format!("no call {}", id.0)) };
+        let Some(call) = self.calls.get_mut(&id) else {
+            return self.call_error(id, format!("no call {}", id.0));
+        };
         let Some(invite) = call.incoming.take() else {
-            return self.error(format!("call {} has nothing to reject", id.0));
+            return self.call_error(id, format!("call {} has nothing to reject", id.0));
         };
         let tag = call.dialog.local_tag.clone();
         call.state = SessionState::Terminated;

@@ -84,7 +84,7 @@ impl UserAgent {
     /// [`super::Command::Hangup`].
     pub(super) fn hangup(&mut self, now: Instant, id: CallId) {
         if !self.calls.contains_key(&id) {
-            return self.error(format!("no call {}", id.0));
+            return self.call_error(id, format!("no call {}", id.0));
         }
         self.end_call(now, id);
     }

@@ -27,7 +27,7 @@ impl UserAgent {
     /// [`super::super::Command::Call`].
     pub(in crate::ua) fn call(&mut self, now: Instant, id: CallId, target: &str, sdp: String) {
         if self.calls.contains_key(&id) {
-            return self.error(format!("call {} exists", id.0));
+            return self.call_error(id, format!("call {} exists", id.0));
         }
         if !self.connected {
             return self.event(Event::Ended { call: id, cause: EndCause::Transport });
@@ -35,7 +35,7 @@ impl UserAgent {
         let uri = match self.me.target_uri(target) {
             Ok(u) => u,
             Err(e) => {
-                self.error(e);
+                self.call_error(id, e);
                 return self.event(Event::Ended { call: id, cause: EndCause::Failed(400) });
             }
         };
