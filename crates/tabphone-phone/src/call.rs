@@ -4,9 +4,9 @@
 
 use std::collections::VecDeque;
 
-use tabphone_sip::ua::CallId;
+use tabphone_sip::ua::{CallId, DialogSnapshot};
 
-use crate::state::{CallDirection, CallState, CallView, EndCause, Held, Peer};
+use crate::state::{CallDirection, CallState, CallView, DialogState, EndCause, Held, Peer};
 
 /// A change of the session that needs an offer from us (a re-INVITE).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,7 +136,8 @@ impl Call {
         }
     }
 
-    pub fn view(&self) -> CallView {
+    /// The call in the state, with its dialog as the SIP core has it now.
+    pub fn view(&self, dialog: Option<DialogSnapshot>) -> CallView {
         CallView {
             id: self.id.clone(),
             direction: self.direction,
@@ -147,8 +148,7 @@ impl Call {
             started_at: self.started_at,
             answered_at: self.answered_at,
             replaces: self.replaces.clone(),
-            // Waits for the SIP core's dialog accessor (see the crate docs).
-            dialog: None,
+            dialog: dialog.map(dialog_state),
         }
     }
 
@@ -185,6 +185,22 @@ impl Call {
             Op::IceRestart => None,
         });
         self.answer_action.into_iter().chain(ops).chain(self.refer_out.map(|r| r.action)).collect()
+    }
+}
+
+/// The SIP core's dialog snapshot as the state shows it (who sent the INVITE
+/// is the call's `direction`).
+fn dialog_state(d: DialogSnapshot) -> DialogState {
+    DialogState {
+        call_id: d.call_id,
+        local_tag: d.local_tag,
+        remote_tag: d.remote_tag,
+        local_uri: d.local_uri,
+        remote_uri: d.remote_uri,
+        local_cseq: d.local_cseq,
+        remote_cseq: d.remote_cseq,
+        remote_target: d.remote_target,
+        route_set: d.route_set,
     }
 }
 

@@ -108,9 +108,6 @@
 //! replies and SIP answers looking for one.
 //!
 //! ## Not yet
-//! - `dialog` in each call of the state is always `null`: the SIP core does
-//!   not expose its dialog state yet (it needs an accessor such as
-//!   `UserAgent::dialog(CallId)`).
 //! - `call` with `headers`, and following a transfer whose Refer-To carries
 //!   `Replaces` (attended, as the transferee), are refused (`unsupported`,
 //!   NOTIFY 501): the SIP core's `Command::Call` takes no extra headers yet.

@@ -462,7 +462,11 @@ impl Phone {
             online: self.online,
             connection: self.connection.clone(),
             registration: self.registration.clone(),
-            calls: self.calls.iter().map(Call::view).collect(),
+            calls: self
+                .calls
+                .iter()
+                .map(|c| c.view(self.ua.as_ref().and_then(|ua| ua.dialog(c.ua))))
+                .collect(),
             ended: self.ended.iter().cloned().collect(),
         }
     }

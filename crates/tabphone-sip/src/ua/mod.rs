@@ -79,6 +79,7 @@ pub use api::{CallId, Command, EndCause, Event, Input, Output, SessionState};
 use auth::Nonces;
 use call::Call;
 pub use config::Config;
+pub use dialog::DialogSnapshot;
 use identity::Identity;
 use register::{RegState, Registration};
 use timer::{Timer, TimerTable};

@@ -9,6 +9,7 @@ mod common;
 
 mod calls;
 mod diagnostics;
+mod dialog;
 mod in_dialog;
 mod recovery;
 mod register;

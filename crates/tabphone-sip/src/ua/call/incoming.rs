@@ -25,7 +25,9 @@ impl UserAgent {
         let from_text = req.headers.get("From").unwrap_or("").to_string();
         self.respond(&req, 100, None, &[]);
         self.respond(&req, 180, Some(&local_tag), &[("Contact", self.me.contact().to_string())]);
-        let mut dialog = Dialog::new(call_id, local_tag, from.uri.clone(), remote_target);
+        // Our URI in the dialog is the To of the INVITE (RFC 3261 12.1.1).
+        let local_uri = req.headers.name_addr("To").map_or_else(|| self.me.aor.clone(), |to| to.uri);
+        let mut dialog = Dialog::new(call_id, local_tag, local_uri, from.uri.clone(), remote_target);
         dialog.remote_tag = from.tag().map(str::to_string);
         dialog.route_set = req.headers.route_set(Role::Uas);
         dialog.remote_cseq = req.cseq().map(|c| c.seq);

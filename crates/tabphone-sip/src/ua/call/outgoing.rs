@@ -42,7 +42,8 @@ impl UserAgent {
         self.next_call = self.next_call.max(id.0 + 1);
         let call_id = self.random_hex(20);
         let local_tag = self.random_hex(10);
-        let mut dialog = Dialog::new(call_id.clone(), local_tag.clone(), uri.clone(), uri.clone());
+        let aor = self.me.aor.clone();
+        let mut dialog = Dialog::new(call_id.clone(), local_tag.clone(), aor, uri.clone(), uri.clone());
         let (mut r, key) = self.base_request(Method::Invite, &uri, &call_id, dialog.next_cseq());
         r.headers.push("From", self.me.from(&local_tag).to_string());
         r.headers.push("To", NameAddr::new(uri).to_string());
@@ -165,7 +166,8 @@ impl UserAgent {
         }
         let d = &call.dialog;
         let target = resp.headers.first_contact_uri().unwrap_or_else(|| d.remote_uri.clone());
-        let mut fork = Dialog::new(d.call_id.clone(), d.local_tag.clone(), d.remote_uri.clone(), target);
+        let (call_id, tag, remote) = (d.call_id.clone(), d.local_tag.clone(), d.remote_uri.clone());
+        let mut fork = Dialog::new(call_id, tag, d.local_uri.clone(), remote, target);
         fork.remote_tag = to_tag;
         fork.route_set = resp.headers.route_set(Role::Uac);
         for (method, cseq) in [(Method::Ack, seq), (Method::Bye, seq.wrapping_add(1))] {
