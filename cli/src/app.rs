@@ -124,7 +124,7 @@ impl App {
         let (call, target) = (ua.new_call_id(), target.clone());
         self.call = Some(call);
         self.call_started = true;
-        commands.push(Command::Call { call, target, sdp: self.next_sdp() });
+        commands.push(Command::Call { call, target, sdp: self.next_sdp(), headers: Vec::new() });
     }
 
     /// Answer the first incoming call with `--auto-answer`; refuse the others (486 Busy Here).

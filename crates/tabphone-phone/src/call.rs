@@ -92,6 +92,8 @@ pub(crate) struct Call {
     pub answering: bool,
     /// Incoming: the pending `answer` action (none when the phone answers itself).
     pub answer_action: Option<u64>,
+    /// Outgoing: extra headers for the INVITE (the app's, or a Refer-To's).
+    pub headers: Vec<(String, String)>,
     /// Outgoing: the early answer applied (a 183's SDP).
     pub early: Option<String>,
     /// The end cause decided here (hangup, decline, media failure, transfer),
@@ -126,6 +128,7 @@ impl Call {
             offer: None,
             answering: false,
             answer_action: None,
+            headers: Vec::new(),
             early: None,
             end: None,
             replaces: None,

@@ -108,9 +108,6 @@
 //! replies and SIP answers looking for one.
 //!
 //! ## Not yet
-//! - `call` with `headers`, and following a transfer whose Refer-To carries
-//!   `Replaces` (attended, as the transferee), are refused (`unsupported`,
-//!   NOTIFY 501): the SIP core's `Command::Call` takes no extra headers yet.
 //! - A failed answer to the peer's re-offer ends the call: the SIP core
 //!   cannot refuse a re-INVITE (488) yet.
 //!

@@ -62,8 +62,8 @@ impl Phone {
         match result {
             Ok(sdp) => {
                 c.state = CallState::Establishing;
-                let (call, target) = (c.ua, c.peer.uri.clone());
-                self.ua_command(now, Command::Call { call, target, sdp });
+                let (call, target, headers) = (c.ua, c.peer.uri.clone(), std::mem::take(&mut c.headers));
+                self.ua_command(now, Command::Call { call, target, sdp, headers });
             }
             Err(e) => self.media_failed(now, i, &e),
         }

@@ -250,14 +250,15 @@ impl Phone {
         let Some(i) = self.call_index_ua(ua) else { return };
         let call = self.calls[i].id.clone();
         let (uri, headers) = split_uri_headers(target);
+        // The Refer-To's headers (Replaces, for an attended transfer) go into
+        // the INVITE (RFC 3515 2.1), all of them or the transfer is refused.
+        let bad_header = headers.iter().find_map(|(n, v)| ua::check_extra_header(n, v).err());
         let refused = if !self.config.follow_transfers {
             Some((603, None))
-        } else if !headers.is_empty() {
-            let why =
-                "a transfer with Replaces (attended) needs header support in the SIP core's Command::Call";
-            Some((501, Some(why)))
+        } else if let Some(why) = bad_header {
+            Some((400, Some(format!("the Refer-To cannot be followed: {why}"))))
         } else if self.target_uri(&uri).is_err() {
-            Some((400, Some("the Refer-To URI is not a SIP URI")))
+            Some((400, Some("the Refer-To URI is not a SIP URI".to_string())))
         } else {
             None
         };
@@ -267,13 +268,13 @@ impl Phone {
                 to: target.to_string(),
                 new_call: None,
             });
-            if let Some(why) = why {
-                self.event(PhoneEvent::Error { call: Some(call), message: why.to_string() });
+            if let Some(message) = why {
+                self.event(PhoneEvent::Error { call: Some(call), message });
             }
             return self.ua_command(now, Command::NotifyRefer { call: ua, status });
         }
         self.calls[i].refer_in = true;
-        let new_call = self.place_call(now, uri, Some(call.clone()));
+        let new_call = self.place_call(now, uri, headers, Some(call.clone()));
         self.event(PhoneEvent::TransferRequested { call, to: target.to_string(), new_call: Some(new_call) });
     }
 

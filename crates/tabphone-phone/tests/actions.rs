@@ -124,7 +124,7 @@ fn refusals_are_coded() {
         ("call", r#"{"to":""}"#, ErrorCode::BadArguments),
         ("call", r#"{"to":"tel:+15551234"}"#, ErrorCode::BadArguments),
         ("call", r#"{"to":"sip:"}"#, ErrorCode::BadArguments),
-        ("call", r#"{"to":"bob","headers":{"X-A":"1"}}"#, ErrorCode::Unsupported),
+        ("call", r#"{"to":"bob","headers":{"Call-ID":"mine"}}"#, ErrorCode::BadArguments),
         ("hangup", r#"{"call":"nope"}"#, ErrorCode::NoSuchCall),
         ("mute", r#"{"call":"nope"}"#, ErrorCode::NoSuchCall),
         ("transfer", r#"{"call":"nope","to":"carol"}"#, ErrorCode::NoSuchCall),

@@ -66,6 +66,16 @@ fn a_call_from_dial_to_hang_up() {
 }
 
 #[test]
+fn the_apps_headers_go_into_the_invite() {
+    let mut w = World::registered();
+    let id = w.action("call", r#"{"to":"bob","headers":{"X-Ticket":"T-42","Subject":"support"}}"#);
+    assert!(w.result(id).is_ok());
+    let invite = w.take_request("INVITE");
+    assert_eq!(invite.headers.get("X-Ticket"), Some("T-42"));
+    assert_eq!(invite.headers.get("Subject"), Some("support"));
+}
+
+#[test]
 fn an_early_answer_is_applied_once() {
     let mut w = World::registered();
     let call = w.call("bob");

@@ -46,6 +46,15 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
+/// None, one the peer may read, one the agent refuses (it writes Via itself).
+fn extra_headers(id: u64) -> Vec<(String, String)> {
+    match id % 3 {
+        0 => Vec::new(),
+        1 => vec![("X-App".into(), "1".into())],
+        _ => vec![("Via".into(), "SIP/2.0/WS x.invalid".into())],
+    }
+}
+
 fn command(c: u8, id: u64) -> Command {
     let call = CallId(id);
     let sdp = common::harness::OFFER.to_string();
@@ -54,7 +63,7 @@ fn command(c: u8, id: u64) -> Command {
         1 => Command::Stop,
         2 => Command::Register,
         3 => Command::Unregister,
-        4 => Command::Call { call, target: "bob".into(), sdp },
+        4 => Command::Call { call, target: "bob".into(), sdp, headers: extra_headers(id) },
         5 => Command::Answer { call, sdp },
         6 => Command::Reject { call, status: 486 },
         7 => Command::Hangup { call },

@@ -52,6 +52,10 @@ pub enum Command {
         target: String,
         /// SDP offer.
         sdp: String,
+        /// Extra headers for the INVITE (and its retry with credentials), name
+        /// and value, as [`super::check_extra_header`] accepts them: `Replaces`
+        /// from a Refer-To, `X-` headers of the app, ...
+        headers: Vec<(String, String)>,
     },
     /// Answer an incoming call with an SDP answer (or an offer, if the INVITE had none).
     Answer {

@@ -77,6 +77,7 @@ mod txn;
 
 pub use api::{CallId, Command, EndCause, Event, Input, Output, SessionState};
 use auth::Nonces;
+pub use call::check_extra_header;
 use call::Call;
 pub use config::Config;
 pub use dialog::DialogSnapshot;
@@ -219,7 +220,7 @@ impl UserAgent {
             Command::Reconnect => self.transport.restart(now),
             Command::SetBackupProxy(url) => self.transport.set_backup(url),
             Command::UseBackupProxy(on) => self.transport.use_backup(on),
-            Command::Call { call, target, sdp } => self.call(now, call, &target, sdp),
+            Command::Call { call, target, sdp, headers } => self.call(now, call, &target, sdp, &headers),
             Command::Answer { call, sdp } => self.answer(now, call, sdp),
             Command::Reject { call, status } => self.reject(call, status),
             Command::Hangup { call } => self.hangup(now, call),

@@ -8,7 +8,7 @@ use tabphone_sip::ua::DialogSnapshot;
 fn an_outgoing_dialog_appears_with_the_peers_tag_and_stays_current() {
     let mut h = Harness::registered();
     let call = h.ua.new_call_id();
-    h.command(Command::Call { call, target: "bob".into(), sdp: OFFER.into() });
+    h.command(Command::Call { call, target: "bob".into(), sdp: OFFER.into(), headers: vec![] });
     let inv = h.take_request("INVITE");
     assert_eq!(h.ua.dialog(call), None, "no peer tag yet");
     h.reply(&inv, 180, &[], "");

@@ -149,7 +149,7 @@ fn a_network_change_reconnects_reregisters_and_asks_for_ice_restart_offers() {
 fn a_call_being_set_up_ends_when_the_connection_drops() {
     let mut h = Harness::registered();
     let call = h.ua.new_call_id();
-    h.command(Command::Call { call, target: "bob".into(), sdp: OFFER.into() });
+    h.command(Command::Call { call, target: "bob".into(), sdp: OFFER.into(), headers: vec![] });
     h.take_request("INVITE");
     h.input(Input::Closed);
     assert!(h.take_events().contains(&Event::Ended { call, cause: EndCause::Transport }));

@@ -14,6 +14,7 @@ use super::txn::{Owner, Retransmit, TxnKey};
 use super::{CallId, EndCause, Event, SessionState, UserAgent};
 use crate::msg::{Method, Request, Response};
 use crate::Instant;
+pub use outgoing::check_extra_header;
 pub(super) use outgoing::ClientInvite;
 
 /// One call.
