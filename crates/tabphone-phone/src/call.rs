@@ -42,10 +42,12 @@ pub(crate) enum Own {
 pub(crate) enum Remote {
     Idle,
     /// The media layer answers its offer, or makes an offer for an offerless
-    /// re-INVITE (request id).
+    /// re-INVITE (request id). `peer_holds`: what its offer says of hold,
+    /// shown once it is answered.
     Answering {
         request: u64,
         offerless: bool,
+        peer_holds: Option<bool>,
     },
     /// We sent an offer in our 200; its answer comes in the ACK.
     AwaitingAck,

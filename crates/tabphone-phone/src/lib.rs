@@ -107,10 +107,6 @@
 //! (`tests/properties.rs`) drives random actions, network events, media
 //! replies and SIP answers looking for one.
 //!
-//! ## Not yet
-//! - A failed answer to the peer's re-offer ends the call: the SIP core
-//!   cannot refuse a re-INVITE (488) yet.
-//!
 //! ## Layout
 //! - `phone.rs`: [`Phone`], [`PhoneInput`], [`PhoneOutput`]; the run loop
 //!   plumbing, start and stop, results, calls ending, the state publication.

@@ -242,11 +242,7 @@ impl Phone {
 
     pub(crate) fn on_reoffer(&mut self, ua: CallId, sdp: Option<String>) {
         let Some(i) = self.call_index_ua(ua) else { return };
-        let c = &mut self.calls[i];
-        if let Some(offer) = &sdp {
-            c.held.remote = offer_direction(offer).holds_peer();
-        }
-        c.nego.deferred = Some(sdp);
+        self.calls[i].nego.deferred = Some(sdp);
         self.kick(i);
     }
 
@@ -255,6 +251,7 @@ impl Phone {
     fn start_remote(&mut self, i: usize, sdp: Option<String>) {
         let c = &self.calls[i];
         let hold = c.held.local;
+        let peer_holds = sdp.as_deref().map(|offer| offer_direction(offer).holds_peer());
         let (kind, offerless) = match sdp {
             Some(offer) => {
                 (MediaKind::Answer { direction: offer_direction(&offer).answer(hold), offer }, false)
@@ -263,12 +260,12 @@ impl Phone {
         };
         let call = c.id.clone();
         let request = self.media_request(&call, kind, Some(Purpose::RemoteAnswer));
-        self.calls[i].nego.remote = Remote::Answering { request, offerless };
+        self.calls[i].nego.remote = Remote::Answering { request, offerless, peer_holds };
     }
 
     fn on_remote_answer(&mut self, now: Instant, i: usize, request: u64, result: Result<String, String>) {
         let c = &mut self.calls[i];
-        let Remote::Answering { request: r, offerless } = c.nego.remote else { return };
+        let Remote::Answering { request: r, offerless, peer_holds } = c.nego.remote else { return };
         if r != request {
             return;
         }
@@ -276,6 +273,7 @@ impl Phone {
         let call = c.ua;
         match result {
             Ok(sdp) => {
+                c.held.remote = peer_holds.unwrap_or(c.held.remote);
                 if offerless {
                     c.nego.remote = Remote::AwaitingAck;
                     self.timers.set(Timer::AckAnswer(call), now + self.config.sip.t1 * 64);
@@ -283,8 +281,15 @@ impl Phone {
                 self.ua_command(now, Command::AnswerReoffer { call, sdp });
                 self.kick(i);
             }
-            // The SIP core cannot refuse a re-INVITE (488) yet: end the call.
-            Err(e) => self.media_failed(now, i, &e),
+            Err(e) => {
+                // 488 Not Acceptable Here: the call goes on as it was (RFC 3261
+                // 14.2); the media layer left its media as they were.
+                let (id, message) =
+                    (c.id.clone(), format!("media: the peer's re-offer was refused with 488: {e}"));
+                self.event(PhoneEvent::Error { call: Some(id), message });
+                self.ua_command(now, Command::RejectReoffer { call, status: 488 });
+                self.kick(i);
+            }
         }
     }
 

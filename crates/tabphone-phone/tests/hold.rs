@@ -164,17 +164,36 @@ fn an_offerless_reinvite_gets_our_offer() {
 }
 
 #[test]
-fn a_failed_answer_to_a_reoffer_ends_the_call() {
+fn a_reoffer_the_media_layer_cannot_answer_is_refused_with_488_and_the_call_goes_on() {
     let mut w = World::registered();
     let (call, sip_call_id, tag) = established(&mut w);
     w.auto_media = false;
     let ct = "Content-Type: application/sdp\r\n";
-    w.receive(&from_bob("INVITE", &sip_call_id, "peer1", &tag, 20, ct, "v=0\r\nm=video 9 RTP/AVP 96\r\n"));
+    let video = "v=0\r\nm=video 9 RTP/AVP 96\r\na=sendonly\r\n";
+    w.receive(&from_bob("INVITE", &sip_call_id, "peer1", &tag, 20, ct, video));
     w.media_reply("answer", Err("no video here".into()));
-    let bye = w.take_request("BYE");
-    w.reply(&bye, 200, &[], "");
-    let ended = w.state().ended.last().cloned().unwrap();
-    assert_eq!((ended.id, ended.cause), (call, tabphone_phone::state::EndCause::MediaFailed));
+    assert_eq!(w.take_responses(), [(488, String::new())]);
+    assert!(w.try_take_request("BYE").is_none());
+    let v = w.call_view(&call);
+    assert_eq!((v.state, v.held.remote), (tabphone_phone::state::CallState::Established, false));
+    assert!(w
+        .events
+        .iter()
+        .any(|e| matches!(e, tabphone_phone::PhoneEvent::Error { call: Some(c), .. } if *c == call)));
+    // bob ACKs the 488; his next offer is answered as usual.
+    w.receive(&from_bob("ACK", &sip_call_id, "peer1", &tag, 20, "", ""));
+    w.receive(&from_bob("INVITE", &sip_call_id, "peer1", &tag, 21, ct, &sdp("sendonly", 8)));
+    w.media_reply("answer", Ok(sdp("recvonly", 9)));
+    assert_eq!(w.take_responses()[0].0, 200);
+    assert!(w.call_view(&call).held.remote);
+    // Hold still works: nothing was left half done.
+    let hold = w.action("hold", &call_args(&call));
+    w.receive(&from_bob("ACK", &sip_call_id, "peer1", &tag, 21, "", ""));
+    w.media_reply("offer", Ok(sdp("sendonly", 10)));
+    let reinvite = w.take_request("INVITE");
+    w.reply(&reinvite, 200, &[], &sdp("recvonly", 11));
+    w.media_reply("apply", Ok(String::new()));
+    assert!(w.result(hold).is_ok());
 }
 
 #[test]

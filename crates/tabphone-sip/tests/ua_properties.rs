@@ -39,7 +39,7 @@ fn op() -> impl Strategy<Value = Op> {
             prop_oneof![Just(100u16), Just(180), Just(200), Just(401), Just(407), Just(486), Just(423)]
         )
             .prop_map(|(i, s)| Op::Answer(i, s)),
-        (0u8..15, 1u64..4).prop_map(|(c, id)| Op::Cmd(c, id)),
+        (0u8..16, 1u64..4).prop_map(|(c, id)| Op::Cmd(c, id)),
         Just(Op::Opened),
         Just(Op::Closed),
         (0u64..40_000).prop_map(Op::Wait),
@@ -72,6 +72,7 @@ fn command(c: u8, id: u64) -> Command {
         10 => Command::AnswerReoffer { call, sdp },
         11 => Command::Refer { call, target: "carol".into(), replaces: Some(CallId(id % 3 + 1)) },
         12 => Command::Dtmf { call, digits: "12#".into(), duration_ms: 100 },
+        13 => Command::RejectReoffer { call, status: 488 },
         14 => Command::Message {
             id,
             target: "bob".into(),

@@ -104,6 +104,15 @@ pub enum Command {
         /// SDP answer.
         sdp: String,
     },
+    /// Refuse a re-INVITE reported by [`Event::Reoffer`] (488 Not Acceptable
+    /// Here when the media cannot answer its offer): the call goes on with
+    /// the session as it was (RFC 3261 14.2).
+    RejectReoffer {
+        /// Call.
+        call: CallId,
+        /// Final status, 400-699.
+        status: u16,
+    },
     /// Blind transfer (REFER), or attended when `replaces` names the other call.
     Refer {
         /// Call to transfer.
@@ -156,6 +165,7 @@ impl Command {
             | Command::Hold { call, .. }
             | Command::Unhold { call, .. }
             | Command::AnswerReoffer { call, .. }
+            | Command::RejectReoffer { call, .. }
             | Command::Refer { call, .. }
             | Command::NotifyRefer { call, .. }
             | Command::Dtmf { call, .. } => Some(*call),
@@ -263,7 +273,8 @@ pub enum Event {
         /// Why.
         cause: EndCause,
     },
-    /// The peer sent a re-INVITE; answer with [`Command::AnswerReoffer`].
+    /// The peer sent a re-INVITE; answer with [`Command::AnswerReoffer`] (or
+    /// refuse it with [`Command::RejectReoffer`]).
     Reoffer {
         /// Call.
         call: CallId,

@@ -228,6 +228,7 @@ impl UserAgent {
             Command::Hold { call, sdp } => self.hold(now, call, &sdp, true),
             Command::Unhold { call, sdp } => self.hold(now, call, &sdp, false),
             Command::AnswerReoffer { call, sdp } => self.answer_reoffer(now, call, sdp),
+            Command::RejectReoffer { call, status } => self.reject_reoffer(call, status),
             Command::Refer { call, target, replaces } => self.refer(now, call, &target, replaces),
             Command::NotifyRefer { call, status } => self.notify_refer(now, call, status),
             Command::Dtmf { call, digits, duration_ms } => self.dtmf(now, call, &digits, duration_ms),

@@ -1,6 +1,7 @@
 //! Re-INVITEs (RFC 3261 14): ours (a new offer, hold and unhold, the
 //! ICE-restart offer after recovery), the peer's (reported as
-//! [`Event::Reoffer`], answered with [`super::Command::AnswerReoffer`]), and
+//! [`Event::Reoffer`], answered with [`super::Command::AnswerReoffer`] or
+//! refused with [`super::Command::RejectReoffer`]), and
 //! glare: a re-INVITE while another is under way gets 491, and ours that got
 //! 491 is sent again after a random wait (RFC 3261 14.1).
 
@@ -78,6 +79,23 @@ impl UserAgent {
             return self.call_error(id, format!("call {} has no re-INVITE to answer", id.0));
         };
         self.send_ok_until_ack(now, id, &req, sdp, &[]);
+    }
+
+    /// [`super::Command::RejectReoffer`]: a final non-2xx to the peer's
+    /// re-INVITE; its ACK comes hop by hop and is ignored, the session stays
+    /// as it was.
+    pub(super) fn reject_reoffer(&mut self, id: CallId, status: u16) {
+        if !(400..=699).contains(&status) {
+            return self.call_error(id, format!("a re-INVITE is refused with 400-699, not {status}"));
+        }
+        let Some(call) = self.calls.get_mut(&id) else {
+            return self.call_error(id, format!("no call {}", id.0));
+        };
+        let Some(req) = call.reinvite.theirs.take() else {
+            return self.call_error(id, format!("call {} has no re-INVITE to refuse", id.0));
+        };
+        let tag = call.dialog.local_tag.clone();
+        self.respond(&req, status, Some(&tag), &[]);
     }
 
     /// The peer's re-INVITE: 491 while an offer is being negotiated, else a

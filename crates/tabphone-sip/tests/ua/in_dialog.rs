@@ -44,6 +44,34 @@ fn reinvite_received_answered_and_glare_gets_491() {
 }
 
 #[test]
+fn a_reoffer_refused_with_488_keeps_the_call() {
+    let mut h = Harness::registered();
+    let (call, tag) = answer_incoming(&mut h);
+    let ct = "Content-Type: application/sdp\r\n";
+    h.receive(&bob_request("INVITE", "in-1", &tag, 11, ct, "v=0\r\nm=video 9 RTP/AVP 96\r\n"));
+    assert!(matches!(h.take_events()[..], [Event::Reoffer { .. }]));
+    h.command(Command::RejectReoffer { call, status: 200 });
+    assert!(matches!(h.take_events()[..], [Event::Error { call: Some(c), .. }] if c == call));
+    h.command(Command::RejectReoffer { call, status: 488 });
+    let refused = h.take_response(488);
+    assert_eq!(tag_of(refused.headers.get("To")), tag);
+    assert!(h.sent.is_empty(), "no 200 to resend: {:?}", h.summary());
+    // Its ACK (hop by hop, same CSeq) ends the transaction; nothing else happens.
+    h.receive(&bob_request("ACK", "in-1", &tag, 11, "", ""));
+    h.advance(secs(40));
+    assert!(h.take_events().is_empty());
+    assert!(h.sent.is_empty(), "{:?}", h.summary());
+    assert_eq!(h.ua.call_state(call), Some(SessionState::Established));
+    // Nothing left to refuse; the next re-offer is taken as usual.
+    h.command(Command::RejectReoffer { call, status: 488 });
+    assert!(matches!(h.take_events()[..], [Event::Error { .. }]));
+    h.receive(&bob_request("INVITE", "in-1", &tag, 12, ct, OFFER));
+    assert_eq!(h.take_events(), vec![Event::Reoffer { call, sdp: Some(OFFER.into()) }]);
+    h.command(Command::AnswerReoffer { call, sdp: ANSWER.into() });
+    h.take_response(200);
+}
+
+#[test]
 fn a_challenged_in_dialog_request_takes_the_next_cseq() {
     let mut h = Harness::registered();
     let (call, _) = answer_incoming(&mut h);
