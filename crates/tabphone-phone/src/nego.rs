@@ -15,7 +15,6 @@ use crate::media::MediaKind;
 use crate::phone::{Phone, Purpose};
 use crate::sdp::{offer_direction, Direction};
 use crate::state::{CallState, EndCause};
-use crate::timers::Timer;
 use crate::Instant;
 
 fn offer_dir(hold: bool) -> Direction {
@@ -187,7 +186,6 @@ impl Phone {
         if c.nego.remote == Remote::AwaitingAck {
             // The ACK's answer to the offer we put in our 200.
             c.nego.remote = Remote::Idle;
-            self.timers.clear(Timer::AckAnswer(ua));
             if let Some(answer) = sdp {
                 let kind = MediaKind::ApplyAnswer { answer, provisional: false };
                 let request = self.media_request(&call, kind, Some(Purpose::RemoteApply));
@@ -276,7 +274,6 @@ impl Phone {
                 c.held.remote = peer_holds.unwrap_or(c.held.remote);
                 if offerless {
                     c.nego.remote = Remote::AwaitingAck;
-                    self.timers.set(Timer::AckAnswer(call), now + self.config.sip.t1 * 64);
                 }
                 self.ua_command(now, Command::AnswerReoffer { call, sdp });
                 self.kick(i);
@@ -293,19 +290,24 @@ impl Phone {
         }
     }
 
-    /// The ACK came without the answer to our offer, or not at all: give
-    /// the offer up, so that the next exchange can start.
-    pub(crate) fn no_answer_in_ack(&mut self, ua: CallId) {
+    /// The ACK came without the answer to the offer in our 200. After a
+    /// re-INVITE the offer is void: rolled back, and the next exchange may
+    /// start. After the initial INVITE the call has no session: it ends.
+    /// (An ACK that never comes ends the call in the SIP core.)
+    pub(crate) fn on_ack_without_answer(&mut self, now: Instant, ua: CallId) {
         let Some(i) = self.call_index_ua(ua) else { return };
         let c = &mut self.calls[i];
+        let reason = "the peer's ACK brought no answer to our offer";
         if c.nego.remote != Remote::AwaitingAck {
+            if c.direction == crate::state::CallDirection::Incoming && c.offer.is_none() {
+                self.media_failed(now, i, reason);
+            }
             return;
         }
         c.nego.remote = Remote::Idle;
         let call = c.id.clone();
         self.media_request(&call, MediaKind::Rollback, None);
-        let message = "the peer's ACK brought no answer to our offer".to_string();
-        self.event(PhoneEvent::Error { call: Some(call), message });
+        self.event(PhoneEvent::Error { call: Some(call), message: reason.to_string() });
         self.kick(i);
     }
 

@@ -341,7 +341,6 @@ impl Phone {
                     let message = format!("no outcome within {:?}", self.config.action_timeout);
                     self.resolve(id, Err(PhoneError::new(ErrorCode::Timeout, message)));
                 }
-                Timer::AckAnswer(call) => self.no_answer_in_ack(call),
             }
         }
     }
@@ -428,7 +427,6 @@ impl Phone {
     pub(crate) fn end_call(&mut self, now: Instant, id: &str, cause: EndCause) {
         let Some(i) = self.call_index(id) else { return };
         let call = self.calls.remove(i);
-        self.timers.clear(Timer::AckAnswer(call.ua));
         self.ended.push_back(EndedCall { id: call.id.clone(), cause, at: self.unix_ms(now) });
         while self.ended.len() > ENDED_KEPT {
             self.ended.pop_front();

@@ -60,6 +60,7 @@ impl Phone {
             }
             Event::Reoffer { call, sdp } => self.on_reoffer(call, sdp),
             Event::ReinviteAnswered { call, sdp } => self.on_reinvite_answered(call, sdp),
+            Event::AckWithoutAnswer { call } => self.on_ack_without_answer(now, call),
             Event::ReinviteFailed { call, status } => self.on_reinvite_failed(call, status),
             Event::RecoveryOfferNeeded { call } => {
                 if let Some(i) = self.call_index_ua(call) {

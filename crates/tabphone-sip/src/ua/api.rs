@@ -281,7 +281,17 @@ pub enum Event {
         /// Its offer (None: send an offer in the answer).
         sdp: Option<String>,
     },
-    /// Our re-INVITE was answered.
+    /// The ACK of our 2xx brought no answer, though our 2xx carried an offer
+    /// (the INVITE or re-INVITE had none; RFC 3261 13.2.1 puts the answer in
+    /// the ACK). The offer is void: roll it back. After an initial INVITE
+    /// (reported [`Event::Established`] just before) the call has no agreed
+    /// session at all.
+    AckWithoutAnswer {
+        /// Call.
+        call: CallId,
+    },
+    /// Our re-INVITE was answered (or, with SDP, the ACK of our 2xx that
+    /// carried an offer).
     ReinviteAnswered {
         /// Call.
         call: CallId,

@@ -72,6 +72,46 @@ fn a_reoffer_refused_with_488_keeps_the_call() {
 }
 
 #[test]
+fn an_ack_without_the_answer_to_our_offer_is_reported() {
+    let mut h = Harness::registered();
+    let (call, tag) = answer_incoming(&mut h);
+    // An offerless re-INVITE: our 200 carries the offer, the ACK the answer.
+    h.receive(&bob_request("INVITE", "in-1", &tag, 11, "", ""));
+    assert_eq!(h.take_events(), vec![Event::Reoffer { call, sdp: None }]);
+    h.command(Command::AnswerReoffer { call, sdp: OFFER.into() });
+    h.take_response(200);
+    let ct = "Content-Type: application/sdp\r\n";
+    h.receive(&bob_request("ACK", "in-1", &tag, 11, ct, ANSWER));
+    assert_eq!(h.take_events(), vec![Event::ReinviteAnswered { call, sdp: Some(ANSWER.into()) }]);
+    // Again, and this time the ACK has no answer.
+    h.receive(&bob_request("INVITE", "in-1", &tag, 12, "", ""));
+    h.command(Command::AnswerReoffer { call, sdp: OFFER.into() });
+    h.take_response(200);
+    h.take_events();
+    h.receive(&bob_request("ACK", "in-1", &tag, 12, "", ""));
+    assert_eq!(h.take_events(), vec![Event::AckWithoutAnswer { call }]);
+    // An ACK without SDP after our answer is the normal case: nothing to report.
+    h.receive(&bob_request("INVITE", "in-1", &tag, 13, ct, OFFER));
+    h.command(Command::AnswerReoffer { call, sdp: ANSWER.into() });
+    h.take_response(200);
+    h.take_events();
+    h.receive(&bob_request("ACK", "in-1", &tag, 13, "", ""));
+    assert!(h.take_events().is_empty());
+    // An offerless INVITE whose ACK brings no answer: established, without a session.
+    let offerless = incoming_invite("in-2", "z9hG4bKin2").split("Content-Type").next().unwrap().to_string();
+    h.receive(&(offerless + "Content-Length: 0\r\n\r\n"));
+    let ev = h.take_events();
+    let Some(Event::Incoming { call: second, sdp: None, .. }) = ev.first().cloned() else { panic!("{ev:?}") };
+    h.command(Command::Answer { call: second, sdp: OFFER.into() });
+    let tag2 = tag_of(h.take_response(200).headers.get("To"));
+    h.receive(&bob_request("ACK", "in-2", &tag2, 10, "", ""));
+    assert_eq!(
+        h.take_events(),
+        vec![Event::Established { call: second, sdp: None }, Event::AckWithoutAnswer { call: second }]
+    );
+}
+
+#[test]
 fn a_challenged_in_dialog_request_takes_the_next_cseq() {
     let mut h = Harness::registered();
     let (call, _) = answer_incoming(&mut h);

@@ -70,7 +70,8 @@ impl UserAgent {
         resp.body = sdp.into_bytes();
         let text = resp.encode();
         let cseq = invite.cseq().map_or(0, |c| c.seq);
-        call.ok = Some(Retransmit::new(text.clone(), cseq, now, self.config.t1));
+        let offer = invite.body.is_empty();
+        call.ok = Some(Retransmit::new(text.clone(), cseq, offer, now, self.config.t1));
         self.send_text(text);
     }
 
@@ -115,7 +116,8 @@ impl UserAgent {
     }
 
     /// An ACK: of our 2xx (its CSeq), which ends the resends and establishes
-    /// the call (or completes a re-INVITE); others are ignored.
+    /// the call (or completes a re-INVITE); others are ignored. One that
+    /// should have brought the answer to our offer and did not is reported.
     pub(in crate::ua) fn on_ack(&mut self, req: &Request, call_id: &str, from: &NameAddr, to: &NameAddr) {
         let seq = req.cseq().map_or(0, |c| c.seq);
         let Some(to_tag) = to.tag() else { return };
@@ -124,13 +126,17 @@ impl UserAgent {
         if call.ok.as_ref().is_none_or(|r| r.cseq != seq) {
             return; // an ACK for a non-2xx, or a duplicate
         }
-        call.ok = None;
+        let offered = call.ok.take().is_some_and(|ok| ok.offer);
         let sdp = req.body_text();
+        let missing = offered && sdp.is_none();
         if call.state == SessionState::Establishing {
             call.state = SessionState::Established;
             self.event(Event::Established { call: id, sdp });
         } else if sdp.is_some() {
             self.event(Event::ReinviteAnswered { call: id, sdp });
+        }
+        if missing {
+            self.event(Event::AckWithoutAnswer { call: id });
         }
     }
 
