@@ -30,6 +30,11 @@ pub(crate) enum Own {
     Reinviting {
         op: Op,
     },
+    /// It met glare (491) and was rolled back; the SIP core asks for a
+    /// fresh offer after its wait (RFC 3261 14.1).
+    GlareWait {
+        op: Op,
+    },
     /// The media layer applies the answer (request id).
     Applying {
         op: Op,
@@ -166,7 +171,10 @@ impl Call {
     /// what the peer last confirmed.
     pub fn want_hold(&self) -> bool {
         let own = match self.nego.own {
-            Own::Offering { op, .. } | Own::Reinviting { op } | Own::Applying { op, .. } => Some(op),
+            Own::Offering { op, .. }
+            | Own::Reinviting { op }
+            | Own::GlareWait { op }
+            | Own::Applying { op, .. } => Some(op),
             Own::Idle => None,
         };
         own.into_iter()
@@ -182,7 +190,10 @@ impl Call {
     /// Every action still waiting on this call (to fail when it ends).
     pub fn waiting_actions(&self) -> Vec<u64> {
         let own = match self.nego.own {
-            Own::Offering { op, .. } | Own::Reinviting { op } | Own::Applying { op, .. } => Some(op),
+            Own::Offering { op, .. }
+            | Own::Reinviting { op }
+            | Own::GlareWait { op }
+            | Own::Applying { op, .. } => Some(op),
             Own::Idle => None,
         };
         let ops = own.into_iter().chain(self.nego.queue.iter().copied()).filter_map(|op| match op {

@@ -212,11 +212,42 @@ impl Phone {
     pub(crate) fn on_reinvite_failed(&mut self, ua: CallId, status: u16) {
         let Some(i) = self.call_index_ua(ua) else { return };
         let c = &mut self.calls[i];
+        let op = match c.nego.own {
+            Own::Reinviting { op } => {
+                let call = c.id.clone();
+                self.media_request(&call, MediaKind::Rollback, None);
+                op
+            }
+            // Rolled back already, at the 491.
+            Own::GlareWait { op } => op,
+            _ => return,
+        };
+        self.calls[i].nego.own = Own::Idle;
+        self.fail_op(i, op, PhoneError::request_failed(Some(status), "re-INVITE"));
+        self.kick(i);
+    }
+
+    /// Our re-INVITE met glare: its offer is void (rolled back); the peer's
+    /// re-offer may be answered meanwhile, and ours waits for the SIP core.
+    pub(crate) fn on_glare(&mut self, ua: CallId) {
+        let Some(i) = self.call_index_ua(ua) else { return };
+        let c = &mut self.calls[i];
         let Own::Reinviting { op } = c.nego.own else { return };
-        c.nego.own = Own::Idle;
+        c.nego.own = Own::GlareWait { op };
         let call = c.id.clone();
         self.media_request(&call, MediaKind::Rollback, None);
-        self.fail_op(i, op, PhoneError::request_failed(Some(status), "re-INVITE"));
+        self.kick(i);
+    }
+
+    /// The wait after glare is over: the same change again, from a fresh
+    /// offer of the media as they are now (the peer's re-offer may have
+    /// changed them).
+    pub(crate) fn on_glare_retry(&mut self, ua: CallId) {
+        let Some(i) = self.call_index_ua(ua) else { return };
+        let c = &mut self.calls[i];
+        let Own::GlareWait { op } = c.nego.own else { return };
+        c.nego.own = Own::Idle;
+        c.nego.queue.push_front(op);
         self.kick(i);
     }
 

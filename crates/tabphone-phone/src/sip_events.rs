@@ -62,6 +62,8 @@ impl Phone {
             Event::ReinviteAnswered { call, sdp } => self.on_reinvite_answered(call, sdp),
             Event::AckWithoutAnswer { call } => self.on_ack_without_answer(now, call),
             Event::ReinviteFailed { call, status } => self.on_reinvite_failed(call, status),
+            Event::Glare { call } => self.on_glare(call),
+            Event::GlareRetry { call } => self.on_glare_retry(call),
             Event::RecoveryOfferNeeded { call } => {
                 if let Some(i) = self.call_index_ua(call) {
                     if !self.calls[i].nego.queue.contains(&Op::IceRestart) {

@@ -241,3 +241,38 @@ fn an_error_of_the_sip_core_names_its_call() {
         .any(|e| matches!(e, tabphone_phone::PhoneEvent::Error { call: Some(c), .. } if *c == call)));
     assert_eq!(w.result(hold).unwrap_err().status, Some(407));
 }
+
+#[test]
+fn after_glare_the_hold_is_offered_afresh() {
+    let mut w = World::registered();
+    let (call, sip_call_id, tag) = established(&mut w);
+    let hold = w.action("hold", &call_args(&call));
+    let ours = w.take_request("INVITE");
+    // bob's re-INVITE crosses ours: the SIP core answers it 491; ours gets 491 too.
+    let ct = "Content-Type: application/sdp\r\n";
+    w.receive(&from_bob("INVITE", &sip_call_id, "peer1", &tag, 20, ct, &sdp("sendrecv", 30)));
+    assert_eq!(w.take_responses()[0].0, 491);
+    w.reply(&ours, 491, &[], "");
+    w.take_request("ACK");
+    assert_eq!(w.media_log.last().map(|r| &r.kind), Some(&MediaKind::Rollback), "the stale offer is void");
+    assert!(!w.has_result(hold), "glare is not the end of the hold");
+    // bob retries first (we own the Call-ID: our wait is the longer one).
+    w.receive(&from_bob("INVITE", &sip_call_id, "peer1", &tag, 21, ct, &sdp("sendrecv", 31)));
+    assert_eq!(w.take_responses()[0].0, 200);
+    w.receive(&from_bob("ACK", &sip_call_id, "peer1", &tag, 21, "", ""));
+    let offers_before = w.media_log.iter().filter(|r| kind_name(&r.kind) == "offer").count();
+    w.advance(std::time::Duration::from_secs(4));
+    let offers: Vec<_> = w.media_log.iter().filter(|r| kind_name(&r.kind) == "offer").collect();
+    assert_eq!(offers.len(), offers_before + 1, "a fresh offer");
+    assert_eq!(
+        offers.last().unwrap().kind,
+        MediaKind::Offer { direction: Direction::SendOnly, ice_restart: false }
+    );
+    let retry = w.take_request("INVITE");
+    assert_ne!(retry.body, ours.body);
+    assert_eq!(direction_of(&retry.body), "sendonly");
+    w.reply(&retry, 200, &[], &sdp("recvonly", 32));
+    w.take_request("ACK");
+    assert!(w.result(hold).is_ok());
+    assert!(w.call_view(&call).held.local);
+}

@@ -298,6 +298,21 @@ pub enum Event {
         /// SDP answer.
         sdp: Option<String>,
     },
+    /// Our re-INVITE met glare (491 Request Pending, RFC 3261 14.1): its offer
+    /// is void (roll it back). After a random wait the agent asks for a fresh
+    /// one with [`Event::GlareRetry`].
+    Glare {
+        /// Call.
+        call: CallId,
+    },
+    /// The wait after [`Event::Glare`] is over and no offer is under way:
+    /// send a fresh offer now ([`Command::Reinvite`], [`Command::Hold`] or
+    /// [`Command::Unhold`]). When the call is no longer established or the
+    /// connection is down, [`Event::ReinviteFailed`] with 491 comes instead.
+    GlareRetry {
+        /// Call.
+        call: CallId,
+    },
     /// Our re-INVITE failed (the call goes on, unless the status was 408 or 481).
     ReinviteFailed {
         /// Call.

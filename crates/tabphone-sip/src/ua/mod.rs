@@ -44,7 +44,8 @@
 //! - `call/`: a call (ending it, BYE, answers by method), `outgoing.rs`
 //!   (INVITE, CANCEL, the answer and its ACK, forks), `incoming.rs` (a new
 //!   INVITE, answer, reject, CANCEL received, the ACK of our 2xx);
-//! - `reinvite.rs`: re-INVITEs both ways, hold, glare;
+//! - `reinvite.rs`: re-INVITEs both ways, hold, glare (491, then a fresh
+//!   offer asked for);
 //! - `refer.rs`: REFER both ways, NOTIFY with sipfrag, Replaces;
 //! - `info.rs`: DTMF by INFO; `message.rs`: MESSAGE both ways;
 //! - `inbound.rs`: frames received, bad ones answered, requests checked and

@@ -2,8 +2,10 @@
 //! ICE-restart offer after recovery), the peer's (reported as
 //! [`Event::Reoffer`], answered with [`super::Command::AnswerReoffer`] or
 //! refused with [`super::Command::RejectReoffer`]), and
-//! glare: a re-INVITE while another is under way gets 491, and ours that got
-//! 491 is sent again after a random wait (RFC 3261 14.1).
+//! glare: a re-INVITE while another is under way gets 491; ours that got
+//! 491 is void ([`Event::Glare`]), and after a random wait (RFC 3261 14.1)
+//! the app is asked for a fresh offer ([`Event::GlareRetry`]): the stale one
+//! may no longer describe its media.
 
 use std::time::Duration;
 
@@ -20,8 +22,8 @@ pub(super) struct Reinvite {
     pub(super) ours: Option<TxnKey>,
     /// The peer's, waiting for the app's answer.
     pub(super) theirs: Option<Request>,
-    /// Ours met glare (491): send this offer again at this time.
-    pub(super) glare_retry: Option<(Instant, String)>,
+    /// Ours met glare (491): ask for a fresh offer at this time.
+    pub(super) glare_retry: Option<Instant>,
 }
 
 impl Reinvite {
@@ -32,7 +34,7 @@ impl Reinvite {
 
     /// When the glare retry is due.
     pub(super) fn poll_timeout(&self) -> Option<Instant> {
-        self.glare_retry.as_ref().map(|g| g.0)
+        self.glare_retry
     }
 }
 
@@ -129,12 +131,11 @@ impl UserAgent {
             // Glare: try again after a random wait, longer for the side that
             // owns the Call-ID (RFC 3261 14.1).
             let (lo, span) = if outgoing { (2100, 1900) } else { (0, 2000) };
-            let offer = req.body_text().unwrap_or_default();
             let wait = lo + self.rng.next_u64() % span;
             if let Some(c) = self.calls.get_mut(&id) {
-                c.reinvite.glare_retry = Some((now + Duration::from_millis(wait), offer));
+                c.reinvite.glare_retry = Some(now + Duration::from_millis(wait));
             }
-            return;
+            return self.event(Event::Glare { call: id });
         }
         self.event(Event::ReinviteFailed { call: id, status });
         if status == 408 || status == 481 {
@@ -143,27 +144,26 @@ impl UserAgent {
         }
     }
 
-    /// Glare retries that are due: sent, put off while the peer's offer is
-    /// still being answered, or failed if the call or connection is gone.
+    /// Glare retries that are due: the app asked for a fresh offer, put off
+    /// while the peer's offer is still being answered, or failed if the call
+    /// or connection is gone.
     pub(super) fn glare_timeouts(&mut self, now: Instant) {
         let ids: Vec<CallId> = self.calls.keys().copied().collect();
         for id in ids {
             let Some(call) = self.calls.get_mut(&id) else { continue };
-            if call.reinvite.glare_retry.as_ref().is_none_or(|g| g.0 > now) {
+            if call.reinvite.glare_retry.is_none_or(|at| at > now) {
                 continue;
             }
             if call.negotiating() {
                 // The peer's re-INVITE is still being answered: a little later.
-                let later = now + self.config.t1;
-                call.reinvite.glare_retry = call.reinvite.glare_retry.take().map(|(_, sdp)| (later, sdp));
+                call.reinvite.glare_retry = Some(now + self.config.t1);
                 continue;
             }
-            if let Some((_, sdp)) = call.reinvite.glare_retry.take() {
-                if call.state == SessionState::Established && self.connected {
-                    self.reinvite(now, id, sdp);
-                } else {
-                    self.event(Event::ReinviteFailed { call: id, status: 491 });
-                }
+            call.reinvite.glare_retry = None;
+            if call.state == SessionState::Established && self.connected {
+                self.event(Event::GlareRetry { call: id });
+            } else {
+                self.event(Event::ReinviteFailed { call: id, status: 491 });
             }
         }
     }

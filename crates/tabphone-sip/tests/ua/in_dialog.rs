@@ -26,21 +26,45 @@ fn reinvite_received_answered_and_glare_gets_491() {
     assert_eq!(h.take_statuses(), vec![491]);
     h.reply(&ours, 491, &[], "");
     h.take_request("ACK");
-    assert!(h.take_events().is_empty(), "glare is retried, not reported");
+    assert_eq!(h.take_events(), vec![Event::Glare { call }], "our offer is void");
     // Bob's retry comes first; ours (the callee's, within 0-2 s) waits until
     // his re-INVITE is answered and acknowledged.
     h.receive(&bob_request("INVITE", "in-1", &tag, 13, "Content-Type: application/sdp\r\n", OFFER));
     assert_eq!(h.take_events(), vec![Event::Reoffer { call, sdp: Some(OFFER.into()) }]);
     h.advance(Duration::from_millis(2000));
-    assert!(h.try_take_request("INVITE").is_none());
+    assert!(h.take_events().is_empty() && h.try_take_request("INVITE").is_none());
     h.command(Command::AnswerReoffer { call, sdp: ANSWER.into() });
     h.take_response(200);
     h.receive(&bob_request("ACK", "in-1", &tag, 13, "", ""));
     h.advance(Duration::from_millis(500));
+    // Nothing is resent: the app is asked for a fresh offer (bob's changed the session).
+    assert!(h.try_take_request("INVITE").is_none());
+    assert_eq!(h.take_events(), vec![Event::GlareRetry { call }]);
+    let fresh = OFFER.replace("a=sendrecv", "a=sendrecv\r\na=label:fresh");
+    h.command(Command::Reinvite { call, sdp: fresh.clone() });
     let retry = h.take_request("INVITE");
-    assert_eq!(retry.body, ours.body, "the same offer again");
+    assert_eq!(String::from_utf8_lossy(&retry.body), fresh);
     assert!(retry.cseq().unwrap().seq > ours.cseq().unwrap().seq);
     assert_eq!(h.ua.call_state(call), Some(SessionState::Established));
+}
+
+#[test]
+fn a_glare_retry_after_the_connection_dropped_fails_with_491() {
+    let mut h = Harness::registered();
+    let call = establish_outgoing(&mut h);
+    h.command(Command::Reinvite { call, sdp: OFFER.into() });
+    let ours = h.take_request("INVITE");
+    h.reply(&ours, 491, &[], "");
+    assert_eq!(h.take_events(), vec![Event::Glare { call }]);
+    h.input(Input::Closed);
+    h.take_events();
+    // The caller owns the Call-ID: its wait is 2.1-4 s.
+    h.advance(Duration::from_millis(2099));
+    assert!(h.take_events().iter().all(|e| !matches!(e, Event::ReinviteFailed { .. })));
+    h.advance(Duration::from_millis(1901));
+    let ev = h.take_events();
+    assert!(ev.contains(&Event::ReinviteFailed { call, status: 491 }), "{ev:?}");
+    assert!(!ev.contains(&Event::GlareRetry { call }), "{ev:?}");
 }
 
 #[test]
