@@ -100,11 +100,16 @@ impl UserAgent {
         self.respond(&req, status, Some(&tag), &[]);
     }
 
-    /// The peer's re-INVITE: 491 while an offer is being negotiated, else a
-    /// target refresh and [`Event::Reoffer`].
+    /// The peer's re-INVITE: 500 while we have not answered its INVITE, 491
+    /// while ours is pending or an offer is being negotiated (RFC 3261 14.2),
+    /// else a target refresh and [`Event::Reoffer`].
     pub(super) fn on_reinvite(&mut self, id: CallId, req: Request, tag: &str) {
         let Some(call) = self.calls.get_mut(&id) else { return };
-        if call.negotiating() {
+        if call.incoming.is_some() {
+            let retry_after = (self.rng.next_u64() % 11).to_string();
+            return self.respond(&req, 500, Some(tag), &[("Retry-After", retry_after)]);
+        }
+        if call.negotiating() || call.invite.is_some() {
             return self.respond(&req, 491, Some(tag), &[]);
         }
         call.dialog.refresh_target(&req.headers);

@@ -68,6 +68,35 @@ fn a_glare_retry_after_the_connection_dropped_fails_with_491() {
 }
 
 #[test]
+fn a_reinvite_before_the_call_is_answered_is_refused() {
+    // Ringing here: our final answer to the INVITE is not sent (RFC 3261 14.2: 500, Retry-After).
+    let mut h = Harness::registered();
+    let call = incoming(&mut h);
+    let tag = h.ua.dialog(call).unwrap().local_tag;
+    h.receive(&bob_request("INVITE", "in-1", &tag, 11, "", ""));
+    let refused = h.take_response(500);
+    let retry: u32 = refused.headers.get("Retry-After").unwrap().parse().unwrap();
+    assert!(retry <= 10);
+    assert!(h.take_events().is_empty());
+    // Our INVITE pending (an early dialog from a 180): 491.
+    let call = h.ua.new_call_id();
+    h.command(Command::Call { call, target: "bob".into(), sdp: OFFER.into(), headers: vec![] });
+    let inv = h.take_request("INVITE");
+    h.reply(&inv, 180, &[], "");
+    h.take_events();
+    let d = h.ua.dialog(call).unwrap();
+    let reinvite = format!(
+        "INVITE sip:x@x.invalid SIP/2.0\r\nVia: SIP/2.0/WS 127.0.0.1;branch=z9hG4bKe1\r\n\
+From: <sip:bob@example.com>;tag=srvtag\r\nTo: <sip:alice@example.com>;tag={}\r\n\
+Call-ID: {}\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
+        d.local_tag, d.call_id
+    );
+    h.receive(&reinvite);
+    assert_eq!(h.take_statuses(), vec![491]);
+    assert!(h.take_events().is_empty());
+}
+
+#[test]
 fn a_reoffer_refused_with_488_keeps_the_call() {
     let mut h = Harness::registered();
     let (call, tag) = answer_incoming(&mut h);
