@@ -123,40 +123,40 @@ impl Phone {
             },
             _ => Connection::Disconnected { cause: DisconnectCause::RecoveryFailed },
         };
-        if matches!(next, Connection::Recovering { next_try: None, .. } | Connection::Disconnected { .. }) {
-            // An un-REGISTER lost with the connection is not sent again.
-            let (lost, rest): (Vec<_>, Vec<_>) = self.reg_waiters.drain(..).partition(|(_, r)| !*r);
-            self.reg_waiters = rest;
-            for (id, _) in lost {
-                let e = PhoneError::new(
-                    ErrorCode::NotConnected,
-                    "the connection dropped before the registrar answered",
-                );
-                self.resolve(id, Err(e));
-            }
-        }
         self.set_connection(next);
     }
 
+    /// The registration's news, and the `register` / `unregister` actions
+    /// it answers: a failure answers both kinds (an un-REGISTER refused,
+    /// unanswered or lost with the connection fails too).
     fn on_registration_event(&mut self, now: Instant, e: Event) {
-        let (next, result) = match e {
+        let (next, register, unregister) = match e {
             Event::Registered { expires, bindings } => {
                 let r = Registration::Registered { expires, bindings, at: self.unix_ms(now) };
-                (r, Some((true, Ok(json!({ "expires": expires })))))
+                (r, Some(Ok(json!({ "expires": expires }))), None)
             }
-            Event::RegistrationFailed { status } => (
-                Registration::Failed { status },
-                Some((true, Err(PhoneError::request_failed(status, "register")))),
-            ),
-            _ => (Registration::Unregistered, Some((false, Ok(json!({}))))),
+            Event::RegistrationFailed { status } => {
+                let lost = status.is_none() && !self.is_connected();
+                let failed = |what| match lost {
+                    true => PhoneError::new(
+                        ErrorCode::NotConnected,
+                        format!("{what}: the connection dropped before the registrar answered"),
+                    ),
+                    false => PhoneError::request_failed(status, what),
+                };
+                (
+                    Registration::Failed { status },
+                    Some(Err(failed("register"))),
+                    Some(Err(failed("unregister"))),
+                )
+            }
+            _ => (Registration::Unregistered, None, Some(Ok(json!({})))),
         };
         self.set_registration(next);
-        if let Some((register, result)) = result {
-            let (done, rest): (Vec<_>, Vec<_>) =
-                self.reg_waiters.drain(..).partition(|(_, r)| *r == register);
-            self.reg_waiters = rest;
-            for (id, _) in done {
-                self.resolve(id, result.clone());
+        for (id, kind) in std::mem::take(&mut self.reg_waiters) {
+            match if kind { &register } else { &unregister } {
+                Some(result) => self.resolve(id, result.clone()),
+                None => self.reg_waiters.push((id, kind)),
             }
         }
     }

@@ -234,7 +234,9 @@ pub enum Event {
     },
     /// Not registered any more (after [`Command::Unregister`] or [`Command::Stop`]).
     Unregistered,
-    /// A REGISTER failed.
+    /// A REGISTER failed; for an un-REGISTER (refused, unanswered, or lost
+    /// with the connection) [`Event::Unregistered`] follows: the agent
+    /// stops refreshing, the registrar drops the binding when it expires.
     RegistrationFailed {
         /// Final status, or `None` when there was no answer.
         status: Option<u16>,
