@@ -113,6 +113,23 @@ pub enum Command {
         /// Final status, 400-699.
         status: u16,
     },
+    /// Take over a dialog another agent (another tab, a page before a reload)
+    /// held, from its [`super::DialogSnapshot`]: rebuild it as an established
+    /// call, our CSeq [`super::RESUME_CSEQ_JUMP`] past the snapshot's, and
+    /// send a re-INVITE with our Contact and `sdp` along its route set (a
+    /// target refresh, RFC 3261 12.2). [`Event::ReinviteAnswered`] when the
+    /// peer takes it; when it refuses ([`Event::ReinviteFailed`], but glare,
+    /// which asks for a fresh offer as usual) the call ends. Needs the
+    /// connection (not the registration); a bad snapshot is refused (an
+    /// error, and the call ends with 400).
+    Resume {
+        /// A fresh handle ([`super::UserAgent::new_call_id`]).
+        call: CallId,
+        /// The dialog as [`super::UserAgent::dialog`] gave it.
+        dialog: super::DialogSnapshot,
+        /// SDP offer (an ICE restart from the new media).
+        sdp: String,
+    },
     /// Blind transfer (REFER), or attended when `replaces` names the other call.
     Refer {
         /// Call to transfer.
@@ -158,6 +175,7 @@ impl Command {
     pub fn call(&self) -> Option<CallId> {
         match self {
             Command::Call { call, .. }
+            | Command::Resume { call, .. }
             | Command::Answer { call, .. }
             | Command::Reject { call, .. }
             | Command::Hangup { call }

@@ -20,10 +20,16 @@
 //!   server gets [`Event::Error`] and, where RFC 3261 says so, a 400 or 505.
 //! - SDP is opaque text from and to the media layer, except that
 //!   [`Command::Hold`] and [`Command::Unhold`] set the direction attribute.
+//!   An offer is never sent twice: after glare (491) the agent asks for a
+//!   fresh one ([`Event::Glare`], then [`Event::GlareRetry`]).
 //! - A dropped connection keeps every dialog. After reconnecting the agent
 //!   registers again, then emits [`Event::Recovered`] and one
 //!   [`Event::RecoveryOfferNeeded`] per established call: the app answers each
 //!   with [`Command::Reinvite`] carrying an ICE-restart offer.
+//! - The app may keep each call's dialog ([`UserAgent::dialog`], current
+//!   after every input, before the requests it queued leave), and another
+//!   agent on another connection take it over with [`Command::Resume`] (a
+//!   target-refresh re-INVITE from that connection: a handover).
 //! - Never panics on any input.
 //!
 //! ## Layout
@@ -50,7 +56,9 @@
 //! - `info.rs`: DTMF by INFO; `message.rs`: MESSAGE both ways;
 //! - `inbound.rs`: frames received, bad ones answered, requests checked and
 //!   dispatched (out of dialog: RFC 3261 8.2, OPTIONS);
-//! - `recovery.rs`: start, transport events, connection lost and recovered, stop.
+//! - `recovery.rs`: start, transport events, connection lost and recovered, stop;
+//! - `resume.rs`: a dialog rebuilt from a [`DialogSnapshot`] and refreshed
+//!   with a re-INVITE from this connection (a handover).
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -72,6 +80,7 @@ mod recovery;
 mod refer;
 mod register;
 mod reinvite;
+mod resume;
 mod send;
 mod timer;
 mod txn;
@@ -84,6 +93,7 @@ pub use config::Config;
 pub use dialog::DialogSnapshot;
 use identity::Identity;
 use register::{RegState, Registration};
+pub use resume::RESUME_CSEQ_JUMP;
 use timer::{Timer, TimerTable};
 use txn::Transactions;
 
@@ -230,6 +240,7 @@ impl UserAgent {
             Command::Unhold { call, sdp } => self.hold(now, call, &sdp, false),
             Command::AnswerReoffer { call, sdp } => self.answer_reoffer(now, call, sdp),
             Command::RejectReoffer { call, status } => self.reject_reoffer(call, status),
+            Command::Resume { call, dialog, sdp } => self.resume(now, call, &dialog, sdp),
             Command::Refer { call, target, replaces } => self.refer(now, call, &target, replaces),
             Command::NotifyRefer { call, status } => self.notify_refer(now, call, status),
             Command::Dtmf { call, digits, duration_ms } => self.dtmf(now, call, &digits, duration_ms),

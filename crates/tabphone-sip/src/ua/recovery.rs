@@ -33,7 +33,7 @@ impl UserAgent {
         }
         match c {
             Command::Message { id, .. } => self.event(Event::MessageResult { id: *id, status: 503 }),
-            Command::Call { call, .. } => {
+            Command::Call { call, .. } | Command::Resume { call, .. } => {
                 self.event(Event::Ended { call: *call, cause: EndCause::Transport })
             }
             _ => self.event(Event::Error { call: c.call(), message: "stopping: command refused".into() }),

@@ -123,6 +123,7 @@ impl UserAgent {
         let Some(call) = self.calls.get_mut(&id) else { return };
         call.reinvite.ours = None;
         let status = resp.status;
+        let resuming = std::mem::take(&mut call.resuming);
         if (200..300).contains(&status) {
             call.dialog.refresh_target(&resp.headers);
             self.send_ack(now, id, req.cseq().map_or(1, |c| c.seq));
@@ -139,10 +140,14 @@ impl UserAgent {
             let wait = lo + self.rng.next_u64() % span;
             if let Some(c) = self.calls.get_mut(&id) {
                 c.reinvite.glare_retry = Some(now + Duration::from_millis(wait));
+                c.resuming = resuming;
             }
             return self.event(Event::Glare { call: id });
         }
         self.event(Event::ReinviteFailed { call: id, status });
+        if resuming {
+            return self.resume_failed(now, id, status);
+        }
         if status == 408 || status == 481 {
             self.send_bye(now, id);
             self.event(Event::Ended { call: id, cause: EndCause::Failed(status) });

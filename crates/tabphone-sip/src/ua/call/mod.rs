@@ -36,6 +36,8 @@ pub(super) struct Call {
     pub(super) refer_in: Option<u32>,
     /// On hold by [`super::Command::Hold`].
     pub(super) held: bool,
+    /// Rebuilt by [`super::Command::Resume`]; its re-INVITE is not answered yet.
+    pub(super) resuming: bool,
 }
 
 impl Call {
@@ -51,6 +53,7 @@ impl Call {
             reinvite: Reinvite::default(),
             refer_in: None,
             held: false,
+            resuming: false,
         }
     }
 
