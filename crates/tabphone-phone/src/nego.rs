@@ -179,6 +179,15 @@ impl Phone {
         self.kick(i);
     }
 
+    /// After a recovery: an ICE-restart re-INVITE, once, in its turn.
+    pub(crate) fn on_recovery_offer_needed(&mut self, ua: CallId) {
+        let Some(i) = self.call_index_ua(ua) else { return };
+        if !self.calls[i].nego.queue.contains(&Op::IceRestart) {
+            self.calls[i].nego.queue.push_back(Op::IceRestart);
+        }
+        self.kick(i);
+    }
+
     pub(crate) fn on_reinvite_answered(&mut self, ua: CallId, sdp: Option<String>) {
         let Some(i) = self.call_index_ua(ua) else { return };
         let c = &mut self.calls[i];

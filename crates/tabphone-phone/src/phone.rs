@@ -453,6 +453,7 @@ impl Phone {
     // ----- the state -----
 
     fn snapshot(&self) -> PhoneState {
+        let dialog = |c: &Call| self.ua.as_ref().and_then(|ua| ua.dialog(c.ua));
         PhoneState {
             v: STATE_VERSION,
             rev: 0,
@@ -460,11 +461,7 @@ impl Phone {
             online: self.online,
             connection: self.connection.clone(),
             registration: self.registration.clone(),
-            calls: self
-                .calls
-                .iter()
-                .map(|c| c.view(self.ua.as_ref().and_then(|ua| ua.dialog(c.ua))))
-                .collect(),
+            calls: self.calls.iter().map(|c| c.view(dialog(c))).collect(),
             ended: self.ended.iter().cloned().collect(),
         }
     }

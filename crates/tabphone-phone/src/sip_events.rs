@@ -7,7 +7,7 @@ use tabphone_sip::msg::NameAddr;
 use tabphone_sip::transport::Cause;
 use tabphone_sip::ua::{self, CallId, Command, Event};
 
-use crate::call::{split_uri_headers, Call, Op};
+use crate::call::{split_uri_headers, Call};
 use crate::error::{ErrorCode, PhoneError};
 use crate::event::PhoneEvent;
 use crate::media::MediaKind;
@@ -64,19 +64,11 @@ impl Phone {
             Event::ReinviteFailed { call, status } => self.on_reinvite_failed(call, status),
             Event::Glare { call } => self.on_glare(call),
             Event::GlareRetry { call } => self.on_glare_retry(call),
-            Event::RecoveryOfferNeeded { call } => {
-                if let Some(i) = self.call_index_ua(call) {
-                    if !self.calls[i].nego.queue.contains(&Op::IceRestart) {
-                        self.calls[i].nego.queue.push_back(Op::IceRestart);
-                    }
-                    self.kick(i);
-                }
-            }
+            Event::RecoveryOfferNeeded { call } => self.on_recovery_offer_needed(call),
             Event::Refer { call, target } => self.on_refer_in(now, call, &target),
             Event::ReferProgress { call, status } => self.on_refer_progress(now, call, status),
             Event::Dtmf { call, digit, duration_ms } => {
-                if let Some(i) = self.call_index_ua(call) {
-                    let call = self.calls[i].id.clone();
+                if let Some(call) = self.call_id_of(call) {
                     self.event(PhoneEvent::Dtmf { call, tone: digit, duration_ms });
                 }
             }
@@ -94,12 +86,17 @@ impl Phone {
             }
             Event::Stopped => self.on_ua_stopped(now),
             Event::Error { call, message } => {
-                let call = call.and_then(|c| self.call_index_ua(c)).map(|i| self.calls[i].id.clone());
+                let call = call.and_then(|c| self.call_id_of(c));
                 self.event(PhoneEvent::Error { call, message })
             }
             Event::Trace { line } => self.event(PhoneEvent::Trace { line }),
             _ => {}
         }
+    }
+
+    /// The phone's id of the SIP core's call.
+    fn call_id_of(&self, ua: CallId) -> Option<String> {
+        self.call_index_ua(ua).map(|i| self.calls[i].id.clone())
     }
 
     fn on_connection_event(&mut self, now: Instant, e: Event) {
