@@ -39,9 +39,12 @@
 //!   ICE restart, hold), an answer with the direction RFC 3264 6.1 requires,
 //!   to apply an answer, to roll an offer back, to mute, to play DTMF, to
 //!   close; the reply [`PhoneInput::Media`] carries the local SDP or why it
-//!   failed. The phone owns the policy: it answers re-offers, re-INVITEs every
-//!   established call with an ICE-restart offer after a recovery, and follows
-//!   a transfer the peer asks for, reporting its progress by NOTIFY.
+//!   failed. The phone owns the policy: it answers re-offers (a re-offer the
+//!   media layer cannot answer is refused with 488 and the call goes on),
+//!   re-INVITEs every established call with an ICE-restart offer after a
+//!   recovery, offers a change again from fresh media after glare (491), and
+//!   follows a transfer the peer asks for (with the Refer-To's headers, so
+//!   `Replaces` too), reporting its progress by NOTIFY.
 //! - **Events** ([`PhoneEvent`]): incoming call, call ended with its cause,
 //!   connection and registration changes, transfers, DTMF and messages
 //!   received, errors no result reports, SIP trace.

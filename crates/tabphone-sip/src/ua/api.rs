@@ -30,7 +30,7 @@ pub enum SessionState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Command {
-    /// Connect (and register when [`Config::register`]).
+    /// Connect (and register when [`super::Config::register`]).
     Start,
     /// Hang up every call, unregister, close; emits [`Event::Stopped`].
     Stop,
@@ -247,7 +247,7 @@ pub enum Event {
         /// Granted expiry.
         expires: u32,
         /// Contacts the registrar lists for the AOR, this one included (servers
-        /// cap them; a stable [`Config::instance_id`] keeps it from growing).
+        /// cap them; a stable [`super::Config::instance_id`] keeps it from growing).
         bindings: u32,
     },
     /// Not registered any more (after [`Command::Unregister`] or [`Command::Stop`]).
@@ -394,7 +394,7 @@ pub enum Event {
         /// What.
         message: String,
     },
-    /// A message in or out ([`Config::trace`]), credentials redacted.
+    /// A message in or out ([`super::Config::trace`]), credentials redacted.
     Trace {
         /// The log text.
         line: String,

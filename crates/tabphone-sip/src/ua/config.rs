@@ -33,7 +33,7 @@ pub struct Config {
     pub t2: Duration,
     /// User-Agent header value.
     pub user_agent: String,
-    /// Emit [`Event::Trace`] for every message in and out (credentials redacted).
+    /// Emit [`super::Event::Trace`] for every message in and out (credentials redacted).
     pub trace: bool,
     /// Seed of every random choice.
     pub seed: u64,
