@@ -209,6 +209,7 @@ impl Driver {
 
     /// A new socket; the previous one's news is ignored from now on.
     fn connect(&mut self, url: String) {
+        self.printer.print(serde_json::json!({"event": "socket_connect", "url": url}));
         self.gen += 1;
         self.writer = None;
         self.close_pending = false;

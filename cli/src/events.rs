@@ -8,7 +8,8 @@
 //! `error`, `trace`, `stopped`. From the state: `established` and
 //! `call_state` as calls move, `held` as hold changes. The media layer's
 //! requests (`media`, the SDP left out), the app's actions (`action`) and
-//! their results (`result`).
+//! their results (`result`). The driver adds `socket_connect` (each socket
+//! it opens), `socket_error`, `signal`.
 
 use std::collections::BTreeMap;
 

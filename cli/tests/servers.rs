@@ -194,20 +194,24 @@ fn cli_calls_a_sipp_uas() {
 /// against the backoff delay it had scheduled (a figure, not an assertion).
 fn report_recovery(cli: &Cli, label: &str) {
     let t = |v: &serde_json::Value| v["t"].as_u64().unwrap_or(0);
-    let down = cli.log.iter().rposition(|v| v["event"] == "disconnected").unwrap_or(0);
-    let after: Vec<&serde_json::Value> = cli.log[down..].iter().collect();
-    let last_connecting = after.iter().rev().find(|v| v["event"] == "connecting").map(|v| t(v)).unwrap_or(0);
-    let registered = after.iter().rev().find(|v| v["event"] == "registered").map(|v| t(v)).unwrap_or(0);
-    let delays: Vec<u64> = after
+    let Some(back) = cli.log.iter().position(|v| v["event"] == "recovered") else {
+        return println!("recovery figure ({label}): no recovery");
+    };
+    // From the loss before the recovery to the registration that completed it.
+    let down = cli.log[..back].iter().rposition(|v| v["event"] == "disconnected").unwrap_or(0);
+    let during = &cli.log[down..=back];
+    let last_attempt = during.iter().rev().find(|v| v["event"] == "socket_connect").map_or(0, t);
+    let registered = during.iter().rev().find(|v| v["event"] == "registered").map_or(0, t);
+    let delays: Vec<u64> = during
         .iter()
         .filter(|v| v["event"] == "recovery_error")
         .map(|v| v["retry_in_ms"].as_u64().unwrap_or(0))
         .collect();
     println!(
-        "recovery figure ({label}): connection lost at {} ms, last attempt at {last_connecting} ms, registered at \
+        "recovery figure ({label}): connection lost at {} ms, last attempt at {last_attempt} ms, registered at \
          {registered} ms: {} ms from the attempt the backoff scheduled to registered; recovery delays drawn: {delays:?} ms",
-        after.first().map_or(0, |v| t(v)),
-        registered.saturating_sub(last_connecting),
+        t(&during[0]),
+        registered.saturating_sub(last_attempt),
     );
 }
 
