@@ -228,9 +228,10 @@ export class CallsView {
     li.classList.toggle('tones', target === c.id);
     const ringingHere = c.direction === 'incoming' && c.state === 'ringing';
     $in(li, 'call-state').textContent = ringingHere ? 'Incoming…'
-      : c.direction === 'outgoing' && c.state === 'ringing' ? 'Ringing…' : STATE_LABEL[c.state] || c.state;
+      : live && c.held.local ? 'On hold' : live && c.held.remote ? 'Held by the other side'
+        : STATE_LABEL[c.state] || c.state;
     $in(li, 'call-timer').textContent = c.answeredAt ? duration(Date.now() - c.answeredAt) : '';
-    const flags = [c.held.local && 'On hold', c.held.remote && 'Held by the other side', c.muted && 'Muted',
+    const flags = [c.held.local && c.held.remote && 'Also held by the other side', c.muted && 'Muted',
       c.replaces && 'Replacing a call (transfer)'].filter(Boolean);
     $in(li, 'call-flags').textContent = flags.join(' · ');
     $in(li, 'call-flags').hidden = !flags.length;

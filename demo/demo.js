@@ -43,6 +43,7 @@ import { CallsView, endedText, peerName } from './calls.js';
 import { Dialpad } from './dialpad.js';
 import { startLobby } from './lobby.js';
 import { Log } from './log.js';
+import { Ringer } from './ring.js';
 import {
   SIGNED_IN, SignInForm, accountKey, credentials, demoSettings, forgetSignIn, loadSettings, rememberSignIn,
   signedInAs, sipOptions,
@@ -63,6 +64,7 @@ let account = null; // the credentials while signed in
 let state = null; // the latest shared state while signed in
 let realStarts = 0;
 const busy = new Set(); // keys of actions in flight, their buttons disabled
+const ringer = new Ringer();
 
 /** The page config: config.json (from `cargo xtask demo`) and the query. */
 async function loadConfig() {
@@ -165,10 +167,12 @@ function renderAudio() {
   $('enable-sound').hidden = phone.role !== 'real';
 }
 
-function renderTitle() {
+/** The tab title, and the ringtone (real tab only). */
+function renderRinging() {
   const live = state?.calls || [];
-  const ringing = live.find((c) => c.direction === 'incoming' && c.state === 'ringing');
+  const ringing = live.find((c) => c.direction === 'incoming' && c.state === 'ringing' && !c.replaces);
   const talking = live.find((c) => c.state === 'established');
+  ringer.set(Boolean(ringing) && phone?.role === 'real');
   document.title = ringing ? `☎ ${peerName(ringing.peer)} is calling` : talking
     ? `In call with ${peerName(talking.peer)} · tabphone` : account ? `${account.user} · tabphone` : 'tabphone';
 }
@@ -181,7 +185,7 @@ function render() {
   dialpad.update(state?.calls || [], busy.has('dial'));
   calls.render(state);
   renderAudio();
-  renderTitle();
+  renderRinging();
 }
 
 /** Listeners every TabPhone gets, signed in or not. */
@@ -217,6 +221,12 @@ function wirePhone(p) {
   }));
   p.on('audioBlocked', mine(({ blocked }) => log.info(blocked ? 'the browser blocked the call sound' : 'sound on')));
   p.on('trace', mine((line) => log.trace(typeof line === 'string' ? line : line?.line ?? JSON.stringify(line))));
+  // Real tab only:
+  const named = (id) => peerName(calls.peers.get(id)?.peer);
+  p.on('dtmf', mine(({ call, tone }) => log.call(`${named(call)} sent tone ${tone} (SIP INFO)`)));
+  p.on('message', mine(({ from, body }) => log.call(`message from ${from}: ${body}`)));
+  p.on('transferRequested', mine(({ call, to }) => log.call(`${named(call)} transfers this call to ${to}`)));
+  p.on('transferProgress', mine(({ call, status }) => log.call(`transfer of ${named(call)}: the target answered ${status}`)));
 }
 
 function show(signedIn) {
