@@ -7,27 +7,82 @@ use js_sys::{Function, Promise, Reflect, JSON};
 use tabphone_coord::protocol::tab_lock_name;
 use tabphone_coord::{ActionId, Job, TabConfig, TabCore, TabEvent, TabInput, TabOutput, TabRole};
 use tabphone_glue::{Lock, Mode};
+use tabphone_phone::state::{changes, PhoneState};
+use tabphone_phone::PhoneEvent;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{MessageEvent, SharedWorker, WorkerOptions, WorkerType};
 
-/// The real phone, supplied by the app; created when the tab becomes real,
-/// stopped and dropped when it stops being real.
+/// The real phone: created when the tab becomes real, stopped and dropped
+/// when it stops being real. [`crate::phone::BrowserPhone`] is the SIP phone;
+/// an app may plug in its own. Methods take `&self`: app code runs from
+/// inside them (listeners of the state it publishes) and may call back in,
+/// so an implementation keeps its state behind its own interior mutability.
 pub trait RealPhone {
     /// The tab became real (holds the real lock): connect, register.
-    fn start(&mut self);
-    /// The tab is real no more: stop at once, before any more network traffic.
-    fn stop(&mut self);
+    /// `context` publishes its state and events, and names this browser's
+    /// stable instance id.
+    fn start(&self, context: PhoneContext);
+    /// The tab is real no more: stop at once, before any more network
+    /// traffic. `unregister`: this is the last tab (hang up, unregister);
+    /// otherwise another tab takes over (leave the binding to it).
+    fn stop(&self, unregister: bool);
     /// Perform an action; resolve with a JSON-serializable value.
-    fn perform(&mut self, name: &str, args: JsValue) -> Promise;
+    fn perform(&self, name: &str, args: JsValue) -> Promise;
+    /// A message came from the worker (at least one ping a second, from a
+    /// worker whose timers the browser does not throttle): run what is
+    /// overdue, since a hidden tab's own timers may fire a minute late.
+    fn tick(&self) {}
+}
+
+/// What a [`RealPhone`] is given when it starts. Holds the client weakly:
+/// keeping it creates no reference cycle.
+#[derive(Clone)]
+pub struct PhoneContext {
+    client: Weak<RefCell<Inner>>,
+    instance_id: String,
+}
+
+impl PhoneContext {
+    /// Publish the state (JSON text) to every tab. Fails with `(code,
+    /// message)` once this tab is no longer real, or for a state over the
+    /// size limit.
+    pub fn publish(&self, state: &str) -> Result<(), (String, String)> {
+        let Some(rc) = self.client.upgrade() else {
+            return Err((String::from("worker_gone"), String::from("the tab client is gone")));
+        };
+        let result = rc.borrow_mut().core.publish(state);
+        flush(&rc);
+        result.map_err(|(code, message)| (code.as_str().to_owned(), message))
+    }
+
+    /// Tell this tab's phone listeners ([`TabClient::on_phone_event`]) of an
+    /// event that only the real phone sees (a trace line, DTMF or a message
+    /// received, an error); the others every tab derives from the state.
+    pub fn emit(&self, event: &PhoneEvent) {
+        let Some(rc) = self.client.upgrade() else { return };
+        let listeners: Vec<PhoneListener> = rc.borrow().phone_listeners.clone();
+        for l in listeners {
+            match l.try_borrow_mut() {
+                Ok(mut f) => f(event),
+                Err(_) => web_sys::console::warn_1(&"tabphone: a phone listener re-entered".into()),
+            }
+        }
+    }
+
+    /// This browser's SIP instance id for the app (`+sip.instance`): the
+    /// same in every tab and after reloads, so every real replaces one binding.
+    pub fn instance_id(&self) -> &str {
+        &self.instance_id
+    }
 }
 
 /// What runs behind the API: the inert dummy or the real phone.
-pub enum Backend {
+pub(crate) enum Backend {
     /// Forwards actions to the worker; never touches the network.
     Dummy,
     /// The real phone (shared so app code runs with no client borrow held).
-    Real(Rc<RefCell<Box<dyn RealPhone>>>),
+    Real(Rc<dyn RealPhone>),
 }
 
 /// Connection options.
@@ -48,6 +103,8 @@ impl Default for Options {
 type Factory = Box<dyn FnMut() -> Box<dyn RealPhone>>;
 /// A Rust event listener (shared so it runs with no client borrow held).
 type RustListener = Rc<RefCell<dyn FnMut(&TabEvent)>>;
+/// A Rust listener of phone events.
+type PhoneListener = Rc<RefCell<dyn FnMut(&PhoneEvent)>>;
 /// The worker and its port's message handler, dropped together.
 type WorkerPort = (SharedWorker, Closure<dyn FnMut(MessageEvent)>);
 /// A page event listener, removed on drop.
@@ -68,6 +125,7 @@ struct Inner {
     pending: BTreeMap<ActionId, (Function, Function)>,
     listeners: Vec<(String, Function)>,
     rust_listeners: Vec<RustListener>,
+    phone_listeners: Vec<PhoneListener>,
     page: Vec<PageListener>,
     me: Weak<RefCell<Inner>>,
 }
@@ -127,6 +185,7 @@ impl TabClient {
                 pending: BTreeMap::new(),
                 listeners: Vec::new(),
                 rust_listeners: Vec::new(),
+                phone_listeners: Vec::new(),
                 page: Vec::new(),
                 me: me.clone(),
             })
@@ -186,6 +245,28 @@ impl TabClient {
         self.inner.borrow_mut().rust_listeners.push(Rc::new(RefCell::new(listener)));
     }
 
+    /// Add a Rust listener of phone events: those every tab derives from
+    /// the published states ([`changes`]: incoming, callEnded, connection,
+    /// registration, audioBlocked) and, in the real tab, those only the
+    /// phone sees (trace, DTMF and messages received, transfers, errors).
+    pub fn on_phone_event(&self, listener: impl FnMut(&PhoneEvent) + 'static) {
+        let listener: PhoneListener = Rc::new(RefCell::new(listener));
+        self.inner.borrow_mut().phone_listeners.push(listener.clone());
+        let mut prev = PhoneState::parse(&self.state()).ok();
+        self.on_event(move |e| {
+            if let TabEvent::State { state } = e {
+                let next = PhoneState::parse(state).ok();
+                for change in changes(prev.as_ref(), next.as_ref()) {
+                    match listener.try_borrow_mut() {
+                        Ok(mut f) => f(&change),
+                        Err(_) => web_sys::console::warn_1(&"tabphone: a phone listener re-entered".into()),
+                    }
+                }
+                prev = next;
+            }
+        });
+    }
+
     /// Dispatch an action; the promise settles exactly once.
     pub fn dispatch(&self, name: &str, args: JsValue) -> Promise {
         let args = if args.is_undefined() { JsValue::NULL } else { args };
@@ -229,6 +310,18 @@ impl TabClient {
     }
 }
 
+/// Let the real phone run what is overdue (see [`RealPhone::tick`]).
+fn tick(weak: &Weak<RefCell<Inner>>) {
+    let Some(rc) = weak.upgrade() else { return };
+    let phone = match &rc.borrow().backend {
+        Backend::Real(p) => Some(p.clone()),
+        Backend::Dummy => None,
+    };
+    if let Some(p) = phone {
+        p.tick();
+    }
+}
+
 fn drive(weak: &Weak<RefCell<Inner>>, input: TabInput<'_>) {
     let Some(rc) = weak.upgrade() else { return };
     rc.borrow_mut().core.handle_input(input);
@@ -251,18 +344,24 @@ fn flush(rc: &Rc<RefCell<Inner>>) {
         };
         match output {
             TabOutput::StartReal => {
-                let phone = {
+                let (phone, context) = {
                     let mut me = rc.borrow_mut();
-                    let phone = Rc::new(RefCell::new((me.factory)()));
+                    let phone: Rc<dyn RealPhone> = Rc::from((me.factory)());
                     me.backend = Backend::Real(phone.clone());
-                    phone
+                    let instance_id = crate::instance::stable_id(&me.app);
+                    (phone, PhoneContext { client: Rc::downgrade(rc), instance_id })
                 };
-                phone.borrow_mut().start();
+                phone.start(context);
             }
             TabOutput::StopReal => {
-                let old = std::mem::replace(&mut rc.borrow_mut().backend, Backend::Dummy);
+                let (old, last) = {
+                    let mut me = rc.borrow_mut();
+                    // Closing, and no other tab left to take over: unregister.
+                    let last = me.core.role() == TabRole::Closed && me.tabs <= 1;
+                    (std::mem::replace(&mut me.backend, Backend::Dummy), last)
+                };
                 if let Backend::Real(phone) = old {
-                    phone.borrow_mut().stop();
+                    phone.stop(last);
                 }
             }
             TabOutput::Perform { job, name, args } => {
@@ -285,7 +384,11 @@ fn flush(rc: &Rc<RefCell<Inner>>) {
             TabOutput::Event(e) => {
                 let rust: Vec<RustListener> = rc.borrow().rust_listeners.clone();
                 for l in rust {
-                    (l.borrow_mut())(&e);
+                    // A listener that caused this event (say, it closed the
+                    // client) misses it; a state listener catches up on the next.
+                    if let Ok(mut f) = l.try_borrow_mut() {
+                        f(&e);
+                    }
                 }
                 let (name, detail) = rc.borrow_mut().event_detail(e);
                 let listeners: Vec<Function> =
@@ -305,18 +408,14 @@ fn flush(rc: &Rc<RefCell<Inner>>) {
 /// back into the client), and feed the outcome back.
 fn run_action(
     weak: Weak<RefCell<Inner>>,
-    phone: Option<Rc<RefCell<Box<dyn RealPhone>>>>,
+    phone: Option<Rc<dyn RealPhone>>,
     job: Job,
     name: String,
     args: String,
 ) {
     wasm_bindgen_futures::spawn_local(async move {
         let promise = match phone {
-            Some(p) => {
-                let args = JSON::parse(&args).unwrap_or(JsValue::NULL);
-                let promise = p.borrow_mut().perform(&name, args);
-                promise
-            }
+            Some(p) => p.perform(&name, JSON::parse(&args).unwrap_or(JsValue::NULL)),
             None => Promise::reject(&error_object("not_real", "this tab is not real")),
         };
         let result = match JsFuture::from(promise).await {
@@ -404,6 +503,7 @@ impl Inner {
             if let Some(text) = e.data().as_string() {
                 drive(&weak, TabInput::WorkerMessage(&text));
             }
+            tick(&weak);
         });
         let port = worker.port();
         port.set_onmessage(Some(on_message.as_ref().unchecked_ref()));

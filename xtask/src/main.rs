@@ -103,8 +103,9 @@ fn ensure() -> Result<()> {
             .env("DEBIAN_FRONTEND", "noninteractive"))?;
     }
     let tests = root().join("tests");
-    let installed =
-        ["playwright-core", "binaryen"].iter().all(|p| tests.join("node_modules").join(p).exists());
+    let installed = ["playwright-core", "binaryen", "typescript"]
+        .iter()
+        .all(|p| tests.join("node_modules").join(p).exists());
     if !installed {
         run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&tests))?;
     }
@@ -196,10 +197,14 @@ fn test() -> Result<()> {
     eprintln!("== browser tests (Playwright, Debian Chromium)");
     build()?;
     build_media_test()?;
+    eprintln!("== the tab's TypeScript typings, type-checked against a usage file (tests/types)");
+    run(Command::new(root.join("tests/node_modules/.bin/tsc"))
+        .args(["-p", "types"])
+        .current_dir(root.join("tests")))?;
     let server = serve::Server::start(0, serve::roots())?;
     run(Command::new("node")
         .args(["--test", "--test-concurrency=1", "--test-reporter=spec"])
-        .args(["tabs.test.mjs", "media.test.mjs", "socket.test.mjs"])
+        .args(["tabs.test.mjs", "media.test.mjs", "socket.test.mjs", "phone.test.mjs"])
         .env("BASE_URL", format!("http://127.0.0.1:{}", server.port))
         .current_dir(root.join("tests")))
 }
