@@ -68,6 +68,30 @@ export class CallsView {
     this.hooks = hooks;
     this.items = new Map(); // call id -> li
     this.peers = new Map(); // call id -> {peer, direction}, for the recent list
+    this.last = null; // call id -> what `changes` last said about it
+  }
+
+  /** What changed in the calls since the last state, in words (for the log). */
+  changes(state) {
+    const lines = [];
+    const seen = new Map();
+    for (const c of state?.calls || []) {
+      const now = {
+        state: c.state === 'ringing' && c.direction === 'incoming' ? 'incoming'
+          : STATE_LABEL[c.state]?.replace('…', '').toLowerCase() || c.state,
+        held: c.held.local ? 'on hold' : 'resumed',
+        remote: c.held.remote ? 'held by the other side' : 'resumed by the other side',
+        muted: c.muted ? 'muted' : 'unmuted',
+      };
+      const before = this.last?.get(c.id);
+      // A new incoming call is logged by the `incoming` event.
+      const said = Object.keys(now).filter((k) => (before ? before[k] !== now[k] : k === 'state' && now.state !== 'incoming'))
+        .map((k) => now[k]);
+      if (said.length) lines.push(`${c.direction === 'incoming' ? 'call from' : 'call to'} ${peerName(c.peer)}: ${said.join(', ')}`);
+      seen.set(c.id, now);
+    }
+    this.last = seen;
+    return lines;
   }
 
   render(state) {

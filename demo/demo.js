@@ -201,7 +201,11 @@ function wire(p) {
     if (p !== phone) return;
     window.tabphoneEvents.push({ type: 'state', state: s, at: now() });
     $('state').textContent = JSON.stringify(s, null, 1);
-    if (mode === 'phone') { state = s; render(); }
+    if (mode === 'phone') {
+      state = s;
+      for (const line of calls.changes(s)) log.call(line);
+      render();
+    }
   });
   p.on('tabs', (n) => { if (p === phone) $('tabs').textContent = String(n); });
   p.on('error', (e) => { if (p === phone) log.error(`error ${e?.code}: ${e?.message}`); });

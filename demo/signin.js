@@ -114,7 +114,10 @@ export class SignInForm {
     if (!fill) return;
     const s = name ? demoSettings(this.config, name) : null;
     if (s) this.fill({ ...s, password: demoAccount(this.config, name).password });
-    else { field(this.form, 'password').value = ''; field(this.form, 'user').focus(); }
+    else {
+      for (const id of ['user', 'password', 'name']) field(this.form, id).value = '';
+      field(this.form, 'user').focus();
+    }
   }
 
   /** Show the form filled with `s` (settings, maybe with a password). */
