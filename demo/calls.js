@@ -1,6 +1,7 @@
 // The calls: the incoming-call banners, the call list with its buttons, and
 // the recent (ended) calls, all rendered from the shared state, the same in
-// every tab. Call items are kept by id across renders, so an open transfer
+// every tab. The recent list also keeps what this tab saw end before (a new
+// real tab publishes a state without the old real's ended calls). Call items are kept by id across renders, so an open transfer
 // panel or a half-typed address survives state changes.
 
 const $in = (root, id) => root.querySelector(`[data-testid="${id}"]`);
@@ -13,6 +14,9 @@ export function peerName(peer) {
   return m ? decodeURIComponent(m[1]) : peer.uri || 'Unknown';
 }
 
+/** How many ended calls the recent list shows. */
+const RECENT_KEPT = 20;
+
 const STATE_LABEL = {
   initial: 'Starting…', establishing: 'Connecting…', ringing: 'Ringing…', established: 'In call',
   terminating: 'Ending…',
@@ -21,7 +25,7 @@ const STATE_LABEL = {
 const CAUSE_LABEL = {
   local: 'hung up', remote: 'ended by the other side', timeout: 'no answer (timeout)',
   transport: 'connection lost', media_failed: 'media failed', transferred: 'transferred',
-  replaced: 'replaced (transfer)', handed_over: 'handed over to another tab',
+  replaced: 'replaced (transfer)', handed_over: 'the real tab left',
 };
 
 /** Why a call ended, in words. */
@@ -69,6 +73,7 @@ export class CallsView {
     this.items = new Map(); // call id -> li
     this.peers = new Map(); // call id -> {peer, direction}, for the recent list
     this.last = null; // call id -> what `changes` last said about it
+    this.history = new Map(); // call id -> ended call {id, cause, status?, at}, newest last
   }
 
   /** What changed in the calls since the last state, in words (for the log). */
@@ -99,7 +104,15 @@ export class CallsView {
     for (const c of calls) this.peers.set(c.id, { peer: c.peer, direction: c.direction });
     this.renderIncoming(calls.filter((c) => c.direction === 'incoming' && c.state === 'ringing' && !c.replaces));
     this.renderCalls(calls);
-    this.renderRecent(state?.ended || []);
+    for (const e of state?.ended || []) this.ended(e);
+    this.renderRecent();
+  }
+
+  /** Keep an ended call ({id, cause, status?, at}) in the recent list. */
+  ended(e) {
+    if (this.history.has(e.id)) return;
+    this.history.set(e.id, e);
+    if (this.history.size > RECENT_KEPT) this.history.delete(this.history.keys().next().value);
   }
 
   /** Update the call timers (once a second). */
@@ -294,9 +307,10 @@ export class CallsView {
     for (const b of li.querySelectorAll('.transfer button')) b.disabled = busy;
   }
 
-  renderRecent(ended) {
+  renderRecent() {
+    const ended = [...this.history.values()].sort((x, y) => y.at - x.at);
     this.ui.recentCard.hidden = ended.length === 0;
-    const items = [...ended].reverse().map((e) => {
+    const items = ended.map((e) => {
       const li = document.createElement('li');
       li.dataset.testid = 'ended';
       li.dataset.callId = e.id;

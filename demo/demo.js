@@ -216,8 +216,11 @@ function wirePhone(p) {
   const mine = (f) => (e) => { if (p === phone) f(e); };
   p.on('incoming', mine(({ peer }) => log.call(`incoming call from ${peerName(peer)} <${peer?.uri}>`)));
   p.on('callEnded', mine((e) => {
+    // Also the calls a real took away (handed over): they have no `ended` entry in a state.
+    calls.ended({ id: e.call, cause: e.cause, status: e.status, at: Date.now() });
     const who = calls.peers.get(e.call);
-    log.call(`call ${who ? `with ${peerName(who.peer)} ` : ''}ended: ${endedText(e)}`);
+    log.call(`call ${who ? `with ${peerName(who.peer)}` : ''} over: ${endedText(e)}`);
+    render();
   }));
   p.on('connection', mine((e) => log.info(`connection: ${connectionStatus({ connection: e.connection ?? e }).text}`)));
   p.on('registration', mine((e) => {
