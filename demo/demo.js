@@ -124,7 +124,7 @@ const calls = new CallsView(
     redial: (uri) => dialpad.fill(uri),
   },
 );
-const dialpad = new Dialpad($('dialer'), { act, phone: () => phone, log });
+const dialpad = new Dialpad($('dialer'), { act, phone: () => phone, changed: () => render() });
 const form = new SignInForm($('signin'), config, (c) => signIn(c));
 
 function renderRole() {

@@ -15,7 +15,7 @@ const LAST = 'tabphone-demo:last-dialed';
 const by = (root, id) => root.querySelector(`[data-testid="${id}"]`);
 
 export class Dialpad {
-  /** `root`: the dialer card; `hooks`: {act(label, key, fn), phone(), log}. */
+  /** `root`: the dialer card; `hooks`: {act(label, key, fn), phone(), changed() (render again)}. */
   constructor(root, hooks) {
     this.root = root;
     this.hooks = hooks;
@@ -132,7 +132,7 @@ export class Dialpad {
       off.type = 'button';
       off.className = 'link';
       off.textContent = 'Dial instead';
-      off.addEventListener('click', () => { this.released = candidate.id; this.target = null; this.renderBar(candidate); });
+      off.addEventListener('click', () => { this.released = candidate.id; this.hooks.changed(); });
       bar.append(text, sent, off);
     } else {
       const text = document.createElement('span');
@@ -141,7 +141,7 @@ export class Dialpad {
       on.type = 'button';
       on.className = 'link';
       on.textContent = 'Send tones';
-      on.addEventListener('click', () => { this.released = null; this.target = candidate; this.renderBar(candidate); });
+      on.addEventListener('click', () => { this.released = null; this.hooks.changed(); });
       bar.append(text, on);
     }
   }
