@@ -1,4 +1,4 @@
-//! tabphone's commands: `cargo xtask demo [--port N]`, `cargo xtask test`,
+//! tabphone's commands: `cargo xtask demo [--port N] [--sip-port N]`, `cargo xtask test`,
 //! `cargo xtask bench [sip|tabs]`, `cargo xtask fuzz [SECONDS]`, `cargo xtask build`.
 //!
 //! Each installs what is missing first (the wasm32 target, wasm-bindgen-cli at
@@ -8,6 +8,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+mod demo;
+mod kamailio;
 mod serve;
 
 type Result<T> = std::result::Result<T, String>;
@@ -16,7 +18,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("build") => ensure().and_then(|_| build()),
-        Some("demo") => demo(&args[1..]),
+        Some("demo") => demo::demo(&args[1..]),
         Some("test") => test(),
         Some("bench") => bench(&args[1..]),
         Some("fuzz") => match args.get(1).map(|n| n.parse::<u32>()) {
@@ -25,7 +27,7 @@ fn main() -> ExitCode {
             Some(Err(_)) => Err("usage: cargo xtask fuzz [SECONDS]".into()),
         },
         _ => {
-            Err("usage: cargo xtask <demo [--port N] | test | bench [sip|tabs] | fuzz [SECONDS] | build>"
+            Err("usage: cargo xtask <demo [--port N] [--sip-port N] | test | bench [sip|tabs] | fuzz [SECONDS] | build>"
                 .into())
         }
     };
@@ -138,20 +140,6 @@ fn build() -> Result<()> {
         let file = pkg.join(js);
         run(Command::new(&terser).arg(&file).args(["--module", "--compress", "--mangle", "-o"]).arg(&file))?;
     }
-    Ok(())
-}
-
-fn demo(args: &[String]) -> Result<()> {
-    let port = match args {
-        [flag, n] if flag == "--port" => n.parse().map_err(|_| format!("bad port {n}"))?,
-        [] => 8080,
-        _ => return Err("usage: cargo xtask demo [--port N]".into()),
-    };
-    ensure()?;
-    build()?;
-    let server = serve::Server::start(port, serve::roots())?;
-    println!("tabphone demo: http://127.0.0.1:{}/  (open it in several tabs; Ctrl-C to stop)", server.port);
-    server.wait();
     Ok(())
 }
 

@@ -32,9 +32,9 @@ impl Server {
         Ok(Server { port, thread })
     }
 
-    /// Serve until the process is interrupted.
-    pub fn wait(self) {
-        let _ = self.thread.join();
+    /// The listener thread has ended (it serves until the process ends otherwise).
+    pub fn finished(&self) -> bool {
+        self.thread.is_finished()
     }
 }
 
