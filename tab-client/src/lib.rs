@@ -61,10 +61,8 @@ impl RealPhone for JsPhone {
     fn stop(&mut self) {}
     fn perform(&mut self, name: &str, args: JsValue) -> Promise {
         let Some(handler) = self.handler.borrow().clone() else {
-            let err = js_sys::Object::new();
-            let _ = Reflect::set(&err, &"code".into(), &"no_handler".into());
-            let _ = Reflect::set(&err, &"message".into(), &"the real tab has no action handler".into());
-            return Promise::reject(&err);
+            let code = tabphone_coord::protocol::ErrorCode::NoHandler.as_str();
+            return Promise::reject(&client::error_object(code, "the real tab has no action handler"));
         };
         match handler.call2(&JsValue::NULL, &JsValue::from_str(name), &args) {
             Ok(v) => Promise::resolve(&v),

@@ -35,8 +35,9 @@ init().then(async () => {
   hub = ready;
   for (const port of buffered.splice(0)) hub.connect(port);
 }).catch((e) => {
-  // Without wasm there is no hub: tell every waiting tab instead of leaving it hanging.
-  const text = JSON.stringify({ t: 'error', code: 'worker_gone', message: `worker failed to start: ${e}` });
+  // Without wasm there is no hub: tell every waiting tab instead of leaving it
+  // hanging, with the protocol's `failed` message (see tabphone-coord's protocol).
+  const text = JSON.stringify({ t: 'failed', message: `worker failed to start: ${e}` });
   for (const port of buffered.splice(0)) port.postMessage(text);
   self.addEventListener('connect', (event) => event.ports.forEach((p) => p.postMessage(text)));
 });

@@ -53,7 +53,8 @@
 //!   waits [`Config::rejoin_grace`] for that claim before promoting.
 //! - **Every action gets exactly one answer**: the real's `result`, or an
 //!   `error`/`result` with code `queue_full`, `timeout`, `real_gone`,
-//!   `not_joined`, `malformed` or `too_large`. Actions wait in a bounded queue
+//!   `not_joined`, `malformed` or `too_large` (and, from the tab itself,
+//!   `worker_gone` when the worker died or could not start). Actions wait in a bounded queue
 //!   ([`Config::max_queued`], [`Config::action_timeout`]) while no real holds
 //!   its lock. Answers go only to the tab that asked.
 //! - **Bad input** (not JSON, unknown `t`, over [`Config::max_message_bytes`],
@@ -86,13 +87,22 @@
 //! ```
 //!
 //! ## Layout
-//! - `protocol.rs`: messages, error codes, lock names; `json.rs`: the small
+//! - `protocol/`: the wire format. `mod.rs` (version, message limit, lock
+//!   names, [`protocol::Raw`]), `from_tab.rs` and `to_tab.rs` (each direction's
+//!   messages with their parser and serializer), `error.rs` (error codes),
+//!   `fields.rs` (typed field access for the parsers); `json.rs`: the small
 //!   JSON codec under it (no serde in the worker: about 40 KB less wasm).
-//! - `coordinator.rs`: the worker's state machine; `actions.rs`: its action queue.
-//! - `tab.rs`: the tab's state machine.
-//! - `tests/`: scenario tests and property tests over random event sequences.
+//! - `coordinator/`: the worker's state machine. `mod.rs` (the run loop and
+//!   its timers), `api.rs` (Config, Input, Output), `join.rs` (messages in,
+//!   joining, claims), `roles.rs` (leaving, promotion), `relay.rs` (state and
+//!   actions between the real and the dummies), `actions.rs` (the action queue).
+//! - `tab/`: the tab's state machine. `mod.rs` (dispatch, publish, inputs),
+//!   `api.rs` (its types), `link.rs` (the connection to the worker),
+//!   `real.rs` (roles and the real lock).
+//! - `tests/`: scenario tests and property tests on `tests/sim/`, a
+//!   deterministic simulation of a browser profile (`locks.rs`: Web Locks;
+//!   `engine.rs`: the event queue and the glue's part; `check.rs`: invariants).
 
-mod actions;
 mod coordinator;
 pub mod json;
 pub mod protocol;

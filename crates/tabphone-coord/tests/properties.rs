@@ -126,7 +126,7 @@ proptest! {
         // (tabs of another worker script have no real to mirror).
         if let Some(&r) = reals.first() {
             let state = s.tabs[r].core.state().to_owned();
-            for t in s.tabs.iter().filter(|t| t.can_act() && t.worker == s.tabs[r].worker) {
+            for t in s.tabs.iter().filter(|t| t.can_act() && t.url == s.tabs[r].url) {
                 prop_assert_eq!(t.core.state(), state.as_str());
             }
         }

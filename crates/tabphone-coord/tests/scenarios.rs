@@ -307,7 +307,7 @@ fn stale_state_does_not_survive_demotion() {
     }
     s.advance(Duration::from_secs(5));
     let real = reals(&s)[0];
-    for i in (0..4).filter(|i| s.tabs[*i].worker == s.tabs[real].worker) {
+    for i in (0..4).filter(|i| s.tabs[*i].url == s.tabs[real].url) {
         assert_eq!(s.tabs[i].core.state(), s.tabs[real].core.state(), "tab{i}");
     }
     s.check_safety();
