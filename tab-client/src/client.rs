@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::rc::{Rc, Weak};
 
 use js_sys::{Function, Promise, Reflect, JSON};
-use tabphone_coord::protocol::ErrorCode;
+use tabphone_coord::protocol::{worker_name, ErrorCode};
 use tabphone_coord::{ActionId, Job, TabConfig, TabCore, TabEvent, TabInput, TabOutput, TabRole};
 use tabphone_glue::{Lock, Mode};
 use wasm_bindgen::prelude::*;
@@ -366,10 +366,11 @@ impl Inner {
                 let died = move || drive(&weak, TabInput::WorkerDied);
                 self.worker_watch = Some(Lock::request(&lock, Mode::Shared, died, |_| {}));
             }
-            TabOutput::AcquireRealLock { lock, steal, epoch } => {
+            TabOutput::AcquireRealLock { lock, steal } => {
                 let (w1, w2) = (self.me.clone(), self.me.clone());
                 let mode = if steal { Mode::Steal } else { Mode::Exclusive };
-                let granted = move || drive(&w1, TabInput::RealLockGranted { epoch });
+                // Replacing the old request drops it: none of its callbacks run after.
+                let granted = move || drive(&w1, TabInput::RealLockGranted);
                 let lost = move |_| drive(&w2, TabInput::RealLockLost);
                 self.real_lock = Some(Lock::request(&lock, mode, granted, lost));
             }
@@ -381,7 +382,9 @@ impl Inner {
     fn open_worker(&mut self) {
         let opts = WorkerOptions::new();
         opts.set_type(WorkerType::Module);
-        opts.set_name(&format!("tabphone:{}", self.app));
+        opts.set_name(&worker_name(&self.app));
+        // A dead worker's lock is let go when the tab reconnects.
+        self.worker_watch = None;
         let worker = match SharedWorker::new_with_worker_options(&self.url, &opts) {
             Ok(w) => w,
             Err(e) => {

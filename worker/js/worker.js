@@ -5,8 +5,9 @@
 // lost (and that tab would never join). Ports are buffered until the hub runs.
 //
 // Options come from the script URL's query: pingInterval, pingTimeout,
-// actionTimeout, rejoinGrace (ms), maxQueued, maxMessageBytes, debug (1 logs
-// every input and output to the worker's console).
+// actionTimeout, lockPoll (ms), maxQueued, maxMessageBytes, debug (1 logs
+// every input and output to the worker's console). The app is the one in the
+// worker's name (`tabphone:<app>`, as the tab client names it).
 import init, { Hub } from './tabphone_worker.js';
 
 const buffered = [];

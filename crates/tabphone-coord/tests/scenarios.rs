@@ -86,21 +86,32 @@ fn graceful_close_promotes_and_resets_state() {
     assert_eq!(s.tabs[b].states, states, "joined empty, then the real's state, then its reset");
 }
 
+/// A host tab (it created the worker, which runs in its process), then two
+/// tabs; the host closes, so the first of the two is a real that does not
+/// host the worker: crashing it leaves the worker up.
+fn real_off_the_host(s: &mut Sim) -> (usize, usize) {
+    let host = s.open(0, true, true);
+    let a = s.open(0, true, true);
+    let b = s.open(0, true, false);
+    s.close(host);
+    assert_eq!(reals(s), vec![a]);
+    (a, b)
+}
+
 #[test]
 fn crash_promotes_through_the_tab_lock() {
     let mut s = sim();
-    let a = s.open(0, true, true);
-    let b = s.open(0, true, false);
+    let (a, b) = real_off_the_host(&mut s);
     s.crash(a);
     assert_eq!(reals(&s), vec![b]);
+    assert_eq!(s.workers.len(), 1, "the worker lives on");
     s.check_safety();
 }
 
 #[test]
 fn in_flight_action_fails_when_the_real_dies() {
     let mut s = sim();
-    let a = s.open(0, true, true);
-    let b = s.open(0, true, false);
+    let (a, b) = real_off_the_host(&mut s);
     let id = s.dispatch(b, "dial", "{}");
     s.crash(a);
     let ans = s.answers(b, id);
@@ -171,37 +182,6 @@ fn queue_is_bounded() {
     for id in ids {
         assert_eq!(s.answers(b, id).len(), 1);
     }
-}
-
-#[test]
-fn worker_restart_keeps_the_real() {
-    let mut s = sim();
-    let a = s.open(0, true, true);
-    let b = s.open(0, true, false);
-    let c = s.open(0, true, false);
-    s.publish(a, r#"{"calls":["c1"]}"#);
-    s.kill_worker(0);
-    assert_eq!(reals(&s), vec![a], "the real stays real: no re-registration");
-    s.advance(Duration::from_secs(2));
-    assert_eq!(reals(&s), vec![a]);
-    assert_eq!(s.workers.len(), 2, "one new worker");
-    assert_eq!(s.tabs[c].core.state(), r#"{"calls":["c1"]}"#, "the claim carried the state");
-    let id = s.dispatch(b, "hangup", "{}");
-    s.respond(a);
-    assert_eq!(s.answers(b, id).len(), 1);
-    s.check_safety();
-}
-
-#[test]
-fn worker_restart_without_the_real_promotes_after_grace() {
-    let mut s = sim();
-    let a = s.open(0, true, true);
-    let b = s.open(0, true, false);
-    // The tab hosting the worker was the real; both die.
-    s.crash(a);
-    s.kill_worker(0);
-    s.advance(ms(600));
-    assert_eq!(reals(&s), vec![b]);
 }
 
 #[test]

@@ -15,6 +15,9 @@ pub struct PortId(pub u64);
 pub struct Config {
     /// This worker instance's random id (names the lock it holds for life).
     pub worker_id: String,
+    /// The app this worker serves: names the real lock it looks at
+    /// ([`crate::protocol::real_lock_name`]). Default `"tabphone"`.
+    pub app: String,
     /// How often live tabs are pinged. Default 1 s.
     pub ping_interval: Duration,
     /// A tab silent this long is declared gone (a frozen tab). Default 3 s.
@@ -25,21 +28,23 @@ pub struct Config {
     pub max_queued: usize,
     /// Largest message accepted, in bytes. Default [`MAX_MESSAGE_BYTES`] (1 MiB).
     pub max_message_bytes: usize,
-    /// After a worker restart, how long to wait for the old real to rejoin
-    /// before promoting another tab. Default 500 ms.
-    pub rejoin_grace: Duration,
+    /// While the real lock is held by a tab that has not joined (after a
+    /// worker restart: the old real rejoining, or frozen), how often to look
+    /// at the lock again, to promote as soon as it is free. Default 50 ms.
+    pub lock_poll: Duration,
 }
 
 impl Default for Config {
     fn default() -> Self {
         Config {
             worker_id: String::from("worker"),
+            app: String::from("tabphone"),
             ping_interval: Duration::from_millis(1000),
             ping_timeout: Duration::from_millis(3000),
             action_timeout: Duration::from_secs(10),
             max_queued: 256,
             max_message_bytes: MAX_MESSAGE_BYTES,
-            rejoin_grace: Duration::from_millis(500),
+            lock_poll: Duration::from_millis(50),
         }
     }
 }
@@ -64,8 +69,33 @@ pub enum Input<'a> {
         /// Which port.
         port: PortId,
     },
+    /// The answer to [`Output::QueryLocks`]: every Web Lock of the origin,
+    /// held and requested, or `None` when the query failed.
+    Locks(Option<LockSnapshot>),
     /// The deadline from [`Coordinator::poll_timeout`] passed.
     Timeout,
+}
+
+/// What `navigator.locks.query()` says: the locks held and the requests
+/// waiting, each with its lock manager client (a tab or a worker).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LockSnapshot {
+    /// Locks held.
+    pub held: Vec<LockInfo>,
+    /// Requests waiting.
+    pub pending: Vec<LockInfo>,
+}
+
+/// One held lock or waiting request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockInfo {
+    /// The lock's name.
+    pub name: String,
+    /// The lock manager's id of the tab or worker that holds or asks for it
+    /// (`clientId`); the same for every lock of one tab.
+    pub client: String,
+    /// Shared mode (else exclusive).
+    pub shared: bool,
 }
 
 /// What the glue must do. Drain with [`Coordinator::poll_output`] after every
@@ -93,4 +123,8 @@ pub enum Output {
         /// Which port.
         port: PortId,
     },
+    /// Query the lock manager (`navigator.locks.query()`); feed the answer as
+    /// [`Input::Locks`]. Asked when the worker must know who holds the real
+    /// lock: after a restart, and when a promoted tab does not claim in time.
+    QueryLocks,
 }

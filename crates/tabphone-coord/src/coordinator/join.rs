@@ -2,7 +2,7 @@
 //! claim, focus, and the candidate's `claimed`.
 use web_time::Instant;
 
-use super::{Coordinator, Gone, PortId, Real, Status};
+use super::{Coordinator, Gone, Output, PortId, Real, Status};
 use crate::protocol::{parse_from_tab, tab_lock_name, Claim, ErrorCode, FromTab, Hello, Role, ToTab};
 use crate::protocol::{Raw, PROTOCOL_VERSION};
 
@@ -28,11 +28,11 @@ impl Coordinator {
             self.revive(port);
         }
         match msg {
-            FromTab::Hello(hello) => self.on_hello(now, port, hello),
+            FromTab::Hello(hello) => self.on_hello(port, hello),
             FromTab::Focus { visible, focused } => self.on_focus(port, visible, focused),
             FromTab::Claimed { epoch } => self.on_claimed(port, epoch),
             FromTab::Demoted { epoch } => {
-                if self.is_real(port, epoch) {
+                if self.in_reign(port, epoch) {
                     self.real_lost(port, false);
                 }
             }
@@ -46,33 +46,26 @@ impl Coordinator {
         }
     }
 
-    pub(super) fn is_real(&self, port: PortId, epoch: u64) -> bool {
-        self.real.is_some_and(|r| r.port == port) && epoch == self.epoch
+    /// Whether `port` is the real (or candidate) and `epoch` belongs to its reign.
+    pub(super) fn in_reign(&self, port: PortId, epoch: u64) -> bool {
+        self.real.is_some_and(|r| r.port == port && r.since <= epoch) && epoch <= self.epoch
     }
 
     pub(super) fn status(&self, port: PortId) -> Option<Status> {
         self.tabs.get(&port).map(|t| t.status)
     }
 
-    fn on_hello(&mut self, now: Instant, port: PortId, hello: Hello<'_>) {
+    fn on_hello(&mut self, port: PortId, hello: Hello<'_>) {
         if hello.v != PROTOCOL_VERSION {
             let msg =
                 format!("protocol version {} not spoken; this worker speaks {PROTOCOL_VERSION}", hello.v);
             return self.error(port, ErrorCode::Version, &msg, None);
         }
-        let order = self.next_order;
-        self.next_order += 1;
-        let Some(tab) = self.tabs.get_mut(&port) else { return };
-        let first = tab.status == Status::Connected;
-        tab.status = Status::Live;
-        tab.visible = hello.visible;
-        if first {
-            tab.joined = order;
-            self.out.push_back(super::Output::WatchTab { port, lock: tab_lock_name(&hello.tab) });
+        if hello.claim.is_none() {
+            // Before this tab counts as live: it hears the epoch in its role.
+            self.learn_epoch(hello.epoch);
         }
-        if hello.focused {
-            tab.focus_order = order;
-        }
+        self.join(port, &hello);
         let welcome = ToTab::Welcome {
             v: PROTOCOL_VERSION,
             worker: self.worker_lock.clone().into(),
@@ -83,23 +76,35 @@ impl Coordinator {
         if let Some(claim) = hello.claim {
             return self.on_claim(port, claim);
         }
-        if hello.rejoin && !self.restarted && self.real.is_none() {
-            // A restarted worker: give the old real time to rejoin with its claim.
-            self.restarted = true;
-            self.timers.grace = Some(now + self.config.rejoin_grace);
-        }
         self.broadcast_tabs();
         if let Some(r) = self.real.filter(|r| self.status(r.port) == Some(Status::Lost)) {
             // The real is silent (frozen) and kept only for want of another tab.
             self.real_lost(r.port, true);
-            if self.real.is_some_and(|r| r.port == port) {
-                return;
-            }
         }
-        if self.real.is_none() && self.timers.grace.is_none() {
+        if hello.rejoin {
+            self.start_restart_check();
+        }
+        if self.may_promote() {
             self.promote();
-        } else {
+        } else if self.real.map(|r| r.port) != Some(port) {
             self.send_dummy(port);
+        }
+    }
+
+    /// The tab is live: its id, focus, place in the join order, and a watch on its life lock.
+    fn join(&mut self, port: PortId, hello: &Hello<'_>) {
+        let order = self.next_order;
+        self.next_order += 1;
+        let Some(tab) = self.tabs.get_mut(&port) else { return };
+        if tab.status == Status::Connected {
+            tab.joined = order;
+            tab.id = hello.tab.to_string();
+            self.out.push_back(Output::WatchTab { port, lock: tab_lock_name(&hello.tab) });
+        }
+        tab.status = Status::Live;
+        tab.visible = hello.visible;
+        if hello.focused {
+            tab.focus_order = order;
         }
     }
 
@@ -107,23 +112,15 @@ impl Coordinator {
         self.broadcast_tabs();
         // The claimant holds the real lock; a candidate that has not taken
         // it yet (it cannot: the claimant has it) yields.
-        let accept = match self.real {
-            None => true,
-            Some(r) => r.port == port || !r.claimed,
-        };
-        if !accept {
+        if self.real.is_some_and(|r| r.port != port && r.claimed) {
+            self.learn_epoch(claim.epoch);
             return self.send_dummy(port);
         }
-        if let Some(r) = self.real.take() {
-            if r.port != port {
-                self.send(r.port, &ToTab::Role { role: Role::Dummy, epoch: claim.epoch, steal: false });
-            }
-        }
-        self.timers.grace = None;
-        self.epoch = self.epoch.max(claim.epoch);
-        self.real = Some(Real { port, claimed: true });
+        let epoch = self.claim_epoch(claim.epoch);
+        self.real = Some(Real { port, claimed: true, since: claim.epoch.min(epoch) });
         self.steal = false;
-        self.send(port, &ToTab::Role { role: Role::Real, epoch: self.epoch, steal: false });
+        self.end_lock_check();
+        self.announce();
         self.publish(claim.state, false);
         self.forward_queued();
     }
@@ -140,13 +137,14 @@ impl Coordinator {
     }
 
     fn on_claimed(&mut self, port: PortId, epoch: u64) {
-        if self.is_real(port, epoch) {
+        if self.in_reign(port, epoch) {
             if let Some(r) = self.real.as_mut() {
                 r.claimed = true;
             }
             self.steal = false;
+            self.end_lock_check();
             // Confirm: the tab starts the real client on this message.
-            self.send(port, &ToTab::Role { role: Role::Real, epoch, steal: false });
+            self.send(port, &ToTab::Role { role: Role::Real, epoch: self.epoch, steal: false });
             self.forward_queued();
         } else if self.real.is_some_and(|r| r.port == port) {
             // A claim for an older epoch from the tab that is the candidate of

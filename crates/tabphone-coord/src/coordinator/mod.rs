@@ -2,8 +2,10 @@
 //! actions go. See the crate docs for the contract.
 //!
 //! Layout: `api.rs` (Config, Input, Output), `join.rs` (messages in, joining,
-//! claims), `roles.rs` (leaving, promotion, dummies), `relay.rs` (state and
-//! actions between the real and the dummies), `actions.rs` (the action queue).
+//! claims), `epochs.rs` (epochs that never go back), `roles.rs` (leaving,
+//! promotion, dummies), `holder.rs` (who holds the real lock, when the worker
+//! does not know), `relay.rs` (state and actions between the real and the
+//! dummies), `actions.rs` (the action queue).
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -14,12 +16,14 @@ use crate::vecmap::VecMap;
 
 mod actions;
 mod api;
+mod epochs;
+mod holder;
 mod join;
 mod relay;
 mod roles;
 
 use actions::Actions;
-pub use api::{Config, Input, Output, PortId};
+pub use api::{Config, Input, LockInfo, LockSnapshot, Output, PortId};
 
 /// Why a tab left.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +48,8 @@ enum Status {
 
 #[derive(Debug)]
 struct Tab {
+    /// The tab's own id (from `hello`): its life lock is named after it.
+    id: String,
     status: Status,
     /// Order of joining, for the "oldest" rule.
     joined: u64,
@@ -56,8 +62,11 @@ struct Tab {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Real {
     port: PortId,
-    /// The tab holds the real lock for this epoch.
+    /// The tab holds the real lock.
     claimed: bool,
+    /// The epoch its reign began in; the reign keeps going through later
+    /// epoch numbers when it is renumbered (see `epochs.rs`).
+    since: u64,
 }
 
 /// All timers of the coordinator, in one table.
@@ -65,8 +74,11 @@ struct Real {
 struct Timers {
     /// Next ping round.
     ping: Instant,
-    /// End of the rejoin grace after a worker restart.
-    grace: Option<Instant>,
+    /// When to query the lock manager next (see `holder.rs`).
+    lock_check: Option<Instant>,
+    /// From when a real lock held by a tab that has not joined, or not
+    /// claimed, is taken for a frozen or hung real's and stolen.
+    steal_at: Option<Instant>,
 }
 
 /// The sans-IO coordinator. See the crate docs for the run loop.
@@ -77,20 +89,27 @@ pub struct Coordinator {
     tabs: VecMap<PortId, Tab>,
     next_port: u64,
     next_order: u64,
+    /// The current reign's epoch, or the highest known when there is no real.
     epoch: u64,
+    /// The highest epoch this worker handed out itself.
+    assigned: u64,
     real: Option<Real>,
     /// The old real may still hold the real lock (frozen): take it with steal.
     steal: bool,
-    /// A restarted worker has seen a rejoin; grace has been started once.
-    restarted: bool,
+    /// A tab rejoined after a worker restart and no real has claimed since:
+    /// promote only once the real lock's holder is known.
+    restart: bool,
+    /// A [`Output::QueryLocks`] awaits its answer.
+    querying: bool,
     /// The latest sync message text, sent to joining dummies.
     cache: Option<Arc<str>>,
     actions: Actions,
     timers: Timers,
     ping_seq: u64,
-    /// When the last input was handled: a long gap means the worker itself
-    /// was stalled (busy, or the machine slept), not that tabs went silent.
-    awake: Instant,
+    /// When the input being handled arrived: a long gap since the one before
+    /// means the worker itself was stalled (busy, or the machine slept), not
+    /// that tabs went silent.
+    now: Instant,
     out: VecDeque<Output>,
 }
 
@@ -99,19 +118,21 @@ impl Coordinator {
     pub fn new(now: Instant, config: Config) -> Self {
         Coordinator {
             worker_lock: worker_lock_name(&config.worker_id),
-            timers: Timers { ping: now + config.ping_interval, grace: None },
+            timers: Timers { ping: now + config.ping_interval, lock_check: None, steal_at: None },
             actions: Actions::new(config.max_queued, config.action_timeout),
             config,
             tabs: VecMap::new(),
             next_port: 1,
             next_order: 1,
             epoch: 0,
+            assigned: 0,
             real: None,
             steal: false,
-            restarted: false,
+            restart: false,
+            querying: false,
             cache: None,
             ping_seq: 0,
-            awake: now,
+            now,
             out: VecDeque::new(),
         }
     }
@@ -120,8 +141,14 @@ impl Coordinator {
     pub fn connect(&mut self, now: Instant) -> PortId {
         let port = PortId(self.next_port);
         self.next_port += 1;
-        let tab =
-            Tab { status: Status::Connected, joined: 0, visible: false, focus_order: 0, last_seen: now };
+        let tab = Tab {
+            id: String::new(),
+            status: Status::Connected,
+            joined: 0,
+            visible: false,
+            focus_order: 0,
+            last_seen: now,
+        };
         self.tabs.insert(port, tab);
         port
     }
@@ -137,6 +164,7 @@ impl Coordinator {
                 }
             }
             Input::TabLockGranted { port } => self.tab_gone(port, Gone::Dead),
+            Input::Locks(snapshot) => self.on_locks(snapshot),
             Input::Timeout => self.on_timeout(now),
         }
     }
@@ -145,14 +173,18 @@ impl Coordinator {
     /// worker did not run (a long task, a machine asleep): the tabs' answers
     /// may be queued behind the timer that fires first. Give every tab a fresh
     /// ping window rather than declaring them all silent.
+    /// The same holds for a real lock's holder that has not claimed yet.
     fn wake(&mut self, now: Instant) {
-        if now.saturating_duration_since(self.awake) > self.config.ping_interval * 2 {
+        if now.saturating_duration_since(self.now) > self.config.ping_interval * 2 {
             for tab in self.tabs.values_mut().filter(|t| t.status != Status::Lost) {
                 tab.last_seen = tab.last_seen.max(now);
             }
             self.timers.ping = self.timers.ping.min(now);
+            if let Some(t) = self.timers.steal_at.as_mut() {
+                *t = (*t).max(now + self.config.ping_timeout);
+            }
         }
-        self.awake = now;
+        self.now = now;
     }
 
     /// Next thing for the glue to do.
@@ -170,7 +202,7 @@ impl Coordinator {
         for tab in self.tabs.values().filter(|t| t.status != Status::Lost) {
             consider(tab.last_seen + self.config.ping_timeout);
         }
-        if let Some(t) = self.timers.grace {
+        if let Some(t) = self.timers.lock_check.filter(|_| !self.querying) {
             consider(t);
         }
         if let Some(t) = self.actions.next_deadline() {
@@ -184,7 +216,7 @@ impl Coordinator {
         &self.worker_lock
     }
 
-    /// Current epoch (grows on every promotion).
+    /// Current epoch (grows on every promotion, never goes back: see `hello`'s `epoch`).
     pub fn epoch(&self) -> u64 {
         self.epoch
     }
@@ -234,11 +266,8 @@ impl Coordinator {
             let why = if status == Status::Connected { Gone::Dead } else { Gone::Silent };
             self.tab_gone(port, why);
         }
-        if self.timers.grace.is_some_and(|g| g <= now) {
-            self.timers.grace = None;
-            if self.real.is_none() {
-                self.promote();
-            }
+        if self.timers.lock_check.is_some_and(|t| t <= now) {
+            self.query_locks();
         }
         let expired = self.actions.expire(now);
         self.answer_errors(expired, ErrorCode::Timeout, "no answer from the real tab in time");

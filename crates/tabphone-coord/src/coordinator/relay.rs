@@ -10,7 +10,7 @@ use crate::protocol::{error_value, ErrorCode, Raw, ToTab};
 
 impl Coordinator {
     pub(super) fn on_sync(&mut self, port: PortId, epoch: u64, state: &str) {
-        if self.is_real(port, epoch) && self.real.is_some_and(|r| r.claimed) {
+        if self.in_reign(port, epoch) && self.real.is_some_and(|r| r.claimed) {
             self.publish(state, false);
         } else {
             let msg = format!("sync refused: not the real of epoch {}", self.epoch);
@@ -50,7 +50,7 @@ impl Coordinator {
 
     /// Send queued actions to a real that holds its lock.
     pub(super) fn forward_queued(&mut self) {
-        let Some(Real { port, claimed: true }) = self.real else { return };
+        let Some(Real { port, claimed: true, .. }) = self.real else { return };
         while let Some((fwd, name, args)) = self.actions.forward_next(port) {
             let args = args.as_ref().map(Raw::get);
             self.send(port, &ToTab::Action { id: fwd, name: name.into(), args });

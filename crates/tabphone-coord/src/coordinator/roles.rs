@@ -57,10 +57,19 @@ impl Coordinator {
             .map(|(p, _)| *p);
         let Some(port) = best else { return };
         self.epoch += 1;
-        self.real = Some(Real { port, claimed: false });
-        let steal = self.steal;
-        self.send(port, &ToTab::Role { role: Role::Real, epoch: self.epoch, steal });
-        let others = self.live_tabs().filter(|p| *p != port).collect();
+        self.assigned = self.epoch;
+        self.real = Some(Real { port, claimed: false, since: self.epoch });
+        self.restart = false;
+        self.announce();
+        self.arm_claim_check();
+    }
+
+    /// Tell the real (or candidate) and every live dummy the current epoch.
+    pub(super) fn announce(&mut self) {
+        let Some(r) = self.real else { return };
+        let steal = self.steal && !r.claimed;
+        self.send(r.port, &ToTab::Role { role: Role::Real, epoch: self.epoch, steal });
+        let others = self.live_tabs().filter(|p| *p != r.port).collect();
         self.send_all(others, &ToTab::Role { role: Role::Dummy, epoch: self.epoch, steal: false });
     }
 
@@ -83,7 +92,10 @@ impl Coordinator {
             return; // The real thawed before anyone replaced it.
         }
         self.send_dummy(port);
-        if self.real.is_none() && self.timers.grace.is_none() {
+        if let Some(r) = self.real.filter(|r| self.status(r.port) == Some(Status::Lost)) {
+            // A silent real kept only for want of another tab: this one takes over.
+            self.real_lost(r.port, true);
+        } else if self.may_promote() {
             self.promote();
         }
     }

@@ -79,6 +79,9 @@ pub struct Hello<'a> {
     pub claim: Option<Claim<'a>>,
     /// Set when the tab rejoins a worker that was restarted.
     pub rejoin: bool,
+    /// The highest epoch the tab has seen (0 for a new tab): a restarted
+    /// worker goes on from there, so epochs never go back.
+    pub epoch: u64,
 }
 
 /// What a rejoining real tab brings to a restarted worker.
@@ -105,6 +108,7 @@ pub fn parse_from_tab(text: &str) -> Result<FromTab<'_>, ParseError> {
             focused: f.flag("focused")?,
             claim: f.opt("claim", object)?.map(parse_claim).transpose()?,
             rejoin: f.flag("rejoin")?,
+            epoch: f.count("epoch")?,
         }),
         "focus" => FromTab::Focus { visible: f.flag("visible")?, focused: f.flag("focused")? },
         "claimed" => FromTab::Claimed { epoch: f.need("epoch", json::as_u64)? },
@@ -146,7 +150,8 @@ impl FromTab<'_> {
                     .str("tab", &h.tab)
                     .bool("visible", h.visible)
                     .bool("focused", h.focused)
-                    .bool("rejoin", h.rejoin);
+                    .bool("rejoin", h.rejoin)
+                    .num("epoch", h.epoch);
                 match &h.claim {
                     Some(c) => o.raw("claim", &Obj::new().num("epoch", c.epoch).raw("state", c.state).end()),
                     None => o,
@@ -235,10 +240,11 @@ mod tests {
             focused: false,
             claim: Some(Claim { epoch: 4, state: r#"{"calls":[1]}"# }),
             rejoin: true,
+            epoch: 4,
         };
         let msgs = [
             FromTab::Hello(hello.clone()),
-            FromTab::Hello(Hello { claim: None, rejoin: false, ..hello }),
+            FromTab::Hello(Hello { claim: None, rejoin: false, epoch: 0, ..hello }),
             FromTab::Focus { visible: false, focused: true },
             FromTab::Claimed { epoch: 2 },
             FromTab::Demoted { epoch: 3 },

@@ -3,11 +3,16 @@
 //!
 //! Version [`PROTOCOL_VERSION`]. A tab announces the version it speaks in
 //! `hello`; the worker refuses another with an `error` of code `version`.
+//! Fields marked `?` may be absent (a missing flag is `false`, a missing
+//! number 0). Within a version, fields and messages are only ever added as
+//! optional ones, so tabs and workers of one version but different builds
+//! still understand each other: `hello`'s `epoch` and the `failed` message
+//! were added that way.
 //!
 //! ## Tab to worker ([`FromTab`])
 //! | `t` | fields | meaning |
 //! |---|---|---|
-//! | `hello` | `v`, `tab`, `visible`, `focused`, `rejoin?`, `claim?` | join; `rejoin: true` after the worker died; `claim: {epoch, state}` when the tab was real |
+//! | `hello` | `v`, `tab`, `visible`, `focused`, `rejoin?`, `epoch?`, `claim?` | join; `rejoin: true` after the worker died; `epoch`: the highest epoch the tab has seen; `claim: {epoch, state}` when the tab was real |
 //! | `focus` | `visible`, `focused` | visibility or focus changed (promotion policy) |
 //! | `claimed` | `epoch` | the tab now holds the app's real lock for that epoch |
 //! | `demoted` | `epoch` | the tab lost the real lock (stolen) and stopped being real |
@@ -113,7 +118,7 @@ fn result_fields(o: Obj, id: u64, ok: Option<&str>, error: Option<&str>) -> Obj 
 
 /// Name of the Web Lock a tab holds for its whole life.
 pub fn tab_lock_name(tab: &str) -> String {
-    format!("tabphone:tab:{tab}")
+    format!("{TAB_LOCK_PREFIX}{tab}")
 }
 
 /// Name of the Web Lock a tab must hold to be real for `app`.
@@ -123,7 +128,30 @@ pub fn real_lock_name(app: &str) -> String {
 
 /// Name of the Web Lock a worker holds for its whole life.
 pub fn worker_lock_name(worker_id: &str) -> String {
-    format!("tabphone:worker:{worker_id}")
+    format!("{WORKER_LOCK_PREFIX}{worker_id}")
+}
+
+const TAB_LOCK_PREFIX: &str = "tabphone:tab:";
+const WORKER_LOCK_PREFIX: &str = "tabphone:worker:";
+
+/// The tab id in a tab's life-lock name ([`tab_lock_name`]), if it is one.
+pub fn tab_of_lock(name: &str) -> Option<&str> {
+    name.strip_prefix(TAB_LOCK_PREFIX)
+}
+
+/// Whether `name` is a worker's life lock ([`worker_lock_name`]).
+pub fn is_worker_lock(name: &str) -> bool {
+    name.starts_with(WORKER_LOCK_PREFIX)
+}
+
+/// The SharedWorker name tabs of `app` use: one worker per app and script URL.
+pub fn worker_name(app: &str) -> String {
+    format!("tabphone:{app}")
+}
+
+/// The app a SharedWorker serves, from its name ([`worker_name`]).
+pub fn app_of_worker(name: &str) -> Option<&str> {
+    name.strip_prefix("tabphone:")
 }
 
 /// A JSON error value `{"code": .., "message": ..}` for action results.

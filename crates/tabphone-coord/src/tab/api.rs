@@ -86,11 +86,8 @@ pub enum TabInput<'a> {
         /// Why, for the app's error event.
         message: &'a str,
     },
-    /// The real lock of [`TabOutput::AcquireRealLock`] for `epoch` is held.
-    RealLockGranted {
-        /// The epoch it was asked for.
-        epoch: u64,
-    },
+    /// The real lock of the latest [`TabOutput::AcquireRealLock`] is held.
+    RealLockGranted,
     /// The real lock was stolen (or the request failed).
     RealLockLost,
     /// The outcome of a [`TabOutput::Perform`]: JSON text of the value or error.
@@ -115,7 +112,7 @@ pub enum TabInput<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TabEvent {
-    /// The role or epoch changed.
+    /// The role or epoch changed (sent only when one of them did).
     Role {
         /// New role.
         role: TabRole,
@@ -157,16 +154,16 @@ pub enum TabOutput {
     Send(String),
     /// Request the worker's lock (shared); feed [`TabInput::WorkerDied`] when granted.
     WatchWorker(String),
-    /// Request the real lock, with `steal`; feed `RealLockGranted` or `RealLockLost`.
+    /// Request the real lock, with `steal`, replacing any earlier request
+    /// (no callback of that one may run afterwards); feed `RealLockGranted`
+    /// or `RealLockLost`.
     AcquireRealLock {
         /// Lock name.
         lock: String,
         /// Take it from a frozen holder.
         steal: bool,
-        /// Epoch to report back.
-        epoch: u64,
     },
-    /// Release the real lock (or abandon the request).
+    /// Release the real lock (or abandon the request); no callback of it may run afterwards.
     ReleaseRealLock,
     /// Switch to the real client.
     StartReal,

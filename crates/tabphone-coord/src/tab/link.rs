@@ -22,6 +22,7 @@ impl TabCore {
             focused: self.focused,
             claim,
             rejoin: self.rejoin,
+            epoch: self.epoch,
         });
         self.out.push_back(TabOutput::Send(hello.to_text()));
         for text in std::mem::take(&mut self.outbox) {
@@ -42,9 +43,9 @@ impl TabCore {
         if matches!(self.role, TabRole::Claiming | TabRole::Confirming) {
             // The promotion died with the worker; the new one decides again.
             self.out.push_back(TabOutput::ReleaseRealLock);
-            self.set_role(TabRole::Connecting);
+            self.set_role(TabRole::Connecting, self.epoch);
         } else if self.role == TabRole::Dummy {
-            self.set_role(TabRole::Connecting);
+            self.set_role(TabRole::Connecting, self.epoch);
         }
         self.out.push_back(TabOutput::Connect);
     }
@@ -82,9 +83,7 @@ impl TabCore {
                     self.worker_lock = Some(worker.to_string());
                     self.out.push_back(TabOutput::WatchWorker(worker.into_owned()));
                 }
-                if self.role == TabRole::Connecting {
-                    self.set_role(TabRole::Dummy);
-                }
+                // The role (and epoch) follows in the worker's next message.
                 self.on_tabs(tabs);
             }
             ToTab::Role { role, epoch, steal } => self.on_role(role, epoch, steal),

@@ -55,6 +55,8 @@ pub struct TabCore {
     visible: bool,
     focused: bool,
     next_id: u64,
+    /// The pending real lock request takes the lock with `steal`.
+    stealing: bool,
     /// Dispatches sent to the worker, awaiting its answer.
     waiting: BTreeSet<u64>,
     /// Messages to send once connected.
@@ -76,6 +78,7 @@ impl TabCore {
             connected: false,
             rejoin: false,
             failed: false,
+            stealing: false,
             worker_lock: None,
             visible,
             focused,
@@ -178,7 +181,7 @@ impl TabCore {
             TabInput::WorkerMessage(text) => self.on_message(text),
             TabInput::WorkerDied => self.on_worker_died(),
             TabInput::WorkerFailed { message } => self.on_worker_failed(message),
-            TabInput::RealLockGranted { epoch } => self.on_lock_granted(epoch),
+            TabInput::RealLockGranted => self.on_lock_granted(),
             TabInput::RealLockLost => self.on_lock_lost(),
             TabInput::Done { job, result } => self.on_done(job, result),
             TabInput::Focus { visible, focused } => {
@@ -207,8 +210,13 @@ impl TabCore {
         self.out.push_back(TabOutput::Resolve { id, result: Err(err) });
     }
 
-    fn set_role(&mut self, role: TabRole) {
+    /// Take `role` and `epoch`, and tell the app if either changed.
+    fn set_role(&mut self, role: TabRole, epoch: u64) {
+        let changed = (role, epoch) != (self.role, self.epoch);
         self.role = role;
-        self.event(TabEvent::Role { role, epoch: self.epoch });
+        self.epoch = epoch;
+        if changed {
+            self.event(TabEvent::Role { role, epoch });
+        }
     }
 }

@@ -15,48 +15,53 @@ impl TabCore {
                 // A new real starts empty: the old real's calls ended with it.
                 self.clear_state();
                 self.out.push_back(TabOutput::StartReal);
-                self.set_role(TabRole::Real);
+                self.set_role(TabRole::Real, epoch);
             }
-            (Role::Real, TabRole::Real) => {
-                // Confirmation of a claim, possibly under a newer epoch.
-                if epoch != self.epoch {
-                    self.epoch = epoch;
-                    self.set_role(TabRole::Real);
+            (Role::Real, TabRole::Confirming) => {
+                // Promoted again under a new number while holding the lock:
+                // claim that one (the lock is kept).
+                self.set_role(TabRole::Confirming, epoch);
+                self.post(FromTab::Claimed { epoch }.to_text());
+            }
+            // Confirmation of a claim, possibly under a newer epoch.
+            (Role::Real, TabRole::Real) => self.set_role(TabRole::Real, epoch),
+            (Role::Real, TabRole::Claiming) => {
+                // Promoted again while waiting for the lock: keep the place in
+                // the lock's queue, unless the worker now says to steal.
+                if steal && !self.stealing {
+                    self.acquire(true);
                 }
+                self.set_role(TabRole::Claiming, epoch);
             }
             (Role::Real, _) => {
-                self.epoch = epoch;
-                let lock = real_lock_name(&self.config.app);
-                self.out.push_back(TabOutput::AcquireRealLock { lock, steal, epoch });
-                self.set_role(TabRole::Claiming);
+                self.acquire(steal);
+                self.set_role(TabRole::Claiming, epoch);
             }
-            (Role::Dummy, TabRole::Real | TabRole::Claiming | TabRole::Confirming) => {
-                self.epoch = epoch;
-                self.demote();
-            }
-            (Role::Dummy, _) => {
-                self.epoch = epoch;
-                self.set_role(TabRole::Dummy);
-            }
+            (Role::Dummy, TabRole::Real | TabRole::Claiming | TabRole::Confirming) => self.demote(epoch),
+            (Role::Dummy, _) => self.set_role(TabRole::Dummy, epoch),
         }
     }
 
-    pub(super) fn on_lock_granted(&mut self, epoch: u64) {
-        if self.role == TabRole::Claiming && epoch == self.epoch {
-            self.role = TabRole::Confirming;
-            self.post(FromTab::Claimed { epoch }.to_text());
+    fn acquire(&mut self, steal: bool) {
+        self.stealing = steal;
+        let lock = real_lock_name(&self.config.app);
+        self.out.push_back(TabOutput::AcquireRealLock { lock, steal });
+    }
+
+    pub(super) fn on_lock_granted(&mut self) {
+        if self.role == TabRole::Claiming {
+            self.set_role(TabRole::Confirming, self.epoch);
+            self.post(FromTab::Claimed { epoch: self.epoch }.to_text());
         } else if !self.holds_or_wants_lock() {
             // Granted too late: the promotion was withdrawn meanwhile.
             self.out.push_back(TabOutput::ReleaseRealLock);
         }
-        // Else a grant for an older request while a newer one is pending: the
-        // newer request replaced it; releasing here would drop the newer one.
     }
 
     pub(super) fn on_lock_lost(&mut self) {
         if self.holds_or_wants_lock() {
             let epoch = self.epoch;
-            self.demote();
+            self.demote(epoch);
             self.post(FromTab::Demoted { epoch }.to_text());
         }
     }
@@ -68,20 +73,21 @@ impl TabCore {
         // Stop and let the real lock go before saying `close`: the
         // successor asks for the lock as soon as the worker hears it.
         if self.holds_or_wants_lock() {
-            self.demote();
+            self.demote(self.epoch);
         }
         self.post(FromTab::Close.to_text());
-        self.set_role(TabRole::Closed);
+        self.set_role(TabRole::Closed, self.epoch);
     }
 
-    fn demote(&mut self) {
+    /// Stop being real (or wanting to be), now, and be a dummy in `epoch`.
+    fn demote(&mut self, epoch: u64) {
         if self.role == TabRole::Real {
             self.out.push_back(TabOutput::StopReal);
             // Its calls are over; the worker's state (or the next real's) follows.
             self.clear_state();
         }
         self.out.push_back(TabOutput::ReleaseRealLock);
-        self.set_role(TabRole::Dummy);
+        self.set_role(TabRole::Dummy, epoch);
     }
 
     fn clear_state(&mut self) {

@@ -25,7 +25,7 @@ fn real() -> TabCore {
     c.handle_input(TabInput::Connected);
     c.handle_input(TabInput::WorkerMessage(r#"{"t":"welcome","v":1,"worker":"w","tabs":1,"max":1000}"#));
     c.handle_input(TabInput::WorkerMessage(r#"{"t":"role","role":"real","epoch":4,"steal":false}"#));
-    c.handle_input(TabInput::RealLockGranted { epoch: 4 });
+    c.handle_input(TabInput::RealLockGranted);
     c.handle_input(TabInput::WorkerMessage(r#"{"t":"role","role":"real","epoch":4,"steal":false}"#));
     drain(&mut c);
     assert_eq!(c.role(), TabRole::Real);
@@ -50,10 +50,10 @@ fn becomes_real_only_with_the_lock_and_the_workers_confirmation() {
     c.handle_input(TabInput::Connected);
     c.handle_input(TabInput::WorkerMessage(r#"{"t":"role","role":"real","epoch":2,"steal":true}"#));
     let outs = drain(&mut c);
-    let lock = TabOutput::AcquireRealLock { lock: "tabphone:real:app".into(), steal: true, epoch: 2 };
+    let lock = TabOutput::AcquireRealLock { lock: "tabphone:real:app".into(), steal: true };
     assert!(outs.contains(&lock), "{outs:?}");
     assert_eq!(c.role().as_str(), "dummy", "claiming is not real");
-    c.handle_input(TabInput::RealLockGranted { epoch: 2 });
+    c.handle_input(TabInput::RealLockGranted);
     let outs = drain(&mut c);
     assert_eq!(sent(&outs), vec![r#"{"t":"claimed","epoch":2}"#]);
     assert!(!outs.contains(&TabOutput::StartReal), "not before the worker confirms");

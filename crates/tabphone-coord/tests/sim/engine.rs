@@ -8,10 +8,25 @@ use super::{Sim, APP};
 
 #[derive(Debug)]
 pub enum Ev {
-    ToWorker { worker: usize, port: PortId, text: String },
-    ToTab { tab: usize, worker: usize, text: String },
-    Tab { tab: usize, input: OwnedInput },
+    ToWorker {
+        worker: usize,
+        port: PortId,
+        text: String,
+    },
+    ToTab {
+        tab: usize,
+        worker: usize,
+        text: String,
+    },
+    Tab {
+        tab: usize,
+        input: OwnedInput,
+    },
     Granted(Grant),
+    /// The answer to a worker's lock query.
+    Locks {
+        worker: usize,
+    },
 }
 
 #[derive(Debug)]
@@ -19,7 +34,7 @@ pub enum OwnedInput {
     TabLockHeld,
     Connected,
     WorkerDied,
-    LockGranted(u64),
+    LockGranted,
     LockLost,
     Done(Job, Result<String, String>),
 }
@@ -32,6 +47,7 @@ impl Sim {
             assert!(steps < 100_000, "message storm");
             self.step(ev);
         }
+        self.observe();
     }
 
     /// Queue what lock changes mean for their owners.
@@ -72,6 +88,14 @@ impl Sim {
             }
             Ev::Tab { tab, input } => self.tab_input(tab, input),
             Ev::Granted(g) => self.granted(g),
+            Ev::Locks { worker } => {
+                if self.workers[worker].alive {
+                    let now = self.now;
+                    let snapshot = self.locks.snapshot();
+                    self.workers[worker].coord.handle_input(now, Input::Locks(Some(snapshot)));
+                    self.drain_worker(worker);
+                }
+            }
         }
     }
 
@@ -82,11 +106,18 @@ impl Sim {
         if self.tabs[tab].frozen {
             return self.tabs[tab].inbox.push(Ev::Tab { tab, input });
         }
+        if let OwnedInput::WorkerDied = input {
+            // The tab lets go of the dead worker's lock when it hears of the
+            // death: a frozen tab keeps holding it.
+            let w = self.tabs[tab].port.map_or(0, |p| p.0);
+            let effects = self.locks.release(&worker_lock_name(&format!("w{w}")), Owner::Tab(tab));
+            self.apply(effects);
+        }
         let input = match input {
             OwnedInput::TabLockHeld => TabInput::TabLockHeld,
             OwnedInput::Connected => TabInput::Connected,
             OwnedInput::WorkerDied => TabInput::WorkerDied,
-            OwnedInput::LockGranted(epoch) => TabInput::RealLockGranted { epoch },
+            OwnedInput::LockGranted => TabInput::RealLockGranted,
             OwnedInput::LockLost => TabInput::RealLockLost,
             OwnedInput::Done(job, result) => TabInput::Done { job, result },
         };
@@ -110,15 +141,8 @@ impl Sim {
                     self.drain_worker(worker);
                 }
             }
-            Grant::WorkerDied { tab } => {
-                let w = self.tabs[tab].port.map_or(0, |p| p.0);
-                let effects = self.locks.release(&worker_lock_name(&format!("w{w}")), Owner::Tab(tab));
-                self.apply(effects);
-                self.queue.push_back(Ev::Tab { tab, input: OwnedInput::WorkerDied });
-            }
-            Grant::RealLock { tab, epoch } => {
-                self.queue.push_back(Ev::Tab { tab, input: OwnedInput::LockGranted(epoch) })
-            }
+            Grant::WorkerDied { tab } => self.queue.push_back(Ev::Tab { tab, input: OwnedInput::WorkerDied }),
+            Grant::RealLock { tab } => self.queue.push_back(Ev::Tab { tab, input: OwnedInput::LockGranted }),
             Grant::Held => {}
         }
     }
@@ -137,6 +161,7 @@ impl Sim {
                 Output::ClosePort { port } => {
                     self.workers[w].ports.remove(&port);
                 }
+                Output::QueryLocks => self.queue.push_back(Ev::Locks { worker: w }),
                 other => panic!("unexpected output {other:?}"),
             }
         }
@@ -154,7 +179,7 @@ impl Sim {
                 self.request(&lock, Owner::Tab(i), false, false, Grant::TabLock { tab: i });
             }
             TabOutput::Connect => {
-                let w = self.worker_for(self.tabs[i].url);
+                let w = self.worker_for(self.tabs[i].url, i);
                 let port = self.workers[w].coord.connect(self.now);
                 self.workers[w].ports.insert(port, i);
                 self.tabs[i].port = Some((w, port));
@@ -168,10 +193,10 @@ impl Sim {
             TabOutput::WatchWorker(lock) => {
                 self.request(&lock, Owner::Tab(i), true, false, Grant::WorkerDied { tab: i });
             }
-            TabOutput::AcquireRealLock { lock, steal, epoch } => {
+            TabOutput::AcquireRealLock { lock, steal } => {
                 // Like the glue: a new request replaces (releases) the old one.
                 self.release_real(i);
-                self.request(&lock, Owner::Tab(i), false, steal, Grant::RealLock { tab: i, epoch });
+                self.request(&lock, Owner::Tab(i), false, steal, Grant::RealLock { tab: i });
             }
             TabOutput::ReleaseRealLock => self.release_real(i),
             TabOutput::StartReal => self.start_real(i),
@@ -184,6 +209,7 @@ impl Sim {
                 self.tabs[i].answers.entry(id).or_default().push(result);
             }
             TabOutput::Event(TabEvent::State { state }) => self.tabs[i].states.push(state),
+            TabOutput::Event(TabEvent::Role { role, epoch }) => self.saw_role(i, role, epoch),
             TabOutput::Event(TabEvent::Error { code, message }) => self.tabs[i].errors.push((code, message)),
             TabOutput::Event(_) => {}
             other => panic!("unexpected output {other:?}"),

@@ -3,11 +3,23 @@
 //! holds or waits for when it dies.
 use std::collections::{BTreeMap, VecDeque};
 
+use tabphone_coord::{LockInfo, LockSnapshot};
+
 /// Who holds or waits for a lock (a lock manager client).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Owner {
     Tab(usize),
     Worker(usize),
+}
+
+impl Owner {
+    /// Its lock manager client id, as `navigator.locks.query()` reports it.
+    fn client(self) -> String {
+        match self {
+            Owner::Tab(t) => format!("client-t{t}"),
+            Owner::Worker(w) => format!("client-w{w}"),
+        }
+    }
 }
 
 /// What the sim does when a request is granted.
@@ -20,7 +32,7 @@ pub enum Grant {
     /// A tab's watch on its worker's life lock: the worker died.
     WorkerDied { tab: usize },
     /// A tab's request for the real lock.
-    RealLock { tab: usize, epoch: u64 },
+    RealLock { tab: usize },
     /// A worker holds its own life lock.
     Held,
 }
@@ -108,5 +120,19 @@ impl Locks {
     /// Whether `who` holds `name`.
     pub fn holds(&self, name: &str, who: Owner) -> bool {
         self.holders(name).contains(&who)
+    }
+
+    /// What `navigator.locks.query()` answers now.
+    pub fn snapshot(&self) -> LockSnapshot {
+        let mut snap = LockSnapshot::default();
+        for (name, lock) in &self.table {
+            for o in &lock.holders {
+                snap.held.push(LockInfo { name: name.clone(), client: o.client(), shared: lock.shared });
+            }
+            for (o, shared, _) in &lock.waiting {
+                snap.pending.push(LockInfo { name: name.clone(), client: o.client(), shared: *shared });
+            }
+        }
+        snap
     }
 }

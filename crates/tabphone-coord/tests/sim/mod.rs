@@ -13,6 +13,8 @@ mod check;
 mod engine;
 mod locks;
 
+#[allow(unused_imports)] // the property tests use it
+pub use check::{Bounds, Monitor};
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
@@ -40,12 +42,17 @@ pub struct SimTab {
     pub answers: BTreeMap<ActionId, Vec<Result<String, String>>>,
     pub states: Vec<String>,
     pub errors: Vec<(String, String)>,
+    /// The epochs of its role events, in order.
+    pub epochs: Vec<u64>,
 }
 
 pub struct SimWorker {
     pub coord: Coordinator,
     pub alive: bool,
     pub url: usize,
+    /// The tab that created it: the worker runs in that tab's process and
+    /// dies when it crashes.
+    pub host: usize,
     ports: BTreeMap<PortId, usize>,
 }
 
@@ -56,8 +63,9 @@ pub struct Sim {
     pub workers: Vec<SimWorker>,
     locks: Locks,
     queue: VecDeque<Ev>,
-    /// Which tab started the real client in each epoch of each worker.
+    /// Which tab started the real client in each epoch of each worker script.
     pub reals_by_epoch: BTreeMap<(usize, u64), usize>,
+    pub monitor: Monitor,
 }
 
 impl Sim {
@@ -70,6 +78,7 @@ impl Sim {
             locks: Locks::default(),
             queue: VecDeque::new(),
             reals_by_epoch: BTreeMap::new(),
+            monitor: Monitor::default(),
         }
     }
 
@@ -88,23 +97,24 @@ impl Sim {
             answers: BTreeMap::new(),
             states: Vec::new(),
             errors: Vec::new(),
+            epochs: Vec::new(),
         });
         self.drain_tab(i);
         self.run();
         i
     }
 
-    /// The live worker of script `url`, or a new one.
-    fn worker_for(&mut self, url: usize) -> usize {
+    /// The live worker of script `url`, or a new one hosted by tab `host`.
+    fn worker_for(&mut self, url: usize, host: usize) -> usize {
         let live =
             (0..self.workers.len()).rev().find(|w| self.workers[*w].url == url && self.workers[*w].alive);
         if let Some(w) = live {
             return w;
         }
         let w = self.workers.len();
-        let config = Config { worker_id: format!("w{w}"), ..self.config.clone() };
+        let config = Config { worker_id: format!("w{w}"), app: APP.into(), ..self.config.clone() };
         let coord = Coordinator::new(self.now, config);
-        self.workers.push(SimWorker { coord, alive: true, url, ports: BTreeMap::new() });
+        self.workers.push(SimWorker { coord, alive: true, url, host, ports: BTreeMap::new() });
         self.request(&worker_lock_name(&format!("w{w}")), Owner::Worker(w), false, false, Grant::Held);
         w
     }
@@ -154,26 +164,65 @@ impl Sim {
     }
 
     /// Crash, kill, or close without handlers: no message, locks released.
+    /// A worker the tab hosts dies with it; the lock manager hears of the
+    /// worker's death first.
     pub fn crash(&mut self, i: usize) {
-        if self.tabs[i].alive {
-            self.kill(i);
+        self.crash_ordered(i, true);
+    }
+
+    /// [`Sim::crash`], with the worker's locks released before the tab's or after.
+    pub fn crash_ordered(&mut self, i: usize, worker_first: bool) {
+        if !self.tabs[i].alive {
+            return;
         }
+        let hosted: Vec<usize> = (0..self.workers.len())
+            .filter(|w| self.workers[*w].alive && self.workers[*w].host == i)
+            .collect();
+        if !hosted.is_empty() && self.holds_real(i) {
+            self.monitor.stats.host_real_crashes += 1;
+        }
+        // The process is gone: nothing runs in the tab any more, whatever
+        // the lock manager hears first.
+        self.die(i);
+        if worker_first {
+            hosted.iter().for_each(|w| self.kill_worker(*w));
+        }
+        self.release_tab(i);
+        hosted.iter().for_each(|w| self.kill_worker(*w));
+    }
+
+    /// Whether tab `i` is the real: running it, or holding the real lock.
+    fn holds_real(&self, i: usize) -> bool {
+        self.tabs[i].running_real || self.locks.holds(&real_lock_name(APP), Owner::Tab(i))
     }
 
     fn kill(&mut self, i: usize) {
+        self.die(i);
+        self.release_tab(i);
+    }
+
+    fn die(&mut self, i: usize) {
+        if self.tabs[i].frozen {
+            self.monitor.unfroze(self.now);
+        }
         self.tabs[i].alive = false;
         self.tabs[i].running_real = false;
         self.tabs[i].jobs.clear();
         self.tabs[i].inbox.clear();
         self.run();
+    }
+
+    /// The lock manager sees the dead tab's client go.
+    fn release_tab(&mut self, i: usize) {
         let effects = self.locks.release_all(Owner::Tab(i));
         self.apply(effects);
         self.run();
     }
 
     pub fn freeze(&mut self, i: usize) {
-        if self.tabs[i].alive {
+        if self.tabs[i].alive && !self.tabs[i].frozen {
             self.tabs[i].frozen = true;
+            self.monitor.excuse(self.now);
         }
     }
 
@@ -182,6 +231,7 @@ impl Sim {
             return;
         }
         self.tabs[i].frozen = false;
+        self.monitor.unfroze(self.now);
         let inbox = std::mem::take(&mut self.tabs[i].inbox);
         self.queue.extend(inbox);
         self.drain_tab(i);
@@ -193,6 +243,12 @@ impl Sim {
         if !self.workers[w].alive {
             return;
         }
+        let url = self.workers[w].url;
+        if (0..self.tabs.len()).any(|i| self.tabs[i].url == url && self.tabs[i].frozen && self.holds_real(i))
+        {
+            self.monitor.stats.frozen_real_worker_deaths += 1;
+        }
+        self.monitor.excuse(self.now);
         self.workers[w].alive = false;
         let effects = self.locks.release_all(Owner::Worker(w));
         self.apply(effects);
@@ -219,12 +275,14 @@ impl Sim {
             }
         }
         self.now = end;
+        self.observe();
     }
 
     /// The workers do not run for `d` (a long task, the machine asleep): the
     /// clock jumps, then whatever is due runs.
     pub fn stall(&mut self, d: Duration) {
         self.now += d;
+        self.monitor.excuse(self.now);
         self.advance(Duration::ZERO);
     }
 
@@ -238,8 +296,8 @@ impl Sim {
     /// no grant or loss of it is reported afterwards.
     fn release_real(&mut self, i: usize) {
         let stale = |e: &Ev| match e {
-            Ev::Granted(Grant::RealLock { tab, .. }) => *tab == i,
-            Ev::Tab { tab, input: OwnedInput::LockGranted(_) | OwnedInput::LockLost } => *tab == i,
+            Ev::Granted(Grant::RealLock { tab }) => *tab == i,
+            Ev::Tab { tab, input: OwnedInput::LockGranted | OwnedInput::LockLost } => *tab == i,
             _ => false,
         };
         self.queue.retain(|e| !stale(e));
