@@ -50,8 +50,9 @@
 //! - **Promotion.** When the real leaves, in-flight actions to it fail with
 //!   `real_gone`, dummies receive `sync {state: null, reset: true}` (its calls
 //!   are over), the cache is cleared until the new real syncs, and the best
-//!   live tab is promoted: a visible one, most recently focused first; else
-//!   the oldest.
+//!   live tab is promoted: one heard from in the last ping round and a half
+//!   (a tab frozen since is not yet known silent), then a visible one, most
+//!   recently focused first; else the oldest.
 //! - **Worker restart.** The SharedWorker runs in the process of the tab that
 //!   created it, and dies when that tab crashes. The worker holds a lock for
 //!   its life; tabs wait on it and reconnect when it is granted, saying the

@@ -320,3 +320,15 @@ fn an_action_over_the_workers_limit_fails_locally_with_too_large() {
     let ans = s.answers(b, id);
     assert!(ans[0].as_ref().unwrap_err().contains("too_large"), "{ans:?}");
 }
+
+#[test]
+fn a_tab_silent_since_the_last_ping_round_is_not_promoted_first() {
+    let mut s = sim();
+    let (a, b) = real_off_the_host(&mut s);
+    let c = s.open(0, true, true); // focused last: the first choice while it answers
+    s.freeze(c);
+    s.advance(ms(2000)); // c missed a ping round, but is not declared silent yet
+    s.crash(a);
+    assert_eq!(reals(&s), vec![b], "the tab that answers is promoted, not the frozen one");
+    s.check_safety();
+}

@@ -46,14 +46,20 @@ impl Coordinator {
         self.promote();
     }
 
-    /// Choose a new real among live tabs: a visible tab, most recently
-    /// focused first; else the oldest.
+    /// Choose a new real among live tabs: one heard from within the last ping
+    /// round and a half (a tab that froze since is not known silent yet, and
+    /// would hold up the promotion until it is); then a visible tab, most
+    /// recently focused first; else the oldest.
     pub(super) fn promote(&mut self) {
+        let heard = self.now.checked_sub(self.config.ping_interval * 3 / 2);
         let best = self
             .tabs
             .iter()
             .filter(|(_, t)| t.status == Status::Live)
-            .max_by_key(|(_, t)| (t.visible, t.focus_order, std::cmp::Reverse(t.joined)))
+            .max_by_key(|(_, t)| {
+                let fresh = heard.is_none_or(|h| t.last_seen >= h);
+                (fresh, t.visible, t.focus_order, std::cmp::Reverse(t.joined))
+            })
             .map(|(p, _)| *p);
         let Some(port) = best else { return };
         self.epoch += 1;
