@@ -44,10 +44,8 @@ const byPage = new Map();
 const actions = new Map(); // n -> { tab, at, answers: [] }
 const settles = []; // { kind, ms, interrupted }
 const violations = [];
-let restarts = 0;
-const restartTimes = [];
+const creations = []; // { tab, nth, at }: each SharedWorker a tab created
 const crashes = []; // { kind, at }
-let hostGuess = null;
 
 // Stream each page's role events and action answers to node.
 await context.exposeBinding('soakReport', ({ page }, event) => onReport(byPage.get(page), event));
@@ -64,6 +62,15 @@ await context.addInitScript(() => {
       };
     },
   });
+  // Each SharedWorker the tab creates (the first creator of a worker hosts it).
+  const Native = window.SharedWorker;
+  let created = 0;
+  window.SharedWorker = function SharedWorker(...args) {
+    created += 1;
+    window.soakReport({ type: 'worker', nth: created, at: performance.timeOrigin + performance.now() });
+    return new Native(...args);
+  };
+  window.SharedWorker.prototype = Native.prototype;
   window.soakAct = (n) => {
     const at = () => performance.timeOrigin + performance.now();
     window.tabphone.dispatch('echo', n).then(
@@ -79,18 +86,36 @@ function onReport(tab, event) {
     actions.get(event.n)?.answers.push(event);
     return;
   }
-  tab.roles.push(event);
-  if (event.role === 'connecting' && event.at > lastRestartAt + 1000) {
-    // The worker died: the first tab to reconnect starts (and hosts) the next one.
-    restarts += 1;
-    restartTimes.push(event.at);
-    lastRestartAt = event.at;
-    hostGuess = tab;
+  if (event.type === 'worker') {
+    creations.push({ tab, nth: event.nth, at: event.at });
+    return;
   }
+  tab.roles.push(event);
   tab.role = event.role;
   checkSettled(event.at);
 }
-let lastRestartAt = 0;
+
+/**
+ * The tab hosting the worker: the first to create it. A tab creating its
+ * second worker means the first died: the restart's first creator hosts the
+ * new one. A host that closed gracefully leaves the worker without one.
+ */
+function host() {
+  const again = creations.filter((c) => c.nth > 1).sort((a, b) => a.at - b.at);
+  const burst = again.length ? again.reduce((a, c) => (c.at > a.at + 1000 ? c : a)) : null;
+  const from = burst ? burst.at - 50 : 0;
+  const first = creations.filter((c) => c.at >= from).sort((a, b) => a.at - b.at)[0];
+  return first && first.tab.alive && !first.tab.closed ? first.tab : null;
+}
+/** When tabs created a worker again (bursts of second or later creations): a
+ * worker restart, or a thawed tab catching up with one. */
+function restartTimes() {
+  const out = [];
+  for (const c of creations.filter((x) => x.nth > 1).sort((a, b) => a.at - b.at)) {
+    if (!out.length || c.at > out[out.length - 1] + 1000) out.push(c.at);
+  }
+  return out;
+}
 
 const alive = () => tabs.filter((t) => t.alive);
 const active = () => alive().filter((t) => !t.frozen);
@@ -104,8 +129,6 @@ async function open() {
   byPage.set(page, tab);
   const q = `?worker=${encodeURIComponent(WORKER)}`;
   await page.goto(`${process.env.BASE_URL || 'http://127.0.0.1:8080'}/index.html${q}`);
-  // The first tab creates the worker; later ones join it.
-  if (tabs.length === 1) hostGuess = tab;
   return tab;
 }
 
@@ -120,19 +143,19 @@ function settled() {
 
 function checkSettled(at) {
   if (pending && settled()) {
-    settles.push({ kind: pending.kind, ms: Math.max(0, at - pending.at), interrupted: pending.interrupted });
+    settles.push({ ...pending, ms: Math.max(0, at - pending.at) });
     pending = null;
   }
 }
 
 /** An operation starts (its effect on `tabs` already recorded): clock its settling. */
-function begin(kind) {
+function begin(kind, crashed = null) {
   const at = now();
   if (pending) {
     // Not settled yet: the new operation takes the clock over.
-    settles.push({ kind: pending.kind, ms: at - pending.at, interrupted: true });
+    settles.push({ ...pending, ms: at - pending.at, interrupted: true });
   }
-  pending = { kind, at, interrupted: false };
+  pending = { kind, at, interrupted: false, crashed };
   checkSettled(at);
 }
 
@@ -142,16 +165,18 @@ async function opCrash() {
   const targets = active();
   const roll = random();
   const real = realTab();
+  const hostTab = host();
   let tab = pick(targets);
   let kind = 'crash of a dummy';
   if (roll < 0.4 && real && !real.frozen) tab = real;
-  else if (roll < 0.7 && hostGuess?.alive && !hostGuess.frozen) tab = hostGuess;
-  if (tab === real) kind = tab === hostGuess ? 'crash of the real that hosts the worker' : 'crash of the real';
-  else if (tab === hostGuess) kind = 'crash of the worker host (a dummy)';
+  else if (roll < 0.7 && hostTab && !hostTab.frozen) tab = hostTab;
+  if (tab === real) kind = tab === hostTab ? 'crash of the real, guessed host' : 'crash of the real';
+  else if (tab === hostTab) kind = 'crash of a dummy, guessed host';
   tab.alive = false;
   tab.diedAt = now();
-  crashes.push({ kind, at: tab.diedAt });
-  begin(kind);
+  const record = { kind, at: tab.diedAt, real: tab === real };
+  crashes.push(record);
+  begin(kind, record);
   await crash(context, tab.page);
   checkSettled(now());
 }
@@ -161,8 +186,8 @@ async function opClose(handlers) {
   const real = tab.role === 'real';
   tab.alive = false;
   tab.diedAt = now();
-  // A graceful close leaves the worker running: it has no host to crash with.
-  if (tab === hostGuess) hostGuess = null;
+  // A graceful close leaves the worker running, with no host to crash with.
+  tab.closed = true;
   begin(`${handlers ? 'close' : 'close without handlers'} of ${real ? 'the real' : 'a dummy'}`);
   if (handlers) await tab.page.close();
   else await closeWithoutHandlers(tab.page);
@@ -302,8 +327,15 @@ const codes = {};
 for (const a of answers) codes[a.ok ? 'ok' : a.code] = (codes[a.ok ? 'ok' : a.code] || 0) + 1;
 const latencies = [...actions.values()].filter((a) => a.answers.length).map((a) => a.answers[0].at - a.at)
   .sort((x, y) => x - y);
+const restarts = restartTimes();
+// Crashes by what happened: the worker died with the tab if the tabs created a new one within 1 s.
+for (const c of crashes) {
+  c.killed = restarts.some((t) => t > c.at && t < c.at + 1000);
+  c.outcome = `crash of ${c.real ? 'the real' : 'a dummy'}, ${c.killed ? 'the worker died with it' : 'the worker lived'}`;
+}
+for (const x of settles.filter((y) => y.crashed)) x.kind = x.crashed.outcome;
 console.log(`soak: ${((finished - start) / 1000).toFixed(0)} s, seed ${SEED}, ${tabs.length} tabs opened, `
-  + `${restarts} worker restarts, ping timeout ${PING.pingTimeout} ms`);
+  + `${crashes.filter((c) => c.killed).length} worker restarts (crashes of its host), ping timeout ${PING.pingTimeout} ms`);
 console.log(`actions: ${actions.size} dispatched, ${answers.length} answers (${JSON.stringify(codes)}), `
   + `${[...actions.values()].filter((a) => !a.tab.alive && !a.answers.length).length} from tabs that died first; `
   + `answer time p50 ${q(latencies, 0.5).toFixed(1)} ms, p95 ${q(latencies, 0.95).toFixed(1)} ms, `
@@ -315,15 +347,14 @@ const kinds = [...new Set(settles.map((s) => s.kind))].sort();
 for (const kind of kinds) {
   const all = settles.filter((s) => s.kind === kind);
   const xs = all.filter((s) => !s.interrupted).map((s) => s.ms).sort((a, b) => a - b);
-  console.log(`  ${kind.padEnd(42)} n=${String(all.length).padEnd(4)} interrupted=${String(all.length - xs.length).padEnd(3)} `
+  console.log(`  ${kind.padEnd(46)} n=${String(all.length).padEnd(4)} interrupted=${String(all.length - xs.length).padEnd(3)} `
     + `p50 ${q(xs, 0.5).toFixed(0).padStart(5)} ms  p95 ${q(xs, 0.95).toFixed(0).padStart(5)} ms  `
     + `max ${(xs.length ? xs[xs.length - 1] : NaN).toFixed(0).padStart(5)} ms`);
 }
-console.log('crashes (the worker\'s host is guessed: the first tab to reconnect after a restart; a crash killed the worker if a restart followed within 1 s):');
+console.log('crash targets (the host guessed as the first tab to create the current worker):');
 for (const kind of [...new Set(crashes.map((c) => c.kind))].sort()) {
   const list = crashes.filter((c) => c.kind === kind);
-  const killed = list.filter((c) => restartTimes.some((t) => t > c.at && t < c.at + 1000)).length;
-  console.log(`  ${kind.padEnd(42)} n=${String(list.length).padEnd(4)} killed the worker: ${killed}`);
+  console.log(`  ${kind.padEnd(46)} n=${String(list.length).padEnd(4)} the worker died with it: ${list.filter((c) => c.killed).length}`);
 }
 console.log(violations.length ? `VIOLATIONS (${violations.length}):\n  ${violations.join('\n  ')}` : 'no violations');
 await browser.close();

@@ -26,7 +26,7 @@
 //! | `t` | fields | meaning |
 //! |---|---|---|
 //! | `welcome` | `v`, `worker`, `tabs`, `max` | joined; `worker` names the lock the worker holds for its life; `max` is the largest message it accepts, in bytes |
-//! | `role` | `role` (`real`/`dummy`), `epoch`, `steal` | become real (take the app lock, with `steal` if the old real is frozen, answer `claimed`) or dummy; repeated after `claimed` to confirm |
+//! | `role` | `role` (`real`/`dummy`), `epoch`, `steal` | become real (take the app lock, with `steal` if the old real is frozen, answer `claimed`) or dummy; repeated after `claimed` to confirm; sent again with a new `epoch` when the reign is renumbered (the real or candidate keeps the lock or its place in the lock's queue), or with `steal: true` when the lock's holder never joined |
 //! | `sync` | `epoch`, `state`, `reset?` | the real's state; `reset: true` with `state: null` when the real went away |
 //! | `action` | `id`, `name`, `args?` | to the real: perform this, answer with `result` and the same `id` |
 //! | `result` | `id`, `ok` or `error` | to the tab that asked: the answer to its action `id` |

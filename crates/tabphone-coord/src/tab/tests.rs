@@ -163,3 +163,54 @@ fn the_tab_count_is_the_workers_latest() {
     assert_eq!(c.tabs(), 2);
     assert!(drain(&mut c).contains(&TabOutput::Event(TabEvent::Tabs { count: 2 })));
 }
+
+#[test]
+fn hello_says_the_highest_epoch_seen() {
+    let mut c = real();
+    c.handle_input(TabInput::WorkerDied);
+    drain(&mut c);
+    c.handle_input(TabInput::Connected);
+    let outs = drain(&mut c);
+    assert!(sent(&outs)[0].contains(r#""rejoin":true,"epoch":4"#), "{outs:?}");
+}
+
+#[test]
+fn a_candidate_promoted_again_keeps_its_place_or_steals_when_told() {
+    let mut c = core();
+    c.handle_input(TabInput::Connected);
+    c.handle_input(TabInput::WorkerMessage(r#"{"t":"role","role":"real","epoch":2,"steal":false}"#));
+    drain(&mut c);
+    // Renumbered: the request keeps its place in the lock's queue.
+    c.handle_input(TabInput::WorkerMessage(r#"{"t":"role","role":"real","epoch":3,"steal":false}"#));
+    let outs = drain(&mut c);
+    assert!(!outs.iter().any(|o| matches!(o, TabOutput::AcquireRealLock { .. })), "{outs:?}");
+    assert_eq!((c.role(), c.epoch()), (TabRole::Claiming, 3));
+    // The holder never joined the worker: it says to steal.
+    c.handle_input(TabInput::WorkerMessage(r#"{"t":"role","role":"real","epoch":4,"steal":true}"#));
+    let lock = TabOutput::AcquireRealLock { lock: "tabphone:real:app".into(), steal: true };
+    assert!(drain(&mut c).contains(&lock));
+    c.handle_input(TabInput::RealLockGranted);
+    assert_eq!(sent(&drain(&mut c)), vec![r#"{"t":"claimed","epoch":4}"#]);
+    // Renumbered while holding the lock: it claims the new number, keeping the lock.
+    c.handle_input(TabInput::WorkerMessage(r#"{"t":"role","role":"real","epoch":5,"steal":false}"#));
+    let outs = drain(&mut c);
+    assert_eq!(sent(&outs), vec![r#"{"t":"claimed","epoch":5}"#]);
+    assert!(!outs.contains(&TabOutput::ReleaseRealLock) && !outs.contains(&TabOutput::StartReal));
+    c.handle_input(TabInput::WorkerMessage(r#"{"t":"role","role":"real","epoch":5,"steal":false}"#));
+    assert!(drain(&mut c).contains(&TabOutput::StartReal));
+}
+
+#[test]
+fn role_events_only_when_the_role_or_epoch_changes() {
+    let mut c = core();
+    c.handle_input(TabInput::Connected);
+    c.handle_input(TabInput::WorkerMessage(r#"{"t":"welcome","v":1,"worker":"w","tabs":2,"max":1000}"#));
+    let roles = |outs: Vec<TabOutput>| {
+        outs.into_iter().filter(|o| matches!(o, TabOutput::Event(TabEvent::Role { .. }))).count()
+    };
+    assert_eq!(roles(drain(&mut c)), 0, "the role comes with the worker's next message, and its epoch");
+    c.handle_input(TabInput::WorkerMessage(r#"{"t":"role","role":"dummy","epoch":3,"steal":false}"#));
+    assert!(drain(&mut c).contains(&TabOutput::Event(TabEvent::Role { role: TabRole::Dummy, epoch: 3 })));
+    c.handle_input(TabInput::WorkerMessage(r#"{"t":"role","role":"dummy","epoch":3,"steal":false}"#));
+    assert_eq!(roles(drain(&mut c)), 0);
+}
