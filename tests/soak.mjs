@@ -182,13 +182,20 @@ async function opCrash() {
 }
 
 async function opClose(handlers) {
-  const tab = random() < 0.5 && realTab() && !realTab().frozen ? realTab() : pick(active());
-  const real = tab.role === 'real';
+  // The worker outlives a host that closes (it keeps the process): mostly
+  // spare the host, so that crashes keep reaching it.
+  const hostTab = host();
+  const spare = random() < 0.9 ? hostTab : null;
+  const targets = active().filter((t) => t !== spare);
+  if (!targets.length) return;
+  const real = realTab();
+  const tab = random() < 0.5 && real && !real.frozen && real !== spare ? real : pick(targets);
+  const wasReal = tab.role === 'real';
   tab.alive = false;
   tab.diedAt = now();
   // A graceful close leaves the worker running, with no host to crash with.
   tab.closed = true;
-  begin(`${handlers ? 'close' : 'close without handlers'} of ${real ? 'the real' : 'a dummy'}`);
+  begin(`${handlers ? 'close' : 'close without handlers'} of ${wasReal ? 'the real' : 'a dummy'}`);
   if (handlers) await tab.page.close();
   else await closeWithoutHandlers(tab.page);
   checkSettled(now());
