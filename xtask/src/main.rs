@@ -1,5 +1,6 @@
 //! tabphone's commands: `cargo xtask demo [--port N] [--sip-port N]`, `cargo xtask test`,
-//! `cargo xtask bench [sip|tabs]`, `cargo xtask fuzz [SECONDS]`, `cargo xtask build`.
+//! `cargo xtask bench [sip|tabs]`, `cargo xtask fuzz [SECONDS]`,
+//! `cargo xtask soak [SECONDS]`, `cargo xtask build`.
 //!
 //! Each installs what is missing first (the wasm32 target, wasm-bindgen-cli at
 //! the version in Cargo.lock, Debian's Chromium, ChromeDriver, Kamailio and
@@ -26,8 +27,13 @@ fn main() -> ExitCode {
             Some(Ok(n)) => fuzz(n),
             Some(Err(_)) => Err("usage: cargo xtask fuzz [SECONDS]".into()),
         },
+        Some("soak") => match args.get(1).map(|n| n.parse::<u32>()) {
+            None => soak(300),
+            Some(Ok(n)) => soak(n),
+            Some(Err(_)) => Err("usage: cargo xtask soak [SECONDS]".into()),
+        },
         _ => {
-            Err("usage: cargo xtask <demo [--port N] [--sip-port N] | test | bench [sip|tabs] | fuzz [SECONDS] | build>"
+            Err("usage: cargo xtask <demo [--port N] [--sip-port N] | test | bench [sip|tabs] | fuzz [SECONDS] | soak [SECONDS] | build>"
                 .into())
         }
     };
@@ -279,4 +285,18 @@ fn bench(args: &[String]) -> Result<()> {
         .env("BASE_URL", format!("http://127.0.0.1:{}", server.port))
         .env("PKG_DIR", root.join("demo/pkg"))
         .current_dir(root.join("tests")))
+}
+
+/// The churn soak (`tests/soak.mjs`): one profile, 3 to 12 tabs, random opens,
+/// closes, crashes and freezes for `seconds`, an action every 300 ms. Not part
+/// of `test`: it takes minutes and prints figures.
+fn soak(seconds: u32) -> Result<()> {
+    ensure()?;
+    build()?;
+    let server = serve::Server::start(0, serve::roots())?;
+    run(Command::new("node")
+        .arg("soak.mjs")
+        .env("BASE_URL", format!("http://127.0.0.1:{}", server.port))
+        .env("SOAK_SECONDS", seconds.to_string())
+        .current_dir(root().join("tests")))
 }

@@ -51,6 +51,10 @@ fn content_type(path: &Path) -> &'static str {
 }
 
 fn handle(stream: TcpStream, roots: &[PathBuf]) -> std::io::Result<()> {
+    // Headers and body go out in separate writes: with Nagle's algorithm on,
+    // the body waits for the client's delayed ACK (40 ms a file, measured: a
+    // worker start, four files in a chain, took 150 ms instead of 60).
+    stream.set_nodelay(true)?;
     let mut reader = BufReader::new(stream.try_clone()?);
     loop {
         let mut request = String::new();
