@@ -4,30 +4,85 @@ use std::collections::BTreeMap;
 use std::rc::{Rc, Weak};
 
 use js_sys::{Function, Promise, Reflect, JSON};
-use tabphone_coord::protocol::tab_lock_name;
+use tabphone_coord::protocol::{worker_name, ErrorCode};
 use tabphone_coord::{ActionId, Job, TabConfig, TabCore, TabEvent, TabInput, TabOutput, TabRole};
 use tabphone_glue::{Lock, Mode};
+use tabphone_phone::state::{changes, PhoneState};
+use tabphone_phone::PhoneEvent;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{MessageEvent, SharedWorker, WorkerOptions, WorkerType};
 
-/// The real phone, supplied by the app; created when the tab becomes real,
-/// stopped and dropped when it stops being real.
+/// The real phone: created when the tab becomes real, stopped and dropped
+/// when it stops being real. [`crate::phone::BrowserPhone`] is the SIP phone;
+/// an app may plug in its own. Methods take `&self`: app code runs from
+/// inside them (listeners of the state it publishes) and may call back in,
+/// so an implementation keeps its state behind its own interior mutability.
 pub trait RealPhone {
     /// The tab became real (holds the real lock): connect, register.
-    fn start(&mut self);
-    /// The tab is real no more: stop at once, before any more network traffic.
-    fn stop(&mut self);
+    /// `context` publishes its state and events, and names this browser's
+    /// stable instance id.
+    fn start(&self, context: PhoneContext);
+    /// The tab is real no more: stop at once, before any more network
+    /// traffic. `unregister`: this is the last tab (hang up, unregister);
+    /// otherwise another tab takes over (leave the binding to it).
+    fn stop(&self, unregister: bool);
     /// Perform an action; resolve with a JSON-serializable value.
-    fn perform(&mut self, name: &str, args: JsValue) -> Promise;
+    fn perform(&self, name: &str, args: JsValue) -> Promise;
+    /// A message came from the worker (at least one ping a second, from a
+    /// worker whose timers the browser does not throttle): run what is
+    /// overdue, since a hidden tab's own timers may fire a minute late.
+    fn tick(&self) {}
+}
+
+/// What a [`RealPhone`] is given when it starts. Holds the client weakly:
+/// keeping it creates no reference cycle.
+#[derive(Clone)]
+pub struct PhoneContext {
+    client: Weak<RefCell<Inner>>,
+    instance_id: String,
+}
+
+impl PhoneContext {
+    /// Publish the state (JSON text) to every tab. Fails with `(code,
+    /// message)` once this tab is no longer real, or for a state over the
+    /// size limit.
+    pub fn publish(&self, state: &str) -> Result<(), (String, String)> {
+        let Some(rc) = self.client.upgrade() else {
+            return Err((String::from("worker_gone"), String::from("the tab client is gone")));
+        };
+        let result = rc.borrow_mut().core.publish(state);
+        flush(&rc);
+        result.map_err(|(code, message)| (code.as_str().to_owned(), message))
+    }
+
+    /// Tell this tab's phone listeners ([`TabClient::on_phone_event`]) of an
+    /// event that only the real phone sees (a trace line, DTMF or a message
+    /// received, an error); the others every tab derives from the state.
+    pub fn emit(&self, event: &PhoneEvent) {
+        let Some(rc) = self.client.upgrade() else { return };
+        let listeners: Vec<PhoneListener> = rc.borrow().phone_listeners.clone();
+        for l in listeners {
+            match l.try_borrow_mut() {
+                Ok(mut f) => f(event),
+                Err(_) => web_sys::console::warn_1(&"tabphone: a phone listener re-entered".into()),
+            }
+        }
+    }
+
+    /// This browser's SIP instance id for the app (`+sip.instance`): the
+    /// same in every tab and after reloads, so every real replaces one binding.
+    pub fn instance_id(&self) -> &str {
+        &self.instance_id
+    }
 }
 
 /// What runs behind the API: the inert dummy or the real phone.
-pub enum Backend {
+pub(crate) enum Backend {
     /// Forwards actions to the worker; never touches the network.
     Dummy,
     /// The real phone (shared so app code runs with no client borrow held).
-    Real(Rc<RefCell<Box<dyn RealPhone>>>),
+    Real(Rc<dyn RealPhone>),
 }
 
 /// Connection options.
@@ -48,6 +103,8 @@ impl Default for Options {
 type Factory = Box<dyn FnMut() -> Box<dyn RealPhone>>;
 /// A Rust event listener (shared so it runs with no client borrow held).
 type RustListener = Rc<RefCell<dyn FnMut(&TabEvent)>>;
+/// A Rust listener of phone events.
+type PhoneListener = Rc<RefCell<dyn FnMut(&PhoneEvent)>>;
 /// The worker and its port's message handler, dropped together.
 type WorkerPort = (SharedWorker, Closure<dyn FnMut(MessageEvent)>);
 /// A page event listener, removed on drop.
@@ -57,17 +114,17 @@ struct Inner {
     core: TabCore,
     url: String,
     app: String,
-    started: bool,
     worker: Option<WorkerPort>,
-    _life: Option<Lock>,
+    /// This tab's life-long lock, held until the tab goes.
+    life: Option<Lock>,
     worker_watch: Option<Lock>,
     real_lock: Option<Lock>,
     backend: Backend,
     factory: Factory,
-    tabs: usize,
     pending: BTreeMap<ActionId, (Function, Function)>,
     listeners: Vec<(String, Function)>,
     rust_listeners: Vec<RustListener>,
+    phone_listeners: Vec<PhoneListener>,
     page: Vec<PageListener>,
     me: Weak<RefCell<Inner>>,
 }
@@ -88,7 +145,8 @@ fn page_focus() -> (bool, bool) {
     }
 }
 
-fn error_object(code: &str, message: &str) -> JsValue {
+/// A `{code, message}` error object for the app.
+pub(crate) fn error_object(code: &str, message: &str) -> JsValue {
     let err = js_sys::Object::new();
     let _ = Reflect::set(&err, &"code".into(), &code.into());
     let _ = Reflect::set(&err, &"message".into(), &message.into());
@@ -98,7 +156,7 @@ fn error_object(code: &str, message: &str) -> JsValue {
 /// JSON text of a thrown or rejected value: Error objects become `{code, message}`.
 fn error_json(e: &JsValue) -> String {
     let value = match e.dyn_ref::<js_sys::Error>() {
-        Some(err) => error_object("handler_error", &String::from(err.message())),
+        Some(err) => error_object(ErrorCode::HandlerError.as_str(), &String::from(err.message())),
         None => e.clone(),
     };
     JSON::stringify(&value).ok().and_then(|s| s.as_string()).unwrap_or_else(|| String::from("null"))
@@ -109,44 +167,29 @@ impl TabClient {
     pub fn connect(url: &str, options: Options, factory: Factory) -> TabClient {
         let tab_id = options.tab_id.unwrap_or_else(tabphone_glue::random_id);
         let (visible, focused) = page_focus();
-        let config =
-            TabConfig { tab_id: tab_id.clone(), app: options.app.clone(), max_message_bytes: 1 << 20 };
+        let config = TabConfig::new(tab_id, options.app.clone());
         let inner = Rc::new_cyclic(|me| {
             RefCell::new(Inner {
                 core: TabCore::new(config, visible, focused),
                 url: url.to_owned(),
                 app: options.app,
-                started: false,
                 worker: None,
-                _life: None,
+                life: None,
                 worker_watch: None,
                 real_lock: None,
                 backend: Backend::Dummy,
                 factory,
-                tabs: 0,
                 pending: BTreeMap::new(),
                 listeners: Vec::new(),
                 rust_listeners: Vec::new(),
+                phone_listeners: Vec::new(),
                 page: Vec::new(),
                 me: me.clone(),
             })
         });
-        let weak = Rc::downgrade(&inner);
-        // Join only once the tab holds its own lock: otherwise the worker's
-        // watch on it could be granted first and the tab declared dead.
-        let life = Lock::request(
-            &tab_lock_name(&tab_id),
-            Mode::Exclusive,
-            move || {
-                if let Some(rc) = weak.upgrade() {
-                    rc.borrow_mut().started = true;
-                    flush(&rc);
-                }
-            },
-            |e| web_sys::console::error_1(&format!("tabphone: tab lock failed: {e}").into()),
-        );
-        inner.borrow_mut()._life = Some(life);
         inner.borrow_mut().listen_page();
+        // The core's first output asks for the tab's life lock; it joins once held.
+        flush(&inner);
         TabClient { inner }
     }
 
@@ -167,7 +210,7 @@ impl TabClient {
 
     /// Live tab count as last reported.
     pub fn tabs(&self) -> usize {
-        self.inner.borrow().tabs
+        self.inner.borrow().core.tabs()
     }
 
     /// Latest shared state, JSON text.
@@ -186,12 +229,37 @@ impl TabClient {
         self.inner.borrow_mut().rust_listeners.push(Rc::new(RefCell::new(listener)));
     }
 
+    /// Add a Rust listener of phone events: those every tab derives from
+    /// the published states ([`changes`]: incoming, callEnded, connection,
+    /// registration, audioBlocked) and, in the real tab, those only the
+    /// phone sees (trace, DTMF and messages received, transfers, errors).
+    pub fn on_phone_event(&self, listener: impl FnMut(&PhoneEvent) + 'static) {
+        let listener: PhoneListener = Rc::new(RefCell::new(listener));
+        self.inner.borrow_mut().phone_listeners.push(listener.clone());
+        let mut prev = PhoneState::parse(&self.state()).ok();
+        self.on_event(move |e| {
+            if let TabEvent::State { state } = e {
+                let next = PhoneState::parse(state).ok();
+                for change in changes(prev.as_ref(), next.as_ref()) {
+                    match listener.try_borrow_mut() {
+                        Ok(mut f) => f(&change),
+                        Err(_) => web_sys::console::warn_1(&"tabphone: a phone listener re-entered".into()),
+                    }
+                }
+                prev = next;
+            }
+        });
+    }
+
     /// Dispatch an action; the promise settles exactly once.
     pub fn dispatch(&self, name: &str, args: JsValue) -> Promise {
         let args = if args.is_undefined() { JsValue::NULL } else { args };
         let text = match JSON::stringify(&args).ok().and_then(|s| s.as_string()) {
             Some(t) => t,
-            None => return Promise::reject(&error_object("malformed", "args cannot be serialized to JSON")),
+            None => {
+                let err = error_object(ErrorCode::Malformed.as_str(), "args cannot be serialized to JSON");
+                return Promise::reject(&err);
+            }
         };
         let mut slot = None;
         let promise = Promise::new(&mut |resolve, reject| slot = Some((resolve, reject)));
@@ -213,10 +281,9 @@ impl TabClient {
 
     /// Publish the real's state.
     pub fn publish(&self, state: JsValue) -> Result<(), JsValue> {
-        let text = JSON::stringify(&state)
-            .ok()
-            .and_then(|s| s.as_string())
-            .ok_or_else(|| error_object("malformed", "state cannot be serialized to JSON"))?;
+        let text = JSON::stringify(&state).ok().and_then(|s| s.as_string()).ok_or_else(|| {
+            error_object(ErrorCode::Malformed.as_str(), "state cannot be serialized to JSON")
+        })?;
         let result = self.inner.borrow_mut().core.publish(&text);
         flush(&self.inner);
         result.map_err(|(code, msg)| error_object(code.as_str(), &msg))
@@ -226,6 +293,18 @@ impl TabClient {
     pub fn close(&self) {
         self.inner.borrow_mut().core.handle_input(TabInput::PageHide);
         flush(&self.inner);
+    }
+}
+
+/// Let the real phone run what is overdue (see [`RealPhone::tick`]).
+fn tick(weak: &Weak<RefCell<Inner>>) {
+    let Some(rc) = weak.upgrade() else { return };
+    let phone = match &rc.borrow().backend {
+        Backend::Real(p) => Some(p.clone()),
+        Backend::Dummy => None,
+    };
+    if let Some(p) = phone {
+        p.tick();
     }
 }
 
@@ -241,9 +320,6 @@ fn flush(rc: &Rc<RefCell<Inner>>) {
     loop {
         let output = {
             let mut me = rc.borrow_mut();
-            if !me.started {
-                return;
-            }
             match me.core.poll_output() {
                 Some(o) => o,
                 None => return,
@@ -251,18 +327,24 @@ fn flush(rc: &Rc<RefCell<Inner>>) {
         };
         match output {
             TabOutput::StartReal => {
-                let phone = {
+                let (phone, context) = {
                     let mut me = rc.borrow_mut();
-                    let phone = Rc::new(RefCell::new((me.factory)()));
+                    let phone: Rc<dyn RealPhone> = Rc::from((me.factory)());
                     me.backend = Backend::Real(phone.clone());
-                    phone
+                    let instance_id = crate::instance::stable_id(&me.app);
+                    (phone, PhoneContext { client: Rc::downgrade(rc), instance_id })
                 };
-                phone.borrow_mut().start();
+                phone.start(context);
             }
             TabOutput::StopReal => {
-                let old = std::mem::replace(&mut rc.borrow_mut().backend, Backend::Dummy);
+                let (old, last) = {
+                    let mut me = rc.borrow_mut();
+                    // Closing, and no other tab left to take over: unregister.
+                    let last = me.core.role() == TabRole::Closed && me.core.tabs() <= 1;
+                    (std::mem::replace(&mut me.backend, Backend::Dummy), last)
+                };
                 if let Backend::Real(phone) = old {
-                    phone.borrow_mut().stop();
+                    phone.stop(last);
                 }
             }
             TabOutput::Perform { job, name, args } => {
@@ -285,9 +367,13 @@ fn flush(rc: &Rc<RefCell<Inner>>) {
             TabOutput::Event(e) => {
                 let rust: Vec<RustListener> = rc.borrow().rust_listeners.clone();
                 for l in rust {
-                    (l.borrow_mut())(&e);
+                    // A listener that caused this event (say, it closed the
+                    // client) misses it; a state listener catches up on the next.
+                    if let Ok(mut f) = l.try_borrow_mut() {
+                        f(&e);
+                    }
                 }
-                let (name, detail) = rc.borrow_mut().event_detail(e);
+                let (name, detail) = event_detail(e);
                 let listeners: Vec<Function> =
                     rc.borrow().listeners.iter().filter(|(n, _)| n == name).map(|(_, f)| f.clone()).collect();
                 for f in listeners {
@@ -305,25 +391,20 @@ fn flush(rc: &Rc<RefCell<Inner>>) {
 /// back into the client), and feed the outcome back.
 fn run_action(
     weak: Weak<RefCell<Inner>>,
-    phone: Option<Rc<RefCell<Box<dyn RealPhone>>>>,
+    phone: Option<Rc<dyn RealPhone>>,
     job: Job,
     name: String,
     args: String,
 ) {
     wasm_bindgen_futures::spawn_local(async move {
         let promise = match phone {
-            Some(p) => {
-                let args = JSON::parse(&args).unwrap_or(JsValue::NULL);
-                let promise = p.borrow_mut().perform(&name, args);
-                promise
-            }
-            None => Promise::reject(&error_object("not_real", "this tab is not real")),
+            Some(p) => p.perform(&name, JSON::parse(&args).unwrap_or(JsValue::NULL)),
+            None => Promise::reject(&error_object(ErrorCode::NotReal.as_str(), "this tab is not real")),
         };
         let result = match JsFuture::from(promise).await {
-            Ok(v) => JSON::stringify(&v)
-                .ok()
-                .and_then(|s| s.as_string())
-                .ok_or_else(|| error_json(&error_object("malformed", "result is not JSON"))),
+            Ok(v) => JSON::stringify(&v).ok().and_then(|s| s.as_string()).ok_or_else(|| {
+                error_json(&error_object(ErrorCode::Malformed.as_str(), "result is not JSON"))
+            }),
             Err(e) => Err(error_json(&e)),
         };
         drive(&weak, TabInput::Done { job, result });
@@ -364,6 +445,15 @@ impl Inner {
     /// Outputs that touch only the browser, never app code.
     fn perform(&mut self, output: TabOutput) {
         match output {
+            TabOutput::HoldTabLock(lock) => {
+                let (held, failed) = (self.me.clone(), self.me.clone());
+                let on_held = move || drive(&held, TabInput::TabLockHeld);
+                let on_failed = move |e: String| {
+                    let message = format!("this tab's lock could not be taken: {e}");
+                    drive(&failed, TabInput::WorkerFailed { message: &message });
+                };
+                self.life = Some(Lock::request(&lock, Mode::Exclusive, on_held, on_failed));
+            }
             TabOutput::Connect => self.open_worker(),
             TabOutput::Send(text) => {
                 if let Some((w, _)) = &self.worker {
@@ -375,10 +465,11 @@ impl Inner {
                 let died = move || drive(&weak, TabInput::WorkerDied);
                 self.worker_watch = Some(Lock::request(&lock, Mode::Shared, died, |_| {}));
             }
-            TabOutput::AcquireRealLock { lock, steal, epoch } => {
+            TabOutput::AcquireRealLock { lock, steal } => {
                 let (w1, w2) = (self.me.clone(), self.me.clone());
                 let mode = if steal { Mode::Steal } else { Mode::Exclusive };
-                let granted = move || drive(&w1, TabInput::RealLockGranted { epoch });
+                // Replacing the old request drops it: none of its callbacks run after.
+                let granted = move || drive(&w1, TabInput::RealLockGranted);
                 let lost = move |_| drive(&w2, TabInput::RealLockLost);
                 self.real_lock = Some(Lock::request(&lock, mode, granted, lost));
             }
@@ -390,20 +481,23 @@ impl Inner {
     fn open_worker(&mut self) {
         let opts = WorkerOptions::new();
         opts.set_type(WorkerType::Module);
-        opts.set_name(&format!("tabphone:{}", self.app));
+        opts.set_name(&worker_name(&self.app));
+        // A dead worker's lock is let go when the tab reconnects.
+        self.worker_watch = None;
         let worker = match SharedWorker::new_with_worker_options(&self.url, &opts) {
             Ok(w) => w,
             Err(e) => {
-                web_sys::console::error_2(&"tabphone: cannot start the worker".into(), &e);
-                let text = r#"{"t":"error","code":"worker_gone","message":"cannot start the SharedWorker"}"#;
-                return self.core.handle_input(TabInput::WorkerMessage(text));
+                let message = format!("cannot start the SharedWorker: {}", error_json(&e));
+                return self.core.handle_input(TabInput::WorkerFailed { message: &message });
             }
         };
         let weak = self.me.clone();
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
-            if let Some(text) = e.data().as_string() {
-                drive(&weak, TabInput::WorkerMessage(&text));
+            match e.data().as_string() {
+                Some(text) => drive(&weak, TabInput::WorkerMessage(&text)),
+                None => web_sys::console::warn_1(&"tabphone: a non-text message from the worker".into()),
             }
+            tick(&weak);
         });
         let port = worker.port();
         port.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
@@ -413,24 +507,21 @@ impl Inner {
         }
         self.core.handle_input(TabInput::Connected);
     }
+}
 
-    /// The listener name and argument for an event.
-    fn event_detail(&mut self, e: TabEvent) -> (&'static str, JsValue) {
-        match e {
-            TabEvent::Role { role, epoch } => {
-                let d = js_sys::Object::new();
-                let _ = Reflect::set(&d, &"role".into(), &role.as_str().into());
-                let _ = Reflect::set(&d, &"epoch".into(), &(epoch as f64).into());
-                ("role", d.into())
-            }
-            TabEvent::State { state } => ("state", JSON::parse(&state).unwrap_or(JsValue::NULL)),
-            TabEvent::Tabs { count } => {
-                self.tabs = count;
-                ("tabs", (count as f64).into())
-            }
-            TabEvent::Error { code, message } => ("error", error_object(&code, &message)),
-            _ => ("other", JsValue::NULL),
+/// The listener name and argument for an event.
+fn event_detail(e: TabEvent) -> (&'static str, JsValue) {
+    match e {
+        TabEvent::Role { role, epoch } => {
+            let d = js_sys::Object::new();
+            let _ = Reflect::set(&d, &"role".into(), &role.as_str().into());
+            let _ = Reflect::set(&d, &"epoch".into(), &(epoch as f64).into());
+            ("role", d.into())
         }
+        TabEvent::State { state } => ("state", JSON::parse(&state).unwrap_or(JsValue::NULL)),
+        TabEvent::Tabs { count } => ("tabs", (count as f64).into()),
+        TabEvent::Error { code, message } => ("error", error_object(&code, &message)),
+        _ => ("other", JsValue::NULL),
     }
 }
 

@@ -1,5 +1,6 @@
-//! tabphone's commands: `cargo xtask demo [--port N]`, `cargo xtask test`,
-//! `cargo xtask bench [sip|tabs]`, `cargo xtask fuzz [SECONDS]`, `cargo xtask build`.
+//! tabphone's commands: `cargo xtask demo [--port N] [--sip-port N]`, `cargo xtask test`,
+//! `cargo xtask bench [sip|tabs]`, `cargo xtask fuzz [SECONDS]`,
+//! `cargo xtask soak [SECONDS]`, `cargo xtask build`.
 //!
 //! Each installs what is missing first (the wasm32 target, wasm-bindgen-cli at
 //! the version in Cargo.lock, Debian's Chromium, ChromeDriver, Kamailio and
@@ -8,6 +9,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+mod demo;
+mod kamailio;
 mod serve;
 
 type Result<T> = std::result::Result<T, String>;
@@ -16,7 +19,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("build") => ensure().and_then(|_| build()),
-        Some("demo") => demo(&args[1..]),
+        Some("demo") => demo::demo(&args[1..]),
         Some("test") => test(),
         Some("bench") => bench(&args[1..]),
         Some("fuzz") => match args.get(1).map(|n| n.parse::<u32>()) {
@@ -24,8 +27,13 @@ fn main() -> ExitCode {
             Some(Ok(n)) => fuzz(n),
             Some(Err(_)) => Err("usage: cargo xtask fuzz [SECONDS]".into()),
         },
+        Some("soak") => match args.get(1).map(|n| n.parse::<u32>()) {
+            None => soak(300),
+            Some(Ok(n)) => soak(n),
+            Some(Err(_)) => Err("usage: cargo xtask soak [SECONDS]".into()),
+        },
         _ => {
-            Err("usage: cargo xtask <demo [--port N] | test | bench [sip|tabs] | fuzz [SECONDS] | build>"
+            Err("usage: cargo xtask <demo [--port N] [--sip-port N] | test | bench [sip|tabs] | fuzz [SECONDS] | soak [SECONDS] | build>"
                 .into())
         }
     };
@@ -101,8 +109,9 @@ fn ensure() -> Result<()> {
             .env("DEBIAN_FRONTEND", "noninteractive"))?;
     }
     let tests = root().join("tests");
-    let installed =
-        ["playwright-core", "binaryen"].iter().all(|p| tests.join("node_modules").join(p).exists());
+    let installed = ["playwright-core", "binaryen", "typescript"]
+        .iter()
+        .all(|p| tests.join("node_modules").join(p).exists());
     if !installed {
         run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&tests))?;
     }
@@ -137,20 +146,6 @@ fn build() -> Result<()> {
         let file = pkg.join(js);
         run(Command::new(&terser).arg(&file).args(["--module", "--compress", "--mangle", "-o"]).arg(&file))?;
     }
-    Ok(())
-}
-
-fn demo(args: &[String]) -> Result<()> {
-    let port = match args {
-        [flag, n] if flag == "--port" => n.parse().map_err(|_| format!("bad port {n}"))?,
-        [] => 8080,
-        _ => return Err("usage: cargo xtask demo [--port N]".into()),
-    };
-    ensure()?;
-    build()?;
-    let server = serve::Server::start(port, serve::roots())?;
-    println!("tabphone demo: http://127.0.0.1:{}/  (open it in several tabs; Ctrl-C to stop)", server.port);
-    server.wait();
     Ok(())
 }
 
@@ -208,10 +203,14 @@ fn test() -> Result<()> {
     eprintln!("== browser tests (Playwright, Debian Chromium)");
     build()?;
     build_media_test()?;
+    eprintln!("== the tab's TypeScript typings, type-checked against a usage file (tests/types)");
+    run(Command::new(root.join("tests/node_modules/.bin/tsc"))
+        .args(["-p", "types"])
+        .current_dir(root.join("tests")))?;
     let server = serve::Server::start(0, serve::roots())?;
     run(Command::new("node")
         .args(["--test", "--test-concurrency=1", "--test-reporter=spec"])
-        .args(["tabs.test.mjs", "media.test.mjs", "socket.test.mjs"])
+        .args(["tabs.test.mjs", "media.test.mjs", "socket.test.mjs", "phone.test.mjs"])
         .env("BASE_URL", format!("http://127.0.0.1:{}", server.port))
         .current_dir(root.join("tests")))
 }
@@ -286,4 +285,18 @@ fn bench(args: &[String]) -> Result<()> {
         .env("BASE_URL", format!("http://127.0.0.1:{}", server.port))
         .env("PKG_DIR", root.join("demo/pkg"))
         .current_dir(root.join("tests")))
+}
+
+/// The churn soak (`tests/soak.mjs`): one profile, 3 to 12 tabs, random opens,
+/// closes, crashes and freezes for `seconds`, an action every 300 ms. Not part
+/// of `test`: it takes minutes and prints figures.
+fn soak(seconds: u32) -> Result<()> {
+    ensure()?;
+    build()?;
+    let server = serve::Server::start(0, serve::roots())?;
+    run(Command::new("node")
+        .arg("soak.mjs")
+        .env("BASE_URL", format!("http://127.0.0.1:{}", server.port))
+        .env("SOAK_SECONDS", seconds.to_string())
+        .current_dir(root().join("tests")))
 }

@@ -89,8 +89,54 @@ pub enum PhoneEvent {
         /// The log text.
         line: String,
     },
+    /// The browser refused (or allowed again) to play call audio without a
+    /// user gesture (the state's `audioBlocked`).
+    AudioBlocked {
+        /// Blocked now.
+        blocked: bool,
+    },
     /// `Stop` finished: the connection is closed, every call is over or handed over.
     Stopped,
+}
+
+impl PhoneEvent {
+    /// Whether a tab can derive this event from the published states
+    /// ([`crate::state::changes`]): incoming and ended calls, connection,
+    /// registration, audio blocked. The others (transfers, DTMF and messages
+    /// received, errors, trace, stopped) happen only where the phone runs.
+    pub fn in_state(&self) -> bool {
+        matches!(
+            self,
+            PhoneEvent::Incoming { .. }
+                | PhoneEvent::CallEnded { .. }
+                | PhoneEvent::Connection { .. }
+                | PhoneEvent::Registration { .. }
+                | PhoneEvent::AudioBlocked { .. }
+        )
+    }
+
+    /// The event's name in JSON (`"callEnded"`, `"incoming"`, ...).
+    pub fn name(&self) -> &'static str {
+        match self {
+            PhoneEvent::Incoming { .. } => "incoming",
+            PhoneEvent::CallEnded { .. } => "callEnded",
+            PhoneEvent::Connection { .. } => "connection",
+            PhoneEvent::Registration { .. } => "registration",
+            PhoneEvent::TransferRequested { .. } => "transferRequested",
+            PhoneEvent::TransferProgress { .. } => "transferProgress",
+            PhoneEvent::Dtmf { .. } => "dtmf",
+            PhoneEvent::Message { .. } => "message",
+            PhoneEvent::Error { .. } => "error",
+            PhoneEvent::Trace { .. } => "trace",
+            PhoneEvent::AudioBlocked { .. } => "audioBlocked",
+            PhoneEvent::Stopped => "stopped",
+        }
+    }
+
+    /// The JSON text, `{"event": name, ...fields}`.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("strings, numbers and string-keyed objects always serialize")
+    }
 }
 
 #[cfg(test)]
@@ -107,5 +153,8 @@ mod tests {
         let text = serde_json::to_string(&e).unwrap();
         assert_eq!(text, r##"{"event":"dtmf","call":"c","tone":"#","durationMs":100}"##);
         assert_eq!(serde_json::to_string(&PhoneEvent::Stopped).unwrap(), r#"{"event":"stopped"}"#);
+        for e in [PhoneEvent::AudioBlocked { blocked: true }, PhoneEvent::Stopped, e] {
+            assert!(e.to_json().starts_with(&format!(r#"{{"event":"{}""#, e.name())), "{e:?}");
+        }
     }
 }

@@ -46,8 +46,13 @@
 //!   follows a transfer the peer asks for (with the Refer-To's headers, so
 //!   `Replaces` too), reporting its progress by NOTIFY.
 //! - **Events** ([`PhoneEvent`]): incoming call, call ended with its cause,
-//!   connection and registration changes, transfers, DTMF and messages
-//!   received, errors no result reports, SIP trace.
+//!   connection and registration changes, audio blocked, transfers, DTMF and
+//!   messages received, errors no result reports, SIP trace. The first five
+//!   are in the state too: a tab that only receives the published states
+//!   derives the same ones with [`state::changes`].
+//! - **Autoplay**: [`PhoneInput::AudioBlocked`] reports that the browser
+//!   refused to play call audio without a user gesture (or plays it again);
+//!   the state's `audioBlocked` shows it to every tab.
 //! - **Start and stop**: [`PhoneInput::Start`] connects and registers;
 //!   [`PhoneInput::Stop`] with `unregister` hangs up, unregisters and closes
 //!   (the last tab), without it closes at once and leaves the binding and

@@ -46,6 +46,9 @@ pub enum PhoneInput<'a> {
     Online,
     /// The browser went offline (noted in the state; the keepalive notices a dead socket).
     Offline,
+    /// The browser refused to play call audio without a user gesture
+    /// (`true`), or plays it again (`false`): the state's `audioBlocked`.
+    AudioBlocked(bool),
     /// An action from the app; answered by exactly one [`PhoneOutput::Result`]
     /// with the same id. Ids must be unique among pending actions.
     Action {
@@ -141,6 +144,7 @@ pub struct Phone {
     /// (monotonic, wall clock) at Start.
     clock: Option<(Instant, u64)>,
     pub(crate) online: bool,
+    audio_blocked: bool,
     pub(crate) connection: Connection,
     pub(crate) registration: Registration,
     pub(crate) calls: Vec<Call>,
@@ -170,6 +174,7 @@ impl Phone {
             run: Run::Stopped,
             clock: None,
             online: true,
+            audio_blocked: false,
             connection: Connection::Disconnected { cause: DisconnectCause::NotStarted },
             registration: Registration::Unregistered,
             calls: Vec::new(),
@@ -204,6 +209,7 @@ impl Phone {
                 }
             }
             PhoneInput::Offline => self.online = false,
+            PhoneInput::AudioBlocked(blocked) => self.set_audio_blocked(blocked),
             PhoneInput::Action { id, name, args } => self.on_action(now, id, name, args),
             PhoneInput::Media { request, result } => self.on_media(now, request, result),
             PhoneInput::Timeout => self.on_timeout(now),
@@ -403,7 +409,14 @@ impl Phone {
         self.set_registration(Registration::Unregistered);
         self.messages.clear();
         self.reg_waiters.clear();
+        self.set_audio_blocked(false);
         self.event(PhoneEvent::Stopped);
+    }
+
+    fn set_audio_blocked(&mut self, blocked: bool) {
+        if std::mem::replace(&mut self.audio_blocked, blocked) != blocked {
+            self.event(PhoneEvent::AudioBlocked { blocked });
+        }
     }
 
     pub(crate) fn set_connection(&mut self, c: Connection) {
@@ -459,6 +472,7 @@ impl Phone {
             rev: 0,
             aor: self.config.sip.aor.clone(),
             online: self.online,
+            audio_blocked: self.audio_blocked,
             connection: self.connection.clone(),
             registration: self.registration.clone(),
             calls: self.calls.iter().map(|c| c.view(dialog(c))).collect(),

@@ -9,6 +9,7 @@
 //!   "rev": 7,
 //!   "aor": "sip:alice@example.com",
 //!   "online": true,
+//!   "audioBlocked": false,
 //!   "connection": {"state": "connected", "url": "wss://sip.example.com"},
 //!   "registration": {"state": "registered", "expires": 600, "bindings": 1, "at": 1700000000000},
 //!   "calls": [{
@@ -51,11 +52,20 @@
 //!   [`EndCause`] fields flattened in (`cause`, and `status` for `failed` and
 //!   `declined`).
 //!
+//! - `audioBlocked`: the real tab's browser refused to play call audio
+//!   without a user gesture (autoplay policy); a gesture in the real tab
+//!   plays it.
+//!
 //! Credentials (the password, digest answers) never appear in the state.
+//!
+//! Every tab derives the same events from two consecutive states with
+//! [`changes`]: incoming calls, ended calls, connection, registration and
+//! `audioBlocked` changes.
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::PhoneError;
+use crate::event::PhoneEvent;
 
 /// The state format version.
 pub const STATE_VERSION: u32 = 1;
@@ -74,6 +84,11 @@ pub struct PhoneState {
     pub aor: String,
     /// The browser says it is online (`Online`/`Offline` inputs).
     pub online: bool,
+    /// The browser refused to play a call's audio without a user gesture
+    /// (autoplay policy) in the real tab; a gesture there plays it
+    /// (`AudioBlocked` inputs). Absent in older states: `false`.
+    #[serde(rename = "audioBlocked", default)]
+    pub audio_blocked: bool,
     /// The connection to the SIP server.
     pub connection: Connection,
     /// The registration of this browser's binding.
@@ -325,4 +340,57 @@ pub struct EndedCall {
     pub cause: EndCause,
     /// When (Unix ms).
     pub at: u64,
+}
+
+/// The events a tab derives from two consecutive published states (`None`:
+/// no real phone, the state `null`), in this order: [`PhoneEvent::Connection`]
+/// and [`PhoneEvent::Registration`] when they changed,
+/// [`PhoneEvent::CallEnded`] for each call that ended, [`PhoneEvent::Incoming`]
+/// for each new incoming call, [`PhoneEvent::AudioBlocked`] when the flag
+/// changed (`null` counts as not blocked). Every tab, real or dummy, runs it
+/// on the states it receives, so all of them report the same events.
+///
+/// - A call new in `next` is incoming when it rings; for a tab whose first
+///   state this is (`prev` is `None`) only a ringing call counts, so a tab
+///   that joins during a call is not told of it as a new one.
+/// - A call ends when its id enters `ended`; ended calls already in the
+///   first state a tab sees are history, not events.
+/// - A live call that leaves without an `ended` entry (the real went away,
+///   `next` is `None`) ends with [`EndCause::HandedOver`].
+/// - The connection and registration of the first state are reported as changes.
+pub fn changes(prev: Option<&PhoneState>, next: Option<&PhoneState>) -> Vec<PhoneEvent> {
+    let mut out = Vec::new();
+    if let Some(n) = next {
+        if prev.map(|p| &p.connection) != Some(&n.connection) {
+            out.push(PhoneEvent::Connection { connection: n.connection.clone() });
+        }
+        if prev.map(|p| &p.registration) != Some(&n.registration) {
+            out.push(PhoneEvent::Registration { registration: n.registration.clone() });
+        }
+    }
+    let live_next = |id: &str| next.is_some_and(|n| n.call(id).is_some());
+    let ended_next = |id: &str| next.and_then(|n| n.ended.iter().find(|e| e.id == id));
+    if let (Some(p), Some(n)) = (prev, next) {
+        for e in n.ended.iter().filter(|e| !p.ended.iter().any(|old| old.id == e.id)) {
+            out.push(PhoneEvent::CallEnded { call: e.id.clone(), cause: e.cause });
+        }
+    }
+    for c in prev.map_or(&[][..], |p| &p.calls[..]) {
+        if !live_next(&c.id) && ended_next(&c.id).is_none() {
+            out.push(PhoneEvent::CallEnded { call: c.id.clone(), cause: EndCause::HandedOver });
+        }
+    }
+    for c in next.map_or(&[][..], |n| &n.calls[..]) {
+        let new = prev.is_some_and(|p| p.call(&c.id).is_none());
+        let first_sight = prev.is_none() && c.state == CallState::Ringing;
+        if c.direction == CallDirection::Incoming && (new || first_sight) {
+            let replaces = c.replaces.clone();
+            out.push(PhoneEvent::Incoming { call: c.id.clone(), peer: c.peer.clone(), replaces });
+        }
+    }
+    let blocked = |s: Option<&PhoneState>| s.is_some_and(|s| s.audio_blocked);
+    if blocked(prev) != blocked(next) {
+        out.push(PhoneEvent::AudioBlocked { blocked: blocked(next) });
+    }
+    out
 }

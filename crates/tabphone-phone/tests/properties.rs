@@ -335,6 +335,8 @@ fn action_args(w: &World, name: &str, pick: u8, variant: u8) -> String {
 /// Checks of each input: the state it published (one at most) and its events.
 struct Checker {
     rev: u64,
+    /// The last state, for the events a tab derives from it and the next.
+    last: Option<PhoneState>,
     calls: BTreeSet<String>,
     /// Inputs checked (an index into `World::marks`).
     checked: usize,
@@ -368,12 +370,18 @@ impl Checker {
             assert_eq!(&s.to_json(), text);
             self.rev = s.rev;
             let now: BTreeSet<String> = s.calls.iter().map(|c| c.id.clone()).collect();
+            let derived = tabphone_phone::state::changes(self.last.as_ref(), Some(&s));
             for gone in self.calls.difference(&now) {
                 assert!(ended.contains(gone.as_str()), "call {gone} left without an end event");
                 let many = ended.len() > tabphone_phone::state::ENDED_KEPT;
                 assert!(many || s.ended.iter().any(|e| e.id == *gone), "call {gone} is not in ended");
+                // Every tab is told of it, with the cause the phone gave.
+                let told = |e: &&PhoneEvent| matches!(e, PhoneEvent::CallEnded { call, .. } if call == gone);
+                let mine = events.iter().find(told);
+                assert!(many || derived.iter().find(told) == mine, "call {gone}: {derived:?} vs {mine:?}");
             }
             self.calls = now;
+            self.last = Some(s);
         }
         for e in events {
             let text = format!("{e:?}");
@@ -387,7 +395,7 @@ fn run(steps: Vec<Step>) {
     w.auto_media = false;
     let mut peer = Peer { opened: w.connects.len(), ..Peer::default() };
     let mut asked = Vec::new();
-    let mut checker = Checker { rev: 0, calls: BTreeSet::new(), checked: 0 };
+    let mut checker = Checker { rev: 0, last: None, calls: BTreeSet::new(), checked: 0 };
     for s in steps {
         match s {
             Step::Action(a, pick, v) => {

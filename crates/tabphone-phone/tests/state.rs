@@ -56,7 +56,7 @@ fn the_initial_state_and_its_json() {
     assert_eq!(s.registration, Registration::Unregistered);
     assert_eq!(
         text,
-        r#"{"v":1,"rev":1,"aor":"sip:alice@example.com","online":false,"connection":{"state":"disconnected","cause":"not_started"},"registration":{"state":"unregistered"},"calls":[],"ended":[]}"#
+        r#"{"v":1,"rev":1,"aor":"sip:alice@example.com","online":false,"audioBlocked":false,"connection":{"state":"disconnected","cause":"not_started"},"registration":{"state":"unregistered"},"calls":[],"ended":[]}"#
     );
     assert_eq!(s.to_json(), text);
     assert!(PhoneState::parse(&text.replace(r#""v":1"#, r#""v":2"#)).is_err());

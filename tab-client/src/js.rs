@@ -1,0 +1,348 @@
+//! [`TabPhone`]: the JavaScript face of [`TabClient`], the same in every tab.
+//! Typings for it are in `typings.rs`.
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Function, Object, Promise, Reflect, JSON};
+use tabphone_phone::PhoneEvent;
+use wasm_bindgen::prelude::*;
+
+use crate::client::{Options, PhoneContext, RealPhone, TabClient};
+use crate::phone::{OptionsError, PhoneOptions};
+
+/// Events that come from the phone (derived from the state in every tab, or
+/// seen by the real phone only) rather than from the tab client.
+const PHONE_EVENTS: [&str; 11] = [
+    "incoming",
+    "callEnded",
+    "registration",
+    "connection",
+    "audioBlocked",
+    "trace",
+    "dtmf",
+    "message",
+    "transferRequested",
+    "transferProgress",
+    "error",
+];
+
+type Listeners = Rc<RefCell<Vec<(String, Function)>>>;
+
+/// The phone, in JavaScript. `TabPhone.connect(workerUrl, {app, sip, media})`.
+#[wasm_bindgen]
+pub struct TabPhone {
+    client: TabClient,
+    app: String,
+    /// The app's action handler, used while real when no `sip` was given.
+    handler: Option<Rc<RefCell<Option<Function>>>>,
+    listeners: Listeners,
+}
+
+/// Without `sip` options, the real tab runs the app's JavaScript action
+/// handler (`setActionHandler`) and publishes what the app gives `publish`.
+struct JsPhone {
+    handler: Rc<RefCell<Option<Function>>>,
+}
+
+impl RealPhone for JsPhone {
+    fn start(&self, _context: PhoneContext) {}
+    fn stop(&self, _unregister: bool) {}
+    fn perform(&self, name: &str, args: JsValue) -> Promise {
+        let Some(handler) = self.handler.borrow().clone() else {
+            let code = tabphone_coord::protocol::ErrorCode::NoHandler.as_str();
+            return Promise::reject(&error_object(code, "the real tab has no action handler"));
+        };
+        match handler.call2(&JsValue::NULL, &JsValue::from_str(name), &args) {
+            Ok(v) => Promise::resolve(&v),
+            Err(e) => Promise::reject(&e),
+        }
+    }
+}
+
+pub(crate) fn error_object(code: &str, message: &str) -> JsValue {
+    let err = Object::new();
+    let _ = Reflect::set(&err, &"code".into(), &code.into());
+    let _ = Reflect::set(&err, &"message".into(), &message.into());
+    err.into()
+}
+
+fn get(options: &JsValue, key: &str) -> JsValue {
+    match options.is_object() {
+        true => Reflect::get(options, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED),
+        false => JsValue::UNDEFINED,
+    }
+}
+
+/// `{k: v, ...}` without the undefined values.
+fn args(pairs: &[(&str, &JsValue)]) -> JsValue {
+    let o = Object::new();
+    for (k, v) in pairs.iter().filter(|(_, v)| !v.is_undefined()) {
+        let _ = Reflect::set(&o, &JsValue::from_str(k), v);
+    }
+    o.into()
+}
+
+/// What a listener of `event` receives: the event's fields (without its
+/// name); a trace line as text; the registration or connection itself.
+fn detail(event: &PhoneEvent) -> JsValue {
+    match event {
+        PhoneEvent::Trace { line } => return JsValue::from_str(line),
+        PhoneEvent::Registration { registration } => return parse(&serde_json::to_string(registration)),
+        PhoneEvent::Connection { connection } => return parse(&serde_json::to_string(connection)),
+        _ => {}
+    }
+    let value = parse(&Ok(event.to_json()));
+    let _ = Reflect::delete_property(value.unchecked_ref::<Object>(), &"event".into());
+    if matches!(event, PhoneEvent::Error { .. }) {
+        let _ = Reflect::set(&value, &"code".into(), &"phone_error".into());
+    }
+    value
+}
+
+fn parse(json: &Result<String, serde_json::Error>) -> JsValue {
+    json.as_ref().ok().and_then(|t| JSON::parse(t).ok()).unwrap_or(JsValue::NULL)
+}
+
+#[wasm_bindgen]
+impl TabPhone {
+    /// Join the worker at `worker_url` (the module loader `worker.js`).
+    /// Options: `{app?, tabId?, sip?, media?}`; with `sip`, the real tab runs
+    /// the SIP phone. Throws `{code: "bad_options", message}` for bad options.
+    pub fn connect(
+        worker_url: &str,
+        #[wasm_bindgen(unchecked_param_type = "ConnectOptions")] options: JsValue,
+    ) -> Result<TabPhone, JsValue> {
+        let mut opts = Options::default();
+        if let Some(app) = get(&options, "app").as_string() {
+            opts.app = app;
+        }
+        opts.tab_id = get(&options, "tabId").as_string();
+        let app = opts.app.clone();
+        let sip = get(&options, "sip");
+        let (client, handler) = if sip.is_undefined() {
+            let handler = Rc::new(RefCell::new(None));
+            let h = handler.clone();
+            let factory = move || -> Box<dyn RealPhone> { Box::new(JsPhone { handler: h.clone() }) };
+            (TabClient::connect(worker_url, opts, Box::new(factory)), Some(handler))
+        } else {
+            let phone = PhoneOptions::from_js(&sip, &get(&options, "media"))
+                .map_err(|e| error_object(OptionsError::CODE, &e.message))?;
+            let client = TabClient::connect_phone(worker_url, opts, phone)
+                .map_err(|e| error_object(OptionsError::CODE, &e.message))?;
+            (client, None)
+        };
+        let listeners: Listeners = Rc::new(RefCell::new(Vec::new()));
+        let l = listeners.clone();
+        client.on_phone_event(move |event| {
+            let name = event.name();
+            let targets: Vec<Function> =
+                l.borrow().iter().filter(|(n, _)| n == name).map(|(_, f)| f.clone()).collect();
+            if targets.is_empty() {
+                return;
+            }
+            let detail = detail(event);
+            for f in targets {
+                if let Err(e) = f.call1(&JsValue::NULL, &detail) {
+                    web_sys::console::error_2(&"tabphone: listener threw".into(), &e);
+                }
+            }
+        });
+        Ok(TabPhone { client, app, handler, listeners })
+    }
+
+    /// `"connecting"`, `"dummy"`, `"real"` or `"closed"`.
+    #[wasm_bindgen(getter, unchecked_return_type = "'connecting' | 'dummy' | 'real' | 'closed'")]
+    pub fn role(&self) -> String {
+        self.client.role().as_str().to_owned()
+    }
+
+    /// Epoch of the current real (grows on every promotion).
+    #[wasm_bindgen(getter)]
+    pub fn epoch(&self) -> f64 {
+        self.client.epoch() as f64
+    }
+
+    /// This tab's id.
+    #[wasm_bindgen(getter, js_name = tabId)]
+    pub fn tab_id(&self) -> String {
+        self.client.tab_id()
+    }
+
+    /// Number of live tabs, as the worker last said.
+    #[wasm_bindgen(getter)]
+    pub fn tabs(&self) -> f64 {
+        self.client.tabs() as f64
+    }
+
+    /// This browser's SIP instance id for the app (kept in `localStorage`
+    /// as `tabphone:instance:<app>`): the same in every tab.
+    #[wasm_bindgen(getter, js_name = instanceId)]
+    pub fn instance_id(&self) -> String {
+        crate::instance::stable_id(&self.app)
+    }
+
+    /// The latest shared state (parsed; `null` while there is none).
+    #[wasm_bindgen(unchecked_return_type = "PhoneState | null")]
+    pub fn state(&self) -> JsValue {
+        JSON::parse(&self.client.state()).unwrap_or(JsValue::NULL)
+    }
+
+    /// Listen to an event (see `TabPhoneEventMap` in the typings).
+    #[wasm_bindgen(skip_typescript)]
+    pub fn on(&self, event: &str, callback: Function) {
+        if PHONE_EVENTS.contains(&event) {
+            self.listeners.borrow_mut().push((event.to_owned(), callback.clone()));
+        }
+        if !PHONE_EVENTS.contains(&event) || event == "error" {
+            self.client.on_js(event, callback);
+        }
+    }
+
+    /// Perform action `name(args)` on the real phone, wherever it is.
+    /// Resolves with its result, rejects with `{code, message, status?}`.
+    #[wasm_bindgen(skip_typescript)]
+    pub fn dispatch(&self, name: &str, args: JsValue) -> Promise {
+        self.client.dispatch(name, args)
+    }
+
+    /// Call `to` (a user at the account's domain or a SIP URI).
+    #[wasm_bindgen(unchecked_return_type = "Promise<{ call: string }>")]
+    pub fn call(&self, #[wasm_bindgen(unchecked_param_type = "string")] to: JsValue) -> Promise {
+        self.dispatch("call", args(&[("to", &to)]))
+    }
+
+    /// Answer a ringing incoming call; resolves when it is established.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Record<string, never>>")]
+    pub fn answer(&self, #[wasm_bindgen(unchecked_param_type = "string")] call: JsValue) -> Promise {
+        self.dispatch("answer", args(&[("call", &call)]))
+    }
+
+    /// Refuse a ringing incoming call with `status` (300-699, default 603).
+    /// (Typed in `typings.rs`: its optional argument.)
+    #[wasm_bindgen(skip_typescript)]
+    pub fn decline(&self, call: JsValue, status: Option<JsValue>) -> Promise {
+        let status = status.unwrap_or(JsValue::UNDEFINED);
+        self.dispatch("decline", args(&[("call", &call), ("status", &status)]))
+    }
+
+    /// Hang up: cancel, refuse or BYE, as the call's state needs.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Record<string, never>>")]
+    pub fn hangup(&self, #[wasm_bindgen(unchecked_param_type = "string")] call: JsValue) -> Promise {
+        self.dispatch("hangup", args(&[("call", &call)]))
+    }
+
+    /// Put an established call on hold; resolves when the peer agreed.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Record<string, never>>")]
+    pub fn hold(&self, #[wasm_bindgen(unchecked_param_type = "string")] call: JsValue) -> Promise {
+        self.dispatch("hold", args(&[("call", &call)]))
+    }
+
+    /// Take a call off hold.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Record<string, never>>")]
+    pub fn unhold(&self, #[wasm_bindgen(unchecked_param_type = "string")] call: JsValue) -> Promise {
+        self.dispatch("unhold", args(&[("call", &call)]))
+    }
+
+    /// Mute the microphone of a call.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Record<string, never>>")]
+    pub fn mute(&self, #[wasm_bindgen(unchecked_param_type = "string")] call: JsValue) -> Promise {
+        self.dispatch("mute", args(&[("call", &call)]))
+    }
+
+    /// Unmute it.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Record<string, never>>")]
+    pub fn unmute(&self, #[wasm_bindgen(unchecked_param_type = "string")] call: JsValue) -> Promise {
+        self.dispatch("unmute", args(&[("call", &call)]))
+    }
+
+    /// Send DTMF `tones` (`0-9 A-D * #`, and `,` for a pause in RTP):
+    /// `options.via` is `"rtp"` (RFC 4733, default) or `"info"` (SIP INFO),
+    /// `options.duration` the tone length in ms (40-6000, default 100).
+    /// (Typed in `typings.rs`: its optional argument.)
+    #[wasm_bindgen(skip_typescript)]
+    pub fn dtmf(&self, call: JsValue, tones: JsValue, options: Option<JsValue>) -> Promise {
+        let options = options.unwrap_or(JsValue::UNDEFINED);
+        let a = args(&[("call", &call), ("tones", &tones)]);
+        if options.is_object() {
+            let _ = Object::assign(a.unchecked_ref::<Object>(), options.unchecked_ref::<Object>());
+        } else if !options.is_undefined() {
+            let _ = Reflect::set(&a, &"options".into(), &options);
+        }
+        self.dispatch("dtmf", a)
+    }
+
+    /// Blind transfer: ask the peer of `call` to call `to`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Record<string, never>>")]
+    pub fn transfer(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] call: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] to: JsValue,
+    ) -> Promise {
+        self.dispatch("transfer", args(&[("call", &call), ("to", &to)]))
+    }
+
+    /// Attended transfer: the peer of `call` replaces call `with`.
+    #[wasm_bindgen(js_name = attendedTransfer, unchecked_return_type = "Promise<Record<string, never>>")]
+    pub fn attended_transfer(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] call: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] other: JsValue,
+    ) -> Promise {
+        self.dispatch("attendedTransfer", args(&[("call", &call), ("with", &other)]))
+    }
+
+    /// Send a text message.
+    #[wasm_bindgen(unchecked_return_type = "Promise<{ status: number }>")]
+    pub fn message(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] to: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
+    ) -> Promise {
+        self.dispatch("message", args(&[("to", &to), ("text", &text)]))
+    }
+
+    /// Register now (or refresh); resolves with the granted expiry.
+    #[wasm_bindgen(unchecked_return_type = "Promise<{ expires: number }>")]
+    pub fn register(&self) -> Promise {
+        self.dispatch("register", JsValue::NULL)
+    }
+
+    /// Remove this browser's binding.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Record<string, never>>")]
+    pub fn unregister(&self) -> Promise {
+        self.dispatch("unregister", JsValue::NULL)
+    }
+
+    /// Without `sip` options only: the function the real tab runs for every
+    /// action, `(name, args) => value | Promise`.
+    #[wasm_bindgen(js_name = setActionHandler)]
+    pub fn set_action_handler(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "(name: string, args: unknown) => unknown")] handler: Function,
+    ) -> Result<(), JsValue> {
+        match &self.handler {
+            Some(h) => {
+                *h.borrow_mut() = Some(handler);
+                Ok(())
+            }
+            None => Err(error_object("unsupported", "the SIP phone performs the actions itself")),
+        }
+    }
+
+    /// Without `sip` options only: publish the real's state to every tab.
+    /// Throws `{code, message}` in a dummy.
+    pub fn publish(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "unknown")] state: JsValue,
+    ) -> Result<(), JsValue> {
+        if self.handler.is_none() {
+            return Err(error_object("unsupported", "the SIP phone publishes its own state"));
+        }
+        self.client.publish(state)
+    }
+
+    /// Leave now (what `pagehide` does): the last tab hangs up and unregisters.
+    pub fn close(&self) {
+        self.client.close();
+    }
+}

@@ -1,0 +1,319 @@
+//! The phone's media requests performed on one [`CallMedia`] per call, in
+//! order per call (one at a time: a peer connection negotiates one thing at
+//! a time), each reply fed back exactly once; autoplay refusals turned into
+//! the state's `audioBlocked` and retried on the next user gesture.
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::rc::Weak;
+
+use tabphone_phone::media::{MediaKind, MediaRequest};
+use tabphone_phone::Direction as PhoneDirection;
+
+use super::driver::{feed, Driver, Input};
+use crate::listen::Listener;
+use crate::media::{CallMedia, Direction, MediaError, MediaEvent, MediaFactory, OfferOptions};
+
+/// One call's media and the requests waiting for it.
+#[derive(Default)]
+struct Slot {
+    media: Option<CallMedia>,
+    queue: VecDeque<MediaRequest>,
+    /// A task is performing this call's requests.
+    running: bool,
+    /// A DTMF request answered when its tones are played.
+    dtmf: Option<u64>,
+    /// The SDP of an early answer applied (a 183's), and its final twin.
+    early_answer: Option<String>,
+}
+
+/// Every call's media, made by one factory.
+pub(crate) struct CallMedias {
+    factory: MediaFactory,
+    calls: RefCell<BTreeMap<String, Slot>>,
+    /// Calls whose audio the browser refused to play without a gesture.
+    blocked: RefCell<BTreeSet<String>>,
+    /// `pointerdown` and `keydown` on the window while some audio is blocked.
+    gesture: RefCell<Vec<Listener>>,
+    driver: Weak<Driver>,
+}
+
+impl CallMedias {
+    pub(crate) fn new(factory: MediaFactory, driver: Weak<Driver>) -> CallMedias {
+        CallMedias {
+            factory,
+            calls: RefCell::new(BTreeMap::new()),
+            blocked: RefCell::new(BTreeSet::new()),
+            gesture: RefCell::new(Vec::new()),
+            driver,
+        }
+    }
+
+    /// Prepare the microphone and a gathered offer for the next call.
+    pub(crate) fn prewarm(&self) {
+        let (factory, driver) = (self.factory.clone(), self.driver.clone());
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Err(e) = factory.prewarm().await {
+                if let Some(d) = driver.upgrade() {
+                    d.error(None, format!("media prewarm: {}: {e}", e.code()));
+                }
+            }
+        });
+    }
+
+    /// Perform `request` after the call's earlier ones; `Close` at once.
+    pub(crate) fn request(&self, request: MediaRequest) {
+        if request.kind == MediaKind::Close {
+            return self.close(&request.call);
+        }
+        let start = {
+            let mut calls = self.calls.borrow_mut();
+            let slot = calls.entry(request.call.clone()).or_default();
+            slot.queue.push_back(request.clone());
+            !std::mem::replace(&mut slot.running, true)
+        };
+        if start {
+            let (driver, call) = (self.driver.clone(), request.call);
+            wasm_bindgen_futures::spawn_local(run(driver, call));
+        }
+    }
+
+    /// Close a call's media; requests still waiting are answered `closed`.
+    fn close(&self, call: &str) {
+        let Some(slot) = self.calls.borrow_mut().remove(call) else { return };
+        if let Some(media) = &slot.media {
+            media.close();
+        }
+        let waiting = slot.queue.iter().filter(|r| r.kind.expects_reply()).map(|r| r.id);
+        for request in waiting.chain(slot.dtmf).collect::<Vec<_>>() {
+            feed(&self.driver, Input::Media { request, result: Err(MediaError::Closed.to_string()) });
+        }
+        self.unblock(call);
+    }
+
+    /// Stop everything: every call's media, the prepared call, the microphone.
+    pub(crate) fn release(&self) {
+        let calls: Vec<String> = self.calls.borrow().keys().cloned().collect();
+        for call in calls {
+            self.close(&call);
+        }
+        self.gesture.borrow_mut().clear();
+        self.factory.release();
+    }
+
+    /// What a call's media reports.
+    fn on_event(&self, call: &str, event: MediaEvent) {
+        let driver = self.driver.upgrade();
+        match event {
+            MediaEvent::TonesDone => {
+                let done = self.calls.borrow_mut().get_mut(call).and_then(|s| s.dtmf.take());
+                if let Some(request) = done {
+                    feed(&self.driver, Input::Media { request, result: Ok(String::new()) });
+                }
+            }
+            MediaEvent::PlaybackBlocked => self.block(call),
+            MediaEvent::PlaybackStarted => self.unblock(call),
+            MediaEvent::PlaybackFailed { name, message } => {
+                if let Some(d) = driver {
+                    d.error(Some(call.to_owned()), format!("audio playback: {name}: {message}"));
+                }
+            }
+            MediaEvent::InputEnded => {
+                if let Some(d) = driver {
+                    d.error(Some(call.to_owned()), "the microphone stopped (unplugged or revoked)".into());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn block(&self, call: &str) {
+        let first = {
+            let mut blocked = self.blocked.borrow_mut();
+            blocked.insert(call.to_owned()) && blocked.len() == 1
+        };
+        if first {
+            self.listen_for_gesture();
+            feed(&self.driver, Input::AudioBlocked(true));
+        }
+    }
+
+    fn unblock(&self, call: &str) {
+        let last = {
+            let mut blocked = self.blocked.borrow_mut();
+            blocked.remove(call) && blocked.is_empty()
+        };
+        if last {
+            self.gesture.borrow_mut().clear();
+            feed(&self.driver, Input::AudioBlocked(false));
+        }
+    }
+
+    /// On the next pointer or key press in this tab (a user gesture, which
+    /// lifts the autoplay block), play every blocked call's audio again.
+    fn listen_for_gesture(&self) {
+        let Some(window) = web_sys::window() else { return };
+        let target: &web_sys::EventTarget = window.as_ref();
+        let listeners = ["pointerdown", "keydown"].map(|name| {
+            let driver = self.driver.clone();
+            Listener::new(target, name, move |_| {
+                if let Some(d) = driver.upgrade() {
+                    d.media.retry_playback();
+                }
+            })
+        });
+        *self.gesture.borrow_mut() = listeners.into();
+    }
+
+    fn retry_playback(&self) {
+        let medias: Vec<CallMedia> = {
+            let (calls, blocked) = (self.calls.borrow(), self.blocked.borrow());
+            blocked.iter().filter_map(|c| calls.get(c)?.media.clone()).collect()
+        };
+        for m in medias {
+            m.retry_playback();
+        }
+    }
+
+    /// The call's next request, or `None` (and the call is idle).
+    fn next(&self, call: &str) -> Option<(MediaRequest, Option<CallMedia>)> {
+        let mut calls = self.calls.borrow_mut();
+        let slot = calls.get_mut(call)?;
+        match slot.queue.pop_front() {
+            Some(r) => Some((r, slot.media.clone())),
+            None => {
+                slot.running = false;
+                None
+            }
+        }
+    }
+
+    /// The call's media, made for its first offer (the prepared one) or answer.
+    async fn media_for(&self, call: &str, offer: bool) -> Result<CallMedia, MediaError> {
+        let driver = self.driver.clone();
+        let id = call.to_owned();
+        let on_event = move |e: MediaEvent| {
+            if let Some(d) = driver.upgrade() {
+                d.media.on_event(&id, e);
+            }
+        };
+        let media = match offer {
+            true => self.factory.outgoing(on_event).await?,
+            false => self.factory.incoming(on_event).await?,
+        };
+        match self.calls.borrow_mut().get_mut(call) {
+            Some(slot) => slot.media = Some(media.clone()),
+            None => {
+                // Closed meanwhile.
+                media.close();
+                return Err(MediaError::Closed);
+            }
+        }
+        Ok(media)
+    }
+}
+
+/// Perform a call's requests one after the other, feeding each reply back.
+async fn run(driver: Weak<Driver>, call: String) {
+    loop {
+        let Some(d) = driver.upgrade() else { return };
+        let Some((request, media)) = d.media.next(&call) else { return };
+        drop(d);
+        let reply = perform(&driver, &call, &request, media).await;
+        if let Some(result) = reply {
+            feed(&driver, Input::Media { request: request.id, result: result.map_err(|e| e.to_string()) });
+        }
+    }
+}
+
+/// Perform one request; `None` when no reply is due now (rollback; DTMF,
+/// answered when played).
+async fn perform(
+    driver: &Weak<Driver>,
+    call: &str,
+    request: &MediaRequest,
+    media: Option<CallMedia>,
+) -> Option<Result<String, MediaError>> {
+    let d = driver.upgrade()?;
+    let first = matches!(request.kind, MediaKind::Offer { .. } | MediaKind::Answer { .. }) && media.is_none();
+    let media = match media {
+        Some(m) => m,
+        None if first => {
+            let offer = matches!(request.kind, MediaKind::Offer { .. });
+            match d.media.media_for(call, offer).await {
+                Ok(m) => m,
+                Err(e) => return Some(Err(e)),
+            }
+        }
+        None if request.kind == MediaKind::Rollback => return None,
+        None => return Some(Err(MediaError::Closed)),
+    };
+    match &request.kind {
+        MediaKind::Offer { direction, ice_restart } => {
+            let options =
+                OfferOptions { ice_restart: *ice_restart, hold: *direction != PhoneDirection::SendRecv };
+            Some(media.create_offer(options).await)
+        }
+        MediaKind::Answer { offer, direction } => {
+            Some(media.create_answer(offer, answer_direction(*direction)).await)
+        }
+        MediaKind::ApplyAnswer { answer, provisional } => {
+            Some(d.media.apply(call, &media, answer, *provisional).await)
+        }
+        MediaKind::Rollback => {
+            // No reply: a failed rollback leaves the next offer to fail, and say so.
+            let _ = media.rollback().await;
+            None
+        }
+        MediaKind::Mute { muted } => {
+            media.set_muted(*muted);
+            Some(Ok(String::new()))
+        }
+        MediaKind::Dtmf { tones, duration_ms, gap_ms } => match media.send_dtmf(tones, *duration_ms, *gap_ms)
+        {
+            Ok(()) => {
+                let replaced =
+                    d.media.calls.borrow_mut().get_mut(call).and_then(|s| s.dtmf.replace(request.id));
+                if let Some(old) = replaced {
+                    let result = Err(String::from("replaced by later tones before it was played"));
+                    feed(driver, Input::Media { request: old, result });
+                }
+                None
+            }
+            Err(e) => Some(Err(e)),
+        },
+        // Close is done at once, never queued; a kind this version does not know:
+        _ => Some(Err(MediaError::Unsupported { what: "this kind of media request" })),
+    }
+}
+
+impl CallMedias {
+    /// Apply the peer's answer. An early answer (183) is applied as the
+    /// answer; the final one, when it repeats it, is then already in place.
+    async fn apply(
+        &self,
+        call: &str,
+        media: &CallMedia,
+        answer: &str,
+        provisional: bool,
+    ) -> Result<String, MediaError> {
+        let early = self.calls.borrow().get(call).and_then(|s| s.early_answer.clone());
+        if !provisional && early.as_deref() == Some(answer) {
+            return Ok(String::new());
+        }
+        media.apply_answer(answer).await?;
+        if let Some(slot) = self.calls.borrow_mut().get_mut(call) {
+            slot.early_answer = provisional.then(|| answer.to_owned());
+        }
+        Ok(String::new())
+    }
+}
+
+/// The media layer's direction for the one the phone asks an answer to carry.
+fn answer_direction(d: PhoneDirection) -> Direction {
+    match d {
+        PhoneDirection::SendRecv => Direction::SendRecv,
+        PhoneDirection::SendOnly => Direction::SendOnly,
+        PhoneDirection::RecvOnly => Direction::RecvOnly,
+        PhoneDirection::Inactive => Direction::Inactive,
+    }
+}

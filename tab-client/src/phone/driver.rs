@@ -1,0 +1,279 @@
+//! The driver: one `drive()` that feeds an input to [`Phone`], drains its
+//! outputs and performs them, then re-arms the one [`Timer`]. Inputs that
+//! arrive while outputs are being performed (app code runs from them and
+//! may act again) wait in a queue and are fed right after, in order.
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, VecDeque};
+use std::rc::{Rc, Weak};
+
+use js_sys::{Function, JSON};
+use tabphone_phone::state::Registration;
+use tabphone_phone::{Instant, Phone, PhoneError, PhoneEvent, PhoneInput, PhoneOutput};
+use wasm_bindgen::JsValue;
+
+use super::calls::CallMedias;
+use crate::client::PhoneContext;
+use crate::listen::Listener;
+use crate::media::MediaFactory;
+use crate::sip_socket::{SipSocket, SocketEvent};
+use crate::timer::Timer;
+
+/// An input, owned (it may wait in the queue).
+#[derive(Debug)]
+pub(crate) enum Input {
+    Start,
+    Stop { unregister: bool },
+    Opened,
+    Closed,
+    Received(Vec<u8>),
+    Online,
+    Offline,
+    Action { id: u64, name: String, args: String },
+    Media { request: u64, result: Result<String, String> },
+    AudioBlocked(bool),
+    Timeout,
+}
+
+impl Input {
+    fn as_phone(&self) -> PhoneInput<'_> {
+        match self {
+            Input::Start => PhoneInput::Start { unix_ms: js_sys::Date::now() as u64 },
+            Input::Stop { unregister } => PhoneInput::Stop { unregister: *unregister },
+            Input::Opened => PhoneInput::Opened,
+            Input::Closed => PhoneInput::Closed,
+            Input::Received(data) => PhoneInput::Received(data),
+            Input::Online => PhoneInput::Online,
+            Input::Offline => PhoneInput::Offline,
+            Input::Action { id, name, args } => PhoneInput::Action { id: *id, name, args },
+            Input::Media { request, result } => {
+                PhoneInput::Media { request: *request, result: result.clone() }
+            }
+            Input::AudioBlocked(b) => PhoneInput::AudioBlocked(*b),
+            Input::Timeout => PhoneInput::Timeout,
+        }
+    }
+}
+
+/// A promise's settle functions.
+type Settle = (Function, Function);
+
+/// The real phone's parts. Each is borrowed only briefly and never across
+/// a call into app code.
+pub(crate) struct Driver {
+    phone: RefCell<Phone>,
+    context: PhoneContext,
+    pub(crate) media: CallMedias,
+    socket: RefCell<Option<SipSocket>>,
+    /// Bumped on every connect: events of an older socket are ignored.
+    socket_gen: Cell<u64>,
+    timer: RefCell<Option<Timer>>,
+    actions: RefCell<BTreeMap<u64, Settle>>,
+    next_action: Cell<u64>,
+    queue: RefCell<VecDeque<Input>>,
+    busy: Cell<bool>,
+    /// Window `online`/`offline`.
+    network: RefCell<Vec<Listener>>,
+    /// Held while stopping with unregister, so the driver outlives its phone
+    /// handle until the un-REGISTER is answered; dropped on `Stopped`.
+    keep_alive: RefCell<Option<Rc<Driver>>>,
+    me: Weak<Driver>,
+}
+
+impl Driver {
+    pub(crate) fn new(phone: Phone, context: PhoneContext, factory: MediaFactory) -> Rc<Driver> {
+        Rc::new_cyclic(|me: &Weak<Driver>| Driver {
+            phone: RefCell::new(phone),
+            context,
+            media: CallMedias::new(factory, me.clone()),
+            socket: RefCell::new(None),
+            socket_gen: Cell::new(0),
+            timer: RefCell::new(None),
+            actions: RefCell::new(BTreeMap::new()),
+            next_action: Cell::new(1),
+            queue: RefCell::new(VecDeque::new()),
+            busy: Cell::new(false),
+            network: RefCell::new(Vec::new()),
+            keep_alive: RefCell::new(None),
+            me: me.clone(),
+        })
+    }
+
+    /// Start: the timer, the window's network events, then the phone.
+    pub(crate) fn start(&self) {
+        let weak = self.me.clone();
+        *self.timer.borrow_mut() = Some(Timer::new(move || feed(&weak, Input::Timeout)));
+        if let Some(window) = web_sys::window() {
+            let target: &web_sys::EventTarget = window.as_ref();
+            let (on, off) = (self.me.clone(), self.me.clone());
+            *self.network.borrow_mut() = vec![
+                Listener::new(target, "online", move |_| feed(&on, Input::Online)),
+                Listener::new(target, "offline", move |_| feed(&off, Input::Offline)),
+            ];
+            self.drive(Input::Start);
+            if !window.navigator().on_line() {
+                self.drive(Input::Offline);
+            }
+        } else {
+            self.drive(Input::Start);
+        }
+    }
+
+    /// Stop. Without unregister the phone closes at once; with it, the
+    /// driver lives on (held by itself) until the phone says `Stopped`.
+    pub(crate) fn stop(&self, unregister: bool) {
+        if unregister {
+            *self.keep_alive.borrow_mut() = self.me.upgrade();
+        }
+        self.drive(Input::Stop { unregister });
+    }
+
+    /// An action: its promise settles with the phone's one result.
+    pub(crate) fn perform(&self, name: &str, args: &JsValue) -> js_sys::Promise {
+        let id = self.next_action.get();
+        self.next_action.set(id + 1);
+        let args = JSON::stringify(args).ok().and_then(|s| s.as_string()).unwrap_or_else(|| "null".into());
+        let mut settle = None;
+        let promise = js_sys::Promise::new(&mut |resolve, reject| settle = Some((resolve, reject)));
+        if let Some(s) = settle {
+            self.actions.borrow_mut().insert(id, s);
+        }
+        self.drive(Input::Action { id, name: name.to_owned(), args });
+        promise
+    }
+
+    /// Run the phone's timeout if its deadline has passed (the worker's
+    /// messages call this: they keep coming when the tab's timers are throttled).
+    pub(crate) fn tick(&self) {
+        let due = self.phone.borrow().poll_timeout().is_some_and(|t| t <= Instant::now());
+        if due {
+            self.drive(Input::Timeout);
+        }
+    }
+
+    /// Feed `input`, drain and perform the outputs, re-arm the timer. Called
+    /// again from inside (by app code or the browser), it queues the input
+    /// for the outer call.
+    pub(crate) fn drive(&self, input: Input) {
+        self.queue.borrow_mut().push_back(input);
+        if self.busy.replace(true) {
+            return;
+        }
+        loop {
+            let Some(input) = self.queue.borrow_mut().pop_front() else { break };
+            let outputs: Vec<PhoneOutput> = {
+                let mut phone = self.phone.borrow_mut();
+                phone.handle_input(Instant::now(), input.as_phone());
+                std::iter::from_fn(|| phone.poll_output()).collect()
+            };
+            for output in outputs {
+                self.perform_output(output);
+            }
+        }
+        self.busy.set(false);
+        let deadline = self.phone.borrow().poll_timeout();
+        if let Some(timer) = self.timer.borrow_mut().as_mut() {
+            timer.set(deadline);
+        }
+    }
+
+    fn perform_output(&self, output: PhoneOutput) {
+        match output {
+            PhoneOutput::Connect { url } => self.connect(&url),
+            PhoneOutput::Send(text) => {
+                let sent = match self.socket.borrow().as_ref() {
+                    Some(socket) => socket.send(text.as_bytes()),
+                    None => Err(crate::sip_socket::SocketError::NotOpen),
+                };
+                if let Err(e) = sent {
+                    self.error(None, format!("{}: {e}", e.code()));
+                }
+            }
+            PhoneOutput::Close => {
+                if let Some(socket) = self.socket.borrow().as_ref() {
+                    socket.close();
+                }
+            }
+            PhoneOutput::Media(request) => self.media.request(request),
+            PhoneOutput::Result { id, result } => self.settle(id, result),
+            PhoneOutput::State(json) => {
+                // Refused once this tab is real no more: the successor publishes.
+                let _ = self.context.publish(&json);
+            }
+            PhoneOutput::Event(event) => self.on_event(event),
+            other => self.error(None, format!("unhandled phone output {other:?}")),
+        }
+    }
+
+    fn on_event(&self, event: PhoneEvent) {
+        match &event {
+            PhoneEvent::Registration { registration: Registration::Registered { .. } } => {
+                self.media.prewarm()
+            }
+            PhoneEvent::Stopped => self.release(),
+            _ => {}
+        }
+        // The others every tab derives from the published state.
+        if !event.in_state() {
+            self.context.emit(&event);
+        }
+    }
+
+    /// An error no action reports, to this tab's listeners.
+    pub(crate) fn error(&self, call: Option<String>, message: String) {
+        self.context.emit(&PhoneEvent::Error { call, message });
+    }
+
+    fn settle(&self, id: u64, result: Result<serde_json::Value, PhoneError>) {
+        let Some((resolve, reject)) = self.actions.borrow_mut().remove(&id) else { return };
+        let (f, text) = match result {
+            Ok(v) => (resolve, v.to_string()),
+            Err(e) => (reject, e.to_json()),
+        };
+        // Settling a promise runs no app code now (its reactions are microtasks).
+        let _ = f.call1(&JsValue::NULL, &JSON::parse(&text).unwrap_or(JsValue::NULL));
+    }
+
+    fn connect(&self, url: &str) {
+        let gen = self.socket_gen.get() + 1;
+        self.socket_gen.set(gen);
+        let weak = self.me.clone();
+        let on_event = move |event: SocketEvent| {
+            let Some(driver) = weak.upgrade() else { return };
+            if driver.socket_gen.get() != gen {
+                return;
+            }
+            match event {
+                SocketEvent::Open { .. } => driver.drive(Input::Opened),
+                SocketEvent::Message { data } => driver.drive(Input::Received(data)),
+                SocketEvent::Closed { .. } => driver.drive(Input::Closed),
+                // Closed follows.
+                _ => {}
+            }
+        };
+        // The old socket (if any) is dropped: closed, its listeners removed.
+        let socket = SipSocket::connect(url, on_event);
+        let failed = socket.as_ref().err().map(|e| format!("{}: {e}", e.code()));
+        *self.socket.borrow_mut() = socket.ok();
+        if let Some(message) = failed {
+            self.error(None, message);
+            self.drive(Input::Closed);
+        }
+    }
+
+    /// Stopped: drop the socket, the timer, the listeners, every call's media
+    /// and the microphone.
+    fn release(&self) {
+        self.socket.borrow_mut().take();
+        self.timer.borrow_mut().take();
+        self.network.borrow_mut().clear();
+        self.media.release();
+        self.keep_alive.borrow_mut().take();
+    }
+}
+
+/// Feed `input` to the driver, if it is still there.
+pub(crate) fn feed(weak: &Weak<Driver>, input: Input) {
+    if let Some(driver) = weak.upgrade() {
+        driver.drive(input);
+    }
+}
