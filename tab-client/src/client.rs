@@ -326,27 +326,8 @@ fn flush(rc: &Rc<RefCell<Inner>>) {
             }
         };
         match output {
-            TabOutput::StartReal => {
-                let (phone, context) = {
-                    let mut me = rc.borrow_mut();
-                    let phone: Rc<dyn RealPhone> = Rc::from((me.factory)());
-                    me.backend = Backend::Real(phone.clone());
-                    let instance_id = crate::instance::stable_id(&me.app);
-                    (phone, PhoneContext { client: Rc::downgrade(rc), instance_id })
-                };
-                phone.start(context);
-            }
-            TabOutput::StopReal => {
-                let (old, last) = {
-                    let mut me = rc.borrow_mut();
-                    // Closing, and no other tab left to take over: unregister.
-                    let last = me.core.role() == TabRole::Closed && me.core.tabs() <= 1;
-                    (std::mem::replace(&mut me.backend, Backend::Dummy), last)
-                };
-                if let Backend::Real(phone) = old {
-                    phone.stop(last);
-                }
-            }
+            TabOutput::StartReal => start_real(rc),
+            TabOutput::StopReal => stop_real(rc),
             TabOutput::Perform { job, name, args } => {
                 let phone = match &rc.borrow().backend {
                     Backend::Real(p) => Some(p.clone()),
@@ -364,25 +345,53 @@ fn flush(rc: &Rc<RefCell<Inner>>) {
                     let _ = f.call1(&JsValue::NULL, &JSON::parse(text).unwrap_or(JsValue::NULL));
                 }
             }
-            TabOutput::Event(e) => {
-                let rust: Vec<RustListener> = rc.borrow().rust_listeners.clone();
-                for l in rust {
-                    // A listener that caused this event (say, it closed the
-                    // client) misses it; a state listener catches up on the next.
-                    if let Ok(mut f) = l.try_borrow_mut() {
-                        f(&e);
-                    }
-                }
-                let (name, detail) = event_detail(e);
-                let listeners: Vec<Function> =
-                    rc.borrow().listeners.iter().filter(|(n, _)| n == name).map(|(_, f)| f.clone()).collect();
-                for f in listeners {
-                    if let Err(e) = f.call1(&JsValue::NULL, &detail) {
-                        web_sys::console::error_2(&"tabphone: listener threw".into(), &e);
-                    }
-                }
-            }
+            TabOutput::Event(e) => emit(rc, e),
             other => rc.borrow_mut().perform(other),
+        }
+    }
+}
+
+/// The tab became real: make the phone and start it with its context.
+fn start_real(rc: &Rc<RefCell<Inner>>) {
+    let (phone, context) = {
+        let mut me = rc.borrow_mut();
+        let phone: Rc<dyn RealPhone> = Rc::from((me.factory)());
+        me.backend = Backend::Real(phone.clone());
+        let instance_id = crate::instance::stable_id(&me.app);
+        (phone, PhoneContext { client: Rc::downgrade(rc), instance_id })
+    };
+    phone.start(context);
+}
+
+/// The tab is real no more: stop the phone, unregistering only when no other
+/// tab is left to take over.
+fn stop_real(rc: &Rc<RefCell<Inner>>) {
+    let (old, last) = {
+        let mut me = rc.borrow_mut();
+        let last = me.core.role() == TabRole::Closed && me.core.tabs() <= 1;
+        (std::mem::replace(&mut me.backend, Backend::Dummy), last)
+    };
+    if let Backend::Real(phone) = old {
+        phone.stop(last);
+    }
+}
+
+/// Hand a core event to the Rust listeners, then to the JS ones.
+fn emit(rc: &Rc<RefCell<Inner>>, e: TabEvent) {
+    let rust: Vec<RustListener> = rc.borrow().rust_listeners.clone();
+    for l in rust {
+        // A listener that caused this event (say, it closed the client)
+        // misses it; a state listener catches up on the next.
+        if let Ok(mut f) = l.try_borrow_mut() {
+            f(&e);
+        }
+    }
+    let (name, detail) = event_detail(e);
+    let listeners: Vec<Function> =
+        rc.borrow().listeners.iter().filter(|(n, _)| n == name).map(|(_, f)| f.clone()).collect();
+    for f in listeners {
+        if let Err(e) = f.call1(&JsValue::NULL, &detail) {
+            web_sys::console::error_2(&"tabphone: listener threw".into(), &e);
         }
     }
 }
