@@ -1,5 +1,5 @@
 //! tabphone's commands: `cargo xtask demo [--port N] [--sip-port N]`, `cargo xtask test`,
-//! `cargo xtask bench [sip|tabs]`, `cargo xtask fuzz [SECONDS]`,
+//! `cargo xtask bench [sip|tabs|phone]`, `cargo xtask fuzz [SECONDS]`,
 //! `cargo xtask soak [SECONDS]`, `cargo xtask build`.
 //!
 //! Each installs what is missing first (the wasm32 target, wasm-bindgen-cli at
@@ -32,10 +32,9 @@ fn main() -> ExitCode {
             Some(Ok(n)) => soak(n),
             Some(Err(_)) => Err("usage: cargo xtask soak [SECONDS]".into()),
         },
-        _ => {
-            Err("usage: cargo xtask <demo [--port N] [--sip-port N] | test | bench [sip|tabs] | fuzz [SECONDS] | soak [SECONDS] | build>"
-                .into())
-        }
+        _ => Err("usage: cargo xtask <demo [--port N] [--sip-port N] | test | bench [sip|tabs|phone] \
+                  | fuzz [SECONDS] | soak [SECONDS] | build>"
+            .into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -109,7 +108,7 @@ fn ensure() -> Result<()> {
             .env("DEBIAN_FRONTEND", "noninteractive"))?;
     }
     let tests = root().join("tests");
-    let installed = ["playwright-core", "binaryen", "typescript"]
+    let installed = ["playwright-core", "binaryen", "typescript", "esbuild"]
         .iter()
         .all(|p| tests.join("node_modules").join(p).exists());
     if !installed {
@@ -268,14 +267,26 @@ fn bench_sip() -> Result<()> {
 }
 
 fn bench(args: &[String]) -> Result<()> {
+    let which = match args {
+        [] => "all",
+        [w] if matches!(w.as_str(), "sip" | "tabs" | "phone") => w.as_str(),
+        _ => return Err("usage: cargo xtask bench [sip|tabs|phone]".into()),
+    };
     ensure()?;
-    let which = args.first().map(String::as_str).unwrap_or("all");
     if matches!(which, "all" | "sip") {
         bench_sip()?;
     }
-    if !matches!(which, "all" | "tabs") {
-        return Ok(());
+    if matches!(which, "all" | "tabs") {
+        bench_tabs()?;
     }
+    if matches!(which, "all" | "phone") {
+        bench_phone()?;
+    }
+    Ok(())
+}
+
+/// The worker against a JS relay baseline.
+fn bench_tabs() -> Result<()> {
     eprintln!("== tabs: worker round trips, fan-out, promotion");
     build()?;
     let root = root();
@@ -299,4 +310,31 @@ fn soak(seconds: u32) -> Result<()> {
         .env("BASE_URL", format!("http://127.0.0.1:{}", server.port))
         .env("SOAK_SECONDS", seconds.to_string())
         .current_dir(root().join("tests")))
+}
+
+/// The browser phone beside SIP.js (npm, bundled and minified here with
+/// esbuild) in Chromium through Kamailio: registration, call setup, handover, sizes.
+fn bench_phone() -> Result<()> {
+    eprintln!("== phone: tabphone beside SIP.js in Chromium, through Kamailio");
+    build()?;
+    let root = root();
+    let tests = root.join("tests");
+    let bundle = tests.join("pages/bench/pkg/sip.min.js");
+    run(Command::new(tests.join("node_modules/.bin/esbuild"))
+        .args([
+            "node_modules/sip.js/lib/index.js",
+            "--bundle",
+            "--minify",
+            "--format=esm",
+            "--log-level=warning",
+        ])
+        .arg(format!("--outfile={}", bundle.display()))
+        .current_dir(&tests))?;
+    let server = serve::Server::start(0, serve::roots())?;
+    run(Command::new("node")
+        .arg("bench/phone.mjs")
+        .env("BASE_URL", format!("http://127.0.0.1:{}", server.port))
+        .env("PKG_DIR", root.join("demo/pkg"))
+        .env("SIPJS_BUNDLE", &bundle)
+        .current_dir(&tests))
 }
