@@ -107,43 +107,6 @@ describe('promotion', () => {
     await context.close();
   });
 
-  test('after the tab hosting the worker crashes (worker restart)', async () => {
-    const { context, pages } = await tabs(3);
-    const [host] = pages;
-    assert.equal(await oneReal(pages), host, 'the first tab hosts the worker and is real');
-    await crash(context, host);
-    const next = await oneReal(pages.slice(1));
-    const r = await dispatch(pages.find((p) => p !== host && p !== next), 'echo', 1);
-    assert.equal(r.ok.by, await tabIdOf(next));
-    await context.close();
-  });
-
-  test('the real stays real across a worker restart (no restart of the phone)', async () => {
-    const { context, pages } = await tabs(3, FAST);
-    const [host] = pages;
-    await oneReal(pages);
-    // Move the real role off the worker's host: freeze it until another tab takes over.
-    await setFrozen(context, host, true);
-    const real = await oneReal(pages.slice(1));
-    await setFrozen(context, host, false);
-    await host.waitForFunction(() => window.tabphone.role === 'dummy');
-    const epoch = await epochOf(real);
-    const starts = await real.locator('[data-testid=real-starts]').textContent();
-    await crash(context, host);
-    const dummy = pages.find((p) => p !== host && p !== real);
-    // The dummy reconnects to a new worker and reaches the same real.
-    let answer;
-    for (let i = 0; i < 100 && !answer?.ok; i += 1) {
-      answer = await dispatch(dummy, 'echo', i);
-      if (!answer.ok) await new Promise((r) => setTimeout(r, 50));
-    }
-    assert.equal(answer.ok.by, await tabIdOf(real));
-    assert.equal(await oneReal([real, dummy]), real);
-    assert.equal(await epochOf(real), epoch, 'same epoch: no promotion happened');
-    assert.equal(await real.locator('[data-testid=real-starts]').textContent(), starts, 'phone not restarted');
-    await context.close();
-  });
-
   test('after the real freezes; the thawed tab comes back as a dummy', async () => {
     const { context, pages } = await tabs(3, FAST);
     const real = await oneReal(pages);
@@ -205,6 +168,108 @@ describe('promotion', () => {
     const r = await pending;
     assert.equal(r.error?.code, 'real_gone', JSON.stringify(r));
     assert.equal(await oneReal([asker]), asker);
+    await context.close();
+  });
+});
+
+describe('worker restart', () => {
+  // The tab that first creates the SharedWorker hosts it (the worker runs in
+  // that tab's renderer): crashing that tab kills the worker too, and the
+  // tabs start a new one.
+  const roleEvents = (page) => page.evaluate(() => window.tabphoneEvents.filter((e) => e.type === 'role'));
+
+  test('the real that hosts the worker crashes: the next real is chosen from the locks, not after a wait', async () => {
+    // A one-minute ping timeout: a worker that waited for the old real rather
+    // than seeing that nobody holds the real lock would not promote in time.
+    const { context, pages } = await tabs(3, { worker: workerUrl({ pingTimeout: 60000 }) });
+    const [host] = pages;
+    assert.equal(await oneReal(pages), host, 'the first tab hosts the worker and is real');
+    const epoch = await epochOf(host);
+    const crashedAt = Date.now();
+    await crash(context, host);
+    const rest = pages.slice(1);
+    const next = await oneReal(rest);
+    const at = (await roleEvents(next)).find((e) => e.role === 'real').at;
+    console.log(`# promotion after the crash of the real that hosts the worker: ${(at - crashedAt).toFixed(1)} ms`);
+    assert.ok((await epochOf(next)) > epoch, 'the epoch grows across the restart');
+    const r = await dispatch(rest.find((p) => p !== next), 'echo', 1);
+    assert.equal(r.ok.by, await tabIdOf(next));
+    await context.close();
+  });
+
+  test('the real stays real across a worker restart (no restart of the phone)', async () => {
+    const { context, pages } = await tabs(3, FAST);
+    const [host] = pages;
+    await oneReal(pages);
+    // Move the real role off the worker's host: freeze it until another tab takes over.
+    await setFrozen(context, host, true);
+    const real = await oneReal(pages.slice(1));
+    await setFrozen(context, host, false);
+    await host.waitForFunction(() => window.tabphone.role === 'dummy');
+    const epoch = await epochOf(real);
+    const starts = await real.locator('[data-testid=real-starts]').textContent();
+    await crash(context, host);
+    const dummy = pages.find((p) => p !== host && p !== real);
+    // The dummy reconnects to a new worker and reaches the same real.
+    let answer;
+    for (let i = 0; i < 100 && !answer?.ok; i += 1) {
+      answer = await dispatch(dummy, 'echo', i);
+      if (!answer.ok) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(answer.ok.by, await tabIdOf(real));
+    assert.equal(await oneReal([real, dummy]), real);
+    assert.equal(await epochOf(real), epoch, 'same epoch: no promotion happened');
+    assert.equal(await real.locator('[data-testid=real-starts]').textContent(), starts, 'phone not restarted');
+    await context.close();
+  });
+
+  test('a frozen real is replaced when the worker dies before noticing the freeze', async () => {
+    const { context, pages } = await tabs(3, FAST);
+    const [host] = pages;
+    await oneReal(pages);
+    // Move the real off the worker's host, then freeze it and crash the host
+    // at once: the old worker dies without having seen the real go silent.
+    await setFrozen(context, host, true);
+    const real = await oneReal(pages.slice(1));
+    await setFrozen(context, host, false);
+    await host.waitForFunction(() => window.tabphone.role === 'dummy');
+    const other = pages.find((p) => p !== host && p !== real);
+    await setFrozen(context, real, true);
+    const crashedAt = Date.now();
+    await crash(context, host);
+    // The new real comes while the old one is still frozen: the new worker
+    // steals the lock from a holder that never joined it.
+    await other.waitForFunction(() => window.tabphone.role === 'real', null, { timeout: 15000 });
+    const at = (await roleEvents(other)).filter((e) => e.role === 'real').pop().at;
+    console.log(`# new real after a frozen real and a worker restart: ${(at - crashedAt).toFixed(1)} ms (ping timeout 1000 ms)`);
+    await setFrozen(context, real, false);
+    await real.waitForFunction(() => window.tabphone.role === 'dummy');
+    assert.equal(await oneReal([real, other]), other, 'one real after the thaw');
+    await context.close();
+  });
+
+  test('epochs go on across a worker restart and never go back in any tab', async () => {
+    const { context, pages } = await tabs(3, FAST);
+    const [host] = pages;
+    await oneReal(pages);
+    await setFrozen(context, host, true); // epoch 2: the real moves off the host
+    await oneReal(pages.slice(1));
+    await setFrozen(context, host, false);
+    await host.waitForFunction(() => window.tabphone.role === 'dummy');
+    await crash(context, host); // a restart that keeps the real
+    const rest = pages.slice(1);
+    const real = await oneReal(rest);
+    const epoch = await epochOf(real);
+    assert.ok(epoch >= 2, `epoch ${epoch}`);
+    await real.close(); // a promotion in the new worker
+    const last = rest.find((p) => p !== real);
+    await last.waitForFunction((e) => window.tabphone.role === 'real' && window.tabphone.epoch > e, epoch);
+    const late = await openTab(context, FAST);
+    assert.equal(await epochOf(late), await epochOf(last), 'a new tab shows the current epoch');
+    for (const page of [last, late]) {
+      const seen = (await roleEvents(page)).filter((e) => e.role !== 'connecting').map((e) => e.epoch);
+      assert.ok(seen.every((e, i) => e >= 1 && (i === 0 || e >= seen[i - 1])), `epochs seen: ${seen}`);
+    }
     await context.close();
   });
 });

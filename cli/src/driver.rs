@@ -1,40 +1,54 @@
-//! The driver: one loop that feeds the [`UserAgent`] its inputs (socket news,
-//! timeouts, signals, the app's commands), performs its outputs (connect,
-//! send, close), prints its events and hands them to the [`App`].
+//! The driver: one loop that feeds the [`Phone`] its inputs (socket news,
+//! timeouts, signals, the app's actions, the media layer's replies),
+//! performs its outputs (connect, send, close, media) and hands its events,
+//! state and results to the printer and the [`App`].
 //!
-//! Drain rule: after every input, outputs are polled until none is left; the
-//! commands the app answers events with are fed in, and the drain repeats.
+//! Drain rule (the phone's contract): one input at a time, then every output
+//! until none is left. What the outputs call for (media replies, the app's
+//! actions) waits in a queue and is fed in the same way, one at a time,
+//! until the queue is empty.
 
+use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
-use serde_json::json;
-use tabphone_sip::ua::{Command, Input, Output, UserAgent};
-use tabphone_sip::Instant;
+use tabphone_phone::{Instant, Phone, PhoneInput, PhoneOutput, PhoneState};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc;
 
-use crate::app::App;
+use crate::app::{App, Do};
 use crate::events::Printer;
+use crate::media::TemplateMedia;
 use crate::socket::{self, SockEvent, WsCmd};
 
-/// The agent, the app and the current socket.
+/// An input the outputs of an earlier one called for.
+enum Next {
+    Media { request: u64, result: Result<String, String> },
+    App(Do),
+}
+
+/// The phone, the app, the media layer and the current socket.
 pub struct Driver {
-    ua: UserAgent,
+    phone: Phone,
     app: App,
     printer: Printer,
+    media: TemplateMedia,
     /// Where sockets report; each is tagged with its generation.
     tx: mpsc::UnboundedSender<(u64, SockEvent)>,
-    /// The generation of the socket the agent last asked for.
+    /// The generation of the socket the phone last asked for.
     gen: u64,
     writer: Option<mpsc::UnboundedSender<WsCmd>>,
-    /// The agent closed the socket before it opened: close it when it does.
+    /// The phone closed the socket before it opened: close it when it does.
     close_pending: bool,
+    next: VecDeque<Next>,
+    /// Actions given and not answered yet: their names.
+    actions: BTreeMap<u64, &'static str>,
+    next_action: u64,
 }
 
 impl Driver {
-    /// Start the agent and run until the app has an exit code (2 when the
+    /// Start the phone and run until the app has an exit code (2 when the
     /// signal handlers cannot be set up).
-    pub async fn run(ua: UserAgent, app: App, printer: Printer) -> u8 {
+    pub async fn run(phone: Phone, app: App, printer: Printer, unix_ms: u64) -> u8 {
         let (tx, mut rx) = mpsc::unbounded_channel();
         let (Ok(mut sigint), Ok(mut sigterm)) =
             (signal(SignalKind::interrupt()), signal(SignalKind::terminate()))
@@ -42,14 +56,25 @@ impl Driver {
             eprintln!("tabphone-cli: cannot handle SIGINT and SIGTERM");
             return 2;
         };
-        let mut d = Driver { ua, app, printer, tx, gen: 0, writer: None, close_pending: false };
-        d.input(Input::Command(Command::Start));
+        let mut d = Driver {
+            phone,
+            app,
+            printer,
+            media: TemplateMedia::default(),
+            tx,
+            gen: 0,
+            writer: None,
+            close_pending: false,
+            next: VecDeque::new(),
+            actions: BTreeMap::new(),
+            next_action: 1,
+        };
+        d.input(PhoneInput::Start { unix_ms });
         loop {
-            d.drain();
             if let Some(code) = d.app.exit_code() {
                 return code;
             }
-            let wake = [d.ua.poll_timeout(), d.app.poll_timeout()].into_iter().flatten().min();
+            let wake = [d.phone.poll_timeout(), d.app.poll_timeout()].into_iter().flatten().min();
             let sleep =
                 wake.map_or(Duration::from_secs(3600), |t| t.saturating_duration_since(Instant::now()));
             tokio::select! {
@@ -61,28 +86,57 @@ impl Driver {
         }
     }
 
-    fn input(&mut self, input: Input<'_>) {
-        self.ua.handle_input(Instant::now(), input);
+    /// Feed one input, drain its outputs, then what they called for.
+    fn input(&mut self, input: PhoneInput<'_>) {
+        self.phone.handle_input(Instant::now(), input);
+        self.drain();
+        self.flush();
+    }
+
+    /// Feed what outputs called for, one at a time, each drained.
+    fn flush(&mut self) {
+        while let Some(next) = self.next.pop_front() {
+            match next {
+                Next::Media { request, result } => {
+                    self.phone.handle_input(Instant::now(), PhoneInput::Media { request, result });
+                }
+                Next::App(d) => self.perform(d),
+            }
+            self.drain();
+        }
+    }
+
+    /// Give the phone what the app asked for.
+    fn perform(&mut self, d: Do) {
+        match d {
+            Do::Stop => self.phone.handle_input(Instant::now(), PhoneInput::Stop { unregister: true }),
+            Do::Action { name, args } => {
+                let id = self.next_action;
+                self.next_action += 1;
+                self.actions.insert(id, name);
+                self.printer.action(id, name, &args);
+                let args = args.to_string();
+                self.phone.handle_input(Instant::now(), PhoneInput::Action { id, name, args: &args });
+            }
+        }
     }
 
     fn timeout(&mut self) {
-        if let Some(call) = self.app.on_timeout(Instant::now()) {
-            self.printer.print(json!({"event": "hangup", "call": call.0}));
-            self.input(Input::Command(Command::Hangup { call }));
-        }
-        self.input(Input::Timeout);
+        let due = self.app.on_timeout(Instant::now());
+        self.next.extend(due.into_iter().map(Next::App));
+        self.input(PhoneInput::Timeout);
     }
 
     fn signal(&mut self, name: &str) {
-        self.printer.print(json!({"event": "signal", "name": name}));
-        if let Some(command) = self.app.on_signal() {
-            self.input(Input::Command(command));
-        }
+        self.printer.print(serde_json::json!({"event": "signal", "name": name}));
+        let todo = self.app.on_signal();
+        self.next.extend(todo.into_iter().map(Next::App));
+        self.flush();
     }
 
     fn socket_event(&mut self, gen: u64, ev: SockEvent) {
         if gen != self.gen {
-            return; // a socket the agent has moved on from
+            return; // a socket the phone has moved on from
         }
         match ev {
             SockEvent::Opened(w) => {
@@ -91,52 +145,71 @@ impl Driver {
                     return;
                 }
                 self.writer = Some(w);
-                self.input(Input::Opened);
+                self.input(PhoneInput::Opened);
             }
-            SockEvent::Message(bytes) => self.input(Input::Received(&bytes)),
+            SockEvent::Message(bytes) => self.input(PhoneInput::Received(&bytes)),
             SockEvent::Closed(reason) => {
                 self.writer = None;
                 self.close_pending = false;
                 if let Some(r) = reason {
-                    self.printer.print(json!({"event": "socket_error", "reason": r}));
+                    self.printer.print(serde_json::json!({"event": "socket_error", "reason": r}));
                 }
-                self.input(Input::Closed);
+                self.input(PhoneInput::Closed);
             }
         }
     }
 
-    /// Perform every output; feed in the app's answers; repeat until quiet.
+    /// Perform every output of the last input, in order.
     fn drain(&mut self) {
-        loop {
-            let mut commands = Vec::new();
-            while let Some(o) = self.ua.poll_output() {
-                match o {
-                    Output::Connect { url } => self.connect(url),
-                    Output::Send(text) => self.send(text),
-                    Output::Close => match self.writer.take() {
-                        Some(w) => {
-                            let _ = w.send(WsCmd::Close);
-                        }
-                        None => self.close_pending = true,
-                    },
-                    Output::Event(e) => {
-                        self.printer.event(&e);
-                        commands.extend(self.app.on_event(Instant::now(), &e, &mut self.ua));
+        while let Some(o) = self.phone.poll_output() {
+            match o {
+                PhoneOutput::Connect { url } => self.connect(url),
+                PhoneOutput::Send(text) => self.send(text),
+                PhoneOutput::Close => match self.writer.take() {
+                    Some(w) => {
+                        let _ = w.send(WsCmd::Close);
                     }
-                    other => self.printer.print(json!({"event": "other", "debug": format!("{other:?}")})),
+                    None => self.close_pending = true,
+                },
+                PhoneOutput::Media(r) => {
+                    self.printer.media(&r);
+                    if let Some(result) = self.media.perform(&r) {
+                        self.next.push_back(Next::Media { request: r.id, result });
+                    }
+                }
+                PhoneOutput::Result { id, result } => {
+                    let name = self.actions.remove(&id).unwrap_or("unknown");
+                    self.printer.result(id, name, &result);
+                    let todo = self.app.on_result(name, &result);
+                    self.next.extend(todo.into_iter().map(Next::App));
+                }
+                PhoneOutput::State(json) => self.state(&json),
+                PhoneOutput::Event(e) => {
+                    self.printer.event(&e);
+                    let todo = self.app.on_event(&e);
+                    self.next.extend(todo.into_iter().map(Next::App));
+                }
+                other => {
+                    self.printer.print(serde_json::json!({"event": "other", "debug": format!("{other:?}")}))
                 }
             }
-            if commands.is_empty() {
-                return;
+        }
+    }
+
+    fn state(&mut self, json: &str) {
+        match PhoneState::parse(json) {
+            Ok(s) => {
+                self.printer.state(&s);
+                let todo = self.app.on_state(Instant::now(), &s);
+                self.next.extend(todo.into_iter().map(Next::App));
             }
-            for c in commands {
-                self.input(Input::Command(c));
-            }
+            Err(e) => self.printer.print(serde_json::json!({"event": "error", "message": e.to_string()})),
         }
     }
 
     /// A new socket; the previous one's news is ignored from now on.
     fn connect(&mut self, url: String) {
+        self.printer.print(serde_json::json!({"event": "socket_connect", "url": url}));
         self.gen += 1;
         self.writer = None;
         self.close_pending = false;
@@ -148,7 +221,9 @@ impl Driver {
             Some(w) => {
                 let _ = w.send(WsCmd::Text(text));
             }
-            None => self.printer.print(json!({"event": "error", "message": "send without a socket"})),
+            None => {
+                self.printer.print(serde_json::json!({"event": "error", "message": "send without a socket"}))
+            }
         }
     }
 }

@@ -1,9 +1,9 @@
-//! `tabphone-cli`: a command-line softphone on tabphone's SIP core.
+//! `tabphone-cli`: a command-line softphone on tabphone's phone core.
 //!
-//! It drives [`tabphone_sip::ua::UserAgent`] over a real WebSocket (RFC 7118,
-//! subprotocol `sip`; `ws://` and `wss://`) and prints every event as one JSON
-//! line on stdout. A tool to probe a SIP-over-WebSocket server, and the driver
-//! of the integration tests.
+//! It drives [`tabphone_phone::Phone`] (and through it the SIP user agent)
+//! over a real WebSocket (RFC 7118, subprotocol `sip`; `ws://` and `wss://`)
+//! and prints every event as one JSON line on stdout. A tool to probe a
+//! SIP-over-WebSocket server, and the driver of the integration tests.
 //!
 //! ```text
 //! tabphone-cli parse FILE
@@ -16,40 +16,44 @@
 //! `register` stays registered (refreshing) until SIGINT or SIGTERM, then
 //! unregisters and exits 0 (1 when the credentials are refused). Incoming
 //! calls are answered with `--auto-answer` and hung up when the peer does;
-//! without it they are refused with 486 Busy Here. A re-INVITE is answered,
-//! and after a reconnection every call gets a re-INVITE. `call` registers
-//! first (unless `--no-register`), calls, hangs up after `--hangup-after`
-//! seconds (or when the peer does), and exits 0 for an answered call that
-//! ended normally, 1 otherwise. A bad command line exits 2.
+//! without it they are declined with 486 Busy Here. The phone answers
+//! re-INVITEs (RFC 3264: a hold is answered `recvonly`), sends every call an
+//! ICE-restart re-INVITE after a reconnection, and refuses transfers. `call`
+//! registers first (unless `--no-register`), calls, hangs up after
+//! `--hangup-after` seconds (or when the peer does), and exits 0 for an
+//! answered call that ended normally, 1 otherwise. A bad command line exits 2.
 //!
-//! The CLI carries signaling only: its SDP offers and answers describe a
-//! plain RTP audio stream (PCMU, PCMA, telephone-event) on a port nobody
-//! listens on; no media is sent or received.
+//! The CLI carries signaling only: its media layer answers from an SDP
+//! template describing a plain RTP audio stream (PCMU, PCMA,
+//! telephone-event) on a port nobody listens on; no media is sent or
+//! received.
 //!
 //! # Layout
 //!
 //! - `main.rs`: this page; reads the command line, starts the runtime.
-//! - `options`: the command line (clap) and the agent's `Config` it makes
+//! - `options`: the command line (clap) and the phone's `Config` it makes
 //!   (the seed and a random instance id from the OS's randomness).
 //! - `parse`: the `parse FILE` command.
-//! - `driver`: the loop that feeds the `UserAgent` (socket news, timeouts,
-//!   signals, the app's commands) and performs its outputs.
+//! - `driver`: the loop that feeds the `Phone` (socket news, timeouts,
+//!   signals, the app's actions, media replies) and performs its outputs.
 //! - `socket`: one WebSocket connection (TCP_NODELAY, rustls for `wss://`).
-//! - `app`: the policy, what the CLI does on each event, and its exit code.
-//! - `events`: every event as a JSON line.
+//! - `media`: the template media layer.
+//! - `app`: the policy, the actions the CLI takes, and its exit code.
+//! - `events`: the JSON lines.
 
 mod app;
 mod driver;
 mod events;
+mod media;
 mod options;
 mod parse;
 mod socket;
 
 use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::Parser as _;
-use tabphone_sip::ua::UserAgent;
-use tabphone_sip::Instant;
+use tabphone_phone::{Instant, Phone};
 
 use crate::app::{App, Mode};
 use crate::options::{Account, Cmd, Options};
@@ -65,9 +69,10 @@ fn main() -> ExitCode {
     }
 }
 
-/// `register` or `call`: the agent on a single-threaded runtime.
+/// `register` or `call`: the phone on a single-threaded runtime.
 fn run(mode: Mode, account: &Account, register: bool) -> ExitCode {
     let start = Instant::now();
+    let unix_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
     let config = match account.config(register) {
         Ok(c) => c,
         Err(e) => {
@@ -84,6 +89,7 @@ fn run(mode: Mode, account: &Account, register: bool) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let (ua, app, printer) = (UserAgent::new(config), App::new(mode, register), events::Printer::new(start));
-    ExitCode::from(rt.block_on(driver::Driver::run(ua, app, printer)))
+    let printer = events::Printer::new(start, unix_ms, register);
+    let (phone, app) = (Phone::new(config), App::new(mode, register));
+    ExitCode::from(rt.block_on(driver::Driver::run(phone, app, printer, unix_ms)))
 }

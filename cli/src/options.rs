@@ -1,11 +1,11 @@
 //! The command line (clap): `parse`, `register` and `call`, their options,
-//! and the agent's [`Config`] they make.
+//! and the phone's [`Config`] they make.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use tabphone_sip::ua::Config;
+use tabphone_phone::Config;
 use tokio_tungstenite::tungstenite::http::Uri;
 use uuid::Uuid;
 
@@ -110,12 +110,13 @@ fn seconds(s: &str) -> Result<Duration, String> {
 }
 
 impl Account {
-    /// The agent's configuration. The seed, and the instance id unless
-    /// `--instance` gives one, come from the OS's randomness.
+    /// The phone's configuration: transfers the peer asks for are refused.
+    /// The seed, and the instance id unless `--instance` gives one, come from
+    /// the OS's randomness.
     pub fn config(&self, register: bool) -> Result<Config, getrandom::Error> {
         let domain = self.domain.as_deref().unwrap_or(&self.server.host);
         let aor = format!("sip:{}@{domain}", self.user);
-        let mut c = Config::new(&self.server.url, &aor, &self.password);
+        let mut c = tabphone_sip::ua::Config::new(&self.server.url, &aor, &self.password);
         c.expires = self.expires;
         c.trace = self.trace;
         c.display_name = self.display_name.clone();
@@ -130,7 +131,9 @@ impl Account {
             }
         };
         c.instance_id = instance.hyphenated().to_string();
-        Ok(c)
+        let mut phone = Config::from_sip(c);
+        phone.follow_transfers = false;
+        Ok(phone)
     }
 }
 
@@ -156,8 +159,9 @@ mod tests {
         let Cmd::Call { target, account, hangup_after, no_register } = o.unwrap().command else { panic!() };
         assert_eq!((target.as_str(), hangup_after, no_register), ("bob", None, false));
         let config = account.config(true).unwrap();
-        assert_eq!(config.aor, "sip:alice@[::1]", "an IPv6 reference keeps its brackets");
-        assert_eq!(Uuid::parse_str(&config.instance_id).unwrap().get_version_num(), 4);
+        assert_eq!(config.sip.aor, "sip:alice@[::1]", "an IPv6 reference keeps its brackets");
+        assert_eq!(Uuid::parse_str(&config.sip.instance_id).unwrap().get_version_num(), 4);
+        assert!(!config.follow_transfers, "transfers are refused");
     }
 
     #[test]

@@ -30,7 +30,8 @@ fuzz_target!(|data: &[u8]| {
     ua.handle_input(now, Input::Command(Command::Start));
     ua.handle_input(now, Input::Opened);
     let call = CallId(1);
-    ua.handle_input(now, Input::Command(Command::Call { call, target: "bob".into(), sdp: "v=0\r\n".into() }));
+    let call_bob = Command::Call { call, target: "bob".into(), sdp: "v=0\r\n".into(), headers: vec![] };
+    ua.handle_input(now, Input::Command(call_bob));
     drain(&mut ua);
     let mut rest = data;
     loop {

@@ -2,6 +2,7 @@
 // unstable cfg). holdLock asks for a lock and holds it until the returned
 // function is called; onGranted runs once when it is held, onLost when the
 // request fails or a held lock is stolen. Neither runs after release.
+// queryLocks calls onDone once with navigator.locks.query()'s answer, or null.
 export function holdLock(name, shared, steal, onGranted, onLost) {
   const ctl = steal ? null : new AbortController();
   let release;
@@ -25,4 +26,8 @@ export function holdLock(name, shared, steal, onGranted, onLost) {
     release();
     if (ctl) ctl.abort();
   };
+}
+
+export function queryLocks(onDone) {
+  navigator.locks.query().then((snapshot) => onDone(snapshot), () => onDone(null));
 }

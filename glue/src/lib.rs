@@ -2,9 +2,12 @@
 //!
 //! - [`Lock`]: a Web Lock request that owns its callbacks and releases (or
 //!   abandons) the lock when dropped.
+//! - [`query_locks`]: what the lock manager holds and queues, as the
+//!   coordinator's [`LockSnapshot`].
 //!
 //! Everything here is thin: no decisions, only calls into the browser.
-use js_sys::Function;
+use js_sys::{Array, Function, Reflect};
+use tabphone_coord::{LockInfo, LockSnapshot};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(module = "/js/locks.js")]
@@ -17,6 +20,9 @@ extern "C" {
         on_granted: &Function,
         on_lost: &Function,
     ) -> Function;
+
+    #[wasm_bindgen(js_name = queryLocks)]
+    fn query_locks_js(on_done: JsValue);
 }
 
 /// A held or requested Web Lock. Dropping it releases the lock, or withdraws
@@ -81,4 +87,36 @@ impl Drop for Lock {
 /// A random 128-bit hex id from `Math.random`: names locks and tabs, guards nothing.
 pub fn random_id() -> String {
     (0..4).map(|_| format!("{:08x}", (js_sys::Math::random() * f64::from(u32::MAX)) as u32)).collect()
+}
+
+/// Ask the lock manager for every lock of the origin, held and requested;
+/// `on_done` runs once with the answer, or `None` if the query failed.
+pub fn query_locks(on_done: impl FnOnce(Option<LockSnapshot>) + 'static) {
+    // Called exactly once (the promise settles either way), then freed.
+    let done =
+        Closure::once_into_js(move |snapshot: JsValue| {
+            on_done((!snapshot.is_null()).then(|| LockSnapshot {
+                held: infos(&snapshot, "held"),
+                pending: infos(&snapshot, "pending"),
+            }))
+        });
+    query_locks_js(done);
+}
+
+/// The `LockInfo` dictionaries of `snapshot[key]`.
+fn infos(snapshot: &JsValue, key: &str) -> Vec<LockInfo> {
+    let list = Reflect::get(snapshot, &key.into()).ok().and_then(|v| v.dyn_into::<Array>().ok());
+    let text = |l: &JsValue, k: &str| {
+        Reflect::get(l, &k.into()).ok().and_then(|v| v.as_string()).unwrap_or_default()
+    };
+    list.map(|a| {
+        a.iter()
+            .map(|l| LockInfo {
+                name: text(&l, "name"),
+                client: text(&l, "clientId"),
+                shared: text(&l, "mode") == "shared",
+            })
+            .collect()
+    })
+    .unwrap_or_default()
 }

@@ -37,7 +37,11 @@ impl std::error::Error for ActionError {}
 pub type Done = Result<(), ActionError>;
 
 fn malformed(what: &str) -> ActionError {
-    ActionError { code: "malformed".into(), message: what.into(), status: None }
+    ActionError {
+        code: tabphone_coord::protocol::ErrorCode::Malformed.as_str().into(),
+        message: what.into(),
+        status: None,
+    }
 }
 
 /// The JSON text of a JS value.

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::rc::{Rc, Weak};
 
 use js_sys::{Function, Promise, Reflect, JSON};
-use tabphone_coord::protocol::tab_lock_name;
+use tabphone_coord::protocol::{worker_name, ErrorCode};
 use tabphone_coord::{ActionId, Job, TabConfig, TabCore, TabEvent, TabInput, TabOutput, TabRole};
 use tabphone_glue::{Lock, Mode};
 use tabphone_phone::state::{changes, PhoneState};
@@ -114,14 +114,13 @@ struct Inner {
     core: TabCore,
     url: String,
     app: String,
-    started: bool,
     worker: Option<WorkerPort>,
-    _life: Option<Lock>,
+    /// This tab's life-long lock, held until the tab goes.
+    life: Option<Lock>,
     worker_watch: Option<Lock>,
     real_lock: Option<Lock>,
     backend: Backend,
     factory: Factory,
-    tabs: usize,
     pending: BTreeMap<ActionId, (Function, Function)>,
     listeners: Vec<(String, Function)>,
     rust_listeners: Vec<RustListener>,
@@ -146,7 +145,8 @@ fn page_focus() -> (bool, bool) {
     }
 }
 
-fn error_object(code: &str, message: &str) -> JsValue {
+/// A `{code, message}` error object for the app.
+pub(crate) fn error_object(code: &str, message: &str) -> JsValue {
     let err = js_sys::Object::new();
     let _ = Reflect::set(&err, &"code".into(), &code.into());
     let _ = Reflect::set(&err, &"message".into(), &message.into());
@@ -156,7 +156,7 @@ fn error_object(code: &str, message: &str) -> JsValue {
 /// JSON text of a thrown or rejected value: Error objects become `{code, message}`.
 fn error_json(e: &JsValue) -> String {
     let value = match e.dyn_ref::<js_sys::Error>() {
-        Some(err) => error_object("handler_error", &String::from(err.message())),
+        Some(err) => error_object(ErrorCode::HandlerError.as_str(), &String::from(err.message())),
         None => e.clone(),
     };
     JSON::stringify(&value).ok().and_then(|s| s.as_string()).unwrap_or_else(|| String::from("null"))
@@ -167,21 +167,18 @@ impl TabClient {
     pub fn connect(url: &str, options: Options, factory: Factory) -> TabClient {
         let tab_id = options.tab_id.unwrap_or_else(tabphone_glue::random_id);
         let (visible, focused) = page_focus();
-        let config =
-            TabConfig { tab_id: tab_id.clone(), app: options.app.clone(), max_message_bytes: 1 << 20 };
+        let config = TabConfig::new(tab_id, options.app.clone());
         let inner = Rc::new_cyclic(|me| {
             RefCell::new(Inner {
                 core: TabCore::new(config, visible, focused),
                 url: url.to_owned(),
                 app: options.app,
-                started: false,
                 worker: None,
-                _life: None,
+                life: None,
                 worker_watch: None,
                 real_lock: None,
                 backend: Backend::Dummy,
                 factory,
-                tabs: 0,
                 pending: BTreeMap::new(),
                 listeners: Vec::new(),
                 rust_listeners: Vec::new(),
@@ -190,22 +187,9 @@ impl TabClient {
                 me: me.clone(),
             })
         });
-        let weak = Rc::downgrade(&inner);
-        // Join only once the tab holds its own lock: otherwise the worker's
-        // watch on it could be granted first and the tab declared dead.
-        let life = Lock::request(
-            &tab_lock_name(&tab_id),
-            Mode::Exclusive,
-            move || {
-                if let Some(rc) = weak.upgrade() {
-                    rc.borrow_mut().started = true;
-                    flush(&rc);
-                }
-            },
-            |e| web_sys::console::error_1(&format!("tabphone: tab lock failed: {e}").into()),
-        );
-        inner.borrow_mut()._life = Some(life);
         inner.borrow_mut().listen_page();
+        // The core's first output asks for the tab's life lock; it joins once held.
+        flush(&inner);
         TabClient { inner }
     }
 
@@ -226,7 +210,7 @@ impl TabClient {
 
     /// Live tab count as last reported.
     pub fn tabs(&self) -> usize {
-        self.inner.borrow().tabs
+        self.inner.borrow().core.tabs()
     }
 
     /// Latest shared state, JSON text.
@@ -272,7 +256,10 @@ impl TabClient {
         let args = if args.is_undefined() { JsValue::NULL } else { args };
         let text = match JSON::stringify(&args).ok().and_then(|s| s.as_string()) {
             Some(t) => t,
-            None => return Promise::reject(&error_object("malformed", "args cannot be serialized to JSON")),
+            None => {
+                let err = error_object(ErrorCode::Malformed.as_str(), "args cannot be serialized to JSON");
+                return Promise::reject(&err);
+            }
         };
         let mut slot = None;
         let promise = Promise::new(&mut |resolve, reject| slot = Some((resolve, reject)));
@@ -294,10 +281,9 @@ impl TabClient {
 
     /// Publish the real's state.
     pub fn publish(&self, state: JsValue) -> Result<(), JsValue> {
-        let text = JSON::stringify(&state)
-            .ok()
-            .and_then(|s| s.as_string())
-            .ok_or_else(|| error_object("malformed", "state cannot be serialized to JSON"))?;
+        let text = JSON::stringify(&state).ok().and_then(|s| s.as_string()).ok_or_else(|| {
+            error_object(ErrorCode::Malformed.as_str(), "state cannot be serialized to JSON")
+        })?;
         let result = self.inner.borrow_mut().core.publish(&text);
         flush(&self.inner);
         result.map_err(|(code, msg)| error_object(code.as_str(), &msg))
@@ -334,36 +320,14 @@ fn flush(rc: &Rc<RefCell<Inner>>) {
     loop {
         let output = {
             let mut me = rc.borrow_mut();
-            if !me.started {
-                return;
-            }
             match me.core.poll_output() {
                 Some(o) => o,
                 None => return,
             }
         };
         match output {
-            TabOutput::StartReal => {
-                let (phone, context) = {
-                    let mut me = rc.borrow_mut();
-                    let phone: Rc<dyn RealPhone> = Rc::from((me.factory)());
-                    me.backend = Backend::Real(phone.clone());
-                    let instance_id = crate::instance::stable_id(&me.app);
-                    (phone, PhoneContext { client: Rc::downgrade(rc), instance_id })
-                };
-                phone.start(context);
-            }
-            TabOutput::StopReal => {
-                let (old, last) = {
-                    let mut me = rc.borrow_mut();
-                    // Closing, and no other tab left to take over: unregister.
-                    let last = me.core.role() == TabRole::Closed && me.tabs <= 1;
-                    (std::mem::replace(&mut me.backend, Backend::Dummy), last)
-                };
-                if let Backend::Real(phone) = old {
-                    phone.stop(last);
-                }
-            }
+            TabOutput::StartReal => start_real(rc),
+            TabOutput::StopReal => stop_real(rc),
             TabOutput::Perform { job, name, args } => {
                 let phone = match &rc.borrow().backend {
                     Backend::Real(p) => Some(p.clone()),
@@ -381,25 +345,53 @@ fn flush(rc: &Rc<RefCell<Inner>>) {
                     let _ = f.call1(&JsValue::NULL, &JSON::parse(text).unwrap_or(JsValue::NULL));
                 }
             }
-            TabOutput::Event(e) => {
-                let rust: Vec<RustListener> = rc.borrow().rust_listeners.clone();
-                for l in rust {
-                    // A listener that caused this event (say, it closed the
-                    // client) misses it; a state listener catches up on the next.
-                    if let Ok(mut f) = l.try_borrow_mut() {
-                        f(&e);
-                    }
-                }
-                let (name, detail) = rc.borrow_mut().event_detail(e);
-                let listeners: Vec<Function> =
-                    rc.borrow().listeners.iter().filter(|(n, _)| n == name).map(|(_, f)| f.clone()).collect();
-                for f in listeners {
-                    if let Err(e) = f.call1(&JsValue::NULL, &detail) {
-                        web_sys::console::error_2(&"tabphone: listener threw".into(), &e);
-                    }
-                }
-            }
+            TabOutput::Event(e) => emit(rc, e),
             other => rc.borrow_mut().perform(other),
+        }
+    }
+}
+
+/// The tab became real: make the phone and start it with its context.
+fn start_real(rc: &Rc<RefCell<Inner>>) {
+    let (phone, context) = {
+        let mut me = rc.borrow_mut();
+        let phone: Rc<dyn RealPhone> = Rc::from((me.factory)());
+        me.backend = Backend::Real(phone.clone());
+        let instance_id = crate::instance::stable_id(&me.app);
+        (phone, PhoneContext { client: Rc::downgrade(rc), instance_id })
+    };
+    phone.start(context);
+}
+
+/// The tab is real no more: stop the phone, unregistering only when no other
+/// tab is left to take over.
+fn stop_real(rc: &Rc<RefCell<Inner>>) {
+    let (old, last) = {
+        let mut me = rc.borrow_mut();
+        let last = me.core.role() == TabRole::Closed && me.core.tabs() <= 1;
+        (std::mem::replace(&mut me.backend, Backend::Dummy), last)
+    };
+    if let Backend::Real(phone) = old {
+        phone.stop(last);
+    }
+}
+
+/// Hand a core event to the Rust listeners, then to the JS ones.
+fn emit(rc: &Rc<RefCell<Inner>>, e: TabEvent) {
+    let rust: Vec<RustListener> = rc.borrow().rust_listeners.clone();
+    for l in rust {
+        // A listener that caused this event (say, it closed the client)
+        // misses it; a state listener catches up on the next.
+        if let Ok(mut f) = l.try_borrow_mut() {
+            f(&e);
+        }
+    }
+    let (name, detail) = event_detail(e);
+    let listeners: Vec<Function> =
+        rc.borrow().listeners.iter().filter(|(n, _)| n == name).map(|(_, f)| f.clone()).collect();
+    for f in listeners {
+        if let Err(e) = f.call1(&JsValue::NULL, &detail) {
+            web_sys::console::error_2(&"tabphone: listener threw".into(), &e);
         }
     }
 }
@@ -416,13 +408,12 @@ fn run_action(
     wasm_bindgen_futures::spawn_local(async move {
         let promise = match phone {
             Some(p) => p.perform(&name, JSON::parse(&args).unwrap_or(JsValue::NULL)),
-            None => Promise::reject(&error_object("not_real", "this tab is not real")),
+            None => Promise::reject(&error_object(ErrorCode::NotReal.as_str(), "this tab is not real")),
         };
         let result = match JsFuture::from(promise).await {
-            Ok(v) => JSON::stringify(&v)
-                .ok()
-                .and_then(|s| s.as_string())
-                .ok_or_else(|| error_json(&error_object("malformed", "result is not JSON"))),
+            Ok(v) => JSON::stringify(&v).ok().and_then(|s| s.as_string()).ok_or_else(|| {
+                error_json(&error_object(ErrorCode::Malformed.as_str(), "result is not JSON"))
+            }),
             Err(e) => Err(error_json(&e)),
         };
         drive(&weak, TabInput::Done { job, result });
@@ -463,6 +454,15 @@ impl Inner {
     /// Outputs that touch only the browser, never app code.
     fn perform(&mut self, output: TabOutput) {
         match output {
+            TabOutput::HoldTabLock(lock) => {
+                let (held, failed) = (self.me.clone(), self.me.clone());
+                let on_held = move || drive(&held, TabInput::TabLockHeld);
+                let on_failed = move |e: String| {
+                    let message = format!("this tab's lock could not be taken: {e}");
+                    drive(&failed, TabInput::WorkerFailed { message: &message });
+                };
+                self.life = Some(Lock::request(&lock, Mode::Exclusive, on_held, on_failed));
+            }
             TabOutput::Connect => self.open_worker(),
             TabOutput::Send(text) => {
                 if let Some((w, _)) = &self.worker {
@@ -474,10 +474,11 @@ impl Inner {
                 let died = move || drive(&weak, TabInput::WorkerDied);
                 self.worker_watch = Some(Lock::request(&lock, Mode::Shared, died, |_| {}));
             }
-            TabOutput::AcquireRealLock { lock, steal, epoch } => {
+            TabOutput::AcquireRealLock { lock, steal } => {
                 let (w1, w2) = (self.me.clone(), self.me.clone());
                 let mode = if steal { Mode::Steal } else { Mode::Exclusive };
-                let granted = move || drive(&w1, TabInput::RealLockGranted { epoch });
+                // Replacing the old request drops it: none of its callbacks run after.
+                let granted = move || drive(&w1, TabInput::RealLockGranted);
                 let lost = move |_| drive(&w2, TabInput::RealLockLost);
                 self.real_lock = Some(Lock::request(&lock, mode, granted, lost));
             }
@@ -489,19 +490,21 @@ impl Inner {
     fn open_worker(&mut self) {
         let opts = WorkerOptions::new();
         opts.set_type(WorkerType::Module);
-        opts.set_name(&format!("tabphone:{}", self.app));
+        opts.set_name(&worker_name(&self.app));
+        // A dead worker's lock is let go when the tab reconnects.
+        self.worker_watch = None;
         let worker = match SharedWorker::new_with_worker_options(&self.url, &opts) {
             Ok(w) => w,
             Err(e) => {
-                web_sys::console::error_2(&"tabphone: cannot start the worker".into(), &e);
-                let text = r#"{"t":"error","code":"worker_gone","message":"cannot start the SharedWorker"}"#;
-                return self.core.handle_input(TabInput::WorkerMessage(text));
+                let message = format!("cannot start the SharedWorker: {}", error_json(&e));
+                return self.core.handle_input(TabInput::WorkerFailed { message: &message });
             }
         };
         let weak = self.me.clone();
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
-            if let Some(text) = e.data().as_string() {
-                drive(&weak, TabInput::WorkerMessage(&text));
+            match e.data().as_string() {
+                Some(text) => drive(&weak, TabInput::WorkerMessage(&text)),
+                None => web_sys::console::warn_1(&"tabphone: a non-text message from the worker".into()),
             }
             tick(&weak);
         });
@@ -513,24 +516,21 @@ impl Inner {
         }
         self.core.handle_input(TabInput::Connected);
     }
+}
 
-    /// The listener name and argument for an event.
-    fn event_detail(&mut self, e: TabEvent) -> (&'static str, JsValue) {
-        match e {
-            TabEvent::Role { role, epoch } => {
-                let d = js_sys::Object::new();
-                let _ = Reflect::set(&d, &"role".into(), &role.as_str().into());
-                let _ = Reflect::set(&d, &"epoch".into(), &(epoch as f64).into());
-                ("role", d.into())
-            }
-            TabEvent::State { state } => ("state", JSON::parse(&state).unwrap_or(JsValue::NULL)),
-            TabEvent::Tabs { count } => {
-                self.tabs = count;
-                ("tabs", (count as f64).into())
-            }
-            TabEvent::Error { code, message } => ("error", error_object(&code, &message)),
-            _ => ("other", JsValue::NULL),
+/// The listener name and argument for an event.
+fn event_detail(e: TabEvent) -> (&'static str, JsValue) {
+    match e {
+        TabEvent::Role { role, epoch } => {
+            let d = js_sys::Object::new();
+            let _ = Reflect::set(&d, &"role".into(), &role.as_str().into());
+            let _ = Reflect::set(&d, &"epoch".into(), &(epoch as f64).into());
+            ("role", d.into())
         }
+        TabEvent::State { state } => ("state", JSON::parse(&state).unwrap_or(JsValue::NULL)),
+        TabEvent::Tabs { count } => ("tabs", (count as f64).into()),
+        TabEvent::Error { code, message } => ("error", error_object(&code, &message)),
+        _ => ("other", JsValue::NULL),
     }
 }
 

@@ -49,7 +49,8 @@ impl RealPhone for JsPhone {
     fn stop(&self, _unregister: bool) {}
     fn perform(&self, name: &str, args: JsValue) -> Promise {
         let Some(handler) = self.handler.borrow().clone() else {
-            return Promise::reject(&error_object("no_handler", "the real tab has no action handler"));
+            let code = tabphone_coord::protocol::ErrorCode::NoHandler.as_str();
+            return Promise::reject(&error_object(code, "the real tab has no action handler"));
         };
         match handler.call2(&JsValue::NULL, &JsValue::from_str(name), &args) {
             Ok(v) => Promise::resolve(&v),

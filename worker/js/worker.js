@@ -5,8 +5,9 @@
 // lost (and that tab would never join). Ports are buffered until the hub runs.
 //
 // Options come from the script URL's query: pingInterval, pingTimeout,
-// actionTimeout, rejoinGrace (ms), maxQueued, maxMessageBytes, debug (1 logs
-// every input and output to the worker's console).
+// actionTimeout, lockPoll (ms), maxQueued, maxMessageBytes, debug (1 logs
+// every input and output to the worker's console). The app is the one in the
+// worker's name (`tabphone:<app>`, as the tab client names it).
 import init, { Hub } from './tabphone_worker.js';
 
 const buffered = [];
@@ -35,8 +36,9 @@ init().then(async () => {
   hub = ready;
   for (const port of buffered.splice(0)) hub.connect(port);
 }).catch((e) => {
-  // Without wasm there is no hub: tell every waiting tab instead of leaving it hanging.
-  const text = JSON.stringify({ t: 'error', code: 'worker_gone', message: `worker failed to start: ${e}` });
+  // Without wasm there is no hub: tell every waiting tab instead of leaving it
+  // hanging, with the protocol's `failed` message (see tabphone-coord's protocol).
+  const text = JSON.stringify({ t: 'failed', message: `worker failed to start: ${e}` });
   for (const port of buffered.splice(0)) port.postMessage(text);
   self.addEventListener('connect', (event) => event.ports.forEach((p) => p.postMessage(text)));
 });

@@ -15,6 +15,7 @@ use std::rc::{Rc, Weak};
 use std::time::Duration;
 
 use gloo_timers::callback::Timeout;
+use tabphone_coord::protocol::app_of_worker;
 use tabphone_coord::{Config, Coordinator, Input, Output, PortId, VecMap};
 use tabphone_glue::{Lock, Mode};
 use wasm_bindgen::prelude::*;
@@ -47,16 +48,28 @@ fn option(options: &JsValue, key: &str) -> Option<f64> {
     js_sys::Reflect::get(options, &JsValue::from_str(key)).ok().and_then(|v| v.as_f64()).filter(|v| *v >= 0.0)
 }
 
+/// The app: the `app` option, else from the worker's name (`tabphone:<app>`,
+/// as the tab client names it).
+fn app(options: &JsValue) -> String {
+    let name = js_sys::Reflect::get(&js_sys::global(), &"name".into()).ok().and_then(|v| v.as_string());
+    js_sys::Reflect::get(options, &"app".into())
+        .ok()
+        .and_then(|v| v.as_string())
+        .or_else(|| name.as_deref().and_then(app_of_worker).map(str::to_owned))
+        .unwrap_or_else(|| Config::default().app)
+}
+
 fn config(options: &JsValue) -> Config {
     let d = Config::default();
     let ms =
         |key, default: Duration| option(options, key).map_or(default, |v| Duration::from_millis(v as u64));
     Config {
         worker_id: tabphone_glue::random_id(),
+        app: app(options),
         ping_interval: ms("pingInterval", d.ping_interval),
         ping_timeout: ms("pingTimeout", d.ping_timeout),
         action_timeout: ms("actionTimeout", d.action_timeout),
-        rejoin_grace: ms("rejoinGrace", d.rejoin_grace),
+        lock_poll: ms("lockPoll", d.lock_poll),
         max_queued: option(options, "maxQueued").map_or(d.max_queued, |v| v as usize),
         max_message_bytes: option(options, "maxMessageBytes").map_or(d.max_message_bytes, |v| v as usize),
     }
@@ -65,8 +78,9 @@ fn config(options: &JsValue) -> Config {
 #[wasm_bindgen]
 impl Hub {
     /// A hub with options `{pingInterval, pingTimeout, actionTimeout,
-    /// rejoinGrace, maxQueued, maxMessageBytes, debug}` (ms and counts; all
-    /// optional; `debug: 1` logs every input and output to the console).
+    /// lockPoll, maxQueued, maxMessageBytes, app, debug}` (ms and counts; all
+    /// optional; `app` defaults to the one in the worker's name; `debug: 1`
+    /// logs every input and output to the console).
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Hub {
         let config = config(&options);
@@ -165,6 +179,10 @@ impl Inner {
                         p.port.close();
                     }
                 }
+                Output::QueryLocks => {
+                    let weak = self.me.clone();
+                    tabphone_glue::query_locks(move |snapshot| drive(&weak, Input::Locks(snapshot)));
+                }
                 _ => web_sys::console::warn_1(&"tabphone: an output this worker does not know".into()),
             }
         }
@@ -199,6 +217,11 @@ fn describe_input(input: &Input<'_>) -> String {
         Input::Message { port, text } => format!("tabphone worker in: port {} says {text}", port.0),
         Input::Bad { port } => format!("tabphone worker in: port {} sent a non-string", port.0),
         Input::TabLockGranted { port } => format!("tabphone worker in: port {} tab lock granted", port.0),
+        Input::Locks(Some(s)) => {
+            let held: Vec<&str> = s.held.iter().map(|l| l.name.as_str()).collect();
+            format!("tabphone worker in: locks held {}", held.join(" "))
+        }
+        Input::Locks(None) => String::from("tabphone worker in: the lock query failed"),
         Input::Timeout => String::from("tabphone worker in: timeout"),
     }
 }
@@ -208,6 +231,7 @@ fn describe_output(output: &Output) -> String {
         Output::Send { port, text } => format!("tabphone worker out: to port {}: {text}", port.0),
         Output::WatchTab { port, lock } => format!("tabphone worker out: watch port {} lock {lock}", port.0),
         Output::ClosePort { port } => format!("tabphone worker out: close port {}", port.0),
+        Output::QueryLocks => String::from("tabphone worker out: query the locks"),
         _ => String::from("tabphone worker out: other"),
     }
 }

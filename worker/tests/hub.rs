@@ -85,8 +85,14 @@ async fn sleep(ms: i32) {
 }
 
 fn hub() -> Hub {
+    hub_for("wbt")
+}
+
+/// A hub serving `app` (its real lock is `tabphone:real:<app>`).
+fn hub_for(app: &str) -> Hub {
     let options = js_sys::Object::new();
     js_sys::Reflect::set(&options, &"pingInterval".into(), &200.into()).expect("set");
+    js_sys::Reflect::set(&options, &"app".into(), &app.into()).expect("set");
     Hub::new(options.into())
 }
 
@@ -154,4 +160,30 @@ async fn a_tab_whose_lock_is_free_is_dead() {
         sleep(10).await;
     }
     panic!("the hub kept a port whose tab lock was free");
+}
+
+#[wasm_bindgen_test]
+async fn a_restarted_worker_promotes_at_once_when_nobody_holds_the_real_lock() {
+    let hub = hub_for("wbt-free");
+    let t = Tab::join(&hub, "wbt-rejoin-free").await;
+    // A tab that saw epoch 4 in the worker before: the real lock is free, so
+    // nobody can come back as real; the epoch goes on from 4.
+    t.send(r#"{"t":"hello","v":1,"tab":"wbt-rejoin-free","rejoin":true,"epoch":4}"#);
+    t.hear(r#"{"t":"role","role":"real","epoch":5,"steal":false}"#).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_restarted_worker_waits_while_the_real_lock_is_held_and_promotes_when_it_is_let_go() {
+    let hub = hub_for("wbt-held");
+    let (held, held_rx) = futures_oneshot();
+    let real =
+        tabphone_glue::Lock::request("tabphone:real:wbt-held", tabphone_glue::Mode::Exclusive, held, |_| {});
+    held_rx.await.expect("real lock held");
+    let t = Tab::join(&hub, "wbt-rejoin-held").await;
+    t.send(r#"{"t":"hello","v":1,"tab":"wbt-rejoin-held","rejoin":true,"epoch":2}"#);
+    t.hear(r#"{"t":"role","role":"dummy","epoch":2,"steal":false}"#).await;
+    sleep(200).await;
+    assert!(!t.heard.borrow().iter().any(|m| m.contains(r#""role":"real""#)), "not while the lock is held");
+    drop(real);
+    t.hear(r#"{"t":"role","role":"real","epoch":3,"steal":false}"#).await;
 }

@@ -1,5 +1,6 @@
-//! tabphone's commands: `cargo xtask demo [--port N]`, `cargo xtask test`,
-//! `cargo xtask bench [sip|tabs]`, `cargo xtask fuzz [SECONDS]`, `cargo xtask build`.
+//! tabphone's commands: `cargo xtask demo [--port N] [--sip-port N]`, `cargo xtask test`,
+//! `cargo xtask bench [sip|tabs|phone]`, `cargo xtask fuzz [SECONDS]`,
+//! `cargo xtask soak [SECONDS]`, `cargo xtask build`.
 //!
 //! Each installs what is missing first (the wasm32 target, wasm-bindgen-cli at
 //! the version in Cargo.lock, Debian's Chromium, ChromeDriver, Kamailio, sipp
@@ -8,6 +9,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+mod demo;
+mod kamailio;
 mod serve;
 
 type Result<T> = std::result::Result<T, String>;
@@ -16,7 +19,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("build") => ensure().and_then(|_| build()),
-        Some("demo") => demo(&args[1..]),
+        Some("demo") => demo::demo(&args[1..]),
         Some("test") => test(),
         Some("bench") => bench(&args[1..]),
         Some("fuzz") => match args.get(1).map(|n| n.parse::<u32>()) {
@@ -24,10 +27,14 @@ fn main() -> ExitCode {
             Some(Ok(n)) => fuzz(n),
             Some(Err(_)) => Err("usage: cargo xtask fuzz [SECONDS]".into()),
         },
-        _ => {
-            Err("usage: cargo xtask <demo [--port N] | test | bench [sip|tabs] | fuzz [SECONDS] | build>"
-                .into())
-        }
+        Some("soak") => match args.get(1).map(|n| n.parse::<u32>()) {
+            None => soak(300),
+            Some(Ok(n)) => soak(n),
+            Some(Err(_)) => Err("usage: cargo xtask soak [SECONDS]".into()),
+        },
+        _ => Err("usage: cargo xtask <demo [--port N] [--sip-port N] | test | bench [sip|tabs|phone] \
+                  | fuzz [SECONDS] | soak [SECONDS] | build>"
+            .into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -116,7 +123,7 @@ fn ensure() -> Result<()> {
         }
     }
     let tests = root().join("tests");
-    let installed = ["playwright-core", "binaryen", "typescript"]
+    let installed = ["playwright-core", "binaryen", "typescript", "esbuild"]
         .iter()
         .all(|p| tests.join("node_modules").join(p).exists());
     if !installed {
@@ -153,20 +160,6 @@ fn build() -> Result<()> {
         let file = pkg.join(js);
         run(Command::new(&terser).arg(&file).args(["--module", "--compress", "--mangle", "-o"]).arg(&file))?;
     }
-    Ok(())
-}
-
-fn demo(args: &[String]) -> Result<()> {
-    let port = match args {
-        [flag, n] if flag == "--port" => n.parse().map_err(|_| format!("bad port {n}"))?,
-        [] => 8080,
-        _ => return Err("usage: cargo xtask demo [--port N]".into()),
-    };
-    ensure()?;
-    build()?;
-    let server = serve::Server::start(port, serve::roots())?;
-    println!("tabphone demo: http://127.0.0.1:{}/  (open it in several tabs; Ctrl-C to stop)", server.port);
-    server.wait();
     Ok(())
 }
 
@@ -289,14 +282,26 @@ fn bench_sip() -> Result<()> {
 }
 
 fn bench(args: &[String]) -> Result<()> {
+    let which = match args {
+        [] => "all",
+        [w] if matches!(w.as_str(), "sip" | "tabs" | "phone") => w.as_str(),
+        _ => return Err("usage: cargo xtask bench [sip|tabs|phone]".into()),
+    };
     ensure()?;
-    let which = args.first().map(String::as_str).unwrap_or("all");
     if matches!(which, "all" | "sip") {
         bench_sip()?;
     }
-    if !matches!(which, "all" | "tabs") {
-        return Ok(());
+    if matches!(which, "all" | "tabs") {
+        bench_tabs()?;
     }
+    if matches!(which, "all" | "phone") {
+        bench_phone()?;
+    }
+    Ok(())
+}
+
+/// The worker against a JS relay baseline.
+fn bench_tabs() -> Result<()> {
     eprintln!("== tabs: worker round trips, fan-out, promotion");
     build()?;
     let root = root();
@@ -306,4 +311,45 @@ fn bench(args: &[String]) -> Result<()> {
         .env("BASE_URL", format!("http://127.0.0.1:{}", server.port))
         .env("PKG_DIR", root.join("demo/pkg"))
         .current_dir(root.join("tests")))
+}
+
+/// The churn soak (`tests/soak.mjs`): one profile, 3 to 12 tabs, random opens,
+/// closes, crashes and freezes for `seconds`, an action every 300 ms. Not part
+/// of `test`: it takes minutes and prints figures.
+fn soak(seconds: u32) -> Result<()> {
+    ensure()?;
+    build()?;
+    let server = serve::Server::start(0, serve::roots())?;
+    run(Command::new("node")
+        .arg("soak.mjs")
+        .env("BASE_URL", format!("http://127.0.0.1:{}", server.port))
+        .env("SOAK_SECONDS", seconds.to_string())
+        .current_dir(root().join("tests")))
+}
+
+/// The browser phone beside SIP.js (npm, bundled and minified here with
+/// esbuild) in Chromium through Kamailio: registration, call setup, handover, sizes.
+fn bench_phone() -> Result<()> {
+    eprintln!("== phone: tabphone beside SIP.js in Chromium, through Kamailio");
+    build()?;
+    let root = root();
+    let tests = root.join("tests");
+    let bundle = tests.join("pages/bench/pkg/sip.min.js");
+    run(Command::new(tests.join("node_modules/.bin/esbuild"))
+        .args([
+            "node_modules/sip.js/lib/index.js",
+            "--bundle",
+            "--minify",
+            "--format=esm",
+            "--log-level=warning",
+        ])
+        .arg(format!("--outfile={}", bundle.display()))
+        .current_dir(&tests))?;
+    let server = serve::Server::start(0, serve::roots())?;
+    run(Command::new("node")
+        .arg("bench/phone.mjs")
+        .env("BASE_URL", format!("http://127.0.0.1:{}", server.port))
+        .env("PKG_DIR", root.join("demo/pkg"))
+        .env("SIPJS_BUNDLE", &bundle)
+        .current_dir(&tests))
 }

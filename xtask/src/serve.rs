@@ -32,9 +32,9 @@ impl Server {
         Ok(Server { port, thread })
     }
 
-    /// Serve until the process is interrupted.
-    pub fn wait(self) {
-        let _ = self.thread.join();
+    /// The listener thread has ended (it serves until the process ends otherwise).
+    pub fn finished(&self) -> bool {
+        self.thread.is_finished()
     }
 }
 
@@ -51,6 +51,10 @@ fn content_type(path: &Path) -> &'static str {
 }
 
 fn handle(stream: TcpStream, roots: &[PathBuf]) -> std::io::Result<()> {
+    // Headers and body go out in separate writes: with Nagle's algorithm on,
+    // the body waits for the client's delayed ACK (40 ms a file, measured: a
+    // worker start, four files in a chain, took 150 ms instead of 60).
+    stream.set_nodelay(true)?;
     let mut reader = BufReader::new(stream.try_clone()?);
     loop {
         let mut request = String::new();

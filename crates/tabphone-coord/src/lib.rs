@@ -31,29 +31,53 @@
 //! fake clock that jumps to the next deadline.
 //!
 //! ## The contract
-//! - **Roles and epochs.** The epoch grows by one on every promotion. At most
-//!   one tab is real per epoch. A tab becomes real only after taking the
+//! - **Roles and epochs.** The epoch grows by one on every promotion and
+//!   never goes back, across worker restarts too (see below). At most one tab
+//!   is real per epoch. A tab becomes real only after taking the
 //!   app's exclusive Web Lock ([`protocol::real_lock_name`]); so two workers
 //!   (two deployed versions of the script) cannot make two reals. A frozen
 //!   real keeps that lock: the next real takes it with `steal`, and a real
 //!   whose lock was stolen demotes itself at once ([`TabOutput::StopReal`]).
+//! - **Joining.** A tab joins only once it holds its life-long lock
+//!   ([`TabOutput::HoldTabLock`]): the worker reads that lock's release as
+//!   the tab's death.
 //! - **Death.** A tab leaves by `close` (sent on `pagehide`), by death (its
 //!   life-long lock [`protocol::tab_lock_name`] is granted to the worker:
 //!   crash, kill, close without handlers), or by silence longer than
 //!   [`Config::ping_timeout`] (frozen). The first of these counts; the others
-//!   are ignored. A silent tab that speaks again comes back as a dummy.
+//!   are ignored. A silent tab that speaks again comes back as a dummy; if the
+//!   real is a silent tab kept only for want of another, it takes over.
 //! - **Promotion.** When the real leaves, in-flight actions to it fail with
 //!   `real_gone`, dummies receive `sync {state: null, reset: true}` (its calls
 //!   are over), the cache is cleared until the new real syncs, and the best
-//!   live tab is promoted: a visible one, most recently focused first; else
-//!   the oldest.
-//! - **Worker restart.** The worker holds a lock for its life; tabs wait on it
-//!   and reconnect when it is granted. The real rejoins with a `claim` of its
-//!   epoch and state and stays real: no re-registration. A restarted worker
-//!   waits [`Config::rejoin_grace`] for that claim before promoting.
+//!   live tab is promoted: one heard from in the last ping round and a half
+//!   (a tab frozen since is not yet known silent), then a visible one, most
+//!   recently focused first; else the oldest.
+//! - **Worker restart.** The SharedWorker runs in the process of the tab that
+//!   created it, and dies when that tab crashes. The worker holds a lock for
+//!   its life; tabs wait on it and reconnect when it is granted, saying the
+//!   highest epoch they have seen. A live real rejoins with a `claim` of its
+//!   epoch and state and stays real: no re-registration. The new worker does
+//!   not wait a fixed time for that claim: it asks the lock manager
+//!   ([`Output::QueryLocks`]) who holds the real lock. Nobody: it promotes at
+//!   once (the real that hosted the worker died with it). A tab that has not
+//!   joined: it waits for that tab's claim, looking again every
+//!   [`Config::lock_poll`]; still held and unclaimed after
+//!   [`Config::ping_timeout`], the holder is a frozen or hung real and the
+//!   next real steals the lock, as for a frozen real in a live worker. The
+//!   same look is taken when a promoted tab has not claimed within the ping
+//!   timeout, so a candidate never waits for ever on a frozen holder that
+//!   never joins. A lock held by the real of another script version (a tab
+//!   waiting on another live worker's life lock) is waited for, never stolen.
+//!   Epochs go on from the highest a joining tab has seen: a reign this
+//!   worker numbered itself is renumbered past it, so every joined tab shows
+//!   the worker's current epoch and no tab's epoch ever goes back. The one
+//!   case left: a worker started by a new tab before any older tab has
+//!   rejoined knows no epoch and hands out 1, then renumbers when they join.
 //! - **Every action gets exactly one answer**: the real's `result`, or an
 //!   `error`/`result` with code `queue_full`, `timeout`, `real_gone`,
-//!   `not_joined`, `malformed` or `too_large`. Actions wait in a bounded queue
+//!   `not_joined`, `malformed` or `too_large` (and, from the tab itself,
+//!   `worker_gone` when the worker died or could not start). Actions wait in a bounded queue
 //!   ([`Config::max_queued`], [`Config::action_timeout`]) while no real holds
 //!   its lock. Answers go only to the tab that asked.
 //! - **Bad input** (not JSON, unknown `t`, over [`Config::max_message_bytes`],
@@ -86,20 +110,35 @@
 //! ```
 //!
 //! ## Layout
-//! - `protocol.rs`: messages, error codes, lock names; `json.rs`: the small
+//! - `protocol/`: the wire format. `mod.rs` (version, message limit, lock
+//!   names, [`protocol::Raw`]), `from_tab.rs` and `to_tab.rs` (each direction's
+//!   messages with their parser and serializer), `error.rs` (error codes),
+//!   `fields.rs` (typed field access for the parsers); `json.rs`: the small
 //!   JSON codec under it (no serde in the worker: about 40 KB less wasm).
-//! - `coordinator.rs`: the worker's state machine; `actions.rs`: its action queue.
-//! - `tab.rs`: the tab's state machine.
-//! - `tests/`: scenario tests and property tests over random event sequences.
+//! - `coordinator/`: the worker's state machine. `mod.rs` (the run loop and
+//!   its one timer table), `api.rs` (Config, Input, Output, LockSnapshot),
+//!   `join.rs` (messages in, joining, claims), `epochs.rs` (epochs that never
+//!   go back), `holder.rs` (who holds the real lock when the worker does not
+//!   know: after a restart, or a candidate that does not claim), `roles.rs`
+//!   (leaving, promotion), `relay.rs` (state and actions between the real and
+//!   the dummies), `actions.rs` (the action queue).
+//! - `tab/`: the tab's state machine. `mod.rs` (dispatch, publish, inputs),
+//!   `api.rs` (its types), `link.rs` (the connection to the worker),
+//!   `real.rs` (roles and the real lock).
+//! - `tests/`: scenario tests (`scenarios.rs`; `restart.rs` for worker
+//!   restarts) and property tests (`properties.rs`) on `tests/sim/`, a
+//!   deterministic simulation of a browser profile: tabs, workers hosted by
+//!   the tab that created them, Web Locks with steal and `query()`
+//!   (`locks.rs`), the event queue and the glue's part (`engine.rs`), and the
+//!   invariants checked at every step (`check.rs`).
 
-mod actions;
 mod coordinator;
 pub mod json;
 pub mod protocol;
 mod tab;
 mod vecmap;
 
-pub use coordinator::{Config, Coordinator, Input, Output, PortId};
+pub use coordinator::{Config, Coordinator, Input, LockInfo, LockSnapshot, Output, PortId};
 pub use tab::{ActionId, Job, TabConfig, TabCore, TabEvent, TabInput, TabOutput, TabRole};
 pub use vecmap::VecMap;
 pub use web_time::Instant;

@@ -86,21 +86,32 @@ fn graceful_close_promotes_and_resets_state() {
     assert_eq!(s.tabs[b].states, states, "joined empty, then the real's state, then its reset");
 }
 
+/// A host tab (it created the worker, which runs in its process), then two
+/// tabs; the host closes, so the first of the two is a real that does not
+/// host the worker: crashing it leaves the worker up.
+fn real_off_the_host(s: &mut Sim) -> (usize, usize) {
+    let host = s.open(0, true, true);
+    let a = s.open(0, true, true);
+    let b = s.open(0, true, false);
+    s.close(host);
+    assert_eq!(reals(s), vec![a]);
+    (a, b)
+}
+
 #[test]
 fn crash_promotes_through_the_tab_lock() {
     let mut s = sim();
-    let a = s.open(0, true, true);
-    let b = s.open(0, true, false);
+    let (a, b) = real_off_the_host(&mut s);
     s.crash(a);
     assert_eq!(reals(&s), vec![b]);
+    assert_eq!(s.workers.len(), 1, "the worker lives on");
     s.check_safety();
 }
 
 #[test]
 fn in_flight_action_fails_when_the_real_dies() {
     let mut s = sim();
-    let a = s.open(0, true, true);
-    let b = s.open(0, true, false);
+    let (a, b) = real_off_the_host(&mut s);
     let id = s.dispatch(b, "dial", "{}");
     s.crash(a);
     let ans = s.answers(b, id);
@@ -171,37 +182,6 @@ fn queue_is_bounded() {
     for id in ids {
         assert_eq!(s.answers(b, id).len(), 1);
     }
-}
-
-#[test]
-fn worker_restart_keeps_the_real() {
-    let mut s = sim();
-    let a = s.open(0, true, true);
-    let b = s.open(0, true, false);
-    let c = s.open(0, true, false);
-    s.publish(a, r#"{"calls":["c1"]}"#);
-    s.kill_worker(0);
-    assert_eq!(reals(&s), vec![a], "the real stays real: no re-registration");
-    s.advance(Duration::from_secs(2));
-    assert_eq!(reals(&s), vec![a]);
-    assert_eq!(s.workers.len(), 2, "one new worker");
-    assert_eq!(s.tabs[c].core.state(), r#"{"calls":["c1"]}"#, "the claim carried the state");
-    let id = s.dispatch(b, "hangup", "{}");
-    s.respond(a);
-    assert_eq!(s.answers(b, id).len(), 1);
-    s.check_safety();
-}
-
-#[test]
-fn worker_restart_without_the_real_promotes_after_grace() {
-    let mut s = sim();
-    let a = s.open(0, true, true);
-    let b = s.open(0, true, false);
-    // The tab hosting the worker was the real; both die.
-    s.crash(a);
-    s.kill_worker(0);
-    s.advance(ms(600));
-    assert_eq!(reals(&s), vec![b]);
 }
 
 #[test]
@@ -307,7 +287,7 @@ fn stale_state_does_not_survive_demotion() {
     }
     s.advance(Duration::from_secs(5));
     let real = reals(&s)[0];
-    for i in (0..4).filter(|i| s.tabs[*i].worker == s.tabs[real].worker) {
+    for i in (0..4).filter(|i| s.tabs[*i].url == s.tabs[real].url) {
         assert_eq!(s.tabs[i].core.state(), s.tabs[real].core.state(), "tab{i}");
     }
     s.check_safety();
@@ -339,4 +319,16 @@ fn an_action_over_the_workers_limit_fails_locally_with_too_large() {
     let id = s.dispatch(b, "note", &format!("\"{}\"", "x".repeat(300)));
     let ans = s.answers(b, id);
     assert!(ans[0].as_ref().unwrap_err().contains("too_large"), "{ans:?}");
+}
+
+#[test]
+fn a_tab_silent_since_the_last_ping_round_is_not_promoted_first() {
+    let mut s = sim();
+    let (a, b) = real_off_the_host(&mut s);
+    let c = s.open(0, true, true); // focused last: the first choice while it answers
+    s.freeze(c);
+    s.advance(ms(2000)); // c missed a ping round, but is not declared silent yet
+    s.crash(a);
+    assert_eq!(reals(&s), vec![b], "the tab that answers is promoted, not the frozen one");
+    s.check_safety();
 }

@@ -268,9 +268,7 @@ fn headers(map: serde_json::Map<String, serde_json::Value>) -> Result<Vec<(Strin
             let serde_json::Value::String(value) = value else {
                 return Err(bad(format!("call: header {name} is not a string")));
             };
-            if !tabphone_sip::msg::is_token(&name) || value.chars().any(|c| c == '\r' || c == '\n') {
-                return Err(bad(format!("call: header {name:?} is not a valid header")));
-            }
+            tabphone_sip::ua::check_extra_header(&name, &value).map_err(|e| bad(format!("call: {e}")))?;
             Ok((name, value))
         })
         .collect()
@@ -339,6 +337,10 @@ mod tests {
         assert_eq!(code("call", r#"{"to":"bob","headers":{"X y":"1"}}"#), ErrorCode::BadArguments);
         assert_eq!(code("call", r#"{"to":"bob","headers":{"X":"1\r\nVia: x"}}"#), ErrorCode::BadArguments);
         assert_eq!(code("call", r#"{"to":"bob","headers":{"X":1}}"#), ErrorCode::BadArguments);
+        assert_eq!(
+            code("call", r#"{"to":"bob","headers":{"Contact":"<sip:x@y>"}}"#),
+            ErrorCode::BadArguments
+        );
         assert_eq!(code("decline", r#"{"call":"c","status":200}"#), ErrorCode::BadArguments);
         assert_eq!(code("dtmf", r#"{"call":"c","tones":"1,2","via":"info"}"#), ErrorCode::BadArguments);
         assert_eq!(code("dtmf", r#"{"call":"c","tones":"x"}"#), ErrorCode::BadArguments);

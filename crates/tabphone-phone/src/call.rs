@@ -4,9 +4,9 @@
 
 use std::collections::VecDeque;
 
-use tabphone_sip::ua::CallId;
+use tabphone_sip::ua::{CallId, DialogSnapshot};
 
-use crate::state::{CallDirection, CallState, CallView, EndCause, Held, Peer};
+use crate::state::{CallDirection, CallState, CallView, DialogState, EndCause, Held, Peer};
 
 /// A change of the session that needs an offer from us (a re-INVITE).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +30,11 @@ pub(crate) enum Own {
     Reinviting {
         op: Op,
     },
+    /// It met glare (491) and was rolled back; the SIP core asks for a
+    /// fresh offer after its wait (RFC 3261 14.1).
+    GlareWait {
+        op: Op,
+    },
     /// The media layer applies the answer (request id).
     Applying {
         op: Op,
@@ -42,10 +47,12 @@ pub(crate) enum Own {
 pub(crate) enum Remote {
     Idle,
     /// The media layer answers its offer, or makes an offer for an offerless
-    /// re-INVITE (request id).
+    /// re-INVITE (request id). `peer_holds`: what its offer says of hold,
+    /// shown once it is answered.
     Answering {
         request: u64,
         offerless: bool,
+        peer_holds: Option<bool>,
     },
     /// We sent an offer in our 200; its answer comes in the ACK.
     AwaitingAck,
@@ -92,6 +99,8 @@ pub(crate) struct Call {
     pub answering: bool,
     /// Incoming: the pending `answer` action (none when the phone answers itself).
     pub answer_action: Option<u64>,
+    /// Outgoing: extra headers for the INVITE (the app's, or a Refer-To's).
+    pub headers: Vec<(String, String)>,
     /// Outgoing: the early answer applied (a 183's SDP).
     pub early: Option<String>,
     /// The end cause decided here (hangup, decline, media failure, transfer),
@@ -126,6 +135,7 @@ impl Call {
             offer: None,
             answering: false,
             answer_action: None,
+            headers: Vec::new(),
             early: None,
             end: None,
             replaces: None,
@@ -136,7 +146,8 @@ impl Call {
         }
     }
 
-    pub fn view(&self) -> CallView {
+    /// The call in the state, with its dialog as the SIP core has it now.
+    pub fn view(&self, dialog: Option<DialogSnapshot>) -> CallView {
         CallView {
             id: self.id.clone(),
             direction: self.direction,
@@ -147,8 +158,7 @@ impl Call {
             started_at: self.started_at,
             answered_at: self.answered_at,
             replaces: self.replaces.clone(),
-            // Waits for the SIP core's dialog accessor (see the crate docs).
-            dialog: None,
+            dialog: dialog.map(dialog_state),
         }
     }
 
@@ -161,7 +171,10 @@ impl Call {
     /// what the peer last confirmed.
     pub fn want_hold(&self) -> bool {
         let own = match self.nego.own {
-            Own::Offering { op, .. } | Own::Reinviting { op } | Own::Applying { op, .. } => Some(op),
+            Own::Offering { op, .. }
+            | Own::Reinviting { op }
+            | Own::GlareWait { op }
+            | Own::Applying { op, .. } => Some(op),
             Own::Idle => None,
         };
         own.into_iter()
@@ -177,7 +190,10 @@ impl Call {
     /// Every action still waiting on this call (to fail when it ends).
     pub fn waiting_actions(&self) -> Vec<u64> {
         let own = match self.nego.own {
-            Own::Offering { op, .. } | Own::Reinviting { op } | Own::Applying { op, .. } => Some(op),
+            Own::Offering { op, .. }
+            | Own::Reinviting { op }
+            | Own::GlareWait { op }
+            | Own::Applying { op, .. } => Some(op),
             Own::Idle => None,
         };
         let ops = own.into_iter().chain(self.nego.queue.iter().copied()).filter_map(|op| match op {
@@ -185,6 +201,22 @@ impl Call {
             Op::IceRestart => None,
         });
         self.answer_action.into_iter().chain(ops).chain(self.refer_out.map(|r| r.action)).collect()
+    }
+}
+
+/// The SIP core's dialog snapshot as the state shows it (who sent the INVITE
+/// is the call's `direction`).
+fn dialog_state(d: DialogSnapshot) -> DialogState {
+    DialogState {
+        call_id: d.call_id,
+        local_tag: d.local_tag,
+        remote_tag: d.remote_tag,
+        local_uri: d.local_uri,
+        remote_uri: d.remote_uri,
+        local_cseq: d.local_cseq,
+        remote_cseq: d.remote_cseq,
+        remote_target: d.remote_target,
+        route_set: d.route_set,
     }
 }
 

@@ -31,9 +31,6 @@ pub enum ErrorCode {
     Timeout,
     /// The phone is stopped or stopping.
     Stopped,
-    /// Valid, but the SIP core cannot carry it yet (custom headers, attended
-    /// transfer as the transferee).
-    Unsupported,
 }
 
 impl ErrorCode {
@@ -51,7 +48,6 @@ impl ErrorCode {
             ErrorCode::CallEnded => "call_ended",
             ErrorCode::Timeout => "timeout",
             ErrorCode::Stopped => "stopped",
-            ErrorCode::Unsupported => "unsupported",
         }
     }
 }

@@ -39,9 +39,12 @@
 //!   ICE restart, hold), an answer with the direction RFC 3264 6.1 requires,
 //!   to apply an answer, to roll an offer back, to mute, to play DTMF, to
 //!   close; the reply [`PhoneInput::Media`] carries the local SDP or why it
-//!   failed. The phone owns the policy: it answers re-offers, re-INVITEs every
-//!   established call with an ICE-restart offer after a recovery, and follows
-//!   a transfer the peer asks for, reporting its progress by NOTIFY.
+//!   failed. The phone owns the policy: it answers re-offers (a re-offer the
+//!   media layer cannot answer is refused with 488 and the call goes on),
+//!   re-INVITEs every established call with an ICE-restart offer after a
+//!   recovery, offers a change again from fresh media after glare (491), and
+//!   follows a transfer the peer asks for (with the Refer-To's headers, so
+//!   `Replaces` too), reporting its progress by NOTIFY.
 //! - **Events** ([`PhoneEvent`]): incoming call, call ended with its cause,
 //!   connection and registration changes, audio blocked, transfers, DTMF and
 //!   messages received, errors no result reports, SIP trace. The first five
@@ -111,16 +114,6 @@
 //! Never on any input. A panic is a bug; the property test
 //! (`tests/properties.rs`) drives random actions, network events, media
 //! replies and SIP answers looking for one.
-//!
-//! ## Not yet
-//! - `dialog` in each call of the state is always `null`: the SIP core does
-//!   not expose its dialog state yet (it needs an accessor such as
-//!   `UserAgent::dialog(CallId)`).
-//! - `call` with `headers`, and following a transfer whose Refer-To carries
-//!   `Replaces` (attended, as the transferee), are refused (`unsupported`,
-//!   NOTIFY 501): the SIP core's `Command::Call` takes no extra headers yet.
-//! - A failed answer to the peer's re-offer ends the call: the SIP core
-//!   cannot refuse a re-INVITE (488) yet.
 //!
 //! ## Layout
 //! - `phone.rs`: [`Phone`], [`PhoneInput`], [`PhoneOutput`]; the run loop

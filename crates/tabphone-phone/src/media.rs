@@ -41,7 +41,10 @@ pub enum MediaKind {
         /// New ICE credentials (after the connection was recovered).
         ice_restart: bool,
     },
-    /// Take the peer's offer and answer it. Reply: the answer SDP.
+    /// Take the peer's offer and answer it. Reply: the answer SDP. On
+    /// failure leave the media as they were: the phone refuses the offer
+    /// (488) and the call goes on (a failed answer to an incoming call's
+    /// INVITE refuses the call).
     Answer {
         /// The peer's offer.
         offer: String,

@@ -15,7 +15,6 @@ use crate::media::MediaKind;
 use crate::phone::{Phone, Purpose};
 use crate::sdp::{offer_direction, Direction};
 use crate::state::{CallState, EndCause};
-use crate::timers::Timer;
 use crate::Instant;
 
 fn offer_dir(hold: bool) -> Direction {
@@ -62,8 +61,8 @@ impl Phone {
         match result {
             Ok(sdp) => {
                 c.state = CallState::Establishing;
-                let (call, target) = (c.ua, c.peer.uri.clone());
-                self.ua_command(now, Command::Call { call, target, sdp });
+                let (call, target, headers) = (c.ua, c.peer.uri.clone(), std::mem::take(&mut c.headers));
+                self.ua_command(now, Command::Call { call, target, sdp, headers });
             }
             Err(e) => self.media_failed(now, i, &e),
         }
@@ -180,6 +179,15 @@ impl Phone {
         self.kick(i);
     }
 
+    /// After a recovery: an ICE-restart re-INVITE, once, in its turn.
+    pub(crate) fn on_recovery_offer_needed(&mut self, ua: CallId) {
+        let Some(i) = self.call_index_ua(ua) else { return };
+        if !self.calls[i].nego.queue.contains(&Op::IceRestart) {
+            self.calls[i].nego.queue.push_back(Op::IceRestart);
+        }
+        self.kick(i);
+    }
+
     pub(crate) fn on_reinvite_answered(&mut self, ua: CallId, sdp: Option<String>) {
         let Some(i) = self.call_index_ua(ua) else { return };
         let c = &mut self.calls[i];
@@ -187,7 +195,6 @@ impl Phone {
         if c.nego.remote == Remote::AwaitingAck {
             // The ACK's answer to the offer we put in our 200.
             c.nego.remote = Remote::Idle;
-            self.timers.clear(Timer::AckAnswer(ua));
             if let Some(answer) = sdp {
                 let kind = MediaKind::ApplyAnswer { answer, provisional: false };
                 let request = self.media_request(&call, kind, Some(Purpose::RemoteApply));
@@ -214,11 +221,42 @@ impl Phone {
     pub(crate) fn on_reinvite_failed(&mut self, ua: CallId, status: u16) {
         let Some(i) = self.call_index_ua(ua) else { return };
         let c = &mut self.calls[i];
+        let op = match c.nego.own {
+            Own::Reinviting { op } => {
+                let call = c.id.clone();
+                self.media_request(&call, MediaKind::Rollback, None);
+                op
+            }
+            // Rolled back already, at the 491.
+            Own::GlareWait { op } => op,
+            _ => return,
+        };
+        self.calls[i].nego.own = Own::Idle;
+        self.fail_op(i, op, PhoneError::request_failed(Some(status), "re-INVITE"));
+        self.kick(i);
+    }
+
+    /// Our re-INVITE met glare: its offer is void (rolled back); the peer's
+    /// re-offer may be answered meanwhile, and ours waits for the SIP core.
+    pub(crate) fn on_glare(&mut self, ua: CallId) {
+        let Some(i) = self.call_index_ua(ua) else { return };
+        let c = &mut self.calls[i];
         let Own::Reinviting { op } = c.nego.own else { return };
-        c.nego.own = Own::Idle;
+        c.nego.own = Own::GlareWait { op };
         let call = c.id.clone();
         self.media_request(&call, MediaKind::Rollback, None);
-        self.fail_op(i, op, PhoneError::request_failed(Some(status), "re-INVITE"));
+        self.kick(i);
+    }
+
+    /// The wait after glare is over: the same change again, from a fresh
+    /// offer of the media as they are now (the peer's re-offer may have
+    /// changed them).
+    pub(crate) fn on_glare_retry(&mut self, ua: CallId) {
+        let Some(i) = self.call_index_ua(ua) else { return };
+        let c = &mut self.calls[i];
+        let Own::GlareWait { op } = c.nego.own else { return };
+        c.nego.own = Own::Idle;
+        c.nego.queue.push_front(op);
         self.kick(i);
     }
 
@@ -242,11 +280,7 @@ impl Phone {
 
     pub(crate) fn on_reoffer(&mut self, ua: CallId, sdp: Option<String>) {
         let Some(i) = self.call_index_ua(ua) else { return };
-        let c = &mut self.calls[i];
-        if let Some(offer) = &sdp {
-            c.held.remote = offer_direction(offer).holds_peer();
-        }
-        c.nego.deferred = Some(sdp);
+        self.calls[i].nego.deferred = Some(sdp);
         self.kick(i);
     }
 
@@ -255,6 +289,7 @@ impl Phone {
     fn start_remote(&mut self, i: usize, sdp: Option<String>) {
         let c = &self.calls[i];
         let hold = c.held.local;
+        let peer_holds = sdp.as_deref().map(|offer| offer_direction(offer).holds_peer());
         let (kind, offerless) = match sdp {
             Some(offer) => {
                 (MediaKind::Answer { direction: offer_direction(&offer).answer(hold), offer }, false)
@@ -263,12 +298,12 @@ impl Phone {
         };
         let call = c.id.clone();
         let request = self.media_request(&call, kind, Some(Purpose::RemoteAnswer));
-        self.calls[i].nego.remote = Remote::Answering { request, offerless };
+        self.calls[i].nego.remote = Remote::Answering { request, offerless, peer_holds };
     }
 
     fn on_remote_answer(&mut self, now: Instant, i: usize, request: u64, result: Result<String, String>) {
         let c = &mut self.calls[i];
-        let Remote::Answering { request: r, offerless } = c.nego.remote else { return };
+        let Remote::Answering { request: r, offerless, peer_holds } = c.nego.remote else { return };
         if r != request {
             return;
         }
@@ -276,31 +311,43 @@ impl Phone {
         let call = c.ua;
         match result {
             Ok(sdp) => {
+                c.held.remote = peer_holds.unwrap_or(c.held.remote);
                 if offerless {
                     c.nego.remote = Remote::AwaitingAck;
-                    self.timers.set(Timer::AckAnswer(call), now + self.config.sip.t1 * 64);
                 }
                 self.ua_command(now, Command::AnswerReoffer { call, sdp });
                 self.kick(i);
             }
-            // The SIP core cannot refuse a re-INVITE (488) yet: end the call.
-            Err(e) => self.media_failed(now, i, &e),
+            Err(e) => {
+                // 488 Not Acceptable Here: the call goes on as it was (RFC 3261
+                // 14.2); the media layer left its media as they were.
+                let (id, message) =
+                    (c.id.clone(), format!("media: the peer's re-offer was refused with 488: {e}"));
+                self.event(PhoneEvent::Error { call: Some(id), message });
+                self.ua_command(now, Command::RejectReoffer { call, status: 488 });
+                self.kick(i);
+            }
         }
     }
 
-    /// The ACK came without the answer to our offer, or not at all: give
-    /// the offer up, so that the next exchange can start.
-    pub(crate) fn no_answer_in_ack(&mut self, ua: CallId) {
+    /// The ACK came without the answer to the offer in our 200. After a
+    /// re-INVITE the offer is void: rolled back, and the next exchange may
+    /// start. After the initial INVITE the call has no session: it ends.
+    /// (An ACK that never comes ends the call in the SIP core.)
+    pub(crate) fn on_ack_without_answer(&mut self, now: Instant, ua: CallId) {
         let Some(i) = self.call_index_ua(ua) else { return };
         let c = &mut self.calls[i];
+        let reason = "the peer's ACK brought no answer to our offer";
         if c.nego.remote != Remote::AwaitingAck {
+            if c.direction == crate::state::CallDirection::Incoming && c.offer.is_none() {
+                self.media_failed(now, i, reason);
+            }
             return;
         }
         c.nego.remote = Remote::Idle;
         let call = c.id.clone();
         self.media_request(&call, MediaKind::Rollback, None);
-        let message = "the peer's ACK brought no answer to our offer".to_string();
-        self.event(PhoneEvent::Error { call: Some(call), message });
+        self.event(PhoneEvent::Error { call: Some(call), message: reason.to_string() });
         self.kick(i);
     }
 

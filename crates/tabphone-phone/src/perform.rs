@@ -43,7 +43,7 @@ impl Phone {
     /// Start the action; its result is given here or later, by `resolve`.
     fn perform(&mut self, now: Instant, id: u64, action: Action) -> Outcome {
         match action {
-            Action::Call { to, headers } => self.act_call(now, id, &to, &headers),
+            Action::Call { to, headers } => self.act_call(now, id, &to, headers),
             Action::Answer { call } => self.act_answer(id, &call),
             Action::Decline { call, status } => self.act_decline(now, id, &call, status),
             Action::Hangup { call } => self.act_hangup(now, id, &call),
@@ -128,20 +128,23 @@ impl Phone {
         }
     }
 
-    fn act_call(&mut self, now: Instant, id: u64, to: &str, headers: &[(String, String)]) -> Outcome {
-        if !headers.is_empty() {
-            let message = "custom INVITE headers need header support in the SIP core's Command::Call";
-            return Err(PhoneError::new(ErrorCode::Unsupported, message));
-        }
+    fn act_call(&mut self, now: Instant, id: u64, to: &str, headers: Vec<(String, String)>) -> Outcome {
         self.require_registered()?;
         let uri = self.target_uri(to)?;
-        let call = self.place_call(now, uri, None);
+        let call = self.place_call(now, uri, headers, None);
         self.resolve(id, Ok(json!({ "call": call })));
         Ok(())
     }
 
-    /// A new outgoing call in state `initial`; the INVITE leaves with the media layer's offer.
-    pub(crate) fn place_call(&mut self, now: Instant, uri: String, referred_by: Option<String>) -> String {
+    /// A new outgoing call in state `initial`; the INVITE (with `headers`)
+    /// leaves with the media layer's offer.
+    pub(crate) fn place_call(
+        &mut self,
+        now: Instant,
+        uri: String,
+        headers: Vec<(String, String)>,
+        referred_by: Option<String>,
+    ) -> String {
         // Actions and SIP events come only while the agent exists.
         let Some(ua) = self.ua.as_mut() else { return String::new() };
         let ua_id = ua.new_call_id();
@@ -149,6 +152,7 @@ impl Phone {
         let peer = Peer { uri, name: None };
         let mut call = Call::new(id.clone(), ua_id, CallDirection::Outgoing, peer, self.unix_ms(now));
         call.referred_by = referred_by;
+        call.headers = headers;
         self.calls.push(call);
         let kind = MediaKind::Offer { direction: Direction::SendRecv, ice_restart: false };
         self.media_request(&id, kind, Some(Purpose::CallOffer));

@@ -347,7 +347,6 @@ impl Phone {
                     let message = format!("no outcome within {:?}", self.config.action_timeout);
                     self.resolve(id, Err(PhoneError::new(ErrorCode::Timeout, message)));
                 }
-                Timer::AckAnswer(call) => self.no_answer_in_ack(call),
             }
         }
     }
@@ -441,7 +440,6 @@ impl Phone {
     pub(crate) fn end_call(&mut self, now: Instant, id: &str, cause: EndCause) {
         let Some(i) = self.call_index(id) else { return };
         let call = self.calls.remove(i);
-        self.timers.clear(Timer::AckAnswer(call.ua));
         self.ended.push_back(EndedCall { id: call.id.clone(), cause, at: self.unix_ms(now) });
         while self.ended.len() > ENDED_KEPT {
             self.ended.pop_front();
@@ -468,6 +466,7 @@ impl Phone {
     // ----- the state -----
 
     fn snapshot(&self) -> PhoneState {
+        let dialog = |c: &Call| self.ua.as_ref().and_then(|ua| ua.dialog(c.ua));
         PhoneState {
             v: STATE_VERSION,
             rev: 0,
@@ -476,7 +475,7 @@ impl Phone {
             audio_blocked: self.audio_blocked,
             connection: self.connection.clone(),
             registration: self.registration.clone(),
-            calls: self.calls.iter().map(Call::view).collect(),
+            calls: self.calls.iter().map(|c| c.view(dialog(c))).collect(),
             ended: self.ended.iter().cloned().collect(),
         }
     }

@@ -7,7 +7,7 @@ use tabphone_sip::msg::NameAddr;
 use tabphone_sip::transport::Cause;
 use tabphone_sip::ua::{self, CallId, Command, Event};
 
-use crate::call::{split_uri_headers, Call, Op};
+use crate::call::{split_uri_headers, Call};
 use crate::error::{ErrorCode, PhoneError};
 use crate::event::PhoneEvent;
 use crate::media::MediaKind;
@@ -60,20 +60,15 @@ impl Phone {
             }
             Event::Reoffer { call, sdp } => self.on_reoffer(call, sdp),
             Event::ReinviteAnswered { call, sdp } => self.on_reinvite_answered(call, sdp),
+            Event::AckWithoutAnswer { call } => self.on_ack_without_answer(now, call),
             Event::ReinviteFailed { call, status } => self.on_reinvite_failed(call, status),
-            Event::RecoveryOfferNeeded { call } => {
-                if let Some(i) = self.call_index_ua(call) {
-                    if !self.calls[i].nego.queue.contains(&Op::IceRestart) {
-                        self.calls[i].nego.queue.push_back(Op::IceRestart);
-                    }
-                    self.kick(i);
-                }
-            }
+            Event::Glare { call } => self.on_glare(call),
+            Event::GlareRetry { call } => self.on_glare_retry(call),
+            Event::RecoveryOfferNeeded { call } => self.on_recovery_offer_needed(call),
             Event::Refer { call, target } => self.on_refer_in(now, call, &target),
             Event::ReferProgress { call, status } => self.on_refer_progress(now, call, status),
             Event::Dtmf { call, digit, duration_ms } => {
-                if let Some(i) = self.call_index_ua(call) {
-                    let call = self.calls[i].id.clone();
+                if let Some(call) = self.call_id_of(call) {
                     self.event(PhoneEvent::Dtmf { call, tone: digit, duration_ms });
                 }
             }
@@ -90,10 +85,18 @@ impl Phone {
                 }
             }
             Event::Stopped => self.on_ua_stopped(now),
-            Event::Error { message } => self.event(PhoneEvent::Error { call: None, message }),
+            Event::Error { call, message } => {
+                let call = call.and_then(|c| self.call_id_of(c));
+                self.event(PhoneEvent::Error { call, message })
+            }
             Event::Trace { line } => self.event(PhoneEvent::Trace { line }),
             _ => {}
         }
+    }
+
+    /// The phone's id of the SIP core's call.
+    fn call_id_of(&self, ua: CallId) -> Option<String> {
+        self.call_index_ua(ua).map(|i| self.calls[i].id.clone())
     }
 
     fn on_connection_event(&mut self, now: Instant, e: Event) {
@@ -117,40 +120,40 @@ impl Phone {
             },
             _ => Connection::Disconnected { cause: DisconnectCause::RecoveryFailed },
         };
-        if matches!(next, Connection::Recovering { next_try: None, .. } | Connection::Disconnected { .. }) {
-            // An un-REGISTER lost with the connection is not sent again.
-            let (lost, rest): (Vec<_>, Vec<_>) = self.reg_waiters.drain(..).partition(|(_, r)| !*r);
-            self.reg_waiters = rest;
-            for (id, _) in lost {
-                let e = PhoneError::new(
-                    ErrorCode::NotConnected,
-                    "the connection dropped before the registrar answered",
-                );
-                self.resolve(id, Err(e));
-            }
-        }
         self.set_connection(next);
     }
 
+    /// The registration's news, and the `register` / `unregister` actions
+    /// it answers: a failure answers both kinds (an un-REGISTER refused,
+    /// unanswered or lost with the connection fails too).
     fn on_registration_event(&mut self, now: Instant, e: Event) {
-        let (next, result) = match e {
+        let (next, register, unregister) = match e {
             Event::Registered { expires, bindings } => {
                 let r = Registration::Registered { expires, bindings, at: self.unix_ms(now) };
-                (r, Some((true, Ok(json!({ "expires": expires })))))
+                (r, Some(Ok(json!({ "expires": expires }))), None)
             }
-            Event::RegistrationFailed { status } => (
-                Registration::Failed { status },
-                Some((true, Err(PhoneError::request_failed(status, "register")))),
-            ),
-            _ => (Registration::Unregistered, Some((false, Ok(json!({}))))),
+            Event::RegistrationFailed { status } => {
+                let lost = status.is_none() && !self.is_connected();
+                let failed = |what| match lost {
+                    true => PhoneError::new(
+                        ErrorCode::NotConnected,
+                        format!("{what}: the connection dropped before the registrar answered"),
+                    ),
+                    false => PhoneError::request_failed(status, what),
+                };
+                (
+                    Registration::Failed { status },
+                    Some(Err(failed("register"))),
+                    Some(Err(failed("unregister"))),
+                )
+            }
+            _ => (Registration::Unregistered, None, Some(Ok(json!({})))),
         };
         self.set_registration(next);
-        if let Some((register, result)) = result {
-            let (done, rest): (Vec<_>, Vec<_>) =
-                self.reg_waiters.drain(..).partition(|(_, r)| *r == register);
-            self.reg_waiters = rest;
-            for (id, _) in done {
-                self.resolve(id, result.clone());
+        for (id, kind) in std::mem::take(&mut self.reg_waiters) {
+            match if kind { &register } else { &unregister } {
+                Some(result) => self.resolve(id, result.clone()),
+                None => self.reg_waiters.push((id, kind)),
             }
         }
     }
@@ -247,14 +250,15 @@ impl Phone {
         let Some(i) = self.call_index_ua(ua) else { return };
         let call = self.calls[i].id.clone();
         let (uri, headers) = split_uri_headers(target);
+        // The Refer-To's headers (Replaces, for an attended transfer) go into
+        // the INVITE (RFC 3515 2.1), all of them or the transfer is refused.
+        let bad_header = headers.iter().find_map(|(n, v)| ua::check_extra_header(n, v).err());
         let refused = if !self.config.follow_transfers {
             Some((603, None))
-        } else if !headers.is_empty() {
-            let why =
-                "a transfer with Replaces (attended) needs header support in the SIP core's Command::Call";
-            Some((501, Some(why)))
+        } else if let Some(why) = bad_header {
+            Some((400, Some(format!("the Refer-To cannot be followed: {why}"))))
         } else if self.target_uri(&uri).is_err() {
-            Some((400, Some("the Refer-To URI is not a SIP URI")))
+            Some((400, Some("the Refer-To URI is not a SIP URI".to_string())))
         } else {
             None
         };
@@ -264,13 +268,13 @@ impl Phone {
                 to: target.to_string(),
                 new_call: None,
             });
-            if let Some(why) = why {
-                self.event(PhoneEvent::Error { call: Some(call), message: why.to_string() });
+            if let Some(message) = why {
+                self.event(PhoneEvent::Error { call: Some(call), message });
             }
             return self.ua_command(now, Command::NotifyRefer { call: ua, status });
         }
         self.calls[i].refer_in = true;
-        let new_call = self.place_call(now, uri, Some(call.clone()));
+        let new_call = self.place_call(now, uri, headers, Some(call.clone()));
         self.event(PhoneEvent::TransferRequested { call, to: target.to_string(), new_call: Some(new_call) });
     }
 

@@ -17,7 +17,14 @@
 //!     "peer": {"uri": "sip:bob@example.com", "name": null},
 //!     "state": "established", "held": {"local": false, "remote": false}, "muted": false,
 //!     "startedAt": 1700000001000, "answeredAt": 1700000002500,
-//!     "replaces": null, "dialog": null
+//!     "replaces": null,
+//!     "dialog": {
+//!       "callId": "3f0a9c1e5b7d2468ace0", "localTag": "8d1c5e7a9b", "remoteTag": "as5f2c7e01",
+//!       "localUri": "sip:alice@example.com", "remoteUri": "sip:bob@example.com",
+//!       "localCseq": 2, "remoteCseq": null,
+//!       "remoteTarget": "sip:bob@192.0.2.9;transport=ws",
+//!       "routeSet": ["<sip:127.0.0.1:5066;transport=ws;lr>"]
+//!     }
 //!   }],
 //!   "ended": [{"id": "77aa01c2e9f04b10", "cause": "failed", "status": 486, "at": 1700000000500}]
 //! }
@@ -36,6 +43,11 @@
 //!   (outgoing, the media layer is making the offer), `establishing`,
 //!   `ringing` (incoming: ringing here; outgoing: 180/183 received),
 //!   `established`, `terminating`. A call leaves `calls` only into `ended`.
+//!   `dialog` is the SIP dialog a successor tab needs to resume the call
+//!   ([`DialogState`]): `null` until the peer's tag is known (an outgoing
+//!   call before a tagged answer, or one not sent yet), then current: the
+//!   state that counts an in-dialog request is published before that
+//!   request leaves the socket.
 //! - `ended`: the last [`ENDED_KEPT`] calls that ended, newest last, with the
 //!   [`EndCause`] fields flattened in (`cause`, and `status` for `failed` and
 //!   `declined`).
@@ -252,13 +264,16 @@ pub struct CallView {
     /// The live call this incoming call replaces (attended transfer, RFC
     /// 3891), until it is established and the old one hung up.
     pub replaces: Option<String>,
-    /// The dialog, for a successor tab to resume the call. Always `null` for
-    /// now: the SIP core does not expose its dialog state yet.
+    /// The SIP dialog, for a successor tab to resume the call; `null` until
+    /// the peer's tag is known.
     pub dialog: Option<DialogState>,
 }
 
 /// What a successor needs to continue a dialog from a new connection (a
-/// target-refresh re-INVITE with the next CSeq): RFC 3261 12.
+/// target-refresh re-INVITE with a CSeq past `localCseq`, along the route
+/// set): RFC 3261 12. From the SIP core's
+/// [`tabphone_sip::ua::DialogSnapshot`]; which side sent the INVITE is the
+/// call's `direction`. No credentials.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DialogState {

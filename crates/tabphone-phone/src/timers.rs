@@ -3,8 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use tabphone_sip::ua::CallId;
-
 use crate::Instant;
 
 /// A timer of the phone.
@@ -12,11 +10,6 @@ use crate::Instant;
 pub(crate) enum Timer {
     /// The action with this id gives up ([`crate::Config::action_timeout`]).
     Action(u64),
-    /// We offered in our 200 to the peer's re-INVITE; its ACK should have
-    /// brought the answer by now (64*T1). The SIP core reports an ACK only
-    /// when it carries SDP, so a peer that ACKs without one would otherwise
-    /// hold the call's offer/answer queue for ever.
-    AckAnswer(CallId),
 }
 
 /// Deadlines by timer.

@@ -124,7 +124,7 @@ fn refusals_are_coded() {
         ("call", r#"{"to":""}"#, ErrorCode::BadArguments),
         ("call", r#"{"to":"tel:+15551234"}"#, ErrorCode::BadArguments),
         ("call", r#"{"to":"sip:"}"#, ErrorCode::BadArguments),
-        ("call", r#"{"to":"bob","headers":{"X-A":"1"}}"#, ErrorCode::Unsupported),
+        ("call", r#"{"to":"bob","headers":{"Call-ID":"mine"}}"#, ErrorCode::BadArguments),
         ("hangup", r#"{"call":"nope"}"#, ErrorCode::NoSuchCall),
         ("mute", r#"{"call":"nope"}"#, ErrorCode::NoSuchCall),
         ("transfer", r#"{"call":"nope","to":"carol"}"#, ErrorCode::NoSuchCall),
@@ -166,4 +166,16 @@ fn a_later_unregister_supersedes_a_register_and_a_lost_unregister_fails() {
     w.take_request("REGISTER");
     w.input(PhoneInput::Closed);
     assert_eq!(w.result(u).unwrap_err().code, ErrorCode::NotConnected);
+    assert_eq!(w.state().registration, Registration::Unregistered);
+}
+
+#[test]
+fn an_unregister_the_registrar_refuses_fails_with_its_status() {
+    let mut w = World::registered();
+    let u = w.action("unregister", "");
+    let unreg = w.take_request("REGISTER");
+    w.reply(&unreg, 500, &[], "");
+    let e = w.result(u).unwrap_err();
+    assert_eq!((e.code, e.status), (ErrorCode::RequestFailed, Some(500)));
+    assert_eq!(w.state().registration, Registration::Unregistered, "no refreshes any more");
 }

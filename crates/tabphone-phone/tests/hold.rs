@@ -164,17 +164,36 @@ fn an_offerless_reinvite_gets_our_offer() {
 }
 
 #[test]
-fn a_failed_answer_to_a_reoffer_ends_the_call() {
+fn a_reoffer_the_media_layer_cannot_answer_is_refused_with_488_and_the_call_goes_on() {
     let mut w = World::registered();
     let (call, sip_call_id, tag) = established(&mut w);
     w.auto_media = false;
     let ct = "Content-Type: application/sdp\r\n";
-    w.receive(&from_bob("INVITE", &sip_call_id, "peer1", &tag, 20, ct, "v=0\r\nm=video 9 RTP/AVP 96\r\n"));
+    let video = "v=0\r\nm=video 9 RTP/AVP 96\r\na=sendonly\r\n";
+    w.receive(&from_bob("INVITE", &sip_call_id, "peer1", &tag, 20, ct, video));
     w.media_reply("answer", Err("no video here".into()));
-    let bye = w.take_request("BYE");
-    w.reply(&bye, 200, &[], "");
-    let ended = w.state().ended.last().cloned().unwrap();
-    assert_eq!((ended.id, ended.cause), (call, tabphone_phone::state::EndCause::MediaFailed));
+    assert_eq!(w.take_responses(), [(488, String::new())]);
+    assert!(w.try_take_request("BYE").is_none());
+    let v = w.call_view(&call);
+    assert_eq!((v.state, v.held.remote), (tabphone_phone::state::CallState::Established, false));
+    assert!(w
+        .events
+        .iter()
+        .any(|e| matches!(e, tabphone_phone::PhoneEvent::Error { call: Some(c), .. } if *c == call)));
+    // bob ACKs the 488; his next offer is answered as usual.
+    w.receive(&from_bob("ACK", &sip_call_id, "peer1", &tag, 20, "", ""));
+    w.receive(&from_bob("INVITE", &sip_call_id, "peer1", &tag, 21, ct, &sdp("sendonly", 8)));
+    w.media_reply("answer", Ok(sdp("recvonly", 9)));
+    assert_eq!(w.take_responses()[0].0, 200);
+    assert!(w.call_view(&call).held.remote);
+    // Hold still works: nothing was left half done.
+    let hold = w.action("hold", &call_args(&call));
+    w.receive(&from_bob("ACK", &sip_call_id, "peer1", &tag, 21, "", ""));
+    w.media_reply("offer", Ok(sdp("sendonly", 10)));
+    let reinvite = w.take_request("INVITE");
+    w.reply(&reinvite, 200, &[], &sdp("recvonly", 11));
+    w.media_reply("apply", Ok(String::new()));
+    assert!(w.result(hold).is_ok());
 }
 
 #[test]
@@ -194,11 +213,10 @@ fn an_ack_without_the_answer_does_not_block_the_call() {
     let (call, sip_call_id, tag) = established(&mut w);
     w.receive(&from_bob("INVITE", &sip_call_id, "peer1", &tag, 20, "", ""));
     assert_eq!(w.take_responses()[0].0, 200, "our offer in the 200");
-    // A broken peer: the ACK has no answer.
-    w.receive(&from_bob("ACK", &sip_call_id, "peer1", &tag, 20, "", ""));
     let hold = w.action("hold", &call_args(&call));
-    assert!(w.try_take_request("INVITE").is_none(), "waits for the answer");
-    w.advance(std::time::Duration::from_secs(32));
+    assert!(w.try_take_request("INVITE").is_none(), "waits for the answer in the ACK");
+    // A broken peer: the ACK has no answer. Our offer is rolled back at once.
+    w.receive(&from_bob("ACK", &sip_call_id, "peer1", &tag, 20, "", ""));
     assert_eq!(w.media_log.iter().rev().nth(1).map(|r| &r.kind), Some(&MediaKind::Rollback));
     assert!(w
         .events
@@ -207,4 +225,54 @@ fn an_ack_without_the_answer_does_not_block_the_call() {
     let reinvite = w.take_request("INVITE");
     w.reply(&reinvite, 200, &[], &sdp("recvonly", 5));
     assert!(w.result(hold).is_ok());
+}
+
+#[test]
+fn an_error_of_the_sip_core_names_its_call() {
+    let mut w = World::registered();
+    let (call, ..) = established(&mut w);
+    let hold = w.action("hold", &call_args(&call));
+    let reinvite = w.take_request("INVITE");
+    // A challenge the SIP core cannot answer: its error is about this call.
+    w.reply(&reinvite, 407, &[], "");
+    assert!(w
+        .events
+        .iter()
+        .any(|e| matches!(e, tabphone_phone::PhoneEvent::Error { call: Some(c), .. } if *c == call)));
+    assert_eq!(w.result(hold).unwrap_err().status, Some(407));
+}
+
+#[test]
+fn after_glare_the_hold_is_offered_afresh() {
+    let mut w = World::registered();
+    let (call, sip_call_id, tag) = established(&mut w);
+    let hold = w.action("hold", &call_args(&call));
+    let ours = w.take_request("INVITE");
+    // bob's re-INVITE crosses ours: the SIP core answers it 491; ours gets 491 too.
+    let ct = "Content-Type: application/sdp\r\n";
+    w.receive(&from_bob("INVITE", &sip_call_id, "peer1", &tag, 20, ct, &sdp("sendrecv", 30)));
+    assert_eq!(w.take_responses()[0].0, 491);
+    w.reply(&ours, 491, &[], "");
+    w.take_request("ACK");
+    assert_eq!(w.media_log.last().map(|r| &r.kind), Some(&MediaKind::Rollback), "the stale offer is void");
+    assert!(!w.has_result(hold), "glare is not the end of the hold");
+    // bob retries first (we own the Call-ID: our wait is the longer one).
+    w.receive(&from_bob("INVITE", &sip_call_id, "peer1", &tag, 21, ct, &sdp("sendrecv", 31)));
+    assert_eq!(w.take_responses()[0].0, 200);
+    w.receive(&from_bob("ACK", &sip_call_id, "peer1", &tag, 21, "", ""));
+    let offers_before = w.media_log.iter().filter(|r| kind_name(&r.kind) == "offer").count();
+    w.advance(std::time::Duration::from_secs(4));
+    let offers: Vec<_> = w.media_log.iter().filter(|r| kind_name(&r.kind) == "offer").collect();
+    assert_eq!(offers.len(), offers_before + 1, "a fresh offer");
+    assert_eq!(
+        offers.last().unwrap().kind,
+        MediaKind::Offer { direction: Direction::SendOnly, ice_restart: false }
+    );
+    let retry = w.take_request("INVITE");
+    assert_ne!(retry.body, ours.body);
+    assert_eq!(direction_of(&retry.body), "sendonly");
+    w.reply(&retry, 200, &[], &sdp("recvonly", 32));
+    w.take_request("ACK");
+    assert!(w.result(hold).is_ok());
+    assert!(w.call_view(&call).held.local);
 }

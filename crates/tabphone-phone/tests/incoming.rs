@@ -147,6 +147,19 @@ fn an_offerless_invite_gets_our_offer_and_the_ack_brings_the_answer() {
 }
 
 #[test]
+fn an_offerless_invite_whose_ack_brings_no_answer_ends() {
+    let mut w = World::registered();
+    let call = ringing(&mut w, "in9", None);
+    let answer = w.action("answer", &args(&call));
+    assert_eq!(w.take_responses()[0].0, 200);
+    w.receive(&from_bob("ACK", "in9", "bobtag", &w.our_tag(), 10, "", ""));
+    assert!(w.result(answer).is_ok(), "answered");
+    let bye = w.take_request("BYE");
+    w.reply(&bye, 200, &[], "");
+    assert_eq!(w.state().ended.last().map(|e| (e.id.clone(), e.cause)), Some((call, EndCause::MediaFailed)));
+}
+
+#[test]
 fn answer_and_decline_need_an_incoming_ringing_call() {
     let mut w = World::registered();
     let out = w.call("bob");

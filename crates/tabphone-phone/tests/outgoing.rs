@@ -30,6 +30,7 @@ fn a_call_from_dial_to_hang_up() {
     assert_eq!(String::from_utf8_lossy(&invite.body), sdp("sendrecv", 1));
     assert_eq!(w.call_view(&call).state, CallState::Establishing);
 
+    assert_eq!(w.call_view(&call).dialog, None, "no peer tag yet");
     w.reply(&invite, 180, &[], "");
     assert_eq!(w.call_view(&call).state, CallState::Ringing);
     w.now += std::time::Duration::from_millis(1500);
@@ -39,7 +40,16 @@ fn a_call_from_dial_to_hang_up() {
     let v = w.call_view(&call);
     assert_eq!(v.state, CallState::Established);
     assert_eq!(v.answered_at, Some(T0_UNIX_MS + 1500));
-    assert_eq!(v.dialog, None, "no dialog accessor in the SIP core yet");
+    let d = v.dialog.expect("the dialog, once the peer's tag is known");
+    assert_eq!(d.call_id, invite.headers.get("Call-ID").unwrap());
+    assert_eq!((d.local_tag, d.remote_tag), (tag_of(invite.headers.get("From")), "peer1".to_string()));
+    assert_eq!(
+        (d.local_uri.as_str(), d.remote_uri.as_str()),
+        ("sip:alice@example.com", "sip:bob@example.com")
+    );
+    assert_eq!((d.local_cseq, d.remote_cseq), (1, None));
+    assert_eq!(d.remote_target, "sip:bob@192.0.2.9;transport=ws");
+    assert_eq!(d.route_set, ["<sip:127.0.0.1:5066;transport=ws;lr>"]);
     let apply = w.media_reply("apply", Ok(String::new()));
     assert_eq!(apply.kind, MediaKind::ApplyAnswer { answer, provisional: false });
 
@@ -53,6 +63,16 @@ fn a_call_from_dial_to_hang_up() {
     assert_eq!(s.ended.last().unwrap().cause, EndCause::Local);
     assert!(w.events.contains(&PhoneEvent::CallEnded { call: call.clone(), cause: EndCause::Local }));
     assert_eq!(w.media_log.last().map(|r| (&r.kind, &r.call)), Some((&MediaKind::Close, &call)));
+}
+
+#[test]
+fn the_apps_headers_go_into_the_invite() {
+    let mut w = World::registered();
+    let id = w.action("call", r#"{"to":"bob","headers":{"X-Ticket":"T-42","Subject":"support"}}"#);
+    assert!(w.result(id).is_ok());
+    let invite = w.take_request("INVITE");
+    assert_eq!(invite.headers.get("X-Ticket"), Some("T-42"));
+    assert_eq!(invite.headers.get("Subject"), Some("support"));
 }
 
 #[test]

@@ -65,12 +65,31 @@ fn the_initial_state_and_its_json() {
 #[test]
 fn a_call_in_json() {
     let mut w = World::registered();
-    let (call, ..) = established(&mut w);
+    let (call, call_id, tag) = established(&mut w);
     let text = w.state_texts.last().unwrap();
     let expect = format!(
-        r#""calls":[{{"id":"{call}","direction":"outgoing","peer":{{"uri":"sip:bob@example.com","name":null}},"state":"established","held":{{"local":false,"remote":false}},"muted":false,"startedAt":{T0_UNIX_MS},"answeredAt":{T0_UNIX_MS},"replaces":null,"dialog":null}}]"#
+        r#""calls":[{{"id":"{call}","direction":"outgoing","peer":{{"uri":"sip:bob@example.com","name":null}},"state":"established","held":{{"local":false,"remote":false}},"muted":false,"startedAt":{T0_UNIX_MS},"answeredAt":{T0_UNIX_MS},"replaces":null,"dialog":{{"callId":"{call_id}","localTag":"{tag}","remoteTag":"peer1","localUri":"sip:alice@example.com","remoteUri":"sip:bob@example.com","localCseq":1,"remoteCseq":null,"remoteTarget":"sip:bob@192.0.2.9;transport=ws","routeSet":["<sip:127.0.0.1:5066;transport=ws;lr>"]}}}}]"#
     );
     assert!(text.contains(&expect), "{text}");
+}
+
+#[test]
+fn the_dialog_in_the_state_counts_a_request_before_it_leaves() {
+    let mut w = World::registered();
+    let (call, ..) = established(&mut w);
+    let now = w.now;
+    let hangup = format!(r#"{{"call":"{call}"}}"#);
+    let out = outputs(&mut w.phone, now, PhoneInput::Action { id: 77, name: "hangup", args: &hangup });
+    let PhoneOutput::State(text) = &out[0] else { panic!("state first: {out:?}") };
+    let state = PhoneState::parse(text).unwrap();
+    let bye = out.iter().find_map(|o| match o {
+        PhoneOutput::Send(t) if t.starts_with("BYE ") => Some(t.clone()),
+        _ => None,
+    });
+    let bye = bye.expect("a BYE");
+    let cseq = bye.lines().find_map(|l| l.strip_prefix("CSeq: ")).unwrap();
+    let d = state.call(&call).unwrap().dialog.clone().unwrap();
+    assert_eq!(cseq, format!("{} BYE", d.local_cseq));
 }
 
 #[test]

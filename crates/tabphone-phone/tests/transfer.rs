@@ -132,14 +132,29 @@ fn a_failed_followed_transfer_reports_its_status() {
 }
 
 #[test]
-fn a_transfer_with_replaces_is_refused_until_the_core_takes_headers() {
+fn an_attended_transfer_as_the_transferee_invites_with_replaces() {
     let mut w = World::registered();
-    let (bob, sip_call_id, tag) = established(&mut w);
+    let (_bob, sip_call_id, tag) = established(&mut w);
     let refer_to = "Refer-To: <sip:carol@example.com?Replaces=abc%3Bto-tag%3D1%3Bfrom-tag%3D2>\r\n";
     w.receive(&from_bob("REFER", &sip_call_id, "peer1", &tag, 40, refer_to, ""));
     w.take_request("NOTIFY"); // 100
+    let invite = w.take_request("INVITE");
+    assert_eq!(invite.uri, "sip:carol@example.com");
+    assert_eq!(invite.headers.get("Replaces"), Some("abc;to-tag=1;from-tag=2"));
+    w.reply(&invite, 200, &[], &sdp("sendrecv", 60));
     let n = w.take_request("NOTIFY");
-    assert!(String::from_utf8_lossy(&n.body).starts_with("SIP/2.0 501"));
+    assert!(String::from_utf8_lossy(&n.body).starts_with("SIP/2.0 200"));
+}
+
+#[test]
+fn a_transfer_whose_refer_to_carries_a_header_we_write_is_refused() {
+    let mut w = World::registered();
+    let (bob, sip_call_id, tag) = established(&mut w);
+    let refer_to = "Refer-To: <sip:carol@example.com?Call-ID=stolen>\r\n";
+    w.receive(&from_bob("REFER", &sip_call_id, "peer1", &tag, 40, refer_to, ""));
+    w.take_request("NOTIFY"); // 100
+    let n = w.take_request("NOTIFY");
+    assert!(String::from_utf8_lossy(&n.body).starts_with("SIP/2.0 400"));
     assert!(w.try_take_request("INVITE").is_none());
     assert!(w.events.iter().any(|e| matches!(e, PhoneEvent::Error { call: Some(c), .. } if *c == bob)));
 }

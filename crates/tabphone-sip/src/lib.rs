@@ -12,8 +12,9 @@
 //!   `+sip.instance`/`reg-id`), calls (INVITE both ways, CANCEL, BYE), the
 //!   dialog state they share, re-INVITE, hold and glare, REFER (blind
 //!   and attended), INFO DTMF, OPTIONS, MESSAGE, client transactions and one
-//!   timer table, and recovery of registrations and calls after the
-//!   connection drops. Its module docs state the contract.
+//!   timer table, recovery of registrations and calls after the
+//!   connection drops, and a dialog resumed from its snapshot by another
+//!   agent (a handover). Its module docs state the contract.
 //! - [`transport`]: the connection policy (weighted servers, retries, recovery
 //!   with exponential backoff and jitter, CRLF keepalive with a pong timeout).
 //! - [`msg`]: messages: the types and their encoding, framing and checks

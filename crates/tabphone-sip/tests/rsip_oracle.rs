@@ -86,7 +86,7 @@ fn rsip_reads_everything_we_send() {
     let mut h = Harness::registered();
     // Outgoing call with auth, early media, answer, hold, DTMF, transfer, BYE.
     let call = h.ua.new_call_id();
-    h.command(Command::Call { call, target: "bob".into(), sdp: OFFER.into() });
+    h.command(Command::Call { call, target: "bob".into(), sdp: OFFER.into(), headers: vec![] });
     let inv = h.take_request("INVITE");
     h.reply(
         &inv,

@@ -15,7 +15,7 @@ use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use tabphone_sip::msg;
 use tabphone_sip::testing::{read_sent, Sent};
-use tabphone_sip::ua::{CallId, Command, Event, Input, Output, UserAgent};
+use tabphone_sip::ua::{CallId, Command, DialogSnapshot, Event, Input, Output, UserAgent};
 use tabphone_sip::Instant;
 
 #[derive(Debug, Clone)]
@@ -39,11 +39,36 @@ fn op() -> impl Strategy<Value = Op> {
             prop_oneof![Just(100u16), Just(180), Just(200), Just(401), Just(407), Just(486), Just(423)]
         )
             .prop_map(|(i, s)| Op::Answer(i, s)),
-        (0u8..15, 1u64..4).prop_map(|(c, id)| Op::Cmd(c, id)),
+        (0u8..17, 1u64..4).prop_map(|(c, id)| Op::Cmd(c, id)),
         Just(Op::Opened),
         Just(Op::Closed),
         (0u64..40_000).prop_map(Op::Wait),
     ]
+}
+
+/// A dialog another agent held (with a route set that does not parse, for id 3).
+fn snapshot(id: u64) -> DialogSnapshot {
+    DialogSnapshot {
+        call_id: format!("resumed-{id}"),
+        local_tag: "ours".into(),
+        remote_tag: "theirs".into(),
+        local_uri: "sip:alice@example.com".into(),
+        remote_uri: "sip:bob@example.com".into(),
+        local_cseq: 7,
+        remote_cseq: Some(3),
+        remote_target: "sip:bob@10.0.0.2;transport=ws".into(),
+        route_set: vec![if id == 3 { "<sip:p;lr".into() } else { "<sip:p;lr>".into() }],
+        outgoing: id.is_multiple_of(2),
+    }
+}
+
+/// None, one the peer may read, one the agent refuses (it writes Via itself).
+fn extra_headers(id: u64) -> Vec<(String, String)> {
+    match id % 3 {
+        0 => Vec::new(),
+        1 => vec![("X-App".into(), "1".into())],
+        _ => vec![("Via".into(), "SIP/2.0/WS x.invalid".into())],
+    }
 }
 
 fn command(c: u8, id: u64) -> Command {
@@ -54,7 +79,7 @@ fn command(c: u8, id: u64) -> Command {
         1 => Command::Stop,
         2 => Command::Register,
         3 => Command::Unregister,
-        4 => Command::Call { call, target: "bob".into(), sdp },
+        4 => Command::Call { call, target: "bob".into(), sdp, headers: extra_headers(id) },
         5 => Command::Answer { call, sdp },
         6 => Command::Reject { call, status: 486 },
         7 => Command::Hangup { call },
@@ -63,6 +88,8 @@ fn command(c: u8, id: u64) -> Command {
         10 => Command::AnswerReoffer { call, sdp },
         11 => Command::Refer { call, target: "carol".into(), replaces: Some(CallId(id % 3 + 1)) },
         12 => Command::Dtmf { call, digits: "12#".into(), duration_ms: 100 },
+        13 => Command::RejectReoffer { call, status: 488 },
+        15 => Command::Resume { call, dialog: snapshot(id), sdp },
         14 => Command::Message {
             id,
             target: "bob".into(),
@@ -138,7 +165,8 @@ impl Run {
     }
 
     fn command(&mut self, c: u8, id: u64) {
-        if c == 4 && !self.placed.contains(&CallId(id)) && self.ua.call_state(CallId(id)).is_none() {
+        let places = c == 4 || c == 15;
+        if places && !self.placed.contains(&CallId(id)) && self.ua.call_state(CallId(id)).is_none() {
             self.placed.push(CallId(id));
         }
         let id = if c == 14 {

@@ -3,61 +3,36 @@
 //! rules (exclusive, shared, steal, release on death), and a fake clock.
 //! Messages are delivered in order through one event queue; a frozen tab
 //! keeps its locks and receives nothing until thawed.
+//!
+//! Layout: `mod.rs` (the profile and what a test can do to it), `engine.rs`
+//! (the event queue and the glue's part), `locks.rs` (Web Locks), `check.rs`
+//! (observations and invariants).
 #![allow(dead_code)]
 
+mod check;
+mod engine;
+mod locks;
+
+#[allow(unused_imports)] // the property tests use it
+pub use check::{Bounds, Monitor};
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
-use tabphone_coord::protocol::{real_lock_name, tab_lock_name};
+use engine::{Ev, OwnedInput};
+use locks::{Grant, Locks, Owner};
+use tabphone_coord::protocol::{real_lock_name, worker_lock_name};
 use tabphone_coord::{
-    ActionId, Config, Coordinator, Input, Instant, Job, Output, PortId, TabConfig, TabCore, TabEvent,
-    TabInput, TabOutput, TabRole,
+    ActionId, Config, Coordinator, Input, Instant, Job, PortId, TabConfig, TabCore, TabInput,
 };
 
 pub const APP: &str = "app";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Owner {
-    Tab(usize),
-    Worker(usize),
-}
-
-#[derive(Debug, Clone)]
-enum Grant {
-    TabDied { worker: usize, port: PortId },
-    WorkerDied { tab: usize },
-    RealLock { tab: usize, epoch: u64 },
-}
-
-#[derive(Debug, Default)]
-struct Lock {
-    holders: Vec<Owner>,
-    shared: bool,
-    waiting: VecDeque<(Owner, bool, Grant)>,
-}
-
-#[derive(Debug)]
-enum Ev {
-    ToWorker { worker: usize, port: PortId, text: String },
-    ToTab { tab: usize, worker: usize, text: String },
-    Tab { tab: usize, input: OwnedInput },
-    Granted(Grant),
-}
-
-#[derive(Debug)]
-enum OwnedInput {
-    Connected,
-    WorkerDied,
-    LockGranted(u64),
-    LockLost,
-    Done(Job, Result<String, String>),
-}
 
 pub struct SimTab {
     pub core: TabCore,
     pub alive: bool,
     pub frozen: bool,
-    pub worker: usize,
+    /// The worker script URL it connects to (0 or 1).
+    pub url: usize,
     port: Option<(usize, PortId)>,
     inbox: Vec<Ev>,
     /// Performs the real client has not answered yet.
@@ -67,13 +42,18 @@ pub struct SimTab {
     pub answers: BTreeMap<ActionId, Vec<Result<String, String>>>,
     pub states: Vec<String>,
     pub errors: Vec<(String, String)>,
+    /// The epochs of its role events, in order.
+    pub epochs: Vec<u64>,
 }
 
 pub struct SimWorker {
     pub coord: Coordinator,
     pub alive: bool,
+    pub url: usize,
+    /// The tab that created it: the worker runs in that tab's process and
+    /// dies when it crashes.
+    pub host: usize,
     ports: BTreeMap<PortId, usize>,
-    armed: Option<Instant>,
 }
 
 pub struct Sim {
@@ -81,13 +61,11 @@ pub struct Sim {
     pub config: Config,
     pub tabs: Vec<SimTab>,
     pub workers: Vec<SimWorker>,
-    /// Script URL of each worker slot: a tab connecting to URL u reaches the
-    /// live worker with that URL, or starts one.
-    urls: Vec<usize>,
-    locks: BTreeMap<String, Lock>,
+    locks: Locks,
     queue: VecDeque<Ev>,
-    /// Which tab started the real client in each epoch of each worker.
+    /// Which tab started the real client in each epoch of each worker script.
     pub reals_by_epoch: BTreeMap<(usize, u64), usize>,
+    pub monitor: Monitor,
 }
 
 impl Sim {
@@ -97,22 +75,21 @@ impl Sim {
             config,
             tabs: Vec::new(),
             workers: Vec::new(),
-            urls: Vec::new(),
-            locks: BTreeMap::new(),
+            locks: Locks::default(),
             queue: VecDeque::new(),
             reals_by_epoch: BTreeMap::new(),
+            monitor: Monitor::default(),
         }
     }
 
     /// Open a tab on worker script `url` (0 or 1), visible and focused as given.
     pub fn open(&mut self, url: usize, visible: bool, focused: bool) -> usize {
         let i = self.tabs.len();
-        let config = TabConfig { tab_id: format!("tab{i}"), app: APP.into(), max_message_bytes: 1 << 20 };
         self.tabs.push(SimTab {
-            core: TabCore::new(config, visible, focused),
+            core: TabCore::new(TabConfig::new(format!("tab{i}"), APP), visible, focused),
             alive: true,
             frozen: false,
-            worker: url,
+            url,
             port: None,
             inbox: Vec::new(),
             jobs: Vec::new(),
@@ -120,107 +97,26 @@ impl Sim {
             answers: BTreeMap::new(),
             states: Vec::new(),
             errors: Vec::new(),
+            epochs: Vec::new(),
         });
-        // The tab takes its own life-long lock before connecting.
-        self.lock(tab_lock_name(&format!("tab{i}")), Owner::Tab(i), false, false, None);
         self.drain_tab(i);
         self.run();
         i
     }
 
-    fn worker_for(&mut self, url: usize) -> usize {
-        if let Some(w) =
-            (0..self.workers.len()).rev().find(|w| self.urls[*w] == url && self.workers[*w].alive)
-        {
+    /// The live worker of script `url`, or a new one hosted by tab `host`.
+    fn worker_for(&mut self, url: usize, host: usize) -> usize {
+        let live =
+            (0..self.workers.len()).rev().find(|w| self.workers[*w].url == url && self.workers[*w].alive);
+        if let Some(w) = live {
             return w;
         }
         let w = self.workers.len();
-        let config = Config { worker_id: format!("w{w}"), ..self.config.clone() };
-        self.workers.push(SimWorker {
-            coord: Coordinator::new(self.now, config),
-            alive: true,
-            ports: BTreeMap::new(),
-            armed: None,
-        });
-        self.urls.push(url);
-        self.lock(format!("tabphone:worker:w{w}"), Owner::Worker(w), false, false, None);
+        let config = Config { worker_id: format!("w{w}"), app: APP.into(), ..self.config.clone() };
+        let coord = Coordinator::new(self.now, config);
+        self.workers.push(SimWorker { coord, alive: true, url, host, ports: BTreeMap::new() });
+        self.request(&worker_lock_name(&format!("w{w}")), Owner::Worker(w), false, false, Grant::Held);
         w
-    }
-
-    // ---- locks ----
-
-    fn lock(&mut self, name: String, who: Owner, shared: bool, steal: bool, grant: Option<Grant>) {
-        let lock = self.locks.entry(name.clone()).or_default();
-        if steal {
-            let old = std::mem::take(&mut lock.holders);
-            lock.holders.push(who);
-            lock.shared = false;
-            for o in old {
-                if let Owner::Tab(t) = o {
-                    self.queue.push_back(Ev::Tab { tab: t, input: OwnedInput::LockLost });
-                }
-            }
-        } else if lock.holders.is_empty() || (shared && lock.shared && lock.waiting.is_empty()) {
-            lock.holders.push(who);
-            lock.shared = shared;
-        } else {
-            lock.waiting.push_back((
-                who,
-                shared,
-                grant.clone().unwrap_or(Grant::RealLock { tab: 0, epoch: 0 }),
-            ));
-            return;
-        }
-        if let Some(g) = grant {
-            self.queue.push_back(Ev::Granted(g));
-        }
-    }
-
-    fn release(&mut self, name: &str, who: Owner) {
-        let Some(lock) = self.locks.get_mut(name) else { return };
-        lock.waiting.retain(|(o, ..)| *o != who);
-        lock.holders.retain(|o| *o != who);
-        self.grant_waiters(name);
-    }
-
-    fn grant_waiters(&mut self, name: &str) {
-        let Some(lock) = self.locks.get_mut(name) else { return };
-        let mut grants = Vec::new();
-        while let Some((who, shared, _)) = lock.waiting.front() {
-            if !(lock.holders.is_empty() || *shared && lock.shared) {
-                break;
-            }
-            let (who, shared, g) = (*who, *shared, lock.waiting.pop_front().map(|w| w.2));
-            lock.holders.push(who);
-            lock.shared = shared;
-            grants.extend(g);
-            if !shared {
-                break;
-            }
-        }
-        for g in grants {
-            self.queue.push_back(Ev::Granted(g));
-        }
-    }
-
-    /// Release tab `i`'s real lock or request. Like the glue's `Lock` drop,
-    /// no grant or loss of it is reported afterwards.
-    fn release_real(&mut self, i: usize) {
-        let stale = |e: &Ev| match e {
-            Ev::Granted(Grant::RealLock { tab, .. }) => *tab == i,
-            Ev::Tab { tab, input: OwnedInput::LockGranted(_) | OwnedInput::LockLost } => *tab == i,
-            _ => false,
-        };
-        self.queue.retain(|e| !stale(e));
-        self.tabs[i].inbox.retain(|e| !stale(e));
-        self.release(&real_lock_name(APP), Owner::Tab(i));
-    }
-
-    fn release_all(&mut self, who: Owner) {
-        let names: Vec<String> = self.locks.keys().cloned().collect();
-        for n in names {
-            self.release(&n, who);
-        }
     }
 
     // ---- tab actions ----
@@ -268,25 +164,65 @@ impl Sim {
     }
 
     /// Crash, kill, or close without handlers: no message, locks released.
+    /// A worker the tab hosts dies with it; the lock manager hears of the
+    /// worker's death first.
     pub fn crash(&mut self, i: usize) {
-        if self.tabs[i].alive {
-            self.kill(i);
+        self.crash_ordered(i, true);
+    }
+
+    /// [`Sim::crash`], with the worker's locks released before the tab's or after.
+    pub fn crash_ordered(&mut self, i: usize, worker_first: bool) {
+        if !self.tabs[i].alive {
+            return;
         }
+        let hosted: Vec<usize> = (0..self.workers.len())
+            .filter(|w| self.workers[*w].alive && self.workers[*w].host == i)
+            .collect();
+        if !hosted.is_empty() && self.holds_real(i) {
+            self.monitor.stats.host_real_crashes += 1;
+        }
+        // The process is gone: nothing runs in the tab any more, whatever
+        // the lock manager hears first.
+        self.die(i);
+        if worker_first {
+            hosted.iter().for_each(|w| self.kill_worker(*w));
+        }
+        self.release_tab(i);
+        hosted.iter().for_each(|w| self.kill_worker(*w));
+    }
+
+    /// Whether tab `i` is the real: running it, or holding the real lock.
+    fn holds_real(&self, i: usize) -> bool {
+        self.tabs[i].running_real || self.locks.holds(&real_lock_name(APP), Owner::Tab(i))
     }
 
     fn kill(&mut self, i: usize) {
+        self.die(i);
+        self.release_tab(i);
+    }
+
+    fn die(&mut self, i: usize) {
+        if self.tabs[i].frozen {
+            self.monitor.unfroze(self.now);
+        }
         self.tabs[i].alive = false;
         self.tabs[i].running_real = false;
         self.tabs[i].jobs.clear();
         self.tabs[i].inbox.clear();
         self.run();
-        self.release_all(Owner::Tab(i));
+    }
+
+    /// The lock manager sees the dead tab's client go.
+    fn release_tab(&mut self, i: usize) {
+        let effects = self.locks.release_all(Owner::Tab(i));
+        self.apply(effects);
         self.run();
     }
 
     pub fn freeze(&mut self, i: usize) {
-        if self.tabs[i].alive {
+        if self.tabs[i].alive && !self.tabs[i].frozen {
             self.tabs[i].frozen = true;
+            self.monitor.excuse(self.now);
         }
     }
 
@@ -295,10 +231,9 @@ impl Sim {
             return;
         }
         self.tabs[i].frozen = false;
+        self.monitor.unfroze(self.now);
         let inbox = std::mem::take(&mut self.tabs[i].inbox);
-        for ev in inbox {
-            self.queue.push_back(ev);
-        }
+        self.queue.extend(inbox);
         self.drain_tab(i);
         self.run();
     }
@@ -308,8 +243,15 @@ impl Sim {
         if !self.workers[w].alive {
             return;
         }
+        let url = self.workers[w].url;
+        if (0..self.tabs.len()).any(|i| self.tabs[i].url == url && self.tabs[i].frozen && self.holds_real(i))
+        {
+            self.monitor.stats.frozen_real_worker_deaths += 1;
+        }
+        self.monitor.excuse(self.now);
         self.workers[w].alive = false;
-        self.release_all(Owner::Worker(w));
+        let effects = self.locks.release_all(Owner::Worker(w));
+        self.apply(effects);
         self.run();
     }
 
@@ -333,208 +275,40 @@ impl Sim {
             }
         }
         self.now = end;
+        self.observe();
     }
 
     /// The workers do not run for `d` (a long task, the machine asleep): the
     /// clock jumps, then whatever is due runs.
     pub fn stall(&mut self, d: Duration) {
         self.now += d;
+        self.monitor.excuse(self.now);
         self.advance(Duration::ZERO);
     }
 
-    // ---- the engine ----
-
-    fn run(&mut self) {
-        let mut steps = 0;
-        while let Some(ev) = self.queue.pop_front() {
-            steps += 1;
-            assert!(steps < 100_000, "message storm");
-            self.step(ev);
-        }
+    /// Ask for a lock and deliver what follows at once.
+    fn request(&mut self, name: &str, who: Owner, shared: bool, steal: bool, grant: Grant) {
+        let effects = self.locks.request(name, who, shared, steal, grant);
+        self.apply(effects);
     }
 
-    fn step(&mut self, ev: Ev) {
-        if std::env::var_os("SIM_TRACE").is_some() {
-            eprintln!("{ev:?}");
-        }
-        match ev {
-            Ev::ToWorker { worker, port, text } => {
-                if !self.workers[worker].alive || !self.workers[worker].ports.contains_key(&port) {
-                    return;
-                }
-                let now = self.now;
-                self.workers[worker].coord.handle_input(now, Input::Message { port, text: &text });
-                self.drain_worker(worker);
-            }
-            Ev::ToTab { tab, worker, text } => {
-                if !self.tabs[tab].alive || self.tabs[tab].port.map(|p| p.0) != Some(worker) {
-                    return;
-                }
-                if self.tabs[tab].frozen {
-                    return self.tabs[tab].inbox.push(Ev::ToTab { tab, worker, text });
-                }
-                self.tabs[tab].core.handle_input(TabInput::WorkerMessage(&text));
-                self.drain_tab(tab);
-            }
-            Ev::Tab { tab, input } => {
-                if !self.tabs[tab].alive {
-                    return;
-                }
-                if self.tabs[tab].frozen {
-                    return self.tabs[tab].inbox.push(Ev::Tab { tab, input });
-                }
-                let input = match input {
-                    OwnedInput::Connected => TabInput::Connected,
-                    OwnedInput::WorkerDied => TabInput::WorkerDied,
-                    OwnedInput::LockGranted(epoch) => TabInput::RealLockGranted { epoch },
-                    OwnedInput::LockLost => TabInput::RealLockLost,
-                    OwnedInput::Done(job, result) => TabInput::Done { job, result },
-                };
-                self.tabs[tab].core.handle_input(input);
-                self.drain_tab(tab);
-            }
-            Ev::Granted(g) => match g {
-                Grant::TabDied { worker, port } => {
-                    // The worker only watches; it lets go at once.
-                    let name =
-                        self.workers[worker].ports.get(&port).map(|t| tab_lock_name(&format!("tab{t}")));
-                    if let Some(name) = name {
-                        self.release(&name, Owner::Worker(worker));
-                    }
-                    if self.workers[worker].alive {
-                        let now = self.now;
-                        self.workers[worker].coord.handle_input(now, Input::TabLockGranted { port });
-                        self.drain_worker(worker);
-                    }
-                }
-                Grant::WorkerDied { tab } => {
-                    let w = self.tabs[tab].worker_lock_owner();
-                    self.release(&format!("tabphone:worker:w{w}"), Owner::Tab(tab));
-                    self.queue.push_back(Ev::Tab { tab, input: OwnedInput::WorkerDied });
-                }
-                Grant::RealLock { tab, epoch } => {
-                    self.queue.push_back(Ev::Tab { tab, input: OwnedInput::LockGranted(epoch) })
-                }
-            },
-        }
-    }
-
-    fn drain_worker(&mut self, w: usize) {
-        while let Some(o) = self.workers[w].coord.poll_output() {
-            match o {
-                Output::Send { port, text } => {
-                    if let Some(&tab) = self.workers[w].ports.get(&port) {
-                        self.queue.push_back(Ev::ToTab { tab, worker: w, text: text.to_string() });
-                    }
-                }
-                Output::WatchTab { port, lock } => {
-                    self.lock(lock, Owner::Worker(w), false, false, Some(Grant::TabDied { worker: w, port }));
-                }
-                Output::ClosePort { port } => {
-                    self.workers[w].ports.remove(&port);
-                }
-                other => panic!("unexpected output {other:?}"),
-            }
-        }
-    }
-
-    fn drain_tab(&mut self, i: usize) {
-        while let Some(o) = self.tabs[i].core.poll_output() {
-            match o {
-                TabOutput::Connect => {
-                    let url = self.tabs[i].worker;
-                    let w = self.worker_for(url);
-                    let port = self.workers[w].coord.connect(self.now);
-                    self.workers[w].ports.insert(port, i);
-                    self.tabs[i].port = Some((w, port));
-                    self.queue.push_back(Ev::Tab { tab: i, input: OwnedInput::Connected });
-                }
-                TabOutput::Send(text) => {
-                    if let Some((worker, port)) = self.tabs[i].port {
-                        self.queue.push_back(Ev::ToWorker { worker, port, text });
-                    }
-                }
-                TabOutput::WatchWorker(lock) => {
-                    self.lock(lock, Owner::Tab(i), true, false, Some(Grant::WorkerDied { tab: i }));
-                }
-                TabOutput::AcquireRealLock { lock, steal, epoch } => {
-                    // Like the glue: a new request replaces (releases) the old one.
-                    self.release_real(i);
-                    self.lock(lock, Owner::Tab(i), false, steal, Some(Grant::RealLock { tab: i, epoch }));
-                }
-                TabOutput::ReleaseRealLock => self.release_real(i),
-                TabOutput::StartReal => {
-                    assert_eq!(self.real_lock_holder(), Some(i), "tab{i} started real without the lock");
-                    self.tabs[i].running_real = true;
-                    let key = (self.tabs[i].port.map_or(0, |p| p.0), self.tabs[i].core.epoch());
-                    if let Some(prev) = self.reals_by_epoch.insert(key, i) {
-                        assert_eq!(prev, i, "two reals in epoch {key:?}");
-                    }
-                }
-                TabOutput::StopReal => self.tabs[i].running_real = false,
-                TabOutput::Perform { job, name, args } => {
-                    assert!(self.tabs[i].running_real, "perform on tab{i} that is not running real");
-                    self.tabs[i].jobs.push((job, name, args));
-                }
-                TabOutput::Resolve { id, result } => {
-                    self.tabs[i].answers.entry(id).or_default().push(result);
-                }
-                TabOutput::Event(TabEvent::State { state }) => self.tabs[i].states.push(state),
-                TabOutput::Event(TabEvent::Error { code, message }) => {
-                    self.tabs[i].errors.push((code, message))
-                }
-                TabOutput::Event(_) => {}
-                other => panic!("unexpected output {other:?}"),
-            }
-        }
-    }
-
-    // ---- observations ----
-
-    pub fn real_lock_holder(&self) -> Option<usize> {
-        self.locks.get(&real_lock_name(APP)).and_then(|l| {
-            l.holders.iter().find_map(|o| match o {
-                Owner::Tab(t) => Some(*t),
-                Owner::Worker(_) => None,
-            })
-        })
-    }
-
-    /// Tabs that run the real client and can act (alive, not frozen).
-    pub fn active_reals(&self) -> Vec<usize> {
-        (0..self.tabs.len()).filter(|i| self.tabs[*i].can_act() && self.tabs[*i].running_real).collect()
-    }
-
-    pub fn role(&self, i: usize) -> TabRole {
-        self.tabs[i].core.role()
-    }
-
-    pub fn answers(&self, i: usize, id: ActionId) -> &[Result<String, String>] {
-        self.tabs[i].answers.get(&id).map_or(&[], |v| v.as_slice())
-    }
-
-    /// Check the safety invariants that hold at every instant.
-    pub fn check_safety(&self) {
-        let reals = self.active_reals();
-        assert!(reals.len() <= 1, "two active reals: {reals:?}");
-        for &r in &reals {
-            assert_eq!(self.real_lock_holder(), Some(r), "active real tab{r} without the real lock");
-            assert_eq!(self.role(r), TabRole::Real);
-        }
-        for (i, t) in self.tabs.iter().enumerate() {
-            for (id, answers) in &t.answers {
-                assert!(answers.len() <= 1, "tab{i} action {id:?} answered {} times", answers.len());
-            }
-        }
+    /// Release tab `i`'s real lock or request. Like the glue's `Lock` drop,
+    /// no grant or loss of it is reported afterwards.
+    fn release_real(&mut self, i: usize) {
+        let stale = |e: &Ev| match e {
+            Ev::Granted(Grant::RealLock { tab }) => *tab == i,
+            Ev::Tab { tab, input: OwnedInput::LockGranted | OwnedInput::LockLost } => *tab == i,
+            _ => false,
+        };
+        self.queue.retain(|e| !stale(e));
+        self.tabs[i].inbox.retain(|e| !stale(e));
+        let effects = self.locks.release(&real_lock_name(APP), Owner::Tab(i));
+        self.apply(effects);
     }
 }
 
 impl SimTab {
     pub fn can_act(&self) -> bool {
         self.alive && !self.frozen
-    }
-
-    fn worker_lock_owner(&self) -> usize {
-        self.port.map_or(0, |p| p.0)
     }
 }

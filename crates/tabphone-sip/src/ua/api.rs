@@ -1,11 +1,10 @@
-//! What the agent and the app say to each other: [`Config`], [`Command`],
-//! [`Event`] (with [`EndCause`]), and what the glue feeds and performs:
-//! [`Input`], [`Output`].
+//! What the agent and the app say to each other: [`Command`], [`Event`]
+//! (with [`EndCause`]), and what the glue feeds and performs: [`Input`],
+//! [`Output`]. The settings are in `config.rs`.
 
 use std::time::Duration;
 
-use crate::msg::Uri;
-use crate::transport::{Cause, TransportConfig};
+use crate::transport::Cause;
 
 /// A call handle, chosen with [`super::UserAgent::new_call_id`] for outgoing calls
 /// and by the agent for incoming ones.
@@ -27,71 +26,11 @@ pub enum SessionState {
     Terminated,
 }
 
-/// Settings of a user agent.
-#[derive(Debug, Clone)]
-pub struct Config {
-    /// Servers, timers and keepalive of the connection.
-    pub transport: TransportConfig,
-    /// Address of record, `sip:user@domain`.
-    pub aor: String,
-    /// Digest user name (often the AOR's user).
-    pub auth_user: String,
-    /// Digest password.
-    pub password: String,
-    /// Display name in From.
-    pub display_name: Option<String>,
-    /// Stable instance id (a UUID, or a full `urn:...`). The same id from a
-    /// reloaded page or a new tab replaces the old binding (RFC 5626).
-    pub instance_id: String,
-    /// Register on start.
-    pub register: bool,
-    /// Requested registration expiry, seconds.
-    pub expires: u32,
-    /// A REGISTER unanswered this long closes the connection (recovery follows).
-    pub register_timeout: Duration,
-    /// RFC 3261 T1.
-    pub t1: Duration,
-    /// RFC 3261 T2.
-    pub t2: Duration,
-    /// User-Agent header value.
-    pub user_agent: String,
-    /// Emit [`Event::Trace`] for every message in and out (credentials redacted).
-    pub trace: bool,
-    /// Seed of every random choice.
-    pub seed: u64,
-}
-
-impl Config {
-    /// Defaults for `aor` with `password`, one server.
-    pub fn new(server: &str, aor: &str, password: &str) -> Config {
-        let user = Uri::parse(aor).ok().and_then(|u| u.user).unwrap_or_default();
-        Config {
-            transport: TransportConfig {
-                servers: vec![crate::transport::Server { url: server.to_string(), weight: 0 }],
-                ..TransportConfig::default()
-            },
-            aor: aor.to_string(),
-            auth_user: user,
-            password: password.to_string(),
-            display_name: None,
-            instance_id: "00000000-0000-4000-8000-000000000000".to_string(),
-            register: true,
-            expires: 600,
-            register_timeout: Duration::from_secs(5),
-            t1: Duration::from_millis(500),
-            t2: Duration::from_secs(4),
-            user_agent: concat!("tabphone/", env!("CARGO_PKG_VERSION")).to_string(),
-            trace: false,
-            seed: 1,
-        }
-    }
-}
-
 /// What the app asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Command {
-    /// Connect (and register when [`Config::register`]).
+    /// Connect (and register when [`super::Config::register`]).
     Start,
     /// Hang up every call, unregister, close; emits [`Event::Stopped`].
     Stop,
@@ -113,6 +52,10 @@ pub enum Command {
         target: String,
         /// SDP offer.
         sdp: String,
+        /// Extra headers for the INVITE (and its retry with credentials), name
+        /// and value, as [`super::check_extra_header`] accepts them: `Replaces`
+        /// from a Refer-To, `X-` headers of the app, ...
+        headers: Vec<(String, String)>,
     },
     /// Answer an incoming call with an SDP answer (or an offer, if the INVITE had none).
     Answer {
@@ -161,6 +104,32 @@ pub enum Command {
         /// SDP answer.
         sdp: String,
     },
+    /// Refuse a re-INVITE reported by [`Event::Reoffer`] (488 Not Acceptable
+    /// Here when the media cannot answer its offer): the call goes on with
+    /// the session as it was (RFC 3261 14.2).
+    RejectReoffer {
+        /// Call.
+        call: CallId,
+        /// Final status, 400-699.
+        status: u16,
+    },
+    /// Take over a dialog another agent (another tab, a page before a reload)
+    /// held, from its [`super::DialogSnapshot`]: rebuild it as an established
+    /// call, our CSeq [`super::RESUME_CSEQ_JUMP`] past the snapshot's, and
+    /// send a re-INVITE with our Contact and `sdp` along its route set (a
+    /// target refresh, RFC 3261 12.2). [`Event::ReinviteAnswered`] when the
+    /// peer takes it; when it refuses ([`Event::ReinviteFailed`], but glare,
+    /// which asks for a fresh offer as usual) the call ends. Needs the
+    /// connection (not the registration); a bad snapshot is refused (an
+    /// error, and the call ends with 400).
+    Resume {
+        /// A fresh handle ([`super::UserAgent::new_call_id`]).
+        call: CallId,
+        /// The dialog as [`super::UserAgent::dialog`] gave it.
+        dialog: super::DialogSnapshot,
+        /// SDP offer (an ICE restart from the new media).
+        sdp: String,
+    },
     /// Blind transfer (REFER), or attended when `replaces` names the other call.
     Refer {
         /// Call to transfer.
@@ -198,6 +167,36 @@ pub enum Command {
         /// Body.
         body: String,
     },
+}
+
+impl Command {
+    /// The call the command names, if any (for attended transfer, the call
+    /// transferred).
+    pub fn call(&self) -> Option<CallId> {
+        match self {
+            Command::Call { call, .. }
+            | Command::Resume { call, .. }
+            | Command::Answer { call, .. }
+            | Command::Reject { call, .. }
+            | Command::Hangup { call }
+            | Command::Reinvite { call, .. }
+            | Command::Hold { call, .. }
+            | Command::Unhold { call, .. }
+            | Command::AnswerReoffer { call, .. }
+            | Command::RejectReoffer { call, .. }
+            | Command::Refer { call, .. }
+            | Command::NotifyRefer { call, .. }
+            | Command::Dtmf { call, .. } => Some(*call),
+            Command::Start
+            | Command::Stop
+            | Command::Register
+            | Command::Unregister
+            | Command::Reconnect
+            | Command::SetBackupProxy(_)
+            | Command::UseBackupProxy(_)
+            | Command::Message { .. } => None,
+        }
+    }
 }
 
 /// Why a call ended.
@@ -248,12 +247,14 @@ pub enum Event {
         /// Granted expiry.
         expires: u32,
         /// Contacts the registrar lists for the AOR, this one included (servers
-        /// cap them; a stable [`Config::instance_id`] keeps it from growing).
+        /// cap them; a stable [`super::Config::instance_id`] keeps it from growing).
         bindings: u32,
     },
     /// Not registered any more (after [`Command::Unregister`] or [`Command::Stop`]).
     Unregistered,
-    /// A REGISTER failed.
+    /// A REGISTER failed; for an un-REGISTER (refused, unanswered, or lost
+    /// with the connection) [`Event::Unregistered`] follows: the agent
+    /// stops refreshing, the registrar drops the binding when it expires.
     RegistrationFailed {
         /// Final status, or `None` when there was no answer.
         status: Option<u16>,
@@ -292,19 +293,45 @@ pub enum Event {
         /// Why.
         cause: EndCause,
     },
-    /// The peer sent a re-INVITE; answer with [`Command::AnswerReoffer`].
+    /// The peer sent a re-INVITE; answer with [`Command::AnswerReoffer`] (or
+    /// refuse it with [`Command::RejectReoffer`]).
     Reoffer {
         /// Call.
         call: CallId,
         /// Its offer (None: send an offer in the answer).
         sdp: Option<String>,
     },
-    /// Our re-INVITE was answered.
+    /// The ACK of our 2xx brought no answer, though our 2xx carried an offer
+    /// (the INVITE or re-INVITE had none; RFC 3261 13.2.1 puts the answer in
+    /// the ACK). The offer is void: roll it back. After an initial INVITE
+    /// (reported [`Event::Established`] just before) the call has no agreed
+    /// session at all.
+    AckWithoutAnswer {
+        /// Call.
+        call: CallId,
+    },
+    /// Our re-INVITE was answered (or, with SDP, the ACK of our 2xx that
+    /// carried an offer).
     ReinviteAnswered {
         /// Call.
         call: CallId,
         /// SDP answer.
         sdp: Option<String>,
+    },
+    /// Our re-INVITE met glare (491 Request Pending, RFC 3261 14.1): its offer
+    /// is void (roll it back). After a random wait the agent asks for a fresh
+    /// one with [`Event::GlareRetry`].
+    Glare {
+        /// Call.
+        call: CallId,
+    },
+    /// The wait after [`Event::Glare`] is over and no offer is under way:
+    /// send a fresh offer now ([`Command::Reinvite`], [`Command::Hold`] or
+    /// [`Command::Unhold`]). When the call is no longer established or the
+    /// connection is down, [`Event::ReinviteFailed`] with 491 comes instead.
+    GlareRetry {
+        /// Call.
+        call: CallId,
     },
     /// Our re-INVITE failed (the call goes on, unless the status was 408 or 481).
     ReinviteFailed {
@@ -359,12 +386,15 @@ pub enum Event {
     },
     /// [`Command::Stop`] finished; the connection is closed.
     Stopped,
-    /// Something went wrong that the app should know about.
+    /// Something went wrong that the app should know about: bad input from
+    /// the server, or a command that cannot run.
     Error {
+        /// The call it concerns (the one a refused command named), if any.
+        call: Option<CallId>,
         /// What.
         message: String,
     },
-    /// A message in or out ([`Config::trace`]), credentials redacted.
+    /// A message in or out ([`super::Config::trace`]), credentials redacted.
     Trace {
         /// The log text.
         line: String,

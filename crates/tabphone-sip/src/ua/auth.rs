@@ -41,7 +41,11 @@ impl UserAgent {
         let challenge: Option<Challenge> =
             resp.headers.get_all(hdr).find_map(|v| auth::parse_challenge(v).ok());
         let Some(challenge) = challenge else {
-            self.error(format!("{} challenge without a usable digest", resp.status));
+            let message = format!("{} challenge without a usable digest", resp.status);
+            match txn.owner {
+                Owner::Call(id) => self.call_error(id, message),
+                Owner::Register | Owner::Message(_) => self.error(message),
+            }
             return false;
         };
         let mut req = txn.request.clone();

@@ -1,11 +1,39 @@
 //! Dialogs (RFC 3261 12): the state an in-dialog request is built from, and
 //! what a request, an ACK or a Replaces header is matched against, both
-//! written once here.
+//! written once here; and [`DialogSnapshot`], that state as the app keeps it.
 
 use super::identity::Identity;
 use super::txn::TxnKey;
 use super::{CallId, UserAgent};
 use crate::msg::{Headers, Method, NameAddr, Request};
+
+/// A dialog's state as the app may keep it ([`UserAgent::dialog`]): what
+/// another agent, on another connection, needs to continue the dialog with
+/// a target refresh (RFC 3261 12.2). Credentials are not part of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DialogSnapshot {
+    /// The SIP Call-ID.
+    pub call_id: String,
+    /// Our tag: From in our requests, To in the peer's.
+    pub local_tag: String,
+    /// The peer's tag.
+    pub remote_tag: String,
+    /// Our URI: From in our requests.
+    pub local_uri: String,
+    /// The peer's URI: To in our requests.
+    pub remote_uri: String,
+    /// The CSeq of our last request in the dialog (0: none yet).
+    pub local_cseq: u32,
+    /// The CSeq of the peer's last request, if any.
+    pub remote_cseq: Option<u32>,
+    /// The peer's Contact: the Request-URI of our requests.
+    pub remote_target: String,
+    /// The Route headers of our requests, in order.
+    pub route_set: Vec<String>,
+    /// We sent the INVITE that made the dialog: the Call-ID is ours (the
+    /// longer glare wait is ours, RFC 3261 14.1).
+    pub outgoing: bool,
+}
 
 /// A dialog's state (RFC 3261 12.1): enough to send a request in it, from
 /// this connection or another, and to recognise one sent in it.
@@ -17,6 +45,8 @@ pub(super) struct Dialog {
     pub(super) local_tag: String,
     /// Theirs; `None` while no answer brought it.
     pub(super) remote_tag: Option<String>,
+    /// Our address: From in our requests.
+    pub(super) local_uri: String,
     /// The peer's address: To in our requests.
     pub(super) remote_uri: String,
     /// Where our requests go (their Request-URI): the peer's Contact.
@@ -34,6 +64,7 @@ impl Dialog {
     pub(super) fn new(
         call_id: String,
         local_tag: String,
+        local_uri: String,
         remote_uri: String,
         remote_target: String,
     ) -> Dialog {
@@ -41,6 +72,7 @@ impl Dialog {
             call_id,
             local_tag,
             remote_tag: None,
+            local_uri,
             remote_uri,
             remote_target,
             route_set: Vec::new(),
@@ -87,13 +119,34 @@ impl Dialog {
         for route in &self.route_set {
             r.headers.push("Route", route.clone());
         }
-        r.headers.push("From", me.from(&self.local_tag).to_string());
+        r.headers.push("From", me.addressed_as(&self.local_uri, &self.local_tag).to_string());
         let to = NameAddr::new(self.remote_uri.clone()).with_tag(self.remote_tag.as_deref());
         r.headers.push("To", to.to_string());
     }
 }
 
 impl UserAgent {
+    /// Call `call`'s dialog, once the peer's tag is known (an early dialog
+    /// from a tagged provisional answer, or a confirmed one). It is current
+    /// after every input: a request in the dialog counts in `local_cseq`
+    /// as soon as it is queued, before it leaves.
+    pub fn dialog(&self, call: CallId) -> Option<DialogSnapshot> {
+        let c = self.calls.get(&call)?;
+        let d = &c.dialog;
+        Some(DialogSnapshot {
+            call_id: d.call_id.clone(),
+            local_tag: d.local_tag.clone(),
+            remote_tag: d.remote_tag.clone()?,
+            local_uri: d.local_uri.clone(),
+            remote_uri: d.remote_uri.clone(),
+            local_cseq: d.local_cseq,
+            remote_cseq: d.remote_cseq,
+            remote_target: d.remote_target.clone(),
+            route_set: d.route_set.clone(),
+            outgoing: c.outgoing,
+        })
+    }
+
     /// The first call (by handle) whose dialog [`Dialog::matches`].
     pub(super) fn find_dialog(
         &self,
@@ -134,7 +187,8 @@ mod tests {
     use super::*;
 
     fn dialog() -> Dialog {
-        let mut d = Dialog::new("c1".into(), "ours".into(), "sip:bob@b".into(), "sip:bob@10.0.0.2".into());
+        let (bob, target) = ("sip:bob@b".to_string(), "sip:bob@10.0.0.2".to_string());
+        let mut d = Dialog::new("c1".into(), "ours".into(), "sip:alice@a".into(), bob, target);
         d.remote_tag = Some("theirs".into());
         d
     }

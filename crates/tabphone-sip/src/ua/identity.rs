@@ -39,7 +39,13 @@ impl Identity {
 
     /// From: the AOR with the display name, tagged `tag`.
     pub(super) fn from(&self, tag: &str) -> NameAddr {
-        NameAddr::new(self.aor.clone()).with_display(self.display_name.clone()).with_tag(Some(tag))
+        self.addressed_as(&self.aor, tag)
+    }
+
+    /// From in a dialog whose local URI is `uri` (the To of an INVITE we
+    /// received, RFC 3261 12.1.1), with the display name, tagged `tag`.
+    pub(super) fn addressed_as(&self, uri: &str, tag: &str) -> NameAddr {
+        NameAddr::new(uri.to_string()).with_display(self.display_name.clone()).with_tag(Some(tag))
     }
 
     /// The Contact URI without parameters, `sip:user@host.invalid`.

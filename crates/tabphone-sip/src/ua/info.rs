@@ -12,10 +12,10 @@ impl UserAgent {
     /// [`super::Command::Dtmf`].
     pub(super) fn dtmf(&mut self, now: Instant, id: CallId, digits: &str, duration_ms: u32) {
         if self.calls.get(&id).map(|c| c.state) != Some(SessionState::Established) {
-            return self.error(format!("call {} is not established", id.0));
+            return self.call_error(id, format!("call {} is not established", id.0));
         }
         if let Some(bad) = digits.chars().find(|c| !DIGITS.contains(*c)) {
-            return self.error(format!("{bad:?} is not a DTMF digit"));
+            return self.call_error(id, format!("{bad:?} is not a DTMF digit"));
         }
         for d in digits.chars() {
             let Some((mut r, key)) = self.in_dialog_request(id, Method::Info) else { return };

@@ -20,17 +20,23 @@
 //!   server gets [`Event::Error`] and, where RFC 3261 says so, a 400 or 505.
 //! - SDP is opaque text from and to the media layer, except that
 //!   [`Command::Hold`] and [`Command::Unhold`] set the direction attribute.
+//!   An offer is never sent twice: after glare (491) the agent asks for a
+//!   fresh one ([`Event::Glare`], then [`Event::GlareRetry`]).
 //! - A dropped connection keeps every dialog. After reconnecting the agent
 //!   registers again, then emits [`Event::Recovered`] and one
 //!   [`Event::RecoveryOfferNeeded`] per established call: the app answers each
 //!   with [`Command::Reinvite`] carrying an ICE-restart offer.
+//! - The app may keep each call's dialog ([`UserAgent::dialog`], current
+//!   after every input, before the requests it queued leave), and another
+//!   agent on another connection take it over with [`Command::Resume`] (a
+//!   target-refresh re-INVITE from that connection: a handover).
 //! - Never panics on any input.
 //!
 //! ## Layout
 //! Each concern in one file, each an `impl UserAgent` block (or a type it uses):
 //! - `mod.rs`: this contract, [`UserAgent`], its inputs dispatched;
-//!   `api.rs`: [`Config`], [`Command`], [`Event`], [`EndCause`], [`Input`],
-//!   [`Output`], [`CallId`], [`SessionState`];
+//!   `api.rs`: [`Command`], [`Event`], [`EndCause`], [`Input`],
+//!   [`Output`], [`CallId`], [`SessionState`]; `config.rs`: [`Config`];
 //! - `timer.rs`: the agent's own deadlines in one table (register timeout and
 //!   refresh, stop); transactions and calls keep theirs;
 //! - `txn.rs`: client transactions by a typed key (branch, and CANCEL),
@@ -44,12 +50,15 @@
 //! - `call/`: a call (ending it, BYE, answers by method), `outgoing.rs`
 //!   (INVITE, CANCEL, the answer and its ACK, forks), `incoming.rs` (a new
 //!   INVITE, answer, reject, CANCEL received, the ACK of our 2xx);
-//! - `reinvite.rs`: re-INVITEs both ways, hold, glare;
+//! - `reinvite.rs`: re-INVITEs both ways, hold, glare (491, then a fresh
+//!   offer asked for);
 //! - `refer.rs`: REFER both ways, NOTIFY with sipfrag, Replaces;
 //! - `info.rs`: DTMF by INFO; `message.rs`: MESSAGE both ways;
 //! - `inbound.rs`: frames received, bad ones answered, requests checked and
 //!   dispatched (out of dialog: RFC 3261 8.2, OPTIONS);
-//! - `recovery.rs`: start, transport events, connection lost and recovered, stop.
+//! - `recovery.rs`: start, transport events, connection lost and recovered, stop;
+//! - `resume.rs`: a dialog rebuilt from a [`DialogSnapshot`] and refreshed
+//!   with a re-INVITE from this connection (a handover).
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -61,6 +70,7 @@ use crate::Instant;
 mod api;
 mod auth;
 mod call;
+mod config;
 mod dialog;
 mod identity;
 mod inbound;
@@ -70,20 +80,24 @@ mod recovery;
 mod refer;
 mod register;
 mod reinvite;
+mod resume;
 mod send;
 mod timer;
 mod txn;
 
-pub use api::{CallId, Command, Config, EndCause, Event, Input, Output, SessionState};
+pub use api::{CallId, Command, EndCause, Event, Input, Output, SessionState};
 use auth::Nonces;
+pub use call::check_extra_header;
 use call::Call;
+pub use config::Config;
+pub use dialog::DialogSnapshot;
 use identity::Identity;
 use register::{RegState, Registration};
+pub use resume::RESUME_CSEQ_JUMP;
 use timer::{Timer, TimerTable};
 use txn::Transactions;
 
 /// The SIP user agent.
-#[derive(Debug)]
 pub struct UserAgent {
     config: Config,
     transport: Transport,
@@ -217,7 +231,7 @@ impl UserAgent {
             Command::Reconnect => self.transport.restart(now),
             Command::SetBackupProxy(url) => self.transport.set_backup(url),
             Command::UseBackupProxy(on) => self.transport.use_backup(on),
-            Command::Call { call, target, sdp } => self.call(now, call, &target, sdp),
+            Command::Call { call, target, sdp, headers } => self.call(now, call, &target, sdp, &headers),
             Command::Answer { call, sdp } => self.answer(now, call, sdp),
             Command::Reject { call, status } => self.reject(call, status),
             Command::Hangup { call } => self.hangup(now, call),
@@ -225,6 +239,8 @@ impl UserAgent {
             Command::Hold { call, sdp } => self.hold(now, call, &sdp, true),
             Command::Unhold { call, sdp } => self.hold(now, call, &sdp, false),
             Command::AnswerReoffer { call, sdp } => self.answer_reoffer(now, call, sdp),
+            Command::RejectReoffer { call, status } => self.reject_reoffer(call, status),
+            Command::Resume { call, dialog, sdp } => self.resume(now, call, &dialog, sdp),
             Command::Refer { call, target, replaces } => self.refer(now, call, &target, replaces),
             Command::NotifyRefer { call, status } => self.notify_refer(now, call, status),
             Command::Dtmf { call, digits, duration_ms } => self.dtmf(now, call, &digits, duration_ms),
@@ -232,5 +248,21 @@ impl UserAgent {
                 self.message(now, id, &target, &content_type, body)
             }
         }
+    }
+}
+
+/// The state in short; not the configuration's password, nor the requests
+/// in flight (they carry digest answers).
+impl std::fmt::Debug for UserAgent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let calls: Vec<(u64, SessionState)> = self.calls.iter().map(|(id, c)| (id.0, c.state)).collect();
+        f.debug_struct("UserAgent")
+            .field("config", &self.config)
+            .field("url", &self.url)
+            .field("connected", &self.connected)
+            .field("registration", &self.reg.state)
+            .field("calls", &calls)
+            .field("stopping", &self.stopping)
+            .finish_non_exhaustive()
     }
 }

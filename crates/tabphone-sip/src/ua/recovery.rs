@@ -33,10 +33,10 @@ impl UserAgent {
         }
         match c {
             Command::Message { id, .. } => self.event(Event::MessageResult { id: *id, status: 503 }),
-            Command::Call { call, .. } => {
+            Command::Call { call, .. } | Command::Resume { call, .. } => {
                 self.event(Event::Ended { call: *call, cause: EndCause::Transport })
             }
-            _ => self.error("stopping: command refused"),
+            _ => self.event(Event::Error { call: c.call(), message: "stopping: command refused".into() }),
         }
         true
     }
@@ -97,8 +97,14 @@ impl UserAgent {
     }
 
     /// Every transaction on the lost connection is gone: its answer would come
-    /// on that connection. Dialogs stay.
+    /// on that connection. Dialogs stay. A REGISTER is sent again once
+    /// connected (when still wanted); an un-REGISTER is not, and is reported
+    /// failed (the binding stays at the registrar until it expires).
     fn connection_lost(&mut self) {
+        if self.reg.state == RegState::Unregistering {
+            self.event(Event::RegistrationFailed { status: None });
+            self.event(Event::Unregistered);
+        }
         let txns = self.txns.take_all();
         self.timers.stop(Timer::RegisterTimeout);
         self.reg.pending = None;

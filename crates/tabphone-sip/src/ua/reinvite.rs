@@ -1,8 +1,11 @@
 //! Re-INVITEs (RFC 3261 14): ours (a new offer, hold and unhold, the
 //! ICE-restart offer after recovery), the peer's (reported as
-//! [`Event::Reoffer`], answered with [`super::Command::AnswerReoffer`]), and
-//! glare: a re-INVITE while another is under way gets 491, and ours that got
-//! 491 is sent again after a random wait (RFC 3261 14.1).
+//! [`Event::Reoffer`], answered with [`super::Command::AnswerReoffer`] or
+//! refused with [`super::Command::RejectReoffer`]), and
+//! glare: a re-INVITE while another is under way gets 491; ours that got
+//! 491 is void ([`Event::Glare`]), and after a random wait (RFC 3261 14.1)
+//! the app is asked for a fresh offer ([`Event::GlareRetry`]): the stale one
+//! may no longer describe its media.
 
 use std::time::Duration;
 
@@ -19,8 +22,8 @@ pub(super) struct Reinvite {
     pub(super) ours: Option<TxnKey>,
     /// The peer's, waiting for the app's answer.
     pub(super) theirs: Option<Request>,
-    /// Ours met glare (491): send this offer again at this time.
-    pub(super) glare_retry: Option<(Instant, String)>,
+    /// Ours met glare (491): ask for a fresh offer at this time.
+    pub(super) glare_retry: Option<Instant>,
 }
 
 impl Reinvite {
@@ -31,22 +34,23 @@ impl Reinvite {
 
     /// When the glare retry is due.
     pub(super) fn poll_timeout(&self) -> Option<Instant> {
-        self.glare_retry.as_ref().map(|g| g.0)
+        self.glare_retry
     }
 }
 
 impl UserAgent {
     /// [`super::Command::Reinvite`]: a new offer in an established call.
     pub(super) fn reinvite(&mut self, now: Instant, id: CallId, sdp: String) {
-        let Some(call) = self.calls.get(&id) else { return self.error(format!("no call {}", id.0)) };
+        let Some(call) = self.calls.get(&id) else { return self.call_error(id, format!("no call {}", id.0)) };
         if call.state != SessionState::Established {
-            return self.error(format!("call {} is not established", id.0));
+            return self.call_error(id, format!("call {} is not established", id.0));
         }
         if call.reinvite.in_progress() {
-            return self.error(format!("call {}: a re-INVITE is already under way", id.0));
+            return self.call_error(id, format!("call {}: a re-INVITE is already under way", id.0));
         }
         if !self.connected {
-            return self.error(format!("call {}: not connected; the re-INVITE follows recovery", id.0));
+            return self
+                .call_error(id, format!("call {}: not connected; the re-INVITE follows recovery", id.0));
         }
         let Some((mut r, key)) = self.in_dialog_request(id, Method::Invite) else { return };
         r.headers.push("Allow", ALLOW);
@@ -70,18 +74,42 @@ impl UserAgent {
 
     /// [`super::Command::AnswerReoffer`].
     pub(super) fn answer_reoffer(&mut self, now: Instant, id: CallId, sdp: String) {
-        let Some(call) = self.calls.get_mut(&id) else { return self.error(format!("no call {}", id.0)) };
+        let Some(call) = self.calls.get_mut(&id) else {
+            return self.call_error(id, format!("no call {}", id.0));
+        };
         let Some(req) = call.reinvite.theirs.take() else {
-            return self.error(format!("call {} has no re-INVITE to answer", id.0));
+            return self.call_error(id, format!("call {} has no re-INVITE to answer", id.0));
         };
         self.send_ok_until_ack(now, id, &req, sdp, &[]);
     }
 
-    /// The peer's re-INVITE: 491 while an offer is being negotiated, else a
-    /// target refresh and [`Event::Reoffer`].
+    /// [`super::Command::RejectReoffer`]: a final non-2xx to the peer's
+    /// re-INVITE; its ACK comes hop by hop and is ignored, the session stays
+    /// as it was.
+    pub(super) fn reject_reoffer(&mut self, id: CallId, status: u16) {
+        if !(400..=699).contains(&status) {
+            return self.call_error(id, format!("a re-INVITE is refused with 400-699, not {status}"));
+        }
+        let Some(call) = self.calls.get_mut(&id) else {
+            return self.call_error(id, format!("no call {}", id.0));
+        };
+        let Some(req) = call.reinvite.theirs.take() else {
+            return self.call_error(id, format!("call {} has no re-INVITE to refuse", id.0));
+        };
+        let tag = call.dialog.local_tag.clone();
+        self.respond(&req, status, Some(&tag), &[]);
+    }
+
+    /// The peer's re-INVITE: 500 while we have not answered its INVITE, 491
+    /// while ours is pending or an offer is being negotiated (RFC 3261 14.2),
+    /// else a target refresh and [`Event::Reoffer`].
     pub(super) fn on_reinvite(&mut self, id: CallId, req: Request, tag: &str) {
         let Some(call) = self.calls.get_mut(&id) else { return };
-        if call.negotiating() {
+        if call.incoming.is_some() {
+            let retry_after = (self.rng.next_u64() % 11).to_string();
+            return self.respond(&req, 500, Some(tag), &[("Retry-After", retry_after)]);
+        }
+        if call.negotiating() || call.invite.is_some() {
             return self.respond(&req, 491, Some(tag), &[]);
         }
         call.dialog.refresh_target(&req.headers);
@@ -95,6 +123,7 @@ impl UserAgent {
         let Some(call) = self.calls.get_mut(&id) else { return };
         call.reinvite.ours = None;
         let status = resp.status;
+        let resuming = std::mem::take(&mut call.resuming);
         if (200..300).contains(&status) {
             call.dialog.refresh_target(&resp.headers);
             self.send_ack(now, id, req.cseq().map_or(1, |c| c.seq));
@@ -108,41 +137,43 @@ impl UserAgent {
             // Glare: try again after a random wait, longer for the side that
             // owns the Call-ID (RFC 3261 14.1).
             let (lo, span) = if outgoing { (2100, 1900) } else { (0, 2000) };
-            let offer = req.body_text().unwrap_or_default();
             let wait = lo + self.rng.next_u64() % span;
             if let Some(c) = self.calls.get_mut(&id) {
-                c.reinvite.glare_retry = Some((now + Duration::from_millis(wait), offer));
+                c.reinvite.glare_retry = Some(now + Duration::from_millis(wait));
+                c.resuming = resuming;
             }
-            return;
+            return self.event(Event::Glare { call: id });
         }
         self.event(Event::ReinviteFailed { call: id, status });
+        if resuming {
+            return self.resume_failed(now, id, status);
+        }
         if status == 408 || status == 481 {
             self.send_bye(now, id);
             self.event(Event::Ended { call: id, cause: EndCause::Failed(status) });
         }
     }
 
-    /// Glare retries that are due: sent, put off while the peer's offer is
-    /// still being answered, or failed if the call or connection is gone.
+    /// Glare retries that are due: the app asked for a fresh offer, put off
+    /// while the peer's offer is still being answered, or failed if the call
+    /// or connection is gone.
     pub(super) fn glare_timeouts(&mut self, now: Instant) {
         let ids: Vec<CallId> = self.calls.keys().copied().collect();
         for id in ids {
             let Some(call) = self.calls.get_mut(&id) else { continue };
-            if call.reinvite.glare_retry.as_ref().is_none_or(|g| g.0 > now) {
+            if call.reinvite.glare_retry.is_none_or(|at| at > now) {
                 continue;
             }
             if call.negotiating() {
                 // The peer's re-INVITE is still being answered: a little later.
-                let later = now + self.config.t1;
-                call.reinvite.glare_retry = call.reinvite.glare_retry.take().map(|(_, sdp)| (later, sdp));
+                call.reinvite.glare_retry = Some(now + self.config.t1);
                 continue;
             }
-            if let Some((_, sdp)) = call.reinvite.glare_retry.take() {
-                if call.state == SessionState::Established && self.connected {
-                    self.reinvite(now, id, sdp);
-                } else {
-                    self.event(Event::ReinviteFailed { call: id, status: 491 });
-                }
+            call.reinvite.glare_retry = None;
+            if call.state == SessionState::Established && self.connected {
+                self.event(Event::GlareRetry { call: id });
+            } else {
+                self.event(Event::ReinviteFailed { call: id, status: 491 });
             }
         }
     }

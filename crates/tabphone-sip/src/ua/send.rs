@@ -4,7 +4,7 @@
 //! the text is traced when asked, then queued as [`Output::Send`].
 
 use super::txn::{ClientTxn, Owner, TxnKey};
-use super::{Event, Output, UserAgent};
+use super::{CallId, Event, Output, UserAgent};
 use crate::msg::{CSeq, Method, Request, Response, Via};
 use crate::trace::{self, Direction};
 use crate::Instant;
@@ -20,9 +20,14 @@ impl UserAgent {
         self.out.push_back(Output::Event(e));
     }
 
-    /// Tell the app something went wrong ([`Event::Error`]).
+    /// Tell the app something went wrong ([`Event::Error`]), about no call in particular.
     pub(super) fn error(&mut self, message: impl Into<String>) {
-        self.event(Event::Error { message: message.into() });
+        self.event(Event::Error { call: None, message: message.into() });
+    }
+
+    /// Tell the app something went wrong with call `id` ([`Event::Error`]).
+    pub(super) fn call_error(&mut self, id: CallId, message: impl Into<String>) {
+        self.event(Event::Error { call: Some(id), message: message.into() });
     }
 
     /// Send a message's text (traced first when [`super::Config::trace`]).

@@ -110,6 +110,9 @@ pub(super) struct Retransmit {
     give_up: Instant,
     /// The INVITE's CSeq, which its ACK carries.
     pub(super) cseq: u32,
+    /// The 2xx carries our offer (the INVITE had none): its ACK must bring
+    /// the answer (RFC 3261 13.2.1).
+    pub(super) offer: bool,
 }
 
 /// What a [`Retransmit`] asks for at a timeout.
@@ -123,9 +126,10 @@ pub(super) enum Resend {
 }
 
 impl Retransmit {
-    /// The 2xx `text` to the INVITE with CSeq `cseq`, sent at `now`.
-    pub(super) fn new(text: String, cseq: u32, now: Instant, t1: Duration) -> Retransmit {
-        Retransmit { text, next: now + t1, interval: t1, give_up: now + t1 * 64, cseq }
+    /// The 2xx `text` to the INVITE with CSeq `cseq`, sent at `now`, with
+    /// our `offer` or an answer.
+    pub(super) fn new(text: String, cseq: u32, offer: bool, now: Instant, t1: Duration) -> Retransmit {
+        Retransmit { text, next: now + t1, interval: t1, give_up: now + t1 * 64, cseq, offer }
     }
 
     /// The next resend or the give-up time.
@@ -241,7 +245,7 @@ mod tests {
     fn a_2xx_is_resent_at_t1_doubling_to_t2_until_64_t1() {
         let (t1, t2) = (Duration::from_millis(500), Duration::from_secs(4));
         let start = Instant::now();
-        let mut r = Retransmit::new("SIP/2.0 200 OK\r\n\r\n".into(), 1, start, t1);
+        let mut r = Retransmit::new("SIP/2.0 200 OK\r\n\r\n".into(), 1, false, start, t1);
         let mut sent = Vec::new();
         loop {
             let now = r.poll_timeout();

@@ -57,7 +57,12 @@ fn a_second_2xx_from_another_fork_is_acked_and_ended() {
 fn failed_call_is_acked_and_reported() {
     let mut h = Harness::registered();
     let call = h.ua.new_call_id();
-    h.command(Command::Call { call, target: "sip:carol@example.com".into(), sdp: OFFER.into() });
+    h.command(Command::Call {
+        call,
+        target: "sip:carol@example.com".into(),
+        sdp: OFFER.into(),
+        headers: vec![],
+    });
     let inv = h.take_request("INVITE");
     h.reply(&inv, 486, &[], "");
     h.take_request("ACK");
@@ -68,7 +73,7 @@ fn failed_call_is_acked_and_reported() {
 fn unanswered_invite_times_out_after_64_t1() {
     let mut h = Harness::registered();
     let call = h.ua.new_call_id();
-    h.command(Command::Call { call, target: "bob".into(), sdp: OFFER.into() });
+    h.command(Command::Call { call, target: "bob".into(), sdp: OFFER.into(), headers: vec![] });
     h.take_request("INVITE");
     h.advance(Duration::from_millis(31_999));
     assert!(h.take_events().is_empty());
@@ -80,7 +85,7 @@ fn unanswered_invite_times_out_after_64_t1() {
 fn hangup_before_a_provisional_cancels_once_one_arrives() {
     let mut h = Harness::registered();
     let call = h.ua.new_call_id();
-    h.command(Command::Call { call, target: "bob".into(), sdp: OFFER.into() });
+    h.command(Command::Call { call, target: "bob".into(), sdp: OFFER.into(), headers: vec![] });
     let inv = h.take_request("INVITE");
     h.command(Command::Hangup { call });
     assert!(h.try_take_request("CANCEL").is_none(), "no CANCEL before a provisional (RFC 3261 9.1)");
@@ -100,7 +105,7 @@ fn hangup_before_a_provisional_cancels_once_one_arrives() {
 fn a_200_racing_a_cancel_is_acked_then_byed() {
     let mut h = Harness::registered();
     let call = h.ua.new_call_id();
-    h.command(Command::Call { call, target: "bob".into(), sdp: OFFER.into() });
+    h.command(Command::Call { call, target: "bob".into(), sdp: OFFER.into(), headers: vec![] });
     let inv = h.take_request("INVITE");
     h.reply(&inv, 180, &[], "");
     h.command(Command::Hangup { call });
@@ -172,4 +177,35 @@ fn incoming_call_rejected_or_cancelled() {
     h.command(Command::Answer { call, sdp: ANSWER.into() });
     assert!(matches!(h.take_events()[..], [Event::Error { .. }]));
     assert!(h.sent.is_empty());
+}
+
+#[test]
+fn extra_headers_go_into_the_invite_and_its_retry_and_bad_ones_refuse_the_call() {
+    let mut h = Harness::registered();
+    let call = h.ua.new_call_id();
+    let headers = vec![
+        ("X-App".to_string(), "42".to_string()),
+        ("Replaces".to_string(), "abc@x;to-tag=1;from-tag=2".to_string()),
+    ];
+    h.command(Command::Call { call, target: "bob".into(), sdp: OFFER.into(), headers });
+    let inv = h.take_request("INVITE");
+    assert_eq!(inv.headers.get("X-App"), Some("42"));
+    assert_eq!(inv.headers.get("Replaces"), Some("abc@x;to-tag=1;from-tag=2"));
+    h.reply(&inv, 407, &[("Proxy-Authenticate", "Digest realm=\"example.com\", nonce=\"p\"")], "");
+    h.take_request("ACK");
+    let retry = h.take_request("INVITE");
+    assert_eq!(retry.headers.get("X-App"), Some("42"), "the retry with credentials keeps them");
+    assert_eq!(retry.headers.get("Replaces"), inv.headers.get("Replaces"));
+    h.take_events();
+    for (name, value) in [("Call-ID", "x"), ("v", "SIP/2.0/WS x"), ("X-Bad", "a\r\nVia: x"), ("X Y", "1")] {
+        let call = h.ua.new_call_id();
+        let headers = vec![(name.to_string(), value.to_string())];
+        h.command(Command::Call { call, target: "bob".into(), sdp: OFFER.into(), headers });
+        let ev = h.take_events();
+        assert!(
+            matches!(&ev[..], [Event::Error { call: Some(c), .. }, Event::Ended { cause: EndCause::Failed(400), .. }] if *c == call),
+            "{name}: {ev:?}"
+        );
+        assert!(h.try_take_request("INVITE").is_none(), "{name}");
+    }
 }

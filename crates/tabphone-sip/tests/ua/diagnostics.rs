@@ -58,7 +58,21 @@ fn commands_on_unknown_calls_get_errors() {
         Command::NotifyRefer { call: ghost, status: 200 },
     ] {
         h.command(c);
-        assert!(matches!(h.take_events()[..], [Event::Error { .. }]));
+        assert!(matches!(h.take_events()[..], [Event::Error { call: Some(c), .. }] if c == ghost));
     }
     assert!(h.sent.is_empty());
+    // Errors about no call in particular name none.
+    h.receive("\u{0}garbage");
+    assert!(matches!(h.take_events()[..], [Event::Error { call: None, .. }]));
+}
+
+#[test]
+fn debug_leaves_the_password_and_digest_answers_out() {
+    let (mut h, reg) = Harness::connected(config());
+    h.reply(&reg, 401, &[("WWW-Authenticate", "Digest realm=\"example.com\", nonce=\"a\"")], "");
+    let reg = h.take_request("REGISTER");
+    let authz = reg.headers.get("Authorization").unwrap().to_string();
+    let text = format!("{:?}", h.ua);
+    assert!(!text.contains("secret") && !text.contains(&authz), "{text}");
+    assert!(text.contains("sip:alice@example.com"), "{text}");
 }

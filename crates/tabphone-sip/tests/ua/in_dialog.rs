@@ -26,21 +26,142 @@ fn reinvite_received_answered_and_glare_gets_491() {
     assert_eq!(h.take_statuses(), vec![491]);
     h.reply(&ours, 491, &[], "");
     h.take_request("ACK");
-    assert!(h.take_events().is_empty(), "glare is retried, not reported");
+    assert_eq!(h.take_events(), vec![Event::Glare { call }], "our offer is void");
     // Bob's retry comes first; ours (the callee's, within 0-2 s) waits until
     // his re-INVITE is answered and acknowledged.
     h.receive(&bob_request("INVITE", "in-1", &tag, 13, "Content-Type: application/sdp\r\n", OFFER));
     assert_eq!(h.take_events(), vec![Event::Reoffer { call, sdp: Some(OFFER.into()) }]);
     h.advance(Duration::from_millis(2000));
-    assert!(h.try_take_request("INVITE").is_none());
+    assert!(h.take_events().is_empty() && h.try_take_request("INVITE").is_none());
     h.command(Command::AnswerReoffer { call, sdp: ANSWER.into() });
     h.take_response(200);
     h.receive(&bob_request("ACK", "in-1", &tag, 13, "", ""));
     h.advance(Duration::from_millis(500));
+    // Nothing is resent: the app is asked for a fresh offer (bob's changed the session).
+    assert!(h.try_take_request("INVITE").is_none());
+    assert_eq!(h.take_events(), vec![Event::GlareRetry { call }]);
+    let fresh = OFFER.replace("a=sendrecv", "a=sendrecv\r\na=label:fresh");
+    h.command(Command::Reinvite { call, sdp: fresh.clone() });
     let retry = h.take_request("INVITE");
-    assert_eq!(retry.body, ours.body, "the same offer again");
+    assert_eq!(String::from_utf8_lossy(&retry.body), fresh);
     assert!(retry.cseq().unwrap().seq > ours.cseq().unwrap().seq);
     assert_eq!(h.ua.call_state(call), Some(SessionState::Established));
+}
+
+#[test]
+fn a_glare_retry_after_the_connection_dropped_fails_with_491() {
+    let mut h = Harness::registered();
+    let call = establish_outgoing(&mut h);
+    h.command(Command::Reinvite { call, sdp: OFFER.into() });
+    let ours = h.take_request("INVITE");
+    h.reply(&ours, 491, &[], "");
+    assert_eq!(h.take_events(), vec![Event::Glare { call }]);
+    h.input(Input::Closed);
+    h.take_events();
+    // The caller owns the Call-ID: its wait is 2.1-4 s.
+    h.advance(Duration::from_millis(2099));
+    assert!(h.take_events().iter().all(|e| !matches!(e, Event::ReinviteFailed { .. })));
+    h.advance(Duration::from_millis(1901));
+    let ev = h.take_events();
+    assert!(ev.contains(&Event::ReinviteFailed { call, status: 491 }), "{ev:?}");
+    assert!(!ev.contains(&Event::GlareRetry { call }), "{ev:?}");
+}
+
+#[test]
+fn a_reinvite_before_the_call_is_answered_is_refused() {
+    // Ringing here: our final answer to the INVITE is not sent (RFC 3261 14.2: 500, Retry-After).
+    let mut h = Harness::registered();
+    let call = incoming(&mut h);
+    let tag = h.ua.dialog(call).unwrap().local_tag;
+    h.receive(&bob_request("INVITE", "in-1", &tag, 11, "", ""));
+    let refused = h.take_response(500);
+    let retry: u32 = refused.headers.get("Retry-After").unwrap().parse().unwrap();
+    assert!(retry <= 10);
+    assert!(h.take_events().is_empty());
+    // Our INVITE pending (an early dialog from a 180): 491.
+    let call = h.ua.new_call_id();
+    h.command(Command::Call { call, target: "bob".into(), sdp: OFFER.into(), headers: vec![] });
+    let inv = h.take_request("INVITE");
+    h.reply(&inv, 180, &[], "");
+    h.take_events();
+    let d = h.ua.dialog(call).unwrap();
+    let reinvite = format!(
+        "INVITE sip:x@x.invalid SIP/2.0\r\nVia: SIP/2.0/WS 127.0.0.1;branch=z9hG4bKe1\r\n\
+From: <sip:bob@example.com>;tag=srvtag\r\nTo: <sip:alice@example.com>;tag={}\r\n\
+Call-ID: {}\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
+        d.local_tag, d.call_id
+    );
+    h.receive(&reinvite);
+    assert_eq!(h.take_statuses(), vec![491]);
+    assert!(h.take_events().is_empty());
+}
+
+#[test]
+fn a_reoffer_refused_with_488_keeps_the_call() {
+    let mut h = Harness::registered();
+    let (call, tag) = answer_incoming(&mut h);
+    let ct = "Content-Type: application/sdp\r\n";
+    h.receive(&bob_request("INVITE", "in-1", &tag, 11, ct, "v=0\r\nm=video 9 RTP/AVP 96\r\n"));
+    assert!(matches!(h.take_events()[..], [Event::Reoffer { .. }]));
+    h.command(Command::RejectReoffer { call, status: 200 });
+    assert!(matches!(h.take_events()[..], [Event::Error { call: Some(c), .. }] if c == call));
+    h.command(Command::RejectReoffer { call, status: 488 });
+    let refused = h.take_response(488);
+    assert_eq!(tag_of(refused.headers.get("To")), tag);
+    assert!(h.sent.is_empty(), "no 200 to resend: {:?}", h.summary());
+    // Its ACK (hop by hop, same CSeq) ends the transaction; nothing else happens.
+    h.receive(&bob_request("ACK", "in-1", &tag, 11, "", ""));
+    h.advance(secs(40));
+    assert!(h.take_events().is_empty());
+    assert!(h.sent.is_empty(), "{:?}", h.summary());
+    assert_eq!(h.ua.call_state(call), Some(SessionState::Established));
+    // Nothing left to refuse; the next re-offer is taken as usual.
+    h.command(Command::RejectReoffer { call, status: 488 });
+    assert!(matches!(h.take_events()[..], [Event::Error { .. }]));
+    h.receive(&bob_request("INVITE", "in-1", &tag, 12, ct, OFFER));
+    assert_eq!(h.take_events(), vec![Event::Reoffer { call, sdp: Some(OFFER.into()) }]);
+    h.command(Command::AnswerReoffer { call, sdp: ANSWER.into() });
+    h.take_response(200);
+}
+
+#[test]
+fn an_ack_without_the_answer_to_our_offer_is_reported() {
+    let mut h = Harness::registered();
+    let (call, tag) = answer_incoming(&mut h);
+    // An offerless re-INVITE: our 200 carries the offer, the ACK the answer.
+    h.receive(&bob_request("INVITE", "in-1", &tag, 11, "", ""));
+    assert_eq!(h.take_events(), vec![Event::Reoffer { call, sdp: None }]);
+    h.command(Command::AnswerReoffer { call, sdp: OFFER.into() });
+    h.take_response(200);
+    let ct = "Content-Type: application/sdp\r\n";
+    h.receive(&bob_request("ACK", "in-1", &tag, 11, ct, ANSWER));
+    assert_eq!(h.take_events(), vec![Event::ReinviteAnswered { call, sdp: Some(ANSWER.into()) }]);
+    // Again, and this time the ACK has no answer.
+    h.receive(&bob_request("INVITE", "in-1", &tag, 12, "", ""));
+    h.command(Command::AnswerReoffer { call, sdp: OFFER.into() });
+    h.take_response(200);
+    h.take_events();
+    h.receive(&bob_request("ACK", "in-1", &tag, 12, "", ""));
+    assert_eq!(h.take_events(), vec![Event::AckWithoutAnswer { call }]);
+    // An ACK without SDP after our answer is the normal case: nothing to report.
+    h.receive(&bob_request("INVITE", "in-1", &tag, 13, ct, OFFER));
+    h.command(Command::AnswerReoffer { call, sdp: ANSWER.into() });
+    h.take_response(200);
+    h.take_events();
+    h.receive(&bob_request("ACK", "in-1", &tag, 13, "", ""));
+    assert!(h.take_events().is_empty());
+    // An offerless INVITE whose ACK brings no answer: established, without a session.
+    let offerless = incoming_invite("in-2", "z9hG4bKin2").split("Content-Type").next().unwrap().to_string();
+    h.receive(&(offerless + "Content-Length: 0\r\n\r\n"));
+    let ev = h.take_events();
+    let Some(Event::Incoming { call: second, sdp: None, .. }) = ev.first().cloned() else { panic!("{ev:?}") };
+    h.command(Command::Answer { call: second, sdp: OFFER.into() });
+    let tag2 = tag_of(h.take_response(200).headers.get("To"));
+    h.receive(&bob_request("ACK", "in-2", &tag2, 10, "", ""));
+    assert_eq!(
+        h.take_events(),
+        vec![Event::Established { call: second, sdp: None }, Event::AckWithoutAnswer { call: second }]
+    );
 }
 
 #[test]

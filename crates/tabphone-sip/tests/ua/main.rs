@@ -9,6 +9,7 @@ mod common;
 
 mod calls;
 mod diagnostics;
+mod dialog;
 mod in_dialog;
 mod recovery;
 mod register;
@@ -28,7 +29,7 @@ fn secs(s: u64) -> Duration {
 /// Call bob, get 407, 180 with early SDP, then 200 through two Record-Routes.
 fn establish_outgoing(h: &mut Harness) -> tabphone_sip::ua::CallId {
     let call = h.ua.new_call_id();
-    h.command(Command::Call { call, target: "bob".into(), sdp: OFFER.into() });
+    h.command(Command::Call { call, target: "bob".into(), sdp: OFFER.into(), headers: vec![] });
     let inv = h.take_request("INVITE");
     assert_eq!(inv.uri, "sip:bob@example.com");
     assert_eq!(String::from_utf8_lossy(&inv.body), OFFER);

@@ -35,6 +35,25 @@ fn unregister_and_stop() {
 }
 
 #[test]
+fn an_unregister_lost_with_the_connection_is_reported() {
+    let mut h = Harness::registered();
+    h.command(Command::Unregister);
+    h.take_request("REGISTER");
+    h.input(Input::Closed);
+    let ev = h.take_events();
+    assert_eq!(
+        ev[ev.len() - 2..],
+        [Event::RegistrationFailed { status: None }, Event::Unregistered],
+        "{ev:?}"
+    );
+    // Not sent again on the next connection, and nothing registers.
+    h.advance(secs(0));
+    h.input(Input::Opened);
+    assert!(h.try_take_request("REGISTER").is_none());
+    assert!(!h.ua.is_registered());
+}
+
+#[test]
 fn stop_does_not_wait_forever_for_a_silent_server() {
     let mut h = Harness::registered();
     let call = establish_outgoing(&mut h);
@@ -149,7 +168,7 @@ fn a_network_change_reconnects_reregisters_and_asks_for_ice_restart_offers() {
 fn a_call_being_set_up_ends_when_the_connection_drops() {
     let mut h = Harness::registered();
     let call = h.ua.new_call_id();
-    h.command(Command::Call { call, target: "bob".into(), sdp: OFFER.into() });
+    h.command(Command::Call { call, target: "bob".into(), sdp: OFFER.into(), headers: vec![] });
     h.take_request("INVITE");
     h.input(Input::Closed);
     assert!(h.take_events().contains(&Event::Ended { call, cause: EndCause::Transport }));

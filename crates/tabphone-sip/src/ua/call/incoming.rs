@@ -25,7 +25,9 @@ impl UserAgent {
         let from_text = req.headers.get("From").unwrap_or("").to_string();
         self.respond(&req, 100, None, &[]);
         self.respond(&req, 180, Some(&local_tag), &[("Contact", self.me.contact().to_string())]);
-        let mut dialog = Dialog::new(call_id, local_tag, from.uri.clone(), remote_target);
+        // Our URI in the dialog is the To of the INVITE (RFC 3261 12.1.1).
+        let local_uri = req.headers.name_addr("To").map_or_else(|| self.me.aor.clone(), |to| to.uri);
+        let mut dialog = Dialog::new(call_id, local_tag, local_uri, from.uri.clone(), remote_target);
         dialog.remote_tag = from.tag().map(str::to_string);
         dialog.route_set = req.headers.route_set(Role::Uas);
         dialog.remote_cseq = req.cseq().map(|c| c.seq);
@@ -37,9 +39,11 @@ impl UserAgent {
 
     /// [`super::super::Command::Answer`].
     pub(in crate::ua) fn answer(&mut self, now: Instant, id: CallId, sdp: String) {
-        let Some(call) = self.calls.get_mut(&id) else { return self.error(format!("no call {}", id.0)) };
+        let Some(call) = self.calls.get_mut(&id) else {
+            return self.call_error(id, format!("no call {}", id.0));
+        };
         let Some(invite) = call.incoming.take() else {
-            return self.error(format!("call {} has nothing to answer", id.0));
+            return self.call_error(id, format!("call {} has nothing to answer", id.0));
         };
         let extra = [("Allow", ALLOW.to_string()), ("Supported", "outbound, replaces".to_string())];
         self.send_ok_until_ack(now, id, &invite, sdp, &extra);
@@ -66,18 +70,21 @@ impl UserAgent {
         resp.body = sdp.into_bytes();
         let text = resp.encode();
         let cseq = invite.cseq().map_or(0, |c| c.seq);
-        call.ok = Some(Retransmit::new(text.clone(), cseq, now, self.config.t1));
+        let offer = invite.body.is_empty();
+        call.ok = Some(Retransmit::new(text.clone(), cseq, offer, now, self.config.t1));
         self.send_text(text);
     }
 
     /// [`super::super::Command::Reject`] (and a hangup before answering: 480).
     pub(in crate::ua) fn reject(&mut self, id: CallId, status: u16) {
         if !(300..=699).contains(&status) {
-            return self.error(format!("reject needs a status 300-699, not {status}"));
+            return self.call_error(id, format!("reject needs a status 300-699, not {status}"));
         }
-        let Some(call) = self.calls.get_mut(&id) else { return self.error(format!("no call {}", id.0)) };
+        let Some(call) = self.calls.get_mut(&id) else {
+            return self.call_error(id, format!("no call {}", id.0));
+        };
         let Some(invite) = call.incoming.take() else {
-            return self.error(format!("call {} has nothing to reject", id.0));
+            return self.call_error(id, format!("call {} has nothing to reject", id.0));
         };
         let tag = call.dialog.local_tag.clone();
         call.state = SessionState::Terminated;
@@ -109,7 +116,8 @@ impl UserAgent {
     }
 
     /// An ACK: of our 2xx (its CSeq), which ends the resends and establishes
-    /// the call (or completes a re-INVITE); others are ignored.
+    /// the call (or completes a re-INVITE); others are ignored. One that
+    /// should have brought the answer to our offer and did not is reported.
     pub(in crate::ua) fn on_ack(&mut self, req: &Request, call_id: &str, from: &NameAddr, to: &NameAddr) {
         let seq = req.cseq().map_or(0, |c| c.seq);
         let Some(to_tag) = to.tag() else { return };
@@ -118,13 +126,17 @@ impl UserAgent {
         if call.ok.as_ref().is_none_or(|r| r.cseq != seq) {
             return; // an ACK for a non-2xx, or a duplicate
         }
-        call.ok = None;
+        let offered = call.ok.take().is_some_and(|ok| ok.offer);
         let sdp = req.body_text();
+        let missing = offered && sdp.is_none();
         if call.state == SessionState::Establishing {
             call.state = SessionState::Established;
             self.event(Event::Established { call: id, sdp });
         } else if sdp.is_some() {
             self.event(Event::ReinviteAnswered { call: id, sdp });
+        }
+        if missing {
+            self.event(Event::AckWithoutAnswer { call: id });
         }
     }
 

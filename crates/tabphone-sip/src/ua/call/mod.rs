@@ -14,6 +14,7 @@ use super::txn::{Owner, Retransmit, TxnKey};
 use super::{CallId, EndCause, Event, SessionState, UserAgent};
 use crate::msg::{Method, Request, Response};
 use crate::Instant;
+pub use outgoing::check_extra_header;
 pub(super) use outgoing::ClientInvite;
 
 /// One call.
@@ -35,6 +36,8 @@ pub(super) struct Call {
     pub(super) refer_in: Option<u32>,
     /// On hold by [`super::Command::Hold`].
     pub(super) held: bool,
+    /// Rebuilt by [`super::Command::Resume`]; its re-INVITE is not answered yet.
+    pub(super) resuming: bool,
 }
 
 impl Call {
@@ -50,6 +53,7 @@ impl Call {
             reinvite: Reinvite::default(),
             refer_in: None,
             held: false,
+            resuming: false,
         }
     }
 
@@ -84,7 +88,7 @@ impl UserAgent {
     /// [`super::Command::Hangup`].
     pub(super) fn hangup(&mut self, now: Instant, id: CallId) {
         if !self.calls.contains_key(&id) {
-            return self.error(format!("no call {}", id.0));
+            return self.call_error(id, format!("no call {}", id.0));
         }
         self.end_call(now, id);
     }

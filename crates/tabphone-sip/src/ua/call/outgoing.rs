@@ -23,32 +23,66 @@ pub(in crate::ua) struct ClientInvite {
     pub(in crate::ua) cancel_wanted: bool,
 }
 
+/// Headers the agent writes itself (and their compact forms): an extra
+/// header may not repeat or override them.
+const OWN_HEADERS: &str = "via v max-forwards from f to t call-id i cseq contact m content-type c \
+    content-length l route record-route allow supported k user-agent authorization proxy-authorization";
+
+/// Can `name: value` go into our INVITE as an extra header
+/// ([`super::super::Command::Call`])? The name must be a token and not one
+/// the agent writes itself; the value one line of text (no control
+/// characters but tab). `Err` says why not.
+pub fn check_extra_header(name: &str, value: &str) -> Result<(), String> {
+    if !crate::msg::is_token(name) {
+        return Err(format!("header name {name:?} is not a token"));
+    }
+    if OWN_HEADERS.split_ascii_whitespace().any(|h| h.eq_ignore_ascii_case(name)) {
+        return Err(format!("header {name} is the agent's own"));
+    }
+    if value.chars().any(|c| c.is_control() && c != '\t') {
+        return Err(format!("header {name}: its value has control characters"));
+    }
+    Ok(())
+}
+
 impl UserAgent {
     /// [`super::super::Command::Call`].
-    pub(in crate::ua) fn call(&mut self, now: Instant, id: CallId, target: &str, sdp: String) {
+    pub(in crate::ua) fn call(
+        &mut self,
+        now: Instant,
+        id: CallId,
+        target: &str,
+        sdp: String,
+        headers: &[(String, String)],
+    ) {
         if self.calls.contains_key(&id) {
-            return self.error(format!("call {} exists", id.0));
+            return self.call_error(id, format!("call {} exists", id.0));
         }
         if !self.connected {
             return self.event(Event::Ended { call: id, cause: EndCause::Transport });
         }
-        let uri = match self.me.target_uri(target) {
+        let checked = headers.iter().try_for_each(|(n, v)| check_extra_header(n, v));
+        let uri = match checked.and_then(|()| self.me.target_uri(target)) {
             Ok(u) => u,
             Err(e) => {
-                self.error(e);
+                self.call_error(id, e);
                 return self.event(Event::Ended { call: id, cause: EndCause::Failed(400) });
             }
         };
         self.next_call = self.next_call.max(id.0 + 1);
         let call_id = self.random_hex(20);
         let local_tag = self.random_hex(10);
-        let mut dialog = Dialog::new(call_id.clone(), local_tag.clone(), uri.clone(), uri.clone());
+        let aor = self.me.aor.clone();
+        let mut dialog = Dialog::new(call_id.clone(), local_tag.clone(), aor, uri.clone(), uri.clone());
         let (mut r, key) = self.base_request(Method::Invite, &uri, &call_id, dialog.next_cseq());
         r.headers.push("From", self.me.from(&local_tag).to_string());
         r.headers.push("To", NameAddr::new(uri).to_string());
         r.headers.push("Contact", self.me.contact().to_string());
         r.headers.push("Allow", ALLOW);
         r.headers.push("Supported", "outbound, replaces");
+        for (name, value) in headers {
+            r.headers.push(name.clone(), value.clone());
+        }
         r.headers.push("Content-Type", "application/sdp");
         r.body = sdp.into_bytes();
         let mut call = Call::new(true, dialog);
@@ -165,7 +199,8 @@ impl UserAgent {
         }
         let d = &call.dialog;
         let target = resp.headers.first_contact_uri().unwrap_or_else(|| d.remote_uri.clone());
-        let mut fork = Dialog::new(d.call_id.clone(), d.local_tag.clone(), d.remote_uri.clone(), target);
+        let (call_id, tag, remote) = (d.call_id.clone(), d.local_tag.clone(), d.remote_uri.clone());
+        let mut fork = Dialog::new(call_id, tag, d.local_uri.clone(), remote, target);
         fork.remote_tag = to_tag;
         fork.route_set = resp.headers.route_set(Role::Uac);
         for (method, cseq) in [(Method::Ack, seq), (Method::Bye, seq.wrapping_add(1))] {

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use web_time::Instant;
 
-use crate::coordinator::PortId;
+use super::PortId;
 use crate::protocol::{ErrorCode, Raw};
 use crate::vecmap::VecMap;
 

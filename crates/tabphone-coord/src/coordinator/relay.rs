@@ -1,0 +1,68 @@
+//! Between the real and the dummies: the real's state (cached, broadcast),
+//! actions forwarded to the real, and their one answer each.
+use std::sync::Arc;
+
+use web_time::Instant;
+
+use super::actions::Answer;
+use super::{Coordinator, Output, PortId, Real, Status};
+use crate::protocol::{error_value, ErrorCode, Raw, ToTab};
+
+impl Coordinator {
+    pub(super) fn on_sync(&mut self, port: PortId, epoch: u64, state: &str) {
+        if self.in_reign(port, epoch) && self.real.is_some_and(|r| r.claimed) {
+            self.publish(state, false);
+        } else {
+            let msg = format!("sync refused: not the real of epoch {}", self.epoch);
+            self.error(port, ErrorCode::NotReal, &msg, None);
+        }
+    }
+
+    /// Cache `state` and send it to every live dummy.
+    pub(super) fn publish(&mut self, state: &str, reset: bool) {
+        let text: Arc<str> = ToTab::Sync { epoch: self.epoch, state, reset }.to_text().into();
+        let real = self.real.map(|r| r.port);
+        for port in self.live_tabs().filter(|p| Some(*p) != real).collect::<Vec<_>>() {
+            self.out.push_back(Output::Send { port, text: text.clone() });
+        }
+        self.cache = if reset { None } else { Some(text) };
+    }
+
+    pub(super) fn on_action(&mut self, now: Instant, port: PortId, id: u64, name: String, args: Option<Raw>) {
+        match self.actions.admit(now, port, id, name, args) {
+            Ok(()) => self.forward_queued(),
+            Err(code) => self.error(port, code, "too many actions waiting for a real tab", Some(id)),
+        }
+    }
+
+    pub(super) fn on_result(&mut self, port: PortId, id: u64, ok: Option<&str>, error: Option<&str>) {
+        if !self.real.is_some_and(|r| r.port == port && r.claimed) {
+            let msg = "result refused: not the current real";
+            return self.error(port, ErrorCode::NotReal, msg, None);
+        }
+        // A result for an action that already timed out has nobody to go to.
+        if let Some(ans) = self.actions.complete(id, port) {
+            if self.tabs.get(&ans.from).is_some_and(|t| t.status != Status::Connected) {
+                self.send(ans.from, &ToTab::Result { id: ans.id, ok, error });
+            }
+        }
+    }
+
+    /// Send queued actions to a real that holds its lock.
+    pub(super) fn forward_queued(&mut self) {
+        let Some(Real { port, claimed: true, .. }) = self.real else { return };
+        while let Some((fwd, name, args)) = self.actions.forward_next(port) {
+            let args = args.as_ref().map(Raw::get);
+            self.send(port, &ToTab::Action { id: fwd, name: name.into(), args });
+        }
+    }
+
+    pub(super) fn answer_errors(&mut self, answers: Vec<Answer>, code: ErrorCode, message: &str) {
+        for ans in answers {
+            if self.tabs.get(&ans.from).is_some_and(|t| t.status != Status::Connected) {
+                let err = error_value(code, message);
+                self.send(ans.from, &ToTab::Result { id: ans.id, ok: None, error: Some(err.get()) });
+            }
+        }
+    }
+}

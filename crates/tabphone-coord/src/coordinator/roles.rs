@@ -1,0 +1,117 @@
+//! Roles: a tab leaving (closed, dead, silent), the real leaving, choosing the
+//! next real, telling dummies, and a silent tab coming back.
+use super::{Coordinator, Gone, PortId, Real, Status};
+use crate::protocol::{ErrorCode, Role, ToTab};
+
+impl Coordinator {
+    pub(super) fn tab_gone(&mut self, port: PortId, why: Gone) {
+        let Some(tab) = self.tabs.get_mut(&port) else { return };
+        let was_live = tab.status == Status::Live;
+        if why == Gone::Silent {
+            tab.status = Status::Lost;
+        } else {
+            self.tabs.remove(&port);
+            self.out.push_back(super::Output::ClosePort { port });
+            // Its own actions have nobody to answer to. A silent tab keeps
+            // them: it may thaw and read the answers.
+            self.actions.forget_from(port);
+        }
+        if self.real.is_some_and(|r| r.port == port) {
+            // A silent real with nobody to replace it stays real: if it thaws
+            // it goes on without re-registering; a tab that joins meanwhile
+            // takes over (see `on_hello`).
+            if why != Gone::Silent || self.live_count() > 0 {
+                // A frozen real keeps the real lock; so does a closing one until
+                // its page is torn down (tens of ms), though it stopped its phone
+                // in the same `pagehide` handler that sent `close`: take it.
+                self.real_lost(port, why != Gone::Dead);
+            }
+        }
+        if was_live {
+            self.broadcast_tabs();
+        }
+    }
+
+    pub(super) fn real_lost(&mut self, port: PortId, holds_lock: bool) {
+        let was_claimed = self.real.is_some_and(|r| r.claimed);
+        self.real = None;
+        // The old real may still hold the real lock: the next real must steal.
+        self.steal |= holds_lock;
+        let failed = self.actions.fail_in_flight(port);
+        self.answer_errors(failed, ErrorCode::RealGone, "the real tab went away before answering");
+        if was_claimed || self.cache.is_some() {
+            // Its calls are over: dummies see an empty state until the new real syncs.
+            self.publish("null", true);
+        }
+        self.promote();
+    }
+
+    /// Choose a new real among live tabs: one heard from within the last ping
+    /// round and a half (a tab that froze since is not known silent yet, and
+    /// would hold up the promotion until it is); then a visible tab, most
+    /// recently focused first; else the oldest.
+    pub(super) fn promote(&mut self) {
+        let heard = self.now.checked_sub(self.config.ping_interval * 3 / 2);
+        let best = self
+            .tabs
+            .iter()
+            .filter(|(_, t)| t.status == Status::Live)
+            .max_by_key(|(_, t)| {
+                let fresh = heard.is_none_or(|h| t.last_seen >= h);
+                (fresh, t.visible, t.focus_order, std::cmp::Reverse(t.joined))
+            })
+            .map(|(p, _)| *p);
+        let Some(port) = best else { return };
+        self.epoch += 1;
+        self.assigned = self.epoch;
+        self.real = Some(Real { port, claimed: false, since: self.epoch });
+        self.restart = false;
+        self.announce();
+        self.arm_claim_check();
+    }
+
+    /// Tell the real (or candidate) and every live dummy the current epoch.
+    pub(super) fn announce(&mut self) {
+        let Some(r) = self.real else { return };
+        let steal = self.steal && !r.claimed;
+        self.send(r.port, &ToTab::Role { role: Role::Real, epoch: self.epoch, steal });
+        let others = self.live_tabs().filter(|p| *p != r.port).collect();
+        self.send_all(others, &ToTab::Role { role: Role::Dummy, epoch: self.epoch, steal: false });
+    }
+
+    pub(super) fn send_dummy(&mut self, port: PortId) {
+        self.send(port, &ToTab::Role { role: Role::Dummy, epoch: self.epoch, steal: false });
+        // Always the current state: a thawed tab may hold a stale one.
+        let text = self.cache.clone().unwrap_or_else(|| {
+            ToTab::Sync { epoch: self.epoch, state: "null", reset: true }.to_text().into()
+        });
+        self.out.push_back(super::Output::Send { port, text });
+    }
+
+    /// A tab declared lost spoke again: it is alive after all (was frozen).
+    pub(super) fn revive(&mut self, port: PortId) {
+        if let Some(tab) = self.tabs.get_mut(&port) {
+            tab.status = Status::Live;
+        }
+        self.broadcast_tabs();
+        if self.real.is_some_and(|r| r.port == port) {
+            return; // The real thawed before anyone replaced it.
+        }
+        self.send_dummy(port);
+        if let Some(r) = self.real.filter(|r| self.status(r.port) == Some(Status::Lost)) {
+            // A silent real kept only for want of another tab: this one takes over.
+            self.real_lost(r.port, true);
+        } else if self.may_promote() {
+            self.promote();
+        }
+    }
+
+    pub(super) fn live_count(&self) -> usize {
+        self.live_tabs().count()
+    }
+
+    pub(super) fn broadcast_tabs(&mut self) {
+        let live = self.live_tabs().collect();
+        self.send_all(live, &ToTab::Tabs { count: self.live_count() });
+    }
+}

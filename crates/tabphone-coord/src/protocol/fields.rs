@@ -1,0 +1,94 @@
+//! The top-level fields of one message, read by name, with typed accessors
+//! whose failures say which field of which message was wrong.
+use std::borrow::Cow;
+
+use super::{ErrorCode, ParseError};
+use crate::json;
+
+pub(super) struct Fields<'a> {
+    pub t: Cow<'a, str>,
+    all: Vec<(Cow<'a, str>, &'a str)>,
+    id: Option<u64>,
+}
+
+fn malformed(e: json::JsonError) -> ParseError {
+    ParseError { code: ErrorCode::Malformed, message: e.message(), id: None }
+}
+
+impl<'a> Fields<'a> {
+    /// A message: an object with a string field `t`.
+    pub fn parse(text: &'a str) -> Result<Fields<'a>, ParseError> {
+        let all = json::fields(text).map_err(malformed)?;
+        let raw = |k: &str| all.iter().find(|(key, _)| key == k).map(|(_, v)| *v);
+        let id = raw("id").and_then(json::as_u64);
+        let t = raw("t").and_then(json::as_str).ok_or_else(|| ParseError {
+            code: ErrorCode::Malformed,
+            message: String::from("no string field \"t\""),
+            id,
+        })?;
+        Ok(Fields { t, all, id })
+    }
+
+    /// An object nested in a message, named `what` in error messages.
+    pub fn nested(text: &'a str, what: &'static str) -> Result<Fields<'a>, ParseError> {
+        let all = json::fields(text).map_err(malformed)?;
+        Ok(Fields { t: Cow::Borrowed(what), all, id: None })
+    }
+
+    pub fn raw(&self, k: &str) -> Option<&'a str> {
+        self.all.iter().find(|(key, _)| key == k).map(|(_, v)| *v)
+    }
+
+    /// A field that must be there and have the right type.
+    pub fn need<T>(&self, k: &str, read: impl Fn(&'a str) -> Option<T>) -> Result<T, ParseError> {
+        self.opt(k, read)?.ok_or_else(|| self.bad(k, "missing"))
+    }
+
+    /// A field that may be missing or null, but not of the wrong type.
+    pub fn opt<T>(&self, k: &str, read: impl Fn(&'a str) -> Option<T>) -> Result<Option<T>, ParseError> {
+        match self.raw(k) {
+            None | Some("null") => Ok(None),
+            Some(v) => read(v).map(Some).ok_or_else(|| self.bad(k, "of the wrong type")),
+        }
+    }
+
+    pub fn flag(&self, k: &str) -> Result<bool, ParseError> {
+        Ok(self.opt(k, json::as_bool)?.unwrap_or(false))
+    }
+
+    /// A number that may be missing (then 0).
+    pub fn count(&self, k: &str) -> Result<u64, ParseError> {
+        Ok(self.opt(k, json::as_u64)?.unwrap_or(0))
+    }
+
+    /// Raw JSON text of a field; a missing field reads as `null`.
+    pub fn value(&self, k: &str) -> &'a str {
+        self.raw(k).unwrap_or("null")
+    }
+
+    fn bad(&self, k: &str, what: &str) -> ParseError {
+        ParseError {
+            code: ErrorCode::Malformed,
+            message: format!("\"{}\" message with field \"{k}\" {what}", self.t),
+            id: self.id,
+        }
+    }
+
+    pub fn unknown(&self) -> ParseError {
+        ParseError {
+            code: ErrorCode::UnknownType,
+            message: format!("unknown message type \"{}\"", self.t),
+            id: None,
+        }
+    }
+}
+
+/// Read a field as any JSON value, kept verbatim.
+pub(super) fn any(raw: &str) -> Option<&str> {
+    Some(raw)
+}
+
+/// Read a field as a JSON object, kept verbatim.
+pub(super) fn object(raw: &str) -> Option<&str> {
+    raw.starts_with('{').then_some(raw)
+}

@@ -1,0 +1,160 @@
+//! The wire protocol between tabs and the worker: JSON text, one object per
+//! `postMessage`, discriminated by the field `"t"`.
+//!
+//! Version [`PROTOCOL_VERSION`]. A tab announces the version it speaks in
+//! `hello`; the worker refuses another with an `error` of code `version`.
+//! Fields marked `?` may be absent (a missing flag is `false`, a missing
+//! number 0). Within a version, fields and messages are only ever added as
+//! optional ones, so tabs and workers of one version but different builds
+//! still understand each other: `hello`'s `epoch` and the `failed` message
+//! were added that way.
+//!
+//! ## Tab to worker ([`FromTab`])
+//! | `t` | fields | meaning |
+//! |---|---|---|
+//! | `hello` | `v`, `tab`, `visible`, `focused`, `rejoin?`, `epoch?`, `claim?` | join; `rejoin: true` after the worker died; `epoch`: the highest epoch the tab has seen; `claim: {epoch, state}` when the tab was real |
+//! | `focus` | `visible`, `focused` | visibility or focus changed (promotion policy) |
+//! | `claimed` | `epoch` | the tab now holds the app's real lock for that epoch |
+//! | `demoted` | `epoch` | the tab lost the real lock (stolen) and stopped being real |
+//! | `sync` | `epoch`, `state` | the real's latest state (any JSON) |
+//! | `action` | `id`, `name`, `args?` | a dummy asks the real to do something; `id` is the tab's own |
+//! | `result` | `id`, `ok` or `error` | the real answers a forwarded action (`id` is the worker's) |
+//! | `close` | | the tab is going away (`pagehide`) |
+//! | `pong` | `seq` | answer to `ping` |
+//!
+//! ## Worker to tab ([`ToTab`])
+//! | `t` | fields | meaning |
+//! |---|---|---|
+//! | `welcome` | `v`, `worker`, `tabs`, `max` | joined; `worker` names the lock the worker holds for its life; `max` is the largest message it accepts, in bytes |
+//! | `role` | `role` (`real`/`dummy`), `epoch`, `steal` | become real (take the app lock, with `steal` if the old real is frozen, answer `claimed`) or dummy; repeated after `claimed` to confirm; sent again with a new `epoch` when the reign is renumbered (the real or candidate keeps the lock or its place in the lock's queue), or with `steal: true` when the lock's holder never joined |
+//! | `sync` | `epoch`, `state`, `reset?` | the real's state; `reset: true` with `state: null` when the real went away |
+//! | `action` | `id`, `name`, `args?` | to the real: perform this, answer with `result` and the same `id` |
+//! | `result` | `id`, `ok` or `error` | to the tab that asked: the answer to its action `id` |
+//! | `tabs` | `count` | number of live tabs changed |
+//! | `ping` | `seq` | answer with `pong` |
+//! | `error` | `code`, `message`, `id?` | a message was refused; `id` set when it answers an action |
+//! | `failed` | `message` | the worker could not start; sent by its JavaScript loader when wasm fails to load |
+//!
+//! Error codes are the [`ErrorCode`] variants in snake case. Messages are at
+//! most [`MAX_MESSAGE_BYTES`] unless the worker's `welcome` says otherwise.
+mod error;
+mod fields;
+mod from_tab;
+mod to_tab;
+
+pub use error::{ErrorCode, ParseError};
+pub use from_tab::{parse_from_tab, Claim, FromTab, Hello};
+pub use to_tab::{parse_to_tab, ToTab};
+
+use crate::json::{self, JsonError, Obj};
+
+/// The protocol version this crate speaks.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// The largest message either side sends or accepts by default, in bytes
+/// (1 MiB). The worker announces its own limit in `welcome`.
+pub const MAX_MESSAGE_BYTES: usize = 1 << 20;
+
+/// Validated JSON text, kept verbatim (states, arguments, results).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Raw(Box<str>);
+
+impl Raw {
+    /// Check that `text` is one JSON value.
+    pub fn new(text: &str) -> Result<Raw, JsonError> {
+        json::validate(text)?;
+        Ok(Raw(text.trim().into()))
+    }
+
+    /// The JSON text.
+    pub fn get(&self) -> &str {
+        &self.0
+    }
+
+    /// Text already validated by the codec (a value read out of a parsed message).
+    pub(crate) fn trusted(text: &str) -> Raw {
+        Raw(text.into())
+    }
+}
+
+/// Role of a tab.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Runs the real phone.
+    Real,
+    /// Mirrors the real and forwards actions.
+    Dummy,
+}
+
+impl Role {
+    /// `"real"` or `"dummy"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Real => "real",
+            Role::Dummy => "dummy",
+        }
+    }
+}
+
+/// The fields of an `action` message (the same both ways).
+fn action_fields(o: Obj, id: u64, name: &str, args: Option<&str>) -> Obj {
+    let o = o.str("t", "action").num("id", id).str("name", name);
+    match args {
+        Some(a) => o.raw("args", a),
+        None => o,
+    }
+}
+
+/// The fields of a `result` message (the same both ways): `error` when set,
+/// else `ok` (`null` when neither is).
+fn result_fields(o: Obj, id: u64, ok: Option<&str>, error: Option<&str>) -> Obj {
+    let o = o.str("t", "result").num("id", id);
+    match (ok, error) {
+        (_, Some(e)) => o.raw("error", e),
+        (Some(v), None) => o.raw("ok", v),
+        (None, None) => o.raw("ok", "null"),
+    }
+}
+
+/// Name of the Web Lock a tab holds for its whole life.
+pub fn tab_lock_name(tab: &str) -> String {
+    format!("{TAB_LOCK_PREFIX}{tab}")
+}
+
+/// Name of the Web Lock a tab must hold to be real for `app`.
+pub fn real_lock_name(app: &str) -> String {
+    format!("tabphone:real:{app}")
+}
+
+/// Name of the Web Lock a worker holds for its whole life.
+pub fn worker_lock_name(worker_id: &str) -> String {
+    format!("{WORKER_LOCK_PREFIX}{worker_id}")
+}
+
+const TAB_LOCK_PREFIX: &str = "tabphone:tab:";
+const WORKER_LOCK_PREFIX: &str = "tabphone:worker:";
+
+/// The tab id in a tab's life-lock name ([`tab_lock_name`]), if it is one.
+pub fn tab_of_lock(name: &str) -> Option<&str> {
+    name.strip_prefix(TAB_LOCK_PREFIX)
+}
+
+/// Whether `name` is a worker's life lock ([`worker_lock_name`]).
+pub fn is_worker_lock(name: &str) -> bool {
+    name.starts_with(WORKER_LOCK_PREFIX)
+}
+
+/// The SharedWorker name tabs of `app` use: one worker per app and script URL.
+pub fn worker_name(app: &str) -> String {
+    format!("tabphone:{app}")
+}
+
+/// The app a SharedWorker serves, from its name ([`worker_name`]).
+pub fn app_of_worker(name: &str) -> Option<&str> {
+    name.strip_prefix("tabphone:")
+}
+
+/// A JSON error value `{"code": .., "message": ..}` for action results.
+pub fn error_value(code: ErrorCode, message: &str) -> Raw {
+    Raw::trusted(&Obj::new().str("code", code.as_str()).str("message", message).end())
+}

@@ -1,0 +1,198 @@
+//! Messages from the worker to a tab: the type, its serializer (the worker's
+//! side) and its parser (the tab's side).
+use std::borrow::Cow;
+
+use super::fields::{any, Fields};
+use super::{action_fields, result_fields, ErrorCode, ParseError, Role, PROTOCOL_VERSION};
+use crate::json::{self, Obj};
+
+/// A message from the worker to a tab.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ToTab<'a> {
+    /// Joined.
+    Welcome {
+        /// Protocol version.
+        v: u32,
+        /// Name of the lock the worker holds while it lives.
+        worker: Cow<'a, str>,
+        /// Number of live tabs.
+        tabs: usize,
+        /// Largest message accepted, in bytes.
+        max: usize,
+    },
+    /// Role assignment.
+    Role {
+        /// The role.
+        role: Role,
+        /// Epoch of the current real.
+        epoch: u64,
+        /// Take the real lock with `steal: true`.
+        steal: bool,
+    },
+    /// The real's state.
+    Sync {
+        /// Epoch it came from.
+        epoch: u64,
+        /// The state, JSON text.
+        state: &'a str,
+        /// True when the real went away and the state was cleared.
+        reset: bool,
+    },
+    /// An action to perform (to the real).
+    Action {
+        /// The worker's id.
+        id: u64,
+        /// Action name.
+        name: Cow<'a, str>,
+        /// Arguments, JSON text.
+        args: Option<&'a str>,
+    },
+    /// The answer to the tab's own action.
+    Result {
+        /// The tab's id for the action.
+        id: u64,
+        /// Success value, JSON text.
+        ok: Option<&'a str>,
+        /// Failure value, JSON text.
+        error: Option<&'a str>,
+    },
+    /// Live tab count.
+    Tabs {
+        /// How many.
+        count: usize,
+    },
+    /// Liveness probe.
+    Ping {
+        /// Echo it in `pong`.
+        seq: u64,
+    },
+    /// A refusal.
+    Error {
+        /// Machine-readable code.
+        code: ErrorCode,
+        /// Human-readable detail.
+        message: Cow<'a, str>,
+        /// The tab's action id when this answers an action.
+        id: Option<u64>,
+    },
+    /// The worker could not start (sent by its JavaScript loader when the
+    /// wasm module fails to load); nothing else will come from it.
+    Failed {
+        /// Why.
+        message: Cow<'a, str>,
+    },
+}
+
+/// Parse a worker's message (the tab side).
+pub fn parse_to_tab(text: &str) -> Result<ToTab<'_>, ParseError> {
+    let f = Fields::parse(text)?;
+    Ok(match &*f.t {
+        "welcome" => ToTab::Welcome {
+            v: f.opt("v", json::as_u64)?.map_or(PROTOCOL_VERSION, |v| v as u32),
+            worker: f.need("worker", json::as_str)?,
+            tabs: f.count("tabs")? as usize,
+            max: f.opt("max", json::as_u64)?.map_or(usize::MAX, |m| m as usize),
+        },
+        "role" => ToTab::Role {
+            role: f.need("role", |r| match json::as_str(r)?.as_ref() {
+                "real" => Some(Role::Real),
+                "dummy" => Some(Role::Dummy),
+                _ => None,
+            })?,
+            epoch: f.need("epoch", json::as_u64)?,
+            steal: f.flag("steal")?,
+        },
+        // `"state": null` is a valid state.
+        "sync" => ToTab::Sync { epoch: f.count("epoch")?, state: f.value("state"), reset: f.flag("reset")? },
+        "action" => ToTab::Action {
+            id: f.need("id", json::as_u64)?,
+            name: f.need("name", json::as_str)?,
+            args: f.opt("args", any)?,
+        },
+        "result" => ToTab::Result {
+            id: f.need("id", json::as_u64)?,
+            ok: f.opt("ok", any)?,
+            error: f.opt("error", any)?,
+        },
+        "tabs" => ToTab::Tabs { count: f.need("count", json::as_u64)? as usize },
+        "ping" => ToTab::Ping { seq: f.count("seq")? },
+        "error" => ToTab::Error {
+            code: f.need("code", |r| ErrorCode::parse(&json::as_str(r)?))?,
+            message: f.opt("message", json::as_str)?.unwrap_or_default(),
+            id: f.opt("id", json::as_u64)?,
+        },
+        "failed" => ToTab::Failed { message: f.opt("message", json::as_str)?.unwrap_or_default() },
+        _ => return Err(f.unknown()),
+    })
+}
+
+impl ToTab<'_> {
+    /// The message as JSON text (the worker's side).
+    pub fn to_text(&self) -> String {
+        let o = Obj::new();
+        match self {
+            ToTab::Welcome { v, worker, tabs, max } => o
+                .str("t", "welcome")
+                .num("v", u64::from(*v))
+                .str("worker", worker)
+                .num("tabs", *tabs as u64)
+                .num("max", *max as u64),
+            ToTab::Role { role, epoch, steal } => {
+                o.str("t", "role").str("role", role.as_str()).num("epoch", *epoch).bool("steal", *steal)
+            }
+            ToTab::Sync { epoch, state, reset } => {
+                let o = o.str("t", "sync").num("epoch", *epoch).raw("state", state);
+                if *reset {
+                    o.bool("reset", true)
+                } else {
+                    o
+                }
+            }
+            ToTab::Action { id, name, args } => action_fields(o, *id, name, *args),
+            ToTab::Result { id, ok, error } => result_fields(o, *id, *ok, *error),
+            ToTab::Tabs { count } => o.str("t", "tabs").num("count", *count as u64),
+            ToTab::Ping { seq } => o.str("t", "ping").num("seq", *seq),
+            ToTab::Error { code, message, id } => {
+                let o = o.str("t", "error").str("code", code.as_str()).str("message", message);
+                match id {
+                    Some(id) => o.num("id", *id),
+                    None => o,
+                }
+            }
+            ToTab::Failed { message } => o.str("t", "failed").str("message", message),
+        }
+        .end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_is_written_verbatim() {
+        let text = ToTab::Sync { epoch: 1, state: r#"{"b":1,  "a":[2]}"#, reset: false }.to_text();
+        assert_eq!(text, r#"{"t":"sync","epoch":1,"state":{"b":1,  "a":[2]}}"#);
+    }
+
+    #[test]
+    fn worker_messages_round_trip() {
+        let msgs = [
+            ToTab::Welcome { v: 1, worker: "w\"1".into(), tabs: 2, max: 1000 },
+            ToTab::Role { role: Role::Real, epoch: 3, steal: true },
+            ToTab::Sync { epoch: 1, state: "null", reset: true },
+            ToTab::Action { id: 4, name: "dial".into(), args: Some(r#"{"to":"bob"}"#) },
+            ToTab::Result { id: 5, ok: None, error: Some(r#"{"code":"x"}"#) },
+            ToTab::Tabs { count: 7 },
+            ToTab::Ping { seq: 8 },
+            ToTab::Error { code: ErrorCode::QueueFull, message: "full \n".into(), id: Some(9) },
+            ToTab::Failed { message: "no wasm".into() },
+        ];
+        for m in &msgs {
+            let text = m.to_text();
+            serde_json::from_str::<serde_json::Value>(&text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(&parse_to_tab(&text).unwrap_or_else(|e| panic!("{text}: {e:?}")), m);
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! The tab's link to the worker: joining once the life lock is held, the
+//! `hello`, the worker's death or failure, and the worker's messages.
+use super::{ActionId, Job, TabCore, TabEvent, TabOutput, TabRole};
+use crate::protocol::{error_value, parse_to_tab, Claim, ErrorCode, FromTab, Hello, ToTab, PROTOCOL_VERSION};
+
+impl TabCore {
+    pub(super) fn on_tab_lock_held(&mut self) {
+        if self.alive || self.role == TabRole::Closed || self.failed {
+            return;
+        }
+        self.alive = true;
+        self.out.push_back(TabOutput::Connect);
+    }
+
+    pub(super) fn on_connected(&mut self) {
+        self.connected = true;
+        let claim = (self.role == TabRole::Real).then_some(Claim { epoch: self.epoch, state: &self.state });
+        let hello = FromTab::Hello(Hello {
+            v: PROTOCOL_VERSION,
+            tab: self.config.tab_id.as_str().into(),
+            visible: self.visible,
+            focused: self.focused,
+            claim,
+            rejoin: self.rejoin,
+            epoch: self.epoch,
+        });
+        self.out.push_back(TabOutput::Send(hello.to_text()));
+        for text in std::mem::take(&mut self.outbox) {
+            self.out.push_back(TabOutput::Send(text));
+        }
+    }
+
+    pub(super) fn on_worker_died(&mut self) {
+        if self.role == TabRole::Closed {
+            return;
+        }
+        self.connected = false;
+        self.rejoin = true;
+        self.worker_lock = None;
+        for id in std::mem::take(&mut self.waiting) {
+            self.fail(ActionId(id), ErrorCode::WorkerGone, "the worker died before answering");
+        }
+        if matches!(self.role, TabRole::Claiming | TabRole::Confirming) {
+            // The promotion died with the worker; the new one decides again.
+            self.out.push_back(TabOutput::ReleaseRealLock);
+            self.set_role(TabRole::Connecting, self.epoch);
+        } else if self.role == TabRole::Dummy {
+            self.set_role(TabRole::Connecting, self.epoch);
+        }
+        self.out.push_back(TabOutput::Connect);
+    }
+
+    /// No worker: answer what waits, refuse what comes, tell the app. A real
+    /// tab stays real (it holds the lock) and performs its own actions.
+    pub(super) fn on_worker_failed(&mut self, message: &str) {
+        if self.failed || self.role == TabRole::Closed {
+            return;
+        }
+        self.failed = true;
+        self.connected = false;
+        self.outbox.clear();
+        for id in std::mem::take(&mut self.waiting) {
+            self.fail(ActionId(id), ErrorCode::WorkerGone, message);
+        }
+        let message = format!("the worker cannot run: {message}");
+        self.event(TabEvent::Error { code: ErrorCode::WorkerGone.as_str().into(), message });
+    }
+
+    pub(super) fn on_message(&mut self, text: &str) {
+        let msg = match parse_to_tab(text) {
+            Ok(m) => m,
+            Err(e) => {
+                let message = format!("unreadable message from the worker: {}", e.message);
+                let code = ErrorCode::BadWorkerMessage.as_str().into();
+                return self.event(TabEvent::Error { code, message });
+            }
+        };
+        match msg {
+            ToTab::Welcome { worker, tabs, max, .. } => {
+                // Refuse locally what the worker would refuse without an id.
+                self.config.max_message_bytes = self.config.max_message_bytes.min(max);
+                if self.worker_lock.as_deref() != Some(&*worker) {
+                    self.worker_lock = Some(worker.to_string());
+                    self.out.push_back(TabOutput::WatchWorker(worker.into_owned()));
+                }
+                // The role (and epoch) follows in the worker's next message.
+                self.on_tabs(tabs);
+            }
+            ToTab::Role { role, epoch, steal } => self.on_role(role, epoch, steal),
+            ToTab::Sync { state, .. } => {
+                if self.role != TabRole::Real {
+                    self.state = state.to_owned();
+                    self.event(TabEvent::State { state: self.state.clone() });
+                }
+            }
+            ToTab::Action { id, name, args } => self.on_forwarded(id, &name, args),
+            ToTab::Result { id, ok, error } => {
+                if self.waiting.remove(&id) {
+                    let result = match (ok, error) {
+                        (_, Some(e)) => Err(e.to_owned()),
+                        (Some(v), None) => Ok(v.to_owned()),
+                        (None, None) => Ok(String::from("null")),
+                    };
+                    self.out.push_back(TabOutput::Resolve { id: ActionId(id), result });
+                }
+            }
+            ToTab::Tabs { count } => self.on_tabs(count),
+            ToTab::Ping { seq } => self.post(FromTab::Pong { seq }.to_text()),
+            ToTab::Error { code, message, id } => match id {
+                Some(id) if self.waiting.remove(&id) => {
+                    let err = error_value(code, &message).get().to_owned();
+                    self.out.push_back(TabOutput::Resolve { id: ActionId(id), result: Err(err) });
+                }
+                _ => {
+                    self.event(TabEvent::Error { code: code.as_str().into(), message: message.into_owned() })
+                }
+            },
+            ToTab::Failed { message } => self.on_worker_failed(&message),
+        }
+    }
+
+    fn on_tabs(&mut self, count: usize) {
+        self.tabs = count;
+        self.event(TabEvent::Tabs { count });
+    }
+
+    /// An action forwarded by the worker: performed if real, refused otherwise.
+    fn on_forwarded(&mut self, id: u64, name: &str, args: Option<&str>) {
+        if self.role == TabRole::Real {
+            let args = args.unwrap_or("null").to_owned();
+            self.out.push_back(TabOutput::Perform { job: Job::Remote(id), name: name.to_owned(), args });
+        } else {
+            let err = error_value(ErrorCode::NotReal, "this tab is no longer real");
+            self.post(FromTab::Result { id, ok: None, error: Some(err.get()) }.to_text());
+        }
+    }
+}

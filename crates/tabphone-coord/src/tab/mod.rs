@@ -1,0 +1,222 @@
+//! The tab's state machine: its role, the real lock, its pending actions and
+//! its connection to the worker. The tab-client glue drives it.
+//!
+//! Rules it keeps:
+//! - A tab joins only once it holds its life-long lock
+//!   ([`TabOutput::HoldTabLock`], then [`TabInput::TabLockHeld`]): the worker
+//!   reads that lock's release as the tab's death, so a worker that asked for
+//!   it first would take a live tab for dead.
+//! - A tab is [`TabRole::Real`] only while it holds the app's real lock.
+//!   Told to become real, it first asks for the lock ([`TabOutput::AcquireRealLock`]),
+//!   then reports `claimed` and starts the real client ([`TabOutput::StartReal`])
+//!   only when the worker confirms. A lock grant that was queued while the tab
+//!   was frozen may be followed at once by its theft: the confirmation step
+//!   keeps such a tab from starting the real client even for one task.
+//! - When the lock is lost (stolen by a tab promoted after this one froze),
+//!   it emits [`TabOutput::StopReal`] before anything else, so the real client
+//!   stops before it can touch the network again.
+//! - A new real starts with state `null` (the calls of the old real ended with
+//!   it), and a real that stops being real clears its state; a real that
+//!   rejoins a restarted worker keeps its state (it never stopped being real).
+//! - Every [`TabCore::dispatch`] is answered exactly once by a
+//!   [`TabOutput::Resolve`]: by the real (locally or through the worker), by
+//!   the worker's error, or with `worker_gone` when the worker died or failed first.
+//!
+//! Layout: `api.rs` (the types), `link.rs` (the connection to the worker and
+//! its messages), `real.rs` (roles, the real lock, performing actions).
+use std::collections::{BTreeSet, VecDeque};
+
+use crate::protocol::{error_value, ErrorCode, FromTab, Raw};
+
+mod api;
+mod link;
+mod real;
+#[cfg(test)]
+mod tests;
+
+pub use api::{ActionId, Job, TabConfig, TabEvent, TabInput, TabOutput, TabRole};
+
+/// The tab's sans-IO core.
+#[derive(Debug)]
+pub struct TabCore {
+    config: TabConfig,
+    role: TabRole,
+    epoch: u64,
+    state: String,
+    /// Live tabs, as the worker last said.
+    tabs: usize,
+    /// The life-long lock is held: the tab may join.
+    alive: bool,
+    connected: bool,
+    rejoin: bool,
+    /// No worker can be reached (see [`TabInput::WorkerFailed`]).
+    failed: bool,
+    worker_lock: Option<String>,
+    visible: bool,
+    focused: bool,
+    next_id: u64,
+    /// The pending real lock request takes the lock with `steal`.
+    stealing: bool,
+    /// Dispatches sent to the worker, awaiting its answer.
+    waiting: BTreeSet<u64>,
+    /// Messages to send once connected.
+    outbox: Vec<String>,
+    out: VecDeque<TabOutput>,
+}
+
+impl TabCore {
+    /// A tab about to start: the first output is [`TabOutput::HoldTabLock`].
+    pub fn new(config: TabConfig, visible: bool, focused: bool) -> Self {
+        let lock = crate::protocol::tab_lock_name(&config.tab_id);
+        let mut core = TabCore {
+            config,
+            role: TabRole::Connecting,
+            epoch: 0,
+            state: String::from("null"),
+            tabs: 0,
+            alive: false,
+            connected: false,
+            rejoin: false,
+            failed: false,
+            stealing: false,
+            worker_lock: None,
+            visible,
+            focused,
+            next_id: 1,
+            waiting: BTreeSet::new(),
+            outbox: Vec::new(),
+            out: VecDeque::new(),
+        };
+        core.out.push_back(TabOutput::HoldTabLock(lock));
+        core
+    }
+
+    /// Current role.
+    pub fn role(&self) -> TabRole {
+        self.role
+    }
+
+    /// Current epoch.
+    pub fn epoch(&self) -> u64 {
+        self.epoch
+    }
+
+    /// Latest shared state, JSON text.
+    pub fn state(&self) -> &str {
+        &self.state
+    }
+
+    /// Number of live tabs, as the worker last said (0 before it did).
+    pub fn tabs(&self) -> usize {
+        self.tabs
+    }
+
+    /// This tab's id.
+    pub fn tab_id(&self) -> &str {
+        &self.config.tab_id
+    }
+
+    /// Next output, until `None`.
+    pub fn poll_output(&mut self) -> Option<TabOutput> {
+        self.out.pop_front()
+    }
+
+    /// Ask the real to perform `name(args)` (`args` is JSON text). The answer
+    /// comes as a [`TabOutput::Resolve`] with the returned id.
+    pub fn dispatch(&mut self, name: &str, args: &str) -> ActionId {
+        let id = ActionId(self.next_id);
+        self.next_id += 1;
+        let args = match Raw::new(args) {
+            Ok(a) => a,
+            Err(e) => {
+                self.fail(id, ErrorCode::Malformed, &format!("args are not JSON: {}", e.message()));
+                return id;
+            }
+        };
+        match self.role {
+            TabRole::Real => {
+                let job = Job::Local(id);
+                self.out.push_back(TabOutput::Perform { job, name: name.into(), args: args.get().into() });
+            }
+            TabRole::Closed => self.fail(id, ErrorCode::WorkerGone, "the tab is closed"),
+            _ if self.failed => self.fail(id, ErrorCode::WorkerGone, "no worker could be started"),
+            _ => {
+                let text = FromTab::Action { id: id.0, name: name.into(), args: Some(args.get()) }.to_text();
+                if text.len() > self.config.max_message_bytes {
+                    let msg = format!("action of {} bytes over the limit", text.len());
+                    self.fail(id, ErrorCode::TooLarge, &msg);
+                } else {
+                    self.waiting.insert(id.0);
+                    self.post(text);
+                }
+            }
+        }
+        id
+    }
+
+    /// Publish the real's new state (JSON text) to every dummy.
+    pub fn publish(&mut self, state: &str) -> Result<(), (ErrorCode, String)> {
+        if self.role != TabRole::Real {
+            return Err((
+                ErrorCode::NotReal,
+                format!("only the real tab publishes; this one is {}", self.role.as_str()),
+            ));
+        }
+        let raw = Raw::new(state).map_err(|e| (ErrorCode::Malformed, e.message()))?;
+        let text = FromTab::Sync { epoch: self.epoch, state: raw.get() }.to_text();
+        if text.len() > self.config.max_message_bytes {
+            return Err((ErrorCode::TooLarge, format!("state of {} bytes over the limit", text.len())));
+        }
+        self.state = raw.get().to_owned();
+        self.post(text);
+        self.event(TabEvent::State { state: self.state.clone() });
+        Ok(())
+    }
+
+    /// Feed one input.
+    pub fn handle_input(&mut self, input: TabInput<'_>) {
+        match input {
+            TabInput::TabLockHeld => self.on_tab_lock_held(),
+            TabInput::Connected => self.on_connected(),
+            TabInput::WorkerMessage(text) => self.on_message(text),
+            TabInput::WorkerDied => self.on_worker_died(),
+            TabInput::WorkerFailed { message } => self.on_worker_failed(message),
+            TabInput::RealLockGranted => self.on_lock_granted(),
+            TabInput::RealLockLost => self.on_lock_lost(),
+            TabInput::Done { job, result } => self.on_done(job, result),
+            TabInput::Focus { visible, focused } => {
+                self.visible = visible;
+                self.focused = focused;
+                self.post(FromTab::Focus { visible, focused }.to_text());
+            }
+            TabInput::PageHide => self.on_page_hide(),
+        }
+    }
+
+    fn post(&mut self, text: String) {
+        if self.connected {
+            self.out.push_back(TabOutput::Send(text));
+        } else {
+            self.outbox.push(text);
+        }
+    }
+
+    fn event(&mut self, e: TabEvent) {
+        self.out.push_back(TabOutput::Event(e));
+    }
+
+    fn fail(&mut self, id: ActionId, code: ErrorCode, message: &str) {
+        let err = error_value(code, message).get().to_owned();
+        self.out.push_back(TabOutput::Resolve { id, result: Err(err) });
+    }
+
+    /// Take `role` and `epoch`, and tell the app if either changed.
+    fn set_role(&mut self, role: TabRole, epoch: u64) {
+        let changed = (role, epoch) != (self.role, self.epoch);
+        self.role = role;
+        self.epoch = epoch;
+        if changed {
+            self.event(TabEvent::Role { role, epoch });
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! Roles and the real lock: claiming, confirming, demoting, leaving; and the
+//! real client's answers to the actions it performs.
+use super::{Job, TabCore, TabEvent, TabOutput, TabRole};
+use crate::protocol::{error_value, real_lock_name, ErrorCode, FromTab, Raw, Role};
+
+impl TabCore {
+    pub(super) fn holds_or_wants_lock(&self) -> bool {
+        matches!(self.role, TabRole::Real | TabRole::Claiming | TabRole::Confirming)
+    }
+
+    pub(super) fn on_role(&mut self, role: Role, epoch: u64, steal: bool) {
+        match (role, self.role) {
+            (_, TabRole::Closed) => {}
+            (Role::Real, TabRole::Confirming) if epoch == self.epoch => {
+                // A new real starts empty: the old real's calls ended with it.
+                self.clear_state();
+                self.out.push_back(TabOutput::StartReal);
+                self.set_role(TabRole::Real, epoch);
+            }
+            (Role::Real, TabRole::Confirming) => {
+                // Promoted again under a new number while holding the lock:
+                // claim that one (the lock is kept).
+                self.set_role(TabRole::Confirming, epoch);
+                self.post(FromTab::Claimed { epoch }.to_text());
+            }
+            // Confirmation of a claim, possibly under a newer epoch.
+            (Role::Real, TabRole::Real) => self.set_role(TabRole::Real, epoch),
+            (Role::Real, TabRole::Claiming) => {
+                // Promoted again while waiting for the lock: keep the place in
+                // the lock's queue, unless the worker now says to steal.
+                if steal && !self.stealing {
+                    self.acquire(true);
+                }
+                self.set_role(TabRole::Claiming, epoch);
+            }
+            (Role::Real, _) => {
+                self.acquire(steal);
+                self.set_role(TabRole::Claiming, epoch);
+            }
+            (Role::Dummy, TabRole::Real | TabRole::Claiming | TabRole::Confirming) => self.demote(epoch),
+            (Role::Dummy, _) => self.set_role(TabRole::Dummy, epoch),
+        }
+    }
+
+    fn acquire(&mut self, steal: bool) {
+        self.stealing = steal;
+        let lock = real_lock_name(&self.config.app);
+        self.out.push_back(TabOutput::AcquireRealLock { lock, steal });
+    }
+
+    pub(super) fn on_lock_granted(&mut self) {
+        if self.role == TabRole::Claiming {
+            self.set_role(TabRole::Confirming, self.epoch);
+            self.post(FromTab::Claimed { epoch: self.epoch }.to_text());
+        } else if !self.holds_or_wants_lock() {
+            // Granted too late: the promotion was withdrawn meanwhile.
+            self.out.push_back(TabOutput::ReleaseRealLock);
+        }
+    }
+
+    pub(super) fn on_lock_lost(&mut self) {
+        if self.holds_or_wants_lock() {
+            let epoch = self.epoch;
+            self.demote(epoch);
+            self.post(FromTab::Demoted { epoch }.to_text());
+        }
+    }
+
+    pub(super) fn on_page_hide(&mut self) {
+        if self.role == TabRole::Closed {
+            return;
+        }
+        // Stop and let the real lock go before saying `close`: the
+        // successor asks for the lock as soon as the worker hears it.
+        if self.holds_or_wants_lock() {
+            self.demote(self.epoch);
+        }
+        self.post(FromTab::Close.to_text());
+        self.set_role(TabRole::Closed, self.epoch);
+    }
+
+    /// Stop being real (or wanting to be), now, and be a dummy in `epoch`.
+    fn demote(&mut self, epoch: u64) {
+        if self.role == TabRole::Real {
+            self.out.push_back(TabOutput::StopReal);
+            // Its calls are over; the worker's state (or the next real's) follows.
+            self.clear_state();
+        }
+        self.out.push_back(TabOutput::ReleaseRealLock);
+        self.set_role(TabRole::Dummy, epoch);
+    }
+
+    fn clear_state(&mut self) {
+        if self.state != "null" {
+            self.state = String::from("null");
+            self.event(TabEvent::State { state: self.state.clone() });
+        }
+    }
+
+    /// The real client finished an action: resolve a local dispatch, or
+    /// answer the worker for a forwarded one.
+    pub(super) fn on_done(&mut self, job: Job, result: Result<String, String>) {
+        match job {
+            Job::Local(id) => self.out.push_back(TabOutput::Resolve { id, result }),
+            Job::Remote(id) => {
+                let ok = result.as_ref().ok().and_then(|v| Raw::new(v).ok());
+                let error = result.as_ref().err().and_then(|e| Raw::new(e).ok());
+                let error = if ok.is_none() && error.is_none() {
+                    let msg = "the action handler returned a value that is not JSON";
+                    Some(error_value(ErrorCode::Malformed, msg))
+                } else {
+                    error
+                };
+                let msg = FromTab::Result {
+                    id,
+                    ok: ok.as_ref().map(Raw::get),
+                    error: error.as_ref().map(Raw::get),
+                };
+                self.post(msg.to_text());
+            }
+        }
+    }
+}

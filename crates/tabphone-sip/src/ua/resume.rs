@@ -1,0 +1,80 @@
+//! Resuming a dialog from its [`DialogSnapshot`] on this agent's connection
+//! (a handover between tabs, RFC 3261 12.2 target refresh): the dialog is
+//! rebuilt (Call-ID, tags, URIs, remote target, route set, the peer's CSeq),
+//! our CSeq jumps [`RESUME_CSEQ_JUMP`] past the snapshot's, and a re-INVITE
+//! with our Contact and a fresh offer goes along the route set. Any RFC 3261
+//! peer then sends its requests to our Contact. A peer that refuses it (481,
+//! no answer, any other failure but glare) ends the call.
+
+use super::call::Call;
+use super::dialog::Dialog;
+use super::{CallId, DialogSnapshot, EndCause, Event, SessionState, UserAgent};
+use crate::msg::{NameAddr, Uri};
+use crate::Instant;
+
+/// How far a resumed dialog's CSeq jumps past the snapshot's: past any
+/// requests the previous holder sent after the snapshot the app kept (one
+/// input's worth, up to 64 INFOs of a DTMF string, several times over).
+/// The peer only checks that it grows (RFC 3261 12.2.2).
+pub const RESUME_CSEQ_JUMP: u32 = 1000;
+
+/// The CSeq stays below 2^31 (RFC 3261 8.1.1.5).
+const CSEQ_MAX: u32 = (1 << 31) - 1;
+
+impl UserAgent {
+    /// [`super::Command::Resume`].
+    pub(super) fn resume(&mut self, now: Instant, id: CallId, snapshot: &DialogSnapshot, sdp: String) {
+        if self.calls.contains_key(&id) {
+            return self.call_error(id, format!("call {} exists", id.0));
+        }
+        if !self.connected {
+            return self.event(Event::Ended { call: id, cause: EndCause::Transport });
+        }
+        if let Err(e) = check_snapshot(snapshot) {
+            self.call_error(id, format!("call {}: cannot resume: {e}", id.0));
+            return self.event(Event::Ended { call: id, cause: EndCause::Failed(400) });
+        }
+        self.next_call = self.next_call.max(id.0 + 1);
+        let s = snapshot.clone();
+        let mut dialog = Dialog::new(s.call_id, s.local_tag, s.local_uri, s.remote_uri, s.remote_target);
+        dialog.remote_tag = Some(s.remote_tag);
+        dialog.route_set = s.route_set;
+        dialog.remote_cseq = s.remote_cseq;
+        dialog.local_cseq = s.local_cseq.saturating_add(RESUME_CSEQ_JUMP).min(CSEQ_MAX - 1);
+        let mut call = Call::new(s.outgoing, dialog);
+        call.state = SessionState::Established;
+        call.resuming = true;
+        self.calls.insert(id, call);
+        self.reinvite(now, id, sdp);
+    }
+
+    /// A resumed call's re-INVITE failed with `status` (not glare): the peer
+    /// will not send to us, so the call ends; a BYE along the route set
+    /// tells the peer when it still can.
+    pub(super) fn resume_failed(&mut self, now: Instant, id: CallId, status: u16) {
+        self.send_bye(now, id);
+        self.event(Event::Ended { call: id, cause: EndCause::Failed(status) });
+    }
+}
+
+/// What a dialog is rebuilt from must be usable as it is written into our
+/// requests: tags and Call-ID without spaces, URIs and routes that parse.
+fn check_snapshot(s: &DialogSnapshot) -> Result<(), String> {
+    let word =
+        |what: &str, v: &str| match v.is_empty() || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            true => Err(format!("{what} {v:?} is empty or has spaces")),
+            false => Ok(()),
+        };
+    word("Call-ID", &s.call_id)?;
+    word("local tag", &s.local_tag)?;
+    word("remote tag", &s.remote_tag)?;
+    for (what, uri) in
+        [("local URI", &s.local_uri), ("remote URI", &s.remote_uri), ("remote target", &s.remote_target)]
+    {
+        Uri::parse(uri).map_err(|e| format!("{what} {uri:?}: {e}"))?;
+    }
+    for route in &s.route_set {
+        NameAddr::parse(route).map_err(|e| format!("route {route:?}: {e}"))?;
+    }
+    Ok(())
+}
