@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { crash, oneReal } from './lib/browser.mjs';
 import { Kamailio } from './lib/kamailio.mjs';
+import { WsSipServer } from './lib/wssip.mjs';
 import { hearEachOther, launchWithMedia, receivedOver } from './lib/audio.mjs';
 import {
   act, callIn, callPc, closeAll, eventsOf, must, nextEvent, registered, seen, sleep, stateOf, until, user,
@@ -368,6 +369,51 @@ describe('recovery and transfer', () => {
     await must(c, 'hangup', atCarol.call);
     await closeAll(alice, bob, carol);
   });
+
+  test('attended transfer of bob to carol from an alice dummy: bob replaces alice at carol, bob and carol talk, both alice calls end', async () => {
+    const { alice, bob, real, dummies, b } = await aliceAndBob(2);
+    const carol = await user('carol');
+    const c = carol.pages[0];
+    await registered(c);
+    const { call: bobCall } = await must(dummies[0], 'call', 'bob');
+    const atBob = await waitEvent(b, 'incoming');
+    await must(b, 'answer', atBob.call);
+    await callIn(real, bobCall, 'established');
+    const { call: carolCall } = await must(dummies[0], 'call', 'carol');
+    const atCarol = await waitEvent(c, 'incoming');
+    await must(c, 'answer', atCarol.call);
+    await callIn(real, carolCall, 'established');
+    const t0 = Date.now();
+    await must(dummies[0], 'attendedTransfer', bobCall, carolCall);
+    // Bob is asked to call carol with Replaces; carol's phone takes bob's
+    // call at once in place of alice's.
+    const requested = await waitEvent(b, 'transferRequested');
+    assert.equal(requested.to.split('?')[0], `sip:carol@${kamailio.domain}`);
+    const replacing = await waitEvent(c, 'incoming', (d) => d.call !== atCarol.call);
+    assert.equal(replacing.replaces, atCarol.call, 'the new call at carol replaces alice\'s');
+    assert.equal(replacing.peer.uri, `sip:bob@${kamailio.domain}`);
+    await callIn(b, requested.newCall, 'established');
+    await callIn(c, replacing.call, 'established');
+    console.log(`# attended transfer: bob and carol established ${Date.now() - t0} ms after attendedTransfer() returned`);
+    for (const p of alice.pages) {
+      const ended = await until(async () => {
+        const s = await stateOf(p);
+        const e = [bobCall, carolCall].map((id) => s.ended.find((x) => x.id === id));
+        return e.every(Boolean) && s.calls.length === 0 ? e : null;
+      }, 'both alice calls ended');
+      assert.deepEqual(ended.map((e) => e.cause), ['transferred', 'remote'], JSON.stringify(ended));
+    }
+    const endedAtCarol = (await stateOf(c)).ended.find((x) => x.id === atCarol.call);
+    assert.equal(endedAtCarol?.cause, 'replaced');
+    // Alice, the transferor, hangs up her call with bob once his call to carol succeeded.
+    assert.equal((await stateOf(b)).ended.find((x) => x.id === atBob.call)?.cause, 'remote');
+    const audio = await hearEachOther([b, c]);
+    assert.ok(audio.ok, `bob and carol hear each other: ${JSON.stringify(audio.deltas)}`);
+    console.log(`# after the attended transfer, received at bob and at carol: ${JSON.stringify(audio.deltas)}`);
+    await must(c, 'hangup', replacing.call);
+    await waitEvent(b, 'callEnded', (d) => d.call === requested.newCall);
+    await closeAll(alice, bob, carol);
+  });
 });
 
 describe('background tabs', () => {
@@ -473,5 +519,68 @@ describe('bad input', () => {
     });
     for (const e of bad) assert.equal(e?.code, 'bad_options', JSON.stringify(e));
     await closeAll(alice, bob);
+  });
+
+  test('a server that sends garbage frames: error events, and the phone stays registered and usable', async () => {
+    const server = await WsSipServer.start();
+    const alice = await user('alice', 2, { query: { server: server.url, domain: '127.0.0.1', app: 'garbage-test' } });
+    try {
+      for (const p of alice.pages) await registered(p);
+      const real = await oneReal(alice.pages);
+      const dummy = alice.pages.find((p) => p !== real);
+      const grantedBefore = (await stateOf(real)).registration.at;
+      const before = await Promise.all(alice.pages.map((p) => seen(p, 'error')));
+      const cut = [
+        'MESSAGE sip:alice@127.0.0.1 SIP/2.0', 'Via: SIP/2.0/WS 127.0.0.1;branch=z9hG4bKcut',
+        'From: <sip:srv@127.0.0.1>;tag=1', 'To: <sip:alice@127.0.0.1>', 'Call-ID: cut@srv', 'CSeq: 1 MESSAGE',
+        'Max-Forwards: 70', 'Content-Type: text/plain', 'Content-Length: 500', '', 'cut short',
+      ].join('\r\n');
+      const garbage = [
+        'this is not SIP at all',
+        // A response cut before the end of its header section.
+        'SIP/2.0 200 OK\r\nVia: SIP/2.0/WS 127.0.0.1;branch=z9hG4bKtrunc\r\nCSeq: 1 REG',
+        // A request whose body is shorter than its Content-Length: a 400 comes back.
+        cut,
+        // Over the 64 KiB the SIP core takes.
+        `OPTIONS sip:alice@127.0.0.1 SIP/2.0\r\nX-Pad: ${'x'.repeat(70 * 1024)}\r\n\r\n`,
+      ];
+      // A well-formed response to no transaction: dropped (RFC 3261 17.1.3).
+      const stray = ['SIP/2.0 200 OK', 'Via: SIP/2.0/WS 127.0.0.1;branch=z9hG4bKnotxn',
+        'From: <sip:alice@127.0.0.1>;tag=a', 'To: <sip:alice@127.0.0.1>;tag=b', 'Call-ID: none@srv',
+        'CSeq: 7 OPTIONS', 'Content-Length: 0', '', ''].join('\r\n');
+      server.send(...garbage, stray);
+      const errors = await until(async () => {
+        const e = (await eventsOf(real, 'error')).slice(before[0]).map((x) => x.detail);
+        return e.length >= garbage.length ? e : null;
+      }, 'an error event per garbage frame');
+      console.log(`# garbage from the server: ${errors.length} error events in the real: ${errors.map((e) => e.message).join(' | ')}`);
+      assert.equal(errors.length, garbage.length, 'one error per garbage frame, none for the stray response');
+      for (const e of errors) {
+        assert.equal(e.code, 'phone_error');
+        assert.match(e.message, /^bad message from the server: /);
+      }
+      const answered = await until(async () => server.received.find((t) => t.startsWith('SIP/2.0 400') && t.includes('Call-ID: cut@srv')),
+        'the 400 to the cut request');
+      assert.match(answered, /^CSeq: 1 MESSAGE\r?$/m);
+      const dummyErrors = (await eventsOf(dummy, 'error')).length - before[1];
+      console.log(`# error events seen in the dummy: ${dummyErrors}`);
+      for (const p of alice.pages) {
+        const s = await stateOf(p);
+        assert.equal(s.registration.state, 'registered', JSON.stringify(s.registration));
+        assert.equal(s.connection.state, 'connected', JSON.stringify(s.connection));
+      }
+      // Still usable: a message and a registration refresh from the dummy.
+      assert.deepEqual(await must(dummy, 'message', 'srv', 'still here'), { status: 200 });
+      assert.ok(server.received.some((t) => t.startsWith('MESSAGE sip:srv@127.0.0.1') && t.endsWith('still here')));
+      await must(dummy, 'register');
+      await until(async () => {
+        const st = await stateOf(real);
+        return st.registration.state === 'registered' && st.registration.at > grantedBefore;
+      }, 'a new registration granted');
+      assert.equal(server.sockets.size, 1, 'the phone kept its one connection');
+    } finally {
+      await closeAll(alice);
+      await server.close();
+    }
   });
 });
