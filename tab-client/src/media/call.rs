@@ -28,28 +28,8 @@ pub struct OfferOptions {
 /// The media direction to answer with, before the browser intersects it
 /// with the offer's (JSEP): ask `RecvOnly` for a `sendonly` (hold) offer,
 /// `SendRecv` for a normal one, `SendOnly` while holding the peer yourself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Direction {
-    /// Send and receive.
-    SendRecv,
-    /// Send only (we hold the peer).
-    SendOnly,
-    /// Receive only (the peer holds us).
-    RecvOnly,
-    /// Neither.
-    Inactive,
-}
-
-impl Direction {
-    fn as_str(self) -> &'static str {
-        match self {
-            Direction::SendRecv => "sendrecv",
-            Direction::SendOnly => "sendonly",
-            Direction::RecvOnly => "recvonly",
-            Direction::Inactive => "inactive",
-        }
-    }
-}
+/// The phone core's type: it decides the direction (RFC 3264 6.1).
+pub use tabphone_phone::Direction;
 
 /// One call's media. Cloning shares it; the peer connection closes on
 /// [`CallMedia::close`] or when the last clone is dropped.

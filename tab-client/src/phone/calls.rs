@@ -7,7 +7,6 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::rc::Weak;
 
 use tabphone_phone::media::{MediaKind, MediaRequest};
-use tabphone_phone::Direction as PhoneDirection;
 
 use super::driver::{feed, Driver, Input};
 use crate::listen::Listener;
@@ -249,13 +248,10 @@ async fn perform(
     };
     match &request.kind {
         MediaKind::Offer { direction, ice_restart } => {
-            let options =
-                OfferOptions { ice_restart: *ice_restart, hold: *direction != PhoneDirection::SendRecv };
+            let options = OfferOptions { ice_restart: *ice_restart, hold: *direction != Direction::SendRecv };
             Some(media.create_offer(options).await)
         }
-        MediaKind::Answer { offer, direction } => {
-            Some(media.create_answer(offer, answer_direction(*direction)).await)
-        }
+        MediaKind::Answer { offer, direction } => Some(media.create_answer(offer, *direction).await),
         MediaKind::ApplyAnswer { answer, provisional } => {
             Some(d.media.apply(call, &media, answer, *provisional).await)
         }
@@ -305,15 +301,5 @@ impl CallMedias {
             slot.early_answer = provisional.then(|| answer.to_owned());
         }
         Ok(String::new())
-    }
-}
-
-/// The media layer's direction for the one the phone asks an answer to carry.
-fn answer_direction(d: PhoneDirection) -> Direction {
-    match d {
-        PhoneDirection::SendRecv => Direction::SendRecv,
-        PhoneDirection::SendOnly => Direction::SendOnly,
-        PhoneDirection::RecvOnly => Direction::RecvOnly,
-        PhoneDirection::Inactive => Direction::Inactive,
     }
 }
