@@ -9,7 +9,7 @@ use serde_json::Value;
 use tabphone_phone::media::{MediaKind, MediaRequest};
 use tabphone_phone::state::CallView;
 use tabphone_phone::{Config, Instant, Phone, PhoneError, PhoneEvent, PhoneInput, PhoneOutput, PhoneState};
-use tabphone_sip::msg::{self, Message, NameAddr, Request};
+use tabphone_sip::msg::{self, Message, NameAddr, Request, Response};
 
 pub const SERVER: &str = "ws://127.0.0.1:5066";
 pub const PASSWORD: &str = "s3cr3t-pw";
@@ -275,31 +275,19 @@ pub fn kind_name(k: &MediaKind) -> &'static str {
 
 /// A response to `req`: its Via, From, To (with the peer's tag), Call-ID and CSeq.
 pub fn response(req: &Request, status: u16, extra: &[(&str, &str)], body: &str) -> String {
-    let mut s = format!("SIP/2.0 {status} {}\r\n", msg::reason_phrase(status));
-    for v in req.headers.get_all("Via") {
-        s += &format!("Via: {v}\r\n");
-    }
-    let to = req.headers.get("To").unwrap();
-    let tagged = NameAddr::parse(to).unwrap().tag().is_some();
-    let to = if tagged || status == 100 { to.to_string() } else { format!("{to};tag=peer1") };
-    for (name, value) in [("From", req.headers.get("From").unwrap()), ("To", &to)] {
-        s += &format!("{name}: {value}\r\n");
-    }
-    s += &format!(
-        "Call-ID: {}\r\nCSeq: {}\r\n",
-        req.headers.get("Call-ID").unwrap(),
-        req.headers.get("CSeq").unwrap()
-    );
+    let mut resp = Response::to(req, status, Some("peer1"));
     if req.method.as_str() == "INVITE" && (200..300).contains(&status) {
-        s += "Contact: <sip:bob@192.0.2.9;transport=ws>\r\nRecord-Route: <sip:127.0.0.1:5066;transport=ws;lr>\r\n";
+        resp.headers.push("Contact", "<sip:bob@192.0.2.9;transport=ws>");
+        resp.headers.push("Record-Route", "<sip:127.0.0.1:5066;transport=ws;lr>");
     }
     for (name, value) in extra {
-        s += &format!("{name}: {value}\r\n");
+        resp.headers.push(name.to_string(), value.to_string());
     }
     if !body.is_empty() {
-        s += "Content-Type: application/sdp\r\n";
+        resp.headers.push("Content-Type", "application/sdp");
     }
-    s + &format!("Content-Length: {}\r\n\r\n{body}", body.len())
+    resp.body = body.as_bytes().to_vec();
+    resp.encode()
 }
 
 /// An INVITE from bob, relayed by the server, with this offer (none: offerless).
