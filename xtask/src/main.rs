@@ -243,34 +243,32 @@ fn build_media_test() -> Result<()> {
         .arg(root.join("target/wasm32-unknown-unknown/release/tabphone_media_test.wasm")))
 }
 
-/// SIP parse throughput: native, then the core as wasm in Node beside SIP.js and JsSIP.
+/// SIP parse throughput: native, then the core as wasm in Node beside SIP.js
+/// and JsSIP, built twice: with the `bench-sip` profile (the SIP core at
+/// opt-level 3) and with `release` (opt-level "z", what the tab ships).
 fn bench_sip() -> Result<()> {
     let root = root();
-    eprintln!("== SIP parse and serialize");
+    eprintln!("== SIP parse and serialize (native, profile bench-sip: the SIP core at opt-level 3)");
     run(Command::new("cargo")
-        .args(["run", "--quiet", "--release", "-p", "tabphone-sip-bench"])
+        .args(["run", "--quiet", "--profile", "bench-sip", "-p", "tabphone-sip-bench"])
         .current_dir(&root))?;
-    run(Command::new("cargo")
-        .args([
-            "build",
-            "--quiet",
-            "--release",
-            "--target",
-            "wasm32-unknown-unknown",
-            "-p",
-            "tabphone-sip-bench",
-            "--lib",
-        ])
-        .current_dir(&root))?;
-    let pkg = root.join("target/sip-bench-pkg");
-    run(Command::new("wasm-bindgen")
-        .args(["--target", "nodejs", "--out-dir"])
-        .arg(&pkg)
-        .arg(root.join("target/wasm32-unknown-unknown/release/tabphone_sip_bench.wasm")))?;
-    run(Command::new("node")
-        .arg("bench/sip-parse.mjs")
-        .env("SIP_WASM_PKG", &pkg)
-        .current_dir(root.join("tests")))
+    for (profile, what) in [("bench-sip", "opt-level 3"), ("release", "opt-level \"z\", as shipped")] {
+        eprintln!("== SIP parse in wasm, profile {profile} (the SIP core at {what})");
+        run(Command::new("cargo")
+            .args(["build", "--quiet", "--profile", profile, "--target", "wasm32-unknown-unknown"])
+            .args(["-p", "tabphone-sip-bench", "--lib"])
+            .current_dir(&root))?;
+        let pkg = root.join(format!("target/sip-bench-pkg-{profile}"));
+        run(Command::new("wasm-bindgen")
+            .args(["--target", "nodejs", "--out-dir"])
+            .arg(&pkg)
+            .arg(root.join(format!("target/wasm32-unknown-unknown/{profile}/tabphone_sip_bench.wasm"))))?;
+        run(Command::new("node")
+            .arg("bench/sip-parse.mjs")
+            .env("SIP_WASM_PKG", &pkg)
+            .current_dir(root.join("tests")))?;
+    }
+    Ok(())
 }
 
 fn bench(args: &[String]) -> Result<()> {
