@@ -1,6 +1,5 @@
 //! The glue: a [`TabCore`] driven by the browser.
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::rc::{Rc, Weak};
 
 use js_sys::{Function, Promise, Reflect, JSON};
@@ -9,6 +8,7 @@ use tabphone_coord::{ActionId, Job, TabConfig, TabCore, TabEvent, TabInput, TabO
 use tabphone_glue::{Lock, Mode};
 use tabphone_phone::state::{changes, PhoneState};
 use tabphone_phone::PhoneEvent;
+use tabphone_vecmap::VecMap;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{MessageEvent, SharedWorker, WorkerOptions, WorkerType};
@@ -122,7 +122,7 @@ struct Inner {
     backend: Backend,
     factory: Factory,
     tabs: usize,
-    pending: BTreeMap<ActionId, (Function, Function)>,
+    pending: VecMap<ActionId, (Function, Function)>,
     listeners: Vec<(String, Function)>,
     rust_listeners: Vec<RustListener>,
     phone_listeners: Vec<PhoneListener>,
@@ -182,7 +182,7 @@ impl TabClient {
                 backend: Backend::Dummy,
                 factory,
                 tabs: 0,
-                pending: BTreeMap::new(),
+                pending: VecMap::new(),
                 listeners: Vec::new(),
                 rust_listeners: Vec::new(),
                 phone_listeners: Vec::new(),

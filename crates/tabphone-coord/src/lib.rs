@@ -86,20 +86,22 @@
 //! ```
 //!
 //! ## Layout
-//! - `protocol.rs`: messages, error codes, lock names; `json.rs`: the small
-//!   JSON codec under it (no serde in the worker: about 40 KB less wasm).
+//! - `protocol.rs`: messages, error codes, lock names, on the small JSON
+//!   codec of `tabphone-json` (no serde in the worker: about 40 KB less
+//!   wasm), re-exported as [`json`].
 //! - `coordinator.rs`: the worker's state machine; `actions.rs`: its action queue.
 //! - `tab.rs`: the tab's state machine.
 //! - `tests/`: scenario tests and property tests over random event sequences.
 
 mod actions;
 mod coordinator;
-pub mod json;
 pub mod protocol;
 mod tab;
-mod vecmap;
+
+pub use tabphone_json as json;
+use tabphone_vecmap as vecmap;
 
 pub use coordinator::{Config, Coordinator, Input, Output, PortId};
 pub use tab::{ActionId, Job, TabConfig, TabCore, TabEvent, TabInput, TabOutput, TabRole};
-pub use vecmap::VecMap;
+pub use tabphone_vecmap::VecMap;
 pub use web_time::Instant;

@@ -17,7 +17,9 @@
 //! - Every [`TabCore::dispatch`] is answered exactly once by a
 //!   [`TabOutput::Resolve`]: by the real (locally or through the worker), by
 //!   the worker's error, or with `worker_gone` when the worker died first.
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::VecDeque;
+
+use tabphone_vecmap::VecSet;
 
 use crate::json::Obj;
 use crate::protocol::{
@@ -203,7 +205,7 @@ pub struct TabCore {
     focused: bool,
     next_id: u64,
     /// Dispatches sent to the worker, awaiting its answer.
-    waiting: BTreeSet<u64>,
+    waiting: VecSet<u64>,
     /// Messages to send once connected.
     outbox: Vec<String>,
     out: VecDeque<TabOutput>,
@@ -223,7 +225,7 @@ impl TabCore {
             visible,
             focused,
             next_id: 1,
-            waiting: BTreeSet::new(),
+            waiting: VecSet::new(),
             outbox: Vec::new(),
             out: VecDeque::new(),
         };

@@ -20,7 +20,7 @@
 //!   (when the phone was offline or is not connected), [`PhoneInput::Offline`]
 //!   is noted in the state.
 //! - **Actions** ([`action`]): [`PhoneInput::Action`] gets exactly one
-//!   [`PhoneOutput::Result`] with its id: a JSON value, or a
+//!   [`PhoneOutput::Result`] with its id: the JSON text of an object, or a
 //!   [`PhoneError`] `{code, message, status?}` ([`ErrorCode`]). Bad input is
 //!   answered at once; the others when their outcome is known (the table in
 //!   [`action`]); every action has an answer within
@@ -142,6 +142,7 @@ mod call;
 pub mod config;
 pub mod error;
 pub mod event;
+mod json;
 pub mod media;
 mod nego;
 mod perform;

@@ -46,11 +46,14 @@
 //!
 //! Credentials (the password, digest answers) never appear in the state.
 //!
+//! Unknown fields are ignored when a state is read. The code that writes and
+//! reads this format is in `json.rs`; the serde attributes on the types
+//! describe the same format for the tests, which check the two against
+//! each other.
+//!
 //! Every tab derives the same events from two consecutive states with
 //! [`changes`]: incoming calls, ended calls, connection, registration and
 //! `audioBlocked` changes.
-
-use serde::{Deserialize, Serialize};
 
 use crate::error::PhoneError;
 use crate::event::PhoneEvent;
@@ -62,7 +65,8 @@ pub const STATE_VERSION: u32 = 1;
 pub const ENDED_KEPT: usize = 8;
 
 /// The whole shared state.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 pub struct PhoneState {
     /// Format version, [`STATE_VERSION`].
     pub v: u32,
@@ -75,7 +79,7 @@ pub struct PhoneState {
     /// The browser refused to play a call's audio without a user gesture
     /// (autoplay policy) in the real tab; a gesture there plays it
     /// (`AudioBlocked` inputs). Absent in older states: `false`.
-    #[serde(rename = "audioBlocked", default)]
+    #[cfg_attr(test, serde(rename = "audioBlocked", default))]
     pub audio_blocked: bool,
     /// The connection to the SIP server.
     pub connection: Connection,
@@ -90,7 +94,7 @@ pub struct PhoneState {
 impl PhoneState {
     /// Parse a published state (checks the version).
     pub fn parse(json: &str) -> Result<PhoneState, PhoneError> {
-        let s: PhoneState = serde_json::from_str(json)
+        let s = crate::json::read_state(json)
             .map_err(|e| PhoneError::new(crate::ErrorCode::BadArguments, format!("state: {e}")))?;
         if s.v != STATE_VERSION {
             let message = format!("state version {} is not {STATE_VERSION}", s.v);
@@ -101,7 +105,7 @@ impl PhoneState {
 
     /// The JSON text.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("strings, numbers and string-keyed objects always serialize")
+        crate::json::write_state(self)
     }
 
     /// The live call with this id.
@@ -111,8 +115,12 @@ impl PhoneState {
 }
 
 /// The connection to the SIP server.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(
+    test,
+    derive(serde::Serialize, serde::Deserialize),
+    serde(tag = "state", rename_all = "snake_case")
+)]
 pub enum Connection {
     /// The first attempt is under way.
     Connecting {
@@ -129,7 +137,7 @@ pub enum Connection {
         /// Why the last connection or attempt ended.
         cause: DisconnectCause,
         /// When the next round of attempts starts (Unix ms), `null` while one is under way.
-        #[serde(rename = "nextTry")]
+        #[cfg_attr(test, serde(rename = "nextTry"))]
         next_try: Option<u64>,
     },
     /// Not connected, and not trying.
@@ -139,9 +147,16 @@ pub enum Connection {
     },
 }
 
+impl Connection {
+    /// The JSON text, `{"state": "connected", "url": ...}`.
+    pub fn to_json(&self) -> String {
+        crate::json::write_connection(self)
+    }
+}
+
 /// Why there is no connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
 pub enum DisconnectCause {
     /// Not started yet.
     NotStarted,
@@ -164,8 +179,12 @@ pub enum DisconnectCause {
 }
 
 /// The registration of this browser's binding.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(
+    test,
+    derive(serde::Serialize, serde::Deserialize),
+    serde(tag = "state", rename_all = "snake_case")
+)]
 pub enum Registration {
     /// Not registered.
     Unregistered,
@@ -185,9 +204,16 @@ pub enum Registration {
     },
 }
 
+impl Registration {
+    /// The JSON text, `{"state": "registered", "expires": ...}`.
+    pub fn to_json(&self) -> String {
+        crate::json::write_registration(self)
+    }
+}
+
 /// Who started the call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize), serde(rename_all = "lowercase"))]
 pub enum CallDirection {
     /// The peer called.
     Incoming,
@@ -196,8 +222,8 @@ pub enum CallDirection {
 }
 
 /// Call states: SIP.js's session states plus `ringing`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize), serde(rename_all = "lowercase"))]
 pub enum CallState {
     /// Outgoing, the media layer is making the offer; nothing sent yet.
     Initial,
@@ -212,7 +238,8 @@ pub enum CallState {
 }
 
 /// The other party.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 pub struct Peer {
     /// SIP URI.
     pub uri: String,
@@ -221,7 +248,8 @@ pub struct Peer {
 }
 
 /// Hold, both ways.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 pub struct Held {
     /// This phone holds the call (its `hold` was answered).
     pub local: bool,
@@ -230,8 +258,8 @@ pub struct Held {
 }
 
 /// One live call.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize), serde(rename_all = "camelCase"))]
 pub struct CallView {
     /// Stable id, chosen by the phone (not the SIP Call-ID).
     pub id: String,
@@ -259,8 +287,8 @@ pub struct CallView {
 
 /// What a successor needs to continue a dialog from a new connection (a
 /// target-refresh re-INVITE with the next CSeq): RFC 3261 12.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize), serde(rename_all = "camelCase"))]
 pub struct DialogState {
     /// The SIP Call-ID.
     pub call_id: String,
@@ -284,8 +312,12 @@ pub struct DialogState {
 
 /// Why a call ended. In JSON the fields sit beside the call's own:
 /// `{"cause": "failed", "status": 486}`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "cause", rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(
+    test,
+    derive(serde::Serialize, serde::Deserialize),
+    serde(tag = "cause", rename_all = "snake_case")
+)]
 pub enum EndCause {
     /// Hung up here (`hangup`, or the phone stopped).
     Local,
@@ -316,12 +348,13 @@ pub enum EndCause {
 }
 
 /// A call that left `calls`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 pub struct EndedCall {
     /// Its id.
     pub id: String,
     /// Why (flattened: `cause`, maybe `status`).
-    #[serde(flatten)]
+    #[cfg_attr(test, serde(flatten))]
     pub cause: EndCause,
     /// When (Unix ms).
     pub at: u64,

@@ -3,12 +3,13 @@
 //! arrive while outputs are being performed (app code runs from them and
 //! may act again) wait in a queue and are fed right after, in order.
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
 use js_sys::{Function, JSON};
 use tabphone_phone::state::Registration;
 use tabphone_phone::{Instant, Phone, PhoneError, PhoneEvent, PhoneInput, PhoneOutput};
+use tabphone_vecmap::VecMap;
 use wasm_bindgen::JsValue;
 
 use super::calls::CallMedias;
@@ -67,7 +68,7 @@ pub(crate) struct Driver {
     /// Bumped on every connect: events of an older socket are ignored.
     socket_gen: Cell<u64>,
     timer: RefCell<Option<Timer>>,
-    actions: RefCell<BTreeMap<u64, Settle>>,
+    actions: RefCell<VecMap<u64, Settle>>,
     next_action: Cell<u64>,
     queue: RefCell<VecDeque<Input>>,
     busy: Cell<bool>,
@@ -88,7 +89,7 @@ impl Driver {
             socket: RefCell::new(None),
             socket_gen: Cell::new(0),
             timer: RefCell::new(None),
-            actions: RefCell::new(BTreeMap::new()),
+            actions: RefCell::new(VecMap::new()),
             next_action: Cell::new(1),
             queue: RefCell::new(VecDeque::new()),
             busy: Cell::new(false),
@@ -223,10 +224,10 @@ impl Driver {
         self.context.emit(&PhoneEvent::Error { call, message });
     }
 
-    fn settle(&self, id: u64, result: Result<serde_json::Value, PhoneError>) {
+    fn settle(&self, id: u64, result: Result<String, PhoneError>) {
         let Some((resolve, reject)) = self.actions.borrow_mut().remove(&id) else { return };
         let (f, text) = match result {
-            Ok(v) => (resolve, v.to_string()),
+            Ok(text) => (resolve, text),
             Err(e) => (reject, e.to_json()),
         };
         // Settling a promise runs no app code now (its reactions are microtasks).

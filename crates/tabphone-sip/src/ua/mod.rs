@@ -51,7 +51,9 @@
 //!   dispatched (out of dialog: RFC 3261 8.2, OPTIONS);
 //! - `recovery.rs`: start, transport events, connection lost and recovered, stop.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
+
+use tabphone_vecmap::VecMap;
 
 use crate::rng::Rng;
 pub use crate::sdp::set_direction;
@@ -94,7 +96,7 @@ pub struct UserAgent {
     me: Identity,
     reg: Registration,
     txns: Transactions,
-    calls: BTreeMap<CallId, Call>,
+    calls: VecMap<CallId, Call>,
     next_call: u64,
     /// [`Command::Stop`] is under way ([`Timer::Stop`] bounds it).
     stopping: bool,
@@ -126,7 +128,7 @@ impl UserAgent {
             reg: Registration::new(call_id, from_tag, config.expires),
             config,
             txns: Transactions::default(),
-            calls: BTreeMap::new(),
+            calls: VecMap::new(),
             next_call: 1,
             stopping: false,
             timers: TimerTable::default(),
