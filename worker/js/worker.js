@@ -7,7 +7,7 @@
 // Options come from the script URL's query: pingInterval, pingTimeout,
 // actionTimeout, rejoinGrace (ms), maxQueued, maxMessageBytes, debug (1 logs
 // every input and output to the worker's console).
-import init, { Hub } from './tabphone_worker.js';
+import init, { Hub } from './tabphone_tab.js';
 
 const buffered = [];
 let hub = null;
