@@ -130,7 +130,10 @@ fn build() -> Result<()> {
         .args(["build", "--release", "--target", "wasm32-unknown-unknown", "-p", "tabphone-tab"])
         .current_dir(&root))?;
     let wasm = root.join("target/wasm32-unknown-unknown/release/tabphone_tab.wasm");
-    run(Command::new("wasm-bindgen").arg("--target").arg("web").arg("--out-dir").arg(&pkg).arg(&wasm))?;
+    run(Command::new("wasm-bindgen")
+        .args(["--target", "web", "--remove-name-section", "--remove-producers-section", "--out-dir"])
+        .arg(&pkg)
+        .arg(&wasm))?;
     // npm's binaryen; Debian's wasm-opt 108 breaks wasm-bindgen's externref table.
     let opt = root.join("tests/node_modules/.bin/wasm-opt");
     let bg = pkg.join("tabphone_tab_bg.wasm");
