@@ -182,6 +182,6 @@ mod tests {
         let e = PhoneEvent::Dtmf { call: "c".into(), tone: '#', duration_ms: 100 };
         assert_eq!(e.to_json(), r##"{"event":"dtmf","call":"c","tone":"#","durationMs":100}"##);
         assert_eq!(PhoneEvent::Stopped.to_json(), r#"{"event":"stopped"}"#);
-        // Every kind, as serde describes it: the test in json.rs.
+        // Every kind, as serde describes it: json/oracle.rs.
     }
 }

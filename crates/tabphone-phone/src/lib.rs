@@ -134,6 +134,10 @@
 //!   events; [`media`]: media requests; [`sdp`]: directions (RFC 3264);
 //!   [`config`]: settings; `timers.rs`: the phone's one timer table; [`error`]:
 //!   the error codes.
+//! - `json/`: the JSON of the state (both ways), of the parts events share
+//!   with it, and of action results, on the small codec of `tabphone-json`
+//!   (no serde in the wasm); `json/oracle.rs` checks it against the serde
+//!   description the types carry in tests.
 //! - `tests/`: scenario tests against a scripted SIP server and media layer,
 //!   and the property test.
 

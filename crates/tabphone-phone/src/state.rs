@@ -47,7 +47,7 @@
 //! Credentials (the password, digest answers) never appear in the state.
 //!
 //! Unknown fields are ignored when a state is read. The code that writes and
-//! reads this format is in `json.rs`; the serde attributes on the types
+//! reads this format is in `json/`; the serde attributes on the types
 //! describe the same format for the tests, which check the two against
 //! each other.
 //!
