@@ -327,7 +327,7 @@ fn flush(rc: &Rc<RefCell<Inner>>) {
         };
         match output {
             TabOutput::StartReal => start_real(rc),
-            TabOutput::StopReal => stop_real(rc),
+            TabOutput::StopReal { last } => stop_real(rc, last),
             TabOutput::Perform { job, name, args } => {
                 let phone = match &rc.borrow().backend {
                     Backend::Real(p) => Some(p.clone()),
@@ -363,14 +363,10 @@ fn start_real(rc: &Rc<RefCell<Inner>>) {
     phone.start(context);
 }
 
-/// The tab is real no more: stop the phone, unregistering only when no other
-/// tab is left to take over.
-fn stop_real(rc: &Rc<RefCell<Inner>>) {
-    let (old, last) = {
-        let mut me = rc.borrow_mut();
-        let last = me.core.role() == TabRole::Closed && me.core.tabs() <= 1;
-        (std::mem::replace(&mut me.backend, Backend::Dummy), last)
-    };
+/// The tab is real no more: stop the phone, unregistering only when the core
+/// says no other tab is left to take over (`last`).
+fn stop_real(rc: &Rc<RefCell<Inner>>, last: bool) {
+    let old = std::mem::replace(&mut rc.borrow_mut().backend, Backend::Dummy);
     if let Backend::Real(phone) = old {
         phone.stop(last);
     }

@@ -168,7 +168,11 @@ pub enum TabOutput {
     /// Switch to the real client.
     StartReal,
     /// Switch to the inert dummy client, now.
-    StopReal,
+    StopReal {
+        /// This tab is closing and no other tab is left to take over (as the
+        /// worker last counted): the real phone leaves no binding behind.
+        last: bool,
+    },
     /// Ask the real client to perform an action; feed [`TabInput::Done`].
     Perform {
         /// Who asked.

@@ -37,7 +37,9 @@ impl TabCore {
                 self.acquire(steal);
                 self.set_role(TabRole::Claiming, epoch);
             }
-            (Role::Dummy, TabRole::Real | TabRole::Claiming | TabRole::Confirming) => self.demote(epoch),
+            (Role::Dummy, TabRole::Real | TabRole::Claiming | TabRole::Confirming) => {
+                self.demote(epoch, false)
+            }
             (Role::Dummy, _) => self.set_role(TabRole::Dummy, epoch),
         }
     }
@@ -61,7 +63,7 @@ impl TabCore {
     pub(super) fn on_lock_lost(&mut self) {
         if self.holds_or_wants_lock() {
             let epoch = self.epoch;
-            self.demote(epoch);
+            self.demote(epoch, false);
             self.post(FromTab::Demoted { epoch }.to_text());
         }
     }
@@ -73,16 +75,18 @@ impl TabCore {
         // Stop and let the real lock go before saying `close`: the
         // successor asks for the lock as soon as the worker hears it.
         if self.holds_or_wants_lock() {
-            self.demote(self.epoch);
+            self.demote(self.epoch, true);
         }
         self.post(FromTab::Close.to_text());
         self.set_role(TabRole::Closed, self.epoch);
     }
 
     /// Stop being real (or wanting to be), now, and be a dummy in `epoch`.
-    fn demote(&mut self, epoch: u64) {
+    /// `closing`: the tab is leaving; with no other tab left to take over, the
+    /// real phone unregisters (a successor would replace the binding instead).
+    fn demote(&mut self, epoch: u64, closing: bool) {
         if self.role == TabRole::Real {
-            self.out.push_back(TabOutput::StopReal);
+            self.out.push_back(TabOutput::StopReal { last: closing && self.tabs <= 1 });
             // Its calls are over; the worker's state (or the next real's) follows.
             self.clear_state();
         }

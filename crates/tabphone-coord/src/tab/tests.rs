@@ -67,7 +67,7 @@ fn a_stolen_lock_stops_the_real_before_anything_else() {
     let mut c = real();
     c.handle_input(TabInput::RealLockLost);
     let outs = drain(&mut c);
-    assert_eq!(outs[0], TabOutput::StopReal);
+    assert_eq!(outs[0], TabOutput::StopReal { last: false });
     assert_eq!(sent(&outs), vec![r#"{"t":"demoted","epoch":4}"#]);
     assert_eq!(c.role(), TabRole::Dummy);
     assert!(c.publish("{}").is_err(), "a dummy cannot publish");
@@ -213,4 +213,20 @@ fn role_events_only_when_the_role_or_epoch_changes() {
     assert!(drain(&mut c).contains(&TabOutput::Event(TabEvent::Role { role: TabRole::Dummy, epoch: 3 })));
     c.handle_input(TabInput::WorkerMessage(r#"{"t":"role","role":"dummy","epoch":3,"steal":false}"#));
     assert_eq!(roles(drain(&mut c)), 0);
+}
+
+#[test]
+fn the_last_tab_to_close_stops_the_real_as_last() {
+    let mut c = real();
+    c.handle_input(TabInput::PageHide);
+    assert!(drain(&mut c).contains(&TabOutput::StopReal { last: true }));
+    assert_eq!(c.role(), TabRole::Closed);
+}
+
+#[test]
+fn a_real_closing_with_other_tabs_left_hands_over() {
+    let mut c = real();
+    c.handle_input(TabInput::WorkerMessage(r#"{"t":"tabs","count":2}"#));
+    c.handle_input(TabInput::PageHide);
+    assert!(drain(&mut c).contains(&TabOutput::StopReal { last: false }));
 }

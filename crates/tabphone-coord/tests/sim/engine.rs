@@ -200,7 +200,7 @@ impl Sim {
             }
             TabOutput::ReleaseRealLock => self.release_real(i),
             TabOutput::StartReal => self.start_real(i),
-            TabOutput::StopReal => self.tabs[i].running_real = false,
+            TabOutput::StopReal { .. } => self.tabs[i].running_real = false,
             TabOutput::Perform { job, name, args } => {
                 assert!(self.tabs[i].running_real, "perform on tab{i} that is not running real");
                 self.tabs[i].jobs.push((job, name, args));
