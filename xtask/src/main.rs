@@ -154,9 +154,9 @@ fn build() -> Result<()> {
             .arg(&bg))?;
     }
     std::fs::copy(root.join("worker/js/worker.js"), pkg.join("worker.js")).map_err(|e| e.to_string())?;
-    // Ship the worker's JavaScript minified (it is fetched by every tab's worker start).
+    // Ship the JavaScript minified: every tab loads it (the typings are in the .d.ts files).
     let terser = root.join("tests/node_modules/.bin/terser");
-    for js in ["tabphone_worker.js", "worker.js"] {
+    for js in ["tabphone_tab.js", "tabphone_worker.js", "worker.js"] {
         let file = pkg.join(js);
         run(Command::new(&terser).arg(&file).args(["--module", "--compress", "--mangle", "-o"]).arg(&file))?;
     }
