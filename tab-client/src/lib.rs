@@ -80,3 +80,6 @@ pub use js::TabPhone;
 pub use phone::{BrowserPhone, OptionsError, PhoneOptions};
 pub use tabphone_coord::{TabEvent, TabRole};
 pub use tabphone_phone::{DtmfVia, PhoneEvent, PhoneState};
+/// The SharedWorker's hub, in the same wasm module as the tab: the worker
+/// (`worker.js`) loads the module every tab has already loaded.
+pub use tabphone_worker::Hub;

@@ -8,7 +8,9 @@
 // actionTimeout, lockPoll (ms), maxQueued, maxMessageBytes, debug (1 logs
 // every input and output to the worker's console). The app is the one in the
 // worker's name (`tabphone:<app>`, as the tab client names it).
-import init, { Hub } from './tabphone_worker.js';
+// The hub ships in the tab's wasm module (tabphone-tab re-exports it): the
+// worker loads the module every tab has already loaded.
+import init, { Hub } from './tabphone_tab.js';
 
 const buffered = [];
 let hub = null;

@@ -5,8 +5,10 @@
 //! into the coordinator ([`Hub`]'s single `drive` function). All decisions
 //! are the coordinator's.
 //!
-//! Load it with the module loader `js/worker.js`, which registers `connect`
-//! synchronously and buffers ports until wasm is ready:
+//! [`Hub`] ships in the tab's wasm module (`tabphone-tab` re-exports it): a
+//! tab and its worker load one module, once. Load the worker with the module
+//! loader `js/worker.js`, which registers `connect` synchronously and buffers
+//! ports until wasm is ready:
 //! ```js
 //! new SharedWorker('/pkg/worker.js', { type: 'module' })
 //! ```

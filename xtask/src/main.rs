@@ -132,31 +132,43 @@ fn ensure() -> Result<()> {
     Ok(())
 }
 
-/// Build both wasm crates (release), bind them, shrink them, into demo/pkg.
+/// Build the wasm module (release; the tab client with the worker's hub in
+/// it: a tab and its worker load one module), bind it, shrink it, into
+/// demo/pkg.
 fn build() -> Result<()> {
     let root = root();
     let pkg = root.join("demo").join("pkg");
     std::fs::create_dir_all(&pkg).map_err(|e| e.to_string())?;
-    for (krate, lib) in [("tabphone-worker", "tabphone_worker"), ("tabphone-tab", "tabphone_tab")] {
-        run(Command::new("cargo")
-            .args(["build", "--release", "--target", "wasm32-unknown-unknown", "-p", krate])
-            .current_dir(&root))?;
-        let wasm = root.join(format!("target/wasm32-unknown-unknown/release/{lib}.wasm"));
-        run(Command::new("wasm-bindgen").arg("--target").arg("web").arg("--out-dir").arg(&pkg).arg(&wasm))?;
-        // npm's binaryen; Debian's wasm-opt 108 breaks wasm-bindgen's externref table.
-        let opt = root.join("tests/node_modules/.bin/wasm-opt");
-        let bg = pkg.join(format!("{lib}_bg.wasm"));
-        run(Command::new(opt)
-            .args(["-Oz", "--enable-bulk-memory", "--enable-reference-types", "--enable-sign-ext"])
-            .args(["--enable-nontrapping-float-to-int", "--enable-multivalue", "--enable-mutable-globals"])
-            .arg(&bg)
-            .arg("-o")
-            .arg(&bg))?;
+    // What an older build left: the worker's own module.
+    for old in [
+        "tabphone_worker_bg.wasm",
+        "tabphone_worker_bg.wasm.d.ts",
+        "tabphone_worker.js",
+        "tabphone_worker.d.ts",
+    ] {
+        let _ = std::fs::remove_file(pkg.join(old));
     }
+    run(Command::new("cargo")
+        .args(["build", "--release", "--target", "wasm32-unknown-unknown", "-p", "tabphone-tab"])
+        .current_dir(&root))?;
+    let wasm = root.join("target/wasm32-unknown-unknown/release/tabphone_tab.wasm");
+    run(Command::new("wasm-bindgen")
+        .args(["--target", "web", "--remove-name-section", "--remove-producers-section", "--out-dir"])
+        .arg(&pkg)
+        .arg(&wasm))?;
+    // npm's binaryen; Debian's wasm-opt 108 breaks wasm-bindgen's externref table.
+    let opt = root.join("tests/node_modules/.bin/wasm-opt");
+    let bg = pkg.join("tabphone_tab_bg.wasm");
+    run(Command::new(opt)
+        .args(["-Oz", "--enable-bulk-memory", "--enable-reference-types", "--enable-sign-ext"])
+        .args(["--enable-nontrapping-float-to-int", "--enable-multivalue", "--enable-mutable-globals"])
+        .arg(&bg)
+        .arg("-o")
+        .arg(&bg))?;
     std::fs::copy(root.join("worker/js/worker.js"), pkg.join("worker.js")).map_err(|e| e.to_string())?;
     // Ship the JavaScript minified: every tab loads it (the typings are in the .d.ts files).
     let terser = root.join("tests/node_modules/.bin/terser");
-    for js in ["tabphone_tab.js", "tabphone_worker.js", "worker.js"] {
+    for js in ["tabphone_tab.js", "worker.js"] {
         let file = pkg.join(js);
         run(Command::new(&terser).arg(&file).args(["--module", "--compress", "--mangle", "-o"]).arg(&file))?;
     }
