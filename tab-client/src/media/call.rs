@@ -8,6 +8,8 @@ use wasm_bindgen::prelude::*;
 use web_sys::{MediaStream, MediaStreamTrack, RtcIceConnectionState, RtcOfferOptions, RtcPeerConnection};
 use web_sys::{RtcRtpSender, RtcRtpTransceiver, RtcSdpType, RtcSessionDescriptionInit, RtcTrackEvent};
 
+use super::options::dict;
+
 use super::dtmf::Dtmf;
 use super::gather::gather;
 use super::playback::RemoteAudio;
@@ -119,8 +121,8 @@ impl CallMedia {
         }
         self.set_direction(if options.hold { Direction::SendOnly } else { Direction::SendRecv })?;
         self.set_held(options.hold);
-        let offer_options = RtcOfferOptions::new();
-        offer_options.set_ice_restart(options.ice_restart);
+        let offer_options: RtcOfferOptions =
+            dict(&[("iceRestart", options.ice_restart.into())]).unchecked_into();
         let offer = settle(self.inner.pc.create_offer_with_rtc_offer_options(&offer_options))
             .await
             .map_err(negotiation("create_offer"))?;
@@ -159,7 +161,7 @@ impl CallMedia {
     pub async fn rollback(&self) -> Result<(), MediaError> {
         self.check_open()?;
         self.inner.ready_offer.borrow_mut().take();
-        let init = RtcSessionDescriptionInit::new(RtcSdpType::Rollback);
+        let init: RtcSessionDescriptionInit = dict(&[("type", RtcSdpType::Rollback.into())]).unchecked_into();
         settle(self.inner.pc.set_local_description(&init)).await.map_err(negotiation("rollback"))?;
         let current = self.inner.transceiver.as_ref().and_then(|t| t.current_direction());
         use web_sys::RtcRtpTransceiverDirection as D;
@@ -270,8 +272,8 @@ impl CallMedia {
     }
 
     async fn set_remote(&self, kind: RtcSdpType, sdp: &str) -> Result<(), MediaError> {
-        let init = RtcSessionDescriptionInit::new(kind);
-        init.set_sdp(sdp);
+        let init: RtcSessionDescriptionInit =
+            dict(&[("type", kind.into()), ("sdp", sdp.into())]).unchecked_into();
         settle(self.inner.pc.set_remote_description(&init)).await.map_err(negotiation("set_remote"))?;
         Ok(())
     }

@@ -1,9 +1,8 @@
 //! What the app chooses: microphone constraints and device, ICE servers,
 //! output device, and when gathering is good enough.
-use js_sys::Array;
-use wasm_bindgen::JsValue;
-use web_sys::{ConstrainDomStringParameters, MediaStreamConstraints, MediaTrackConstraints};
-use web_sys::{RtcConfiguration, RtcIceServer};
+use js_sys::{Array, Object, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{MediaStreamConstraints, RtcConfiguration};
 
 /// The media options of a [`super::MediaFactory`].
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -83,46 +82,51 @@ impl Default for GatheringPolicy {
 impl MediaOptions {
     /// The `RTCConfiguration` for a call's peer connection.
     pub(crate) fn rtc_configuration(&self) -> RtcConfiguration {
-        let config = RtcConfiguration::new();
         let servers = Array::new();
         for s in &self.ice_servers {
-            let server = RtcIceServer::new();
             let urls: Array = s.urls.iter().map(|u| JsValue::from_str(u)).collect();
-            server.set_urls(&urls);
+            let mut server = vec![("urls", urls.into())];
             if let Some(user) = &s.username {
-                server.set_username(user);
+                server.push(("username", user.into()));
             }
             if let Some(credential) = &s.credential {
-                server.set_credential(credential);
+                server.push(("credential", credential.into()));
             }
-            servers.push(&server);
+            servers.push(&dict(&server));
         }
-        config.set_ice_servers(&servers);
-        config
+        dict(&[("iceServers", servers.into())]).unchecked_into()
     }
 }
 
 impl AudioConstraints {
     /// The `getUserMedia` constraints: audio only, as chosen.
     pub(crate) fn to_js(&self) -> MediaStreamConstraints {
-        let audio = MediaTrackConstraints::new();
+        let mut audio = Vec::new();
         if let Some(id) = &self.device_id {
-            let exact = ConstrainDomStringParameters::new();
-            exact.set_exact_str(id);
-            audio.set_device_id_constrain_dom_string_parameters(&exact);
+            audio.push(("deviceId", dict(&[("exact", id.into())]).into()));
         }
-        if let Some(on) = self.echo_cancellation {
-            audio.set_echo_cancellation_bool(on);
+        let flags = [
+            ("echoCancellation", self.echo_cancellation),
+            ("noiseSuppression", self.noise_suppression),
+            ("autoGainControl", self.auto_gain_control),
+        ];
+        for (name, on) in flags {
+            if let Some(on) = on {
+                audio.push((name, on.into()));
+            }
         }
-        if let Some(on) = self.noise_suppression {
-            audio.set_noise_suppression_bool(on);
-        }
-        if let Some(on) = self.auto_gain_control {
-            audio.set_auto_gain_control_bool(on);
-        }
-        let constraints = MediaStreamConstraints::new();
-        constraints.set_audio(&audio);
-        constraints.set_video_bool(false);
-        constraints
+        dict(&[("audio", dict(&audio).into()), ("video", false.into())]).unchecked_into()
     }
+}
+
+/// A plain object `{name: value, ...}` for a WebIDL dictionary (cast it to
+/// the dictionary's type): one `Reflect.set` for every dictionary rather
+/// than a typed setter each, which is a binding of its own in the wasm and
+/// the JS glue.
+pub(super) fn dict(fields: &[(&str, JsValue)]) -> Object {
+    let o = Object::new();
+    for (name, value) in fields {
+        let _ = Reflect::set(&o, &JsValue::from_str(name), value);
+    }
+    o
 }
