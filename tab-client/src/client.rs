@@ -1,7 +1,7 @@
 //! The glue: a [`TabCore`] driven by the browser.
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::rc::{Rc, Weak};
+use tabphone_vecmap::VecMap;
 
 use js_sys::{Function, Promise, Reflect, JSON};
 use tabphone_coord::protocol::{worker_name, ErrorCode};
@@ -121,7 +121,7 @@ struct Inner {
     real_lock: Option<Lock>,
     backend: Backend,
     factory: Factory,
-    pending: BTreeMap<ActionId, (Function, Function)>,
+    pending: VecMap<ActionId, (Function, Function)>,
     listeners: Vec<(String, Function)>,
     rust_listeners: Vec<RustListener>,
     phone_listeners: Vec<PhoneListener>,
@@ -179,7 +179,7 @@ impl TabClient {
                 real_lock: None,
                 backend: Backend::Dummy,
                 factory,
-                pending: BTreeMap::new(),
+                pending: VecMap::new(),
                 listeners: Vec::new(),
                 rust_listeners: Vec::new(),
                 phone_listeners: Vec::new(),

@@ -136,9 +136,8 @@ mod coordinator;
 pub mod json;
 pub mod protocol;
 mod tab;
-mod vecmap;
 
 pub use coordinator::{Config, Coordinator, Input, LockInfo, LockSnapshot, Output, PortId};
 pub use tab::{ActionId, Job, TabConfig, TabCore, TabEvent, TabInput, TabOutput, TabRole};
-pub use vecmap::VecMap;
+pub use tabphone_vecmap::{VecMap, VecSet};
 pub use web_time::Instant;

@@ -2,7 +2,9 @@
 //! state publication. Actions are in `perform.rs`, the SIP events in
 //! `sip_events.rs`, offer/answer exchanges and media replies in `nego.rs`.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::VecDeque;
+
+use tabphone_vecmap::{VecMap, VecSet};
 
 use serde_json::Value;
 use tabphone_sip::ua::{self, UserAgent};
@@ -149,12 +151,12 @@ pub struct Phone {
     pub(crate) registration: Registration,
     pub(crate) calls: Vec<Call>,
     ended: VecDeque<EndedCall>,
-    pending: BTreeSet<u64>,
-    pub(crate) media: BTreeMap<u64, Wait>,
+    pending: VecSet<u64>,
+    pub(crate) media: VecMap<u64, Wait>,
     next_media: u64,
     pub(crate) next_message: u64,
     /// MESSAGE handle in the SIP core → action.
-    pub(crate) messages: BTreeMap<u64, u64>,
+    pub(crate) messages: VecMap<u64, u64>,
     /// `register` (true) and `unregister` (false) actions waiting for the outcome.
     pub(crate) reg_waiters: Vec<(u64, bool)>,
     pub(crate) timers: Timers,
@@ -179,11 +181,11 @@ impl Phone {
             registration: Registration::Unregistered,
             calls: Vec::new(),
             ended: VecDeque::new(),
-            pending: BTreeSet::new(),
-            media: BTreeMap::new(),
+            pending: VecSet::new(),
+            media: VecMap::new(),
             next_media: 1,
             next_message: 1,
-            messages: BTreeMap::new(),
+            messages: VecMap::new(),
             reg_waiters: Vec::new(),
             timers: Timers::default(),
             out: VecDeque::new(),

@@ -1,7 +1,7 @@
 //! The phone's own timers, in one table (the SIP timers live in the user
 //! agent's; [`crate::Phone::poll_timeout`] gives the earlier of both).
 
-use std::collections::BTreeMap;
+use tabphone_vecmap::VecMap;
 
 use crate::Instant;
 
@@ -15,7 +15,7 @@ pub(crate) enum Timer {
 /// Deadlines by timer.
 #[derive(Debug, Default)]
 pub(crate) struct Timers {
-    at: BTreeMap<Timer, Instant>,
+    at: VecMap<Timer, Instant>,
 }
 
 impl Timers {

@@ -3,8 +3,10 @@
 //! a time), each reply fed back exactly once; autoplay refusals turned into
 //! the state's `audioBlocked` and retried on the next user gesture.
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::VecDeque;
+
 use std::rc::Weak;
+use tabphone_vecmap::{VecMap, VecSet};
 
 use tabphone_phone::media::{MediaKind, MediaRequest};
 
@@ -28,9 +30,9 @@ struct Slot {
 /// Every call's media, made by one factory.
 pub(crate) struct CallMedias {
     factory: MediaFactory,
-    calls: RefCell<BTreeMap<String, Slot>>,
+    calls: RefCell<VecMap<String, Slot>>,
     /// Calls whose audio the browser refused to play without a gesture.
-    blocked: RefCell<BTreeSet<String>>,
+    blocked: RefCell<VecSet<String>>,
     /// `pointerdown` and `keydown` on the window while some audio is blocked.
     gesture: RefCell<Vec<Listener>>,
     driver: Weak<Driver>,
@@ -40,8 +42,8 @@ impl CallMedias {
     pub(crate) fn new(factory: MediaFactory, driver: Weak<Driver>) -> CallMedias {
         CallMedias {
             factory,
-            calls: RefCell::new(BTreeMap::new()),
-            blocked: RefCell::new(BTreeSet::new()),
+            calls: RefCell::new(VecMap::new()),
+            blocked: RefCell::new(VecSet::new()),
             gesture: RefCell::new(Vec::new()),
             driver,
         }
@@ -66,7 +68,7 @@ impl CallMedias {
         }
         let start = {
             let mut calls = self.calls.borrow_mut();
-            let slot = calls.entry(request.call.clone()).or_default();
+            let slot = calls.get_or_insert_with(request.call.clone(), Slot::default);
             slot.queue.push_back(request.clone());
             !std::mem::replace(&mut slot.running, true)
         };

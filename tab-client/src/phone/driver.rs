@@ -3,8 +3,10 @@
 //! arrive while outputs are being performed (app code runs from them and
 //! may act again) wait in a queue and are fed right after, in order.
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
+
 use std::rc::{Rc, Weak};
+use tabphone_vecmap::VecMap;
 
 use js_sys::{Function, JSON};
 use tabphone_phone::state::Registration;
@@ -67,7 +69,7 @@ pub(crate) struct Driver {
     /// Bumped on every connect: events of an older socket are ignored.
     socket_gen: Cell<u64>,
     timer: RefCell<Option<Timer>>,
-    actions: RefCell<BTreeMap<u64, Settle>>,
+    actions: RefCell<VecMap<u64, Settle>>,
     next_action: Cell<u64>,
     queue: RefCell<VecDeque<Input>>,
     busy: Cell<bool>,
@@ -88,7 +90,7 @@ impl Driver {
             socket: RefCell::new(None),
             socket_gen: Cell::new(0),
             timer: RefCell::new(None),
-            actions: RefCell::new(BTreeMap::new()),
+            actions: RefCell::new(VecMap::new()),
             next_action: Cell::new(1),
             queue: RefCell::new(VecDeque::new()),
             busy: Cell::new(false),

@@ -11,7 +11,7 @@ use web_time::Instant;
 
 use super::PortId;
 use crate::protocol::{ErrorCode, Raw};
-use crate::vecmap::VecMap;
+use tabphone_vecmap::VecMap;
 
 /// Who gets the answer: the asking port and its own action id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

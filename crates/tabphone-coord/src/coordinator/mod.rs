@@ -12,7 +12,7 @@ use std::sync::Arc;
 use web_time::Instant;
 
 use crate::protocol::{worker_lock_name, ErrorCode, ToTab};
-use crate::vecmap::VecMap;
+use tabphone_vecmap::VecMap;
 
 mod actions;
 mod api;

@@ -24,7 +24,9 @@
 //!
 //! Layout: `api.rs` (the types), `link.rs` (the connection to the worker and
 //! its messages), `real.rs` (roles, the real lock, performing actions).
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::VecDeque;
+
+use tabphone_vecmap::VecSet;
 
 use crate::protocol::{error_value, ErrorCode, FromTab, Raw};
 
@@ -58,7 +60,7 @@ pub struct TabCore {
     /// The pending real lock request takes the lock with `steal`.
     stealing: bool,
     /// Dispatches sent to the worker, awaiting its answer.
-    waiting: BTreeSet<u64>,
+    waiting: VecSet<u64>,
     /// Messages to send once connected.
     outbox: Vec<String>,
     out: VecDeque<TabOutput>,
@@ -83,7 +85,7 @@ impl TabCore {
             visible,
             focused,
             next_id: 1,
-            waiting: BTreeSet::new(),
+            waiting: VecSet::new(),
             outbox: Vec::new(),
             out: VecDeque::new(),
         };

@@ -4,7 +4,7 @@
 //! `Authorization` or `Proxy-Authorization` computed by [`crate::auth`]. The
 //! nonce counts are kept here ([`Nonces`]).
 
-use std::collections::BTreeMap;
+use tabphone_vecmap::VecMap;
 
 use super::txn::{ClientTxn, Owner, TxnKey};
 use super::UserAgent;
@@ -14,7 +14,7 @@ use crate::Instant;
 
 /// Nonce counts (`nc`) by server nonce.
 #[derive(Debug, Default)]
-pub(super) struct Nonces(BTreeMap<String, u32>);
+pub(super) struct Nonces(VecMap<String, u32>);
 
 impl Nonces {
     /// The next count for `nonce`, from 1.
@@ -23,7 +23,7 @@ impl Nonces {
             // Nonces are short-lived; keep the table small over a long uptime.
             self.0.clear();
         }
-        let nc = self.0.entry(nonce.to_string()).or_insert(0);
+        let nc = self.0.get_or_insert_with(nonce.to_string(), || 0);
         *nc += 1;
         *nc
     }

@@ -60,7 +60,9 @@
 //! - `resume.rs`: a dialog rebuilt from a [`DialogSnapshot`] and refreshed
 //!   with a re-INVITE from this connection (a handover).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
+
+use tabphone_vecmap::VecMap;
 
 use crate::rng::Rng;
 pub use crate::sdp::set_direction;
@@ -108,7 +110,7 @@ pub struct UserAgent {
     me: Identity,
     reg: Registration,
     txns: Transactions,
-    calls: BTreeMap<CallId, Call>,
+    calls: VecMap<CallId, Call>,
     next_call: u64,
     /// [`Command::Stop`] is under way ([`Timer::Stop`] bounds it).
     stopping: bool,
@@ -140,7 +142,7 @@ impl UserAgent {
             reg: Registration::new(call_id, from_tag, config.expires),
             config,
             txns: Transactions::default(),
-            calls: BTreeMap::new(),
+            calls: VecMap::new(),
             next_call: 1,
             stopping: false,
             timers: TimerTable::default(),

@@ -9,8 +9,8 @@
 //!   2xx, resent from T1 doubling to T2 until its ACK comes ([`Retransmit`],
 //!   RFC 3261 13.3.1.4).
 
-use std::collections::BTreeMap;
 use std::time::Duration;
+use tabphone_vecmap::VecMap;
 
 use super::{CallId, Event, UserAgent};
 use crate::msg::{CSeq, Method, Request, Response};
@@ -67,7 +67,7 @@ pub(super) struct ClientTxn {
 
 /// The client transactions, by key.
 #[derive(Debug, Default)]
-pub(super) struct Transactions(BTreeMap<TxnKey, ClientTxn>);
+pub(super) struct Transactions(VecMap<TxnKey, ClientTxn>);
 
 impl Transactions {
     /// A request sent: its transaction.
