@@ -2,8 +2,7 @@
 //! every tab (the real performs it, a dummy's goes through the worker), each
 //! with its result or an [`ActionError`]; the state parsed; and
 //! [`TabClient::on_phone_event`] for events.
-use serde::Deserialize;
-use serde_json::{json, Value};
+use tabphone_json::{Obj, Object, Read};
 use tabphone_phone::{DtmfVia, PhoneState};
 use wasm_bindgen::JsValue;
 
@@ -14,15 +13,22 @@ use crate::phone::{BrowserPhone, OptionsError, PhoneOptions};
 /// `wrong_state`, ... see [`tabphone_phone::ErrorCode`]) or the worker's
 /// (`real_gone`, `timeout`, `queue_full`, `not_joined`, `malformed`,
 /// `too_large`, `worker_gone`), a message, and the SIP status of a refused request.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActionError {
     /// The code.
     pub code: String,
     /// Human-readable detail.
     pub message: String,
     /// The SIP status, for `request_failed`.
-    #[serde(default)]
     pub status: Option<u16>,
+}
+
+impl ActionError {
+    /// Read `{code, message, status?}` (other fields ignored).
+    fn parse(text: &str) -> Read<ActionError> {
+        let o = Object::parse(text)?;
+        Ok(ActionError { code: o.str("code")?, message: o.str("message")?, status: o.opt_num("status")? })
+    }
 }
 
 impl std::fmt::Display for ActionError {
@@ -49,6 +55,16 @@ fn text(v: &JsValue) -> Option<String> {
     js_sys::JSON::stringify(v).ok().and_then(|s| s.as_string())
 }
 
+/// `{"call": call}`.
+fn call_ref(call: &str) -> String {
+    Obj::new().str("call", call).end()
+}
+
+/// Field `k` of a result object, a number.
+fn number<T: TryFrom<u64> + Into<u64> + tabphone_json::Bounded>(result: &str, k: &str) -> Read<T> {
+    Object::parse(result).and_then(|o| o.num(k))
+}
+
 impl TabClient {
     /// Join the worker as a tab of a phone: whichever tab is real runs a
     /// [`BrowserPhone`] with `phone` (give every tab the same options; the
@@ -68,55 +84,60 @@ impl TabClient {
         PhoneState::parse(&self.state()).ok()
     }
 
-    /// Perform action `name` with JSON `args` (see [`tabphone_phone::action`]).
-    pub async fn act(&self, name: &str, args: Value) -> Result<Value, ActionError> {
-        let args = js_sys::JSON::parse(&args.to_string()).map_err(|_| malformed("args"))?;
+    /// Perform action `name` with `args`, the JSON text of its arguments
+    /// (see [`tabphone_phone::action`]; `""` or `"null"` for none): the JSON
+    /// text of its result.
+    pub async fn act(&self, name: &str, args: &str) -> Result<String, ActionError> {
+        let args = match args.trim() {
+            "" => JsValue::NULL,
+            t => js_sys::JSON::parse(t).map_err(|_| malformed("args are not JSON"))?,
+        };
         match self.dispatch_async(name, args).await {
-            Ok(v) => serde_json::from_str(&text(&v).unwrap_or_else(|| "null".into()))
-                .map_err(|_| malformed("the result is not JSON")),
+            Ok(v) => text(&v).ok_or_else(|| malformed("the result is not JSON")),
             Err(e) => Err(text(&e)
-                .and_then(|t| serde_json::from_str(&t).ok())
+                .and_then(|t| ActionError::parse(&t).ok())
                 .unwrap_or_else(|| malformed("the error is not {code, message}"))),
         }
     }
 
-    async fn act_done(&self, name: &str, args: Value) -> Done {
+    async fn act_done(&self, name: &str, args: &str) -> Done {
         self.act(name, args).await.map(|_| ())
     }
 
     /// Call `to` (a user at the account's domain, or a SIP URI): the new call's id.
     pub async fn call(&self, to: &str) -> Result<String, ActionError> {
-        let v = self.act("call", json!({ "to": to })).await?;
-        v["call"].as_str().map(str::to_owned).ok_or_else(|| malformed("no call id in the result"))
+        let result = self.act("call", &Obj::new().str("to", to).end()).await?;
+        Object::parse(&result).and_then(|o| o.str("call")).map_err(|_| malformed("no call id in the result"))
     }
 
     /// Answer a ringing incoming call (done when established).
     pub async fn answer(&self, call: &str) -> Done {
-        self.act_done("answer", json!({ "call": call })).await
+        self.act_done("answer", &call_ref(call)).await
     }
 
     /// Refuse a ringing incoming call with `status` (default 603).
     pub async fn decline(&self, call: &str, status: Option<u16>) -> Done {
+        let args = Obj::new().str("call", call);
         let args = match status {
-            Some(s) => json!({ "call": call, "status": s }),
-            None => json!({ "call": call }),
+            Some(s) => args.num("status", u64::from(s)),
+            None => args,
         };
-        self.act_done("decline", args).await
+        self.act_done("decline", &args.end()).await
     }
 
     /// Hang up (cancel, refuse or BYE, as the call's state needs).
     pub async fn hangup(&self, call: &str) -> Done {
-        self.act_done("hangup", json!({ "call": call })).await
+        self.act_done("hangup", &call_ref(call)).await
     }
 
     /// Put on hold (`hold == true`) or take off hold.
     pub async fn hold(&self, call: &str, hold: bool) -> Done {
-        self.act_done(if hold { "hold" } else { "unhold" }, json!({ "call": call })).await
+        self.act_done(if hold { "hold" } else { "unhold" }, &call_ref(call)).await
     }
 
     /// Mute (`mute == true`) or unmute the microphone.
     pub async fn mute(&self, call: &str, mute: bool) -> Done {
-        self.act_done(if mute { "mute" } else { "unmute" }, json!({ "call": call })).await
+        self.act_done(if mute { "mute" } else { "unmute" }, &call_ref(call)).await
     }
 
     /// Send DTMF `tones` in the media (RFC 4733) or by SIP INFO.
@@ -125,33 +146,33 @@ impl TabClient {
             DtmfVia::Info => "info",
             DtmfVia::Rtp => "rtp",
         };
-        self.act_done("dtmf", json!({ "call": call, "tones": tones, "via": via })).await
+        self.act_done("dtmf", &Obj::new().str("call", call).str("tones", tones).str("via", via).end()).await
     }
 
     /// Blind transfer of `call` to `to`.
     pub async fn transfer(&self, call: &str, to: &str) -> Done {
-        self.act_done("transfer", json!({ "call": call, "to": to })).await
+        self.act_done("transfer", &Obj::new().str("call", call).str("to", to).end()).await
     }
 
     /// Attended transfer: the peer of `call` replaces call `with`.
     pub async fn attended_transfer(&self, call: &str, with: &str) -> Done {
-        self.act_done("attendedTransfer", json!({ "call": call, "with": with })).await
+        self.act_done("attendedTransfer", &Obj::new().str("call", call).str("with", with).end()).await
     }
 
     /// Send a text message; the final status.
     pub async fn message(&self, to: &str, text: &str) -> Result<u16, ActionError> {
-        let v = self.act("message", json!({ "to": to, "text": text })).await?;
-        Ok(v["status"].as_u64().unwrap_or(200) as u16)
+        let result = self.act("message", &Obj::new().str("to", to).str("text", text).end()).await?;
+        Ok(number(&result, "status").unwrap_or(200))
     }
 
     /// Register now; the granted expiry in seconds.
     pub async fn register(&self) -> Result<u32, ActionError> {
-        let v = self.act("register", Value::Null).await?;
-        Ok(v["expires"].as_u64().unwrap_or_default() as u32)
+        let result = self.act("register", "").await?;
+        Ok(number(&result, "expires").unwrap_or_default())
     }
 
     /// Remove this browser's binding.
     pub async fn unregister(&self) -> Done {
-        self.act_done("unregister", Value::Null).await
+        self.act_done("unregister", "").await
     }
 }

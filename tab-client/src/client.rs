@@ -1,7 +1,6 @@
 //! The glue: a [`TabCore`] driven by the browser.
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
-use tabphone_vecmap::VecMap;
 
 use js_sys::{Function, Promise, Reflect, JSON};
 use tabphone_coord::protocol::{worker_name, ErrorCode};
@@ -9,6 +8,7 @@ use tabphone_coord::{ActionId, Job, TabConfig, TabCore, TabEvent, TabInput, TabO
 use tabphone_glue::{Lock, Mode};
 use tabphone_phone::state::{changes, PhoneState};
 use tabphone_phone::PhoneEvent;
+use tabphone_vecmap::VecMap;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{MessageEvent, SharedWorker, WorkerOptions, WorkerType};

@@ -87,11 +87,11 @@ fn args(pairs: &[(&str, &JsValue)]) -> JsValue {
 fn detail(event: &PhoneEvent) -> JsValue {
     match event {
         PhoneEvent::Trace { line } => return JsValue::from_str(line),
-        PhoneEvent::Registration { registration } => return parse(&serde_json::to_string(registration)),
-        PhoneEvent::Connection { connection } => return parse(&serde_json::to_string(connection)),
+        PhoneEvent::Registration { registration } => return parse(&registration.to_json()),
+        PhoneEvent::Connection { connection } => return parse(&connection.to_json()),
         _ => {}
     }
-    let value = parse(&Ok(event.to_json()));
+    let value = parse(&event.to_json());
     let _ = Reflect::delete_property(value.unchecked_ref::<Object>(), &"event".into());
     if matches!(event, PhoneEvent::Error { .. }) {
         let _ = Reflect::set(&value, &"code".into(), &"phone_error".into());
@@ -99,8 +99,8 @@ fn detail(event: &PhoneEvent) -> JsValue {
     value
 }
 
-fn parse(json: &Result<String, serde_json::Error>) -> JsValue {
-    json.as_ref().ok().and_then(|t| JSON::parse(t).ok()).unwrap_or(JsValue::NULL)
+fn parse(json: &str) -> JsValue {
+    JSON::parse(json).unwrap_or(JsValue::NULL)
 }
 
 #[wasm_bindgen]

@@ -113,8 +113,9 @@
 //! - `protocol/`: the wire format. `mod.rs` (version, message limit, lock
 //!   names, [`protocol::Raw`]), `from_tab.rs` and `to_tab.rs` (each direction's
 //!   messages with their parser and serializer), `error.rs` (error codes),
-//!   `fields.rs` (typed field access for the parsers); `json.rs`: the small
-//!   JSON codec under it (no serde in the worker: about 40 KB less wasm).
+//!   `fields.rs` (typed field access for the parsers), on the small JSON
+//!   codec of `tabphone-json` (no serde in the worker: about 40 KB less
+//!   wasm), re-exported as [`json`].
 //! - `coordinator/`: the worker's state machine. `mod.rs` (the run loop and
 //!   its one timer table), `api.rs` (Config, Input, Output, LockSnapshot),
 //!   `join.rs` (messages in, joining, claims), `epochs.rs` (epochs that never
@@ -133,11 +134,11 @@
 //!   invariants checked at every step (`check.rs`).
 
 mod coordinator;
-pub mod json;
 pub mod protocol;
 mod tab;
 
 pub use coordinator::{Config, Coordinator, Input, LockInfo, LockSnapshot, Output, PortId};
 pub use tab::{ActionId, Job, TabConfig, TabCore, TabEvent, TabInput, TabOutput, TabRole};
+pub use tabphone_json as json;
 pub use tabphone_vecmap::{VecMap, VecSet};
 pub use web_time::Instant;

@@ -19,14 +19,12 @@
 //! Arguments are a JSON object (camelCase keys); unknown keys are refused.
 //! "None" means no text, `null` or `{}`.
 
-use serde::de::DeserializeOwned;
-use serde::Deserialize;
+use tabphone_json::{Object, Read};
 
 use crate::error::{ErrorCode, PhoneError};
 
 /// How DTMF tones travel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DtmfVia {
     /// In the media, RFC 4733 telephone-events (the media layer sends them). The default.
     Rtp,
@@ -121,67 +119,20 @@ pub enum Action {
     Unregister,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CallArgs {
-    to: String,
-    #[serde(default)]
-    headers: serde_json::Map<String, serde_json::Value>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CallRef {
-    call: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DeclineArgs {
-    call: String,
-    status: Option<u16>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DtmfArgs {
-    call: String,
-    tones: String,
-    via: Option<DtmfVia>,
-    duration: Option<u32>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TransferArgs {
-    call: String,
-    to: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AttendedArgs {
-    call: String,
-    with: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct MessageArgs {
-    to: String,
-    text: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NoArgs {}
-
 fn bad(message: impl Into<String>) -> PhoneError {
     PhoneError::new(ErrorCode::BadArguments, message)
 }
 
-fn args<T: DeserializeOwned>(name: &str, text: &str) -> Result<T, PhoneError> {
-    serde_json::from_str(text).map_err(|e| bad(format!("{name}: {e}")))
+/// The arguments of action `name`: an object with only the `known` fields.
+fn args<'a>(name: &str, text: &'a str, known: &[&str]) -> Result<Object<'a>, PhoneError> {
+    let o = Object::parse(text).map_err(|e| bad(format!("{name}: {e}")))?;
+    o.only(known).map_err(|e| bad(format!("{name}: {e}")))?;
+    Ok(o)
+}
+
+/// An argument read, or the error named after the action.
+fn arg<T>(name: &str, read: Read<T>) -> Result<T, PhoneError> {
+    read.map_err(|e| bad(format!("{name}: {e}")))
 }
 
 impl Action {
@@ -191,44 +142,51 @@ impl Action {
             "" | "null" => "{}",
             t => t,
         };
-        let call = |text: &str| args::<CallRef>(name, text).map(|a| a.call);
+        let call = |text: &str| {
+            let o = args(name, text, &["call"])?;
+            arg(name, o.str("call"))
+        };
         let action = match name {
             "call" => {
-                let a: CallArgs = args(name, text)?;
-                Action::Call { to: target(name, a.to)?, headers: headers(a.headers)? }
+                let o = args(name, text, &["to", "headers"])?;
+                let to = target(name, arg(name, o.str("to"))?)?;
+                Action::Call { to, headers: headers(o.raw("headers"))? }
             }
             "answer" => Action::Answer { call: call(text)? },
             "decline" => {
-                let a: DeclineArgs = args(name, text)?;
-                let status = a.status.unwrap_or(603);
+                let o = args(name, text, &["call", "status"])?;
+                let status = arg(name, o.opt_num::<u16>("status"))?.unwrap_or(603);
                 if !(300..=699).contains(&status) {
                     return Err(bad(format!("decline: status {status} is not 300-699")));
                 }
-                Action::Decline { call: a.call, status }
+                Action::Decline { call: arg(name, o.str("call"))?, status }
             }
             "hangup" => Action::Hangup { call: call(text)? },
             "hold" => Action::Hold { call: call(text)? },
             "unhold" => Action::Unhold { call: call(text)? },
             "mute" => Action::Mute { call: call(text)? },
             "unmute" => Action::Unmute { call: call(text)? },
-            "dtmf" => dtmf(args(name, text)?)?,
+            "dtmf" => dtmf(&args(name, text, &["call", "tones", "via", "duration"])?)?,
             "transfer" => {
-                let a: TransferArgs = args(name, text)?;
-                Action::Transfer { call: a.call, to: target(name, a.to)? }
+                let o = args(name, text, &["call", "to"])?;
+                let call = arg(name, o.str("call"))?;
+                Action::Transfer { call, to: target(name, arg(name, o.str("to"))?)? }
             }
             "attendedTransfer" => {
-                let a: AttendedArgs = args(name, text)?;
-                if a.call == a.with {
+                let o = args(name, text, &["call", "with"])?;
+                let (call, with) = (arg(name, o.str("call"))?, arg(name, o.str("with"))?);
+                if call == with {
                     return Err(bad("attendedTransfer: call and with are the same call"));
                 }
-                Action::AttendedTransfer { call: a.call, with: a.with }
+                Action::AttendedTransfer { call, with }
             }
             "message" => {
-                let a: MessageArgs = args(name, text)?;
-                Action::Message { to: target(name, a.to)?, text: a.text }
+                let o = args(name, text, &["to", "text"])?;
+                let to = target(name, arg(name, o.str("to"))?)?;
+                Action::Message { to, text: arg(name, o.str("text"))? }
             }
-            "register" => args::<NoArgs>(name, text).map(|_| Action::Register)?,
-            "unregister" => args::<NoArgs>(name, text).map(|_| Action::Unregister)?,
+            "register" => args(name, text, &[]).map(|_| Action::Register)?,
+            "unregister" => args(name, text, &[]).map(|_| Action::Unregister)?,
             _ => return Err(PhoneError::new(ErrorCode::UnknownAction, format!("no action {name:?}"))),
         };
         Ok(action)
@@ -262,25 +220,32 @@ fn target(name: &str, to: String) -> Result<String, PhoneError> {
     Ok(to)
 }
 
-fn headers(map: serde_json::Map<String, serde_json::Value>) -> Result<Vec<(String, String)>, PhoneError> {
-    map.into_iter()
+/// The `headers` argument: an object of strings (not `null`), in its order.
+fn headers(raw: Option<&str>) -> Result<Vec<(String, String)>, PhoneError> {
+    let Some(raw) = raw else { return Ok(Vec::new()) };
+    let fields = tabphone_json::fields(raw).map_err(|_| bad("call: headers is not an object"))?;
+    fields
+        .into_iter()
         .map(|(name, value)| {
-            let serde_json::Value::String(value) = value else {
+            let Some(value) = tabphone_json::as_str(value) else {
                 return Err(bad(format!("call: header {name} is not a string")));
             };
             tabphone_sip::ua::check_extra_header(&name, &value).map_err(|e| bad(format!("call: {e}")))?;
-            Ok((name, value))
+            Ok((name.into_owned(), value.into_owned()))
         })
         .collect()
 }
 
-fn dtmf(a: DtmfArgs) -> Result<Action, PhoneError> {
-    let via = a.via.unwrap_or(DtmfVia::Rtp);
-    let duration_ms = a.duration.unwrap_or(100);
+fn dtmf(o: &Object<'_>) -> Result<Action, PhoneError> {
+    let name = "dtmf";
+    let via = arg(name, o.opt_name("via", &["rtp", "info"]))?;
+    let via = if via == Some(1) { DtmfVia::Info } else { DtmfVia::Rtp };
+    let duration_ms = arg(name, o.opt_num::<u32>("duration"))?.unwrap_or(100);
     if !(40..=6000).contains(&duration_ms) {
         return Err(bad(format!("dtmf: duration {duration_ms} is not 40-6000 ms")));
     }
-    let tones = a.tones.to_ascii_uppercase();
+    let call = arg(name, o.str("call"))?;
+    let tones = arg(name, o.str("tones"))?.to_ascii_uppercase();
     let allowed = match via {
         DtmfVia::Rtp => "0123456789ABCD*#,",
         DtmfVia::Info => "0123456789ABCD*#",
@@ -291,7 +256,7 @@ fn dtmf(a: DtmfArgs) -> Result<Action, PhoneError> {
     if let Some(c) = tones.chars().find(|c| !allowed.contains(*c)) {
         return Err(bad(format!("dtmf: {c:?} is not a tone for {via:?}")));
     }
-    Ok(Action::Dtmf { call: a.call, tones, via, duration_ms })
+    Ok(Action::Dtmf { call, tones, via, duration_ms })
 }
 
 #[cfg(test)]

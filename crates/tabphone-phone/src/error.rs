@@ -1,10 +1,12 @@
 //! The one error type: the coded failure of an action.
 
-use serde::{Deserialize, Serialize};
-
 /// Why an action failed. Serialized in snake case (`"no_such_call"`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    any(test, feature = "serde"),
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "snake_case")
+)]
 #[non_exhaustive]
 pub enum ErrorCode {
     /// The action name is not one of the phone's.
@@ -54,14 +56,15 @@ impl ErrorCode {
 
 /// A failed action: `{"code": "...", "message": "...", "status": 486}`
 /// (`status` only with [`ErrorCode::RequestFailed`], and not always then).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(any(test, feature = "serde"), derive(serde::Serialize, serde::Deserialize))]
 pub struct PhoneError {
     /// What kind of failure.
     pub code: ErrorCode,
     /// Human-readable detail.
     pub message: String,
     /// The SIP status of a refused request.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(any(test, feature = "serde"), serde(default, skip_serializing_if = "Option::is_none"))]
     pub status: Option<u16>,
 }
 
@@ -82,7 +85,12 @@ impl PhoneError {
 
     /// The JSON text `{"code":...,"message":...}`.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("strings and numbers always serialize")
+        let o = tabphone_json::Obj::new().str("code", self.code.as_str()).str("message", &self.message);
+        match self.status {
+            Some(s) => o.num("status", u64::from(s)),
+            None => o,
+        }
+        .end()
     }
 }
 

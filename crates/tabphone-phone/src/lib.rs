@@ -20,7 +20,7 @@
 //!   (when the phone was offline or is not connected), [`PhoneInput::Offline`]
 //!   is noted in the state.
 //! - **Actions** ([`action`]): [`PhoneInput::Action`] gets exactly one
-//!   [`PhoneOutput::Result`] with its id: a JSON value, or a
+//!   [`PhoneOutput::Result`] with its id: the JSON text of an object, or a
 //!   [`PhoneError`] `{code, message, status?}` ([`ErrorCode`]). Bad input is
 //!   answered at once; the others when their outcome is known (the table in
 //!   [`action`]); every action has an answer within
@@ -127,6 +127,10 @@
 //!   events; [`media`]: media requests; [`sdp`]: directions (RFC 3264);
 //!   [`config`]: settings; `timers.rs`: the phone's one timer table; [`error`]:
 //!   the error codes.
+//! - `json/`: the JSON of the state (both ways), of the parts events share
+//!   with it, and of action results, on the small codec of `tabphone-json`
+//!   (no serde in the wasm); `json/oracle.rs` checks it against the serde
+//!   description the types carry in tests.
 //! - `tests/`: scenario tests against a scripted SIP server and media layer,
 //!   and the property test.
 
@@ -135,6 +139,7 @@ mod call;
 pub mod config;
 pub mod error;
 pub mod event;
+mod json;
 pub mod media;
 mod nego;
 mod perform;

@@ -13,12 +13,13 @@
 //! SDP). The direction given is the one the SDP must carry: the phone decides
 //! hold and RFC 3264 answers, the media layer sets its transceiver to match.
 
-use serde::Serialize;
+use tabphone_json::Obj;
 
 use crate::sdp::Direction;
 
 /// One request to the media layer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(any(test, feature = "serde"), derive(serde::Serialize))]
 pub struct MediaRequest {
     /// Request id, echoed in the reply.
     pub id: u64,
@@ -29,8 +30,12 @@ pub struct MediaRequest {
 }
 
 /// What to do.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(
+    any(test, feature = "serde"),
+    derive(serde::Serialize),
+    serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase")
+)]
 #[non_exhaustive]
 pub enum MediaKind {
     /// Make an offer (get the microphone first if the call has none yet).
@@ -81,7 +86,47 @@ pub enum MediaKind {
     Close,
 }
 
+impl MediaRequest {
+    /// The JSON text: `{"id": 1, "call": ..., "kind": {"kind": "offer",
+    /// "direction": "sendrecv", "iceRestart": false}}` (camelCase).
+    pub fn to_json(&self) -> String {
+        let o = Obj::new().str("kind", self.kind.name());
+        let kind = match &self.kind {
+            MediaKind::Offer { direction, ice_restart } => {
+                o.str("direction", direction.as_str()).bool("iceRestart", *ice_restart)
+            }
+            MediaKind::Answer { offer, direction } => {
+                o.str("offer", offer).str("direction", direction.as_str())
+            }
+            MediaKind::ApplyAnswer { answer, provisional } => {
+                o.str("answer", answer).bool("provisional", *provisional)
+            }
+            MediaKind::Rollback | MediaKind::Close => o,
+            MediaKind::Mute { muted } => o.bool("muted", *muted),
+            MediaKind::Dtmf { tones, duration_ms, gap_ms } => o
+                .str("tones", tones)
+                .num("durationMs", u64::from(*duration_ms))
+                .num("gapMs", u64::from(*gap_ms)),
+        };
+        Obj::new().num("id", self.id).str("call", &self.call).raw("kind", &kind.end()).end()
+    }
+}
+
 impl MediaKind {
+    /// The request's name in JSON: `offer`, `answer`, `applyAnswer`,
+    /// `rollback`, `mute`, `dtmf`, `close`.
+    fn name(&self) -> &'static str {
+        match self {
+            MediaKind::Offer { .. } => "offer",
+            MediaKind::Answer { .. } => "answer",
+            MediaKind::ApplyAnswer { .. } => "applyAnswer",
+            MediaKind::Rollback => "rollback",
+            MediaKind::Mute { .. } => "mute",
+            MediaKind::Dtmf { .. } => "dtmf",
+            MediaKind::Close => "close",
+        }
+    }
+
     /// Does this request get a reply?
     pub fn expects_reply(&self) -> bool {
         !matches!(self, MediaKind::Rollback | MediaKind::Close)

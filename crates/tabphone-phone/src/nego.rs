@@ -5,7 +5,7 @@
 //! media layer, a single `RTCPeerConnection`, only one at all). Also the
 //! replies of the media layer, routed to what waits for them.
 
-use serde_json::json;
+use crate::json::json;
 use tabphone_sip::ua::{self, CallId, Command};
 
 use crate::call::{Op, Own, Remote};

@@ -2,7 +2,7 @@
 //! SIP core never refuses a command the phone gave it), then the commands.
 //! When each result is given is in the table of [`crate::action`].
 
-use serde_json::json;
+use crate::json::json;
 use tabphone_sip::msg::Uri;
 use tabphone_sip::ua::Command;
 

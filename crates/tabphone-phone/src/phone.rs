@@ -4,10 +4,8 @@
 
 use std::collections::VecDeque;
 
-use tabphone_vecmap::{VecMap, VecSet};
-
-use serde_json::Value;
 use tabphone_sip::ua::{self, UserAgent};
+use tabphone_vecmap::{VecMap, VecSet};
 
 use crate::call::Call;
 use crate::config::Config;
@@ -91,8 +89,8 @@ pub enum PhoneOutput {
     Result {
         /// The action's id.
         id: u64,
-        /// Its result (JSON) or its coded error.
-        result: Result<Value, PhoneError>,
+        /// Its result (JSON text of an object) or its coded error.
+        result: Result<String, PhoneError>,
     },
     /// The state changed: publish this JSON text ([`PhoneState`]).
     State(String),
@@ -327,7 +325,7 @@ impl Phone {
     }
 
     /// Answer action `id`, unless it was answered already (timed out).
-    pub(crate) fn resolve(&mut self, id: u64, result: Result<Value, PhoneError>) {
+    pub(crate) fn resolve(&mut self, id: u64, result: Result<String, PhoneError>) {
         if self.pending.remove(&id) {
             self.timers.clear(Timer::Action(id));
             self.push(PhoneOutput::Result { id, result });

@@ -4,11 +4,13 @@
 //! A template-based media layer (the CLI's) answers with
 //! `tabphone_sip::ua::set_direction(template, answer_direction(offer).as_str())`.
 
-use serde::{Deserialize, Serialize};
-
 /// A media stream direction attribute.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    any(test, feature = "serde"),
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "lowercase")
+)]
 pub enum Direction {
     /// `a=sendrecv` (the default when none is given).
     SendRecv,

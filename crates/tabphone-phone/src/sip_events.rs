@@ -2,7 +2,7 @@
 //! answer, and the policy that used to live in the CLI (answer re-offers,
 //! ICE-restart re-INVITEs after recovery, follow and report transfers).
 
-use serde_json::json;
+use crate::json::json;
 use tabphone_sip::msg::NameAddr;
 use tabphone_sip::transport::Cause;
 use tabphone_sip::ua::{self, CallId, Command, Event};

@@ -58,11 +58,14 @@
 //!
 //! Credentials (the password, digest answers) never appear in the state.
 //!
+//! Unknown fields are ignored when a state is read. The code that writes and
+//! reads this format is in `json/`; the serde attributes on the types
+//! describe the same format for the tests, which check the two against
+//! each other.
+//!
 //! Every tab derives the same events from two consecutive states with
 //! [`changes`]: incoming calls, ended calls, connection, registration and
 //! `audioBlocked` changes.
-
-use serde::{Deserialize, Serialize};
 
 use crate::error::PhoneError;
 use crate::event::PhoneEvent;
@@ -74,7 +77,8 @@ pub const STATE_VERSION: u32 = 1;
 pub const ENDED_KEPT: usize = 8;
 
 /// The whole shared state.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(any(test, feature = "serde"), derive(serde::Serialize, serde::Deserialize))]
 pub struct PhoneState {
     /// Format version, [`STATE_VERSION`].
     pub v: u32,
@@ -87,7 +91,7 @@ pub struct PhoneState {
     /// The browser refused to play a call's audio without a user gesture
     /// (autoplay policy) in the real tab; a gesture there plays it
     /// (`AudioBlocked` inputs). Absent in older states: `false`.
-    #[serde(rename = "audioBlocked", default)]
+    #[cfg_attr(any(test, feature = "serde"), serde(rename = "audioBlocked", default))]
     pub audio_blocked: bool,
     /// The connection to the SIP server.
     pub connection: Connection,
@@ -102,7 +106,7 @@ pub struct PhoneState {
 impl PhoneState {
     /// Parse a published state (checks the version).
     pub fn parse(json: &str) -> Result<PhoneState, PhoneError> {
-        let s: PhoneState = serde_json::from_str(json)
+        let s = crate::json::read_state(json)
             .map_err(|e| PhoneError::new(crate::ErrorCode::BadArguments, format!("state: {e}")))?;
         if s.v != STATE_VERSION {
             let message = format!("state version {} is not {STATE_VERSION}", s.v);
@@ -113,7 +117,7 @@ impl PhoneState {
 
     /// The JSON text.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("strings, numbers and string-keyed objects always serialize")
+        crate::json::write_state(self)
     }
 
     /// The live call with this id.
@@ -123,8 +127,12 @@ impl PhoneState {
 }
 
 /// The connection to the SIP server.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(
+    any(test, feature = "serde"),
+    derive(serde::Serialize, serde::Deserialize),
+    serde(tag = "state", rename_all = "snake_case")
+)]
 pub enum Connection {
     /// The first attempt is under way.
     Connecting {
@@ -141,7 +149,7 @@ pub enum Connection {
         /// Why the last connection or attempt ended.
         cause: DisconnectCause,
         /// When the next round of attempts starts (Unix ms), `null` while one is under way.
-        #[serde(rename = "nextTry")]
+        #[cfg_attr(any(test, feature = "serde"), serde(rename = "nextTry"))]
         next_try: Option<u64>,
     },
     /// Not connected, and not trying.
@@ -151,9 +159,20 @@ pub enum Connection {
     },
 }
 
+impl Connection {
+    /// The JSON text, `{"state": "connected", "url": ...}`.
+    pub fn to_json(&self) -> String {
+        crate::json::write_connection(self)
+    }
+}
+
 /// Why there is no connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(
+    any(test, feature = "serde"),
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "snake_case")
+)]
 pub enum DisconnectCause {
     /// Not started yet.
     NotStarted,
@@ -176,8 +195,12 @@ pub enum DisconnectCause {
 }
 
 /// The registration of this browser's binding.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(
+    any(test, feature = "serde"),
+    derive(serde::Serialize, serde::Deserialize),
+    serde(tag = "state", rename_all = "snake_case")
+)]
 pub enum Registration {
     /// Not registered.
     Unregistered,
@@ -197,9 +220,20 @@ pub enum Registration {
     },
 }
 
+impl Registration {
+    /// The JSON text, `{"state": "registered", "expires": ...}`.
+    pub fn to_json(&self) -> String {
+        crate::json::write_registration(self)
+    }
+}
+
 /// Who started the call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(
+    any(test, feature = "serde"),
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "lowercase")
+)]
 pub enum CallDirection {
     /// The peer called.
     Incoming,
@@ -208,8 +242,12 @@ pub enum CallDirection {
 }
 
 /// Call states: SIP.js's session states plus `ringing`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(
+    any(test, feature = "serde"),
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "lowercase")
+)]
 pub enum CallState {
     /// Outgoing, the media layer is making the offer; nothing sent yet.
     Initial,
@@ -224,7 +262,8 @@ pub enum CallState {
 }
 
 /// The other party.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(any(test, feature = "serde"), derive(serde::Serialize, serde::Deserialize))]
 pub struct Peer {
     /// SIP URI.
     pub uri: String,
@@ -233,7 +272,8 @@ pub struct Peer {
 }
 
 /// Hold, both ways.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(any(test, feature = "serde"), derive(serde::Serialize, serde::Deserialize))]
 pub struct Held {
     /// This phone holds the call (its `hold` was answered).
     pub local: bool,
@@ -242,8 +282,12 @@ pub struct Held {
 }
 
 /// One live call.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(
+    any(test, feature = "serde"),
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "camelCase")
+)]
 pub struct CallView {
     /// Stable id, chosen by the phone (not the SIP Call-ID).
     pub id: String,
@@ -274,8 +318,12 @@ pub struct CallView {
 /// set): RFC 3261 12. From the SIP core's
 /// [`tabphone_sip::ua::DialogSnapshot`]; which side sent the INVITE is the
 /// call's `direction`. No credentials.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(
+    any(test, feature = "serde"),
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "camelCase")
+)]
 pub struct DialogState {
     /// The SIP Call-ID.
     pub call_id: String,
@@ -299,8 +347,12 @@ pub struct DialogState {
 
 /// Why a call ended. In JSON the fields sit beside the call's own:
 /// `{"cause": "failed", "status": 486}`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "cause", rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(
+    any(test, feature = "serde"),
+    derive(serde::Serialize, serde::Deserialize),
+    serde(tag = "cause", rename_all = "snake_case")
+)]
 pub enum EndCause {
     /// Hung up here (`hangup`, or the phone stopped).
     Local,
@@ -331,12 +383,13 @@ pub enum EndCause {
 }
 
 /// A call that left `calls`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(any(test, feature = "serde"), derive(serde::Serialize, serde::Deserialize))]
 pub struct EndedCall {
     /// Its id.
     pub id: String,
     /// Why (flattened: `cause`, maybe `status`).
-    #[serde(flatten)]
+    #[cfg_attr(any(test, feature = "serde"), serde(flatten))]
     pub cause: EndCause,
     /// When (Unix ms).
     pub at: u64,

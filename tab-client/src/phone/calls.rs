@@ -4,11 +4,10 @@
 //! the state's `audioBlocked` and retried on the next user gesture.
 use std::cell::RefCell;
 use std::collections::VecDeque;
-
 use std::rc::Weak;
-use tabphone_vecmap::{VecMap, VecSet};
 
 use tabphone_phone::media::{MediaKind, MediaRequest};
+use tabphone_vecmap::{VecMap, VecSet};
 
 use super::driver::{feed, Driver, Input};
 use crate::listen::Listener;

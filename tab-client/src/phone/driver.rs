@@ -4,13 +4,12 @@
 //! may act again) wait in a queue and are fed right after, in order.
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
-
 use std::rc::{Rc, Weak};
-use tabphone_vecmap::VecMap;
 
 use js_sys::{Function, JSON};
 use tabphone_phone::state::Registration;
 use tabphone_phone::{Instant, Phone, PhoneError, PhoneEvent, PhoneInput, PhoneOutput};
+use tabphone_vecmap::VecMap;
 use wasm_bindgen::JsValue;
 
 use super::calls::CallMedias;
@@ -225,10 +224,10 @@ impl Driver {
         self.context.emit(&PhoneEvent::Error { call, message });
     }
 
-    fn settle(&self, id: u64, result: Result<serde_json::Value, PhoneError>) {
+    fn settle(&self, id: u64, result: Result<String, PhoneError>) {
         let Some((resolve, reject)) = self.actions.borrow_mut().remove(&id) else { return };
         let (f, text) = match result {
-            Ok(v) => (resolve, v.to_string()),
+            Ok(text) => (resolve, text),
             Err(e) => (reject, e.to_json()),
         };
         // Settling a promise runs no app code now (its reactions are microtasks).

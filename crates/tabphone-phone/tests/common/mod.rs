@@ -39,6 +39,7 @@ pub struct World {
     /// Every text the phone sent.
     pub wire: Vec<String>,
     pub events: Vec<PhoneEvent>,
+    /// Results, the JSON text of each read with serde_json.
     pub results: Vec<(u64, Result<Value, PhoneError>)>,
     /// Every state text published.
     pub state_texts: Vec<String>,
@@ -110,7 +111,10 @@ impl World {
                         false => self.media_pending.push(r),
                     }
                 }
-                PhoneOutput::Result { id, result } => self.results.push((id, result)),
+                PhoneOutput::Result { id, result } => {
+                    let value = result.map(|text| serde_json::from_str(&text).expect("a result is JSON"));
+                    self.results.push((id, value));
+                }
                 PhoneOutput::State(text) => self.state_texts.push(text),
                 PhoneOutput::Event(e) => self.events.push(e),
                 _ => {}

@@ -10,6 +10,7 @@
 //!   RFC 3261 13.3.1.4).
 
 use std::time::Duration;
+
 use tabphone_vecmap::VecMap;
 
 use super::{CallId, Event, UserAgent};

@@ -1,7 +1,8 @@
 //! The hand-written JSON codec against serde_json: same accept / reject on
-//! random and mutated input, same decoded strings.
+//! random and mutated input, same object fields and array items, same
+//! decoded strings.
 use proptest::prelude::*;
-use tabphone_coord::json;
+use tabphone_json as json;
 
 /// Random JSON values, as serde_json writes them.
 fn value() -> impl Strategy<Value = serde_json::Value> {
@@ -73,6 +74,13 @@ proptest! {
                 prop_assert_eq!(raw, serde_json::to_string(&map[k.as_ref()]).unwrap());
             }
         }
+        if let serde_json::Value::Array(items) = &v {
+            let raw = json::items(&text).unwrap();
+            prop_assert_eq!(raw.len(), items.len());
+            for (raw, item) in raw.into_iter().zip(items) {
+                prop_assert_eq!(raw, serde_json::to_string(item).unwrap());
+            }
+        }
         if let serde_json::Value::String(s) = &v {
             prop_assert_eq!(json::as_str(&text).unwrap(), s.as_str());
         }
@@ -81,6 +89,9 @@ proptest! {
     #[test]
     fn same_verdict_as_serde(text in near_json()) {
         prop_assert_eq!(json::validate(&text).is_ok(), serde_accepts(&text), "{:?}", text);
+        // An array's items: read exactly when serde reads the text as an array.
+        let serde_items = serde_json::from_str::<Vec<&serde_json::value::RawValue>>(&text);
+        prop_assert_eq!(json::items(&text).is_ok(), serde_items.is_ok(), "{:?}", text);
     }
 
     #[test]

@@ -1,10 +1,6 @@
-//! A small JSON codec for the wire protocol: read the top-level fields of an
-//! object (values kept as validated raw text), decode strings and numbers,
-//! and write escaped strings.
-//!
-//! Why not serde_json: in the wasm worker, serde_json costs about 40 KB
-//! (its error messages alone link float formatting). This codec is checked
-//! against serde_json in the tests (same accept/reject on random input).
+//! Reading: check the syntax of a value, split an object into its fields and
+//! an array into its items (values kept as validated raw text), decode
+//! strings, numbers and booleans.
 use std::borrow::Cow;
 
 /// Deepest nesting accepted (serde_json's limit too).
@@ -235,6 +231,38 @@ pub fn fields(text: &str) -> Result<Vec<(Cow<'_, str>, &str)>, JsonError> {
     Ok(out)
 }
 
+/// The items of a JSON array, as raw value texts, in order. Every item is
+/// validated.
+pub fn items(text: &str) -> Result<Vec<&str>, JsonError> {
+    let mut s = Scanner { b: text.as_bytes(), i: 0 };
+    let mut out = Vec::new();
+    s.ws();
+    if !s.eat(b'[') {
+        return s.err("expected an array");
+    }
+    s.ws();
+    if !s.eat(b']') {
+        loop {
+            s.ws();
+            let start = s.i;
+            s.value(1)?;
+            out.push(text.get(start..s.i).unwrap_or_default());
+            s.ws();
+            if s.eat(b']') {
+                break;
+            }
+            if !s.eat(b',') {
+                return s.err("expected ',' or ']'");
+            }
+        }
+    }
+    s.ws();
+    if s.i != s.b.len() {
+        return s.err("trailing characters");
+    }
+    Ok(out)
+}
+
 /// Decode the inside of a validated string literal (between the quotes).
 fn decode(inner: &str) -> Result<Cow<'_, str>, &'static str> {
     if !inner.contains('\\') {
@@ -303,95 +331,6 @@ pub fn as_bool(raw: &str) -> Option<bool> {
     }
 }
 
-/// Append `s` as a JSON string literal.
-pub fn push_str(out: &mut String, s: &str) {
-    out.push('"');
-    let mut last = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let esc: Option<&str> = match b {
-            b'"' => Some("\\\""),
-            b'\\' => Some("\\\\"),
-            b'\n' => Some("\\n"),
-            b'\r' => Some("\\r"),
-            b'\t' => Some("\\t"),
-            0..=0x1f => None,
-            _ => continue,
-        };
-        out.push_str(s.get(last..i).unwrap_or_default());
-        match esc {
-            Some(e) => out.push_str(e),
-            None => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                out.push_str("\\u00");
-                out.push(char::from(HEX[usize::from(b >> 4)]));
-                out.push(char::from(HEX[usize::from(b & 15)]));
-            }
-        }
-        last = i + 1;
-    }
-    out.push_str(s.get(last..).unwrap_or_default());
-    out.push('"');
-}
-
-/// A JSON object under construction: `Obj::new().str("t", "x").num("id", 1).end()`.
-pub struct Obj(String);
-
-impl Obj {
-    /// `{`
-    pub fn new() -> Obj {
-        Obj(String::from("{"))
-    }
-
-    fn key(mut self, k: &str) -> Obj {
-        if self.0.len() > 1 {
-            self.0.push(',');
-        }
-        push_str(&mut self.0, k);
-        self.0.push(':');
-        self
-    }
-
-    /// A string field.
-    pub fn str(self, k: &str, v: &str) -> Obj {
-        let mut o = self.key(k);
-        push_str(&mut o.0, v);
-        o
-    }
-
-    /// A number field.
-    pub fn num(self, k: &str, v: u64) -> Obj {
-        let mut o = self.key(k);
-        o.0.push_str(&v.to_string());
-        o
-    }
-
-    /// A bool field.
-    pub fn bool(self, k: &str, v: bool) -> Obj {
-        let mut o = self.key(k);
-        o.0.push_str(if v { "true" } else { "false" });
-        o
-    }
-
-    /// A field whose value is already valid JSON text.
-    pub fn raw(self, k: &str, v: &str) -> Obj {
-        let mut o = self.key(k);
-        o.0.push_str(v);
-        o
-    }
-
-    /// `}`: the text.
-    pub fn end(mut self) -> String {
-        self.0.push('}');
-        self.0
-    }
-}
-
-impl Default for Obj {
-    fn default() -> Self {
-        Obj::new()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -430,13 +369,20 @@ mod tests {
     }
 
     #[test]
-    fn strings_round_trip() {
-        for s in ["plain", "quote \" back \\ slash", "nl\n tab\t cr\r", "\u{1}\u{1f}", "é 電話 📞"] {
-            let mut out = String::new();
-            push_str(&mut out, s);
-            assert_eq!(serde_json::from_str::<String>(&out).unwrap(), s);
-            assert_eq!(as_str(&out).unwrap(), s);
+    fn items_in_order_with_raw_values() {
+        assert_eq!(
+            items(r#" [ 1, "a,b", {"c":[2]} ,null] "#).unwrap(),
+            ["1", r#""a,b""#, r#"{"c":[2]}"#, "null"]
+        );
+        assert!(items("[]").unwrap().is_empty());
+        for bad in ["", "[", "[1,]", "[1 2]", "{}", "[1] x", "[,]"] {
+            assert!(items(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn strings_decode() {
+        assert_eq!(as_str(r#""quote \" back \\ slash \n""#).unwrap(), "quote \" back \\ slash \n");
         assert_eq!(as_str(r#""\ud83d\udcde \u00e9""#).unwrap(), "📞 é");
         assert_eq!(as_str(r#""\ud83d""#), None, "lone surrogate");
     }
@@ -448,9 +394,5 @@ mod tests {
         assert_eq!(as_u64("1.5"), None);
         assert_eq!(as_u64("18446744073709551616"), None);
         assert_eq!(as_bool("true"), Some(true));
-        assert_eq!(
-            Obj::new().str("t", "x\"").num("id", 3).bool("b", false).raw("s", "[1]").end(),
-            r#"{"t":"x\"","id":3,"b":false,"s":[1]}"#
-        );
     }
 }

@@ -1,0 +1,293 @@
+//! Reading typed values: an object's fields by name and type, required or
+//! optional, unknown ones refused on request, with errors that name the
+//! field, `calls.0.peer.uri: missing`.
+//!
+//! The rules are serde's for a derived `Deserialize`: a required field that
+//! is missing or `null` is an error, an optional one (`Option`) may be
+//! either, a field with a default ([`Object::bool_or`]) may be missing but
+//! not `null`, a value of another type is an error (`1.0` is not an
+//! integer), and a duplicate key is an error.
+//!
+//! The readers are methods, not generic over closures: a few small
+//! functions in the wasm whatever the number of fields read.
+use std::borrow::Cow;
+
+use crate::scan;
+
+/// Why a text is not the value expected: where (a dotted field path, empty
+/// for the whole value) and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadError {
+    /// The field, `calls.0.state`; empty for the value itself.
+    pub field: String,
+    /// What is wrong with it.
+    pub what: String,
+}
+
+/// A read value or why not.
+pub type Read<T> = Result<T, ReadError>;
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.field.is_empty() {
+            true => f.write_str(&self.what),
+            false => write!(f, "{}: {}", self.field, self.what),
+        }
+    }
+}
+
+impl std::error::Error for ReadError {}
+
+/// A JSON object's fields, read by name.
+pub struct Object<'a> {
+    fields: Vec<(Cow<'a, str>, &'a str)>,
+    /// Where this object is in the text read (`calls.0`), for errors.
+    path: String,
+}
+
+impl<'a> Object<'a> {
+    /// Parse `text`, which must be one object (duplicate keys refused).
+    pub fn parse(text: &'a str) -> Read<Object<'a>> {
+        Object::at(text, String::new())
+    }
+
+    fn at(text: &'a str, path: String) -> Read<Object<'a>> {
+        match scan::fields(text) {
+            Ok(fields) => Ok(Object { fields, path }),
+            Err(e) => {
+                let what = match text.trim_start().starts_with('{') {
+                    true => e.message(),
+                    false => String::from("not an object"),
+                };
+                Err(ReadError { field: path, what })
+            }
+        }
+    }
+
+    /// The path of field `k`.
+    fn path(&self, k: &str) -> String {
+        match self.path.is_empty() {
+            true => k.to_owned(),
+            false => [&self.path, ".", k].concat(),
+        }
+    }
+
+    fn error(&self, k: &str, what: &str) -> ReadError {
+        ReadError { field: self.path(k), what: what.to_owned() }
+    }
+
+    /// The raw text of field `k`, if there is one.
+    pub fn raw(&self, k: &str) -> Option<&'a str> {
+        self.fields.iter().find(|(key, _)| key == k).map(|(_, v)| *v)
+    }
+
+    /// Field `k` unless missing or `null`; an error then if `required`.
+    fn value(&self, k: &str, required: bool) -> Read<Option<&'a str>> {
+        match self.raw(k) {
+            None | Some("null") if required => Err(self.error(k, "missing")),
+            None | Some("null") => Ok(None),
+            Some(v) => Ok(Some(v)),
+        }
+    }
+
+    /// Refuse any field not named in `known`.
+    pub fn only(&self, known: &[&str]) -> Read<()> {
+        match self.fields.iter().find(|(k, _)| !known.contains(&k.as_ref())) {
+            Some((k, _)) => Err(self.error(k, "unknown field")),
+            None => Ok(()),
+        }
+    }
+
+    fn string_at(&self, k: &str, required: bool) -> Read<Option<String>> {
+        match self.value(k, required)? {
+            None => Ok(None),
+            Some(v) => {
+                scan::as_str(v).map(|s| Some(s.into_owned())).ok_or_else(|| self.error(k, "not a string"))
+            }
+        }
+    }
+
+    /// A string.
+    pub fn str(&self, k: &str) -> Read<String> {
+        Ok(self.string_at(k, true)?.unwrap_or_default())
+    }
+
+    /// A string, or `None` (missing or `null`).
+    pub fn opt_str(&self, k: &str) -> Read<Option<String>> {
+        self.string_at(k, false)
+    }
+
+    fn uint_at(&self, k: &str, max: u64, required: bool) -> Read<Option<u64>> {
+        match self.value(k, required)? {
+            None => Ok(None),
+            Some(v) => match scan::as_u64(v) {
+                Some(n) if n <= max => Ok(Some(n)),
+                _ => Err(self.error(k, "not an unsigned integer in range")),
+            },
+        }
+    }
+
+    /// An unsigned integer that fits `T` (`u16`, `u32`, `u64`).
+    pub fn num<T: TryFrom<u64> + Into<u64> + Bounded>(&self, k: &str) -> Read<T> {
+        let n = self.uint_at(k, T::MAX.into(), true)?.unwrap_or_default();
+        T::try_from(n).map_err(|_| self.error(k, "not an unsigned integer in range"))
+    }
+
+    /// An unsigned integer that fits `T`, or `None` (missing or `null`).
+    pub fn opt_num<T: TryFrom<u64> + Into<u64> + Bounded>(&self, k: &str) -> Read<Option<T>> {
+        match self.uint_at(k, T::MAX.into(), false)? {
+            None => Ok(None),
+            Some(n) => {
+                T::try_from(n).map(Some).map_err(|_| self.error(k, "not an unsigned integer in range"))
+            }
+        }
+    }
+
+    /// `true` or `false`.
+    pub fn bool(&self, k: &str) -> Read<bool> {
+        let v = self.value(k, true)?.unwrap_or_default();
+        scan::as_bool(v).ok_or_else(|| self.error(k, "not a boolean"))
+    }
+
+    /// `true` or `false`, `default` when missing (but not when `null`).
+    pub fn bool_or(&self, k: &str, default: bool) -> Read<bool> {
+        match self.raw(k) {
+            None => Ok(default),
+            Some(v) => scan::as_bool(v).ok_or_else(|| self.error(k, "not a boolean")),
+        }
+    }
+
+    /// A string that is one of `names`: its index there.
+    pub fn name(&self, k: &str, names: &[&str]) -> Read<usize> {
+        let s = self.str(k)?;
+        names.iter().position(|n| *n == s).ok_or_else(|| self.error(k, &format!("unknown value \"{s}\"")))
+    }
+
+    /// A name of `names` (its index), or `None` (missing or `null`).
+    pub fn opt_name(&self, k: &str, names: &[&str]) -> Read<Option<usize>> {
+        match self.raw(k) {
+            None | Some("null") => Ok(None),
+            Some(_) => self.name(k, names).map(Some),
+        }
+    }
+
+    /// An object.
+    pub fn obj(&self, k: &str) -> Read<Object<'a>> {
+        let v = self.value(k, true)?.unwrap_or_default();
+        Object::at(v, self.path(k))
+    }
+
+    /// An object, or `None` (missing or `null`).
+    pub fn opt_obj(&self, k: &str) -> Read<Option<Object<'a>>> {
+        match self.value(k, false)? {
+            None => Ok(None),
+            Some(v) => Object::at(v, self.path(k)).map(Some),
+        }
+    }
+
+    fn items(&self, k: &str) -> Read<Vec<&'a str>> {
+        let v = self.value(k, true)?.unwrap_or_default();
+        scan::items(v).map_err(|_| self.error(k, "not an array"))
+    }
+
+    /// An array of objects.
+    pub fn objects(&self, k: &str) -> Read<Vec<Object<'a>>> {
+        let mut out = Vec::new();
+        for (i, item) in self.items(k)?.into_iter().enumerate() {
+            let mut path = self.path(k);
+            path.push('.');
+            crate::push_u64(&mut path, i as u64);
+            out.push(Object::at(item, path)?);
+        }
+        Ok(out)
+    }
+
+    /// An array of strings.
+    pub fn strings(&self, k: &str) -> Read<Vec<String>> {
+        let items = self.items(k)?;
+        let strings = items.into_iter().map(|item| scan::as_str(item).map(Cow::into_owned));
+        strings.collect::<Option<Vec<String>>>().ok_or_else(|| self.error(k, "not an array of strings"))
+    }
+}
+
+/// The unsigned integer types [`Object::num`] reads.
+pub trait Bounded {
+    /// The largest value.
+    const MAX: Self;
+}
+
+impl Bounded for u16 {
+    const MAX: u16 = u16::MAX;
+}
+
+impl Bounded for u32 {
+    const MAX: u32 = u32::MAX;
+}
+
+impl Bounded for u64 {
+    const MAX: u64 = u64::MAX;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, PartialEq)]
+    struct Peer {
+        uri: String,
+        name: Option<String>,
+    }
+
+    fn peers(text: &str) -> Read<Vec<Peer>> {
+        let o = Object::parse(text)?;
+        o.only(&["peers", "n"])?;
+        let peers = o.objects("peers")?;
+        peers.iter().map(|p| Ok(Peer { uri: p.str("uri")?, name: p.opt_str("name")? })).collect()
+    }
+
+    fn message(text: &str) -> String {
+        peers(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn fields_by_name_with_paths_in_errors() {
+        let p = peers(r#"{"peers":[{"uri":"a","name":null},{"uri":"b","name":"B","x":1}]}"#).unwrap();
+        assert_eq!(p[1], Peer { uri: "b".into(), name: Some("B".into()) });
+        assert_eq!(p[0].name, None);
+        assert_eq!(message(r#"{"peers":[{"uri":"a"},{"name":"B"}]}"#), "peers.1.uri: missing");
+        assert_eq!(message(r#"{"peers":[{"uri":null}]}"#), "peers.0.uri: missing");
+        assert_eq!(message(r#"{"peers":[{"uri":1}]}"#), "peers.0.uri: not a string");
+        assert_eq!(message(r#"{"peers":[1]}"#), "peers.0: not an object");
+        assert_eq!(message(r#"{"peers":{}}"#), "peers: not an array");
+        assert_eq!(message(r#"{"peers":[],"m":1}"#), "m: unknown field");
+        assert_eq!(message(r#"{"peers":[]"#), "expected ',' or '}' at byte 11");
+        assert_eq!(message("[]"), "not an object");
+    }
+
+    #[test]
+    fn scalars_by_type_and_range() {
+        let o = Object::parse(
+            r#"{"a":65535,"b":65536,"c":-1,"d":1.0,"e":1e2,"f":"1","g":true,"h":null,"m":18446744073709551615}"#,
+        )
+        .unwrap();
+        assert_eq!(o.num::<u16>("a"), Ok(65535));
+        for k in ["b", "c", "d", "e", "f", "g"] {
+            assert_eq!(o.num::<u16>(k).unwrap_err().what, "not an unsigned integer in range", "{k}");
+        }
+        assert_eq!(o.num::<u32>("b"), Ok(65536));
+        assert_eq!(o.num::<u64>("m"), Ok(u64::MAX));
+        assert_eq!(o.opt_num::<u16>("h"), Ok(None));
+        assert_eq!(o.opt_num::<u16>("zz"), Ok(None));
+        assert_eq!(o.num::<u16>("h").unwrap_err().what, "missing");
+        assert_eq!(o.bool("g"), Ok(true));
+        assert_eq!(o.bool("a").unwrap_err().what, "not a boolean");
+        assert_eq!(o.bool_or("zz", true), Ok(true));
+        assert_eq!(o.bool_or("h", false).unwrap_err().to_string(), "h: not a boolean");
+        let o = Object::parse(r#"{"s":"b","t":"c","l":["x","y"],"n":[1]}"#).unwrap();
+        assert_eq!(o.name("s", &["a", "b"]), Ok(1));
+        assert_eq!(o.name("t", &["a", "b"]).unwrap_err().to_string(), "t: unknown value \"c\"");
+        assert_eq!(o.opt_name("u", &["a"]), Ok(None));
+        assert_eq!(o.strings("l"), Ok(vec!["x".to_string(), "y".to_string()]));
+        assert_eq!(o.strings("n").unwrap_err().what, "not an array of strings");
+    }
+}

@@ -1,0 +1,200 @@
+//! Writing: escaped strings, and objects and arrays built field by field.
+
+/// Append `s` as a JSON string literal.
+pub fn push_str(out: &mut String, s: &str) {
+    out.push('"');
+    let mut last = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let esc: Option<&str> = match b {
+            b'"' => Some("\\\""),
+            b'\\' => Some("\\\\"),
+            b'\n' => Some("\\n"),
+            b'\r' => Some("\\r"),
+            b'\t' => Some("\\t"),
+            0..=0x1f => None,
+            _ => continue,
+        };
+        out.push_str(s.get(last..i).unwrap_or_default());
+        match esc {
+            Some(e) => out.push_str(e),
+            None => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.push_str("\\u00");
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 15)]));
+            }
+        }
+        last = i + 1;
+    }
+    out.push_str(s.get(last..).unwrap_or_default());
+    out.push('"');
+}
+
+/// A JSON object under construction: `Obj::new().str("t", "x").num("id", 1).end()`.
+pub struct Obj(String);
+
+impl Obj {
+    /// `{`
+    pub fn new() -> Obj {
+        Obj(String::from("{"))
+    }
+
+    fn key(mut self, k: &str) -> Obj {
+        if self.0.len() > 1 {
+            self.0.push(',');
+        }
+        push_str(&mut self.0, k);
+        self.0.push(':');
+        self
+    }
+
+    /// A string field.
+    pub fn str(self, k: &str, v: &str) -> Obj {
+        let mut o = self.key(k);
+        push_str(&mut o.0, v);
+        o
+    }
+
+    /// A number field.
+    pub fn num(self, k: &str, v: u64) -> Obj {
+        let mut o = self.key(k);
+        push_u64(&mut o.0, v);
+        o
+    }
+
+    /// A bool field.
+    pub fn bool(self, k: &str, v: bool) -> Obj {
+        let mut o = self.key(k);
+        o.0.push_str(if v { "true" } else { "false" });
+        o
+    }
+
+    /// A string field, `null` when `None`.
+    pub fn opt_str(self, k: &str, v: Option<&str>) -> Obj {
+        match v {
+            Some(v) => self.str(k, v),
+            None => self.raw(k, "null"),
+        }
+    }
+
+    /// A number field, `null` when `None`.
+    pub fn opt_num(self, k: &str, v: Option<u64>) -> Obj {
+        match v {
+            Some(v) => self.num(k, v),
+            None => self.raw(k, "null"),
+        }
+    }
+
+    /// A field whose value is already valid JSON text.
+    pub fn raw(self, k: &str, v: &str) -> Obj {
+        let mut o = self.key(k);
+        o.0.push_str(v);
+        o
+    }
+
+    /// `}`: the text.
+    pub fn end(mut self) -> String {
+        self.0.push('}');
+        self.0
+    }
+}
+
+impl Default for Obj {
+    fn default() -> Self {
+        Obj::new()
+    }
+}
+
+/// A JSON array under construction: `Arr::new().raw("1").str("a").end()`.
+pub struct Arr(String);
+
+impl Arr {
+    /// `[`
+    pub fn new() -> Arr {
+        Arr(String::from("["))
+    }
+
+    fn sep(&mut self) {
+        if self.0.len() > 1 {
+            self.0.push(',');
+        }
+    }
+
+    /// An item that is already valid JSON text.
+    pub fn raw(mut self, v: &str) -> Arr {
+        self.sep();
+        self.0.push_str(v);
+        self
+    }
+
+    /// A string item.
+    pub fn str(mut self, v: &str) -> Arr {
+        self.sep();
+        push_str(&mut self.0, v);
+        self
+    }
+
+    /// `]`: the text.
+    pub fn end(mut self) -> String {
+        self.0.push(']');
+        self.0
+    }
+}
+
+impl Default for Arr {
+    fn default() -> Self {
+        Arr::new()
+    }
+}
+
+/// Append `n` in decimal (without the formatting machinery).
+pub fn push_u64(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[i..] {
+        out.push(char::from(d));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_round_trip() {
+        for s in ["plain", "quote \" back \\ slash", "nl\n tab\t cr\r", "\u{1}\u{1f}", "é 電話 📞"] {
+            let mut out = String::new();
+            push_str(&mut out, s);
+            assert_eq!(serde_json::from_str::<String>(&out).unwrap(), s);
+            assert_eq!(crate::as_str(&out).unwrap(), s);
+        }
+    }
+
+    #[test]
+    fn objects_arrays_and_numbers() {
+        assert_eq!(
+            Obj::new().str("t", "x\"").num("id", 3).bool("b", false).raw("s", "[1]").end(),
+            r#"{"t":"x\"","id":3,"b":false,"s":[1]}"#
+        );
+        assert_eq!(
+            Obj::new().opt_str("a", None).opt_num("b", Some(7)).opt_str("c", Some("d")).end(),
+            r#"{"a":null,"b":7,"c":"d"}"#
+        );
+        assert_eq!(Obj::new().end(), "{}");
+        assert_eq!(Arr::new().end(), "[]");
+        assert_eq!(Arr::new().raw("1").str("a\n").raw("{}").end(), r#"[1,"a\n",{}]"#);
+        for n in [0, 7, 10, 1_700_000_000_000, u64::MAX] {
+            let mut out = String::new();
+            push_u64(&mut out, n);
+            assert_eq!(out, n.to_string());
+        }
+    }
+}

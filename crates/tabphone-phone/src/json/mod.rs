@@ -1,0 +1,315 @@
+//! The phone's JSON, written and read with the small codec of
+//! `tabphone-json` rather than serde (a quarter of the tab's wasm): the
+//! state, format v1 both ways (see [`crate::state`]), and the parts events
+//! share with it; action results ([`json!`]).
+//!
+//! The types also carry their serde description, in tests only: `oracle.rs`
+//! checks on random values that this code writes exactly what serde writes
+//! and reads back what serde reads.
+
+use tabphone_json::{Arr, Obj, Object, Read};
+
+use crate::state::{
+    CallDirection, CallState, CallView, Connection, DialogState, DisconnectCause, EndCause, EndedCall, Held,
+    Peer, PhoneState, Registration,
+};
+
+/// An action's result, as JSON text: `json!({})`, `json!({ "call": call })`
+/// (string and integer fields).
+macro_rules! json {
+    ({ $($k:literal : $v:expr),* $(,)? }) => {{
+        let o = tabphone_json::Obj::new();
+        $( let o = $crate::json::Field::put(&$v, o, $k); )*
+        o.end()
+    }};
+}
+pub(crate) use json;
+
+/// A value [`json!`] can write.
+pub(crate) trait Field {
+    /// `o` with field `k` set to this value.
+    fn put(&self, o: Obj, k: &str) -> Obj;
+}
+
+impl Field for String {
+    fn put(&self, o: Obj, k: &str) -> Obj {
+        o.str(k, self)
+    }
+}
+
+impl Field for u16 {
+    fn put(&self, o: Obj, k: &str) -> Obj {
+        o.num(k, u64::from(*self))
+    }
+}
+
+impl Field for u32 {
+    fn put(&self, o: Obj, k: &str) -> Obj {
+        o.num(k, u64::from(*self))
+    }
+}
+
+const CAUSES: [&str; 9] = [
+    "not_started",
+    "socket_closed",
+    "connect_timeout",
+    "no_pong",
+    "requested",
+    "recovery_failed",
+    "stopped",
+    "handed_over",
+    "other",
+];
+const CAUSE_VALUES: [DisconnectCause; 9] = [
+    DisconnectCause::NotStarted,
+    DisconnectCause::SocketClosed,
+    DisconnectCause::ConnectTimeout,
+    DisconnectCause::NoPong,
+    DisconnectCause::Requested,
+    DisconnectCause::RecoveryFailed,
+    DisconnectCause::Stopped,
+    DisconnectCause::HandedOver,
+    DisconnectCause::Other,
+];
+const DIRECTIONS: [&str; 2] = ["incoming", "outgoing"];
+const CALL_STATES: [&str; 5] = ["initial", "establishing", "ringing", "established", "terminating"];
+const CALL_STATE_VALUES: [CallState; 5] = [
+    CallState::Initial,
+    CallState::Establishing,
+    CallState::Ringing,
+    CallState::Established,
+    CallState::Terminating,
+];
+const END_CAUSES: [&str; 10] = [
+    "local",
+    "declined",
+    "remote",
+    "failed",
+    "timeout",
+    "transport",
+    "media_failed",
+    "transferred",
+    "replaced",
+    "handed_over",
+];
+
+fn cause_name(c: DisconnectCause) -> &'static str {
+    let i = CAUSE_VALUES.iter().position(|v| *v == c).unwrap_or(CAUSES.len() - 1);
+    CAUSES[i]
+}
+
+/// The state's JSON text.
+pub(crate) fn write_state(s: &PhoneState) -> String {
+    let mut calls = Arr::new();
+    for c in &s.calls {
+        calls = calls.raw(&write_call(c));
+    }
+    let mut ended = Arr::new();
+    for e in &s.ended {
+        ended = ended.raw(&end_cause(Obj::new().str("id", &e.id), &e.cause).num("at", e.at).end());
+    }
+    Obj::new()
+        .num("v", u64::from(s.v))
+        .num("rev", s.rev)
+        .str("aor", &s.aor)
+        .bool("online", s.online)
+        .bool("audioBlocked", s.audio_blocked)
+        .raw("connection", &write_connection(&s.connection))
+        .raw("registration", &write_registration(&s.registration))
+        .raw("calls", &calls.end())
+        .raw("ended", &ended.end())
+        .end()
+}
+
+/// A connection state, `{"state": ..., ...}`.
+pub(crate) fn write_connection(c: &Connection) -> String {
+    let o = Obj::new();
+    match c {
+        Connection::Connecting { url } => o.str("state", "connecting").str("url", url),
+        Connection::Connected { url } => o.str("state", "connected").str("url", url),
+        Connection::Recovering { cause, next_try } => {
+            o.str("state", "recovering").str("cause", cause_name(*cause)).opt_num("nextTry", *next_try)
+        }
+        Connection::Disconnected { cause } => o.str("state", "disconnected").str("cause", cause_name(*cause)),
+    }
+    .end()
+}
+
+/// A registration state, `{"state": ..., ...}`.
+pub(crate) fn write_registration(r: &Registration) -> String {
+    let o = Obj::new();
+    match r {
+        Registration::Unregistered => o.str("state", "unregistered"),
+        Registration::Registered { expires, bindings, at } => o
+            .str("state", "registered")
+            .num("expires", u64::from(*expires))
+            .num("bindings", u64::from(*bindings))
+            .num("at", *at),
+        Registration::Failed { status } => o.str("state", "failed").opt_num("status", status.map(u64::from)),
+    }
+    .end()
+}
+
+/// `{"uri": ..., "name": ...}`.
+pub(crate) fn write_peer(p: &Peer) -> String {
+    Obj::new().str("uri", &p.uri).opt_str("name", p.name.as_deref()).end()
+}
+
+/// `o` with an end cause's fields: `cause`, and `status` for some.
+pub(crate) fn end_cause(o: Obj, c: &EndCause) -> Obj {
+    let (i, status) = match c {
+        EndCause::Local => (0, None),
+        EndCause::Declined { status } => (1, Some(status)),
+        EndCause::Remote => (2, None),
+        EndCause::Failed { status } => (3, Some(status)),
+        EndCause::Timeout => (4, None),
+        EndCause::Transport => (5, None),
+        EndCause::MediaFailed => (6, None),
+        EndCause::Transferred => (7, None),
+        EndCause::Replaced => (8, None),
+        EndCause::HandedOver => (9, None),
+    };
+    let o = o.str("cause", END_CAUSES[i]);
+    match status {
+        Some(s) => o.num("status", u64::from(*s)),
+        None => o,
+    }
+}
+
+fn write_call(c: &CallView) -> String {
+    let dialog = c.dialog.as_ref().map(write_dialog);
+    Obj::new()
+        .str("id", &c.id)
+        .str("direction", DIRECTIONS[usize::from(c.direction == CallDirection::Outgoing)])
+        .raw("peer", &write_peer(&c.peer))
+        .str("state", CALL_STATES[CALL_STATE_VALUES.iter().position(|s| *s == c.state).unwrap_or(0)])
+        .raw("held", &Obj::new().bool("local", c.held.local).bool("remote", c.held.remote).end())
+        .bool("muted", c.muted)
+        .num("startedAt", c.started_at)
+        .opt_num("answeredAt", c.answered_at)
+        .opt_str("replaces", c.replaces.as_deref())
+        .raw("dialog", dialog.as_deref().unwrap_or("null"))
+        .end()
+}
+
+fn write_dialog(d: &DialogState) -> String {
+    let mut routes = Arr::new();
+    for r in &d.route_set {
+        routes = routes.str(r);
+    }
+    Obj::new()
+        .str("callId", &d.call_id)
+        .str("localTag", &d.local_tag)
+        .str("remoteTag", &d.remote_tag)
+        .str("localUri", &d.local_uri)
+        .str("remoteUri", &d.remote_uri)
+        .num("localCseq", u64::from(d.local_cseq))
+        .opt_num("remoteCseq", d.remote_cseq.map(u64::from))
+        .str("remoteTarget", &d.remote_target)
+        .raw("routeSet", &routes.end())
+        .end()
+}
+
+/// Read a state (any version: the caller checks `v`). Unknown fields are
+/// ignored, so a newer writer may add some.
+pub(crate) fn read_state(text: &str) -> Read<PhoneState> {
+    let o = Object::parse(text)?;
+    let mut calls = Vec::new();
+    for c in o.objects("calls")? {
+        calls.push(read_call(&c)?);
+    }
+    let mut ended = Vec::new();
+    for e in o.objects("ended")? {
+        ended.push(read_ended(&e)?);
+    }
+    Ok(PhoneState {
+        v: o.num("v")?,
+        rev: o.num("rev")?,
+        aor: o.str("aor")?,
+        online: o.bool("online")?,
+        audio_blocked: o.bool_or("audioBlocked", false)?,
+        connection: read_connection(&o.obj("connection")?)?,
+        registration: read_registration(&o.obj("registration")?)?,
+        calls,
+        ended,
+    })
+}
+
+fn read_connection(o: &Object<'_>) -> Read<Connection> {
+    let cause = || o.name("cause", &CAUSES).map(|i| CAUSE_VALUES[i]);
+    Ok(match o.name("state", &["connecting", "connected", "recovering", "disconnected"])? {
+        0 => Connection::Connecting { url: o.str("url")? },
+        1 => Connection::Connected { url: o.str("url")? },
+        2 => Connection::Recovering { cause: cause()?, next_try: o.opt_num("nextTry")? },
+        _ => Connection::Disconnected { cause: cause()? },
+    })
+}
+
+fn read_registration(o: &Object<'_>) -> Read<Registration> {
+    Ok(match o.name("state", &["unregistered", "registered", "failed"])? {
+        0 => Registration::Unregistered,
+        1 => Registration::Registered {
+            expires: o.num("expires")?,
+            bindings: o.num("bindings")?,
+            at: o.num("at")?,
+        },
+        _ => Registration::Failed { status: o.opt_num("status")? },
+    })
+}
+
+fn read_call(o: &Object<'_>) -> Read<CallView> {
+    let peer = o.obj("peer")?;
+    let held = o.obj("held")?;
+    Ok(CallView {
+        id: o.str("id")?,
+        direction: match o.name("direction", &DIRECTIONS)? {
+            0 => CallDirection::Incoming,
+            _ => CallDirection::Outgoing,
+        },
+        peer: Peer { uri: peer.str("uri")?, name: peer.opt_str("name")? },
+        state: CALL_STATE_VALUES[o.name("state", &CALL_STATES)?],
+        held: Held { local: held.bool("local")?, remote: held.bool("remote")? },
+        muted: o.bool("muted")?,
+        started_at: o.num("startedAt")?,
+        answered_at: o.opt_num("answeredAt")?,
+        replaces: o.opt_str("replaces")?,
+        dialog: match o.opt_obj("dialog")? {
+            Some(d) => Some(read_dialog(&d)?),
+            None => None,
+        },
+    })
+}
+
+fn read_dialog(o: &Object<'_>) -> Read<DialogState> {
+    Ok(DialogState {
+        call_id: o.str("callId")?,
+        local_tag: o.str("localTag")?,
+        remote_tag: o.str("remoteTag")?,
+        local_uri: o.str("localUri")?,
+        remote_uri: o.str("remoteUri")?,
+        local_cseq: o.num("localCseq")?,
+        remote_cseq: o.opt_num("remoteCseq")?,
+        remote_target: o.str("remoteTarget")?,
+        route_set: o.strings("routeSet")?,
+    })
+}
+
+fn read_ended(o: &Object<'_>) -> Read<EndedCall> {
+    let status = || o.num("status");
+    let cause = match o.name("cause", &END_CAUSES)? {
+        0 => EndCause::Local,
+        1 => EndCause::Declined { status: status()? },
+        2 => EndCause::Remote,
+        3 => EndCause::Failed { status: status()? },
+        4 => EndCause::Timeout,
+        5 => EndCause::Transport,
+        6 => EndCause::MediaFailed,
+        7 => EndCause::Transferred,
+        8 => EndCause::Replaced,
+        _ => EndCause::HandedOver,
+    };
+    Ok(EndedCall { id: o.str("id")?, cause, at: o.num("at")? })
+}
+
+#[cfg(test)]
+mod oracle;
