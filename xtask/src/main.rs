@@ -4,14 +4,16 @@
 //!
 //! Each installs what is missing first (the wasm32 target, wasm-bindgen-cli at
 //! the version in Cargo.lock, Debian's Chromium, ChromeDriver, Kamailio, sipp
-//! and rtpengine, the npm packages in `tests/`; for fuzzing, nightly and
-//! cargo-fuzz), so they work on a fresh machine.
+//! and rtpengine, the npm packages in `tests/`, the pinned nightly the shipped
+//! wasm is built with (`shipped.rs`); for fuzzing, nightly and cargo-fuzz), so
+//! they work on a fresh machine.
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 mod demo;
 mod kamailio;
 mod serve;
+mod shipped;
 
 type Result<T> = std::result::Result<T, String>;
 
@@ -148,10 +150,7 @@ fn build() -> Result<()> {
     ] {
         let _ = std::fs::remove_file(pkg.join(old));
     }
-    run(Command::new("cargo")
-        .args(["build", "--release", "--target", "wasm32-unknown-unknown", "-p", "tabphone-tab"])
-        .current_dir(&root))?;
-    let wasm = root.join("target/wasm32-unknown-unknown/release/tabphone_tab.wasm");
+    let wasm = shipped::build("release", "tabphone-tab", "tabphone_tab")?;
     run(Command::new("wasm-bindgen")
         .args(["--target", "web", "--remove-name-section", "--remove-producers-section", "--out-dir"])
         .arg(&pkg)
@@ -273,16 +272,12 @@ fn bench_sip() -> Result<()> {
         .args(["run", "--quiet", "--profile", "bench-sip", "-p", "tabphone-sip-bench"])
         .current_dir(&root))?;
     for (profile, what) in [("bench-sip", "opt-level 3"), ("release", "opt-level \"z\", as shipped")] {
-        eprintln!("== SIP parse in wasm, profile {profile} (the SIP core at {what})");
-        run(Command::new("cargo")
-            .args(["build", "--quiet", "--profile", profile, "--target", "wasm32-unknown-unknown"])
-            .args(["-p", "tabphone-sip-bench", "--lib"])
-            .current_dir(&root))?;
+        eprintln!(
+            "== SIP parse in wasm, profile {profile} (the SIP core at {what}; built as the shipped wasm is)"
+        );
+        let wasm = shipped::build(profile, "tabphone-sip-bench", "tabphone_sip_bench")?;
         let pkg = root.join(format!("target/sip-bench-pkg-{profile}"));
-        run(Command::new("wasm-bindgen")
-            .args(["--target", "nodejs", "--out-dir"])
-            .arg(&pkg)
-            .arg(root.join(format!("target/wasm32-unknown-unknown/{profile}/tabphone_sip_bench.wasm"))))?;
+        run(Command::new("wasm-bindgen").args(["--target", "nodejs", "--out-dir"]).arg(&pkg).arg(&wasm))?;
         run(Command::new("node")
             .arg("bench/sip-parse.mjs")
             .env("SIP_WASM_PKG", &pkg)
