@@ -72,7 +72,7 @@
 //! config.sip.seed = 0x5eed; // from the platform's RNG
 //! let mut phone = Phone::new(config);
 //! let now = Instant::now();
-//! phone.handle_input(now, PhoneInput::Start { unix_ms: 1_700_000_000_000 });
+//! phone.handle_input(now, PhoneInput::Start { unix_ms: 1_700_000_000_000, inherit: None });
 //! phone.handle_input(now, PhoneInput::Action { id: 1, name: "call", args: r#"{"to":"bob"}"# });
 //! phone.handle_input(now, PhoneInput::Action { id: 2, name: "dial", args: "{}" });
 //! let mut errors = Vec::new();
@@ -139,9 +139,11 @@ pub mod media;
 mod nego;
 mod perform;
 mod phone;
+mod resume;
 pub mod sdp;
 mod sip_events;
 pub mod state;
+mod stop;
 mod timers;
 
 pub use action::{Action, DtmfVia};
@@ -150,6 +152,7 @@ pub use error::{ErrorCode, PhoneError};
 pub use event::PhoneEvent;
 pub use media::{MediaKind, MediaRequest};
 pub use phone::{Phone, PhoneInput, PhoneOutput};
+pub use resume::Inherited;
 pub use sdp::Direction;
 pub use state::PhoneState;
 pub use web_time::Instant;

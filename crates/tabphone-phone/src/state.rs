@@ -267,6 +267,14 @@ pub struct CallView {
     /// The SIP dialog, for a successor tab to resume the call; `null` until
     /// the peer's tag is known.
     pub dialog: Option<DialogState>,
+    /// How many times a new real tab took this call over (a handover).
+    /// Absent in older states: 0.
+    #[serde(default)]
+    pub handovers: u32,
+    /// A new real tab is taking the call over: its re-INVITE is not answered
+    /// (and its answer applied) yet. Absent in older states: `false`.
+    #[serde(default)]
+    pub resuming: bool,
 }
 
 /// What a successor needs to continue a dialog from a new connection (a
@@ -328,6 +336,19 @@ pub enum EndCause {
     Replaced,
     /// Left to a successor tab, which resumes it.
     HandedOver,
+    /// A new real tab tried to take the call over and the peer refused its
+    /// re-INVITE with this status (481: the peer no longer has the dialog;
+    /// 408: no answer; 503: the connection dropped meanwhile).
+    ResumeFailed {
+        /// The re-INVITE's final status.
+        status: u16,
+    },
+    /// Inherited by a new real tab too late to take over
+    /// ([`crate::Config::resume_within`]): the peer has surely given up.
+    Expired,
+    /// The real tab went away while the call was being set up (or rang):
+    /// only an established call can be taken over.
+    NotResumable,
 }
 
 /// A call that left `calls`.

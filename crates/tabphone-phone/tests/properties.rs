@@ -422,8 +422,8 @@ fn run(steps: Vec<Step>) {
             Step::Online => w.input(PhoneInput::Online),
             Step::Offline => w.input(PhoneInput::Offline),
             Step::Advance(ms) => w.advance(Duration::from_millis(u64::from(ms))),
-            Step::Stop(unregister) => w.input(PhoneInput::Stop { unregister }),
-            Step::Start => w.input(PhoneInput::Start { unix_ms: T0_UNIX_MS }),
+            Step::Stop(unregister) => w.input(PhoneInput::Stop { unregister, hang_up: unregister }),
+            Step::Start => w.input(PhoneInput::Start { unix_ms: T0_UNIX_MS, inherit: None }),
             Step::Garbage(bytes) => w.input(PhoneInput::Received(&bytes)),
             Step::Settle => peer.settle(&mut w),
         }
@@ -455,7 +455,7 @@ fn finish(mut w: World, mut peer: Peer, asked: Vec<u64>, mut checker: Checker) {
     for id in &asked {
         let _exactly_one = w.result(*id);
     }
-    w.input(PhoneInput::Stop { unregister: true });
+    w.input(PhoneInput::Stop { unregister: true, hang_up: true });
     peer.settle(&mut w);
     w.advance(Duration::from_secs(120));
     for id in asked {
