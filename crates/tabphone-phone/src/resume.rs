@@ -75,6 +75,10 @@ impl Phone {
 
     /// One inherited call: resumed (`fresh`, established, with a dialog) or ended.
     fn inherit_call(&mut self, now: Instant, v: CallView, fresh: bool) {
+        if self.ended.iter().any(|e| e.id == v.id) {
+            // It ended here after that state was published: reported already.
+            return;
+        }
         if self.call_index(&v.id).is_some() {
             let message = format!("inherited state: call {} twice, taken over once", v.id);
             return self.event(PhoneEvent::Error { call: Some(v.id), message });
