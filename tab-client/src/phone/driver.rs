@@ -37,8 +37,8 @@ pub(crate) enum Input {
 impl Input {
     fn as_phone(&self) -> PhoneInput<'_> {
         match self {
-            Input::Start => PhoneInput::Start { unix_ms: js_sys::Date::now() as u64 },
-            Input::Stop { unregister } => PhoneInput::Stop { unregister: *unregister },
+            Input::Start => PhoneInput::Start { unix_ms: js_sys::Date::now() as u64, inherit: None },
+            Input::Stop { unregister } => PhoneInput::Stop { unregister: *unregister, hang_up: *unregister },
             Input::Opened => PhoneInput::Opened,
             Input::Closed => PhoneInput::Closed,
             Input::Received(data) => PhoneInput::Received(data),
