@@ -24,15 +24,32 @@ pub trait RealPhone {
     /// stable instance id.
     fn start(&self, context: PhoneContext);
     /// The tab is real no more: stop at once, before any more network
-    /// traffic. `unregister`: this is the last tab (hang up, unregister);
-    /// otherwise another tab takes over (leave the binding to it).
-    fn stop(&self, unregister: bool);
+    /// traffic, as `kind` says.
+    fn stop(&self, kind: StopKind);
     /// Perform an action; resolve with a JSON-serializable value.
     fn perform(&self, name: &str, args: JsValue) -> Promise;
     /// A message came from the worker (at least one ping a second, from a
     /// worker whose timers the browser does not throttle): run what is
     /// overdue, since a hidden tab's own timers may fire a minute late.
     fn tick(&self) {}
+    /// This tab may have been replaced while it was frozen: send nothing
+    /// until [`RealPhone::resume`] (still real) or [`RealPhone::stop`] (not).
+    fn hold(&self) {}
+    /// Still real after a [`RealPhone::hold`]: go on.
+    fn resume(&self) {}
+}
+
+/// Why the real phone stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopKind {
+    /// Another tab takes over: leave the registrar binding and the calls to
+    /// it (it resumes them), send nothing.
+    Handover,
+    /// The page of the last tab goes away (perhaps a reload): keep the
+    /// established calls for the reloaded page; unregister when there is none.
+    PageHide,
+    /// The app closed the last tab's phone: hang up, unregister.
+    Close,
 }
 
 /// What a [`RealPhone`] is given when it starts. Holds the client weakly:
@@ -41,6 +58,8 @@ pub trait RealPhone {
 pub struct PhoneContext {
     client: Weak<RefCell<Inner>>,
     instance_id: String,
+    app: String,
+    inherit: Option<String>,
 }
 
 impl PhoneContext {
@@ -74,6 +93,17 @@ impl PhoneContext {
     /// same in every tab and after reloads, so every real replaces one binding.
     pub fn instance_id(&self) -> &str {
         &self.instance_id
+    }
+
+    /// The app name (tabs of one app share one real phone).
+    pub fn app(&self) -> &str {
+        &self.app
+    }
+
+    /// The state the previous real published last (JSON text), whose calls
+    /// this phone takes over; `None` when this tab saw none.
+    pub fn inherit(&self) -> Option<&str> {
+        self.inherit.as_deref()
     }
 }
 
@@ -126,6 +156,8 @@ struct Inner {
     rust_listeners: Vec<RustListener>,
     phone_listeners: Vec<PhoneListener>,
     page: Vec<PageListener>,
+    /// The app called `close()` (not a page going away).
+    closed_by_app: bool,
     me: Weak<RefCell<Inner>>,
 }
 
@@ -184,6 +216,7 @@ impl TabClient {
                 rust_listeners: Vec::new(),
                 phone_listeners: Vec::new(),
                 page: Vec::new(),
+                closed_by_app: false,
                 me: me.clone(),
             })
         });
@@ -291,7 +324,10 @@ impl TabClient {
 
     /// Leave now.
     pub fn close(&self) {
-        self.inner.borrow_mut().core.handle_input(TabInput::PageHide);
+        let mut me = self.inner.borrow_mut();
+        me.closed_by_app = true;
+        me.core.handle_input(TabInput::PageHide);
+        drop(me);
         flush(&self.inner);
     }
 }
@@ -358,17 +394,27 @@ fn start_real(rc: &Rc<RefCell<Inner>>) {
         let phone: Rc<dyn RealPhone> = Rc::from((me.factory)());
         me.backend = Backend::Real(phone.clone());
         let instance_id = crate::instance::stable_id(&me.app);
-        (phone, PhoneContext { client: Rc::downgrade(rc), instance_id })
+        let app = me.app.clone();
+        (phone, PhoneContext { client: Rc::downgrade(rc), instance_id, app, inherit: None })
     };
     phone.start(context);
 }
 
-/// The tab is real no more: stop the phone, unregistering only when the core
-/// says no other tab is left to take over (`last`).
+/// The tab is real no more: stop the phone. Another tab takes over unless
+/// the core says none is left (`last`); then the calls are kept for a reload
+/// when the page goes, and ended when the app closed the phone.
 fn stop_real(rc: &Rc<RefCell<Inner>>, last: bool) {
-    let old = std::mem::replace(&mut rc.borrow_mut().backend, Backend::Dummy);
+    let (old, by_app) = {
+        let mut me = rc.borrow_mut();
+        (std::mem::replace(&mut me.backend, Backend::Dummy), me.closed_by_app)
+    };
+    let kind = match (last, by_app) {
+        (false, _) => StopKind::Handover,
+        (true, false) => StopKind::PageHide,
+        (true, true) => StopKind::Close,
+    };
     if let Backend::Real(phone) = old {
-        phone.stop(last);
+        phone.stop(kind);
     }
 }
 

@@ -7,7 +7,7 @@ use js_sys::{Function, Object, Promise, Reflect, JSON};
 use tabphone_phone::PhoneEvent;
 use wasm_bindgen::prelude::*;
 
-use crate::client::{Options, PhoneContext, RealPhone, TabClient};
+use crate::client::{Options, PhoneContext, RealPhone, StopKind, TabClient};
 use crate::phone::{OptionsError, PhoneOptions};
 
 /// Events that come from the phone (derived from the state in every tab, or
@@ -46,7 +46,7 @@ struct JsPhone {
 
 impl RealPhone for JsPhone {
     fn start(&self, _context: PhoneContext) {}
-    fn stop(&self, _unregister: bool) {}
+    fn stop(&self, _kind: StopKind) {}
     fn perform(&self, name: &str, args: JsValue) -> Promise {
         let Some(handler) = self.handler.borrow().clone() else {
             let code = tabphone_coord::protocol::ErrorCode::NoHandler.as_str();
