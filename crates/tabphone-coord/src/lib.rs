@@ -148,7 +148,7 @@
 //!   `real.rs` (roles and the real lock), `gate.rs` (a real that may have
 //!   been replaced holds its phone until the worker confirms it).
 //! - `tests/`: scenario tests (`scenarios.rs`; `restart.rs` for worker
-//!   restarts) and property tests (`properties.rs`) on `tests/sim/`, a
+//!   restarts; `handover.rs` for takeover and the gate) and property tests (`properties.rs`) on `tests/sim/`, a
 //!   deterministic simulation of a browser profile: tabs, workers hosted by
 //!   the tab that created them, Web Locks with steal and `query()`
 //!   (`locks.rs`), the event queue and the glue's part (`engine.rs`), and the

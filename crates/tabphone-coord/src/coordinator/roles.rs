@@ -62,7 +62,9 @@ impl Coordinator {
             })
             .map(|(p, _)| *p);
         let Some(port) = best else { return };
-        self.fail_takeovers(wanted.filter(|w| *w != port), "another tab was made the real");
+        if let Some(w) = wanted.filter(|w| *w != port) {
+            self.fail_takeovers(Some(w), "another tab was made the real");
+        }
         self.epoch += 1;
         self.assigned = self.epoch;
         self.real = Some(Real { port, claimed: false, since: self.epoch });

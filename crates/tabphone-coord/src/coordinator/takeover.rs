@@ -12,8 +12,10 @@
 //! requester holds the real lock (at once if it already does), or an `error`
 //! with its `id` (`real_gone`) when another tab was made the real meanwhile
 //! (a later takeover by another tab, the old real rejoining a restarted
-//! worker) or the requester lost its promotion. A requester that closes or
-//! dies has nobody to answer.
+//! worker), the requester lost its promotion, or the real lock turns out to
+//! be held by the real of another script version (found by the claim check,
+//! a ping timeout after the promotion). A requester that closes or dies has
+//! nobody to answer.
 use super::{Coordinator, PortId};
 use crate::json::Obj;
 use crate::protocol::{error_value, ErrorCode, ToTab};
@@ -23,10 +25,9 @@ impl Coordinator {
         if self.real.is_some_and(|r| r.port == port && r.claimed) {
             return self.answer_takeover(port, id);
         }
-        self.fail_takeovers(
-            self.takeovers.first().map(|(p, _)| *p).filter(|p| *p != port),
-            "another tab took over",
-        );
+        if let Some(other) = self.takeovers.first().map(|(p, _)| *p).filter(|p| *p != port) {
+            self.fail_takeovers(Some(other), "another tab took over");
+        }
         self.takeovers.push((port, id));
         match self.real {
             Some(r) if r.port == port => {} // a candidate: answered when it claims

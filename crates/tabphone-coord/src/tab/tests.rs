@@ -236,3 +236,148 @@ fn a_real_closing_with_other_tabs_left_hands_over() {
     c.handle_input(*T0, TabInput::PageHide);
     assert!(drain(&mut c).contains(&TabOutput::StopReal { last: false }));
 }
+
+#[test]
+fn a_new_real_inherits_the_last_state_and_a_demoted_one_keeps_it() {
+    let mut c = core();
+    c.handle_input(*T0, TabInput::Connected);
+    c.handle_input(*T0, TabInput::WorkerMessage(r#"{"t":"sync","epoch":1,"state":{"calls":[1]}}"#));
+    c.handle_input(*T0, TabInput::WorkerMessage(r#"{"t":"role","role":"real","epoch":2,"steal":false}"#));
+    c.handle_input(*T0, TabInput::RealLockGranted);
+    c.handle_input(*T0, TabInput::WorkerMessage(r#"{"t":"role","role":"real","epoch":2,"steal":false}"#));
+    let start = TabOutput::StartReal { inherit: Some(String::from(r#"{"calls":[1]}"#)) };
+    assert!(drain(&mut c).contains(&start));
+    c.publish(r#"{"calls":[2]}"#).unwrap();
+    drain(&mut c);
+    c.handle_input(*T0, TabInput::WorkerMessage(r#"{"t":"role","role":"dummy","epoch":3,"steal":false}"#));
+    let outs = drain(&mut c);
+    assert_eq!(outs[0], TabOutput::StopReal { last: false });
+    assert!(
+        c.publish(r#"{"calls":[],"ended":"handed_over"}"#).is_err(),
+        "the stopping phone's publish is refused"
+    );
+    assert_eq!(c.state(), r#"{"calls":[2]}"#, "kept for the app and for a later reign");
+    c.handle_input(*T0, TabInput::WorkerMessage(r#"{"t":"sync","epoch":3,"state":null,"reset":true}"#));
+    assert_eq!(c.state(), "null", "a reset clears it");
+}
+
+#[test]
+fn the_last_real_to_close_says_so() {
+    let mut c = real();
+    c.handle_input(*T0, TabInput::PageHide);
+    assert!(sent(&drain(&mut c)).contains(&r#"{"t":"close","last":true}"#));
+}
+
+/// A real that heard the worker's timing (ping 1 s, timeout 3 s: held after 2 s of silence).
+fn timed_real() -> TabCore {
+    let mut c = real();
+    let welcome = r#"{"t":"welcome","v":1,"worker":"w","tabs":2,"max":1000,"ping":1000,"timeout":3000}"#;
+    c.handle_input(*T0, TabInput::WorkerMessage(welcome));
+    drain(&mut c);
+    c
+}
+
+#[test]
+fn a_silent_real_is_held_until_the_worker_answers_its_check() {
+    let mut c = timed_real();
+    let t = *T0 + std::time::Duration::from_millis(1900);
+    assert!(c.real_may_act(t), "within the tolerance");
+    let t = *T0 + std::time::Duration::from_secs(5);
+    // A ping queued while frozen: it is answered, but does not confirm.
+    c.handle_input(t, TabInput::WorkerMessage(r#"{"t":"ping","seq":3}"#));
+    let outs = drain(&mut c);
+    assert_eq!(outs[0], TabOutput::HoldReal);
+    assert_eq!(sent(&outs), vec![r#"{"t":"check","seq":1}"#, r#"{"t":"pong","seq":3}"#]);
+    assert!(!c.real_may_act(t));
+    let id = c.dispatch(t, "hold", "{}");
+    assert!(drain(&mut c).is_empty(), "performs wait while held");
+    c.handle_input(t, TabInput::WorkerMessage(r#"{"t":"checked","seq":1}"#));
+    let outs = drain(&mut c);
+    assert_eq!(outs[0], TabOutput::ResumeReal);
+    assert!(matches!(&outs[1], TabOutput::Perform { job: Job::Local(i), .. } if *i == id));
+    assert!(c.real_may_act(t));
+}
+
+#[test]
+fn a_held_real_told_it_was_replaced_stops_without_sip_and_fails_what_it_held() {
+    let mut c = timed_real();
+    let t = *T0 + std::time::Duration::from_secs(5);
+    assert!(!c.real_may_act(t));
+    let id = c.dispatch(t, "hold", "{}");
+    drain(&mut c);
+    c.handle_input(t, TabInput::WorkerMessage(r#"{"t":"role","role":"dummy","epoch":5,"steal":false}"#));
+    let outs = drain(&mut c);
+    assert_eq!(outs[0], TabOutput::StopReal { last: false });
+    assert!(
+        outs.iter().any(|o| matches!(o, TabOutput::Resolve { id: i, result: Err(e) } if *i == id && e.contains("real_gone"))),
+        "{outs:?}"
+    );
+    c.handle_input(t, TabInput::WorkerMessage(r#"{"t":"checked","seq":1}"#));
+    assert!(!drain(&mut c).contains(&TabOutput::ResumeReal), "too late: it is a dummy");
+}
+
+#[test]
+fn a_stolen_lock_while_held_stops_without_last() {
+    let mut c = timed_real();
+    let t = *T0 + std::time::Duration::from_secs(5);
+    c.handle_input(t, TabInput::RealLockLost);
+    let outs = drain(&mut c);
+    assert_eq!(outs[0], TabOutput::HoldReal);
+    assert!(outs.contains(&TabOutput::StopReal { last: false }));
+    assert!(!c.real_may_act(t));
+}
+
+#[test]
+fn a_stale_confirmation_starts_the_real_only_after_the_check() {
+    let mut c = core();
+    c.handle_input(*T0, TabInput::Connected);
+    let welcome = r#"{"t":"welcome","v":1,"worker":"w","tabs":2,"max":1000,"ping":1000,"timeout":3000}"#;
+    c.handle_input(*T0, TabInput::WorkerMessage(welcome));
+    c.handle_input(*T0, TabInput::WorkerMessage(r#"{"t":"role","role":"real","epoch":2,"steal":false}"#));
+    c.handle_input(*T0, TabInput::RealLockGranted);
+    drain(&mut c);
+    let t = *T0 + std::time::Duration::from_secs(5); // frozen with the confirmation queued
+    c.handle_input(t, TabInput::WorkerMessage(r#"{"t":"role","role":"real","epoch":2,"steal":false}"#));
+    let outs = drain(&mut c);
+    assert_eq!(sent(&outs), vec![r#"{"t":"check","seq":1}"#]);
+    assert_eq!(c.role(), TabRole::Confirming);
+    c.handle_input(t, TabInput::WorkerMessage(r#"{"t":"checked","seq":1}"#));
+    assert!(drain(&mut c).contains(&TabOutput::StartReal { inherit: None }));
+}
+
+#[test]
+fn take_over_goes_through_the_worker_or_answers_at_once() {
+    let mut r = real();
+    let id = r.take_over();
+    assert_eq!(drain(&mut r), vec![TabOutput::Resolve { id, result: Ok(String::from(r#"{"epoch":4}"#)) }]);
+    let mut d = core();
+    d.handle_input(*T0, TabInput::Connected);
+    drain(&mut d);
+    let id = d.take_over();
+    assert_eq!(sent(&drain(&mut d)), vec![format!(r#"{{"t":"takeover","id":{}}}"#, id.0)]);
+    d.handle_input(
+        *T0,
+        TabInput::WorkerMessage(&format!(r#"{{"t":"result","id":{},"ok":{{"epoch":5}}}}"#, id.0)),
+    );
+    assert_eq!(drain(&mut d), vec![TabOutput::Resolve { id, result: Ok(String::from(r#"{"epoch":5}"#)) }]);
+}
+
+#[test]
+fn an_older_worker_fails_takeovers_and_does_not_gate() {
+    let mut d = core();
+    d.handle_input(*T0, TabInput::Connected);
+    d.handle_input(*T0, TabInput::WorkerMessage(r#"{"t":"welcome","v":1,"worker":"w","tabs":1,"max":1000}"#));
+    let id = d.take_over();
+    drain(&mut d);
+    d.handle_input(
+        *T0,
+        TabInput::WorkerMessage(r#"{"t":"error","code":"unknown_type","message":"takeover"}"#),
+    );
+    let outs = drain(&mut d);
+    assert!(
+        matches!(&outs[..], [TabOutput::Resolve { id: i, result: Err(e) }] if *i == id && e.contains("unknown_type")),
+        "{outs:?}"
+    );
+    let mut r = real(); // its welcome said no timing
+    assert!(r.real_may_act(*T0 + std::time::Duration::from_secs(60)));
+}

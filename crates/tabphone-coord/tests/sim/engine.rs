@@ -218,6 +218,9 @@ impl Sim {
                 self.tabs[i].held = false;
             }
             TabOutput::StopReal { last } => {
+                if self.tabs[i].held {
+                    self.monitor.stats.held_then_stopped += 1;
+                }
                 self.tabs[i].running_real = false;
                 self.tabs[i].held = false;
                 self.tabs[i].stops.push(last);

@@ -151,11 +151,22 @@ impl Sim {
 
     /// The app's `takeOver` in tab `i`.
     pub fn take_over(&mut self, i: usize) -> ActionId {
-        let id = self.tabs[i].core.take_over();
-        self.tabs[i].answers.entry(id).or_default();
-        self.drain_tab(i);
+        self.take_over_all(&[i])[0]
+    }
+
+    /// `takeOver` in each of `tabs`, all sent before any is delivered.
+    pub fn take_over_all(&mut self, tabs: &[usize]) -> Vec<ActionId> {
+        let ids = tabs
+            .iter()
+            .map(|&i| {
+                let id = self.tabs[i].core.take_over();
+                self.tabs[i].answers.entry(id).or_default();
+                self.drain_tab(i);
+                id
+            })
+            .collect();
         self.run();
-        id
+        ids
     }
 
     /// Tab `i`'s real phone wants to act (a timer fired, a socket frame came):
