@@ -5,7 +5,7 @@ use std::rc::{Rc, Weak};
 
 use js_sys::{Function, Promise, Reflect, JSON};
 use tabphone_coord::protocol::{worker_name, ErrorCode};
-use tabphone_coord::{ActionId, Job, TabConfig, TabCore, TabEvent, TabInput, TabOutput, TabRole};
+use tabphone_coord::{ActionId, Instant, Job, TabConfig, TabCore, TabEvent, TabInput, TabOutput, TabRole};
 use tabphone_glue::{Lock, Mode};
 use tabphone_phone::state::{changes, PhoneState};
 use tabphone_phone::PhoneEvent;
@@ -265,7 +265,7 @@ impl TabClient {
         let promise = Promise::new(&mut |resolve, reject| slot = Some((resolve, reject)));
         {
             let mut me = self.inner.borrow_mut();
-            let id = me.core.dispatch(name, &text);
+            let id = me.core.dispatch(Instant::now(), name, &text);
             if let Some(s) = slot {
                 me.pending.insert(id, s);
             }
@@ -291,7 +291,7 @@ impl TabClient {
 
     /// Leave now.
     pub fn close(&self) {
-        self.inner.borrow_mut().core.handle_input(TabInput::PageHide);
+        self.inner.borrow_mut().core.handle_input(Instant::now(), TabInput::PageHide);
         flush(&self.inner);
     }
 }
@@ -310,7 +310,7 @@ fn tick(weak: &Weak<RefCell<Inner>>) {
 
 fn drive(weak: &Weak<RefCell<Inner>>, input: TabInput<'_>) {
     let Some(rc) = weak.upgrade() else { return };
-    rc.borrow_mut().core.handle_input(input);
+    rc.borrow_mut().core.handle_input(Instant::now(), input);
     flush(&rc);
 }
 
@@ -326,7 +326,8 @@ fn flush(rc: &Rc<RefCell<Inner>>) {
             }
         };
         match output {
-            TabOutput::StartReal => start_real(rc),
+            // The inherited state is not used yet (issue 10's phone glue).
+            TabOutput::StartReal { .. } => start_real(rc),
             TabOutput::StopReal { last } => stop_real(rc, last),
             TabOutput::Perform { job, name, args } => {
                 let phone = match &rc.borrow().backend {
@@ -493,7 +494,7 @@ impl Inner {
             Ok(w) => w,
             Err(e) => {
                 let message = format!("cannot start the SharedWorker: {}", error_json(&e));
-                return self.core.handle_input(TabInput::WorkerFailed { message: &message });
+                return self.core.handle_input(Instant::now(), TabInput::WorkerFailed { message: &message });
             }
         };
         let weak = self.me.clone();
@@ -510,7 +511,7 @@ impl Inner {
         if let Some((old, _)) = self.worker.replace((worker, on_message)) {
             old.port().close();
         }
-        self.core.handle_input(TabInput::Connected);
+        self.core.handle_input(Instant::now(), TabInput::Connected);
     }
 }
 
