@@ -5,7 +5,7 @@ use std::rc::{Rc, Weak};
 
 use js_sys::{Function, Promise, Reflect, JSON};
 use tabphone_coord::protocol::{worker_name, ErrorCode};
-use tabphone_coord::{ActionId, Job, TabConfig, TabCore, TabEvent, TabInput, TabOutput, TabRole};
+use tabphone_coord::{ActionId, Instant, Job, TabConfig, TabCore, TabEvent, TabInput, TabOutput, TabRole};
 use tabphone_glue::{Lock, Mode};
 use tabphone_phone::state::{changes, PhoneState};
 use tabphone_phone::PhoneEvent;
@@ -93,6 +93,16 @@ impl PhoneContext {
     /// same in every tab and after reloads, so every real replaces one binding.
     pub fn instance_id(&self) -> &str {
         &self.instance_id
+    }
+
+    /// May the real phone act now? `false` when this tab may have been
+    /// replaced while it was frozen: hold every input until the client says
+    /// [`RealPhone::resume`] or [`RealPhone::stop`] (the coordinator is checking).
+    pub fn may_act(&self) -> bool {
+        let Some(rc) = self.client.upgrade() else { return false };
+        let ok = rc.borrow_mut().core.real_may_act(Instant::now());
+        flush(&rc);
+        ok
     }
 
     /// The app name (tabs of one app share one real phone).
@@ -298,7 +308,23 @@ impl TabClient {
         let promise = Promise::new(&mut |resolve, reject| slot = Some((resolve, reject)));
         {
             let mut me = self.inner.borrow_mut();
-            let id = me.core.dispatch(name, &text);
+            let id = me.core.dispatch(Instant::now(), name, &text);
+            if let Some(s) = slot {
+                me.pending.insert(id, s);
+            }
+        }
+        flush(&self.inner);
+        promise
+    }
+
+    /// Make this tab the real one (`takeOver`): the calls and their sound
+    /// move here. Resolves with `{epoch}` once this tab is real.
+    pub fn take_over(&self) -> Promise {
+        let mut slot = None;
+        let promise = Promise::new(&mut |resolve, reject| slot = Some((resolve, reject)));
+        {
+            let mut me = self.inner.borrow_mut();
+            let id = me.core.take_over();
             if let Some(s) = slot {
                 me.pending.insert(id, s);
             }
@@ -326,7 +352,7 @@ impl TabClient {
     pub fn close(&self) {
         let mut me = self.inner.borrow_mut();
         me.closed_by_app = true;
-        me.core.handle_input(TabInput::PageHide);
+        me.core.handle_input(Instant::now(), TabInput::PageHide);
         drop(me);
         flush(&self.inner);
     }
@@ -334,19 +360,14 @@ impl TabClient {
 
 /// Let the real phone run what is overdue (see [`RealPhone::tick`]).
 fn tick(weak: &Weak<RefCell<Inner>>) {
-    let Some(rc) = weak.upgrade() else { return };
-    let phone = match &rc.borrow().backend {
-        Backend::Real(p) => Some(p.clone()),
-        Backend::Dummy => None,
-    };
-    if let Some(p) = phone {
-        p.tick();
+    if let Some(rc) = weak.upgrade() {
+        with_real(&rc, |p| p.tick());
     }
 }
 
 fn drive(weak: &Weak<RefCell<Inner>>, input: TabInput<'_>) {
     let Some(rc) = weak.upgrade() else { return };
-    rc.borrow_mut().core.handle_input(input);
+    rc.borrow_mut().core.handle_input(Instant::now(), input);
     flush(&rc);
 }
 
@@ -362,8 +383,10 @@ fn flush(rc: &Rc<RefCell<Inner>>) {
             }
         };
         match output {
-            TabOutput::StartReal => start_real(rc),
+            TabOutput::StartReal { inherit } => start_real(rc, inherit),
             TabOutput::StopReal { last } => stop_real(rc, last),
+            TabOutput::HoldReal => with_real(rc, |p| p.hold()),
+            TabOutput::ResumeReal => with_real(rc, |p| p.resume()),
             TabOutput::Perform { job, name, args } => {
                 let phone = match &rc.borrow().backend {
                     Backend::Real(p) => Some(p.clone()),
@@ -387,15 +410,27 @@ fn flush(rc: &Rc<RefCell<Inner>>) {
     }
 }
 
-/// The tab became real: make the phone and start it with its context.
-fn start_real(rc: &Rc<RefCell<Inner>>) {
+/// Run `f` on the real phone, if this tab has one, with no borrow held.
+fn with_real(rc: &Rc<RefCell<Inner>>, f: impl FnOnce(&dyn RealPhone)) {
+    let phone = match &rc.borrow().backend {
+        Backend::Real(p) => Some(p.clone()),
+        Backend::Dummy => None,
+    };
+    if let Some(p) = phone {
+        f(&*p);
+    }
+}
+
+/// The tab became real: make the phone and start it with its context and
+/// the state whose calls it takes over.
+fn start_real(rc: &Rc<RefCell<Inner>>, inherit: Option<String>) {
     let (phone, context) = {
         let mut me = rc.borrow_mut();
         let phone: Rc<dyn RealPhone> = Rc::from((me.factory)());
         me.backend = Backend::Real(phone.clone());
         let instance_id = crate::instance::stable_id(&me.app);
         let app = me.app.clone();
-        (phone, PhoneContext { client: Rc::downgrade(rc), instance_id, app, inherit: None })
+        (phone, PhoneContext { client: Rc::downgrade(rc), instance_id, app, inherit })
     };
     phone.start(context);
 }
@@ -539,7 +574,7 @@ impl Inner {
             Ok(w) => w,
             Err(e) => {
                 let message = format!("cannot start the SharedWorker: {}", error_json(&e));
-                return self.core.handle_input(TabInput::WorkerFailed { message: &message });
+                return self.core.handle_input(Instant::now(), TabInput::WorkerFailed { message: &message });
             }
         };
         let weak = self.me.clone();
@@ -556,7 +591,7 @@ impl Inner {
         if let Some((old, _)) = self.worker.replace((worker, on_message)) {
             old.port().close();
         }
-        self.core.handle_input(TabInput::Connected);
+        self.core.handle_input(Instant::now(), TabInput::Connected);
     }
 }
 

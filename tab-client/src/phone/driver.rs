@@ -95,6 +95,8 @@ pub(crate) struct Driver {
     /// Inputs wait in the queue: the tab may have been replaced while it was
     /// frozen, and the coordinator is checking ([`Driver::hold`]).
     held: Cell<bool>,
+    /// `stop` was called: the stop input passes any hold.
+    stopping: Cell<bool>,
     /// Stopping as the last tab: the state is kept for a reload (see `saved`).
     last_tab: Cell<bool>,
     /// When the real last said it is alive in the kept state (Unix ms).
@@ -122,6 +124,7 @@ impl Driver {
             busy: Cell::new(false),
             held: Cell::new(false),
             last_tab: Cell::new(false),
+            stopping: Cell::new(false),
             touched: Cell::new(0),
             network: RefCell::new(Vec::new()),
             keep_alive: RefCell::new(None),
@@ -164,6 +167,7 @@ impl Driver {
             StopKind::Handover => {}
         }
         // What waited behind a hold is dropped: the tab is real no more.
+        self.stopping.set(true);
         if self.held.replace(false) {
             self.queue.borrow_mut().clear();
         }
@@ -223,9 +227,16 @@ impl Driver {
     }
 
     fn run(&self) {
-        if self.held.get() || self.busy.replace(true) {
+        if self.held.get() || self.busy.get() {
             return;
         }
+        // A real that was frozen may have been replaced: the coordinator
+        // checks, and meanwhile nothing reaches the phone. Stopping is exempt.
+        if !self.stopping.get() && !self.context.may_act() {
+            self.held.set(true);
+            return;
+        }
+        self.busy.set(true);
         loop {
             if self.held.get() {
                 break;
