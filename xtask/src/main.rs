@@ -21,6 +21,7 @@ fn main() -> ExitCode {
         Some("build") => ensure().and_then(|_| build()),
         Some("demo") => demo::demo(&args[1..]),
         Some("test") => test(),
+        Some("browser") => browser(&args[1..]),
         Some("bench") => bench(&args[1..]),
         Some("fuzz") => match args.get(1).map(|n| n.parse::<u32>()) {
             None => fuzz(300),
@@ -33,7 +34,8 @@ fn main() -> ExitCode {
             Some(Err(_)) => Err("usage: cargo xtask soak [SECONDS]".into()),
         },
         _ => Err("usage: cargo xtask <demo [--port N] [--sip-port N] | test | bench [sip|tabs|phone] \
-                  | fuzz [SECONDS] | soak [SECONDS] | build>"
+                  | fuzz [SECONDS] | soak [SECONDS] | build \
+                  | browser [TEST FILES]>"
             .into()),
     };
     match result {
@@ -221,12 +223,38 @@ fn test() -> Result<()> {
     run(Command::new(root.join("tests/node_modules/.bin/tsc"))
         .args(["-p", "types"])
         .current_dir(root.join("tests")))?;
+    browser_tests(&BROWSER_TESTS.map(String::from))
+}
+
+/// Every browser test file, in the order `test` runs them.
+const BROWSER_TESTS: [&str; 6] = [
+    "tabs.test.mjs",
+    "media.test.mjs",
+    "socket.test.mjs",
+    "phone.test.mjs",
+    "plain-rtp.test.mjs",
+    "handover.test.mjs",
+];
+
+/// `cargo xtask browser [FILES]`: build, then run these browser test files
+/// (all of them when none is named) against a fresh static server.
+fn browser(files: &[String]) -> Result<()> {
+    ensure()?;
+    build()?;
+    build_media_test()?;
+    if files.is_empty() {
+        return browser_tests(&BROWSER_TESTS.map(String::from));
+    }
+    browser_tests(files)
+}
+
+fn browser_tests(files: &[String]) -> Result<()> {
     let server = serve::Server::start(0, serve::roots())?;
     run(Command::new("node")
         .args(["--test", "--test-concurrency=1", "--test-reporter=spec"])
-        .args(["tabs.test.mjs", "media.test.mjs", "socket.test.mjs", "phone.test.mjs", "plain-rtp.test.mjs"])
+        .args(files)
         .env("BASE_URL", format!("http://127.0.0.1:{}", server.port))
-        .current_dir(root.join("tests")))
+        .current_dir(root().join("tests")))
 }
 
 /// The test-only surface over the tab client's media layer, SIP socket and
