@@ -9,6 +9,12 @@
 //   hangup(id?)        end a call (the latest when no id)
 //   hold(id?) / unhold(id?)   a re-INVITE (a=sendonly / a=sendrecv); resolves when it succeeded
 //   pc(id?)            the call's RTCPeerConnection (session.connection), for getStats()
+//   freshPc(id?)       what a handover does to the peer, done from this side: close the call's
+//                      RTCPeerConnection, make a new one (new SSRC, ICE ufrag, DTLS fingerprint)
+//                      with the same microphone, re-INVITE from it; resolves once answered.
+//                      {closeOld: 'after'}: the old one stays open (and sending) until the new
+//                      one is connected (ICE and DTLS), then closes.
+//                      It swaps JsSIP's private `session._connection` (JsSIP 3.13): test-only.
 // window.jssipEvents: [{name, detail, at}] (at: performance.timeOrigin + performance.now()).
 import JsSIP from './pkg/jssip.min.js';
 
@@ -93,6 +99,32 @@ function reinvite(id, method) {
   });
 }
 
+/** See freshPc above. */
+function freshPc(id, { closeOld = 'before' } = {}) {
+  const { session } = pick(id);
+  const old = session.connection;
+  const next = new RTCPeerConnection(old.getConfiguration());
+  const stream = new MediaStream(old.getSenders().map((s) => s.track).filter(Boolean));
+  for (const track of stream.getTracks()) next.addTrack(track, stream);
+  play(next);
+  if (closeOld === 'before') old.close();
+  session._connection = next;
+  log('freshPc', { id: session.id });
+  const connected = new Promise((resolve) => {
+    const check = () => next.connectionState === 'connected' && resolve();
+    next.addEventListener('connectionstatechange', check);
+  });
+  return new Promise((resolve, reject) => {
+    if (!session.renegotiate({}, () => resolve(true))) reject(new Error('renegotiate() refused in this state'));
+  }).then(async (ok) => {
+    if (closeOld === 'after') {
+      await connected;
+      old.close();
+    }
+    return ok;
+  });
+}
+
 window.jssipPhone = {
   state: () => ({
     registration,
@@ -107,6 +139,7 @@ window.jssipPhone = {
   hold: (id) => reinvite(id, 'hold'),
   unhold: (id) => reinvite(id, 'unhold'),
   pc: (id) => pick(id).session.connection,
+  freshPc,
 };
 ua.start();
 window.jssipReady = true;
