@@ -33,16 +33,18 @@
 //   const since = await pageNow(b);                        // just before the handover action
 //   ... the action (a)-(f) ...
 //   const next = await oneReal(survivors);                 // alice's new real
-//   const gap = await until(() => gapAfter(b, since), 'audio from the new real', 60000);
+//   const gap = await waitGap(b, since, 'audio from the new real', 60000); // fails with the runs
 //   // gap.gapMs (new stream's first packet - old stream's last), gap.newSsrc, gap.sameSsrc
 //   assert.ok((await hearEachOther([next, b])).ok);        // after: both ways again
 //   assert.equal(await kamailio.contacts('alice'), 1);     // tests/lib/kamailio.mjs (ul.lookup)
-// Measured on main (no handover): when the caller re-INVITEs from a fresh RTCPeerConnection
-// (JsSIP's freshPc in tests/pages/jssip/phone.js: close the old, new one, re-INVITE), a Chromium
-// bob (tabphone or JsSIP) renegotiates and the audio comes back in a new SSRC (the old
-// inbound-rtp stat vanishes) after ~6.6 s: bob's ICE keeps the dead pair ~3.4 s, then DTLS waits
-// for its next ClientHello retransmission (50 ms doubling). While the old peer connection stays
-// open, bob never switched (no DTLS for the new one within 15 s). Through rtpengine to sipp: ~2.1 s.
+// Measured on main (no handover; tests/fresh-pc.test.mjs, run by hand): when the caller
+// re-INVITEs from a fresh RTCPeerConnection (JsSIP's freshPc in tests/pages/jssip/phone.js:
+// close the old, new one, re-INVITE), a Chromium bob (tabphone or JsSIP) renegotiates and the
+// audio comes back in a new SSRC (the old inbound-rtp stat vanishes) after ~5-6.7 s: bob's ICE
+// keeps the dead pair ~3.4-3.9 s, then DTLS waits for its next ClientHello retransmission (50 ms
+// doubling); in 2 runs of 8 not within 60 s. While the old peer connection stays open, bob never
+// switched (no DTLS for the new one within 15 s). Through rtpengine to sipp: 1.2-2.1 s
+// (tests/plain-rtp.test.mjs). Wait for the gap with a wide bound (60 s above).
 //
 // ## How the real leaves, as the tests do it today
 // (a) close: `await real.close()`; pagehide runs (the `close` message, tabs.test.mjs "after a

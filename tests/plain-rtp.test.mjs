@@ -11,7 +11,7 @@ import { Kamailio } from './lib/kamailio.mjs';
 import { Rtpengine } from './lib/rtpengine.mjs';
 import { Sipp } from './lib/sipp.mjs';
 import { hearEachOther, launchWithMedia } from './lib/audio.mjs';
-import { gapAfter, pageNow, startGapMeter, stopGapMeter } from './lib/gap.mjs';
+import { pageNow, startGapMeter, stopGapMeter, waitGap } from './lib/gap.mjs';
 import { jssip, jssipCall, jssipUser } from './lib/jssip.mjs';
 import {
   callIn, callPc, closeAll, eventsOf, must, registered, sleep, stateOf, until, user, useServers, waitEvent,
@@ -161,7 +161,7 @@ describe('a plain SIP peer without WebRTC, through rtpengine', () => {
       const since = await pageNow(a);
       await jssip(a, 'freshPc');
       const answered = await pageNow(a);
-      const gap = await until(() => gapAfter(a, since), 'the echo on the fresh peer connection');
+      const gap = await waitGap(a, since, 'the echo on the fresh peer connection');
       assert.ok(gap.newPc && !gap.sameSsrc, JSON.stringify(gap));
       audio = await hearEachOther([a]);
       assert.ok(audio.ok, `the echo on the fresh peer connection: ${JSON.stringify(audio.deltas)}\nrtpengine log tail:\n${rtpengine.log().slice(-3000)}`);

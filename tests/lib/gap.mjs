@@ -16,14 +16,18 @@
 // performance.now(), the clock of the test pages' event `at`s (`pageNow`).
 //
 // `gapAfter(page, since)`: the old stream is every run that began at or before `since` (the
-// page time just before the change); the new one is the first run that began after it. The gap
-// is the new run's first packet minus the old runs' last packet (negative: they overlapped).
+// page time just before the change); the new one is the first run that began after it, once
+// the runs after `since` hold `minPackets` packets (a stream often starts with a packet or two,
+// then a pause, then flows). The gap is the new run's first packet minus the old runs' last
+// packet (negative: they overlapped). `silenceMs` (150 by default) is above the hiccups of a
+// live stream seen here (up to ~70 ms at a stream's start) and below a hold or a handover.
+import { until } from './phone.mjs';
 
 /** The page's clock, as the meter and the test pages' events use it. */
 export const pageNow = (page) => page.evaluate(() => performance.timeOrigin + performance.now());
 
 /** Start (or restart, forgetting what it saw) the meter in `page`. */
-export function startGapMeter(page, { intervalMs = 10, silenceMs = 60, ptimeMs = 20 } = {}) {
+export function startGapMeter(page, { intervalMs = 10, silenceMs = 150, ptimeMs = 20 } = {}) {
   return page.evaluate(([every, silence, ptime]) => {
     window.__gapMeter?.stop();
     const now = () => performance.timeOrigin + performance.now();
@@ -84,15 +88,16 @@ export function gapRuns(page) {
 }
 
 /**
- * The gap at `page` after page time `since`, once the new stream has brought `minPackets`
- * packets: `{ gapMs, oldLast, newFirst, oldSsrcs, newSsrc, sameSsrc, newPc, samples,
- * maxIntervalMs }`, or null while there is no such new run yet (or no old one).
+ * The gap at `page` after page time `since`, once the runs after it hold `minPackets` packets:
+ * `{ gapMs, oldLast, newFirst, oldSsrcs, newSsrc, sameSsrc, newPc, samples, maxIntervalMs }`,
+ * or null while they do not (or there is no old run).
  */
 export async function gapAfter(page, since, { minPackets = 5 } = {}) {
   const { runs, samples, maxIntervalMs } = await gapRuns(page);
   const old = runs.filter((r) => r.first <= since);
-  const next = runs.filter((r) => r.first > since).sort((a, b) => a.first - b.first)[0];
-  if (!old.length || !next || next.packets < minPackets) return null;
+  const later = runs.filter((r) => r.first > since).sort((a, b) => a.first - b.first);
+  if (!old.length || later.reduce((n, r) => n + r.packets, 0) < minPackets) return null;
+  const [next] = later;
   const oldLast = Math.max(...old.map((r) => r.last));
   const oldSsrcs = [...new Set(old.map((r) => r.ssrc))];
   return {
@@ -106,6 +111,18 @@ export async function gapAfter(page, since, { minPackets = 5 } = {}) {
     samples,
     maxIntervalMs,
   };
+}
+
+/**
+ * Wait (at most `timeoutMs`, a bound) for `gapAfter(page, since)`; a timeout fails with the
+ * runs the meter saw.
+ */
+export function waitGap(page, since, what, timeoutMs = 20000) {
+  return until(() => gapAfter(page, since), what, timeoutMs).catch(async (e) => {
+    const { runs, samples } = await gapRuns(page).catch(() => ({ runs: 'unreadable' }));
+    const shown = Array.isArray(runs) ? runs.map((r) => ({ ...r, first: r.first - since, last: r.last - since })) : runs;
+    throw new Error(`${e.message}\nthe meter's runs (ms after since), ${samples} samples: ${JSON.stringify(shown)}`);
+  });
 }
 
 /** Stop the meter's loop in `page`. */
