@@ -19,8 +19,10 @@
 //   (tests/lib/jssip.mjs), `b = bob.page`; `jssipCall(b, null, 'established')`,
 //   `jssipState(b).calls` (one, same id), each re-INVITE received with its Contact in
 //   `calls[0].reinvites` (a handover's target refresh shows alice's new Contact).
-//   JsSIP needed nothing for this: default options but `session_timers: false` (the page's
-//   default; `sessionTimers=1` in the query restores JsSIP's RFC 4028 refreshes).
+//   JsSIP needed nothing special: default options but `session_timers: false` (the page's
+//   default). With JsSIP's default timers (`sessionTimers=1` in the query: Session-Expires 90,
+//   JsSIP refreshes), its UPDATE at ~45 s got 501 from tabphone and JsSIP kept the call
+//   (checked for 55 s). Its Contact is `sip:<random>@<random>.invalid;transport=ws;ob`.
 // - bob, sipp (plain RTP through rtpengine): `Sipp.start('uas.xml', kamailio.sipp, { echo: true })`,
 //   alice calls 'uas'; sipp echoes alice's audio, so prove audio at alice only:
 //   `hearEachOther([newReal])`. uas.xml answers any number of re-INVITEs (hold offers with the
