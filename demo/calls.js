@@ -26,6 +26,8 @@ const CAUSE_LABEL = {
   local: 'hung up', remote: 'ended by the other side', timeout: 'no answer (timeout)',
   transport: 'connection lost', media_failed: 'media failed', transferred: 'transferred',
   replaced: 'replaced (transfer)', handed_over: 'the real tab left',
+  resume_failed: 'lost moving to another tab', expired: 'too long without a tab to carry it',
+  not_resumable: 'the tab carrying it left before it was answered',
 };
 
 /** Why a call ended, in words. */
@@ -261,6 +263,7 @@ export class CallsView {
     Object.assign(li.dataset, {
       state: c.state, direction: c.direction, held: String(c.held.local), heldRemote: String(c.held.remote),
       muted: String(c.muted), answeredAt: c.answeredAt ? String(c.answeredAt) : '',
+      handovers: String(c.handovers || 0), resuming: String(!!c.resuming),
     });
     li.classList.toggle('tones', target === c.id);
     const ringingHere = c.direction === 'incoming' && c.state === 'ringing';
@@ -268,8 +271,10 @@ export class CallsView {
       : live && c.held.local ? 'On hold' : live && c.held.remote ? 'Held by the other side'
         : STATE_LABEL[c.state] || c.state;
     $in(li, 'call-timer').textContent = c.answeredAt ? duration(Date.now() - c.answeredAt) : '';
+    const moved = c.handovers ? `Moved between tabs ${c.handovers === 1 ? 'once' : `${c.handovers} times`}` : '';
     const flags = [c.held.local && c.held.remote && 'Also held by the other side', c.muted && 'Muted',
-      c.replaces && 'Replacing a call (transfer)'].filter(Boolean);
+      c.replaces && 'Replacing a call (transfer)', c.resuming && 'Moving to this browser\'s new phone tab…',
+      moved].filter(Boolean);
     $in(li, 'call-flags').textContent = flags.join(' · ');
     $in(li, 'call-flags').hidden = !flags.length;
     const set = (id, show, { action, label, pressed, key } = {}) => {

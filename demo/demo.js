@@ -136,7 +136,12 @@ function renderRole() {
   $('epoch').textContent = String(phone?.epoch ?? 0);
   $('real-starts').textContent = String(realStarts);
   $('role-hint').textContent = roleHint(mode, role);
+  $('take-over').hidden = !(mode === 'phone' && role === 'dummy');
 }
+
+// A dummy asks to become the real: the calls (and the sound) move here. The
+// click is also the user gesture the browser wants before it plays audio.
+$('take-over').addEventListener('click', () => act('Bring the phone here', 'takeOver', () => phone.takeOver()));
 
 function renderStatus() {
   const signedIn = mode === 'phone';

@@ -11,8 +11,10 @@ import { Kamailio } from './lib/kamailio.mjs';
 import { Rtpengine } from './lib/rtpengine.mjs';
 import { Sipp } from './lib/sipp.mjs';
 import { hearEachOther, launchWithMedia } from './lib/audio.mjs';
+import { pageNow, startGapMeter, stopGapMeter, waitGap } from './lib/gap.mjs';
+import { jssip, jssipCall, jssipUser } from './lib/jssip.mjs';
 import {
-  callIn, callPc, closeAll, eventsOf, must, registered, stateOf, until, user, useServers, waitEvent,
+  callIn, callPc, closeAll, eventsOf, must, registered, sleep, stateOf, until, user, useServers, waitEvent,
 } from './lib/phone.mjs';
 
 let browser;
@@ -139,6 +141,37 @@ describe('a plain SIP peer without WebRTC, through rtpengine', () => {
       assert.equal(await sipp.exitCode(), 0, `sipp ran its scenario to the end:\n${sipp.errors()}`);
       const open = await page.evaluate((pick) => new Function(`return (${pick})()`)()?.connectionState ?? null, callPc.toString());
       assert.equal(open, null, 'the call\'s peer connection is closed');
+    } finally {
+      await closeAll(alice);
+      await sipp.close();
+    }
+  });
+
+  test('JsSIP alice calls the sipp UAS, then re-INVITEs from a fresh RTCPeerConnection (what a handover sends): sipp answers it, rtpengine bridges the new ICE and DTLS, the echo comes back', async () => {
+    const sipp = await Sipp.start('uas.xml', kamailio.sipp, { echo: true });
+    const alice = await jssipUser(browser, kamailio, 'alice');
+    const a = alice.page;
+    try {
+      const id = await jssip(a, 'call', 'uas');
+      await jssipCall(a, id, 'established');
+      let audio = await hearEachOther([a]);
+      assert.ok(audio.ok, `alice hears the echo: ${JSON.stringify(audio.deltas)}`);
+      await startGapMeter(a);
+      await sleep(300);
+      const since = await pageNow(a);
+      await jssip(a, 'freshPc');
+      const answered = await pageNow(a);
+      const gap = await waitGap(a, since, 'the echo on the fresh peer connection');
+      assert.ok(gap.newPc && !gap.sameSsrc, JSON.stringify(gap));
+      audio = await hearEachOther([a]);
+      assert.ok(audio.ok, `the echo on the fresh peer connection: ${JSON.stringify(audio.deltas)}\nrtpengine log tail:\n${rtpengine.log().slice(-3000)}`);
+      console.log(`# fresh peer connection toward sipp through rtpengine: re-INVITE answered ${(answered - since).toFixed(0)} ms after it began, echo gap at alice ${gap.gapMs.toFixed(1)} ms (first echoed packet ${(gap.newFirst - since).toFixed(1)} ms after the re-INVITE began)`);
+      await stopGapMeter(a);
+      const reinvites = sipp.messages().split('message received').filter((m) => /\n\s*INVITE sip:/.test(m));
+      assert.equal(reinvites.length, 2, 'sipp got the INVITE and the re-INVITE');
+      await jssip(a, 'hangup', id);
+      await jssipCall(a, id, 'ended');
+      assert.equal(await sipp.exitCode(), 0, `sipp ran its scenario to the end:\n${sipp.errors()}`);
     } finally {
       await closeAll(alice);
       await sipp.close();

@@ -78,10 +78,14 @@ describe('promotion', () => {
     await real.close();
     const next = await oneReal(others(pages, real));
     assert.ok((await epochOf(next)) > epoch, 'the epoch grows');
-    // The remaining dummy is told the old real's calls are over: a null state.
+    // The remaining dummy keeps the old real's state (its calls go on in the
+    // successor, which inherits it) until the new real publishes: never a
+    // null state in between.
     const dummy = others(pages, real).find((p) => p !== next);
-    await dummy.waitForFunction((t) => window.tabphoneEvents.some((e) => e.type === 'state' && e.state === null
-      && e.at > t), closedAt);
+    await dummy.waitForFunction((t) => window.tabphoneEvents.some((e) => e.type === 'state' && e.at > t), closedAt);
+    const nulls = await dummy.evaluate((t) => window.tabphoneEvents.filter((e) => e.type === 'state'
+      && e.state === null && e.at > t).length, closedAt);
+    assert.equal(nulls, 0, 'the state is not cleared when the real closes with other tabs left');
     await context.close();
   });
 

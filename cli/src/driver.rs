@@ -69,7 +69,7 @@ impl Driver {
             actions: BTreeMap::new(),
             next_action: 1,
         };
-        d.input(PhoneInput::Start { unix_ms });
+        d.input(PhoneInput::Start { unix_ms, inherit: None });
         loop {
             if let Some(code) = d.app.exit_code() {
                 return code;
@@ -109,7 +109,9 @@ impl Driver {
     /// Give the phone what the app asked for.
     fn perform(&mut self, d: Do) {
         match d {
-            Do::Stop => self.phone.handle_input(Instant::now(), PhoneInput::Stop { unregister: true }),
+            Do::Stop => {
+                self.phone.handle_input(Instant::now(), PhoneInput::Stop { unregister: true, hang_up: true })
+            }
             Do::Action { name, args } => {
                 let id = self.next_action;
                 self.next_action += 1;

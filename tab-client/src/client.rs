@@ -4,7 +4,7 @@ use std::rc::{Rc, Weak};
 
 use js_sys::{Function, Promise, Reflect, JSON};
 use tabphone_coord::protocol::{worker_name, ErrorCode};
-use tabphone_coord::{ActionId, Job, TabConfig, TabCore, TabEvent, TabInput, TabOutput, TabRole};
+use tabphone_coord::{ActionId, Instant, Job, TabConfig, TabCore, TabEvent, TabInput, TabOutput, TabRole};
 use tabphone_glue::{Lock, Mode};
 use tabphone_phone::state::{changes, PhoneState};
 use tabphone_phone::PhoneEvent;
@@ -24,15 +24,32 @@ pub trait RealPhone {
     /// stable instance id.
     fn start(&self, context: PhoneContext);
     /// The tab is real no more: stop at once, before any more network
-    /// traffic. `unregister`: this is the last tab (hang up, unregister);
-    /// otherwise another tab takes over (leave the binding to it).
-    fn stop(&self, unregister: bool);
+    /// traffic, as `kind` says.
+    fn stop(&self, kind: StopKind);
     /// Perform an action; resolve with a JSON-serializable value.
     fn perform(&self, name: &str, args: JsValue) -> Promise;
     /// A message came from the worker (at least one ping a second, from a
     /// worker whose timers the browser does not throttle): run what is
     /// overdue, since a hidden tab's own timers may fire a minute late.
     fn tick(&self) {}
+    /// This tab may have been replaced while it was frozen: send nothing
+    /// until [`RealPhone::resume`] (still real) or [`RealPhone::stop`] (not).
+    fn hold(&self) {}
+    /// Still real after a [`RealPhone::hold`]: go on.
+    fn resume(&self) {}
+}
+
+/// Why the real phone stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopKind {
+    /// Another tab takes over: leave the registrar binding and the calls to
+    /// it (it resumes them), send nothing.
+    Handover,
+    /// The page of the last tab goes away (perhaps a reload): keep the
+    /// established calls for the reloaded page; unregister when there is none.
+    PageHide,
+    /// The app closed the last tab's phone: hang up, unregister.
+    Close,
 }
 
 /// What a [`RealPhone`] is given when it starts. Holds the client weakly:
@@ -41,6 +58,8 @@ pub trait RealPhone {
 pub struct PhoneContext {
     client: Weak<RefCell<Inner>>,
     instance_id: String,
+    app: String,
+    inherit: Option<String>,
 }
 
 impl PhoneContext {
@@ -74,6 +93,27 @@ impl PhoneContext {
     /// same in every tab and after reloads, so every real replaces one binding.
     pub fn instance_id(&self) -> &str {
         &self.instance_id
+    }
+
+    /// May the real phone act now? `false` when this tab may have been
+    /// replaced while it was frozen: hold every input until the client says
+    /// [`RealPhone::resume`] or [`RealPhone::stop`] (the coordinator is checking).
+    pub fn may_act(&self) -> bool {
+        let Some(rc) = self.client.upgrade() else { return false };
+        let ok = rc.borrow_mut().core.real_may_act(Instant::now());
+        flush(&rc);
+        ok
+    }
+
+    /// The app name (tabs of one app share one real phone).
+    pub fn app(&self) -> &str {
+        &self.app
+    }
+
+    /// The state the previous real published last (JSON text), whose calls
+    /// this phone takes over; `None` when this tab saw none.
+    pub fn inherit(&self) -> Option<&str> {
+        self.inherit.as_deref()
     }
 }
 
@@ -126,6 +166,8 @@ struct Inner {
     rust_listeners: Vec<RustListener>,
     phone_listeners: Vec<PhoneListener>,
     page: Vec<PageListener>,
+    /// The app called `close()` (not a page going away).
+    closed_by_app: bool,
     me: Weak<RefCell<Inner>>,
 }
 
@@ -184,6 +226,7 @@ impl TabClient {
                 rust_listeners: Vec::new(),
                 phone_listeners: Vec::new(),
                 page: Vec::new(),
+                closed_by_app: false,
                 me: me.clone(),
             })
         });
@@ -265,7 +308,23 @@ impl TabClient {
         let promise = Promise::new(&mut |resolve, reject| slot = Some((resolve, reject)));
         {
             let mut me = self.inner.borrow_mut();
-            let id = me.core.dispatch(name, &text);
+            let id = me.core.dispatch(Instant::now(), name, &text);
+            if let Some(s) = slot {
+                me.pending.insert(id, s);
+            }
+        }
+        flush(&self.inner);
+        promise
+    }
+
+    /// Make this tab the real one (`takeOver`): the calls and their sound
+    /// move here. Resolves with `{epoch}` once this tab is real.
+    pub fn take_over(&self) -> Promise {
+        let mut slot = None;
+        let promise = Promise::new(&mut |resolve, reject| slot = Some((resolve, reject)));
+        {
+            let mut me = self.inner.borrow_mut();
+            let id = me.core.take_over();
             if let Some(s) = slot {
                 me.pending.insert(id, s);
             }
@@ -291,26 +350,24 @@ impl TabClient {
 
     /// Leave now.
     pub fn close(&self) {
-        self.inner.borrow_mut().core.handle_input(TabInput::PageHide);
+        let mut me = self.inner.borrow_mut();
+        me.closed_by_app = true;
+        me.core.handle_input(Instant::now(), TabInput::PageHide);
+        drop(me);
         flush(&self.inner);
     }
 }
 
 /// Let the real phone run what is overdue (see [`RealPhone::tick`]).
 fn tick(weak: &Weak<RefCell<Inner>>) {
-    let Some(rc) = weak.upgrade() else { return };
-    let phone = match &rc.borrow().backend {
-        Backend::Real(p) => Some(p.clone()),
-        Backend::Dummy => None,
-    };
-    if let Some(p) = phone {
-        p.tick();
+    if let Some(rc) = weak.upgrade() {
+        with_real(&rc, |p| p.tick());
     }
 }
 
 fn drive(weak: &Weak<RefCell<Inner>>, input: TabInput<'_>) {
     let Some(rc) = weak.upgrade() else { return };
-    rc.borrow_mut().core.handle_input(input);
+    rc.borrow_mut().core.handle_input(Instant::now(), input);
     flush(&rc);
 }
 
@@ -326,8 +383,10 @@ fn flush(rc: &Rc<RefCell<Inner>>) {
             }
         };
         match output {
-            TabOutput::StartReal => start_real(rc),
+            TabOutput::StartReal { inherit } => start_real(rc, inherit),
             TabOutput::StopReal { last } => stop_real(rc, last),
+            TabOutput::HoldReal => with_real(rc, |p| p.hold()),
+            TabOutput::ResumeReal => with_real(rc, |p| p.resume()),
             TabOutput::Perform { job, name, args } => {
                 let phone = match &rc.borrow().backend {
                     Backend::Real(p) => Some(p.clone()),
@@ -351,24 +410,46 @@ fn flush(rc: &Rc<RefCell<Inner>>) {
     }
 }
 
-/// The tab became real: make the phone and start it with its context.
-fn start_real(rc: &Rc<RefCell<Inner>>) {
+/// Run `f` on the real phone, if this tab has one, with no borrow held.
+fn with_real(rc: &Rc<RefCell<Inner>>, f: impl FnOnce(&dyn RealPhone)) {
+    let phone = match &rc.borrow().backend {
+        Backend::Real(p) => Some(p.clone()),
+        Backend::Dummy => None,
+    };
+    if let Some(p) = phone {
+        f(&*p);
+    }
+}
+
+/// The tab became real: make the phone and start it with its context and
+/// the state whose calls it takes over.
+fn start_real(rc: &Rc<RefCell<Inner>>, inherit: Option<String>) {
     let (phone, context) = {
         let mut me = rc.borrow_mut();
         let phone: Rc<dyn RealPhone> = Rc::from((me.factory)());
         me.backend = Backend::Real(phone.clone());
         let instance_id = crate::instance::stable_id(&me.app);
-        (phone, PhoneContext { client: Rc::downgrade(rc), instance_id })
+        let app = me.app.clone();
+        (phone, PhoneContext { client: Rc::downgrade(rc), instance_id, app, inherit })
     };
     phone.start(context);
 }
 
-/// The tab is real no more: stop the phone, unregistering only when the core
-/// says no other tab is left to take over (`last`).
+/// The tab is real no more: stop the phone. Another tab takes over unless
+/// the core says none is left (`last`); then the calls are kept for a reload
+/// when the page goes, and ended when the app closed the phone.
 fn stop_real(rc: &Rc<RefCell<Inner>>, last: bool) {
-    let old = std::mem::replace(&mut rc.borrow_mut().backend, Backend::Dummy);
+    let (old, by_app) = {
+        let mut me = rc.borrow_mut();
+        (std::mem::replace(&mut me.backend, Backend::Dummy), me.closed_by_app)
+    };
+    let kind = match (last, by_app) {
+        (false, _) => StopKind::Handover,
+        (true, false) => StopKind::PageHide,
+        (true, true) => StopKind::Close,
+    };
     if let Backend::Real(phone) = old {
-        phone.stop(last);
+        phone.stop(kind);
     }
 }
 
@@ -493,7 +574,7 @@ impl Inner {
             Ok(w) => w,
             Err(e) => {
                 let message = format!("cannot start the SharedWorker: {}", error_json(&e));
-                return self.core.handle_input(TabInput::WorkerFailed { message: &message });
+                return self.core.handle_input(Instant::now(), TabInput::WorkerFailed { message: &message });
             }
         };
         let weak = self.me.clone();
@@ -510,7 +591,7 @@ impl Inner {
         if let Some((old, _)) = self.worker.replace((worker, on_message)) {
             old.port().close();
         }
-        self.core.handle_input(TabInput::Connected);
+        self.core.handle_input(Instant::now(), TabInput::Connected);
     }
 }
 

@@ -7,7 +7,7 @@ use js_sys::{Function, Object, Promise, Reflect, JSON};
 use tabphone_phone::PhoneEvent;
 use wasm_bindgen::prelude::*;
 
-use crate::client::{Options, PhoneContext, RealPhone, TabClient};
+use crate::client::{Options, PhoneContext, RealPhone, StopKind, TabClient};
 use crate::phone::{OptionsError, PhoneOptions};
 
 /// Events that come from the phone (derived from the state in every tab, or
@@ -46,7 +46,7 @@ struct JsPhone {
 
 impl RealPhone for JsPhone {
     fn start(&self, _context: PhoneContext) {}
-    fn stop(&self, _unregister: bool) {}
+    fn stop(&self, _kind: StopKind) {}
     fn perform(&self, name: &str, args: JsValue) -> Promise {
         let Some(handler) = self.handler.borrow().clone() else {
             let code = tabphone_coord::protocol::ErrorCode::NoHandler.as_str();
@@ -341,7 +341,20 @@ impl TabPhone {
         self.client.publish(state)
     }
 
-    /// Leave now (what `pagehide` does): the last tab hangs up and unregisters.
+    /// Make this tab the real one: its calls (and their sound) move here, in
+    /// a coordinated handover; the old real stops without unregistering.
+    /// Resolves with `{epoch}` once this tab is real (at once if it is);
+    /// rejects with `{code, message}` (`real_gone` when another tab was made
+    /// real meanwhile, `worker_gone` without a worker). Call it from a click:
+    /// the tab then has the user gesture the browser wants to play audio.
+    #[wasm_bindgen(js_name = takeOver, unchecked_return_type = "Promise<{ epoch: number }>")]
+    pub fn take_over(&self) -> Promise {
+        self.client.take_over()
+    }
+
+    /// Leave now. Other tabs take over the calls; the app's `close()` on the
+    /// last tab hangs up and unregisters (a page going away keeps the calls
+    /// for a reload instead).
     pub fn close(&self) {
         self.client.close();
     }

@@ -70,12 +70,13 @@ mod js;
 mod listen;
 pub mod media;
 pub mod phone;
+mod saved;
 pub mod sip_socket;
 pub mod timer;
 mod typings;
 
 pub use api::{ActionError, Done};
-pub use client::{Options, PhoneContext, RealPhone, TabClient};
+pub use client::{Options, PhoneContext, RealPhone, StopKind, TabClient};
 pub use js::TabPhone;
 pub use phone::{BrowserPhone, OptionsError, PhoneOptions};
 pub use tabphone_coord::{TabEvent, TabRole};

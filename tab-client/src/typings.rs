@@ -70,10 +70,15 @@ export interface CallView {
   answeredAt: number | null;
   replaces: string | null;
   dialog: DialogState | null;
+  /** How many times a new real tab took the call over. */
+  handovers: number;
+  /** A new real tab is taking the call over right now (its re-INVITE is not answered yet). */
+  resuming: boolean;
 }
 export type EndCause =
-  | { cause: 'local' | 'remote' | 'timeout' | 'transport' | 'media_failed' | 'transferred' | 'replaced' | 'handed_over' }
-  | { cause: 'declined' | 'failed'; status: number };
+  | { cause: 'local' | 'remote' | 'timeout' | 'transport' | 'media_failed' | 'transferred' | 'replaced' | 'handed_over'
+      | 'expired' | 'not_resumable' }
+  | { cause: 'declined' | 'failed' | 'resume_failed'; status: number };
 export type EndedCall = { id: string; at: number } & EndCause;
 /** The shared state the real tab publishes, version 1 (times are Unix ms). */
 export interface PhoneState {

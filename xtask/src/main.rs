@@ -23,6 +23,7 @@ fn main() -> ExitCode {
         Some("build") => ensure().and_then(|_| build()),
         Some("demo") => demo::demo(&args[1..]),
         Some("test") => test(),
+        Some("browser") => browser(&args[1..]),
         Some("bench") => bench(&args[1..]),
         Some("fuzz") => match args.get(1).map(|n| n.parse::<u32>()) {
             None => fuzz(300),
@@ -35,7 +36,8 @@ fn main() -> ExitCode {
             Some(Err(_)) => Err("usage: cargo xtask soak [SECONDS]".into()),
         },
         _ => Err("usage: cargo xtask <demo [--port N] [--sip-port N] | test | bench [sip|tabs|phone] \
-                  | fuzz [SECONDS] | soak [SECONDS] | build>"
+                  | fuzz [SECONDS] | soak [SECONDS] | build \
+                  | browser [TEST FILES]>"
             .into()),
     };
     match result {
@@ -232,12 +234,51 @@ fn test() -> Result<()> {
     run(Command::new(root.join("tests/node_modules/.bin/tsc"))
         .args(["-p", "types"])
         .current_dir(root.join("tests")))?;
+    browser_tests(&BROWSER_TESTS.map(String::from))
+}
+
+/// Every browser test file, in the order `test` runs them.
+const BROWSER_TESTS: [&str; 7] = [
+    "tabs.test.mjs",
+    "media.test.mjs",
+    "socket.test.mjs",
+    "phone.test.mjs",
+    "plain-rtp.test.mjs",
+    "handover.test.mjs",
+    "peers.test.mjs",
+];
+
+/// `cargo xtask browser [FILES]`: build, then run these browser test files
+/// (all of them when none is named) against a fresh static server.
+fn browser(files: &[String]) -> Result<()> {
+    ensure()?;
+    build()?;
+    build_media_test()?;
+    if files.is_empty() {
+        return browser_tests(&BROWSER_TESTS.map(String::from));
+    }
+    browser_tests(files)
+}
+
+fn browser_tests(files: &[String]) -> Result<()> {
+    // JsSIP, a SIP user agent this project did not write, as a peer in Chromium (tests/pages/jssip).
+    bundle_npm("node_modules/jssip/lib/JsSIP.js", &root().join("tests/pages/jssip/pkg/jssip.min.js"))?;
     let server = serve::Server::start(0, serve::roots())?;
     run(Command::new("node")
         .args(["--test", "--test-concurrency=1", "--test-reporter=spec"])
-        .args(["tabs.test.mjs", "media.test.mjs", "socket.test.mjs", "phone.test.mjs", "plain-rtp.test.mjs"])
+        .args(files)
         .env("BASE_URL", format!("http://127.0.0.1:{}", server.port))
-        .current_dir(root.join("tests")))
+        .current_dir(root().join("tests")))
+}
+
+/// Bundle and minify an npm package of `tests/` (its `entry`, relative to `tests/`) into one
+/// ES module at `out`, with the esbuild of `tests/node_modules`.
+fn bundle_npm(entry: &str, out: &Path) -> Result<()> {
+    let tests = root().join("tests");
+    run(Command::new(tests.join("node_modules/.bin/esbuild"))
+        .args([entry, "--bundle", "--minify", "--format=esm", "--log-level=warning"])
+        .arg(format!("--outfile={}", out.display()))
+        .current_dir(&tests))
 }
 
 /// The test-only surface over the tab client's media layer, SIP socket and
@@ -340,16 +381,7 @@ fn bench_phone() -> Result<()> {
     let root = root();
     let tests = root.join("tests");
     let bundle = tests.join("pages/bench/pkg/sip.min.js");
-    run(Command::new(tests.join("node_modules/.bin/esbuild"))
-        .args([
-            "node_modules/sip.js/lib/index.js",
-            "--bundle",
-            "--minify",
-            "--format=esm",
-            "--log-level=warning",
-        ])
-        .arg(format!("--outfile={}", bundle.display()))
-        .current_dir(&tests))?;
+    bundle_npm("node_modules/sip.js/lib/index.js", &bundle)?;
     let server = serve::Server::start(0, serve::roots())?;
     run(Command::new("node")
         .arg("bench/phone.mjs")

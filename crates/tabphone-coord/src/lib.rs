@@ -28,7 +28,8 @@
 //! ## Now
 //! Time is an input (`web_time::Instant`, which is `std::time::Instant` on
 //! native targets). The cores never read a clock, so tests drive them with a
-//! fake clock that jumps to the next deadline.
+//! fake clock that jumps to the next deadline. The tab core takes `now` with
+//! every input and dispatch (its gate measures silence); it needs no timer.
 //!
 //! ## The contract
 //! - **Roles and epochs.** The epoch grows by one on every promotion and
@@ -48,11 +49,29 @@
 //!   are ignored. A silent tab that speaks again comes back as a dummy; if the
 //!   real is a silent tab kept only for want of another, it takes over.
 //! - **Promotion.** When the real leaves, in-flight actions to it fail with
-//!   `real_gone`, dummies receive `sync {state: null, reset: true}` (its calls
-//!   are over), the cache is cleared until the new real syncs, and the best
-//!   live tab is promoted: one heard from in the last ping round and a half
-//!   (a tab frozen since is not yet known silent), then a visible one, most
+//!   `real_gone` and the best live tab is promoted: one that asked to take
+//!   over, then one heard from in the last ping round and a half (a tab
+//!   frozen since is not yet known silent), then a visible one, most
 //!   recently focused first; else the oldest.
+//! - **Calls outlive their real.** The worker keeps the last state the real
+//!   published: dummies keep showing it, joining tabs get it, until the next
+//!   real publishes. Every tab keeps the last state it received (or
+//!   published), and a tab that becomes real is handed it
+//!   ([`TabOutput::StartReal`]'s `inherit`) to resume the calls from, even
+//!   when the worker died with the real (tabs rejoining a restarted worker
+//!   bring it in `hello`). A stopping real's own last publishes never reach
+//!   the worker. Only a real that closes as the last tab (its calls end)
+//!   clears it: `sync {state: null, reset: true}`.
+//! - **Takeover.** Any tab may ask to be the real ([`TabCore::take_over`]):
+//!   the worker tells the real to be a dummy (it stops its phone without
+//!   unregistering and releases the real lock) and promotes the asking tab,
+//!   which answers once it holds the lock. See `coordinator/takeover.rs`.
+//! - **A real that may have been replaced stays silent.** A real frozen or
+//!   cut off from its worker for longer than the worker could tolerate holds
+//!   its phone ([`TabOutput::HoldReal`], [`TabCore::real_may_act`]) and asks
+//!   the worker (`check`); it goes on when the worker answers
+//!   ([`TabOutput::ResumeReal`]) or stops without a word of SIP when it was
+//!   replaced ([`TabOutput::StopReal`]). See `tab/gate.rs`.
 //! - **Worker restart.** The SharedWorker runs in the process of the tab that
 //!   created it, and dies when that tab crashes. The worker holds a lock for
 //!   its life; tabs wait on it and reconnect when it is granted, saying the
@@ -77,6 +96,7 @@
 //! - **Every action gets exactly one answer**: the real's `result`, or an
 //!   `error`/`result` with code `queue_full`, `timeout`, `real_gone`,
 //!   `not_joined`, `malformed` or `too_large` (and, from the tab itself,
+//!   `real_gone` for its own action held by a real that was then replaced,
 //!   `worker_gone` when the worker died or could not start). Actions wait in a bounded queue
 //!   ([`Config::max_queued`], [`Config::action_timeout`]) while no real holds
 //!   its lock. Answers go only to the tab that asked.
@@ -122,12 +142,14 @@
 //!   go back), `holder.rs` (who holds the real lock when the worker does not
 //!   know: after a restart, or a candidate that does not claim), `roles.rs`
 //!   (leaving, promotion), `relay.rs` (state and actions between the real and
-//!   the dummies), `actions.rs` (the action queue).
+//!   the dummies), `actions.rs` (the action queue), `takeover.rs` (a tab asks
+//!   to be the real).
 //! - `tab/`: the tab's state machine. `mod.rs` (dispatch, publish, inputs),
 //!   `api.rs` (its types), `link.rs` (the connection to the worker),
-//!   `real.rs` (roles and the real lock).
+//!   `real.rs` (roles and the real lock), `gate.rs` (a real that may have
+//!   been replaced holds its phone until the worker confirms it).
 //! - `tests/`: scenario tests (`scenarios.rs`; `restart.rs` for worker
-//!   restarts) and property tests (`properties.rs`) on `tests/sim/`, a
+//!   restarts; `handover.rs` for takeover and the gate) and property tests (`properties.rs`) on `tests/sim/`, a
 //!   deterministic simulation of a browser profile: tabs, workers hosted by
 //!   the tab that created them, Web Locks with steal and `query()`
 //!   (`locks.rs`), the event queue and the glue's part (`engine.rs`), and the

@@ -1,9 +1,12 @@
-//! Property tests: random sequences of open / close / crash / freeze / thaw /
-//! action / sync / worker death / stall / time, checking the coordinator's
-//! invariants at every step (in the simulation: at most one active real, one
-//! answer per action, epochs that never go back in any tab and that every
-//! joined tab agrees on) and, with one worker script, its liveness: a live,
-//! unfrozen tab has an active real within [`Bounds`].
+//! Property tests: random sequences of open / close / crash / freeze / thaw
+//! (with the real phone's timer first or not) / action / sync / takeover /
+//! real phone activity / worker death / stall / time, checking the
+//! coordinator's invariants at every step (in the simulation: at most one
+//! active real, one answer per action and takeover, epochs that never go
+//! back in any tab and that every joined tab agrees on, a real phone acts
+//! only while its tab holds the real lock: a thawed ex-real never does) and,
+//! with one worker script, its liveness: a live, unfrozen tab has an active
+//! real within [`Bounds`].
 //!
 //! Crashes and freezes are aimed at the real and at the worker's host as
 //! often as at any tab, so that the paths where the worker dies with the real
@@ -37,6 +40,12 @@ enum Op {
     /// Freeze the tab holding the real lock.
     FreezeReal,
     Thaw(usize),
+    /// Thaw tab `i` with its real phone's timer running first.
+    ThawActing(usize),
+    /// Tab `i`'s real phone wants to act (a timer, a socket frame).
+    Act(usize),
+    /// The app's `takeOver` in tab `i`.
+    TakeOver(usize),
     Dispatch(usize),
     Publish(usize),
     Respond(usize),
@@ -58,6 +67,9 @@ fn op(second_script: f64) -> impl Strategy<Value = Op> {
         1 => any::<usize>().prop_map(Op::Freeze),
         1 => Just(Op::FreezeReal),
         1 => any::<usize>().prop_map(Op::Thaw),
+        1 => any::<usize>().prop_map(Op::ThawActing),
+        2 => any::<usize>().prop_map(Op::Act),
+        1 => any::<usize>().prop_map(Op::TakeOver),
         4 => any::<usize>().prop_map(Op::Dispatch),
         2 => any::<usize>().prop_map(Op::Publish),
         3 => any::<usize>().prop_map(Op::Respond),
@@ -85,6 +97,18 @@ fn apply(s: &mut Sim, op: &Op, n: &mut u64) {
         Op::Freeze(i) => pick(i, s).into_iter().for_each(|i| s.freeze(i)),
         Op::FreezeReal => s.real_lock_holder().into_iter().for_each(|i| s.freeze(i)),
         Op::Thaw(i) => pick(i, s).into_iter().for_each(|i| s.thaw(i)),
+        Op::ThawActing(i) => pick(i, s).into_iter().for_each(|i| s.thaw_ordered(i, true)),
+        Op::Act(i) => {
+            // The sim asserts that a phone acting holds the real lock.
+            acting(i, s).into_iter().for_each(|i| {
+                s.act(i);
+            })
+        }
+        Op::TakeOver(i) => {
+            if let Some(i) = acting(i, s) {
+                s.take_over(i);
+            }
+        }
         Op::Dispatch(i) => {
             if let Some(i) = acting(i, s) {
                 *n += 1;
@@ -163,7 +187,7 @@ fn run(second_script: f64, bounds: Option<Bounds>) -> (usize, usize) {
         failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("proptest-regressions"))),
         ..RunConfig::default()
     };
-    let (host, frozen) = (Cell::new(0), Cell::new(0));
+    let (host, frozen, gated) = (Cell::new(0), Cell::new(0), Cell::new(0));
     let result = TestRunner::new(config).run(&prop::collection::vec(op(second_script), 1..60), |ops| {
         let mut s = Sim::new(Config::default());
         s.monitor.bounds = bounds;
@@ -178,11 +202,14 @@ fn run(second_script: f64, bounds: Option<Bounds>) -> (usize, usize) {
         let stats = s.monitor.stats;
         host.set(host.get() + usize::from(stats.host_real_crashes > 0));
         frozen.set(frozen.get() + usize::from(stats.frozen_real_worker_deaths > 0));
+        gated.set(gated.get() + usize::from(stats.held_then_stopped > 0));
         check_settled(&s)
     });
     if let Err(e) = result {
         panic!("{e}");
     }
+    println!("{} cases stopped a real the gate held (a replaced real, thawed)", gated.get());
+    assert!(gated.get() >= AT_LEAST, "too few cases reach the gate");
     (host.get(), frozen.get())
 }
 

@@ -62,6 +62,7 @@ fn the_real_that_hosts_the_worker_crashes_and_the_next_is_promoted_at_once() {
         let b = s.open(0, true, false);
         let c = s.open(0, true, false);
         assert_eq!(s.workers[0].host, a);
+        s.publish(a, r#"{"calls":["c1"]}"#);
         s.crash_ordered(a, worker_first);
         if worker_first {
             // The tabs rejoined and the new worker looked while the dead
@@ -72,8 +73,27 @@ fn the_real_that_hosts_the_worker_crashes_and_the_next_is_promoted_at_once() {
         assert_eq!(reals(&s), vec![b], "no grace to wait out: nobody holds the real lock");
         assert_eq!(s.tabs[b].core.epoch(), 2, "the epoch goes on from the tabs' 1");
         assert_eq!(s.tabs[c].core.epoch(), 2);
+        let state = Some(String::from(r#"{"calls":["c1"]}"#));
+        assert_eq!(s.tabs[b].inherited, [state], "the new worker has no cache: b resumes from what it saw");
+        assert_eq!(s.tabs[c].core.state(), r#"{"calls":["c1"]}"#);
         s.check_safety();
     }
+}
+
+#[test]
+fn a_new_tab_promoted_by_a_restarted_worker_resumes_from_a_rejoining_tabs_state() {
+    let mut s = sim();
+    let a = s.open(0, false, false);
+    s.publish(a, r#"{"calls":["c1"]}"#);
+    let b = s.open(0, false, false);
+    s.crash(a); // a hosts the worker: it dies too; b rejoins a new one
+    let c = s.open(0, false, true); // focused: promoted before b
+    s.advance(ms(100));
+    assert_eq!(reals(&s), vec![c]);
+    let state = Some(String::from(r#"{"calls":["c1"]}"#));
+    assert_eq!(s.tabs[c].inherited, [state], "b's hello gave the new worker the state it saw");
+    assert_eq!(s.tabs[b].core.state(), r#"{"calls":["c1"]}"#);
+    s.check_safety();
 }
 
 #[test]

@@ -74,16 +74,50 @@ fn real_dispatches_locally() {
 }
 
 #[test]
-fn graceful_close_promotes_and_resets_state() {
+fn graceful_close_hands_the_state_to_the_successor() {
     let mut s = sim();
     let a = s.open(0, true, true);
     let b = s.open(0, true, false);
+    let c = s.open(0, true, false);
     s.publish(a, r#"{"calls":[1]}"#);
     s.close(a);
     assert_eq!(reals(&s), vec![b]);
     assert_eq!(s.tabs[b].core.epoch(), 2);
-    let states = ["null", r#"{"calls":[1]}"#, "null"];
-    assert_eq!(s.tabs[b].states, states, "joined empty, then the real's state, then its reset");
+    assert_eq!(s.tabs[a].stops, [false], "other tabs are left: no unregistration");
+    assert_eq!(s.tabs[b].inherited, [Some(String::from(r#"{"calls":[1]}"#))]);
+    assert!(
+        s.tabs[c].states.iter().skip_while(|x| *x == "null").all(|x| x != "null"),
+        "never cleared once shown: {:?}",
+        s.tabs[c].states
+    );
+    assert_eq!(s.tabs[c].core.state(), r#"{"calls":[1]}"#);
+    let d = s.open(0, true, false);
+    assert_eq!(s.tabs[d].core.state(), r#"{"calls":[1]}"#, "a joiner gets it before the new real publishes");
+}
+
+#[test]
+fn the_last_tab_closing_ends_the_calls() {
+    let mut s = sim();
+    let h = s.open(0, true, true); // hosts the worker, which outlives it here
+    let a = s.open(0, true, true);
+    s.close(h);
+    s.publish(a, r#"{"calls":[1]}"#);
+    s.close(a);
+    assert_eq!(s.tabs[a].stops, [true]);
+    let b = s.open(0, true, true);
+    assert_eq!(reals(&s), vec![b]);
+    assert_eq!(s.tabs[b].inherited, [None], "the last real's calls ended: nothing to resume");
+    assert_eq!(s.tabs[b].core.state(), "null");
+}
+
+#[test]
+fn a_crashed_real_leaves_its_state_to_the_successor() {
+    let mut s = sim();
+    let (a, b) = real_off_the_host(&mut s);
+    s.publish(a, r#"{"calls":[2]}"#);
+    s.crash(a);
+    assert_eq!(reals(&s), vec![b]);
+    assert_eq!(s.tabs[b].inherited, [Some(String::from(r#"{"calls":[2]}"#))]);
 }
 
 /// A host tab (it created the worker, which runs in its process), then two

@@ -16,6 +16,12 @@
 //! | `register` | none | `{"expires": s}` when registered (a later `unregister` fails it, `wrong_state`) |
 //! | `unregister` | none | `{}` when unregistered (`not_connected` if the connection drops first) |
 //!
+//! While a call is `resuming` (taken over from a previous real tab), `hold`,
+//! `unhold`, `dtmf`, `transfer` and `attendedTransfer` on it are refused
+//! with `wrong_state` (its re-INVITE is under way); `mute` and `unmute` work
+//! on the new media; `hangup` gets `{}` at once and its BYE follows the
+//! re-INVITE (before the re-INVITE left, the BYE waits for it).
+//!
 //! Arguments are a JSON object (camelCase keys); unknown keys are refused.
 //! "None" means no text, `null` or `{}`.
 

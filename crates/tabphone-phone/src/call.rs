@@ -74,6 +74,23 @@ pub(crate) struct Nego {
     pub deferred: Option<Option<String>>,
 }
 
+/// Taking the call over from a previous real tab (a handover): a fresh
+/// offer from new media, then a target-refresh re-INVITE, then its answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Resume {
+    /// The media layer makes the fresh offer (request id).
+    Offering { request: u64 },
+    /// The offer is ready; the re-INVITE leaves once connected.
+    Ready { sdp: String },
+    /// The re-INVITE is out.
+    Reinviting,
+    /// It met glare (491) and was rolled back; the SIP core asks for a
+    /// fresh offer after its wait.
+    GlareWait,
+    /// The media layer applies the peer's answer (request id).
+    Applying { request: u64 },
+}
+
 /// Our REFER on this call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct ReferOut {
@@ -114,6 +131,13 @@ pub(crate) struct Call {
     pub refer_in: bool,
     pub refer_out: Option<ReferOut>,
     pub nego: Nego,
+    /// Handovers this call went through (taken over by a new real tab).
+    pub handovers: u32,
+    /// Being taken over from a previous real tab (see `resume.rs`).
+    pub resume: Option<Resume>,
+    /// The dialog inherited from the previous real tab, until the SIP core
+    /// has its own (rebuilt from it).
+    pub inherited: Option<DialogSnapshot>,
 }
 
 impl Call {
@@ -143,11 +167,16 @@ impl Call {
             refer_in: false,
             refer_out: None,
             nego: Nego { own: Own::Idle, remote: Remote::Idle, queue: VecDeque::new(), deferred: None },
+            handovers: 0,
+            resume: None,
+            inherited: None,
         }
     }
 
-    /// The call in the state, with its dialog as the SIP core has it now.
+    /// The call in the state, with its dialog as the SIP core has it now
+    /// (else as it was inherited).
     pub fn view(&self, dialog: Option<DialogSnapshot>) -> CallView {
+        let dialog = dialog.or_else(|| self.inherited.clone());
         CallView {
             id: self.id.clone(),
             direction: self.direction,
@@ -159,6 +188,8 @@ impl Call {
             answered_at: self.answered_at,
             replaces: self.replaces.clone(),
             dialog: dialog.map(dialog_state),
+            handovers: self.handovers,
+            resuming: self.resume.is_some(),
         }
     }
 
@@ -220,6 +251,23 @@ fn dialog_state(d: DialogSnapshot) -> DialogState {
     }
 }
 
+/// The dialog of the state as the SIP core takes it back
+/// ([`tabphone_sip::ua::Command::Resume`]).
+pub(crate) fn dialog_snapshot(d: DialogState, direction: CallDirection) -> DialogSnapshot {
+    DialogSnapshot {
+        call_id: d.call_id,
+        local_tag: d.local_tag,
+        remote_tag: d.remote_tag,
+        local_uri: d.local_uri,
+        remote_uri: d.remote_uri,
+        local_cseq: d.local_cseq,
+        remote_cseq: d.remote_cseq,
+        remote_target: d.remote_target,
+        route_set: d.route_set,
+        outgoing: direction == CallDirection::Outgoing,
+    }
+}
+
 /// The NOTIFY status that reports a call placed for a transfer that ended
 /// before it was established (RFC 3515: the sipfrag of its final response).
 pub(crate) fn transfer_status(cause: EndCause) -> u16 {
@@ -228,8 +276,10 @@ pub(crate) fn transfer_status(cause: EndCause) -> u16 {
         EndCause::Timeout => 408,
         EndCause::Transport => 503,
         EndCause::MediaFailed => 488,
-        EndCause::Local | EndCause::HandedOver | EndCause::Remote => 487,
+        EndCause::Local | EndCause::HandedOver | EndCause::Remote | EndCause::NotResumable => 487,
         EndCause::Transferred | EndCause::Replaced => 500,
+        EndCause::ResumeFailed { status } => status,
+        EndCause::Expired => 408,
     }
 }
 

@@ -22,6 +22,13 @@ pub struct Config {
     pub action_timeout: Duration,
     /// Gap between RFC 4733 DTMF tones, ms. Default 70.
     pub dtmf_gap_ms: u32,
+    /// Inherited calls ([`crate::PhoneInput::Start`]'s `inherit`) are taken
+    /// over only if their re-INVITE can leave within this long of the time
+    /// the previous real tab was last known alive; later they end `expired`.
+    /// Default 30 s: the peer's browser stops sending after ICE consent
+    /// freshness fails (RFC 7675: 30 s without a consent check), and many
+    /// apps hang up then.
+    pub resume_within: Duration,
 }
 
 impl Config {
@@ -42,7 +49,13 @@ impl Config {
 
     /// The phone's defaults around these user agent settings.
     pub fn from_sip(sip: ua::Config) -> Config {
-        Config { sip, follow_transfers: true, action_timeout: Duration::from_secs(60), dtmf_gap_ms: 70 }
+        Config {
+            sip,
+            follow_transfers: true,
+            action_timeout: Duration::from_secs(60),
+            dtmf_gap_ms: 70,
+            resume_within: Duration::from_secs(30),
+        }
     }
 }
 
@@ -55,6 +68,7 @@ impl std::fmt::Debug for Config {
             .field("instance_id", &self.sip.instance_id)
             .field("follow_transfers", &self.follow_transfers)
             .field("action_timeout", &self.action_timeout)
+            .field("resume_within", &self.resume_within)
             .finish_non_exhaustive()
     }
 }

@@ -54,10 +54,31 @@
 //!   refused to play call audio without a user gesture (or plays it again);
 //!   the state's `audioBlocked` shows it to every tab.
 //! - **Start and stop**: [`PhoneInput::Start`] connects and registers;
-//!   [`PhoneInput::Stop`] with `unregister` hangs up, unregisters and closes
-//!   (the last tab), without it closes at once and leaves the binding and
-//!   the dialogs to a successor (a handover). Both end with
-//!   [`PhoneEvent::Stopped`]; a stopped phone can start again.
+//!   [`PhoneInput::Stop`] `{unregister, hang_up}` stops: both hang up,
+//!   unregister and close (the app's `close()`); neither closes at once and
+//!   leaves the binding and the established calls to a successor (a
+//!   handover): they stay in the last state published, dialog and all, with
+//!   no `callEnded`; `unregister` alone keeps the established calls the same
+//!   way when there are any (a page reload takes them back) and unregisters
+//!   only when there are none. Calls that cannot be kept (not established)
+//!   are ended first as their state allows (480, CANCEL, BYE), cause
+//!   `not_resumable`. Every stop ends with [`PhoneEvent::Stopped`]; a
+//!   stopped phone can start again. The table is in `stop.rs`.
+//! - **Handover**: `Start { inherit: Some(`[`Inherited`]`) }` takes over the
+//!   calls of a previous real tab from the last state it published (or kept
+//!   in storage) and when it was last known alive. Each established call
+//!   keeps its id, hold and mute, counts one more `handovers`, and is
+//!   `resuming` while a fresh offer is made and, once connected (the
+//!   registration is not awaited), a target-refresh re-INVITE along its
+//!   saved route set with our Contact (CSeq jumped) is answered and its
+//!   answer applied. Hold, transfer and DTMF are refused (`wrong_state`)
+//!   meanwhile; `hangup` is accepted (the BYE follows the re-INVITE). A
+//!   refusal ends the call `resume_failed` with the status; calls that were
+//!   not established end `not_resumable`; a state older than
+//!   [`Config::resume_within`] (30 s) revives nothing (`expired`). `rev`
+//!   continues past the inherited one and its `ended` history is kept. An
+//!   unreadable state is an [`PhoneEvent::Error`] and the phone starts
+//!   without calls.
 //! - **Randomness**: call ids and the SIP core's seed come from
 //!   [`tabphone_sip::ua::Config::seed`] in [`Config::sip`]; give it a
 //!   random value from the platform.
@@ -72,7 +93,7 @@
 //! config.sip.seed = 0x5eed; // from the platform's RNG
 //! let mut phone = Phone::new(config);
 //! let now = Instant::now();
-//! phone.handle_input(now, PhoneInput::Start { unix_ms: 1_700_000_000_000 });
+//! phone.handle_input(now, PhoneInput::Start { unix_ms: 1_700_000_000_000, inherit: None });
 //! phone.handle_input(now, PhoneInput::Action { id: 1, name: "call", args: r#"{"to":"bob"}"# });
 //! phone.handle_input(now, PhoneInput::Action { id: 2, name: "dial", args: "{}" });
 //! let mut errors = Vec::new();
@@ -117,7 +138,10 @@
 //!
 //! ## Layout
 //! - `phone.rs`: [`Phone`], [`PhoneInput`], [`PhoneOutput`]; the run loop
-//!   plumbing, start and stop, results, calls ending, the state publication.
+//!   plumbing, results, calls ending, the state publication.
+//! - `stop.rs`: start, and the stop modes (which calls are kept for a
+//!   successor); `resume.rs`: [`Inherited`], taking calls over from a
+//!   previous real tab (the handover).
 //! - `perform.rs`: each action's checks and commands; [`action`]: parsing
 //!   (name + JSON), and when each result is given.
 //! - `sip_events.rs`: the SIP core's events (state, results, the policy).
@@ -144,9 +168,11 @@ pub mod media;
 mod nego;
 mod perform;
 mod phone;
+mod resume;
 pub mod sdp;
 mod sip_events;
 pub mod state;
+mod stop;
 mod timers;
 
 pub use action::{Action, DtmfVia};
@@ -155,6 +181,7 @@ pub use error::{ErrorCode, PhoneError};
 pub use event::PhoneEvent;
 pub use media::{MediaKind, MediaRequest};
 pub use phone::{Phone, PhoneInput, PhoneOutput};
+pub use resume::Inherited;
 pub use sdp::Direction;
 pub use state::PhoneState;
 pub use web_time::Instant;

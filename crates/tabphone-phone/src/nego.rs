@@ -17,7 +17,7 @@ use crate::sdp::{offer_direction, Direction};
 use crate::state::{CallState, EndCause};
 use crate::Instant;
 
-fn offer_dir(hold: bool) -> Direction {
+pub(crate) fn offer_dir(hold: bool) -> Direction {
     if hold {
         Direction::SendOnly
     } else {
@@ -41,6 +41,9 @@ impl Phone {
             Purpose::OwnApply => self.on_own_apply(i, request, result),
             Purpose::RemoteAnswer => self.on_remote_answer(now, i, request, result),
             Purpose::RemoteApply => self.on_remote_apply(i, request, result),
+            Purpose::ResumeOffer => self.on_resume_offer(now, i, request, result),
+            Purpose::ResumeApply => self.on_resume_apply(now, i, request, result),
+            Purpose::ResumeMute => self.on_resume_mute(i, result),
             Purpose::Mute { action, muted } => {
                 if result.is_ok() {
                     self.calls[i].muted = muted;
@@ -98,6 +101,10 @@ impl Phone {
     pub(crate) fn kick(&mut self, i: usize) {
         loop {
             let c = &mut self.calls[i];
+            if c.resume.is_some() {
+                // Taken over from a previous real tab: the rest waits for that.
+                return;
+            }
             let making = matches!(c.nego.own, Own::Offering { .. } | Own::Applying { .. });
             if c.nego.remote == Remote::Idle && !making {
                 if let Some(offer) = c.nego.deferred.take() {

@@ -7,7 +7,7 @@ use tabphone_sip::msg::Uri;
 use tabphone_sip::ua::Command;
 
 use crate::action::{Action, DtmfVia};
-use crate::call::{Call, Op, ReferOut};
+use crate::call::{Call, Op, ReferOut, Resume};
 use crate::error::{ErrorCode, PhoneError};
 use crate::media::MediaKind;
 use crate::phone::{Phone, Purpose, Run};
@@ -90,6 +90,9 @@ impl Phone {
         let i = self.call_of(id)?;
         if self.calls[i].state != CallState::Established {
             return Err(wrong_state(format!("call {id} is not established")));
+        }
+        if self.calls[i].resume.is_some() {
+            return Err(wrong_state(format!("call {id} is being taken over from another tab")));
         }
         Ok(i)
     }
@@ -210,6 +213,12 @@ impl Phone {
     pub(crate) fn hang_up(&mut self, now: Instant, i: usize, cause: EndCause) {
         let c = &mut self.calls[i];
         let known = self.ua.as_ref().is_some_and(|ua| ua.call_state(c.ua).is_some());
+        if !known && matches!(c.resume, Some(Resume::Offering { .. } | Resume::Ready { .. })) {
+            // Being taken over: the BYE follows its re-INVITE (`resume.rs`).
+            c.end.get_or_insert(cause);
+            c.state = CallState::Terminating;
+            return;
+        }
         if c.ua_call_unsent() || !known {
             let id = c.id.clone();
             return self.end_call(now, &id, cause);

@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::error::{ErrorCode, PhoneError};
 use crate::event::PhoneEvent;
 use crate::media::{MediaKind, MediaRequest};
+use crate::resume::Inherited;
 use crate::state::{
     CallDirection, Connection, DisconnectCause, EndCause, EndedCall, PhoneState, Registration, ENDED_KEPT,
     STATE_VERSION,
@@ -23,18 +24,29 @@ use crate::Instant;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PhoneInput<'a> {
     /// Connect and register. `unix_ms` is the wall clock at `now`: every time
-    /// in the state is `unix_ms + (later now - this now)`.
+    /// in the state is `unix_ms + (later now - this now)`. With `inherit`,
+    /// take over the established calls of a previous real tab (see
+    /// [`Inherited`]).
     Start {
         /// Milliseconds since the Unix epoch, now.
         unix_ms: u64,
+        /// The last state a previous real tab published, to resume its calls.
+        inherit: Option<Inherited<'a>>,
     },
-    /// Stop. With `unregister`: hang up every call, unregister, close, then
-    /// [`PhoneEvent::Stopped`]. Without (a handover to a successor tab): close
-    /// at once and leave the binding and the dialogs to the successor; the
-    /// calls leave the state with cause `handed_over`.
+    /// Stop, then [`PhoneEvent::Stopped`] (the modes are in `stop.rs` and the
+    /// crate docs). `hang_up` and `unregister`: hang up every call,
+    /// unregister, close (the app's `close()`). Neither: close at once, leave
+    /// the binding and the established calls to a successor (a handover,
+    /// cause `handed_over`). `unregister` alone: the same as neither when an
+    /// established call is kept for a successor (a page reload), else
+    /// unregister and close. `hang_up` alone: hang up every call, close
+    /// without waiting for the answers, leave the binding.
     Stop {
-        /// Unregister and hang up (the last tab), or not (a handover).
+        /// Remove the binding (unless a call is kept, without `hang_up`).
         unregister: bool,
+        /// End every call (BYE, CANCEL, 480), or keep the established ones
+        /// for a successor.
+        hang_up: bool,
     },
     /// The socket of the last [`PhoneOutput::Connect`] opened.
     Opened,
@@ -123,6 +135,12 @@ pub(crate) enum Purpose {
     RemoteAnswer,
     /// The ACK's answer applied.
     RemoteApply,
+    /// The fresh offer of a call taken over from a previous real tab.
+    ResumeOffer,
+    /// The answer to its re-INVITE applied.
+    ResumeApply,
+    /// Its inherited mute carried to the new media.
+    ResumeMute,
     /// Mute or unmute for this action.
     Mute { action: u64, muted: bool },
     /// DTMF for this action.
@@ -142,14 +160,17 @@ pub struct Phone {
     pub(crate) run: Run,
     rng: u64,
     /// (monotonic, wall clock) at Start.
-    clock: Option<(Instant, u64)>,
+    pub(crate) clock: Option<(Instant, u64)>,
     pub(crate) online: bool,
-    audio_blocked: bool,
+    pub(crate) audio_blocked: bool,
     pub(crate) connection: Connection,
     pub(crate) registration: Registration,
     pub(crate) calls: Vec<Call>,
-    ended: VecDeque<EndedCall>,
-    pending: VecSet<u64>,
+    pub(crate) ended: VecDeque<EndedCall>,
+    /// Stopped without hang-up: the established calls left to a successor,
+    /// as the last state shows them (until the next start).
+    pub(crate) kept: Vec<crate::state::CallView>,
+    pub(crate) pending: VecSet<u64>,
     pub(crate) media: VecMap<u64, Wait>,
     next_media: u64,
     pub(crate) next_message: u64,
@@ -161,7 +182,7 @@ pub struct Phone {
     out: VecDeque<PhoneOutput>,
     /// The last state published, with `rev` 0 (compared without it).
     published: Option<PhoneState>,
-    rev: u64,
+    pub(crate) rev: u64,
 }
 
 impl Phone {
@@ -179,6 +200,7 @@ impl Phone {
             registration: Registration::Unregistered,
             calls: Vec::new(),
             ended: VecDeque::new(),
+            kept: Vec::new(),
             pending: VecSet::new(),
             media: VecMap::new(),
             next_media: 1,
@@ -196,8 +218,8 @@ impl Phone {
     pub fn handle_input(&mut self, now: Instant, input: PhoneInput<'_>) {
         let mark = self.out.len();
         match input {
-            PhoneInput::Start { unix_ms } => self.start(now, unix_ms),
-            PhoneInput::Stop { unregister } => self.stop(now, unregister),
+            PhoneInput::Start { unix_ms, inherit } => self.start(now, unix_ms, inherit),
+            PhoneInput::Stop { unregister, hang_up } => self.stop(now, unregister, hang_up),
             PhoneInput::Opened => self.ua_input(now, ua::Input::Opened),
             PhoneInput::Closed => self.ua_input(now, ua::Input::Closed),
             PhoneInput::Received(data) => self.ua_input(now, ua::Input::Received(data)),
@@ -259,7 +281,7 @@ impl Phone {
 
     /// Perform what the user agent asks, and react to its events (which may
     /// give it more commands: their outputs join the same queue).
-    fn drain_ua(&mut self, now: Instant) {
+    pub(crate) fn drain_ua(&mut self, now: Instant) {
         while let Some(o) = self.ua.as_mut().and_then(UserAgent::poll_output) {
             match o {
                 ua::Output::Connect { url } => self.push(PhoneOutput::Connect { url }),
@@ -272,7 +294,7 @@ impl Phone {
     }
 
     /// splitmix64 over the seed of [`Config::sip`].
-    fn next_random(&mut self) -> u64 {
+    pub(crate) fn next_random(&mut self) -> u64 {
         self.rng = self.rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.rng;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -347,60 +369,12 @@ impl Phone {
                     let message = format!("no outcome within {:?}", self.config.action_timeout);
                     self.resolve(id, Err(PhoneError::new(ErrorCode::Timeout, message)));
                 }
+                Timer::Resume => self.resume_expired(now),
             }
         }
     }
 
-    // ----- start and stop -----
-
-    fn start(&mut self, now: Instant, unix_ms: u64) {
-        if self.run != Run::Stopped {
-            let message = "start: the phone is already running".to_string();
-            return self.event(PhoneEvent::Error { call: None, message });
-        }
-        self.clock = Some((now, unix_ms));
-        let mut sip = self.config.sip.clone();
-        // A new seed per start: a restarted agent must not reuse Call-IDs and tags.
-        sip.seed = self.next_random().max(1);
-        self.ua = Some(UserAgent::new(sip));
-        self.run = Run::Running;
-        self.ua_command(now, ua::Command::Start);
-    }
-
-    fn stop(&mut self, now: Instant, unregister: bool) {
-        if self.run == Run::Stopped || (self.run == Run::Stopping && unregister) {
-            return;
-        }
-        let pending: Vec<u64> = self.pending.iter().copied().collect();
-        for id in pending {
-            self.resolve(id, Err(PhoneError::new(ErrorCode::Stopped, "the phone stopped")));
-        }
-        self.media.clear();
-        // Calls the SIP core does not know yet (the offer was being made).
-        let unsent: Vec<String> =
-            self.calls.iter().filter(|c| c.ua_call_unsent()).map(|c| c.id.clone()).collect();
-        for id in unsent {
-            self.end_call(now, &id, EndCause::Local);
-        }
-        if unregister {
-            for c in &mut self.calls {
-                let refused = EndCause::Declined { status: 480 };
-                c.end.get_or_insert(if c.is_unanswered_incoming() { refused } else { EndCause::Local });
-            }
-            self.run = Run::Stopping;
-            self.ua_command(now, ua::Command::Stop);
-        } else {
-            // Calls a stop under way was hanging up keep that cause.
-            let ends: Vec<(String, EndCause)> =
-                self.calls.iter().map(|c| (c.id.clone(), c.end.unwrap_or(EndCause::HandedOver))).collect();
-            for (id, cause) in ends {
-                self.end_call(now, &id, cause);
-            }
-            self.ua = None;
-            self.push(PhoneOutput::Close);
-            self.stopped(DisconnectCause::HandedOver);
-        }
-    }
+    // ----- start and stop (`stop.rs`), the stopped phone -----
 
     /// The phone is stopped: no connection, no registration, no calls.
     pub(crate) fn stopped(&mut self, cause: DisconnectCause) {
@@ -413,7 +387,7 @@ impl Phone {
         self.event(PhoneEvent::Stopped);
     }
 
-    fn set_audio_blocked(&mut self, blocked: bool) {
+    pub(crate) fn set_audio_blocked(&mut self, blocked: bool) {
         if std::mem::replace(&mut self.audio_blocked, blocked) != blocked {
             self.event(PhoneEvent::AudioBlocked { blocked });
         }
@@ -440,11 +414,7 @@ impl Phone {
     pub(crate) fn end_call(&mut self, now: Instant, id: &str, cause: EndCause) {
         let Some(i) = self.call_index(id) else { return };
         let call = self.calls.remove(i);
-        self.ended.push_back(EndedCall { id: call.id.clone(), cause, at: self.unix_ms(now) });
-        while self.ended.len() > ENDED_KEPT {
-            self.ended.pop_front();
-        }
-        self.event(PhoneEvent::CallEnded { call: call.id.clone(), cause });
+        self.record_end(now, &call.id, cause);
         self.media_request(&call.id, MediaKind::Close, None);
         let mut actions = call.waiting_actions();
         let waits: Vec<u64> = self.media.iter().filter(|(_, w)| w.call == call.id).map(|(r, _)| *r).collect();
@@ -463,10 +433,23 @@ impl Phone {
         }
     }
 
+    /// A call ended: in `ended`, and announced.
+    pub(crate) fn record_end(&mut self, now: Instant, id: &str, cause: EndCause) {
+        self.ended.push_back(EndedCall { id: id.to_string(), cause, at: self.unix_ms(now) });
+        while self.ended.len() > ENDED_KEPT {
+            self.ended.pop_front();
+        }
+        self.event(PhoneEvent::CallEnded { call: id.to_string(), cause });
+    }
+
+    /// The call's view as the state shows it now.
+    pub(crate) fn view(&self, c: &Call) -> crate::state::CallView {
+        c.view(self.ua.as_ref().and_then(|ua| ua.dialog(c.ua)))
+    }
+
     // ----- the state -----
 
     fn snapshot(&self) -> PhoneState {
-        let dialog = |c: &Call| self.ua.as_ref().and_then(|ua| ua.dialog(c.ua));
         PhoneState {
             v: STATE_VERSION,
             rev: 0,
@@ -475,7 +458,7 @@ impl Phone {
             audio_blocked: self.audio_blocked,
             connection: self.connection.clone(),
             registration: self.registration.clone(),
-            calls: self.calls.iter().map(|c| c.view(dialog(c))).collect(),
+            calls: self.calls.iter().map(|c| self.view(c)).chain(self.kept.iter().cloned()).collect(),
             ended: self.ended.iter().cloned().collect(),
         }
     }

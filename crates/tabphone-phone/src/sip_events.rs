@@ -25,16 +25,6 @@ fn disconnect_cause(c: Cause) -> DisconnectCause {
     }
 }
 
-fn end_cause(c: ua::EndCause) -> EndCause {
-    match c {
-        ua::EndCause::Local => EndCause::Local,
-        ua::EndCause::Remote => EndCause::Remote,
-        ua::EndCause::Failed(status) => EndCause::Failed { status },
-        ua::EndCause::Timeout => EndCause::Timeout,
-        ua::EndCause::Transport => EndCause::Transport,
-    }
-}
-
 impl Phone {
     pub(crate) fn on_sip_event(&mut self, now: Instant, e: Event) {
         match e {
@@ -53,11 +43,19 @@ impl Phone {
             Event::Established { call, sdp } => self.on_established(now, call, sdp),
             Event::Ended { call, cause } => {
                 if let Some(i) = self.call_index_ua(call) {
-                    let cause = self.calls[i].end.unwrap_or(end_cause(cause));
+                    let cause = self.sip_end_cause(i, cause);
                     let id = self.calls[i].id.clone();
                     self.end_call(now, &id, cause);
                 }
             }
+            Event::ReinviteAnswered { call, sdp } if self.is_resuming(call) => {
+                self.on_resume_answered(now, call, sdp)
+            }
+            Event::ReinviteFailed { call, status } if self.is_resuming(call) => {
+                self.on_resume_failed(now, call, status)
+            }
+            Event::Glare { call } if self.is_resuming(call) => self.on_resume_glare(call),
+            Event::GlareRetry { call } if self.is_resuming(call) => self.on_resume_glare_retry(call),
             Event::Reoffer { call, sdp } => self.on_reoffer(call, sdp),
             Event::ReinviteAnswered { call, sdp } => self.on_reinvite_answered(call, sdp),
             Event::AckWithoutAnswer { call } => self.on_ack_without_answer(now, call),
@@ -109,7 +107,10 @@ impl Phone {
                 Some(cause) => Connection::Recovering { cause, next_try: None },
                 None => Connection::Connecting { url },
             },
-            Event::Connected { url } => Connection::Connected { url },
+            Event::Connected { url } => {
+                self.set_connection(Connection::Connected { url });
+                return self.send_resumes(now);
+            }
             Event::Disconnected { cause } if self.run == Run::Running => {
                 Connection::Recovering { cause: disconnect_cause(cause), next_try: None }
             }

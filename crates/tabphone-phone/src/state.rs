@@ -24,14 +24,19 @@
 //!       "localCseq": 2, "remoteCseq": null,
 //!       "remoteTarget": "sip:bob@192.0.2.9;transport=ws",
 //!       "routeSet": ["<sip:127.0.0.1:5066;transport=ws;lr>"]
-//!     }
+//!     },
+//!     "handovers": 0, "resuming": false
 //!   }],
 //!   "ended": [{"id": "77aa01c2e9f04b10", "cause": "failed", "status": 486, "at": 1700000000500}]
 //! }
 //! ```
 //!
 //! - `rev` grows by one with every published change; a reader keeps the
-//!   highest. `v` changes only when a field changes meaning or goes away.
+//!   highest. A new real tab that inherits the state continues it. `v`
+//!   changes only when a field changes meaning or goes away; fields and
+//!   enum values are added within a version (`handovers`, `resuming`, the
+//!   causes `resume_failed`, `expired`, `not_resumable`), so a reader
+//!   older than its writer may not know every value.
 //! - `connection.state`: `connecting {url}` (first attempt), `connected
 //!   {url}`, `recovering {cause, nextTry}` (lost or failing, trying again;
 //!   `nextTry` is when the next round starts, `null` while an attempt is under
@@ -48,6 +53,12 @@
 //!   call before a tagged answer, or one not sent yet), then current: the
 //!   state that counts an in-dialog request is published before that
 //!   request leaves the socket.
+//! - `handovers`: how many times a new real tab took the call over;
+//!   `resuming`: one is doing it now (its re-INVITE not answered and applied
+//!   yet; the call stays `established`). Both added to version 1 (absent:
+//!   `0`, `false`). After a stop that leaves calls to a successor, the
+//!   stopped phone's last state still lists them (that is what the
+//!   successor inherits, and every tab sees the call go on).
 //! - `ended`: the last [`ENDED_KEPT`] calls that ended, newest last, with the
 //!   [`EndCause`] fields flattened in (`cause`, and `status` for `failed` and
 //!   `declined`).
@@ -311,6 +322,14 @@ pub struct CallView {
     /// The SIP dialog, for a successor tab to resume the call; `null` until
     /// the peer's tag is known.
     pub dialog: Option<DialogState>,
+    /// How many times a new real tab took this call over (a handover).
+    /// Absent in older states: 0.
+    #[cfg_attr(any(test, feature = "serde"), serde(default))]
+    pub handovers: u32,
+    /// A new real tab is taking the call over: its re-INVITE is not answered
+    /// (and its answer applied) yet. Absent in older states: `false`.
+    #[cfg_attr(any(test, feature = "serde"), serde(default))]
+    pub resuming: bool,
 }
 
 /// What a successor needs to continue a dialog from a new connection (a
@@ -380,6 +399,19 @@ pub enum EndCause {
     Replaced,
     /// Left to a successor tab, which resumes it.
     HandedOver,
+    /// A new real tab tried to take the call over and the peer refused its
+    /// re-INVITE with this status (481: the peer no longer has the dialog;
+    /// 408: no answer; 503: the connection dropped meanwhile).
+    ResumeFailed {
+        /// The re-INVITE's final status.
+        status: u16,
+    },
+    /// Inherited by a new real tab too late to take over
+    /// ([`crate::Config::resume_within`]): the peer has surely given up.
+    Expired,
+    /// The real tab went away while the call was being set up (or rang):
+    /// only an established call can be taken over.
+    NotResumable,
 }
 
 /// A call that left `calls`.

@@ -10,6 +10,9 @@ use crate::Instant;
 pub(crate) enum Timer {
     /// The action with this id gives up ([`crate::Config::action_timeout`]).
     Action(u64),
+    /// Inherited calls whose re-INVITE has not left yet end `expired`
+    /// ([`crate::Config::resume_within`]).
+    Resume,
 }
 
 /// Deadlines by timer.

@@ -104,7 +104,7 @@ fn audio_blocked_is_published_and_cleared_by_a_stop() {
     let n = w.state_texts.len();
     w.input(PhoneInput::AudioBlocked(true));
     assert_eq!(w.state_texts.len(), n, "no change, no state");
-    w.input(PhoneInput::Stop { unregister: false });
+    w.input(PhoneInput::Stop { unregister: false, hang_up: false });
     assert!(!w.state().audio_blocked);
     let blocked: Vec<_> = w.events.iter().filter(|e| e.name() == "audioBlocked").collect();
     assert_eq!(

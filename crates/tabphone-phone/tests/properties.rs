@@ -1,5 +1,6 @@
 //! Property test: random actions (good and bad), network events, media
 //! replies (late, failed, missing), SIP answers and requests from the peer.
+//! Restarts inherit earlier states (a handover to the same phone).
 //! After every input: each state parses, `rev` grows by one, no credentials
 //! anywhere the app sees, no call leaves the state without an end cause.
 //! At the end (after a stop and the timeouts): every action got exactly one
@@ -38,8 +39,10 @@ enum Step {
     Online,
     Offline,
     Advance(u16),
-    Stop(bool),
-    Start,
+    /// Stop: unregister, hang up.
+    Stop(bool, bool),
+    /// Start, inheriting nothing, the last state, an earlier one, a stale or a bad one.
+    Start(u8),
     Garbage(Vec<u8>),
     /// A cooperative moment: the socket opens, the media layer replies to
     /// everything, the peer accepts every request and ACKs every 200.
@@ -60,8 +63,8 @@ fn step() -> impl Strategy<Value = Step> {
         1 => Just(Step::Online),
         1 => Just(Step::Offline),
         2 => (0u16..40_000).prop_map(Step::Advance),
-        1 => any::<bool>().prop_map(Step::Stop),
-        2 => Just(Step::Start),
+        1 => (any::<bool>(), any::<bool>()).prop_map(|(u, h)| Step::Stop(u, h)),
+        2 => any::<u8>().prop_map(Step::Start),
         1 => prop::collection::vec(any::<u8>(), 0..40).prop_map(Step::Garbage),
         6 => Just(Step::Settle),
     ]
@@ -422,8 +425,8 @@ fn run(steps: Vec<Step>) {
             Step::Online => w.input(PhoneInput::Online),
             Step::Offline => w.input(PhoneInput::Offline),
             Step::Advance(ms) => w.advance(Duration::from_millis(u64::from(ms))),
-            Step::Stop(unregister) => w.input(PhoneInput::Stop { unregister }),
-            Step::Start => w.input(PhoneInput::Start { unix_ms: T0_UNIX_MS }),
+            Step::Stop(unregister, hang_up) => w.input(PhoneInput::Stop { unregister, hang_up }),
+            Step::Start(v) => start(&mut w, v),
             Step::Garbage(bytes) => w.input(PhoneInput::Received(&bytes)),
             Step::Settle => peer.settle(&mut w),
         }
@@ -438,6 +441,21 @@ fn run(steps: Vec<Step>) {
         assert!(once.values().all(|n| *n == 1), "an action answered twice: {:?}", w.results);
     }
     finish(w, peer, asked, checker);
+}
+
+/// Start again, as a successor would: inheriting nothing, the last state
+/// published, an earlier one, or a stale or unreadable one.
+fn start(w: &mut World, v: u8) {
+    let n = w.state_texts.len();
+    let (text, age) = match v % 5 {
+        0 => return w.input(PhoneInput::Start { unix_ms: T0_UNIX_MS, inherit: None }),
+        1 => (w.state_texts.last().cloned().unwrap_or_default(), 0),
+        2 => (w.state_texts.get(v as usize % n.max(1)).cloned().unwrap_or_default(), 5_000),
+        3 => (w.state_texts.last().cloned().unwrap_or_default(), 60_000),
+        _ => (r#"{"v":1,"rev":"#.to_string(), 0),
+    };
+    let inherit = Some(tabphone_phone::Inherited { state: &text, as_of_unix_ms: T0_UNIX_MS - age });
+    w.input(PhoneInput::Start { unix_ms: T0_UNIX_MS, inherit });
 }
 
 /// A cooperative 40 s (more than the SIP timers, 64*T1, less than the action
@@ -455,7 +473,7 @@ fn finish(mut w: World, mut peer: Peer, asked: Vec<u64>, mut checker: Checker) {
     for id in &asked {
         let _exactly_one = w.result(*id);
     }
-    w.input(PhoneInput::Stop { unregister: true });
+    w.input(PhoneInput::Stop { unregister: true, hang_up: true });
     peer.settle(&mut w);
     w.advance(Duration::from_secs(120));
     for id in asked {

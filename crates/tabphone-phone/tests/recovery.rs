@@ -67,7 +67,7 @@ fn after_recovery_each_call_is_reinvited_with_an_ice_restart() {
 #[test]
 fn recovering_shows_when_the_next_round_starts() {
     let mut w = World::new(config());
-    w.input(PhoneInput::Start { unix_ms: T0_UNIX_MS });
+    w.input(PhoneInput::Start { unix_ms: T0_UNIX_MS, inherit: None });
     assert!(matches!(w.state().connection, Connection::Connecting { .. }));
     // The only server refuses every attempt: after its retries, a recovery round is scheduled.
     for _ in 0..10 {

@@ -18,7 +18,7 @@ fn outputs(phone: &mut Phone, now: tabphone_phone::Instant, input: PhoneInput<'_
 fn published_once_per_changing_input_and_first() {
     let mut phone = Phone::new(config());
     let now = tabphone_phone::Instant::now();
-    let out = outputs(&mut phone, now, PhoneInput::Start { unix_ms: T0_UNIX_MS });
+    let out = outputs(&mut phone, now, PhoneInput::Start { unix_ms: T0_UNIX_MS, inherit: None });
     let PhoneOutput::State(text) = &out[0] else { panic!("state first: {out:?}") };
     let s = PhoneState::parse(text).unwrap();
     assert_eq!((s.v, s.rev), (STATE_VERSION, 1));
@@ -68,7 +68,7 @@ fn a_call_in_json() {
     let (call, call_id, tag) = established(&mut w);
     let text = w.state_texts.last().unwrap();
     let expect = format!(
-        r#""calls":[{{"id":"{call}","direction":"outgoing","peer":{{"uri":"sip:bob@example.com","name":null}},"state":"established","held":{{"local":false,"remote":false}},"muted":false,"startedAt":{T0_UNIX_MS},"answeredAt":{T0_UNIX_MS},"replaces":null,"dialog":{{"callId":"{call_id}","localTag":"{tag}","remoteTag":"peer1","localUri":"sip:alice@example.com","remoteUri":"sip:bob@example.com","localCseq":1,"remoteCseq":null,"remoteTarget":"sip:bob@192.0.2.9;transport=ws","routeSet":["<sip:127.0.0.1:5066;transport=ws;lr>"]}}}}]"#
+        r#""calls":[{{"id":"{call}","direction":"outgoing","peer":{{"uri":"sip:bob@example.com","name":null}},"state":"established","held":{{"local":false,"remote":false}},"muted":false,"startedAt":{T0_UNIX_MS},"answeredAt":{T0_UNIX_MS},"replaces":null,"dialog":{{"callId":"{call_id}","localTag":"{tag}","remoteTag":"peer1","localUri":"sip:alice@example.com","remoteUri":"sip:bob@example.com","localCseq":1,"remoteCseq":null,"remoteTarget":"sip:bob@192.0.2.9;transport=ws","routeSet":["<sip:127.0.0.1:5066;transport=ws;lr>"]}},"handovers":0,"resuming":false}}]"#
     );
     assert!(text.contains(&expect), "{text}");
 }
@@ -108,7 +108,7 @@ fn ended_keeps_the_last_few() {
 #[test]
 fn credentials_never_appear() {
     let mut w = World::new(config());
-    w.input(PhoneInput::Start { unix_ms: T0_UNIX_MS });
+    w.input(PhoneInput::Start { unix_ms: T0_UNIX_MS, inherit: None });
     w.input(PhoneInput::Opened);
     let reg = w.take_request("REGISTER");
     let challenge = "Digest realm=\"example.com\", nonce=\"n1\", qop=\"auth\", algorithm=MD5";

@@ -164,7 +164,7 @@ fn transfers_are_refused_when_not_followed() {
     let mut config = config();
     config.follow_transfers = false;
     let mut w = World::new(config);
-    w.input(tabphone_phone::PhoneInput::Start { unix_ms: T0_UNIX_MS });
+    w.input(tabphone_phone::PhoneInput::Start { unix_ms: T0_UNIX_MS, inherit: None });
     w.input(tabphone_phone::PhoneInput::Opened);
     let reg = w.take_request("REGISTER");
     w.reply(&reg, 200, &[], "");

@@ -7,13 +7,14 @@ use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
 use js_sys::{Function, JSON};
+use tabphone_phone::state::PhoneState;
 use tabphone_phone::state::Registration;
-use tabphone_phone::{Instant, Phone, PhoneError, PhoneEvent, PhoneInput, PhoneOutput};
+use tabphone_phone::{Inherited, Instant, Phone, PhoneError, PhoneEvent, PhoneInput, PhoneOutput};
 use tabphone_vecmap::VecMap;
 use wasm_bindgen::JsValue;
 
 use super::calls::CallMedias;
-use crate::client::PhoneContext;
+use crate::client::{PhoneContext, StopKind};
 use crate::listen::Listener;
 use crate::media::MediaFactory;
 use crate::sip_socket::{SipSocket, SocketEvent};
@@ -22,15 +23,25 @@ use crate::timer::Timer;
 /// An input, owned (it may wait in the queue).
 #[derive(Debug)]
 pub(crate) enum Input {
-    Start,
-    Stop { unregister: bool },
+    /// Start, taking over the calls of this state (JSON text), as of then (Unix ms).
+    Start {
+        inherit: Option<(String, u64)>,
+    },
+    Stop(StopKind),
     Opened,
     Closed,
     Received(Vec<u8>),
     Online,
     Offline,
-    Action { id: u64, name: String, args: String },
-    Media { request: u64, result: Result<String, String> },
+    Action {
+        id: u64,
+        name: String,
+        args: String,
+    },
+    Media {
+        request: u64,
+        result: Result<String, String>,
+    },
     AudioBlocked(bool),
     Timeout,
 }
@@ -38,8 +49,18 @@ pub(crate) enum Input {
 impl Input {
     fn as_phone(&self) -> PhoneInput<'_> {
         match self {
-            Input::Start => PhoneInput::Start { unix_ms: js_sys::Date::now() as u64 },
-            Input::Stop { unregister } => PhoneInput::Stop { unregister: *unregister },
+            Input::Start { inherit } => PhoneInput::Start {
+                unix_ms: js_sys::Date::now() as u64,
+                inherit: inherit.as_ref().map(|(state, at)| Inherited { state, as_of_unix_ms: *at }),
+            },
+            Input::Stop(kind) => {
+                let (unregister, hang_up) = match kind {
+                    StopKind::Handover => (false, false),
+                    StopKind::PageHide => (true, false),
+                    StopKind::Close => (true, true),
+                };
+                PhoneInput::Stop { unregister, hang_up }
+            }
             Input::Opened => PhoneInput::Opened,
             Input::Closed => PhoneInput::Closed,
             Input::Received(data) => PhoneInput::Received(data),
@@ -72,6 +93,15 @@ pub(crate) struct Driver {
     next_action: Cell<u64>,
     queue: RefCell<VecDeque<Input>>,
     busy: Cell<bool>,
+    /// Inputs wait in the queue: the tab may have been replaced while it was
+    /// frozen, and the coordinator is checking ([`Driver::hold`]).
+    held: Cell<bool>,
+    /// `stop` was called: the stop input passes any hold.
+    stopping: Cell<bool>,
+    /// Stopping as the last tab: the state is kept for a reload (see `saved`).
+    last_tab: Cell<bool>,
+    /// When the real last said it is alive in the kept state (Unix ms).
+    touched: Cell<u64>,
     /// Window `online`/`offline`.
     network: RefCell<Vec<Listener>>,
     /// Held while stopping with unregister, so the driver outlives its phone
@@ -93,14 +123,19 @@ impl Driver {
             next_action: Cell::new(1),
             queue: RefCell::new(VecDeque::new()),
             busy: Cell::new(false),
+            held: Cell::new(false),
+            last_tab: Cell::new(false),
+            stopping: Cell::new(false),
+            touched: Cell::new(0),
             network: RefCell::new(Vec::new()),
             keep_alive: RefCell::new(None),
             me: me.clone(),
         })
     }
 
-    /// Start: the timer, the window's network events, then the phone.
-    pub(crate) fn start(&self) {
+    /// Start: the timer, the window's network events, then the phone, which
+    /// takes over the calls in `inherit` (state JSON, as of Unix ms).
+    pub(crate) fn start(&self, inherit: Option<(String, u64)>) {
         let weak = self.me.clone();
         *self.timer.borrow_mut() = Some(Timer::new(move || feed(&weak, Input::Timeout)));
         if let Some(window) = web_sys::window() {
@@ -110,22 +145,47 @@ impl Driver {
                 Listener::new(target, "online", move |_| feed(&on, Input::Online)),
                 Listener::new(target, "offline", move |_| feed(&off, Input::Offline)),
             ];
-            self.drive(Input::Start);
+            self.drive(Input::Start { inherit });
             if !window.navigator().on_line() {
                 self.drive(Input::Offline);
             }
         } else {
-            self.drive(Input::Start);
+            self.drive(Input::Start { inherit });
         }
     }
 
-    /// Stop. Without unregister the phone closes at once; with it, the
-    /// driver lives on (held by itself) until the phone says `Stopped`.
-    pub(crate) fn stop(&self, unregister: bool) {
-        if unregister {
+    /// Stop. A handover closes at once; otherwise the driver lives on (held
+    /// by itself) until the phone says `Stopped` (an un-REGISTER or BYEs go
+    /// out first).
+    pub(crate) fn stop(&self, kind: StopKind) {
+        if kind != StopKind::Handover {
             *self.keep_alive.borrow_mut() = self.me.upgrade();
         }
-        self.drive(Input::Stop { unregister });
+        // The last tab keeps its calls for a reload; `close()` ends them.
+        match kind {
+            StopKind::PageHide => self.last_tab.set(true),
+            StopKind::Close => crate::saved::clear(self.context.app()),
+            StopKind::Handover => {}
+        }
+        // What waited behind a hold is dropped: the tab is real no more.
+        self.stopping.set(true);
+        if self.held.replace(false) {
+            self.queue.borrow_mut().clear();
+        }
+        self.drive(Input::Stop(kind));
+    }
+
+    /// Hold every input (socket frames, timers, actions) until [`Driver::resume`]
+    /// or [`Driver::stop`]: nothing reaches the phone, so nothing is sent.
+    pub(crate) fn hold(&self) {
+        self.held.set(true);
+    }
+
+    /// Feed what waited during a hold, in order.
+    pub(crate) fn resume(&self) {
+        if self.held.replace(false) {
+            self.run();
+        }
     }
 
     /// An action: its promise settles with the phone's one result.
@@ -145,6 +205,14 @@ impl Driver {
     /// Run the phone's timeout if its deadline has passed (the worker's
     /// messages call this: they keep coming when the tab's timers are throttled).
     pub(crate) fn tick(&self) {
+        if self.held.get() {
+            return;
+        }
+        let now_ms = js_sys::Date::now() as u64;
+        if now_ms >= self.touched.get() + 1000 {
+            self.touched.set(now_ms);
+            crate::saved::touch(self.context.app(), now_ms);
+        }
         let due = self.phone.borrow().poll_timeout().is_some_and(|t| t <= Instant::now());
         if due {
             self.drive(Input::Timeout);
@@ -156,10 +224,24 @@ impl Driver {
     /// for the outer call.
     pub(crate) fn drive(&self, input: Input) {
         self.queue.borrow_mut().push_back(input);
-        if self.busy.replace(true) {
+        self.run();
+    }
+
+    fn run(&self) {
+        if self.held.get() || self.busy.get() {
             return;
         }
+        // A real that was frozen may have been replaced: the coordinator
+        // checks, and meanwhile nothing reaches the phone. Stopping is exempt.
+        if !self.stopping.get() && !self.context.may_act() {
+            self.held.set(true);
+            return;
+        }
+        self.busy.set(true);
         loop {
+            if self.held.get() {
+                break;
+            }
             let Some(input) = self.queue.borrow_mut().pop_front() else { break };
             let outputs: Vec<PhoneOutput> = {
                 let mut phone = self.phone.borrow_mut();
@@ -198,7 +280,11 @@ impl Driver {
             PhoneOutput::Result { id, result } => self.settle(id, result),
             PhoneOutput::State(json) => {
                 // Refused once this tab is real no more: the successor publishes.
-                let _ = self.context.publish(&json);
+                let published = self.context.publish(&json).is_ok();
+                if published || self.last_tab.get() {
+                    let has_calls = PhoneState::parse(&json).is_ok_and(|s| !s.calls.is_empty());
+                    crate::saved::store(self.context.app(), &json, has_calls, js_sys::Date::now() as u64);
+                }
             }
             PhoneOutput::Event(event) => self.on_event(event),
             other => self.error(None, format!("unhandled phone output {other:?}")),

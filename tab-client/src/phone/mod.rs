@@ -26,9 +26,16 @@
 //! - **Autoplay**: when the browser refuses to play a call's audio without a
 //!   user gesture, the state's `audioBlocked` tells every tab, and the next
 //!   pointer or key press in the real tab plays it.
-//! - **Stop**: a handover (another tab takes over) closes at once and leaves
-//!   the registrar binding to the successor, which replaces it (same instance
-//!   id); the last tab hangs up and unregisters.
+//! - **Stop** ([`StopKind`]): a handover (another tab takes over) closes at
+//!   once, sends nothing, and leaves the registrar binding (the successor's
+//!   REGISTER replaces it: same instance id) and the established calls to the
+//!   successor, which resumes them from the last published state. The last
+//!   tab's page going away keeps the calls too, in `localStorage` for a
+//!   reload (`saved.rs`), and unregisters only when it has none; the app's
+//!   `close()` on the last tab hangs up and unregisters.
+//! - **Hold**: a real that was frozen may have been replaced meanwhile; while
+//!   the coordinator checks, every input waits ([`RealPhone::hold`]), so a
+//!   thawed ex-real sends nothing; it goes on or stops silently after.
 //!
 //! ## Layout
 //! - `mod.rs`: [`BrowserPhone`].
@@ -42,7 +49,7 @@ use js_sys::Promise;
 use tabphone_phone::Phone;
 use wasm_bindgen::JsValue;
 
-use crate::client::{PhoneContext, RealPhone};
+use crate::client::{PhoneContext, RealPhone, StopKind};
 use crate::media::MediaFactory;
 
 mod calls;
@@ -75,15 +82,33 @@ impl RealPhone for BrowserPhone {
     fn start(&self, context: PhoneContext) {
         let config = self.options.config(context.instance_id(), crate::instance::random_seed());
         let factory = MediaFactory::new(self.options.media.clone());
+        // The calls to take over: those of the state the previous real
+        // published last, as of now; else those a reloaded page left.
+        let inherit = match context.inherit() {
+            Some(state) => Some((state.to_owned(), js_sys::Date::now() as u64)),
+            None => crate::saved::load(context.app()).map(|s| (s.state, s.alive_at)),
+        };
         let driver = Driver::new(Phone::new(config), context, factory);
         *self.driver.borrow_mut() = Some(driver.clone());
-        driver.start();
+        driver.start(inherit);
     }
 
-    fn stop(&self, unregister: bool) {
+    fn stop(&self, kind: StopKind) {
         let driver = self.driver.borrow_mut().take();
         if let Some(driver) = driver {
-            driver.stop(unregister);
+            driver.stop(kind);
+        }
+    }
+
+    fn hold(&self) {
+        if let Some(driver) = self.driver() {
+            driver.hold();
+        }
+    }
+
+    fn resume(&self) {
+        if let Some(driver) = self.driver() {
+            driver.resume();
         }
     }
 

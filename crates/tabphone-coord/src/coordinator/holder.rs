@@ -80,6 +80,11 @@ impl Coordinator {
         let candidate = self.real.map(|r| r.port);
         match holder {
             Holder::Free | Holder::Stranger => {
+                if holder == Holder::Stranger {
+                    // It is not this worker's to give: a takeover cannot complete.
+                    let msg = "the real lock is held by the real of another version of this app";
+                    self.fail_takeovers(None, msg);
+                }
                 self.restart = false;
                 if self.real.is_none() {
                     self.promote();

@@ -21,7 +21,10 @@ impl Coordinator {
             Err(e) => return self.error(port, e.code, &e.message, e.id),
         };
         if status == Status::Connected && !matches!(msg, FromTab::Hello(_)) {
-            let id = if let FromTab::Action { id, .. } = msg { Some(id) } else { None };
+            let id = match msg {
+                FromTab::Action { id, .. } | FromTab::Takeover { id } => Some(id),
+                _ => None,
+            };
             return self.error(port, ErrorCode::NotJoined, "say hello first", id);
         }
         if status == Status::Lost {
@@ -41,7 +44,17 @@ impl Coordinator {
                 self.on_action(now, port, id, name.into_owned(), args.map(Raw::trusted))
             }
             FromTab::Result { id, ok, error } => self.on_result(port, id, ok, error),
-            FromTab::Close => self.tab_gone(port, Gone::Closed),
+            FromTab::Close { last } => {
+                if last && self.real.is_some_and(|r| r.port == port) {
+                    // Its phone ended the calls: nothing for a successor to resume.
+                    self.publish("null", true);
+                }
+                self.tab_gone(port, Gone::Closed)
+            }
+            FromTab::Takeover { id } => self.on_takeover(port, id),
+            // After everything before it, and after `revive` told a thawed
+            // tab its role: the answer arrives behind that role.
+            FromTab::Check { seq } => self.send(port, &ToTab::Checked { seq }),
             FromTab::Pong { .. } => {}
         }
     }
@@ -71,12 +84,22 @@ impl Coordinator {
             worker: self.worker_lock.clone().into(),
             tabs: self.live_count(),
             max: self.config.max_message_bytes,
+            ping: self.config.ping_interval.as_millis() as u64,
+            timeout: self.config.ping_timeout.as_millis() as u64,
         };
         self.send(port, &welcome);
         if let Some(claim) = hello.claim {
             return self.on_claim(port, claim);
         }
         self.broadcast_tabs();
+        if let Some(state) =
+            hello.state.filter(|_| self.cache.is_none() && !self.real.is_some_and(|r| r.claimed))
+        {
+            // A restarted worker: the state this tab saw last is the best known.
+            self.publish(state, false);
+        }
+        // The latest state first: it shows it, and resumes its calls if promoted.
+        self.send_cache(port);
         if let Some(r) = self.real.filter(|r| self.status(r.port) == Some(Status::Lost)) {
             // The real is silent (frozen) and kept only for want of another tab.
             self.real_lost(r.port, true);
@@ -87,7 +110,7 @@ impl Coordinator {
         if self.may_promote() {
             self.promote();
         } else if self.real.map(|r| r.port) != Some(port) {
-            self.send_dummy(port);
+            self.send(port, &ToTab::Role { role: Role::Dummy, epoch: self.epoch, steal: false });
         }
     }
 
@@ -117,6 +140,7 @@ impl Coordinator {
             return self.send_dummy(port);
         }
         let epoch = self.claim_epoch(claim.epoch);
+        self.fail_takeovers(None, "the real rejoined the restarted worker; ask again");
         self.real = Some(Real { port, claimed: true, since: claim.epoch.min(epoch) });
         self.steal = false;
         self.end_lock_check();
@@ -145,6 +169,7 @@ impl Coordinator {
             self.end_lock_check();
             // Confirm: the tab starts the real client on this message.
             self.send(port, &ToTab::Role { role: Role::Real, epoch: self.epoch, steal: false });
+            self.takeovers_done(port);
             self.forward_queued();
         } else if self.real.is_some_and(|r| r.port == port) {
             // A claim for an older epoch from the tab that is the candidate of

@@ -5,7 +5,8 @@
 //! claims), `epochs.rs` (epochs that never go back), `roles.rs` (leaving,
 //! promotion, dummies), `holder.rs` (who holds the real lock, when the worker
 //! does not know), `relay.rs` (state and actions between the real and the
-//! dummies), `actions.rs` (the action queue).
+//! dummies), `actions.rs` (the action queue), `takeover.rs` (a dummy asks to
+//! become the real).
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -21,6 +22,7 @@ mod holder;
 mod join;
 mod relay;
 mod roles;
+mod takeover;
 
 use actions::Actions;
 pub use api::{Config, Input, LockInfo, LockSnapshot, Output, PortId};
@@ -101,9 +103,13 @@ pub struct Coordinator {
     restart: bool,
     /// A [`Output::QueryLocks`] awaits its answer.
     querying: bool,
-    /// The latest sync message text, sent to joining dummies.
+    /// The latest sync message text, sent to joining tabs; kept when the real
+    /// goes away (see `relay.rs`).
     cache: Option<Arc<str>>,
     actions: Actions,
+    /// Pending `takeover` requests (port, its id): all of one port, which
+    /// is promoted before any other tab (see `takeover.rs`).
+    takeovers: Vec<(PortId, u64)>,
     timers: Timers,
     ping_seq: u64,
     /// When the input being handled arrived: a long gap since the one before
@@ -131,6 +137,7 @@ impl Coordinator {
             restart: false,
             querying: false,
             cache: None,
+            takeovers: Vec::new(),
             ping_seq: 0,
             now,
             out: VecDeque::new(),

@@ -18,14 +18,19 @@ impl Coordinator {
         }
     }
 
-    /// Cache `state` and send it to every live dummy.
+    /// Cache `state` and send it to every live dummy. The cache outlives the
+    /// real: dummies keep showing its calls, joining tabs get it, and the
+    /// successor resumes them from it, until the next real publishes. Only a
+    /// real that closed as the last tab ends its calls: `reset`.
     pub(super) fn publish(&mut self, state: &str, reset: bool) {
         let text: Arc<str> = ToTab::Sync { epoch: self.epoch, state, reset }.to_text().into();
-        let real = self.real.map(|r| r.port);
+        // Not to the real, whose state it is; but to a candidate, which
+        // resumes from it.
+        let real = self.real.filter(|r| r.claimed).map(|r| r.port);
         for port in self.live_tabs().filter(|p| Some(*p) != real).collect::<Vec<_>>() {
             self.out.push_back(Output::Send { port, text: text.clone() });
         }
-        self.cache = if reset { None } else { Some(text) };
+        self.cache = Some(text);
     }
 
     pub(super) fn on_action(&mut self, now: Instant, port: PortId, id: u64, name: String, args: Option<Raw>) {

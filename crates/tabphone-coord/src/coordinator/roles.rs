@@ -15,6 +15,7 @@ impl Coordinator {
             // Its own actions have nobody to answer to. A silent tab keeps
             // them: it may thaw and read the answers.
             self.actions.forget_from(port);
+            self.forget_takeovers(port);
         }
         if self.real.is_some_and(|r| r.port == port) {
             // A silent real with nobody to replace it stays real: if it thaws
@@ -33,35 +34,37 @@ impl Coordinator {
     }
 
     pub(super) fn real_lost(&mut self, port: PortId, holds_lock: bool) {
-        let was_claimed = self.real.is_some_and(|r| r.claimed);
         self.real = None;
         // The old real may still hold the real lock: the next real must steal.
         self.steal |= holds_lock;
         let failed = self.actions.fail_in_flight(port);
         self.answer_errors(failed, ErrorCode::RealGone, "the real tab went away before answering");
-        if was_claimed || self.cache.is_some() {
-            // Its calls are over: dummies see an empty state until the new real syncs.
-            self.publish("null", true);
-        }
+        // Its calls go on in the successor: the cached state stays (see `publish`).
+        self.fail_takeovers(Some(port), "this tab stopped being the real before it held the real lock");
         self.promote();
     }
 
     /// Choose a new real among live tabs: one heard from within the last ping
     /// round and a half (a tab that froze since is not known silent yet, and
     /// would hold up the promotion until it is); then a visible tab, most
-    /// recently focused first; else the oldest.
+    /// recently focused first; else the oldest. A tab that asked to take
+    /// over comes before all.
     pub(super) fn promote(&mut self) {
         let heard = self.now.checked_sub(self.config.ping_interval * 3 / 2);
+        let wanted = self.takeovers.first().map(|(p, _)| *p);
         let best = self
             .tabs
             .iter()
             .filter(|(_, t)| t.status == Status::Live)
-            .max_by_key(|(_, t)| {
+            .max_by_key(|(p, t)| {
                 let fresh = heard.is_none_or(|h| t.last_seen >= h);
-                (fresh, t.visible, t.focus_order, std::cmp::Reverse(t.joined))
+                (Some(**p) == wanted, fresh, t.visible, t.focus_order, std::cmp::Reverse(t.joined))
             })
             .map(|(p, _)| *p);
         let Some(port) = best else { return };
+        if let Some(w) = wanted.filter(|w| *w != port) {
+            self.fail_takeovers(Some(w), "another tab was made the real");
+        }
         self.epoch += 1;
         self.assigned = self.epoch;
         self.real = Some(Real { port, claimed: false, since: self.epoch });
@@ -81,11 +84,16 @@ impl Coordinator {
 
     pub(super) fn send_dummy(&mut self, port: PortId) {
         self.send(port, &ToTab::Role { role: Role::Dummy, epoch: self.epoch, steal: false });
-        // Always the current state: a thawed tab may hold a stale one.
-        let text = self.cache.clone().unwrap_or_else(|| {
-            ToTab::Sync { epoch: self.epoch, state: "null", reset: true }.to_text().into()
-        });
-        self.out.push_back(super::Output::Send { port, text });
+        self.send_cache(port);
+    }
+
+    /// The latest state, to a tab that joins or thaws (it may hold a stale
+    /// one). None yet (a restarted worker before its real published): the
+    /// tab keeps the one it has.
+    pub(super) fn send_cache(&mut self, port: PortId) {
+        if let Some(text) = self.cache.clone() {
+            self.out.push_back(super::Output::Send { port, text });
+        }
     }
 
     /// A tab declared lost spoke again: it is alive after all (was frozen).

@@ -56,7 +56,24 @@ pub enum FromTab<'a> {
         error: Option<&'a str>,
     },
     /// The tab is closing.
-    Close,
+    Close {
+        /// The tab was the real and stopped its phone as the last tab
+        /// ([`crate::TabOutput::StopReal`] with `last`): its calls ended, so
+        /// the worker drops the cached state rather than hand it to a successor.
+        last: bool,
+    },
+    /// Ask to become the real (the app's `takeOver`); answered with `result`
+    /// (`ok: {"epoch": n}` once this tab holds the real lock) or `error`, both with `id`.
+    Takeover {
+        /// The tab's own id for the request (the same space as action ids).
+        id: u64,
+    },
+    /// Probe: the worker answers `checked` with the same `seq` after it has
+    /// handled this message (and so everything the tab sent before).
+    Check {
+        /// Echoed in `checked`.
+        seq: u64,
+    },
     /// Liveness answer.
     Pong {
         /// The `seq` of the ping.
@@ -82,6 +99,9 @@ pub struct Hello<'a> {
     /// The highest epoch the tab has seen (0 for a new tab): a restarted
     /// worker goes on from there, so epochs never go back.
     pub epoch: u64,
+    /// A rejoining dummy's last state, verbatim: a restarted worker with no
+    /// state yet takes it, so the next real resumes the calls from it.
+    pub state: Option<&'a str>,
 }
 
 /// What a rejoining real tab brings to a restarted worker.
@@ -109,6 +129,7 @@ pub fn parse_from_tab(text: &str) -> Result<FromTab<'_>, ParseError> {
             claim: f.opt("claim", object)?.map(parse_claim).transpose()?,
             rejoin: f.flag("rejoin")?,
             epoch: f.count("epoch")?,
+            state: f.opt("state", any)?,
         }),
         "focus" => FromTab::Focus { visible: f.flag("visible")?, focused: f.flag("focused")? },
         "claimed" => FromTab::Claimed { epoch: f.need("epoch", json::as_u64)? },
@@ -125,7 +146,9 @@ pub fn parse_from_tab(text: &str) -> Result<FromTab<'_>, ParseError> {
             ok: f.opt("ok", any)?,
             error: f.opt("error", any)?,
         },
-        "close" => FromTab::Close,
+        "close" => FromTab::Close { last: f.flag("last")? },
+        "takeover" => FromTab::Takeover { id: f.need("id", json::as_u64)? },
+        "check" => FromTab::Check { seq: f.count("seq")? },
         "pong" => FromTab::Pong { seq: f.count("seq")? },
         _ => return Err(f.unknown()),
     })
@@ -152,6 +175,10 @@ impl FromTab<'_> {
                     .bool("focused", h.focused)
                     .bool("rejoin", h.rejoin)
                     .num("epoch", h.epoch);
+                let o = match h.state {
+                    Some(state) => o.raw("state", state),
+                    None => o,
+                };
                 match &h.claim {
                     Some(c) => o.raw("claim", &Obj::new().num("epoch", c.epoch).raw("state", c.state).end()),
                     None => o,
@@ -165,7 +192,10 @@ impl FromTab<'_> {
             FromTab::Sync { epoch, state } => o.str("t", "sync").num("epoch", *epoch).raw("state", state),
             FromTab::Action { id, name, args } => action_fields(o, *id, name, *args),
             FromTab::Result { id, ok, error } => result_fields(o, *id, *ok, *error),
-            FromTab::Close => o.str("t", "close"),
+            FromTab::Close { last: false } => o.str("t", "close"),
+            FromTab::Close { last: true } => o.str("t", "close").bool("last", true),
+            FromTab::Takeover { id } => o.str("t", "takeover").num("id", *id),
+            FromTab::Check { seq } => o.str("t", "check").num("seq", *seq),
             FromTab::Pong { seq } => o.str("t", "pong").num("seq", *seq),
         }
         .end()
@@ -191,6 +221,9 @@ mod tests {
             r#"{"t":"result","id":7,"ok":true}"#,
             r#"{"t":"result","id":7,"error":{"code":"x"}}"#,
             r#"{"t":"close"}"#,
+            r#"{"t":"close","last":true}"#,
+            r#"{"t":"takeover","id":3}"#,
+            r#"{"t":"check","seq":2}"#,
             r#"{"t":"pong","seq":9}"#,
         ];
         for c in cases {
@@ -241,10 +274,12 @@ mod tests {
             claim: Some(Claim { epoch: 4, state: r#"{"calls":[1]}"# }),
             rejoin: true,
             epoch: 4,
+            state: None,
         };
         let msgs = [
             FromTab::Hello(hello.clone()),
-            FromTab::Hello(Hello { claim: None, rejoin: false, epoch: 0, ..hello }),
+            FromTab::Hello(Hello { claim: None, rejoin: false, epoch: 0, ..hello.clone() }),
+            FromTab::Hello(Hello { claim: None, state: Some(r#"{"calls":[2]}"#), ..hello }),
             FromTab::Focus { visible: false, focused: true },
             FromTab::Claimed { epoch: 2 },
             FromTab::Demoted { epoch: 3 },
@@ -253,7 +288,10 @@ mod tests {
             FromTab::Action { id: 7, name: "hangup".into(), args: None },
             FromTab::Result { id: 8, ok: Some("true"), error: None },
             FromTab::Result { id: 9, ok: None, error: Some(r#"{"code":"x"}"#) },
-            FromTab::Close,
+            FromTab::Close { last: false },
+            FromTab::Close { last: true },
+            FromTab::Takeover { id: 11 },
+            FromTab::Check { seq: 12 },
             FromTab::Pong { seq: 10 },
         ];
         for m in &msgs {

@@ -6,33 +6,39 @@
 //! Fields marked `?` may be absent (a missing flag is `false`, a missing
 //! number 0). Within a version, fields and messages are only ever added as
 //! optional ones, so tabs and workers of one version but different builds
-//! still understand each other: `hello`'s `epoch` and the `failed` message
-//! were added that way.
+//! still understand each other: `hello`'s `epoch`, the `failed` message, and
+//! the takeover and check messages with `welcome`'s `ping` and `timeout`
+//! were added that way. A worker that announces `timeout` in `welcome`
+//! knows `takeover` and `check`; a tab does not rely on them with an older
+//! worker (a takeover fails with `unknown_type`, the real is not gated).
 //!
 //! ## Tab to worker ([`FromTab`])
 //! | `t` | fields | meaning |
 //! |---|---|---|
-//! | `hello` | `v`, `tab`, `visible`, `focused`, `rejoin?`, `epoch?`, `claim?` | join; `rejoin: true` after the worker died; `epoch`: the highest epoch the tab has seen; `claim: {epoch, state}` when the tab was real |
+//! | `hello` | `v`, `tab`, `visible`, `focused`, `rejoin?`, `epoch?`, `claim?`, `state?` | join; `rejoin: true` after the worker died; `epoch`: the highest epoch the tab has seen; `claim: {epoch, state}` when the tab was real; `state`: a rejoining dummy's last state (a restarted worker with none takes it) |
 //! | `focus` | `visible`, `focused` | visibility or focus changed (promotion policy) |
 //! | `claimed` | `epoch` | the tab now holds the app's real lock for that epoch |
 //! | `demoted` | `epoch` | the tab lost the real lock (stolen) and stopped being real |
 //! | `sync` | `epoch`, `state` | the real's latest state (any JSON) |
 //! | `action` | `id`, `name`, `args?` | a dummy asks the real to do something; `id` is the tab's own |
 //! | `result` | `id`, `ok` or `error` | the real answers a forwarded action (`id` is the worker's) |
-//! | `close` | | the tab is going away (`pagehide`) |
+//! | `close` | `last?` | the tab is going away (`pagehide`); `last: true` from a real that stopped its phone as the last tab (its calls ended: the worker clears the state) |
+//! | `takeover` | `id` | make this tab the real (the app's `takeOver`); answered with `result {id, ok: {epoch}}` once it holds the real lock, or `error {code, id}` |
+//! | `check` | `seq` | probe: answered with `checked` after the worker has handled everything this tab sent before |
 //! | `pong` | `seq` | answer to `ping` |
 //!
 //! ## Worker to tab ([`ToTab`])
 //! | `t` | fields | meaning |
 //! |---|---|---|
-//! | `welcome` | `v`, `worker`, `tabs`, `max` | joined; `worker` names the lock the worker holds for its life; `max` is the largest message it accepts, in bytes |
+//! | `welcome` | `v`, `worker`, `tabs`, `max`, `ping?`, `timeout?` | joined; `worker` names the lock the worker holds for its life; `max` is the largest message it accepts, in bytes; `ping` and `timeout` its ping interval and timeout in ms (a tab silent for `timeout` may be replaced) |
 //! | `role` | `role` (`real`/`dummy`), `epoch`, `steal` | become real (take the app lock, with `steal` if the old real is frozen, answer `claimed`) or dummy; repeated after `claimed` to confirm; sent again with a new `epoch` when the reign is renumbered (the real or candidate keeps the lock or its place in the lock's queue), or with `steal: true` when the lock's holder never joined |
-//! | `sync` | `epoch`, `state`, `reset?` | the real's state; `reset: true` with `state: null` when the real went away |
+//! | `sync` | `epoch`, `state`, `reset?` | the real's latest state; kept when the real goes away (the successor resumes its calls from it) until the next real publishes; `reset: true` with `state: null` when the real closed as the last tab (its calls ended) |
 //! | `action` | `id`, `name`, `args?` | to the real: perform this, answer with `result` and the same `id` |
 //! | `result` | `id`, `ok` or `error` | to the tab that asked: the answer to its action `id` |
 //! | `tabs` | `count` | number of live tabs changed |
+//! | `checked` | `seq` | answer to `check` |
 //! | `ping` | `seq` | answer with `pong` |
-//! | `error` | `code`, `message`, `id?` | a message was refused; `id` set when it answers an action |
+//! | `error` | `code`, `message`, `id?` | a message was refused; `id` set when it answers an action or a takeover |
 //! | `failed` | `message` | the worker could not start; sent by its JavaScript loader when wasm fails to load |
 //!
 //! Error codes are the [`ErrorCode`] variants in snake case. Messages are at

@@ -20,6 +20,12 @@ pub enum ToTab<'a> {
         tabs: usize,
         /// Largest message accepted, in bytes.
         max: usize,
+        /// The worker's ping interval, in ms (0: not said, an older worker).
+        ping: u64,
+        /// The worker's ping timeout, in ms: a tab silent this long may be
+        /// replaced. 0: not said, by a worker that knows neither `check` nor
+        /// `takeover` (they came with this field).
+        timeout: u64,
     },
     /// Role assignment.
     Role {
@@ -36,7 +42,8 @@ pub enum ToTab<'a> {
         epoch: u64,
         /// The state, JSON text.
         state: &'a str,
-        /// True when the real went away and the state was cleared.
+        /// True when the real closed as the last tab (its calls ended) and
+        /// the state was cleared (`state` is `null`).
         reset: bool,
     },
     /// An action to perform (to the real).
@@ -61,6 +68,11 @@ pub enum ToTab<'a> {
     Tabs {
         /// How many.
         count: usize,
+    },
+    /// The answer to the tab's `check`, sent after handling it.
+    Checked {
+        /// The `seq` of the check.
+        seq: u64,
     },
     /// Liveness probe.
     Ping {
@@ -93,6 +105,8 @@ pub fn parse_to_tab(text: &str) -> Result<ToTab<'_>, ParseError> {
             worker: f.need("worker", json::as_str)?,
             tabs: f.count("tabs")? as usize,
             max: f.opt("max", json::as_u64)?.map_or(usize::MAX, |m| m as usize),
+            ping: f.count("ping")?,
+            timeout: f.count("timeout")?,
         },
         "role" => ToTab::Role {
             role: f.need("role", |r| match json::as_str(r)?.as_ref() {
@@ -117,6 +131,7 @@ pub fn parse_to_tab(text: &str) -> Result<ToTab<'_>, ParseError> {
         },
         "tabs" => ToTab::Tabs { count: f.need("count", json::as_u64)? as usize },
         "ping" => ToTab::Ping { seq: f.count("seq")? },
+        "checked" => ToTab::Checked { seq: f.count("seq")? },
         "error" => ToTab::Error {
             code: f.need("code", |r| ErrorCode::parse(&json::as_str(r)?))?,
             message: f.opt("message", json::as_str)?.unwrap_or_default(),
@@ -132,12 +147,14 @@ impl ToTab<'_> {
     pub fn to_text(&self) -> String {
         let o = Obj::new();
         match self {
-            ToTab::Welcome { v, worker, tabs, max } => o
+            ToTab::Welcome { v, worker, tabs, max, ping, timeout } => o
                 .str("t", "welcome")
                 .num("v", u64::from(*v))
                 .str("worker", worker)
                 .num("tabs", *tabs as u64)
-                .num("max", *max as u64),
+                .num("max", *max as u64)
+                .num("ping", *ping)
+                .num("timeout", *timeout),
             ToTab::Role { role, epoch, steal } => {
                 o.str("t", "role").str("role", role.as_str()).num("epoch", *epoch).bool("steal", *steal)
             }
@@ -153,6 +170,7 @@ impl ToTab<'_> {
             ToTab::Result { id, ok, error } => result_fields(o, *id, *ok, *error),
             ToTab::Tabs { count } => o.str("t", "tabs").num("count", *count as u64),
             ToTab::Ping { seq } => o.str("t", "ping").num("seq", *seq),
+            ToTab::Checked { seq } => o.str("t", "checked").num("seq", *seq),
             ToTab::Error { code, message, id } => {
                 let o = o.str("t", "error").str("code", code.as_str()).str("message", message);
                 match id {
@@ -179,13 +197,14 @@ mod tests {
     #[test]
     fn worker_messages_round_trip() {
         let msgs = [
-            ToTab::Welcome { v: 1, worker: "w\"1".into(), tabs: 2, max: 1000 },
+            ToTab::Welcome { v: 1, worker: "w\"1".into(), tabs: 2, max: 1000, ping: 1000, timeout: 3000 },
             ToTab::Role { role: Role::Real, epoch: 3, steal: true },
             ToTab::Sync { epoch: 1, state: "null", reset: true },
             ToTab::Action { id: 4, name: "dial".into(), args: Some(r#"{"to":"bob"}"#) },
             ToTab::Result { id: 5, ok: None, error: Some(r#"{"code":"x"}"#) },
             ToTab::Tabs { count: 7 },
             ToTab::Ping { seq: 8 },
+            ToTab::Checked { seq: 10 },
             ToTab::Error { code: ErrorCode::QueueFull, message: "full \n".into(), id: Some(9) },
             ToTab::Failed { message: "no wasm".into() },
         ];

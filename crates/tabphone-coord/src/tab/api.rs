@@ -67,8 +67,8 @@ impl TabConfig {
     }
 }
 
-/// What the glue feeds in (besides the [`TabCore::dispatch`] and
-/// [`TabCore::publish`] calls).
+/// What the glue feeds in (besides the [`TabCore::dispatch`],
+/// [`TabCore::publish`], [`TabCore::take_over`] and [`TabCore::real_may_act`] calls).
 #[derive(Debug)]
 pub enum TabInput<'a> {
     /// The tab's life-long lock of [`TabOutput::HoldTabLock`] is held.
@@ -166,8 +166,19 @@ pub enum TabOutput {
     /// Release the real lock (or abandon the request); no callback of it may run afterwards.
     ReleaseRealLock,
     /// Switch to the real client.
-    StartReal,
-    /// Switch to the inert dummy client, now.
+    StartReal {
+        /// The last shared state this tab holds (JSON text), `None` when it is
+        /// `null`: the state the previous real published (or this tab, when it
+        /// was real before), from which the real phone resumes the calls.
+        inherit: Option<String>,
+    },
+    /// The real phone must not act: hold every input to it (socket frames,
+    /// timers, app calls) until [`TabOutput::ResumeReal`], or drop them at
+    /// [`TabOutput::StopReal`]. See [`TabCore::real_may_act`].
+    HoldReal,
+    /// The worker confirmed this tab as the real: feed the held inputs, in order.
+    ResumeReal,
+    /// Switch to the inert dummy client, now (drop any held input).
     StopReal {
         /// This tab is closing and no other tab is left to take over (as the
         /// worker last counted): the real phone leaves no binding behind.

@@ -15,7 +15,9 @@ impl TabCore {
     pub(super) fn on_connected(&mut self) {
         self.connected = true;
         let claim = (self.role == TabRole::Real).then_some(Claim { epoch: self.epoch, state: &self.state });
-        let hello = FromTab::Hello(Hello {
+        // A dummy's state seeds a restarted worker (see `Hello::state`).
+        let state = (claim.is_none() && self.rejoin && self.state != "null").then_some(self.state.as_str());
+        let mut hello = Hello {
             v: PROTOCOL_VERSION,
             tab: self.config.tab_id.as_str().into(),
             visible: self.visible,
@@ -23,10 +25,21 @@ impl TabCore {
             claim,
             rejoin: self.rejoin,
             epoch: self.epoch,
-        });
-        self.out.push_back(TabOutput::Send(hello.to_text()));
+            state,
+        };
+        let mut text = FromTab::Hello(hello.clone()).to_text();
+        if text.len() > self.config.max_message_bytes && hello.state.is_some() {
+            hello.state = None; // too big to join with: join without
+            text = FromTab::Hello(hello).to_text();
+        }
+        self.out.push_back(TabOutput::Send(text));
         for text in std::mem::take(&mut self.outbox) {
             self.out.push_back(TabOutput::Send(text));
+        }
+        self.vouched = self.vouched.max(self.now);
+        if self.held {
+            // A check sent to a dead worker is lost: ask the new one.
+            self.probe();
         }
     }
 
@@ -37,6 +50,7 @@ impl TabCore {
         self.connected = false;
         self.rejoin = true;
         self.worker_lock = None;
+        self.takeovers.clear();
         for id in std::mem::take(&mut self.waiting) {
             self.fail(ActionId(id), ErrorCode::WorkerGone, "the worker died before answering");
         }
@@ -59,9 +73,12 @@ impl TabCore {
         self.failed = true;
         self.connected = false;
         self.outbox.clear();
+        self.takeovers.clear();
         for id in std::mem::take(&mut self.waiting) {
             self.fail(ActionId(id), ErrorCode::WorkerGone, message);
         }
+        // No worker to ask: a held real goes on (nobody can replace it).
+        self.release();
         let message = format!("the worker cannot run: {message}");
         self.event(TabEvent::Error { code: ErrorCode::WorkerGone.as_str().into(), message });
     }
@@ -76,7 +93,8 @@ impl TabCore {
             }
         };
         match msg {
-            ToTab::Welcome { worker, tabs, max, .. } => {
+            ToTab::Welcome { worker, tabs, max, ping, timeout, .. } => {
+                self.on_timing(ping, timeout);
                 // Refuse locally what the worker would refuse without an id.
                 self.config.max_message_bytes = self.config.max_message_bytes.min(max);
                 if self.worker_lock.as_deref() != Some(&*worker) {
@@ -96,6 +114,7 @@ impl TabCore {
             ToTab::Action { id, name, args } => self.on_forwarded(id, &name, args),
             ToTab::Result { id, ok, error } => {
                 if self.waiting.remove(&id) {
+                    self.takeovers.remove(&id);
                     let result = match (ok, error) {
                         (_, Some(e)) => Err(e.to_owned()),
                         (Some(v), None) => Ok(v.to_owned()),
@@ -106,8 +125,13 @@ impl TabCore {
             }
             ToTab::Tabs { count } => self.on_tabs(count),
             ToTab::Ping { seq } => self.post(FromTab::Pong { seq }.to_text()),
+            ToTab::Checked { seq } => self.on_checked(seq),
+            ToTab::Error { code: ErrorCode::UnknownType, id: None, .. } if self.stale_after.is_none() => {
+                self.on_unknown_type()
+            }
             ToTab::Error { code, message, id } => match id {
                 Some(id) if self.waiting.remove(&id) => {
+                    self.takeovers.remove(&id);
                     let err = error_value(code, &message).get().to_owned();
                     self.out.push_back(TabOutput::Resolve { id: ActionId(id), result: Err(err) });
                 }
@@ -128,7 +152,7 @@ impl TabCore {
     fn on_forwarded(&mut self, id: u64, name: &str, args: Option<&str>) {
         if self.role == TabRole::Real {
             let args = args.unwrap_or("null").to_owned();
-            self.out.push_back(TabOutput::Perform { job: Job::Remote(id), name: name.to_owned(), args });
+            self.perform(Job::Remote(id), name.to_owned(), args);
         } else {
             let err = error_value(ErrorCode::NotReal, "this tab is no longer real");
             self.post(FromTab::Result { id, ok: None, error: Some(err.get()) }.to_text());

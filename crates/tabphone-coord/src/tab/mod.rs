@@ -15,22 +15,32 @@
 //! - When the lock is lost (stolen by a tab promoted after this one froze),
 //!   it emits [`TabOutput::StopReal`] before anything else, so the real client
 //!   stops before it can touch the network again.
-//! - A new real starts with state `null` (the calls of the old real ended with
-//!   it), and a real that stops being real clears its state; a real that
-//!   rejoins a restarted worker keeps its state (it never stopped being real).
+//! - The state is kept across a change of real: a dummy shows the last state
+//!   it received until the next real publishes, a real that stops being real
+//!   keeps its last published one, and a new real is handed the state it
+//!   holds as [`TabOutput::StartReal`]'s `inherit` (the calls it resumes). A
+//!   stopping real's own last publishes (its calls ended `handed_over`) are
+//!   refused: it is a dummy before the glue stops its phone. Only a `sync`
+//!   with `reset` (the real closed as the last tab: its calls ended) clears it.
+//! - A real that may have been replaced unknowingly (frozen, or the worker
+//!   silent) holds its phone until the worker confirms it: see `gate.rs`.
 //! - Every [`TabCore::dispatch`] is answered exactly once by a
 //!   [`TabOutput::Resolve`]: by the real (locally or through the worker), by
 //!   the worker's error, or with `worker_gone` when the worker died or failed first.
 //!
 //! Layout: `api.rs` (the types), `link.rs` (the connection to the worker and
-//! its messages), `real.rs` (roles, the real lock, performing actions).
+//! its messages), `real.rs` (roles, the real lock, performing actions),
+//! `gate.rs` (holding a real that may have been replaced), `tests.rs`.
 use std::collections::VecDeque;
+use std::time::Duration;
 
 use tabphone_vecmap::VecSet;
+use web_time::Instant;
 
 use crate::protocol::{error_value, ErrorCode, FromTab, Raw};
 
 mod api;
+mod gate;
 mod link;
 mod real;
 #[cfg(test)]
@@ -59,8 +69,25 @@ pub struct TabCore {
     next_id: u64,
     /// The pending real lock request takes the lock with `steal`.
     stealing: bool,
-    /// Dispatches sent to the worker, awaiting its answer.
+    /// Dispatches and takeovers sent to the worker, awaiting its answer.
     waiting: VecSet<u64>,
+    /// The takeovers among them.
+    takeovers: VecSet<u64>,
+    /// The instant of the latest input with a time.
+    now: Option<Instant>,
+    /// The worker counted this tab alive at this instant (its last message
+    /// sent, or the last `checked`): the worker cannot have given the real
+    /// role away before a ping timeout after it (see `gate.rs`).
+    vouched: Option<Instant>,
+    /// From the worker's `welcome`: silence after which the real is held.
+    /// `None`: the worker knows no `check` (an older one).
+    stale_after: Option<Duration>,
+    /// The real (or a confirmed candidate) waits for the answer to its check.
+    held: bool,
+    /// The `seq` of the latest `check`.
+    probe: u64,
+    /// Performs held while `held`.
+    held_jobs: Vec<(Job, String, String)>,
     /// Messages to send once connected.
     outbox: Vec<String>,
     out: VecDeque<TabOutput>,
@@ -86,6 +113,13 @@ impl TabCore {
             focused,
             next_id: 1,
             waiting: VecSet::new(),
+            takeovers: VecSet::new(),
+            now: None,
+            vouched: None,
+            stale_after: None,
+            held: false,
+            probe: 0,
+            held_jobs: Vec::new(),
             outbox: Vec::new(),
             out: VecDeque::new(),
         };
@@ -125,9 +159,9 @@ impl TabCore {
 
     /// Ask the real to perform `name(args)` (`args` is JSON text). The answer
     /// comes as a [`TabOutput::Resolve`] with the returned id.
-    pub fn dispatch(&mut self, name: &str, args: &str) -> ActionId {
-        let id = ActionId(self.next_id);
-        self.next_id += 1;
+    pub fn dispatch(&mut self, now: Instant, name: &str, args: &str) -> ActionId {
+        self.tick(now);
+        let id = self.next_id();
         let args = match Raw::new(args) {
             Ok(a) => a,
             Err(e) => {
@@ -136,10 +170,7 @@ impl TabCore {
             }
         };
         match self.role {
-            TabRole::Real => {
-                let job = Job::Local(id);
-                self.out.push_back(TabOutput::Perform { job, name: name.into(), args: args.get().into() });
-            }
+            TabRole::Real => self.perform(Job::Local(id), name.into(), args.get().into()),
             TabRole::Closed => self.fail(id, ErrorCode::WorkerGone, "the tab is closed"),
             _ if self.failed => self.fail(id, ErrorCode::WorkerGone, "no worker could be started"),
             _ => {
@@ -153,6 +184,38 @@ impl TabCore {
                 }
             }
         }
+        id
+    }
+
+    /// Ask to become the real (the app's `takeOver`). Answered by one
+    /// [`TabOutput::Resolve`] with the returned id: `Ok({"epoch": n})` once
+    /// this tab holds the real lock as the real of epoch `n` (after its
+    /// [`TabOutput::StartReal`]; at once when it already is the real), or
+    /// `Err({code, message})`: `real_gone` when another tab was made the real
+    /// meanwhile or this one lost its promotion, `worker_gone` when the
+    /// worker died or failed or the tab is closed, `unknown_type` from a
+    /// worker too old to know takeovers.
+    pub fn take_over(&mut self) -> ActionId {
+        let id = self.next_id();
+        match self.role {
+            TabRole::Real if !self.held => {
+                let ok = crate::json::Obj::new().num("epoch", self.epoch).end();
+                self.out.push_back(TabOutput::Resolve { id, result: Ok(ok) });
+            }
+            TabRole::Closed => self.fail(id, ErrorCode::WorkerGone, "the tab is closed"),
+            _ if self.failed => self.fail(id, ErrorCode::WorkerGone, "no worker could be started"),
+            _ => {
+                self.waiting.insert(id.0);
+                self.takeovers.insert(id.0);
+                self.post(FromTab::Takeover { id: id.0 }.to_text());
+            }
+        }
+        id
+    }
+
+    fn next_id(&mut self) -> ActionId {
+        let id = ActionId(self.next_id);
+        self.next_id += 1;
         id
     }
 
@@ -175,8 +238,9 @@ impl TabCore {
         Ok(())
     }
 
-    /// Feed one input.
-    pub fn handle_input(&mut self, input: TabInput<'_>) {
+    /// Feed one input, at `now`.
+    pub fn handle_input(&mut self, now: Instant, input: TabInput<'_>) {
+        self.tick(now);
         match input {
             TabInput::TabLockHeld => self.on_tab_lock_held(),
             TabInput::Connected => self.on_connected(),
@@ -197,6 +261,8 @@ impl TabCore {
 
     fn post(&mut self, text: String) {
         if self.connected {
+            // The worker hears this tab now or later: it counts it alive.
+            self.vouched = self.vouched.max(self.now);
             self.out.push_back(TabOutput::Send(text));
         } else {
             self.outbox.push(text);

@@ -1,6 +1,6 @@
 //! Roles and the real lock: claiming, confirming, demoting, leaving; and the
 //! real client's answers to the actions it performs.
-use super::{Job, TabCore, TabEvent, TabOutput, TabRole};
+use super::{Job, TabCore, TabOutput, TabRole};
 use crate::protocol::{error_value, real_lock_name, ErrorCode, FromTab, Raw, Role};
 
 impl TabCore {
@@ -11,11 +11,16 @@ impl TabCore {
     pub(super) fn on_role(&mut self, role: Role, epoch: u64, steal: bool) {
         match (role, self.role) {
             (_, TabRole::Closed) => {}
+            // Held: the worker's `checked` starts it (see `gate.rs`).
+            (Role::Real, TabRole::Confirming) if epoch == self.epoch && self.held => {}
             (Role::Real, TabRole::Confirming) if epoch == self.epoch => {
-                // A new real starts empty: the old real's calls ended with it.
-                self.clear_state();
-                self.out.push_back(TabOutput::StartReal);
-                self.set_role(TabRole::Real, epoch);
+                if self.stale() {
+                    // A confirmation queued while frozen: ask first.
+                    self.held = true;
+                    self.probe();
+                } else {
+                    self.start_real(epoch);
+                }
             }
             (Role::Real, TabRole::Confirming) => {
                 // Promoted again under a new number while holding the lock:
@@ -42,6 +47,13 @@ impl TabCore {
             }
             (Role::Dummy, _) => self.set_role(TabRole::Dummy, epoch),
         }
+    }
+
+    /// Start the real phone with the state it resumes the calls from.
+    pub(super) fn start_real(&mut self, epoch: u64) {
+        let inherit = (self.state != "null").then(|| self.state.clone());
+        self.out.push_back(TabOutput::StartReal { inherit });
+        self.set_role(TabRole::Real, epoch);
     }
 
     fn acquire(&mut self, steal: bool) {
@@ -74,31 +86,27 @@ impl TabCore {
         }
         // Stop and let the real lock go before saying `close`: the
         // successor asks for the lock as soon as the worker hears it.
+        let last = self.role == TabRole::Real && self.tabs <= 1;
         if self.holds_or_wants_lock() {
             self.demote(self.epoch, true);
         }
-        self.post(FromTab::Close.to_text());
+        self.post(FromTab::Close { last }.to_text());
         self.set_role(TabRole::Closed, self.epoch);
     }
 
     /// Stop being real (or wanting to be), now, and be a dummy in `epoch`.
     /// `closing`: the tab is leaving; with no other tab left to take over, the
     /// real phone unregisters (a successor would replace the binding instead).
+    /// Its state stays: the successor resumes its calls from it. Its phone's
+    /// last publishes while stopping are refused: it is a dummy before the
+    /// glue performs `StopReal`.
     fn demote(&mut self, epoch: u64, closing: bool) {
         if self.role == TabRole::Real {
             self.out.push_back(TabOutput::StopReal { last: closing && self.tabs <= 1 });
-            // Its calls are over; the worker's state (or the next real's) follows.
-            self.clear_state();
         }
+        self.drop_held();
         self.out.push_back(TabOutput::ReleaseRealLock);
         self.set_role(TabRole::Dummy, epoch);
-    }
-
-    fn clear_state(&mut self) {
-        if self.state != "null" {
-            self.state = String::from("null");
-            self.event(TabEvent::State { state: self.state.clone() });
-        }
     }
 
     /// The real client finished an action: resolve a local dispatch, or

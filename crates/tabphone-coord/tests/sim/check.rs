@@ -64,6 +64,8 @@ pub struct Stats {
     pub host_real_crashes: usize,
     /// A worker died while a frozen tab of its script held the real lock.
     pub frozen_real_worker_deaths: usize,
+    /// A real held by the gate was then stopped (it had been replaced).
+    pub held_then_stopped: usize,
 }
 
 /// What the monitor keeps between steps.

@@ -83,7 +83,8 @@ impl Sim {
                 if self.tabs[tab].frozen {
                     return self.tabs[tab].inbox.push(Ev::ToTab { tab, worker, text });
                 }
-                self.tabs[tab].core.handle_input(TabInput::WorkerMessage(&text));
+                let now = self.now;
+                self.tabs[tab].core.handle_input(now, TabInput::WorkerMessage(&text));
                 self.drain_tab(tab);
             }
             Ev::Tab { tab, input } => self.tab_input(tab, input),
@@ -121,7 +122,8 @@ impl Sim {
             OwnedInput::LockLost => TabInput::RealLockLost,
             OwnedInput::Done(job, result) => TabInput::Done { job, result },
         };
-        self.tabs[tab].core.handle_input(input);
+        let now = self.now;
+        self.tabs[tab].core.handle_input(now, input);
         self.drain_tab(tab);
     }
 
@@ -199,10 +201,33 @@ impl Sim {
                 self.request(&lock, Owner::Tab(i), false, steal, Grant::RealLock { tab: i });
             }
             TabOutput::ReleaseRealLock => self.release_real(i),
-            TabOutput::StartReal => self.start_real(i),
-            TabOutput::StopReal { .. } => self.tabs[i].running_real = false,
+            TabOutput::StartReal { inherit } => {
+                self.start_real(i);
+                // The real phone resumes the calls and publishes them (or
+                // its empty state).
+                let published = self.tabs[i].core.publish(inherit.as_deref().unwrap_or("null"));
+                assert!(published.is_ok(), "a new real cannot publish its inherited state: {published:?}");
+                self.tabs[i].inherited.push(inherit);
+            }
+            TabOutput::HoldReal => {
+                assert!(self.tabs[i].running_real && !self.tabs[i].held, "hold of tab{i} that is not acting");
+                self.tabs[i].held = true;
+            }
+            TabOutput::ResumeReal => {
+                assert!(self.tabs[i].running_real && self.tabs[i].held, "resume of tab{i} that is not held");
+                self.tabs[i].held = false;
+            }
+            TabOutput::StopReal { last } => {
+                if self.tabs[i].held {
+                    self.monitor.stats.held_then_stopped += 1;
+                }
+                self.tabs[i].running_real = false;
+                self.tabs[i].held = false;
+                self.tabs[i].stops.push(last);
+            }
             TabOutput::Perform { job, name, args } => {
                 assert!(self.tabs[i].running_real, "perform on tab{i} that is not running real");
+                assert!(!self.tabs[i].held, "perform on tab{i} while held");
                 self.tabs[i].jobs.push((job, name, args));
             }
             TabOutput::Resolve { id, result } => {

@@ -38,6 +38,14 @@ pub struct SimTab {
     /// Performs the real client has not answered yet.
     pub jobs: Vec<(Job, String, String)>,
     pub running_real: bool,
+    /// The glue holds the real phone's inputs ([`TabOutput::HoldReal`]).
+    pub held: bool,
+    /// The `inherit` of each `StartReal`, in order.
+    pub inherited: Vec<Option<String>>,
+    /// The `last` of each `StopReal`, in order.
+    pub stops: Vec<bool>,
+    /// Times the real phone acted (the gate said it may).
+    pub acts: usize,
     /// Answers per dispatch id.
     pub answers: BTreeMap<ActionId, Vec<Result<String, String>>>,
     pub states: Vec<String>,
@@ -94,6 +102,10 @@ impl Sim {
             inbox: Vec::new(),
             jobs: Vec::new(),
             running_real: false,
+            held: false,
+            inherited: Vec::new(),
+            stops: Vec::new(),
+            acts: 0,
             answers: BTreeMap::new(),
             states: Vec::new(),
             errors: Vec::new(),
@@ -122,7 +134,8 @@ impl Sim {
     // ---- tab actions ----
 
     pub fn dispatch(&mut self, i: usize, name: &str, args: &str) -> ActionId {
-        let id = self.tabs[i].core.dispatch(name, args);
+        let now = self.now;
+        let id = self.tabs[i].core.dispatch(now, name, args);
         self.tabs[i].answers.entry(id).or_default();
         self.drain_tab(i);
         self.run();
@@ -136,19 +149,75 @@ impl Sim {
         ok
     }
 
-    /// The real client of tab `i` answers every pending perform with `ok`.
+    /// The app's `takeOver` in tab `i`.
+    pub fn take_over(&mut self, i: usize) -> ActionId {
+        self.take_over_all(&[i])[0]
+    }
+
+    /// `takeOver` in each of `tabs`, all sent before any is delivered.
+    pub fn take_over_all(&mut self, tabs: &[usize]) -> Vec<ActionId> {
+        let ids = tabs
+            .iter()
+            .map(|&i| {
+                let id = self.tabs[i].core.take_over();
+                self.tabs[i].answers.entry(id).or_default();
+                self.drain_tab(i);
+                id
+            })
+            .collect();
+        self.run();
+        ids
+    }
+
+    /// Tab `i`'s real phone wants to act (a timer fired, a socket frame came):
+    /// it does if the gate says it may. It never may unless it holds the real
+    /// lock: it would send SIP for calls another real now holds.
+    pub fn act(&mut self, i: usize) -> bool {
+        let acted = self.act_first(i);
+        self.run();
+        acted
+    }
+
+    /// [`Sim::act`] without delivering what follows.
+    fn act_first(&mut self, i: usize) -> bool {
+        if !self.tabs[i].can_act() || !self.tabs[i].running_real {
+            return false;
+        }
+        let now = self.now;
+        let may = self.tabs[i].core.real_may_act(now);
+        self.drain_tab(i);
+        if may {
+            assert!(!self.tabs[i].held, "tab{i}: the gate says act while the glue holds");
+            let holder = self.real_lock_holder();
+            assert_eq!(
+                holder,
+                Some(i),
+                "tab{i}'s real phone acts without the real lock (held by {holder:?})"
+            );
+            self.tabs[i].acts += 1;
+        }
+        may
+    }
+
+    /// The real client of tab `i` answers every pending perform with `ok`
+    /// (a held real phone does nothing; a stopped one answers what it had).
     pub fn respond(&mut self, i: usize) {
+        if self.tabs[i].running_real && !self.act_first(i) {
+            return self.run();
+        }
         let jobs = std::mem::take(&mut self.tabs[i].jobs);
         for (job, name, _) in jobs {
             let input = TabInput::Done { job, result: Ok(format!("\"done {name} by tab{i}\"")) };
-            self.tabs[i].core.handle_input(input);
+            let now = self.now;
+            self.tabs[i].core.handle_input(now, input);
             self.drain_tab(i);
         }
         self.run();
     }
 
     pub fn focus(&mut self, i: usize, visible: bool, focused: bool) {
-        self.tabs[i].core.handle_input(TabInput::Focus { visible, focused });
+        let now = self.now;
+        self.tabs[i].core.handle_input(now, TabInput::Focus { visible, focused });
         self.drain_tab(i);
         self.run();
     }
@@ -158,7 +227,8 @@ impl Sim {
         if !self.tabs[i].alive || self.tabs[i].frozen {
             return;
         }
-        self.tabs[i].core.handle_input(TabInput::PageHide);
+        let now = self.now;
+        self.tabs[i].core.handle_input(now, TabInput::PageHide);
         self.drain_tab(i);
         self.kill(i);
     }
@@ -227,11 +297,21 @@ impl Sim {
     }
 
     pub fn thaw(&mut self, i: usize) {
+        self.thaw_ordered(i, false);
+    }
+
+    /// Thaw tab `i`; `phone_first`: its real phone's timer runs before any
+    /// of the tasks queued while it was frozen (the browser runs task
+    /// sources in no defined order).
+    pub fn thaw_ordered(&mut self, i: usize, phone_first: bool) {
         if !self.tabs[i].alive || !self.tabs[i].frozen {
             return;
         }
         self.tabs[i].frozen = false;
         self.monitor.unfroze(self.now);
+        if phone_first {
+            self.act_first(i);
+        }
         let inbox = std::mem::take(&mut self.tabs[i].inbox);
         self.queue.extend(inbox);
         self.drain_tab(i);

@@ -80,7 +80,7 @@ const CALL_STATE_VALUES: [CallState; 5] = [
     CallState::Established,
     CallState::Terminating,
 ];
-const END_CAUSES: [&str; 10] = [
+const END_CAUSES: [&str; 13] = [
     "local",
     "declined",
     "remote",
@@ -91,6 +91,9 @@ const END_CAUSES: [&str; 10] = [
     "transferred",
     "replaced",
     "handed_over",
+    "resume_failed",
+    "expired",
+    "not_resumable",
 ];
 
 fn cause_name(c: DisconnectCause) -> &'static str {
@@ -168,6 +171,9 @@ pub(crate) fn end_cause(o: Obj, c: &EndCause) -> Obj {
         EndCause::Transferred => (7, None),
         EndCause::Replaced => (8, None),
         EndCause::HandedOver => (9, None),
+        EndCause::ResumeFailed { status } => (10, Some(status)),
+        EndCause::Expired => (11, None),
+        EndCause::NotResumable => (12, None),
     };
     let o = o.str("cause", END_CAUSES[i]);
     match status {
@@ -189,6 +195,8 @@ fn write_call(c: &CallView) -> String {
         .opt_num("answeredAt", c.answered_at)
         .opt_str("replaces", c.replaces.as_deref())
         .raw("dialog", dialog.as_deref().unwrap_or("null"))
+        .num("handovers", u64::from(c.handovers))
+        .bool("resuming", c.resuming)
         .end()
 }
 
@@ -277,6 +285,8 @@ fn read_call(o: &Object<'_>) -> Read<CallView> {
             Some(d) => Some(read_dialog(&d)?),
             None => None,
         },
+        handovers: o.num_or("handovers", 0)?,
+        resuming: o.bool_or("resuming", false)?,
     })
 }
 
@@ -306,7 +316,10 @@ fn read_ended(o: &Object<'_>) -> Read<EndedCall> {
         6 => EndCause::MediaFailed,
         7 => EndCause::Transferred,
         8 => EndCause::Replaced,
-        _ => EndCause::HandedOver,
+        9 => EndCause::HandedOver,
+        10 => EndCause::ResumeFailed { status: status()? },
+        11 => EndCause::Expired,
+        _ => EndCause::NotResumable,
     };
     Ok(EndedCall { id: o.str("id")?, cause, at: o.num("at")? })
 }

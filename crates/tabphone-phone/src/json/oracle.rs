@@ -51,9 +51,12 @@ fn end_cause() -> impl Strategy<Value = EndCause> {
             EndCause::Transferred,
             EndCause::Replaced,
             EndCause::HandedOver,
+            EndCause::Expired,
+            EndCause::NotResumable,
         ]),
         any::<u16>().prop_map(|status| EndCause::Declined { status }),
         any::<u16>().prop_map(|status| EndCause::Failed { status }),
+        any::<u16>().prop_map(|status| EndCause::ResumeFailed { status }),
     ]
 }
 
@@ -77,20 +80,24 @@ fn dialog() -> impl Strategy<Value = DialogState> {
 
 fn call() -> impl Strategy<Value = CallView> {
     let who = (text(), any::<bool>(), peer(), prop::sample::select(CALL_STATE_VALUES.to_vec()));
-    let flags = (any::<bool>(), any::<bool>(), any::<bool>());
+    let flags = (any::<bool>(), any::<bool>(), any::<bool>(), any::<u32>(), any::<bool>());
     let times = (any::<u64>(), any::<Option<u64>>(), prop::option::of(text()), prop::option::of(dialog()));
     (who, flags, times).prop_map(
-        |((id, out, peer, state), (local, remote, muted), (started, answered, r, d))| CallView {
-            id,
-            direction: if out { CallDirection::Outgoing } else { CallDirection::Incoming },
-            peer,
-            state,
-            held: Held { local, remote },
-            muted,
-            started_at: started,
-            answered_at: answered,
-            replaces: r,
-            dialog: d,
+        |((id, out, peer, state), (local, remote, muted, handovers, resuming), (started, answered, r, d))| {
+            CallView {
+                id,
+                direction: if out { CallDirection::Outgoing } else { CallDirection::Incoming },
+                peer,
+                state,
+                held: Held { local, remote },
+                muted,
+                started_at: started,
+                answered_at: answered,
+                replaces: r,
+                dialog: d,
+                handovers,
+                resuming,
+            }
         },
     )
 }

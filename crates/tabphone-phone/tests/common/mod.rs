@@ -80,7 +80,7 @@ impl World {
     /// Started, connected, REGISTER answered 200: registered.
     pub fn registered() -> World {
         let mut w = World::new(config());
-        w.input(PhoneInput::Start { unix_ms: T0_UNIX_MS });
+        w.input(PhoneInput::Start { unix_ms: T0_UNIX_MS, inherit: None });
         w.input(PhoneInput::Opened);
         let reg = w.take_request("REGISTER");
         let contact = format!("{};expires=600", reg.headers.get("Contact").unwrap());

@@ -18,7 +18,7 @@ pub(super) struct Nonces(VecMap<String, u32>);
 
 impl Nonces {
     /// The next count for `nonce`, from 1.
-    fn next(&mut self, nonce: &str) -> u32 {
+    pub(super) fn next(&mut self, nonce: &str) -> u32 {
         if self.0.len() > 32 && !self.0.contains_key(nonce) {
             // Nonces are short-lived; keep the table small over a long uptime.
             self.0.clear();
@@ -48,6 +48,10 @@ impl UserAgent {
             }
             return false;
         };
+        if txn.owner == Owner::Register {
+            // Later REGISTERs carry credentials for it from the start.
+            self.reg.challenge = Some((challenge.clone(), resp.status == 407));
+        }
         let mut req = txn.request.clone();
         let (via, key) = self.via();
         req.headers.remove("Via");

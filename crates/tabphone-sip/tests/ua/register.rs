@@ -131,3 +131,53 @@ fn unanswered_register_closes_and_recovers() {
     assert!(ev.contains(&Event::Registered { expires: 600, bindings: 0 }), "{ev:?}");
     assert!(ev.contains(&Event::Recovered), "{ev:?}");
 }
+
+/// Register through a digest challenge; returns the harness and the challenge.
+fn registered_with_digest() -> (Harness, &'static str) {
+    let challenge = "Digest realm=\"example.com\", nonce=\"n1\", qop=\"auth\", algorithm=MD5";
+    let (mut h, reg) = Harness::connected(config());
+    h.reply(&reg, 401, &[("WWW-Authenticate", challenge)], "");
+    let reg = h.take_request("REGISTER");
+    assert_eq!(digest_params(reg.headers.get("Authorization").unwrap())["nc"], "00000001");
+    h.reply(&reg, 200, &[], "");
+    h.take_events();
+    (h, challenge)
+}
+
+#[test]
+fn refreshes_and_unregisters_carry_credentials_for_the_last_challenge() {
+    let (mut h, _) = registered_with_digest();
+    h.advance(secs(570));
+    let refresh = h.take_request("REGISTER");
+    let p = digest_params(refresh.headers.get("Authorization").expect("credentials on the refresh"));
+    assert_eq!((p["nonce"].as_str(), p["nc"].as_str()), ("n1", "00000002"));
+    h.reply(&refresh, 200, &[], "");
+    assert!(h.try_take_request("REGISTER").is_none(), "one round trip");
+    h.command(Command::Unregister);
+    let unreg = h.take_request("REGISTER");
+    assert_eq!(unreg.headers.get("Expires"), Some("0"));
+    let p = digest_params(unreg.headers.get("Authorization").expect("credentials on the un-REGISTER"));
+    assert_eq!(p["nc"], "00000003");
+}
+
+#[test]
+fn a_stale_nonce_on_a_refresh_is_answered_once() {
+    let (mut h, _) = registered_with_digest();
+    h.advance(secs(570));
+    let refresh = h.take_request("REGISTER");
+    let stale = "Digest realm=\"example.com\", nonce=\"n2\", qop=\"auth\", stale=true";
+    h.reply(&refresh, 401, &[("WWW-Authenticate", stale)], "");
+    let again = h.take_request("REGISTER");
+    let p = digest_params(again.headers.get("Authorization").unwrap());
+    assert_eq!((p["nonce"].as_str(), p["nc"].as_str()), ("n2", "00000001"));
+    h.reply(&again, 200, &[], "");
+    assert_eq!(h.take_events(), vec![Event::Registered { expires: 600, bindings: 0 }]);
+    // A second 401 to a challenged REGISTER still fails: no loop.
+    h.advance(secs(570));
+    let refresh = h.take_request("REGISTER");
+    h.reply(&refresh, 401, &[("WWW-Authenticate", stale)], "");
+    let again = h.take_request("REGISTER");
+    h.reply(&again, 401, &[("WWW-Authenticate", stale)], "");
+    assert!(h.try_take_request("REGISTER").is_none());
+    assert_eq!(h.take_events().last(), Some(&Event::RegistrationFailed { status: Some(401) }));
+}

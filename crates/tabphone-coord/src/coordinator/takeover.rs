@@ -1,0 +1,79 @@
+//! `takeover`: a dummy asks to become the real (the app's `takeOver`, for
+//! example where the user just clicked, to have the user gesture).
+//!
+//! The worker hands the role over as it does when a real leaves, but the old
+//! real is alive: it is told to be a dummy (a `role` with the new epoch), so
+//! it stops its phone without unregistering and releases the real lock, and
+//! the requester, promoted first of all tabs, takes the lock when it is free
+//! (no steal: a frozen old real is dealt with by the claim check, as for any
+//! candidate). Actions in flight at the old real fail with `real_gone`.
+//!
+//! Every `takeover` gets one answer: `result {ok: {"epoch": n}}` once the
+//! requester holds the real lock (at once if it already does), or an `error`
+//! with its `id` (`real_gone`) when another tab was made the real meanwhile
+//! (a later takeover by another tab, the old real rejoining a restarted
+//! worker), the requester lost its promotion, or the real lock turns out to
+//! be held by the real of another script version (found by the claim check,
+//! a ping timeout after the promotion). A requester that closes or dies has
+//! nobody to answer.
+use super::{Coordinator, PortId};
+use crate::json::Obj;
+use crate::protocol::{error_value, ErrorCode, ToTab};
+
+impl Coordinator {
+    pub(super) fn on_takeover(&mut self, port: PortId, id: u64) {
+        if self.real.is_some_and(|r| r.port == port && r.claimed) {
+            return self.answer_takeover(port, id);
+        }
+        if let Some(other) = self.takeovers.first().map(|(p, _)| *p).filter(|p| *p != port) {
+            self.fail_takeovers(Some(other), "another tab took over");
+        }
+        self.takeovers.push((port, id));
+        match self.real {
+            Some(r) if r.port == port => {} // a candidate: answered when it claims
+            Some(r) => {
+                // The old real releases the lock itself when told it is a dummy.
+                self.real = None;
+                let failed = self.actions.fail_in_flight(r.port);
+                self.answer_errors(
+                    failed,
+                    ErrorCode::RealGone,
+                    "the real tab was taken over before answering",
+                );
+                self.promote();
+            }
+            None if self.may_promote() => self.promote(),
+            None => {} // the real lock's holder is not known yet: promoted then
+        }
+    }
+
+    /// `port` claimed the real lock: answer its takeovers.
+    pub(super) fn takeovers_done(&mut self, port: PortId) {
+        let done: Vec<u64> = self.takeovers.iter().filter(|(p, _)| *p == port).map(|(_, id)| *id).collect();
+        self.takeovers.retain(|(p, _)| *p != port);
+        for id in done {
+            self.answer_takeover(port, id);
+        }
+    }
+
+    fn answer_takeover(&mut self, port: PortId, id: u64) {
+        let ok = Obj::new().num("epoch", self.epoch).end();
+        self.send(port, &ToTab::Result { id, ok: Some(&ok), error: None });
+    }
+
+    /// Fail the pending takeovers of `port` (all when `None`).
+    pub(super) fn fail_takeovers(&mut self, port: Option<PortId>, message: &str) {
+        let (failed, kept) =
+            std::mem::take(&mut self.takeovers).into_iter().partition(|(p, _)| port.is_none_or(|q| q == *p));
+        self.takeovers = kept;
+        let err = error_value(ErrorCode::RealGone, message);
+        for (p, id) in failed {
+            self.send(p, &ToTab::Result { id, ok: None, error: Some(err.get()) });
+        }
+    }
+
+    /// `port` is gone for good: nobody to answer.
+    pub(super) fn forget_takeovers(&mut self, port: PortId) {
+        self.takeovers.retain(|(p, _)| *p != port);
+    }
+}

@@ -1,0 +1,140 @@
+//! The gate: a real that may have been replaced without knowing it stays
+//! silent until the worker confirms it.
+//!
+//! A real frozen by the browser (lifecycle freeze, a debugger pause) or
+//! starved of its worker's messages may have been replaced: past the ping
+//! timeout of silence the worker promotes another tab, which steals the real
+//! lock. When the tab runs again it runs its queued tasks (phone timers,
+//! socket frames, the worker's stale pings, the lock's loss) in an order the
+//! browser does not define, so it may not learn it was replaced before its
+//! phone acts. The gate keeps that phone from sending anything meanwhile:
+//!
+//! - The tab knows when the worker last counted it alive (`vouched`): when it
+//!   last sent a message (the worker's silence timer restarts when it
+//!   arrives) or the worker answered its check. The worker gives the real
+//!   role away only after a ping timeout without hearing from it (a claim
+//!   check, a worker restart: the same timeout from a moment the tab was
+//!   silent too).
+//! - A real silent for longer than halfway between the worker's ping interval
+//!   and its ping timeout (both from `welcome`; a live tab answers a ping
+//!   every interval) is *held*: [`TabOutput::HoldReal`], and a `check` goes
+//!   to the worker. The check is checked at every input with a time and at
+//!   every [`TabCore::real_may_act`], so it comes before anything the tab
+//!   does with a stale message.
+//! - Nothing else releases the hold (a stale ping does not): the worker's
+//!   `checked` comes after it handled the check, so after any role it sent
+//!   the tab because the tab spoke again (a thawed tab the worker took for
+//!   gone is told it is a dummy first). Still the real then:
+//!   [`TabOutput::ResumeReal`]. Demoted first: [`TabOutput::StopReal`] with
+//!   `last: false` (no unregistration, no SIP).
+//! - A candidate whose confirmation is stale in the same way starts the real
+//!   phone only on `checked`. Performs wait while held; a demotion fails the
+//!   tab's own (`real_gone`); the worker has answered the forwarded ones.
+//! - A worker that did not say its timeout (older) has no `check`: no gate.
+use std::time::Duration;
+
+use web_time::Instant;
+
+use super::{ActionId, Job, TabCore, TabOutput, TabRole};
+use crate::protocol::{ErrorCode, FromTab};
+
+impl TabCore {
+    /// May the real phone act now? The glue asks before it feeds the real
+    /// phone anything (a timer, a socket frame, an app call): on `false`, it
+    /// holds the input until [`TabOutput::ResumeReal`] (then feeds the held
+    /// inputs in order) or drops it at [`TabOutput::StopReal`]. `false` also
+    /// for a tab that is not the real. May start a check: drain the outputs.
+    pub fn real_may_act(&mut self, now: Instant) -> bool {
+        self.tick(now);
+        self.role == TabRole::Real && !self.held
+    }
+
+    /// Take `now` and hold the real if it may have been replaced.
+    pub(super) fn tick(&mut self, now: Instant) {
+        self.now = Some(self.now.map_or(now, |n| n.max(now)));
+        if self.role == TabRole::Real && !self.held && self.stale() {
+            self.held = true;
+            self.out.push_back(TabOutput::HoldReal);
+            self.probe();
+        }
+    }
+
+    /// Silent for longer than the worker's tolerance allows to be sure.
+    pub(super) fn stale(&self) -> bool {
+        match (self.stale_after, self.vouched, self.now) {
+            (Some(after), Some(v), Some(now)) => !self.failed && now.saturating_duration_since(v) > after,
+            _ => false,
+        }
+    }
+
+    pub(super) fn probe(&mut self) {
+        self.probe += 1;
+        self.post(FromTab::Check { seq: self.probe }.to_text());
+    }
+
+    /// The worker's `welcome` said its ping interval and timeout (ms; 0: not said).
+    pub(super) fn on_timing(&mut self, ping: u64, timeout: u64) {
+        self.stale_after = (timeout > 0).then(|| Duration::from_millis((ping.min(timeout) + timeout) / 2));
+        if self.stale_after.is_none() {
+            self.release();
+        }
+    }
+
+    pub(super) fn on_checked(&mut self, seq: u64) {
+        if seq != self.probe || !self.held {
+            return;
+        }
+        self.vouched = self.vouched.max(self.now);
+        self.release();
+    }
+
+    /// The worker confirmed this tab (or cannot: no `check`): go on.
+    pub(super) fn release(&mut self) {
+        if !std::mem::take(&mut self.held) {
+            return;
+        }
+        match self.role {
+            TabRole::Real => {
+                self.out.push_back(TabOutput::ResumeReal);
+                for (job, name, args) in std::mem::take(&mut self.held_jobs) {
+                    self.out.push_back(TabOutput::Perform { job, name, args });
+                }
+            }
+            TabRole::Confirming => self.start_real(self.epoch),
+            _ => {}
+        }
+    }
+
+    /// No longer real: what was held is dropped; the tab's own actions fail.
+    pub(super) fn drop_held(&mut self) {
+        self.held = false;
+        for (job, ..) in std::mem::take(&mut self.held_jobs) {
+            if let Job::Local(id) = job {
+                self.fail(id, ErrorCode::RealGone, "this tab stopped being the real before performing it");
+            }
+        }
+    }
+
+    /// Perform now, or once the real is confirmed.
+    pub(super) fn perform(&mut self, job: Job, name: String, args: String) {
+        if self.held {
+            self.held_jobs.push((job, name, args));
+        } else {
+            self.out.push_back(TabOutput::Perform { job, name, args });
+        }
+    }
+
+    /// An older worker refused a message it does not know (`takeover` or
+    /// `check`): fail the takeovers, lift the gate.
+    pub(super) fn on_unknown_type(&mut self) {
+        if self.stale_after.is_some() {
+            return; // a worker that knows both: about something else
+        }
+        for id in std::mem::take(&mut self.takeovers) {
+            if self.waiting.remove(&id) {
+                self.fail(ActionId(id), ErrorCode::UnknownType, "this worker does not know takeover");
+            }
+        }
+        self.release();
+    }
+}

@@ -1,0 +1,120 @@
+//! Starting (with calls inherited from a previous real tab: `resume.rs`)
+//! and the stop modes.
+//!
+//! | `unregister` | `hang_up` | what happens | who uses it |
+//! |---|---|---|---|
+//! | yes | yes | every call hung up, un-REGISTER, close when answered | the app's `close()` |
+//! | no | no | close at once; established calls left to a successor | a handover, `takeOver` |
+//! | yes | no | as "no, no" when an established call is kept, else as "yes, yes" | the last tab's `pagehide` (a reload resumes) |
+//! | no | yes | every call hung up (answers not awaited), close; the binding stays | - |
+//!
+//! The calls kept for a successor stay in the state as they were (with their
+//! dialog; no `callEnded`), so the last state published is what the
+//! successor inherits and every tab sees them continue. The next
+//! [`crate::PhoneInput::Start`] of this phone drops them: those its
+//! `inherit` does not list end `handed_over` then.
+//!
+//! Whenever calls are kept, the calls that cannot be (not established:
+//! ringing, being set up, being hung up) are ended the way their state
+//! allows before the socket closes (a 480 to a ringing incoming call, a
+//! CANCEL after a provisional, a BYE to an answered call awaiting its ACK),
+//! with cause `not_resumable`: no successor could take them over.
+
+use tabphone_sip::ua::{self, UserAgent};
+
+use crate::call::Call;
+use crate::error::{ErrorCode, PhoneError};
+use crate::event::PhoneEvent;
+use crate::phone::{Phone, Run};
+use crate::resume::Inherited;
+use crate::state::{CallState, DisconnectCause, EndCause};
+use crate::timers::Timer;
+use crate::Instant;
+
+impl Phone {
+    pub(crate) fn start(&mut self, now: Instant, unix_ms: u64, inherit: Option<Inherited<'_>>) {
+        if self.run != Run::Stopped {
+            let message = "start: the phone is already running".to_string();
+            return self.event(PhoneEvent::Error { call: None, message });
+        }
+        self.clock = Some((now, unix_ms));
+        let kept = std::mem::take(&mut self.kept);
+        let mut sip = self.config.sip.clone();
+        // A new seed per start: a restarted agent must not reuse Call-IDs and tags.
+        sip.seed = self.next_random().max(1);
+        self.ua = Some(UserAgent::new(sip));
+        self.run = Run::Running;
+        self.ua_command(now, ua::Command::Start);
+        if let Some(inherited) = inherit {
+            self.inherit(now, unix_ms, inherited);
+        }
+        for v in kept {
+            if self.call_index(&v.id).is_none() && !self.ended.iter().any(|e| e.id == v.id) {
+                self.record_end(now, &v.id, EndCause::HandedOver);
+            }
+        }
+    }
+
+    /// Can a successor take this call over: established, with a dialog.
+    pub(crate) fn resumable(&self, c: &Call) -> bool {
+        let dialog = c.inherited.is_some() || self.ua.as_ref().is_some_and(|ua| ua.dialog(c.ua).is_some());
+        c.state == CallState::Established && c.end.is_none() && dialog
+    }
+
+    pub(crate) fn stop(&mut self, now: Instant, unregister: bool, hang_up: bool) {
+        if self.run == Run::Stopped || (self.run == Run::Stopping && unregister) {
+            return;
+        }
+        let pending: Vec<u64> = self.pending.iter().copied().collect();
+        for id in pending {
+            self.resolve(id, Err(PhoneError::new(ErrorCode::Stopped, "the phone stopped")));
+        }
+        self.media.clear();
+        self.timers.clear(Timer::Resume);
+        let keep = !hang_up && self.calls.iter().any(|c| self.resumable(c));
+        let dropped = if hang_up || !keep { EndCause::Local } else { EndCause::NotResumable };
+        // Calls the SIP core does not know yet (the offer was being made).
+        let unsent: Vec<String> =
+            self.calls.iter().filter(|c| c.ua_call_unsent()).map(|c| c.id.clone()).collect();
+        for id in unsent {
+            self.end_call(now, &id, dropped);
+        }
+        if unregister && !keep {
+            for c in &mut self.calls {
+                let refused = EndCause::Declined { status: 480 };
+                c.end.get_or_insert(if c.is_unanswered_incoming() { refused } else { EndCause::Local });
+            }
+            self.run = Run::Stopping;
+            return self.ua_command(now, ua::Command::Stop);
+        }
+        self.close_now(now, hang_up, dropped);
+    }
+
+    /// Close at once: the calls kept stay in the state, the others are hung
+    /// up first (their requests leave before the close).
+    fn close_now(&mut self, now: Instant, hang_up: bool, dropped: EndCause) {
+        let mut ends = Vec::new();
+        let ids: Vec<String> = self.calls.iter().map(|c| c.id.clone()).collect();
+        for id in ids {
+            let Some(i) = self.call_index(&id) else { continue };
+            if !hang_up && self.resumable(&self.calls[i]) {
+                let view = self.view(&self.calls[i]);
+                self.kept.push(view);
+                self.calls.remove(i);
+                self.media_request(&id, crate::media::MediaKind::Close, None);
+                continue;
+            }
+            self.hang_up(now, i, dropped);
+            // Calls a stop under way was hanging up keep that cause.
+            let cause = self.call_index(&id).and_then(|i| self.calls[i].end).unwrap_or(dropped);
+            ends.push((id, cause));
+        }
+        self.drain_ua(now);
+        for (id, cause) in ends {
+            self.end_call(now, &id, cause);
+        }
+        self.ua = None;
+        self.push(crate::PhoneOutput::Close);
+        self.stopped(DisconnectCause::HandedOver);
+    }
+}

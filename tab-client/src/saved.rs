@@ -1,0 +1,68 @@
+//! The real's calls, kept in `localStorage` for a page reload.
+//!
+//! When the last tab of an app reloads, the worker goes with it and no other
+//! tab holds the calls' state; the reloaded tab, once real, takes the calls
+//! back from here (see [`tabphone_phone::Inherited`]). The real writes the
+//! state it publishes while it has a call, and refreshes the time it was
+//! last alive about once a second, so a successor can tell a state its old
+//! real held until just now from one a long-closed tab left behind (the
+//! phone core decides what is too old to revive).
+//!
+//! Keys, per app: `tabphone:calls:<app>` (the published state, JSON text,
+//! which holds no credentials) and `tabphone:calls-at:<app>` (Unix ms).
+//! Nothing is kept when the state has no call.
+use web_sys::Storage;
+
+fn storage() -> Option<Storage> {
+    web_sys::window().and_then(|w| w.local_storage().ok().flatten())
+}
+
+fn keys(app: &str) -> (String, String) {
+    (format!("tabphone:calls:{app}"), format!("tabphone:calls-at:{app}"))
+}
+
+/// A state kept by an earlier real, and when that real was last alive.
+pub(crate) struct Saved {
+    /// The published state, JSON text.
+    pub(crate) state: String,
+    /// Unix ms.
+    pub(crate) alive_at: u64,
+}
+
+/// The kept state, if any.
+pub(crate) fn load(app: &str) -> Option<Saved> {
+    let s = storage()?;
+    let (state_key, at_key) = keys(app);
+    let state = s.get_item(&state_key).ok().flatten()?;
+    let alive_at = s.get_item(&at_key).ok().flatten()?.parse().ok()?;
+    Some(Saved { state, alive_at })
+}
+
+/// Keep `state` (a published state with calls) alive at `now_ms`; forget it
+/// when `has_calls` is false. A full or disabled storage keeps nothing: a
+/// reload then loses the calls, as it would without this module.
+pub(crate) fn store(app: &str, state: &str, has_calls: bool, now_ms: u64) {
+    let Some(s) = storage() else { return };
+    let (state_key, at_key) = keys(app);
+    if has_calls {
+        let _ = s.set_item(&state_key, state);
+        let _ = s.set_item(&at_key, &now_ms.to_string());
+    } else {
+        let _ = s.remove_item(&state_key);
+        let _ = s.remove_item(&at_key);
+    }
+}
+
+/// The real is still alive at `now_ms` (only when a state is kept).
+pub(crate) fn touch(app: &str, now_ms: u64) {
+    let Some(s) = storage() else { return };
+    let (state_key, at_key) = keys(app);
+    if s.get_item(&state_key).ok().flatten().is_some() {
+        let _ = s.set_item(&at_key, &now_ms.to_string());
+    }
+}
+
+/// Forget the kept state (the app closed the phone: its calls were hung up).
+pub(crate) fn clear(app: &str) {
+    store(app, "", false, 0);
+}
