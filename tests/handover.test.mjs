@@ -292,6 +292,10 @@ describe('established calls survive the real tab', () => {
       const next = await handsOver({
         survivors: [real], call, b, bobCall, what: 'reload of the only tab',
         leave: async () => {
+          // What the page keeps for its reload: the call's dialog, nothing secret.
+          const kept = await real.evaluate(() => JSON.stringify({ ...localStorage }));
+          assert.match(kept, /"callId"/, 'the dialog is kept');
+          assert.doesNotMatch(kept, /alice-secret|Authorization|nonce/, 'no credentials kept');
           await real.reload();
           await real.waitForFunction(() => window.phoneReady && window.tabphone.role === 'real');
         },
@@ -321,6 +325,42 @@ describe('established calls survive the real tab', () => {
       await hangUp(next, call, b);
     } finally {
       await closeAll(alice, bob);
+    }
+  });
+
+  test('a call still ringing when the real leaves ends with a clear cause in every tab and at the caller', async () => {
+    for (const how of ['close', 'crash']) {
+      const alice = await user('alice', 3);
+      const bob = await user('bob');
+      const b = bob.pages[0];
+      try {
+        for (const p of [...alice.pages, b]) await registered(p);
+        if (how === 'crash') await alice.pages[0].close(); // a real that does not host the worker
+        const tabs = how === 'crash' ? alice.pages.slice(1) : alice.pages;
+        const real = await oneReal(tabs);
+        await registered(real);
+        const { call } = await must(b, 'call', 'alice');
+        for (const p of tabs) await waitEvent(p, 'incoming');
+        const left = Date.now();
+        if (how === 'close') await real.close();
+        else await crash(alice.context, real);
+        const survivors = tabs.filter((p) => p !== real);
+        const next = await registeredReal(survivors);
+        const ended = await waitEvent(next, 'callEnded');
+        assert.equal(ended.cause, 'not_resumable', JSON.stringify(ended));
+        // After a crash nobody can answer bob's INVITE: bob rings until the proxy's INVITE
+        // timer (Kamailio's fr_inv_timer, 60 s in tests/sip/kamailio.cfg) gives him a 408.
+        const bobEnded = await until(async () => {
+          const e = await b.evaluate((id) => window.phoneEvents.find((x) => x.name === 'callEnded' && x.detail.call === id), call);
+          return e?.detail;
+        }, "bob's call ended", how === 'crash' ? 75000 : 20000);
+        console.log(`# a call ringing at alice when her real ${how === 'close' ? 'closed' : 'crashed'}: alice's tabs say ${ended.cause}; bob's call ended ${JSON.stringify({ cause: bobEnded.cause, status: bobEnded.status })} ${Date.now() - left} ms after`);
+        if (how === 'close') assert.deepEqual([bobEnded.cause, bobEnded.status], ['failed', 480], 'the closing real refused it');
+        else assert.equal(bobEnded.cause, 'timeout', "the proxy's 408 after its INVITE timer");
+        assert.equal(await kamailio.contacts('alice'), 1);
+      } finally {
+        await closeAll(alice, bob);
+      }
     }
   });
 
