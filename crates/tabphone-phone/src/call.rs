@@ -6,6 +6,7 @@ use std::collections::VecDeque;
 
 use tabphone_sip::ua::{CallId, DialogSnapshot};
 
+use crate::sdp::{with_setup, DtlsRole};
 use crate::state::{CallDirection, CallState, CallView, DialogState, EndCause, Held, Peer};
 
 /// A change of the session that needs an offer from us (a re-INVITE).
@@ -138,6 +139,8 @@ pub(crate) struct Call {
     /// The dialog inherited from the previous real tab, until the SIP core
     /// has its own (rebuilt from it).
     pub inherited: Option<DialogSnapshot>,
+    /// This side's DTLS role, from the last answer (see [`crate::sdp`]).
+    pub dtls: Option<DtlsRole>,
 }
 
 impl Call {
@@ -170,6 +173,7 @@ impl Call {
             handovers: 0,
             resume: None,
             inherited: None,
+            dtls: None,
         }
     }
 
@@ -190,6 +194,27 @@ impl Call {
             dialog: dialog.map(dialog_state),
             handovers: self.handovers,
             resuming: self.resume.is_some(),
+            dtls: self.dtls,
+        }
+    }
+
+    /// Our offer (`sdp`, as the media layer made it) as it goes on the
+    /// wire: with the DTLS role this side has in the call, or `active` in
+    /// the call's `first` offer; as it was when the role is unknown (an
+    /// inherited state without one, a peer whose answers never said one).
+    pub fn wire_offer(&self, sdp: String, first: bool) -> String {
+        match self.dtls.or(first.then_some(DtlsRole::Active)) {
+            Some(role) => with_setup(&sdp, role),
+            None => sdp,
+        }
+    }
+
+    /// An answer of the exchange: the peer's to our offer (`ours`: our
+    /// role is the other one), or ours to its offer. One with no definite
+    /// role leaves the role as it was.
+    pub fn note_answer(&mut self, answer: &str, ours: bool) {
+        if let Some(role) = DtlsRole::of(answer) {
+            self.dtls = Some(if ours { role.peer() } else { role });
         }
     }
 

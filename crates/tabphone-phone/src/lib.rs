@@ -148,7 +148,8 @@
 //! - `nego.rs`: offer/answer after setup (hold, ICE restart, the peer's
 //!   re-offers), one at a time per call, and the media replies.
 //! - `call.rs`: one call's record; [`state`]: the shared state; [`event`]:
-//!   events; [`media`]: media requests; [`sdp`]: directions (RFC 3264);
+//!   events; [`media`]: media requests; [`sdp`]: directions (RFC 3264) and
+//!   the DTLS role our offers claim;
 //!   [`config`]: settings; `timers.rs`: the phone's one timer table; [`error`]:
 //!   the error codes.
 //! - `tests/`: scenario tests against a scripted SIP server and media layer,
@@ -177,6 +178,6 @@ pub use event::PhoneEvent;
 pub use media::{MediaKind, MediaRequest};
 pub use phone::{Phone, PhoneInput, PhoneOutput};
 pub use resume::Inherited;
-pub use sdp::Direction;
+pub use sdp::{Direction, DtlsRole};
 pub use state::PhoneState;
 pub use web_time::Instant;

@@ -64,6 +64,7 @@ impl Phone {
         match result {
             Ok(sdp) => {
                 c.state = CallState::Establishing;
+                let sdp = c.wire_offer(sdp, true);
                 let (call, target, headers) = (c.ua, c.peer.uri.clone(), std::mem::take(&mut c.headers));
                 self.ua_command(now, Command::Call { call, target, sdp, headers });
             }
@@ -80,6 +81,14 @@ impl Phone {
         match result {
             Ok(sdp) => {
                 c.state = CallState::Establishing;
+                // Our answer to its offer, or our offer when it had none.
+                let sdp = match c.offer {
+                    Some(_) => {
+                        c.note_answer(&sdp, false);
+                        sdp
+                    }
+                    None => c.wire_offer(sdp, true),
+                };
                 self.ua_command(now, Command::Answer { call, sdp });
             }
             Err(e) => {
@@ -160,6 +169,7 @@ impl Phone {
         match result {
             Err(e) => self.fail_op(i, op, Self::media_error(&e)),
             Ok(sdp) if !deferred && self.is_connected() && established => {
+                let sdp = self.calls[i].wire_offer(sdp, false);
                 self.calls[i].nego.own = Own::Reinviting { op };
                 self.ua_command(now, Command::Reinvite { call: ua_call, sdp });
             }
@@ -203,6 +213,7 @@ impl Phone {
             // The ACK's answer to the offer we put in our 200.
             c.nego.remote = Remote::Idle;
             if let Some(answer) = sdp {
+                c.note_answer(&answer, true);
                 let kind = MediaKind::ApplyAnswer { answer, provisional: false };
                 let request = self.media_request(&call, kind, Some(Purpose::RemoteApply));
                 self.calls[i].nego.remote = Remote::ApplyingAck { request };
@@ -212,6 +223,7 @@ impl Phone {
         let Own::Reinviting { op } = c.nego.own else { return };
         match sdp {
             Some(answer) => {
+                c.note_answer(&answer, true);
                 let kind = MediaKind::ApplyAnswer { answer, provisional: false };
                 let request = self.media_request(&call, kind, Some(Purpose::OwnApply));
                 self.calls[i].nego.own = Own::Applying { op, request };
@@ -319,9 +331,13 @@ impl Phone {
         match result {
             Ok(sdp) => {
                 c.held.remote = peer_holds.unwrap_or(c.held.remote);
-                if offerless {
+                let sdp = if offerless {
                     c.nego.remote = Remote::AwaitingAck;
-                }
+                    c.wire_offer(sdp, false)
+                } else {
+                    c.note_answer(&sdp, false);
+                    sdp
+                };
                 self.ua_command(now, Command::AnswerReoffer { call, sdp });
                 self.kick(i);
             }
