@@ -251,6 +251,18 @@ impl Phone {
             _ => return,
         };
         self.calls[i].nego.own = Own::Idle;
+        if status == 488 && self.calls[i].drop_dtls_claim() {
+            // Not Acceptable Here, to an offer that claimed a DTLS role (see
+            // crate::sdp): once more with the offer as the media layer made it.
+            let (call, role) = (self.calls[i].id.clone(), self.calls[i].dtls);
+            let role = role.map_or("?", |r| r.as_str());
+            let message = format!(
+                "re-INVITE refused with 488 with a=setup:{role} in its offer: offered again with the media layer's own a=setup"
+            );
+            self.event(PhoneEvent::Error { call: Some(call), message });
+            self.calls[i].nego.queue.push_front(op);
+            return self.kick(i);
+        }
         self.fail_op(i, op, PhoneError::request_failed(Some(status), "re-INVITE"));
         self.kick(i);
     }
@@ -295,6 +307,23 @@ impl Phone {
             (Err(e), op) => self.fail_op(i, op, Self::media_error(&e)),
         }
         self.kick(i);
+    }
+
+    /// A call refused with 488 whose offer (the INVITE's, or a resume's)
+    /// claimed a DTLS role: say so, the likely cause (see [`crate::sdp`]).
+    pub(crate) fn explain_refused_offer(&mut self, i: usize, cause: EndCause) {
+        let c = &self.calls[i];
+        let refused =
+            matches!(cause, EndCause::Failed { status: 488 } | EndCause::ResumeFailed { status: 488 });
+        if !refused || !c.claimed {
+            return;
+        }
+        let role = c.dtls.unwrap_or(crate::sdp::DtlsRole::Active).as_str();
+        let message = format!(
+            "the peer refused our offer with 488; it claimed a=setup:{role} (tabphone offers a definite DTLS \
+             role, RFC 4145; an RFC 5763 peer answers it with the other one)"
+        );
+        self.event(PhoneEvent::Error { call: Some(c.id.clone()), message });
     }
 
     pub(crate) fn on_reoffer(&mut self, ua: CallId, sdp: Option<String>) {

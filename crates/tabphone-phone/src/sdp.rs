@@ -25,7 +25,10 @@
 //! the peer's answer in either role, so a peer that answers `active` anyway
 //! still gets a working call (this side becomes the server, and is recorded
 //! so); an answer with no definite role fails to apply as before (a clear
-//! media error).
+//! media error). A peer that refuses such an offer with 488 gets, for a
+//! re-INVITE, the same change offered once more as the media layer made it,
+//! and the call's later offers too; a refused first INVITE (or resume) ends
+//! the call as any 488 does, with an error event that names the claimed role.
 
 use serde::{Deserialize, Serialize};
 

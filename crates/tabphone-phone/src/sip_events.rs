@@ -45,6 +45,7 @@ impl Phone {
                 if let Some(i) = self.call_index_ua(call) {
                     let cause = self.sip_end_cause(i, cause);
                     let id = self.calls[i].id.clone();
+                    self.explain_refused_offer(i, cause);
                     self.end_call(now, &id, cause);
                 }
             }

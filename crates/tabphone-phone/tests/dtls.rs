@@ -9,8 +9,8 @@ mod common;
 
 use common::*;
 use tabphone_phone::media::MediaKind;
-use tabphone_phone::state::CallState;
-use tabphone_phone::{DtlsRole, Inherited, PhoneInput};
+use tabphone_phone::state::{CallState, EndCause};
+use tabphone_phone::{DtlsRole, Inherited, PhoneEvent, PhoneInput};
 
 /// A DTLS-SRTP SDP as a browser makes it, with this `a=setup` value.
 fn dtls_sdp(setup: &str, direction: &str, version: u32) -> String {
@@ -158,4 +158,53 @@ fn a_state_without_the_role_resumes_with_the_offer_as_made() {
     let old = w.state_texts.last().unwrap().replace(r#","dtls":"active""#, "");
     assert!(!old.contains("dtls"));
     assert_eq!(resume_offer_setup(&old), None, "actpass: the role is not known");
+}
+
+#[test]
+fn a_reinvite_refused_for_its_role_is_offered_again_as_the_media_layer_made_it() {
+    let (mut w, call) = call_answered("passive");
+    let hold = w.action("hold", &call_args(&call));
+    w.media_reply("offer", Ok(dtls_sdp("actpass", "sendonly", 2)));
+    let first = w.take_request("INVITE");
+    assert_eq!(setup_of(&first.body), Some(DtlsRole::Active));
+    w.reply(&first, 488, &[], "");
+    w.take_request("ACK");
+    assert!(!w.has_result(hold), "tried again, not failed");
+    assert!(w
+        .events
+        .iter()
+        .any(|e| matches!(e, PhoneEvent::Error { message, .. } if message.contains("a=setup:active"))));
+    // The rollback of the refused offer, then a fresh one, sent as made.
+    w.media_reply("offer", Ok(dtls_sdp("actpass", "sendonly", 3)));
+    let again = w.take_request("INVITE");
+    assert_eq!(String::from_utf8_lossy(&again.body), dtls_sdp("actpass", "sendonly", 3));
+    // A second refusal is the hold's answer (no more tries).
+    w.reply(&again, 488, &[], "");
+    w.take_request("ACK");
+    assert_eq!(w.result(hold).unwrap_err().status, Some(488));
+    assert_eq!(w.call_view(&call).state, CallState::Established, "the call goes on");
+    // Later offers of this call go as made too.
+    let hold_again = w.action("hold", &call_args(&call));
+    w.media_reply("offer", Ok(dtls_sdp("actpass", "sendonly", 4)));
+    let third = w.take_request("INVITE");
+    assert_eq!(setup_of(&third.body), None);
+    w.reply(&third, 200, &[], &dtls_sdp("passive", "recvonly", 102));
+    w.take_request("ACK");
+    w.media_reply("apply", Ok(String::new()));
+    assert!(w.result(hold_again).is_ok());
+}
+
+#[test]
+fn a_first_invite_refused_with_488_says_what_it_claimed() {
+    let mut w = World::registered();
+    w.auto_media = false;
+    let call = w.call("bob");
+    w.media_reply("offer", Ok(dtls_sdp("actpass", "sendrecv", 1)));
+    let invite = w.take_request("INVITE");
+    w.reply(&invite, 488, &[], "");
+    assert_eq!(w.state().ended.last().unwrap().cause, EndCause::Failed { status: 488 });
+    let said = w.events.iter().any(|e| {
+        matches!(e, PhoneEvent::Error { call: Some(c), message } if *c == call && message.contains("a=setup:active"))
+    });
+    assert!(said, "{:?}", w.events);
 }
