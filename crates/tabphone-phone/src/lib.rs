@@ -44,7 +44,10 @@
 //!   re-INVITEs every established call with an ICE-restart offer after a
 //!   recovery, offers a change again from fresh media after glare (491), and
 //!   follows a transfer the peer asks for (with the Refer-To's headers, so
-//!   `Replaces` too), reporting its progress by NOTIFY.
+//!   `Replaces` too), reporting its progress by NOTIFY. Every offer it sends
+//!   claims a definite DTLS role (`a=setup:active` first, then the call's
+//!   role, published as `dtls`), so that the peer stays the DTLS server and a
+//!   successor's fresh connection is taken at once ([`sdp`] says why).
 //! - **Events** ([`PhoneEvent`]): incoming call, call ended with its cause,
 //!   connection and registration changes, audio blocked, transfers, DTMF and
 //!   messages received, errors no result reports, SIP trace. The first five
