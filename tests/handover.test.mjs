@@ -86,7 +86,7 @@ import assert from 'node:assert/strict';
 import { Kamailio } from './lib/kamailio.mjs';
 import { Rtpengine } from './lib/rtpengine.mjs';
 import { hearEachOther, launchWithMedia } from './lib/audio.mjs';
-import { crash, oneReal, setFrozen } from './lib/browser.mjs';
+import { closeWithoutHandlers, crash, oneReal, setFrozen } from './lib/browser.mjs';
 import { pageNow, startGapMeter, waitGap } from './lib/gap.mjs';
 import { jssipCall, jssipState, jssipUser } from './lib/jssip.mjs';
 import {
@@ -202,6 +202,19 @@ describe('established calls survive the real tab', () => {
         survivors, call, b, bobCall, what: 'graceful close, second handover', leave: () => next.close(), handovers: 2,
       });
       await hangUp(third, call, b);
+    } finally {
+      await closeAll(alice, bob);
+    }
+  });
+
+  test('(a) the real closes without handlers (the worker learns it from the tab lock)', async () => {
+    const { alice, real, call, bob, b, bobCall } = await aliceCalls(2);
+    try {
+      const survivors = alice.pages.filter((p) => p !== real);
+      const next = await handsOver({
+        survivors, call, b, bobCall, what: 'close without handlers', leave: () => closeWithoutHandlers(real),
+      });
+      await hangUp(next, call, b);
     } finally {
       await closeAll(alice, bob);
     }
