@@ -170,7 +170,11 @@ function renderAudio() {
   if (!blocked) return;
   banner.querySelector('.banner-text').textContent = audioText(phone.role);
   $('enable-sound').hidden = phone.role !== 'real';
+  $('sound-here').hidden = phone.role !== 'dummy';
 }
+
+// A dummy's click is the gesture the browser wants: the call moves here, and plays.
+$('sound-here').addEventListener('click', () => act('Play the call here', 'takeOver', () => phone.takeOver()));
 
 /** The tab title, and the ringtone (real tab only). */
 function renderRinging() {

@@ -84,5 +84,5 @@ export function audioText(role) {
   return role === 'real'
     ? 'The browser blocked the sound of the call in this tab.'
     : 'The browser blocked the sound of the call in the tab that plays it (the real tab of this browser): '
-      + 'switch to that tab and click anywhere in it.';
+      + 'move the call here (your click lets this tab play it), or click anywhere in that tab.';
 }

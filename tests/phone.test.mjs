@@ -270,6 +270,75 @@ describe('handover', () => {
   });
 });
 
+/**
+ * In `page`: every 10 ms, per inbound audio SSRC of its open peer connections,
+ * when its packet count first and last grew (ms, `performance.timeOrigin` based).
+ */
+const sampleInbound = (page) => page.evaluate(() => {
+  window.__ssrcs = {};
+  window.__sampling = setInterval(async () => {
+    const t = performance.timeOrigin + performance.now();
+    for (const pc of window.__tabphonePcs.filter((x) => x.connectionState !== 'closed')) {
+      (await pc.getStats()).forEach((s) => {
+        if (s.type !== 'inbound-rtp' || s.kind !== 'audio') return;
+        const e = (window.__ssrcs[s.ssrc] ||= { first: null, last: null, n: 0 });
+        if (s.packetsReceived > e.n) Object.assign(e, { n: s.packetsReceived, last: t, first: e.first ?? t });
+      });
+    }
+  }, 10);
+});
+/** The `a=setup` values of `page`'s call peer connection: `{ local, remote }`. */
+const setupsOf = (page) => page.evaluate((pick) => {
+  const pc = new Function(`return (${pick})()`)();
+  const setup = (d) => d?.sdp.match(/a=setup:(\w+)/)?.[1];
+  return { local: setup(pc?.localDescription), remote: setup(pc?.remoteDescription) };
+}, callPc.toString());
+
+describe('a call across a handover', () => {
+  test("alice's real closes during her call to bob: bob stays the DTLS server, hears the new real, hold and unhold work", async () => {
+    const { alice, bob, real, dummies, b } = await aliceAndBob(2);
+    const [d] = dummies;
+    const { call } = await must(d, 'call', 'bob');
+    await must(b, 'answer', (await waitEvent(b, 'incoming')).call);
+    await callIn(d, call, 'established');
+    assert.ok((await hearEachOther([real, b])).ok, 'audio before');
+    // The INVITE claimed active: bob answered passive, alice's peer connection is the DTLS client.
+    assert.deepEqual(await setupsOf(b), { local: 'passive', remote: 'active' });
+    assert.deepEqual(await setupsOf(real), { local: 'actpass', remote: 'passive' });
+    assert.equal((await callIn(d, call, 'established')).dtls, 'active');
+
+    await sampleInbound(b);
+    await sleep(300);
+    const old = Object.keys(await b.evaluate(() => window.__ssrcs));
+    await real.close({ runBeforeUnload: true });
+    assert.equal(await oneReal([d]), d);
+    await until(async () => {
+      const c = (await stateOf(d))?.calls?.find((x) => x.id === call);
+      return c?.state === 'established' && !c.resuming;
+    }, 'the call resumed in the new real');
+    const heard = await hearEachOther([d, b]);
+    assert.ok(heard.ok, `audio with the new real: ${JSON.stringify(heard.deltas)}`);
+    const ssrcs = await b.evaluate(() => { clearInterval(window.__sampling); return window.__ssrcs; });
+    const fresh = Object.entries(ssrcs).filter(([k]) => !old.includes(k)).map(([, v]) => v.first);
+    assert.ok(fresh.length, 'bob receives a new stream');
+    const gap = Math.min(...fresh) - Math.max(...old.map((k) => ssrcs[k].last));
+    console.log(`# audio gap at bob across the graceful close: ${gap.toFixed(0)} ms (10 ms sampling)`);
+    // The resume offer claimed active again: bob is still the DTLS server.
+    assert.deepEqual(await setupsOf(b), { local: 'passive', remote: 'active' });
+    assert.equal((await callIn(d, call, 'established')).dtls, 'active');
+
+    await must(d, 'hold', call);
+    assert.equal((await callIn(d, call, 'established')).held.local, true);
+    await must(d, 'unhold', call);
+    const again = await hearEachOther([d, b]);
+    assert.ok(again.ok, `audio after unhold: ${JSON.stringify(again.deltas)}`);
+    assert.deepEqual(await setupsOf(b), { local: 'passive', remote: 'active' }, 'bob stays the server');
+    await must(d, 'hangup', call);
+    assert.equal((await waitEvent(b, 'callEnded')).cause, 'remote');
+    await closeAll(alice, bob);
+  });
+});
+
 /** The INVITEs `page`'s real phone sent (from its trace): the first to `to`, then those in its dialog. */
 async function invitesSent(page, to) {
   const traces = (await eventsOf(page, 'trace')).map((e) => e.detail);

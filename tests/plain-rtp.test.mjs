@@ -116,6 +116,9 @@ describe('a plain SIP peer without WebRTC, through rtpengine', () => {
       assert.match(answer, /^a=fingerprint:/m, answer);
       assert.match(answer, /^a=candidate:/m, answer);
       assert.match(answer, /^a=rtcp-mux/m, answer);
+      // alice's offer claimed the DTLS client role; rtpengine took it and is the server.
+      assert.match(body(await traced(page, true, 'INVITE')), /^a=setup:active\r?$/m);
+      assert.match(answer, /^a=setup:passive\r?$/m, answer);
 
       // Alice hears her own beep: PCMU (what sipp answered), echoed by sipp,
       // encrypted again by rtpengine.

@@ -84,6 +84,22 @@ impl TabClient {
         PhoneState::parse(&self.state()).ok()
     }
 
+    /// Make this tab the real one (`takeOver`): the calls and their sound move
+    /// here, in a coordinated handover. The new epoch; at once when this tab
+    /// is real already. Errors: `real_gone` (another tab was made real
+    /// meanwhile), `worker_gone`.
+    pub async fn take_over(&self) -> Result<u64, ActionError> {
+        match wasm_bindgen_futures::JsFuture::from(self.take_over_promise()).await {
+            Ok(v) => {
+                let epoch = js_sys::Reflect::get(&v, &"epoch".into()).ok().and_then(|e| e.as_f64());
+                epoch.map(|e| e as u64).ok_or_else(|| malformed("no epoch in the result"))
+            }
+            Err(e) => Err(text(&e)
+                .and_then(|t| ActionError::parse(&t).ok())
+                .unwrap_or_else(|| malformed("the error is not {code, message}"))),
+        }
+    }
+
     /// Perform action `name` with `args`, the JSON text of its arguments
     /// (see [`tabphone_phone::action`]; `""` or `"null"` for none): the JSON
     /// text of its result.

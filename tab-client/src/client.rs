@@ -319,7 +319,7 @@ impl TabClient {
 
     /// Make this tab the real one (`takeOver`): the calls and their sound
     /// move here. Resolves with `{epoch}` once this tab is real.
-    pub fn take_over(&self) -> Promise {
+    pub(crate) fn take_over_promise(&self) -> Promise {
         let mut slot = None;
         let promise = Promise::new(&mut |resolve, reject| slot = Some((resolve, reject)));
         {

@@ -349,7 +349,7 @@ impl TabPhone {
     /// the tab then has the user gesture the browser wants to play audio.
     #[wasm_bindgen(js_name = takeOver, unchecked_return_type = "Promise<{ epoch: number }>")]
     pub fn take_over(&self) -> Promise {
-        self.client.take_over()
+        self.client.take_over_promise()
     }
 
     /// Leave now. Other tabs take over the calls; the app's `close()` on the

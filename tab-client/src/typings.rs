@@ -74,6 +74,8 @@ export interface CallView {
   handovers: number;
   /** A new real tab is taking the call over right now (its re-INVITE is not answered yet). */
   resuming: boolean;
+  /** This side's DTLS role (from the last answer; null before one): a successor's offer claims it again. */
+  dtls: 'active' | 'passive' | null;
 }
 export type EndCause =
   | { cause: 'local' | 'remote' | 'timeout' | 'transport' | 'media_failed' | 'transferred' | 'replaced' | 'handed_over'

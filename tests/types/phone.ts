@@ -26,9 +26,13 @@ export async function use(): Promise<void> {
   await phone.decline(call, 486);
   await phone.attendedTransfer(call, 'other');
   const { status } = await phone.message('bob', 'hi');
+  const { epoch }: { epoch: number } = await phone.takeOver();
+  const c0 = phone.state()?.calls[0];
+  const moved: number | undefined = c0?.handovers;
+  const resuming: boolean | undefined = c0?.resuming;
   const { expires } = await phone.register();
   const r = await phone.dispatch('message', { to: 'bob', text: 'hi' });
-  console.log(status + expires + r.status);
+  console.log(status + expires + r.status, epoch, moved, resuming);
   const custom: unknown = await phone.dispatch('custom', 1);
   console.log(custom);
   try {

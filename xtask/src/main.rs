@@ -264,8 +264,11 @@ fn browser_tests(files: &[String]) -> Result<()> {
     // JsSIP, a SIP user agent this project did not write, as a peer in Chromium (tests/pages/jssip).
     bundle_npm("node_modules/jssip/lib/JsSIP.js", &root().join("tests/pages/jssip/pkg/jssip.min.js"))?;
     let server = serve::Server::start(0, serve::roots())?;
+    // `TEST_PATTERN=regex` runs only the tests whose names match.
+    let pattern = std::env::var("TEST_PATTERN").ok().map(|p| format!("--test-name-pattern={p}"));
     run(Command::new("node")
         .args(["--test", "--test-concurrency=1", "--test-reporter=spec"])
+        .args(pattern)
         .args(files)
         .env("BASE_URL", format!("http://127.0.0.1:{}", server.port))
         .current_dir(root().join("tests")))

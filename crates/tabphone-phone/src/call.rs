@@ -6,6 +6,7 @@ use std::collections::VecDeque;
 
 use tabphone_sip::ua::{CallId, DialogSnapshot};
 
+use crate::sdp::{with_setup, DtlsRole};
 use crate::state::{CallDirection, CallState, CallView, DialogState, EndCause, Held, Peer};
 
 /// A change of the session that needs an offer from us (a re-INVITE).
@@ -138,6 +139,12 @@ pub(crate) struct Call {
     /// The dialog inherited from the previous real tab, until the SIP core
     /// has its own (rebuilt from it).
     pub inherited: Option<DialogSnapshot>,
+    /// This side's DTLS role, from the last answer (see [`crate::sdp`]).
+    pub dtls: Option<DtlsRole>,
+    /// Our offers claim a DTLS role: until the peer refused one with 488.
+    pub claim_dtls: bool,
+    /// Our last offer went out with a role it claimed (not as the media layer made it).
+    pub claimed: bool,
 }
 
 impl Call {
@@ -170,6 +177,9 @@ impl Call {
             handovers: 0,
             resume: None,
             inherited: None,
+            dtls: None,
+            claim_dtls: true,
+            claimed: false,
         }
     }
 
@@ -190,6 +200,38 @@ impl Call {
             dialog: dialog.map(dialog_state),
             handovers: self.handovers,
             resuming: self.resume.is_some(),
+            dtls: self.dtls,
+        }
+    }
+
+    /// Our offer (`sdp`, as the media layer made it) as it goes on the
+    /// wire: with the DTLS role this side has in the call, or `active` in
+    /// the call's `first` offer; as it was when the role is unknown (an
+    /// inherited state without one, a peer whose answers never said one),
+    /// and after the peer refused such an offer with 488.
+    pub fn wire_offer(&mut self, sdp: String, first: bool) -> String {
+        let role = self.dtls.or(first.then_some(DtlsRole::Active)).filter(|_| self.claim_dtls);
+        let wire = role.map(|role| with_setup(&sdp, role));
+        self.claimed = wire.as_ref().is_some_and(|w| *w != sdp);
+        wire.unwrap_or(sdp)
+    }
+
+    /// The peer refused our last offer with 488: if it claimed a DTLS role,
+    /// the call's offers go as the media layer makes them from now on, and
+    /// the refused change is worth trying again (true).
+    pub fn drop_dtls_claim(&mut self) -> bool {
+        let retry = self.claimed && self.claim_dtls;
+        self.claim_dtls &= !retry;
+        self.claimed = false;
+        retry
+    }
+
+    /// An answer of the exchange: the peer's to our offer (`ours`: our
+    /// role is the other one), or ours to its offer. One with no definite
+    /// role leaves the role as it was.
+    pub fn note_answer(&mut self, answer: &str, ours: bool) {
+        if let Some(role) = DtlsRole::of(answer) {
+            self.dtls = Some(if ours { role.peer() } else { role });
         }
     }
 

@@ -44,7 +44,10 @@
 //!   re-INVITEs every established call with an ICE-restart offer after a
 //!   recovery, offers a change again from fresh media after glare (491), and
 //!   follows a transfer the peer asks for (with the Refer-To's headers, so
-//!   `Replaces` too), reporting its progress by NOTIFY.
+//!   `Replaces` too), reporting its progress by NOTIFY. Every offer it sends
+//!   claims a definite DTLS role (`a=setup:active` first, then the call's
+//!   role, published as `dtls`), so that the peer stays the DTLS server and a
+//!   successor's fresh connection is taken at once ([`sdp`] says why).
 //! - **Events** ([`PhoneEvent`]): incoming call, call ended with its cause,
 //!   connection and registration changes, audio blocked, transfers, DTMF and
 //!   messages received, errors no result reports, SIP trace. The first five
@@ -148,7 +151,8 @@
 //! - `nego.rs`: offer/answer after setup (hold, ICE restart, the peer's
 //!   re-offers), one at a time per call, and the media replies.
 //! - `call.rs`: one call's record; [`state`]: the shared state; [`event`]:
-//!   events; [`media`]: media requests; [`sdp`]: directions (RFC 3264);
+//!   events; [`media`]: media requests; [`sdp`]: directions (RFC 3264) and
+//!   the DTLS role our offers claim;
 //!   [`config`]: settings; `timers.rs`: the phone's one timer table; [`error`]:
 //!   the error codes.
 //! - `json/`: the JSON of the state (both ways), of the parts events share
@@ -182,6 +186,6 @@ pub use event::PhoneEvent;
 pub use media::{MediaKind, MediaRequest};
 pub use phone::{Phone, PhoneInput, PhoneOutput};
 pub use resume::Inherited;
-pub use sdp::Direction;
+pub use sdp::{Direction, DtlsRole};
 pub use state::PhoneState;
 pub use web_time::Instant;

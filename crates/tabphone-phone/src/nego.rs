@@ -64,6 +64,7 @@ impl Phone {
         match result {
             Ok(sdp) => {
                 c.state = CallState::Establishing;
+                let sdp = c.wire_offer(sdp, true);
                 let (call, target, headers) = (c.ua, c.peer.uri.clone(), std::mem::take(&mut c.headers));
                 self.ua_command(now, Command::Call { call, target, sdp, headers });
             }
@@ -80,6 +81,14 @@ impl Phone {
         match result {
             Ok(sdp) => {
                 c.state = CallState::Establishing;
+                // Our answer to its offer, or our offer when it had none.
+                let sdp = match c.offer {
+                    Some(_) => {
+                        c.note_answer(&sdp, false);
+                        sdp
+                    }
+                    None => c.wire_offer(sdp, true),
+                };
                 self.ua_command(now, Command::Answer { call, sdp });
             }
             Err(e) => {
@@ -160,6 +169,7 @@ impl Phone {
         match result {
             Err(e) => self.fail_op(i, op, Self::media_error(&e)),
             Ok(sdp) if !deferred && self.is_connected() && established => {
+                let sdp = self.calls[i].wire_offer(sdp, false);
                 self.calls[i].nego.own = Own::Reinviting { op };
                 self.ua_command(now, Command::Reinvite { call: ua_call, sdp });
             }
@@ -203,6 +213,7 @@ impl Phone {
             // The ACK's answer to the offer we put in our 200.
             c.nego.remote = Remote::Idle;
             if let Some(answer) = sdp {
+                c.note_answer(&answer, true);
                 let kind = MediaKind::ApplyAnswer { answer, provisional: false };
                 let request = self.media_request(&call, kind, Some(Purpose::RemoteApply));
                 self.calls[i].nego.remote = Remote::ApplyingAck { request };
@@ -212,6 +223,7 @@ impl Phone {
         let Own::Reinviting { op } = c.nego.own else { return };
         match sdp {
             Some(answer) => {
+                c.note_answer(&answer, true);
                 let kind = MediaKind::ApplyAnswer { answer, provisional: false };
                 let request = self.media_request(&call, kind, Some(Purpose::OwnApply));
                 self.calls[i].nego.own = Own::Applying { op, request };
@@ -239,6 +251,18 @@ impl Phone {
             _ => return,
         };
         self.calls[i].nego.own = Own::Idle;
+        if status == 488 && self.calls[i].drop_dtls_claim() {
+            // Not Acceptable Here, to an offer that claimed a DTLS role (see
+            // crate::sdp): once more with the offer as the media layer made it.
+            let (call, role) = (self.calls[i].id.clone(), self.calls[i].dtls);
+            let role = role.map_or("?", |r| r.as_str());
+            let message = format!(
+                "re-INVITE refused with 488 with a=setup:{role} in its offer: offered again with the media layer's own a=setup"
+            );
+            self.event(PhoneEvent::Error { call: Some(call), message });
+            self.calls[i].nego.queue.push_front(op);
+            return self.kick(i);
+        }
         self.fail_op(i, op, PhoneError::request_failed(Some(status), "re-INVITE"));
         self.kick(i);
     }
@@ -285,6 +309,23 @@ impl Phone {
         self.kick(i);
     }
 
+    /// A call refused with 488 whose offer (the INVITE's, or a resume's)
+    /// claimed a DTLS role: say so, the likely cause (see [`crate::sdp`]).
+    pub(crate) fn explain_refused_offer(&mut self, i: usize, cause: EndCause) {
+        let c = &self.calls[i];
+        let refused =
+            matches!(cause, EndCause::Failed { status: 488 } | EndCause::ResumeFailed { status: 488 });
+        if !refused || !c.claimed {
+            return;
+        }
+        let role = c.dtls.unwrap_or(crate::sdp::DtlsRole::Active).as_str();
+        let message = format!(
+            "the peer refused our offer with 488; it claimed a=setup:{role} (tabphone offers a definite DTLS \
+             role, RFC 4145; an RFC 5763 peer answers it with the other one)"
+        );
+        self.event(PhoneEvent::Error { call: Some(c.id.clone()), message });
+    }
+
     pub(crate) fn on_reoffer(&mut self, ua: CallId, sdp: Option<String>) {
         let Some(i) = self.call_index_ua(ua) else { return };
         self.calls[i].nego.deferred = Some(sdp);
@@ -319,9 +360,13 @@ impl Phone {
         match result {
             Ok(sdp) => {
                 c.held.remote = peer_holds.unwrap_or(c.held.remote);
-                if offerless {
+                let sdp = if offerless {
                     c.nego.remote = Remote::AwaitingAck;
-                }
+                    c.wire_offer(sdp, false)
+                } else {
+                    c.note_answer(&sdp, false);
+                    sdp
+                };
                 self.ua_command(now, Command::AnswerReoffer { call, sdp });
                 self.kick(i);
             }

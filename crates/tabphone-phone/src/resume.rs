@@ -90,6 +90,7 @@ impl Phone {
         call.muted = v.muted;
         call.answered_at = v.answered_at;
         call.handovers = v.handovers;
+        call.dtls = v.dtls;
         call.inherited = v.dialog.map(|d| dialog_snapshot(d, v.direction));
         let cause = match v.state {
             CallState::Established if call.inherited.is_some() && fresh => None,
@@ -151,7 +152,7 @@ impl Phone {
         for i in 0..self.calls.len() {
             let c = &mut self.calls[i];
             let Some(Resume::Ready { sdp }) = &c.resume else { continue };
-            let sdp = sdp.clone();
+            let sdp = c.wire_offer(sdp.clone(), false);
             c.resume = Some(Resume::Reinviting);
             let (call, hang_up) = (c.ua, c.end.is_some());
             let known = self.ua.as_ref().is_some_and(|ua| ua.call_state(call).is_some());
@@ -181,6 +182,7 @@ impl Phone {
         let call = c.id.clone();
         match sdp {
             Some(answer) => {
+                c.note_answer(&answer, true);
                 let kind = MediaKind::ApplyAnswer { answer, provisional: false };
                 let request = self.media_request(&call, kind, Some(Purpose::ResumeApply));
                 self.calls[i].resume = Some(Resume::Applying { request });

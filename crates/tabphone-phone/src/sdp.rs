@@ -1,8 +1,34 @@
 //! The little SDP the phone reads: media directions (RFC 3264), for hold
-//! detection and for answering an offer the way section 6.1 says.
+//! detection and for answering an offer the way section 6.1 says; and the
+//! DTLS role (`a=setup`, RFC 4145/5763), the one thing it writes.
 //!
 //! A template-based media layer (the CLI's) answers with
 //! `tabphone_sip::ua::set_direction(template, answer_direction(offer).as_str())`.
+//!
+//! ## The DTLS role on the wire
+//! RFC 8842 (5.2, 5.3) says an offer carries `a=setup:actpass` (an initial one
+//! must), and browsers make every local offer that way; the answerer picks.
+//! Tabphone instead sends a definite role in every offer it puts on the wire
+//! ([`with_setup`]), leaving the browser's own local description as it made it
+//! (`actpass`: the browser refuses to apply a local offer with another
+//! value): `active` in a call's first offer, then the role this side has in
+//! the call (see [`DtlsRole`]). Why: a handover makes the offer of a resumed
+//! call from a *new* `RTCPeerConnection`, so the DTLS handshake starts over.
+//! When the peer is the DTLS server it answers the new ClientHello at once
+//! (first audio at the peer in about 0.1 s, measured with Chromium); when it
+//! is the client it has to start a new handshake itself and a browser peer
+//! took 3.5 to 6.5 s (its retransmission backoff). Offering `active` from the
+//! start makes the peer the server for the whole call. Any RFC 5763/8842
+//! answerer accepts it: to an offer of `active` it must answer `passive`
+//! (RFC 4145 4.1), and an offer of the role the offerer already has is what
+//! RFC 8842 5.3 asks of re-offers. The browser's own `actpass` then applies
+//! the peer's answer in either role, so a peer that answers `active` anyway
+//! still gets a working call (this side becomes the server, and is recorded
+//! so); an answer with no definite role fails to apply as before (a clear
+//! media error). A peer that refuses such an offer with 488 gets, for a
+//! re-INVITE, the same change offered once more as the media layer made it,
+//! and the call's later offers too; a refused first INVITE (or resume) ends
+//! the call as any 488 does, with an error event that names the claimed role.
 
 /// A media stream direction attribute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -68,6 +94,82 @@ impl Direction {
 /// The direction of the first media section of `sdp` (its own attribute, else
 /// the session-level one, else `sendrecv`).
 pub fn offer_direction(sdp: &str) -> Direction {
+    first_attr(sdp, Direction::parse).unwrap_or(Direction::SendRecv)
+}
+
+/// The direction an answer to `offer_sdp` must carry when this side does not
+/// hold the call: RFC 3264 6.1 (a `sendonly` offer is answered `recvonly`,
+/// `inactive` with `inactive`).
+pub fn answer_direction(offer_sdp: &str) -> Direction {
+    offer_direction(offer_sdp).answer(false)
+}
+
+/// This side's DTLS role in a call (RFC 5763 5): `active` is the DTLS
+/// client (it sends the ClientHello), `passive` the server. In the shared
+/// state as `"active"` or `"passive"` (`null` before an answer said it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    any(test, feature = "serde"),
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "lowercase")
+)]
+pub enum DtlsRole {
+    /// `a=setup:active`: the DTLS client.
+    Active,
+    /// `a=setup:passive`: the DTLS server.
+    Passive,
+}
+
+impl DtlsRole {
+    /// The attribute value: `active` or `passive`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DtlsRole::Active => "active",
+            DtlsRole::Passive => "passive",
+        }
+    }
+
+    /// The other side's role.
+    pub fn peer(self) -> DtlsRole {
+        match self {
+            DtlsRole::Active => DtlsRole::Passive,
+            DtlsRole::Passive => DtlsRole::Active,
+        }
+    }
+
+    /// The definite role an SDP claims for its writer (`a=setup:active` or
+    /// `passive` of the first media section, else of the session), `None`
+    /// for `actpass`, `holdconn` or none.
+    pub fn of(sdp: &str) -> Option<DtlsRole> {
+        match first_attr(sdp, |a| a.strip_prefix("setup:"))?.trim() {
+            "active" => Some(DtlsRole::Active),
+            "passive" => Some(DtlsRole::Passive),
+            _ => None,
+        }
+    }
+}
+
+/// `offer` with every `a=setup:` attribute set to `role` (the line endings
+/// kept); an SDP without one (plain RTP) comes back as it was.
+pub fn with_setup(offer: &str, role: DtlsRole) -> String {
+    let mut out = String::with_capacity(offer.len() + 8);
+    for line in offer.split_inclusive('\n') {
+        match line.strip_prefix("a=setup:") {
+            Some(rest) => {
+                let value_end = rest.find(['\r', '\n']).unwrap_or(rest.len());
+                out.push_str("a=setup:");
+                out.push_str(role.as_str());
+                out.push_str(&rest[value_end..]);
+            }
+            None => out.push_str(line),
+        }
+    }
+    out
+}
+
+/// The first attribute (`a=` stripped) `pick` takes, of the first media
+/// section, else of the session.
+fn first_attr<'a, T>(sdp: &'a str, pick: impl Fn(&'a str) -> Option<T>) -> Option<T> {
     let mut session = None;
     let mut in_media = false;
     for line in sdp.lines() {
@@ -79,21 +181,14 @@ pub fn offer_direction(sdp: &str) -> Direction {
             in_media = true;
             continue;
         }
-        if let Some(d) = line.strip_prefix("a=").and_then(Direction::parse) {
+        if let Some(v) = line.strip_prefix("a=").and_then(&pick) {
             if in_media {
-                return d;
+                return Some(v);
             }
-            session = Some(d);
+            session = Some(v);
         }
     }
-    session.unwrap_or(Direction::SendRecv)
-}
-
-/// The direction an answer to `offer_sdp` must carry when this side does not
-/// hold the call: RFC 3264 6.1 (a `sendonly` offer is answered `recvonly`,
-/// `inactive` with `inactive`).
-pub fn answer_direction(offer_sdp: &str) -> Direction {
-    offer_direction(offer_sdp).answer(false)
+    session
 }
 
 #[cfg(test)]
@@ -136,5 +231,44 @@ mod tests {
         let two = "v=0\r\nm=audio 9 RTP/AVP 0\r\nm=video 9 RTP/AVP 96\r\na=sendonly\r\n";
         assert_eq!(offer_direction(two), Direction::SendRecv);
         assert_eq!(offer_direction(""), Direction::SendRecv);
+    }
+
+    const CHROME_OFFER: &str = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n\
+        m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=fingerprint:sha-256 AB:CD\r\na=setup:actpass\r\na=mid:0\r\n\
+        a=sendrecv\r\n";
+
+    #[test]
+    fn an_offer_gets_a_definite_role_and_nothing_else_changes() {
+        assert_eq!(DtlsRole::of(CHROME_OFFER), None);
+        let wire = with_setup(CHROME_OFFER, DtlsRole::Active);
+        assert_eq!(wire, CHROME_OFFER.replace("a=setup:actpass", "a=setup:active"));
+        assert_eq!(DtlsRole::of(&wire), Some(DtlsRole::Active));
+        let passive = with_setup(&wire, DtlsRole::Passive);
+        assert_eq!(DtlsRole::of(&passive), Some(DtlsRole::Passive));
+        assert_eq!(passive.matches("a=setup:").count(), 1);
+        // Every section (no BUNDLE), and bare LF line endings, are kept as they are.
+        let two = "v=0\nm=audio 9 UDP/TLS/RTP/SAVPF 111\na=setup:actpass\nm=video 9 UDP/TLS/RTP/SAVPF 96\na=setup:actpass";
+        let out = with_setup(two, DtlsRole::Passive);
+        assert_eq!(out, two.replace("actpass", "passive"));
+        // Plain RTP has no setup: untouched.
+        assert_eq!(with_setup(HOLD, DtlsRole::Active), HOLD);
+    }
+
+    #[test]
+    fn the_role_an_sdp_claims() {
+        let answer = |v: &str| format!("v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=setup:{v}\r\n");
+        assert_eq!(DtlsRole::of(&answer("active")), Some(DtlsRole::Active));
+        assert_eq!(DtlsRole::of(&answer("passive")), Some(DtlsRole::Passive));
+        assert_eq!(DtlsRole::of(&answer("actpass")), None);
+        assert_eq!(DtlsRole::of(&answer("holdconn")), None);
+        assert_eq!(DtlsRole::of(HOLD), None);
+        // Session level when the media section has none.
+        assert_eq!(
+            DtlsRole::of("v=0\r\na=setup:passive\r\nm=audio 9 RTP/AVP 0\r\n"),
+            Some(DtlsRole::Passive)
+        );
+        assert_eq!(DtlsRole::Active.peer(), DtlsRole::Passive);
+        assert_eq!(DtlsRole::Passive.peer(), DtlsRole::Active);
+        assert_eq!(serde_json::to_string(&DtlsRole::Passive).unwrap(), "\"passive\"");
     }
 }

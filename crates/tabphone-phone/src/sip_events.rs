@@ -45,6 +45,7 @@ impl Phone {
                 if let Some(i) = self.call_index_ua(call) {
                     let cause = self.sip_end_cause(i, cause);
                     let id = self.calls[i].id.clone();
+                    self.explain_refused_offer(i, cause);
                     self.end_call(now, &id, cause);
                 }
             }
@@ -207,8 +208,9 @@ impl Phone {
             c.state = CallState::Ringing;
         }
         let apply = sdp.filter(|_| c.early.is_none());
-        if apply.is_some() {
-            c.early.clone_from(&apply);
+        if let Some(answer) = &apply {
+            c.note_answer(answer, true);
+            c.early = Some(answer.clone());
         }
         let (call, parent) = (c.id.clone(), c.referred_by.clone());
         if let Some(answer) = apply {
@@ -229,6 +231,9 @@ impl Phone {
         // The answer to our offer: the 200's (outgoing) or the ACK's (incoming, offerless).
         let ours = c.direction == CallDirection::Outgoing || c.offer.is_none();
         let apply = sdp.filter(|s| ours && c.early.as_ref() != Some(s));
+        if let Some(answer) = &apply {
+            c.note_answer(answer, true);
+        }
         let (call, action, parent, replaces) =
             (c.id.clone(), c.answer_action.take(), c.referred_by.take(), c.replaces.take());
         if let Some(answer) = apply {

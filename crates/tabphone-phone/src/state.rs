@@ -330,6 +330,12 @@ pub struct CallView {
     /// (and its answer applied) yet. Absent in older states: `false`.
     #[cfg_attr(any(test, feature = "serde"), serde(default))]
     pub resuming: bool,
+    /// This side's DTLS role in the call, `"active"` (the DTLS client) or
+    /// `"passive"`, from the last answer; `null` before one said it (and in
+    /// older states). A successor's offer claims it again, so the peer
+    /// stays the DTLS server across handovers ([`crate::sdp`]).
+    #[cfg_attr(any(test, feature = "serde"), serde(default))]
+    pub dtls: Option<crate::sdp::DtlsRole>,
 }
 
 /// What a successor needs to continue a dialog from a new connection (a

@@ -68,7 +68,7 @@ fn a_call_in_json() {
     let (call, call_id, tag) = established(&mut w);
     let text = w.state_texts.last().unwrap();
     let expect = format!(
-        r#""calls":[{{"id":"{call}","direction":"outgoing","peer":{{"uri":"sip:bob@example.com","name":null}},"state":"established","held":{{"local":false,"remote":false}},"muted":false,"startedAt":{T0_UNIX_MS},"answeredAt":{T0_UNIX_MS},"replaces":null,"dialog":{{"callId":"{call_id}","localTag":"{tag}","remoteTag":"peer1","localUri":"sip:alice@example.com","remoteUri":"sip:bob@example.com","localCseq":1,"remoteCseq":null,"remoteTarget":"sip:bob@192.0.2.9;transport=ws","routeSet":["<sip:127.0.0.1:5066;transport=ws;lr>"]}},"handovers":0,"resuming":false}}]"#
+        r#""calls":[{{"id":"{call}","direction":"outgoing","peer":{{"uri":"sip:bob@example.com","name":null}},"state":"established","held":{{"local":false,"remote":false}},"muted":false,"startedAt":{T0_UNIX_MS},"answeredAt":{T0_UNIX_MS},"replaces":null,"dialog":{{"callId":"{call_id}","localTag":"{tag}","remoteTag":"peer1","localUri":"sip:alice@example.com","remoteUri":"sip:bob@example.com","localCseq":1,"remoteCseq":null,"remoteTarget":"sip:bob@192.0.2.9;transport=ws","routeSet":["<sip:127.0.0.1:5066;transport=ws;lr>"]}},"handovers":0,"resuming":false,"dtls":null}}]"#
     );
     assert!(text.contains(&expect), "{text}");
 }

@@ -2,7 +2,7 @@
 //! order per call (one at a time: a peer connection negotiates one thing at
 //! a time), each reply fed back exactly once; autoplay refusals turned into
 //! the state's `audioBlocked` and retried on the next user gesture.
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Weak;
 
@@ -34,6 +34,9 @@ pub(crate) struct CallMedias {
     blocked: RefCell<VecSet<String>>,
     /// `pointerdown` and `keydown` on the window while some audio is blocked.
     gesture: RefCell<Vec<Listener>>,
+    /// Closed calls' media (and the microphone) keep running this long, in
+    /// ms: see [`CallMedias::linger`].
+    linger_ms: Cell<u32>,
     driver: Weak<Driver>,
 }
 
@@ -44,7 +47,28 @@ impl CallMedias {
             calls: RefCell::new(VecMap::new()),
             blocked: RefCell::new(VecSet::new()),
             gesture: RefCell::new(Vec::new()),
+            linger_ms: Cell::new(0),
             driver,
+        }
+    }
+
+    /// From now on, media closed (a call's, the microphone) goes on for `ms`
+    /// before it stops: make-before-break when this tab hands its calls over
+    /// and stays open (a takeover), so the peer hears this tab until the
+    /// successor's re-INVITE has moved its media, not silence meanwhile.
+    /// Nothing is sent on SIP; the peer drops these packets once it follows
+    /// the successor.
+    pub(crate) fn linger(&self, ms: u32) {
+        self.linger_ms.set(ms);
+    }
+
+    /// Stop `f` now, or after the linger time.
+    fn retire(&self, f: impl FnOnce() + 'static) {
+        match self.linger_ms.get() {
+            0 => f(),
+            ms => {
+                gloo_timers::callback::Timeout::new(ms, f).forget();
+            }
         }
     }
 
@@ -79,9 +103,9 @@ impl CallMedias {
 
     /// Close a call's media; requests still waiting are answered `closed`.
     fn close(&self, call: &str) {
-        let Some(slot) = self.calls.borrow_mut().remove(call) else { return };
-        if let Some(media) = &slot.media {
-            media.close();
+        let Some(mut slot) = self.calls.borrow_mut().remove(call) else { return };
+        if let Some(media) = slot.media.take() {
+            self.retire(move || media.close());
         }
         let waiting = slot.queue.iter().filter(|r| r.kind.expects_reply()).map(|r| r.id);
         for request in waiting.chain(slot.dtmf).collect::<Vec<_>>() {
@@ -97,7 +121,8 @@ impl CallMedias {
             self.close(&call);
         }
         self.gesture.borrow_mut().clear();
-        self.factory.release();
+        let factory = self.factory.clone();
+        self.retire(move || factory.release());
     }
 
     /// What a call's media reports.

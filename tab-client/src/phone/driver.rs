@@ -20,6 +20,10 @@ use crate::media::MediaFactory;
 use crate::sip_socket::{SipSocket, SocketEvent};
 use crate::timer::Timer;
 
+/// How long a tab that hands its calls over and stays open keeps their media
+/// running, in ms: longer than a successor takes to resume (~0.1-0.3 s).
+const HANDOVER_LINGER_MS: u32 = 1500;
+
 /// An input, owned (it may wait in the queue).
 #[derive(Debug)]
 pub(crate) enum Input {
@@ -160,6 +164,14 @@ impl Driver {
     pub(crate) fn stop(&self, kind: StopKind) {
         if kind != StopKind::Handover {
             *self.keep_alive.borrow_mut() = self.me.upgrade();
+        }
+        // A tab that hands over and stays (a takeover; not a page going away)
+        // keeps its media running briefly: make-before-break.
+        let page_stays = web_sys::window()
+            .and_then(|w| w.document())
+            .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Visible);
+        if kind == StopKind::Handover && page_stays {
+            self.media.linger(HANDOVER_LINGER_MS);
         }
         // The last tab keeps its calls for a reload; `close()` ends them.
         match kind {

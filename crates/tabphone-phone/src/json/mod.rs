@@ -9,6 +9,7 @@
 
 use tabphone_json::{Arr, Obj, Object, Read};
 
+use crate::sdp::DtlsRole;
 use crate::state::{
     CallDirection, CallState, CallView, Connection, DialogState, DisconnectCause, EndCause, EndedCall, Held,
     Peer, PhoneState, Registration,
@@ -197,6 +198,7 @@ fn write_call(c: &CallView) -> String {
         .raw("dialog", dialog.as_deref().unwrap_or("null"))
         .num("handovers", u64::from(c.handovers))
         .bool("resuming", c.resuming)
+        .opt_str("dtls", c.dtls.map(DtlsRole::as_str))
         .end()
 }
 
@@ -287,6 +289,11 @@ fn read_call(o: &Object<'_>) -> Read<CallView> {
         },
         handovers: o.num_or("handovers", 0)?,
         resuming: o.bool_or("resuming", false)?,
+        dtls: match o.opt_name("dtls", &["active", "passive"])? {
+            Some(0) => Some(DtlsRole::Active),
+            Some(_) => Some(DtlsRole::Passive),
+            None => None,
+        },
     })
 }
 

@@ -80,10 +80,15 @@ fn dialog() -> impl Strategy<Value = DialogState> {
 
 fn call() -> impl Strategy<Value = CallView> {
     let who = (text(), any::<bool>(), peer(), prop::sample::select(CALL_STATE_VALUES.to_vec()));
-    let flags = (any::<bool>(), any::<bool>(), any::<bool>(), any::<u32>(), any::<bool>());
+    let dtls = prop::option::of(prop::sample::select(vec![DtlsRole::Active, DtlsRole::Passive]));
+    let flags = (any::<bool>(), any::<bool>(), any::<bool>(), any::<u32>(), any::<bool>(), dtls);
     let times = (any::<u64>(), any::<Option<u64>>(), prop::option::of(text()), prop::option::of(dialog()));
     (who, flags, times).prop_map(
-        |((id, out, peer, state), (local, remote, muted, handovers, resuming), (started, answered, r, d))| {
+        |(
+            (id, out, peer, state),
+            (local, remote, muted, handovers, resuming, dtls),
+            (started, answered, r, d),
+        )| {
             CallView {
                 id,
                 direction: if out { CallDirection::Outgoing } else { CallDirection::Incoming },
@@ -97,6 +102,7 @@ fn call() -> impl Strategy<Value = CallView> {
                 dialog: d,
                 handovers,
                 resuming,
+                dtls,
             }
         },
     )
