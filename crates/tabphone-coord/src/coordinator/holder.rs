@@ -96,7 +96,9 @@ impl Coordinator {
             // Its `claimed` is on the way (if it froze first, its ping timeout tells).
             Holder::Joined(port) if Some(port) == candidate => self.arm_claim_check(),
             Holder::Joined(_) | Holder::Unknown => {
-                if self.timers.steal_at.is_some_and(|t| t <= self.now) {
+                // A holder this worker found silent (frozen) is stolen from at once.
+                let silent = matches!(holder, Holder::Joined(p) if self.status(p) == Some(Status::Lost));
+                if silent || self.timers.steal_at.is_some_and(|t| t <= self.now) {
                     self.restart = false;
                     self.steal = true;
                     self.promote();

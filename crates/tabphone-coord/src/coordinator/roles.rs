@@ -9,6 +9,11 @@ impl Coordinator {
         let was_live = tab.status == Status::Live;
         if why == Gone::Silent {
             tab.status = Status::Lost;
+            if self.real.is_some_and(|r| !r.claimed && r.port != port) {
+                // It may hold the lock a candidate waits for (an old real
+                // that froze during a takeover): look now.
+                self.query_locks();
+            }
         } else {
             self.tabs.remove(&port);
             self.out.push_back(super::Output::ClosePort { port });
@@ -24,8 +29,12 @@ impl Coordinator {
             if why != Gone::Silent || self.live_count() > 0 {
                 // A frozen real keeps the real lock; so does a closing one until
                 // its page is torn down (tens of ms), though it stopped its phone
-                // in the same `pagehide` handler that sent `close`: take it.
-                self.real_lost(port, why != Gone::Dead);
+                // in the same `pagehide` handler that sent `close`: take it. A
+                // candidate that closes before it claimed holds nothing to take
+                // (the lock may be a frozen old real's: its own silence decides);
+                // a silent one may hold it (granted, then frozen).
+                let claimed = self.real.is_some_and(|r| r.claimed);
+                self.real_lost(port, why == Gone::Silent || (claimed && why != Gone::Dead));
             }
         }
         if was_live {

@@ -32,7 +32,9 @@ impl Coordinator {
         match self.real {
             Some(r) if r.port == port => {} // a candidate: answered when it claims
             Some(r) => {
-                // The old real releases the lock itself when told it is a dummy.
+                // The old real releases the lock itself when told it is a dummy;
+                // a frozen one cannot: when its silence would be noticed anyway.
+                let silent_at = self.tabs.get(&r.port).map(|t| t.last_seen + self.config.ping_timeout);
                 self.real = None;
                 let failed = self.actions.fail_in_flight(r.port);
                 self.answer_errors(
@@ -41,9 +43,20 @@ impl Coordinator {
                     "the real tab was taken over before answering",
                 );
                 self.promote();
+                self.steal_by(silent_at);
             }
             None if self.may_promote() => self.promote(),
             None => {} // the real lock's holder is not known yet: promoted then
+        }
+    }
+
+    /// Look at the real lock's holder (and steal from it if it still holds
+    /// the lock) no later than `at`: a takeover from a real that froze must
+    /// not wait a whole ping timeout more than its freeze alone would.
+    fn steal_by(&mut self, at: Option<web_time::Instant>) {
+        let Some(at) = at.map(|a| a.max(self.now)) else { return };
+        for t in [&mut self.timers.steal_at, &mut self.timers.lock_check].into_iter().flatten() {
+            *t = (*t).min(at);
         }
     }
 
