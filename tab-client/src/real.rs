@@ -73,7 +73,7 @@ impl PhoneContext {
         result.map_err(|(code, message)| (code.as_str().to_owned(), message))
     }
 
-    /// Tell this tab's phone listeners ([`TabClient::on_phone_event`]) of an
+    /// Tell this tab's phone listeners ([`crate::TabClient::on_phone_event`]) of an
     /// event that only the real phone sees (a trace line, DTMF or a message
     /// received, an error); the others every tab derives from the state.
     pub fn emit(&self, event: &PhoneEvent) {
