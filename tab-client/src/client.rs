@@ -13,109 +13,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{MessageEvent, SharedWorker, WorkerOptions, WorkerType};
 
-/// The real phone: created when the tab becomes real, stopped and dropped
-/// when it stops being real. [`crate::phone::BrowserPhone`] is the SIP phone;
-/// an app may plug in its own. Methods take `&self`: app code runs from
-/// inside them (listeners of the state it publishes) and may call back in,
-/// so an implementation keeps its state behind its own interior mutability.
-pub trait RealPhone {
-    /// The tab became real (holds the real lock): connect, register.
-    /// `context` publishes its state and events, and names this browser's
-    /// stable instance id.
-    fn start(&self, context: PhoneContext);
-    /// The tab is real no more: stop at once, before any more network
-    /// traffic, as `kind` says.
-    fn stop(&self, kind: StopKind);
-    /// Perform an action; resolve with a JSON-serializable value.
-    fn perform(&self, name: &str, args: JsValue) -> Promise;
-    /// A message came from the worker (at least one ping a second, from a
-    /// worker whose timers the browser does not throttle): run what is
-    /// overdue, since a hidden tab's own timers may fire a minute late.
-    fn tick(&self) {}
-    /// This tab may have been replaced while it was frozen: send nothing
-    /// until [`RealPhone::resume`] (still real) or [`RealPhone::stop`] (not).
-    fn hold(&self) {}
-    /// Still real after a [`RealPhone::hold`]: go on.
-    fn resume(&self) {}
-}
-
-/// Why the real phone stops.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StopKind {
-    /// Another tab takes over: leave the registrar binding and the calls to
-    /// it (it resumes them), send nothing.
-    Handover,
-    /// The page of the last tab goes away (perhaps a reload): keep the
-    /// established calls for the reloaded page; unregister when there is none.
-    PageHide,
-    /// The app closed the last tab's phone: hang up, unregister.
-    Close,
-}
-
-/// What a [`RealPhone`] is given when it starts. Holds the client weakly:
-/// keeping it creates no reference cycle.
-#[derive(Clone)]
-pub struct PhoneContext {
-    client: Weak<RefCell<Inner>>,
-    instance_id: String,
-    app: String,
-    inherit: Option<String>,
-}
-
-impl PhoneContext {
-    /// Publish the state (JSON text) to every tab. Fails with `(code,
-    /// message)` once this tab is no longer real, or for a state over the
-    /// size limit.
-    pub fn publish(&self, state: &str) -> Result<(), (String, String)> {
-        let Some(rc) = self.client.upgrade() else {
-            return Err((String::from("worker_gone"), String::from("the tab client is gone")));
-        };
-        let result = rc.borrow_mut().core.publish(state);
-        flush(&rc);
-        result.map_err(|(code, message)| (code.as_str().to_owned(), message))
-    }
-
-    /// Tell this tab's phone listeners ([`TabClient::on_phone_event`]) of an
-    /// event that only the real phone sees (a trace line, DTMF or a message
-    /// received, an error); the others every tab derives from the state.
-    pub fn emit(&self, event: &PhoneEvent) {
-        let Some(rc) = self.client.upgrade() else { return };
-        let listeners: Vec<PhoneListener> = rc.borrow().phone_listeners.clone();
-        for l in listeners {
-            match l.try_borrow_mut() {
-                Ok(mut f) => f(event),
-                Err(_) => web_sys::console::warn_1(&"tabphone: a phone listener re-entered".into()),
-            }
-        }
-    }
-
-    /// This browser's SIP instance id for the app (`+sip.instance`): the
-    /// same in every tab and after reloads, so every real replaces one binding.
-    pub fn instance_id(&self) -> &str {
-        &self.instance_id
-    }
-
-    /// May the real phone act now? `false` when this tab may have been
-    /// replaced while it was frozen: hold every input until the client says
-    /// [`RealPhone::resume`] or [`RealPhone::stop`] (the coordinator is checking).
-    pub fn may_act(&self) -> bool {
-        let Some(rc) = self.client.upgrade() else { return false };
-        let ok = rc.borrow_mut().core.real_may_act(Instant::now());
-        flush(&rc);
-        ok
-    }
-
-    /// The app name (tabs of one app share one real phone).
-    pub fn app(&self) -> &str {
-        &self.app
-    }
-
-    /// The state the previous real published last (JSON text), whose calls
-    /// this phone takes over; `None` when this tab saw none.
-    pub fn inherit(&self) -> Option<&str> {
-        self.inherit.as_deref()
-    }
-}
+pub use crate::real::{PhoneContext, RealPhone, StopKind};
 
 /// What runs behind the API: the inert dummy or the real phone.
 pub(crate) enum Backend {
@@ -144,14 +42,14 @@ type Factory = Box<dyn FnMut() -> Box<dyn RealPhone>>;
 /// A Rust event listener (shared so it runs with no client borrow held).
 type RustListener = Rc<RefCell<dyn FnMut(&TabEvent)>>;
 /// A Rust listener of phone events.
-type PhoneListener = Rc<RefCell<dyn FnMut(&PhoneEvent)>>;
+pub(crate) type PhoneListener = Rc<RefCell<dyn FnMut(&PhoneEvent)>>;
 /// The worker and its port's message handler, dropped together.
 type WorkerPort = (SharedWorker, Closure<dyn FnMut(MessageEvent)>);
 /// A page event listener, removed on drop.
 type PageListener = (web_sys::EventTarget, &'static str, Closure<dyn FnMut(web_sys::Event)>);
 
-struct Inner {
-    core: TabCore,
+pub(crate) struct Inner {
+    pub(crate) core: TabCore,
     url: String,
     app: String,
     worker: Option<WorkerPort>,
@@ -164,7 +62,7 @@ struct Inner {
     pending: VecMap<ActionId, (Function, Function)>,
     listeners: Vec<(String, Function)>,
     rust_listeners: Vec<RustListener>,
-    phone_listeners: Vec<PhoneListener>,
+    pub(crate) phone_listeners: Vec<PhoneListener>,
     page: Vec<PageListener>,
     /// The app called `close()` (not a page going away).
     closed_by_app: bool,
@@ -373,7 +271,7 @@ fn drive(weak: &Weak<RefCell<Inner>>, input: TabInput<'_>) {
 
 /// Do what the core says, one output at a time. App code (listeners, the real
 /// phone) runs with no borrow held, so it may call back into the client.
-fn flush(rc: &Rc<RefCell<Inner>>) {
+pub(crate) fn flush(rc: &Rc<RefCell<Inner>>) {
     loop {
         let output = {
             let mut me = rc.borrow_mut();

@@ -56,7 +56,9 @@
 //!
 //! ## Layout
 //! - `client.rs`: [`TabClient`], the tab core's glue (worker port, locks,
-//!   page events), [`RealPhone`] and its [`PhoneContext`].
+//!   page events); `real.rs`: [`RealPhone`], its [`PhoneContext`] and
+//!   [`StopKind`]; `saved.rs`: the real's calls kept in `localStorage` for a
+//!   page reload.
 //! - `phone/`: [`BrowserPhone`], the real SIP phone, and [`PhoneOptions`].
 //! - `api.rs`: the phone's Rust API on [`TabClient`]; `js.rs`: [`TabPhone`],
 //!   the JavaScript API; `typings.rs`: its TypeScript types.
@@ -70,6 +72,7 @@ mod js;
 mod listen;
 pub mod media;
 pub mod phone;
+mod real;
 mod saved;
 pub mod sip_socket;
 pub mod timer;
