@@ -17,8 +17,9 @@
 // "re-INVITE sent" and "answered" are from the new real's SIP trace (the page's `trace` events,
 // `sip.traceSip`): the resume re-INVITE of the call's Call-ID going out, its 200 coming in. They,
 // "new real" (the survivor's `role` event) and "new audio" (the new stream's first packet at
-// bob) count from the harness's `since` (bob's page clock, just before the handover action); all page clocks are performance.timeOrigin +
-// performance.now(), the same wall clock in one browser.
+// bob) count from the harness's `since` (bob's page clock, just before the handover action);
+// all page clocks are performance.timeOrigin + performance.now(), the same wall clock in one
+// browser.
 //
 // Knobs: BENCH_GAPS (trials per case and caller, 10), BENCH_GAP_CASES (a subset of
 // close,crash,crash-host,reload,takeover), BENCH_GAP_CALLERS (alice,bob or one of them),
@@ -149,7 +150,8 @@ async function afterHandover({ next, call, callId, since, b, bobCall, record }) 
   if (c.handovers !== 1) failures.push(`the call's handovers: ${c.handovers}, not 1`);
   await audioBothWays([next, b], 'after', failures);
   const bobs = (await stateOf(b)).calls.map((x) => [x.id, x.state]);
-  if (JSON.stringify(bobs) !== JSON.stringify([[bobCall, 'established']])) failures.push(`bob's calls: ${JSON.stringify(bobs)}`);
+  const same = JSON.stringify(bobs) === JSON.stringify([[bobCall, 'established']]);
+  if (!same) failures.push(`bob's calls: ${JSON.stringify(bobs)}`);
   const contacts = await kamailio.contacts('alice');
   if (contacts !== 1) failures.push(`alice has ${contacts} contacts`);
   await must(next, 'hangup', call);
@@ -217,7 +219,8 @@ for (let i = 0; i < TRIALS; i += 1) {
       const r = await trial(CASES[c], who);
       results[`${c}/${who}`].push(r);
       const gap = r.gap === null ? 'none' : `${r.gap.toFixed(0)} ms`;
-      console.error(`bench: gap ${i + 1}/${TRIALS} ${c}, ${who} calls: ${gap}${r.failures.length ? `, FAILED: ${r.failures.join('; ')}` : ''}`);
+      const failed = r.failures.length ? `, FAILED: ${r.failures.join('; ')}` : '';
+      console.error(`bench: gap ${i + 1}/${TRIALS} ${c}, ${who} calls: ${gap}${failed}`);
       if (process.env.BENCH_DEBUG) console.error(JSON.stringify(r));
     }
   }
@@ -238,7 +241,9 @@ console.log(' "alice calls": alice offers actpass, bob answers active: bob is th
 console.log(' new peer connection waits for his ClientHello; "bob calls": alice is the DTLS client.');
 console.log(' new real, re-INVITE sent and answered (alice\'s trace), new audio (the first packet from the');
 console.log(' new real at bob): p50 from just before the handover action; under 20 trials the p95 is the max');
-console.log(line(['case', 'caller', 'ok', 'gap p50', 'p95', 'max', 'target', 'verdict', 'new real', 're-INV sent', 're-INV 200', 'new audio']));
+console.log(line([
+  'case', 'caller', 'ok', 'gap p50', 'p95', 'max', 'target', 'verdict', 'new real', 're-INV sent', 're-INV 200', 'new audio',
+]));
 console.log(line(w.map((n) => '-'.repeat(n))));
 let failed = 0;
 for (const c of CHOSEN) {
