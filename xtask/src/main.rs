@@ -1,5 +1,5 @@
 //! tabphone's commands: `cargo xtask demo [--port N] [--sip-port N]`, `cargo xtask test`,
-//! `cargo xtask bench [sip|tabs|phone]`, `cargo xtask fuzz [SECONDS]`,
+//! `cargo xtask bench [sip|tabs|phone|handover]`, `cargo xtask fuzz [SECONDS]`,
 //! `cargo xtask soak [SECONDS]`, `cargo xtask build`.
 //!
 //! Each installs what is missing first (the wasm32 target, wasm-bindgen-cli at
@@ -35,8 +35,8 @@ fn main() -> ExitCode {
             Some(Ok(n)) => soak(n),
             Some(Err(_)) => Err("usage: cargo xtask soak [SECONDS]".into()),
         },
-        _ => Err("usage: cargo xtask <demo [--port N] [--sip-port N] | test | bench [sip|tabs|phone] \
-                  | fuzz [SECONDS] | soak [SECONDS] | build \
+        _ => Err("usage: cargo xtask <demo [--port N] [--sip-port N] | test \
+                  | bench [sip|tabs|phone|handover] | fuzz [SECONDS] | soak [SECONDS] | build \
                   | browser [TEST FILES]>"
             .into()),
     };
@@ -333,8 +333,8 @@ fn bench_sip() -> Result<()> {
 fn bench(args: &[String]) -> Result<()> {
     let which = match args {
         [] => "all",
-        [w] if matches!(w.as_str(), "sip" | "tabs" | "phone") => w.as_str(),
-        _ => return Err("usage: cargo xtask bench [sip|tabs|phone]".into()),
+        [w] if matches!(w.as_str(), "sip" | "tabs" | "phone" | "handover") => w.as_str(),
+        _ => return Err("usage: cargo xtask bench [sip|tabs|phone|handover]".into()),
     };
     ensure()?;
     if matches!(which, "all" | "sip") {
@@ -345,6 +345,11 @@ fn bench(args: &[String]) -> Result<()> {
     }
     if matches!(which, "all" | "phone") {
         bench_phone()?;
+    }
+    if which == "handover" {
+        build()?;
+        let server = serve::Server::start(0, serve::roots())?;
+        bench_handover(server.port)?;
     }
     Ok(())
 }
@@ -377,7 +382,8 @@ fn soak(seconds: u32) -> Result<()> {
 }
 
 /// The browser phone beside SIP.js (npm, bundled and minified here with
-/// esbuild) in Chromium through Kamailio: registration, call setup, handover, sizes.
+/// esbuild) in Chromium through Kamailio: registration, call setup, handover, sizes;
+/// then the audio gap of a call's handover (`bench_handover`).
 fn bench_phone() -> Result<()> {
     eprintln!("== phone: tabphone beside SIP.js in Chromium, through Kamailio");
     build()?;
@@ -391,5 +397,16 @@ fn bench_phone() -> Result<()> {
         .env("BASE_URL", format!("http://127.0.0.1:{}", server.port))
         .env("PKG_DIR", root.join("demo/pkg"))
         .env("SIPJS_BUNDLE", &bundle)
-        .current_dir(&tests))
+        .current_dir(&tests))?;
+    bench_handover(server.port)
+}
+
+/// The audio gap at bob when alice's call moves to her next real tab (`tests/bench/handover.mjs`),
+/// against the static server on `port`, with the demo built.
+fn bench_handover(port: u16) -> Result<()> {
+    eprintln!("== handover: the audio gap at the far end when a call moves to a new real tab");
+    run(Command::new("node")
+        .arg("bench/handover.mjs")
+        .env("BASE_URL", format!("http://127.0.0.1:{port}"))
+        .current_dir(root().join("tests")))
 }
