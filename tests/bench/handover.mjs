@@ -237,8 +237,9 @@ console.log(`audio gap at bob when alice's call moves to her new real tab, Chrom
 console.log(`on loopback; ${TRIALS} trial(s) per row, interleaved; p50/p95 nearest rank; a trial whose audio`);
 console.log(' never came back counts as an infinite gap ("none"), one that failed before the handover has');
 console.log(' no gap (it counts in "ok" only); the target is judged on the p50.');
-console.log(' "alice calls": alice offers actpass, bob answers active: bob is the DTLS client, and alice\'s');
-console.log(' new peer connection waits for his ClientHello; "bob calls": alice is the DTLS client.');
+console.log(' "alice calls": her offer claims a=setup:active, bob answers passive: her new peer connection is');
+console.log(' the DTLS client; "bob calls": bob (tabphone too) claims active, so alice\'s new peer connection is');
+console.log(' the DTLS server and bob must restart his handshake as the client (see tabphone-phone\'s sdp.rs).');
 console.log(' new real, re-INVITE sent and answered (alice\'s trace), new audio (the first packet from the');
 console.log(' new real at bob): p50 from just before the handover action; under 20 trials the p95 is the max');
 console.log(line([
