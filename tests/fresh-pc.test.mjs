@@ -11,23 +11,15 @@
 //   BASE_URL=http://127.0.0.1:<port> node --test fresh-pc.test.mjs
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Kamailio } from './lib/kamailio.mjs';
-import { hearEachOther, launchWithMedia } from './lib/audio.mjs';
+import { hearEachOther } from './lib/audio.mjs';
 import { pageNow, startGapMeter, stopGapMeter, waitGap } from './lib/gap.mjs';
 import { jssip, jssipCall, jssipUser } from './lib/jssip.mjs';
-import { closeAll, must, registered, sleep, user, useServers, waitEvent } from './lib/phone.mjs';
+import { closeAll, must, registered, sleep, startServers, stopServers, user, waitEvent } from './lib/phone.mjs';
 
 let browser;
 let kamailio;
-before(async () => {
-  kamailio = await Kamailio.start();
-  browser = await launchWithMedia();
-  useServers(browser, kamailio);
-});
-after(async () => {
-  await browser?.close();
-  await kamailio?.close();
-});
+before(async () => ({ browser, kamailio } = await startServers()));
+after(() => stopServers(browser, kamailio));
 
 /** Bob's transports, for a failure message: DTLS and ICE states, selected pair changes. */
 const transports = (b) => b.evaluate(async () => {

@@ -72,7 +72,7 @@
 //     `await setFrozen(alice.context, real, false)`,
 //     then `real.waitForFunction(() => window.tabphone.role === 'dummy')` and check that it sent
 //     nothing for the moved call (record its frames before freezing: `recordFramesSent` in
-//     phone.test.mjs). Measured on main: a debugger-paused real's peer connection keeps sending
+//     tests/lib/browser.mjs). Measured on main: a debugger-paused real's peer connection keeps sending
 //     audio (bob got ~150 packets and growing energy per 3 s, 0.5 s and 8.5 s into the freeze),
 //     and keeps its ICE alive: see the gap note above.
 // (e) reload of the only tab: `alice = await user('alice', 1)`, `await a.reload()`, then
@@ -83,14 +83,14 @@
 //     `window.tabphone.takeOver()` in the page), then `assert.equal(await oneReal(alice.pages), dummy)`.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Kamailio } from './lib/kamailio.mjs';
 import { Rtpengine } from './lib/rtpengine.mjs';
-import { hearEachOther, launchWithMedia } from './lib/audio.mjs';
-import { closeWithoutHandlers, crash, oneReal, setFrozen } from './lib/browser.mjs';
+import { hearEachOther } from './lib/audio.mjs';
+import { closeWithoutHandlers, crash, oneReal, recordFramesSent, setFrozen } from './lib/browser.mjs';
 import { pageNow, startGapMeter, waitGap } from './lib/gap.mjs';
 import { jssipCall, jssipState, jssipUser } from './lib/jssip.mjs';
 import {
-  callIn, closeAll, must, registered, sleep, stateOf, until, useServers, user, waitEvent,
+  callIn, closeAll, must, registered, sleep, startServers as startPhoneServers, stateOf,
+  stopServers as stopPhoneServers, until, user, waitEvent,
 } from './lib/phone.mjs';
 import { Sipp } from './lib/sipp.mjs';
 
@@ -101,14 +101,11 @@ let rtpengine;
 /** rtpengine, Kamailio with rtpengine on (browser-to-browser calls are left alone), Chromium. */
 async function startServers() {
   rtpengine = await Rtpengine.start();
-  kamailio = await Kamailio.start({ rtpengine: rtpengine.ng });
-  browser = await launchWithMedia();
-  useServers(browser, kamailio);
+  ({ browser, kamailio } = await startPhoneServers({ rtpengine: rtpengine.ng }));
 }
 
 async function stopServers() {
-  await browser?.close();
-  await kamailio?.close();
+  await stopPhoneServers(browser, kamailio);
   await rtpengine?.close();
 }
 
@@ -119,15 +116,6 @@ after(stopServers);
 const AUDIO_BACK_MS = 60000;
 /** A worker that notices a frozen tab within a second (for the freeze case). */
 const FAST_WORKER = { worker: '/pkg/worker.js?pingInterval=200&pingTimeout=1000' };
-
-/** Every frame `page` sends on its WebSockets from now on (CDP), for the silent-thaw check. */
-async function recordFramesSent(page) {
-  const frames = [];
-  const session = await page.context().newCDPSession(page);
-  session.on('Network.webSocketFrameSent', (e) => frames.push(e.response.payloadData));
-  await session.send('Network.enable');
-  return frames;
-}
 
 /** Alice's real in `pages`, once it is registered. */
 async function registeredReal(pages) {

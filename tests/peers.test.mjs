@@ -8,25 +8,18 @@
 // Timings are printed, never asserted.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Kamailio } from './lib/kamailio.mjs';
-import { hearEachOther, launchWithMedia } from './lib/audio.mjs';
+import { hearEachOther } from './lib/audio.mjs';
 import { pageNow, startGapMeter, stopGapMeter, waitGap } from './lib/gap.mjs';
 import { jssip, jssipCall, jssipUser } from './lib/jssip.mjs';
 import {
-  callIn, closeAll, must, registered, sleep, user, useServers, waitEvent,
+  callIn, closeAll, must, registered, sleep, startServers, stopServers, user,
+  waitEvent,
 } from './lib/phone.mjs';
 
 let browser;
 let kamailio;
-before(async () => {
-  kamailio = await Kamailio.start();
-  browser = await launchWithMedia();
-  useServers(browser, kamailio);
-});
-after(async () => {
-  await browser?.close();
-  await kamailio?.close();
-});
+before(async () => ({ browser, kamailio } = await startServers()));
+after(() => stopServers(browser, kamailio));
 
 /**
  * At `bob` (a page with the gap meter running): hold with `hold()`, stay held `heldMs`, unhold

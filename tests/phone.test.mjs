@@ -5,26 +5,18 @@
 // ends (tests/lib/audio.mjs). Timings are printed, never asserted.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { crash, oneReal } from './lib/browser.mjs';
-import { Kamailio } from './lib/kamailio.mjs';
+import { crash, oneReal, recordFramesSent } from './lib/browser.mjs';
 import { WsSipServer } from './lib/wssip.mjs';
-import { hearEachOther, launchWithMedia, receivedOver } from './lib/audio.mjs';
+import { hearEachOther, receivedOver } from './lib/audio.mjs';
 import {
-  act, callIn, callPc, closeAll, eventsOf, must, nextEvent, registered, seen, sleep, stateOf, until, user,
-  useServers, waitEvent,
+  act, callIn, callPc, closeAll, eventsOf, must, nextEvent, registered, seen, sleep, startServers,
+  stateOf, stopServers, until, user, waitEvent,
 } from './lib/phone.mjs';
 
 let browser;
 let kamailio;
-before(async () => {
-  kamailio = await Kamailio.start();
-  browser = await launchWithMedia();
-  useServers(browser, kamailio);
-});
-after(async () => {
-  await browser?.close();
-  await kamailio?.close();
-});
+before(async () => ({ browser, kamailio } = await startServers()));
+after(() => stopServers(browser, kamailio));
 
 /**
  * Record what the pages of `context` send to and receive from the worker
@@ -60,15 +52,6 @@ async function aliceAndBob(n, options = {}) {
   for (const p of [...alice.pages, ...bob.pages]) await registered(p);
   const real = await oneReal(alice.pages);
   return { alice, bob, real, dummies: alice.pages.filter((p) => p !== real), b: bob.pages[0] };
-}
-
-/** The SIP frames `page` sends on its WebSockets, as CDP reports them (they survive the page). */
-async function recordFramesSent(page) {
-  const frames = [];
-  const session = await page.context().newCDPSession(page);
-  session.on('Network.webSocketFrameSent', (e) => frames.push(e.response.payloadData));
-  await session.send('Network.enable');
-  return frames;
 }
 
 const unregisters = (frames) => frames.filter((f) => f.startsWith('REGISTER ') && /expires=0\b|^Expires: 0\r?$/mi.test(f));

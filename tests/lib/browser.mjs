@@ -107,3 +107,12 @@ export async function closeWithoutHandlers(page) {
   await page.evaluate(() => { MessagePort.prototype.postMessage = () => {}; });
   await page.close();
 }
+
+/** Every frame `page` sends on its WebSockets from now on (CDP), as an array that grows. */
+export async function recordFramesSent(page) {
+  const frames = [];
+  const session = await page.context().newCDPSession(page);
+  session.on('Network.webSocketFrameSent', (e) => frames.push(e.response.payloadData));
+  await session.send('Network.enable');
+  return frames;
+}

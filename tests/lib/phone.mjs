@@ -6,7 +6,8 @@
 // Kamailio's log. A test file names its browser and Kamailio once with `useServers`.
 import assert from 'node:assert/strict';
 import { BASE } from './browser.mjs';
-import { recordPeerConnections } from './audio.mjs';
+import { launchWithMedia, recordPeerConnections } from './audio.mjs';
+import { Kamailio } from './kamailio.mjs';
 
 const servers = { browser: null, kamailio: null };
 
@@ -14,6 +15,23 @@ const servers = { browser: null, kamailio: null };
 export function useServers(browser, kamailio) {
   servers.browser = browser;
   servers.kamailio = kamailio;
+}
+
+/**
+ * A test file's servers: Kamailio on loopback (`options` as `Kamailio.start`) and Chromium with
+ * fake media, named for `user`. In the file: `before(async () => ({ browser, kamailio } = await
+ * startServers()));` and `after(() => stopServers(browser, kamailio));`.
+ */
+export async function startServers(options = {}) {
+  const kamailio = await Kamailio.start(options);
+  const browser = await launchWithMedia();
+  useServers(browser, kamailio);
+  return { browser, kamailio };
+}
+
+export async function stopServers(browser, kamailio) {
+  await browser?.close();
+  await kamailio?.close();
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

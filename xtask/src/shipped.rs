@@ -48,33 +48,16 @@ pub fn build(profile: &str, package: &str, lib: &str) -> Result<PathBuf> {
     ensure()?;
     let root = root();
     let mut cargo = Command::new("cargo");
+    let build = ["build", "--profile", profile, "--target", "wasm32-unknown-unknown", "-p", package, "--lib"];
     let target = if stable() {
-        cargo.args([
-            "build",
-            "--profile",
-            profile,
-            "--target",
-            "wasm32-unknown-unknown",
-            "-p",
-            package,
-            "--lib",
-        ]);
+        cargo.args(build);
         root.join("target")
     } else {
         // Its own target folder: the std it builds differs from stable's.
         let target = root.join("target/shipped");
         cargo
             .arg(format!("+{NIGHTLY}"))
-            .args([
-                "build",
-                "--profile",
-                profile,
-                "--target",
-                "wasm32-unknown-unknown",
-                "-p",
-                package,
-                "--lib",
-            ])
+            .args(build)
             .args(["-Zbuild-std=std,panic_abort", "-Zbuild-std-features=optimize_for_size", "--target-dir"])
             .arg(&target)
             .env("RUSTFLAGS", RUSTFLAGS)
