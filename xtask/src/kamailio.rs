@@ -10,6 +10,10 @@ use std::time::{Duration, Instant};
 
 use super::Result;
 
+#[path = "../../tests/sip/kamailio_support.rs"]
+mod support;
+use support::{fill_config, group_alive, kill_group};
+
 /// How long starting or stopping may take before it is reported as failed.
 const PATIENCE: Duration = Duration::from_secs(30);
 
@@ -54,18 +58,6 @@ fn accounts(cfg: &str) -> Vec<Account> {
         .collect()
 }
 
-fn kill_group(pgid: u32, signal: &str) {
-    let _ = Command::new("kill").args([signal, "--", &format!("-{pgid}")]).stderr(Stdio::null()).status();
-}
-
-fn group_alive(pgid: u32) -> bool {
-    Command::new("kill")
-        .args(["-0", "--", &format!("-{pgid}")])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
 impl Kamailio {
     /// Write the config (WebSocket on `ws_port` if free, else any free port)
     /// and start it; returns once it listens.
@@ -75,10 +67,7 @@ impl Kamailio {
         let dir = std::env::temp_dir().join(format!("tabphone-demo-{}", std::process::id()));
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let ws = tcp_port(ws_port)?;
-        let cfg = cfg
-            .replace("__WS_PORT__", &ws.to_string())
-            .replace("__UDP_PORT__", &free_udp_port()?.to_string())
-            .replace("__SIPP_PORT__", &free_udp_port()?.to_string());
+        let cfg = fill_config(&cfg, ws, free_udp_port()?, free_udp_port()?);
         std::fs::write(dir.join("kamailio.cfg"), &cfg).map_err(|e| e.to_string())?;
         let mut k = Kamailio { dir, ws, accounts: accounts(&cfg), child: None };
         k.run()?;

@@ -14,6 +14,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+#[path = "../../../tests/sip/kamailio_support.rs"]
+mod kamailio_support;
+use kamailio_support::{fill_config, group_alive, kill_group};
+
 /// How long any wait may last before the test fails with its log (a bound,
 /// not a timing assertion).
 pub const PATIENCE: Duration = Duration::from_secs(30);
@@ -28,18 +32,6 @@ pub fn free_tcp_port() -> u16 {
 
 pub fn free_udp_port() -> u16 {
     UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn kill_group(pgid: u32, sig: &str) {
-    let _ = Command::new("kill").args([sig, "--", &format!("-{pgid}")]).stderr(Stdio::null()).status();
-}
-
-fn group_alive(pgid: u32) -> bool {
-    Command::new("kill")
-        .args(["-0", "--", &format!("-{pgid}")])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
 }
 
 pub struct Kamailio {
@@ -72,11 +64,8 @@ impl Kamailio {
         std::fs::create_dir_all(&dir).unwrap();
         let k =
             Kamailio { dir, ws: free_tcp_port(), udp: free_udp_port(), sipp: free_udp_port(), child: None };
-        let cfg = std::fs::read_to_string(repo().join("tests/sip/kamailio.cfg"))
-            .unwrap()
-            .replace("__WS_PORT__", &k.ws.to_string())
-            .replace("__UDP_PORT__", &k.udp.to_string())
-            .replace("__SIPP_PORT__", &k.sipp.to_string());
+        let cfg = std::fs::read_to_string(repo().join("tests/sip/kamailio.cfg")).unwrap();
+        let cfg = fill_config(&cfg, k.ws, k.udp, k.sipp);
         std::fs::write(k.dir.join("kamailio.cfg"), cfg).unwrap();
         k
     }
