@@ -259,6 +259,12 @@ impl Phone {
         self.published.as_ref().map(|p| PhoneState { rev: self.rev, ..p.clone() })
     }
 
+    /// The state as last published lists a call (live, or kept for a
+    /// successor after a stop): what a reloaded page could take over.
+    pub fn has_calls(&self) -> bool {
+        self.published.as_ref().is_some_and(|p| !p.calls.is_empty())
+    }
+
     // ----- plumbing -----
 
     pub(crate) fn push(&mut self, o: PhoneOutput) {

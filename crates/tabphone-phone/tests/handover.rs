@@ -274,6 +274,7 @@ fn the_last_tab_keeps_its_calls_for_a_reload_and_unregisters_without_any() {
     w.input(PhoneInput::Stop { unregister: true, hang_up: false });
     assert!(w.sent.is_empty(), "{:?}", w.summary());
     assert_eq!(w.state().calls.iter().map(|c| c.id.clone()).collect::<Vec<_>>(), calls);
+    assert!(w.phone.has_calls(), "kept for the reload: the glue stores the state");
     assert!(w.events.contains(&PhoneEvent::Stopped));
     // The reloaded page takes it from there.
     let mut next = successor(w.state_texts.last().unwrap(), 800);
@@ -306,4 +307,5 @@ fn a_handover_refuses_the_calls_it_cannot_leave() {
     assert!(w.try_take_request("REGISTER").is_none());
     assert!(w.events.contains(&PhoneEvent::CallEnded { call: calls[0].clone(), cause: EndCause::Local }));
     assert!(w.state().calls.is_empty());
+    assert!(!w.phone.has_calls(), "nothing to keep once hung up");
 }

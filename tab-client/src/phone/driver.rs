@@ -7,7 +7,6 @@ use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
 use js_sys::{Function, JSON};
-use tabphone_phone::state::PhoneState;
 use tabphone_phone::state::Registration;
 use tabphone_phone::{Inherited, Instant, Phone, PhoneError, PhoneEvent, PhoneInput, PhoneOutput};
 use tabphone_vecmap::VecMap;
@@ -294,7 +293,7 @@ impl Driver {
                 // Refused once this tab is real no more: the successor publishes.
                 let published = self.context.publish(&json).is_ok();
                 if published || self.last_tab.get() {
-                    let has_calls = PhoneState::parse(&json).is_ok_and(|s| !s.calls.is_empty());
+                    let has_calls = self.phone.borrow().has_calls();
                     crate::saved::store(self.context.app(), &json, has_calls, js_sys::Date::now() as u64);
                 }
             }
