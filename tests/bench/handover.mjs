@@ -22,18 +22,20 @@
 // browser.
 //
 // Knobs: BENCH_GAPS (trials per case and caller, 10), BENCH_GAP_CASES (a subset of
-// close,crash,crash-host,reload,takeover), BENCH_GAP_CALLERS (alice,bob or one of them),
-// BENCH_DEBUG=1 (every trial on stderr).
+// close,crash,crash-host,reload,takeover), BENCH_GAP_CALLERS (alice,bob,jssip or some of them:
+// "jssip" is alice calling a JsSIP 3.13 bob in Chromium, tests/pages/jssip, which answers at
+// once: a peer this project did not write), BENCH_DEBUG=1 (every trial on stderr).
 import { crash, oneReal } from '../lib/browser.mjs';
 import { Kamailio } from '../lib/kamailio.mjs';
 import { hearEachOther, launchWithMedia } from '../lib/audio.mjs';
 import { pageNow, startGapMeter, stopGapMeter, waitGap } from '../lib/gap.mjs';
+import { jssipCall, jssipState, jssipUser } from '../lib/jssip.mjs';
 import {
   callIn, closeAll, eventsOf, must, registered, sleep, stateOf, until, useServers, user, waitEvent,
 } from '../lib/phone.mjs';
 
 const TRIALS = Number(process.env.BENCH_GAPS || 10);
-const CALLERS = (process.env.BENCH_GAP_CALLERS || 'alice,bob').split(',');
+const CALLERS = (process.env.BENCH_GAP_CALLERS || 'alice,bob,jssip').split(',');
 /** Patience for audio to come back after a handover: a bound, not a timing assertion. */
 const AUDIO_BACK_MS = 60000;
 
@@ -65,7 +67,7 @@ const CASES = {
 };
 const CHOSEN = (process.env.BENCH_GAP_CASES || Object.keys(CASES).join(',')).split(',');
 for (const c of [...CHOSEN]) if (!CASES[c]) throw new Error(`BENCH_GAP_CASES: no case ${c}`);
-for (const c of CALLERS) if (!['alice', 'bob'].includes(c)) throw new Error(`BENCH_GAP_CALLERS: no caller ${c}`);
+for (const c of CALLERS) if (!['alice', 'bob', 'jssip'].includes(c)) throw new Error(`BENCH_GAP_CALLERS: no caller ${c}`);
 
 const kamailio = await Kamailio.start();
 const browser = await launchWithMedia();
@@ -97,6 +99,11 @@ async function arrange(kase, alice) {
 
 /** The call between alice's `real` (from a dummy of `pages` when alice calls) and bob's page `b`. */
 async function connect(caller, pages, real, b) {
+  if (caller === 'jssip') {
+    const { call } = await must(pages.find((p) => p !== real) ?? real, 'call', 'bob');
+    await callIn(real, call, 'established');
+    return { call, bobCall: (await jssipCall(b, null, 'established')).id };
+  }
   if (caller === 'alice') {
     const from = pages.find((p) => p !== real) ?? real;
     const { call } = await must(from, 'call', 'bob');
@@ -142,20 +149,22 @@ async function audioBothWays(pages, when, failures) {
  * trace into `record`), audio both ways, bob's call unchanged, one contact; every miss goes to
  * `record.failures`. Then hang up.
  */
-async function afterHandover({ next, call, callId, since, b, bobCall, record }) {
+async function afterHandover({ caller, next, call, callId, since, b, bobCall, record }) {
   const { failures } = record;
   const c = await callIn(next, call, 'established');
   await until(async () => !(await stateOf(next)).calls.find((x) => x.id === call)?.resuming, 'the resume done');
   Object.assign(record, await reinviteTimes(next, callId, since));
   if (c.handovers !== 1) failures.push(`the call's handovers: ${c.handovers}, not 1`);
   await audioBothWays([next, b], 'after', failures);
-  const bobs = (await stateOf(b)).calls.map((x) => [x.id, x.state]);
+  const bobsCalls = async () => (caller === 'jssip' ? await jssipState(b) : await stateOf(b)).calls
+    .filter((x) => x.state !== 'ended');
+  const bobs = (await bobsCalls()).map((x) => [x.id, x.state]);
   const same = JSON.stringify(bobs) === JSON.stringify([[bobCall, 'established']]);
   if (!same) failures.push(`bob's calls: ${JSON.stringify(bobs)}`);
   const contacts = await kamailio.contacts('alice');
   if (contacts !== 1) failures.push(`alice has ${contacts} contacts`);
   await must(next, 'hangup', call);
-  await until(async () => (await stateOf(b)).calls.length === 0, "bob's call ended");
+  await until(async () => (await bobsCalls()).length === 0, "bob's call ended");
 }
 
 /**
@@ -170,10 +179,10 @@ async function trial(kase, caller) {
   let bob;
   try {
     alice = await user('alice', kase.tabs, { query: { trace: '1' } });
-    bob = await user('bob');
+    bob = caller === 'jssip' ? await jssipUser(browser, kamailio, 'bob', { answer: 'auto' }) : await user('bob');
     const { pages, real } = await arrange(kase, alice);
-    const b = bob.pages[0];
-    await registered(b);
+    const b = caller === 'jssip' ? bob.page : bob.pages[0];
+    if (caller !== 'jssip') await registered(b);
     stage = 'the call';
     const { call, bobCall } = await connect(caller, pages, real, b);
     const { callId } = (await stateOf(real)).calls.find((x) => x.id === call).dialog;
@@ -195,7 +204,7 @@ async function trial(kase, caller) {
     record.newPc = gap.newPc;
     record.newAudio = gap.newFirst - since;
     stage = 'after the handover';
-    await afterHandover({ next, call, callId, since, b, bobCall, record });
+    await afterHandover({ caller, next, call, callId, since, b, bobCall, record });
   } catch (e) {
     record.failures.push(`${stage}: ${String(e.message).split('\n')[0]}`);
   } finally {
@@ -239,7 +248,8 @@ console.log(' never came back counts as an infinite gap ("none"), one that faile
 console.log(' no gap (it counts in "ok" only); the target is judged on the p50.');
 console.log(' "alice calls": her offer claims a=setup:active, bob answers passive: her new peer connection is');
 console.log(' the DTLS client; "bob calls": bob (tabphone too) claims active, so alice\'s new peer connection is');
-console.log(' the DTLS server and bob must restart his handshake as the client (see tabphone-phone\'s sdp.rs).');
+console.log(' the DTLS server and bob must restart his handshake as the client (see tabphone-phone\'s sdp.rs);');
+console.log(' "jssip calls": alice calls bob, a JsSIP page (not tabphone), which answers at once.');
 console.log(' new real, re-INVITE sent and answered (alice\'s trace), new audio (the first packet from the');
 console.log(' new real at bob): p50 from just before the handover action; under 20 trials the p95 is the max');
 console.log(line([
@@ -257,7 +267,7 @@ for (const c of CHOSEN) {
     const { target } = CASES[c];
     const col = (k) => rank(rs.map((r) => r[k]).filter((v) => typeof v === 'number'), 0.5);
     console.log(line([
-      CASES[c].label, `${who} calls`, `${good}/${rs.length}`, ms(p50), ms(rank(gaps, 0.95)), ms(rank(gaps, 1)),
+      CASES[c].label, who === 'jssip' ? 'alice→JsSIP' : `${who} calls`, `${good}/${rs.length}`, ms(p50), ms(rank(gaps, 0.95)), ms(rank(gaps, 1)),
       `< ${target} ms`, p50 === null ? 'n/a' : p50 < target ? 'met' : 'MISSED',
       ms(col('newReal')), ms(col('reinviteSent')), ms(col('reinviteOk')), ms(col('newAudio')),
     ]));

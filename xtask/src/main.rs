@@ -260,9 +260,13 @@ fn browser(files: &[String]) -> Result<()> {
     browser_tests(files)
 }
 
+/// JsSIP, a SIP user agent this project did not write, as a peer in Chromium (tests/pages/jssip).
+fn bundle_jssip() -> Result<()> {
+    bundle_npm("node_modules/jssip/lib/JsSIP.js", &root().join("tests/pages/jssip/pkg/jssip.min.js"))
+}
+
 fn browser_tests(files: &[String]) -> Result<()> {
-    // JsSIP, a SIP user agent this project did not write, as a peer in Chromium (tests/pages/jssip).
-    bundle_npm("node_modules/jssip/lib/JsSIP.js", &root().join("tests/pages/jssip/pkg/jssip.min.js"))?;
+    bundle_jssip()?;
     let server = serve::Server::start(0, serve::roots())?;
     // `TEST_PATTERN=regex` runs only the tests whose names match.
     let pattern = std::env::var("TEST_PATTERN").ok().map(|p| format!("--test-name-pattern={p}"));
@@ -405,6 +409,7 @@ fn bench_phone() -> Result<()> {
 /// against the static server on `port`, with the demo built.
 fn bench_handover(port: u16) -> Result<()> {
     eprintln!("== handover: the audio gap at the far end when a call moves to a new real tab");
+    bundle_jssip()?;
     run(Command::new("node")
         .arg("bench/handover.mjs")
         .env("BASE_URL", format!("http://127.0.0.1:{port}"))
