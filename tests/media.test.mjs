@@ -170,6 +170,26 @@ describe('call setup', () => {
     await bob.context().close();
   });
 
+  test('a call that begins held: answered recvonly; after the unhold our microphone is sent, one audio section', async () => {
+    // JSEP matches a sendonly section to a new transceiver, not to the one the microphone
+    // was added with: the answerer must move its track there (an answer from a fresh
+    // connection to a held call's resume offer is this case too).
+    const [alice, bob] = [await user(), await user()];
+    const held = await negotiate(alice, bob, { hold: true, direction: 'recvonly' });
+    assert.equal(directionOf(held.offer), 'sendonly');
+    assert.equal(directionOf(held.answer), 'recvonly');
+    const resumed = await negotiate(alice, bob);
+    assert.equal(directionOf(resumed.answer), 'sendrecv');
+    await expectHears([alice, bob], 'both hear after the unhold');
+    const live = await bob.evaluate(() => window.peer.pc().getTransceivers().filter((t) => !t.stopped).length);
+    assert.equal(live, 1, 'one live transceiver at bob');
+    const again = await negotiate(bob, alice);
+    assert.equal(again.offer.match(/^m=/gm).length, 1, "bob's own offer has one media section");
+    await expectHears([alice, bob], 'both hear after bob re-offers');
+    await alice.context().close();
+    await bob.context().close();
+  });
+
   test('a prewarmed call offers at once what it gathered before, and works; the next is prepared meanwhile', async () => {
     const [alice, bob] = [await user({ keepWarm: true }), await user()];
     await alice.evaluate(() => window.peer.prewarm());

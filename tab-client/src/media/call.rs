@@ -43,16 +43,21 @@ pub struct CallMedia {
     inner: Rc<Inner>,
 }
 
-struct Inner {
-    pc: RtcPeerConnection,
+/// What sends our microphone: the transceiver of the call's audio section.
+struct Sending {
     sender: RtcRtpSender,
     transceiver: Option<RtcRtpTransceiver>,
+    dtmf: Option<Dtmf>,
+}
+
+struct Inner {
+    pc: RtcPeerConnection,
+    sending: RefCell<Sending>,
     track: RefCell<MediaStreamTrack>,
     muted: Cell<bool>,
     held: Cell<bool>,
     closed: Cell<bool>,
     audio: Rc<RemoteAudio>,
-    dtmf: Option<Dtmf>,
     events: EventSink,
     options: MediaOptions,
     ready_offer: RefCell<Option<String>>,
@@ -83,11 +88,9 @@ impl CallMedia {
         let audio = Rc::new(RemoteAudio::new(events.clone())?);
         let listeners = pc_listeners(&pc, &audio, &events);
         let inner = Inner {
-            dtmf: Dtmf::new(&sender, events.clone()),
+            sending: RefCell::new(Sending { dtmf: Dtmf::new(&sender, events.clone()), sender, transceiver }),
             track_ended: RefCell::new(Some(ended_listener(&track, &events))),
             pc,
-            sender,
-            transceiver,
             track: RefCell::new(track),
             muted: Cell::new(false),
             held: Cell::new(false),
@@ -144,6 +147,7 @@ impl CallMedia {
         self.check_open()?;
         self.inner.ready_offer.borrow_mut().take();
         self.set_remote(RtcSdpType::Offer, remote_offer).await?;
+        self.adopt_offered_transceiver().await?;
         self.set_direction(direction)?;
         self.set_held(matches!(direction, Direction::SendOnly | Direction::Inactive));
         let answer = settle(self.inner.pc.create_answer()).await.map_err(negotiation("create_answer"))?;
@@ -163,7 +167,7 @@ impl CallMedia {
         self.inner.ready_offer.borrow_mut().take();
         let init: RtcSessionDescriptionInit = dict(&[("type", RtcSdpType::Rollback.into())]).unchecked_into();
         settle(self.inner.pc.set_local_description(&init)).await.map_err(negotiation("rollback"))?;
-        let current = self.inner.transceiver.as_ref().and_then(|t| t.current_direction());
+        let current = self.inner.sending.borrow().transceiver.as_ref().and_then(|t| t.current_direction());
         use web_sys::RtcRtpTransceiverDirection as D;
         self.set_held(matches!(current, Some(D::Sendonly | D::Inactive)));
         Ok(())
@@ -185,7 +189,8 @@ impl CallMedia {
     /// queued. Each tone is reported as [`MediaEvent::TonePlayed`] when it plays.
     pub fn send_dtmf(&self, tones: &str, duration_ms: u32, gap_ms: u32) -> Result<(), MediaError> {
         self.check_open()?;
-        self.inner.dtmf.as_ref().ok_or(MediaError::DtmfUnavailable)?.insert(tones, duration_ms, gap_ms)
+        let sending = self.inner.sending.borrow();
+        sending.dtmf.as_ref().ok_or(MediaError::DtmfUnavailable)?.insert(tones, duration_ms, gap_ms)
     }
 
     /// Switch the microphone to `device_id` (the default device when `None`)
@@ -196,7 +201,8 @@ impl CallMedia {
         constraints.device_id = device_id.map(str::to_owned);
         let track = super::factory::microphone(&constraints).await?;
         track.set_enabled(self.inner.sending_sound());
-        if let Err(e) = settle(self.inner.sender.replace_track(Some(&track))).await {
+        let replaced = self.inner.sending.borrow().sender.replace_track(Some(&track));
+        if let Err(e) = settle(replaced).await {
             track.stop();
             return Err(negotiation("replace_track")(e));
         }
@@ -244,6 +250,11 @@ impl CallMedia {
         self.inner.close();
     }
 
+    /// Whether `other` is this call's media (a clone of it).
+    pub fn same(&self, other: &CallMedia) -> bool {
+        std::rc::Rc::ptr_eq(&self.inner, &other.inner)
+    }
+
     /// Whether [`CallMedia::close`] ran.
     pub fn is_closed(&self) -> bool {
         self.inner.closed.get()
@@ -264,8 +275,35 @@ impl CallMedia {
         self.inner.enable_track();
     }
 
+    /// A remote offer that holds us (`sendonly`, `inactive`) is not matched
+    /// to the transceiver our track was added with (JSEP 5.10 matches only
+    /// `sendrecv` and `recvonly` sections to them): the browser made another
+    /// one for it, which would never send. Our track goes on that one, ours
+    /// is stopped (or a later offer of ours would add a section), so that an
+    /// unhold finds our microphone. Nothing changes when ours was matched.
+    async fn adopt_offered_transceiver(&self) -> Result<(), MediaError> {
+        let ours = self.inner.sending.borrow().transceiver.clone();
+        let Some(ours) = ours.filter(|t| t.mid().is_none()) else { return Ok(()) };
+        let offered = self
+            .inner
+            .pc
+            .get_transceivers()
+            .iter()
+            .map(|t| t.unchecked_into::<RtcRtpTransceiver>())
+            .find(|t| t.mid().is_some() && receives_audio(t));
+        let Some(offered) = offered else { return Ok(()) };
+        let sender = offered.sender();
+        let replaced = sender.replace_track(Some(&self.inner.track.borrow()));
+        settle(replaced).await.map_err(negotiation("replace_track"))?;
+        ours.stop();
+        let dtmf = Dtmf::new(&sender, self.inner.events.clone());
+        *self.inner.sending.borrow_mut() = Sending { sender, transceiver: Some(offered), dtmf };
+        Ok(())
+    }
+
     fn set_direction(&self, direction: Direction) -> Result<(), MediaError> {
-        let Some(t) = &self.inner.transceiver else { return Ok(()) };
+        let sending = self.inner.sending.borrow();
+        let Some(t) = &sending.transceiver else { return Ok(()) };
         Reflect::set(t, &JsValue::from_str("direction"), &JsValue::from_str(direction.as_str()))
             .map(|_| ())
             .map_err(negotiation("set_direction"))
@@ -349,6 +387,12 @@ fn pc_listeners(pc: &RtcPeerConnection, audio: &Rc<RemoteAudio>, events: &EventS
         emit(&events, MediaEvent::Ice { state: ice_state(ice_pc.ice_connection_state()) });
     });
     vec![on_track, on_ice]
+}
+
+/// Whether a transceiver's receiver takes audio (`receiver.track.kind`).
+fn receives_audio(t: &RtcRtpTransceiver) -> bool {
+    let get = |v: &JsValue, key: &str| Reflect::get(v, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED);
+    get(&get(&get(t, "receiver"), "track"), "kind").as_string().as_deref() == Some("audio")
 }
 
 fn ended_listener(track: &MediaStreamTrack, events: &EventSink) -> Listener {
