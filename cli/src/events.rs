@@ -284,11 +284,11 @@ mod tests {
         let r = MediaRequest {
             id: 4,
             call: "c".into(),
-            kind: MediaKind::Answer { offer: "v=0\r\n".into(), direction: Direction::RecvOnly },
+            kind: MediaKind::Answer { offer: "v=0\r\n".into(), direction: Direction::RecvOnly, fresh: false },
         };
         assert_eq!(
             media_line(&r),
-            json!({"event": "media", "id": 4, "call": "c", "kind": "answer", "direction": "recvonly"})
+            json!({"event": "media", "id": 4, "call": "c", "kind": "answer", "direction": "recvonly", "fresh": false})
         );
     }
 }

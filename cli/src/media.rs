@@ -58,7 +58,7 @@ mod tests {
             let offer = hold_offer(offer);
             // The direction the phone asks for: RFC 3264 6.1.
             let direction = answer_direction(&offer);
-            let kind = MediaKind::Answer { offer, direction };
+            let kind = MediaKind::Answer { offer, direction, fresh: false };
             let Some(Ok(sdp)) = media.perform(&request(kind)) else { panic!("no answer") };
             assert_eq!(offer_direction(&sdp).as_str(), answer, "{sdp}");
             let dirs = ["a=sendrecv", "a=sendonly", "a=recvonly", "a=inactive"];

@@ -145,6 +145,10 @@ pub(crate) struct Call {
     pub claim_dtls: bool,
     /// Our last offer went out with a role it claimed (not as the media layer made it).
     pub claimed: bool,
+    /// The DTLS fingerprint of the last SDP the peer sent (offer or answer)
+    /// that went to the media layer: a re-offer with another one comes from
+    /// a new endpoint (see "A peer that moved" in [`crate::sdp`]).
+    pub remote_fingerprint: Option<String>,
 }
 
 impl Call {
@@ -180,6 +184,7 @@ impl Call {
             dtls: None,
             claim_dtls: true,
             claimed: false,
+            remote_fingerprint: None,
         }
     }
 

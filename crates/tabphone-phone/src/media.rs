@@ -55,6 +55,14 @@ pub enum MediaKind {
         offer: String,
         /// Direction the answer must carry (RFC 3264 6.1; see [`crate::sdp`]).
         direction: Direction,
+        /// The peer moved to a new media endpoint (its offer has another
+        /// DTLS fingerprint than its last SDP): answer from a fresh
+        /// connection with the call's microphone, mute and output, and close
+        /// the old one once the answer is made (on failure keep the old one,
+        /// as for any failed answer). See "A peer that moved" in
+        /// [`crate::sdp`]. A media layer without connections (the CLI's
+        /// template) ignores it.
+        fresh: bool,
     },
     /// Apply the peer's answer to our last offer. Reply: empty.
     ApplyAnswer {
@@ -95,8 +103,8 @@ impl MediaRequest {
             MediaKind::Offer { direction, ice_restart } => {
                 o.str("direction", direction.as_str()).bool("iceRestart", *ice_restart)
             }
-            MediaKind::Answer { offer, direction } => {
-                o.str("offer", offer).str("direction", direction.as_str())
+            MediaKind::Answer { offer, direction, fresh } => {
+                o.str("offer", offer).str("direction", direction.as_str()).bool("fresh", *fresh)
             }
             MediaKind::ApplyAnswer { answer, provisional } => {
                 o.str("answer", answer).bool("provisional", *provisional)

@@ -340,7 +340,10 @@ impl Phone {
         let peer_holds = sdp.as_deref().map(|offer| offer_direction(offer).holds_peer());
         let (kind, offerless) = match sdp {
             Some(offer) => {
-                (MediaKind::Answer { direction: offer_direction(&offer).answer(hold), offer }, false)
+                let direction = offer_direction(&offer).answer(hold);
+                let new = crate::sdp::fingerprint(&offer);
+                let fresh = c.remote_fingerprint.as_deref().is_some_and(|old| new.is_some_and(|n| n != old));
+                (MediaKind::Answer { direction, offer, fresh }, false)
             }
             None => (MediaKind::Offer { direction: offer_dir(hold), ice_restart: false }, true),
         };

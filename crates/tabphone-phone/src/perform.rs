@@ -180,7 +180,8 @@ impl Phone {
         c.answering = true;
         let kind = match &c.offer {
             Some(offer) => {
-                MediaKind::Answer { offer: offer.clone(), direction: crate::sdp::answer_direction(offer) }
+                let direction = crate::sdp::answer_direction(offer);
+                MediaKind::Answer { offer: offer.clone(), direction, fresh: false }
             }
             None => MediaKind::Offer { direction: Direction::SendRecv, ice_restart: false },
         };

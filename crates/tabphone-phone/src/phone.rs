@@ -337,6 +337,15 @@ impl Phone {
         if let Some(purpose) = purpose {
             self.media.insert(id, Wait { call: call.to_string(), purpose });
         }
+        let remote = match &kind {
+            MediaKind::Answer { offer: sdp, .. } | MediaKind::ApplyAnswer { answer: sdp, .. } => Some(sdp),
+            _ => None,
+        };
+        if let Some(fingerprint) = remote.and_then(|sdp| crate::sdp::fingerprint(sdp)) {
+            if let Some(c) = self.calls.iter_mut().find(|c| c.id == call) {
+                c.remote_fingerprint = Some(fingerprint.to_owned());
+            }
+        }
         self.push(PhoneOutput::Media(MediaRequest { id, call: call.to_string(), kind }));
         id
     }

@@ -29,6 +29,19 @@
 //! re-INVITE, the same change offered once more as the media layer made it,
 //! and the call's later offers too; a refused first INVITE (or resume) ends
 //! the call as any 488 does, with an error event that names the claimed role.
+//!
+//! ## A peer that moved
+//! The role rule makes the mover fast when it is the DTLS client. When it is
+//! the server (it answered a call the peer placed), the peer, still on its
+//! old connection, has to start the new handshake: Chromium starts it at once
+//! on its old ICE path (still writable: the moved side's old address answers
+//! no more, but that takes seconds to show) and retransmits the ClientHello
+//! with a doubling backoff (50, 100, 200 ms...) until its ICE agent moved to
+//! the new path: 0.1-0.4 s of silence, measured. So a tabphone peer whose
+//! peer moved (a re-offer with another DTLS [`fingerprint`] than the last
+//! SDP the peer sent: a new DTLS endpoint) answers from a fresh connection
+//! (`MediaKind::Answer`'s `fresh`): nothing old to send on, so its handshake
+//! starts the moment its new ICE path works, as in a new call.
 
 /// A media stream direction attribute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -165,6 +178,13 @@ pub fn with_setup(offer: &str, role: DtlsRole) -> String {
         }
     }
     out
+}
+
+/// The DTLS certificate fingerprint an SDP carries (`a=fingerprint:` of the
+/// first media section, else of the session: `sha-256 AB:CD:..`), `None`
+/// for plain RTP.
+pub fn fingerprint(sdp: &str) -> Option<&str> {
+    first_attr(sdp, |a| a.strip_prefix("fingerprint:")).map(str::trim)
 }
 
 /// The first attribute (`a=` stripped) `pick` takes, of the first media

@@ -101,6 +101,43 @@ fn an_incoming_call_takes_the_role_of_our_answer() {
     assert_eq!(w.call_view(&call).dtls, Some(DtlsRole::Passive));
 }
 
+/// The peer's re-offer on call `in1`: the media request it gives.
+fn reoffer(w: &mut World, tag: &str, cseq: u32, sdp: &str) -> MediaKind {
+    w.receive(&from_bob("INVITE", "in1", "bobtag", tag, cseq, "", sdp));
+    let answer = w.media_reply("answer", Ok(dtls_sdp("passive", "sendrecv", cseq)));
+    w.receive(&from_bob("ACK", "in1", "bobtag", tag, cseq, "", ""));
+    answer.kind
+}
+
+#[test]
+fn a_reoffer_from_a_new_dtls_endpoint_is_answered_from_a_fresh_connection() {
+    let mut w = World::registered();
+    w.auto_media = false;
+    w.receive(&invite_from_bob("in1", Some(&dtls_sdp("actpass", "sendrecv", 1))));
+    let call = w.state().calls[0].id.clone();
+    w.action("answer", &call_args(&call));
+    let first = w.media_reply("answer", Ok(dtls_sdp("active", "sendrecv", 2)));
+    assert!(
+        matches!(first.kind, MediaKind::Answer { fresh: false, .. }),
+        "a first answer makes its connection"
+    );
+    let tag = w.our_tag();
+    w.receive(&from_bob("ACK", "in1", "bobtag", &tag, 10, "", ""));
+    // The same endpoint re-offers (hold, ICE restart): the connection stays.
+    let same = reoffer(&mut w, &tag, 11, &dtls_sdp("passive", "sendonly", 3));
+    assert!(matches!(same, MediaKind::Answer { fresh: false, .. }), "{same:?}");
+    // Another certificate: the peer moved (e.g. to its next real tab).
+    let moved = dtls_sdp("passive", "sendrecv", 4).replace("AB:CD", "EF:01");
+    assert!(matches!(reoffer(&mut w, &tag, 12, &moved), MediaKind::Answer { fresh: true, .. }));
+    // ...and from there on it is the one known.
+    let again = dtls_sdp("passive", "sendrecv", 5).replace("AB:CD", "EF:01");
+    assert!(matches!(reoffer(&mut w, &tag, 13, &again), MediaKind::Answer { fresh: false, .. }));
+    // Plain RTP (no fingerprint) never asks for a fresh connection.
+    let plain = "v=0\r\no=- 1 6 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=sendrecv\r\n";
+    assert!(matches!(reoffer(&mut w, &tag, 14, plain), MediaKind::Answer { fresh: false, .. }));
+    assert_eq!(w.call_view(&call).state, CallState::Established);
+}
+
 #[test]
 fn an_offerless_invite_gets_an_active_offer() {
     let mut w = World::registered();

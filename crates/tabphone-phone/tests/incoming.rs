@@ -39,7 +39,7 @@ fn answered_with_the_media_layers_answer() {
     assert_eq!((v.state, v.direction, v.held.remote), (CallState::Ringing, CallDirection::Incoming, false));
     let answer = w.action("answer", &args(&call));
     let r = w.media_reply("answer", Ok(sdp("sendrecv", 2)));
-    assert_eq!(r.kind, MediaKind::Answer { offer, direction: Direction::SendRecv });
+    assert_eq!(r.kind, MediaKind::Answer { offer, direction: Direction::SendRecv, fresh: false });
     let sent = w.take_responses();
     assert_eq!(sent, [(200, sdp("sendrecv", 2))]);
     assert_eq!(w.call_view(&call).state, CallState::Establishing);

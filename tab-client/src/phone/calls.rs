@@ -212,15 +212,20 @@ impl CallMedias {
         }
     }
 
-    /// The call's media, made for its first offer (the prepared one) or answer.
-    async fn media_for(&self, call: &str, offer: bool) -> Result<CallMedia, MediaError> {
+    /// Where the media events of `call` go.
+    fn events_of(&self, call: &str) -> impl Fn(MediaEvent) + 'static {
         let driver = self.driver.clone();
         let id = call.to_owned();
-        let on_event = move |e: MediaEvent| {
+        move |e: MediaEvent| {
             if let Some(d) = driver.upgrade() {
                 d.media.on_event(&id, e);
             }
-        };
+        }
+    }
+
+    /// The call's media, made for its first offer (the prepared one) or answer.
+    async fn media_for(&self, call: &str, offer: bool) -> Result<CallMedia, MediaError> {
+        let on_event = self.events_of(call);
         let media = match offer {
             true => self.factory.outgoing(on_event).await?,
             false => self.factory.incoming(on_event).await?,
@@ -235,6 +240,35 @@ impl CallMedias {
         }
         Ok(media)
     }
+}
+
+/// How long at most a call's replaced media (see [`CallMedias::answer_fresh`])
+/// keeps playing while its fresh connection comes up, in ms.
+const REPLACED_MAX_MS: u32 = 3000;
+
+/// Close `old` once `fresh` has its ICE path (or failed), at most after
+/// [`REPLACED_MAX_MS`]: make-before-break, since the peer may still send on
+/// the old connection (a takeover's old tab lingers).
+fn retire_replaced(old: CallMedia, fresh: &CallMedia) {
+    use web_sys::RtcIceConnectionState as S;
+    let old = std::rc::Rc::new(RefCell::new(Some(old)));
+    let close = move || {
+        if let Some(m) = old.borrow_mut().take() {
+            m.close();
+        }
+    };
+    let pc = fresh.peer_connection().clone();
+    let on_state = close.clone();
+    let listener = Listener::new(pc.clone().as_ref(), "iceconnectionstatechange", move |_| {
+        if !matches!(pc.ice_connection_state(), S::New | S::Checking) {
+            on_state();
+        }
+    });
+    gloo_timers::callback::Timeout::new(REPLACED_MAX_MS, move || {
+        drop(listener);
+        close();
+    })
+    .forget();
 }
 
 /// Perform a call's requests one after the other, feeding each reply back.
@@ -277,7 +311,10 @@ async fn perform(
             let options = OfferOptions { ice_restart: *ice_restart, hold: *direction != Direction::SendRecv };
             Some(media.create_offer(options).await)
         }
-        MediaKind::Answer { offer, direction } => Some(media.create_answer(offer, *direction).await),
+        MediaKind::Answer { offer, direction, fresh } if *fresh && !first => {
+            Some(d.media.answer_fresh(call, &media, offer, *direction).await)
+        }
+        MediaKind::Answer { offer, direction, .. } => Some(media.create_answer(offer, *direction).await),
         MediaKind::ApplyAnswer { answer, provisional } => {
             Some(d.media.apply(call, &media, answer, *provisional).await)
         }
@@ -309,6 +346,37 @@ async fn perform(
 }
 
 impl CallMedias {
+    /// Answer the peer's offer from a new connection (the peer moved to a
+    /// new DTLS endpoint: see `tabphone_phone::sdp`), which replaces `old`
+    /// once the answer is made; on failure `old` stays, as for any refused
+    /// offer. The mute state carries over.
+    async fn answer_fresh(
+        &self,
+        call: &str,
+        old: &CallMedia,
+        offer: &str,
+        direction: Direction,
+    ) -> Result<String, MediaError> {
+        let fresh = self.factory.incoming(self.events_of(call)).await?;
+        fresh.set_muted(old.muted());
+        let answer = fresh.create_answer(offer, direction).await;
+        let mut calls = self.calls.borrow_mut();
+        let current = calls.get_mut(call).filter(|s| s.media.as_ref().is_some_and(|m| m.same(old)));
+        match (answer, current) {
+            (Ok(sdp), Some(slot)) => {
+                slot.media = Some(fresh.clone());
+                slot.early_answer = None;
+                drop(calls);
+                retire_replaced(old.clone(), &fresh);
+                Ok(sdp)
+            }
+            (answer, _) => {
+                fresh.close();
+                answer.and(Err(MediaError::Closed))
+            }
+        }
+    }
+
     /// Apply the peer's answer. An early answer (183) is applied as the
     /// answer; the final one, when it repeats it, is then already in place.
     async fn apply(

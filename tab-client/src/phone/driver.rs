@@ -304,7 +304,12 @@ impl Driver {
 
     fn on_event(&self, event: PhoneEvent) {
         match &event {
-            PhoneEvent::Registration { registration: Registration::Registered { .. } } => {
+            // Not while calls are on (a successor resuming them, a reconnection):
+            // a second connection gathering beside theirs only slows them; a
+            // call's own media prepares the next one a second after it began.
+            PhoneEvent::Registration { registration: Registration::Registered { .. } }
+                if !self.phone.borrow().has_calls() =>
+            {
                 self.media.prewarm()
             }
             PhoneEvent::Stopped => self.release(),

@@ -172,7 +172,11 @@ fn media() -> impl Strategy<Value = MediaRequest> {
     let kind = prop_oneof![
         (direction.clone(), any::<bool>())
             .prop_map(|(direction, ice_restart)| MediaKind::Offer { direction, ice_restart }),
-        (text(), direction).prop_map(|(offer, direction)| MediaKind::Answer { offer, direction }),
+        (text(), direction, any::<bool>()).prop_map(|(offer, direction, fresh)| MediaKind::Answer {
+            offer,
+            direction,
+            fresh
+        }),
         (text(), any::<bool>())
             .prop_map(|(answer, provisional)| MediaKind::ApplyAnswer { answer, provisional }),
         Just(MediaKind::Rollback),
