@@ -24,7 +24,9 @@
 // Knobs: BENCH_GAPS (trials per case and caller, 10), BENCH_GAP_CASES (a subset of
 // close,crash,crash-host,reload,takeover), BENCH_GAP_CALLERS (alice,bob,jssip or some of them:
 // "jssip" is alice calling a JsSIP 3.13 bob in Chromium, tests/pages/jssip, which answers at
-// once: a peer this project did not write), BENCH_DEBUG=1 (every trial on stderr).
+// once: a peer this project did not write), BENCH_DEBUG=1 (every trial on stderr), BENCH_PCLOG=1
+// (each trial's timeline at bob and at alice's new real on stderr, from tests/lib/audio.mjs's
+// `__pcLog`: getUserMedia, negotiation calls and connection states, ms from the handover).
 import { crash, oneReal } from '../lib/browser.mjs';
 import { Kamailio } from '../lib/kamailio.mjs';
 import { hearEachOther, launchWithMedia } from '../lib/audio.mjs';
@@ -167,6 +169,17 @@ async function afterHandover({ caller, next, call, callId, since, b, bobCall, re
   await until(async () => (await bobsCalls()).length === 0, "bob's call ended");
 }
 
+/** BENCH_PCLOG: what happened in each page from just before the handover (ms from `since`). */
+async function printTimelines(pages, since, gap) {
+  for (const [who, page] of Object.entries(pages)) {
+    const log = await page.evaluate(() => window.__pcLog || []);
+    const line = log.filter((e) => e[0] > since - 50)
+      .map(([t, pc, ...what]) => `${(t - since).toFixed(0)} ${pc < 0 ? '' : `#${pc} `}${what.join(' ')}`);
+    console.error(`  ${who}: ${line.join(' | ')}`);
+  }
+  console.error(`  gap ${gap.gapMs.toFixed(0)} ms, new audio at bob ${(gap.newFirst - since).toFixed(0)} ms`);
+}
+
 /**
  * One trial of `kase` with `caller` placing the call; never throws: failures are in the
  * record, and `measured` says whether the handover began (a trial that failed before it has
@@ -203,6 +216,7 @@ async function trial(kase, caller) {
     record.gap = gap.gapMs;
     record.newPc = gap.newPc;
     record.newAudio = gap.newFirst - since;
+    if (process.env.BENCH_PCLOG) await printTimelines({ bob: b, alice: next }, since, gap);
     stage = 'after the handover';
     await afterHandover({ caller, next, call, callId, since, b, bobCall, record });
   } catch (e) {

@@ -30,10 +30,33 @@ export async function recordPeerConnections(context) {
     const Native = window.RTCPeerConnection;
     if (!Native || window.__tabphonePcs) return;
     window.__tabphonePcs = [];
+    // A timeline for diagnostics (the handover benchmark prints it with BENCH_PCLOG=1):
+    // [page ms, connection index (-1: getUserMedia), what], for getUserMedia and each
+    // connection's negotiation calls (">" called, "<" resolved) and state changes.
+    const log = (window.__pcLog = []);
+    const at = () => Math.round((performance.timeOrigin + performance.now()) * 10) / 10;
+    const timed = (target, name, index) => {
+      const native = target[name].bind(target);
+      target[name] = (...args) => {
+        log.push([at(), index, `${name}>`]);
+        const p = native(...args);
+        p?.then?.(() => log.push([at(), index, `${name}<`]), () => log.push([at(), index, `${name}!`]));
+        return p;
+      };
+    };
+    if (navigator.mediaDevices) timed(navigator.mediaDevices, 'getUserMedia', -1);
     window.RTCPeerConnection = class extends Native {
       constructor(...args) {
         super(...args);
         window.__tabphonePcs.push(this);
+        const i = window.__tabphonePcs.length - 1;
+        log.push([at(), i, 'new']);
+        const states = { iceconnection: 'iceConnectionState', connection: 'connectionState',
+          signaling: 'signalingState', icegathering: 'iceGatheringState' };
+        for (const [ev, field] of Object.entries(states)) {
+          this.addEventListener(`${ev}statechange`, () => log.push([at(), i, ev, this[field]]));
+        }
+        for (const m of ['createOffer', 'createAnswer', 'setLocalDescription', 'setRemoteDescription']) timed(this, m, i);
       }
     };
   });
