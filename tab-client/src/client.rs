@@ -172,23 +172,30 @@ impl TabClient {
 
     /// Add a Rust listener of phone events: those every tab derives from
     /// the published states ([`changes`]: incoming, callEnded, connection,
-    /// registration, audioBlocked) and, in the real tab, those only the
-    /// phone sees (trace, DTMF and messages received, transfers, errors).
+    /// registration, audioBlocked), those the real phone relays to every
+    /// tab (DTMF and messages received, transfers, errors:
+    /// [`PhoneEvent::relayed`]) and, in the real tab only, trace lines.
     pub fn on_phone_event(&self, listener: impl FnMut(&PhoneEvent) + 'static) {
         let listener: PhoneListener = Rc::new(RefCell::new(listener));
         self.inner.borrow_mut().phone_listeners.push(listener.clone());
         let mut prev = PhoneState::parse(&self.state()).ok();
-        self.on_event(move |e| {
-            if let TabEvent::State { state } = e {
+        let tell = move |event: &PhoneEvent| match listener.try_borrow_mut() {
+            Ok(mut f) => f(event),
+            Err(_) => web_sys::console::warn_1(&"tabphone: a phone listener re-entered".into()),
+        };
+        self.on_event(move |e| match e {
+            TabEvent::State { state } => {
                 let next = PhoneState::parse(state).ok();
                 for change in changes(prev.as_ref(), next.as_ref()) {
-                    match listener.try_borrow_mut() {
-                        Ok(mut f) => f(&change),
-                        Err(_) => web_sys::console::warn_1(&"tabphone: a phone listener re-entered".into()),
-                    }
+                    tell(&change);
                 }
                 prev = next;
             }
+            TabEvent::Relayed { event } => match PhoneEvent::parse_relayed(event) {
+                Some(event) => tell(&event),
+                None => web_sys::console::warn_1(&"tabphone: an unreadable event from the real tab".into()),
+            },
+            _ => {}
         });
     }
 

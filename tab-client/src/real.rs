@@ -87,6 +87,21 @@ impl PhoneContext {
         }
     }
 
+    /// Send an event that only the real phone sees to the other tabs' phone
+    /// listeners too ([`PhoneEvent::relayed`]: transfers, DTMF and messages
+    /// received, errors), through the worker. Nothing when this tab is not
+    /// (or no longer) the real.
+    pub fn relay(&self, event: &PhoneEvent) {
+        let Some(rc) = self.client.upgrade() else { return };
+        let relayed = rc.borrow_mut().core.relay(&event.to_json());
+        flush(&rc);
+        if let Err((code, message)) = relayed {
+            if code != tabphone_coord::protocol::ErrorCode::NotReal {
+                web_sys::console::warn_1(&format!("tabphone: an event not relayed: {message}").into());
+            }
+        }
+    }
+
     /// This browser's SIP instance id for the app (`+sip.instance`): the
     /// same in every tab and after reloads, so every real replaces one binding.
     pub fn instance_id(&self) -> &str {

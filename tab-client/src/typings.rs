@@ -135,13 +135,13 @@ export interface TabPhoneEventMap {
   audioBlocked: { blocked: boolean };
   /** Real tab only, with sip.traceSip. */
   trace: string;
-  /** Real tab only: a tone received by SIP INFO. */
+  /** A tone received by SIP INFO (every tab: the real relays it). */
   dtmf: { call: string; tone: string; durationMs: number };
-  /** Real tab only. */
+  /** A SIP MESSAGE received (every tab: the real relays it). */
   message: { from: string; contentType: string; body: string };
-  /** Real tab only. */
+  /** The peer asked for a transfer (every tab: the real relays it). */
   transferRequested: { call: string; to: string; newCall: string | null };
-  /** Real tab only. */
+  /** Our transfer's progress (every tab: the real relays it). */
   transferProgress: { call: string; status: number };
 }
 

@@ -62,6 +62,10 @@
 //!   bring it in `hello`). A stopping real's own last publishes never reach
 //!   the worker. Only a real that closes as the last tab (its calls end)
 //!   clears it: `sync {state: null, reset: true}`.
+//! - **Events.** The real may relay an event its state does not carry
+//!   ([`TabCore::relay`]: any JSON, e.g. a message received); the worker
+//!   sends it to every other live tab ([`TabEvent::Relayed`]) and keeps
+//!   nothing: a tab that joins later gets the state, not past events.
 //! - **Takeover.** Any tab may ask to be the real ([`TabCore::take_over`]):
 //!   the worker tells the real to be a dummy (it stops its phone without
 //!   unregistering and releases the real lock) and promotes the asking tab,

@@ -51,6 +51,24 @@ fn late_tab_gets_the_cached_state() {
 }
 
 #[test]
+fn the_reals_events_reach_every_other_tab_and_are_not_kept() {
+    let mut s = sim();
+    let a = s.open(0, true, true);
+    let b = s.open(0, true, false);
+    let c = s.open(0, true, false);
+    let event = r#"{"event":"message","from":"sip:bob@x","contentType":"text/plain","body":"hi"}"#;
+    assert!(s.relay(a, event));
+    assert_eq!(s.tabs[b].relayed, [event]);
+    assert_eq!(s.tabs[c].relayed, [event]);
+    assert!(s.tabs[a].relayed.is_empty(), "not back to the real");
+    assert!(!s.relay(b, event), "a dummy cannot relay");
+    assert!(!s.relay(a, "{not json"), "malformed");
+    let d = s.open(0, true, false);
+    assert!(s.tabs[d].relayed.is_empty(), "a tab that joins later gets the state, not past events");
+    assert_eq!(s.tabs[b].relayed.len(), 1);
+}
+
+#[test]
 fn action_from_dummy_gets_the_reals_answer() {
     let mut s = sim();
     let a = s.open(0, true, true);

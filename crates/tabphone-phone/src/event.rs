@@ -120,6 +120,27 @@ impl PhoneEvent {
         )
     }
 
+    /// Whether the real relays this event to the other tabs (through the
+    /// worker), so that every tab reports it: the events a tab cannot derive
+    /// from the state (transfers, DTMF and messages received, errors), but
+    /// not trace lines (the real's own socket, often many) nor `stopped`.
+    pub fn relayed(&self) -> bool {
+        matches!(
+            self,
+            PhoneEvent::TransferRequested { .. }
+                | PhoneEvent::TransferProgress { .. }
+                | PhoneEvent::Dtmf { .. }
+                | PhoneEvent::Message { .. }
+                | PhoneEvent::Error { .. }
+        )
+    }
+
+    /// Read a relayed event from its [`PhoneEvent::to_json`] text; `None`
+    /// for the text of any other event, or not an event.
+    pub fn parse_relayed(text: &str) -> Option<PhoneEvent> {
+        json::read_relayed(text).ok()
+    }
+
     /// The event's name in JSON (`"callEnded"`, `"incoming"`, ...).
     pub fn name(&self) -> &'static str {
         match self {

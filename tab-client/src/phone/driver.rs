@@ -319,6 +319,9 @@ impl Driver {
         if !event.in_state() {
             self.context.emit(&event);
         }
+        if event.relayed() {
+            self.context.relay(&event);
+        }
     }
 
     /// An error no action reports, to this tab's listeners.

@@ -40,6 +40,7 @@ impl Coordinator {
                 }
             }
             FromTab::Sync { epoch, state } => self.on_sync(port, epoch, state),
+            FromTab::Event { epoch, event } => self.on_event(port, epoch, event),
             FromTab::Action { id, name, args } => {
                 self.on_action(now, port, id, name.into_owned(), args.map(Raw::trusted))
             }

@@ -18,6 +18,19 @@ impl Coordinator {
         }
     }
 
+    /// The real's event to every other live tab, as it came; not kept (a
+    /// tab that joins later gets the state, not past events).
+    pub(super) fn on_event(&mut self, port: PortId, epoch: u64, event: &str) {
+        if !(self.in_reign(port, epoch) && self.real.is_some_and(|r| r.claimed)) {
+            let msg = format!("event refused: not the real of epoch {}", self.epoch);
+            return self.error(port, ErrorCode::NotReal, &msg, None);
+        }
+        let text: Arc<str> = ToTab::Event { event }.to_text().into();
+        for to in self.live_tabs().filter(|p| *p != port).collect::<Vec<_>>() {
+            self.out.push_back(Output::Send { port: to, text: text.clone() });
+        }
+    }
+
     /// Cache `state` and send it to every live dummy. The cache outlives the
     /// real: dummies keep showing its calls, joining tabs get it, and the
     /// successor resumes them from it, until the next real publishes. Only a

@@ -37,6 +37,13 @@ pub enum FromTab<'a> {
         /// Any JSON value, verbatim.
         state: &'a str,
     },
+    /// An event of the real for every other tab (one its state does not carry).
+    Event {
+        /// The epoch the sender believes it is real in.
+        epoch: u64,
+        /// Any JSON value, verbatim.
+        event: &'a str,
+    },
     /// An action for the real.
     Action {
         /// The sender's id for it; the answer carries it back.
@@ -136,6 +143,7 @@ pub fn parse_from_tab(text: &str) -> Result<FromTab<'_>, ParseError> {
         "demoted" => FromTab::Demoted { epoch: f.need("epoch", json::as_u64)? },
         // `"state": null` is a valid state.
         "sync" => FromTab::Sync { epoch: f.need("epoch", json::as_u64)?, state: f.value("state") },
+        "event" => FromTab::Event { epoch: f.need("epoch", json::as_u64)?, event: f.value("event") },
         "action" => FromTab::Action {
             id: f.need("id", json::as_u64)?,
             name: f.need("name", json::as_str)?,
@@ -190,6 +198,7 @@ impl FromTab<'_> {
             FromTab::Claimed { epoch } => o.str("t", "claimed").num("epoch", *epoch),
             FromTab::Demoted { epoch } => o.str("t", "demoted").num("epoch", *epoch),
             FromTab::Sync { epoch, state } => o.str("t", "sync").num("epoch", *epoch).raw("state", state),
+            FromTab::Event { epoch, event } => o.str("t", "event").num("epoch", *epoch).raw("event", event),
             FromTab::Action { id, name, args } => action_fields(o, *id, name, *args),
             FromTab::Result { id, ok, error } => result_fields(o, *id, *ok, *error),
             FromTab::Close { last: false } => o.str("t", "close"),
@@ -216,6 +225,7 @@ mod tests {
             r#"{"t":"claimed","epoch":1}"#,
             r#"{"t":"demoted","epoch":1}"#,
             r#"{"t":"sync","epoch":1,"state":{"calls":[]}}"#,
+            r#"{"t":"event","epoch":1,"event":{"event":"dtmf"}}"#,
             r#"{"t":"action","id":7,"name":"dial","args":{"to":"bob"}}"#,
             r#"{"t":"action","id":7,"name":"hangup"}"#,
             r#"{"t":"result","id":7,"ok":true}"#,
@@ -284,6 +294,7 @@ mod tests {
             FromTab::Claimed { epoch: 2 },
             FromTab::Demoted { epoch: 3 },
             FromTab::Sync { epoch: 5, state: "null" },
+            FromTab::Event { epoch: 5, event: r#"{"event":"error","message":"x"}"# },
             FromTab::Action { id: 6, name: "dial".into(), args: Some(r#"{"to":"bob"}"#) },
             FromTab::Action { id: 7, name: "hangup".into(), args: None },
             FromTab::Result { id: 8, ok: Some("true"), error: None },

@@ -7,8 +7,8 @@
 //! number 0). Within a version, fields and messages are only ever added as
 //! optional ones, so tabs and workers of one version but different builds
 //! still understand each other: `hello`'s `epoch`, the `failed` message, and
-//! the takeover and check messages with `welcome`'s `ping` and `timeout`
-//! were added that way. A worker that announces `timeout` in `welcome`
+//! the takeover and check messages with `welcome`'s `ping` and `timeout`,
+//! and `event`, were added that way. A worker that announces `timeout` in `welcome`
 //! knows `takeover` and `check`; a tab does not rely on them with an older
 //! worker (a takeover fails with `unknown_type`, the real is not gated).
 //!
@@ -20,6 +20,7 @@
 //! | `claimed` | `epoch` | the tab now holds the app's real lock for that epoch |
 //! | `demoted` | `epoch` | the tab lost the real lock (stolen) and stopped being real |
 //! | `sync` | `epoch`, `state` | the real's latest state (any JSON) |
+//! | `event` | `epoch`, `event` | an event of the real that its state does not carry (any JSON), for every other tab; not kept |
 //! | `action` | `id`, `name`, `args?` | a dummy asks the real to do something; `id` is the tab's own |
 //! | `result` | `id`, `ok` or `error` | the real answers a forwarded action (`id` is the worker's) |
 //! | `close` | `last?` | the tab is going away (`pagehide`); `last: true` from a real that stopped its phone as the last tab (its calls ended: the worker clears the state) |
@@ -33,6 +34,7 @@
 //! | `welcome` | `v`, `worker`, `tabs`, `max`, `ping?`, `timeout?` | joined; `worker` names the lock the worker holds for its life; `max` is the largest message it accepts, in bytes; `ping` and `timeout` its ping interval and timeout in ms (a tab silent for `timeout` may be replaced) |
 //! | `role` | `role` (`real`/`dummy`), `epoch`, `steal` | become real (take the app lock, with `steal` if the old real is frozen, answer `claimed`) or dummy; repeated after `claimed` to confirm; sent again with a new `epoch` when the reign is renumbered (the real or candidate keeps the lock or its place in the lock's queue), or with `steal: true` when the lock's holder never joined |
 //! | `sync` | `epoch`, `state`, `reset?` | the real's latest state; kept when the real goes away (the successor resumes its calls from it) until the next real publishes; `reset: true` with `state: null` when the real closed as the last tab (its calls ended) |
+//! | `event` | `event` | the real's event (its `event` message), as it sent it |
 //! | `action` | `id`, `name`, `args?` | to the real: perform this, answer with `result` and the same `id` |
 //! | `result` | `id`, `ok` or `error` | to the tab that asked: the answer to its action `id` |
 //! | `tabs` | `count` | number of live tabs changed |

@@ -46,6 +46,11 @@ pub enum ToTab<'a> {
         /// the state was cleared (`state` is `null`).
         reset: bool,
     },
+    /// The real's event, as it sent it.
+    Event {
+        /// Any JSON value.
+        event: &'a str,
+    },
     /// An action to perform (to the real).
     Action {
         /// The worker's id.
@@ -119,6 +124,7 @@ pub fn parse_to_tab(text: &str) -> Result<ToTab<'_>, ParseError> {
         },
         // `"state": null` is a valid state.
         "sync" => ToTab::Sync { epoch: f.count("epoch")?, state: f.value("state"), reset: f.flag("reset")? },
+        "event" => ToTab::Event { event: f.value("event") },
         "action" => ToTab::Action {
             id: f.need("id", json::as_u64)?,
             name: f.need("name", json::as_str)?,
@@ -166,6 +172,7 @@ impl ToTab<'_> {
                     o
                 }
             }
+            ToTab::Event { event } => o.str("t", "event").raw("event", event),
             ToTab::Action { id, name, args } => action_fields(o, *id, name, *args),
             ToTab::Result { id, ok, error } => result_fields(o, *id, *ok, *error),
             ToTab::Tabs { count } => o.str("t", "tabs").num("count", *count as u64),
@@ -200,6 +207,7 @@ mod tests {
             ToTab::Welcome { v: 1, worker: "w\"1".into(), tabs: 2, max: 1000, ping: 1000, timeout: 3000 },
             ToTab::Role { role: Role::Real, epoch: 3, steal: true },
             ToTab::Sync { epoch: 1, state: "null", reset: true },
+            ToTab::Event { event: r#"{"event":"dtmf","tone":"1"}"# },
             ToTab::Action { id: 4, name: "dial".into(), args: Some(r#"{"to":"bob"}"#) },
             ToTab::Result { id: 5, ok: None, error: Some(r#"{"code":"x"}"#) },
             ToTab::Tabs { count: 7 },

@@ -124,6 +124,11 @@ pub enum TabEvent {
         /// JSON text.
         state: String,
     },
+    /// An event the real relayed ([`crate::TabCore::relay`]): JSON text.
+    Relayed {
+        /// JSON text, as the real gave it.
+        event: String,
+    },
     /// The number of live tabs changed.
     Tabs {
         /// How many.

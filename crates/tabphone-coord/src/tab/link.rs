@@ -111,6 +111,11 @@ impl TabCore {
                     self.event(TabEvent::State { state: self.state.clone() });
                 }
             }
+            ToTab::Event { event } => {
+                if self.role != TabRole::Real {
+                    self.event(TabEvent::Relayed { event: event.to_owned() });
+                }
+            }
             ToTab::Action { id, name, args } => self.on_forwarded(id, &name, args),
             ToTab::Result { id, ok, error } => {
                 if self.waiting.remove(&id) {

@@ -238,6 +238,25 @@ impl TabCore {
         Ok(())
     }
 
+    /// Relay an event of the real (JSON text: one its state does not carry)
+    /// to every other tab, which gets it as [`TabEvent::Relayed`]. Not kept:
+    /// a tab that joins later does not get it. Same refusals as [`TabCore::publish`].
+    pub fn relay(&mut self, event: &str) -> Result<(), (ErrorCode, String)> {
+        if self.role != TabRole::Real {
+            return Err((
+                ErrorCode::NotReal,
+                format!("only the real tab relays events; this one is {}", self.role.as_str()),
+            ));
+        }
+        let raw = Raw::new(event).map_err(|e| (ErrorCode::Malformed, e.message()))?;
+        let text = FromTab::Event { epoch: self.epoch, event: raw.get() }.to_text();
+        if text.len() > self.config.max_message_bytes {
+            return Err((ErrorCode::TooLarge, format!("event of {} bytes over the limit", text.len())));
+        }
+        self.post(text);
+        Ok(())
+    }
+
     /// Feed one input, at `now`.
     pub fn handle_input(&mut self, now: Instant, input: TabInput<'_>) {
         self.tick(now);

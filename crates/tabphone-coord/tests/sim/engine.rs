@@ -234,6 +234,7 @@ impl Sim {
                 self.tabs[i].answers.entry(id).or_default().push(result);
             }
             TabOutput::Event(TabEvent::State { state }) => self.tabs[i].states.push(state),
+            TabOutput::Event(TabEvent::Relayed { event }) => self.tabs[i].relayed.push(event),
             TabOutput::Event(TabEvent::Role { role, epoch }) => self.saw_role(i, role, epoch),
             TabOutput::Event(TabEvent::Error { code, message }) => self.tabs[i].errors.push((code, message)),
             TabOutput::Event(_) => {}

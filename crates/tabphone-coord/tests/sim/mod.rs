@@ -49,6 +49,8 @@ pub struct SimTab {
     /// Answers per dispatch id.
     pub answers: BTreeMap<ActionId, Vec<Result<String, String>>>,
     pub states: Vec<String>,
+    /// The events relayed to it by the real, in order.
+    pub relayed: Vec<String>,
     pub errors: Vec<(String, String)>,
     /// The epochs of its role events, in order.
     pub epochs: Vec<u64>,
@@ -108,6 +110,7 @@ impl Sim {
             acts: 0,
             answers: BTreeMap::new(),
             states: Vec::new(),
+            relayed: Vec::new(),
             errors: Vec::new(),
             epochs: Vec::new(),
         });
@@ -144,6 +147,14 @@ impl Sim {
 
     pub fn publish(&mut self, i: usize, state: &str) -> bool {
         let ok = self.tabs[i].core.publish(state).is_ok();
+        self.drain_tab(i);
+        self.run();
+        ok
+    }
+
+    /// Tab `i`'s real phone relays `event`; `false` when refused.
+    pub fn relay(&mut self, i: usize, event: &str) -> bool {
+        let ok = self.tabs[i].core.relay(event).is_ok();
         self.drain_tab(i);
         self.run();
         ok

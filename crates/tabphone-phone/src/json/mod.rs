@@ -7,8 +7,9 @@
 //! checks on random values that this code writes exactly what serde writes
 //! and reads back what serde reads.
 
-use tabphone_json::{Arr, Obj, Object, Read};
+use tabphone_json::{Arr, Obj, Object, Read, ReadError};
 
+use crate::event::PhoneEvent;
 use crate::sdp::DtlsRole;
 use crate::state::{
     CallDirection, CallState, CallView, Connection, DialogState, DisconnectCause, EndCause, EndedCall, Held,
@@ -218,6 +219,36 @@ fn write_dialog(d: &DialogState) -> String {
         .str("remoteTarget", &d.remote_target)
         .raw("routeSet", &routes.end())
         .end()
+}
+
+/// Read an event that [`PhoneEvent::relayed`] (written by `to_json`).
+pub(crate) fn read_relayed(text: &str) -> Read<PhoneEvent> {
+    let o = Object::parse(text)?;
+    const NAMES: [&str; 5] = ["transferRequested", "transferProgress", "dtmf", "message", "error"];
+    Ok(match o.name("event", &NAMES)? {
+        0 => PhoneEvent::TransferRequested {
+            call: o.str("call")?,
+            to: o.str("to")?,
+            new_call: o.opt_str("newCall")?,
+        },
+        1 => PhoneEvent::TransferProgress { call: o.str("call")?, status: o.num("status")? },
+        2 => {
+            let tone = o.str("tone")?;
+            let mut chars = tone.chars();
+            match (chars.next(), chars.next()) {
+                (Some(tone), None) => {
+                    PhoneEvent::Dtmf { call: o.str("call")?, tone, duration_ms: o.num("durationMs")? }
+                }
+                _ => return Err(ReadError { field: "tone".into(), what: "not one character".into() }),
+            }
+        }
+        3 => PhoneEvent::Message {
+            from: o.str("from")?,
+            content_type: o.str("contentType")?,
+            body: o.str("body")?,
+        },
+        _ => PhoneEvent::Error { call: o.opt_str("call")?, message: o.str("message")? },
+    })
 }
 
 /// Read a state (any version: the caller checks `v`). Unknown fields are

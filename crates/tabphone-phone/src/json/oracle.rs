@@ -235,6 +235,13 @@ proptest! {
         prop_assert_eq!(x.to_json(), serde_json::to_string(&x).unwrap());
     }
 
+    /// Relayed events: read back from what was written; the others refused.
+    #[test]
+    fn relayed_events_read_back(e in event()) {
+        let read = PhoneEvent::parse_relayed(&e.to_json());
+        prop_assert_eq!(read, e.relayed().then(|| e.clone()));
+    }
+
     /// A state with a field dropped, nulled, or of the wrong type or range: read
     /// exactly when serde reads it, to the same value.
     #[test]
