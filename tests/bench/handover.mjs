@@ -262,8 +262,11 @@ console.log(' never came back counts as an infinite gap ("none"), one that faile
 console.log(' no gap (it counts in "ok" only); the target is judged on the p50.');
 console.log(' "alice calls": her offer claims a=setup:active, bob answers passive: her new peer connection is');
 console.log(' the DTLS client; "bob calls": bob (tabphone too) claims active, so alice\'s new peer connection is');
-console.log(' the DTLS server and bob must restart his handshake as the client (see tabphone-phone\'s sdp.rs);');
-console.log(' "jssip calls": alice calls bob, a JsSIP page (not tabphone), which answers at once.');
+console.log(' the DTLS server and bob the client of the new handshake; a tabphone bob answers a peer that');
+console.log(' moved from a fresh connection (see tabphone-phone\'s sdp.rs), keeping the old one until the');
+console.log(' new one connects (a takeover\'s old tab still sends meanwhile: the gap can be negative);');
+console.log(' "jssip calls": alice calls bob, a JsSIP page (not tabphone), which answers at once on its');
+console.log(' connection (it restarts ICE; it is the DTLS server).');
 console.log(' new real, re-INVITE sent and answered (alice\'s trace), new audio (the first packet from the');
 console.log(' new real at bob): p50 from just before the handover action; under 20 trials the p95 is the max');
 console.log(line([
