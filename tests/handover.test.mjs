@@ -148,7 +148,8 @@ async function aliceCalls(tabs, { query = {}, callee = 'bob' } = {}) {
 /**
  * After `leave()` takes alice's real away: the next real among `survivors` resumes `call`
  * (same id, established, one handover more), bob hears the new real and vice versa, bob's
- * call is the same one, and Kamailio holds one contact for alice. Prints the gap at bob.
+ * call is the same one, bob (tabphone) answered the moved peer from a fresh connection and
+ * closed the old one, and Kamailio holds one contact for alice. Prints the gap at bob.
  */
 async function handsOver({ survivors, call, b, bobCall, what, leave, handovers = 1 }) {
   await startGapMeter(b);
@@ -165,6 +166,11 @@ async function handsOver({ survivors, call, b, bobCall, what, leave, handovers =
   assert.ok(audio.ok, `audio after the handover (${what}): ${JSON.stringify(audio.deltas)}`);
   const bobs = (await stateOf(b)).calls;
   assert.deepEqual(bobs.map((x) => [x.id, x.state]), [[bobCall, 'established']], "bob's call goes on, the same one");
+  // tabphone-phone's sdp.rs, "A peer that moved": a re-offer from a new DTLS endpoint is
+  // answered from a fresh connection; the old one closes once the new one works.
+  assert.ok(gap.newPc, 'bob hears the new real on a fresh connection');
+  await until(async () => (await b.evaluate(() => window.__tabphonePcs
+    .filter((pc) => pc.connectionState !== 'closed' && pc.remoteDescription).length)) === 1, "bob's old connection closed");
   for (const p of survivors) {
     const mine = (await stateOf(p)).calls.map((x) => x.id);
     assert.deepEqual(mine, [call], 'every alice tab shows the one continuing call');
