@@ -1,7 +1,9 @@
 //! The phone's media requests performed on one [`CallMedia`] per call, in
 //! order per call (one at a time: a peer connection negotiates one thing at
 //! a time), each reply fed back exactly once; autoplay refusals turned into
-//! the state's `audioBlocked` and retried on the next user gesture.
+//! the state's `audioBlocked` and retried on the next user gesture. A call
+//! whose peer moved (`MediaKind::Answer`'s `fresh`) gets a new `CallMedia`,
+//! the old one playing on until the new one has its ICE path.
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Weak;
