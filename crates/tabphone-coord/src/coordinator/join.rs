@@ -87,6 +87,7 @@ impl Coordinator {
             max: self.config.max_message_bytes,
             ping: self.config.ping_interval.as_millis() as u64,
             timeout: self.config.ping_timeout.as_millis() as u64,
+            relay: true,
         };
         self.send(port, &welcome);
         if let Some(claim) = hello.claim {

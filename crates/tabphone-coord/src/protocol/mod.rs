@@ -8,9 +8,11 @@
 //! optional ones, so tabs and workers of one version but different builds
 //! still understand each other: `hello`'s `epoch`, the `failed` message, and
 //! the takeover and check messages with `welcome`'s `ping` and `timeout`,
-//! and `event`, were added that way. A worker that announces `timeout` in `welcome`
-//! knows `takeover` and `check`; a tab does not rely on them with an older
-//! worker (a takeover fails with `unknown_type`, the real is not gated).
+//! and `event` with `welcome`'s `relay`, were added that way. A worker that
+//! announces `timeout` in `welcome` knows `takeover` and `check`, one that
+//! announces `relay` knows `event`; a tab does not rely on them with an older
+//! worker (a takeover fails with `unknown_type`, the real is not gated, no
+//! event is relayed).
 //!
 //! ## Tab to worker ([`FromTab`])
 //! | `t` | fields | meaning |
@@ -31,7 +33,7 @@
 //! ## Worker to tab ([`ToTab`])
 //! | `t` | fields | meaning |
 //! |---|---|---|
-//! | `welcome` | `v`, `worker`, `tabs`, `max`, `ping?`, `timeout?` | joined; `worker` names the lock the worker holds for its life; `max` is the largest message it accepts, in bytes; `ping` and `timeout` its ping interval and timeout in ms (a tab silent for `timeout` may be replaced) |
+//! | `welcome` | `v`, `worker`, `tabs`, `max`, `ping?`, `timeout?`, `relay?` | joined; `worker` names the lock the worker holds for its life; `max` is the largest message it accepts, in bytes; `ping` and `timeout` its ping interval and timeout in ms (a tab silent for `timeout` may be replaced); `relay: true`: it relays `event` |
 //! | `role` | `role` (`real`/`dummy`), `epoch`, `steal` | become real (take the app lock, with `steal` if the old real is frozen, answer `claimed`) or dummy; repeated after `claimed` to confirm; sent again with a new `epoch` when the reign is renumbered (the real or candidate keeps the lock or its place in the lock's queue), or with `steal: true` when the lock's holder never joined |
 //! | `sync` | `epoch`, `state`, `reset?` | the real's latest state; kept when the real goes away (the successor resumes its calls from it) until the next real publishes; `reset: true` with `state: null` when the real closed as the last tab (its calls ended) |
 //! | `event` | `event` | the real's event (its `event` message), as it sent it |

@@ -26,6 +26,9 @@ pub enum ToTab<'a> {
         /// replaced. 0: not said, by a worker that knows neither `check` nor
         /// `takeover` (they came with this field).
         timeout: u64,
+        /// The worker relays the real's `event` messages (false: an older
+        /// worker, which would refuse them).
+        relay: bool,
     },
     /// Role assignment.
     Role {
@@ -112,6 +115,7 @@ pub fn parse_to_tab(text: &str) -> Result<ToTab<'_>, ParseError> {
             max: f.opt("max", json::as_u64)?.map_or(usize::MAX, |m| m as usize),
             ping: f.count("ping")?,
             timeout: f.count("timeout")?,
+            relay: f.flag("relay")?,
         },
         "role" => ToTab::Role {
             role: f.need("role", |r| match json::as_str(r)?.as_ref() {
@@ -153,14 +157,15 @@ impl ToTab<'_> {
     pub fn to_text(&self) -> String {
         let o = Obj::new();
         match self {
-            ToTab::Welcome { v, worker, tabs, max, ping, timeout } => o
+            ToTab::Welcome { v, worker, tabs, max, ping, timeout, relay } => o
                 .str("t", "welcome")
                 .num("v", u64::from(*v))
                 .str("worker", worker)
                 .num("tabs", *tabs as u64)
                 .num("max", *max as u64)
                 .num("ping", *ping)
-                .num("timeout", *timeout),
+                .num("timeout", *timeout)
+                .bool("relay", *relay),
             ToTab::Role { role, epoch, steal } => {
                 o.str("t", "role").str("role", role.as_str()).num("epoch", *epoch).bool("steal", *steal)
             }
@@ -204,7 +209,15 @@ mod tests {
     #[test]
     fn worker_messages_round_trip() {
         let msgs = [
-            ToTab::Welcome { v: 1, worker: "w\"1".into(), tabs: 2, max: 1000, ping: 1000, timeout: 3000 },
+            ToTab::Welcome {
+                v: 1,
+                worker: "w\"1".into(),
+                tabs: 2,
+                max: 1000,
+                ping: 1000,
+                timeout: 3000,
+                relay: true,
+            },
             ToTab::Role { role: Role::Real, epoch: 3, steal: true },
             ToTab::Sync { epoch: 1, state: "null", reset: true },
             ToTab::Event { event: r#"{"event":"dtmf","tone":"1"}"# },

@@ -93,8 +93,9 @@ impl TabCore {
             }
         };
         match msg {
-            ToTab::Welcome { worker, tabs, max, ping, timeout, .. } => {
+            ToTab::Welcome { worker, tabs, max, ping, timeout, relay, .. } => {
                 self.on_timing(ping, timeout);
+                self.worker_relays = relay;
                 // Refuse locally what the worker would refuse without an id.
                 self.config.max_message_bytes = self.config.max_message_bytes.min(max);
                 if self.worker_lock.as_deref() != Some(&*worker) {

@@ -82,6 +82,8 @@ pub struct TabCore {
     /// From the worker's `welcome`: silence after which the real is held.
     /// `None`: the worker knows no `check` (an older one).
     stale_after: Option<Duration>,
+    /// The worker said it relays `event` messages (`welcome`'s `relay`).
+    worker_relays: bool,
     /// The real (or a confirmed candidate) waits for the answer to its check.
     held: bool,
     /// The `seq` of the latest `check`.
@@ -117,6 +119,7 @@ impl TabCore {
             now: None,
             vouched: None,
             stale_after: None,
+            worker_relays: false,
             held: false,
             probe: 0,
             held_jobs: Vec::new(),
@@ -240,13 +243,19 @@ impl TabCore {
 
     /// Relay an event of the real (JSON text: one its state does not carry)
     /// to every other tab, which gets it as [`TabEvent::Relayed`]. Not kept:
-    /// a tab that joins later does not get it. Same refusals as [`TabCore::publish`].
+    /// a tab that joins later does not get it. Same refusals as
+    /// [`TabCore::publish`], and `unknown_type` when the worker did not say
+    /// it relays (`welcome`'s `relay`: an older worker).
     pub fn relay(&mut self, event: &str) -> Result<(), (ErrorCode, String)> {
         if self.role != TabRole::Real {
             return Err((
                 ErrorCode::NotReal,
                 format!("only the real tab relays events; this one is {}", self.role.as_str()),
             ));
+        }
+        if !self.worker_relays {
+            let message = "this worker does not relay events (an older version)";
+            return Err((ErrorCode::UnknownType, message.to_owned()));
         }
         let raw = Raw::new(event).map_err(|e| (ErrorCode::Malformed, e.message()))?;
         let text = FromTab::Event { epoch: self.epoch, event: raw.get() }.to_text();

@@ -381,3 +381,28 @@ fn an_older_worker_fails_takeovers_and_does_not_gate() {
     let mut r = real(); // its welcome said no timing
     assert!(r.real_may_act(*T0 + std::time::Duration::from_secs(60)));
 }
+
+#[test]
+fn events_are_relayed_only_through_a_worker_that_says_it_relays() {
+    let mut c = real(); // welcomed by a worker that did not say `relay`
+    let event = r#"{"event":"dtmf","call":"c","tone":"1","durationMs":100}"#;
+    assert_eq!(c.relay(event).unwrap_err().0, ErrorCode::UnknownType);
+    assert!(sent(&drain(&mut c)).is_empty(), "nothing an older worker would refuse");
+    c.handle_input(
+        *T0,
+        TabInput::WorkerMessage(r#"{"t":"welcome","v":1,"worker":"w","tabs":1,"max":1000,"relay":true}"#),
+    );
+    drain(&mut c);
+    c.relay(event).unwrap();
+    assert_eq!(sent(&drain(&mut c)), [format!(r#"{{"t":"event","epoch":4,"event":{event}}}"#)]);
+    assert_eq!(c.relay("{no").unwrap_err().0, ErrorCode::Malformed);
+    // A relayed event reaches a dummy's app, never the real's own.
+    c.handle_input(*T0, TabInput::WorkerMessage(&format!(r#"{{"t":"event","event":{event}}}"#)));
+    assert!(!drain(&mut c).iter().any(|o| matches!(o, TabOutput::Event(TabEvent::Relayed { .. }))));
+    c.handle_input(*T0, TabInput::WorkerMessage(r#"{"t":"role","role":"dummy","epoch":5,"steal":false}"#));
+    drain(&mut c);
+    assert_eq!(c.relay(event).unwrap_err().0, ErrorCode::NotReal);
+    c.handle_input(*T0, TabInput::WorkerMessage(&format!(r#"{{"t":"event","event":{event}}}"#)));
+    let relayed = TabOutput::Event(TabEvent::Relayed { event: event.to_owned() });
+    assert!(drain(&mut c).contains(&relayed));
+}
