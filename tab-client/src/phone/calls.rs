@@ -368,8 +368,14 @@ impl CallMedias {
             (Ok(sdp), Some(slot)) => {
                 slot.media = Some(fresh.clone());
                 slot.early_answer = None;
+                let tones = slot.dtmf.take();
                 drop(calls);
                 retire_replaced(old.clone(), &fresh);
+                if let Some(request) = tones {
+                    let result =
+                        Err(String::from("the peer moved to a new connection before the tones were played"));
+                    feed(&self.driver, Input::Media { request, result });
+                }
                 Ok(sdp)
             }
             (answer, _) => {
