@@ -12,6 +12,7 @@ use std::process::{Command, ExitCode};
 
 mod demo;
 mod kamailio;
+mod names;
 mod serve;
 mod shipped;
 
@@ -166,6 +167,7 @@ fn build() -> Result<()> {
         .arg(&bg)
         .arg("-o")
         .arg(&bg))?;
+    names::shorten(&pkg, "tabphone_tab")?;
     std::fs::copy(root.join("worker/js/worker.js"), pkg.join("worker.js")).map_err(|e| e.to_string())?;
     // Ship the JavaScript minified: every tab loads it (the typings are in the .d.ts files).
     let terser = root.join("tests/node_modules/.bin/terser");
