@@ -159,10 +159,19 @@ fn build() -> Result<()> {
         .arg(&pkg)
         .arg(&wasm))?;
     // npm's binaryen; Debian's wasm-opt 108 breaks wasm-bindgen's externref table.
+    // Its passes run until the module stops shrinking (`--converge`: ~500 B
+    // gzip less than one `-Oz`); the target-features section is for tools only.
     let opt = root.join("tests/node_modules/.bin/wasm-opt");
     let bg = pkg.join("tabphone_tab_bg.wasm");
     run(Command::new(opt)
-        .args(["-Oz", "--enable-bulk-memory", "--enable-reference-types", "--enable-sign-ext"])
+        .args([
+            "-Oz",
+            "--converge",
+            "--strip-target-features",
+            "--enable-bulk-memory",
+            "--enable-reference-types",
+            "--enable-sign-ext",
+        ])
         .args(["--enable-nontrapping-float-to-int", "--enable-multivalue", "--enable-mutable-globals"])
         .arg(&bg)
         .arg("-o")
