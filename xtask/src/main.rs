@@ -182,11 +182,26 @@ fn build() -> Result<()> {
         .arg(&bg))?;
     names::shorten(&pkg, "tabphone_tab")?;
     std::fs::copy(root.join("worker/js/worker.js"), pkg.join("worker.js")).map_err(|e| e.to_string())?;
-    // Ship the JavaScript minified: every tab loads it (the typings are in the .d.ts files).
+    // Ship the JavaScript minified, the glue's snippets too: every tab loads
+    // it (the typings are in the .d.ts files).
     let terser = root.join("tests/node_modules/.bin/terser");
-    for js in ["tabphone_tab.js", "worker.js"] {
-        let file = pkg.join(js);
+    let mut files = vec![pkg.join("tabphone_tab.js"), pkg.join("worker.js")];
+    js_files(&pkg.join("snippets"), &mut files)?;
+    for file in files {
         run(Command::new(&terser).arg(&file).args(["--module", "--compress", "--mangle", "-o"]).arg(&file))?;
+    }
+    Ok(())
+}
+
+/// The `.js` files under `dir`, at any depth.
+fn js_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    for entry in std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            js_files(&path, out)?;
+        } else if path.extension().is_some_and(|x| x == "js") {
+            out.push(path);
+        }
     }
     Ok(())
 }
