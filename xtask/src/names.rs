@@ -51,9 +51,9 @@ pub fn shorten(pkg: &Path, stem: &str) -> Result<()> {
         replace_key(&mut js, &format!("\n        {old}: "), &format!("\n        \"{new}\": "))?;
     }
     for (old, new) in &exports {
-        replace_words(&mut js, &format!("wasm.{old}"), &format!("wasm.{new}"), false)?;
+        replace_words(&mut js, &format!("wasm.{old}"), &format!("wasm.{new}"));
         // The glue's local wrapper of a closure shim is named after it too.
-        replace_words(&mut js, old, &format!("__wbg_export_{new}"), false)?;
+        replace_words(&mut js, old, &format!("__wbg_export_{new}"));
     }
     for (old, _) in imports.iter().chain(&exports) {
         if find_word(&js, old, 0).is_some() {
@@ -69,7 +69,7 @@ pub fn shorten(pkg: &Path, stem: &str) -> Result<()> {
         let mut dts = text(file.clone())?;
         for (old, new) in &exports {
             // Not every export is typed (wasm-bindgen's own abort hooks are not).
-            replace_words(&mut dts, &format!("{prefix}{old}: "), &format!("{prefix}{new}: "), false)?;
+            replace_words(&mut dts, &format!("{prefix}{old}: "), &format!("{prefix}{new}: "));
         }
         write(file, dts.as_bytes())?;
     }
@@ -88,24 +88,17 @@ fn replace_key(text: &mut String, from: &str, to: &str) -> Result<()> {
 }
 
 /// Replace every occurrence of `from` that is not part of a longer
-/// identifier (at least one must be there if `required`).
-fn replace_words(text: &mut String, from: &str, to: &str, required: bool) -> Result<()> {
+/// identifier (there may be none).
+fn replace_words(text: &mut String, from: &str, to: &str) {
     let mut out = String::with_capacity(text.len());
-    let (mut last, mut count) = (0, 0);
-    let mut from_at = 0;
-    while let Some(at) = find_word(text, from, from_at) {
+    let mut last = 0;
+    while let Some(at) = find_word(text, from, last) {
         out.push_str(&text[last..at]);
         out.push_str(to);
         last = at + from.len();
-        from_at = last;
-        count += 1;
-    }
-    if count == 0 && required {
-        return Err(format!("{from} not found in the glue"));
     }
     out.push_str(&text[last..]);
     *text = out;
-    Ok(())
 }
 
 fn ident(c: u8) -> bool {
