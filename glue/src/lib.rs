@@ -54,6 +54,17 @@ impl Lock {
         on_granted: impl FnOnce() + 'static,
         on_lost: impl FnOnce(String) + 'static,
     ) -> Lock {
+        Lock::boxed(name, mode, Box::new(on_granted), Box::new(on_lost))
+    }
+
+    /// The work of [`Lock::request`], once for every pair of callback types.
+    #[inline(never)]
+    fn boxed(
+        name: &str,
+        mode: Mode,
+        on_granted: Box<dyn FnOnce()>,
+        on_lost: Box<dyn FnOnce(String)>,
+    ) -> Lock {
         let mut on_granted = Some(on_granted);
         let mut on_lost = Some(on_lost);
         let granted = Closure::<dyn FnMut()>::new(move || {

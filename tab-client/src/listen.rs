@@ -15,7 +15,13 @@ pub(crate) struct Listener {
 impl Listener {
     /// Listen to `name` events on `target`.
     pub(crate) fn new(target: &EventTarget, name: &'static str, f: impl FnMut(Event) + 'static) -> Listener {
-        let callback = Closure::<dyn FnMut(Event)>::new(f);
+        Listener::boxed(target, name, Box::new(f))
+    }
+
+    /// The work of [`Listener::new`], once for every callback type.
+    #[inline(never)]
+    fn boxed(target: &EventTarget, name: &'static str, f: Box<dyn FnMut(Event)>) -> Listener {
+        let callback = Closure::wrap(f);
         // addEventListener throws only for a non-callable listener, which a Closure never is.
         let _ = target.add_event_listener_with_callback(name, callback.as_ref().unchecked_ref());
         Listener { target: target.clone(), name, callback }

@@ -102,6 +102,24 @@ impl std::fmt::Display for PhoneError {
 
 impl std::error::Error for PhoneError {}
 
+/// `d` as `{:?}` writes it ("60s", "1.5s", "250ms"), without linking
+/// `Duration`'s `Debug` (over 1 KB of wasm) for one message.
+pub(crate) fn duration_text(d: std::time::Duration) -> String {
+    let (secs, nanos) = (d.as_secs(), d.subsec_nanos());
+    let (whole, fraction, digits, unit) = match (secs, nanos) {
+        (0, n) if n >= 1_000_000 => (u64::from(n / 1_000_000), n % 1_000_000, 6, "ms"),
+        (0, n) if n >= 1_000 => (u64::from(n / 1_000), n % 1_000, 3, "\u{b5}s"),
+        (0, n) => (u64::from(n), 0, 0, "ns"),
+        (s, n) => (s, n, 9, "s"),
+    };
+    let mut text = whole.to_string();
+    if fraction > 0 {
+        let fraction = format!(".{fraction:0digits$}");
+        text.push_str(fraction.trim_end_matches('0'));
+    }
+    text + unit
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,5 +136,23 @@ mod tests {
         let e = PhoneError::new(ErrorCode::BadArguments, "x");
         assert_eq!(e.to_json(), r#"{"code":"bad_arguments","message":"x"}"#);
         assert_eq!(serde_json::from_str::<PhoneError>(&e.to_json()).unwrap(), e);
+    }
+
+    #[test]
+    fn duration_text_is_debugs() {
+        use std::time::Duration;
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut ds = vec![Duration::ZERO, Duration::MAX, Duration::from_secs(60), Duration::from_nanos(1)];
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Every magnitude, with trailing zeros and without.
+            let nanos = (x % 2_000_000_000_000) / 10u64.pow((x >> 40) as u32 % 12);
+            ds.push(Duration::from_nanos(nanos));
+        }
+        for d in ds {
+            assert_eq!(duration_text(d), format!("{d:?}"));
+        }
     }
 }

@@ -9,7 +9,7 @@ use tabphone_vecmap::{VecMap, VecSet};
 
 use crate::call::Call;
 use crate::config::Config;
-use crate::error::{ErrorCode, PhoneError};
+use crate::error::{duration_text, ErrorCode, PhoneError};
 use crate::event::PhoneEvent;
 use crate::media::{MediaKind, MediaRequest};
 use crate::resume::Inherited;
@@ -381,7 +381,7 @@ impl Phone {
         for timer in self.timers.expired(now) {
             match timer {
                 Timer::Action(id) => {
-                    let message = format!("no outcome within {:?}", self.config.action_timeout);
+                    let message = format!("no outcome within {}", duration_text(self.config.action_timeout));
                     self.resolve(id, Err(PhoneError::new(ErrorCode::Timeout, message)));
                 }
                 Timer::Resume => self.resume_expired(now),

@@ -1,6 +1,7 @@
 //! [`VecMap`]: a map kept as a sorted `Vec`.
 
 use std::borrow::Borrow;
+use std::cmp::Ordering;
 
 /// A sorted-vector map: `BTreeMap`'s answers (entries in key order).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,11 +25,7 @@ impl<K: Ord, V> VecMap<K, V> {
     where
         K: Borrow<Q>,
     {
-        // Fast path: new keys are usually the largest.
-        match self.items.last() {
-            Some((last, _)) if last.borrow() < k => Err(self.items.len()),
-            _ => self.items.binary_search_by(|(x, _)| x.borrow().cmp(k)),
-        }
+        search(self.items.len(), &|i| self.items[i].0.borrow().cmp(k))
     }
 
     /// Insert, returning the old value.
@@ -151,6 +148,27 @@ impl<K: Ord, V> VecMap<K, V> {
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
+}
+
+/// Where the key is among `len` sorted unique keys, `cmp(i)` ordering key
+/// `i` against it: `Ok(i)`, or `Err` with where it would go (as
+/// `binary_search_by`). The last key is tried first: new keys are usually
+/// the largest. Not generic, so one copy serves every map type.
+#[inline(never)]
+fn search(len: usize, cmp: &dyn Fn(usize) -> Ordering) -> Result<usize, usize> {
+    if len == 0 || cmp(len - 1) == Ordering::Less {
+        return Err(len);
+    }
+    let (mut lo, mut hi) = (0, len);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        match cmp(mid) {
+            Ordering::Less => lo = mid + 1,
+            Ordering::Greater => hi = mid,
+            Ordering::Equal => return Ok(mid),
+        }
+    }
+    Err(lo)
 }
 
 impl<K: Ord, V> IntoIterator for VecMap<K, V> {
