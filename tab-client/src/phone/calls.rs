@@ -244,6 +244,16 @@ impl CallMedias {
     }
 }
 
+/// What became of a fresh answer ([`CallMedias::answer_fresh`]).
+enum Fresh {
+    /// It replaced the call's media; DTMF request still playing on the old.
+    Replaced { tones: Option<u64> },
+    /// It could not answer: the old media answers instead.
+    Failed,
+    /// The call ended meanwhile.
+    CallGone,
+}
+
 /// How long at most a call's replaced media (see [`CallMedias::answer_fresh`])
 /// keeps playing while its fresh connection comes up, in ms.
 const REPLACED_MAX_MS: u32 = 3000;
@@ -350,8 +360,9 @@ async fn perform(
 impl CallMedias {
     /// Answer the peer's offer from a new connection (the peer moved to a
     /// new DTLS endpoint: see `tabphone_phone::sdp`), which replaces `old`
-    /// once the answer is made; on failure `old` stays, as for any refused
-    /// offer. The mute state carries over.
+    /// once the answer is made. The mute state carries over. When no fresh
+    /// connection can be made or it cannot answer, `old` answers, as it
+    /// would without the rule (slower to connect, but a call).
     async fn answer_fresh(
         &self,
         call: &str,
@@ -359,30 +370,40 @@ impl CallMedias {
         offer: &str,
         direction: Direction,
     ) -> Result<String, MediaError> {
-        let fresh = self.factory.incoming(self.events_of(call)).await?;
+        let Ok(fresh) = self.factory.incoming(self.events_of(call)).await else {
+            return old.create_answer(offer, direction).await;
+        };
         fresh.set_muted(old.muted());
         let answer = fresh.create_answer(offer, direction).await;
-        let mut calls = self.calls.borrow_mut();
-        let current = calls.get_mut(call).filter(|s| s.media.as_ref().is_some_and(|m| m.same(old)));
-        match (answer, current) {
-            (Ok(sdp), Some(slot)) => {
-                slot.media = Some(fresh.clone());
-                slot.early_answer = None;
-                let tones = slot.dtmf.take();
-                drop(calls);
-                retire_replaced(old.clone(), &fresh);
-                if let Some(request) = tones {
-                    let result =
-                        Err(String::from("the peer moved to a new connection before the tones were played"));
-                    feed(&self.driver, Input::Media { request, result });
+        let outcome = {
+            let mut calls = self.calls.borrow_mut();
+            match calls.get_mut(call).filter(|s| s.media.as_ref().is_some_and(|m| m.same(old))) {
+                Some(slot) if answer.is_ok() => {
+                    slot.media = Some(fresh.clone());
+                    slot.early_answer = None;
+                    Fresh::Replaced { tones: slot.dtmf.take() }
                 }
-                Ok(sdp)
+                Some(_) => Fresh::Failed,
+                None => Fresh::CallGone,
             }
-            (answer, _) => {
+        };
+        let tones = match outcome {
+            Fresh::Replaced { tones } => tones,
+            Fresh::Failed => {
                 fresh.close();
-                answer.and(Err(MediaError::Closed))
+                return old.create_answer(offer, direction).await;
             }
+            Fresh::CallGone => {
+                fresh.close();
+                return answer.and(Err(MediaError::Closed));
+            }
+        };
+        retire_replaced(old.clone(), &fresh);
+        if let Some(request) = tones {
+            let result = Err(String::from("the peer moved to a new connection before the tones were played"));
+            feed(&self.driver, Input::Media { request, result });
         }
+        answer
     }
 
     /// Apply the peer's answer. An early answer (183) is applied as the
