@@ -1,6 +1,7 @@
 // End-to-end test of the phone with a plain SIP peer that has no WebRTC:
 // alice (tabphone in Debian Chromium, fake devices) calls a sipp UAS over
-// UDP that echoes RTP (tests/sip/uas.xml with -rtp_echo), through Kamailio
+// UDP that echoes RTP (tests/sip/uas.xml with -rtp_echo), and a sipp UAC
+// (tests/sip/uac.xml, echoing too) calls her, through Kamailio
 // with its rtpengine switch on (tests/sip/kamailio.cfg, WITH_RTPENGINE) and
 // Debian's rtpengine in userspace bridging ICE + DTLS-SRTP to plain RTP/AVP.
 // Audio is proved by getStats at alice: her fake microphone's beep comes
@@ -10,6 +11,7 @@ import assert from 'node:assert/strict';
 import { Kamailio } from './lib/kamailio.mjs';
 import { Rtpengine } from './lib/rtpengine.mjs';
 import { Sipp } from './lib/sipp.mjs';
+import { oneReal } from './lib/browser.mjs';
 import { hearEachOther, launchWithMedia } from './lib/audio.mjs';
 import { pageNow, startGapMeter, stopGapMeter, waitGap } from './lib/gap.mjs';
 import { jssip, jssipCall, jssipUser } from './lib/jssip.mjs';
@@ -147,6 +149,42 @@ describe('a plain SIP peer without WebRTC, through rtpengine', () => {
     } finally {
       await closeAll(alice);
       await sipp.close();
+    }
+  });
+
+  test('a sipp UAC with plain RTP calls alice: rtpengine offers her ICE and DTLS, she answers, the echo of her audio comes back', async () => {
+    const alice = await user('alice', 2, { query: { trace: '1' } });
+    let sipp;
+    try {
+      for (const p of alice.pages) await registered(p);
+      // sipp calls alice through Kamailio, echoes what it receives, and hangs up after 4 s.
+      sipp = await Sipp.start('uac.xml', kamailio.sipp, {
+        echo: true, args: ['-s', 'alice', '-d', '4000', `127.0.0.1:${kamailio.udp}`],
+      });
+      const real = await oneReal(alice.pages);
+      const dummy = alice.pages.find((p) => p !== real);
+      const ring = await waitEvent(dummy, 'incoming');
+      await must(dummy, 'answer', ring.call);
+      await callIn(real, ring.call, 'established');
+      // The offer alice got was rtpengine's WebRTC one, not sipp's plain RTP.
+      const offer = body(await traced(real, false, 'INVITE'));
+      assert.match(offer, /^m=audio \d+ UDP\/TLS\/RTP\/SAVPF /m, offer);
+      assert.match(offer, /^a=fingerprint:/m, offer);
+      assert.match(offer, /^a=candidate:/m, offer);
+      // sipp got a plain RTP answer on rtpengine's address.
+      const ok = sipp.messages().split('message received').find((m) => /\n\s*SIP\/2\.0 200 OK/.test(m) && /CSeq: 1 INVITE/.test(m));
+      assert.ok(ok, `sipp received the 200:\n${sipp.messages()}`);
+      const answer = body(ok.slice(ok.indexOf('SIP/2.0 200')));
+      assert.match(answer, /^m=audio \d+ RTP\/AVP /m, answer);
+      assert.doesNotMatch(answer, /a=(ice-ufrag|candidate|fingerprint|setup):/, answer);
+      const audio = await hearEachOther([real]);
+      assert.ok(audio.ok, `alice hears her echo: ${JSON.stringify(audio.deltas)}\nrtpengine log tail:\n${rtpengine.log().slice(-3000)}`);
+      console.log(`# sipp -> alice through rtpengine: ${audio.deltas[0].packets} echoed packets and ${audio.deltas[0].energy.toFixed(3)} energy at alice in the check`);
+      assert.equal((await waitEvent(dummy, 'callEnded', (d) => d.call === ring.call)).cause, 'remote');
+      assert.equal(await sipp.exitCode(), 0, `sipp ran its scenario to the end:\n${sipp.errors()}`);
+    } finally {
+      await closeAll(alice);
+      await sipp?.close();
     }
   });
 

@@ -148,7 +148,7 @@ fn sipp_over_udp_calls_a_registered_cli_user() {
     let k = Kamailio::start();
     let mut alice = Cli::register(&k, "alice", &["--auto-answer"]);
     let target = format!("127.0.0.1:{}", k.udp);
-    let mut sipp = Sipp::spawn("uac.xml", free_udp_port(), &["-s", "alice", &target]);
+    let mut sipp = Sipp::spawn("uac.xml", free_udp_port(), &["-s", "alice", "-d", "1000", &target]);
     assert_eq!(sipp.exit_code(), 0, "{}", sipp.errors());
     alice.wait_event("incoming");
     alice.wait_event("established");
@@ -246,7 +246,7 @@ fn kamailio_crash_while_registered_recovers_and_reregisters() {
     report_recovery(&alice, "server killed while registered, back after 300 ms");
     // The new server knows the binding: sipp reaches alice.
     let target = format!("127.0.0.1:{}", k.udp);
-    let mut sipp = Sipp::spawn("uac.xml", free_udp_port(), &["-s", "alice", &target]);
+    let mut sipp = Sipp::spawn("uac.xml", free_udp_port(), &["-s", "alice", "-d", "1000", &target]);
     assert_eq!(sipp.exit_code(), 0, "{}", sipp.errors());
     alice.wait_event("established");
 }

@@ -42,17 +42,18 @@ async function freeEchoPort() {
 
 export class Sipp {
   /**
-   * Run `scenario` (a file in tests/sip/) on 127.0.0.1:`port` for one call;
-   * resolves once sipp has bound its ports.
+   * Run `scenario` (a file in tests/sip/) on 127.0.0.1:`port` for one call,
+   * with sipp's further `args` (a UAC's `-s`, `-d` and target); resolves once
+   * sipp has bound its ports.
    */
-  static async start(scenario, port, { echo = false } = {}) {
+  static async start(scenario, port, { echo = false, args = [] } = {}) {
     const s = new Sipp();
     s.dir = mkdtempSync(join(tmpdir(), 'tabphone-sipp-'));
     s.mediaPort = echo ? await freeEchoPort() : null;
     const media = echo ? ['-rtp_echo', '-mi', '127.0.0.1', '-mp', String(s.mediaPort)] : [];
     s.child = spawn('sipp', [
       '-sf', join(SCENARIOS, scenario), '-i', '127.0.0.1', '-p', String(port), '-m', '1', '-nostdin',
-      '-trace_msg', '-trace_err', ...media,
+      '-trace_msg', '-trace_err', ...media, ...args,
     ], { cwd: s.dir, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
     s.stderr = '';
     s.child.stderr.on('data', (d) => { s.stderr += d; });
