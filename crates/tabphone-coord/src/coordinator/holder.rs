@@ -38,7 +38,10 @@ impl Coordinator {
             return;
         }
         self.restart = true;
-        self.timers.steal_at = Some(self.now + self.config.ping_timeout);
+        // A deadline already running (a candidate's claim check) stays: the
+        // lock's holder has had that long already.
+        let at = self.now + self.config.ping_timeout;
+        self.timers.steal_at = Some(self.timers.steal_at.map_or(at, |t| t.min(at)));
         self.query_locks();
     }
 

@@ -70,7 +70,13 @@ impl Coordinator {
                 (Some(**p) == wanted, fresh, t.visible, t.focus_order, std::cmp::Reverse(t.joined))
             })
             .map(|(p, _)| *p);
-        let Some(port) = best else { return };
+        let Some(port) = best else {
+            // Nobody to tell to steal now; the lock may be another's by the
+            // time a tab joins (another script's real): that promotion
+            // looks at the lock again (`holder.rs`) rather than steal blindly.
+            self.steal = false;
+            return;
+        };
         if let Some(w) = wanted.filter(|w| *w != port) {
             self.fail_takeovers(Some(w), "another tab was made the real");
         }

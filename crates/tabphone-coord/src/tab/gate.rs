@@ -28,7 +28,9 @@
 //!   [`TabOutput::ResumeReal`]. Demoted first: [`TabOutput::StopReal`] with
 //!   `last: false` (no unregistration, no SIP).
 //! - A candidate whose confirmation is stale in the same way starts the real
-//!   phone only on `checked`. Performs wait while held; a demotion fails the
+//!   phone only on `checked`; one told to steal the lock by a role message
+//!   that may be stale waits for the lock without stealing and steals only
+//!   on `checked` (a later real may hold it, frozen for an instant itself). Performs wait while held; a demotion fails the
 //!   tab's own (`real_gone`); the worker has answered the forwarded ones.
 //! - A worker that did not say its timeout (older) has no `check`: no gate.
 use std::time::Duration;
@@ -101,6 +103,7 @@ impl TabCore {
                 }
             }
             TabRole::Confirming => self.start_real(self.epoch),
+            TabRole::Claiming if std::mem::take(&mut self.steal_when_checked) => self.acquire(true),
             _ => {}
         }
     }

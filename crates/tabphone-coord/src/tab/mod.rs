@@ -69,6 +69,9 @@ pub struct TabCore {
     next_id: u64,
     /// The pending real lock request takes the lock with `steal`.
     stealing: bool,
+    /// Told to steal the real lock by a role message that may be stale (this
+    /// tab was silent too long): steal once the worker's `checked` confirms.
+    steal_when_checked: bool,
     /// Dispatches and takeovers sent to the worker, awaiting its answer.
     waiting: VecSet<u64>,
     /// The takeovers among them.
@@ -110,6 +113,7 @@ impl TabCore {
             rejoin: false,
             failed: false,
             stealing: false,
+            steal_when_checked: false,
             worker_lock: None,
             visible,
             focused,

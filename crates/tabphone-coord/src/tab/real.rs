@@ -34,12 +34,19 @@ impl TabCore {
                 // Promoted again while waiting for the lock: keep the place in
                 // the lock's queue, unless the worker now says to steal.
                 if steal && !self.stealing {
-                    self.acquire(true);
+                    match self.stale() {
+                        true => self.steal_on_check(),
+                        false => self.acquire(true),
+                    }
                 }
                 self.set_role(TabRole::Claiming, epoch);
             }
             (Role::Real, _) => {
-                self.acquire(steal);
+                let defer = steal && self.stale();
+                self.acquire(steal && !defer);
+                if defer {
+                    self.steal_on_check();
+                }
                 self.set_role(TabRole::Claiming, epoch);
             }
             (Role::Dummy, TabRole::Real | TabRole::Claiming | TabRole::Confirming) => {
@@ -56,13 +63,26 @@ impl TabCore {
         self.set_role(TabRole::Real, epoch);
     }
 
-    fn acquire(&mut self, steal: bool) {
+    /// Told to steal the real lock while this tab was silent too long: the
+    /// order may be one it was sent before it was taken for gone, and the
+    /// lock may be a later real's, which would then act without it. Steal
+    /// only once the worker's `checked` says the order still stands (it
+    /// comes after any later role: see `gate.rs`); meanwhile wait for the
+    /// lock without stealing.
+    fn steal_on_check(&mut self) {
+        self.steal_when_checked = true;
+        self.held = true;
+        self.probe();
+    }
+
+    pub(super) fn acquire(&mut self, steal: bool) {
         self.stealing = steal;
         let lock = real_lock_name(&self.config.app);
         self.out.push_back(TabOutput::AcquireRealLock { lock, steal });
     }
 
     pub(super) fn on_lock_granted(&mut self) {
+        self.steal_when_checked = false;
         if self.role == TabRole::Claiming {
             self.set_role(TabRole::Confirming, self.epoch);
             self.post(FromTab::Claimed { epoch: self.epoch }.to_text());
@@ -105,6 +125,7 @@ impl TabCore {
             self.out.push_back(TabOutput::StopReal { last: closing && self.tabs <= 1 });
         }
         self.drop_held();
+        self.steal_when_checked = false;
         self.out.push_back(TabOutput::ReleaseRealLock);
         self.set_role(TabRole::Dummy, epoch);
     }
