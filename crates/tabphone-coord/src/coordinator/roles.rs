@@ -117,8 +117,14 @@ impl Coordinator {
             tab.status = Status::Live;
         }
         self.broadcast_tabs();
-        if self.real.is_some_and(|r| r.port == port) {
-            return; // The real thawed before anyone replaced it.
+        if let Some(r) = self.real.filter(|r| r.port == port) {
+            // The real thawed before anyone replaced it. A candidate that has
+            // not claimed may wait for a lock that changed hands meanwhile
+            // (its claim check found nobody to steal for): look again.
+            if !r.claimed {
+                self.query_locks();
+            }
+            return;
         }
         self.send_dummy(port);
         if let Some(r) = self.real.filter(|r| self.status(r.port) == Some(Status::Lost)) {
