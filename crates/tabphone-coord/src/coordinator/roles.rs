@@ -43,6 +43,9 @@ impl Coordinator {
     }
 
     pub(super) fn real_lost(&mut self, port: PortId, holds_lock: bool) {
+        // A candidate that never claimed held no lock: the deadline for
+        // whoever holds it runs on for the next candidate.
+        let running = self.real.filter(|r| !r.claimed).and(self.timers.steal_at);
         self.real = None;
         // The old real may still hold the real lock: the next real must steal.
         self.steal |= holds_lock;
@@ -51,6 +54,9 @@ impl Coordinator {
         // Its calls go on in the successor: the cached state stays (see `publish`).
         self.fail_takeovers(Some(port), "this tab stopped being the real before it held the real lock");
         self.promote();
+        if self.real.is_some() {
+            self.steal_by(running);
+        }
     }
 
     /// Choose a new real among live tabs: one heard from within the last ping

@@ -53,7 +53,7 @@ impl Coordinator {
     /// Look at the real lock's holder (and steal from it if it still holds
     /// the lock) no later than `at`: a takeover from a real that froze must
     /// not wait a whole ping timeout more than its freeze alone would.
-    fn steal_by(&mut self, at: Option<web_time::Instant>) {
+    pub(super) fn steal_by(&mut self, at: Option<web_time::Instant>) {
         let Some(at) = at.map(|a| a.max(self.now)) else { return };
         for t in [&mut self.timers.steal_at, &mut self.timers.lock_check].into_iter().flatten() {
             *t = (*t).min(at);
