@@ -10,7 +10,16 @@
 //!
 //! The readers are methods, not generic over closures: a few small
 //! functions in the wasm whatever the number of fields read.
+//!
+//! A format with many fields reads them without a `?` after each
+//! ([`Object::keep`]): an object and the objects read from it share one
+//! slot for the first error, later reads give defaults, and
+//! [`Object::done`] returns that error. The error is the one the same reads
+//! with `?` give; the code is a call per field rather than a branch and a
+//! cleanup of what was read so far.
 use std::borrow::Cow;
+use std::cell::Cell;
+use std::rc::Rc;
 
 use crate::scan;
 
@@ -39,10 +48,14 @@ impl std::fmt::Display for ReadError {
 impl std::error::Error for ReadError {}
 
 /// A JSON object's fields, read by name.
+#[derive(Default)]
 pub struct Object<'a> {
     fields: Vec<(Cow<'a, str>, &'a str)>,
     /// Where this object is in the text read (`calls.0`), for errors.
     path: String,
+    /// The first error [`Object::keep`] met here or in an object read from
+    /// this one.
+    first: Rc<Cell<Option<ReadError>>>,
 }
 
 impl<'a> Object<'a> {
@@ -51,9 +64,16 @@ impl<'a> Object<'a> {
         Object::at(text, String::new())
     }
 
+    /// Field `k`'s object (path `path`), sharing this one's first error.
+    fn child(&self, text: &'a str, path: String) -> Read<Object<'a>> {
+        let mut o = Object::at(text, path)?;
+        o.first = Rc::clone(&self.first);
+        Ok(o)
+    }
+
     fn at(text: &'a str, path: String) -> Read<Object<'a>> {
         match scan::fields(text) {
-            Ok(fields) => Ok(Object { fields, path }),
+            Ok(fields) => Ok(Object { fields, path, first: Rc::default() }),
             Err(e) => {
                 let what = match text.trim_start().starts_with('{') {
                     true => e.message(),
@@ -183,14 +203,14 @@ impl<'a> Object<'a> {
     /// An object.
     pub fn obj(&self, k: &str) -> Read<Object<'a>> {
         let v = self.value(k, true)?.unwrap_or_default();
-        Object::at(v, self.path(k))
+        self.child(v, self.path(k))
     }
 
     /// An object, or `None` (missing or `null`).
     pub fn opt_obj(&self, k: &str) -> Read<Option<Object<'a>>> {
         match self.value(k, false)? {
             None => Ok(None),
-            Some(v) => Object::at(v, self.path(k)).map(Some),
+            Some(v) => self.child(v, self.path(k)).map(Some),
         }
     }
 
@@ -206,7 +226,7 @@ impl<'a> Object<'a> {
             let mut path = self.path(k);
             path.push('.');
             crate::push_u64(&mut path, i as u64);
-            out.push(Object::at(item, path)?);
+            out.push(self.child(item, path)?);
         }
         Ok(out)
     }
@@ -216,6 +236,39 @@ impl<'a> Object<'a> {
         let items = self.items(k)?;
         let strings = items.into_iter().map(|item| scan::as_str(item).map(Cow::into_owned));
         strings.collect::<Option<Vec<String>>>().ok_or_else(|| self.error(k, "not an array of strings"))
+    }
+
+    /// The value read, or the type's default after noting the error (the
+    /// first one counts, see [`Object::done`]): `o.keep(o.str("id"))`.
+    pub fn keep<T: Default>(&self, read: Read<T>) -> T {
+        read.unwrap_or_else(|e| {
+            self.fail(e);
+            T::default()
+        })
+    }
+
+    /// Note `e` unless an error was noted before (here or in the object this
+    /// one was read from, or one read from it).
+    #[inline(never)]
+    pub fn fail(&self, e: ReadError) {
+        let first = self.first.take();
+        self.first.set(Some(first.unwrap_or(e)));
+    }
+
+    /// Whether an error was noted.
+    pub fn failed(&self) -> bool {
+        let first = self.first.take();
+        let failed = first.is_some();
+        self.first.set(first);
+        failed
+    }
+
+    /// `value`, or the first error noted (taken: the slot is empty after).
+    pub fn done<T>(&self, value: T) -> Read<T> {
+        match self.first.take() {
+            Some(e) => Err(e),
+            None => Ok(value),
+        }
     }
 }
 
@@ -298,5 +351,22 @@ mod tests {
         assert_eq!(o.opt_name("u", &["a"]), Ok(None));
         assert_eq!(o.strings("l"), Ok(vec!["x".to_string(), "y".to_string()]));
         assert_eq!(o.strings("n").unwrap_err().what, "not an array of strings");
+    }
+
+    #[test]
+    fn kept_reads_report_the_first_error_also_from_inner_objects() {
+        let o = Object::parse(r#"{"a":"x","p":[{"u":1}],"n":2}"#).unwrap();
+        assert_eq!(o.keep(o.str("a")), "x");
+        assert!(!o.failed());
+        let inner = o.keep(o.objects("p"));
+        assert_eq!(inner[0].keep(inner[0].str("u")), "");
+        assert_eq!(o.keep(o.str("zz")), "");
+        assert!(o.failed());
+        assert_eq!(o.keep(o.num::<u16>("n")), 2);
+        assert_eq!(o.done(()).unwrap_err().to_string(), "p.0.u: not a string");
+        let o = Object::parse(r#"{"a":"x"}"#).unwrap();
+        o.fail(ReadError { field: "a".into(), what: "too short".into() });
+        assert_eq!(o.keep(o.str("b")), "");
+        assert_eq!(o.done(1).unwrap_err().to_string(), "a: too short");
     }
 }

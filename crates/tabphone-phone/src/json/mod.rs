@@ -225,141 +225,137 @@ fn write_dialog(d: &DialogState) -> String {
 pub(crate) fn read_relayed(text: &str) -> Read<PhoneEvent> {
     let o = Object::parse(text)?;
     const NAMES: [&str; 5] = ["transferRequested", "transferProgress", "dtmf", "message", "error"];
-    Ok(match o.name("event", &NAMES)? {
+    let event = match o.keep(o.name("event", &NAMES)) {
         0 => PhoneEvent::TransferRequested {
-            call: o.str("call")?,
-            to: o.str("to")?,
-            new_call: o.opt_str("newCall")?,
+            call: o.keep(o.str("call")),
+            to: o.keep(o.str("to")),
+            new_call: o.keep(o.opt_str("newCall")),
         },
-        1 => PhoneEvent::TransferProgress { call: o.str("call")?, status: o.num("status")? },
+        1 => PhoneEvent::TransferProgress { call: o.keep(o.str("call")), status: o.keep(o.num("status")) },
         2 => {
-            let tone = o.str("tone")?;
+            let tone = o.keep(o.str("tone"));
             let mut chars = tone.chars();
-            match (chars.next(), chars.next()) {
-                (Some(tone), None) => {
-                    PhoneEvent::Dtmf { call: o.str("call")?, tone, duration_ms: o.num("durationMs")? }
+            let tone = match (chars.next(), chars.next()) {
+                (Some(tone), None) => tone,
+                _ => {
+                    o.fail(ReadError { field: "tone".into(), what: "not one character".into() });
+                    ' '
                 }
-                _ => return Err(ReadError { field: "tone".into(), what: "not one character".into() }),
-            }
+            };
+            PhoneEvent::Dtmf { call: o.keep(o.str("call")), tone, duration_ms: o.keep(o.num("durationMs")) }
         }
         3 => PhoneEvent::Message {
-            from: o.str("from")?,
-            content_type: o.str("contentType")?,
-            body: o.str("body")?,
+            from: o.keep(o.str("from")),
+            content_type: o.keep(o.str("contentType")),
+            body: o.keep(o.str("body")),
         },
-        _ => PhoneEvent::Error { call: o.opt_str("call")?, message: o.str("message")? },
-    })
+        _ => PhoneEvent::Error { call: o.keep(o.opt_str("call")), message: o.keep(o.str("message")) },
+    };
+    o.done(event)
 }
 
 /// Read a state (any version: the caller checks `v`). Unknown fields are
-/// ignored, so a newer writer may add some.
+/// ignored, so a newer writer may add some. The readers keep the first
+/// error ([`Object::keep`]): one call per field.
 pub(crate) fn read_state(text: &str) -> Read<PhoneState> {
     let o = Object::parse(text)?;
-    let mut calls = Vec::new();
-    for c in o.objects("calls")? {
-        calls.push(read_call(&c)?);
-    }
-    let mut ended = Vec::new();
-    for e in o.objects("ended")? {
-        ended.push(read_ended(&e)?);
-    }
-    Ok(PhoneState {
-        v: o.num("v")?,
-        rev: o.num("rev")?,
-        aor: o.str("aor")?,
-        online: o.bool("online")?,
-        audio_blocked: o.bool_or("audioBlocked", false)?,
-        connection: read_connection(&o.obj("connection")?)?,
-        registration: read_registration(&o.obj("registration")?)?,
+    let calls = o.keep(o.objects("calls")).iter().map(read_call).collect();
+    let ended = o.keep(o.objects("ended")).iter().map(read_ended).collect();
+    let state = PhoneState {
+        v: o.keep(o.num("v")),
+        rev: o.keep(o.num("rev")),
+        aor: o.keep(o.str("aor")),
+        online: o.keep(o.bool("online")),
+        audio_blocked: o.keep(o.bool_or("audioBlocked", false)),
+        connection: read_connection(&o.keep(o.obj("connection"))),
+        registration: read_registration(&o.keep(o.obj("registration"))),
         calls,
         ended,
-    })
+    };
+    o.done(state)
 }
 
-fn read_connection(o: &Object<'_>) -> Read<Connection> {
-    let cause = || o.name("cause", &CAUSES).map(|i| CAUSE_VALUES[i]);
-    Ok(match o.name("state", &["connecting", "connected", "recovering", "disconnected"])? {
-        0 => Connection::Connecting { url: o.str("url")? },
-        1 => Connection::Connected { url: o.str("url")? },
-        2 => Connection::Recovering { cause: cause()?, next_try: o.opt_num("nextTry")? },
-        _ => Connection::Disconnected { cause: cause()? },
-    })
+fn read_connection(o: &Object<'_>) -> Connection {
+    let cause = || CAUSE_VALUES[o.keep(o.name("cause", &CAUSES))];
+    match o.keep(o.name("state", &["connecting", "connected", "recovering", "disconnected"])) {
+        0 => Connection::Connecting { url: o.keep(o.str("url")) },
+        1 => Connection::Connected { url: o.keep(o.str("url")) },
+        2 => Connection::Recovering { cause: cause(), next_try: o.keep(o.opt_num("nextTry")) },
+        _ => Connection::Disconnected { cause: cause() },
+    }
 }
 
-fn read_registration(o: &Object<'_>) -> Read<Registration> {
-    Ok(match o.name("state", &["unregistered", "registered", "failed"])? {
+fn read_registration(o: &Object<'_>) -> Registration {
+    match o.keep(o.name("state", &["unregistered", "registered", "failed"])) {
         0 => Registration::Unregistered,
         1 => Registration::Registered {
-            expires: o.num("expires")?,
-            bindings: o.num("bindings")?,
-            at: o.num("at")?,
+            expires: o.keep(o.num("expires")),
+            bindings: o.keep(o.num("bindings")),
+            at: o.keep(o.num("at")),
         },
-        _ => Registration::Failed { status: o.opt_num("status")? },
-    })
+        _ => Registration::Failed { status: o.keep(o.opt_num("status")) },
+    }
 }
 
-fn read_call(o: &Object<'_>) -> Read<CallView> {
-    let peer = o.obj("peer")?;
-    let held = o.obj("held")?;
-    Ok(CallView {
-        id: o.str("id")?,
-        direction: match o.name("direction", &DIRECTIONS)? {
+fn read_call(o: &Object<'_>) -> CallView {
+    let peer = o.keep(o.obj("peer"));
+    let held = o.keep(o.obj("held"));
+    CallView {
+        id: o.keep(o.str("id")),
+        direction: match o.keep(o.name("direction", &DIRECTIONS)) {
             0 => CallDirection::Incoming,
             _ => CallDirection::Outgoing,
         },
-        peer: Peer { uri: peer.str("uri")?, name: peer.opt_str("name")? },
-        state: CALL_STATE_VALUES[o.name("state", &CALL_STATES)?],
-        held: Held { local: held.bool("local")?, remote: held.bool("remote")? },
-        muted: o.bool("muted")?,
-        started_at: o.num("startedAt")?,
-        answered_at: o.opt_num("answeredAt")?,
-        replaces: o.opt_str("replaces")?,
-        dialog: match o.opt_obj("dialog")? {
-            Some(d) => Some(read_dialog(&d)?),
-            None => None,
-        },
-        handovers: o.num_or("handovers", 0)?,
-        resuming: o.bool_or("resuming", false)?,
-        dtls: match o.opt_name("dtls", &["active", "passive"])? {
+        peer: Peer { uri: peer.keep(peer.str("uri")), name: peer.keep(peer.opt_str("name")) },
+        state: CALL_STATE_VALUES[o.keep(o.name("state", &CALL_STATES))],
+        held: Held { local: held.keep(held.bool("local")), remote: held.keep(held.bool("remote")) },
+        muted: o.keep(o.bool("muted")),
+        started_at: o.keep(o.num("startedAt")),
+        answered_at: o.keep(o.opt_num("answeredAt")),
+        replaces: o.keep(o.opt_str("replaces")),
+        dialog: o.keep(o.opt_obj("dialog")).as_ref().map(read_dialog),
+        handovers: o.keep(o.num_or("handovers", 0)),
+        resuming: o.keep(o.bool_or("resuming", false)),
+        dtls: match o.keep(o.opt_name("dtls", &["active", "passive"])) {
             Some(0) => Some(DtlsRole::Active),
             Some(_) => Some(DtlsRole::Passive),
             None => None,
         },
-    })
+    }
 }
 
-fn read_dialog(o: &Object<'_>) -> Read<DialogState> {
-    Ok(DialogState {
-        call_id: o.str("callId")?,
-        local_tag: o.str("localTag")?,
-        remote_tag: o.str("remoteTag")?,
-        local_uri: o.str("localUri")?,
-        remote_uri: o.str("remoteUri")?,
-        local_cseq: o.num("localCseq")?,
-        remote_cseq: o.opt_num("remoteCseq")?,
-        remote_target: o.str("remoteTarget")?,
-        route_set: o.strings("routeSet")?,
-    })
+fn read_dialog(o: &Object<'_>) -> DialogState {
+    DialogState {
+        call_id: o.keep(o.str("callId")),
+        local_tag: o.keep(o.str("localTag")),
+        remote_tag: o.keep(o.str("remoteTag")),
+        local_uri: o.keep(o.str("localUri")),
+        remote_uri: o.keep(o.str("remoteUri")),
+        local_cseq: o.keep(o.num("localCseq")),
+        remote_cseq: o.keep(o.opt_num("remoteCseq")),
+        remote_target: o.keep(o.str("remoteTarget")),
+        route_set: o.keep(o.strings("routeSet")),
+    }
 }
 
-fn read_ended(o: &Object<'_>) -> Read<EndedCall> {
-    let status = || o.num("status");
-    let cause = match o.name("cause", &END_CAUSES)? {
+fn read_ended(o: &Object<'_>) -> EndedCall {
+    let status = || o.keep(o.num("status"));
+    let cause = match o.keep(o.name("cause", &END_CAUSES)) {
         0 => EndCause::Local,
-        1 => EndCause::Declined { status: status()? },
+        1 => EndCause::Declined { status: status() },
         2 => EndCause::Remote,
-        3 => EndCause::Failed { status: status()? },
+        3 => EndCause::Failed { status: status() },
         4 => EndCause::Timeout,
         5 => EndCause::Transport,
         6 => EndCause::MediaFailed,
         7 => EndCause::Transferred,
         8 => EndCause::Replaced,
         9 => EndCause::HandedOver,
-        10 => EndCause::ResumeFailed { status: status()? },
+        10 => EndCause::ResumeFailed { status: status() },
         11 => EndCause::Expired,
         _ => EndCause::NotResumable,
     };
-    Ok(EndedCall { id: o.str("id")?, cause, at: o.num("at")? })
+    EndedCall { id: o.keep(o.str("id")), cause, at: o.keep(o.num("at")) }
 }
 
 #[cfg(test)]
