@@ -25,7 +25,7 @@
 //! Arguments are a JSON object (camelCase keys); unknown keys are refused.
 //! "None" means no text, `null` or `{}`.
 
-use tabphone_json::{Object, Read};
+use tabphone_json::Object;
 
 use crate::error::{ErrorCode, PhoneError};
 
@@ -129,6 +129,24 @@ fn bad(message: impl Into<String>) -> PhoneError {
     PhoneError::new(ErrorCode::BadArguments, message)
 }
 
+/// Each action's name and the argument fields it knows.
+const ACTIONS: [(&str, &[&str]); 14] = [
+    ("call", &["to", "headers"]),
+    ("answer", &["call"]),
+    ("decline", &["call", "status"]),
+    ("hangup", &["call"]),
+    ("hold", &["call"]),
+    ("unhold", &["call"]),
+    ("mute", &["call"]),
+    ("unmute", &["call"]),
+    ("dtmf", &["call", "tones", "via", "duration"]),
+    ("transfer", &["call", "to"]),
+    ("attendedTransfer", &["call", "with"]),
+    ("message", &["to", "text"]),
+    ("register", &[]),
+    ("unregister", &[]),
+];
+
 /// The arguments of action `name`: an object with only the `known` fields.
 fn args<'a>(name: &str, text: &'a str, known: &[&str]) -> Result<Object<'a>, PhoneError> {
     let o = Object::parse(text).map_err(|e| bad(format!("{name}: {e}")))?;
@@ -136,9 +154,10 @@ fn args<'a>(name: &str, text: &'a str, known: &[&str]) -> Result<Object<'a>, Pho
     Ok(o)
 }
 
-/// An argument read, or the error named after the action.
-fn arg<T>(name: &str, read: Read<T>) -> Result<T, PhoneError> {
-    read.map_err(|e| bad(format!("{name}: {e}")))
+/// The first error the arguments read so far met ([`Object::keep`]),
+/// named after the action.
+fn read_ok(name: &str, o: &Object<'_>) -> Result<(), PhoneError> {
+    o.done(()).map_err(|e| bad(format!("{name}: {e}")))
 }
 
 impl Action {
@@ -148,53 +167,61 @@ impl Action {
             "" | "null" => "{}",
             t => t,
         };
-        let call = |text: &str| {
-            let o = args(name, text, &["call"])?;
-            arg(name, o.str("call"))
+        let Some(&(_, known)) = ACTIONS.iter().find(|(n, _)| *n == name) else {
+            return Err(PhoneError::new(ErrorCode::UnknownAction, format!("no action {name:?}")));
         };
+        let o = args(name, text, known)?;
+        let str = |k: &str| o.keep(o.str(k));
         let action = match name {
             "call" => {
-                let o = args(name, text, &["to", "headers"])?;
-                let to = target(name, arg(name, o.str("to"))?)?;
-                Action::Call { to, headers: headers(o.raw("headers"))? }
+                let to = str("to");
+                read_ok(name, &o)?;
+                Action::Call { to: target(name, to)?, headers: headers(o.raw("headers"))? }
             }
-            "answer" => Action::Answer { call: call(text)? },
             "decline" => {
-                let o = args(name, text, &["call", "status"])?;
-                let status = arg(name, o.opt_num::<u16>("status"))?.unwrap_or(603);
+                let status = o.keep(o.opt_num::<u16>("status")).unwrap_or(603);
+                read_ok(name, &o)?;
                 if !(300..=699).contains(&status) {
                     return Err(bad(format!("decline: status {status} is not 300-699")));
                 }
-                Action::Decline { call: arg(name, o.str("call"))?, status }
+                Action::Decline { call: str("call"), status }
             }
-            "hangup" => Action::Hangup { call: call(text)? },
-            "hold" => Action::Hold { call: call(text)? },
-            "unhold" => Action::Unhold { call: call(text)? },
-            "mute" => Action::Mute { call: call(text)? },
-            "unmute" => Action::Unmute { call: call(text)? },
-            "dtmf" => dtmf(&args(name, text, &["call", "tones", "via", "duration"])?)?,
+            "dtmf" => return dtmf(&o),
             "transfer" => {
-                let o = args(name, text, &["call", "to"])?;
-                let call = arg(name, o.str("call"))?;
-                Action::Transfer { call, to: target(name, arg(name, o.str("to"))?)? }
+                let call = str("call");
+                let to = str("to");
+                read_ok(name, &o)?;
+                Action::Transfer { call, to: target(name, to)? }
             }
             "attendedTransfer" => {
-                let o = args(name, text, &["call", "with"])?;
-                let (call, with) = (arg(name, o.str("call"))?, arg(name, o.str("with"))?);
+                let (call, with) = (str("call"), str("with"));
+                read_ok(name, &o)?;
                 if call == with {
                     return Err(bad("attendedTransfer: call and with are the same call"));
                 }
                 Action::AttendedTransfer { call, with }
             }
             "message" => {
-                let o = args(name, text, &["to", "text"])?;
-                let to = target(name, arg(name, o.str("to"))?)?;
-                Action::Message { to, text: arg(name, o.str("text"))? }
+                let to = str("to");
+                read_ok(name, &o)?;
+                let to = target(name, to)?;
+                Action::Message { to, text: str("text") }
             }
-            "register" => args(name, text, &[]).map(|_| Action::Register)?,
-            "unregister" => args(name, text, &[]).map(|_| Action::Unregister)?,
-            _ => return Err(PhoneError::new(ErrorCode::UnknownAction, format!("no action {name:?}"))),
+            "register" => Action::Register,
+            "unregister" => Action::Unregister,
+            _ => {
+                let call = str("call");
+                match name {
+                    "answer" => Action::Answer { call },
+                    "hangup" => Action::Hangup { call },
+                    "hold" => Action::Hold { call },
+                    "unhold" => Action::Unhold { call },
+                    "mute" => Action::Mute { call },
+                    _ => Action::Unmute { call },
+                }
+            }
         };
+        read_ok(name, &o)?;
         Ok(action)
     }
 
@@ -244,14 +271,18 @@ fn headers(raw: Option<&str>) -> Result<Vec<(String, String)>, PhoneError> {
 
 fn dtmf(o: &Object<'_>) -> Result<Action, PhoneError> {
     let name = "dtmf";
-    let via = arg(name, o.opt_name("via", &["rtp", "info"]))?;
-    let via = if via == Some(1) { DtmfVia::Info } else { DtmfVia::Rtp };
-    let duration_ms = arg(name, o.opt_num::<u32>("duration"))?.unwrap_or(100);
+    let via = match o.keep(o.opt_name("via", &["rtp", "info"])) {
+        Some(1) => DtmfVia::Info,
+        _ => DtmfVia::Rtp,
+    };
+    let duration_ms = o.keep(o.opt_num::<u32>("duration")).unwrap_or(100);
+    read_ok(name, o)?;
     if !(40..=6000).contains(&duration_ms) {
         return Err(bad(format!("dtmf: duration {duration_ms} is not 40-6000 ms")));
     }
-    let call = arg(name, o.str("call"))?;
-    let tones = arg(name, o.str("tones"))?.to_ascii_uppercase();
+    let call = o.keep(o.str("call"));
+    let tones = o.keep(o.str("tones")).to_ascii_uppercase();
+    read_ok(name, o)?;
     let allowed = match via {
         DtmfVia::Rtp => "0123456789ABCD*#,",
         DtmfVia::Info => "0123456789ABCD*#",
