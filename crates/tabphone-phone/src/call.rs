@@ -2,8 +2,6 @@
 //! progress (the answer, offer/answer exchanges, transfers) and the actions
 //! waiting on it.
 
-use std::collections::VecDeque;
-
 use tabphone_sip::ua::{CallId, DialogSnapshot};
 
 use crate::sdp::{with_setup, DtlsRole};
@@ -69,7 +67,7 @@ pub(crate) struct Nego {
     pub own: Own,
     pub remote: Remote,
     /// Changes waiting their turn.
-    pub queue: VecDeque<Op>,
+    pub queue: Vec<Op>,
     /// A re-offer from the peer that came while we were making or applying
     /// our own; answered as soon as that is done (`None` inside: offerless).
     pub deferred: Option<Option<String>>,
@@ -177,7 +175,7 @@ impl Call {
             referred_by: None,
             refer_in: false,
             refer_out: None,
-            nego: Nego { own: Own::Idle, remote: Remote::Idle, queue: VecDeque::new(), deferred: None },
+            nego: Nego { own: Own::Idle, remote: Remote::Idle, queue: Vec::new(), deferred: None },
             handovers: 0,
             resume: None,
             inherited: None,
@@ -386,8 +384,8 @@ mod tests {
         assert!(!c.want_hold());
         c.nego.own = Own::Reinviting { op: Op::Hold { action: 1, hold: true } };
         assert!(c.want_hold());
-        c.nego.queue.push_back(Op::IceRestart);
-        c.nego.queue.push_back(Op::Hold { action: 2, hold: false });
+        c.nego.queue.push(Op::IceRestart);
+        c.nego.queue.push(Op::Hold { action: 2, hold: false });
         assert!(!c.want_hold());
         c.answer_action = Some(9);
         assert_eq!(c.waiting_actions(), vec![9, 1, 2]);

@@ -120,10 +120,11 @@ impl Phone {
                     return self.start_remote(i, offer);
                 }
             }
-            if c.state != CallState::Established || c.nego.own != Own::Idle || c.nego.remote != Remote::Idle {
+            let idle = c.nego.own == Own::Idle && c.nego.remote == Remote::Idle;
+            if c.state != CallState::Established || !idle || c.nego.queue.is_empty() {
                 return;
             }
-            let Some(op) = c.nego.queue.pop_front() else { return };
+            let op = c.nego.queue.remove(0);
             if !self.is_connected() {
                 self.fail_op(i, op, PhoneError::new(ErrorCode::NotConnected, "not connected to the server"));
                 continue;
@@ -177,7 +178,7 @@ impl Phone {
                 self.media_request(&call, MediaKind::Rollback, None);
                 if deferred {
                     // The peer's offer came first: answer it, then offer again.
-                    self.calls[i].nego.queue.push_front(op);
+                    self.calls[i].nego.queue.insert(0, op);
                 } else if !self.is_connected() {
                     self.fail_op(
                         i,
@@ -200,7 +201,7 @@ impl Phone {
     pub(crate) fn on_recovery_offer_needed(&mut self, ua: CallId) {
         let Some(i) = self.call_index_ua(ua) else { return };
         if !self.calls[i].nego.queue.contains(&Op::IceRestart) {
-            self.calls[i].nego.queue.push_back(Op::IceRestart);
+            self.calls[i].nego.queue.push(Op::IceRestart);
         }
         self.kick(i);
     }
@@ -260,7 +261,7 @@ impl Phone {
                 "re-INVITE refused with 488 with a=setup:{role} in its offer: offered again with the media layer's own a=setup"
             );
             self.event(PhoneEvent::Error { call: Some(call), message });
-            self.calls[i].nego.queue.push_front(op);
+            self.calls[i].nego.queue.insert(0, op);
             return self.kick(i);
         }
         self.fail_op(i, op, PhoneError::request_failed(Some(status), "re-INVITE"));
@@ -287,7 +288,7 @@ impl Phone {
         let c = &mut self.calls[i];
         let Own::GlareWait { op } = c.nego.own else { return };
         c.nego.own = Own::Idle;
-        c.nego.queue.push_front(op);
+        c.nego.queue.insert(0, op);
         self.kick(i);
     }
 

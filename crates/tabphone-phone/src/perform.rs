@@ -245,7 +245,7 @@ impl Phone {
             self.resolve(id, Ok(json!({})));
             return Ok(());
         }
-        self.calls[i].nego.queue.push_back(Op::Hold { action: id, hold });
+        self.calls[i].nego.queue.push(Op::Hold { action: id, hold });
         self.kick(i);
         Ok(())
     }

@@ -2,8 +2,6 @@
 //! state publication. Actions are in `perform.rs`, the SIP events in
 //! `sip_events.rs`, offer/answer exchanges and media replies in `nego.rs`.
 
-use std::collections::VecDeque;
-
 use tabphone_sip::ua::{self, UserAgent};
 use tabphone_vecmap::{VecMap, VecSet};
 
@@ -166,7 +164,7 @@ pub struct Phone {
     pub(crate) connection: Connection,
     pub(crate) registration: Registration,
     pub(crate) calls: Vec<Call>,
-    pub(crate) ended: VecDeque<EndedCall>,
+    pub(crate) ended: Vec<EndedCall>,
     /// Stopped without hang-up: the established calls left to a successor,
     /// as the last state shows them (until the next start).
     pub(crate) kept: Vec<crate::state::CallView>,
@@ -179,7 +177,7 @@ pub struct Phone {
     /// `register` (true) and `unregister` (false) actions waiting for the outcome.
     pub(crate) reg_waiters: Vec<(u64, bool)>,
     pub(crate) timers: Timers,
-    out: VecDeque<PhoneOutput>,
+    out: Vec<PhoneOutput>,
     /// The last state published, with `rev` 0 (compared without it).
     published: Option<PhoneState>,
     pub(crate) rev: u64,
@@ -199,7 +197,7 @@ impl Phone {
             connection: Connection::Disconnected { cause: DisconnectCause::NotStarted },
             registration: Registration::Unregistered,
             calls: Vec::new(),
-            ended: VecDeque::new(),
+            ended: Vec::new(),
             kept: Vec::new(),
             pending: VecSet::new(),
             media: VecMap::new(),
@@ -208,7 +206,7 @@ impl Phone {
             messages: VecMap::new(),
             reg_waiters: Vec::new(),
             timers: Timers::default(),
-            out: VecDeque::new(),
+            out: Vec::new(),
             published: None,
             rev: 0,
         }
@@ -245,7 +243,7 @@ impl Phone {
 
     /// Next output, until `None`. Perform them in order.
     pub fn poll_output(&mut self) -> Option<PhoneOutput> {
-        self.out.pop_front()
+        (!self.out.is_empty()).then(|| self.out.remove(0))
     }
 
     /// When to feed [`PhoneInput::Timeout`].
@@ -268,11 +266,11 @@ impl Phone {
     // ----- plumbing -----
 
     pub(crate) fn push(&mut self, o: PhoneOutput) {
-        self.out.push_back(o);
+        self.out.push(o);
     }
 
     pub(crate) fn event(&mut self, e: PhoneEvent) {
-        self.out.push_back(PhoneOutput::Event(e));
+        self.out.push(PhoneOutput::Event(e));
     }
 
     pub(crate) fn ua_input(&mut self, now: Instant, input: ua::Input<'_>) {
@@ -450,9 +448,9 @@ impl Phone {
 
     /// A call ended: in `ended`, and announced.
     pub(crate) fn record_end(&mut self, now: Instant, id: &str, cause: EndCause) {
-        self.ended.push_back(EndedCall { id: id.to_string(), cause, at: self.unix_ms(now) });
+        self.ended.push(EndedCall { id: id.to_string(), cause, at: self.unix_ms(now) });
         while self.ended.len() > ENDED_KEPT {
-            self.ended.pop_front();
+            self.ended.remove(0);
         }
         self.event(PhoneEvent::CallEnded { call: id.to_string(), cause });
     }
@@ -474,7 +472,7 @@ impl Phone {
             connection: self.connection.clone(),
             registration: self.registration.clone(),
             calls: self.calls.iter().map(|c| self.view(c)).chain(self.kept.iter().cloned()).collect(),
-            ended: self.ended.iter().cloned().collect(),
+            ended: self.ended.clone(),
         }
     }
 

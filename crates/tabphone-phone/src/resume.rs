@@ -57,11 +57,11 @@ impl Phone {
         self.rev = self.rev.max(state.rev);
         for e in state.ended {
             if !self.ended.iter().any(|old| old.id == e.id) && state.calls.iter().all(|c| c.id != e.id) {
-                self.ended.push_back(e);
+                self.ended.push(e);
             }
         }
         while self.ended.len() > ENDED_KEPT {
-            self.ended.pop_front();
+            self.ended.remove(0);
         }
         let age = Duration::from_millis(unix_ms.saturating_sub(inherited.as_of_unix_ms));
         let left = self.config.resume_within.checked_sub(age);
