@@ -243,40 +243,42 @@ impl Call {
         self.direction == CallDirection::Incoming && self.state == CallState::Ringing
     }
 
+    /// The re-INVITE change under way, then the queued ones, in order.
+    fn ops(&self) -> Vec<Op> {
+        let mut ops = Vec::with_capacity(self.nego.queue.len() + 1);
+        if let Own::Offering { op, .. }
+        | Own::Reinviting { op }
+        | Own::GlareWait { op }
+        | Own::Applying { op, .. } = self.nego.own
+        {
+            ops.push(op);
+        }
+        ops.extend_from_slice(&self.nego.queue);
+        ops
+    }
+
     /// Where hold is headed: the last hold change queued or under way, else
     /// what the peer last confirmed.
     pub fn want_hold(&self) -> bool {
-        let own = match self.nego.own {
-            Own::Offering { op, .. }
-            | Own::Reinviting { op }
-            | Own::GlareWait { op }
-            | Own::Applying { op, .. } => Some(op),
-            Own::Idle => None,
-        };
-        own.into_iter()
-            .chain(self.nego.queue.iter().copied())
-            .filter_map(|op| match op {
-                Op::Hold { hold, .. } => Some(hold),
-                Op::IceRestart => None,
-            })
-            .next_back()
-            .unwrap_or(self.held.local)
+        let mut hold = self.held.local;
+        for op in self.ops() {
+            if let Op::Hold { hold: h, .. } = op {
+                hold = h;
+            }
+        }
+        hold
     }
 
     /// Every action still waiting on this call (to fail when it ends).
     pub fn waiting_actions(&self) -> Vec<u64> {
-        let own = match self.nego.own {
-            Own::Offering { op, .. }
-            | Own::Reinviting { op }
-            | Own::GlareWait { op }
-            | Own::Applying { op, .. } => Some(op),
-            Own::Idle => None,
-        };
-        let ops = own.into_iter().chain(self.nego.queue.iter().copied()).filter_map(|op| match op {
-            Op::Hold { action, .. } => Some(action),
-            Op::IceRestart => None,
-        });
-        self.answer_action.into_iter().chain(ops).chain(self.refer_out.map(|r| r.action)).collect()
+        let mut actions: Vec<u64> = self.answer_action.into_iter().collect();
+        for op in self.ops() {
+            if let Op::Hold { action, .. } = op {
+                actions.push(action);
+            }
+        }
+        actions.extend(self.refer_out.map(|r| r.action));
+        actions
     }
 }
 
