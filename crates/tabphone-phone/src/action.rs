@@ -257,16 +257,15 @@ fn target(name: &str, to: String) -> Result<String, PhoneError> {
 fn headers(raw: Option<&str>) -> Result<Vec<(String, String)>, PhoneError> {
     let Some(raw) = raw else { return Ok(Vec::new()) };
     let fields = tabphone_json::fields(raw).map_err(|_| bad("call: headers is not an object"))?;
-    fields
-        .into_iter()
-        .map(|(name, value)| {
-            let Some(value) = tabphone_json::as_str(value) else {
-                return Err(bad(format!("call: header {name} is not a string")));
-            };
-            tabphone_sip::ua::check_extra_header(&name, &value).map_err(|e| bad(format!("call: {e}")))?;
-            Ok((name.into_owned(), value.into_owned()))
-        })
-        .collect()
+    let mut headers = Vec::with_capacity(fields.len());
+    for (name, value) in fields {
+        let Some(value) = tabphone_json::as_str(value) else {
+            return Err(bad(format!("call: header {name} is not a string")));
+        };
+        tabphone_sip::ua::check_extra_header(&name, &value).map_err(|e| bad(format!("call: {e}")))?;
+        headers.push((name.into_owned(), value.into_owned()));
+    }
+    Ok(headers)
 }
 
 fn dtmf(o: &Object<'_>) -> Result<Action, PhoneError> {
