@@ -334,11 +334,10 @@ pub(crate) fn transfer_status(cause: EndCause) -> u16 {
 /// `[("Replaces", "a;b")]`), percent-decoding their values (RFC 3261 19.1.1).
 pub(crate) fn split_uri_headers(uri: &str) -> (String, Vec<(String, String)>) {
     let Some((base, query)) = uri.split_once('?') else { return (uri.to_string(), Vec::new()) };
-    let headers = query
-        .split('&')
-        .filter_map(|kv| kv.split_once('='))
-        .map(|(k, v)| (percent_decode(k), percent_decode(v)))
-        .collect();
+    let mut headers = Vec::new();
+    for (k, v) in query.split('&').filter_map(|kv| kv.split_once('=')) {
+        headers.push((percent_decode(k), percent_decode(v)));
+    }
     (base.to_string(), headers)
 }
 

@@ -37,12 +37,11 @@ impl Config {
     pub fn new(servers: &[&str], user: &str, password: &str, domain: &str) -> Config {
         let first = servers.first().copied().unwrap_or_default();
         let mut sip = ua::Config::new(first, &format!("sip:{user}@{domain}"), password);
-        let n = servers.len() as u32;
-        sip.transport.servers = servers
-            .iter()
-            .zip((0..n).rev())
-            .map(|(url, weight)| Server { url: url.to_string(), weight })
-            .collect();
+        let mut list = Vec::with_capacity(servers.len());
+        for (i, url) in servers.iter().enumerate() {
+            list.push(Server { url: url.to_string(), weight: (servers.len() - 1 - i) as u32 });
+        }
+        sip.transport.servers = list;
         sip.auth_user = user.to_string();
         Config::from_sip(sip)
     }

@@ -73,11 +73,16 @@ impl Phone {
     /// A `register` (or `unregister`) waits for the next outcome; one of the
     /// other kind still waiting will never get its outcome: it fails.
     fn supersede_registration(&mut self, id: u64, register: bool) {
-        let (other, rest): (Vec<_>, Vec<_>) = self.reg_waiters.drain(..).partition(|(_, r)| *r != register);
-        self.reg_waiters = rest;
+        let mut other = Vec::new();
+        self.reg_waiters.retain(|&(action, r)| {
+            if r != register {
+                other.push(action);
+            }
+            r == register
+        });
         self.reg_waiters.push((id, register));
         let later = if register { "register" } else { "unregister" };
-        for (action, _) in other {
+        for action in other {
             self.resolve(action, Err(wrong_state(format!("superseded by a later {later}"))));
         }
     }

@@ -320,6 +320,17 @@ impl Phone {
         self.calls.iter().position(|c| c.id == id)
     }
 
+    /// The ids of the calls `pick` chooses, in order: to end them one by one.
+    pub(crate) fn call_ids(&self, pick: &dyn Fn(&Call) -> bool) -> Vec<String> {
+        let mut ids = Vec::new();
+        for c in &self.calls {
+            if pick(c) {
+                ids.push(c.id.clone());
+            }
+        }
+        ids
+    }
+
     pub(crate) fn call_index_ua(&self, ua: ua::CallId) -> Option<usize> {
         self.calls.iter().position(|c| c.ua == ua)
     }
@@ -430,14 +441,15 @@ impl Phone {
         self.record_end(now, &call.id, cause);
         self.media_request(&call.id, MediaKind::Close, None);
         let mut actions = call.waiting_actions();
-        let waits: Vec<u64> = self.media.iter().filter(|(_, w)| w.call == call.id).map(|(r, _)| *r).collect();
-        for r in waits {
-            if let Some(w) = self.media.remove(&r) {
-                if let Purpose::Mute { action, .. } | Purpose::Dtmf { action } = w.purpose {
-                    actions.push(action);
-                }
+        self.media.retain(|_, w| {
+            if w.call != call.id {
+                return true;
             }
-        }
+            if let Purpose::Mute { action, .. } | Purpose::Dtmf { action } = w.purpose {
+                actions.push(action);
+            }
+            false
+        });
         for action in actions {
             self.resolve(action, Err(PhoneError::new(ErrorCode::CallEnded, format!("call {id} ended"))));
         }
@@ -462,6 +474,16 @@ impl Phone {
 
     // ----- the state -----
 
+    /// The live calls as the state shows them, then those kept for a successor.
+    fn views(&self) -> Vec<crate::state::CallView> {
+        let mut views = Vec::with_capacity(self.calls.len() + self.kept.len());
+        for c in &self.calls {
+            views.push(self.view(c));
+        }
+        views.extend_from_slice(&self.kept);
+        views
+    }
+
     fn snapshot(&self) -> PhoneState {
         PhoneState {
             v: STATE_VERSION,
@@ -471,7 +493,7 @@ impl Phone {
             audio_blocked: self.audio_blocked,
             connection: self.connection.clone(),
             registration: self.registration.clone(),
-            calls: self.calls.iter().map(|c| self.view(c)).chain(self.kept.iter().cloned()).collect(),
+            calls: self.views(),
             ended: self.ended.clone(),
         }
     }

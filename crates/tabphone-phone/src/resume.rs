@@ -261,14 +261,14 @@ impl Phone {
 
     /// [`Timer::Resume`]: calls whose re-INVITE has not left are too old now.
     pub(crate) fn resume_expired(&mut self, now: Instant) {
-        let late: Vec<(String, EndCause)> = self
-            .calls
-            .iter()
-            .filter(|c| matches!(c.resume, Some(Resume::Offering { .. } | Resume::Ready { .. })))
-            .filter(|c| self.ua.as_ref().is_none_or(|ua| ua.call_state(c.ua).is_none()))
-            .map(|c| (c.id.clone(), c.end.unwrap_or(EndCause::Expired)))
-            .collect();
-        for (id, cause) in late {
+        let unsent = |c: &Call| {
+            matches!(c.resume, Some(Resume::Offering { .. } | Resume::Ready { .. }))
+                && self.ua.as_ref().is_none_or(|ua| ua.call_state(c.ua).is_none())
+        };
+        for id in self.call_ids(&unsent) {
+            // Ending one call changes no other's `end` (the SIP core's
+            // events wait for the next drain).
+            let cause = self.call_index(&id).and_then(|i| self.calls[i].end).unwrap_or(EndCause::Expired);
             self.end_call(now, &id, cause);
         }
     }

@@ -162,8 +162,7 @@ impl Phone {
 
     fn on_ua_stopped(&mut self, now: Instant) {
         // The SIP core ends every call before it stops; anything left ends here.
-        let ids: Vec<String> = self.calls.iter().map(|c| c.id.clone()).collect();
-        for id in ids {
+        for id in self.call_ids(&|_| true) {
             let cause = self.call_index(&id).and_then(|i| self.calls[i].end).unwrap_or(EndCause::Local);
             self.end_call(now, &id, cause);
         }

@@ -74,9 +74,7 @@ impl Phone {
         let keep = !hang_up && self.calls.iter().any(|c| self.resumable(c));
         let dropped = if hang_up || !keep { EndCause::Local } else { EndCause::NotResumable };
         // Calls the SIP core does not know yet (the offer was being made).
-        let unsent: Vec<String> =
-            self.calls.iter().filter(|c| c.ua_call_unsent()).map(|c| c.id.clone()).collect();
-        for id in unsent {
+        for id in self.call_ids(&Call::ua_call_unsent) {
             self.end_call(now, &id, dropped);
         }
         if unregister && !keep {
@@ -94,8 +92,7 @@ impl Phone {
     /// up first (their requests leave before the close).
     fn close_now(&mut self, now: Instant, hang_up: bool, dropped: EndCause) {
         let mut ends = Vec::new();
-        let ids: Vec<String> = self.calls.iter().map(|c| c.id.clone()).collect();
-        for id in ids {
+        for id in self.call_ids(&|_| true) {
             let Some(i) = self.call_index(&id) else { continue };
             if !hang_up && self.resumable(&self.calls[i]) {
                 let view = self.view(&self.calls[i]);

@@ -37,10 +37,13 @@ impl Timers {
 
     /// Remove and return the timers due at `now`.
     pub fn expired(&mut self, now: Instant) -> Vec<Timer> {
-        let due: Vec<Timer> = self.at.iter().filter(|(_, at)| **at <= now).map(|(t, _)| *t).collect();
-        for t in &due {
-            self.at.remove(t);
-        }
+        let mut due = Vec::new();
+        self.at.retain(|t, at| {
+            if *at <= now {
+                due.push(*t);
+            }
+            *at > now
+        });
         due
     }
 }
