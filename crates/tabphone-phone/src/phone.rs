@@ -178,8 +178,10 @@ pub struct Phone {
     pub(crate) reg_waiters: Vec<(u64, bool)>,
     pub(crate) timers: Timers,
     out: Vec<PhoneOutput>,
-    /// The last state published, with `rev` 0 (compared without it).
-    published: Option<PhoneState>,
+    /// The last state published, with `rev` 0, and its JSON text (compared
+    /// as text: equal texts are equal states, and the text is written anyway
+    /// when it changed).
+    published: Option<(PhoneState, String)>,
     pub(crate) rev: u64,
 }
 
@@ -254,13 +256,13 @@ impl Phone {
 
     /// The state as last published (`None` before the first input).
     pub fn state(&self) -> Option<PhoneState> {
-        self.published.as_ref().map(|p| PhoneState { rev: self.rev, ..p.clone() })
+        self.published.as_ref().map(|(p, _)| PhoneState { rev: self.rev, ..p.clone() })
     }
 
     /// The state as last published lists a call (live, or kept for a
     /// successor after a stop): what a reloaded page could take over.
     pub fn has_calls(&self) -> bool {
-        self.published.as_ref().is_some_and(|p| !p.calls.is_empty())
+        self.published.as_ref().is_some_and(|(p, _)| !p.calls.is_empty())
     }
 
     // ----- plumbing -----
@@ -502,14 +504,16 @@ impl Phone {
     /// outputs (results and events that follow see it; an in-dialog request
     /// leaves after the state that records it).
     fn publish(&mut self, mark: usize) {
-        let state = self.snapshot();
-        if self.published.as_ref() == Some(&state) {
+        let mut state = self.snapshot();
+        let text = state.to_json();
+        if self.published.as_ref().is_some_and(|(_, published)| *published == text) {
             return;
         }
         self.rev += 1;
-        let text = PhoneState { rev: self.rev, ..state.clone() }.to_json();
-        self.out.insert(mark, PhoneOutput::State(text));
-        self.published = Some(state);
+        state.rev = self.rev;
+        self.out.insert(mark, PhoneOutput::State(state.to_json()));
+        state.rev = 0;
+        self.published = Some((state, text));
     }
 }
 
