@@ -141,10 +141,10 @@
 //!
 //! ## Layout
 //! - `phone.rs`: [`Phone`], [`PhoneInput`], [`PhoneOutput`]; the run loop
-//!   plumbing, results, calls ending, the state publication.
-//! - `stop.rs`: start, and the stop modes (which calls are kept for a
-//!   successor); `resume.rs`: [`Inherited`], taking calls over from a
-//!   previous real tab (the handover).
+//!   plumbing, results, the state publication.
+//! - `stop.rs`: start, the stop modes (which calls are kept for a
+//!   successor), a call ending; `resume.rs`: [`Inherited`], taking calls
+//!   over from a previous real tab (the handover).
 //! - `perform.rs`: each action's checks and commands; [`action`]: parsing
 //!   (name + JSON), and when each result is given.
 //! - `sip_events.rs`: the SIP core's events (state, results, the policy).

@@ -1,5 +1,5 @@
-//! The phone: inputs, outputs, the run loop plumbing, start and stop, and the
-//! state publication. Actions are in `perform.rs`, the SIP events in
+//! The phone: inputs, outputs, the run loop plumbing, results, and the
+//! state publication. Start, stop and a call ending are in `stop.rs`. Actions are in `perform.rs`, the SIP events in
 //! `sip_events.rs`, offer/answer exchanges and media replies in `nego.rs`.
 
 use tabphone_sip::ua::{self, UserAgent};
@@ -12,8 +12,7 @@ use crate::event::PhoneEvent;
 use crate::media::{MediaKind, MediaRequest};
 use crate::resume::Inherited;
 use crate::state::{
-    CallDirection, Connection, DisconnectCause, EndCause, EndedCall, PhoneState, Registration, ENDED_KEPT,
-    STATE_VERSION,
+    CallDirection, Connection, DisconnectCause, EndedCall, PhoneState, Registration, STATE_VERSION,
 };
 use crate::timers::{Timer, Timers};
 use crate::Instant;
@@ -431,42 +430,6 @@ impl Phone {
             self.registration = r.clone();
             self.event(PhoneEvent::Registration { registration: r });
         }
-    }
-
-    // ----- calls ending -----
-
-    /// The call leaves the state with `cause`: recorded in `ended`, announced,
-    /// its media closed, its waiting actions failed, a transferor told.
-    pub(crate) fn end_call(&mut self, now: Instant, id: &str, cause: EndCause) {
-        let Some(i) = self.call_index(id) else { return };
-        let call = self.calls.remove(i);
-        self.record_end(now, &call.id, cause);
-        self.media_request(&call.id, MediaKind::Close, None);
-        let mut actions = call.waiting_actions();
-        self.media.retain(|_, w| {
-            if w.call != call.id {
-                return true;
-            }
-            if let Purpose::Mute { action, .. } | Purpose::Dtmf { action } = w.purpose {
-                actions.push(action);
-            }
-            false
-        });
-        for action in actions {
-            self.resolve(action, Err(PhoneError::new(ErrorCode::CallEnded, format!("call {id} ended"))));
-        }
-        if let Some(parent) = &call.referred_by {
-            self.report_transfer(now, parent, crate::call::transfer_status(cause));
-        }
-    }
-
-    /// A call ended: in `ended`, and announced.
-    pub(crate) fn record_end(&mut self, now: Instant, id: &str, cause: EndCause) {
-        self.ended.push(EndedCall { id: id.to_string(), cause, at: self.unix_ms(now) });
-        while self.ended.len() > ENDED_KEPT {
-            self.ended.remove(0);
-        }
-        self.event(PhoneEvent::CallEnded { call: id.to_string(), cause });
     }
 
     /// The call's view as the state shows it now.

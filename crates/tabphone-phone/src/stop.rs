@@ -1,5 +1,5 @@
-//! Starting (with calls inherited from a previous real tab: `resume.rs`)
-//! and the stop modes.
+//! Starting (with calls inherited from a previous real tab: `resume.rs`),
+//! the stop modes, and a call ending (in any mode).
 //!
 //! | `unregister` | `hang_up` | what happens | who uses it |
 //! |---|---|---|---|
@@ -25,9 +25,10 @@ use tabphone_sip::ua::{self, UserAgent};
 use crate::call::Call;
 use crate::error::{ErrorCode, PhoneError};
 use crate::event::PhoneEvent;
-use crate::phone::{Phone, Run};
+use crate::media::MediaKind;
+use crate::phone::{Phone, Purpose, Run};
 use crate::resume::Inherited;
-use crate::state::{CallState, DisconnectCause, EndCause};
+use crate::state::{CallState, DisconnectCause, EndCause, EndedCall, ENDED_KEPT};
 use crate::timers::Timer;
 use crate::Instant;
 
@@ -113,5 +114,41 @@ impl Phone {
         self.ua = None;
         self.push(crate::PhoneOutput::Close);
         self.stopped(DisconnectCause::HandedOver);
+    }
+
+    // ----- calls ending -----
+
+    /// The call leaves the state with `cause`: recorded in `ended`, announced,
+    /// its media closed, its waiting actions failed, a transferor told.
+    pub(crate) fn end_call(&mut self, now: Instant, id: &str, cause: EndCause) {
+        let Some(i) = self.call_index(id) else { return };
+        let call = self.calls.remove(i);
+        self.record_end(now, &call.id, cause);
+        self.media_request(&call.id, MediaKind::Close, None);
+        let mut actions = call.waiting_actions();
+        self.media.retain(|_, w| {
+            if w.call != call.id {
+                return true;
+            }
+            if let Purpose::Mute { action, .. } | Purpose::Dtmf { action } = w.purpose {
+                actions.push(action);
+            }
+            false
+        });
+        for action in actions {
+            self.resolve(action, Err(PhoneError::new(ErrorCode::CallEnded, format!("call {id} ended"))));
+        }
+        if let Some(parent) = &call.referred_by {
+            self.report_transfer(now, parent, crate::call::transfer_status(cause));
+        }
+    }
+
+    /// A call ended: in `ended`, and announced.
+    pub(crate) fn record_end(&mut self, now: Instant, id: &str, cause: EndCause) {
+        self.ended.push(EndedCall { id: id.to_string(), cause, at: self.unix_ms(now) });
+        while self.ended.len() > ENDED_KEPT {
+            self.ended.remove(0);
+        }
+        self.event(PhoneEvent::CallEnded { call: id.to_string(), cause });
     }
 }
