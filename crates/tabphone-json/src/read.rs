@@ -150,17 +150,12 @@ impl<'a> Object<'a> {
     /// An unsigned integer that fits `T` (`u16`, `u32`, `u64`).
     pub fn num<T: TryFrom<u64> + Into<u64> + Bounded>(&self, k: &str) -> Read<T> {
         let n = self.uint_at(k, T::MAX.into(), true)?.unwrap_or_default();
-        T::try_from(n).map_err(|_| self.error(k, "not an unsigned integer in range"))
+        Ok(fit(n))
     }
 
     /// An unsigned integer that fits `T`, or `None` (missing or `null`).
     pub fn opt_num<T: TryFrom<u64> + Into<u64> + Bounded>(&self, k: &str) -> Read<Option<T>> {
-        match self.uint_at(k, T::MAX.into(), false)? {
-            None => Ok(None),
-            Some(n) => {
-                T::try_from(n).map(Some).map_err(|_| self.error(k, "not an unsigned integer in range"))
-            }
-        }
+        Ok(self.uint_at(k, T::MAX.into(), false)?.map(fit))
     }
 
     /// An unsigned integer that fits `T`, `default` when missing (but not
@@ -270,6 +265,12 @@ impl<'a> Object<'a> {
             None => Ok(value),
         }
     }
+}
+
+/// `n` as a `T`: [`Object::uint_at`] checked that it is at most `T::MAX`
+/// (the generic part of the readers stays this small).
+fn fit<T: TryFrom<u64> + Bounded>(n: u64) -> T {
+    T::try_from(n).unwrap_or(T::MAX)
 }
 
 /// The unsigned integer types [`Object::num`] reads.
