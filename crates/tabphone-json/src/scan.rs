@@ -287,8 +287,12 @@ fn decode(inner: &str) -> Result<Cow<'_, str>, &'static str> {
             't' => '\t',
             'u' => {
                 let hex = |chars: &mut std::str::Chars<'_>| -> Result<u32, &'static str> {
-                    let h: String = chars.by_ref().take(4).collect();
-                    u32::from_str_radix(&h, 16).map_err(|_| "invalid \\u escape")
+                    let mut n = 0;
+                    for _ in 0..4 {
+                        let digit = chars.next().and_then(|c| c.to_digit(16));
+                        n = n * 16 + digit.ok_or("invalid \\u escape")?;
+                    }
+                    Ok(n)
                 };
                 let hi = hex(&mut chars)?;
                 let code = if (0xD800..0xDC00).contains(&hi) {
