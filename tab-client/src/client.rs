@@ -269,7 +269,9 @@ impl TabClient {
 /// Let the real phone run what is overdue (see [`RealPhone::tick`]).
 fn tick(weak: &Weak<RefCell<Inner>>) {
     if let Some(rc) = weak.upgrade() {
-        with_real(&rc, |p| p.tick());
+        if let Some(p) = real(&rc) {
+            p.tick();
+        }
     }
 }
 
@@ -293,14 +295,18 @@ pub(crate) fn flush(rc: &Rc<RefCell<Inner>>) {
         match output {
             TabOutput::StartReal { inherit } => start_real(rc, inherit),
             TabOutput::StopReal { last } => stop_real(rc, last),
-            TabOutput::HoldReal => with_real(rc, |p| p.hold()),
-            TabOutput::ResumeReal => with_real(rc, |p| p.resume()),
+            TabOutput::HoldReal => {
+                if let Some(p) = real(rc) {
+                    p.hold();
+                }
+            }
+            TabOutput::ResumeReal => {
+                if let Some(p) = real(rc) {
+                    p.resume();
+                }
+            }
             TabOutput::Perform { job, name, args } => {
-                let phone = match &rc.borrow().backend {
-                    Backend::Real(p) => Some(p.clone()),
-                    Backend::Dummy => None,
-                };
-                run_action(Rc::downgrade(rc), phone, job, name, args);
+                run_action(Rc::downgrade(rc), real(rc), job, name, args)
             }
             TabOutput::Resolve { id, result } => {
                 let settle = rc.borrow_mut().pending.remove(&id);
@@ -326,14 +332,11 @@ pub(crate) fn flush(rc: &Rc<RefCell<Inner>>) {
     }
 }
 
-/// Run `f` on the real phone, if this tab has one, with no borrow held.
-fn with_real(rc: &Rc<RefCell<Inner>>, f: impl FnOnce(&dyn RealPhone)) {
-    let phone = match &rc.borrow().backend {
+/// The real phone, if this tab has one (shared, so it runs with no borrow held).
+fn real(rc: &Rc<RefCell<Inner>>) -> Option<Rc<dyn RealPhone>> {
+    match &rc.borrow().backend {
         Backend::Real(p) => Some(p.clone()),
         Backend::Dummy => None,
-    };
-    if let Some(p) = phone {
-        f(&*p);
     }
 }
 
@@ -380,10 +383,19 @@ fn emit(rc: &Rc<RefCell<Inner>>, e: TabEvent) {
         }
     }
     let (name, detail) = event_detail(e);
-    let listeners: Vec<Function> =
-        rc.borrow().listeners.iter().filter(|(n, _)| n == name).map(|(_, f)| f.clone()).collect();
+    let listeners = listeners_of(&rc.borrow().listeners, name);
+    call_all(listeners, &detail);
+}
+
+/// The JavaScript listeners of event `name` (cloned: they run with no borrow held).
+pub(crate) fn listeners_of(listeners: &[(String, Function)], name: &str) -> Vec<Function> {
+    listeners.iter().filter(|(n, _)| n == name).map(|(_, f)| f.clone()).collect()
+}
+
+/// Call each listener with `detail`; one that throws is reported on the console.
+pub(crate) fn call_all(listeners: Vec<Function>, detail: &JsValue) {
     for f in listeners {
-        if let Err(e) = f.call1(&JsValue::NULL, &detail) {
+        if let Err(e) = f.call1(&JsValue::NULL, detail) {
             web_sys::console::error_2(&"tabphone: listener threw".into(), &e);
         }
     }
