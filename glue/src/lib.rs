@@ -31,7 +31,9 @@ extern "C" {
 pub struct Lock {
     release: Function,
     _granted: Closure<dyn FnMut()>,
-    _lost: Closure<dyn FnMut(String)>,
+    /// Given the error name (a string). A `JsValue` closure, the type
+    /// [`query_locks`]' has: each closure type costs the wasm its own glue.
+    _lost: Closure<dyn FnMut(JsValue)>,
 }
 
 /// How to ask for a lock.
@@ -72,9 +74,9 @@ impl Lock {
                 f()
             }
         });
-        let lost = Closure::<dyn FnMut(String)>::new(move |e: String| {
+        let lost = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
             if let Some(f) = on_lost.take() {
-                f(e)
+                f(e.as_string().unwrap_or_default())
             }
         });
         let release = hold_lock(

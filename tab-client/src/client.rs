@@ -11,6 +11,8 @@ use tabphone_phone::PhoneEvent;
 use tabphone_vecmap::VecMap;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
+
+use crate::listen::Listener;
 use web_sys::{MessageEvent, SharedWorker, WorkerOptions, WorkerType};
 
 pub use crate::real::{PhoneContext, RealPhone, StopKind};
@@ -43,10 +45,10 @@ type Factory = Box<dyn FnMut() -> Box<dyn RealPhone>>;
 type RustListener = Rc<RefCell<dyn FnMut(&TabEvent)>>;
 /// A Rust listener of phone events.
 pub(crate) type PhoneListener = Rc<RefCell<dyn FnMut(&PhoneEvent)>>;
-/// The worker and its port's message handler, dropped together.
-type WorkerPort = (SharedWorker, Closure<dyn FnMut(MessageEvent)>);
-/// A page event listener, removed on drop.
-type PageListener = (web_sys::EventTarget, &'static str, Closure<dyn FnMut(web_sys::Event)>);
+/// The worker and its port's message handler, dropped together (a `JsValue`
+/// closure, the type of every listener: each closure type costs the shipped
+/// wasm its own glue).
+type WorkerPort = (SharedWorker, Closure<dyn FnMut(JsValue)>);
 
 pub(crate) struct Inner {
     pub(crate) core: TabCore,
@@ -63,7 +65,8 @@ pub(crate) struct Inner {
     listeners: Vec<(String, Function)>,
     rust_listeners: Vec<RustListener>,
     pub(crate) phone_listeners: Vec<PhoneListener>,
-    page: Vec<PageListener>,
+    /// The page's events (removed on drop).
+    page: Vec<Listener>,
     /// The app called `close()` (not a page going away).
     closed_by_app: bool,
     me: Weak<RefCell<Inner>>,
@@ -266,7 +269,9 @@ impl TabClient {
 /// Let the real phone run what is overdue (see [`RealPhone::tick`]).
 fn tick(weak: &Weak<RefCell<Inner>>) {
     if let Some(rc) = weak.upgrade() {
-        with_real(&rc, |p| p.tick());
+        if let Some(p) = real(&rc) {
+            p.tick();
+        }
     }
 }
 
@@ -290,14 +295,18 @@ pub(crate) fn flush(rc: &Rc<RefCell<Inner>>) {
         match output {
             TabOutput::StartReal { inherit } => start_real(rc, inherit),
             TabOutput::StopReal { last } => stop_real(rc, last),
-            TabOutput::HoldReal => with_real(rc, |p| p.hold()),
-            TabOutput::ResumeReal => with_real(rc, |p| p.resume()),
+            TabOutput::HoldReal => {
+                if let Some(p) = real(rc) {
+                    p.hold();
+                }
+            }
+            TabOutput::ResumeReal => {
+                if let Some(p) = real(rc) {
+                    p.resume();
+                }
+            }
             TabOutput::Perform { job, name, args } => {
-                let phone = match &rc.borrow().backend {
-                    Backend::Real(p) => Some(p.clone()),
-                    Backend::Dummy => None,
-                };
-                run_action(Rc::downgrade(rc), phone, job, name, args);
+                run_action(Rc::downgrade(rc), real(rc), job, name, args)
             }
             TabOutput::Resolve { id, result } => {
                 let settle = rc.borrow_mut().pending.remove(&id);
@@ -323,14 +332,11 @@ pub(crate) fn flush(rc: &Rc<RefCell<Inner>>) {
     }
 }
 
-/// Run `f` on the real phone, if this tab has one, with no borrow held.
-fn with_real(rc: &Rc<RefCell<Inner>>, f: impl FnOnce(&dyn RealPhone)) {
-    let phone = match &rc.borrow().backend {
+/// The real phone, if this tab has one (shared, so it runs with no borrow held).
+fn real(rc: &Rc<RefCell<Inner>>) -> Option<Rc<dyn RealPhone>> {
+    match &rc.borrow().backend {
         Backend::Real(p) => Some(p.clone()),
         Backend::Dummy => None,
-    };
-    if let Some(p) = phone {
-        f(&*p);
     }
 }
 
@@ -377,10 +383,19 @@ fn emit(rc: &Rc<RefCell<Inner>>, e: TabEvent) {
         }
     }
     let (name, detail) = event_detail(e);
-    let listeners: Vec<Function> =
-        rc.borrow().listeners.iter().filter(|(n, _)| n == name).map(|(_, f)| f.clone()).collect();
+    let listeners = listeners_of(&rc.borrow().listeners, name);
+    call_all(listeners, &detail);
+}
+
+/// The JavaScript listeners of event `name` (cloned: they run with no borrow held).
+pub(crate) fn listeners_of(listeners: &[(String, Function)], name: &str) -> Vec<Function> {
+    listeners.iter().filter(|(n, _)| n == name).map(|(_, f)| f.clone()).collect()
+}
+
+/// Call each listener with `detail`; one that throws is reported on the console.
+pub(crate) fn call_all(listeners: Vec<Function>, detail: &JsValue) {
     for f in listeners {
-        if let Err(e) = f.call1(&JsValue::NULL, &detail) {
+        if let Err(e) = f.call1(&JsValue::NULL, detail) {
             web_sys::console::error_2(&"tabphone: listener threw".into(), &e);
         }
     }
@@ -414,31 +429,19 @@ impl Inner {
     fn listen_page(&mut self) {
         let Some(window) = web_sys::window() else { return };
         let weak = self.me.clone();
-        let on_hide = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| drive(&weak, TabInput::PageHide));
-        let target: web_sys::EventTarget = window.clone().into();
-        self.add(target.clone(), "pagehide", on_hide);
-        let mut targets = vec![(target.clone(), "focus"), (target, "blur")];
+        let target: &web_sys::EventTarget = window.as_ref();
+        self.page.push(Listener::new(target, "pagehide", move |_| drive(&weak, TabInput::PageHide)));
+        let mut targets = vec![(target.clone(), "focus"), (target.clone(), "blur")];
         if let Some(doc) = window.document() {
             targets.push((doc.into(), "visibilitychange"));
         }
         for (t, event) in targets {
             let weak = self.me.clone();
-            let f = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+            self.page.push(Listener::new(&t, event, move |_| {
                 let (visible, focused) = page_focus();
                 drive(&weak, TabInput::Focus { visible, focused });
-            });
-            self.add(t, event, f);
+            }));
         }
-    }
-
-    fn add(
-        &mut self,
-        target: web_sys::EventTarget,
-        event: &'static str,
-        f: Closure<dyn FnMut(web_sys::Event)>,
-    ) {
-        let _ = target.add_event_listener_with_callback(event, f.as_ref().unchecked_ref());
-        self.page.push((target, event, f));
     }
 
     /// Outputs that touch only the browser, never app code.
@@ -492,8 +495,8 @@ impl Inner {
             }
         };
         let weak = self.me.clone();
-        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
-            match e.data().as_string() {
+        let on_message = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+            match e.unchecked_into::<MessageEvent>().data().as_string() {
                 Some(text) => drive(&weak, TabInput::WorkerMessage(&text)),
                 None => web_sys::console::warn_1(&"tabphone: a non-text message from the worker".into()),
             }
@@ -522,13 +525,5 @@ fn event_detail(e: TabEvent) -> (&'static str, JsValue) {
         TabEvent::Tabs { count } => ("tabs", (count as f64).into()),
         TabEvent::Error { code, message } => ("error", error_object(&code, &message)),
         _ => ("other", JsValue::NULL),
-    }
-}
-
-impl Drop for Inner {
-    fn drop(&mut self) {
-        for (target, event, f) in &self.page {
-            let _ = target.remove_event_listener_with_callback(event, f.as_ref().unchecked_ref());
-        }
     }
 }

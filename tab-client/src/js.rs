@@ -7,7 +7,9 @@ use js_sys::{Function, Object, Promise, Reflect, JSON};
 use tabphone_phone::PhoneEvent;
 use wasm_bindgen::prelude::*;
 
-use crate::client::{Options, PhoneContext, RealPhone, StopKind, TabClient};
+use crate::client::{
+    call_all, error_object, listeners_of, Options, PhoneContext, RealPhone, StopKind, TabClient,
+};
 use crate::phone::{OptionsError, PhoneOptions};
 
 /// Events that come from the phone (derived from the state in every tab, or
@@ -57,13 +59,6 @@ impl RealPhone for JsPhone {
             Err(e) => Promise::reject(&e),
         }
     }
-}
-
-pub(crate) fn error_object(code: &str, message: &str) -> JsValue {
-    let err = Object::new();
-    let _ = Reflect::set(&err, &"code".into(), &code.into());
-    let _ = Reflect::set(&err, &"message".into(), &message.into());
-    err.into()
 }
 
 fn get(options: &JsValue, key: &str) -> JsValue {
@@ -134,17 +129,9 @@ impl TabPhone {
         let listeners: Listeners = Rc::new(RefCell::new(Vec::new()));
         let l = listeners.clone();
         client.on_phone_event(move |event| {
-            let name = event.name();
-            let targets: Vec<Function> =
-                l.borrow().iter().filter(|(n, _)| n == name).map(|(_, f)| f.clone()).collect();
-            if targets.is_empty() {
-                return;
-            }
-            let detail = detail(event);
-            for f in targets {
-                if let Err(e) = f.call1(&JsValue::NULL, &detail) {
-                    web_sys::console::error_2(&"tabphone: listener threw".into(), &e);
-                }
+            let targets = listeners_of(&l.borrow(), event.name());
+            if !targets.is_empty() {
+                call_all(targets, &detail(event));
             }
         });
         Ok(TabPhone { client, app, handler, listeners })

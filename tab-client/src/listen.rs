@@ -1,5 +1,5 @@
 //! An event listener that owns its closure and removes itself when dropped
-//! (gloo-events style), for the SIP socket and the media objects.
+//! (gloo-events style), for the page, the SIP socket and the media objects.
 use wasm_bindgen::prelude::*;
 use web_sys::{Event, EventTarget};
 
@@ -9,7 +9,9 @@ use web_sys::{Event, EventTarget};
 pub(crate) struct Listener {
     target: EventTarget,
     name: &'static str,
-    callback: Closure<dyn FnMut(Event)>,
+    /// Given the `Event`. A `JsValue` closure, the type of every closure
+    /// here (the ports', the locks'): each closure type costs the wasm its own glue.
+    callback: Closure<dyn FnMut(JsValue)>,
 }
 
 impl Listener {
@@ -20,8 +22,8 @@ impl Listener {
 
     /// The work of [`Listener::new`], once for every callback type.
     #[inline(never)]
-    fn boxed(target: &EventTarget, name: &'static str, f: Box<dyn FnMut(Event)>) -> Listener {
-        let callback = Closure::wrap(f);
+    fn boxed(target: &EventTarget, name: &'static str, mut f: Box<dyn FnMut(Event)>) -> Listener {
+        let callback = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| f(e.unchecked_into()));
         // addEventListener throws only for a non-callable listener, which a Closure never is.
         let _ = target.add_event_listener_with_callback(name, callback.as_ref().unchecked_ref());
         Listener { target: target.clone(), name, callback }

@@ -32,7 +32,9 @@ pub struct Hub {
 
 struct Port {
     port: MessagePort,
-    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    /// Given a `MessageEvent`. A `JsValue` closure, the type the tab's
+    /// listeners have: each closure type costs the shipped wasm its own glue.
+    _on_message: Closure<dyn FnMut(JsValue)>,
     /// The watch on the tab's life-long lock.
     watch: Option<Lock>,
 }
@@ -103,8 +105,8 @@ impl Hub {
         let mut me = self.inner.borrow_mut();
         let id = me.coord.connect(Instant::now());
         let weak = me.me.clone();
-        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
-            let data = e.data();
+        let on_message = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+            let data = e.unchecked_into::<MessageEvent>().data();
             match data.as_string() {
                 Some(text) => drive(&weak, Input::Message { port: id, text: &text }),
                 None => drive(&weak, Input::Bad { port: id }),

@@ -323,10 +323,16 @@ async fn perform(
             let options = OfferOptions { ice_restart: *ice_restart, hold: *direction != Direction::SendRecv };
             Some(media.create_offer(options).await)
         }
-        MediaKind::Answer { offer, direction, fresh } if *fresh && !first => {
-            Some(d.media.answer_fresh(call, &media, offer, *direction).await)
+        MediaKind::Answer { offer, direction, fresh } => {
+            let answered = match *fresh && !first {
+                true => d.media.answer_fresh(call, &media, offer, *direction).await,
+                false => None,
+            };
+            match answered {
+                Some(answer) => Some(answer),
+                None => Some(media.create_answer(offer, *direction).await),
+            }
         }
-        MediaKind::Answer { offer, direction, .. } => Some(media.create_answer(offer, *direction).await),
         MediaKind::ApplyAnswer { answer, provisional } => {
             Some(d.media.apply(call, &media, answer, *provisional).await)
         }
@@ -360,19 +366,17 @@ async fn perform(
 impl CallMedias {
     /// Answer the peer's offer from a new connection (the peer moved to a
     /// new DTLS endpoint: see `tabphone_phone::sdp`), which replaces `old`
-    /// once the answer is made. The mute state carries over. When no fresh
-    /// connection can be made or it cannot answer, `old` answers, as it
-    /// would without the rule (slower to connect, but a call).
+    /// once the answer is made. The mute state carries over. `None` when no
+    /// fresh connection can be made or it cannot answer: then `old` answers,
+    /// as it would without the rule (slower to connect, but a call).
     async fn answer_fresh(
         &self,
         call: &str,
         old: &CallMedia,
         offer: &str,
         direction: Direction,
-    ) -> Result<String, MediaError> {
-        let Ok(fresh) = self.factory.incoming(self.events_of(call)).await else {
-            return old.create_answer(offer, direction).await;
-        };
+    ) -> Option<Result<String, MediaError>> {
+        let fresh = self.factory.incoming(self.events_of(call)).await.ok()?;
         fresh.set_muted(old.muted());
         let answer = fresh.create_answer(offer, direction).await;
         let outcome = {
@@ -391,11 +395,11 @@ impl CallMedias {
             Fresh::Replaced { tones } => tones,
             Fresh::Failed => {
                 fresh.close();
-                return old.create_answer(offer, direction).await;
+                return None;
             }
             Fresh::CallGone => {
                 fresh.close();
-                return answer.and(Err(MediaError::Closed));
+                return Some(answer.and(Err(MediaError::Closed)));
             }
         };
         retire_replaced(old.clone(), &fresh);
@@ -403,7 +407,7 @@ impl CallMedias {
             let result = Err(String::from("the peer moved to a new connection before the tones were played"));
             feed(&self.driver, Input::Media { request, result });
         }
-        answer
+        Some(answer)
     }
 
     /// Apply the peer's answer. An early answer (183) is applied as the

@@ -112,24 +112,22 @@ impl PhoneOptions {
         if !sip.is_object() {
             return Err(OptionsError::new("sip: an object {servers, user, password, domain} is needed"));
         }
-        let servers = match get(sip, "servers") {
-            v if v.is_string() => vec![v.as_string().unwrap_or_default()],
-            v if Array::is_array(&v) => strings(&v, "sip.servers")?,
-            _ => return Err(OptionsError::new("sip.servers: a URL or a list of URLs is needed")),
-        };
-        let servers: Vec<&str> = servers.iter().map(String::as_str).collect();
-        let mut o = PhoneOptions::new(
-            &servers,
-            &required(sip, "user")?,
-            &required(sip, "password")?,
-            &required(sip, "domain")?,
-        );
-        o.display_name = optional(sip, "displayName", "sip")?;
-        o.trace_sip = flag(sip, "traceSip", "sip")?.unwrap_or(false);
-        o.expires = number(sip, "expires", "sip")?;
-        o.media = media_options(media, ice_servers(&get(sip, "iceServers"), "sip.iceServers")?)?;
-        o.check()?;
-        Ok(o)
+        let mut r = Reader::default();
+        let servers = r.get(sip, "servers");
+        let servers = r.urls(servers, "sip.servers", "a URL or a list of URLs is needed");
+        let (user, password, domain) =
+            (r.required(sip, "user"), r.required(sip, "password"), r.required(sip, "domain"));
+        let mut o = PhoneOptions::new(&[], &user, &password, &domain);
+        o.servers = servers;
+        o.display_name = r.string(sip, "displayName", "sip");
+        o.trace_sip = r.flag(sip, "traceSip", "sip").unwrap_or(false);
+        o.expires = r.number(sip, "expires", "sip");
+        o.media.ice_servers = r.ice_servers(sip, "sip.iceServers");
+        r.media_options(media, &mut o.media);
+        match r.error {
+            Some(e) => Err(e),
+            None => o.check().map(|()| o),
+        }
     }
 }
 
@@ -144,100 +142,137 @@ impl std::fmt::Debug for PhoneOptions {
     }
 }
 
-fn media_options(media: &JsValue, ice: Vec<IceServer>) -> Result<MediaOptions, OptionsError> {
-    let mut m = MediaOptions { keep_warm: true, ice_servers: ice, ..MediaOptions::default() };
-    if media.is_undefined() || media.is_null() {
-        return Ok(m);
+/// Reads the JavaScript options. The first bad field is kept as the error;
+/// after it nothing more is read (every read gives nothing), so the result
+/// is only used when there was none.
+#[derive(Default)]
+struct Reader {
+    error: Option<OptionsError>,
+}
+
+impl Reader {
+    fn fail(&mut self, message: String) {
+        if self.error.is_none() {
+            self.error = Some(OptionsError { message });
+        }
     }
-    if !media.is_object() {
-        return Err(OptionsError::new("media: an object is needed"));
+
+    /// `o[key]` when it is set (neither undefined nor null) and `o` is an object.
+    fn get(&self, o: &JsValue, key: &str) -> Option<JsValue> {
+        if self.error.is_some() || !o.is_object() {
+            return None;
+        }
+        let v = Reflect::get(o, &JsValue::from_str(key)).ok()?;
+        (!v.is_undefined() && !v.is_null()).then_some(v)
     }
-    let more = ice_servers(&get(media, "iceServers"), "media.iceServers")?;
-    m.ice_servers.extend(more);
-    m.keep_warm = flag(media, "keepWarm", "media")?.unwrap_or(true);
-    m.output_device_id = optional(media, "outputDevice", "media")?;
-    m.audio = AudioConstraints {
-        device_id: optional(media, "inputDevice", "media")?,
-        echo_cancellation: flag(media, "echoCancellation", "media")?,
-        noise_suppression: flag(media, "noiseSuppression", "media")?,
-        auto_gain_control: flag(media, "autoGainControl", "media")?,
-    };
-    let g = get(media, "gathering");
-    if !g.is_undefined() {
-        let d = GatheringPolicy::default();
-        m.gathering = GatheringPolicy {
-            settle_ms: number(&g, "settleMs", "media.gathering")?.unwrap_or(d.settle_ms),
-            max_ms: number(&g, "maxMs", "media.gathering")?.unwrap_or(d.max_ms),
-            wait_for_complete: flag(&g, "waitForComplete", "media.gathering")?.unwrap_or(d.wait_for_complete),
+
+    /// `o[key]` read by `read` when set; `{what}.{key}: {wrong}` when `read` fails.
+    fn typed<T>(
+        &mut self,
+        o: &JsValue,
+        key: &str,
+        what: &str,
+        wrong: &str,
+        read: impl FnOnce(&JsValue) -> Option<T>,
+    ) -> Option<T> {
+        let value = read(&self.get(o, key)?);
+        if value.is_none() {
+            self.fail(format!("{what}.{key}: {wrong}"));
+        }
+        value
+    }
+
+    fn required(&mut self, o: &JsValue, key: &str) -> String {
+        let value = self.typed(o, key, "sip", "a string is needed", JsValue::as_string);
+        if value.is_none() {
+            self.fail(format!("sip.{key}: a string is needed"));
+        }
+        value.unwrap_or_default()
+    }
+
+    fn string(&mut self, o: &JsValue, key: &str, what: &str) -> Option<String> {
+        self.typed(o, key, what, "not a string", JsValue::as_string)
+    }
+
+    fn flag(&mut self, o: &JsValue, key: &str, what: &str) -> Option<bool> {
+        self.typed(o, key, what, "not a boolean", JsValue::as_bool)
+    }
+
+    fn number(&mut self, o: &JsValue, key: &str, what: &str) -> Option<u32> {
+        let whole = |v: &JsValue| {
+            let n = v.as_f64()?;
+            (n >= 0.0 && n <= f64::from(u32::MAX) && n.fract() == 0.0).then_some(n as u32)
         };
+        self.typed(o, key, what, "not a whole number of the right range", whole)
     }
-    Ok(m)
-}
 
-/// `[{urls: string | string[], username?, credential?}]`.
-fn ice_servers(list: &JsValue, what: &str) -> Result<Vec<IceServer>, OptionsError> {
-    if list.is_undefined() || list.is_null() {
-        return Ok(Vec::new());
+    /// A string or a list of strings; `{what}: {missing}` when neither.
+    fn urls(&mut self, value: Option<JsValue>, what: &str, missing: &str) -> Vec<String> {
+        let mut urls = Vec::new();
+        match value {
+            Some(v) if v.is_string() => urls.extend(v.as_string()),
+            Some(v) if Array::is_array(&v) => {
+                for item in Array::from(&v).iter() {
+                    match item.as_string() {
+                        Some(url) => urls.push(url),
+                        None => {
+                            self.fail(format!("{what}: not a list of strings"));
+                            break;
+                        }
+                    }
+                }
+            }
+            _ => self.fail(format!("{what}: {missing}")),
+        }
+        urls
     }
-    if !Array::is_array(list) {
-        return Err(OptionsError::new(format!(
-            "{what}: a list of {{urls, username?, credential?}} is needed"
-        )));
+
+    /// `o.iceServers`: `[{urls: string | string[], username?, credential?}]`.
+    fn ice_servers(&mut self, o: &JsValue, what: &str) -> Vec<IceServer> {
+        let mut servers = Vec::new();
+        let Some(list) = self.get(o, "iceServers") else { return servers };
+        if !Array::is_array(&list) {
+            self.fail(format!("{what}: a list of {{urls, username?, credential?}} is needed"));
+            return servers;
+        }
+        for s in Array::from(&list).iter() {
+            let urls = self.get(&s, "urls");
+            let urls = self.urls(urls, what, "each server needs urls");
+            let username = self.string(&s, "username", what);
+            servers.push(IceServer { urls, username, credential: self.string(&s, "credential", what) });
+        }
+        servers
     }
-    Array::from(list)
-        .iter()
-        .map(|s| {
-            let urls = match get(&s, "urls") {
-                v if v.is_string() => vec![v.as_string().unwrap_or_default()],
-                v if Array::is_array(&v) => strings(&v, what)?,
-                _ => return Err(OptionsError::new(format!("{what}: each server needs urls"))),
+
+    /// `media` into `m` (which has the `sip.iceServers`).
+    fn media_options(&mut self, media: &JsValue, m: &mut MediaOptions) {
+        if media.is_undefined() || media.is_null() {
+            return;
+        }
+        if !media.is_object() {
+            return self.fail(String::from("media: an object is needed"));
+        }
+        let more = self.ice_servers(media, "media.iceServers");
+        m.ice_servers.extend(more);
+        m.keep_warm = self.flag(media, "keepWarm", "media").unwrap_or(true);
+        m.output_device_id = self.string(media, "outputDevice", "media");
+        m.audio = AudioConstraints {
+            device_id: self.string(media, "inputDevice", "media"),
+            echo_cancellation: self.flag(media, "echoCancellation", "media"),
+            noise_suppression: self.flag(media, "noiseSuppression", "media"),
+            auto_gain_control: self.flag(media, "autoGainControl", "media"),
+        };
+        // Set but not an object: every field of it is missing.
+        if let Some(g) = self.get(media, "gathering") {
+            let d = GatheringPolicy::default();
+            let (what, g) = ("media.gathering", &g);
+            m.gathering = GatheringPolicy {
+                settle_ms: self.number(g, "settleMs", what).unwrap_or(d.settle_ms),
+                max_ms: self.number(g, "maxMs", what).unwrap_or(d.max_ms),
+                wait_for_complete: self.flag(g, "waitForComplete", what).unwrap_or(d.wait_for_complete),
             };
-            let username = optional(&s, "username", what)?;
-            Ok(IceServer { urls, username, credential: optional(&s, "credential", what)? })
-        })
-        .collect()
-}
-
-fn get(o: &JsValue, key: &str) -> JsValue {
-    if !o.is_object() {
-        return JsValue::UNDEFINED;
+        }
     }
-    Reflect::get(o, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
-}
-
-fn required(o: &JsValue, key: &str) -> Result<String, OptionsError> {
-    get(o, key).as_string().ok_or_else(|| OptionsError::new(format!("sip.{key}: a string is needed")))
-}
-
-fn optional(o: &JsValue, key: &str, what: &str) -> Result<Option<String>, OptionsError> {
-    match get(o, key) {
-        v if v.is_undefined() || v.is_null() => Ok(None),
-        v => v.as_string().map(Some).ok_or_else(|| OptionsError::new(format!("{what}.{key}: not a string"))),
-    }
-}
-
-fn flag(o: &JsValue, key: &str, what: &str) -> Result<Option<bool>, OptionsError> {
-    match get(o, key) {
-        v if v.is_undefined() || v.is_null() => Ok(None),
-        v => v.as_bool().map(Some).ok_or_else(|| OptionsError::new(format!("{what}.{key}: not a boolean"))),
-    }
-}
-
-fn number(o: &JsValue, key: &str, what: &str) -> Result<Option<u32>, OptionsError> {
-    match get(o, key) {
-        v if v.is_undefined() || v.is_null() => Ok(None),
-        v => match v.as_f64() {
-            Some(n) if n >= 0.0 && n <= f64::from(u32::MAX) && n.fract() == 0.0 => Ok(Some(n as u32)),
-            _ => Err(OptionsError::new(format!("{what}.{key}: not a whole number of the right range"))),
-        },
-    }
-}
-
-fn strings(list: &JsValue, what: &str) -> Result<Vec<String>, OptionsError> {
-    Array::from(list)
-        .iter()
-        .map(|v| v.as_string().ok_or_else(|| OptionsError::new(format!("{what}: not a list of strings"))))
-        .collect()
 }
 
 #[cfg(test)]

@@ -1,6 +1,11 @@
 //! The top-level fields of one message, read by name, with typed accessors
 //! whose failures say which field of which message was wrong.
+//!
+//! A failed read gives [`Bad`] and keeps its error in the [`Fields`]
+//! ([`Fields::error`]): a message's parser passes on only `Bad` with `?`,
+//! which costs a branch where a whole [`ParseError`] costs a copy.
 use std::borrow::Cow;
+use std::cell::Cell;
 
 use super::{ErrorCode, ParseError};
 use crate::json;
@@ -9,7 +14,12 @@ pub(super) struct Fields<'a> {
     pub t: Cow<'a, str>,
     all: Vec<(Cow<'a, str>, &'a str)>,
     id: Option<u64>,
+    error: Cell<Option<ParseError>>,
 }
+
+/// A read failed; the error is in the [`Fields`] that was read.
+#[derive(Debug)]
+pub(super) struct Bad;
 
 fn malformed(e: json::JsonError) -> ParseError {
     ParseError { code: ErrorCode::Malformed, message: e.message(), id: None }
@@ -26,13 +36,13 @@ impl<'a> Fields<'a> {
             message: String::from("no string field \"t\""),
             id,
         })?;
-        Ok(Fields { t, all, id })
+        Ok(Fields { t, all, id, error: Cell::new(None) })
     }
 
     /// An object nested in a message, named `what` in error messages.
     pub fn nested(text: &'a str, what: &'static str) -> Result<Fields<'a>, ParseError> {
         let all = json::fields(text).map_err(malformed)?;
-        Ok(Fields { t: Cow::Borrowed(what), all, id: None })
+        Ok(Fields { t: Cow::Borrowed(what), all, id: None, error: Cell::new(None) })
     }
 
     pub fn raw(&self, k: &str) -> Option<&'a str> {
@@ -40,24 +50,24 @@ impl<'a> Fields<'a> {
     }
 
     /// A field that must be there and have the right type.
-    pub fn need<T>(&self, k: &str, read: impl Fn(&'a str) -> Option<T>) -> Result<T, ParseError> {
+    pub fn need<T>(&self, k: &str, read: impl Fn(&'a str) -> Option<T>) -> Result<T, Bad> {
         self.opt(k, read)?.ok_or_else(|| self.bad(k, "missing"))
     }
 
     /// A field that may be missing or null, but not of the wrong type.
-    pub fn opt<T>(&self, k: &str, read: impl Fn(&'a str) -> Option<T>) -> Result<Option<T>, ParseError> {
+    pub fn opt<T>(&self, k: &str, read: impl Fn(&'a str) -> Option<T>) -> Result<Option<T>, Bad> {
         match self.raw(k) {
             None | Some("null") => Ok(None),
             Some(v) => read(v).map(Some).ok_or_else(|| self.bad(k, "of the wrong type")),
         }
     }
 
-    pub fn flag(&self, k: &str) -> Result<bool, ParseError> {
+    pub fn flag(&self, k: &str) -> Result<bool, Bad> {
         Ok(self.opt(k, json::as_bool)?.unwrap_or(false))
     }
 
     /// A number that may be missing (then 0).
-    pub fn count(&self, k: &str) -> Result<u64, ParseError> {
+    pub fn count(&self, k: &str) -> Result<u64, Bad> {
         Ok(self.opt(k, json::as_u64)?.unwrap_or(0))
     }
 
@@ -66,20 +76,35 @@ impl<'a> Fields<'a> {
         self.raw(k).unwrap_or("null")
     }
 
-    fn bad(&self, k: &str, what: &str) -> ParseError {
-        ParseError {
+    fn bad(&self, k: &str, what: &str) -> Bad {
+        self.fail(ParseError {
             code: ErrorCode::Malformed,
             message: format!("\"{}\" message with field \"{k}\" {what}", self.t),
             id: self.id,
-        }
+        })
     }
 
-    pub fn unknown(&self) -> ParseError {
-        ParseError {
+    pub fn unknown(&self) -> Bad {
+        self.fail(ParseError {
             code: ErrorCode::UnknownType,
             message: format!("unknown message type \"{}\"", self.t),
             id: None,
-        }
+        })
+    }
+
+    /// Keep `e` as this message's error.
+    pub fn fail(&self, e: ParseError) -> Bad {
+        self.error.set(Some(e));
+        Bad
+    }
+
+    /// The error a read gave [`Bad`] for.
+    pub fn error(&self) -> ParseError {
+        self.error.take().unwrap_or_else(|| ParseError {
+            code: ErrorCode::Malformed,
+            message: format!("\"{}\" message unreadable", self.t),
+            id: self.id,
+        })
     }
 }
 

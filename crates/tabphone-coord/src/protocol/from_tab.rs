@@ -2,7 +2,7 @@
 //! and its serializer (the tab's side).
 use std::borrow::Cow;
 
-use super::fields::{any, object, Fields};
+use super::fields::{any, object, Bad, Fields};
 use super::{action_fields, result_fields, ParseError};
 use crate::json::{self, Obj};
 
@@ -127,13 +127,17 @@ pub struct Claim<'a> {
 /// rather than left waiting.
 pub fn parse_from_tab(text: &str) -> Result<FromTab<'_>, ParseError> {
     let f = Fields::parse(text)?;
+    from_fields(&f).map_err(|Bad| f.error())
+}
+
+fn from_fields<'a>(f: &Fields<'a>) -> Result<FromTab<'a>, Bad> {
     Ok(match &*f.t {
         "hello" => FromTab::Hello(Hello {
             v: f.need("v", |r| json::as_u64(r).and_then(|v| u32::try_from(v).ok()))?,
             tab: f.need("tab", json::as_str)?,
             visible: f.flag("visible")?,
             focused: f.flag("focused")?,
-            claim: f.opt("claim", object)?.map(parse_claim).transpose()?,
+            claim: f.opt("claim", object)?.map(|c| parse_claim(f, c)).transpose()?,
             rejoin: f.flag("rejoin")?,
             epoch: f.count("epoch")?,
             state: f.opt("state", any)?,
@@ -162,10 +166,12 @@ pub fn parse_from_tab(text: &str) -> Result<FromTab<'_>, ParseError> {
     })
 }
 
-fn parse_claim(text: &str) -> Result<Claim<'_>, ParseError> {
-    let f = Fields::nested(text, "claim")?;
+/// The `claim` of a `hello` (`f`), its errors kept in `f`.
+fn parse_claim<'a>(f: &Fields<'a>, text: &'a str) -> Result<Claim<'a>, Bad> {
+    let c = Fields::nested(text, "claim").map_err(|e| f.fail(e))?;
+    let epoch = c.need("epoch", json::as_u64).map_err(|Bad| f.fail(c.error()))?;
     // `"state": null` is a valid state (a real with no calls).
-    Ok(Claim { epoch: f.need("epoch", json::as_u64)?, state: f.value("state") })
+    Ok(Claim { epoch, state: c.value("state") })
 }
 
 impl FromTab<'_> {

@@ -2,7 +2,7 @@
 //! side) and its parser (the tab's side).
 use std::borrow::Cow;
 
-use super::fields::{any, Fields};
+use super::fields::{any, Bad, Fields};
 use super::{action_fields, result_fields, ErrorCode, ParseError, Role, PROTOCOL_VERSION};
 use crate::json::{self, Obj};
 
@@ -107,6 +107,10 @@ pub enum ToTab<'a> {
 /// Parse a worker's message (the tab side).
 pub fn parse_to_tab(text: &str) -> Result<ToTab<'_>, ParseError> {
     let f = Fields::parse(text)?;
+    to_tab(&f).map_err(|Bad| f.error())
+}
+
+fn to_tab<'a>(f: &Fields<'a>) -> Result<ToTab<'a>, Bad> {
     Ok(match &*f.t {
         "welcome" => ToTab::Welcome {
             v: f.opt("v", json::as_u64)?.map_or(PROTOCOL_VERSION, |v| v as u32),
