@@ -28,6 +28,7 @@
 use tabphone_json::{Object, Read};
 
 use crate::error::{ErrorCode, PhoneError};
+use tabphone_json::quote;
 
 /// How DTMF tones travel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -193,7 +194,7 @@ impl Action {
             }
             "register" => args(name, text, &[]).map(|_| Action::Register)?,
             "unregister" => args(name, text, &[]).map(|_| Action::Unregister)?,
-            _ => return Err(PhoneError::new(ErrorCode::UnknownAction, format!("no action {name:?}"))),
+            _ => return Err(PhoneError::new(ErrorCode::UnknownAction, format!("no action {}", quote(name)))),
         };
         Ok(action)
     }
@@ -221,7 +222,7 @@ impl Action {
 fn target(name: &str, to: String) -> Result<String, PhoneError> {
     let to = to.trim().to_string();
     if to.is_empty() || to.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(bad(format!("{name}: target {to:?} is empty or has spaces")));
+        return Err(bad(format!("{name}: target {} is empty or has spaces", quote(&to))));
     }
     Ok(to)
 }
@@ -260,7 +261,11 @@ fn dtmf(o: &Object<'_>) -> Result<Action, PhoneError> {
         return Err(bad("dtmf: tones must be 1 to 64 characters"));
     }
     if let Some(c) = tones.chars().find(|c| !allowed.contains(*c)) {
-        return Err(bad(format!("dtmf: {c:?} is not a tone for {via:?}")));
+        return Err(bad(format!(
+            "dtmf: {} is not a tone for {}",
+            quote(&c.to_string()),
+            if via == DtmfVia::Rtp { "rtp" } else { "info" }
+        )));
     }
     Ok(Action::Dtmf { call, tones, via, duration_ms })
 }
