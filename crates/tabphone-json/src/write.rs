@@ -30,6 +30,16 @@ pub fn push_str(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// `s` quoted for a message to a person, as a JSON string literal: what
+/// `{:?}` writes for text without control characters (those come out as
+/// `\u00XX`), without linking `str`'s `Debug` and its Unicode tables into
+/// the wasm (3 KB gzip with every derived `Debug` it pulled in).
+pub fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    push_str(&mut out, s);
+    out
+}
+
 /// A JSON object under construction: `Obj::new().str("t", "x").num("id", 1).end()`.
 pub struct Obj(String);
 

@@ -25,7 +25,7 @@
 //! Arguments are a JSON object (camelCase keys); unknown keys are refused.
 //! "None" means no text, `null` or `{}`.
 
-use tabphone_json::Object;
+use tabphone_json::{quote, Object};
 
 use crate::error::{ErrorCode, PhoneError};
 
@@ -168,7 +168,7 @@ impl Action {
             t => t,
         };
         let Some(&(_, known)) = ACTIONS.iter().find(|(n, _)| *n == name) else {
-            return Err(PhoneError::new(ErrorCode::UnknownAction, format!("no action {name:?}")));
+            return Err(PhoneError::new(ErrorCode::UnknownAction, format!("no action {}", quote(name))));
         };
         let o = args(name, text, known)?;
         let str = |k: &str| o.keep(o.str(k));
@@ -248,7 +248,7 @@ impl Action {
 fn target(name: &str, to: String) -> Result<String, PhoneError> {
     let to = to.trim().to_string();
     if to.is_empty() || to.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(bad(format!("{name}: target {to:?} is empty or has spaces")));
+        return Err(bad(format!("{name}: target {} is empty or has spaces", quote(&to))));
     }
     Ok(to)
 }
@@ -290,7 +290,11 @@ fn dtmf(o: &Object<'_>) -> Result<Action, PhoneError> {
         return Err(bad("dtmf: tones must be 1 to 64 characters"));
     }
     if let Some(c) = tones.chars().find(|c| !allowed.contains(*c)) {
-        return Err(bad(format!("dtmf: {c:?} is not a tone for {via:?}")));
+        return Err(bad(format!(
+            "dtmf: {} is not a tone for {}",
+            quote(&c.to_string()),
+            if via == DtmfVia::Rtp { "rtp" } else { "info" }
+        )));
     }
     Ok(Action::Dtmf { call, tones, via, duration_ms })
 }

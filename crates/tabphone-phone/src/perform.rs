@@ -14,6 +14,7 @@ use crate::phone::{Phone, Purpose, Run};
 use crate::sdp::Direction;
 use crate::state::{CallDirection, CallState, EndCause, Peer, Registration};
 use crate::Instant;
+use tabphone_json::quote;
 
 type Outcome = Result<(), PhoneError>;
 
@@ -88,7 +89,8 @@ impl Phone {
     }
 
     fn call_of(&self, id: &str) -> Result<usize, PhoneError> {
-        self.call_index(id).ok_or_else(|| PhoneError::new(ErrorCode::NoSuchCall, format!("no call {id:?}")))
+        self.call_index(id)
+            .ok_or_else(|| PhoneError::new(ErrorCode::NoSuchCall, format!("no call {}", quote(id))))
     }
 
     fn established(&self, id: &str) -> Result<usize, PhoneError> {
@@ -130,9 +132,11 @@ impl Phone {
             Ok(u) if u.scheme == "sip" || u.scheme == "sips" => Ok(uri),
             Ok(u) => Err(PhoneError::new(
                 ErrorCode::BadArguments,
-                format!("{to:?}: scheme {} is not SIP", u.scheme),
+                format!("{}: scheme {} is not SIP", quote(to), u.scheme),
             )),
-            Err(e) => Err(PhoneError::new(ErrorCode::BadArguments, format!("{to:?} is not a SIP URI: {e}"))),
+            Err(e) => {
+                Err(PhoneError::new(ErrorCode::BadArguments, format!("{} is not a SIP URI: {e}", quote(to))))
+            }
         }
     }
 

@@ -29,6 +29,7 @@
 use std::fmt;
 use std::rc::Rc;
 
+use tabphone_json::quote;
 use wasm_bindgen::prelude::*;
 
 mod call;
@@ -156,7 +157,7 @@ impl fmt::Display for MediaError {
             MediaError::Microphone { name, message } => write!(f, "microphone: {name}: {message}"),
             MediaError::Negotiation { step, name, message } => write!(f, "{step}: {name}: {message}"),
             MediaError::NoCandidates { waited_ms } => write!(f, "no ICE candidate after {waited_ms} ms"),
-            MediaError::BadTones { tones } => write!(f, "bad DTMF tones {tones:?}: use 0-9 A-D * # ,"),
+            MediaError::BadTones { tones } => write!(f, "bad DTMF tones {}: use 0-9 A-D * # ,", quote(tones)),
             MediaError::DtmfUnavailable => f.write_str("DTMF cannot be sent now"),
             MediaError::OutputDevice { name, message } => write!(f, "output device: {name}: {message}"),
             MediaError::Closed => f.write_str("the call media is closed"),

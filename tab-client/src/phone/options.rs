@@ -5,6 +5,7 @@ use js_sys::{Array, Reflect};
 use wasm_bindgen::JsValue;
 
 use crate::media::{AudioConstraints, GatheringPolicy, IceServer, MediaOptions};
+use tabphone_json::quote;
 
 /// The real phone's settings. The password stays in the tab that was given
 /// it: it goes only into the real phone's SIP user agent, never to the
@@ -76,11 +77,14 @@ impl PhoneOptions {
         }
         if let Some(bad) = self.servers.iter().find(|s| !(s.starts_with("ws://") || s.starts_with("wss://")))
         {
-            return Err(OptionsError::new(format!("sip.servers: {bad:?} is not a ws:// or wss:// URL")));
+            return Err(OptionsError::new(format!(
+                "sip.servers: {} is not a ws:// or wss:// URL",
+                quote(bad)
+            )));
         }
         for (name, value) in [("user", &self.user), ("domain", &self.domain)] {
             if value.is_empty() || value.chars().any(|c| c.is_whitespace() || c == '@' || c == ':') {
-                return Err(OptionsError::new(format!("sip.{name}: {value:?} is not a valid {name}")));
+                return Err(OptionsError::new(format!("sip.{name}: {} is not a valid {name}", quote(value))));
             }
         }
         if self.expires.is_some_and(|e| e == 0) {

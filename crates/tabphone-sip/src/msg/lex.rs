@@ -101,7 +101,10 @@ pub(super) fn scan_params<'a>(
             return Ok(());
         }
         if b[i] != b';' {
-            return Err(err(format!("unexpected {:?} where a parameter should start", char::from(b[i]))));
+            return Err(err(format!(
+                "unexpected {} where a parameter should start",
+                tabphone_json::quote(&char::from(b[i]).to_string())
+            )));
         }
         i += 1;
         skip(&mut i);

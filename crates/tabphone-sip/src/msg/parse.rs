@@ -6,6 +6,7 @@ use super::header::{CSeq, NameAddrRef, ViaRef};
 use super::lex::{err, is_token, is_ws, parse_number, split_list, truncate};
 use super::uri::UriRef;
 use super::{Header, Headers, Message, Method, Request, Response};
+use tabphone_json::quote;
 
 /// The most bytes [`parse`] takes; larger frames are refused (a WebRTC INVITE
 /// is 3-6 KB).
@@ -177,7 +178,7 @@ fn parse_status_line(line: &str) -> Result<(u16, &str), ParseError> {
         return Err(err(format!("unsupported version {version}")));
     }
     if code.len() != 3 || !code.bytes().all(|c| c.is_ascii_digit()) {
-        return Err(err(format!("status code {code:?} is not three digits")));
+        return Err(err(format!("status code {} is not three digits", quote(code))));
     }
     let status: u16 = code.parse().map_err(|_| err("bad status code"))?;
     if !(100..=699).contains(&status) {
@@ -197,7 +198,7 @@ fn split_request_line(line: &str) -> Result<(&str, &str, &str), ParseError> {
         return Err(err("request line needs exactly one space between method, URI and version"));
     };
     if !is_token(method) {
-        return Err(err(format!("method {:?} is not a token", truncate(method))));
+        return Err(err(format!("method {} is not a token", quote(truncate(method)))));
     }
     if uri.is_empty() || version.is_empty() {
         return Err(err("request line needs exactly one space between method, URI and version"));
@@ -209,7 +210,7 @@ fn split_request_line(line: &str) -> Result<(&str, &str, &str), ParseError> {
             !a.is_empty() && !b.is_empty() && (a.bytes().chain(b.bytes())).all(|c| c.is_ascii_digit())
         });
     if !well_formed {
-        return Err(err(format!("bad SIP version {:?}", truncate(version))));
+        return Err(err(format!("bad SIP version {}", quote(truncate(version)))));
     }
     Ok((method, uri, version))
 }
@@ -263,11 +264,11 @@ fn split_headers(fields: &str) -> Result<(Headers, Lengths<'_>), ParseError> {
             continue;
         }
         let Some((name, value)) = line.split_once(':') else {
-            return Err(err(format!("header line without a colon: {:?}", truncate(line))));
+            return Err(err(format!("header line without a colon: {}", quote(truncate(line)))));
         };
         let name = name.trim_end_matches([' ', '\t']);
         if !is_token(name) {
-            return Err(err(format!("header name {:?} is not a token", truncate(name))));
+            return Err(err(format!("header name {} is not a token", quote(truncate(name)))));
         }
         if has_bare_control(value) {
             return Err(err(format!("control character in {name}")));
@@ -308,8 +309,8 @@ fn frame_body(lengths: Lengths<'_>, rest: &[u8]) -> Result<Vec<u8>, ParseError> 
         _ => return Err(err("more than one Content-Length")),
     }
     let cl = lengths.first;
-    let n =
-        parse_number(cl, u32::MAX as u64).ok_or_else(|| err(format!("bad Content-Length {cl:?}")))? as usize;
+    let n = parse_number(cl, u32::MAX as u64)
+        .ok_or_else(|| err(format!("bad Content-Length {}", quote(cl))))? as usize;
     if n > rest.len() {
         return Err(err(format!("Content-Length {n} but only {} body bytes", rest.len())));
     }
@@ -397,6 +398,6 @@ fn check_date(v: &str) -> Result<(), ParseError> {
     if ok {
         Ok(())
     } else {
-        Err(err(format!("not an RFC 1123 date in GMT: {:?}", truncate(v))))
+        Err(err(format!("not an RFC 1123 date in GMT: {}", quote(truncate(v)))))
     }
 }

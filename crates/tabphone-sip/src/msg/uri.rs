@@ -2,6 +2,7 @@
 
 use super::lex::{err, parse_number, parse_params, scan_params, truncate, Params};
 use super::ParseError;
+use tabphone_json::quote;
 
 /// A URI (RFC 3261 19.1 for `sip`/`sips`, any `absoluteURI` otherwise).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,7 +34,7 @@ pub(super) struct UriRef<'a> {
 impl<'a> UriRef<'a> {
     pub(super) fn scan(s: &'a str) -> Result<UriRef<'a>, ParseError> {
         if s.bytes().any(|c| c <= b' ' || c == b'<' || c == b'>' || c == b'"' || c >= 0x7f) {
-            return Err(err(format!("URI {:?} has a space, a quote or an angle bracket", truncate(s))));
+            return Err(err(format!("URI {} has a space, a quote or an angle bracket", quote(truncate(s)))));
         }
         let Some((scheme, rest)) = s.split_once(':') else {
             return Err(err("URI without a scheme"));
@@ -43,7 +44,7 @@ impl<'a> UriRef<'a> {
             || !sb[0].is_ascii_alphabetic()
             || !sb.iter().all(|c| c.is_ascii_alphanumeric() || b"+-.".contains(c))
         {
-            return Err(err(format!("bad URI scheme {:?}", truncate(scheme))));
+            return Err(err(format!("bad URI scheme {}", quote(truncate(scheme)))));
         }
         if rest.is_empty() {
             return Err(err("empty URI"));
@@ -109,14 +110,14 @@ pub(super) fn split_hostport(hp: &str) -> Result<(&str, Option<u16>), ParseError
         return Err(err("empty host"));
     }
     if !host.starts_with('[') && !host.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'.') {
-        return Err(err(format!("bad host {:?}", truncate(host))));
+        return Err(err(format!("bad host {}", quote(truncate(host)))));
     }
     let port = match port {
         None => None,
-        Some(p) => {
-            Some(parse_number(p, u16::MAX as u64).ok_or_else(|| err(format!("bad port {:?}", truncate(p))))?
-                as u16)
-        }
+        Some(p) => Some(
+            parse_number(p, u16::MAX as u64).ok_or_else(|| err(format!("bad port {}", quote(truncate(p)))))?
+                as u16,
+        ),
     };
     Ok((host, port))
 }

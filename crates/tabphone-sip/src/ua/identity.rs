@@ -4,6 +4,7 @@
 
 use super::Config;
 use crate::msg::{NameAddr, Uri};
+use tabphone_json::quote;
 
 /// The agent's addresses, fixed by its [`Config`].
 #[derive(Debug)]
@@ -68,7 +69,7 @@ impl Identity {
     pub(super) fn target_uri(&self, target: &str) -> Result<String, String> {
         let t = target.trim();
         let uri = if t.contains(':') { t.to_string() } else { Uri::sip(Some(t), &self.domain).to_string() };
-        Uri::parse(&uri).map(|_| uri).map_err(|e| format!("bad target {target:?}: {e}"))
+        Uri::parse(&uri).map(|_| uri).map_err(|e| format!("bad target {}: {e}", quote(target)))
     }
 }
 

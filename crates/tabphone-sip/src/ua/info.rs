@@ -5,6 +5,7 @@ use super::txn::Owner;
 use super::{CallId, Event, SessionState, UserAgent};
 use crate::msg::{self, Method, Request};
 use crate::Instant;
+use tabphone_json::quote;
 
 const DIGITS: &str = "0123456789*#ABCDabcd";
 
@@ -15,7 +16,7 @@ impl UserAgent {
             return self.call_error(id, format!("call {} is not established", id.0));
         }
         if let Some(bad) = digits.chars().find(|c| !DIGITS.contains(*c)) {
-            return self.call_error(id, format!("{bad:?} is not a DTMF digit"));
+            return self.call_error(id, format!("{} is not a DTMF digit", quote(&bad.to_string())));
         }
         for d in digits.chars() {
             let Some((mut r, key)) = self.in_dialog_request(id, Method::Info) else { return };

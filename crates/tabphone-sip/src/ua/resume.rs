@@ -11,6 +11,7 @@ use super::dialog::Dialog;
 use super::{CallId, DialogSnapshot, EndCause, Event, SessionState, UserAgent};
 use crate::msg::{NameAddr, Uri};
 use crate::Instant;
+use tabphone_json::quote;
 
 /// How far a resumed dialog's CSeq jumps past the snapshot's: past any
 /// requests the previous holder sent after the snapshot the app kept (one
@@ -62,7 +63,7 @@ impl UserAgent {
 fn check_snapshot(s: &DialogSnapshot) -> Result<(), String> {
     let word =
         |what: &str, v: &str| match v.is_empty() || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            true => Err(format!("{what} {v:?} is empty or has spaces")),
+            true => Err(format!("{what} {} is empty or has spaces", quote(v))),
             false => Ok(()),
         };
     word("Call-ID", &s.call_id)?;
@@ -71,10 +72,10 @@ fn check_snapshot(s: &DialogSnapshot) -> Result<(), String> {
     for (what, uri) in
         [("local URI", &s.local_uri), ("remote URI", &s.remote_uri), ("remote target", &s.remote_target)]
     {
-        Uri::parse(uri).map_err(|e| format!("{what} {uri:?}: {e}"))?;
+        Uri::parse(uri).map_err(|e| format!("{what} {}: {e}", quote(uri)))?;
     }
     for route in &s.route_set {
-        NameAddr::parse(route).map_err(|e| format!("route {route:?}: {e}"))?;
+        NameAddr::parse(route).map_err(|e| format!("route {}: {e}", quote(route)))?;
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 
 use super::super::lex::{err, is_token, parse_number, truncate};
 use super::super::{Headers, Method, ParseError};
+use tabphone_json::quote;
 
 /// A CSeq value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,8 +29,8 @@ impl CSeq {
         let (Some(n), Some(m), None) = (it.next(), it.next(), it.next()) else {
             return Err(err("CSeq needs a number and a method"));
         };
-        let seq =
-            parse_number(n, u32::MAX as u64).ok_or_else(|| err(format!("CSeq number {:?}", truncate(n))))?;
+        let seq = parse_number(n, u32::MAX as u64)
+            .ok_or_else(|| err(format!("CSeq number {}", quote(truncate(n)))))?;
         if !is_token(m) {
             return Err(err("CSeq method is not a token"));
         }

@@ -51,8 +51,8 @@ impl<'a> NameAddrRef<'a> {
                     let name = v[i..lt].trim_matches([' ', '\t']);
                     if !name.split([' ', '\t']).filter(|w| !w.is_empty()).all(is_token) {
                         return Err(err(format!(
-                            "display name {:?} is neither tokens nor quoted",
-                            truncate(name)
+                            "display name {} is neither tokens nor quoted",
+                            tabphone_json::quote(truncate(name))
                         )));
                     }
                     if !name.is_empty() {

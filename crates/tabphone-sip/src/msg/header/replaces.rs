@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use super::super::lex::{err, is_token, scan_params, truncate};
 use super::super::ParseError;
+use tabphone_json::quote;
 
 /// A Replaces value. The tags are seen from the side that receives the
 /// INVITE: `to_tag` is its local tag, `from_tag` its peer's.
@@ -25,7 +26,7 @@ impl Replaces {
         let (call_id, params) = v.find(';').map_or((v, ""), |i| (&v[..i], &v[i..]));
         let call_id = call_id.trim();
         if call_id.is_empty() || call_id.bytes().any(|c| c <= b' ') {
-            return Err(err(format!("bad Call-ID in Replaces {:?}", truncate(v))));
+            return Err(err(format!("bad Call-ID in Replaces {}", quote(truncate(v)))));
         }
         let (mut to_tag, mut from_tag) = (None, None);
         scan_params(params, |name, value| {

@@ -2,6 +2,7 @@
 
 use super::super::lex::err;
 use super::super::ParseError;
+use tabphone_json::quote;
 
 /// A Retry-After value: how long to wait, in seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,7 +17,7 @@ impl RetryAfter {
         let number = v.split([';', ' ', '(']).next().unwrap_or("").trim();
         match number.parse::<u64>() {
             Ok(seconds) => Ok(RetryAfter { seconds }),
-            Err(_) => Err(err(format!("Retry-After {number:?} is not a number of seconds"))),
+            Err(_) => Err(err(format!("Retry-After {} is not a number of seconds", quote(number)))),
         }
     }
 }

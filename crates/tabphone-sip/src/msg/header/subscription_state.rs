@@ -3,6 +3,7 @@
 
 use super::super::lex::{err, param, parse_params};
 use super::super::ParseError;
+use tabphone_json::quote;
 
 /// A Subscription-State value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,7 +37,7 @@ impl SubscriptionState {
             "terminated" => Ok(SubscriptionState::Terminated {
                 reason: param(&params, "reason").flatten().map(str::to_string),
             }),
-            other => Err(err(format!("unknown subscription state {other:?}"))),
+            other => Err(err(format!("unknown subscription state {}", quote(other)))),
         }
     }
 }

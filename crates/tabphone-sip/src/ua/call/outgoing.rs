@@ -9,6 +9,7 @@ use super::super::{CallId, EndCause, Event, SessionState, UserAgent, ALLOW};
 use super::Call;
 use crate::msg::{CSeq, Method, NameAddr, Request, Response, Role};
 use crate::Instant;
+use tabphone_json::quote;
 
 /// Our initial INVITE until its final answer: what CANCEL copies.
 #[derive(Debug)]
@@ -34,7 +35,7 @@ const OWN_HEADERS: &str = "via v max-forwards from f to t call-id i cseq contact
 /// characters but tab). `Err` says why not.
 pub fn check_extra_header(name: &str, value: &str) -> Result<(), String> {
     if !crate::msg::is_token(name) {
-        return Err(format!("header name {name:?} is not a token"));
+        return Err(format!("header name {} is not a token", quote(name)));
     }
     if OWN_HEADERS.split_ascii_whitespace().any(|h| h.eq_ignore_ascii_case(name)) {
         return Err(format!("header {name} is the agent's own"));
