@@ -5,8 +5,7 @@
 //! Supports `MD5`, `MD5-sess`, `SHA-256` and `SHA-256-sess`, with `qop=auth`
 //! (nonce count and client nonce) or without qop (RFC 2069 style). The client
 //! nonce comes from the caller: the core's seeded RNG, never a hidden source.
-use md5::{Digest as _, Md5};
-use sha2::Sha256;
+use sha2::{Digest as _, Sha256};
 
 use crate::msg::quote;
 
@@ -46,7 +45,7 @@ impl Algorithm {
 
     fn hash(self, data: &str) -> String {
         match self {
-            Algorithm::Md5 | Algorithm::Md5Sess => hex(&Md5::digest(data.as_bytes())),
+            Algorithm::Md5 | Algorithm::Md5Sess => hex(&crate::md5::digest(data.as_bytes())),
             Algorithm::Sha256 | Algorithm::Sha256Sess => hex(&Sha256::digest(data.as_bytes())),
         }
     }
