@@ -88,7 +88,7 @@ impl UserAgent {
     /// [`super::Command::Hangup`].
     pub(super) fn hangup(&mut self, now: Instant, id: CallId) {
         if !self.calls.contains_key(&id) {
-            return self.call_error(id, format!("no call {}", id.0));
+            return self.no_call(id);
         }
         self.end_call(now, id);
     }
