@@ -84,9 +84,10 @@ pub fn param<'a>(params: &'a Params, name: &str) -> Option<Option<&'a str>> {
 
 /// Check `*( SWS ";" SWS name [ SWS "=" SWS value ] )` to the end of `s`,
 /// calling `f` with each name and raw value (quoted values keep their quotes).
+/// `f` is a `dyn`: one copy of the scanner serves every caller.
 pub(super) fn scan_params<'a>(
     s: &'a str,
-    mut f: impl FnMut(&'a str, Option<&'a str>),
+    f: &mut dyn FnMut(&'a str, Option<&'a str>),
 ) -> Result<(), ParseError> {
     let b = s.as_bytes();
     let mut i = 0;
@@ -144,7 +145,7 @@ fn is_value_char(c: u8) -> bool {
 /// Parse parameters into owned, unquoted pairs.
 pub(super) fn parse_params(s: &str) -> Result<Params, ParseError> {
     let mut out = Vec::new();
-    scan_params(s, |n, v| out.push((n.to_string(), v.map(unquote))))?;
+    scan_params(s, &mut |n, v| out.push((n.to_string(), v.map(unquote))))?;
     Ok(out)
 }
 

@@ -64,7 +64,7 @@ impl<'a> UriRef<'a> {
             Some(i) => (&hostpart[..i], &hostpart[i..]),
             None => (hostpart, ""),
         };
-        scan_params(params, |_, _| {})?;
+        scan_params(params, &mut |_, _| {})?;
         let (host, port) = split_hostport(hostport)?;
         Ok(UriRef { scheme, user, host, port, params, has_headers })
     }

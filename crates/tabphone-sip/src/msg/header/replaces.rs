@@ -28,7 +28,7 @@ impl Replaces {
             return Err(err(format!("bad Call-ID in Replaces {:?}", truncate(v))));
         }
         let (mut to_tag, mut from_tag) = (None, None);
-        scan_params(params, |name, value| {
+        scan_params(params, &mut |name, value| {
             let slot = match name.to_ascii_lowercase().as_str() {
                 "to-tag" => &mut to_tag,
                 "from-tag" => &mut from_tag,
