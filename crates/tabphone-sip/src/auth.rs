@@ -5,8 +5,7 @@
 //! Supports `MD5`, `MD5-sess`, `SHA-256` and `SHA-256-sess`, with `qop=auth`
 //! (nonce count and client nonce) or without qop (RFC 2069 style). The client
 //! nonce comes from the caller: the core's seeded RNG, never a hidden source.
-use sha2::{Digest as _, Sha256};
-
+use crate::hash::{hex, md5, sha256};
 use crate::msg::quote;
 
 /// Hash algorithm of a challenge.
@@ -45,19 +44,14 @@ impl Algorithm {
 
     fn hash(self, data: &str) -> String {
         match self {
-            Algorithm::Md5 | Algorithm::Md5Sess => hex(&crate::md5::digest(data.as_bytes())),
-            Algorithm::Sha256 | Algorithm::Sha256Sess => hex(&Sha256::digest(data.as_bytes())),
+            Algorithm::Md5 | Algorithm::Md5Sess => hex(&md5(data.as_bytes())),
+            Algorithm::Sha256 | Algorithm::Sha256Sess => hex(&sha256(data.as_bytes())),
         }
     }
 
     fn is_session(self) -> bool {
         matches!(self, Algorithm::Md5Sess | Algorithm::Sha256Sess)
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    bytes.iter().flat_map(|b| [HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]).map(char::from).collect()
 }
 
 /// A parsed digest challenge.

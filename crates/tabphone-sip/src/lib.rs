@@ -23,8 +23,8 @@
 //!   Retry-After, Subscription-State, the first Contact, the route set,
 //!   `Response::to`).
 //! - [`auth`]: digest authentication (MD5, SHA-256, their `-sess` variants,
-//!   `qop=auth` with nonce count and client nonce); `md5.rs` is a compact
-//!   MD5 for it (RFC 1321, a loop rather than an unrolled block function).
+//!   `qop=auth` with nonce count and client nonce); `hash.rs` holds its
+//!   hashes (a compact MD5, SHA-256 from sha2's block function) and hex.
 //! - [`sdp`]: the little SDP the agent touches (the direction attribute for
 //!   hold, the session version) and a signaling-only audio offer and answer
 //!   for the CLI and tests.
@@ -71,7 +71,7 @@
 //! Never on any input. A panic is a bug: the property tests and the fuzz
 //! target (`cargo xtask fuzz`) look for them.
 pub mod auth;
-mod md5;
+mod hash;
 pub mod msg;
 mod rng;
 pub mod sdp;
