@@ -46,35 +46,47 @@ pub(super) fn parse_number(s: &str, max: u64) -> Option<u64> {
 }
 
 /// Split a header value on commas outside quotes and angle brackets.
-pub fn split_list(value: &str) -> impl Iterator<Item = &str> {
-    let b = value.as_bytes();
-    let mut start = 0;
-    let mut i = 0;
-    let mut done = false;
-    std::iter::from_fn(move || {
-        if done {
+pub fn split_list(value: &str) -> SplitList<'_> {
+    SplitList { value, start: 0, i: 0, done: false }
+}
+
+/// The items of a comma list ([`split_list`]), trimmed.
+#[derive(Debug, Clone)]
+pub struct SplitList<'a> {
+    value: &'a str,
+    start: usize,
+    i: usize,
+    done: bool,
+}
+
+impl<'a> Iterator for SplitList<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        if self.done {
             return None;
         }
+        let b = self.value.as_bytes();
         let (mut quote, mut angle) = (false, false);
-        while i < b.len() {
-            match b[i] {
-                b'\\' if quote => i += 1,
+        while self.i < b.len() {
+            match b[self.i] {
+                b'\\' if quote => self.i += 1,
                 b'"' => quote = !quote,
                 b'<' if !quote => angle = true,
                 b'>' if !quote => angle = false,
                 b',' if !quote && !angle => {
-                    let item = value.get(start..i).unwrap_or("").trim();
-                    i += 1;
-                    start = i;
+                    let item = self.value.get(self.start..self.i).unwrap_or("").trim();
+                    self.i += 1;
+                    self.start = self.i;
                     return Some(item);
                 }
                 _ => {}
             }
-            i += 1;
+            self.i += 1;
         }
-        done = true;
-        Some(value.get(start..).unwrap_or("").trim())
-    })
+        self.done = true;
+        Some(self.value.get(self.start..).unwrap_or("").trim())
+    }
 }
 
 /// Find a parameter (case-insensitive name).

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-use super::lex::split_list;
+use super::lex::{split_list, SplitList};
 use super::CSeq;
 
 /// A request method. Unknown methods keep their text.
@@ -103,12 +103,12 @@ impl Headers {
 
     /// Every field named `name`, in order.
     pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.0.iter().filter(move |h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value.as_str())
+        GetAll { headers: self.0.iter(), name }
     }
 
     /// Every comma-separated value of every field named `name`.
     pub fn list<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.get_all(name).flat_map(split_list)
+        List { fields: GetAll { headers: self.0.iter(), name }, items: None }
     }
 
     /// How many fields are named `name`.
@@ -135,6 +135,45 @@ impl Headers {
     pub fn copy_from(&mut self, other: &Headers, name: &'static str) {
         for v in other.get_all(name) {
             self.push(name, v.to_string());
+        }
+    }
+}
+
+/// [`Headers::get_all`]: a named iterator with one `next`, so that each
+/// caller's adapters wrap a call rather than a copy of the search.
+struct GetAll<'a> {
+    headers: std::slice::Iter<'a, Header>,
+    name: &'a str,
+}
+
+impl<'a> Iterator for GetAll<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        for h in self.headers.by_ref() {
+            if h.name.eq_ignore_ascii_case(self.name) {
+                return Some(&h.value);
+            }
+        }
+        None
+    }
+}
+
+/// [`Headers::list`]: the items of each field in turn.
+struct List<'a> {
+    fields: GetAll<'a>,
+    items: Option<SplitList<'a>>,
+}
+
+impl<'a> Iterator for List<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        loop {
+            if let Some(item) = self.items.as_mut().and_then(Iterator::next) {
+                return Some(item);
+            }
+            self.items = Some(split_list(self.fields.next()?));
         }
     }
 }
