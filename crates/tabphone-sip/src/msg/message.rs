@@ -298,39 +298,42 @@ impl Response {
     }
 }
 
-/// The reason phrase RFC 3261 gives a status code.
+/// The reason phrase RFC 3261 gives a status code ("Unknown" for others).
 pub fn reason_phrase(status: u16) -> &'static str {
-    match status {
-        100 => "Trying",
-        180 => "Ringing",
-        181 => "Call Is Being Forwarded",
-        182 => "Queued",
-        183 => "Session Progress",
-        200 => "OK",
-        202 => "Accepted",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        406 => "Not Acceptable",
-        407 => "Proxy Authentication Required",
-        408 => "Request Timeout",
-        415 => "Unsupported Media Type",
-        416 => "Unsupported URI Scheme",
-        420 => "Bad Extension",
-        423 => "Interval Too Brief",
-        480 => "Temporarily Unavailable",
-        481 => "Call/Transaction Does Not Exist",
-        486 => "Busy Here",
-        487 => "Request Terminated",
-        488 => "Not Acceptable Here",
-        491 => "Request Pending",
-        500 => "Server Internal Error",
-        501 => "Not Implemented",
-        503 => "Service Unavailable",
-        505 => "Version Not Supported",
-        603 => "Decline",
-        _ => "Unknown",
-    }
+    REASONS.iter().find(|(code, _)| *code == status).map_or("Unknown", |(_, reason)| reason)
 }
+
+/// The status codes this crate names, with their reason phrases (a table
+/// searched in order: smaller in the wasm than a `match`).
+const REASONS: &[(u16, &str)] = &[
+    (100, "Trying"),
+    (180, "Ringing"),
+    (181, "Call Is Being Forwarded"),
+    (182, "Queued"),
+    (183, "Session Progress"),
+    (200, "OK"),
+    (202, "Accepted"),
+    (400, "Bad Request"),
+    (401, "Unauthorized"),
+    (403, "Forbidden"),
+    (404, "Not Found"),
+    (405, "Method Not Allowed"),
+    (406, "Not Acceptable"),
+    (407, "Proxy Authentication Required"),
+    (408, "Request Timeout"),
+    (415, "Unsupported Media Type"),
+    (416, "Unsupported URI Scheme"),
+    (420, "Bad Extension"),
+    (423, "Interval Too Brief"),
+    (480, "Temporarily Unavailable"),
+    (481, "Call/Transaction Does Not Exist"),
+    (486, "Busy Here"),
+    (487, "Request Terminated"),
+    (488, "Not Acceptable Here"),
+    (491, "Request Pending"),
+    (500, "Server Internal Error"),
+    (501, "Not Implemented"),
+    (503, "Service Unavailable"),
+    (505, "Version Not Supported"),
+    (603, "Decline"),
+];
