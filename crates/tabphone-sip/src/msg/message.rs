@@ -29,26 +29,30 @@ pub enum Method {
     Other(String),
 }
 
+/// Every method but [`Method::Other`]; [`Method::from_token`] looks a
+/// token up here by its [`Method::as_str`], so the names are written once.
+static KNOWN_METHODS: [Method; 14] = [
+    Method::Invite,
+    Method::Ack,
+    Method::Bye,
+    Method::Cancel,
+    Method::Register,
+    Method::Options,
+    Method::Info,
+    Method::Message,
+    Method::Refer,
+    Method::Notify,
+    Method::Subscribe,
+    Method::Update,
+    Method::Prack,
+    Method::Publish,
+];
+
 impl Method {
     /// From its token (methods are case-sensitive).
     pub fn from_token(s: &str) -> Method {
-        match s {
-            "INVITE" => Method::Invite,
-            "ACK" => Method::Ack,
-            "BYE" => Method::Bye,
-            "CANCEL" => Method::Cancel,
-            "REGISTER" => Method::Register,
-            "OPTIONS" => Method::Options,
-            "INFO" => Method::Info,
-            "MESSAGE" => Method::Message,
-            "REFER" => Method::Refer,
-            "NOTIFY" => Method::Notify,
-            "SUBSCRIBE" => Method::Subscribe,
-            "UPDATE" => Method::Update,
-            "PRACK" => Method::Prack,
-            "PUBLISH" => Method::Publish,
-            other => Method::Other(other.to_string()),
-        }
+        let known = KNOWN_METHODS.iter().find(|m| m.as_str() == s).cloned();
+        known.unwrap_or_else(|| Method::Other(s.to_string()))
     }
 
     /// Its token.
