@@ -244,7 +244,7 @@ fn split_headers(fields: &str) -> Result<(Headers, Lengths<'_>), ParseError> {
             return Err(err("bare CR in the header section"));
         }
         if line.bytes().next().is_some_and(is_ws) {
-            let more = line.trim_matches(|c| c == ' ' || c == '\t');
+            let more = line.trim_matches([' ', '\t']);
             if last_was_length {
                 return Err(err("folded Content-Length"));
             }
