@@ -81,11 +81,12 @@ impl UserAgent {
                 return self.respond(&req, 416, None, &[]);
             }
         }
-        let unsupported: Vec<&str> = req
-            .headers
-            .list("Require")
-            .filter(|o| !SUPPORTED.iter().any(|s| s.eq_ignore_ascii_case(o)))
-            .collect();
+        let mut unsupported: Vec<&str> = Vec::new();
+        for option in req.headers.list("Require") {
+            if !SUPPORTED.iter().any(|s| s.eq_ignore_ascii_case(option)) {
+                unsupported.push(option);
+            }
+        }
         if !unsupported.is_empty() {
             let list = unsupported.join(", ");
             return self.respond(&req, 420, None, &[("Unsupported", &list)]);
