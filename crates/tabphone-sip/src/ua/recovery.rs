@@ -110,7 +110,7 @@ impl UserAgent {
         self.reg.pending = None;
         self.reg.state = RegState::Idle;
         self.timers.stop(Timer::RegisterRefresh);
-        for txn in txns {
+        for (_, txn) in txns {
             match txn.owner {
                 Owner::Register => {}
                 Owner::Message(id) => self.event(Event::MessageResult { id, status: 503 }),
@@ -189,8 +189,7 @@ impl UserAgent {
             return;
         }
         // The server did not answer our BYEs and CANCELs in time.
-        let ids: Vec<CallId> = std::mem::take(&mut self.calls).into_keys().collect();
-        for call in ids {
+        for (call, _) in std::mem::take(&mut self.calls) {
             self.event(Event::Ended { call, cause: EndCause::Local });
         }
         self.reg.pending = None;
@@ -204,7 +203,7 @@ impl UserAgent {
             self.transport.stop();
             self.drain_transport(now);
             self.connected = false;
-            for txn in self.txns.take_all() {
+            for (_, txn) in self.txns.take_all() {
                 if let Owner::Message(id) = txn.owner {
                     self.event(Event::MessageResult { id, status: 503 });
                 }
