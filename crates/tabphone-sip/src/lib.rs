@@ -81,3 +81,9 @@ pub mod transport;
 pub mod ua;
 
 pub use web_time::Instant;
+
+/// The earliest of some deadlines (`None`: not armed): every
+/// `poll_timeout` of the crate shares this one function.
+pub(crate) fn earliest(deadlines: &[Option<Instant>]) -> Option<Instant> {
+    deadlines.iter().flatten().min().copied()
+}

@@ -234,7 +234,7 @@ impl Transport {
     /// When to call [`Transport::handle_timeout`] next.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let t = &self.timers;
-        [t.connect_deadline, t.retry_at, t.next_ping, t.pong_deadline].into_iter().flatten().min()
+        crate::earliest(&[t.connect_deadline, t.retry_at, t.next_ping, t.pong_deadline])
     }
 
     /// Be connected from now on. No-op while connecting or connected.

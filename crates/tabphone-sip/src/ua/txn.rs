@@ -94,7 +94,11 @@ impl Transactions {
 
     /// The earliest Timer B or F.
     pub(super) fn poll_timeout(&self) -> Option<Instant> {
-        self.0.values().filter_map(|t| t.deadline).min()
+        let mut first = None;
+        for txn in self.0.values() {
+            first = crate::earliest(&[first, txn.deadline]);
+        }
+        first
     }
 
     /// The transactions whose deadline passed, in key order.
