@@ -157,6 +157,15 @@ impl UserAgent {
         self.calls.iter().find(|(_, c)| c.dialog.matches(call_id, local_tag, remote_tag)).map(|(id, _)| *id)
     }
 
+    /// The handles of every call, to visit them while changing them.
+    pub(super) fn call_ids(&self) -> Vec<CallId> {
+        let mut ids = Vec::with_capacity(self.calls.len());
+        for id in self.calls.keys() {
+            ids.push(*id);
+        }
+        ids
+    }
+
     /// A request in call `id`'s dialog with the dialog's next CSeq.
     pub(super) fn in_dialog_request(&mut self, id: CallId, method: Method) -> Option<(Request, TxnKey)> {
         let cseq = self.calls.get_mut(&id)?.dialog.next_cseq();

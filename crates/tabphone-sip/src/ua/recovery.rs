@@ -162,7 +162,7 @@ impl UserAgent {
         self.timers.set(Timer::Stop, now + Duration::from_secs(2));
         self.reg.want = false;
         self.timers.stop(Timer::RegisterRefresh);
-        let ids: Vec<CallId> = self.calls.keys().copied().collect();
+        let ids = self.call_ids();
         for id in ids {
             self.end_call(now, id);
         }

@@ -157,7 +157,7 @@ impl UserAgent {
     /// while the peer's offer is still being answered, or failed if the call
     /// or connection is gone.
     pub(super) fn glare_timeouts(&mut self, now: Instant) {
-        let ids: Vec<CallId> = self.calls.keys().copied().collect();
+        let ids = self.call_ids();
         for id in ids {
             let Some(call) = self.calls.get_mut(&id) else { continue };
             if call.reinvite.glare_retry.is_none_or(|at| at > now) {

@@ -143,7 +143,7 @@ impl UserAgent {
     /// Our 2xx resends that are due; 64*T1 without an ACK ends the call with
     /// a BYE (RFC 3261 13.3.1.4).
     pub(in crate::ua) fn ok_timeouts(&mut self, now: Instant) {
-        let ids: Vec<CallId> = self.calls.keys().copied().collect();
+        let ids = self.call_ids();
         for id in ids {
             let Some(call) = self.calls.get_mut(&id) else { continue };
             let Some(ok) = call.ok.as_mut() else { continue };
