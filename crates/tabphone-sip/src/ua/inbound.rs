@@ -110,8 +110,12 @@ impl UserAgent {
                 return self.respond(&req, 415, None, &[("Accept", "application/sdp")]);
             }
         }
-        let accepts: Vec<&str> = req.headers.list("Accept").collect();
-        if !accepts.is_empty() && !accepts.iter().any(|a| accepts_sdp(a)) {
+        let (mut accept, mut sdp) = (false, false);
+        for a in req.headers.list("Accept") {
+            accept = true;
+            sdp |= accepts_sdp(a);
+        }
+        if accept && !sdp {
             return self.respond(&req, 406, None, &[("Accept", "application/sdp")]);
         }
         self.on_new_invite(req, from, call_id);

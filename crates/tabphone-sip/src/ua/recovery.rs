@@ -144,14 +144,10 @@ impl UserAgent {
     /// Back after a loss (and registered again, when registering).
     pub(super) fn recovered(&mut self) {
         self.event(Event::Recovered);
-        let ids: Vec<CallId> = self
-            .calls
-            .iter()
-            .filter(|(_, c)| c.state == SessionState::Established)
-            .map(|(id, _)| *id)
-            .collect();
-        for id in ids {
-            self.event(Event::RecoveryOfferNeeded { call: id });
+        for id in self.call_ids() {
+            if self.call_state(id) == Some(SessionState::Established) {
+                self.event(Event::RecoveryOfferNeeded { call: id });
+            }
         }
     }
 
