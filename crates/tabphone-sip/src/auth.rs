@@ -5,6 +5,9 @@
 //! Supports `MD5`, `MD5-sess`, `SHA-256` and `SHA-256-sess`, with `qop=auth`
 //! (nonce count and client nonce) or without qop (RFC 2069 style). The client
 //! nonce comes from the caller: the core's seeded RNG, never a hidden source.
+use std::iter::Peekable;
+use std::str::Chars;
+
 use crate::hash::{hex, md5, sha256};
 use crate::msg::quote;
 
@@ -125,19 +128,16 @@ fn params(s: &str) -> Result<Vec<(String, String)>, AuthError> {
     let mut out = Vec::new();
     let mut chars = s.chars().peekable();
     loop {
-        while chars.peek().is_some_and(|c| c.is_whitespace() || *c == ',') {
-            chars.next();
-        }
+        while chars.next_if(|c| c.is_whitespace() || *c == ',').is_some() {}
         if chars.peek().is_none() {
             return Ok(out);
         }
-        let name: String =
-            std::iter::from_fn(|| chars.next_if(|c| *c != '=' && !c.is_whitespace())).collect();
-        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        let name = word_until(&mut chars, '=');
+        skip_whitespace(&mut chars);
         if chars.next() != Some('=') || name.is_empty() {
             return Err(AuthError::Syntax);
         }
-        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        skip_whitespace(&mut chars);
         let value = if chars.next_if_eq(&'"').is_some() {
             let mut v = String::new();
             loop {
@@ -150,10 +150,23 @@ fn params(s: &str) -> Result<Vec<(String, String)>, AuthError> {
             }
             v
         } else {
-            std::iter::from_fn(|| chars.next_if(|c| *c != ',' && !c.is_whitespace())).collect()
+            word_until(&mut chars, ',')
         };
         out.push((name, value));
     }
+}
+
+fn skip_whitespace(chars: &mut Peekable<Chars<'_>>) {
+    while chars.next_if(|c| c.is_whitespace()).is_some() {}
+}
+
+/// The characters before `stop` or whitespace.
+fn word_until(chars: &mut Peekable<Chars<'_>>, stop: char) -> String {
+    let mut word = String::new();
+    while let Some(c) = chars.next_if(|c| *c != stop && !c.is_whitespace()) {
+        word.push(c);
+    }
+    word
 }
 
 /// What the answer needs besides the challenge.
