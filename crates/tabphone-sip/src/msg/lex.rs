@@ -19,9 +19,22 @@ pub fn is_token_char(c: u8) -> bool {
     c.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&c)
 }
 
+/// Does every byte of `s` pass `f`? (A function pointer: one copy of the
+/// loop for every check.)
+#[inline(never)]
+pub(super) fn all_bytes(s: &str, f: fn(u8) -> bool) -> bool {
+    s.bytes().all(f)
+}
+
+/// Does some byte of `s` pass `f`?
+#[inline(never)]
+pub(super) fn any_byte(s: &str, f: fn(u8) -> bool) -> bool {
+    s.bytes().any(f)
+}
+
 /// Is `s` a non-empty token?
 pub fn is_token(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(is_token_char)
+    !s.is_empty() && all_bytes(s, is_token_char)
 }
 
 pub(super) fn is_ws(c: u8) -> bool {
@@ -39,7 +52,7 @@ pub(super) fn truncate(s: &str) -> &str {
 
 /// Digits only, at most `max`.
 pub(super) fn parse_number(s: &str, max: u64) -> Option<u64> {
-    if s.is_empty() || s.len() > 20 || !s.bytes().all(|c| c.is_ascii_digit()) {
+    if s.is_empty() || s.len() > 20 || !all_bytes(s, |c| c.is_ascii_digit()) {
         return None;
     }
     s.parse::<u64>().ok().filter(|n| *n <= max)
@@ -165,7 +178,7 @@ pub(super) fn parse_params(s: &str) -> Result<Params, ParseError> {
 pub(super) fn write_params(out: &mut String, params: &Params) {
     for (n, v) in params {
         match v {
-            Some(v) if !v.is_empty() && v.bytes().all(is_value_char) => {
+            Some(v) if !v.is_empty() && all_bytes(v, is_value_char) => {
                 let _ = write!(out, ";{n}={v}");
             }
             Some(v) => {

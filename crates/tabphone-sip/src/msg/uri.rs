@@ -1,6 +1,6 @@
 //! URIs: `sip`/`sips` by RFC 3261 19.1, any other scheme as an `absoluteURI`.
 
-use super::lex::{err, parse_number, parse_params, scan_params, truncate, Params};
+use super::lex::{all_bytes, any_byte, err, parse_number, parse_params, scan_params, truncate, Params};
 use super::ParseError;
 
 /// A URI (RFC 3261 19.1 for `sip`/`sips`, any `absoluteURI` otherwise).
@@ -32,7 +32,7 @@ pub(super) struct UriRef<'a> {
 
 impl<'a> UriRef<'a> {
     pub(super) fn scan(s: &'a str) -> Result<UriRef<'a>, ParseError> {
-        if s.bytes().any(|c| c <= b' ' || c == b'<' || c == b'>' || c == b'"' || c >= 0x7f) {
+        if any_byte(s, |c| c <= b' ' || c == b'<' || c == b'>' || c == b'"' || c >= 0x7f) {
             return Err(err(format!("URI {:?} has a space, a quote or an angle bracket", truncate(s))));
         }
         let Some((scheme, rest)) = s.split_once(':') else {
@@ -91,7 +91,7 @@ pub(super) fn split_hostport(hp: &str) -> Result<(&str, Option<u16>), ParseError
         let Some((h, after)) = r.split_once(']') else {
             return Err(err("unterminated IPv6 reference"));
         };
-        if h.is_empty() || !h.bytes().all(|c| c.is_ascii_hexdigit() || c == b':' || c == b'.') {
+        if h.is_empty() || !all_bytes(h, |c| c.is_ascii_hexdigit() || c == b':' || c == b'.') {
             return Err(err("bad IPv6 reference"));
         }
         let port = match after {
@@ -108,7 +108,7 @@ pub(super) fn split_hostport(hp: &str) -> Result<(&str, Option<u16>), ParseError
     if host.is_empty() {
         return Err(err("empty host"));
     }
-    if !host.starts_with('[') && !host.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'.') {
+    if !host.starts_with('[') && !all_bytes(host, |c| c.is_ascii_alphanumeric() || c == b'-' || c == b'.') {
         return Err(err(format!("bad host {:?}", truncate(host))));
     }
     let port = match port {

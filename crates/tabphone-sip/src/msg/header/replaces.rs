@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::super::lex::{err, is_token, scan_params, truncate};
+use super::super::lex::{any_byte, err, is_token, scan_params, truncate};
 use super::super::ParseError;
 
 /// A Replaces value. The tags are seen from the side that receives the
@@ -24,7 +24,7 @@ impl Replaces {
     pub fn parse(v: &str) -> Result<Replaces, ParseError> {
         let (call_id, params) = v.find(';').map_or((v, ""), |i| (&v[..i], &v[i..]));
         let call_id = call_id.trim();
-        if call_id.is_empty() || call_id.bytes().any(|c| c <= b' ') {
+        if call_id.is_empty() || any_byte(call_id, |c| c <= b' ') {
             return Err(err(format!("bad Call-ID in Replaces {:?}", truncate(v))));
         }
         let (mut to_tag, mut from_tag) = (None, None);
