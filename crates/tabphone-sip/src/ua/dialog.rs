@@ -154,7 +154,12 @@ impl UserAgent {
         local_tag: Option<&str>,
         remote_tag: Option<&str>,
     ) -> Option<CallId> {
-        self.calls.iter().find(|(_, c)| c.dialog.matches(call_id, local_tag, remote_tag)).map(|(id, _)| *id)
+        for (id, call) in self.calls.iter() {
+            if call.dialog.matches(call_id, local_tag, remote_tag) {
+                return Some(*id);
+            }
+        }
+        None
     }
 
     /// The handles of every call, to visit them while changing them.

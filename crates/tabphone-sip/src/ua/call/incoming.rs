@@ -97,10 +97,14 @@ impl UserAgent {
     /// 487; of anything else, 481.
     pub(in crate::ua) fn on_cancel(&mut self, req: &Request) {
         let branch = req.headers.top_branch();
-        let found = self.calls.iter().find(|(_, c)| {
-            c.incoming.as_ref().is_some_and(|inv| inv.headers.top_branch() == branch && branch.is_some())
-        });
-        let Some(id) = found.map(|(id, _)| *id) else {
+        let mut found = None;
+        for (id, c) in self.calls.iter() {
+            if c.incoming.as_ref().is_some_and(|inv| inv.headers.top_branch() == branch && branch.is_some()) {
+                found = Some(*id);
+                break;
+            }
+        }
+        let Some(id) = found else {
             return self.respond(req, 481, None, &[]);
         };
         self.respond(req, 200, None, &[]);
