@@ -32,7 +32,8 @@
 //! - [`testing`]: the check that what the agent sends is well-formed, for
 //!   tests and fuzzing.
 //! - `rng.rs`: the one seeded generator (xorshift64*) behind every random
-//!   choice of the agent and the transport.
+//!   choice of the agent and the transport; `earliest` (here) picks the next
+//!   deadline for every `poll_timeout`.
 //!
 //! ## Run loop
 //! ```

@@ -31,7 +31,7 @@
 //!   [`Request`], [`Response`], [`Message`]) and their encoding;
 //! - `parse.rs`: framing and checks ([`parse`], [`ParseError`]);
 //! - `lex.rs`: tokens, comma lists, parameters, quoting ([`split_list`],
-//!   [`param`], [`quote`]);
+//!   [`param`], [`quote`]), byte checks shared by the parser;
 //! - `uri.rs`: [`Uri`];
 //! - `header/`: the typed headers, one per file ([`CSeq`], [`NameAddr`],
 //!   [`Via`], [`Replaces`], [`RetryAfter`], [`SubscriptionState`], the first
