@@ -5,9 +5,10 @@
 //! Supports `MD5`, `MD5-sess`, `SHA-256` and `SHA-256-sess`, with `qop=auth`
 //! (nonce count and client nonce) or without qop (RFC 2069 style). The client
 //! nonce comes from the caller: the core's seeded RNG, never a hidden source.
-use md5::{Digest as _, Md5};
-use sha2::Sha256;
+use std::iter::Peekable;
+use std::str::Chars;
 
+use crate::hash::{hex, md5, sha256};
 use crate::msg::quote;
 
 /// Hash algorithm of a challenge.
@@ -46,19 +47,14 @@ impl Algorithm {
 
     fn hash(self, data: &str) -> String {
         match self {
-            Algorithm::Md5 | Algorithm::Md5Sess => hex(&Md5::digest(data.as_bytes())),
-            Algorithm::Sha256 | Algorithm::Sha256Sess => hex(&Sha256::digest(data.as_bytes())),
+            Algorithm::Md5 | Algorithm::Md5Sess => hex(&md5(data.as_bytes())),
+            Algorithm::Sha256 | Algorithm::Sha256Sess => hex(&sha256(data.as_bytes())),
         }
     }
 
     fn is_session(self) -> bool {
         matches!(self, Algorithm::Md5Sess | Algorithm::Sha256Sess)
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    bytes.iter().flat_map(|b| [HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]).map(char::from).collect()
 }
 
 /// A parsed digest challenge.
@@ -132,19 +128,16 @@ fn params(s: &str) -> Result<Vec<(String, String)>, AuthError> {
     let mut out = Vec::new();
     let mut chars = s.chars().peekable();
     loop {
-        while chars.peek().is_some_and(|c| c.is_whitespace() || *c == ',') {
-            chars.next();
-        }
+        while chars.next_if(|c| c.is_whitespace() || *c == ',').is_some() {}
         if chars.peek().is_none() {
             return Ok(out);
         }
-        let name: String =
-            std::iter::from_fn(|| chars.next_if(|c| *c != '=' && !c.is_whitespace())).collect();
-        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        let name = word_until(&mut chars, '=');
+        skip_whitespace(&mut chars);
         if chars.next() != Some('=') || name.is_empty() {
             return Err(AuthError::Syntax);
         }
-        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        skip_whitespace(&mut chars);
         let value = if chars.next_if_eq(&'"').is_some() {
             let mut v = String::new();
             loop {
@@ -157,10 +150,23 @@ fn params(s: &str) -> Result<Vec<(String, String)>, AuthError> {
             }
             v
         } else {
-            std::iter::from_fn(|| chars.next_if(|c| *c != ',' && !c.is_whitespace())).collect()
+            word_until(&mut chars, ',')
         };
         out.push((name, value));
     }
+}
+
+fn skip_whitespace(chars: &mut Peekable<Chars<'_>>) {
+    while chars.next_if(|c| c.is_whitespace()).is_some() {}
+}
+
+/// The characters before `stop` or whitespace.
+fn word_until(chars: &mut Peekable<Chars<'_>>, stop: char) -> String {
+    let mut word = String::new();
+    while let Some(c) = chars.next_if(|c| *c != stop && !c.is_whitespace()) {
+        word.push(c);
+    }
+    word
 }
 
 /// What the answer needs besides the challenge.

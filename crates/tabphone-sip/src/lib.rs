@@ -23,7 +23,8 @@
 //!   Retry-After, Subscription-State, the first Contact, the route set,
 //!   `Response::to`).
 //! - [`auth`]: digest authentication (MD5, SHA-256, their `-sess` variants,
-//!   `qop=auth` with nonce count and client nonce).
+//!   `qop=auth` with nonce count and client nonce); `hash.rs` holds its
+//!   hashes (a compact MD5, SHA-256 from sha2's block function) and hex.
 //! - [`sdp`]: the little SDP the agent touches (the direction attribute for
 //!   hold, the session version) and a signaling-only audio offer and answer
 //!   for the CLI and tests.
@@ -31,7 +32,8 @@
 //! - [`testing`]: the check that what the agent sends is well-formed, for
 //!   tests and fuzzing.
 //! - `rng.rs`: the one seeded generator (xorshift64*) behind every random
-//!   choice of the agent and the transport.
+//!   choice of the agent and the transport; `earliest` (here) picks the next
+//!   deadline for every `poll_timeout`.
 //!
 //! ## Run loop
 //! ```
@@ -70,6 +72,7 @@
 //! Never on any input. A panic is a bug: the property tests and the fuzz
 //! target (`cargo xtask fuzz`) look for them.
 pub mod auth;
+mod hash;
 pub mod msg;
 mod rng;
 pub mod sdp;
@@ -79,3 +82,9 @@ pub mod transport;
 pub mod ua;
 
 pub use web_time::Instant;
+
+/// The earliest of some deadlines (`None`: not armed): every
+/// `poll_timeout` of the crate shares this one function.
+pub(crate) fn earliest(deadlines: &[Option<Instant>]) -> Option<Instant> {
+    deadlines.iter().flatten().min().copied()
+}

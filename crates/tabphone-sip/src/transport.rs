@@ -234,7 +234,7 @@ impl Transport {
     /// When to call [`Transport::handle_timeout`] next.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let t = &self.timers;
-        [t.connect_deadline, t.retry_at, t.next_ping, t.pong_deadline].into_iter().flatten().min()
+        crate::earliest(&[t.connect_deadline, t.retry_at, t.next_ping, t.pong_deadline])
     }
 
     /// Be connected from now on. No-op while connecting or connected.
@@ -358,13 +358,22 @@ impl Transport {
 
     /// Highest weight among servers not in error, random among ties.
     fn pick(&mut self) -> Option<usize> {
-        let best = (0..self.config.servers.len())
-            .filter(|i| !self.errored[*i])
-            .map(|i| self.config.servers[i].weight)
-            .max()?;
-        let ties: Vec<usize> = (0..self.config.servers.len())
-            .filter(|i| !self.errored[*i] && self.config.servers[*i].weight == best)
-            .collect();
+        // The servers not in error with the highest weight, in order.
+        let mut ties: Vec<usize> = Vec::new();
+        let mut best = 0;
+        for (i, server) in self.config.servers.iter().enumerate() {
+            if self.errored[i] || (!ties.is_empty() && server.weight < best) {
+                continue;
+            }
+            if ties.is_empty() || server.weight > best {
+                ties.clear();
+                best = server.weight;
+            }
+            ties.push(i);
+        }
+        if ties.is_empty() {
+            return None;
+        }
         let k = (self.rng.next_u64() % ties.len() as u64) as usize;
         ties.get(k).copied()
     }

@@ -19,9 +19,22 @@ pub fn is_token_char(c: u8) -> bool {
     c.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&c)
 }
 
+/// Does every byte of `s` pass `f`? (A function pointer: one copy of the
+/// loop for every check.)
+#[inline(never)]
+pub(super) fn all_bytes(s: &str, f: fn(u8) -> bool) -> bool {
+    s.bytes().all(f)
+}
+
+/// Does some byte of `s` pass `f`?
+#[inline(never)]
+pub(super) fn any_byte(s: &str, f: fn(u8) -> bool) -> bool {
+    s.bytes().any(f)
+}
+
 /// Is `s` a non-empty token?
 pub fn is_token(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(is_token_char)
+    !s.is_empty() && all_bytes(s, is_token_char)
 }
 
 pub(super) fn is_ws(c: u8) -> bool {
@@ -39,42 +52,54 @@ pub(super) fn truncate(s: &str) -> &str {
 
 /// Digits only, at most `max`.
 pub(super) fn parse_number(s: &str, max: u64) -> Option<u64> {
-    if s.is_empty() || s.len() > 20 || !s.bytes().all(|c| c.is_ascii_digit()) {
+    if s.is_empty() || s.len() > 20 || !all_bytes(s, |c| c.is_ascii_digit()) {
         return None;
     }
     s.parse::<u64>().ok().filter(|n| *n <= max)
 }
 
 /// Split a header value on commas outside quotes and angle brackets.
-pub fn split_list(value: &str) -> impl Iterator<Item = &str> {
-    let b = value.as_bytes();
-    let mut start = 0;
-    let mut i = 0;
-    let mut done = false;
-    std::iter::from_fn(move || {
-        if done {
+pub fn split_list(value: &str) -> SplitList<'_> {
+    SplitList { value, start: 0, i: 0, done: false }
+}
+
+/// The items of a comma list ([`split_list`]), trimmed.
+#[derive(Debug, Clone)]
+pub struct SplitList<'a> {
+    value: &'a str,
+    start: usize,
+    i: usize,
+    done: bool,
+}
+
+impl<'a> Iterator for SplitList<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        if self.done {
             return None;
         }
+        let b = self.value.as_bytes();
         let (mut quote, mut angle) = (false, false);
-        while i < b.len() {
-            match b[i] {
-                b'\\' if quote => i += 1,
+        while self.i < b.len() {
+            match b[self.i] {
+                b'\\' if quote => self.i += 1,
                 b'"' => quote = !quote,
                 b'<' if !quote => angle = true,
                 b'>' if !quote => angle = false,
                 b',' if !quote && !angle => {
-                    let item = value.get(start..i).unwrap_or("").trim();
-                    i += 1;
-                    start = i;
+                    let item = self.value.get(self.start..self.i).unwrap_or("").trim();
+                    self.i += 1;
+                    self.start = self.i;
                     return Some(item);
                 }
                 _ => {}
             }
-            i += 1;
+            self.i += 1;
         }
-        done = true;
-        Some(value.get(start..).unwrap_or("").trim())
-    })
+        self.done = true;
+        Some(self.value.get(self.start..).unwrap_or("").trim())
+    }
 }
 
 /// Find a parameter (case-insensitive name).
@@ -84,9 +109,10 @@ pub fn param<'a>(params: &'a Params, name: &str) -> Option<Option<&'a str>> {
 
 /// Check `*( SWS ";" SWS name [ SWS "=" SWS value ] )` to the end of `s`,
 /// calling `f` with each name and raw value (quoted values keep their quotes).
+/// `f` is a `dyn`: one copy of the scanner serves every caller.
 pub(super) fn scan_params<'a>(
     s: &'a str,
-    mut f: impl FnMut(&'a str, Option<&'a str>),
+    f: &mut dyn FnMut(&'a str, Option<&'a str>),
 ) -> Result<(), ParseError> {
     let b = s.as_bytes();
     let mut i = 0;
@@ -147,7 +173,7 @@ fn is_value_char(c: u8) -> bool {
 /// Parse parameters into owned, unquoted pairs.
 pub(super) fn parse_params(s: &str) -> Result<Params, ParseError> {
     let mut out = Vec::new();
-    scan_params(s, |n, v| out.push((n.to_string(), v.map(unquote))))?;
+    scan_params(s, &mut |n, v| out.push((n.to_string(), v.map(unquote))))?;
     Ok(out)
 }
 
@@ -155,7 +181,7 @@ pub(super) fn parse_params(s: &str) -> Result<Params, ParseError> {
 pub(super) fn write_params(out: &mut String, params: &Params) {
     for (n, v) in params {
         match v {
-            Some(v) if !v.is_empty() && v.bytes().all(is_value_char) => {
+            Some(v) if !v.is_empty() && all_bytes(v, is_value_char) => {
                 let _ = write!(out, ";{n}={v}");
             }
             Some(v) => {

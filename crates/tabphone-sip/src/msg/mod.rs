@@ -31,7 +31,7 @@
 //!   [`Request`], [`Response`], [`Message`]) and their encoding;
 //! - `parse.rs`: framing and checks ([`parse`], [`ParseError`]);
 //! - `lex.rs`: tokens, comma lists, parameters, quoting ([`split_list`],
-//!   [`param`], [`quote`]);
+//!   [`param`], [`quote`]), byte checks shared by the parser;
 //! - `uri.rs`: [`Uri`];
 //! - `header/`: the typed headers, one per file ([`CSeq`], [`NameAddr`],
 //!   [`Via`], [`Replaces`], [`RetryAfter`], [`SubscriptionState`], the first
@@ -45,7 +45,7 @@ mod parse;
 mod uri;
 
 pub use header::{CSeq, NameAddr, Replaces, RetryAfter, Role, SubscriptionState, Via};
-pub use lex::{is_token, is_token_char, param, quote, split_list, Params};
+pub use lex::{is_token, is_token_char, param, quote, split_list, Params, SplitList};
 pub use message::{reason_phrase, Header, Headers, Message, Method, Request, Response};
 pub use parse::{parse, ParseError, MAX_MESSAGE_BYTES};
 pub use uri::Uri;

@@ -3,7 +3,7 @@
 //! [`ParseError`] saying why (and, for a request, which answer it gets).
 
 use super::header::{CSeq, NameAddrRef, ViaRef};
-use super::lex::{err, is_token, is_ws, parse_number, split_list, truncate};
+use super::lex::{all_bytes, any_byte, err, is_token, is_ws, parse_number, split_list, truncate};
 use super::uri::UriRef;
 use super::{Header, Headers, Message, Method, Request, Response};
 use tabphone_json::quote;
@@ -177,14 +177,14 @@ fn parse_status_line(line: &str) -> Result<(u16, &str), ParseError> {
     if !version.eq_ignore_ascii_case("SIP/2.0") {
         return Err(err(format!("unsupported version {version}")));
     }
-    if code.len() != 3 || !code.bytes().all(|c| c.is_ascii_digit()) {
+    if code.len() != 3 || !all_bytes(code, |c| c.is_ascii_digit()) {
         return Err(err(format!("status code {} is not three digits", quote(code))));
     }
     let status: u16 = code.parse().map_err(|_| err("bad status code"))?;
     if !(100..=699).contains(&status) {
         return Err(err(format!("status code {status} out of range")));
     }
-    if reason.bytes().any(|c| c < 0x20 && c != b'\t') {
+    if any_byte(reason, |c| c < 0x20 && c != b'\t') {
         return Err(err("control character in reason phrase"));
     }
     Ok((status, reason))
@@ -207,7 +207,10 @@ fn split_request_line(line: &str) -> Result<(&str, &str, &str), ParseError> {
     let well_formed = v.len() > 4
         && v[..4].eq_ignore_ascii_case(b"SIP/")
         && version[4..].split_once('.').is_some_and(|(a, b)| {
-            !a.is_empty() && !b.is_empty() && (a.bytes().chain(b.bytes())).all(|c| c.is_ascii_digit())
+            !a.is_empty()
+                && !b.is_empty()
+                && all_bytes(a, |c| c.is_ascii_digit())
+                && all_bytes(b, |c| c.is_ascii_digit())
         });
     if !well_formed {
         return Err(err(format!("bad SIP version {}", quote(truncate(version)))));
@@ -245,7 +248,7 @@ fn split_headers(fields: &str) -> Result<(Headers, Lengths<'_>), ParseError> {
             return Err(err("bare CR in the header section"));
         }
         if line.bytes().next().is_some_and(is_ws) {
-            let more = line.trim_matches(|c| c == ' ' || c == '\t');
+            let more = line.trim_matches([' ', '\t']);
             if last_was_length {
                 return Err(err("folded Content-Length"));
             }
@@ -339,7 +342,7 @@ fn check_headers(headers: &Headers, method: Option<&str>) -> Result<(), ParseErr
             }
             "Call-ID" => {
                 seen[3] += 1;
-                if v.is_empty() || v.bytes().any(|c| c <= b' ') {
+                if v.is_empty() || any_byte(v, |c| c <= b' ') {
                     Err(err("bad Call-ID"))
                 } else {
                     Ok(())
@@ -383,7 +386,7 @@ fn check_date(v: &str) -> Result<(), ParseError> {
     const MONTHS: [&str; 12] =
         ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let p: Vec<&str> = v.split(' ').collect();
-    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|c| c.is_ascii_digit());
+    let digits = |s: &str, n: usize| s.len() == n && all_bytes(s, |c| c.is_ascii_digit());
     let time = |s: &str| {
         let t: Vec<&str> = s.split(':').collect();
         t.len() == 3 && t.iter().all(|x| digits(x, 2))

@@ -1,6 +1,6 @@
 //! URIs: `sip`/`sips` by RFC 3261 19.1, any other scheme as an `absoluteURI`.
 
-use super::lex::{err, parse_number, parse_params, scan_params, truncate, Params};
+use super::lex::{all_bytes, any_byte, err, parse_number, parse_params, scan_params, truncate, Params};
 use super::ParseError;
 use tabphone_json::quote;
 
@@ -33,7 +33,7 @@ pub(super) struct UriRef<'a> {
 
 impl<'a> UriRef<'a> {
     pub(super) fn scan(s: &'a str) -> Result<UriRef<'a>, ParseError> {
-        if s.bytes().any(|c| c <= b' ' || c == b'<' || c == b'>' || c == b'"' || c >= 0x7f) {
+        if any_byte(s, |c| c <= b' ' || c == b'<' || c == b'>' || c == b'"' || c >= 0x7f) {
             return Err(err(format!("URI {} has a space, a quote or an angle bracket", quote(truncate(s)))));
         }
         let Some((scheme, rest)) = s.split_once(':') else {
@@ -65,7 +65,7 @@ impl<'a> UriRef<'a> {
             Some(i) => (&hostpart[..i], &hostpart[i..]),
             None => (hostpart, ""),
         };
-        scan_params(params, |_, _| {})?;
+        scan_params(params, &mut |_, _| {})?;
         let (host, port) = split_hostport(hostport)?;
         Ok(UriRef { scheme, user, host, port, params, has_headers })
     }
@@ -92,7 +92,7 @@ pub(super) fn split_hostport(hp: &str) -> Result<(&str, Option<u16>), ParseError
         let Some((h, after)) = r.split_once(']') else {
             return Err(err("unterminated IPv6 reference"));
         };
-        if h.is_empty() || !h.bytes().all(|c| c.is_ascii_hexdigit() || c == b':' || c == b'.') {
+        if h.is_empty() || !all_bytes(h, |c| c.is_ascii_hexdigit() || c == b':' || c == b'.') {
             return Err(err("bad IPv6 reference"));
         }
         let port = match after {
@@ -109,7 +109,7 @@ pub(super) fn split_hostport(hp: &str) -> Result<(&str, Option<u16>), ParseError
     if host.is_empty() {
         return Err(err("empty host"));
     }
-    if !host.starts_with('[') && !host.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'.') {
+    if !host.starts_with('[') && !all_bytes(host, |c| c.is_ascii_alphanumeric() || c == b'-' || c == b'.') {
         return Err(err(format!("bad host {}", quote(truncate(host)))));
     }
     let port = match port {

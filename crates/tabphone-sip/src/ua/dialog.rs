@@ -154,7 +154,21 @@ impl UserAgent {
         local_tag: Option<&str>,
         remote_tag: Option<&str>,
     ) -> Option<CallId> {
-        self.calls.iter().find(|(_, c)| c.dialog.matches(call_id, local_tag, remote_tag)).map(|(id, _)| *id)
+        for (id, call) in self.calls.iter() {
+            if call.dialog.matches(call_id, local_tag, remote_tag) {
+                return Some(*id);
+            }
+        }
+        None
+    }
+
+    /// The handles of every call, to visit them while changing them.
+    pub(super) fn call_ids(&self) -> Vec<CallId> {
+        let mut ids = Vec::with_capacity(self.calls.len());
+        for id in self.calls.keys() {
+            ids.push(*id);
+        }
+        ids
     }
 
     /// A request in call `id`'s dialog with the dialog's next CSeq.

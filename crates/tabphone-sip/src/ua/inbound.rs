@@ -65,7 +65,7 @@ impl UserAgent {
     /// A request outside any dialog, checked in RFC 3261 8.2 order: method,
     /// URI scheme, Require; then OPTIONS, MESSAGE or a new INVITE.
     fn on_out_of_dialog(&mut self, req: Request, from: NameAddr, call_id: String) {
-        let allow = [("Allow", ALLOW.to_string())];
+        let allow = [("Allow", ALLOW)];
         match req.method {
             Method::Invite | Method::Options | Method::Message => {}
             Method::Bye | Method::Info | Method::Notify | Method::Prack | Method::Update => {
@@ -81,22 +81,20 @@ impl UserAgent {
                 return self.respond(&req, 416, None, &[]);
             }
         }
-        let unsupported: Vec<&str> = req
-            .headers
-            .list("Require")
-            .filter(|o| !SUPPORTED.iter().any(|s| s.eq_ignore_ascii_case(o)))
-            .collect();
+        let mut unsupported: Vec<&str> = Vec::new();
+        for option in req.headers.list("Require") {
+            if !SUPPORTED.iter().any(|s| s.eq_ignore_ascii_case(option)) {
+                unsupported.push(option);
+            }
+        }
         if !unsupported.is_empty() {
             let list = unsupported.join(", ");
-            return self.respond(&req, 420, None, &[("Unsupported", list)]);
+            return self.respond(&req, 420, None, &[("Unsupported", &list)]);
         }
         match req.method {
             Method::Options => {
-                let extra = [
-                    ("Allow", ALLOW.to_string()),
-                    ("Accept", "application/sdp".to_string()),
-                    ("Supported", SUPPORTED.join(", ")),
-                ];
+                let supported = SUPPORTED.join(", ");
+                let extra = [("Allow", ALLOW), ("Accept", "application/sdp"), ("Supported", &supported)];
                 self.respond(&req, 200, None, &extra);
             }
             Method::Message => self.on_message(&req, from.uri, None),
@@ -109,12 +107,16 @@ impl UserAgent {
     fn on_invite(&mut self, req: Request, from: NameAddr, call_id: String) {
         if let Some(ct) = req.headers.get("Content-Type") {
             if !req.body.is_empty() && !msg::media_type_is(ct, "application/sdp") {
-                return self.respond(&req, 415, None, &[("Accept", "application/sdp".into())]);
+                return self.respond(&req, 415, None, &[("Accept", "application/sdp")]);
             }
         }
-        let accepts: Vec<&str> = req.headers.list("Accept").collect();
-        if !accepts.is_empty() && !accepts.iter().any(|a| accepts_sdp(a)) {
-            return self.respond(&req, 406, None, &[("Accept", "application/sdp".into())]);
+        let (mut accept, mut sdp) = (false, false);
+        for a in req.headers.list("Accept") {
+            accept = true;
+            sdp |= accepts_sdp(a);
+        }
+        if accept && !sdp {
+            return self.respond(&req, 406, None, &[("Accept", "application/sdp")]);
         }
         self.on_new_invite(req, from, call_id);
     }
@@ -134,12 +136,12 @@ impl UserAgent {
             Method::Info => self.on_info(id, &req, &tag),
             Method::Refer => self.on_refer(now, id, &req, seq, &tag),
             Method::Notify => self.on_notify(id, &req, &tag),
-            Method::Options => self.respond(&req, 200, Some(&tag), &[("Allow", ALLOW.to_string())]),
+            Method::Options => self.respond(&req, 200, Some(&tag), &[("Allow", ALLOW)]),
             Method::Message => {
                 let from = call.dialog.remote_uri.clone();
                 self.on_message(&req, from, Some(&tag));
             }
-            _ => self.respond(&req, 501, Some(&tag), &[("Allow", ALLOW.to_string())]),
+            _ => self.respond(&req, 501, Some(&tag), &[("Allow", ALLOW)]),
         }
     }
 }

@@ -13,7 +13,7 @@ impl UserAgent {
     /// [`super::Command::Dtmf`].
     pub(super) fn dtmf(&mut self, now: Instant, id: CallId, digits: &str, duration_ms: u32) {
         if self.calls.get(&id).map(|c| c.state) != Some(SessionState::Established) {
-            return self.call_error(id, format!("call {} is not established", id.0));
+            return self.call_problem(id, " is not established");
         }
         if let Some(bad) = digits.chars().find(|c| !DIGITS.contains(*c)) {
             return self.call_error(id, format!("{} is not a DTMF digit", quote(&bad.to_string())));

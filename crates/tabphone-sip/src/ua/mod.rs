@@ -182,11 +182,16 @@ impl UserAgent {
     /// When to feed [`Input::Timeout`]: the earliest deadline of the
     /// transport, the agent's timer table, the transactions and the calls.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let calls = self.calls.values().filter_map(Call::poll_timeout).min();
-        [self.transport.poll_timeout(), self.timers.next_timeout(), self.txns.poll_timeout(), calls]
-            .into_iter()
-            .flatten()
-            .min()
+        let mut calls = None;
+        for call in self.calls.values() {
+            calls = crate::earliest(&[calls, call.poll_timeout()]);
+        }
+        crate::earliest(&[
+            self.transport.poll_timeout(),
+            self.timers.next_timeout(),
+            self.txns.poll_timeout(),
+            calls,
+        ])
     }
 
     /// Feed one input.

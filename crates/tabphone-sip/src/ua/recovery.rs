@@ -110,7 +110,7 @@ impl UserAgent {
         self.reg.pending = None;
         self.reg.state = RegState::Idle;
         self.timers.stop(Timer::RegisterRefresh);
-        for txn in txns {
+        for (_, txn) in txns {
             match txn.owner {
                 Owner::Register => {}
                 Owner::Message(id) => self.event(Event::MessageResult { id, status: 503 }),
@@ -144,14 +144,10 @@ impl UserAgent {
     /// Back after a loss (and registered again, when registering).
     pub(super) fn recovered(&mut self) {
         self.event(Event::Recovered);
-        let ids: Vec<CallId> = self
-            .calls
-            .iter()
-            .filter(|(_, c)| c.state == SessionState::Established)
-            .map(|(id, _)| *id)
-            .collect();
-        for id in ids {
-            self.event(Event::RecoveryOfferNeeded { call: id });
+        for id in self.call_ids() {
+            if self.call_state(id) == Some(SessionState::Established) {
+                self.event(Event::RecoveryOfferNeeded { call: id });
+            }
         }
     }
 
@@ -162,7 +158,7 @@ impl UserAgent {
         self.timers.set(Timer::Stop, now + Duration::from_secs(2));
         self.reg.want = false;
         self.timers.stop(Timer::RegisterRefresh);
-        let ids: Vec<CallId> = self.calls.keys().copied().collect();
+        let ids = self.call_ids();
         for id in ids {
             self.end_call(now, id);
         }
@@ -189,8 +185,7 @@ impl UserAgent {
             return;
         }
         // The server did not answer our BYEs and CANCELs in time.
-        let ids: Vec<CallId> = std::mem::take(&mut self.calls).into_keys().collect();
-        for call in ids {
+        for (call, _) in std::mem::take(&mut self.calls) {
             self.event(Event::Ended { call, cause: EndCause::Local });
         }
         self.reg.pending = None;
@@ -204,7 +199,7 @@ impl UserAgent {
             self.transport.stop();
             self.drain_transport(now);
             self.connected = false;
-            for txn in self.txns.take_all() {
+            for (_, txn) in self.txns.take_all() {
                 if let Owner::Message(id) = txn.owner {
                     self.event(Event::MessageResult { id, status: 503 });
                 }

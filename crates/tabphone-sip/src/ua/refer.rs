@@ -14,15 +14,15 @@ impl UserAgent {
     /// peer to replace call `replaces` (its dialog seen from its far end).
     pub(super) fn refer(&mut self, now: Instant, id: CallId, target: &str, replaces: Option<CallId>) {
         if self.calls.get(&id).map(|c| c.state) != Some(SessionState::Established) {
-            return self.call_error(id, format!("call {} is not established", id.0));
+            return self.call_problem(id, " is not established");
         }
         let refer_to = match replaces {
             Some(other) => {
                 let Some(o) = self.calls.get(&other) else {
-                    return self.call_error(other, format!("no call {}", other.0));
+                    return self.no_call(other);
                 };
                 let Some(remote_tag) = &o.dialog.remote_tag else {
-                    return self.call_error(other, format!("call {} has no dialog", other.0));
+                    return self.call_problem(other, " has no dialog");
                 };
                 // The peer of `other` is told to INVITE with Replaces: its dialog seen from there.
                 let rep = Replaces {
@@ -47,7 +47,7 @@ impl UserAgent {
     /// a final one ends the implicit subscription.
     pub(super) fn notify_refer(&mut self, now: Instant, id: CallId, status: u16) {
         let Some(seq) = self.calls.get(&id).and_then(|c| c.refer_in) else {
-            return self.call_error(id, format!("call {} has no transfer to report", id.0));
+            return self.call_problem(id, " has no transfer to report");
         };
         let Some((mut r, key)) = self.in_dialog_request(id, Method::Notify) else { return };
         r.headers.push("Event", format!("refer;id={seq}"));

@@ -41,16 +41,15 @@ impl Reinvite {
 impl UserAgent {
     /// [`super::Command::Reinvite`]: a new offer in an established call.
     pub(super) fn reinvite(&mut self, now: Instant, id: CallId, sdp: String) {
-        let Some(call) = self.calls.get(&id) else { return self.call_error(id, format!("no call {}", id.0)) };
+        let Some(call) = self.calls.get(&id) else { return self.no_call(id) };
         if call.state != SessionState::Established {
-            return self.call_error(id, format!("call {} is not established", id.0));
+            return self.call_problem(id, " is not established");
         }
         if call.reinvite.in_progress() {
-            return self.call_error(id, format!("call {}: a re-INVITE is already under way", id.0));
+            return self.call_problem(id, ": a re-INVITE is already under way");
         }
         if !self.connected {
-            return self
-                .call_error(id, format!("call {}: not connected; the re-INVITE follows recovery", id.0));
+            return self.call_problem(id, ": not connected; the re-INVITE follows recovery");
         }
         let Some((mut r, key)) = self.in_dialog_request(id, Method::Invite) else { return };
         r.headers.push("Allow", ALLOW);
@@ -75,10 +74,10 @@ impl UserAgent {
     /// [`super::Command::AnswerReoffer`].
     pub(super) fn answer_reoffer(&mut self, now: Instant, id: CallId, sdp: String) {
         let Some(call) = self.calls.get_mut(&id) else {
-            return self.call_error(id, format!("no call {}", id.0));
+            return self.no_call(id);
         };
         let Some(req) = call.reinvite.theirs.take() else {
-            return self.call_error(id, format!("call {} has no re-INVITE to answer", id.0));
+            return self.call_problem(id, " has no re-INVITE to answer");
         };
         self.send_ok_until_ack(now, id, &req, sdp, &[]);
     }
@@ -91,10 +90,10 @@ impl UserAgent {
             return self.call_error(id, format!("a re-INVITE is refused with 400-699, not {status}"));
         }
         let Some(call) = self.calls.get_mut(&id) else {
-            return self.call_error(id, format!("no call {}", id.0));
+            return self.no_call(id);
         };
         let Some(req) = call.reinvite.theirs.take() else {
-            return self.call_error(id, format!("call {} has no re-INVITE to refuse", id.0));
+            return self.call_problem(id, " has no re-INVITE to refuse");
         };
         let tag = call.dialog.local_tag.clone();
         self.respond(&req, status, Some(&tag), &[]);
@@ -107,7 +106,7 @@ impl UserAgent {
         let Some(call) = self.calls.get_mut(&id) else { return };
         if call.incoming.is_some() {
             let retry_after = (self.rng.next_u64() % 11).to_string();
-            return self.respond(&req, 500, Some(tag), &[("Retry-After", retry_after)]);
+            return self.respond(&req, 500, Some(tag), &[("Retry-After", &retry_after)]);
         }
         if call.negotiating() || call.invite.is_some() {
             return self.respond(&req, 491, Some(tag), &[]);
@@ -158,7 +157,7 @@ impl UserAgent {
     /// while the peer's offer is still being answered, or failed if the call
     /// or connection is gone.
     pub(super) fn glare_timeouts(&mut self, now: Instant) {
-        let ids: Vec<CallId> = self.calls.keys().copied().collect();
+        let ids = self.call_ids();
         for id in ids {
             let Some(call) = self.calls.get_mut(&id) else { continue };
             if call.reinvite.glare_retry.is_none_or(|at| at > now) {

@@ -26,7 +26,7 @@ impl UserAgent {
     /// [`super::Command::Resume`].
     pub(super) fn resume(&mut self, now: Instant, id: CallId, snapshot: &DialogSnapshot, sdp: String) {
         if self.calls.contains_key(&id) {
-            return self.call_error(id, format!("call {} exists", id.0));
+            return self.call_problem(id, " exists");
         }
         if !self.connected {
             return self.event(Event::Ended { call: id, cause: EndCause::Transport });

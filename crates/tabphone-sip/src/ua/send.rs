@@ -21,13 +21,23 @@ impl UserAgent {
     }
 
     /// Tell the app something went wrong ([`Event::Error`]), about no call in particular.
-    pub(super) fn error(&mut self, message: impl Into<String>) {
-        self.event(Event::Error { call: None, message: message.into() });
+    pub(super) fn error(&mut self, message: String) {
+        self.event(Event::Error { call: None, message });
     }
 
     /// Tell the app something went wrong with call `id` ([`Event::Error`]).
-    pub(super) fn call_error(&mut self, id: CallId, message: impl Into<String>) {
-        self.event(Event::Error { call: Some(id), message: message.into() });
+    pub(super) fn call_error(&mut self, id: CallId, message: String) {
+        self.event(Event::Error { call: Some(id), message });
+    }
+
+    /// [`Self::call_error`] "call N`what`" (`what` starts with a space or a colon).
+    pub(super) fn call_problem(&mut self, id: CallId, what: &str) {
+        self.call_error(id, format!("call {}{what}", id.0));
+    }
+
+    /// [`Self::call_error`] "no call N": a command named a call that does not exist.
+    pub(super) fn no_call(&mut self, id: CallId) {
+        self.call_error(id, format!("no call {}", id.0));
     }
 
     /// Send a message's text (traced first when [`super::Config::trace`]).
@@ -91,7 +101,7 @@ impl UserAgent {
         req: &Request,
         status: u16,
         tag: Option<&str>,
-        extra: &[(&'static str, String)],
+        extra: &[(&'static str, &str)],
     ) {
         let tag = match tag {
             Some(t) => Some(t.to_string()),
@@ -100,7 +110,7 @@ impl UserAgent {
         };
         let mut resp = Response::to(req, status, tag.as_deref());
         for (n, v) in extra {
-            resp.headers.push(*n, v.clone());
+            resp.headers.push(*n, *v);
         }
         self.send_text(resp.encode());
     }

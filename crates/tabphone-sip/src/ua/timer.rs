@@ -41,7 +41,7 @@ impl TimerTable {
 
     /// The earliest armed deadline.
     pub(super) fn next_timeout(&self) -> Option<Instant> {
-        self.data.iter().flatten().min().copied()
+        crate::earliest(&self.data)
     }
 
     /// Is `timer` due at `now`? If so it is disarmed: it fires once.

@@ -86,19 +86,30 @@ impl Transactions {
         self.0.get_mut(key)
     }
 
-    /// Every transaction, removed (the connection that would answer is gone).
-    pub(super) fn take_all(&mut self) -> Vec<ClientTxn> {
-        std::mem::take(&mut self.0).into_values().collect()
+    /// Every transaction, removed (the connection that would answer is gone),
+    /// by key.
+    pub(super) fn take_all(&mut self) -> VecMap<TxnKey, ClientTxn> {
+        std::mem::take(&mut self.0)
     }
 
     /// The earliest Timer B or F.
     pub(super) fn poll_timeout(&self) -> Option<Instant> {
-        self.0.values().filter_map(|t| t.deadline).min()
+        let mut first = None;
+        for txn in self.0.values() {
+            first = crate::earliest(&[first, txn.deadline]);
+        }
+        first
     }
 
     /// The transactions whose deadline passed, in key order.
     pub(super) fn expired(&self, now: Instant) -> Vec<TxnKey> {
-        self.0.iter().filter(|(_, t)| t.deadline.is_some_and(|d| d <= now)).map(|(k, _)| k.clone()).collect()
+        let mut keys = Vec::new();
+        for (key, txn) in self.0.iter() {
+            if txn.deadline.is_some_and(|d| d <= now) {
+                keys.push(key.clone());
+            }
+        }
+        keys
     }
 }
 

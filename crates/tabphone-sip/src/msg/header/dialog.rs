@@ -23,7 +23,10 @@ impl Headers {
 
     /// The route set a dialog takes from Record-Route, one entry per value.
     pub fn route_set(&self, role: Role) -> Vec<String> {
-        let mut routes: Vec<String> = self.list("Record-Route").map(str::to_string).collect();
+        let mut routes = Vec::new();
+        for route in self.list("Record-Route") {
+            routes.push(route.to_string());
+        }
         if role == Role::Uac {
             routes.reverse();
         }

@@ -69,7 +69,7 @@ impl<'a> NameAddrRef<'a> {
         let uri = &v[lt + 1..lt + gt];
         UriRef::scan(uri)?;
         let params = &v[lt + gt + 1..];
-        scan_params(params, |_, _| {})?;
+        scan_params(params, &mut |_, _| {})?;
         Ok(NameAddrRef { display, uri, params })
     }
 
@@ -82,7 +82,7 @@ impl<'a> NameAddrRef<'a> {
         }
         UriRef::scan(uri)?;
         let params = &rest[end..];
-        scan_params(params, |_, _| {})?;
+        scan_params(params, &mut |_, _| {})?;
         Ok(NameAddrRef { display: None, uri, params })
     }
 }

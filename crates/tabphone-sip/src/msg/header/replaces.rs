@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::super::lex::{err, is_token, scan_params, truncate};
+use super::super::lex::{any_byte, err, is_token, scan_params, truncate};
 use super::super::ParseError;
 use tabphone_json::quote;
 
@@ -25,11 +25,11 @@ impl Replaces {
     pub fn parse(v: &str) -> Result<Replaces, ParseError> {
         let (call_id, params) = v.find(';').map_or((v, ""), |i| (&v[..i], &v[i..]));
         let call_id = call_id.trim();
-        if call_id.is_empty() || call_id.bytes().any(|c| c <= b' ') {
+        if call_id.is_empty() || any_byte(call_id, |c| c <= b' ') {
             return Err(err(format!("bad Call-ID in Replaces {}", quote(truncate(v)))));
         }
         let (mut to_tag, mut from_tag) = (None, None);
-        scan_params(params, |name, value| {
+        scan_params(params, &mut |name, value| {
             let slot = match name.to_ascii_lowercase().as_str() {
                 "to-tag" => &mut to_tag,
                 "from-tag" => &mut from_tag,

@@ -49,7 +49,7 @@ impl<'a> ViaRef<'a> {
         let end = sent.find([';', ' ', '\t']).unwrap_or(sent.len());
         let (host, port) = split_hostport(&sent[..end])?;
         let params = &sent[end..];
-        scan_params(params, |_, _| {})?;
+        scan_params(params, &mut |_, _| {})?;
         Ok(ViaRef { transport, host, port, params })
     }
 }

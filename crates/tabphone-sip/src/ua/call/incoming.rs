@@ -24,7 +24,7 @@ impl UserAgent {
         let sdp = req.body_text();
         let from_text = req.headers.get("From").unwrap_or("").to_string();
         self.respond(&req, 100, None, &[]);
-        self.respond(&req, 180, Some(&local_tag), &[("Contact", self.me.contact().to_string())]);
+        self.respond(&req, 180, Some(&local_tag), &[("Contact", &self.me.contact().to_string())]);
         // Our URI in the dialog is the To of the INVITE (RFC 3261 12.1.1).
         let local_uri = req.headers.name_addr("To").map_or_else(|| self.me.aor.clone(), |to| to.uri);
         let mut dialog = Dialog::new(call_id, local_tag, local_uri, from.uri.clone(), remote_target);
@@ -40,12 +40,12 @@ impl UserAgent {
     /// [`super::super::Command::Answer`].
     pub(in crate::ua) fn answer(&mut self, now: Instant, id: CallId, sdp: String) {
         let Some(call) = self.calls.get_mut(&id) else {
-            return self.call_error(id, format!("no call {}", id.0));
+            return self.no_call(id);
         };
         let Some(invite) = call.incoming.take() else {
-            return self.call_error(id, format!("call {} has nothing to answer", id.0));
+            return self.call_problem(id, " has nothing to answer");
         };
-        let extra = [("Allow", ALLOW.to_string()), ("Supported", "outbound, replaces".to_string())];
+        let extra = [("Allow", ALLOW), ("Supported", "outbound, replaces")];
         self.send_ok_until_ack(now, id, &invite, sdp, &extra);
     }
 
@@ -57,14 +57,14 @@ impl UserAgent {
         id: CallId,
         invite: &Request,
         sdp: String,
-        extra: &[(&str, String)],
+        extra: &[(&'static str, &str)],
     ) {
         let contact = self.me.contact();
         let Some(call) = self.calls.get_mut(&id) else { return };
         let mut resp = Response::to(invite, 200, Some(&call.dialog.local_tag));
         resp.headers.push("Contact", contact.to_string());
         for (name, value) in extra {
-            resp.headers.push(name.to_string(), value.clone());
+            resp.headers.push(*name, *value);
         }
         resp.headers.push("Content-Type", "application/sdp");
         resp.body = sdp.into_bytes();
@@ -81,10 +81,10 @@ impl UserAgent {
             return self.call_error(id, format!("reject needs a status 300-699, not {status}"));
         }
         let Some(call) = self.calls.get_mut(&id) else {
-            return self.call_error(id, format!("no call {}", id.0));
+            return self.no_call(id);
         };
         let Some(invite) = call.incoming.take() else {
-            return self.call_error(id, format!("call {} has nothing to reject", id.0));
+            return self.call_problem(id, " has nothing to reject");
         };
         let tag = call.dialog.local_tag.clone();
         call.state = SessionState::Terminated;
@@ -97,10 +97,14 @@ impl UserAgent {
     /// 487; of anything else, 481.
     pub(in crate::ua) fn on_cancel(&mut self, req: &Request) {
         let branch = req.headers.top_branch();
-        let found = self.calls.iter().find(|(_, c)| {
-            c.incoming.as_ref().is_some_and(|inv| inv.headers.top_branch() == branch && branch.is_some())
-        });
-        let Some(id) = found.map(|(id, _)| *id) else {
+        let mut found = None;
+        for (id, c) in self.calls.iter() {
+            if c.incoming.as_ref().is_some_and(|inv| inv.headers.top_branch() == branch && branch.is_some()) {
+                found = Some(*id);
+                break;
+            }
+        }
+        let Some(id) = found else {
             return self.respond(req, 481, None, &[]);
         };
         self.respond(req, 200, None, &[]);
@@ -143,7 +147,7 @@ impl UserAgent {
     /// Our 2xx resends that are due; 64*T1 without an ACK ends the call with
     /// a BYE (RFC 3261 13.3.1.4).
     pub(in crate::ua) fn ok_timeouts(&mut self, now: Instant) {
-        let ids: Vec<CallId> = self.calls.keys().copied().collect();
+        let ids = self.call_ids();
         for id in ids {
             let Some(call) = self.calls.get_mut(&id) else { continue };
             let Some(ok) = call.ok.as_mut() else { continue };

@@ -60,7 +60,7 @@ impl Call {
     /// The earliest of our 2xx resend and a glare retry.
     pub(super) fn poll_timeout(&self) -> Option<Instant> {
         let ok = self.ok.as_ref().map(Retransmit::poll_timeout);
-        [ok, self.reinvite.poll_timeout()].into_iter().flatten().min()
+        crate::earliest(&[ok, self.reinvite.poll_timeout()])
     }
 
     /// An offer is being negotiated: a re-INVITE either way, or our 2xx
@@ -88,7 +88,7 @@ impl UserAgent {
     /// [`super::Command::Hangup`].
     pub(super) fn hangup(&mut self, now: Instant, id: CallId) {
         if !self.calls.contains_key(&id) {
-            return self.call_error(id, format!("no call {}", id.0));
+            return self.no_call(id);
         }
         self.end_call(now, id);
     }

@@ -57,7 +57,7 @@ impl UserAgent {
         headers: &[(String, String)],
     ) {
         if self.calls.contains_key(&id) {
-            return self.call_error(id, format!("call {} exists", id.0));
+            return self.call_problem(id, " exists");
         }
         if !self.connected {
             return self.event(Event::Ended { call: id, cause: EndCause::Transport });
@@ -192,9 +192,14 @@ impl UserAgent {
         let call_id = resp.headers.get("Call-ID").unwrap_or("");
         let seq = resp.cseq().map_or(0, |c| c.seq);
         let to_tag = to_tag(resp);
-        let found = self.calls.iter().find(|(_, c)| c.dialog.call_id == call_id && c.outgoing);
+        let mut found = None;
+        for (id, call) in self.calls.iter() {
+            if call.dialog.call_id == call_id && call.outgoing {
+                found = Some((*id, call));
+                break;
+            }
+        }
         let Some((id, call)) = found else { return };
-        let id = *id;
         if call.dialog.remote_tag == to_tag {
             return self.send_ack(now, id, seq);
         }
