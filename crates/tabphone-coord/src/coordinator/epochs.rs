@@ -20,8 +20,7 @@ impl Coordinator {
             self.renumber(seen + 1);
         } else {
             self.epoch = seen;
-            let live = self.live_tabs().collect();
-            self.send_all(live, &ToTab::Role { role: Role::Dummy, epoch: seen, steal: false });
+            self.send_live(None, &ToTab::Role { role: Role::Dummy, epoch: seen, steal: false });
         }
     }
 

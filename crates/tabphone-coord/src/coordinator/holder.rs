@@ -15,7 +15,7 @@
 //! lock is matched to its life lock (`tabphone:tab:<id>`) and so to a port. A
 //! frozen tab whose worker died still holds its grant of that worker's life
 //! lock (it cannot run the callback that lets go): it watches no live worker.
-use super::{Coordinator, LockSnapshot, Output, PortId, Status};
+use super::{Coordinator, LockInfo, LockSnapshot, Output, PortId, Status};
 use crate::protocol::{is_worker_lock, real_lock_name, tab_of_lock};
 
 /// The real lock's holder, as the lock manager tells it.
@@ -121,27 +121,43 @@ impl Coordinator {
 
     fn holder(&self, snapshot: &LockSnapshot) -> Holder {
         let lock = real_lock_name(&self.config.app);
-        let Some(client) = snapshot.held.iter().find(|l| l.name == lock).map(|l| l.client.as_str()) else {
+        let Some(client) = held_by(&snapshot.held, &lock) else {
             return Holder::Free;
         };
         if client.is_empty() {
             return Holder::Unknown; // no client ids: nothing to match
         }
-        let tab = snapshot.held.iter().filter(|l| l.client == client).find_map(|l| tab_of_lock(&l.name));
-        let joined = tab.and_then(|id| {
-            self.tabs.iter().find(|(_, t)| t.status != Status::Connected && t.id == id).map(|(p, _)| *p)
-        });
-        if let Some(port) = joined {
-            return Holder::Joined(port);
+        let mut tab = None;
+        for l in &snapshot.held {
+            if l.client == client {
+                tab = tab_of_lock(&l.name);
+                if tab.is_some() {
+                    break;
+                }
+            }
         }
-        let watches_a_live_worker = snapshot
-            .pending
-            .iter()
-            .any(|l| l.client == client && is_worker_lock(&l.name) && l.name != self.worker_lock);
-        if watches_a_live_worker {
-            Holder::Stranger
-        } else {
-            Holder::Unknown
+        if let Some(id) = tab {
+            for (port, t) in self.tabs.iter() {
+                if t.status != Status::Connected && t.id == id {
+                    return Holder::Joined(*port);
+                }
+            }
+        }
+        for l in &snapshot.pending {
+            if l.client == client && is_worker_lock(&l.name) && l.name != self.worker_lock {
+                return Holder::Stranger; // it watches a live worker
+            }
+        }
+        Holder::Unknown
+    }
+}
+
+/// The client that holds the lock named `name`, if any.
+fn held_by<'a>(held: &'a [LockInfo], name: &str) -> Option<&'a str> {
+    for l in held {
+        if l.name == name {
+            return Some(&l.client);
         }
     }
+    None
 }

@@ -183,8 +183,10 @@ impl Coordinator {
     /// The same holds for a real lock's holder that has not claimed yet.
     fn wake(&mut self, now: Instant) {
         if now.saturating_duration_since(self.now) > self.config.ping_interval * 2 {
-            for tab in self.tabs.values_mut().filter(|t| t.status != Status::Lost) {
-                tab.last_seen = tab.last_seen.max(now);
+            for tab in self.tabs.values_mut() {
+                if tab.status != Status::Lost {
+                    tab.last_seen = tab.last_seen.max(now);
+                }
             }
             self.timers.ping = self.timers.ping.min(now);
             if let Some(t) = self.timers.steal_at.as_mut() {
@@ -201,21 +203,21 @@ impl Coordinator {
 
     /// When to feed [`Input::Timeout`] next.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let mut next: Option<Instant> = None;
-        let mut consider = |t: Instant| next = Some(next.map_or(t, |n| n.min(t)));
-        if self.tabs.values().any(|t| t.status == Status::Live) {
-            consider(self.timers.ping);
+        let mut next = self.actions.next_deadline();
+        let mut live = false;
+        for tab in self.tabs.values() {
+            live |= tab.status == Status::Live;
+            if tab.status != Status::Lost {
+                next = earliest(next, tab.last_seen + self.config.ping_timeout);
+            }
         }
-        for tab in self.tabs.values().filter(|t| t.status != Status::Lost) {
-            consider(tab.last_seen + self.config.ping_timeout);
+        if live {
+            next = earliest(next, self.timers.ping);
         }
-        if let Some(t) = self.timers.lock_check.filter(|_| !self.querying) {
-            consider(t);
+        match self.timers.lock_check {
+            Some(t) if !self.querying => earliest(next, t),
+            _ => next,
         }
-        if let Some(t) = self.actions.next_deadline() {
-            consider(t);
-        }
-        next
     }
 
     /// Name of the lock this worker must hold for its life (announced in `welcome`).
@@ -242,12 +244,15 @@ impl Coordinator {
         self.out.push_back(Output::Send { port, text: msg.to_text().into() });
     }
 
-    /// Send one text to many ports (one shared allocation).
-    fn send_all(&mut self, ports: Vec<PortId>, msg: &ToTab<'_>) {
+    /// Send one text to every live tab but `except` (one shared allocation).
+    fn send_live(&mut self, except: Option<PortId>, msg: &ToTab<'_>) -> Arc<str> {
         let text: Arc<str> = msg.to_text().into();
-        for port in ports {
-            self.out.push_back(Output::Send { port, text: text.clone() });
+        for (port, tab) in self.tabs.iter() {
+            if tab.status == Status::Live && Some(*port) != except {
+                self.out.push_back(Output::Send { port: *port, text: text.clone() });
+            }
         }
+        text
     }
 
     fn error(&mut self, port: PortId, code: ErrorCode, message: &str, id: Option<u64>) {
@@ -258,16 +263,15 @@ impl Coordinator {
         if self.timers.ping <= now {
             self.timers.ping = now + self.config.ping_interval;
             self.ping_seq += 1;
-            let live = self.live_tabs().collect();
-            self.send_all(live, &ToTab::Ping { seq: self.ping_seq });
+            self.send_live(None, &ToTab::Ping { seq: self.ping_seq });
         }
         let timeout = self.config.ping_timeout;
-        let silent: Vec<(PortId, Status)> = self
-            .tabs
-            .iter()
-            .filter(|(_, t)| t.status != Status::Lost && t.last_seen + timeout <= now)
-            .map(|(p, t)| (*p, t.status))
-            .collect();
+        let mut silent = Vec::new();
+        for (port, tab) in self.tabs.iter() {
+            if tab.status != Status::Lost && tab.last_seen + timeout <= now {
+                silent.push((*port, tab.status));
+            }
+        }
         for (port, status) in silent {
             // A port that never said hello is just closed.
             let why = if status == Status::Connected { Gone::Dead } else { Gone::Silent };
@@ -279,4 +283,9 @@ impl Coordinator {
         let expired = self.actions.expire(now);
         self.answer_errors(expired, ErrorCode::Timeout, "no answer from the real tab in time");
     }
+}
+
+/// The earlier of `next` (if any) and `t`.
+fn earliest(next: Option<Instant>, t: Instant) -> Option<Instant> {
+    Some(next.map_or(t, |n| n.min(t)))
 }

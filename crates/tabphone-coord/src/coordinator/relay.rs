@@ -1,11 +1,9 @@
 //! Between the real and the dummies: the real's state (cached, broadcast),
 //! actions forwarded to the real, and their one answer each.
-use std::sync::Arc;
-
 use web_time::Instant;
 
 use super::actions::Answer;
-use super::{Coordinator, Output, PortId, Real, Status};
+use super::{Coordinator, PortId, Real, Status};
 use crate::protocol::{error_value, ErrorCode, Raw, ToTab};
 
 impl Coordinator {
@@ -25,10 +23,7 @@ impl Coordinator {
             let msg = format!("event refused: not the real of epoch {}", self.epoch);
             return self.error(port, ErrorCode::NotReal, &msg, None);
         }
-        let text: Arc<str> = ToTab::Event { event }.to_text().into();
-        for to in self.live_tabs().filter(|p| *p != port).collect::<Vec<_>>() {
-            self.out.push_back(Output::Send { port: to, text: text.clone() });
-        }
+        self.send_live(Some(port), &ToTab::Event { event });
     }
 
     /// Cache `state` and send it to every live dummy. The cache outlives the
@@ -36,14 +31,10 @@ impl Coordinator {
     /// successor resumes them from it, until the next real publishes. Only a
     /// real that closed as the last tab ends its calls: `reset`.
     pub(super) fn publish(&mut self, state: &str, reset: bool) {
-        let text: Arc<str> = ToTab::Sync { epoch: self.epoch, state, reset }.to_text().into();
         // Not to the real, whose state it is; but to a candidate, which
         // resumes from it.
         let real = self.real.filter(|r| r.claimed).map(|r| r.port);
-        for port in self.live_tabs().filter(|p| Some(*p) != real).collect::<Vec<_>>() {
-            self.out.push_back(Output::Send { port, text: text.clone() });
-        }
-        self.cache = Some(text);
+        self.cache = Some(self.send_live(real, &ToTab::Sync { epoch: self.epoch, state, reset }));
     }
 
     pub(super) fn on_action(&mut self, now: Instant, port: PortId, id: u64, name: String, args: Option<Raw>) {

@@ -67,15 +67,19 @@ impl Coordinator {
     pub(super) fn promote(&mut self) {
         let heard = self.now.checked_sub(self.config.ping_interval * 3 / 2);
         let wanted = self.takeovers.first().map(|(p, _)| *p);
-        let best = self
-            .tabs
-            .iter()
-            .filter(|(_, t)| t.status == Status::Live)
-            .max_by_key(|(p, t)| {
-                let fresh = heard.is_none_or(|h| t.last_seen >= h);
-                (Some(**p) == wanted, fresh, t.visible, t.focus_order, std::cmp::Reverse(t.joined))
-            })
-            .map(|(p, _)| *p);
+        let mut best = None;
+        for (p, t) in self.tabs.iter() {
+            if t.status != Status::Live {
+                continue;
+            }
+            let fresh = heard.is_none_or(|h| t.last_seen >= h);
+            let key = (Some(*p) == wanted, fresh, t.visible, t.focus_order, std::cmp::Reverse(t.joined));
+            // The last of equal keys, as `max_by_key`.
+            if best.is_none_or(|(k, _)| key >= k) {
+                best = Some((key, *p));
+            }
+        }
+        let best = best.map(|(_, p)| p);
         let Some(port) = best else {
             // Nobody to tell to steal now; the lock may be another's by the
             // time a tab joins (another script's real): that promotion
@@ -99,8 +103,7 @@ impl Coordinator {
         let Some(r) = self.real else { return };
         let steal = self.steal && !r.claimed;
         self.send(r.port, &ToTab::Role { role: Role::Real, epoch: self.epoch, steal });
-        let others = self.live_tabs().filter(|p| *p != r.port).collect();
-        self.send_all(others, &ToTab::Role { role: Role::Dummy, epoch: self.epoch, steal: false });
+        self.send_live(Some(r.port), &ToTab::Role { role: Role::Dummy, epoch: self.epoch, steal: false });
     }
 
     pub(super) fn send_dummy(&mut self, port: PortId) {
@@ -142,11 +145,14 @@ impl Coordinator {
     }
 
     pub(super) fn live_count(&self) -> usize {
-        self.live_tabs().count()
+        let mut n = 0;
+        for tab in self.tabs.values() {
+            n += usize::from(tab.status == Status::Live);
+        }
+        n
     }
 
     pub(super) fn broadcast_tabs(&mut self) {
-        let live = self.live_tabs().collect();
-        self.send_all(live, &ToTab::Tabs { count: self.live_count() });
+        self.send_live(None, &ToTab::Tabs { count: self.live_count() });
     }
 }

@@ -62,9 +62,7 @@ impl Coordinator {
 
     /// `port` claimed the real lock: answer its takeovers.
     pub(super) fn takeovers_done(&mut self, port: PortId) {
-        let done: Vec<u64> = self.takeovers.iter().filter(|(p, _)| *p == port).map(|(_, id)| *id).collect();
-        self.takeovers.retain(|(p, _)| *p != port);
-        for id in done {
+        for (_, id) in self.take_takeovers(Some(port)) {
             self.answer_takeover(port, id);
         }
     }
@@ -76,9 +74,7 @@ impl Coordinator {
 
     /// Fail the pending takeovers of `port` (all when `None`).
     pub(super) fn fail_takeovers(&mut self, port: Option<PortId>, message: &str) {
-        let (failed, kept) =
-            std::mem::take(&mut self.takeovers).into_iter().partition(|(p, _)| port.is_none_or(|q| q == *p));
-        self.takeovers = kept;
+        let failed = self.take_takeovers(port);
         let err = error_value(ErrorCode::RealGone, message);
         for (p, id) in failed {
             self.send(p, &ToTab::Result { id, ok: None, error: Some(err.get()) });
@@ -87,6 +83,18 @@ impl Coordinator {
 
     /// `port` is gone for good: nobody to answer.
     pub(super) fn forget_takeovers(&mut self, port: PortId) {
-        self.takeovers.retain(|(p, _)| *p != port);
+        self.take_takeovers(Some(port));
+    }
+
+    /// Remove and return the pending takeovers of `port` (all when `None`), in order.
+    fn take_takeovers(&mut self, port: Option<PortId>) -> Vec<(PortId, u64)> {
+        let mut taken = Vec::new();
+        for (p, id) in std::mem::take(&mut self.takeovers) {
+            match port.is_none_or(|q| q == p) {
+                true => taken.push((p, id)),
+                false => self.takeovers.push((p, id)),
+            }
+        }
+        taken
     }
 }
