@@ -4,7 +4,6 @@
 //! Every action gets a worker-wide id on arrival and a deadline of arrival +
 //! timeout, so ids and deadlines grow together: the earliest deadline is
 //! always at the front of the queue or the first in-flight entry.
-use std::collections::VecDeque;
 use std::time::Duration;
 
 use web_time::Instant;
@@ -41,13 +40,14 @@ pub(crate) struct Actions {
     max_queued: usize,
     timeout: Duration,
     next_fwd: u64,
-    queue: VecDeque<Queued>,
+    /// In arrival order (a `Vec`: it is short, and a `VecDeque` costs wasm).
+    queue: Vec<Queued>,
     in_flight: VecMap<u64, InFlight>,
 }
 
 impl Actions {
     pub fn new(max_queued: usize, timeout: Duration) -> Self {
-        Actions { max_queued, timeout, next_fwd: 1, queue: VecDeque::new(), in_flight: VecMap::new() }
+        Actions { max_queued, timeout, next_fwd: 1, queue: Vec::new(), in_flight: VecMap::new() }
     }
 
     /// Queue an action; refused when the queue is full.
@@ -65,13 +65,16 @@ impl Actions {
         let fwd = self.next_fwd;
         self.next_fwd += 1;
         let deadline = now + self.timeout;
-        self.queue.push_back(Queued { fwd, answer: Answer { from, id }, name, args, deadline });
+        self.queue.push(Queued { fwd, answer: Answer { from, id }, name, args, deadline });
         Ok(())
     }
 
     /// Move the oldest queued action in flight to `to`; its worker id, name and args.
     pub fn forward_next(&mut self, to: PortId) -> Option<(u64, String, Option<Raw>)> {
-        let q = self.queue.pop_front()?;
+        if self.queue.is_empty() {
+            return None;
+        }
+        let q = self.queue.remove(0);
         self.in_flight.insert(q.fwd, InFlight { answer: q.answer, to, deadline: q.deadline });
         Some((q.fwd, q.name, q.args))
     }
@@ -86,30 +89,53 @@ impl Actions {
 
     /// Every action in flight to `to`, removed.
     pub fn fail_in_flight(&mut self, to: PortId) -> Vec<Answer> {
-        let ids: Vec<u64> = self.in_flight.iter().filter(|(_, f)| f.to == to).map(|(k, _)| *k).collect();
-        ids.into_iter().filter_map(|k| self.in_flight.remove(&k)).map(|f| f.answer).collect()
+        self.remove_in_flight(to, false)
     }
 
     /// Drop everything asked by `from` (it is gone; no one to answer).
     pub fn forget_from(&mut self, from: PortId) {
-        self.queue.retain(|q| q.answer.from != from);
-        self.in_flight.retain(|_, f| f.answer.from != from);
+        let mut i = 0;
+        while i < self.queue.len() {
+            match self.queue[i].answer.from == from {
+                true => drop(self.queue.remove(i)),
+                false => i += 1,
+            }
+        }
+        self.remove_in_flight(from, true);
+    }
+
+    /// Remove the actions in flight to `port` (asked by it, with `asked`).
+    fn remove_in_flight(&mut self, port: PortId, asked: bool) -> Vec<Answer> {
+        let mut fwds = Vec::new();
+        for (fwd, f) in self.in_flight.iter() {
+            if port == if asked { f.answer.from } else { f.to } {
+                fwds.push(*fwd);
+            }
+        }
+        let mut out = Vec::new();
+        for fwd in fwds {
+            if let Some(f) = self.in_flight.remove(&fwd) {
+                out.push(f.answer);
+            }
+        }
+        out
     }
 
     /// Remove and return every action past its deadline.
     pub fn expire(&mut self, now: Instant) -> Vec<Answer> {
         let mut out = Vec::new();
-        while self.queue.front().is_some_and(|q| q.deadline <= now) {
-            out.extend(self.queue.pop_front().map(|q| q.answer));
+        while self.queue.first().is_some_and(|q| q.deadline <= now) {
+            out.push(self.queue.remove(0).answer);
         }
-        while self.in_flight.first().is_some_and(|(_, f)| f.deadline <= now) {
-            out.extend(self.in_flight.pop_first().map(|(_, f)| f.answer));
+        while let Some((_, f)) = self.in_flight.first().filter(|(_, f)| f.deadline <= now) {
+            out.push(f.answer);
+            self.in_flight.pop_first();
         }
         out
     }
 
     pub fn next_deadline(&self) -> Option<Instant> {
-        let q = self.queue.front().map(|q| q.deadline);
+        let q = self.queue.first().map(|q| q.deadline);
         let f = self.in_flight.first().map(|(_, f)| f.deadline);
         match (q, f) {
             (Some(a), Some(b)) => Some(a.min(b)),

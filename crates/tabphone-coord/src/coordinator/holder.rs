@@ -69,7 +69,7 @@ impl Coordinator {
         self.timers.lock_check = None;
         if !self.querying {
             self.querying = true;
-            self.out.push_back(Output::QueryLocks);
+            self.out.push(Output::QueryLocks);
         }
     }
 

@@ -7,7 +7,6 @@
 //! does not know), `relay.rs` (state and actions between the real and the
 //! dummies), `actions.rs` (the action queue), `takeover.rs` (a dummy asks to
 //! become the real).
-use std::collections::VecDeque;
 use std::sync::Arc;
 
 use web_time::Instant;
@@ -116,7 +115,8 @@ pub struct Coordinator {
     /// means the worker itself was stalled (busy, or the machine slept), not
     /// that tabs went silent.
     now: Instant,
-    out: VecDeque<Output>,
+    /// Outputs in order (a `Vec`: drained after every input, so short).
+    out: Vec<Output>,
 }
 
 impl Coordinator {
@@ -140,7 +140,7 @@ impl Coordinator {
             takeovers: Vec::new(),
             ping_seq: 0,
             now,
-            out: VecDeque::new(),
+            out: Vec::new(),
         }
     }
 
@@ -198,7 +198,7 @@ impl Coordinator {
 
     /// Next thing for the glue to do.
     pub fn poll_output(&mut self) -> Option<Output> {
-        self.out.pop_front()
+        (!self.out.is_empty()).then(|| self.out.remove(0))
     }
 
     /// When to feed [`Input::Timeout`] next.
@@ -241,7 +241,7 @@ impl Coordinator {
     }
 
     fn send(&mut self, port: PortId, msg: &ToTab<'_>) {
-        self.out.push_back(Output::Send { port, text: msg.to_text().into() });
+        self.out.push(Output::Send { port, text: msg.to_text().into() });
     }
 
     /// Send one text to every live tab but `except` (one shared allocation).
@@ -249,7 +249,7 @@ impl Coordinator {
         let text: Arc<str> = msg.to_text().into();
         for (port, tab) in self.tabs.iter() {
             if tab.status == Status::Live && Some(*port) != except {
-                self.out.push_back(Output::Send { port: *port, text: text.clone() });
+                self.out.push(Output::Send { port: *port, text: text.clone() });
             }
         }
         text

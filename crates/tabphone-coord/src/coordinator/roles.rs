@@ -16,7 +16,7 @@ impl Coordinator {
             }
         } else {
             self.tabs.remove(&port);
-            self.out.push_back(super::Output::ClosePort { port });
+            self.out.push(super::Output::ClosePort { port });
             // Its own actions have nobody to answer to. A silent tab keeps
             // them: it may thaw and read the answers.
             self.actions.forget_from(port);
@@ -116,7 +116,7 @@ impl Coordinator {
     /// tab keeps the one it has.
     pub(super) fn send_cache(&mut self, port: PortId) {
         if let Some(text) = self.cache.clone() {
-            self.out.push_back(super::Output::Send { port, text });
+            self.out.push(super::Output::Send { port, text });
         }
     }
 
