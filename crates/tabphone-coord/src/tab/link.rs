@@ -50,10 +50,7 @@ impl TabCore {
         self.connected = false;
         self.rejoin = true;
         self.worker_lock = None;
-        self.takeovers.clear();
-        for id in std::mem::take(&mut self.waiting) {
-            self.fail(ActionId(id), ErrorCode::WorkerGone, "the worker died before answering");
-        }
+        self.fail_waiting("the worker died before answering");
         if matches!(self.role, TabRole::Claiming | TabRole::Confirming) {
             // The promotion died with the worker; the new one decides again.
             self.out.push_back(TabOutput::ReleaseRealLock);
@@ -73,10 +70,7 @@ impl TabCore {
         self.failed = true;
         self.connected = false;
         self.outbox.clear();
-        self.takeovers.clear();
-        for id in std::mem::take(&mut self.waiting) {
-            self.fail(ActionId(id), ErrorCode::WorkerGone, message);
-        }
+        self.fail_waiting(message);
         // No worker to ask: a held real goes on (nobody can replace it).
         self.release();
         let message = format!("the worker cannot run: {message}");
@@ -119,8 +113,7 @@ impl TabCore {
             }
             ToTab::Action { id, name, args } => self.on_forwarded(id, &name, args),
             ToTab::Result { id, ok, error } => {
-                if self.waiting.remove(&id) {
-                    self.takeovers.remove(&id);
+                if self.answered(id) {
                     let result = match (ok, error) {
                         (_, Some(e)) => Err(e.to_owned()),
                         (Some(v), None) => Ok(v.to_owned()),
@@ -136,8 +129,7 @@ impl TabCore {
                 self.on_unknown_type()
             }
             ToTab::Error { code, message, id } => match id {
-                Some(id) if self.waiting.remove(&id) => {
-                    self.takeovers.remove(&id);
+                Some(id) if self.answered(id) => {
                     let err = error_value(code, &message).get().to_owned();
                     self.out.push_back(TabOutput::Resolve { id: ActionId(id), result: Err(err) });
                 }
@@ -147,6 +139,20 @@ impl TabCore {
             },
             ToTab::Failed { message } => self.on_worker_failed(&message),
         }
+    }
+
+    /// The worker is gone: what waits for it fails with `worker_gone`.
+    fn fail_waiting(&mut self, message: &str) {
+        self.takeovers.clear();
+        for id in std::mem::take(&mut self.waiting) {
+            self.fail(ActionId(id), ErrorCode::WorkerGone, message);
+        }
+    }
+
+    /// The worker answered `id`: false if nothing waits for it.
+    fn answered(&mut self, id: u64) -> bool {
+        self.takeovers.remove(&id);
+        self.waiting.remove(&id)
     }
 
     fn on_tabs(&mut self, count: usize) {
