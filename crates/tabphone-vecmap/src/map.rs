@@ -25,7 +25,7 @@ impl<K: Ord, V> VecMap<K, V> {
     where
         K: Borrow<Q>,
     {
-        search(self.items.len(), &|i| self.items[i].0.borrow().cmp(k))
+        search(self.items.len(), &Probe { items: &self.items, k })
     }
 
     /// Insert, returning the old value.
@@ -158,19 +158,37 @@ impl<K: Ord, V> VecMap<K, V> {
     }
 }
 
-/// Where the key is among `len` sorted unique keys, `cmp(i)` ordering key
-/// `i` against it: `Ok(i)`, or `Err` with where it would go (as
+/// A key looked for among a map's entries: orders entry `i`'s key against it.
+/// A trait of its own, not `dyn Fn`: a closure's vtable adds a `call_once`
+/// shim per map type.
+trait KeyOrder {
+    fn order(&self, i: usize) -> Ordering;
+}
+
+struct Probe<'a, K, V, Q: ?Sized> {
+    items: &'a [(K, V)],
+    k: &'a Q,
+}
+
+impl<K: Borrow<Q>, V, Q: Ord + ?Sized> KeyOrder for Probe<'_, K, V, Q> {
+    fn order(&self, i: usize) -> Ordering {
+        self.items[i].0.borrow().cmp(self.k)
+    }
+}
+
+/// Where the key is among `len` sorted unique keys, `key.order(i)` ordering
+/// key `i` against it: `Ok(i)`, or `Err` with where it would go (as
 /// `binary_search_by`). The last key is tried first: new keys are usually
 /// the largest. Not generic, so one copy serves every map type.
 #[inline(never)]
-fn search(len: usize, cmp: &dyn Fn(usize) -> Ordering) -> Result<usize, usize> {
-    if len == 0 || cmp(len - 1) == Ordering::Less {
+fn search(len: usize, key: &dyn KeyOrder) -> Result<usize, usize> {
+    if len == 0 || key.order(len - 1) == Ordering::Less {
         return Err(len);
     }
     let (mut lo, mut hi) = (0, len);
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
-        match cmp(mid) {
+        match key.order(mid) {
             Ordering::Less => lo = mid + 1,
             Ordering::Greater => hi = mid,
             Ordering::Equal => return Ok(mid),
