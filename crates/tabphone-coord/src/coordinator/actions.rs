@@ -106,18 +106,14 @@ impl Actions {
 
     /// Remove the actions in flight to `port` (asked by it, with `asked`).
     fn remove_in_flight(&mut self, port: PortId, asked: bool) -> Vec<Answer> {
-        let mut fwds = Vec::new();
-        for (fwd, f) in self.in_flight.iter() {
-            if port == if asked { f.answer.from } else { f.to } {
-                fwds.push(*fwd);
-            }
-        }
         let mut out = Vec::new();
-        for fwd in fwds {
-            if let Some(f) = self.in_flight.remove(&fwd) {
+        self.in_flight.retain(|_, f| {
+            let hit = port == if asked { f.answer.from } else { f.to };
+            if hit {
                 out.push(f.answer);
             }
-        }
+            !hit
+        });
         out
     }
 
