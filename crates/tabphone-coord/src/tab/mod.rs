@@ -176,10 +176,10 @@ impl TabCore {
                 return id;
             }
         };
-        match self.role {
+        let role = self.role;
+        match role {
             TabRole::Real => self.perform(Job::Local(id), name.into(), args.get().into()),
-            TabRole::Closed => self.fail(id, ErrorCode::WorkerGone, "the tab is closed"),
-            _ if self.failed => self.fail(id, ErrorCode::WorkerGone, "no worker could be started"),
+            _ if self.refused(id) => {}
             _ => {
                 let text = FromTab::Action { id: id.0, name: name.into(), args: Some(args.get()) }.to_text();
                 if text.len() > self.config.max_message_bytes {
@@ -204,13 +204,13 @@ impl TabCore {
     /// worker too old to know takeovers.
     pub fn take_over(&mut self) -> ActionId {
         let id = self.next_id();
-        match self.role {
+        let role = self.role;
+        match role {
             TabRole::Real if !self.held => {
                 let ok = crate::json::Obj::new().num("epoch", self.epoch).end();
                 self.out.push_back(TabOutput::Resolve { id, result: Ok(ok) });
             }
-            TabRole::Closed => self.fail(id, ErrorCode::WorkerGone, "the tab is closed"),
-            _ if self.failed => self.fail(id, ErrorCode::WorkerGone, "no worker could be started"),
+            _ if self.refused(id) => {}
             _ => {
                 self.waiting.insert(id.0);
                 self.takeovers.insert(id.0);
@@ -218,6 +218,18 @@ impl TabCore {
             }
         }
         id
+    }
+
+    /// Fail `id` if no worker will answer it: the tab is closed, or no
+    /// worker could be started.
+    fn refused(&mut self, id: ActionId) -> bool {
+        let message = match self.role {
+            TabRole::Closed => "the tab is closed",
+            _ if self.failed => "no worker could be started",
+            _ => return false,
+        };
+        self.fail(id, ErrorCode::WorkerGone, message);
+        true
     }
 
     fn next_id(&mut self) -> ActionId {
