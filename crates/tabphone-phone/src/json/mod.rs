@@ -20,8 +20,8 @@ use crate::state::{
 /// (string and integer fields).
 macro_rules! json {
     ({ $($k:literal : $v:expr),* $(,)? }) => {{
-        let o = tabphone_json::Obj::new();
-        $( let o = $crate::json::Field::put(&$v, o, $k); )*
+        let mut o = tabphone_json::Obj::new();
+        $( $crate::json::Field::put(&$v, &mut o, $k); )*
         o.end()
     }};
 }
@@ -30,24 +30,24 @@ pub(crate) use json;
 /// A value [`json!`] can write.
 pub(crate) trait Field {
     /// `o` with field `k` set to this value.
-    fn put(&self, o: Obj, k: &str) -> Obj;
+    fn put(&self, o: &mut Obj, k: &str);
 }
 
 impl Field for String {
-    fn put(&self, o: Obj, k: &str) -> Obj {
-        o.str(k, self)
+    fn put(&self, o: &mut Obj, k: &str) {
+        o.str(k, self);
     }
 }
 
 impl Field for u16 {
-    fn put(&self, o: Obj, k: &str) -> Obj {
-        o.num(k, u64::from(*self))
+    fn put(&self, o: &mut Obj, k: &str) {
+        o.num(k, u64::from(*self));
     }
 }
 
 impl Field for u32 {
-    fn put(&self, o: Obj, k: &str) -> Obj {
-        o.num(k, u64::from(*self))
+    fn put(&self, o: &mut Obj, k: &str) {
+        o.num(k, u64::from(*self));
     }
 }
 
@@ -107,11 +107,11 @@ fn cause_name(c: DisconnectCause) -> &'static str {
 pub(crate) fn write_state(s: &PhoneState) -> String {
     let mut calls = Arr::new();
     for c in &s.calls {
-        calls = calls.raw(&write_call(c));
+        calls.raw(&write_call(c));
     }
     let mut ended = Arr::new();
     for e in &s.ended {
-        ended = ended.raw(&end_cause(Obj::new().str("id", &e.id), &e.cause).num("at", e.at).end());
+        ended.raw(&end_cause(Obj::new().str("id", &e.id), &e.cause).num("at", e.at).end());
     }
     Obj::new()
         .num("v", u64::from(s.v))
@@ -128,7 +128,7 @@ pub(crate) fn write_state(s: &PhoneState) -> String {
 
 /// A connection state, `{"state": ..., ...}`.
 pub(crate) fn write_connection(c: &Connection) -> String {
-    let o = Obj::new();
+    let o = &mut Obj::new();
     match c {
         Connection::Connecting { url } => o.str("state", "connecting").str("url", url),
         Connection::Connected { url } => o.str("state", "connected").str("url", url),
@@ -142,7 +142,7 @@ pub(crate) fn write_connection(c: &Connection) -> String {
 
 /// A registration state, `{"state": ..., ...}`.
 pub(crate) fn write_registration(r: &Registration) -> String {
-    let o = Obj::new();
+    let o = &mut Obj::new();
     match r {
         Registration::Unregistered => o.str("state", "unregistered"),
         Registration::Registered { expires, bindings, at } => o
@@ -161,7 +161,7 @@ pub(crate) fn write_peer(p: &Peer) -> String {
 }
 
 /// `o` with an end cause's fields: `cause`, and `status` for some.
-pub(crate) fn end_cause(o: Obj, c: &EndCause) -> Obj {
+pub(crate) fn end_cause<'a>(o: &'a mut Obj, c: &EndCause) -> &'a mut Obj {
     let (i, status) = match c {
         EndCause::Local => (0, None),
         EndCause::Declined { status } => (1, Some(status)),
@@ -206,7 +206,7 @@ fn write_call(c: &CallView) -> String {
 fn write_dialog(d: &DialogState) -> String {
     let mut routes = Arr::new();
     for r in &d.route_set {
-        routes = routes.str(r);
+        routes.str(r);
     }
     Obj::new()
         .str("callId", &d.call_id)
