@@ -19,6 +19,9 @@ use crate::state::{
 /// An action's result, as JSON text: `json!({})`, `json!({ "call": call })`
 /// (string and integer fields).
 macro_rules! json {
+    ({}) => {
+        String::from("{}")
+    };
     ({ $($k:literal : $v:expr),* $(,)? }) => {{
         let mut o = tabphone_json::Obj::new();
         $( $crate::json::Field::put(&$v, &mut o, $k); )*
