@@ -25,7 +25,7 @@
 //! Arguments are a JSON object (camelCase keys); unknown keys are refused.
 //! "None" means no text, `null` or `{}`.
 
-use tabphone_json::{quote, Object};
+use tabphone_json::{quote, Object, ReadError};
 
 use crate::error::{ErrorCode, PhoneError};
 
@@ -149,15 +149,20 @@ const ACTIONS: [(&str, &[&str]); 14] = [
 
 /// The arguments of action `name`: an object with only the `known` fields.
 fn args<'a>(name: &str, text: &'a str, known: &[&str]) -> Result<Object<'a>, PhoneError> {
-    let o = Object::parse(text).map_err(|e| bad(format!("{name}: {e}")))?;
-    o.only(known).map_err(|e| bad(format!("{name}: {e}")))?;
+    let o = Object::parse(text).map_err(|e| named(name, e))?;
+    o.only(known).map_err(|e| named(name, e))?;
     Ok(o)
+}
+
+/// A bad argument `e` of action `name`: `"name: e"`.
+fn named(name: &str, e: ReadError) -> PhoneError {
+    bad(format!("{name}: {e}"))
 }
 
 /// The first error the arguments read so far met ([`Object::keep`]),
 /// named after the action.
 fn read_ok(name: &str, o: &Object<'_>) -> Result<(), PhoneError> {
-    o.done(()).map_err(|e| bad(format!("{name}: {e}")))
+    o.done(()).map_err(|e| named(name, e))
 }
 
 impl Action {
