@@ -102,8 +102,8 @@ const END_CAUSES: [&str; 13] = [
 ];
 
 fn cause_name(c: DisconnectCause) -> &'static str {
-    let i = CAUSE_VALUES.iter().position(|v| *v == c).unwrap_or(CAUSES.len() - 1);
-    CAUSES[i]
+    // CAUSES is in the enum's declaration order.
+    CAUSES[c as usize]
 }
 
 /// The state's JSON text.
@@ -193,7 +193,7 @@ fn write_call(c: &CallView) -> String {
         .str("id", &c.id)
         .str("direction", DIRECTIONS[usize::from(c.direction == CallDirection::Outgoing)])
         .raw("peer", &write_peer(&c.peer))
-        .str("state", CALL_STATES[CALL_STATE_VALUES.iter().position(|s| *s == c.state).unwrap_or(0)])
+        .str("state", CALL_STATES[c.state as usize]) // in the enum's declaration order
         .raw("held", &Obj::new().bool("local", c.held.local).bool("remote", c.held.remote).end())
         .bool("muted", c.muted)
         .num("startedAt", c.started_at)
@@ -363,3 +363,19 @@ fn read_ended(o: &Object<'_>) -> EndedCall {
 
 #[cfg(test)]
 mod oracle;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The writers index the name tables by the enums' discriminants.
+    #[test]
+    fn name_tables_follow_the_declaration_order() {
+        for (i, c) in CAUSE_VALUES.iter().enumerate() {
+            assert_eq!(*c as usize, i, "{}", CAUSES[i]);
+        }
+        for (i, s) in CALL_STATE_VALUES.iter().enumerate() {
+            assert_eq!(*s as usize, i, "{}", CALL_STATES[i]);
+        }
+    }
+}
