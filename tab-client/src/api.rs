@@ -133,7 +133,8 @@ impl TabClient {
 
     /// Refuse a ringing incoming call with `status` (default 603).
     pub async fn decline(&self, call: &str, status: Option<u16>) -> Done {
-        let args = Obj::new().str("call", call);
+        let args = &mut Obj::new();
+        args.str("call", call);
         let args = match status {
             Some(s) => args.num("status", u64::from(s)),
             None => args,

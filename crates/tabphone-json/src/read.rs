@@ -229,8 +229,14 @@ impl<'a> Object<'a> {
     /// An array of strings.
     pub fn strings(&self, k: &str) -> Read<Vec<String>> {
         let items = self.items(k)?;
-        let strings = items.into_iter().map(|item| scan::as_str(item).map(Cow::into_owned));
-        strings.collect::<Option<Vec<String>>>().ok_or_else(|| self.error(k, "not an array of strings"))
+        let mut strings = Vec::with_capacity(items.len());
+        for item in items {
+            match scan::as_str(item) {
+                Some(s) => strings.push(s.into_owned()),
+                None => return Err(self.error(k, "not an array of strings")),
+            }
+        }
+        Ok(strings)
     }
 
     /// The value read, or the type's default after noting the error (the

@@ -41,6 +41,8 @@ pub fn quote(s: &str) -> String {
 }
 
 /// A JSON object under construction: `Obj::new().str("t", "x").num("id", 1).end()`.
+/// The field methods take and give back `&mut Obj` (not the builder by
+/// value, which copied it in and out at every field of every caller).
 pub struct Obj(String);
 
 impl Obj {
@@ -49,38 +51,34 @@ impl Obj {
         Obj(String::from("{"))
     }
 
-    fn key(mut self, k: &str) -> Obj {
+    fn key(&mut self, k: &str) -> &mut String {
         if self.0.len() > 1 {
             self.0.push(',');
         }
         push_str(&mut self.0, k);
         self.0.push(':');
-        self
+        &mut self.0
     }
 
     /// A string field.
-    pub fn str(self, k: &str, v: &str) -> Obj {
-        let mut o = self.key(k);
-        push_str(&mut o.0, v);
-        o
+    pub fn str(&mut self, k: &str, v: &str) -> &mut Obj {
+        push_str(self.key(k), v);
+        self
     }
 
     /// A number field.
-    pub fn num(self, k: &str, v: u64) -> Obj {
-        let mut o = self.key(k);
-        push_u64(&mut o.0, v);
-        o
+    pub fn num(&mut self, k: &str, v: u64) -> &mut Obj {
+        push_u64(self.key(k), v);
+        self
     }
 
     /// A bool field.
-    pub fn bool(self, k: &str, v: bool) -> Obj {
-        let mut o = self.key(k);
-        o.0.push_str(if v { "true" } else { "false" });
-        o
+    pub fn bool(&mut self, k: &str, v: bool) -> &mut Obj {
+        self.raw(k, if v { "true" } else { "false" })
     }
 
     /// A string field, `null` when `None`.
-    pub fn opt_str(self, k: &str, v: Option<&str>) -> Obj {
+    pub fn opt_str(&mut self, k: &str, v: Option<&str>) -> &mut Obj {
         match v {
             Some(v) => self.str(k, v),
             None => self.raw(k, "null"),
@@ -88,7 +86,7 @@ impl Obj {
     }
 
     /// A number field, `null` when `None`.
-    pub fn opt_num(self, k: &str, v: Option<u64>) -> Obj {
+    pub fn opt_num(&mut self, k: &str, v: Option<u64>) -> &mut Obj {
         match v {
             Some(v) => self.num(k, v),
             None => self.raw(k, "null"),
@@ -96,16 +94,15 @@ impl Obj {
     }
 
     /// A field whose value is already valid JSON text.
-    pub fn raw(self, k: &str, v: &str) -> Obj {
-        let mut o = self.key(k);
-        o.0.push_str(v);
-        o
+    pub fn raw(&mut self, k: &str, v: &str) -> &mut Obj {
+        self.key(k).push_str(v);
+        self
     }
 
-    /// `}`: the text.
-    pub fn end(mut self) -> String {
+    /// `}`: the text (the builder is left empty).
+    pub fn end(&mut self) -> String {
         self.0.push('}');
-        self.0
+        core::mem::take(&mut self.0)
     }
 }
 
@@ -124,30 +121,29 @@ impl Arr {
         Arr(String::from("["))
     }
 
-    fn sep(&mut self) {
+    fn sep(&mut self) -> &mut String {
         if self.0.len() > 1 {
             self.0.push(',');
         }
+        &mut self.0
     }
 
     /// An item that is already valid JSON text.
-    pub fn raw(mut self, v: &str) -> Arr {
-        self.sep();
-        self.0.push_str(v);
+    pub fn raw(&mut self, v: &str) -> &mut Arr {
+        self.sep().push_str(v);
         self
     }
 
     /// A string item.
-    pub fn str(mut self, v: &str) -> Arr {
-        self.sep();
-        push_str(&mut self.0, v);
+    pub fn str(&mut self, v: &str) -> &mut Arr {
+        push_str(self.sep(), v);
         self
     }
 
-    /// `]`: the text.
-    pub fn end(mut self) -> String {
+    /// `]`: the text (the builder is left empty).
+    pub fn end(&mut self) -> String {
         self.0.push(']');
-        self.0
+        core::mem::take(&mut self.0)
     }
 }
 

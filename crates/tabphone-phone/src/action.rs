@@ -25,7 +25,7 @@
 //! Arguments are a JSON object (camelCase keys); unknown keys are refused.
 //! "None" means no text, `null` or `{}`.
 
-use tabphone_json::{quote, Object};
+use tabphone_json::{quote, Object, ReadError};
 
 use crate::error::{ErrorCode, PhoneError};
 
@@ -149,15 +149,20 @@ const ACTIONS: [(&str, &[&str]); 14] = [
 
 /// The arguments of action `name`: an object with only the `known` fields.
 fn args<'a>(name: &str, text: &'a str, known: &[&str]) -> Result<Object<'a>, PhoneError> {
-    let o = Object::parse(text).map_err(|e| bad(format!("{name}: {e}")))?;
-    o.only(known).map_err(|e| bad(format!("{name}: {e}")))?;
+    let o = Object::parse(text).map_err(|e| named(name, e))?;
+    o.only(known).map_err(|e| named(name, e))?;
     Ok(o)
+}
+
+/// A bad argument `e` of action `name`: `"name: e"`.
+fn named(name: &str, e: ReadError) -> PhoneError {
+    bad(format!("{name}: {e}"))
 }
 
 /// The first error the arguments read so far met ([`Object::keep`]),
 /// named after the action.
 fn read_ok(name: &str, o: &Object<'_>) -> Result<(), PhoneError> {
-    o.done(()).map_err(|e| bad(format!("{name}: {e}")))
+    o.done(()).map_err(|e| named(name, e))
 }
 
 impl Action {
@@ -167,18 +172,23 @@ impl Action {
             "" | "null" => "{}",
             t => t,
         };
-        let Some(&(_, known)) = ACTIONS.iter().find(|(n, _)| *n == name) else {
-            return Err(PhoneError::new(ErrorCode::UnknownAction, format!("no action {}", quote(name))));
-        };
-        let o = args(name, text, known)?;
+        // The action by its index in ACTIONS: names compared once.
+        let mut i = 0;
+        while ACTIONS[i].0 != name {
+            i += 1;
+            if i == ACTIONS.len() {
+                return Err(PhoneError::new(ErrorCode::UnknownAction, format!("no action {}", quote(name))));
+            }
+        }
+        let o = args(name, text, ACTIONS[i].1)?;
         let str = |k: &str| o.keep(o.str(k));
-        let action = match name {
-            "call" => {
+        let action = match i {
+            0 => {
                 let to = str("to");
                 read_ok(name, &o)?;
                 Action::Call { to: target(name, to)?, headers: headers(o.raw("headers"))? }
             }
-            "decline" => {
+            2 => {
                 let status = o.keep(o.opt_num::<u16>("status")).unwrap_or(603);
                 read_ok(name, &o)?;
                 if !(300..=699).contains(&status) {
@@ -186,14 +196,14 @@ impl Action {
                 }
                 Action::Decline { call: str("call"), status }
             }
-            "dtmf" => return dtmf(&o),
-            "transfer" => {
+            8 => return dtmf(&o),
+            9 => {
                 let call = str("call");
                 let to = str("to");
                 read_ok(name, &o)?;
                 Action::Transfer { call, to: target(name, to)? }
             }
-            "attendedTransfer" => {
+            10 => {
                 let (call, with) = (str("call"), str("with"));
                 read_ok(name, &o)?;
                 if call == with {
@@ -201,22 +211,22 @@ impl Action {
                 }
                 Action::AttendedTransfer { call, with }
             }
-            "message" => {
+            11 => {
                 let to = str("to");
                 read_ok(name, &o)?;
                 let to = target(name, to)?;
                 Action::Message { to, text: str("text") }
             }
-            "register" => Action::Register,
-            "unregister" => Action::Unregister,
+            12 => Action::Register,
+            13 => Action::Unregister,
             _ => {
                 let call = str("call");
-                match name {
-                    "answer" => Action::Answer { call },
-                    "hangup" => Action::Hangup { call },
-                    "hold" => Action::Hold { call },
-                    "unhold" => Action::Unhold { call },
-                    "mute" => Action::Mute { call },
+                match i {
+                    1 => Action::Answer { call },
+                    3 => Action::Hangup { call },
+                    4 => Action::Hold { call },
+                    5 => Action::Unhold { call },
+                    6 => Action::Mute { call },
                     _ => Action::Unmute { call },
                 }
             }

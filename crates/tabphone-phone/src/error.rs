@@ -85,7 +85,8 @@ impl PhoneError {
 
     /// The JSON text `{"code":...,"message":...}`.
     pub fn to_json(&self) -> String {
-        let o = tabphone_json::Obj::new().str("code", self.code.as_str()).str("message", &self.message);
+        let o = &mut tabphone_json::Obj::new();
+        o.str("code", self.code.as_str()).str("message", &self.message);
         match self.status {
             Some(s) => o.num("status", u64::from(s)),
             None => o,

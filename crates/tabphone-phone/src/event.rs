@@ -161,7 +161,8 @@ impl PhoneEvent {
 
     /// The JSON text, `{"event": name, ...fields}`.
     pub fn to_json(&self) -> String {
-        let o = Obj::new().str("event", self.name());
+        let o = &mut Obj::new();
+        o.str("event", self.name());
         match self {
             PhoneEvent::Incoming { call, peer, replaces } => o
                 .str("call", call)

@@ -98,7 +98,8 @@ impl MediaRequest {
     /// The JSON text: `{"id": 1, "call": ..., "kind": {"kind": "offer",
     /// "direction": "sendrecv", "iceRestart": false}}` (camelCase).
     pub fn to_json(&self) -> String {
-        let o = Obj::new().str("kind", self.kind.name());
+        let o = &mut Obj::new();
+        o.str("kind", self.kind.name());
         let kind = match &self.kind {
             MediaKind::Offer { direction, ice_restart } => {
                 o.str("direction", direction.as_str()).bool("iceRestart", *ice_restart)

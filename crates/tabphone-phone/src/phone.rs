@@ -250,7 +250,10 @@ impl Phone {
     /// When to feed [`PhoneInput::Timeout`].
     pub fn poll_timeout(&self) -> Option<Instant> {
         let ua = self.ua.as_ref().and_then(UserAgent::poll_timeout);
-        [ua, self.timers.next()].into_iter().flatten().min()
+        match (ua, self.timers.next()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// The state as last published (`None` before the first input).

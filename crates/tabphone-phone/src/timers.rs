@@ -32,7 +32,14 @@ impl Timers {
 
     /// The earliest deadline.
     pub fn next(&self) -> Option<Instant> {
-        self.at.values().min().copied()
+        let mut next: Option<Instant> = None;
+        for &at in self.at.values() {
+            match next {
+                Some(n) if n <= at => {}
+                _ => next = Some(at),
+            }
+        }
+        next
     }
 
     /// Remove and return the timers due at `now`.

@@ -178,7 +178,7 @@ impl FromTab<'_> {
     /// The message as JSON text (the tab's side). JSON values are written
     /// verbatim: the tab validates them before it builds the message.
     pub fn to_text(&self) -> String {
-        let o = Obj::new();
+        let o = &mut Obj::new();
         match self {
             FromTab::Hello(h) => {
                 let o = o

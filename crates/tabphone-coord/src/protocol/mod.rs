@@ -107,7 +107,7 @@ impl Role {
 }
 
 /// The fields of an `action` message (the same both ways).
-fn action_fields(o: Obj, id: u64, name: &str, args: Option<&str>) -> Obj {
+fn action_fields<'a>(o: &'a mut Obj, id: u64, name: &str, args: Option<&str>) -> &'a mut Obj {
     let o = o.str("t", "action").num("id", id).str("name", name);
     match args {
         Some(a) => o.raw("args", a),
@@ -117,7 +117,7 @@ fn action_fields(o: Obj, id: u64, name: &str, args: Option<&str>) -> Obj {
 
 /// The fields of a `result` message (the same both ways): `error` when set,
 /// else `ok` (`null` when neither is).
-fn result_fields(o: Obj, id: u64, ok: Option<&str>, error: Option<&str>) -> Obj {
+fn result_fields<'a>(o: &'a mut Obj, id: u64, ok: Option<&str>, error: Option<&str>) -> &'a mut Obj {
     let o = o.str("t", "result").num("id", id);
     match (ok, error) {
         (_, Some(e)) => o.raw("error", e),

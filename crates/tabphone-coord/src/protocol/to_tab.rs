@@ -159,7 +159,7 @@ fn to_tab<'a>(f: &Fields<'a>) -> Result<ToTab<'a>, Bad> {
 impl ToTab<'_> {
     /// The message as JSON text (the worker's side).
     pub fn to_text(&self) -> String {
-        let o = Obj::new();
+        let o = &mut Obj::new();
         match self {
             ToTab::Welcome { v, worker, tabs, max, ping, timeout, relay } => o
                 .str("t", "welcome")

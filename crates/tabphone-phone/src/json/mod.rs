@@ -19,9 +19,12 @@ use crate::state::{
 /// An action's result, as JSON text: `json!({})`, `json!({ "call": call })`
 /// (string and integer fields).
 macro_rules! json {
+    ({}) => {
+        String::from("{}")
+    };
     ({ $($k:literal : $v:expr),* $(,)? }) => {{
-        let o = tabphone_json::Obj::new();
-        $( let o = $crate::json::Field::put(&$v, o, $k); )*
+        let mut o = tabphone_json::Obj::new();
+        $( $crate::json::Field::put(&$v, &mut o, $k); )*
         o.end()
     }};
 }
@@ -30,24 +33,24 @@ pub(crate) use json;
 /// A value [`json!`] can write.
 pub(crate) trait Field {
     /// `o` with field `k` set to this value.
-    fn put(&self, o: Obj, k: &str) -> Obj;
+    fn put(&self, o: &mut Obj, k: &str);
 }
 
 impl Field for String {
-    fn put(&self, o: Obj, k: &str) -> Obj {
-        o.str(k, self)
+    fn put(&self, o: &mut Obj, k: &str) {
+        o.str(k, self);
     }
 }
 
 impl Field for u16 {
-    fn put(&self, o: Obj, k: &str) -> Obj {
-        o.num(k, u64::from(*self))
+    fn put(&self, o: &mut Obj, k: &str) {
+        o.num(k, u64::from(*self));
     }
 }
 
 impl Field for u32 {
-    fn put(&self, o: Obj, k: &str) -> Obj {
-        o.num(k, u64::from(*self))
+    fn put(&self, o: &mut Obj, k: &str) {
+        o.num(k, u64::from(*self));
     }
 }
 
@@ -99,19 +102,19 @@ const END_CAUSES: [&str; 13] = [
 ];
 
 fn cause_name(c: DisconnectCause) -> &'static str {
-    let i = CAUSE_VALUES.iter().position(|v| *v == c).unwrap_or(CAUSES.len() - 1);
-    CAUSES[i]
+    // CAUSES is in the enum's declaration order.
+    CAUSES[c as usize]
 }
 
 /// The state's JSON text.
 pub(crate) fn write_state(s: &PhoneState) -> String {
     let mut calls = Arr::new();
     for c in &s.calls {
-        calls = calls.raw(&write_call(c));
+        calls.raw(&write_call(c));
     }
     let mut ended = Arr::new();
     for e in &s.ended {
-        ended = ended.raw(&end_cause(Obj::new().str("id", &e.id), &e.cause).num("at", e.at).end());
+        ended.raw(&end_cause(Obj::new().str("id", &e.id), &e.cause).num("at", e.at).end());
     }
     Obj::new()
         .num("v", u64::from(s.v))
@@ -128,7 +131,7 @@ pub(crate) fn write_state(s: &PhoneState) -> String {
 
 /// A connection state, `{"state": ..., ...}`.
 pub(crate) fn write_connection(c: &Connection) -> String {
-    let o = Obj::new();
+    let o = &mut Obj::new();
     match c {
         Connection::Connecting { url } => o.str("state", "connecting").str("url", url),
         Connection::Connected { url } => o.str("state", "connected").str("url", url),
@@ -142,7 +145,7 @@ pub(crate) fn write_connection(c: &Connection) -> String {
 
 /// A registration state, `{"state": ..., ...}`.
 pub(crate) fn write_registration(r: &Registration) -> String {
-    let o = Obj::new();
+    let o = &mut Obj::new();
     match r {
         Registration::Unregistered => o.str("state", "unregistered"),
         Registration::Registered { expires, bindings, at } => o
@@ -161,7 +164,7 @@ pub(crate) fn write_peer(p: &Peer) -> String {
 }
 
 /// `o` with an end cause's fields: `cause`, and `status` for some.
-pub(crate) fn end_cause(o: Obj, c: &EndCause) -> Obj {
+pub(crate) fn end_cause<'a>(o: &'a mut Obj, c: &EndCause) -> &'a mut Obj {
     let (i, status) = match c {
         EndCause::Local => (0, None),
         EndCause::Declined { status } => (1, Some(status)),
@@ -190,7 +193,7 @@ fn write_call(c: &CallView) -> String {
         .str("id", &c.id)
         .str("direction", DIRECTIONS[usize::from(c.direction == CallDirection::Outgoing)])
         .raw("peer", &write_peer(&c.peer))
-        .str("state", CALL_STATES[CALL_STATE_VALUES.iter().position(|s| *s == c.state).unwrap_or(0)])
+        .str("state", CALL_STATES[c.state as usize]) // in the enum's declaration order
         .raw("held", &Obj::new().bool("local", c.held.local).bool("remote", c.held.remote).end())
         .bool("muted", c.muted)
         .num("startedAt", c.started_at)
@@ -206,7 +209,7 @@ fn write_call(c: &CallView) -> String {
 fn write_dialog(d: &DialogState) -> String {
     let mut routes = Arr::new();
     for r in &d.route_set {
-        routes = routes.str(r);
+        routes.str(r);
     }
     Obj::new()
         .str("callId", &d.call_id)
@@ -360,3 +363,19 @@ fn read_ended(o: &Object<'_>) -> EndedCall {
 
 #[cfg(test)]
 mod oracle;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The writers index the name tables by the enums' discriminants.
+    #[test]
+    fn name_tables_follow_the_declaration_order() {
+        for (i, c) in CAUSE_VALUES.iter().enumerate() {
+            assert_eq!(*c as usize, i, "{}", CAUSES[i]);
+        }
+        for (i, s) in CALL_STATE_VALUES.iter().enumerate() {
+            assert_eq!(*s as usize, i, "{}", CALL_STATES[i]);
+        }
+    }
+}
