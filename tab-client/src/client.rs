@@ -389,7 +389,13 @@ fn emit(rc: &Rc<RefCell<Inner>>, e: TabEvent) {
 
 /// The JavaScript listeners of event `name` (cloned: they run with no borrow held).
 pub(crate) fn listeners_of(listeners: &[(String, Function)], name: &str) -> Vec<Function> {
-    listeners.iter().filter(|(n, _)| n == name).map(|(_, f)| f.clone()).collect()
+    let mut of = Vec::new();
+    for (n, f) in listeners {
+        if n == name {
+            of.push(f.clone());
+        }
+    }
+    of
 }
 
 /// Call each listener with `detail`; one that throws is reported on the console.
