@@ -191,15 +191,16 @@ impl CallMedias {
     fn listen_for_gesture(&self) {
         let Some(window) = web_sys::window() else { return };
         let target: &web_sys::EventTarget = window.as_ref();
-        let listeners = ["pointerdown", "keydown"].map(|name| {
+        let mut listeners = Vec::new();
+        for name in ["pointerdown", "keydown"] {
             let driver = self.driver.clone();
-            Listener::new(target, name, move |_| {
+            listeners.push(Listener::new(target, name, move |_| {
                 if let Some(d) = driver.upgrade() {
                     d.media.retry_playback();
                 }
-            })
-        });
-        *self.gesture.borrow_mut() = listeners.into();
+            }));
+        }
+        *self.gesture.borrow_mut() = listeners;
     }
 
     fn retry_playback(&self) {
@@ -207,7 +208,7 @@ impl CallMedias {
         {
             let (calls, blocked) = (self.calls.borrow(), self.blocked.borrow());
             for c in blocked.iter() {
-                if let Some(m) = calls.get(c).and_then(|s| s.media.clone()) {
+                if let Some(m) = calls.get(c.as_str()).and_then(|s| s.media.clone()) {
                     medias.push(m);
                 }
             }
