@@ -90,15 +90,15 @@ impl CallMedias {
         if request.kind == MediaKind::Close {
             return self.close(&request.call);
         }
+        let call = request.call.clone();
         let start = {
             let mut calls = self.calls.borrow_mut();
-            let slot = calls.get_or_insert_with(request.call.clone(), Slot::default);
-            slot.queue.push(request.clone());
+            let slot = calls.get_or_insert_with(call.clone(), Slot::default);
+            slot.queue.push(request);
             !std::mem::replace(&mut slot.running, true)
         };
         if start {
-            let (driver, call) = (self.driver.clone(), request.call);
-            wasm_bindgen_futures::spawn_local(run(driver, call));
+            wasm_bindgen_futures::spawn_local(run(self.driver.clone(), call));
         }
     }
 
