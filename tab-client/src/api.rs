@@ -52,7 +52,7 @@ fn malformed(what: &str) -> ActionError {
 
 /// The JSON text of a JS value.
 fn text(v: &JsValue) -> Option<String> {
-    js_sys::JSON::stringify(v).ok().and_then(|s| s.as_string())
+    crate::client::json_text(v)
 }
 
 /// `{"call": call}`.

@@ -96,13 +96,18 @@ pub(crate) fn error_object(code: &str, message: &str) -> JsValue {
     err.into()
 }
 
+/// The JSON text of a JS value (`None` for what JSON cannot hold).
+pub(crate) fn json_text(v: &JsValue) -> Option<String> {
+    JSON::stringify(v).ok().and_then(|s| s.as_string())
+}
+
 /// JSON text of a thrown or rejected value: Error objects become `{code, message}`.
 fn error_json(e: &JsValue) -> String {
     let value = match e.dyn_ref::<js_sys::Error>() {
         Some(err) => error_object(ErrorCode::HandlerError.as_str(), &String::from(err.message())),
         None => e.clone(),
     };
-    JSON::stringify(&value).ok().and_then(|s| s.as_string()).unwrap_or_else(|| String::from("null"))
+    json_text(&value).unwrap_or_else(|| String::from("null"))
 }
 
 impl TabClient {
@@ -205,7 +210,7 @@ impl TabClient {
     /// Dispatch an action; the promise settles exactly once.
     pub fn dispatch(&self, name: &str, args: JsValue) -> Promise {
         let args = if args.is_undefined() { JsValue::NULL } else { args };
-        let text = match JSON::stringify(&args).ok().and_then(|s| s.as_string()) {
+        let text = match json_text(&args) {
             Some(t) => t,
             None => {
                 let err = error_object(ErrorCode::Malformed.as_str(), "args cannot be serialized to JSON");
@@ -248,7 +253,7 @@ impl TabClient {
 
     /// Publish the real's state.
     pub fn publish(&self, state: JsValue) -> Result<(), JsValue> {
-        let text = JSON::stringify(&state).ok().and_then(|s| s.as_string()).ok_or_else(|| {
+        let text = json_text(&state).ok_or_else(|| {
             error_object(ErrorCode::Malformed.as_str(), "state cannot be serialized to JSON")
         })?;
         let result = self.inner.borrow_mut().core.publish(&text);
@@ -389,7 +394,13 @@ fn emit(rc: &Rc<RefCell<Inner>>, e: TabEvent) {
 
 /// The JavaScript listeners of event `name` (cloned: they run with no borrow held).
 pub(crate) fn listeners_of(listeners: &[(String, Function)], name: &str) -> Vec<Function> {
-    listeners.iter().filter(|(n, _)| n == name).map(|(_, f)| f.clone()).collect()
+    let mut of = Vec::new();
+    for (n, f) in listeners {
+        if n == name {
+            of.push(f.clone());
+        }
+    }
+    of
 }
 
 /// Call each listener with `detail`; one that throws is reported on the console.
@@ -416,7 +427,7 @@ fn run_action(
             None => Promise::reject(&error_object(ErrorCode::NotReal.as_str(), "this tab is not real")),
         };
         let result = match JsFuture::from(promise).await {
-            Ok(v) => JSON::stringify(&v).ok().and_then(|s| s.as_string()).ok_or_else(|| {
+            Ok(v) => json_text(&v).ok_or_else(|| {
                 error_json(&error_object(ErrorCode::Malformed.as_str(), "result is not JSON"))
             }),
             Err(e) => Err(error_json(&e)),

@@ -71,8 +71,10 @@ fn get(options: &JsValue, key: &str) -> JsValue {
 /// `{k: v, ...}` without the undefined values.
 fn args(pairs: &[(&str, &JsValue)]) -> JsValue {
     let o = Object::new();
-    for (k, v) in pairs.iter().filter(|(_, v)| !v.is_undefined()) {
-        let _ = Reflect::set(&o, &JsValue::from_str(k), v);
+    for (k, v) in pairs {
+        if !v.is_undefined() {
+            let _ = Reflect::set(&o, &JsValue::from_str(k), v);
+        }
     }
     o.into()
 }

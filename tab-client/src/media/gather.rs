@@ -113,11 +113,19 @@ impl Gathering {
 /// waiting soon: UDP, and server-reflexive or relay when servers are configured.
 fn useful(line: &str, need_server: bool) -> bool {
     let line = line.strip_prefix("a=").unwrap_or(line);
-    let fields: Vec<&str> = line.split_ascii_whitespace().collect();
-    let udp = fields.get(2).is_some_and(|p| p.eq_ignore_ascii_case("udp"));
-    let kind = fields.iter().position(|f| *f == "typ").and_then(|i| fields.get(i + 1));
+    // The third field (the transport), and the one after the first `typ`.
+    let (mut udp, mut kind, mut typ_seen) = (false, None, false);
+    for (i, field) in line.split_ascii_whitespace().enumerate() {
+        if i == 2 {
+            udp = field.eq_ignore_ascii_case("udp");
+        }
+        if typ_seen && kind.is_none() {
+            kind = Some(field);
+        }
+        typ_seen |= field == "typ";
+    }
     let kind_ok = match kind {
-        Some(k) if need_server => *k == "srflx" || *k == "relay",
+        Some(k) if need_server => k == "srflx" || k == "relay",
         Some(_) => true,
         None => false,
     };

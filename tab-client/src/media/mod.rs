@@ -187,6 +187,6 @@ pub(crate) fn error_parts(e: &JsValue) -> (String, String) {
 }
 
 /// Await a promise from the browser; `Err` is its rejection value.
-pub(crate) async fn settle(promise: js_sys::Promise) -> Result<JsValue, JsValue> {
-    wasm_bindgen_futures::JsFuture::from(promise).await
+pub(crate) fn settle(promise: js_sys::Promise) -> wasm_bindgen_futures::JsFuture {
+    wasm_bindgen_futures::JsFuture::from(promise)
 }

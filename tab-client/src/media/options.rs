@@ -84,7 +84,10 @@ impl MediaOptions {
     pub(crate) fn rtc_configuration(&self) -> RtcConfiguration {
         let servers = Array::new();
         for s in &self.ice_servers {
-            let urls: Array = s.urls.iter().map(|u| JsValue::from_str(u)).collect();
+            let urls = Array::new();
+            for u in &s.urls {
+                urls.push(&JsValue::from_str(u));
+            }
             let mut server = vec![("urls", urls.into())];
             if let Some(user) = &s.username {
                 server.push(("username", user.into()));

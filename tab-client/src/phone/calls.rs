@@ -5,7 +5,6 @@
 //! whose peer moved (`MediaKind::Answer`'s `fresh`) gets a new `CallMedia`,
 //! the old one playing on until the new one has its ICE path.
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::rc::Weak;
 
 use tabphone_phone::media::{MediaKind, MediaRequest};
@@ -19,7 +18,7 @@ use crate::media::{CallMedia, Direction, MediaError, MediaEvent, MediaFactory, O
 #[derive(Default)]
 struct Slot {
     media: Option<CallMedia>,
-    queue: VecDeque<MediaRequest>,
+    queue: Vec<MediaRequest>,
     /// A task is performing this call's requests.
     running: bool,
     /// A DTMF request answered when its tones are played.
@@ -91,15 +90,15 @@ impl CallMedias {
         if request.kind == MediaKind::Close {
             return self.close(&request.call);
         }
+        let call = request.call.clone();
         let start = {
             let mut calls = self.calls.borrow_mut();
-            let slot = calls.get_or_insert_with(request.call.clone(), Slot::default);
-            slot.queue.push_back(request.clone());
+            let slot = calls.get_or_insert_with(call.clone(), Slot::default);
+            slot.queue.push(request);
             !std::mem::replace(&mut slot.running, true)
         };
         if start {
-            let (driver, call) = (self.driver.clone(), request.call);
-            wasm_bindgen_futures::spawn_local(run(driver, call));
+            wasm_bindgen_futures::spawn_local(run(self.driver.clone(), call));
         }
     }
 
@@ -109,16 +108,28 @@ impl CallMedias {
         if let Some(media) = slot.media.take() {
             self.retire(move || media.close());
         }
-        let waiting = slot.queue.iter().filter(|r| r.kind.expects_reply()).map(|r| r.id);
-        for request in waiting.chain(slot.dtmf).collect::<Vec<_>>() {
-            feed(&self.driver, Input::Media { request, result: Err(MediaError::Closed.to_string()) });
+        for r in &slot.queue {
+            if r.kind.expects_reply() {
+                self.fail_closed(r.id);
+            }
+        }
+        if let Some(request) = slot.dtmf {
+            self.fail_closed(request);
         }
         self.unblock(call);
     }
 
+    /// Answer `request` `closed`.
+    fn fail_closed(&self, request: u64) {
+        feed(&self.driver, Input::Media { request, result: Err(MediaError::Closed.to_string()) });
+    }
+
     /// Stop everything: every call's media, the prepared call, the microphone.
     pub(crate) fn release(&self) {
-        let calls: Vec<String> = self.calls.borrow().keys().cloned().collect();
+        let mut calls = Vec::new();
+        for call in self.calls.borrow().keys() {
+            calls.push(call.clone());
+        }
         for call in calls {
             self.close(&call);
         }
@@ -180,22 +191,28 @@ impl CallMedias {
     fn listen_for_gesture(&self) {
         let Some(window) = web_sys::window() else { return };
         let target: &web_sys::EventTarget = window.as_ref();
-        let listeners = ["pointerdown", "keydown"].map(|name| {
+        let mut listeners = Vec::new();
+        for name in ["pointerdown", "keydown"] {
             let driver = self.driver.clone();
-            Listener::new(target, name, move |_| {
+            listeners.push(Listener::new(target, name, move |_| {
                 if let Some(d) = driver.upgrade() {
                     d.media.retry_playback();
                 }
-            })
-        });
-        *self.gesture.borrow_mut() = listeners.into();
+            }));
+        }
+        *self.gesture.borrow_mut() = listeners;
     }
 
     fn retry_playback(&self) {
-        let medias: Vec<CallMedia> = {
+        let mut medias = Vec::new();
+        {
             let (calls, blocked) = (self.calls.borrow(), self.blocked.borrow());
-            blocked.iter().filter_map(|c| calls.get(c)?.media.clone()).collect()
-        };
+            for c in blocked.iter() {
+                if let Some(m) = calls.get(c.as_str()).and_then(|s| s.media.clone()) {
+                    medias.push(m);
+                }
+            }
+        }
         for m in medias {
             m.retry_playback();
         }
@@ -205,13 +222,11 @@ impl CallMedias {
     fn next(&self, call: &str) -> Option<(MediaRequest, Option<CallMedia>)> {
         let mut calls = self.calls.borrow_mut();
         let slot = calls.get_mut(call)?;
-        match slot.queue.pop_front() {
-            Some(r) => Some((r, slot.media.clone())),
-            None => {
-                slot.running = false;
-                None
-            }
+        if slot.queue.is_empty() {
+            slot.running = false;
+            return None;
         }
+        Some((slot.queue.remove(0), slot.media.clone()))
     }
 
     /// Where the media events of `call` go.

@@ -3,7 +3,6 @@
 //! arrive while outputs are being performed (app code runs from them and
 //! may act again) wait in a queue and are fed right after, in order.
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
 use js_sys::{Function, JSON};
@@ -94,7 +93,7 @@ pub(crate) struct Driver {
     timer: RefCell<Option<Timer>>,
     actions: RefCell<VecMap<u64, Settle>>,
     next_action: Cell<u64>,
-    queue: RefCell<VecDeque<Input>>,
+    queue: RefCell<Vec<Input>>,
     busy: Cell<bool>,
     /// Inputs wait in the queue: the tab may have been replaced while it was
     /// frozen, and the coordinator is checking ([`Driver::hold`]).
@@ -124,7 +123,7 @@ impl Driver {
             timer: RefCell::new(None),
             actions: RefCell::new(VecMap::new()),
             next_action: Cell::new(1),
-            queue: RefCell::new(VecDeque::new()),
+            queue: RefCell::new(Vec::new()),
             busy: Cell::new(false),
             held: Cell::new(false),
             last_tab: Cell::new(false),
@@ -203,7 +202,7 @@ impl Driver {
     pub(crate) fn perform(&self, name: &str, args: &JsValue) -> js_sys::Promise {
         let id = self.next_action.get();
         self.next_action.set(id + 1);
-        let args = JSON::stringify(args).ok().and_then(|s| s.as_string()).unwrap_or_else(|| "null".into());
+        let args = crate::client::json_text(args).unwrap_or_else(|| "null".into());
         let mut settle = None;
         let promise = js_sys::Promise::new(&mut |resolve, reject| settle = Some((resolve, reject)));
         if let Some(s) = settle {
@@ -234,7 +233,7 @@ impl Driver {
     /// again from inside (by app code or the browser), it queues the input
     /// for the outer call.
     pub(crate) fn drive(&self, input: Input) {
-        self.queue.borrow_mut().push_back(input);
+        self.queue.borrow_mut().push(input);
         self.run();
     }
 
@@ -253,12 +252,21 @@ impl Driver {
             if self.held.get() {
                 break;
             }
-            let Some(input) = self.queue.borrow_mut().pop_front() else { break };
-            let outputs: Vec<PhoneOutput> = {
+            let input = {
+                let mut queue = self.queue.borrow_mut();
+                if queue.is_empty() {
+                    break;
+                }
+                queue.remove(0)
+            };
+            let mut outputs = Vec::new();
+            {
                 let mut phone = self.phone.borrow_mut();
                 phone.handle_input(Instant::now(), input.as_phone());
-                std::iter::from_fn(|| phone.poll_output()).collect()
-            };
+                while let Some(output) = phone.poll_output() {
+                    outputs.push(output);
+                }
+            }
             for output in outputs {
                 self.perform_output(output);
             }
