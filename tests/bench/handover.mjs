@@ -92,6 +92,9 @@ async function arrange(kase, alice) {
   if (kase.closeHost) {
     await pages[0].close();
     pages = pages.slice(1);
+    // Until the new real has registered, the dummies still show the closed real's last state
+    // ("registered"), and a call from one of them would be refused (not_registered).
+    await registeredReal(pages);
   }
   for (const p of pages) await registered(p);
   const real = await oneReal(pages);
