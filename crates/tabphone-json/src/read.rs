@@ -256,8 +256,9 @@ impl<'a> Object<'a> {
         self.first.set(Some(first.unwrap_or(e)));
     }
 
-    /// Whether an error was noted.
-    pub fn failed(&self) -> bool {
+    /// Whether an error was noted (the tests look; readers end with `done`).
+    #[cfg(test)]
+    fn failed(&self) -> bool {
         let first = self.first.take();
         let failed = first.is_some();
         self.first.set(first);
