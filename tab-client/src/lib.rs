@@ -65,6 +65,11 @@
 //! - `media/`: each call's WebRTC; `sip_socket.rs`: the SIP WebSocket;
 //!   `timer.rs`: the one timer; `instance.rs`: the stable SIP instance id;
 //!   `listen.rs`: event listeners removed on drop.
+/// The shipped wasm's allocator (feature `talc`): smaller than std's dlmalloc.
+#[cfg(all(feature = "talc", not(target_feature = "atomics"), target_family = "wasm"))]
+#[global_allocator]
+static TALC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 mod api;
 mod client;
 mod instance;

@@ -153,7 +153,7 @@ fn build() -> Result<()> {
     ] {
         let _ = std::fs::remove_file(pkg.join(old));
     }
-    let wasm = shipped::build("release", "tabphone-tab", "tabphone_tab")?;
+    let wasm = shipped::build("release", "tabphone-tab", "tabphone_tab", "talc")?;
     run(Command::new("wasm-bindgen")
         .args(["--target", "web", "--remove-name-section", "--remove-producers-section", "--out-dir"])
         .arg(&pkg)
@@ -353,7 +353,7 @@ fn bench_sip() -> Result<()> {
         eprintln!(
             "== SIP parse in wasm, profile {profile} (the SIP core at {what}; built as the shipped wasm is)"
         );
-        let wasm = shipped::build(profile, "tabphone-sip-bench", "tabphone_sip_bench")?;
+        let wasm = shipped::build(profile, "tabphone-sip-bench", "tabphone_sip_bench", "")?;
         let pkg = root.join(format!("target/sip-bench-pkg-{profile}"));
         run(Command::new("wasm-bindgen").args(["--target", "nodejs", "--out-dir"]).arg(&pkg).arg(&wasm))?;
         run(Command::new("node")

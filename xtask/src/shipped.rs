@@ -46,22 +46,23 @@ pub fn ensure() -> Result<()> {
     Ok(())
 }
 
-/// Build `package`'s wasm (library `lib`) with `profile` as shipped; the
-/// path of the `.wasm`.
-pub fn build(profile: &str, package: &str, lib: &str) -> Result<PathBuf> {
+/// Build `package`'s wasm (library `lib`) with `profile` and `features` as
+/// shipped; the path of the `.wasm`.
+pub fn build(profile: &str, package: &str, lib: &str, features: &str) -> Result<PathBuf> {
     ensure()?;
     let root = root();
     let mut cargo = Command::new("cargo");
     let build = ["build", "--profile", profile, "--target", "wasm32-unknown-unknown", "-p", package, "--lib"];
+    let build = [&build[..], &["--features", features]].concat();
     let target = if stable() {
-        cargo.args(build);
+        cargo.args(&build);
         root.join("target")
     } else {
         // Its own target folder: the std it builds differs from stable's.
         let target = root.join("target/shipped");
         cargo
             .arg(format!("+{NIGHTLY}"))
-            .args(build)
+            .args(&build)
             .args(["-Zbuild-std=std,panic_abort", "-Zbuild-std-features=optimize_for_size", "--target-dir"])
             .arg(&target)
             .env("RUSTFLAGS", RUSTFLAGS)
