@@ -1,8 +1,7 @@
 //! What the app chooses: microphone constraints and device, ICE servers,
 //! output device, and when gathering is good enough.
 use js_sys::{Array, Object, Reflect};
-use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{MediaStreamConstraints, RtcConfiguration};
+use wasm_bindgen::JsValue;
 
 /// The media options of a [`super::MediaFactory`].
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -80,8 +79,27 @@ impl Default for GatheringPolicy {
 }
 
 impl MediaOptions {
+    /// What a `media.js` `Factory` takes: `{config (RTCConfiguration),
+    /// audio (MediaTrackConstraints), sink, settle, max, complete, server,
+    /// warm}`.
+    pub(crate) fn to_js(&self) -> JsValue {
+        let sink = self.output_device_id.as_deref().map_or(JsValue::UNDEFINED, JsValue::from_str);
+        let g = self.gathering;
+        dict(&[
+            ("config", self.rtc_configuration()),
+            ("audio", self.audio.to_js()),
+            ("sink", sink),
+            ("settle", g.settle_ms.into()),
+            ("max", g.max_ms.into()),
+            ("complete", g.wait_for_complete.into()),
+            ("server", (!self.ice_servers.is_empty()).into()),
+            ("warm", self.keep_warm.into()),
+        ])
+        .into()
+    }
+
     /// The `RTCConfiguration` for a call's peer connection.
-    pub(crate) fn rtc_configuration(&self) -> RtcConfiguration {
+    fn rtc_configuration(&self) -> JsValue {
         let servers = Array::new();
         for s in &self.ice_servers {
             let urls = Array::new();
@@ -97,13 +115,13 @@ impl MediaOptions {
             }
             servers.push(&dict(&server));
         }
-        dict(&[("iceServers", servers.into())]).unchecked_into()
+        dict(&[("iceServers", servers.into())]).into()
     }
 }
 
 impl AudioConstraints {
-    /// The `getUserMedia` constraints: audio only, as chosen.
-    pub(crate) fn to_js(&self) -> MediaStreamConstraints {
+    /// The `getUserMedia` audio constraints, as chosen.
+    fn to_js(&self) -> JsValue {
         let mut audio = Vec::new();
         if let Some(id) = &self.device_id {
             audio.push(("deviceId", dict(&[("exact", id.into())]).into()));
@@ -118,15 +136,14 @@ impl AudioConstraints {
                 audio.push((name, on.into()));
             }
         }
-        dict(&[("audio", dict(&audio).into()), ("video", false.into())]).unchecked_into()
+        dict(&audio).into()
     }
 }
 
-/// A plain object `{name: value, ...}` for a WebIDL dictionary (cast it to
-/// the dictionary's type): one `Reflect.set` for every dictionary rather
-/// than a typed setter each, which is a binding of its own in the wasm and
-/// the JS glue.
-pub(super) fn dict(fields: &[(&str, JsValue)]) -> Object {
+/// A plain object `{name: value, ...}` (for a WebIDL dictionary too): one
+/// `Reflect.set` for every dictionary rather than a typed setter each, which
+/// is a binding of its own in the wasm and the JS glue.
+fn dict(fields: &[(&str, JsValue)]) -> Object {
     let o = Object::new();
     for (name, value) in fields {
         let _ = Reflect::set(&o, &JsValue::from_str(name), value);
