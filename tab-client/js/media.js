@@ -94,7 +94,7 @@ const gather = async (pc, p, apply) => {
 
 // One call's media: its peer connection, microphone track (stopped on
 // close), remote <audio> element and DTMF sender. `o` is the factory's
-// options (MediaOptions::to_js).
+// options (MediaOptions::to_json, parsed).
 export class Call {
   constructor(track, o, on) {
     const document = globalThis.document;
@@ -320,8 +320,15 @@ export class Call {
 // Makes each call's Call, with the microphone kept open and a call with a
 // gathered offer prepared ahead (`prewarm`) for the next outgoing call.
 export class Factory {
+  // `o`: MediaOptions::to_json.
   constructor(o) {
-    Object.assign(this, { o, microphone: null, warm: null, warming: null, generation: 0 });
+    Object.assign(this, { microphone: null, warm: null, warming: null, generation: 0 });
+    this.configure(o);
+  }
+
+  // Options for calls made from now on.
+  configure(o) {
+    this.o = JSON.parse(o);
   }
 
   isWarm() {

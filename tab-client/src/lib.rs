@@ -62,9 +62,10 @@
 //! - `phone/`: [`BrowserPhone`], the real SIP phone, and [`PhoneOptions`].
 //! - `api.rs`: the phone's Rust API on [`TabClient`]; `js.rs`: [`TabPhone`],
 //!   the JavaScript API; `typings.rs`: its TypeScript types.
-//! - `media/`: each call's WebRTC; `sip_socket.rs`: the SIP WebSocket;
-//!   `timer.rs`: the one timer; `instance.rs`: the stable SIP instance id;
-//!   `listen.rs`: event listeners removed on drop.
+//! - `media/`: each call's WebRTC (the browser work in `js/media.js`);
+//!   `sip_socket.rs`: the SIP WebSocket; `timer.rs`: the one timer;
+//!   `instance.rs`: the stable SIP instance id; `listen.rs`: event listeners
+//!   removed on drop.
 mod api;
 mod client;
 mod instance;

@@ -29,7 +29,7 @@ struct State {
 impl MediaFactory {
     /// A factory with `options`; nothing is opened until asked.
     pub fn new(options: MediaOptions) -> MediaFactory {
-        let factory = js::Factory::new(&options.to_js());
+        let factory = js::Factory::new(&options.to_json());
         MediaFactory { state: Rc::new(State { options: RefCell::new(options), factory }) }
     }
 
@@ -93,7 +93,7 @@ impl MediaFactory {
     }
 
     fn configure(&self) {
-        self.state.factory.set_o(&self.state.options.borrow().to_js());
+        self.state.factory.configure(&self.state.options.borrow().to_json());
     }
 
     /// Close the microphone (the browser's recording indicator goes off once

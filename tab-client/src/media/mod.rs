@@ -182,9 +182,9 @@ mod js {
     extern "C" {
         pub type Factory;
         #[wasm_bindgen(constructor)]
-        pub fn new(options: &JsValue) -> Factory;
-        #[wasm_bindgen(method, setter)]
-        pub fn set_o(this: &Factory, options: &JsValue);
+        pub fn new(options: &str) -> Factory;
+        #[wasm_bindgen(method)]
+        pub fn configure(this: &Factory, options: &str);
         #[wasm_bindgen(method)]
         pub fn prewarm(this: &Factory) -> js_sys::Promise;
         #[wasm_bindgen(method, js_name = isWarm)]
