@@ -296,3 +296,43 @@ describe('timer', () => {
     await context.close();
   });
 });
+
+// The gathering policy's decision (tab-client/js/media.js `useful` and
+// `decide`, pure functions), here in Node with chosen times.
+describe('gathering policy', async () => {
+  const { decide, useful } = await import('../tab-client/js/media.js');
+  const HOST = 'candidate:1 1 udp 2122260223 192.168.1.5 50000 typ host generation 0';
+  const TCP = 'candidate:2 1 tcp 1518280447 192.168.1.5 9 typ host tcptype active';
+  const SRFLX = 'candidate:3 1 udp 1686052607 203.0.113.7 50000 typ srflx raddr 192.168.1.5 rport 50000';
+  const policy = { settle: 10, max: 2000, complete: false };
+
+  test('usefulness by protocol and type', () => {
+    assert.ok(useful(HOST, false));
+    assert.ok(useful(`a=${HOST}`, false));
+    assert.ok(!useful(TCP, false));
+    assert.ok(!useful(HOST, true), 'a host candidate alone is not enough with ICE servers');
+    assert.ok(useful(SRFLX, true));
+    assert.ok(!useful('candidate:garbage', false));
+  });
+
+  test('settles after the first useful candidate, else waits for the cap', () => {
+    assert.deepEqual(decide(policy, 0, null, 5, false, true), [2000], 'no useful candidate: the cap');
+    assert.deepEqual(decide(policy, 0, 5, 14, false, true), [15]);
+    assert.deepEqual(decide(policy, 0, 5, 15, false, true), [15, 1]);
+    assert.deepEqual(decide(policy, 0, 5, 3, true, true), [15, 0], 'complete ends it at once');
+  });
+
+  test('waiting for complete ignores settling', () => {
+    const p = { ...policy, complete: true };
+    assert.deepEqual(decide(p, 0, 5, 100, false, true), [2000]);
+    assert.deepEqual(decide(p, 0, 5, 130, true, true), [2000, 0]);
+  });
+
+  test('the cap ends it, and complete with no candidate waits for the cap', () => {
+    const p = { ...policy, max: 50 };
+    assert.deepEqual(decide(p, 0, null, 49, false, true), [50]);
+    assert.deepEqual(decide(p, 0, null, 50, false, true), [50, 2]);
+    assert.deepEqual(decide(p, 0, null, 50, false, false), [50, 2], 'over with nothing usable: no_candidates');
+    assert.deepEqual(decide(p, 0, null, 10, true, false), [50]);
+  });
+});

@@ -62,9 +62,11 @@
 //! - `phone/`: [`BrowserPhone`], the real SIP phone, and [`PhoneOptions`].
 //! - `api.rs`: the phone's Rust API on [`TabClient`]; `js.rs`: [`TabPhone`],
 //!   the JavaScript API; `typings.rs`: its TypeScript types.
-//! - `media/`: each call's WebRTC; `sip_socket.rs`: the SIP WebSocket;
-//!   `timer.rs`: the one timer; `instance.rs`: the stable SIP instance id;
-//!   `listen.rs`: event listeners removed on drop.
+//! - `media/`: each call's WebRTC (the browser work in `js/media.js`);
+//!   `sip_socket.rs`: the SIP WebSocket; `timer.rs`: the one timer;
+//!   `instance.rs`: the stable SIP instance id; `listen.rs`: event listeners
+//!   removed on drop.
+
 /// The shipped wasm's allocator (feature `talc`): smaller than std's dlmalloc.
 #[cfg(all(feature = "talc", not(target_feature = "atomics"), target_family = "wasm"))]
 #[global_allocator]

@@ -20,12 +20,17 @@
 //!   is reported and [`CallMedia::retry_playback`] on a user gesture plays it.
 //!
 //! ## Layout
+//! The browser work is hand-written JavaScript, `tab-client/js/media.js`
+//! (minified in the shipped build): the same steps as web-sys calls from
+//! Rust cost the wasm several times the bytes. The Rust side is typed handles
+//! on its objects; its rejections (`[code, ...fields]`) become [`MediaError`]s
+//! and its events (`[kind, ...fields]`) [`MediaEvent`]s here.
+//! - `mod.rs`: [`MediaEvent`], [`MediaError`], the `media.js` bindings and conversions.
 //! - `options.rs`: [`MediaOptions`], [`AudioConstraints`], [`IceServer`], [`GatheringPolicy`].
-//! - `gather.rs`: the gathering policy as a pure decision ([`GatheringReport`]) and its wait.
-//! - `factory.rs`: [`MediaFactory`]: the microphone, prewarming, new calls.
-//! - `call.rs`: [`CallMedia`]: offer, answer, mute, devices, close.
-//! - `playback.rs`: the remote audio element, autoplay, output device.
-//! - `dtmf.rs`: RFC 4733 tones through `RTCDTMFSender`.
+//! - `gather.rs`: [`GatheringReport`]; the policy's decision is `media.js`'s `decide`.
+//! - `factory.rs`: [`MediaFactory`] (`media.js` `Factory`): the microphone, prewarming, new calls.
+//! - `call.rs`: [`CallMedia`] (`media.js` `Call`): offer, answer, mute, DTMF,
+//!   devices, remote audio and autoplay, close.
 use std::fmt;
 use std::rc::Rc;
 
@@ -33,11 +38,9 @@ use tabphone_json::quote;
 use wasm_bindgen::prelude::*;
 
 mod call;
-mod dtmf;
 mod factory;
 mod gather;
 mod options;
-mod playback;
 
 pub use call::{CallMedia, Direction, OfferOptions};
 pub use factory::MediaFactory;
@@ -171,6 +174,58 @@ impl std::error::Error for MediaError {}
 /// its handler when it is taken.
 pub(crate) type EventSink = Rc<std::cell::RefCell<Rc<dyn Fn(MediaEvent)>>>;
 
+/// The hand-written browser side (`tab-client/js/media.js`).
+mod js {
+    use wasm_bindgen::prelude::*;
+
+    #[wasm_bindgen(module = "/js/media.js")]
+    extern "C" {
+        pub type Factory;
+        #[wasm_bindgen(constructor)]
+        pub fn new(options: &str) -> Factory;
+        #[wasm_bindgen(method)]
+        pub fn configure(this: &Factory, options: &str);
+        #[wasm_bindgen(method)]
+        pub fn prewarm(this: &Factory) -> js_sys::Promise;
+        #[wasm_bindgen(method, js_name = isWarm)]
+        pub fn is_warm(this: &Factory) -> bool;
+        #[wasm_bindgen(method)]
+        pub fn open(this: &Factory) -> js_sys::Promise;
+        #[wasm_bindgen(method)]
+        pub fn call(this: &Factory, outgoing: bool, on: &JsValue) -> js_sys::Promise;
+        #[wasm_bindgen(method)]
+        pub fn release(this: &Factory);
+
+        pub type Call;
+        #[wasm_bindgen(method, getter)]
+        pub fn pc(this: &Call) -> web_sys::RtcPeerConnection;
+        #[wasm_bindgen(method)]
+        pub fn offer(this: &Call, ice_restart: bool, hold: bool) -> js_sys::Promise;
+        #[wasm_bindgen(method)]
+        pub fn answer(this: &Call, sdp: &str, direction: &str) -> js_sys::Promise;
+        #[wasm_bindgen(method)]
+        pub fn apply(this: &Call, sdp: &str) -> js_sys::Promise;
+        #[wasm_bindgen(method)]
+        pub fn rollback(this: &Call) -> js_sys::Promise;
+        #[wasm_bindgen(method)]
+        pub fn mute(this: &Call, muted: bool);
+        #[wasm_bindgen(method, catch)]
+        pub fn tones(this: &Call, tones: &str, duration_ms: u32, gap_ms: u32) -> Result<(), JsValue>;
+        #[wasm_bindgen(method)]
+        pub fn input(this: &Call, device_id: Option<&str>) -> js_sys::Promise;
+        #[wasm_bindgen(method)]
+        pub fn output(this: &Call, sink_id: &str) -> js_sys::Promise;
+        #[wasm_bindgen(method)]
+        pub fn play(this: &Call);
+        #[wasm_bindgen(method, getter)]
+        pub fn blocked(this: &Call) -> bool;
+        #[wasm_bindgen(method, getter)]
+        pub fn report(this: &Call) -> JsValue;
+        #[wasm_bindgen(method)]
+        pub fn close(this: &Call);
+    }
+}
+
 /// Send `event` to the sink's current handler, with no borrow held (the
 /// handler may replace itself).
 pub(crate) fn emit(sink: &EventSink, event: MediaEvent) {
@@ -178,15 +233,87 @@ pub(crate) fn emit(sink: &EventSink, event: MediaEvent) {
     handler(event);
 }
 
+/// The `media.js` callback of a call: each `[kind, ...fields]` to `sink`.
+pub(crate) fn event_callback(sink: EventSink) -> Closure<dyn FnMut(JsValue)> {
+    Closure::new(move |e: JsValue| {
+        if let Some(event) = to_event(&e.unchecked_into()) {
+            emit(&sink, event);
+        }
+    })
+}
+
+/// The ICE connection states `media.js` reports (`unknown` for others).
+const ICE_STATES: &[&str] =
+    &["new", "checking", "connected", "completed", "failed", "disconnected", "closed"];
+/// What `media.js` finds missing.
+const MISSING: &[&str] = &[
+    "RTCPeerConnection",
+    "navigator.mediaDevices (a secure page is needed)",
+    "document (call media runs in a page)",
+];
+/// The negotiation steps `media.js` names.
+const STEPS: &[&str] = &[
+    "create_offer",
+    "create_answer",
+    "set_local",
+    "set_remote",
+    "set_direction",
+    "rollback",
+    "replace_track",
+];
+
+/// `text` as one of `known`, else `unknown`.
+fn known(text: &str, known: &[&'static str]) -> &'static str {
+    known.iter().find(|k| **k == text).copied().unwrap_or("unknown")
+}
+
+fn to_event(e: &js_sys::Array) -> Option<MediaEvent> {
+    let text = |i| e.get(i).as_string().unwrap_or_default();
+    Some(match text(0).as_str() {
+        "tone" => MediaEvent::TonePlayed { tone: text(1).chars().next()? },
+        "done" => MediaEvent::TonesDone,
+        "playing" => MediaEvent::PlaybackStarted,
+        "blocked" => MediaEvent::PlaybackBlocked,
+        "failed" => MediaEvent::PlaybackFailed { name: text(1), message: text(2) },
+        "ice" => MediaEvent::Ice { state: known(&text(1), ICE_STATES) },
+        "ended" => MediaEvent::InputEnded,
+        _ => return None,
+    })
+}
+
+/// The error `media.js` rejected with (`[code, ...fields]`); anything else
+/// (a browser's exception it did not expect) as a refused `step`.
+pub(crate) fn to_error(e: JsValue, step: &'static str) -> MediaError {
+    let Some(a) = e.dyn_ref::<js_sys::Array>() else {
+        let (name, message) = error_parts(&e);
+        return MediaError::Negotiation { step, name, message };
+    };
+    let text = |i| a.get(i).as_string().unwrap_or_default();
+    match text(0).as_str() {
+        "unsupported" => MediaError::Unsupported { what: known(&text(1), MISSING) },
+        "microphone" => MediaError::Microphone { name: text(1), message: text(2) },
+        "negotiation" => {
+            MediaError::Negotiation { step: known(&text(1), STEPS), name: text(2), message: text(3) }
+        }
+        "no_candidates" => MediaError::NoCandidates { waited_ms: a.get(1).as_f64().unwrap_or(0.0) as u32 },
+        "bad_tones" => MediaError::BadTones { tones: text(1) },
+        "dtmf_unavailable" => MediaError::DtmfUnavailable,
+        "output_device" => MediaError::OutputDevice { name: text(1), message: text(2) },
+        "closed" => MediaError::Closed,
+        code => MediaError::Negotiation { step, name: String::from("Error"), message: code.to_owned() },
+    }
+}
+
 /// The name and message of a rejected or thrown value (`DOMException` or `Error`).
-pub(crate) fn error_parts(e: &JsValue) -> (String, String) {
+fn error_parts(e: &JsValue) -> (String, String) {
     if let Some(err) = e.dyn_ref::<js_sys::Error>() {
         return (String::from(err.name()), String::from(err.message()));
     }
     (String::from("Error"), e.as_string().unwrap_or_else(|| String::from("unknown error")))
 }
 
-/// Await a promise from the browser; `Err` is its rejection value.
-pub(crate) fn settle(promise: js_sys::Promise) -> wasm_bindgen_futures::JsFuture {
-    wasm_bindgen_futures::JsFuture::from(promise)
+/// Await a promise of `media.js`; its rejection as a [`MediaError`] (see
+/// [`to_error`]).
+pub(crate) async fn settle(promise: js_sys::Promise, step: &'static str) -> Result<JsValue, MediaError> {
+    wasm_bindgen_futures::JsFuture::from(promise).await.map_err(|e| to_error(e, step))
 }

@@ -1,8 +1,6 @@
 //! What the app chooses: microphone constraints and device, ICE servers,
 //! output device, and when gathering is good enough.
-use js_sys::{Array, Object, Reflect};
-use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{MediaStreamConstraints, RtcConfiguration};
+use tabphone_json::{Arr, Obj};
 
 /// The media options of a [`super::MediaFactory`].
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -80,33 +78,47 @@ impl Default for GatheringPolicy {
 }
 
 impl MediaOptions {
-    /// The `RTCConfiguration` for a call's peer connection.
-    pub(crate) fn rtc_configuration(&self) -> RtcConfiguration {
-        let servers = Array::new();
+    /// What a `media.js` `Factory` takes, as JSON: `{config
+    /// (RTCConfiguration), audio (MediaTrackConstraints), sink, settle, max,
+    /// complete, server, warm}`. Text rather than objects built with
+    /// `Reflect.set`: fewer bindings in the wasm.
+    pub(crate) fn to_json(&self) -> String {
+        let mut servers = Arr::new();
         for s in &self.ice_servers {
-            let urls = Array::new();
+            let mut urls = Arr::new();
             for u in &s.urls {
-                urls.push(&JsValue::from_str(u));
+                urls.str(u);
             }
-            let mut server = vec![("urls", urls.into())];
+            let mut server = Obj::new();
+            server.raw("urls", &urls.end());
             if let Some(user) = &s.username {
-                server.push(("username", user.into()));
+                server.str("username", user);
             }
             if let Some(credential) = &s.credential {
-                server.push(("credential", credential.into()));
+                server.str("credential", credential);
             }
-            servers.push(&dict(&server));
+            servers.raw(&server.end());
         }
-        dict(&[("iceServers", servers.into())]).unchecked_into()
+        let g = self.gathering;
+        Obj::new()
+            .raw("config", &Obj::new().raw("iceServers", &servers.end()).end())
+            .raw("audio", &self.audio.to_json())
+            .opt_str("sink", self.output_device_id.as_deref())
+            .num("settle", g.settle_ms.into())
+            .num("max", g.max_ms.into())
+            .bool("complete", g.wait_for_complete)
+            .bool("server", !self.ice_servers.is_empty())
+            .bool("warm", self.keep_warm)
+            .end()
     }
 }
 
 impl AudioConstraints {
-    /// The `getUserMedia` constraints: audio only, as chosen.
-    pub(crate) fn to_js(&self) -> MediaStreamConstraints {
-        let mut audio = Vec::new();
+    /// The `getUserMedia` audio constraints, as chosen, as JSON.
+    fn to_json(&self) -> String {
+        let mut audio = Obj::new();
         if let Some(id) = &self.device_id {
-            audio.push(("deviceId", dict(&[("exact", id.into())]).into()));
+            audio.raw("deviceId", &Obj::new().str("exact", id).end());
         }
         let flags = [
             ("echoCancellation", self.echo_cancellation),
@@ -115,21 +127,47 @@ impl AudioConstraints {
         ];
         for (name, on) in flags {
             if let Some(on) = on {
-                audio.push((name, on.into()));
+                audio.bool(name, on);
             }
         }
-        dict(&[("audio", dict(&audio).into()), ("video", false.into())]).unchecked_into()
+        audio.end()
     }
 }
 
-/// A plain object `{name: value, ...}` for a WebIDL dictionary (cast it to
-/// the dictionary's type): one `Reflect.set` for every dictionary rather
-/// than a typed setter each, which is a binding of its own in the wasm and
-/// the JS glue.
-pub(super) fn dict(fields: &[(&str, JsValue)]) -> Object {
-    let o = Object::new();
-    for (name, value) in fields {
-        let _ = Reflect::set(&o, &JsValue::from_str(name), value);
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_options_media_js_takes() {
+        let options = MediaOptions {
+            audio: AudioConstraints {
+                device_id: Some(String::from("mic \"2\"")),
+                echo_cancellation: Some(false),
+                ..AudioConstraints::default()
+            },
+            ice_servers: vec![
+                IceServer { urls: vec![String::from("stun:a:3478")], ..IceServer::default() },
+                IceServer {
+                    urls: vec![String::from("turn:b"), String::from("turns:b")],
+                    username: Some(String::from("u")),
+                    credential: Some(String::from("p")),
+                },
+            ],
+            output_device_id: None,
+            gathering: GatheringPolicy { settle_ms: 20, ..GatheringPolicy::default() },
+            keep_warm: true,
+        };
+        assert_eq!(
+            options.to_json(),
+            concat!(
+                r#"{"config":{"iceServers":[{"urls":["stun:a:3478"]},"#,
+                r#"{"urls":["turn:b","turns:b"],"username":"u","credential":"p"}]},"#,
+                r#""audio":{"deviceId":{"exact":"mic \"2\""},"echoCancellation":false},"#,
+                r#""sink":null,"settle":20,"max":2000,"complete":false,"server":true,"warm":true}"#
+            )
+        );
+        let plain = MediaOptions { output_device_id: Some(String::new()), ..MediaOptions::default() };
+        assert!(plain.to_json().starts_with(r#"{"config":{"iceServers":[]},"audio":{},"sink":"","#));
     }
-    o
 }

@@ -1,0 +1,410 @@
+// The browser side of tabphone's call media (tab-client/src/media/mod.rs has
+// the Rust API around it): a Factory (the microphone, a prewarmed call) and
+// one Call per RTCPeerConnection. A failure rejects (or throws) an array
+// [code, ...fields] that the Rust side turns into its MediaError; a call's
+// events go to its `on` callback as [kind, ...fields]. Hand-written rather
+// than web-sys calls from Rust: the same work costs the wasm ~4x the bytes.
+
+// The name and message of a rejected or thrown value (DOMException or Error).
+const parts = (e) => (e instanceof Error ? [e.name, e.message] : ['Error', typeof e == 'string' ? e : 'unknown error']);
+
+// Run `f` (which may throw or reject) as the negotiation step `step`.
+const step = async (step, f) => {
+  try {
+    return await f();
+  } catch (e) {
+    throw ['negotiation', step, ...parts(e)];
+  }
+};
+
+// getUserMedia for `audio` (MediaTrackConstraints): the audio track.
+const mic = async (audio) => {
+  const devices = globalThis.navigator?.mediaDevices;
+  if (!devices) throw ['unsupported', 'navigator.mediaDevices (a secure page is needed)'];
+  let stream;
+  try {
+    stream = await devices.getUserMedia({ audio, video: false });
+  } catch (e) {
+    throw ['microphone', ...parts(e)];
+  }
+  const track = stream.getAudioTracks()[0];
+  if (!track) throw ['microphone', 'NotFoundError', 'getUserMedia gave no audio track'];
+  return track;
+};
+
+// Whether a `candidate:` line (RFC 8839 section 5.1) is enough to stop
+// waiting soon: UDP, and server-reflexive or relay when `server`s are configured.
+export const useful = (line, server) => {
+  const f = line.replace(/^a=/, '').split(/[ \t\n\f\r]+/).filter((x) => x);
+  const typ = f.indexOf('typ');
+  const kind = typ < 0 ? undefined : f[typ + 1];
+  return f[2]?.toLowerCase() == 'udp' && kind != null && (!server || kind == 'srflx' || kind == 'relay');
+};
+
+// The gathering policy's decision (GatheringPolicy in options.rs): at `now`,
+// with the first useful candidate at `first` (null: none yet), `complete` the
+// browser's state and `usable` whether the SDP holds a candidate. Returns
+// [deadline] while waiting, else [deadline, end] with end 0 complete,
+// 1 settled, 2 the cap (all times in ms from the same origin as `t0`).
+export const decide = (p, t0, first, now, complete, usable) => {
+  const cap = t0 + p.max;
+  const deadline = first != null && !p.complete ? Math.min(cap, first + p.settle) : cap;
+  if (complete && usable) return [deadline, 0];
+  if (now >= deadline && now < cap) return [deadline, 1];
+  if (now >= cap) return [deadline, 2];
+  return [deadline];
+};
+
+// Run `apply` (the setLocalDescription that starts gathering) on `pc` and
+// wait until gathering is good enough by policy `p`; the report is
+// [elapsed ms, first useful ms or -1, candidates, end]. Listening starts
+// before `apply`, so no early candidate is missed.
+const gather = async (pc, p, apply) => {
+  const t0 = performance.now();
+  let first = null, count = 0, timer, done;
+  const over = new Promise((resolve) => (done = resolve));
+  const check = () => {
+    const now = performance.now();
+    const usable = !!pc.localDescription?.sdp.includes('\na=candidate:');
+    const [deadline, end] = decide(p, t0, first, now, pc.iceGatheringState == 'complete', usable);
+    clearTimeout(timer);
+    if (end == null) timer = setTimeout(check, deadline - now);
+    else done(usable ? [now - t0, first == null ? -1 : first - t0, count, end] : ['no_candidates', Math.floor(now - t0)]);
+  };
+  const onCandidate = (e) => {
+    const line = e.candidate?.candidate;
+    if (line) {
+      count++;
+      if (first == null && useful(line, p.server)) first = performance.now();
+    }
+    check();
+  };
+  pc.addEventListener('icecandidate', onCandidate);
+  pc.addEventListener('icegatheringstatechange', check);
+  try {
+    await step('set_local', apply);
+    check();
+    return await over;
+  } finally {
+    clearTimeout(timer);
+    pc.removeEventListener('icecandidate', onCandidate);
+    pc.removeEventListener('icegatheringstatechange', check);
+  }
+};
+
+// One call's media: its peer connection, microphone track (stopped on
+// close), remote <audio> element and DTMF sender. `o` is the factory's
+// options (MediaOptions::to_json, parsed).
+export class Call {
+  constructor(track, o, on) {
+    const document = globalThis.document;
+    if (!document) throw ['unsupported', 'document (call media runs in a page)'];
+    let pc;
+    try {
+      pc = new RTCPeerConnection(o.config);
+    } catch {
+      throw ['unsupported', 'RTCPeerConnection'];
+    }
+    Object.assign(this, { pc, o, on, track, muted: false, held: false, closed: false, blocked: false });
+    this.ready = this.report = null;
+    const sender = pc.addTrack(track, new MediaStream([track]));
+    this.use(sender, pc.getTransceivers().find((t) => t.sender == sender));
+    this.ended(track);
+    const audio = (this.audio = document.createElement('audio'));
+    audio.setAttribute('data-tabphone-media', '');
+    document.body?.append(audio);
+    pc.addEventListener('track', (e) => {
+      if (e.track.kind == 'audio') {
+        audio.srcObject = new MediaStream([e.track]);
+        this.play();
+      }
+    });
+    pc.addEventListener('iceconnectionstatechange', () => this.emit('ice', pc.iceConnectionState));
+    if (o.sink != null)
+      this.output(o.sink).catch((e) => e[0] == 'output_device' && this.emit('failed', e[1], e[2]));
+  }
+
+  emit(...event) {
+    if (!this.closed) this.on?.(event);
+  }
+
+  open() {
+    if (this.closed) throw ['closed'];
+  }
+
+  // Send with `sender` (of transceiver `transceiver`), its tones reported.
+  use(sender, transceiver) {
+    const dtmf = sender.dtmf;
+    Object.assign(this, { sender, transceiver, dtmf });
+    dtmf?.addEventListener('tonechange', (e) => {
+      if (dtmf == this.dtmf) e.tone ? this.emit('tone', e.tone) : this.emit('done');
+    });
+  }
+
+  ended(track) {
+    track.addEventListener('ended', () => track == this.track && this.emit('ended'));
+  }
+
+  // The microphone sends sound unless muted or holding the peer (the offer
+  // is sendonly then, so RTP still flows: silence), as SIP.js does.
+  enable() {
+    this.track.enabled = !this.muted && !this.held;
+  }
+
+  mute(muted) {
+    this.muted = muted;
+    this.enable();
+  }
+
+  hold(held) {
+    this.held = held;
+    this.enable();
+  }
+
+  direction(direction) {
+    const t = this.transceiver;
+    if (!t) return;
+    try {
+      t.direction = direction;
+    } catch (e) {
+      throw ['negotiation', 'set_direction', ...parts(e)];
+    }
+  }
+
+  async offer(restart, hold) {
+    this.open();
+    const ready = this.ready;
+    this.ready = null;
+    if (ready != null && !restart && !hold) return ready;
+    this.direction(hold ? 'sendonly' : 'sendrecv');
+    this.hold(hold);
+    const offer = await step('create_offer', () => this.pc.createOffer({ iceRestart: restart }));
+    return this.local(offer);
+  }
+
+  async answer(sdp, direction) {
+    this.open();
+    this.ready = null;
+    await this.remote('offer', sdp);
+    await this.adopt();
+    this.direction(direction);
+    this.hold(direction == 'sendonly' || direction == 'inactive');
+    const answer = await step('create_answer', () => this.pc.createAnswer());
+    return this.local(answer);
+  }
+
+  async apply(sdp) {
+    this.open();
+    await this.remote('answer', sdp);
+  }
+
+  async rollback() {
+    this.open();
+    this.ready = null;
+    await step('rollback', () => this.pc.setLocalDescription({ type: 'rollback' }));
+    const current = this.transceiver?.currentDirection;
+    this.hold(current == 'sendonly' || current == 'inactive');
+  }
+
+  remote(type, sdp) {
+    return step('set_remote', () => this.pc.setRemoteDescription({ type, sdp }));
+  }
+
+  // Apply our offer or answer, gather by the policy, return the local SDP.
+  async local(description) {
+    const report = await gather(this.pc, this.o, () => this.pc.setLocalDescription(description));
+    if (typeof report[0] == 'string') throw report;
+    this.open();
+    this.report = report;
+    const sdp = this.pc.localDescription?.sdp;
+    if (sdp == null) throw ['closed'];
+    return sdp;
+  }
+
+  // A remote offer that holds us (sendonly, inactive) is not matched to the
+  // transceiver our track was added with (JSEP 5.10 matches only sendrecv
+  // and recvonly sections to them): the browser made another one for it,
+  // which would never send. Our track goes on that one, ours is stopped (or
+  // a later offer of ours would add a section), so that an unhold finds our
+  // microphone. Nothing changes when ours was matched.
+  async adopt() {
+    const ours = this.transceiver;
+    if (!ours || ours.mid != null) return;
+    const offered = this.pc.getTransceivers().find((t) => t.mid != null && t.receiver?.track?.kind == 'audio');
+    if (!offered) return;
+    await step('replace_track', () => offered.sender.replaceTrack(this.track));
+    ours.stop();
+    this.use(offered.sender, offered);
+  }
+
+  // Queue DTMF `tones` (replacing tones still queued); throws when it cannot.
+  tones(tones, duration, gap) {
+    this.open();
+    const dtmf = this.dtmf;
+    if (!dtmf) throw ['dtmf_unavailable'];
+    if (!/^[0-9A-Da-d*#,]+$/.test(tones)) throw ['bad_tones', tones];
+    if (dtmf.canInsertDTMF === false) throw ['dtmf_unavailable'];
+    try {
+      dtmf.insertDTMF(tones, duration, gap);
+    } catch (e) {
+      throw e?.name == 'InvalidCharacterError' ? ['bad_tones', tones] : ['dtmf_unavailable'];
+    }
+  }
+
+  // Switch the microphone to device `id` (the default when null), keeping
+  // the mute state, without renegotiating.
+  async input(id) {
+    this.open();
+    const audio = { ...this.o.audio };
+    delete audio.deviceId;
+    if (id != null) audio.deviceId = { exact: id };
+    const track = await mic(audio);
+    track.enabled = !this.muted && !this.held;
+    try {
+      await step('replace_track', () => this.sender.replaceTrack(track));
+      this.open();
+    } catch (e) {
+      track.stop();
+      throw e;
+    }
+    const old = this.track;
+    this.track = track;
+    this.ended(track);
+    old.stop();
+  }
+
+  async output(id) {
+    this.open();
+    const audio = this.audio;
+    if (!audio.setSinkId) throw ['output_device', 'NotSupportedError', 'this browser has no HTMLMediaElement.setSinkId'];
+    try {
+      await audio.setSinkId(id);
+    } catch (e) {
+      throw ['output_device', ...parts(e)];
+    }
+  }
+
+  // play() now (inside a user gesture this lifts the autoplay block), the
+  // outcome reported. AbortError means a newer play() or source superseded
+  // this one (SIP.js #846): that one reports instead.
+  play() {
+    const audio = this.audio;
+    if (this.closed || !audio.srcObject) return;
+    audio.play().then(
+      () => {
+        this.blocked = false;
+        this.emit('playing');
+      },
+      (e) => {
+        const [name, message] = parts(e);
+        if (name == 'NotAllowedError') {
+          this.blocked = true;
+          this.emit('blocked');
+        } else if (name != 'AbortError') this.emit('failed', name, message);
+      },
+    );
+  }
+
+  close() {
+    if (this.closed) return;
+    this.closed = true;
+    this.track.stop();
+    this.pc.close();
+    const audio = this.audio;
+    audio.pause();
+    audio.srcObject = null;
+    audio.remove();
+  }
+}
+
+// Makes each call's Call, with the microphone kept open and a call with a
+// gathered offer prepared ahead (`prewarm`) for the next outgoing call.
+export class Factory {
+  // `o`: MediaOptions::to_json.
+  constructor(o) {
+    Object.assign(this, { microphone: null, warm: null, warming: null, generation: 0 });
+    this.configure(o);
+  }
+
+  // Options for calls made from now on.
+  configure(o) {
+    this.o = JSON.parse(o);
+  }
+
+  isWarm() {
+    return !!this.warm && !this.warm.closed;
+  }
+
+  async prewarm() {
+    const generation = this.generation;
+    if (this.warming === generation || this.isWarm()) return;
+    this.warming = generation;
+    try {
+      const call = await this.make(null);
+      try {
+        call.ready = await call.offer(false, false);
+      } catch (e) {
+        call.close();
+        throw e;
+      }
+      if (this.generation != generation) call.close(); // Released meanwhile: keep nothing open.
+      else {
+        this.warm?.close();
+        this.warm = call;
+      }
+    } finally {
+      if (this.warming === generation) this.warming = null;
+    }
+  }
+
+  async open() {
+    (await this.track()).stop();
+  }
+
+  // A call reporting to `on`: for an outgoing one the prewarmed call when
+  // ready, and with keepWarm the next is prepared a second later.
+  async call(outgoing, on) {
+    let call = outgoing ? this.warm : null;
+    if (outgoing) this.warm = null;
+    if (call && !call.closed) call.on = on;
+    else call = await this.make(on);
+    // A failure here is the next call's to report, when it asks again.
+    if (outgoing && this.o.warm) setTimeout(() => this.prewarm().catch(() => {}), 1000);
+    return call;
+  }
+
+  async make(on) {
+    const track = await this.track();
+    try {
+      return new Call(track, this.o, on);
+    } catch (e) {
+      track.stop();
+      throw e;
+    }
+  }
+
+  // Close the microphone and the prepared call.
+  release() {
+    this.generation++;
+    this.microphone?.stop();
+    this.warm?.close();
+    this.microphone = this.warm = null;
+  }
+
+  // A new clone of the open microphone's track, opening it if needed.
+  async track() {
+    const live = () => this.microphone?.readyState == 'live';
+    if (live()) return this.microphone.clone();
+    const generation = this.generation;
+    const opened = await mic(this.o.audio);
+    // Released meanwhile: this track is the caller's alone (its call stops it).
+    if (this.generation != generation) return opened;
+    // Another caller opened it meanwhile: keep one.
+    if (live()) {
+      opened.stop();
+      return this.microphone.clone();
+    }
+    this.microphone = opened;
+    return opened.clone();
+  }
+}
