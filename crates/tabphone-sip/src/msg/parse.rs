@@ -120,7 +120,12 @@ pub fn parse(frame: &[u8]) -> Result<Message, ParseError> {
     let Ok(head) = std::str::from_utf8(&frame[..head_len]) else {
         return Err(err("header section is not UTF-8"));
     };
-    let (first, fields) = head.split_once("\r\n").unwrap_or((head, ""));
+    // By bytes: a `&str` pattern would bring in the standard library's
+    // two-way searcher.
+    let (first, fields) = match head.as_bytes().windows(2).position(|w| w == b"\r\n") {
+        Some(i) => (&head[..i], &head[i + 2..]),
+        None => (head, ""),
+    };
     if first.starts_with("SIP/") || first.starts_with("sip/") {
         let (status, reason) = parse_status_line(first)?;
         let (headers, lengths) = split_headers(fields)?;
