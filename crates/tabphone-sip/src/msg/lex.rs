@@ -51,6 +51,13 @@ pub(super) fn truncate(s: &str) -> &str {
 }
 
 /// Digits only, at most `max`.
+/// `s` as a number of type `T`, read as `str::parse` reads it (ASCII
+/// digits after an optional `+`): one copy of the standard library's
+/// reader, the `u64` one, rather than one per width.
+pub(crate) fn parse_int<T: TryFrom<u64>>(s: &str) -> Option<T> {
+    s.parse::<u64>().ok().and_then(|n| T::try_from(n).ok())
+}
+
 pub(super) fn parse_number(s: &str, max: u64) -> Option<u64> {
     if s.is_empty() || s.len() > 20 || !all_bytes(s, |c| c.is_ascii_digit()) {
         return None;
@@ -232,7 +239,19 @@ pub(super) fn unquote(raw: &str) -> String {
 /// `s` as a quoted string: in double quotes, `\` and `"` escaped (a display
 /// name, a parameter value that is not a token).
 pub fn quote(s: &str) -> String {
-    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    let mut last = 0;
+    for (i, b) in s.bytes().enumerate() {
+        if b == b'\\' || b == b'"' {
+            out.push_str(s.get(last..i).unwrap_or_default());
+            out.push('\\');
+            last = i;
+        }
+    }
+    out.push_str(s.get(last..).unwrap_or_default());
+    out.push('"');
+    out
 }
 
 #[cfg(test)]

@@ -45,6 +45,7 @@ mod parse;
 mod uri;
 
 pub use header::{CSeq, NameAddr, Replaces, RetryAfter, Role, SubscriptionState, Via};
+pub(crate) use lex::parse_int;
 pub use lex::{is_token, is_token_char, param, quote, split_list, Params, SplitList};
 pub use message::{reason_phrase, Header, Headers, Message, Method, Request, Response};
 pub use parse::{parse, ParseError, MAX_MESSAGE_BYTES};

@@ -3,7 +3,7 @@
 //! [`ParseError`] saying why (and, for a request, which answer it gets).
 
 use super::header::{CSeq, NameAddrRef, ViaRef};
-use super::lex::{all_bytes, any_byte, err, is_token, is_ws, parse_number, split_list, truncate};
+use super::lex::{all_bytes, any_byte, err, is_token, is_ws, parse_int, parse_number, split_list, truncate};
 use super::uri::UriRef;
 use super::{Header, Headers, Message, Method, Request, Response};
 use tabphone_json::quote;
@@ -185,7 +185,7 @@ fn parse_status_line(line: &str) -> Result<(u16, &str), ParseError> {
     if code.len() != 3 || !all_bytes(code, |c| c.is_ascii_digit()) {
         return Err(err(format!("status code {} is not three digits", quote(code))));
     }
-    let status: u16 = code.parse().map_err(|_| err("bad status code"))?;
+    let status: u16 = parse_int(code).ok_or_else(|| err("bad status code"))?;
     if !(100..=699).contains(&status) {
         return Err(err(format!("status code {status} out of range")));
     }

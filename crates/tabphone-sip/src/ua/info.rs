@@ -46,7 +46,7 @@ fn parse_dtmf_relay(body: &str) -> Option<(char, u32)> {
         let Some((k, v)) = line.split_once('=') else { continue };
         match k.trim().to_ascii_lowercase().as_str() {
             "signal" => digit = v.trim().chars().next(),
-            "duration" => duration = v.trim().parse().unwrap_or(100),
+            "duration" => duration = crate::msg::parse_int(v.trim()).unwrap_or(100),
             _ => {}
         }
     }

@@ -16,7 +16,7 @@ use super::timer::Timer;
 use super::txn::{Owner, TxnKey};
 use super::{Event, UserAgent, ALLOW};
 use crate::auth::{self, Challenge, Credentials};
-use crate::msg::{param, Method, NameAddr, Request, Response, RetryAfter};
+use crate::msg::{param, parse_int, Method, NameAddr, Request, Response, RetryAfter};
 use crate::Instant;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,7 +159,7 @@ impl UserAgent {
     pub(super) fn on_register_response(&mut self, now: Instant, req: &Request, resp: &Response) {
         self.reg.pending = None;
         self.timers.stop(Timer::RegisterTimeout);
-        let requested = req.headers.get("Expires").and_then(|e| e.parse::<u32>().ok()).unwrap_or(0);
+        let requested = req.headers.get("Expires").and_then(parse_int::<u32>).unwrap_or(0);
         let status = resp.status;
         if requested == 0 {
             self.reg.state = RegState::Idle;
@@ -193,7 +193,7 @@ impl UserAgent {
 
     /// A 423: ask again for the registrar's Min-Expires, if it is more.
     fn interval_too_brief(&mut self, now: Instant, resp: &Response) {
-        let min = resp.headers.get("Min-Expires").and_then(|e| e.trim().parse::<u32>().ok());
+        let min = resp.headers.get("Min-Expires").and_then(|e| parse_int::<u32>(e.trim()));
         match min {
             Some(min) if min > self.reg.expires => {
                 self.reg.expires = min;
@@ -241,6 +241,6 @@ impl UserAgent {
                 }
             }
         }
-        resp.headers.get("Expires").and_then(|e| e.trim().parse::<u32>().ok())
+        resp.headers.get("Expires").and_then(|e| parse_int::<u32>(e.trim()))
     }
 }

@@ -46,7 +46,7 @@ impl<'a> ViaRef<'a> {
         if sent.len() == rest.len() {
             return Err(err("Via needs a space before sent-by"));
         }
-        let end = sent.find([';', ' ', '\t']).unwrap_or(sent.len());
+        let end = sent.bytes().position(|b| matches!(b, b';' | b' ' | b'\t')).unwrap_or(sent.len());
         let (host, port) = split_hostport(&sent[..end])?;
         let params = &sent[end..];
         scan_params(params, &mut |_, _| {})?;
