@@ -3,6 +3,8 @@
 //! continuation lines included). The body is never touched; only the header
 //! section is scanned.
 
+use crate::msg::{is_ws, trim_end_bytes};
+
 /// Direction of a traced message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
@@ -28,14 +30,14 @@ pub fn redact(message: &str) -> String {
             out.push_str(line);
             continue;
         }
-        let bare = line.trim_end_matches(['\r', '\n']);
+        let bare = trim_end_bytes(line, |b| b == b'\r' || b == b'\n');
         if bare.is_empty() {
             in_headers = false;
             hiding = false;
             out.push_str(line);
             continue;
         }
-        let folded = line.starts_with([' ', '\t']);
+        let folded = line.bytes().next().is_some_and(is_ws);
         if folded && hiding {
             continue; // a continuation of a hidden value
         }

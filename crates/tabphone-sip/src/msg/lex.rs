@@ -37,8 +37,26 @@ pub fn is_token(s: &str) -> bool {
     !s.is_empty() && all_bytes(s, is_token_char)
 }
 
-pub(super) fn is_ws(c: u8) -> bool {
+pub(crate) fn is_ws(c: u8) -> bool {
     c == b' ' || c == b'\t'
+}
+
+/// `s` without leading bytes that `strip` takes. By bytes: the `trim_*`
+/// methods of `str` with char patterns bring in a searcher per pattern type.
+pub(crate) fn trim_start_bytes(s: &str, strip: fn(u8) -> bool) -> &str {
+    let n = s.bytes().take_while(|&b| strip(b)).count();
+    s.get(n..).unwrap_or_default()
+}
+
+/// `s` without trailing bytes that `strip` takes.
+pub(crate) fn trim_end_bytes(s: &str, strip: fn(u8) -> bool) -> &str {
+    let n = s.bytes().rev().take_while(|&b| strip(b)).count();
+    s.get(..s.len() - n).unwrap_or_default()
+}
+
+/// `s` without leading or trailing spaces and tabs.
+pub(crate) fn trim_ws(s: &str) -> &str {
+    trim_end_bytes(trim_start_bytes(s, is_ws), is_ws)
 }
 
 /// At most the first 40 bytes of `s`, for error messages.

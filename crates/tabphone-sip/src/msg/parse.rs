@@ -3,7 +3,8 @@
 //! [`ParseError`] saying why (and, for a request, which answer it gets).
 
 use super::header::{CSeq, NameAddrRef, ViaRef};
-use super::lex::{all_bytes, any_byte, err, is_token, is_ws, parse_int, parse_number, split_list, truncate};
+use super::lex::{all_bytes, any_byte, err, is_token, is_ws, parse_int, parse_number, split_list};
+use super::lex::{trim_end_bytes, trim_ws, truncate};
 use super::uri::UriRef;
 use super::{Header, Headers, Message, Method, Request, Response};
 use tabphone_json::quote;
@@ -253,7 +254,7 @@ fn split_headers(fields: &str) -> Result<(Headers, Lengths<'_>), ParseError> {
             return Err(err("bare CR in the header section"));
         }
         if line.bytes().next().is_some_and(is_ws) {
-            let more = line.trim_matches([' ', '\t']);
+            let more = trim_ws(line);
             if last_was_length {
                 return Err(err("folded Content-Length"));
             }
@@ -274,14 +275,14 @@ fn split_headers(fields: &str) -> Result<(Headers, Lengths<'_>), ParseError> {
         let Some((name, value)) = line.split_once(':') else {
             return Err(err(format!("header line without a colon: {}", quote(truncate(line)))));
         };
-        let name = name.trim_end_matches([' ', '\t']);
+        let name = trim_end_bytes(name, is_ws);
         if !is_token(name) {
             return Err(err(format!("header name {} is not a token", quote(truncate(name)))));
         }
         if has_bare_control(value) {
             return Err(err(format!("control character in {name}")));
         }
-        let value = value.trim_matches([' ', '\t']);
+        let value = trim_ws(value);
         let name = canonical(name);
         last_was_length = name == "Content-Length";
         if last_was_length {

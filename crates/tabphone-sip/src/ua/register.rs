@@ -16,7 +16,9 @@ use super::timer::Timer;
 use super::txn::{Owner, TxnKey};
 use super::{Event, UserAgent, ALLOW};
 use crate::auth::{self, Challenge, Credentials};
-use crate::msg::{param, parse_int, Method, NameAddr, Request, Response, RetryAfter};
+use crate::msg::{
+    param, parse_int, trim_end_bytes, trim_start_bytes, Method, NameAddr, Request, Response, RetryAfter,
+};
 use crate::Instant;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -232,8 +234,7 @@ impl UserAgent {
         let ours = self.me.contact_uri().to_string();
         for c in resp.headers.list("Contact") {
             let Ok(na) = NameAddr::parse(c) else { continue };
-            let inst =
-                param(&na.params, "+sip.instance").flatten().map(|v| v.trim_matches(['<', '>']).to_string());
+            let inst = param(&na.params, "+sip.instance").flatten().map(|v| trim_angles(v).to_string());
             let mine = inst.as_deref() == Some(instance.as_str()) || na.uri.starts_with(&ours);
             if mine {
                 if let Some(e) = param(&na.params, "expires").flatten() {
@@ -243,4 +244,11 @@ impl UserAgent {
         }
         resp.headers.get("Expires").and_then(|e| parse_int::<u32>(e.trim()))
     }
+}
+
+/// `v` without the angle brackets around it (any number of either, at
+/// either end).
+fn trim_angles(v: &str) -> &str {
+    let angle = |b: u8| b == b'<' || b == b'>';
+    trim_end_bytes(trim_start_bytes(v, angle), angle)
 }
