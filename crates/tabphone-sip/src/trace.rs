@@ -42,7 +42,8 @@ pub fn redact(message: &str) -> String {
             continue; // a continuation of a hidden value
         }
         let name = bare.split(':').next().unwrap_or("").trim();
-        hiding = !folded && bare.contains(':') && SECRET.iter().any(|s| name.eq_ignore_ascii_case(s));
+        hiding =
+            !folded && bare.as_bytes().contains(&b':') && SECRET.iter().any(|s| name.eq_ignore_ascii_case(s));
         if hiding {
             out.push_str(&bare[..bare.find(':').map_or(0, |i| i + 1)]);
             out.push_str(" <redacted>");

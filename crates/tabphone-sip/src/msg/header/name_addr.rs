@@ -77,7 +77,7 @@ impl<'a> NameAddrRef<'a> {
     fn scan_addr_spec(rest: &'a str) -> Result<NameAddrRef<'a>, ParseError> {
         let end = rest.find(';').unwrap_or(rest.len());
         let uri = trim_end_bytes(&rest[..end], is_ws);
-        if uri.contains([',', '?']) {
+        if uri.bytes().any(|b| b == b',' || b == b'?') {
             return Err(err("a URI with ',' or '?' must be in angle brackets"));
         }
         UriRef::scan(uri)?;
