@@ -4,7 +4,9 @@
 use std::fmt::Write as _;
 
 use super::super::lex::{err, is_token, is_ws, param, parse_params, quote, scan_params, scan_quoted};
-use super::super::lex::{trim_end_bytes, trim_start_bytes, trim_ws, truncate, unquote, write_params, Params};
+use super::super::lex::{
+    trim_end_bytes, trim_start_bytes, trim_ws, truncate, unquote, words, write_params, Params,
+};
 use super::super::uri::UriRef;
 use super::super::{Headers, ParseError};
 
@@ -49,7 +51,7 @@ impl<'a> NameAddrRef<'a> {
                 // Before a '<' only display-name tokens may appear.
                 Some(lt) => {
                     let name = trim_ws(&v[i..lt]);
-                    if !name.split([' ', '\t']).filter(|w| !w.is_empty()).all(is_token) {
+                    if !words(name).all(is_token) {
                         return Err(err(format!(
                             "display name {} is neither tokens nor quoted",
                             tabphone_json::quote(truncate(name))
