@@ -24,10 +24,20 @@ pub const AUDIO_OFFER: &str = audio!("4242");
 /// The same stream as another session's answer (session version 1).
 pub const AUDIO_ANSWER: &str = audio!("4243");
 
+/// The line ending `sdp` uses: CRLF if it has one, else LF. By bytes: a
+/// `&str` search would bring in the standard library's two-way searcher.
+fn eol(sdp: &str) -> &'static str {
+    if sdp.as_bytes().windows(2).any(|w| w == b"\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    }
+}
+
 /// `sdp` with the session version of its `o=` line set to `version` (RFC 3264
 /// 8: each new offer or answer of a session raises it); other lines unchanged.
 pub fn with_version(sdp: &str, version: u32) -> String {
-    let eol = if sdp.contains("\r\n") { "\r\n" } else { "\n" };
+    let eol = eol(sdp);
     let mut out = String::with_capacity(sdp.len() + 8);
     for line in sdp.lines() {
         match line.strip_prefix("o=") {
@@ -49,7 +59,7 @@ pub fn with_version(sdp: &str, version: u32) -> String {
 /// Set the direction attribute of every media section (and drop a session-level one).
 pub fn set_direction(sdp: &str, dir: &str) -> String {
     const DIRS: [&str; 4] = ["a=sendrecv", "a=sendonly", "a=recvonly", "a=inactive"];
-    let eol = if sdp.contains("\r\n") { "\r\n" } else { "\n" };
+    let eol = eol(sdp);
     let mut out = String::with_capacity(sdp.len() + 32);
     let mut in_media = false;
     let mut pending = false;

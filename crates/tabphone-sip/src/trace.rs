@@ -3,6 +3,8 @@
 //! continuation lines included). The body is never touched; only the header
 //! section is scanned.
 
+use crate::msg::{is_ws, trim_end_bytes};
+
 /// Direction of a traced message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
@@ -28,19 +30,20 @@ pub fn redact(message: &str) -> String {
             out.push_str(line);
             continue;
         }
-        let bare = line.trim_end_matches(['\r', '\n']);
+        let bare = trim_end_bytes(line, |b| b == b'\r' || b == b'\n');
         if bare.is_empty() {
             in_headers = false;
             hiding = false;
             out.push_str(line);
             continue;
         }
-        let folded = line.starts_with([' ', '\t']);
+        let folded = line.bytes().next().is_some_and(is_ws);
         if folded && hiding {
             continue; // a continuation of a hidden value
         }
         let name = bare.split(':').next().unwrap_or("").trim();
-        hiding = !folded && bare.contains(':') && SECRET.iter().any(|s| name.eq_ignore_ascii_case(s));
+        hiding =
+            !folded && bare.as_bytes().contains(&b':') && SECRET.iter().any(|s| name.eq_ignore_ascii_case(s));
         if hiding {
             out.push_str(&bare[..bare.find(':').map_or(0, |i| i + 1)]);
             out.push_str(" <redacted>");

@@ -428,7 +428,10 @@ impl Transport {
         let base = self.config.recovery_min.saturating_mul(1u32 << self.recovery_round.min(20));
         let base = base.min(self.config.recovery_max);
         let jitter = self.config.recovery_jitter.clamp(0.0, 1.0) * self.rng.unit();
-        base.mul_f64(1.0 - jitter)
+        // In whole nanoseconds, without Duration's float methods (their
+        // checks and rounding cost the shipped wasm half a kilobyte).
+        let nanos = base.as_secs().saturating_mul(1_000_000_000) + u64::from(base.subsec_nanos());
+        Duration::from_nanos((nanos as f64 * (1.0 - jitter)) as u64)
     }
 
     fn arm_keepalive(&mut self, now: Instant) {

@@ -73,7 +73,8 @@ impl Raw {
     /// Check that `text` is one JSON value.
     pub fn new(text: &str) -> Result<Raw, JsonError> {
         json::validate(text)?;
-        Ok(Raw(text.trim().into()))
+        // Around a valid value there is only JSON whitespace, all ASCII.
+        Ok(Raw(text.trim_ascii().into()))
     }
 
     /// The JSON text.

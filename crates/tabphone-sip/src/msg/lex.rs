@@ -37,8 +37,39 @@ pub fn is_token(s: &str) -> bool {
     !s.is_empty() && all_bytes(s, is_token_char)
 }
 
-pub(super) fn is_ws(c: u8) -> bool {
+pub(crate) fn is_ws(c: u8) -> bool {
     c == b' ' || c == b'\t'
+}
+
+/// `s` without leading bytes that `strip` takes. By bytes: the `trim_*`
+/// methods of `str` with char patterns bring in a searcher per pattern type.
+pub(crate) fn trim_start_bytes(s: &str, strip: fn(u8) -> bool) -> &str {
+    let n = s.bytes().take_while(|&b| strip(b)).count();
+    s.get(n..).unwrap_or_default()
+}
+
+/// `s` without trailing bytes that `strip` takes.
+pub(crate) fn trim_end_bytes(s: &str, strip: fn(u8) -> bool) -> &str {
+    let n = s.bytes().rev().take_while(|&b| strip(b)).count();
+    s.get(..s.len() - n).unwrap_or_default()
+}
+
+/// The words of `s` between spaces and tabs, none empty (what
+/// `split([' ', '\t'])` without the empty ones gives, without its searcher).
+pub(super) fn words(s: &str) -> impl Iterator<Item = &str> {
+    let mut rest = s;
+    std::iter::from_fn(move || {
+        rest = trim_start_bytes(rest, is_ws);
+        let n = rest.bytes().position(is_ws).unwrap_or(rest.len());
+        let (word, after) = rest.split_at(n);
+        rest = after;
+        (!word.is_empty()).then_some(word)
+    })
+}
+
+/// `s` without leading or trailing spaces and tabs.
+pub(crate) fn trim_ws(s: &str) -> &str {
+    trim_end_bytes(trim_start_bytes(s, is_ws), is_ws)
 }
 
 /// At most the first 40 bytes of `s`, for error messages.
@@ -51,6 +82,13 @@ pub(super) fn truncate(s: &str) -> &str {
 }
 
 /// Digits only, at most `max`.
+/// `s` as a number of type `T`, read as `str::parse` reads it (ASCII
+/// digits after an optional `+`): one copy of the standard library's
+/// reader, the `u64` one, rather than one per width.
+pub(crate) fn parse_int<T: TryFrom<u64>>(s: &str) -> Option<T> {
+    s.parse::<u64>().ok().and_then(|n| T::try_from(n).ok())
+}
+
 pub(super) fn parse_number(s: &str, max: u64) -> Option<u64> {
     if s.is_empty() || s.len() > 20 || !all_bytes(s, |c| c.is_ascii_digit()) {
         return None;
@@ -232,7 +270,19 @@ pub(super) fn unquote(raw: &str) -> String {
 /// `s` as a quoted string: in double quotes, `\` and `"` escaped (a display
 /// name, a parameter value that is not a token).
 pub fn quote(s: &str) -> String {
-    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    let mut last = 0;
+    for (i, b) in s.bytes().enumerate() {
+        if b == b'\\' || b == b'"' {
+            out.push_str(s.get(last..i).unwrap_or_default());
+            out.push('\\');
+            last = i;
+        }
+    }
+    out.push_str(s.get(last..).unwrap_or_default());
+    out.push('"');
+    out
 }
 
 #[cfg(test)]

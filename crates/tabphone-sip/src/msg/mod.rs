@@ -31,7 +31,9 @@
 //!   [`Request`], [`Response`], [`Message`]) and their encoding;
 //! - `parse.rs`: framing and checks ([`parse`], [`ParseError`]);
 //! - `lex.rs`: tokens, comma lists, parameters, quoting ([`split_list`],
-//!   [`param`], [`quote`]), byte checks shared by the parser;
+//!   [`param`], [`quote`]), byte checks, trims and words shared by the parser
+//!   and the agent (by bytes: `str`'s char-pattern methods each bring in a
+//!   searcher), numbers read through one `u64` reader;
 //! - `uri.rs`: [`Uri`];
 //! - `header/`: the typed headers, one per file ([`CSeq`], [`NameAddr`],
 //!   [`Via`], [`Replaces`], [`RetryAfter`], [`SubscriptionState`], the first
@@ -46,6 +48,7 @@ mod uri;
 
 pub use header::{CSeq, NameAddr, Replaces, RetryAfter, Role, SubscriptionState, Via};
 pub use lex::{is_token, is_token_char, param, quote, split_list, Params, SplitList};
+pub(crate) use lex::{is_ws, parse_int, trim_end_bytes, trim_start_bytes};
 pub use message::{reason_phrase, Header, Headers, Message, Method, Request, Response};
 pub use parse::{parse, ParseError, MAX_MESSAGE_BYTES};
 pub use uri::Uri;

@@ -3,7 +3,8 @@
 //! [`ParseError`] saying why (and, for a request, which answer it gets).
 
 use super::header::{CSeq, NameAddrRef, ViaRef};
-use super::lex::{all_bytes, any_byte, err, is_token, is_ws, parse_number, split_list, truncate};
+use super::lex::{all_bytes, any_byte, err, is_token, is_ws, parse_int, parse_number, split_list};
+use super::lex::{trim_end_bytes, trim_ws, truncate};
 use super::uri::UriRef;
 use super::{Header, Headers, Message, Method, Request, Response};
 use tabphone_json::quote;
@@ -120,7 +121,12 @@ pub fn parse(frame: &[u8]) -> Result<Message, ParseError> {
     let Ok(head) = std::str::from_utf8(&frame[..head_len]) else {
         return Err(err("header section is not UTF-8"));
     };
-    let (first, fields) = head.split_once("\r\n").unwrap_or((head, ""));
+    // By bytes: a `&str` pattern would bring in the standard library's
+    // two-way searcher.
+    let (first, fields) = match head.as_bytes().windows(2).position(|w| w == b"\r\n") {
+        Some(i) => (&head[..i], &head[i + 2..]),
+        None => (head, ""),
+    };
     if first.starts_with("SIP/") || first.starts_with("sip/") {
         let (status, reason) = parse_status_line(first)?;
         let (headers, lengths) = split_headers(fields)?;
@@ -180,7 +186,7 @@ fn parse_status_line(line: &str) -> Result<(u16, &str), ParseError> {
     if code.len() != 3 || !all_bytes(code, |c| c.is_ascii_digit()) {
         return Err(err(format!("status code {} is not three digits", quote(code))));
     }
-    let status: u16 = code.parse().map_err(|_| err("bad status code"))?;
+    let status: u16 = parse_int(code).ok_or_else(|| err("bad status code"))?;
     if !(100..=699).contains(&status) {
         return Err(err(format!("status code {status} out of range")));
     }
@@ -248,7 +254,7 @@ fn split_headers(fields: &str) -> Result<(Headers, Lengths<'_>), ParseError> {
             return Err(err("bare CR in the header section"));
         }
         if line.bytes().next().is_some_and(is_ws) {
-            let more = line.trim_matches([' ', '\t']);
+            let more = trim_ws(line);
             if last_was_length {
                 return Err(err("folded Content-Length"));
             }
@@ -269,14 +275,14 @@ fn split_headers(fields: &str) -> Result<(Headers, Lengths<'_>), ParseError> {
         let Some((name, value)) = line.split_once(':') else {
             return Err(err(format!("header line without a colon: {}", quote(truncate(line)))));
         };
-        let name = name.trim_end_matches([' ', '\t']);
+        let name = trim_end_bytes(name, is_ws);
         if !is_token(name) {
             return Err(err(format!("header name {} is not a token", quote(truncate(name)))));
         }
         if has_bare_control(value) {
             return Err(err(format!("control character in {name}")));
         }
-        let value = value.trim_matches([' ', '\t']);
+        let value = trim_ws(value);
         let name = canonical(name);
         last_was_length = name == "Content-Length";
         if last_was_length {

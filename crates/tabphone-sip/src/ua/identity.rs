@@ -68,7 +68,11 @@ impl Identity {
     /// A target given as a user name becomes `sip:user@domain`.
     pub(super) fn target_uri(&self, target: &str) -> Result<String, String> {
         let t = target.trim();
-        let uri = if t.contains(':') { t.to_string() } else { Uri::sip(Some(t), &self.domain).to_string() };
+        let uri = if t.as_bytes().contains(&b':') {
+            t.to_string()
+        } else {
+            Uri::sip(Some(t), &self.domain).to_string()
+        };
         Uri::parse(&uri).map(|_| uri).map_err(|e| format!("bad target {}: {e}", quote(target)))
     }
 }

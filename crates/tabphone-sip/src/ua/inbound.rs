@@ -81,20 +81,21 @@ impl UserAgent {
                 return self.respond(&req, 416, None, &[]);
             }
         }
-        let mut unsupported: Vec<&str> = Vec::new();
+        let mut unsupported = String::new();
         for option in req.headers.list("Require") {
-            if !SUPPORTED.iter().any(|s| s.eq_ignore_ascii_case(option)) {
-                unsupported.push(option);
+            if !msg::split_list(SUPPORTED).any(|s| s.eq_ignore_ascii_case(option)) {
+                if !unsupported.is_empty() {
+                    unsupported.push_str(", ");
+                }
+                unsupported.push_str(option);
             }
         }
         if !unsupported.is_empty() {
-            let list = unsupported.join(", ");
-            return self.respond(&req, 420, None, &[("Unsupported", &list)]);
+            return self.respond(&req, 420, None, &[("Unsupported", &unsupported)]);
         }
         match req.method {
             Method::Options => {
-                let supported = SUPPORTED.join(", ");
-                let extra = [("Allow", ALLOW), ("Accept", "application/sdp"), ("Supported", &supported)];
+                let extra = [("Allow", ALLOW), ("Accept", "application/sdp"), ("Supported", SUPPORTED)];
                 self.respond(&req, 200, None, &extra);
             }
             Method::Message => self.on_message(&req, from.uri, None),

@@ -9,13 +9,19 @@ use tabphone_json::quote;
 
 const DIGITS: &str = "0123456789*#ABCDabcd";
 
+/// Is `c` one of [`DIGITS`]? By bytes: `str::contains` with a char brings in
+/// a searcher.
+fn is_digit(c: char) -> bool {
+    c.is_ascii() && DIGITS.as_bytes().contains(&(c as u8))
+}
+
 impl UserAgent {
     /// [`super::Command::Dtmf`].
     pub(super) fn dtmf(&mut self, now: Instant, id: CallId, digits: &str, duration_ms: u32) {
         if self.calls.get(&id).map(|c| c.state) != Some(SessionState::Established) {
             return self.call_problem(id, " is not established");
         }
-        if let Some(bad) = digits.chars().find(|c| !DIGITS.contains(*c)) {
+        if let Some(bad) = digits.chars().find(|c| !is_digit(*c)) {
             return self.call_error(id, format!("{} is not a DTMF digit", quote(&bad.to_string())));
         }
         for d in digits.chars() {
@@ -46,11 +52,11 @@ fn parse_dtmf_relay(body: &str) -> Option<(char, u32)> {
         let Some((k, v)) = line.split_once('=') else { continue };
         match k.trim().to_ascii_lowercase().as_str() {
             "signal" => digit = v.trim().chars().next(),
-            "duration" => duration = v.trim().parse().unwrap_or(100),
+            "duration" => duration = crate::msg::parse_int(v.trim()).unwrap_or(100),
             _ => {}
         }
     }
-    digit.filter(|d| DIGITS.contains(*d)).map(|d| (d.to_ascii_uppercase(), duration))
+    digit.filter(|d| is_digit(*d)).map(|d| (d.to_ascii_uppercase(), duration))
 }
 
 #[cfg(test)]

@@ -124,7 +124,7 @@ pub struct UserAgent {
 /// The methods we take (Allow).
 const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, MESSAGE, REFER, NOTIFY";
 /// The extensions we support (Supported; others in Require get 420).
-const SUPPORTED: &[&str] = &["outbound", "path", "gruu", "replaces"];
+const SUPPORTED: &str = "outbound, path, gruu, replaces";
 
 impl UserAgent {
     /// A stopped agent; send [`Command::Start`].

@@ -92,7 +92,7 @@ impl UserAgent {
         }
         let body = req.body_text().unwrap_or_default();
         let status =
-            body.lines().next().and_then(|l| l.split(' ').nth(1)).and_then(|s| s.parse::<u16>().ok());
+            body.lines().next().and_then(|l| l.split(' ').nth(1)).and_then(crate::msg::parse_int::<u16>);
         if let Some(status) = status {
             self.event(Event::ReferProgress { call: id, status });
         }

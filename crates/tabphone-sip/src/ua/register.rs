@@ -16,7 +16,9 @@ use super::timer::Timer;
 use super::txn::{Owner, TxnKey};
 use super::{Event, UserAgent, ALLOW};
 use crate::auth::{self, Challenge, Credentials};
-use crate::msg::{param, Method, NameAddr, Request, Response, RetryAfter};
+use crate::msg::{
+    param, parse_int, trim_end_bytes, trim_start_bytes, Method, NameAddr, Request, Response, RetryAfter,
+};
 use crate::Instant;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,7 +161,7 @@ impl UserAgent {
     pub(super) fn on_register_response(&mut self, now: Instant, req: &Request, resp: &Response) {
         self.reg.pending = None;
         self.timers.stop(Timer::RegisterTimeout);
-        let requested = req.headers.get("Expires").and_then(|e| e.parse::<u32>().ok()).unwrap_or(0);
+        let requested = req.headers.get("Expires").and_then(parse_int::<u32>).unwrap_or(0);
         let status = resp.status;
         if requested == 0 {
             self.reg.state = RegState::Idle;
@@ -193,7 +195,7 @@ impl UserAgent {
 
     /// A 423: ask again for the registrar's Min-Expires, if it is more.
     fn interval_too_brief(&mut self, now: Instant, resp: &Response) {
-        let min = resp.headers.get("Min-Expires").and_then(|e| e.trim().parse::<u32>().ok());
+        let min = resp.headers.get("Min-Expires").and_then(|e| parse_int::<u32>(e.trim()));
         match min {
             Some(min) if min > self.reg.expires => {
                 self.reg.expires = min;
@@ -232,8 +234,7 @@ impl UserAgent {
         let ours = self.me.contact_uri().to_string();
         for c in resp.headers.list("Contact") {
             let Ok(na) = NameAddr::parse(c) else { continue };
-            let inst =
-                param(&na.params, "+sip.instance").flatten().map(|v| v.trim_matches(['<', '>']).to_string());
+            let inst = param(&na.params, "+sip.instance").flatten().map(|v| trim_angles(v).to_string());
             let mine = inst.as_deref() == Some(instance.as_str()) || na.uri.starts_with(&ours);
             if mine {
                 if let Some(e) = param(&na.params, "expires").flatten() {
@@ -241,6 +242,13 @@ impl UserAgent {
                 }
             }
         }
-        resp.headers.get("Expires").and_then(|e| e.trim().parse::<u32>().ok())
+        resp.headers.get("Expires").and_then(|e| parse_int::<u32>(e.trim()))
     }
+}
+
+/// `v` without the angle brackets around it (any number of either, at
+/// either end).
+fn trim_angles(v: &str) -> &str {
+    let angle = |b: u8| b == b'<' || b == b'>';
+    trim_end_bytes(trim_start_bytes(v, angle), angle)
 }

@@ -1,6 +1,6 @@
 //! `CSeq: 1*DIGIT LWS Method` (RFC 3261 20.16).
 
-use super::super::lex::{err, is_token, parse_number, truncate};
+use super::super::lex::{err, is_token, parse_number, truncate, words};
 use super::super::{Headers, Method, ParseError};
 use tabphone_json::quote;
 
@@ -25,7 +25,7 @@ impl CSeq {
     }
 
     pub(in crate::msg) fn scan(v: &str) -> Result<(u32, &str), ParseError> {
-        let mut it = v.split([' ', '\t']).filter(|s| !s.is_empty());
+        let mut it = words(v);
         let (Some(n), Some(m), None) = (it.next(), it.next(), it.next()) else {
             return Err(err("CSeq needs a number and a method"));
         };

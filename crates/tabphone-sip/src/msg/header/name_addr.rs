@@ -4,7 +4,9 @@
 use std::fmt::Write as _;
 
 use super::super::lex::{err, is_token, is_ws, param, parse_params, quote, scan_params, scan_quoted};
-use super::super::lex::{truncate, unquote, write_params, Params};
+use super::super::lex::{
+    trim_end_bytes, trim_start_bytes, trim_ws, truncate, unquote, words, write_params, Params,
+};
 use super::super::uri::UriRef;
 use super::super::{Headers, ParseError};
 
@@ -39,7 +41,7 @@ impl<'a> NameAddrRef<'a> {
         let lt = if b.get(i) == Some(&b'"') {
             let end = scan_quoted(v, i)?;
             display = Some(&v[i..end]);
-            let rest = v[end..].trim_start_matches([' ', '\t']);
+            let rest = trim_start_bytes(&v[end..], is_ws);
             if !rest.starts_with('<') {
                 return Err(err("quoted display name without <URI>"));
             }
@@ -48,8 +50,8 @@ impl<'a> NameAddrRef<'a> {
             match v.find('<') {
                 // Before a '<' only display-name tokens may appear.
                 Some(lt) => {
-                    let name = v[i..lt].trim_matches([' ', '\t']);
-                    if !name.split([' ', '\t']).filter(|w| !w.is_empty()).all(is_token) {
+                    let name = trim_ws(&v[i..lt]);
+                    if !words(name).all(is_token) {
                         return Err(err(format!(
                             "display name {} is neither tokens nor quoted",
                             tabphone_json::quote(truncate(name))
@@ -76,8 +78,8 @@ impl<'a> NameAddrRef<'a> {
     /// addr-spec: the URI ends at the first ';'; it may not hold ',' or '?'.
     fn scan_addr_spec(rest: &'a str) -> Result<NameAddrRef<'a>, ParseError> {
         let end = rest.find(';').unwrap_or(rest.len());
-        let uri = rest[..end].trim_end_matches([' ', '\t']);
-        if uri.contains([',', '?']) {
+        let uri = trim_end_bytes(&rest[..end], is_ws);
+        if uri.bytes().any(|b| b == b',' || b == b'?') {
             return Err(err("a URI with ',' or '?' must be in angle brackets"));
         }
         UriRef::scan(uri)?;

@@ -14,7 +14,8 @@ pub struct RetryAfter {
 impl RetryAfter {
     /// Parse; the comment and parameters after the number are skipped.
     pub fn parse(v: &str) -> Result<RetryAfter, ParseError> {
-        let number = v.split([';', ' ', '(']).next().unwrap_or("").trim();
+        let end = v.bytes().position(|b| matches!(b, b';' | b' ' | b'(')).unwrap_or(v.len());
+        let number = v.get(..end).unwrap_or_default().trim();
         match number.parse::<u64>() {
             Ok(seconds) => Ok(RetryAfter { seconds }),
             Err(_) => Err(err(format!("Retry-After {} is not a number of seconds", quote(number)))),

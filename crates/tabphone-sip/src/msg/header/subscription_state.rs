@@ -30,7 +30,7 @@ impl SubscriptionState {
     pub fn parse(v: &str) -> Result<SubscriptionState, ParseError> {
         let (state, rest) = v.find(';').map_or((v, ""), |i| (&v[..i], &v[i..]));
         let params = parse_params(rest)?;
-        let expires = || param(&params, "expires").flatten().and_then(|e| e.parse().ok());
+        let expires = || param(&params, "expires").flatten().and_then(crate::msg::parse_int);
         match state.trim().to_ascii_lowercase().as_str() {
             "active" => Ok(SubscriptionState::Active { expires: expires() }),
             "pending" => Ok(SubscriptionState::Pending { expires: expires() }),

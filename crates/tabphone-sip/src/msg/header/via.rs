@@ -1,7 +1,9 @@
 //! `Via: SIP/2.0/transport sent-by *(;params)` (RFC 3261 20.42); the top
 //! Via's branch names a transaction (RFC 3261 17).
 
-use super::super::lex::{err, is_token_char, param, parse_params, scan_params, write_params, Params};
+use super::super::lex::{
+    err, is_token_char, is_ws, param, parse_params, scan_params, trim_start_bytes, write_params, Params,
+};
 use super::super::uri::split_hostport;
 use super::super::{Headers, ParseError};
 
@@ -35,18 +37,18 @@ impl<'a> ViaRef<'a> {
         if !name.trim().eq_ignore_ascii_case("SIP") || version.trim() != "2.0" {
             return Err(err("Via protocol is not SIP/2.0"));
         }
-        let rest = rest.trim_start_matches([' ', '\t']);
+        let rest = trim_start_bytes(rest, is_ws);
         let t_end = rest.bytes().position(|c| !is_token_char(c)).unwrap_or(rest.len());
         let transport = &rest[..t_end];
         if transport.is_empty() {
             return Err(err("Via without a transport"));
         }
         let rest = &rest[t_end..];
-        let sent = rest.trim_start_matches([' ', '\t']);
+        let sent = trim_start_bytes(rest, is_ws);
         if sent.len() == rest.len() {
             return Err(err("Via needs a space before sent-by"));
         }
-        let end = sent.find([';', ' ', '\t']).unwrap_or(sent.len());
+        let end = sent.bytes().position(|b| matches!(b, b';' | b' ' | b'\t')).unwrap_or(sent.len());
         let (host, port) = split_hostport(&sent[..end])?;
         let params = &sent[end..];
         scan_params(params, &mut |_, _| {})?;
