@@ -167,7 +167,7 @@ impl Phone {
         call.headers = headers;
         self.calls.push(call);
         let kind = MediaKind::Offer { direction: Direction::SendRecv, ice_restart: false };
-        self.media_request(&id, kind, Some(Purpose::CallOffer));
+        self.media_request(id.clone(), kind, Some(Purpose::CallOffer));
         id
     }
 
@@ -194,8 +194,7 @@ impl Phone {
             }
             None => MediaKind::Offer { direction: Direction::SendRecv, ice_restart: false },
         };
-        let call = c.id.clone();
-        self.media_request(&call, kind, Some(Purpose::IncomingAnswer));
+        self.media_at(i, kind, Some(Purpose::IncomingAnswer));
     }
 
     fn act_decline(&mut self, now: Instant, id: u64, call: &str, status: u16) -> Outcome {
@@ -207,14 +206,14 @@ impl Phone {
         c.end = Some(EndCause::Declined { status });
         c.state = CallState::Terminating;
         let ua = c.ua;
-        self.resolve(id, Ok(json!({})));
+        self.resolve_ok(id);
         self.ua_command(now, Command::Reject { call: ua, status });
         Ok(())
     }
 
     fn act_hangup(&mut self, now: Instant, id: u64, call: &str) -> Outcome {
         let i = self.call_of(call)?;
-        self.resolve(id, Ok(json!({})));
+        self.resolve_ok(id);
         self.hang_up(now, i, EndCause::Local);
         Ok(())
     }
@@ -251,7 +250,7 @@ impl Phone {
         let i = self.established(call)?;
         self.require_connected()?;
         if self.calls[i].want_hold() == hold {
-            self.resolve(id, Ok(json!({})));
+            self.resolve_ok(id);
             return Ok(());
         }
         self.calls[i].nego.queue.push(Op::Hold { action: id, hold });
@@ -265,8 +264,7 @@ impl Phone {
         if c.state == CallState::Terminating || (c.is_unanswered_incoming() && !c.answering) {
             return Err(wrong_state(format!("call {call} has no media to mute")));
         }
-        let call = c.id.clone();
-        self.media_request(&call, MediaKind::Mute { muted }, Some(Purpose::Mute { action: id, muted }));
+        self.media_at(i, MediaKind::Mute { muted }, Some(Purpose::Mute { action: id, muted }));
         Ok(())
     }
 
@@ -279,14 +277,13 @@ impl Phone {
                     duration_ms: ms,
                     gap_ms: self.config.dtmf_gap_ms,
                 };
-                let call = self.calls[i].id.clone();
-                self.media_request(&call, kind, Some(Purpose::Dtmf { action: id }));
+                self.media_at(i, kind, Some(Purpose::Dtmf { action: id }));
             }
             DtmfVia::Info => {
                 self.require_connected()?;
                 let ua = self.calls[i].ua;
                 self.ua_command(now, Command::Dtmf { call: ua, digits: tones.to_string(), duration_ms: ms });
-                self.resolve(id, Ok(json!({})));
+                self.resolve_ok(id);
             }
         }
         Ok(())

@@ -343,12 +343,12 @@ impl Phone {
         matches!(self.connection, Connection::Connected { .. })
     }
 
-    /// Ask the media layer; a reply is awaited for `purpose`, if given.
-    pub(crate) fn media_request(&mut self, call: &str, kind: MediaKind, purpose: Option<Purpose>) -> u64 {
+    /// Ask the media layer about call `call`; a reply is awaited for `purpose`, if given.
+    pub(crate) fn media_request(&mut self, call: String, kind: MediaKind, purpose: Option<Purpose>) -> u64 {
         let id = self.next_media;
         self.next_media += 1;
         if let Some(purpose) = purpose {
-            self.media.insert(id, Wait { call: call.to_string(), purpose });
+            self.media.insert(id, Wait { call: call.clone(), purpose });
         }
         let remote = match &kind {
             MediaKind::Answer { offer: sdp, .. } | MediaKind::ApplyAnswer { answer: sdp, .. } => Some(sdp),
@@ -359,8 +359,19 @@ impl Phone {
                 c.remote_fingerprint = Some(fingerprint.to_owned());
             }
         }
-        self.push(PhoneOutput::Media(MediaRequest { id, call: call.to_string(), kind }));
+        self.push(PhoneOutput::Media(MediaRequest { id, call, kind }));
         id
+    }
+
+    /// [`Phone::media_request`] for live call `i`.
+    pub(crate) fn media_at(&mut self, i: usize, kind: MediaKind, purpose: Option<Purpose>) -> u64 {
+        self.media_request(self.calls[i].id.clone(), kind, purpose)
+    }
+
+    /// An error event about live call `i`.
+    pub(crate) fn call_error(&mut self, i: usize, message: String) {
+        let call = Some(self.calls[i].id.clone());
+        self.event(PhoneEvent::Error { call, message });
     }
 
     // ----- actions: exactly one result each -----
@@ -380,6 +391,11 @@ impl Phone {
             self.timers.clear(Timer::Action(id));
             self.push(PhoneOutput::Result { id, result });
         }
+    }
+
+    /// Answer action `id` with `{}`.
+    pub(crate) fn resolve_ok(&mut self, id: u64) {
+        self.resolve(id, Ok(String::from("{}")));
     }
 
     /// Answer an action that was never admitted (refused on arrival).

@@ -111,12 +111,12 @@ impl Phone {
     fn start_resume(&mut self, i: usize) {
         let c = &mut self.calls[i];
         c.handovers = c.handovers.saturating_add(1);
-        let (id, muted) = (c.id.clone(), c.muted);
+        let muted = c.muted;
         let kind = MediaKind::Offer { direction: offer_dir(c.held.local), ice_restart: false };
-        let request = self.media_request(&id, kind, Some(Purpose::ResumeOffer));
+        let request = self.media_at(i, kind, Some(Purpose::ResumeOffer));
         self.calls[i].resume = Some(Resume::Offering { request });
         if muted {
-            self.media_request(&id, MediaKind::Mute { muted: true }, Some(Purpose::ResumeMute));
+            self.media_at(i, MediaKind::Mute { muted: true }, Some(Purpose::ResumeMute));
         }
     }
 
@@ -179,12 +179,11 @@ impl Phone {
         if c.resume != Some(Resume::Reinviting) || c.end.is_some() {
             return;
         }
-        let call = c.id.clone();
         match sdp {
             Some(answer) => {
                 c.note_answer(&answer, true);
                 let kind = MediaKind::ApplyAnswer { answer, provisional: false };
-                let request = self.media_request(&call, kind, Some(Purpose::ResumeApply));
+                let request = self.media_at(i, kind, Some(Purpose::ResumeApply));
                 self.calls[i].resume = Some(Resume::Applying { request });
             }
             None => {
@@ -216,9 +215,8 @@ impl Phone {
     /// retry: then the BYE comes from here).
     pub(crate) fn on_resume_failed(&mut self, now: Instant, ua: CallId, status: u16) {
         let Some(i) = self.call_index_ua(ua) else { return };
-        let call = self.calls[i].id.clone();
         if self.calls[i].resume.take() == Some(Resume::Reinviting) {
-            self.media_request(&call, MediaKind::Rollback, None);
+            self.media_at(i, MediaKind::Rollback, None);
         }
         self.hang_up(now, i, EndCause::ResumeFailed { status });
     }
@@ -227,8 +225,7 @@ impl Phone {
     pub(crate) fn on_resume_glare(&mut self, ua: CallId) {
         let Some(i) = self.call_index_ua(ua) else { return };
         self.calls[i].resume = Some(Resume::GlareWait);
-        let call = self.calls[i].id.clone();
-        self.media_request(&call, MediaKind::Rollback, None);
+        self.media_at(i, MediaKind::Rollback, None);
     }
 
     /// After glare: a fresh offer, then a re-INVITE.
@@ -236,8 +233,7 @@ impl Phone {
         let Some(i) = self.call_index_ua(ua) else { return };
         let c = &self.calls[i];
         let kind = MediaKind::Offer { direction: offer_dir(c.held.local), ice_restart: false };
-        let call = c.id.clone();
-        let request = self.media_request(&call, kind, Some(Purpose::ResumeOffer));
+        let request = self.media_at(i, kind, Some(Purpose::ResumeOffer));
         self.calls[i].resume = Some(Resume::Offering { request });
     }
 
@@ -276,10 +272,8 @@ impl Phone {
     /// A media reply for a call being taken over.
     pub(crate) fn on_resume_mute(&mut self, i: usize, result: Result<String, String>) {
         if let Err(e) = result {
-            let call = self.calls[i].id.clone();
             self.calls[i].muted = false;
-            let message = format!("media: the inherited mute failed, the microphone is live: {e}");
-            self.event(PhoneEvent::Error { call: Some(call), message });
+            self.call_error(i, format!("media: the inherited mute failed, the microphone is live: {e}"));
         }
     }
 }

@@ -211,10 +211,10 @@ impl Phone {
             c.note_answer(answer, true);
             c.early = Some(answer.clone());
         }
-        let (call, parent) = (c.id.clone(), c.referred_by.clone());
+        let parent = c.referred_by.clone();
         if let Some(answer) = apply {
             let kind = MediaKind::ApplyAnswer { answer, provisional: true };
-            self.media_request(&call, kind, Some(Purpose::ApplyInitial));
+            self.media_at(i, kind, Some(Purpose::ApplyInitial));
         }
         if let Some(parent) = parent {
             self.report_transfer(now, &parent, status);
@@ -233,14 +233,13 @@ impl Phone {
         if let Some(answer) = &apply {
             c.note_answer(answer, true);
         }
-        let (call, action, parent, replaces) =
-            (c.id.clone(), c.answer_action.take(), c.referred_by.take(), c.replaces.take());
+        let (action, parent, replaces) = (c.answer_action.take(), c.referred_by.take(), c.replaces.take());
         if let Some(answer) = apply {
             let kind = MediaKind::ApplyAnswer { answer, provisional: false };
-            self.media_request(&call, kind, Some(Purpose::ApplyInitial));
+            self.media_at(i, kind, Some(Purpose::ApplyInitial));
         }
         if let Some(action) = action {
-            self.resolve(action, Ok(json!({})));
+            self.resolve_ok(action);
         }
         if let Some(parent) = parent {
             self.report_transfer(now, &parent, 200);
@@ -309,7 +308,7 @@ impl Phone {
         if !refer.accepted && status >= 200 {
             if status < 300 {
                 c.refer_out = Some(crate::call::ReferOut { accepted: true, ..refer });
-                return self.resolve(refer.action, Ok(json!({})));
+                return self.resolve_ok(refer.action);
             }
             c.refer_out = None;
             return self.resolve(refer.action, Err(PhoneError::request_failed(Some(status), "transfer")));
@@ -326,8 +325,7 @@ impl Phone {
     /// A media failure of the call: reported, and the call ends (no SIP
     /// answer can refuse what is under way).
     pub(crate) fn media_failed(&mut self, now: Instant, i: usize, reason: &str) {
-        let call = self.calls[i].id.clone();
-        self.event(PhoneEvent::Error { call: Some(call), message: format!("media: {reason}") });
+        self.call_error(i, format!("media: {reason}"));
         self.hang_up(now, i, EndCause::MediaFailed);
     }
 

@@ -99,7 +99,7 @@ impl Phone {
                 let view = self.view(&self.calls[i]);
                 self.kept.push(view);
                 self.calls.remove(i);
-                self.media_request(&id, crate::media::MediaKind::Close, None);
+                self.media_request(id, crate::media::MediaKind::Close, None);
                 continue;
             }
             self.hang_up(now, i, dropped);
@@ -124,7 +124,7 @@ impl Phone {
         let Some(i) = self.call_index(id) else { return };
         let call = self.calls.remove(i);
         self.record_end(now, &call.id, cause);
-        self.media_request(&call.id, MediaKind::Close, None);
+        self.media_request(call.id.clone(), MediaKind::Close, None);
         let mut actions = call.waiting_actions();
         self.media.retain(|_, w| {
             if w.call != call.id {
