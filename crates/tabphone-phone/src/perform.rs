@@ -96,18 +96,14 @@ impl Phone {
     /// A `register` (or `unregister`) waits for the next outcome; one of the
     /// other kind still waiting will never get its outcome: it fails.
     fn supersede_registration(&mut self, id: u64, register: bool) {
-        let mut other = Vec::new();
-        self.reg_waiters.retain(|&(action, r)| {
-            if r != register {
-                other.push(action);
-            }
-            r == register
-        });
-        self.reg_waiters.push((id, register));
         let later = if register { "register" } else { "unregister" };
-        for action in other {
-            self.resolve(action, Err(wrong_state(format!("superseded by a later {later}"))));
+        for (action, r) in std::mem::take(&mut self.reg_waiters) {
+            match r == register {
+                true => self.reg_waiters.push((action, r)),
+                false => self.resolve(action, Err(wrong_state(format!("superseded by a later {later}")))),
+            }
         }
+        self.reg_waiters.push((id, register));
     }
 
     fn call_of(&self, id: &str) -> Result<usize, PhoneError> {
@@ -330,11 +326,9 @@ impl Phone {
     fn act_message(&mut self, now: Instant, id: u64, to: &str, text: String) -> Outcome {
         self.require_registered()?;
         let target = self.target_uri(to)?;
-        let handle = self.next_message;
-        self.next_message += 1;
-        self.messages.insert(handle, id);
         let content_type = "text/plain;charset=UTF-8".to_string();
-        self.ua_command(now, Command::Message { id: handle, target, content_type, body: text });
+        // The action's id is the SIP core's handle of the MESSAGE: its result answers it.
+        self.ua_command(now, Command::Message { id, target, content_type, body: text });
         Ok(())
     }
 }

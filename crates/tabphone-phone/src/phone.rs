@@ -170,9 +170,6 @@ pub struct Phone {
     pub(crate) pending: VecSet<u64>,
     pub(crate) media: VecMap<u64, Wait>,
     next_media: u64,
-    pub(crate) next_message: u64,
-    /// MESSAGE handle in the SIP core → action.
-    pub(crate) messages: VecMap<u64, u64>,
     /// `register` (true) and `unregister` (false) actions waiting for the outcome.
     pub(crate) reg_waiters: Vec<(u64, bool)>,
     pub(crate) timers: Timers,
@@ -203,8 +200,6 @@ impl Phone {
             pending: VecSet::new(),
             media: VecMap::new(),
             next_media: 1,
-            next_message: 1,
-            messages: VecMap::new(),
             reg_waiters: Vec::new(),
             timers: Timers::default(),
             out: Vec::new(),
@@ -425,7 +420,6 @@ impl Phone {
         self.run = Run::Stopped;
         self.set_connection(Connection::Disconnected { cause });
         self.set_registration(Registration::Unregistered);
-        self.messages.clear();
         self.reg_waiters.clear();
         self.set_audio_blocked(false);
         self.event(PhoneEvent::Stopped);

@@ -74,14 +74,13 @@ impl Phone {
             Event::MessageReceived { from, content_type, body } => {
                 self.event(PhoneEvent::Message { from, content_type, body })
             }
+            // The handle of a MESSAGE is the id of its action.
             Event::MessageResult { id, status } => {
-                if let Some(action) = self.messages.remove(&id) {
-                    let result = match status {
-                        200..=299 => Ok(json!({ "status": status })),
-                        _ => Err(PhoneError::request_failed(Some(status), "message")),
-                    };
-                    self.resolve(action, result);
-                }
+                let result = match status {
+                    200..=299 => Ok(json!({ "status": status })),
+                    _ => Err(PhoneError::request_failed(Some(status), "message")),
+                };
+                self.resolve(id, result);
             }
             Event::Stopped => self.on_ua_stopped(now),
             Event::Error { call, message } => {
