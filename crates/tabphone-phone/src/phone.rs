@@ -3,7 +3,7 @@
 //! `sip_events.rs`, offer/answer exchanges and media replies in `nego.rs`.
 
 use tabphone_sip::ua::{self, UserAgent};
-use tabphone_vecmap::{VecMap, VecSet};
+use tabphone_vecmap::VecMap;
 
 use crate::call::Call;
 use crate::config::Config;
@@ -167,7 +167,6 @@ pub struct Phone {
     /// Stopped without hang-up: the established calls left to a successor,
     /// as the last state shows them (until the next start).
     pub(crate) kept: Vec<crate::state::CallView>,
-    pub(crate) pending: VecSet<u64>,
     pub(crate) media: VecMap<u64, Wait>,
     next_media: u64,
     /// `register` (true) and `unregister` (false) actions waiting for the outcome.
@@ -197,7 +196,6 @@ impl Phone {
             calls: Vec::new(),
             ended: Vec::new(),
             kept: Vec::new(),
-            pending: VecSet::new(),
             media: VecMap::new(),
             next_media: 1,
             reg_waiters: Vec::new(),
@@ -371,19 +369,18 @@ impl Phone {
 
     // ----- actions: exactly one result each -----
 
+    /// Action `id` is pending: its timer is set ([`Timer::Action`]).
     pub(crate) fn admit(&mut self, now: Instant, id: u64) {
-        self.pending.insert(id);
         self.timers.set(Timer::Action(id), now + self.config.action_timeout);
     }
 
     pub(crate) fn is_pending(&self, id: u64) -> bool {
-        self.pending.contains(&id)
+        self.timers.is_set(Timer::Action(id))
     }
 
     /// Answer action `id`, unless it was answered already (timed out).
     pub(crate) fn resolve(&mut self, id: u64, result: Result<String, PhoneError>) {
-        if self.pending.remove(&id) {
-            self.timers.clear(Timer::Action(id));
+        if self.timers.clear(Timer::Action(id)) {
             self.push(PhoneOutput::Result { id, result });
         }
     }
@@ -393,7 +390,7 @@ impl Phone {
         self.resolve(id, Ok(String::from("{}")));
     }
 
-    /// Answer an action that was never admitted (refused on arrival).
+    /// Answer an action that is not pending: refused on arrival, or timed out.
     pub(crate) fn refuse(&mut self, id: u64, error: PhoneError) {
         self.push(PhoneOutput::Result { id, result: Err(error) });
     }
@@ -404,9 +401,10 @@ impl Phone {
         }
         for timer in self.timers.expired(now) {
             match timer {
+                // No longer pending (its timer is gone): answered here.
                 Timer::Action(id) => {
                     let message = format!("no outcome within {}", duration_text(self.config.action_timeout));
-                    self.resolve(id, Err(PhoneError::new(ErrorCode::Timeout, message)));
+                    self.refuse(id, PhoneError::new(ErrorCode::Timeout, message));
                 }
                 Timer::Resume => self.resume_expired(now),
             }
@@ -502,7 +500,7 @@ impl std::fmt::Debug for Phone {
             .field("connection", &self.connection)
             .field("registration", &self.registration)
             .field("calls", &self.calls.len())
-            .field("pending", &self.pending.len())
+            .field("pending", &self.timers.actions().len())
             .finish_non_exhaustive()
     }
 }

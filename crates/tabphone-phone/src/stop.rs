@@ -66,8 +66,7 @@ impl Phone {
         if self.run == Run::Stopped || (self.run == Run::Stopping && unregister) {
             return;
         }
-        let pending: Vec<u64> = self.pending.iter().copied().collect();
-        for id in pending {
+        for id in self.timers.actions() {
             self.resolve(id, Err(PhoneError::new(ErrorCode::Stopped, "the phone stopped")));
         }
         self.media.clear();
