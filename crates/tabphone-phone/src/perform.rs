@@ -40,7 +40,7 @@ impl Phone {
             return self.refuse(id, PhoneError::new(ErrorCode::Stopped, "the phone is not running"));
         }
         self.admit(now, id);
-        if let Err(e) = self.perform(now, id, action) {
+        if let Err(e) = self.perform(now, id, &action) {
             self.resolve(id, Err(e));
         }
     }
@@ -48,7 +48,7 @@ impl Phone {
     /// Start the action; its result is given here or later, by `resolve`.
     /// An action on a call finds it first (`no_such_call`); those that need
     /// it established check that next (`wrong_state`).
-    fn perform(&mut self, now: Instant, id: u64, action: Action) -> Outcome {
+    fn perform(&mut self, now: Instant, id: u64, action: &Action) -> Outcome {
         let i = match action.call() {
             Some(call) => self.call_of(call)?,
             None => 0,
@@ -62,9 +62,9 @@ impl Phone {
             self.established(i)?;
         }
         match action {
-            Action::Call { to, headers } => self.act_call(now, id, &to, headers),
+            Action::Call { to, headers } => self.act_call(now, id, to, headers.clone()),
             Action::Answer { .. } => self.act_answer(id, i),
-            Action::Decline { status, .. } => self.act_decline(now, id, i, status),
+            Action::Decline { status, .. } => self.act_decline(now, id, i, *status),
             Action::Hangup { .. } => {
                 self.resolve_ok(id);
                 self.hang_up(now, i, EndCause::Local);
@@ -75,11 +75,11 @@ impl Phone {
             Action::Mute { .. } => self.act_mute(id, i, true),
             Action::Unmute { .. } => self.act_mute(id, i, false),
             Action::Dtmf { tones, via, duration_ms, .. } => {
-                self.act_dtmf(now, id, i, tones, via, duration_ms)
+                self.act_dtmf(now, id, i, tones.clone(), *via, *duration_ms)
             }
-            Action::Transfer { to, .. } => self.act_transfer(now, id, i, Some(&to), None),
-            Action::AttendedTransfer { with, .. } => self.act_transfer(now, id, i, None, Some(&with)),
-            Action::Message { to, text } => self.act_message(now, id, &to, text),
+            Action::Transfer { to, .. } => self.act_transfer(now, id, i, Some(to), None),
+            Action::AttendedTransfer { with, .. } => self.act_transfer(now, id, i, None, Some(with)),
+            Action::Message { to, text } => self.act_message(now, id, to, text.clone()),
             Action::Register => {
                 self.supersede_registration(id, true);
                 self.ua_command(now, Command::Register);
