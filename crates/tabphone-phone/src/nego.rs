@@ -5,7 +5,7 @@
 //! media layer, a single `RTCPeerConnection`, only one at all). Also the
 //! replies of the media layer, routed to what waits for them.
 
-use tabphone_sip::ua::{self, CallId, Command};
+use tabphone_sip::ua::{self, Command};
 
 use crate::call::{Op, Own, Remote};
 use crate::error::{ErrorCode, PhoneError};
@@ -191,16 +191,14 @@ impl Phone {
     }
 
     /// After a recovery: an ICE-restart re-INVITE, once, in its turn.
-    pub(crate) fn on_recovery_offer_needed(&mut self, ua: CallId) {
-        let Some(i) = self.call_index_ua(ua) else { return };
+    pub(crate) fn on_recovery_offer_needed(&mut self, i: usize) {
         if !self.calls[i].nego.queue.contains(&Op::IceRestart) {
             self.calls[i].nego.queue.push(Op::IceRestart);
         }
         self.kick(i);
     }
 
-    pub(crate) fn on_reinvite_answered(&mut self, ua: CallId, sdp: Option<String>) {
-        let Some(i) = self.call_index_ua(ua) else { return };
+    pub(crate) fn on_reinvite_answered(&mut self, i: usize, sdp: Option<String>) {
         let c = &mut self.calls[i];
         if c.nego.remote == Remote::AwaitingAck {
             // The ACK's answer to the offer we put in our 200.
@@ -230,8 +228,7 @@ impl Phone {
         }
     }
 
-    pub(crate) fn on_reinvite_failed(&mut self, ua: CallId, status: u16) {
-        let Some(i) = self.call_index_ua(ua) else { return };
+    pub(crate) fn on_reinvite_failed(&mut self, i: usize, status: u16) {
         let c = &mut self.calls[i];
         let op = match c.nego.own {
             Own::Reinviting { op } => {
@@ -260,8 +257,7 @@ impl Phone {
 
     /// Our re-INVITE met glare: its offer is void (rolled back); the peer's
     /// re-offer may be answered meanwhile, and ours waits for the SIP core.
-    pub(crate) fn on_glare(&mut self, ua: CallId) {
-        let Some(i) = self.call_index_ua(ua) else { return };
+    pub(crate) fn on_glare(&mut self, i: usize) {
         let c = &mut self.calls[i];
         let Own::Reinviting { op } = c.nego.own else { return };
         c.nego.own = Own::GlareWait { op };
@@ -272,8 +268,7 @@ impl Phone {
     /// The wait after glare is over: the same change again, from a fresh
     /// offer of the media as they are now (the peer's re-offer may have
     /// changed them).
-    pub(crate) fn on_glare_retry(&mut self, ua: CallId) {
-        let Some(i) = self.call_index_ua(ua) else { return };
+    pub(crate) fn on_glare_retry(&mut self, i: usize) {
         let c = &mut self.calls[i];
         let Own::GlareWait { op } = c.nego.own else { return };
         c.nego.own = Own::Idle;
@@ -316,8 +311,7 @@ impl Phone {
         self.call_error(i, message);
     }
 
-    pub(crate) fn on_reoffer(&mut self, ua: CallId, sdp: Option<String>) {
-        let Some(i) = self.call_index_ua(ua) else { return };
+    pub(crate) fn on_reoffer(&mut self, i: usize, sdp: Option<String>) {
         self.calls[i].nego.deferred = Some(sdp);
         self.kick(i);
     }
@@ -376,8 +370,7 @@ impl Phone {
     /// re-INVITE the offer is void: rolled back, and the next exchange may
     /// start. After the initial INVITE the call has no session: it ends.
     /// (An ACK that never comes ends the call in the SIP core.)
-    pub(crate) fn on_ack_without_answer(&mut self, now: Instant, ua: CallId) {
-        let Some(i) = self.call_index_ua(ua) else { return };
+    pub(crate) fn on_ack_without_answer(&mut self, now: Instant, i: usize) {
         let c = &mut self.calls[i];
         let reason = "the peer's ACK brought no answer to our offer";
         if c.nego.remote != Remote::AwaitingAck {

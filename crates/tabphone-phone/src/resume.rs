@@ -23,7 +23,7 @@
 
 use std::time::Duration;
 
-use tabphone_sip::ua::{self, CallId, Command};
+use tabphone_sip::ua::{self, Command};
 
 use crate::call::{dialog_snapshot, Call, Resume};
 use crate::event::PhoneEvent;
@@ -167,14 +167,8 @@ impl Phone {
         }
     }
 
-    /// Is this SIP call being taken over?
-    pub(crate) fn is_resuming(&self, ua: CallId) -> bool {
-        self.call_index_ua(ua).is_some_and(|i| self.calls[i].resume.is_some())
-    }
-
     /// The peer took the re-INVITE: apply its answer.
-    pub(crate) fn on_resume_answered(&mut self, now: Instant, ua: CallId, sdp: Option<String>) {
-        let Some(i) = self.call_index_ua(ua) else { return };
+    pub(crate) fn on_resume_answered(&mut self, now: Instant, i: usize, sdp: Option<String>) {
         let c = &mut self.calls[i];
         if c.resume != Some(Resume::Reinviting) || c.end.is_some() {
             return;
@@ -213,8 +207,7 @@ impl Phone {
     /// The re-INVITE failed: the call ends `resume_failed` (the SIP core
     /// ends it with a BYE, but for a lost connection or a failed glare
     /// retry: then the BYE comes from here).
-    pub(crate) fn on_resume_failed(&mut self, now: Instant, ua: CallId, status: u16) {
-        let Some(i) = self.call_index_ua(ua) else { return };
+    pub(crate) fn on_resume_failed(&mut self, now: Instant, i: usize, status: u16) {
         if self.calls[i].resume.take() == Some(Resume::Reinviting) {
             self.media_at(i, MediaKind::Rollback, None);
         }
@@ -222,15 +215,13 @@ impl Phone {
     }
 
     /// Glare: the offer is void; the SIP core asks for a fresh one later.
-    pub(crate) fn on_resume_glare(&mut self, ua: CallId) {
-        let Some(i) = self.call_index_ua(ua) else { return };
+    pub(crate) fn on_resume_glare(&mut self, i: usize) {
         self.calls[i].resume = Some(Resume::GlareWait);
         self.media_at(i, MediaKind::Rollback, None);
     }
 
     /// After glare: a fresh offer, then a re-INVITE.
-    pub(crate) fn on_resume_glare_retry(&mut self, ua: CallId) {
-        let Some(i) = self.call_index_ua(ua) else { return };
+    pub(crate) fn on_resume_glare_retry(&mut self, i: usize) {
         let c = &self.calls[i];
         let kind = MediaKind::Offer { direction: offer_dir(c.held.local), ice_restart: false };
         let request = self.media_at(i, kind, Some(Purpose::ResumeOffer));
