@@ -239,8 +239,7 @@ impl Phone {
             return;
         }
         if c.ua_call_unsent() || !known {
-            let id = c.id.clone();
-            return self.end_call(now, &id, cause);
+            return self.end_at(now, i, cause);
         }
         if c.state == CallState::Terminating {
             return;

@@ -84,7 +84,7 @@ impl Phone {
             return self.event(PhoneEvent::Error { call: Some(v.id), message });
         }
         let Some(ua) = self.ua.as_mut() else { return };
-        let mut call = Call::new(v.id.clone(), ua.new_call_id(), v.direction, v.peer, v.started_at);
+        let mut call = Call::new(v.id, ua.new_call_id(), v.direction, v.peer, v.started_at);
         call.state = v.state;
         call.held = v.held;
         call.muted = v.muted;
@@ -102,7 +102,7 @@ impl Phone {
         };
         self.calls.push(call);
         match cause {
-            Some(cause) => self.end_call(now, &v.id, cause),
+            Some(cause) => self.end_at(now, self.calls.len() - 1, cause),
             None => self.start_resume(self.calls.len() - 1),
         }
     }

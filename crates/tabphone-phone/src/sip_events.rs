@@ -76,9 +76,8 @@ impl Phone {
             Event::Established { sdp, .. } => self.on_established(now, i, sdp),
             Event::Ended { cause, .. } => {
                 let cause = self.sip_end_cause(i, cause);
-                let id = self.calls[i].id.clone();
                 self.explain_refused_offer(i, cause);
-                self.end_call(now, &id, cause);
+                self.end_at(now, i, cause);
             }
             Event::ReinviteAnswered { sdp, .. } if resuming => self.on_resume_answered(now, i, sdp),
             Event::ReinviteFailed { status, .. } if resuming => self.on_resume_failed(now, i, status),

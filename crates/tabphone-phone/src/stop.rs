@@ -117,10 +117,16 @@ impl Phone {
 
     // ----- calls ending -----
 
-    /// The call leaves the state with `cause`: recorded in `ended`, announced,
-    /// its media closed, its waiting actions failed, a transferor told.
+    /// The call with this id ends (see [`Phone::end_at`]), if it is live.
     pub(crate) fn end_call(&mut self, now: Instant, id: &str, cause: EndCause) {
-        let Some(i) = self.call_index(id) else { return };
+        if let Some(i) = self.call_index(id) {
+            self.end_at(now, i, cause);
+        }
+    }
+
+    /// Live call `i` leaves the state with `cause`: recorded in `ended`,
+    /// announced, its media closed, its waiting actions failed, a transferor told.
+    pub(crate) fn end_at(&mut self, now: Instant, i: usize, cause: EndCause) {
         let call = self.calls.remove(i);
         self.record_end(now, &call.id, cause);
         self.media_request(call.id.clone(), MediaKind::Close, None);
@@ -135,7 +141,10 @@ impl Phone {
             false
         });
         for action in actions {
-            self.resolve(action, Err(PhoneError::new(ErrorCode::CallEnded, format!("call {id} ended"))));
+            self.resolve(
+                action,
+                Err(PhoneError::new(ErrorCode::CallEnded, format!("call {} ended", call.id))),
+            );
         }
         if let Some(parent) = &call.referred_by {
             self.report_transfer(now, parent, crate::call::transfer_status(cause));
