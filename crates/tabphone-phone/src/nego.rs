@@ -49,7 +49,7 @@ impl Phone {
                     }
                     self.resolve_ok(action)
                 }
-                Err(e) => self.resolve(action, Err(Self::media_error(&e))),
+                Err(e) => self.resolve(action, Err(Self::media_error(e))),
             },
         }
     }
@@ -93,7 +93,7 @@ impl Phone {
                 c.end = Some(EndCause::MediaFailed);
                 c.state = CallState::Terminating;
                 if let Some(action) = c.answer_action.take() {
-                    self.resolve(action, Err(Self::media_error(&e)));
+                    self.resolve(action, Err(Self::media_error(e.clone())));
                 }
                 self.call_error(i, format!("media: {e}"));
                 // 488 Not Acceptable Here: the offer could not be answered.
@@ -161,7 +161,7 @@ impl Phone {
         let established =
             self.ua.as_ref().and_then(|ua| ua.call_state(ua_call)) == Some(ua::SessionState::Established);
         match result {
-            Err(e) => self.fail_op(i, op, Self::media_error(&e)),
+            Err(e) => self.fail_op(i, op, Self::media_error(e)),
             Ok(sdp) if !deferred && self.is_connected() && established => {
                 let sdp = self.calls[i].wire_offer(sdp, false);
                 self.calls[i].nego.own = Own::Reinviting { op };
@@ -289,7 +289,7 @@ impl Phone {
                 self.resolve_ok(action);
             }
             (Ok(_), Op::IceRestart) => {}
-            (Err(e), op) => self.fail_op(i, op, Self::media_error(&e)),
+            (Err(e), op) => self.fail_op(i, op, Self::media_error(e)),
         }
         self.kick(i);
     }

@@ -333,8 +333,8 @@ impl Phone {
         self.hang_up(now, i, EndCause::MediaFailed);
     }
 
-    pub(crate) fn media_error(reason: &str) -> PhoneError {
-        PhoneError::new(ErrorCode::MediaFailed, reason.to_string())
+    pub(crate) fn media_error(reason: impl Into<String>) -> PhoneError {
+        PhoneError::new(ErrorCode::MediaFailed, reason)
     }
 }
 
