@@ -5,12 +5,10 @@
 //! media layer, a single `RTCPeerConnection`, only one at all). Also the
 //! replies of the media layer, routed to what waits for them.
 
-use crate::json::json;
-use tabphone_sip::ua::{self, CallId, Command};
+use tabphone_sip::ua::{self, Command};
 
 use crate::call::{Op, Own, Remote};
 use crate::error::{ErrorCode, PhoneError};
-use crate::event::PhoneEvent;
 use crate::media::MediaKind;
 use crate::phone::{Phone, Purpose};
 use crate::sdp::{offer_direction, Direction};
@@ -44,15 +42,15 @@ impl Phone {
             Purpose::ResumeOffer => self.on_resume_offer(now, i, request, result),
             Purpose::ResumeApply => self.on_resume_apply(now, i, request, result),
             Purpose::ResumeMute => self.on_resume_mute(i, result),
-            Purpose::Mute { action, muted } => {
-                if result.is_ok() {
-                    self.calls[i].muted = muted;
+            Purpose::Mute { action, .. } | Purpose::Dtmf { action } => match result {
+                Ok(_) => {
+                    if let Purpose::Mute { muted, .. } = wait.purpose {
+                        self.calls[i].muted = muted;
+                    }
+                    self.resolve_ok(action)
                 }
-                self.resolve(action, result.map(|_| json!({})).map_err(|e| Self::media_error(&e)));
-            }
-            Purpose::Dtmf { action } => {
-                self.resolve(action, result.map(|_| json!({})).map_err(|e| Self::media_error(&e)));
-            }
+                Err(e) => self.resolve(action, Err(Self::media_error(e))),
+            },
         }
     }
 
@@ -94,11 +92,10 @@ impl Phone {
             Err(e) => {
                 c.end = Some(EndCause::MediaFailed);
                 c.state = CallState::Terminating;
-                let (id, action) = (c.id.clone(), c.answer_action.take());
-                if let Some(action) = action {
-                    self.resolve(action, Err(Self::media_error(&e)));
+                if let Some(action) = c.answer_action.take() {
+                    self.resolve(action, Err(Self::media_error(e.clone())));
                 }
-                self.event(PhoneEvent::Error { call: Some(id), message: format!("media: {e}") });
+                self.call_error(i, format!("media: {e}"));
                 // 488 Not Acceptable Here: the offer could not be answered.
                 self.ua_command(now, Command::Reject { call, status: 488 });
             }
@@ -139,9 +136,8 @@ impl Phone {
             Op::Hold { hold, .. } => (hold, false),
             Op::IceRestart => (c.held.local, true),
         };
-        let call = c.id.clone();
         let kind = MediaKind::Offer { direction: offer_dir(hold), ice_restart };
-        let request = self.media_request(&call, kind, Some(Purpose::OwnOffer));
+        let request = self.media_at(i, kind, Some(Purpose::OwnOffer));
         self.calls[i].nego.own = Own::Offering { op, request };
     }
 
@@ -150,10 +146,7 @@ impl Phone {
             Op::Hold { action, .. } => self.resolve(action, Err(error)),
             // Not connected: the next recovery asks again.
             Op::IceRestart if error.code == ErrorCode::NotConnected => {}
-            Op::IceRestart => {
-                let call = Some(self.calls[i].id.clone());
-                self.event(PhoneEvent::Error { call, message: format!("ICE restart: {}", error.message) });
-            }
+            Op::IceRestart => self.call_error(i, format!("ICE restart: {}", error.message)),
         }
     }
 
@@ -164,18 +157,18 @@ impl Phone {
             return;
         }
         c.nego.own = Own::Idle;
-        let (call, ua_call, deferred) = (c.id.clone(), c.ua, c.nego.deferred.is_some());
+        let (ua_call, deferred) = (c.ua, c.nego.deferred.is_some());
         let established =
             self.ua.as_ref().and_then(|ua| ua.call_state(ua_call)) == Some(ua::SessionState::Established);
         match result {
-            Err(e) => self.fail_op(i, op, Self::media_error(&e)),
+            Err(e) => self.fail_op(i, op, Self::media_error(e)),
             Ok(sdp) if !deferred && self.is_connected() && established => {
                 let sdp = self.calls[i].wire_offer(sdp, false);
                 self.calls[i].nego.own = Own::Reinviting { op };
                 self.ua_command(now, Command::Reinvite { call: ua_call, sdp });
             }
             Ok(_) => {
-                self.media_request(&call, MediaKind::Rollback, None);
+                self.media_at(i, MediaKind::Rollback, None);
                 if deferred {
                     // The peer's offer came first: answer it, then offer again.
                     self.calls[i].nego.queue.insert(0, op);
@@ -198,25 +191,22 @@ impl Phone {
     }
 
     /// After a recovery: an ICE-restart re-INVITE, once, in its turn.
-    pub(crate) fn on_recovery_offer_needed(&mut self, ua: CallId) {
-        let Some(i) = self.call_index_ua(ua) else { return };
+    pub(crate) fn on_recovery_offer_needed(&mut self, i: usize) {
         if !self.calls[i].nego.queue.contains(&Op::IceRestart) {
             self.calls[i].nego.queue.push(Op::IceRestart);
         }
         self.kick(i);
     }
 
-    pub(crate) fn on_reinvite_answered(&mut self, ua: CallId, sdp: Option<String>) {
-        let Some(i) = self.call_index_ua(ua) else { return };
+    pub(crate) fn on_reinvite_answered(&mut self, i: usize, sdp: Option<String>) {
         let c = &mut self.calls[i];
-        let call = c.id.clone();
         if c.nego.remote == Remote::AwaitingAck {
             // The ACK's answer to the offer we put in our 200.
             c.nego.remote = Remote::Idle;
             if let Some(answer) = sdp {
                 c.note_answer(&answer, true);
                 let kind = MediaKind::ApplyAnswer { answer, provisional: false };
-                let request = self.media_request(&call, kind, Some(Purpose::RemoteApply));
+                let request = self.media_at(i, kind, Some(Purpose::RemoteApply));
                 self.calls[i].nego.remote = Remote::ApplyingAck { request };
             }
             return self.kick(i);
@@ -226,25 +216,23 @@ impl Phone {
             Some(answer) => {
                 c.note_answer(&answer, true);
                 let kind = MediaKind::ApplyAnswer { answer, provisional: false };
-                let request = self.media_request(&call, kind, Some(Purpose::OwnApply));
+                let request = self.media_at(i, kind, Some(Purpose::OwnApply));
                 self.calls[i].nego.own = Own::Applying { op, request };
             }
             None => {
                 c.nego.own = Own::Idle;
-                self.media_request(&call, MediaKind::Rollback, None);
+                self.media_at(i, MediaKind::Rollback, None);
                 self.fail_op(i, op, Self::media_error("the re-INVITE was answered without SDP"));
                 self.kick(i);
             }
         }
     }
 
-    pub(crate) fn on_reinvite_failed(&mut self, ua: CallId, status: u16) {
-        let Some(i) = self.call_index_ua(ua) else { return };
+    pub(crate) fn on_reinvite_failed(&mut self, i: usize, status: u16) {
         let c = &mut self.calls[i];
         let op = match c.nego.own {
             Own::Reinviting { op } => {
-                let call = c.id.clone();
-                self.media_request(&call, MediaKind::Rollback, None);
+                self.media_at(i, MediaKind::Rollback, None);
                 op
             }
             // Rolled back already, at the 491.
@@ -255,12 +243,11 @@ impl Phone {
         if status == 488 && self.calls[i].drop_dtls_claim() {
             // Not Acceptable Here, to an offer that claimed a DTLS role (see
             // crate::sdp): once more with the offer as the media layer made it.
-            let (call, role) = (self.calls[i].id.clone(), self.calls[i].dtls);
-            let role = role.map_or("?", |r| r.as_str());
+            let role = self.calls[i].dtls.map_or("?", |r| r.as_str());
             let message = format!(
                 "re-INVITE refused with 488 with a=setup:{role} in its offer: offered again with the media layer's own a=setup"
             );
-            self.event(PhoneEvent::Error { call: Some(call), message });
+            self.call_error(i, message);
             self.calls[i].nego.queue.insert(0, op);
             return self.kick(i);
         }
@@ -270,21 +257,18 @@ impl Phone {
 
     /// Our re-INVITE met glare: its offer is void (rolled back); the peer's
     /// re-offer may be answered meanwhile, and ours waits for the SIP core.
-    pub(crate) fn on_glare(&mut self, ua: CallId) {
-        let Some(i) = self.call_index_ua(ua) else { return };
+    pub(crate) fn on_glare(&mut self, i: usize) {
         let c = &mut self.calls[i];
         let Own::Reinviting { op } = c.nego.own else { return };
         c.nego.own = Own::GlareWait { op };
-        let call = c.id.clone();
-        self.media_request(&call, MediaKind::Rollback, None);
+        self.media_at(i, MediaKind::Rollback, None);
         self.kick(i);
     }
 
     /// The wait after glare is over: the same change again, from a fresh
     /// offer of the media as they are now (the peer's re-offer may have
     /// changed them).
-    pub(crate) fn on_glare_retry(&mut self, ua: CallId) {
-        let Some(i) = self.call_index_ua(ua) else { return };
+    pub(crate) fn on_glare_retry(&mut self, i: usize) {
         let c = &mut self.calls[i];
         let Own::GlareWait { op } = c.nego.own else { return };
         c.nego.own = Own::Idle;
@@ -302,10 +286,10 @@ impl Phone {
         match (result, op) {
             (Ok(_), Op::Hold { action, hold }) => {
                 c.held.local = hold;
-                self.resolve(action, Ok(json!({})));
+                self.resolve_ok(action);
             }
             (Ok(_), Op::IceRestart) => {}
-            (Err(e), op) => self.fail_op(i, op, Self::media_error(&e)),
+            (Err(e), op) => self.fail_op(i, op, Self::media_error(e)),
         }
         self.kick(i);
     }
@@ -324,11 +308,10 @@ impl Phone {
             "the peer refused our offer with 488; it claimed a=setup:{role} (tabphone offers a definite DTLS \
              role, RFC 4145; an RFC 5763 peer answers it with the other one)"
         );
-        self.event(PhoneEvent::Error { call: Some(c.id.clone()), message });
+        self.call_error(i, message);
     }
 
-    pub(crate) fn on_reoffer(&mut self, ua: CallId, sdp: Option<String>) {
-        let Some(i) = self.call_index_ua(ua) else { return };
+    pub(crate) fn on_reoffer(&mut self, i: usize, sdp: Option<String>) {
         self.calls[i].nego.deferred = Some(sdp);
         self.kick(i);
     }
@@ -348,8 +331,7 @@ impl Phone {
             }
             None => (MediaKind::Offer { direction: offer_dir(hold), ice_restart: false }, true),
         };
-        let call = c.id.clone();
-        let request = self.media_request(&call, kind, Some(Purpose::RemoteAnswer));
+        let request = self.media_at(i, kind, Some(Purpose::RemoteAnswer));
         self.calls[i].nego.remote = Remote::Answering { request, offerless, peer_holds };
     }
 
@@ -377,9 +359,7 @@ impl Phone {
             Err(e) => {
                 // 488 Not Acceptable Here: the call goes on as it was (RFC 3261
                 // 14.2); the media layer left its media as they were.
-                let (id, message) =
-                    (c.id.clone(), format!("media: the peer's re-offer was refused with 488: {e}"));
-                self.event(PhoneEvent::Error { call: Some(id), message });
+                self.call_error(i, format!("media: the peer's re-offer was refused with 488: {e}"));
                 self.ua_command(now, Command::RejectReoffer { call, status: 488 });
                 self.kick(i);
             }
@@ -390,8 +370,7 @@ impl Phone {
     /// re-INVITE the offer is void: rolled back, and the next exchange may
     /// start. After the initial INVITE the call has no session: it ends.
     /// (An ACK that never comes ends the call in the SIP core.)
-    pub(crate) fn on_ack_without_answer(&mut self, now: Instant, ua: CallId) {
-        let Some(i) = self.call_index_ua(ua) else { return };
+    pub(crate) fn on_ack_without_answer(&mut self, now: Instant, i: usize) {
         let c = &mut self.calls[i];
         let reason = "the peer's ACK brought no answer to our offer";
         if c.nego.remote != Remote::AwaitingAck {
@@ -401,9 +380,8 @@ impl Phone {
             return;
         }
         c.nego.remote = Remote::Idle;
-        let call = c.id.clone();
-        self.media_request(&call, MediaKind::Rollback, None);
-        self.event(PhoneEvent::Error { call: Some(call), message: reason.to_string() });
+        self.media_at(i, MediaKind::Rollback, None);
+        self.call_error(i, reason.to_string());
         self.kick(i);
     }
 
@@ -414,8 +392,7 @@ impl Phone {
         }
         c.nego.remote = Remote::Idle;
         if let Err(e) = result {
-            let call = Some(c.id.clone());
-            self.event(PhoneEvent::Error { call, message: format!("media: the peer's answer: {e}") });
+            self.call_error(i, format!("media: the peer's answer: {e}"));
         }
         self.kick(i);
     }

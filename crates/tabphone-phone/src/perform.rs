@@ -22,6 +22,10 @@ fn wrong_state(message: impl Into<String>) -> PhoneError {
     PhoneError::new(ErrorCode::WrongState, message)
 }
 
+fn not_waiting(c: &Call) -> PhoneError {
+    wrong_state(format!("call {} is not an incoming call waiting for an answer", c.id))
+}
+
 impl Phone {
     pub(crate) fn on_action(&mut self, now: Instant, id: u64, name: &str, args: &str) {
         if self.is_pending(id) {
@@ -36,28 +40,46 @@ impl Phone {
             return self.refuse(id, PhoneError::new(ErrorCode::Stopped, "the phone is not running"));
         }
         self.admit(now, id);
-        if let Err(e) = self.perform(now, id, action) {
+        if let Err(e) = self.perform(now, id, &action) {
             self.resolve(id, Err(e));
         }
     }
 
     /// Start the action; its result is given here or later, by `resolve`.
-    fn perform(&mut self, now: Instant, id: u64, action: Action) -> Outcome {
+    /// An action on a call finds it first (`no_such_call`); those that need
+    /// it established check that next (`wrong_state`).
+    fn perform(&mut self, now: Instant, id: u64, action: &Action) -> Outcome {
+        let i = match action.call() {
+            Some(call) => self.call_of(call)?,
+            None => 0,
+        };
+        if let Action::Hold { .. }
+        | Action::Unhold { .. }
+        | Action::Dtmf { .. }
+        | Action::Transfer { .. }
+        | Action::AttendedTransfer { .. } = action
+        {
+            self.established(i)?;
+        }
         match action {
-            Action::Call { to, headers } => self.act_call(now, id, &to, headers),
-            Action::Answer { call } => self.act_answer(id, &call),
-            Action::Decline { call, status } => self.act_decline(now, id, &call, status),
-            Action::Hangup { call } => self.act_hangup(now, id, &call),
-            Action::Hold { call } => self.act_hold(id, &call, true),
-            Action::Unhold { call } => self.act_hold(id, &call, false),
-            Action::Mute { call } => self.act_mute(id, &call, true),
-            Action::Unmute { call } => self.act_mute(id, &call, false),
-            Action::Dtmf { call, tones, via, duration_ms } => {
-                self.act_dtmf(now, id, &call, &tones, via, duration_ms)
+            Action::Call { to, headers } => self.act_call(now, id, to, headers.clone()),
+            Action::Answer { .. } => self.act_answer(id, i),
+            Action::Decline { status, .. } => self.act_decline(now, id, i, *status),
+            Action::Hangup { .. } => {
+                self.resolve_ok(id);
+                self.hang_up(now, i, EndCause::Local);
+                Ok(())
             }
-            Action::Transfer { call, to } => self.act_transfer(now, id, &call, Some(&to), None),
-            Action::AttendedTransfer { call, with } => self.act_transfer(now, id, &call, None, Some(&with)),
-            Action::Message { to, text } => self.act_message(now, id, &to, text),
+            Action::Hold { .. } => self.act_hold(id, i, true),
+            Action::Unhold { .. } => self.act_hold(id, i, false),
+            Action::Mute { .. } => self.act_mute(id, i, true),
+            Action::Unmute { .. } => self.act_mute(id, i, false),
+            Action::Dtmf { tones, via, duration_ms, .. } => {
+                self.act_dtmf(now, id, i, tones.clone(), *via, *duration_ms)
+            }
+            Action::Transfer { to, .. } => self.act_transfer(now, id, i, Some(to), None),
+            Action::AttendedTransfer { with, .. } => self.act_transfer(now, id, i, None, Some(with)),
+            Action::Message { to, text } => self.act_message(now, id, to, text.clone()),
             Action::Register => {
                 self.supersede_registration(id, true);
                 self.ua_command(now, Command::Register);
@@ -74,18 +96,14 @@ impl Phone {
     /// A `register` (or `unregister`) waits for the next outcome; one of the
     /// other kind still waiting will never get its outcome: it fails.
     fn supersede_registration(&mut self, id: u64, register: bool) {
-        let mut other = Vec::new();
-        self.reg_waiters.retain(|&(action, r)| {
-            if r != register {
-                other.push(action);
-            }
-            r == register
-        });
-        self.reg_waiters.push((id, register));
         let later = if register { "register" } else { "unregister" };
-        for action in other {
-            self.resolve(action, Err(wrong_state(format!("superseded by a later {later}"))));
+        for (action, r) in std::mem::take(&mut self.reg_waiters) {
+            match r == register {
+                true => self.reg_waiters.push((action, r)),
+                false => self.resolve(action, Err(wrong_state(format!("superseded by a later {later}")))),
+            }
         }
+        self.reg_waiters.push((id, register));
     }
 
     fn call_of(&self, id: &str) -> Result<usize, PhoneError> {
@@ -93,15 +111,16 @@ impl Phone {
             .ok_or_else(|| PhoneError::new(ErrorCode::NoSuchCall, format!("no call {}", quote(id))))
     }
 
-    fn established(&self, id: &str) -> Result<usize, PhoneError> {
-        let i = self.call_of(id)?;
-        if self.calls[i].state != CallState::Established {
-            return Err(wrong_state(format!("call {id} is not established")));
+    /// Call `i` is established, and not being taken over.
+    fn established(&self, i: usize) -> Outcome {
+        let c = &self.calls[i];
+        if c.state != CallState::Established {
+            return Err(wrong_state(format!("call {} is not established", c.id)));
         }
-        if self.calls[i].resume.is_some() {
-            return Err(wrong_state(format!("call {id} is being taken over from another tab")));
+        if c.resume.is_some() {
+            return Err(wrong_state(format!("call {} is being taken over from another tab", c.id)));
         }
-        Ok(i)
+        Ok(())
     }
 
     fn require_connected(&self) -> Outcome {
@@ -167,15 +186,14 @@ impl Phone {
         call.headers = headers;
         self.calls.push(call);
         let kind = MediaKind::Offer { direction: Direction::SendRecv, ice_restart: false };
-        self.media_request(&id, kind, Some(Purpose::CallOffer));
+        self.media_request(id.clone(), kind, Some(Purpose::CallOffer));
         id
     }
 
-    fn act_answer(&mut self, id: u64, call: &str) -> Outcome {
-        let i = self.call_of(call)?;
+    fn act_answer(&mut self, id: u64, i: usize) -> Outcome {
         let c = &mut self.calls[i];
         if !c.is_unanswered_incoming() || c.answering {
-            return Err(wrong_state(format!("call {call} is not an incoming call waiting for an answer")));
+            return Err(not_waiting(c));
         }
         c.answer_action = Some(id);
         self.start_answer(i);
@@ -194,28 +212,19 @@ impl Phone {
             }
             None => MediaKind::Offer { direction: Direction::SendRecv, ice_restart: false },
         };
-        let call = c.id.clone();
-        self.media_request(&call, kind, Some(Purpose::IncomingAnswer));
+        self.media_at(i, kind, Some(Purpose::IncomingAnswer));
     }
 
-    fn act_decline(&mut self, now: Instant, id: u64, call: &str, status: u16) -> Outcome {
-        let i = self.call_of(call)?;
+    fn act_decline(&mut self, now: Instant, id: u64, i: usize, status: u16) -> Outcome {
         let c = &mut self.calls[i];
         if !c.is_unanswered_incoming() {
-            return Err(wrong_state(format!("call {call} is not an incoming call waiting for an answer")));
+            return Err(not_waiting(c));
         }
         c.end = Some(EndCause::Declined { status });
         c.state = CallState::Terminating;
         let ua = c.ua;
-        self.resolve(id, Ok(json!({})));
+        self.resolve_ok(id);
         self.ua_command(now, Command::Reject { call: ua, status });
-        Ok(())
-    }
-
-    fn act_hangup(&mut self, now: Instant, id: u64, call: &str) -> Outcome {
-        let i = self.call_of(call)?;
-        self.resolve(id, Ok(json!({})));
-        self.hang_up(now, i, EndCause::Local);
         Ok(())
     }
 
@@ -230,8 +239,7 @@ impl Phone {
             return;
         }
         if c.ua_call_unsent() || !known {
-            let id = c.id.clone();
-            return self.end_call(now, &id, cause);
+            return self.end_at(now, i, cause);
         }
         if c.state == CallState::Terminating {
             return;
@@ -247,11 +255,10 @@ impl Phone {
         self.ua_command(now, Command::Hangup { call: ua });
     }
 
-    fn act_hold(&mut self, id: u64, call: &str, hold: bool) -> Outcome {
-        let i = self.established(call)?;
+    fn act_hold(&mut self, id: u64, i: usize, hold: bool) -> Outcome {
         self.require_connected()?;
         if self.calls[i].want_hold() == hold {
-            self.resolve(id, Ok(json!({})));
+            self.resolve_ok(id);
             return Ok(());
         }
         self.calls[i].nego.queue.push(Op::Hold { action: id, hold });
@@ -259,34 +266,26 @@ impl Phone {
         Ok(())
     }
 
-    fn act_mute(&mut self, id: u64, call: &str, muted: bool) -> Outcome {
-        let i = self.call_of(call)?;
+    fn act_mute(&mut self, id: u64, i: usize, muted: bool) -> Outcome {
         let c = &self.calls[i];
         if c.state == CallState::Terminating || (c.is_unanswered_incoming() && !c.answering) {
-            return Err(wrong_state(format!("call {call} has no media to mute")));
+            return Err(wrong_state(format!("call {} has no media to mute", c.id)));
         }
-        let call = c.id.clone();
-        self.media_request(&call, MediaKind::Mute { muted }, Some(Purpose::Mute { action: id, muted }));
+        self.media_at(i, MediaKind::Mute { muted }, Some(Purpose::Mute { action: id, muted }));
         Ok(())
     }
 
-    fn act_dtmf(&mut self, now: Instant, id: u64, call: &str, tones: &str, via: DtmfVia, ms: u32) -> Outcome {
-        let i = self.established(call)?;
+    fn act_dtmf(&mut self, now: Instant, id: u64, i: usize, tones: String, via: DtmfVia, ms: u32) -> Outcome {
         match via {
             DtmfVia::Rtp => {
-                let kind = MediaKind::Dtmf {
-                    tones: tones.to_string(),
-                    duration_ms: ms,
-                    gap_ms: self.config.dtmf_gap_ms,
-                };
-                let call = self.calls[i].id.clone();
-                self.media_request(&call, kind, Some(Purpose::Dtmf { action: id }));
+                let kind = MediaKind::Dtmf { tones, duration_ms: ms, gap_ms: self.config.dtmf_gap_ms };
+                self.media_at(i, kind, Some(Purpose::Dtmf { action: id }));
             }
             DtmfVia::Info => {
                 self.require_connected()?;
                 let ua = self.calls[i].ua;
-                self.ua_command(now, Command::Dtmf { call: ua, digits: tones.to_string(), duration_ms: ms });
-                self.resolve(id, Ok(json!({})));
+                self.ua_command(now, Command::Dtmf { call: ua, digits: tones, duration_ms: ms });
+                self.resolve_ok(id);
             }
         }
         Ok(())
@@ -296,13 +295,16 @@ impl Phone {
         &mut self,
         now: Instant,
         id: u64,
-        call: &str,
+        i: usize,
         to: Option<&str>,
         with: Option<&str>,
     ) -> Outcome {
-        let i = self.established(call)?;
         let replaces = match with {
-            Some(w) => Some(self.calls[self.established(w)?].ua),
+            Some(w) => {
+                let w = self.call_of(w)?;
+                self.established(w)?;
+                Some(self.calls[w].ua)
+            }
             None => None,
         };
         let target = match to {
@@ -312,7 +314,7 @@ impl Phone {
         self.require_connected()?;
         let c = &mut self.calls[i];
         if c.refer_out.is_some_and(|r| !r.accepted) {
-            return Err(wrong_state(format!("call {call}: a transfer is already being asked")));
+            return Err(wrong_state(format!("call {}: a transfer is already being asked", c.id)));
         }
         c.refer_out = Some(ReferOut { action: id, accepted: false });
         let ua = c.ua;
@@ -323,11 +325,9 @@ impl Phone {
     fn act_message(&mut self, now: Instant, id: u64, to: &str, text: String) -> Outcome {
         self.require_registered()?;
         let target = self.target_uri(to)?;
-        let handle = self.next_message;
-        self.next_message += 1;
-        self.messages.insert(handle, id);
         let content_type = "text/plain;charset=UTF-8".to_string();
-        self.ua_command(now, Command::Message { id: handle, target, content_type, body: text });
+        // The action's id is the SIP core's handle of the MESSAGE: its result answers it.
+        self.ua_command(now, Command::Message { id, target, content_type, body: text });
         Ok(())
     }
 }

@@ -3,7 +3,7 @@
 //! `sip_events.rs`, offer/answer exchanges and media replies in `nego.rs`.
 
 use tabphone_sip::ua::{self, UserAgent};
-use tabphone_vecmap::{VecMap, VecSet};
+use tabphone_vecmap::VecMap;
 
 use crate::call::Call;
 use crate::config::Config;
@@ -167,12 +167,8 @@ pub struct Phone {
     /// Stopped without hang-up: the established calls left to a successor,
     /// as the last state shows them (until the next start).
     pub(crate) kept: Vec<crate::state::CallView>,
-    pub(crate) pending: VecSet<u64>,
     pub(crate) media: VecMap<u64, Wait>,
     next_media: u64,
-    pub(crate) next_message: u64,
-    /// MESSAGE handle in the SIP core → action.
-    pub(crate) messages: VecMap<u64, u64>,
     /// `register` (true) and `unregister` (false) actions waiting for the outcome.
     pub(crate) reg_waiters: Vec<(u64, bool)>,
     pub(crate) timers: Timers,
@@ -200,11 +196,8 @@ impl Phone {
             calls: Vec::new(),
             ended: Vec::new(),
             kept: Vec::new(),
-            pending: VecSet::new(),
             media: VecMap::new(),
             next_media: 1,
-            next_message: 1,
-            messages: VecMap::new(),
             reg_waiters: Vec::new(),
             timers: Timers::default(),
             out: Vec::new(),
@@ -343,12 +336,12 @@ impl Phone {
         matches!(self.connection, Connection::Connected { .. })
     }
 
-    /// Ask the media layer; a reply is awaited for `purpose`, if given.
-    pub(crate) fn media_request(&mut self, call: &str, kind: MediaKind, purpose: Option<Purpose>) -> u64 {
+    /// Ask the media layer about call `call`; a reply is awaited for `purpose`, if given.
+    pub(crate) fn media_request(&mut self, call: String, kind: MediaKind, purpose: Option<Purpose>) -> u64 {
         let id = self.next_media;
         self.next_media += 1;
         if let Some(purpose) = purpose {
-            self.media.insert(id, Wait { call: call.to_string(), purpose });
+            self.media.insert(id, Wait { call: call.clone(), purpose });
         }
         let remote = match &kind {
             MediaKind::Answer { offer: sdp, .. } | MediaKind::ApplyAnswer { answer: sdp, .. } => Some(sdp),
@@ -359,30 +352,45 @@ impl Phone {
                 c.remote_fingerprint = Some(fingerprint.to_owned());
             }
         }
-        self.push(PhoneOutput::Media(MediaRequest { id, call: call.to_string(), kind }));
+        self.push(PhoneOutput::Media(MediaRequest { id, call, kind }));
         id
+    }
+
+    /// [`Phone::media_request`] for live call `i`.
+    pub(crate) fn media_at(&mut self, i: usize, kind: MediaKind, purpose: Option<Purpose>) -> u64 {
+        self.media_request(self.calls[i].id.clone(), kind, purpose)
+    }
+
+    /// An error event about live call `i`.
+    pub(crate) fn call_error(&mut self, i: usize, message: String) {
+        let call = Some(self.calls[i].id.clone());
+        self.event(PhoneEvent::Error { call, message });
     }
 
     // ----- actions: exactly one result each -----
 
+    /// Action `id` is pending: its timer is set ([`Timer::Action`]).
     pub(crate) fn admit(&mut self, now: Instant, id: u64) {
-        self.pending.insert(id);
         self.timers.set(Timer::Action(id), now + self.config.action_timeout);
     }
 
     pub(crate) fn is_pending(&self, id: u64) -> bool {
-        self.pending.contains(&id)
+        self.timers.is_set(Timer::Action(id))
     }
 
     /// Answer action `id`, unless it was answered already (timed out).
     pub(crate) fn resolve(&mut self, id: u64, result: Result<String, PhoneError>) {
-        if self.pending.remove(&id) {
-            self.timers.clear(Timer::Action(id));
+        if self.timers.clear(Timer::Action(id)) {
             self.push(PhoneOutput::Result { id, result });
         }
     }
 
-    /// Answer an action that was never admitted (refused on arrival).
+    /// Answer action `id` with `{}`.
+    pub(crate) fn resolve_ok(&mut self, id: u64) {
+        self.resolve(id, Ok(String::from("{}")));
+    }
+
+    /// Answer an action that is not pending: refused on arrival, or timed out.
     pub(crate) fn refuse(&mut self, id: u64, error: PhoneError) {
         self.push(PhoneOutput::Result { id, result: Err(error) });
     }
@@ -393,9 +401,10 @@ impl Phone {
         }
         for timer in self.timers.expired(now) {
             match timer {
+                // No longer pending (its timer is gone): answered here.
                 Timer::Action(id) => {
                     let message = format!("no outcome within {}", duration_text(self.config.action_timeout));
-                    self.resolve(id, Err(PhoneError::new(ErrorCode::Timeout, message)));
+                    self.refuse(id, PhoneError::new(ErrorCode::Timeout, message));
                 }
                 Timer::Resume => self.resume_expired(now),
             }
@@ -409,7 +418,6 @@ impl Phone {
         self.run = Run::Stopped;
         self.set_connection(Connection::Disconnected { cause });
         self.set_registration(Registration::Unregistered);
-        self.messages.clear();
         self.reg_waiters.clear();
         self.set_audio_blocked(false);
         self.event(PhoneEvent::Stopped);
@@ -492,7 +500,7 @@ impl std::fmt::Debug for Phone {
             .field("connection", &self.connection)
             .field("registration", &self.registration)
             .field("calls", &self.calls.len())
-            .field("pending", &self.pending.len())
+            .field("pending", &self.timers.actions().len())
             .finish_non_exhaustive()
     }
 }

@@ -23,7 +23,7 @@
 
 use std::time::Duration;
 
-use tabphone_sip::ua::{self, CallId, Command};
+use tabphone_sip::ua::{self, Command};
 
 use crate::call::{dialog_snapshot, Call, Resume};
 use crate::event::PhoneEvent;
@@ -84,7 +84,7 @@ impl Phone {
             return self.event(PhoneEvent::Error { call: Some(v.id), message });
         }
         let Some(ua) = self.ua.as_mut() else { return };
-        let mut call = Call::new(v.id.clone(), ua.new_call_id(), v.direction, v.peer, v.started_at);
+        let mut call = Call::new(v.id, ua.new_call_id(), v.direction, v.peer, v.started_at);
         call.state = v.state;
         call.held = v.held;
         call.muted = v.muted;
@@ -102,7 +102,7 @@ impl Phone {
         };
         self.calls.push(call);
         match cause {
-            Some(cause) => self.end_call(now, &v.id, cause),
+            Some(cause) => self.end_at(now, self.calls.len() - 1, cause),
             None => self.start_resume(self.calls.len() - 1),
         }
     }
@@ -111,12 +111,12 @@ impl Phone {
     fn start_resume(&mut self, i: usize) {
         let c = &mut self.calls[i];
         c.handovers = c.handovers.saturating_add(1);
-        let (id, muted) = (c.id.clone(), c.muted);
+        let muted = c.muted;
         let kind = MediaKind::Offer { direction: offer_dir(c.held.local), ice_restart: false };
-        let request = self.media_request(&id, kind, Some(Purpose::ResumeOffer));
+        let request = self.media_at(i, kind, Some(Purpose::ResumeOffer));
         self.calls[i].resume = Some(Resume::Offering { request });
         if muted {
-            self.media_request(&id, MediaKind::Mute { muted: true }, Some(Purpose::ResumeMute));
+            self.media_at(i, MediaKind::Mute { muted: true }, Some(Purpose::ResumeMute));
         }
     }
 
@@ -167,24 +167,17 @@ impl Phone {
         }
     }
 
-    /// Is this SIP call being taken over?
-    pub(crate) fn is_resuming(&self, ua: CallId) -> bool {
-        self.call_index_ua(ua).is_some_and(|i| self.calls[i].resume.is_some())
-    }
-
     /// The peer took the re-INVITE: apply its answer.
-    pub(crate) fn on_resume_answered(&mut self, now: Instant, ua: CallId, sdp: Option<String>) {
-        let Some(i) = self.call_index_ua(ua) else { return };
+    pub(crate) fn on_resume_answered(&mut self, now: Instant, i: usize, sdp: Option<String>) {
         let c = &mut self.calls[i];
         if c.resume != Some(Resume::Reinviting) || c.end.is_some() {
             return;
         }
-        let call = c.id.clone();
         match sdp {
             Some(answer) => {
                 c.note_answer(&answer, true);
                 let kind = MediaKind::ApplyAnswer { answer, provisional: false };
-                let request = self.media_request(&call, kind, Some(Purpose::ResumeApply));
+                let request = self.media_at(i, kind, Some(Purpose::ResumeApply));
                 self.calls[i].resume = Some(Resume::Applying { request });
             }
             None => {
@@ -214,30 +207,24 @@ impl Phone {
     /// The re-INVITE failed: the call ends `resume_failed` (the SIP core
     /// ends it with a BYE, but for a lost connection or a failed glare
     /// retry: then the BYE comes from here).
-    pub(crate) fn on_resume_failed(&mut self, now: Instant, ua: CallId, status: u16) {
-        let Some(i) = self.call_index_ua(ua) else { return };
-        let call = self.calls[i].id.clone();
+    pub(crate) fn on_resume_failed(&mut self, now: Instant, i: usize, status: u16) {
         if self.calls[i].resume.take() == Some(Resume::Reinviting) {
-            self.media_request(&call, MediaKind::Rollback, None);
+            self.media_at(i, MediaKind::Rollback, None);
         }
         self.hang_up(now, i, EndCause::ResumeFailed { status });
     }
 
     /// Glare: the offer is void; the SIP core asks for a fresh one later.
-    pub(crate) fn on_resume_glare(&mut self, ua: CallId) {
-        let Some(i) = self.call_index_ua(ua) else { return };
+    pub(crate) fn on_resume_glare(&mut self, i: usize) {
         self.calls[i].resume = Some(Resume::GlareWait);
-        let call = self.calls[i].id.clone();
-        self.media_request(&call, MediaKind::Rollback, None);
+        self.media_at(i, MediaKind::Rollback, None);
     }
 
     /// After glare: a fresh offer, then a re-INVITE.
-    pub(crate) fn on_resume_glare_retry(&mut self, ua: CallId) {
-        let Some(i) = self.call_index_ua(ua) else { return };
+    pub(crate) fn on_resume_glare_retry(&mut self, i: usize) {
         let c = &self.calls[i];
         let kind = MediaKind::Offer { direction: offer_dir(c.held.local), ice_restart: false };
-        let call = c.id.clone();
-        let request = self.media_request(&call, kind, Some(Purpose::ResumeOffer));
+        let request = self.media_at(i, kind, Some(Purpose::ResumeOffer));
         self.calls[i].resume = Some(Resume::Offering { request });
     }
 
@@ -276,10 +263,8 @@ impl Phone {
     /// A media reply for a call being taken over.
     pub(crate) fn on_resume_mute(&mut self, i: usize, result: Result<String, String>) {
         if let Err(e) = result {
-            let call = self.calls[i].id.clone();
             self.calls[i].muted = false;
-            let message = format!("media: the inherited mute failed, the microphone is live: {e}");
-            self.event(PhoneEvent::Error { call: Some(call), message });
+            self.call_error(i, format!("media: the inherited mute failed, the microphone is live: {e}"));
         }
     }
 }

@@ -27,6 +27,13 @@ fn disconnect_cause(c: Cause) -> DisconnectCause {
 
 impl Phone {
     pub(crate) fn on_sip_event(&mut self, now: Instant, e: Event) {
+        if let Some(ua) = event_call(&e) {
+            // The events of a call this phone no longer has are dropped.
+            if let Some(i) = self.call_index_ua(ua) {
+                self.on_call_event(now, i, e);
+            }
+            return;
+        }
         match e {
             Event::Connecting { .. }
             | Event::Connected { .. }
@@ -39,49 +46,16 @@ impl Phone {
             Event::Incoming { call, from, sdp, replaces } => {
                 self.on_incoming(now, call, &from, sdp, replaces)
             }
-            Event::Progress { call, status, sdp } => self.on_progress(now, call, status, sdp),
-            Event::Established { call, sdp } => self.on_established(now, call, sdp),
-            Event::Ended { call, cause } => {
-                if let Some(i) = self.call_index_ua(call) {
-                    let cause = self.sip_end_cause(i, cause);
-                    let id = self.calls[i].id.clone();
-                    self.explain_refused_offer(i, cause);
-                    self.end_call(now, &id, cause);
-                }
-            }
-            Event::ReinviteAnswered { call, sdp } if self.is_resuming(call) => {
-                self.on_resume_answered(now, call, sdp)
-            }
-            Event::ReinviteFailed { call, status } if self.is_resuming(call) => {
-                self.on_resume_failed(now, call, status)
-            }
-            Event::Glare { call } if self.is_resuming(call) => self.on_resume_glare(call),
-            Event::GlareRetry { call } if self.is_resuming(call) => self.on_resume_glare_retry(call),
-            Event::Reoffer { call, sdp } => self.on_reoffer(call, sdp),
-            Event::ReinviteAnswered { call, sdp } => self.on_reinvite_answered(call, sdp),
-            Event::AckWithoutAnswer { call } => self.on_ack_without_answer(now, call),
-            Event::ReinviteFailed { call, status } => self.on_reinvite_failed(call, status),
-            Event::Glare { call } => self.on_glare(call),
-            Event::GlareRetry { call } => self.on_glare_retry(call),
-            Event::RecoveryOfferNeeded { call } => self.on_recovery_offer_needed(call),
-            Event::Refer { call, target } => self.on_refer_in(now, call, &target),
-            Event::ReferProgress { call, status } => self.on_refer_progress(now, call, status),
-            Event::Dtmf { call, digit, duration_ms } => {
-                if let Some(call) = self.call_id_of(call) {
-                    self.event(PhoneEvent::Dtmf { call, tone: digit, duration_ms });
-                }
-            }
             Event::MessageReceived { from, content_type, body } => {
                 self.event(PhoneEvent::Message { from, content_type, body })
             }
+            // The handle of a MESSAGE is the id of its action.
             Event::MessageResult { id, status } => {
-                if let Some(action) = self.messages.remove(&id) {
-                    let result = match status {
-                        200..=299 => Ok(json!({ "status": status })),
-                        _ => Err(PhoneError::request_failed(Some(status), "message")),
-                    };
-                    self.resolve(action, result);
-                }
+                let result = match status {
+                    200..=299 => Ok(json!({ "status": status })),
+                    _ => Err(PhoneError::request_failed(Some(status), "message")),
+                };
+                self.resolve(id, result);
             }
             Event::Stopped => self.on_ua_stopped(now),
             Event::Error { call, message } => {
@@ -89,6 +63,39 @@ impl Phone {
                 self.event(PhoneEvent::Error { call, message })
             }
             Event::Trace { line } => self.event(PhoneEvent::Trace { line }),
+            _ => {}
+        }
+    }
+
+    /// An event of live call `i` (a call being taken over has its own
+    /// handling of the re-INVITE's outcome: `resume.rs`).
+    fn on_call_event(&mut self, now: Instant, i: usize, e: Event) {
+        let resuming = self.calls[i].resume.is_some();
+        match e {
+            Event::Progress { status, sdp, .. } => self.on_progress(now, i, status, sdp),
+            Event::Established { sdp, .. } => self.on_established(now, i, sdp),
+            Event::Ended { cause, .. } => {
+                let cause = self.sip_end_cause(i, cause);
+                self.explain_refused_offer(i, cause);
+                self.end_at(now, i, cause);
+            }
+            Event::ReinviteAnswered { sdp, .. } if resuming => self.on_resume_answered(now, i, sdp),
+            Event::ReinviteFailed { status, .. } if resuming => self.on_resume_failed(now, i, status),
+            Event::Glare { .. } if resuming => self.on_resume_glare(i),
+            Event::GlareRetry { .. } if resuming => self.on_resume_glare_retry(i),
+            Event::Reoffer { sdp, .. } => self.on_reoffer(i, sdp),
+            Event::ReinviteAnswered { sdp, .. } => self.on_reinvite_answered(i, sdp),
+            Event::AckWithoutAnswer { .. } => self.on_ack_without_answer(now, i),
+            Event::ReinviteFailed { status, .. } => self.on_reinvite_failed(i, status),
+            Event::Glare { .. } => self.on_glare(i),
+            Event::GlareRetry { .. } => self.on_glare_retry(i),
+            Event::RecoveryOfferNeeded { .. } => self.on_recovery_offer_needed(i),
+            Event::Refer { target, .. } => self.on_refer_in(now, i, &target),
+            Event::ReferProgress { status, .. } => self.on_refer_progress(now, i, status),
+            Event::Dtmf { digit, duration_ms, .. } => {
+                let call = self.calls[i].id.clone();
+                self.event(PhoneEvent::Dtmf { call, tone: digit, duration_ms });
+            }
             _ => {}
         }
     }
@@ -200,8 +207,7 @@ impl Phone {
         }
     }
 
-    fn on_progress(&mut self, now: Instant, ua: CallId, status: u16, sdp: Option<String>) {
-        let Some(i) = self.call_index_ua(ua) else { return };
+    fn on_progress(&mut self, now: Instant, i: usize, status: u16, sdp: Option<String>) {
         let c = &mut self.calls[i];
         if c.state == CallState::Establishing {
             c.state = CallState::Ringing;
@@ -211,18 +217,17 @@ impl Phone {
             c.note_answer(answer, true);
             c.early = Some(answer.clone());
         }
-        let (call, parent) = (c.id.clone(), c.referred_by.clone());
+        let parent = c.referred_by.clone();
         if let Some(answer) = apply {
             let kind = MediaKind::ApplyAnswer { answer, provisional: true };
-            self.media_request(&call, kind, Some(Purpose::ApplyInitial));
+            self.media_at(i, kind, Some(Purpose::ApplyInitial));
         }
         if let Some(parent) = parent {
             self.report_transfer(now, &parent, status);
         }
     }
 
-    fn on_established(&mut self, now: Instant, ua: CallId, sdp: Option<String>) {
-        let Some(i) = self.call_index_ua(ua) else { return };
+    fn on_established(&mut self, now: Instant, i: usize, sdp: Option<String>) {
         let answered_at = self.unix_ms(now);
         let c = &mut self.calls[i];
         c.state = CallState::Established;
@@ -233,14 +238,13 @@ impl Phone {
         if let Some(answer) = &apply {
             c.note_answer(answer, true);
         }
-        let (call, action, parent, replaces) =
-            (c.id.clone(), c.answer_action.take(), c.referred_by.take(), c.replaces.take());
+        let (action, parent, replaces) = (c.answer_action.take(), c.referred_by.take(), c.replaces.take());
         if let Some(answer) = apply {
             let kind = MediaKind::ApplyAnswer { answer, provisional: false };
-            self.media_request(&call, kind, Some(Purpose::ApplyInitial));
+            self.media_at(i, kind, Some(Purpose::ApplyInitial));
         }
         if let Some(action) = action {
-            self.resolve(action, Ok(json!({})));
+            self.resolve_ok(action);
         }
         if let Some(parent) = parent {
             self.report_transfer(now, &parent, 200);
@@ -251,8 +255,7 @@ impl Phone {
     }
 
     /// The peer asks us to transfer (it got 202 and a NOTIFY 100 already).
-    fn on_refer_in(&mut self, now: Instant, ua: CallId, target: &str) {
-        let Some(i) = self.call_index_ua(ua) else { return };
+    fn on_refer_in(&mut self, now: Instant, i: usize, target: &str) {
         let call = self.calls[i].id.clone();
         let (uri, headers) = split_uri_headers(target);
         // The Refer-To's headers (Replaces, for an attended transfer) go into
@@ -276,6 +279,7 @@ impl Phone {
             if let Some(message) = why {
                 self.event(PhoneEvent::Error { call: Some(call), message });
             }
+            let ua = self.calls[i].ua;
             return self.ua_command(now, Command::NotifyRefer { call: ua, status });
         }
         self.calls[i].refer_in = true;
@@ -301,15 +305,14 @@ impl Phone {
 
     /// Our REFER: the first final status answers the action, the NOTIFYs
     /// that follow are progress; a final 2xx ends the call here.
-    fn on_refer_progress(&mut self, now: Instant, ua: CallId, status: u16) {
-        let Some(i) = self.call_index_ua(ua) else { return };
+    fn on_refer_progress(&mut self, now: Instant, i: usize, status: u16) {
         let c = &mut self.calls[i];
         let Some(refer) = c.refer_out else { return };
         let call = c.id.clone();
         if !refer.accepted && status >= 200 {
             if status < 300 {
                 c.refer_out = Some(crate::call::ReferOut { accepted: true, ..refer });
-                return self.resolve(refer.action, Ok(json!({})));
+                return self.resolve_ok(refer.action);
             }
             c.refer_out = None;
             return self.resolve(refer.action, Err(PhoneError::request_failed(Some(status), "transfer")));
@@ -326,12 +329,31 @@ impl Phone {
     /// A media failure of the call: reported, and the call ends (no SIP
     /// answer can refuse what is under way).
     pub(crate) fn media_failed(&mut self, now: Instant, i: usize, reason: &str) {
-        let call = self.calls[i].id.clone();
-        self.event(PhoneEvent::Error { call: Some(call), message: format!("media: {reason}") });
+        self.call_error(i, format!("media: {reason}"));
         self.hang_up(now, i, EndCause::MediaFailed);
     }
 
-    pub(crate) fn media_error(reason: &str) -> PhoneError {
-        PhoneError::new(ErrorCode::MediaFailed, reason.to_string())
+    pub(crate) fn media_error(reason: impl Into<String>) -> PhoneError {
+        PhoneError::new(ErrorCode::MediaFailed, reason)
+    }
+}
+
+/// The call an event of the SIP core is about, for those [`Phone::on_call_event`] handles.
+fn event_call(e: &Event) -> Option<CallId> {
+    match e {
+        Event::Progress { call, .. }
+        | Event::Established { call, .. }
+        | Event::Ended { call, .. }
+        | Event::ReinviteAnswered { call, .. }
+        | Event::ReinviteFailed { call, .. }
+        | Event::Glare { call }
+        | Event::GlareRetry { call }
+        | Event::Reoffer { call, .. }
+        | Event::AckWithoutAnswer { call }
+        | Event::RecoveryOfferNeeded { call }
+        | Event::Refer { call, .. }
+        | Event::ReferProgress { call, .. }
+        | Event::Dtmf { call, .. } => Some(*call),
+        _ => None,
     }
 }

@@ -66,8 +66,7 @@ impl Phone {
         if self.run == Run::Stopped || (self.run == Run::Stopping && unregister) {
             return;
         }
-        let pending: Vec<u64> = self.pending.iter().copied().collect();
-        for id in pending {
+        for id in self.timers.actions() {
             self.resolve(id, Err(PhoneError::new(ErrorCode::Stopped, "the phone stopped")));
         }
         self.media.clear();
@@ -99,7 +98,7 @@ impl Phone {
                 let view = self.view(&self.calls[i]);
                 self.kept.push(view);
                 self.calls.remove(i);
-                self.media_request(&id, crate::media::MediaKind::Close, None);
+                self.media_request(id, crate::media::MediaKind::Close, None);
                 continue;
             }
             self.hang_up(now, i, dropped);
@@ -118,13 +117,19 @@ impl Phone {
 
     // ----- calls ending -----
 
-    /// The call leaves the state with `cause`: recorded in `ended`, announced,
-    /// its media closed, its waiting actions failed, a transferor told.
+    /// The call with this id ends (see [`Phone::end_at`]), if it is live.
     pub(crate) fn end_call(&mut self, now: Instant, id: &str, cause: EndCause) {
-        let Some(i) = self.call_index(id) else { return };
+        if let Some(i) = self.call_index(id) {
+            self.end_at(now, i, cause);
+        }
+    }
+
+    /// Live call `i` leaves the state with `cause`: recorded in `ended`,
+    /// announced, its media closed, its waiting actions failed, a transferor told.
+    pub(crate) fn end_at(&mut self, now: Instant, i: usize, cause: EndCause) {
         let call = self.calls.remove(i);
         self.record_end(now, &call.id, cause);
-        self.media_request(&call.id, MediaKind::Close, None);
+        self.media_request(call.id.clone(), MediaKind::Close, None);
         let mut actions = call.waiting_actions();
         self.media.retain(|_, w| {
             if w.call != call.id {
@@ -136,7 +141,10 @@ impl Phone {
             false
         });
         for action in actions {
-            self.resolve(action, Err(PhoneError::new(ErrorCode::CallEnded, format!("call {id} ended"))));
+            self.resolve(
+                action,
+                Err(PhoneError::new(ErrorCode::CallEnded, format!("call {} ended", call.id))),
+            );
         }
         if let Some(parent) = &call.referred_by {
             self.report_transfer(now, parent, crate::call::transfer_status(cause));

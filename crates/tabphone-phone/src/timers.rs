@@ -1,5 +1,6 @@
 //! The phone's own timers, in one table (the SIP timers live in the user
-//! agent's; [`crate::Phone::poll_timeout`] gives the earlier of both).
+//! agent's; [`crate::Phone::poll_timeout`] gives the earlier of both). Every
+//! pending action has its timer: the table is also the set of pending actions.
 
 use tabphone_vecmap::VecMap;
 
@@ -26,8 +27,24 @@ impl Timers {
         self.at.insert(timer, at);
     }
 
-    pub fn clear(&mut self, timer: Timer) {
-        self.at.remove(&timer);
+    /// Clear `timer`; whether it was set.
+    pub fn clear(&mut self, timer: Timer) -> bool {
+        self.at.remove(&timer).is_some()
+    }
+
+    pub fn is_set(&self, timer: Timer) -> bool {
+        self.at.contains_key(&timer)
+    }
+
+    /// The actions whose timer is set (the pending ones), by id.
+    pub fn actions(&self) -> Vec<u64> {
+        let mut ids = Vec::new();
+        for t in self.at.keys() {
+            if let Timer::Action(id) = t {
+                ids.push(*id);
+            }
+        }
+        ids
     }
 
     /// The earliest deadline.
@@ -70,7 +87,10 @@ mod tests {
         assert_eq!(t.next(), Some(t0 + Duration::from_secs(1)));
         assert_eq!(t.expired(t0 + Duration::from_secs(1)), vec![Timer::Action(1)]);
         assert!(t.expired(t0 + Duration::from_secs(1)).is_empty());
-        t.clear(Timer::Action(2));
+        assert_eq!(t.actions(), vec![2]);
+        assert!(t.is_set(Timer::Action(2)));
+        assert!(t.clear(Timer::Action(2)));
+        assert!(!t.clear(Timer::Action(2)));
         assert_eq!(t.next(), None);
     }
 }
