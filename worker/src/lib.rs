@@ -222,8 +222,12 @@ fn describe_input(input: &Input<'_>) -> String {
         Input::Bad { port } => format!("tabphone worker in: port {} sent a non-string", port.0),
         Input::TabLockGranted { port } => format!("tabphone worker in: port {} tab lock granted", port.0),
         Input::Locks(Some(s)) => {
-            let held: Vec<&str> = s.held.iter().map(|l| l.name.as_str()).collect();
-            format!("tabphone worker in: locks held {}", held.join(" "))
+            let mut line = String::from("tabphone worker in: locks held");
+            for l in &s.held {
+                line.push(' ');
+                line.push_str(&l.name);
+            }
+            line
         }
         Input::Locks(None) => String::from("tabphone worker in: the lock query failed"),
         Input::Timeout => String::from("tabphone worker in: timeout"),

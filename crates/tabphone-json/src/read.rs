@@ -88,7 +88,12 @@ impl<'a> Object<'a> {
     fn path(&self, k: &str) -> String {
         match self.path.is_empty() {
             true => k.to_owned(),
-            false => [&self.path, ".", k].concat(),
+            false => {
+                let mut path = self.path.clone();
+                path.push('.');
+                path.push_str(k);
+                path
+            }
         }
     }
 

@@ -265,7 +265,7 @@ pub fn items(text: &str) -> Result<Vec<&str>, JsonError> {
 
 /// Decode the inside of a validated string literal (between the quotes).
 fn decode(inner: &str) -> Result<Cow<'_, str>, &'static str> {
-    if !inner.contains('\\') {
+    if !inner.as_bytes().contains(&b'\\') {
         return Ok(Cow::Borrowed(inner));
     }
     let mut out = String::with_capacity(inner.len());

@@ -299,7 +299,8 @@ fn dtmf(o: &Object<'_>) -> Result<Action, PhoneError> {
     if tones.is_empty() || tones.len() > 64 {
         return Err(bad("dtmf: tones must be 1 to 64 characters"));
     }
-    if let Some(c) = tones.chars().find(|c| !allowed.contains(*c)) {
+    // Bytes, not `str::contains::<char>` (which brings a substring searcher).
+    if let Some(c) = tones.chars().find(|&c| !c.is_ascii() || !allowed.as_bytes().contains(&(c as u8))) {
         return Err(bad(format!(
             "dtmf: {} is not a tone for {}",
             quote(&c.to_string()),

@@ -141,7 +141,7 @@ impl Phone {
 
     /// A target as the SIP core will use it: a SIP URI, or a user at the account's domain.
     pub(crate) fn target_uri(&self, to: &str) -> Result<String, PhoneError> {
-        let uri = if to.contains(':') {
+        let uri = if to.as_bytes().contains(&b':') {
             to.to_string()
         } else {
             let domain = Uri::parse(&self.config.sip.aor).map(|u| u.host).unwrap_or_default();
