@@ -119,13 +119,17 @@ impl PhoneOptions {
         let mut r = Reader::default();
         let servers = r.get(sip, "servers");
         let servers = r.urls(servers, "sip.servers", "a URL or a list of URLs is needed");
-        let (user, password, domain) =
-            (r.required(sip, "user"), r.required(sip, "password"), r.required(sip, "domain"));
-        let mut o = PhoneOptions::new(&[], &user, &password, &domain);
-        o.servers = servers;
-        o.display_name = r.string(sip, "displayName", "sip");
-        o.trace_sip = r.flag(sip, "traceSip", "sip").unwrap_or(false);
-        o.expires = r.number(sip, "expires", "sip");
+        // Built in place, not by `PhoneOptions::new` (which copies its strings).
+        let mut o = PhoneOptions {
+            servers,
+            user: r.required(sip, "user"),
+            password: r.required(sip, "password"),
+            domain: r.required(sip, "domain"),
+            display_name: r.string(sip, "displayName", "sip"),
+            trace_sip: r.flag(sip, "traceSip", "sip").unwrap_or(false),
+            expires: r.number(sip, "expires", "sip"),
+            media: MediaOptions { keep_warm: true, ..MediaOptions::default() },
+        };
         o.media.ice_servers = r.ice_servers(sip, "sip.iceServers");
         r.media_options(media, &mut o.media);
         match r.error {
