@@ -240,13 +240,18 @@ impl CallMedias {
         }
     }
 
-    /// The call's media, made for its first offer (the prepared one) or answer.
-    async fn media_for(&self, call: &str, offer: bool) -> Result<CallMedia, MediaError> {
+    /// A new media for `call`: outgoing (the prepared one) or incoming.
+    async fn make(&self, call: &str, offer: bool) -> Result<CallMedia, MediaError> {
         let on_event = self.events_of(call);
-        let media = match offer {
-            true => self.factory.outgoing(on_event).await?,
-            false => self.factory.incoming(on_event).await?,
-        };
+        match offer {
+            true => self.factory.outgoing(on_event).await,
+            false => self.factory.incoming(on_event).await,
+        }
+    }
+
+    /// The call's media, made for its first offer or answer.
+    async fn media_for(&self, call: &str, offer: bool) -> Result<CallMedia, MediaError> {
+        let media = self.make(call, offer).await?;
         match self.calls.borrow_mut().get_mut(call) {
             Some(slot) => slot.media = Some(media.clone()),
             None => {
@@ -259,7 +264,7 @@ impl CallMedias {
     }
 }
 
-/// What became of a fresh answer ([`CallMedias::answer_fresh`]).
+/// What became of a fresh answer ([`CallMedias::replace`]).
 enum Fresh {
     /// It replaced the call's media; DTMF request still playing on the old.
     Replaced { tones: Option<u64> },
@@ -269,7 +274,7 @@ enum Fresh {
     CallGone,
 }
 
-/// How long at most a call's replaced media (see [`CallMedias::answer_fresh`])
+/// How long at most a call's replaced media (see [`CallMedias::replace`])
 /// keeps playing while its fresh connection comes up, in ms.
 const REPLACED_MAX_MS: u32 = 3000;
 
@@ -339,13 +344,26 @@ async fn perform(
             Some(media.create_offer(options).await)
         }
         MediaKind::Answer { offer, direction, fresh } => {
-            let answered = match *fresh && !first {
-                true => d.media.answer_fresh(call, &media, offer, *direction).await,
+            // The peer moved: a fresh connection answers when one can be
+            // made (see [`CallMedias::replace`]); else, or when it cannot
+            // answer, the call's own. One answering await for both.
+            let mut fresh = match *fresh && !first {
+                true => d.media.make(call, false).await.ok(),
                 false => None,
             };
-            match answered {
-                Some(answer) => Some(answer),
-                None => Some(media.create_answer(offer, *direction).await),
+            loop {
+                if let Some(f) = &fresh {
+                    f.set_muted(media.muted());
+                }
+                let answer = fresh.as_ref().unwrap_or(&media).create_answer(offer, *direction).await;
+                match fresh.take() {
+                    None => return Some(answer),
+                    Some(f) => {
+                        if let Some(replaced) = d.media.replace(call, &media, f, answer) {
+                            return Some(replaced);
+                        }
+                    }
+                }
             }
         }
         MediaKind::ApplyAnswer { answer, provisional } => {
@@ -379,21 +397,18 @@ async fn perform(
 }
 
 impl CallMedias {
-    /// Answer the peer's offer from a new connection (the peer moved to a
-    /// new DTLS endpoint: see `tabphone_phone::sdp`), which replaces `old`
-    /// once the answer is made. The mute state carries over. `None` when no
-    /// fresh connection can be made or it cannot answer: then `old` answers,
-    /// as it would without the rule (slower to connect, but a call).
-    async fn answer_fresh(
+    /// The peer moved to a new DTLS endpoint (see `tabphone_phone::sdp`):
+    /// `fresh`, a new connection given `old`'s mute state, answered its offer
+    /// with `answer`, and replaces `old` now. `None` when it could not answer
+    /// (it is closed): then `old` answers, as it would without the rule
+    /// (slower to connect, but a call). `closed` when the call ended meanwhile.
+    fn replace(
         &self,
         call: &str,
         old: &CallMedia,
-        offer: &str,
-        direction: Direction,
+        fresh: CallMedia,
+        answer: Result<String, MediaError>,
     ) -> Option<Result<String, MediaError>> {
-        let fresh = self.factory.incoming(self.events_of(call)).await.ok()?;
-        fresh.set_muted(old.muted());
-        let answer = fresh.create_answer(offer, direction).await;
         let outcome = {
             let mut calls = self.calls.borrow_mut();
             match calls.get_mut(call).filter(|s| s.media.as_ref().is_some_and(|m| m.same(old))) {

@@ -119,13 +119,17 @@ impl PhoneOptions {
         let mut r = Reader::default();
         let servers = r.get(sip, "servers");
         let servers = r.urls(servers, "sip.servers", "a URL or a list of URLs is needed");
-        let (user, password, domain) =
-            (r.required(sip, "user"), r.required(sip, "password"), r.required(sip, "domain"));
-        let mut o = PhoneOptions::new(&[], &user, &password, &domain);
-        o.servers = servers;
-        o.display_name = r.string(sip, "displayName", "sip");
-        o.trace_sip = r.flag(sip, "traceSip", "sip").unwrap_or(false);
-        o.expires = r.number(sip, "expires", "sip");
+        // Built in place, not by `PhoneOptions::new` (which copies its strings).
+        let mut o = PhoneOptions {
+            servers,
+            user: r.required(sip, "user"),
+            password: r.required(sip, "password"),
+            domain: r.required(sip, "domain"),
+            display_name: r.string(sip, "displayName", "sip"),
+            trace_sip: r.flag(sip, "traceSip", "sip").unwrap_or(false),
+            expires: r.number(sip, "expires", "sip"),
+            media: MediaOptions { keep_warm: true, ..MediaOptions::default() },
+        };
         o.media.ice_servers = r.ice_servers(sip, "sip.iceServers");
         r.media_options(media, &mut o.media);
         match r.error {
@@ -170,24 +174,27 @@ impl Reader {
         (!v.is_undefined() && !v.is_null()).then_some(v)
     }
 
-    /// `o[key]` read by `read` when set; `{what}.{key}: {wrong}` when `read` fails.
-    fn typed<T>(
+    /// `o[key]` when set and `fits` it; `{what}.{key}: {wrong}` when it does
+    /// not. One copy for every type: the callers convert.
+    fn typed(
         &mut self,
         o: &JsValue,
         key: &str,
         what: &str,
         wrong: &str,
-        read: impl FnOnce(&JsValue) -> Option<T>,
-    ) -> Option<T> {
-        let value = read(&self.get(o, key)?);
-        if value.is_none() {
+        fits: fn(&JsValue) -> bool,
+    ) -> Option<JsValue> {
+        let value = self.get(o, key)?;
+        if !fits(&value) {
             self.fail(format!("{what}.{key}: {wrong}"));
+            return None;
         }
-        value
+        Some(value)
     }
 
     fn required(&mut self, o: &JsValue, key: &str) -> String {
-        let value = self.typed(o, key, "sip", "a string is needed", JsValue::as_string);
+        let value =
+            self.typed(o, key, "sip", "a string is needed", JsValue::is_string).and_then(|v| v.as_string());
         if value.is_none() {
             self.fail(format!("sip.{key}: a string is needed"));
         }
@@ -195,19 +202,18 @@ impl Reader {
     }
 
     fn string(&mut self, o: &JsValue, key: &str, what: &str) -> Option<String> {
-        self.typed(o, key, what, "not a string", JsValue::as_string)
+        self.typed(o, key, what, "not a string", JsValue::is_string)?.as_string()
     }
 
     fn flag(&mut self, o: &JsValue, key: &str, what: &str) -> Option<bool> {
-        self.typed(o, key, what, "not a boolean", JsValue::as_bool)
+        self.typed(o, key, what, "not a boolean", |v| v.as_bool().is_some())?.as_bool()
     }
 
     fn number(&mut self, o: &JsValue, key: &str, what: &str) -> Option<u32> {
         let whole = |v: &JsValue| {
-            let n = v.as_f64()?;
-            (n >= 0.0 && n <= f64::from(u32::MAX) && n.fract() == 0.0).then_some(n as u32)
+            v.as_f64().is_some_and(|n| n >= 0.0 && n <= f64::from(u32::MAX) && n.fract() == 0.0)
         };
-        self.typed(o, key, what, "not a whole number of the right range", whole)
+        Some(self.typed(o, key, what, "not a whole number of the right range", whole)?.as_f64()? as u32)
     }
 
     /// A string or a list of strings; `{what}: {missing}` when neither.
