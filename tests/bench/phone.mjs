@@ -17,7 +17,7 @@
 //
 // Knobs: BENCH_CALLS, BENCH_REGISTRATIONS, BENCH_HANDOVERS (counts), BENCH_ONLY (a subset),
 // BENCH_DEBUG=1 (every sample on stderr).
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { basename, dirname, join } from 'node:path';
 import { BASE, crash } from '../lib/browser.mjs';
@@ -334,15 +334,20 @@ async function handovers() {
 // ---------------------------------------------------------------------------------------
 // Sizes: what a tab loads.
 
+// `served`: the precompressed `.gz` files `cargo xtask build` writes (zopfli)
+// and the server sends to browsers, when there are any.
 function size(dir, files) {
   let raw = 0;
   let gz = 0;
+  let served = 0;
   for (const f of files) {
     const data = readFileSync(join(dir, f));
     raw += data.length;
     gz += gzipSync(data, { level: 9 }).length;
+    const pre = join(dir, `${f}.gz`);
+    served += existsSync(pre) ? statSync(pre).size : NaN;
   }
-  return { raw, gz };
+  return { raw, gz, served };
 }
 
 function sizes() {
@@ -479,11 +484,13 @@ if (handoverRows.length) {
   for (const r of handoverRows) console.log(hl(r));
 }
 console.log('');
-console.log('what a tab loads, gzip -9 (raw):');
-console.log(`  tabphone tab: wasm ${kb(z.tabWasm.gz)} (${kb(z.tabWasm.raw)}) + JS glue ${kb(z.tabJs.gz)} (${kb(z.tabJs.raw)}) = ${kb(z.tabWasm.gz + z.tabJs.gz)}`);
-console.log(`  tabphone worker loader (the worker runs the tab's module; fetched by the tab that starts it): ${kb(z.worker.gz)} (${kb(z.worker.raw)})`);
-console.log(`  tabphone total, first tab: ${kb(z.tabWasm.gz + z.tabJs.gz + z.worker.gz)} (target: at most 110 KB)`);
-console.log(`  SIP.js 0.21.2 bundle (esbuild, minified): ${kb(z.sipjs.gz)} (${kb(z.sipjs.raw)})`);
+console.log('what a tab loads, gzip -9 (raw) [as served: the precompressed .gz files, zopfli]:');
+const both = (s) => `${kb(s.gz)} (${kb(s.raw)}) [${kb(s.served)}]`;
+console.log(`  tabphone tab: wasm ${both(z.tabWasm)} + JS glue ${both(z.tabJs)}`);
+console.log(`  tabphone worker loader (the worker runs the tab's module; fetched by the tab that starts it): ${both(z.worker)}`);
+const total = (k) => z.tabWasm[k] + z.tabJs[k] + z.worker[k];
+console.log(`  tabphone total, first tab: ${kb(total('gz'))} gzip -9, ${kb(total('served'))} as served (target: at most 110 KB)`);
+console.log(`  SIP.js 0.21.2 bundle (esbuild, minified): ${both(z.sipjs)}`);
 if (failedAudio) {
   console.error(`bench: ${failedAudio} calls without audio both ways`);
   process.exitCode = 1;
