@@ -3,6 +3,7 @@
 // promotion after every way a real tab can go away.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
 import {
   BASE, RELAXED, closeWithoutHandlers, crash, dispatch, epochOf, launch, oneReal, openTab, roleOf, setFrozen, tabIdOf,
   workerUrl,
@@ -39,6 +40,23 @@ describe('roles', () => {
       await context.close();
     });
   }
+});
+
+describe('loading', () => {
+  test('a tab downloads the precompressed module and glue, and runs them', async () => {
+    const { context, pages } = await tabs(1);
+    await oneReal(pages);
+    const entries = await pages[0].evaluate(() => performance.getEntriesByType('resource')
+      .map(({ name, encodedBodySize, decodedBodySize }) => ({ name, encodedBodySize, decodedBodySize })));
+    for (const file of ['tabphone_tab_bg.wasm', 'tabphone_tab.js']) {
+      const entry = entries.find((e) => new URL(e.name).pathname === `/pkg/${file}`);
+      assert.ok(entry, `${file} was loaded: ${JSON.stringify(entries)}`);
+      const pkg = new URL('../demo/pkg/', import.meta.url);
+      assert.equal(entry.encodedBodySize, statSync(new URL(`${file}.gz`, pkg)).size, `${file} came as its .gz`);
+      assert.equal(entry.decodedBodySize, statSync(new URL(file, pkg)).size, `${file} decoded whole`);
+    }
+    await context.close();
+  });
 });
 
 describe('state and actions', () => {
