@@ -171,6 +171,10 @@ fn build() -> Result<()> {
             "-Oz",
             "--one-caller-inline-max-function-size=20",
             "--converge",
+            // The stack comes first in memory (rustc's wasm layout): the low
+            // 1 KB is its bottom, reached only on the brink of overflow,
+            // so load/store offsets may fold (~480 B gzip).
+            "--low-memory-unused",
             "--strip-target-features",
             "--enable-bulk-memory",
             "--enable-reference-types",
