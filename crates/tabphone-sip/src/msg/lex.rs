@@ -2,9 +2,8 @@
 //! parameters, quoted strings, numbers; and their encoding (quoting a display
 //! name or a parameter value, writing parameters back).
 
-use std::fmt::Write as _;
-
 use super::ParseError;
+pub(crate) use tabphone_json::push_u64;
 
 /// Header parameters in order; names as received, values unquoted.
 pub type Params = Vec<(String, Option<String>)>;
@@ -79,6 +78,13 @@ pub(super) fn truncate(s: &str) -> &str {
         end -= 1;
     }
     &s[..end]
+}
+
+/// `n` in decimal (what `to_string` gives, without `core::fmt`).
+pub(crate) fn decimal(n: u64) -> String {
+    let mut out = String::new();
+    push_u64(&mut out, n);
+    out
 }
 
 /// Digits only, at most `max`.
@@ -218,16 +224,18 @@ pub(super) fn parse_params(s: &str) -> Result<Params, ParseError> {
 /// Write `;name=value` for each parameter, quoting values that need it.
 pub(super) fn write_params(out: &mut String, params: &Params) {
     for (n, v) in params {
+        out.push(';');
+        out.push_str(n);
         match v {
             Some(v) if !v.is_empty() && all_bytes(v, is_value_char) => {
-                let _ = write!(out, ";{n}={v}");
+                out.push('=');
+                out.push_str(v);
             }
             Some(v) => {
-                let _ = write!(out, ";{n}={}", quote(v));
+                out.push('=');
+                push_quoted(out, v);
             }
-            None => {
-                let _ = write!(out, ";{n}");
-            }
+            None => {}
         }
     }
 }
@@ -271,6 +279,12 @@ pub(super) fn unquote(raw: &str) -> String {
 /// name, a parameter value that is not a token).
 pub fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
+    push_quoted(&mut out, s);
+    out
+}
+
+/// Append `s` as a quoted string ([`quote`]).
+pub(crate) fn push_quoted(out: &mut String, s: &str) {
     out.push('"');
     let mut last = 0;
     for (i, b) in s.bytes().enumerate() {
@@ -282,7 +296,6 @@ pub fn quote(s: &str) -> String {
     }
     out.push_str(s.get(last..).unwrap_or_default());
     out.push('"');
-    out
 }
 
 #[cfg(test)]

@@ -47,8 +47,8 @@ mod parse;
 mod uri;
 
 pub use header::{CSeq, NameAddr, Replaces, RetryAfter, Role, SubscriptionState, Via};
+pub(crate) use lex::{decimal, is_ws, parse_int, push_quoted, trim_end_bytes, trim_start_bytes};
 pub use lex::{is_token, is_token_char, param, quote, split_list, Params, SplitList};
-pub(crate) use lex::{is_ws, parse_int, trim_end_bytes, trim_start_bytes};
 pub use message::{reason_phrase, Header, Headers, Message, Method, Request, Response};
 pub use parse::{parse, ParseError, MAX_MESSAGE_BYTES};
 pub use uri::Uri;

@@ -1,6 +1,8 @@
 //! URIs: `sip`/`sips` by RFC 3261 19.1, any other scheme as an `absoluteURI`.
 
-use super::lex::{all_bytes, any_byte, err, parse_number, parse_params, scan_params, truncate, Params};
+use super::lex::{
+    all_bytes, any_byte, err, parse_number, parse_params, push_u64, scan_params, truncate, Params,
+};
 use super::ParseError;
 use tabphone_json::quote;
 
@@ -142,21 +144,36 @@ impl Uri {
     }
 }
 
+impl Uri {
+    /// Append `scheme:[user@]host[:port][;params]` (its `Display`).
+    pub(crate) fn push_to(&self, out: &mut String) {
+        out.push_str(&self.scheme);
+        out.push(':');
+        if let Some(user) = &self.user {
+            out.push_str(user);
+            out.push('@');
+        }
+        out.push_str(&self.host);
+        if let Some(port) = self.port {
+            out.push(':');
+            push_u64(out, port.into());
+        }
+        super::lex::write_params(out, &self.params);
+    }
+
+    /// The URI as text (its `Display`, without `core::fmt`).
+    pub(crate) fn text(&self) -> String {
+        let mut out = String::new();
+        self.push_to(&mut out);
+        out
+    }
+}
+
 /// `scheme:[user@]host[:port][;params]`; URI headers (`?...`) are not kept by
 /// [`Uri::parse`] and so not written.
 impl std::fmt::Display for Uri {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:", self.scheme)?;
-        if let Some(user) = &self.user {
-            write!(f, "{user}@")?;
-        }
-        f.write_str(&self.host)?;
-        if let Some(port) = self.port {
-            write!(f, ":{port}")?;
-        }
-        let mut params = String::new();
-        super::lex::write_params(&mut params, &self.params);
-        f.write_str(&params)
+        f.write_str(&self.text())
     }
 }
 

@@ -8,6 +8,7 @@ use super::txn::Owner;
 use super::{CallId, Event, SessionState, UserAgent};
 use crate::msg::{self, Method, NameAddr, Replaces, Request, SubscriptionState};
 use crate::Instant;
+use tabphone_json::push_u64;
 
 impl UserAgent {
     /// [`super::Command::Refer`]: blind to `target`, or attended, telling the
@@ -38,8 +39,8 @@ impl UserAgent {
             },
         };
         let Some((mut r, key)) = self.in_dialog_request(id, Method::Refer) else { return };
-        r.headers.push("Refer-To", refer_to.to_string());
-        r.headers.push("Referred-By", NameAddr::new(self.me.aor.clone()).to_string());
+        r.headers.push("Refer-To", refer_to.encode());
+        r.headers.push("Referred-By", NameAddr::new(self.me.aor.clone()).encode());
         self.send_request(now, Owner::Call(id), key, r);
     }
 
@@ -50,15 +51,22 @@ impl UserAgent {
             return self.call_problem(id, " has no transfer to report");
         };
         let Some((mut r, key)) = self.in_dialog_request(id, Method::Notify) else { return };
-        r.headers.push("Event", format!("refer;id={seq}"));
+        let mut event = String::from("refer;id=");
+        push_u64(&mut event, seq.into());
+        r.headers.push("Event", event);
         let state = if status >= 200 {
             SubscriptionState::Terminated { reason: Some("noresource".into()) }
         } else {
             SubscriptionState::Active { expires: Some(60) }
         };
-        r.headers.push("Subscription-State", state.to_string());
+        r.headers.push("Subscription-State", state.text());
         r.headers.push("Content-Type", "message/sipfrag;version=2.0");
-        r.body = format!("SIP/2.0 {status} {}\r\n", msg::reason_phrase(status)).into_bytes();
+        let mut frag = String::from("SIP/2.0 ");
+        push_u64(&mut frag, status.into());
+        frag.push(' ');
+        frag.push_str(msg::reason_phrase(status));
+        frag.push_str("\r\n");
+        r.body = frag.into_bytes();
         if status >= 200 {
             if let Some(c) = self.calls.get_mut(&id) {
                 c.refer_in = None;

@@ -1,6 +1,6 @@
 //! `CSeq: 1*DIGIT LWS Method` (RFC 3261 20.16).
 
-use super::super::lex::{err, is_token, parse_number, truncate, words};
+use super::super::lex::{err, is_token, parse_number, push_u64, truncate, words};
 use super::super::{Headers, Method, ParseError};
 use tabphone_json::quote;
 
@@ -38,9 +38,20 @@ impl CSeq {
     }
 }
 
+impl CSeq {
+    /// `seq method` (its `Display`, without `core::fmt`).
+    pub(crate) fn text(&self) -> String {
+        let mut out = String::new();
+        push_u64(&mut out, self.seq.into());
+        out.push(' ');
+        out.push_str(self.method.as_str());
+        out
+    }
+}
+
 impl std::fmt::Display for CSeq {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}", self.seq, self.method)
+        f.write_str(&self.text())
     }
 }
 

@@ -1,9 +1,7 @@
 //! `name-addr` / `addr-spec` with header parameters: From, To, Contact,
 //! Route, Record-Route, Refer-To, Referred-By (RFC 3261 20.10, 25.1).
 
-use std::fmt::Write as _;
-
-use super::super::lex::{err, is_token, is_ws, param, parse_params, quote, scan_params, scan_quoted};
+use super::super::lex::{err, is_token, is_ws, param, parse_params, push_quoted, scan_params, scan_quoted};
 use super::super::lex::{
     trim_end_bytes, trim_start_bytes, trim_ws, truncate, unquote, words, write_params, Params,
 };
@@ -134,9 +132,12 @@ impl NameAddr {
     pub fn encode(&self) -> String {
         let mut s = String::new();
         if let Some(d) = &self.display {
-            let _ = write!(s, "{} ", quote(d));
+            push_quoted(&mut s, d);
+            s.push(' ');
         }
-        let _ = write!(s, "<{}>", self.uri);
+        s.push('<');
+        s.push_str(&self.uri);
+        s.push('>');
         write_params(&mut s, &self.params);
         s
     }

@@ -1,8 +1,6 @@
 //! `Replaces: call-id;to-tag=...;from-tag=...` (RFC 3891): which dialog an
 //! INVITE replaces, and how a REFER carries it in a Refer-To URI.
 
-use std::fmt::Write as _;
-
 use super::super::lex::{any_byte, err, is_token, scan_params, truncate};
 use super::super::ParseError;
 use tabphone_json::quote;
@@ -53,14 +51,28 @@ impl Replaces {
     /// `target?Replaces=...`: the URI a REFER's Refer-To carries for an
     /// attended transfer, this value escaped as a URI header (RFC 3261 19.1.1).
     pub fn refer_to_uri(&self, target: &str) -> String {
-        let mut out = format!("{target}?Replaces=");
-        for b in self.to_string().bytes() {
+        const HEX: &[u8; 16] = b"0123456789ABCDEF";
+        let mut out = String::from(target);
+        out.push_str("?Replaces=");
+        for b in self.text().bytes() {
             if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
                 out.push(char::from(b));
             } else {
-                let _ = write!(out, "%{b:02X}");
+                out.push('%');
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 15)]));
             }
         }
+        out
+    }
+
+    /// `call-id;to-tag=...;from-tag=...` (its `Display`, without `core::fmt`).
+    fn text(&self) -> String {
+        let mut out = self.call_id.clone();
+        out.push_str(";to-tag=");
+        out.push_str(&self.to_tag);
+        out.push_str(";from-tag=");
+        out.push_str(&self.from_tag);
         out
     }
 }
@@ -68,7 +80,7 @@ impl Replaces {
 /// `call-id;to-tag=...;from-tag=...`.
 impl std::fmt::Display for Replaces {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{};to-tag={};from-tag={}", self.call_id, self.to_tag, self.from_tag)
+        f.write_str(&self.text())
     }
 }
 

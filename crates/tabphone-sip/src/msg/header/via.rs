@@ -2,7 +2,8 @@
 //! Via's branch names a transaction (RFC 3261 17).
 
 use super::super::lex::{
-    err, is_token_char, is_ws, param, parse_params, scan_params, trim_start_bytes, write_params, Params,
+    err, is_token_char, is_ws, param, parse_params, push_u64, scan_params, trim_start_bytes, write_params,
+    Params,
 };
 use super::super::uri::split_hostport;
 use super::super::{Headers, ParseError};
@@ -85,16 +86,27 @@ impl Via {
     }
 }
 
+impl Via {
+    /// `SIP/2.0/transport host[:port];params` (its `Display`, without
+    /// `core::fmt`).
+    pub(crate) fn text(&self) -> String {
+        let mut out = String::from("SIP/2.0/");
+        out.push_str(&self.transport);
+        out.push(' ');
+        out.push_str(&self.host);
+        if let Some(port) = self.port {
+            out.push(':');
+            push_u64(&mut out, port.into());
+        }
+        write_params(&mut out, &self.params);
+        out
+    }
+}
+
 /// `SIP/2.0/transport host[:port];params`.
 impl std::fmt::Display for Via {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SIP/2.0/{} {}", self.transport, self.host)?;
-        if let Some(port) = self.port {
-            write!(f, ":{port}")?;
-        }
-        let mut params = String::new();
-        write_params(&mut params, &self.params);
-        f.write_str(&params)
+        f.write_str(&self.text())
     }
 }
 
