@@ -9,7 +9,7 @@ use std::iter::Peekable;
 use std::str::Chars;
 
 use crate::hash::{hex, md5, sha256};
-use crate::msg::push_quoted;
+use crate::msg::{is_space, push_quoted, split_byte, trim_space, trim_start_bytes};
 
 /// Hash algorithm of a challenge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,8 +100,8 @@ pub enum AuthError {
 
 /// Parse `Digest k=v, k="v", …` (the header value).
 pub fn parse_challenge(value: &str) -> Result<Challenge, AuthError> {
-    let rest = value.trim_start();
-    let scheme_len = rest.find(char::is_whitespace).unwrap_or(rest.len());
+    let rest = trim_start_bytes(value, is_space);
+    let scheme_len = rest.bytes().position(is_space).unwrap_or(rest.len());
     if !rest[..scheme_len].eq_ignore_ascii_case("digest") {
         return Err(AuthError::NotDigest);
     }
@@ -114,7 +114,7 @@ pub fn parse_challenge(value: &str) -> Result<Challenge, AuthError> {
     let qop_auth = match get("qop") {
         None => false,
         Some(q) => {
-            let auth = q.split(',').any(|o| o.trim().eq_ignore_ascii_case("auth"));
+            let auth = split_byte(&q, b',').any(|o| trim_space(o).eq_ignore_ascii_case("auth"));
             if !auth {
                 return Err(AuthError::UnsupportedQop(q));
             }

@@ -71,6 +71,54 @@ pub(crate) fn trim_ws(s: &str) -> &str {
     trim_end_bytes(trim_start_bytes(s, is_ws), is_ws)
 }
 
+/// Is `c` ASCII whitespace as `char::is_whitespace` counts it (space, tab,
+/// LF, VT, FF, CR)?
+pub(crate) fn is_space(c: u8) -> bool {
+    c == b' ' || (b'\t'..=b'\r').contains(&c)
+}
+
+/// `s` without leading or trailing ASCII whitespace ([`is_space`]): `trim`
+/// without its searcher (SIP text has no other whitespace that matters).
+pub(crate) fn trim_space(s: &str) -> &str {
+    trim_end_bytes(trim_start_bytes(s, is_space), is_space)
+}
+
+/// `s` split at the first `sep` byte (an ASCII separator), like
+/// `split_once(char)` without its searcher.
+pub(crate) fn split_once_byte(s: &str, sep: u8) -> Option<(&str, &str)> {
+    let i = s.bytes().position(|c| c == sep)?;
+    Some((s.get(..i)?, s.get(i + 1..)?))
+}
+
+/// The pieces of `s` between `sep` bytes (an ASCII separator), empty ones
+/// included: `split(char)` without its searcher.
+pub(crate) fn split_byte(s: &str, sep: u8) -> impl Iterator<Item = &str> {
+    let mut rest = Some(s);
+    std::iter::from_fn(move || {
+        let r = rest?;
+        let (piece, after) = split_once_byte(r, sep).map_or((r, None), |(p, a)| (p, Some(a)));
+        rest = after;
+        Some(piece)
+    })
+}
+
+/// The lines of `s` as `str::lines` gives them (split at LF, a CR before the
+/// LF dropped, no empty last line), without its searcher.
+pub(crate) fn lines(s: &str) -> impl Iterator<Item = &str> {
+    let mut rest = s;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let (line, after) = match split_once_byte(rest, b'\n') {
+            Some((line, after)) => (line.strip_suffix('\r').unwrap_or(line), after),
+            None => (rest, ""),
+        };
+        rest = after;
+        Some(line)
+    })
+}
+
 /// At most the first 40 bytes of `s`, for error messages.
 pub(super) fn truncate(s: &str) -> &str {
     let mut end = s.len().min(40);
@@ -132,7 +180,7 @@ impl<'a> Iterator for SplitList<'a> {
                 b'<' if !quote => angle = true,
                 b'>' if !quote => angle = false,
                 b',' if !quote && !angle => {
-                    let item = self.value.get(self.start..self.i).unwrap_or("").trim();
+                    let item = trim_space(self.value.get(self.start..self.i).unwrap_or(""));
                     self.i += 1;
                     self.start = self.i;
                     return Some(item);
@@ -142,7 +190,7 @@ impl<'a> Iterator for SplitList<'a> {
             self.i += 1;
         }
         self.done = true;
-        Some(self.value.get(self.start..).unwrap_or("").trim())
+        Some(trim_space(self.value.get(self.start..).unwrap_or("")))
     }
 }
 
@@ -319,6 +367,17 @@ mod tests {
         assert_eq!(param(&p, "TAG"), Some(Some("x")));
         assert!(parse_params(";;").is_err());
         assert!(parse_params(";a=").is_err());
+    }
+
+    #[test]
+    fn byte_helpers_match_str_methods() {
+        for s in ["", "a", "a;b", ";a;;b;", "x\r\ny\n\nz\r", "a\r\n", "\n", "\r\r\n", " \t a b \x0b\x0c\r\n"]
+        {
+            assert_eq!(lines(s).collect::<Vec<_>>(), s.lines().collect::<Vec<_>>(), "{s:?}");
+            assert_eq!(split_byte(s, b';').collect::<Vec<_>>(), s.split(';').collect::<Vec<_>>(), "{s:?}");
+            assert_eq!(split_once_byte(s, b';'), s.split_once(';'), "{s:?}");
+            assert_eq!(trim_space(s), s.trim(), "{s:?}");
+        }
     }
 
     #[test]

@@ -47,7 +47,10 @@ mod parse;
 mod uri;
 
 pub use header::{CSeq, NameAddr, Replaces, RetryAfter, Role, SubscriptionState, Via};
-pub(crate) use lex::{decimal, is_ws, parse_int, push_quoted, trim_end_bytes, trim_start_bytes};
+pub(crate) use lex::{
+    decimal, is_space, is_ws, lines, parse_int, push_quoted, split_byte, split_once_byte, trim_end_bytes,
+    trim_space, trim_start_bytes,
+};
 pub use lex::{is_token, is_token_char, param, quote, split_list, Params, SplitList};
 pub use message::{reason_phrase, Header, Headers, Message, Method, Request, Response};
 pub use parse::{parse, ParseError, MAX_MESSAGE_BYTES};
@@ -56,7 +59,7 @@ pub use uri::Uri;
 /// Does a Content-Type (or Accept) value name this media type? Parameters
 /// are ignored, case is not significant.
 pub fn media_type_is(value: &str, ty: &str) -> bool {
-    value.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case(ty))
+    split_byte(value, b';').next().is_some_and(|t| trim_space(t).eq_ignore_ascii_case(ty))
 }
 
 #[cfg(test)]

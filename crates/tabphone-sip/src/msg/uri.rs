@@ -1,7 +1,8 @@
 //! URIs: `sip`/`sips` by RFC 3261 19.1, any other scheme as an `absoluteURI`.
 
 use super::lex::{
-    all_bytes, any_byte, err, parse_number, parse_params, push_u64, scan_params, truncate, Params,
+    all_bytes, any_byte, err, parse_number, parse_params, push_u64, scan_params, split_once_byte, truncate,
+    Params,
 };
 use super::ParseError;
 use tabphone_json::quote;
@@ -38,7 +39,7 @@ impl<'a> UriRef<'a> {
         if any_byte(s, |c| c <= b' ' || c == b'<' || c == b'>' || c == b'"' || c >= 0x7f) {
             return Err(err(format!("URI {} has a space, a quote or an angle bracket", quote(truncate(s)))));
         }
-        let Some((scheme, rest)) = s.split_once(':') else {
+        let Some((scheme, rest)) = split_once_byte(s, b':') else {
             return Err(err("URI without a scheme"));
         };
         let sb = scheme.as_bytes();
@@ -54,16 +55,16 @@ impl<'a> UriRef<'a> {
         if !scheme.eq_ignore_ascii_case("sip") && !scheme.eq_ignore_ascii_case("sips") {
             return Ok(UriRef { scheme, user: None, host: rest, port: None, params: "", has_headers: false });
         }
-        let (user, hostpart) = match rest.split_once('@') {
+        let (user, hostpart) = match split_once_byte(rest, b'@') {
             Some(("", _)) => return Err(err("empty user part")),
             Some((u, h)) => (Some(u), h),
             None => (None, rest),
         };
-        let (hostpart, has_headers) = match hostpart.split_once('?') {
+        let (hostpart, has_headers) = match split_once_byte(hostpart, b'?') {
             Some((h, _)) => (h, true),
             None => (hostpart, false),
         };
-        let (hostport, params) = match hostpart.find(';') {
+        let (hostport, params) = match hostpart.bytes().position(|c| c == b';') {
             Some(i) => (&hostpart[..i], &hostpart[i..]),
             None => (hostpart, ""),
         };
@@ -91,7 +92,7 @@ impl Uri {
 /// `host [":" port]`, the host a name, an IPv4 address or an IPv6 reference.
 pub(super) fn split_hostport(hp: &str) -> Result<(&str, Option<u16>), ParseError> {
     let (host, port) = if let Some(r) = hp.strip_prefix('[') {
-        let Some((h, after)) = r.split_once(']') else {
+        let Some((h, after)) = split_once_byte(r, b']') else {
             return Err(err("unterminated IPv6 reference"));
         };
         if h.is_empty() || !all_bytes(h, |c| c.is_ascii_hexdigit() || c == b':' || c == b'.') {
@@ -103,7 +104,7 @@ pub(super) fn split_hostport(hp: &str) -> Result<(&str, Option<u16>), ParseError
         };
         (&hp[..h.len() + 2], port)
     } else {
-        match hp.split_once(':') {
+        match split_once_byte(hp, b':') {
             Some((h, p)) => (h, Some(p)),
             None => (hp, None),
         }

@@ -4,7 +4,7 @@
 
 use super::Config;
 use crate::hash::hex;
-use crate::msg::{NameAddr, Uri};
+use crate::msg::{trim_space, NameAddr, Uri};
 use tabphone_json::quote;
 
 /// The agent's addresses, fixed by its [`Config`].
@@ -32,7 +32,7 @@ impl Identity {
         Identity {
             aor: config.aor.clone(),
             display_name: config.display_name.clone(),
-            instance: if id.starts_with("urn:") { id.clone() } else { ["urn:uuid:", id].concat() },
+            instance: if id.starts_with("urn:") { id.clone() } else { String::from("urn:uuid:") + id },
             via_host: hex(&h.to_be_bytes()[..6]) + ".invalid",
             contact_user: hex(&((h as u32) ^ ((h >> 32) as u32)).to_be_bytes()),
             domain: Uri::parse(&config.aor).map(|u| u.host).unwrap_or_default(),
@@ -68,7 +68,7 @@ impl Identity {
 
     /// A target given as a user name becomes `sip:user@domain`.
     pub(super) fn target_uri(&self, target: &str) -> Result<String, String> {
-        let t = target.trim();
+        let t = trim_space(target);
         let uri =
             if t.as_bytes().contains(&b':') { t.to_string() } else { Uri::sip(Some(t), &self.domain).text() };
         Uri::parse(&uri).map(|_| uri).map_err(|e| format!("bad target {}: {e}", quote(target)))

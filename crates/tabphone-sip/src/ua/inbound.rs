@@ -5,7 +5,7 @@
 //! an INVITE; OPTIONS answered here). Responses go to [`super::txn`].
 
 use super::{CallId, Event, Output, UserAgent, ALLOW, SUPPORTED};
-use crate::msg::{self, Message, Method, NameAddr, Request, Response, Uri};
+use crate::msg::{self, split_byte, trim_space, Message, Method, NameAddr, Request, Response, Uri};
 use crate::trace::{self, Direction};
 use crate::transport::SocketEvent;
 use crate::Instant;
@@ -149,6 +149,6 @@ impl UserAgent {
 
 /// Does an Accept value take SDP?
 fn accepts_sdp(a: &str) -> bool {
-    let t = a.split(';').next().unwrap_or("").trim();
+    let t = trim_space(split_byte(a, b';').next().unwrap_or(""));
     ["application/sdp", "application/*", "*/*"].iter().any(|x| t.eq_ignore_ascii_case(x))
 }

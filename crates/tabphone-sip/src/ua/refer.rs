@@ -6,7 +6,9 @@
 
 use super::txn::Owner;
 use super::{CallId, Event, SessionState, UserAgent};
-use crate::msg::{self, Method, NameAddr, Replaces, Request, SubscriptionState};
+use crate::msg::{
+    self, lines, split_byte, trim_space, Method, NameAddr, Replaces, Request, SubscriptionState,
+};
 use crate::Instant;
 use tabphone_json::push_u64;
 
@@ -94,13 +96,15 @@ impl UserAgent {
     pub(super) fn on_notify(&mut self, id: CallId, req: &Request, tag: &str) {
         self.respond(req, 200, Some(tag), &[]);
         let is_refer =
-            req.headers.get("Event").is_some_and(|e| e.trim().to_ascii_lowercase().starts_with("refer"));
+            req.headers.get("Event").is_some_and(|e| trim_space(e).to_ascii_lowercase().starts_with("refer"));
         if !is_refer {
             return;
         }
         let body = req.body_text().unwrap_or_default();
-        let status =
-            body.lines().next().and_then(|l| l.split(' ').nth(1)).and_then(crate::msg::parse_int::<u16>);
+        let status = lines(&body)
+            .next()
+            .and_then(|l| split_byte(l, b' ').nth(1))
+            .and_then(crate::msg::parse_int::<u16>);
         if let Some(status) = status {
             self.event(Event::ReferProgress { call: id, status });
         }

@@ -17,8 +17,8 @@ use super::txn::{Owner, TxnKey};
 use super::{Event, UserAgent, ALLOW};
 use crate::auth::{self, Challenge, Credentials};
 use crate::msg::{
-    decimal, param, parse_int, trim_end_bytes, trim_start_bytes, Method, NameAddr, Request, Response,
-    RetryAfter,
+    decimal, param, parse_int, trim_end_bytes, trim_space, trim_start_bytes, Method, NameAddr, Request,
+    Response, RetryAfter,
 };
 use crate::Instant;
 
@@ -110,7 +110,7 @@ impl UserAgent {
         let contact = self
             .me
             .contact()
-            .with_param("+sip.instance", Some(["<", &self.me.instance, ">"].concat()))
+            .with_param("+sip.instance", Some(String::from("<") + &self.me.instance + ">"))
             .with_param("reg-id", Some("1".into()))
             .with_param("expires", Some(decimal(expires.into())));
         r.headers.push("Contact", contact.encode());
@@ -196,7 +196,7 @@ impl UserAgent {
 
     /// A 423: ask again for the registrar's Min-Expires, if it is more.
     fn interval_too_brief(&mut self, now: Instant, resp: &Response) {
-        let min = resp.headers.get("Min-Expires").and_then(|e| parse_int::<u32>(e.trim()));
+        let min = resp.headers.get("Min-Expires").and_then(|e| parse_int::<u32>(trim_space(e)));
         match min {
             Some(min) if min > self.reg.expires => {
                 self.reg.expires = min;
@@ -243,7 +243,7 @@ impl UserAgent {
                 }
             }
         }
-        resp.headers.get("Expires").and_then(|e| parse_int::<u32>(e.trim()))
+        resp.headers.get("Expires").and_then(|e| parse_int::<u32>(trim_space(e)))
     }
 }
 

@@ -62,7 +62,7 @@ impl UserAgent {
 
     /// A Via with a new branch (RFC 3261 8.1.1.7), and the transaction it names.
     pub(super) fn via(&mut self) -> (String, TxnKey) {
-        let branch = ["z9hG4bK", &self.random_hex(16)].concat();
+        let branch = String::from("z9hG4bK") + &self.random_hex(16);
         (Via::new(self.transport_name(), &self.me.via_host, &branch).text(), TxnKey::new(branch))
     }
 

@@ -45,7 +45,7 @@ impl<'a> NameAddrRef<'a> {
             }
             v.len() - rest.len()
         } else {
-            match v.find('<') {
+            match v.bytes().position(|c| c == b'<') {
                 // Before a '<' only display-name tokens may appear.
                 Some(lt) => {
                     let name = trim_ws(&v[i..lt]);
@@ -63,7 +63,7 @@ impl<'a> NameAddrRef<'a> {
                 None => return NameAddrRef::scan_addr_spec(&v[i..]),
             }
         };
-        let Some(gt) = v[lt..].find('>') else {
+        let Some(gt) = v[lt..].bytes().position(|c| c == b'>') else {
             return Err(err("'<' without '>'"));
         };
         let uri = &v[lt + 1..lt + gt];
@@ -75,7 +75,7 @@ impl<'a> NameAddrRef<'a> {
 
     /// addr-spec: the URI ends at the first ';'; it may not hold ',' or '?'.
     fn scan_addr_spec(rest: &'a str) -> Result<NameAddrRef<'a>, ParseError> {
-        let end = rest.find(';').unwrap_or(rest.len());
+        let end = rest.bytes().position(|c| c == b';').unwrap_or(rest.len());
         let uri = trim_end_bytes(&rest[..end], is_ws);
         if uri.bytes().any(|b| b == b',' || b == b'?') {
             return Err(err("a URI with ',' or '?' must be in angle brackets"));

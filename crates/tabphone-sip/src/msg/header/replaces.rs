@@ -1,7 +1,7 @@
 //! `Replaces: call-id;to-tag=...;from-tag=...` (RFC 3891): which dialog an
 //! INVITE replaces, and how a REFER carries it in a Refer-To URI.
 
-use super::super::lex::{any_byte, err, is_token, scan_params, truncate};
+use super::super::lex::{any_byte, err, is_token, scan_params, trim_space, truncate};
 use super::super::ParseError;
 use tabphone_json::quote;
 
@@ -21,8 +21,8 @@ impl Replaces {
     /// Parse `callid *(;param)`; `to-tag` and `from-tag` are tokens and
     /// required, other parameters (`early-only`) are skipped.
     pub fn parse(v: &str) -> Result<Replaces, ParseError> {
-        let (call_id, params) = v.find(';').map_or((v, ""), |i| (&v[..i], &v[i..]));
-        let call_id = call_id.trim();
+        let (call_id, params) = v.split_at(v.bytes().position(|c| c == b';').unwrap_or(v.len()));
+        let call_id = trim_space(call_id);
         if call_id.is_empty() || any_byte(call_id, |c| c <= b' ') {
             return Err(err(format!("bad Call-ID in Replaces {}", quote(truncate(v)))));
         }

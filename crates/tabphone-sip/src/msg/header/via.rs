@@ -2,8 +2,8 @@
 //! Via's branch names a transaction (RFC 3261 17).
 
 use super::super::lex::{
-    err, is_token_char, is_ws, param, parse_params, push_u64, scan_params, trim_start_bytes, write_params,
-    Params,
+    err, is_token_char, is_ws, param, parse_params, push_u64, scan_params, split_once_byte, trim_space,
+    trim_start_bytes, write_params, Params,
 };
 use super::super::uri::split_hostport;
 use super::super::{Headers, ParseError};
@@ -31,11 +31,11 @@ pub(in crate::msg) struct ViaRef<'a> {
 
 impl<'a> ViaRef<'a> {
     pub(in crate::msg) fn scan(v: &'a str) -> Result<ViaRef<'a>, ParseError> {
-        let mut parts = v.splitn(3, '/');
-        let (Some(name), Some(version), Some(rest)) = (parts.next(), parts.next(), parts.next()) else {
+        let parts = split_once_byte(v, b'/').and_then(|(name, r)| Some((name, split_once_byte(r, b'/')?)));
+        let Some((name, (version, rest))) = parts else {
             return Err(err("Via needs SIP/2.0/transport"));
         };
-        if !name.trim().eq_ignore_ascii_case("SIP") || version.trim() != "2.0" {
+        if !trim_space(name).eq_ignore_ascii_case("SIP") || trim_space(version) != "2.0" {
             return Err(err("Via protocol is not SIP/2.0"));
         }
         let rest = trim_start_bytes(rest, is_ws);
