@@ -13,6 +13,12 @@ pub(super) fn err(reason: impl Into<String>) -> ParseError {
     ParseError { reason: reason.into(), answer: None }
 }
 
+/// [`err`] `before`, the start of `bad` quoted, `after`: one copy of the
+/// message format the checks share.
+pub(super) fn bad(before: &str, bad: &str, after: &str) -> ParseError {
+    err(format!("{before}{}{after}", tabphone_json::quote(truncate(bad))))
+}
+
 /// `token` characters (RFC 3261 25.1).
 pub fn is_token_char(c: u8) -> bool {
     c.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&c)

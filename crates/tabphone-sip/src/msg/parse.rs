@@ -3,8 +3,8 @@
 //! [`ParseError`] saying why (and, for a request, which answer it gets).
 
 use super::header::{CSeq, NameAddrRef, ViaRef};
-use super::lex::{all_bytes, any_byte, err, is_token, is_ws, parse_int, parse_number, split_list};
-use super::lex::{split_byte, split_once_byte, trim_end_bytes, trim_ws, truncate};
+use super::lex::{all_bytes, any_byte, bad, err, is_token, is_ws, parse_int, parse_number, split_list};
+use super::lex::{split_byte, split_once_byte, trim_end_bytes, trim_ws};
 use super::uri::UriRef;
 use super::{Header, Headers, Message, Method, Request, Response};
 use tabphone_json::quote;
@@ -202,7 +202,7 @@ fn split_request_line(line: &str) -> Result<(&str, &str, &str), ParseError> {
         return Err(err("request line needs exactly one space between method, URI and version"));
     };
     if !is_token(method) {
-        return Err(err(format!("method {} is not a token", quote(truncate(method)))));
+        return Err(bad("method ", method, " is not a token"));
     }
     if uri.is_empty() || version.is_empty() {
         return Err(err("request line needs exactly one space between method, URI and version"));
@@ -217,7 +217,7 @@ fn split_request_line(line: &str) -> Result<(&str, &str, &str), ParseError> {
                 && all_bytes(b, |c| c.is_ascii_digit())
         });
     if !well_formed {
-        return Err(err(format!("bad SIP version {}", quote(truncate(version)))));
+        return Err(bad("bad SIP version ", version, ""));
     }
     Ok((method, uri, version))
 }
@@ -271,11 +271,11 @@ fn split_headers(fields: &str) -> Result<(Headers, Lengths<'_>), ParseError> {
             continue;
         }
         let Some((name, value)) = split_once_byte(line, b':') else {
-            return Err(err(format!("header line without a colon: {}", quote(truncate(line)))));
+            return Err(bad("header line without a colon: ", line, ""));
         };
         let name = trim_end_bytes(name, is_ws);
         if !is_token(name) {
-            return Err(err(format!("header name {} is not a token", quote(truncate(name)))));
+            return Err(bad("header name ", name, " is not a token"));
         }
         if has_bare_control(value) {
             return Err(err(format!("control character in {name}")));
@@ -408,6 +408,6 @@ fn check_date(v: &str) -> Result<(), ParseError> {
     if ok {
         Ok(())
     } else {
-        Err(err(format!("not an RFC 1123 date in GMT: {}", quote(truncate(v)))))
+        Err(bad("not an RFC 1123 date in GMT: ", v, ""))
     }
 }

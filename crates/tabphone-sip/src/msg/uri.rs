@@ -1,11 +1,9 @@
 //! URIs: `sip`/`sips` by RFC 3261 19.1, any other scheme as an `absoluteURI`.
 
 use super::lex::{
-    all_bytes, any_byte, err, parse_number, parse_params, push_u64, scan_params, split_once_byte, truncate,
-    Params,
+    all_bytes, any_byte, bad, err, parse_number, parse_params, push_u64, scan_params, split_once_byte, Params,
 };
 use super::ParseError;
-use tabphone_json::quote;
 
 /// A URI (RFC 3261 19.1 for `sip`/`sips`, any `absoluteURI` otherwise).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,7 +35,7 @@ pub(super) struct UriRef<'a> {
 impl<'a> UriRef<'a> {
     pub(super) fn scan(s: &'a str) -> Result<UriRef<'a>, ParseError> {
         if any_byte(s, |c| c <= b' ' || c == b'<' || c == b'>' || c == b'"' || c >= 0x7f) {
-            return Err(err(format!("URI {} has a space, a quote or an angle bracket", quote(truncate(s)))));
+            return Err(bad("URI ", s, " has a space, a quote or an angle bracket"));
         }
         let Some((scheme, rest)) = split_once_byte(s, b':') else {
             return Err(err("URI without a scheme"));
@@ -47,7 +45,7 @@ impl<'a> UriRef<'a> {
             || !sb[0].is_ascii_alphabetic()
             || !sb.iter().all(|c| c.is_ascii_alphanumeric() || b"+-.".contains(c))
         {
-            return Err(err(format!("bad URI scheme {}", quote(truncate(scheme)))));
+            return Err(bad("bad URI scheme ", scheme, ""));
         }
         if rest.is_empty() {
             return Err(err("empty URI"));
@@ -113,14 +111,11 @@ pub(super) fn split_hostport(hp: &str) -> Result<(&str, Option<u16>), ParseError
         return Err(err("empty host"));
     }
     if !host.starts_with('[') && !all_bytes(host, |c| c.is_ascii_alphanumeric() || c == b'-' || c == b'.') {
-        return Err(err(format!("bad host {}", quote(truncate(host)))));
+        return Err(bad("bad host ", host, ""));
     }
     let port = match port {
         None => None,
-        Some(p) => Some(
-            parse_number(p, u16::MAX as u64).ok_or_else(|| err(format!("bad port {}", quote(truncate(p)))))?
-                as u16,
-        ),
+        Some(p) => Some(parse_number(p, u16::MAX as u64).ok_or_else(|| bad("bad port ", p, ""))? as u16),
     };
     Ok((host, port))
 }

@@ -1,8 +1,7 @@
 //! `CSeq: 1*DIGIT LWS Method` (RFC 3261 20.16).
 
-use super::super::lex::{err, is_token, parse_number, push_u64, truncate, words};
+use super::super::lex::{bad, err, is_token, parse_number, push_u64, words};
 use super::super::{Headers, Method, ParseError};
-use tabphone_json::quote;
 
 /// A CSeq value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,8 +28,7 @@ impl CSeq {
         let (Some(n), Some(m), None) = (it.next(), it.next(), it.next()) else {
             return Err(err("CSeq needs a number and a method"));
         };
-        let seq = parse_number(n, u32::MAX as u64)
-            .ok_or_else(|| err(format!("CSeq number {}", quote(truncate(n)))))?;
+        let seq = parse_number(n, u32::MAX as u64).ok_or_else(|| bad("CSeq number ", n, ""))?;
         if !is_token(m) {
             return Err(err("CSeq method is not a token"));
         }

@@ -1,10 +1,10 @@
 //! `name-addr` / `addr-spec` with header parameters: From, To, Contact,
 //! Route, Record-Route, Refer-To, Referred-By (RFC 3261 20.10, 25.1).
 
-use super::super::lex::{err, is_token, is_ws, param, parse_params, push_quoted, scan_params, scan_quoted};
 use super::super::lex::{
-    trim_end_bytes, trim_start_bytes, trim_ws, truncate, unquote, words, write_params, Params,
+    bad, err, is_token, is_ws, param, parse_params, push_quoted, scan_params, scan_quoted,
 };
+use super::super::lex::{trim_end_bytes, trim_start_bytes, trim_ws, unquote, words, write_params, Params};
 use super::super::uri::UriRef;
 use super::super::{Headers, ParseError};
 
@@ -50,10 +50,7 @@ impl<'a> NameAddrRef<'a> {
                 Some(lt) => {
                     let name = trim_ws(&v[i..lt]);
                     if !words(name).all(is_token) {
-                        return Err(err(format!(
-                            "display name {} is neither tokens nor quoted",
-                            tabphone_json::quote(truncate(name))
-                        )));
+                        return Err(bad("display name ", name, " is neither tokens nor quoted"));
                     }
                     if !name.is_empty() {
                         display = Some(name);

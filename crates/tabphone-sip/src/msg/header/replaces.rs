@@ -1,9 +1,8 @@
 //! `Replaces: call-id;to-tag=...;from-tag=...` (RFC 3891): which dialog an
 //! INVITE replaces, and how a REFER carries it in a Refer-To URI.
 
-use super::super::lex::{any_byte, err, is_token, scan_params, trim_space, truncate};
+use super::super::lex::{any_byte, bad, err, is_token, scan_params, trim_space};
 use super::super::ParseError;
-use tabphone_json::quote;
 
 /// A Replaces value. The tags are seen from the side that receives the
 /// INVITE: `to_tag` is its local tag, `from_tag` its peer's.
@@ -24,7 +23,7 @@ impl Replaces {
         let (call_id, params) = v.split_at(v.bytes().position(|c| c == b';').unwrap_or(v.len()));
         let call_id = trim_space(call_id);
         if call_id.is_empty() || any_byte(call_id, |c| c <= b' ') {
-            return Err(err(format!("bad Call-ID in Replaces {}", quote(truncate(v)))));
+            return Err(bad("bad Call-ID in Replaces ", v, ""));
         }
         let (mut to_tag, mut from_tag) = (None, None);
         scan_params(params, &mut |name, value| {
