@@ -130,7 +130,15 @@ impl Headers {
 
     /// Remove every field named `name`.
     pub fn remove(&mut self, name: &str) {
-        self.0.retain(|h| !h.name.eq_ignore_ascii_case(name));
+        // A loop, not `retain`: its generic copy cost the wasm more.
+        let mut i = 0;
+        while let Some(h) = self.0.get(i) {
+            if h.name.eq_ignore_ascii_case(name) {
+                self.0.remove(i);
+            } else {
+                i += 1;
+            }
+        }
     }
 
     /// Copy every field named `name` from `other`, in order.
