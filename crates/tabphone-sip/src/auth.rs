@@ -9,7 +9,7 @@ use std::iter::Peekable;
 use std::str::Chars;
 
 use crate::hash::{hex, md5, sha256};
-use crate::msg::quote;
+use crate::msg::{is_space, push_quoted, split_byte, trim_space, trim_start_bytes};
 
 /// Hash algorithm of a challenge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +45,15 @@ impl Algorithm {
         }
     }
 
-    fn hash(self, data: &str) -> String {
+    /// The hex digest of `parts` joined by `:`.
+    fn hash(self, parts: &[&str]) -> String {
+        let mut data = String::new();
+        for (i, part) in parts.iter().enumerate() {
+            if i > 0 {
+                data.push(':');
+            }
+            data.push_str(part);
+        }
         match self {
             Algorithm::Md5 | Algorithm::Md5Sess => hex(&md5(data.as_bytes())),
             Algorithm::Sha256 | Algorithm::Sha256Sess => hex(&sha256(data.as_bytes())),
@@ -92,8 +100,8 @@ pub enum AuthError {
 
 /// Parse `Digest k=v, k="v", …` (the header value).
 pub fn parse_challenge(value: &str) -> Result<Challenge, AuthError> {
-    let rest = value.trim_start();
-    let scheme_len = rest.find(char::is_whitespace).unwrap_or(rest.len());
+    let rest = trim_start_bytes(value, is_space);
+    let scheme_len = rest.bytes().position(is_space).unwrap_or(rest.len());
     if !rest[..scheme_len].eq_ignore_ascii_case("digest") {
         return Err(AuthError::NotDigest);
     }
@@ -106,7 +114,7 @@ pub fn parse_challenge(value: &str) -> Result<Challenge, AuthError> {
     let qop_auth = match get("qop") {
         None => false,
         Some(q) => {
-            let auth = q.split(',').any(|o| o.trim().eq_ignore_ascii_case("auth"));
+            let auth = split_byte(&q, b',').any(|o| trim_space(o).eq_ignore_ascii_case("auth"));
             if !auth {
                 return Err(AuthError::UnsupportedQop(q));
             }
@@ -189,32 +197,42 @@ pub fn answer(
     cnonce: &str,
 ) -> String {
     let alg = challenge.algorithm;
-    let mut ha1 = alg.hash(&format!("{}:{}:{}", creds.username, challenge.realm, creds.password));
+    let nonce = challenge.nonce.as_str();
+    let mut ha1 = alg.hash(&[creds.username, &challenge.realm, creds.password]);
     if alg.is_session() {
-        ha1 = alg.hash(&format!("{ha1}:{}:{cnonce}", challenge.nonce));
+        ha1 = alg.hash(&[&ha1, nonce, cnonce]);
     }
-    let ha2 = alg.hash(&format!("{method}:{uri}"));
-    let nc = format!("{nc:08x}");
+    let ha2 = alg.hash(&[method, uri]);
+    let nc = hex(&nc.to_be_bytes());
     let response = if challenge.qop_auth {
-        alg.hash(&format!("{ha1}:{}:{nc}:{cnonce}:auth:{ha2}", challenge.nonce))
+        alg.hash(&[&ha1, nonce, &nc, cnonce, "auth", &ha2])
     } else {
-        alg.hash(&format!("{ha1}:{}:{ha2}", challenge.nonce))
+        alg.hash(&[&ha1, nonce, &ha2])
     };
-    let mut v = format!(
-        "Digest username={}, realm={}, nonce={}, uri={}, response=\"{response}\", algorithm={}",
-        quote(creds.username),
-        quote(&challenge.realm),
-        quote(&challenge.nonce),
-        quote(uri),
-        alg.as_str()
-    );
+    let mut v = String::from("Digest");
+    push_field(&mut v, " username=", creds.username);
+    push_field(&mut v, ", realm=", &challenge.realm);
+    push_field(&mut v, ", nonce=", nonce);
+    push_field(&mut v, ", uri=", uri);
+    v.push_str(", response=\"");
+    v.push_str(&response);
+    v.push_str("\", algorithm=");
+    v.push_str(alg.as_str());
     if challenge.qop_auth {
-        v.push_str(&format!(", qop=auth, nc={nc}, cnonce={}", quote(cnonce)));
+        v.push_str(", qop=auth, nc=");
+        v.push_str(&nc);
+        push_field(&mut v, ", cnonce=", cnonce);
     }
     if let Some(o) = &challenge.opaque {
-        v.push_str(&format!(", opaque={}", quote(o)));
+        push_field(&mut v, ", opaque=", o);
     }
     v
+}
+
+/// `before` and `value` as a quoted string.
+fn push_field(out: &mut String, before: &str, value: &str) {
+    out.push_str(before);
+    push_quoted(out, value);
 }
 
 #[cfg(test)]
@@ -268,9 +286,9 @@ mod tests {
         let creds = Credentials { username: "u", password: "p" };
         let h = answer(&c, &creds, "REGISTER", "sip:example.com", 1, "c");
         // RFC 2069: H(H(u:r:p):n:H(REGISTER:sip:example.com)).
-        let ha1 = Algorithm::Md5.hash("u:r:p");
-        let ha2 = Algorithm::Md5.hash("REGISTER:sip:example.com");
-        assert_eq!(response_of(&h), Algorithm::Md5.hash(&format!("{ha1}:n:{ha2}")));
+        let ha1 = Algorithm::Md5.hash(&["u:r:p"]);
+        let ha2 = Algorithm::Md5.hash(&["REGISTER:sip:example.com"]);
+        assert_eq!(response_of(&h), Algorithm::Md5.hash(&[&format!("{ha1}:n:{ha2}")]));
         assert!(!h.contains("qop"));
         let s = parse_challenge(r#"Digest realm="r", nonce="n", algorithm=SHA-256-sess, qop=auth"#).unwrap();
         assert_eq!(s.algorithm, Algorithm::Sha256Sess);

@@ -5,6 +5,8 @@
 //! [`AUDIO_ANSWER`] describe a signaling-only call (an RTP audio stream nobody
 //! sends), for the CLI and for tests.
 
+use crate::msg::{is_space, lines, trim_end_bytes};
+
 /// One audio stream (PCMU, PCMA, telephone-event) on a port nobody listens on.
 macro_rules! audio {
     ($origin:literal) => {
@@ -60,20 +62,25 @@ pub fn with_version(sdp: &str, version: u32) -> String {
 pub fn set_direction(sdp: &str, dir: &str) -> String {
     const DIRS: [&str; 4] = ["a=sendrecv", "a=sendonly", "a=recvonly", "a=inactive"];
     let eol = eol(sdp);
+    let push_dir = |out: &mut String| {
+        out.push_str("a=");
+        out.push_str(dir);
+        out.push_str(eol);
+    };
     let mut out = String::with_capacity(sdp.len() + 32);
     let mut in_media = false;
     let mut pending = false;
-    for line in sdp.lines() {
+    for line in lines(sdp) {
         if line.starts_with("m=") {
             if pending {
-                out.push_str(&format!("a={dir}{eol}"));
+                push_dir(&mut out);
             }
             in_media = true;
             pending = true;
         }
-        if DIRS.contains(&line.trim_end()) {
+        if DIRS.contains(&trim_end_bytes(line, is_space)) {
             if in_media && pending {
-                out.push_str(&format!("a={dir}{eol}"));
+                push_dir(&mut out);
                 pending = false;
             }
             continue;
@@ -82,7 +89,7 @@ pub fn set_direction(sdp: &str, dir: &str) -> String {
         out.push_str(eol);
     }
     if pending {
-        out.push_str(&format!("a={dir}{eol}"));
+        push_dir(&mut out);
     }
     out
 }

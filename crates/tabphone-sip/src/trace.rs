@@ -3,7 +3,7 @@
 //! continuation lines included). The body is never touched; only the header
 //! section is scanned.
 
-use crate::msg::{is_ws, trim_end_bytes};
+use crate::msg::{is_ws, trim_end_bytes, trim_space};
 
 /// Direction of a traced message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,7 +23,7 @@ pub fn redact(message: &str) -> String {
     let mut hiding = false;
     let mut rest = message;
     while !rest.is_empty() {
-        let end = rest.find('\n').map_or(rest.len(), |i| i + 1);
+        let end = rest.bytes().position(|c| c == b'\n').map_or(rest.len(), |i| i + 1);
         let (line, tail) = rest.split_at(end);
         rest = tail;
         if !in_headers {
@@ -41,11 +41,11 @@ pub fn redact(message: &str) -> String {
         if folded && hiding {
             continue; // a continuation of a hidden value
         }
-        let name = bare.split(':').next().unwrap_or("").trim();
-        hiding =
-            !folded && bare.as_bytes().contains(&b':') && SECRET.iter().any(|s| name.eq_ignore_ascii_case(s));
+        let colon = bare.bytes().position(|c| c == b':');
+        let name = trim_space(&bare[..colon.unwrap_or(bare.len())]);
+        hiding = !folded && colon.is_some() && SECRET.iter().any(|s| name.eq_ignore_ascii_case(s));
         if hiding {
-            out.push_str(&bare[..bare.find(':').map_or(0, |i| i + 1)]);
+            out.push_str(&bare[..colon.map_or(0, |i| i + 1)]);
             out.push_str(" <redacted>");
             out.push_str(&line[bare.len()..]);
         } else {
@@ -61,7 +61,13 @@ pub fn trace_line(direction: Direction, peer: &str, message: &str) -> String {
         Direction::Out => "sent to",
         Direction::In => "received from",
     };
-    format!("SIP {arrow} {peer}:\n{}", redact(message))
+    let mut line = String::from("SIP ");
+    line.push_str(arrow);
+    line.push(' ');
+    line.push_str(peer);
+    line.push_str(":\n");
+    line.push_str(&redact(message));
+    line
 }
 
 #[cfg(test)]

@@ -197,7 +197,7 @@ pub struct Transport {
     last_ping: Option<Instant>,
     timers: Timers,
     rng: Rng,
-    out: std::collections::VecDeque<TransportOutput>,
+    out: Vec<TransportOutput>,
 }
 
 impl Transport {
@@ -217,7 +217,7 @@ impl Transport {
             backup: None,
             last_ping: None,
             timers: Timers::default(),
-            out: std::collections::VecDeque::new(),
+            out: Vec::new(),
         }
     }
 
@@ -228,7 +228,7 @@ impl Transport {
 
     /// Next output, until `None`.
     pub fn poll_output(&mut self) -> Option<TransportOutput> {
-        self.out.pop_front()
+        (!self.out.is_empty()).then(|| self.out.remove(0))
     }
 
     /// When to call [`Transport::handle_timeout`] next.
@@ -252,18 +252,18 @@ impl Transport {
         self.timers = Timers::default();
         if matches!(self.state, State::Connecting | State::Open) {
             self.state = State::Closing;
-            self.out.push_back(TransportOutput::Close);
+            self.out.push(TransportOutput::Close);
         }
     }
 
     /// Drop the connection and connect again (a network change).
     pub fn restart(&mut self, now: Instant) {
         if matches!(self.state, State::Connecting | State::Open) {
-            self.out.push_back(TransportOutput::Close);
+            self.out.push(TransportOutput::Close);
         }
         self.state = State::Closed;
         self.timers = Timers::default();
-        self.out.push_back(TransportOutput::Event(TransportEvent::Disconnected { cause: Cause::Requested }));
+        self.out.push(TransportOutput::Event(TransportEvent::Disconnected { cause: Cause::Requested }));
         self.should_connect = true;
         self.lost = true;
         self.connect(now, None);
@@ -311,11 +311,11 @@ impl Transport {
     pub fn handle_timeout(&mut self, now: Instant) {
         let due = |t: Option<Instant>| t.is_some_and(|t| t <= now);
         if due(self.timers.connect_deadline) {
-            self.out.push_back(TransportOutput::Close);
+            self.out.push(TransportOutput::Close);
             self.failed(now, Cause::ConnectTimeout);
         }
         if due(self.timers.pong_deadline) {
-            self.out.push_back(TransportOutput::Close);
+            self.out.push(TransportOutput::Close);
             self.failed(now, Cause::NoPong);
         }
         if due(self.timers.next_ping) {
@@ -331,7 +331,7 @@ impl Transport {
     }
 
     fn event(&mut self, e: TransportEvent) {
-        self.out.push_back(TransportOutput::Event(e));
+        self.out.push(TransportOutput::Event(e));
     }
 
     fn url(&self) -> String {
@@ -353,7 +353,7 @@ impl Transport {
         self.timers.connect_deadline = Some(now + self.config.connection_timeout);
         let url = self.url();
         self.event(TransportEvent::Connecting { url: url.clone() });
-        self.out.push_back(TransportOutput::Connect { url });
+        self.out.push(TransportOutput::Connect { url });
     }
 
     /// Highest weight among servers not in error, random among ties.
@@ -448,7 +448,7 @@ impl Transport {
             return;
         }
         self.last_ping = Some(now);
-        self.out.push_back(TransportOutput::Send("\r\n\r\n"));
+        self.out.push(TransportOutput::Send("\r\n\r\n"));
         if self.timers.pong_deadline.is_none() {
             self.timers.pong_deadline = Some(now + self.config.pong_timeout);
         }

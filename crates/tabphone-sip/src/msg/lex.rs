@@ -2,9 +2,8 @@
 //! parameters, quoted strings, numbers; and their encoding (quoting a display
 //! name or a parameter value, writing parameters back).
 
-use std::fmt::Write as _;
-
 use super::ParseError;
+pub(crate) use tabphone_json::push_u64;
 
 /// Header parameters in order; names as received, values unquoted.
 pub type Params = Vec<(String, Option<String>)>;
@@ -12,6 +11,12 @@ pub type Params = Vec<(String, Option<String>)>;
 /// A [`ParseError`] that answers nothing (a part of a message, not a request).
 pub(super) fn err(reason: impl Into<String>) -> ParseError {
     ParseError { reason: reason.into(), answer: None }
+}
+
+/// [`err`] `before`, the start of `bad` quoted, `after`: one copy of the
+/// message format the checks share.
+pub(super) fn bad(before: &str, bad: &str, after: &str) -> ParseError {
+    err(format!("{before}{}{after}", tabphone_json::quote(truncate(bad))))
 }
 
 /// `token` characters (RFC 3261 25.1).
@@ -72,6 +77,54 @@ pub(crate) fn trim_ws(s: &str) -> &str {
     trim_end_bytes(trim_start_bytes(s, is_ws), is_ws)
 }
 
+/// Is `c` ASCII whitespace as `char::is_whitespace` counts it (space, tab,
+/// LF, VT, FF, CR)?
+pub(crate) fn is_space(c: u8) -> bool {
+    c == b' ' || (b'\t'..=b'\r').contains(&c)
+}
+
+/// `s` without leading or trailing ASCII whitespace ([`is_space`]): `trim`
+/// without its searcher (SIP text has no other whitespace that matters).
+pub(crate) fn trim_space(s: &str) -> &str {
+    trim_end_bytes(trim_start_bytes(s, is_space), is_space)
+}
+
+/// `s` split at the first `sep` byte (an ASCII separator), like
+/// `split_once(char)` without its searcher.
+pub(crate) fn split_once_byte(s: &str, sep: u8) -> Option<(&str, &str)> {
+    let i = s.bytes().position(|c| c == sep)?;
+    Some((s.get(..i)?, s.get(i + 1..)?))
+}
+
+/// The pieces of `s` between `sep` bytes (an ASCII separator), empty ones
+/// included: `split(char)` without its searcher.
+pub(crate) fn split_byte(s: &str, sep: u8) -> impl Iterator<Item = &str> {
+    let mut rest = Some(s);
+    std::iter::from_fn(move || {
+        let r = rest?;
+        let (piece, after) = split_once_byte(r, sep).map_or((r, None), |(p, a)| (p, Some(a)));
+        rest = after;
+        Some(piece)
+    })
+}
+
+/// The lines of `s` as `str::lines` gives them (split at LF, a CR before the
+/// LF dropped, no empty last line), without its searcher.
+pub(crate) fn lines(s: &str) -> impl Iterator<Item = &str> {
+    let mut rest = s;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let (line, after) = match split_once_byte(rest, b'\n') {
+            Some((line, after)) => (line.strip_suffix('\r').unwrap_or(line), after),
+            None => (rest, ""),
+        };
+        rest = after;
+        Some(line)
+    })
+}
+
 /// At most the first 40 bytes of `s`, for error messages.
 pub(super) fn truncate(s: &str) -> &str {
     let mut end = s.len().min(40);
@@ -79,6 +132,13 @@ pub(super) fn truncate(s: &str) -> &str {
         end -= 1;
     }
     &s[..end]
+}
+
+/// `n` in decimal (what `to_string` gives, without `core::fmt`).
+pub(crate) fn decimal(n: u64) -> String {
+    let mut out = String::new();
+    push_u64(&mut out, n);
+    out
 }
 
 /// Digits only, at most `max`.
@@ -126,7 +186,7 @@ impl<'a> Iterator for SplitList<'a> {
                 b'<' if !quote => angle = true,
                 b'>' if !quote => angle = false,
                 b',' if !quote && !angle => {
-                    let item = self.value.get(self.start..self.i).unwrap_or("").trim();
+                    let item = trim_space(self.value.get(self.start..self.i).unwrap_or(""));
                     self.i += 1;
                     self.start = self.i;
                     return Some(item);
@@ -136,7 +196,7 @@ impl<'a> Iterator for SplitList<'a> {
             self.i += 1;
         }
         self.done = true;
-        Some(self.value.get(self.start..).unwrap_or("").trim())
+        Some(trim_space(self.value.get(self.start..).unwrap_or("")))
     }
 }
 
@@ -218,16 +278,18 @@ pub(super) fn parse_params(s: &str) -> Result<Params, ParseError> {
 /// Write `;name=value` for each parameter, quoting values that need it.
 pub(super) fn write_params(out: &mut String, params: &Params) {
     for (n, v) in params {
+        out.push(';');
+        out.push_str(n);
         match v {
             Some(v) if !v.is_empty() && all_bytes(v, is_value_char) => {
-                let _ = write!(out, ";{n}={v}");
+                out.push('=');
+                out.push_str(v);
             }
             Some(v) => {
-                let _ = write!(out, ";{n}={}", quote(v));
+                out.push('=');
+                push_quoted(out, v);
             }
-            None => {
-                let _ = write!(out, ";{n}");
-            }
+            None => {}
         }
     }
 }
@@ -271,6 +333,12 @@ pub(super) fn unquote(raw: &str) -> String {
 /// name, a parameter value that is not a token).
 pub fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
+    push_quoted(&mut out, s);
+    out
+}
+
+/// Append `s` as a quoted string ([`quote`]).
+pub(crate) fn push_quoted(out: &mut String, s: &str) {
     out.push('"');
     let mut last = 0;
     for (i, b) in s.bytes().enumerate() {
@@ -282,7 +350,6 @@ pub fn quote(s: &str) -> String {
     }
     out.push_str(s.get(last..).unwrap_or_default());
     out.push('"');
-    out
 }
 
 #[cfg(test)]
@@ -306,6 +373,17 @@ mod tests {
         assert_eq!(param(&p, "TAG"), Some(Some("x")));
         assert!(parse_params(";;").is_err());
         assert!(parse_params(";a=").is_err());
+    }
+
+    #[test]
+    fn byte_helpers_match_str_methods() {
+        for s in ["", "a", "a;b", ";a;;b;", "x\r\ny\n\nz\r", "a\r\n", "\n", "\r\r\n", " \t a b \x0b\x0c\r\n"]
+        {
+            assert_eq!(lines(s).collect::<Vec<_>>(), s.lines().collect::<Vec<_>>(), "{s:?}");
+            assert_eq!(split_byte(s, b';').collect::<Vec<_>>(), s.split(';').collect::<Vec<_>>(), "{s:?}");
+            assert_eq!(split_once_byte(s, b';'), s.split_once(';'), "{s:?}");
+            assert_eq!(trim_space(s), s.trim(), "{s:?}");
+        }
     }
 
     #[test]

@@ -1,11 +1,9 @@
 //! The message types and their encoding: [`Method`], [`Headers`],
 //! [`Request`], [`Response`], [`Message`], reason phrases.
 
-use std::borrow::Cow;
-use std::fmt::Write as _;
-
-use super::lex::{split_list, SplitList};
+use super::lex::{push_u64, split_list, SplitList};
 use super::CSeq;
+use std::borrow::Cow;
 
 /// A request method. Unknown methods keep their text.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -132,7 +130,15 @@ impl Headers {
 
     /// Remove every field named `name`.
     pub fn remove(&mut self, name: &str) {
-        self.0.retain(|h| !h.name.eq_ignore_ascii_case(name));
+        // A loop, not `retain`: its generic copy cost the wasm more.
+        let mut i = 0;
+        while let Some(h) = self.0.get(i) {
+            if h.name.eq_ignore_ascii_case(name) {
+                self.0.remove(i);
+            } else {
+                i += 1;
+            }
+        }
     }
 
     /// Copy every field named `name` from `other`, in order.
@@ -243,17 +249,28 @@ impl Message {
     }
 }
 
-/// A start line, the fields (Content-Length computed) and the body.
-fn encode(start: std::fmt::Arguments<'_>, headers: &Headers, body: &[u8]) -> String {
-    let mut out = String::with_capacity(512 + body.len());
-    let _ = write!(out, "{start}\r\n");
+/// An empty message text with room for the start line, the fields and the
+/// body.
+fn begin(body: &[u8]) -> String {
+    String::with_capacity(512 + body.len())
+}
+
+/// After the start line in `out`: the fields (Content-Length computed) and
+/// the body.
+fn finish(mut out: String, headers: &Headers, body: &[u8]) -> String {
+    out.push_str("\r\n");
     for h in &headers.0 {
         if h.name.eq_ignore_ascii_case("Content-Length") {
             continue;
         }
-        let _ = write!(out, "{}: {}\r\n", h.name, h.value);
+        out.push_str(&h.name);
+        out.push_str(": ");
+        out.push_str(&h.value);
+        out.push_str("\r\n");
     }
-    let _ = write!(out, "Content-Length: {}\r\n\r\n", body.len());
+    out.push_str("Content-Length: ");
+    push_u64(&mut out, body.len() as u64);
+    out.push_str("\r\n\r\n");
     out.push_str(&String::from_utf8_lossy(body));
     out
 }
@@ -271,7 +288,12 @@ impl Request {
 
     /// Serialize; Content-Length is computed.
     pub fn encode(&self) -> String {
-        encode(format_args!("{} {} SIP/2.0", self.method, self.uri), &self.headers, &self.body)
+        let mut out = begin(&self.body);
+        out.push_str(self.method.as_str());
+        out.push(' ');
+        out.push_str(&self.uri);
+        out.push_str(" SIP/2.0");
+        finish(out, &self.headers, &self.body)
     }
 
     /// The CSeq, known valid after [`super::parse`].
@@ -288,7 +310,12 @@ impl Request {
 impl Response {
     /// Serialize; Content-Length is computed.
     pub fn encode(&self) -> String {
-        encode(format_args!("SIP/2.0 {} {}", self.status, self.reason), &self.headers, &self.body)
+        let mut out = begin(&self.body);
+        out.push_str("SIP/2.0 ");
+        push_u64(&mut out, self.status.into());
+        out.push(' ');
+        out.push_str(&self.reason);
+        finish(out, &self.headers, &self.body)
     }
 
     /// The CSeq, known valid after [`super::parse`].

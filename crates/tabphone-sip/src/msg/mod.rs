@@ -31,9 +31,11 @@
 //!   [`Request`], [`Response`], [`Message`]) and their encoding;
 //! - `parse.rs`: framing and checks ([`parse`], [`ParseError`]);
 //! - `lex.rs`: tokens, comma lists, parameters, quoting ([`split_list`],
-//!   [`param`], [`quote`]), byte checks, trims and words shared by the parser
-//!   and the agent (by bytes: `str`'s char-pattern methods each bring in a
-//!   searcher), numbers read through one `u64` reader;
+//!   [`param`], [`quote`]), byte checks, trims, splits, lines and words
+//!   shared by the parser, the agent and the SDP edits (by bytes: `str`'s
+//!   char-pattern methods each bring in a searcher), numbers read through one
+//!   `u64` reader and written by pushes (no `core::fmt` on the paths that
+//!   build messages);
 //! - `uri.rs`: [`Uri`];
 //! - `header/`: the typed headers, one per file ([`CSeq`], [`NameAddr`],
 //!   [`Via`], [`Replaces`], [`RetryAfter`], [`SubscriptionState`], the first
@@ -47,8 +49,11 @@ mod parse;
 mod uri;
 
 pub use header::{CSeq, NameAddr, Replaces, RetryAfter, Role, SubscriptionState, Via};
+pub(crate) use lex::{
+    decimal, is_space, is_ws, lines, parse_int, push_quoted, split_byte, split_once_byte, trim_end_bytes,
+    trim_space, trim_start_bytes,
+};
 pub use lex::{is_token, is_token_char, param, quote, split_list, Params, SplitList};
-pub(crate) use lex::{is_ws, parse_int, trim_end_bytes, trim_start_bytes};
 pub use message::{reason_phrase, Header, Headers, Message, Method, Request, Response};
 pub use parse::{parse, ParseError, MAX_MESSAGE_BYTES};
 pub use uri::Uri;
@@ -56,7 +61,7 @@ pub use uri::Uri;
 /// Does a Content-Type (or Accept) value name this media type? Parameters
 /// are ignored, case is not significant.
 pub fn media_type_is(value: &str, ty: &str) -> bool {
-    value.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case(ty))
+    split_byte(value, b';').next().is_some_and(|t| trim_space(t).eq_ignore_ascii_case(ty))
 }
 
 #[cfg(test)]

@@ -3,8 +3,8 @@
 //! [`ParseError`] saying why (and, for a request, which answer it gets).
 
 use super::header::{CSeq, NameAddrRef, ViaRef};
-use super::lex::{all_bytes, any_byte, err, is_token, is_ws, parse_int, parse_number, split_list};
-use super::lex::{trim_end_bytes, trim_ws, truncate};
+use super::lex::{all_bytes, any_byte, bad, err, is_token, is_ws, parse_int, parse_number, split_list};
+use super::lex::{split_byte, split_once_byte, trim_end_bytes, trim_ws};
 use super::uri::UriRef;
 use super::{Header, Headers, Message, Method, Request, Response};
 use tabphone_json::quote;
@@ -174,10 +174,8 @@ fn find_blank_line(b: &[u8]) -> Option<usize> {
 }
 
 fn parse_status_line(line: &str) -> Result<(u16, &str), ParseError> {
-    let mut parts = line.splitn(3, ' ');
-    let version = parts.next().unwrap_or("");
-    let code = parts.next().unwrap_or("");
-    let Some(reason) = parts.next() else {
+    let (version, rest) = split_once_byte(line, b' ').unwrap_or((line, ""));
+    let Some((code, reason)) = split_once_byte(rest, b' ') else {
         return Err(err("status line needs version, code and reason"));
     };
     if !version.eq_ignore_ascii_case("SIP/2.0") {
@@ -197,14 +195,14 @@ fn parse_status_line(line: &str) -> Result<(u16, &str), ParseError> {
 }
 
 fn split_request_line(line: &str) -> Result<(&str, &str, &str), ParseError> {
-    let mut parts = line.split(' ');
+    let mut parts = split_byte(line, b' ');
     let (Some(method), Some(uri), Some(version), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(err("request line needs exactly one space between method, URI and version"));
     };
     if !is_token(method) {
-        return Err(err(format!("method {} is not a token", quote(truncate(method)))));
+        return Err(bad("method ", method, " is not a token"));
     }
     if uri.is_empty() || version.is_empty() {
         return Err(err("request line needs exactly one space between method, URI and version"));
@@ -212,14 +210,14 @@ fn split_request_line(line: &str) -> Result<(&str, &str, &str), ParseError> {
     let v = version.as_bytes();
     let well_formed = v.len() > 4
         && v[..4].eq_ignore_ascii_case(b"SIP/")
-        && version[4..].split_once('.').is_some_and(|(a, b)| {
+        && split_once_byte(&version[4..], b'.').is_some_and(|(a, b)| {
             !a.is_empty()
                 && !b.is_empty()
                 && all_bytes(a, |c| c.is_ascii_digit())
                 && all_bytes(b, |c| c.is_ascii_digit())
         });
     if !well_formed {
-        return Err(err(format!("bad SIP version {}", quote(truncate(version)))));
+        return Err(bad("bad SIP version ", version, ""));
     }
     Ok((method, uri, version))
 }
@@ -272,12 +270,12 @@ fn split_headers(fields: &str) -> Result<(Headers, Lengths<'_>), ParseError> {
             }
             continue;
         }
-        let Some((name, value)) = line.split_once(':') else {
-            return Err(err(format!("header line without a colon: {}", quote(truncate(line)))));
+        let Some((name, value)) = split_once_byte(line, b':') else {
+            return Err(bad("header line without a colon: ", line, ""));
         };
         let name = trim_end_bytes(name, is_ws);
         if !is_token(name) {
-            return Err(err(format!("header name {} is not a token", quote(truncate(name)))));
+            return Err(bad("header name ", name, " is not a token"));
         }
         if has_bare_control(value) {
             return Err(err(format!("control character in {name}")));
@@ -391,13 +389,16 @@ fn check_date(v: &str) -> Result<(), ParseError> {
     const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
     const MONTHS: [&str; 12] =
         ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    let p: Vec<&str> = v.split(' ').collect();
+    let (mut p, mut n) = ([""; 6], 0);
+    for part in split_byte(v, b' ') {
+        if let Some(slot) = p.get_mut(n) {
+            *slot = part;
+        }
+        n += 1;
+    }
     let digits = |s: &str, n: usize| s.len() == n && all_bytes(s, |c| c.is_ascii_digit());
-    let time = |s: &str| {
-        let t: Vec<&str> = s.split(':').collect();
-        t.len() == 3 && t.iter().all(|x| digits(x, 2))
-    };
-    let ok = p.len() == 6
+    let time = |s: &str| split_byte(s, b':').count() == 3 && split_byte(s, b':').all(|x| digits(x, 2));
+    let ok = n == 6
         && p[0].strip_suffix(',').is_some_and(|d| DAYS.contains(&d))
         && digits(p[1], 2)
         && MONTHS.contains(&p[2])
@@ -407,6 +408,6 @@ fn check_date(v: &str) -> Result<(), ParseError> {
     if ok {
         Ok(())
     } else {
-        Err(err(format!("not an RFC 1123 date in GMT: {}", quote(truncate(v)))))
+        Err(bad("not an RFC 1123 date in GMT: ", v, ""))
     }
 }

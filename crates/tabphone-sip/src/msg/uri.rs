@@ -1,8 +1,9 @@
 //! URIs: `sip`/`sips` by RFC 3261 19.1, any other scheme as an `absoluteURI`.
 
-use super::lex::{all_bytes, any_byte, err, parse_number, parse_params, scan_params, truncate, Params};
+use super::lex::{
+    all_bytes, any_byte, bad, err, parse_number, parse_params, push_u64, scan_params, split_once_byte, Params,
+};
 use super::ParseError;
-use tabphone_json::quote;
 
 /// A URI (RFC 3261 19.1 for `sip`/`sips`, any `absoluteURI` otherwise).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,9 +35,9 @@ pub(super) struct UriRef<'a> {
 impl<'a> UriRef<'a> {
     pub(super) fn scan(s: &'a str) -> Result<UriRef<'a>, ParseError> {
         if any_byte(s, |c| c <= b' ' || c == b'<' || c == b'>' || c == b'"' || c >= 0x7f) {
-            return Err(err(format!("URI {} has a space, a quote or an angle bracket", quote(truncate(s)))));
+            return Err(bad("URI ", s, " has a space, a quote or an angle bracket"));
         }
-        let Some((scheme, rest)) = s.split_once(':') else {
+        let Some((scheme, rest)) = split_once_byte(s, b':') else {
             return Err(err("URI without a scheme"));
         };
         let sb = scheme.as_bytes();
@@ -44,7 +45,7 @@ impl<'a> UriRef<'a> {
             || !sb[0].is_ascii_alphabetic()
             || !sb.iter().all(|c| c.is_ascii_alphanumeric() || b"+-.".contains(c))
         {
-            return Err(err(format!("bad URI scheme {}", quote(truncate(scheme)))));
+            return Err(bad("bad URI scheme ", scheme, ""));
         }
         if rest.is_empty() {
             return Err(err("empty URI"));
@@ -52,16 +53,16 @@ impl<'a> UriRef<'a> {
         if !scheme.eq_ignore_ascii_case("sip") && !scheme.eq_ignore_ascii_case("sips") {
             return Ok(UriRef { scheme, user: None, host: rest, port: None, params: "", has_headers: false });
         }
-        let (user, hostpart) = match rest.split_once('@') {
+        let (user, hostpart) = match split_once_byte(rest, b'@') {
             Some(("", _)) => return Err(err("empty user part")),
             Some((u, h)) => (Some(u), h),
             None => (None, rest),
         };
-        let (hostpart, has_headers) = match hostpart.split_once('?') {
+        let (hostpart, has_headers) = match split_once_byte(hostpart, b'?') {
             Some((h, _)) => (h, true),
             None => (hostpart, false),
         };
-        let (hostport, params) = match hostpart.find(';') {
+        let (hostport, params) = match hostpart.bytes().position(|c| c == b';') {
             Some(i) => (&hostpart[..i], &hostpart[i..]),
             None => (hostpart, ""),
         };
@@ -89,7 +90,7 @@ impl Uri {
 /// `host [":" port]`, the host a name, an IPv4 address or an IPv6 reference.
 pub(super) fn split_hostport(hp: &str) -> Result<(&str, Option<u16>), ParseError> {
     let (host, port) = if let Some(r) = hp.strip_prefix('[') {
-        let Some((h, after)) = r.split_once(']') else {
+        let Some((h, after)) = split_once_byte(r, b']') else {
             return Err(err("unterminated IPv6 reference"));
         };
         if h.is_empty() || !all_bytes(h, |c| c.is_ascii_hexdigit() || c == b':' || c == b'.') {
@@ -101,7 +102,7 @@ pub(super) fn split_hostport(hp: &str) -> Result<(&str, Option<u16>), ParseError
         };
         (&hp[..h.len() + 2], port)
     } else {
-        match hp.split_once(':') {
+        match split_once_byte(hp, b':') {
             Some((h, p)) => (h, Some(p)),
             None => (hp, None),
         }
@@ -110,14 +111,11 @@ pub(super) fn split_hostport(hp: &str) -> Result<(&str, Option<u16>), ParseError
         return Err(err("empty host"));
     }
     if !host.starts_with('[') && !all_bytes(host, |c| c.is_ascii_alphanumeric() || c == b'-' || c == b'.') {
-        return Err(err(format!("bad host {}", quote(truncate(host)))));
+        return Err(bad("bad host ", host, ""));
     }
     let port = match port {
         None => None,
-        Some(p) => Some(
-            parse_number(p, u16::MAX as u64).ok_or_else(|| err(format!("bad port {}", quote(truncate(p)))))?
-                as u16,
-        ),
+        Some(p) => Some(parse_number(p, u16::MAX as u64).ok_or_else(|| bad("bad port ", p, ""))? as u16),
     };
     Ok((host, port))
 }
@@ -142,21 +140,36 @@ impl Uri {
     }
 }
 
+impl Uri {
+    /// Append `scheme:[user@]host[:port][;params]` (its `Display`).
+    pub(crate) fn push_to(&self, out: &mut String) {
+        out.push_str(&self.scheme);
+        out.push(':');
+        if let Some(user) = &self.user {
+            out.push_str(user);
+            out.push('@');
+        }
+        out.push_str(&self.host);
+        if let Some(port) = self.port {
+            out.push(':');
+            push_u64(out, port.into());
+        }
+        super::lex::write_params(out, &self.params);
+    }
+
+    /// The URI as text (its `Display`, without `core::fmt`).
+    pub(crate) fn text(&self) -> String {
+        let mut out = String::new();
+        self.push_to(&mut out);
+        out
+    }
+}
+
 /// `scheme:[user@]host[:port][;params]`; URI headers (`?...`) are not kept by
 /// [`Uri::parse`] and so not written.
 impl std::fmt::Display for Uri {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:", self.scheme)?;
-        if let Some(user) = &self.user {
-            write!(f, "{user}@")?;
-        }
-        f.write_str(&self.host)?;
-        if let Some(port) = self.port {
-            write!(f, ":{port}")?;
-        }
-        let mut params = String::new();
-        super::lex::write_params(&mut params, &self.params);
-        f.write_str(&params)
+        f.write_str(&self.text())
     }
 }
 

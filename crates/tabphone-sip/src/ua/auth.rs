@@ -59,7 +59,7 @@ impl UserAgent {
         req.headers.remove("User-Agent");
         let Some(seq) = self.next_cseq(txn.owner, &req) else { return false };
         req.headers.remove("CSeq");
-        req.headers.push("CSeq", CSeq::new(seq, req.method.clone()).to_string());
+        req.headers.push("CSeq", CSeq::new(seq, req.method.clone()).text());
         let nc = self.nonces.next(&challenge.nonce);
         let cnonce = self.random_hex(16);
         let creds = Credentials { username: &self.config.auth_user, password: &self.config.password };

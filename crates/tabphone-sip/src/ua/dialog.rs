@@ -119,9 +119,9 @@ impl Dialog {
         for route in &self.route_set {
             r.headers.push("Route", route.clone());
         }
-        r.headers.push("From", me.addressed_as(&self.local_uri, &self.local_tag).to_string());
+        r.headers.push("From", me.addressed_as(&self.local_uri, &self.local_tag).encode());
         let to = NameAddr::new(self.remote_uri.clone()).with_tag(self.remote_tag.as_deref());
-        r.headers.push("To", to.to_string());
+        r.headers.push("To", to.encode());
     }
 }
 
@@ -190,7 +190,7 @@ impl UserAgent {
         let (mut r, key) = self.base_request(method.clone(), &dialog.remote_target, &dialog.call_id, cseq);
         dialog.address(&mut r, &self.me);
         if matches!(method, Method::Invite | Method::Refer | Method::Notify) {
-            r.headers.push("Contact", self.me.contact().to_string());
+            r.headers.push("Contact", self.me.contact().encode());
         }
         Some((r, key))
     }

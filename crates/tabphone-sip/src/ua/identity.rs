@@ -3,7 +3,8 @@
 //! user name is completed with.
 
 use super::Config;
-use crate::msg::{NameAddr, Uri};
+use crate::hash::hex;
+use crate::msg::{trim_space, NameAddr, Uri};
 use tabphone_json::quote;
 
 /// The agent's addresses, fixed by its [`Config`].
@@ -31,9 +32,9 @@ impl Identity {
         Identity {
             aor: config.aor.clone(),
             display_name: config.display_name.clone(),
-            instance: if id.starts_with("urn:") { id.clone() } else { format!("urn:uuid:{id}") },
-            via_host: format!("{:012x}.invalid", h >> 16),
-            contact_user: format!("{:08x}", (h as u32) ^ ((h >> 32) as u32)),
+            instance: if id.starts_with("urn:") { id.clone() } else { String::from("urn:uuid:") + id },
+            via_host: hex(&h.to_be_bytes()[..6]) + ".invalid",
+            contact_user: hex(&((h as u32) ^ ((h >> 32) as u32)).to_be_bytes()),
             domain: Uri::parse(&config.aor).map(|u| u.host).unwrap_or_default(),
         }
     }
@@ -57,22 +58,19 @@ impl Identity {
     /// Our Contact: `<sip:user@host;transport=ws;ob>` (RFC 5626 `ob`).
     pub(super) fn contact(&self) -> NameAddr {
         let uri = self.contact_uri().with_param("transport", Some("ws")).with_param("ob", None);
-        NameAddr::new(uri.to_string())
+        NameAddr::new(uri.text())
     }
 
     /// The registrar: `sip:` and the AOR's domain.
     pub(super) fn registrar(&self) -> String {
-        Uri::parse(&self.aor).map(|u| Uri::sip(None, &u.host).to_string()).unwrap_or_default()
+        Uri::parse(&self.aor).map(|u| Uri::sip(None, &u.host).text()).unwrap_or_default()
     }
 
     /// A target given as a user name becomes `sip:user@domain`.
     pub(super) fn target_uri(&self, target: &str) -> Result<String, String> {
-        let t = target.trim();
-        let uri = if t.as_bytes().contains(&b':') {
-            t.to_string()
-        } else {
-            Uri::sip(Some(t), &self.domain).to_string()
-        };
+        let t = trim_space(target);
+        let uri =
+            if t.as_bytes().contains(&b':') { t.to_string() } else { Uri::sip(Some(t), &self.domain).text() };
         Uri::parse(&uri).map(|_| uri).map_err(|e| format!("bad target {}: {e}", quote(target)))
     }
 }

@@ -5,7 +5,7 @@
 //! an INVITE; OPTIONS answered here). Responses go to [`super::txn`].
 
 use super::{CallId, Event, Output, UserAgent, ALLOW, SUPPORTED};
-use crate::msg::{self, Message, Method, NameAddr, Request, Response, Uri};
+use crate::msg::{self, split_byte, trim_space, Message, Method, NameAddr, Request, Response, Uri};
 use crate::trace::{self, Direction};
 use crate::transport::SocketEvent;
 use crate::Instant;
@@ -34,7 +34,7 @@ impl UserAgent {
                     if headers.get("Via").is_some() {
                         let tag = self.random_hex(10);
                         let mut resp = Response::to_headers(&headers, status, Some(&tag));
-                        resp.reason = e.reason.chars().filter(|c| !c.is_control()).take(100).collect();
+                        resp.reason = printable(&e.reason, 100);
                         self.send_text(resp.encode());
                     }
                 }
@@ -147,8 +147,35 @@ impl UserAgent {
     }
 }
 
+/// The first `max` characters of `text` that are not control characters
+/// (a loop: the iterator chain brought its own `Extend` copy).
+fn printable(text: &str, max: usize) -> String {
+    let (mut out, mut n) = (String::new(), 0);
+    for c in text.chars().filter(|c| !c.is_control()) {
+        if n == max {
+            break;
+        }
+        out.push(c);
+        n += 1;
+    }
+    out
+}
+
 /// Does an Accept value take SDP?
 fn accepts_sdp(a: &str) -> bool {
-    let t = a.split(';').next().unwrap_or("").trim();
+    let t = trim_space(split_byte(a, b';').next().unwrap_or(""));
     ["application/sdp", "application/*", "*/*"].iter().any(|x| t.eq_ignore_ascii_case(x))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printable_drops_control_characters_and_stops_at_max() {
+        assert_eq!(printable("a\u{7}b\u{85}cé\r\nd", 4), "abcé");
+        assert_eq!(printable("xy", 100), "xy");
+        let want: String = "a\u{7}b\u{85}cé\r\nd".chars().filter(|c| !c.is_control()).take(4).collect();
+        assert_eq!(printable("a\u{7}b\u{85}cé\r\nd", 4), want);
+    }
 }

@@ -3,7 +3,7 @@
 
 use super::txn::Owner;
 use super::{CallId, Event, SessionState, UserAgent};
-use crate::msg::{self, Method, Request};
+use crate::msg::{self, lines, split_once_byte, trim_space, Method, Request};
 use crate::Instant;
 use tabphone_json::quote;
 
@@ -48,11 +48,11 @@ impl UserAgent {
 fn parse_dtmf_relay(body: &str) -> Option<(char, u32)> {
     let mut digit = None;
     let mut duration = 100;
-    for line in body.lines() {
-        let Some((k, v)) = line.split_once('=') else { continue };
-        match k.trim().to_ascii_lowercase().as_str() {
-            "signal" => digit = v.trim().chars().next(),
-            "duration" => duration = crate::msg::parse_int(v.trim()).unwrap_or(100),
+    for line in lines(body) {
+        let Some((k, v)) = split_once_byte(line, b'=') else { continue };
+        match trim_space(k).to_ascii_lowercase().as_str() {
+            "signal" => digit = trim_space(v).chars().next(),
+            "duration" => duration = crate::msg::parse_int(trim_space(v)).unwrap_or(100),
             _ => {}
         }
     }

@@ -6,8 +6,11 @@
 
 use super::txn::Owner;
 use super::{CallId, Event, SessionState, UserAgent};
-use crate::msg::{self, Method, NameAddr, Replaces, Request, SubscriptionState};
+use crate::msg::{
+    self, lines, split_byte, trim_space, Method, NameAddr, Replaces, Request, SubscriptionState,
+};
 use crate::Instant;
+use tabphone_json::push_u64;
 
 impl UserAgent {
     /// [`super::Command::Refer`]: blind to `target`, or attended, telling the
@@ -38,8 +41,8 @@ impl UserAgent {
             },
         };
         let Some((mut r, key)) = self.in_dialog_request(id, Method::Refer) else { return };
-        r.headers.push("Refer-To", refer_to.to_string());
-        r.headers.push("Referred-By", NameAddr::new(self.me.aor.clone()).to_string());
+        r.headers.push("Refer-To", refer_to.encode());
+        r.headers.push("Referred-By", NameAddr::new(self.me.aor.clone()).encode());
         self.send_request(now, Owner::Call(id), key, r);
     }
 
@@ -50,15 +53,22 @@ impl UserAgent {
             return self.call_problem(id, " has no transfer to report");
         };
         let Some((mut r, key)) = self.in_dialog_request(id, Method::Notify) else { return };
-        r.headers.push("Event", format!("refer;id={seq}"));
+        let mut event = String::from("refer;id=");
+        push_u64(&mut event, seq.into());
+        r.headers.push("Event", event);
         let state = if status >= 200 {
             SubscriptionState::Terminated { reason: Some("noresource".into()) }
         } else {
             SubscriptionState::Active { expires: Some(60) }
         };
-        r.headers.push("Subscription-State", state.to_string());
+        r.headers.push("Subscription-State", state.text());
         r.headers.push("Content-Type", "message/sipfrag;version=2.0");
-        r.body = format!("SIP/2.0 {status} {}\r\n", msg::reason_phrase(status)).into_bytes();
+        let mut frag = String::from("SIP/2.0 ");
+        push_u64(&mut frag, status.into());
+        frag.push(' ');
+        frag.push_str(msg::reason_phrase(status));
+        frag.push_str("\r\n");
+        r.body = frag.into_bytes();
         if status >= 200 {
             if let Some(c) = self.calls.get_mut(&id) {
                 c.refer_in = None;
@@ -86,13 +96,15 @@ impl UserAgent {
     pub(super) fn on_notify(&mut self, id: CallId, req: &Request, tag: &str) {
         self.respond(req, 200, Some(tag), &[]);
         let is_refer =
-            req.headers.get("Event").is_some_and(|e| e.trim().to_ascii_lowercase().starts_with("refer"));
+            req.headers.get("Event").is_some_and(|e| trim_space(e).to_ascii_lowercase().starts_with("refer"));
         if !is_refer {
             return;
         }
         let body = req.body_text().unwrap_or_default();
-        let status =
-            body.lines().next().and_then(|l| l.split(' ').nth(1)).and_then(crate::msg::parse_int::<u16>);
+        let status = lines(&body)
+            .next()
+            .and_then(|l| split_byte(l, b' ').nth(1))
+            .and_then(crate::msg::parse_int::<u16>);
         if let Some(status) = status {
             self.event(Event::ReferProgress { call: id, status });
         }

@@ -17,7 +17,8 @@ use super::txn::{Owner, TxnKey};
 use super::{Event, UserAgent, ALLOW};
 use crate::auth::{self, Challenge, Credentials};
 use crate::msg::{
-    param, parse_int, trim_end_bytes, trim_start_bytes, Method, NameAddr, Request, Response, RetryAfter,
+    decimal, param, parse_int, trim_end_bytes, trim_space, trim_start_bytes, Method, NameAddr, Request,
+    Response, RetryAfter,
 };
 use crate::Instant;
 
@@ -104,16 +105,16 @@ impl UserAgent {
         let (aor, registrar) = (self.me.aor.clone(), self.me.registrar());
         let call_id = self.reg.call_id.clone();
         let (mut r, branch) = self.base_request(Method::Register, &registrar, &call_id, cseq);
-        r.headers.push("From", self.me.from(&self.reg.from_tag).to_string());
-        r.headers.push("To", NameAddr::new(aor).to_string());
+        r.headers.push("From", self.me.from(&self.reg.from_tag).encode());
+        r.headers.push("To", NameAddr::new(aor).encode());
         let contact = self
             .me
             .contact()
-            .with_param("+sip.instance", Some(format!("<{}>", self.me.instance)))
+            .with_param("+sip.instance", Some(String::from("<") + &self.me.instance + ">"))
             .with_param("reg-id", Some("1".into()))
-            .with_param("expires", Some(expires.to_string()));
-        r.headers.push("Contact", contact.to_string());
-        r.headers.push("Expires", expires.to_string());
+            .with_param("expires", Some(decimal(expires.into())));
+        r.headers.push("Contact", contact.encode());
+        r.headers.push("Expires", decimal(expires.into()));
         r.headers.push("Allow", ALLOW);
         r.headers.push("Supported", "path, outbound, gruu");
         self.authorize_register(&mut r);
@@ -195,7 +196,7 @@ impl UserAgent {
 
     /// A 423: ask again for the registrar's Min-Expires, if it is more.
     fn interval_too_brief(&mut self, now: Instant, resp: &Response) {
-        let min = resp.headers.get("Min-Expires").and_then(|e| parse_int::<u32>(e.trim()));
+        let min = resp.headers.get("Min-Expires").and_then(|e| parse_int::<u32>(trim_space(e)));
         match min {
             Some(min) if min > self.reg.expires => {
                 self.reg.expires = min;
@@ -231,7 +232,7 @@ impl UserAgent {
     /// Our binding's expiry in a 200 to REGISTER.
     fn granted_expires(&self, resp: &Response) -> Option<u32> {
         let instance = self.me.instance.clone();
-        let ours = self.me.contact_uri().to_string();
+        let ours = self.me.contact_uri().text();
         for c in resp.headers.list("Contact") {
             let Ok(na) = NameAddr::parse(c) else { continue };
             let inst = param(&na.params, "+sip.instance").flatten().map(|v| trim_angles(v).to_string());
@@ -242,7 +243,7 @@ impl UserAgent {
                 }
             }
         }
-        resp.headers.get("Expires").and_then(|e| parse_int::<u32>(e.trim()))
+        resp.headers.get("Expires").and_then(|e| parse_int::<u32>(trim_space(e)))
     }
 }
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use super::txn::{Owner, TxnKey};
 use super::{CallId, EndCause, Event, SessionState, UserAgent, ALLOW};
-use crate::msg::{Method, Request, Response};
+use crate::msg::{decimal, Method, Request, Response};
 use crate::sdp::set_direction;
 use crate::Instant;
 
@@ -105,7 +105,7 @@ impl UserAgent {
     pub(super) fn on_reinvite(&mut self, id: CallId, req: Request, tag: &str) {
         let Some(call) = self.calls.get_mut(&id) else { return };
         if call.incoming.is_some() {
-            let retry_after = (self.rng.next_u64() % 11).to_string();
+            let retry_after = decimal(self.rng.next_u64() % 11);
             return self.respond(&req, 500, Some(tag), &[("Retry-After", &retry_after)]);
         }
         if call.negotiating() || call.invite.is_some() {

@@ -62,8 +62,8 @@ impl UserAgent {
 
     /// A Via with a new branch (RFC 3261 8.1.1.7), and the transaction it names.
     pub(super) fn via(&mut self) -> (String, TxnKey) {
-        let branch = format!("z9hG4bK{}", self.random_hex(16));
-        (Via::new(self.transport_name(), &self.me.via_host, &branch).to_string(), TxnKey::new(branch))
+        let branch = String::from("z9hG4bK") + &self.random_hex(16);
+        (Via::new(self.transport_name(), &self.me.via_host, &branch).text(), TxnKey::new(branch))
     }
 
     /// A request with Via (a new branch), Max-Forwards, Call-ID and CSeq, and
@@ -80,7 +80,7 @@ impl UserAgent {
         r.headers.push("Via", via);
         r.headers.push("Max-Forwards", "70");
         r.headers.push("Call-ID", call_id.to_string());
-        r.headers.push("CSeq", CSeq::new(cseq, method).to_string());
+        r.headers.push("CSeq", CSeq::new(cseq, method).text());
         (r, key)
     }
 

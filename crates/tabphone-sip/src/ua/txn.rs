@@ -236,7 +236,7 @@ impl UserAgent {
         }
         r.headers.push("To", resp.headers.get("To").unwrap_or("").to_string());
         let seq = invite.cseq().map_or(1, |c| c.seq);
-        r.headers.push("CSeq", CSeq::new(seq, Method::Ack).to_string());
+        r.headers.push("CSeq", CSeq::new(seq, Method::Ack).text());
         self.send_text(r.encode());
     }
 }

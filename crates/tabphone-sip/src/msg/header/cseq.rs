@@ -1,8 +1,7 @@
 //! `CSeq: 1*DIGIT LWS Method` (RFC 3261 20.16).
 
-use super::super::lex::{err, is_token, parse_number, truncate, words};
+use super::super::lex::{bad, err, is_token, parse_number, push_u64, words};
 use super::super::{Headers, Method, ParseError};
-use tabphone_json::quote;
 
 /// A CSeq value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,8 +28,7 @@ impl CSeq {
         let (Some(n), Some(m), None) = (it.next(), it.next(), it.next()) else {
             return Err(err("CSeq needs a number and a method"));
         };
-        let seq = parse_number(n, u32::MAX as u64)
-            .ok_or_else(|| err(format!("CSeq number {}", quote(truncate(n)))))?;
+        let seq = parse_number(n, u32::MAX as u64).ok_or_else(|| bad("CSeq number ", n, ""))?;
         if !is_token(m) {
             return Err(err("CSeq method is not a token"));
         }
@@ -38,9 +36,20 @@ impl CSeq {
     }
 }
 
+impl CSeq {
+    /// `seq method` (its `Display`, without `core::fmt`).
+    pub(crate) fn text(&self) -> String {
+        let mut out = String::new();
+        push_u64(&mut out, self.seq.into());
+        out.push(' ');
+        out.push_str(self.method.as_str());
+        out
+    }
+}
+
 impl std::fmt::Display for CSeq {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}", self.seq, self.method)
+        f.write_str(&self.text())
     }
 }
 

@@ -1,12 +1,10 @@
 //! `name-addr` / `addr-spec` with header parameters: From, To, Contact,
 //! Route, Record-Route, Refer-To, Referred-By (RFC 3261 20.10, 25.1).
 
-use std::fmt::Write as _;
-
-use super::super::lex::{err, is_token, is_ws, param, parse_params, quote, scan_params, scan_quoted};
 use super::super::lex::{
-    trim_end_bytes, trim_start_bytes, trim_ws, truncate, unquote, words, write_params, Params,
+    bad, err, is_token, is_ws, param, parse_params, push_quoted, scan_params, scan_quoted,
 };
+use super::super::lex::{trim_end_bytes, trim_start_bytes, trim_ws, unquote, words, write_params, Params};
 use super::super::uri::UriRef;
 use super::super::{Headers, ParseError};
 
@@ -47,15 +45,12 @@ impl<'a> NameAddrRef<'a> {
             }
             v.len() - rest.len()
         } else {
-            match v.find('<') {
+            match v.bytes().position(|c| c == b'<') {
                 // Before a '<' only display-name tokens may appear.
                 Some(lt) => {
                     let name = trim_ws(&v[i..lt]);
                     if !words(name).all(is_token) {
-                        return Err(err(format!(
-                            "display name {} is neither tokens nor quoted",
-                            tabphone_json::quote(truncate(name))
-                        )));
+                        return Err(bad("display name ", name, " is neither tokens nor quoted"));
                     }
                     if !name.is_empty() {
                         display = Some(name);
@@ -65,7 +60,7 @@ impl<'a> NameAddrRef<'a> {
                 None => return NameAddrRef::scan_addr_spec(&v[i..]),
             }
         };
-        let Some(gt) = v[lt..].find('>') else {
+        let Some(gt) = v[lt..].bytes().position(|c| c == b'>') else {
             return Err(err("'<' without '>'"));
         };
         let uri = &v[lt + 1..lt + gt];
@@ -77,7 +72,7 @@ impl<'a> NameAddrRef<'a> {
 
     /// addr-spec: the URI ends at the first ';'; it may not hold ',' or '?'.
     fn scan_addr_spec(rest: &'a str) -> Result<NameAddrRef<'a>, ParseError> {
-        let end = rest.find(';').unwrap_or(rest.len());
+        let end = rest.bytes().position(|c| c == b';').unwrap_or(rest.len());
         let uri = trim_end_bytes(&rest[..end], is_ws);
         if uri.bytes().any(|b| b == b',' || b == b'?') {
             return Err(err("a URI with ',' or '?' must be in angle brackets"));
@@ -134,9 +129,12 @@ impl NameAddr {
     pub fn encode(&self) -> String {
         let mut s = String::new();
         if let Some(d) = &self.display {
-            let _ = write!(s, "{} ", quote(d));
+            push_quoted(&mut s, d);
+            s.push(' ');
         }
-        let _ = write!(s, "<{}>", self.uri);
+        s.push('<');
+        s.push_str(&self.uri);
+        s.push('>');
         write_params(&mut s, &self.params);
         s
     }

@@ -1,11 +1,8 @@
 //! `Replaces: call-id;to-tag=...;from-tag=...` (RFC 3891): which dialog an
 //! INVITE replaces, and how a REFER carries it in a Refer-To URI.
 
-use std::fmt::Write as _;
-
-use super::super::lex::{any_byte, err, is_token, scan_params, truncate};
+use super::super::lex::{any_byte, bad, err, is_token, scan_params, trim_space};
 use super::super::ParseError;
-use tabphone_json::quote;
 
 /// A Replaces value. The tags are seen from the side that receives the
 /// INVITE: `to_tag` is its local tag, `from_tag` its peer's.
@@ -23,10 +20,10 @@ impl Replaces {
     /// Parse `callid *(;param)`; `to-tag` and `from-tag` are tokens and
     /// required, other parameters (`early-only`) are skipped.
     pub fn parse(v: &str) -> Result<Replaces, ParseError> {
-        let (call_id, params) = v.find(';').map_or((v, ""), |i| (&v[..i], &v[i..]));
-        let call_id = call_id.trim();
+        let (call_id, params) = v.split_at(v.bytes().position(|c| c == b';').unwrap_or(v.len()));
+        let call_id = trim_space(call_id);
         if call_id.is_empty() || any_byte(call_id, |c| c <= b' ') {
-            return Err(err(format!("bad Call-ID in Replaces {}", quote(truncate(v)))));
+            return Err(bad("bad Call-ID in Replaces ", v, ""));
         }
         let (mut to_tag, mut from_tag) = (None, None);
         scan_params(params, &mut |name, value| {
@@ -53,14 +50,28 @@ impl Replaces {
     /// `target?Replaces=...`: the URI a REFER's Refer-To carries for an
     /// attended transfer, this value escaped as a URI header (RFC 3261 19.1.1).
     pub fn refer_to_uri(&self, target: &str) -> String {
-        let mut out = format!("{target}?Replaces=");
-        for b in self.to_string().bytes() {
+        const HEX: &[u8; 16] = b"0123456789ABCDEF";
+        let mut out = String::from(target);
+        out.push_str("?Replaces=");
+        for b in self.text().bytes() {
             if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
                 out.push(char::from(b));
             } else {
-                let _ = write!(out, "%{b:02X}");
+                out.push('%');
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 15)]));
             }
         }
+        out
+    }
+
+    /// `call-id;to-tag=...;from-tag=...` (its `Display`, without `core::fmt`).
+    fn text(&self) -> String {
+        let mut out = self.call_id.clone();
+        out.push_str(";to-tag=");
+        out.push_str(&self.to_tag);
+        out.push_str(";from-tag=");
+        out.push_str(&self.from_tag);
         out
     }
 }
@@ -68,7 +79,7 @@ impl Replaces {
 /// `call-id;to-tag=...;from-tag=...`.
 impl std::fmt::Display for Replaces {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{};to-tag={};from-tag={}", self.call_id, self.to_tag, self.from_tag)
+        f.write_str(&self.text())
     }
 }
 

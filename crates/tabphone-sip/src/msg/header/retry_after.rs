@@ -1,6 +1,6 @@
 //! `Retry-After: delta-seconds [comment] *(;params)` (RFC 3261 20.33).
 
-use super::super::lex::err;
+use super::super::lex::{err, trim_space};
 use super::super::ParseError;
 use tabphone_json::quote;
 
@@ -15,7 +15,7 @@ impl RetryAfter {
     /// Parse; the comment and parameters after the number are skipped.
     pub fn parse(v: &str) -> Result<RetryAfter, ParseError> {
         let end = v.bytes().position(|b| matches!(b, b';' | b' ' | b'(')).unwrap_or(v.len());
-        let number = v.get(..end).unwrap_or_default().trim();
+        let number = trim_space(v.get(..end).unwrap_or_default());
         match number.parse::<u64>() {
             Ok(seconds) => Ok(RetryAfter { seconds }),
             Err(_) => Err(err(format!("Retry-After {} is not a number of seconds", quote(number)))),

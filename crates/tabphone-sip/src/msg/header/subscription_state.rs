@@ -1,7 +1,7 @@
 //! `Subscription-State: substate-value *(;params)` (RFC 6665 8.2.3), as a
 //! NOTIFY for a REFER carries it (RFC 3515).
 
-use super::super::lex::{err, param, parse_params};
+use super::super::lex::{err, param, parse_params, push_u64, trim_space};
 use super::super::ParseError;
 use tabphone_json::quote;
 
@@ -28,10 +28,10 @@ pub enum SubscriptionState {
 impl SubscriptionState {
     /// Parse; unknown states are an error, unknown parameters are skipped.
     pub fn parse(v: &str) -> Result<SubscriptionState, ParseError> {
-        let (state, rest) = v.find(';').map_or((v, ""), |i| (&v[..i], &v[i..]));
+        let (state, rest) = v.split_at(v.bytes().position(|c| c == b';').unwrap_or(v.len()));
         let params = parse_params(rest)?;
         let expires = || param(&params, "expires").flatten().and_then(crate::msg::parse_int);
-        match state.trim().to_ascii_lowercase().as_str() {
+        match trim_space(state).to_ascii_lowercase().as_str() {
             "active" => Ok(SubscriptionState::Active { expires: expires() }),
             "pending" => Ok(SubscriptionState::Pending { expires: expires() }),
             "terminated" => Ok(SubscriptionState::Terminated {
@@ -42,18 +42,37 @@ impl SubscriptionState {
     }
 }
 
+impl SubscriptionState {
+    /// `state[;expires=N|;reason=R]` (its `Display`, without `core::fmt`).
+    pub(crate) fn text(&self) -> String {
+        let mut out = String::new();
+        match self {
+            SubscriptionState::Active { expires } | SubscriptionState::Pending { expires } => {
+                out.push_str(if matches!(self, SubscriptionState::Active { .. }) {
+                    "active"
+                } else {
+                    "pending"
+                });
+                if let Some(e) = expires {
+                    out.push_str(";expires=");
+                    push_u64(&mut out, (*e).into());
+                }
+            }
+            SubscriptionState::Terminated { reason } => {
+                out.push_str("terminated");
+                if let Some(r) = reason {
+                    out.push_str(";reason=");
+                    out.push_str(r);
+                }
+            }
+        }
+        out
+    }
+}
+
 impl std::fmt::Display for SubscriptionState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let (state, name, value) = match self {
-            SubscriptionState::Active { expires } => ("active", "expires", expires.map(|e| e.to_string())),
-            SubscriptionState::Pending { expires } => ("pending", "expires", expires.map(|e| e.to_string())),
-            SubscriptionState::Terminated { reason } => ("terminated", "reason", reason.clone()),
-        };
-        f.write_str(state)?;
-        match value {
-            Some(v) => write!(f, ";{name}={v}"),
-            None => Ok(()),
-        }
+        f.write_str(&self.text())
     }
 }
 

@@ -2,7 +2,8 @@
 //! Via's branch names a transaction (RFC 3261 17).
 
 use super::super::lex::{
-    err, is_token_char, is_ws, param, parse_params, scan_params, trim_start_bytes, write_params, Params,
+    err, is_token_char, is_ws, param, parse_params, push_u64, scan_params, split_once_byte, trim_space,
+    trim_start_bytes, write_params, Params,
 };
 use super::super::uri::split_hostport;
 use super::super::{Headers, ParseError};
@@ -30,11 +31,11 @@ pub(in crate::msg) struct ViaRef<'a> {
 
 impl<'a> ViaRef<'a> {
     pub(in crate::msg) fn scan(v: &'a str) -> Result<ViaRef<'a>, ParseError> {
-        let mut parts = v.splitn(3, '/');
-        let (Some(name), Some(version), Some(rest)) = (parts.next(), parts.next(), parts.next()) else {
+        let parts = split_once_byte(v, b'/').and_then(|(name, r)| Some((name, split_once_byte(r, b'/')?)));
+        let Some((name, (version, rest))) = parts else {
             return Err(err("Via needs SIP/2.0/transport"));
         };
-        if !name.trim().eq_ignore_ascii_case("SIP") || version.trim() != "2.0" {
+        if !trim_space(name).eq_ignore_ascii_case("SIP") || trim_space(version) != "2.0" {
             return Err(err("Via protocol is not SIP/2.0"));
         }
         let rest = trim_start_bytes(rest, is_ws);
@@ -85,16 +86,27 @@ impl Via {
     }
 }
 
+impl Via {
+    /// `SIP/2.0/transport host[:port];params` (its `Display`, without
+    /// `core::fmt`).
+    pub(crate) fn text(&self) -> String {
+        let mut out = String::from("SIP/2.0/");
+        out.push_str(&self.transport);
+        out.push(' ');
+        out.push_str(&self.host);
+        if let Some(port) = self.port {
+            out.push(':');
+            push_u64(&mut out, port.into());
+        }
+        write_params(&mut out, &self.params);
+        out
+    }
+}
+
 /// `SIP/2.0/transport host[:port];params`.
 impl std::fmt::Display for Via {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SIP/2.0/{} {}", self.transport, self.host)?;
-        if let Some(port) = self.port {
-            write!(f, ":{port}")?;
-        }
-        let mut params = String::new();
-        write_params(&mut params, &self.params);
-        f.write_str(&params)
+        f.write_str(&self.text())
     }
 }
 

@@ -76,9 +76,9 @@ impl UserAgent {
         let aor = self.me.aor.clone();
         let mut dialog = Dialog::new(call_id.clone(), local_tag.clone(), aor, uri.clone(), uri.clone());
         let (mut r, key) = self.base_request(Method::Invite, &uri, &call_id, dialog.next_cseq());
-        r.headers.push("From", self.me.from(&local_tag).to_string());
-        r.headers.push("To", NameAddr::new(uri).to_string());
-        r.headers.push("Contact", self.me.contact().to_string());
+        r.headers.push("From", self.me.from(&local_tag).encode());
+        r.headers.push("To", NameAddr::new(uri).encode());
+        r.headers.push("Contact", self.me.contact().encode());
         r.headers.push("Allow", ALLOW);
         r.headers.push("Supported", "outbound, replaces");
         for (name, value) in headers {
@@ -104,7 +104,7 @@ impl UserAgent {
             r.headers.copy_from(&invite.headers, name);
         }
         let seq = invite.cseq().map_or(1, |c| c.seq);
-        r.headers.push("CSeq", CSeq::new(seq, Method::Cancel).to_string());
+        r.headers.push("CSeq", CSeq::new(seq, Method::Cancel).text());
         self.send_request(now, Owner::Call(id), key, r);
     }
 
