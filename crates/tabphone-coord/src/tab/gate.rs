@@ -56,7 +56,7 @@ impl TabCore {
         self.now = Some(self.now.map_or(now, |n| n.max(now)));
         if self.role == TabRole::Real && !self.held && self.stale() {
             self.held = true;
-            self.out.push_back(TabOutput::HoldReal);
+            self.out.push(TabOutput::HoldReal);
             self.probe();
         }
     }
@@ -97,9 +97,9 @@ impl TabCore {
         }
         match self.role {
             TabRole::Real => {
-                self.out.push_back(TabOutput::ResumeReal);
+                self.out.push(TabOutput::ResumeReal);
                 for (job, name, args) in std::mem::take(&mut self.held_jobs) {
-                    self.out.push_back(TabOutput::Perform { job, name, args });
+                    self.out.push(TabOutput::Perform { job, name, args });
                 }
             }
             TabRole::Confirming => self.start_real(self.epoch),
@@ -123,7 +123,7 @@ impl TabCore {
         if self.held {
             self.held_jobs.push((job, name, args));
         } else {
-            self.out.push_back(TabOutput::Perform { job, name, args });
+            self.out.push(TabOutput::Perform { job, name, args });
         }
     }
 

@@ -9,7 +9,7 @@ impl TabCore {
             return;
         }
         self.alive = true;
-        self.out.push_back(TabOutput::Connect);
+        self.out.push(TabOutput::Connect);
     }
 
     pub(super) fn on_connected(&mut self) {
@@ -32,9 +32,9 @@ impl TabCore {
             hello.state = None; // too big to join with: join without
             text = FromTab::Hello(hello).to_text();
         }
-        self.out.push_back(TabOutput::Send(text));
+        self.out.push(TabOutput::Send(text));
         for text in std::mem::take(&mut self.outbox) {
-            self.out.push_back(TabOutput::Send(text));
+            self.out.push(TabOutput::Send(text));
         }
         self.vouched = self.vouched.max(self.now);
         if self.held {
@@ -53,12 +53,12 @@ impl TabCore {
         self.fail_waiting("the worker died before answering");
         if matches!(self.role, TabRole::Claiming | TabRole::Confirming) {
             // The promotion died with the worker; the new one decides again.
-            self.out.push_back(TabOutput::ReleaseRealLock);
+            self.out.push(TabOutput::ReleaseRealLock);
             self.set_role(TabRole::Connecting, self.epoch);
         } else if self.role == TabRole::Dummy {
             self.set_role(TabRole::Connecting, self.epoch);
         }
-        self.out.push_back(TabOutput::Connect);
+        self.out.push(TabOutput::Connect);
     }
 
     /// No worker: answer what waits, refuse what comes, tell the app. A real
@@ -94,7 +94,7 @@ impl TabCore {
                 self.config.max_message_bytes = self.config.max_message_bytes.min(max);
                 if self.worker_lock.as_deref() != Some(&*worker) {
                     self.worker_lock = Some(worker.to_string());
-                    self.out.push_back(TabOutput::WatchWorker(worker.into_owned()));
+                    self.out.push(TabOutput::WatchWorker(worker.into_owned()));
                 }
                 // The role (and epoch) follows in the worker's next message.
                 self.on_tabs(tabs);
@@ -119,7 +119,7 @@ impl TabCore {
                         (Some(v), None) => Ok(v.to_owned()),
                         (None, None) => Ok(String::from("null")),
                     };
-                    self.out.push_back(TabOutput::Resolve { id: ActionId(id), result });
+                    self.out.push(TabOutput::Resolve { id: ActionId(id), result });
                 }
             }
             ToTab::Tabs { count } => self.on_tabs(count),
@@ -131,7 +131,7 @@ impl TabCore {
             ToTab::Error { code, message, id } => match id {
                 Some(id) if self.answered(id) => {
                     let err = error_value(code, &message).get().to_owned();
-                    self.out.push_back(TabOutput::Resolve { id: ActionId(id), result: Err(err) });
+                    self.out.push(TabOutput::Resolve { id: ActionId(id), result: Err(err) });
                 }
                 _ => {
                     self.event(TabEvent::Error { code: code.as_str().into(), message: message.into_owned() })

@@ -31,7 +31,6 @@
 //! Layout: `api.rs` (the types), `link.rs` (the connection to the worker and
 //! its messages), `real.rs` (roles, the real lock, performing actions),
 //! `gate.rs` (holding a real that may have been replaced), `tests.rs`.
-use std::collections::VecDeque;
 use std::time::Duration;
 
 use tabphone_vecmap::VecSet;
@@ -95,7 +94,9 @@ pub struct TabCore {
     held_jobs: Vec<(Job, String, String)>,
     /// Messages to send once connected.
     outbox: Vec<String>,
-    out: VecDeque<TabOutput>,
+    /// Outputs in order (a `Vec`: drained after every input, so short; a
+    /// `VecDeque` costs the wasm more).
+    out: Vec<TabOutput>,
 }
 
 impl TabCore {
@@ -128,9 +129,9 @@ impl TabCore {
             probe: 0,
             held_jobs: Vec::new(),
             outbox: Vec::new(),
-            out: VecDeque::new(),
+            out: Vec::new(),
         };
-        core.out.push_back(TabOutput::HoldTabLock(lock));
+        core.out.push(TabOutput::HoldTabLock(lock));
         core
     }
 
@@ -161,7 +162,7 @@ impl TabCore {
 
     /// Next output, until `None`.
     pub fn poll_output(&mut self) -> Option<TabOutput> {
-        self.out.pop_front()
+        (!self.out.is_empty()).then(|| self.out.remove(0))
     }
 
     /// Ask the real to perform `name(args)` (`args` is JSON text). The answer
@@ -208,7 +209,7 @@ impl TabCore {
         match role {
             TabRole::Real if !self.held => {
                 let ok = crate::json::Obj::new().num("epoch", self.epoch).end();
-                self.out.push_back(TabOutput::Resolve { id, result: Ok(ok) });
+                self.out.push(TabOutput::Resolve { id, result: Ok(ok) });
             }
             _ if self.refused(id) => {}
             _ => {
@@ -307,19 +308,19 @@ impl TabCore {
         if self.connected {
             // The worker hears this tab now or later: it counts it alive.
             self.vouched = self.vouched.max(self.now);
-            self.out.push_back(TabOutput::Send(text));
+            self.out.push(TabOutput::Send(text));
         } else {
             self.outbox.push(text);
         }
     }
 
     fn event(&mut self, e: TabEvent) {
-        self.out.push_back(TabOutput::Event(e));
+        self.out.push(TabOutput::Event(e));
     }
 
     fn fail(&mut self, id: ActionId, code: ErrorCode, message: &str) {
         let err = error_value(code, message).get().to_owned();
-        self.out.push_back(TabOutput::Resolve { id, result: Err(err) });
+        self.out.push(TabOutput::Resolve { id, result: Err(err) });
     }
 
     /// Take `role` and `epoch`, and tell the app if either changed.

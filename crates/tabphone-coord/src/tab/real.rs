@@ -59,7 +59,7 @@ impl TabCore {
     /// Start the real phone with the state it resumes the calls from.
     pub(super) fn start_real(&mut self, epoch: u64) {
         let inherit = (self.state != "null").then(|| self.state.clone());
-        self.out.push_back(TabOutput::StartReal { inherit });
+        self.out.push(TabOutput::StartReal { inherit });
         self.set_role(TabRole::Real, epoch);
     }
 
@@ -78,7 +78,7 @@ impl TabCore {
     pub(super) fn acquire(&mut self, steal: bool) {
         self.stealing = steal;
         let lock = real_lock_name(&self.config.app);
-        self.out.push_back(TabOutput::AcquireRealLock { lock, steal });
+        self.out.push(TabOutput::AcquireRealLock { lock, steal });
     }
 
     pub(super) fn on_lock_granted(&mut self) {
@@ -88,7 +88,7 @@ impl TabCore {
             self.post(FromTab::Claimed { epoch: self.epoch }.to_text());
         } else if !self.holds_or_wants_lock() {
             // Granted too late: the promotion was withdrawn meanwhile.
-            self.out.push_back(TabOutput::ReleaseRealLock);
+            self.out.push(TabOutput::ReleaseRealLock);
         }
     }
 
@@ -122,11 +122,11 @@ impl TabCore {
     /// glue performs `StopReal`.
     fn demote(&mut self, epoch: u64, closing: bool) {
         if self.role == TabRole::Real {
-            self.out.push_back(TabOutput::StopReal { last: closing && self.tabs <= 1 });
+            self.out.push(TabOutput::StopReal { last: closing && self.tabs <= 1 });
         }
         self.drop_held();
         self.steal_when_checked = false;
-        self.out.push_back(TabOutput::ReleaseRealLock);
+        self.out.push(TabOutput::ReleaseRealLock);
         self.set_role(TabRole::Dummy, epoch);
     }
 
@@ -134,7 +134,7 @@ impl TabCore {
     /// answer the worker for a forwarded one.
     pub(super) fn on_done(&mut self, job: Job, result: Result<String, String>) {
         match job {
-            Job::Local(id) => self.out.push_back(TabOutput::Resolve { id, result }),
+            Job::Local(id) => self.out.push(TabOutput::Resolve { id, result }),
             Job::Remote(id) => {
                 let ok = result.as_ref().ok().and_then(|v| Raw::new(v).ok());
                 let error = result.as_ref().err().and_then(|e| Raw::new(e).ok());
