@@ -143,16 +143,32 @@ impl TabCore {
 
     /// The worker is gone: what waits for it fails with `worker_gone`.
     fn fail_waiting(&mut self, message: &str) {
-        self.takeovers.clear();
-        for id in std::mem::take(&mut self.waiting) {
+        for id in self.unwait(false) {
             self.fail(ActionId(id), ErrorCode::WorkerGone, message);
         }
     }
 
     /// The worker answered `id`: false if nothing waits for it.
     fn answered(&mut self, id: u64) -> bool {
-        self.takeovers.remove(&id);
-        self.waiting.remove(&id)
+        let i = self.waiting.iter().position(|(w, _)| *w == id);
+        i.map(|i| self.waiting.remove(i)).is_some()
+    }
+
+    /// Stop waiting for the takeovers (every id without `only_takeovers`):
+    /// their ids, in order.
+    pub(super) fn unwait(&mut self, only_takeovers: bool) -> Vec<u64> {
+        let mut ids = Vec::new();
+        let mut i = 0;
+        while i < self.waiting.len() {
+            match self.waiting[i] {
+                (id, takeover) if takeover || !only_takeovers => {
+                    ids.push(id);
+                    self.waiting.remove(i);
+                }
+                _ => i += 1,
+            }
+        }
+        ids
     }
 
     fn on_tabs(&mut self, count: usize) {

@@ -33,7 +33,6 @@
 //! `gate.rs` (holding a real that may have been replaced), `tests.rs`.
 use std::time::Duration;
 
-use tabphone_vecmap::VecSet;
 use web_time::Instant;
 
 use crate::protocol::{error_value, ErrorCode, FromTab, Raw};
@@ -71,10 +70,10 @@ pub struct TabCore {
     /// Told to steal the real lock by a role message that may be stale (this
     /// tab was silent too long): steal once the worker's `checked` confirms.
     steal_when_checked: bool,
-    /// Dispatches and takeovers sent to the worker, awaiting its answer.
-    waiting: VecSet<u64>,
-    /// The takeovers among them.
-    takeovers: VecSet<u64>,
+    /// Dispatches and takeovers sent to the worker, awaiting its answer: the
+    /// id, and whether it is a takeover. In id order (ids grow; a `Vec`: a
+    /// set type costs the wasm more).
+    waiting: Vec<(u64, bool)>,
     /// The instant of the latest input with a time.
     now: Option<Instant>,
     /// The worker counted this tab alive at this instant (its last message
@@ -119,8 +118,7 @@ impl TabCore {
             visible,
             focused,
             next_id: 1,
-            waiting: VecSet::new(),
-            takeovers: VecSet::new(),
+            waiting: Vec::new(),
             now: None,
             vouched: None,
             stale_after: None,
@@ -187,7 +185,7 @@ impl TabCore {
                     let msg = format!("action of {} bytes over the limit", text.len());
                     self.fail(id, ErrorCode::TooLarge, &msg);
                 } else {
-                    self.waiting.insert(id.0);
+                    self.waiting.push((id.0, false));
                     self.post(text);
                 }
             }
@@ -213,8 +211,7 @@ impl TabCore {
             }
             _ if self.refused(id) => {}
             _ => {
-                self.waiting.insert(id.0);
-                self.takeovers.insert(id.0);
+                self.waiting.push((id.0, true));
                 self.post(FromTab::Takeover { id: id.0 }.to_text());
             }
         }
