@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use gloo_timers::callback::Timeout;
 use tabphone_coord::protocol::app_of_worker;
-use tabphone_coord::{Config, Coordinator, Input, Output, PortId, VecMap};
+use tabphone_coord::{Config, Coordinator, Input, Output, PortId};
 use tabphone_glue::{Lock, Mode};
 use wasm_bindgen::prelude::*;
 use web_sys::{MessageEvent, MessagePort};
@@ -31,6 +31,7 @@ pub struct Hub {
 }
 
 struct Port {
+    id: PortId,
     port: MessagePort,
     /// Given a `MessageEvent`. A `JsValue` closure, the type the tab's
     /// listeners have: each closure type costs the shipped wasm its own glue.
@@ -41,7 +42,8 @@ struct Port {
 
 struct Inner {
     coord: Coordinator,
-    ports: VecMap<PortId, Port>,
+    /// In id order (ids grow). A plain `Vec`: a map type costs the wasm more.
+    ports: Vec<Port>,
     timer: Option<(Instant, Timeout)>,
     /// Log every input and output to the console (`?debug=1`).
     debug: bool,
@@ -91,7 +93,7 @@ impl Hub {
         let config = config(&options);
         let inner = Rc::new(RefCell::new(Inner {
             coord: Coordinator::new(Instant::now(), config),
-            ports: VecMap::new(),
+            ports: Vec::new(),
             timer: None,
             debug: option(&options, "debug").is_some_and(|v| v > 0.0),
             me: Weak::new(),
@@ -115,7 +117,7 @@ impl Hub {
         });
         port.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         port.start();
-        me.ports.insert(id, Port { port, _on_message: on_message, watch: None });
+        me.ports.push(Port { id, port, _on_message: on_message, watch: None });
         me.flush();
     }
 
@@ -164,7 +166,7 @@ impl Inner {
                             js
                         }
                     };
-                    if let Some(p) = self.ports.get(&port) {
+                    if let Some(p) = self.ports.iter().find(|p| p.id == port) {
                         if let Err(e) = p.port.post_message(&js) {
                             web_sys::console::warn_2(&"tabphone: post to tab failed".into(), &e);
                         }
@@ -174,12 +176,13 @@ impl Inner {
                     let weak = self.me.clone();
                     let granted = move || drive(&weak, Input::TabLockGranted { port });
                     let watch = Lock::request(&lock, Mode::Exclusive, granted, |_| {});
-                    if let Some(p) = self.ports.get_mut(&port) {
+                    if let Some(p) = self.ports.iter_mut().find(|p| p.id == port) {
                         p.watch = Some(watch);
                     }
                 }
                 Output::ClosePort { port } => {
-                    if let Some(p) = self.ports.remove(&port) {
+                    if let Some(i) = self.ports.iter().position(|p| p.id == port) {
+                        let p = self.ports.remove(i);
                         p.port.set_onmessage(None);
                         p.port.close();
                     }
