@@ -2,13 +2,13 @@
 //! claim, focus, and the candidate's `claimed`.
 use web_time::Instant;
 
-use super::{Coordinator, Gone, Output, PortId, Real, Status};
+use super::{tab_mut, Coordinator, Gone, Output, PortId, Real, Status};
 use crate::protocol::{parse_from_tab, tab_lock_name, Claim, ErrorCode, FromTab, Hello, Role, ToTab};
 use crate::protocol::{Raw, PROTOCOL_VERSION};
 
 impl Coordinator {
     pub(super) fn on_message(&mut self, now: Instant, port: PortId, text: &str) {
-        let Some(tab) = self.tabs.get_mut(&port) else { return };
+        let Some(tab) = tab_mut(&mut self.tabs, port) else { return };
         tab.last_seen = now;
         let status = tab.status;
         if text.len() > self.config.max_message_bytes {
@@ -66,7 +66,7 @@ impl Coordinator {
     }
 
     pub(super) fn status(&self, port: PortId) -> Option<Status> {
-        self.tabs.get(&port).map(|t| t.status)
+        self.tab(port).map(|t| t.status)
     }
 
     fn on_hello(&mut self, port: PortId, hello: Hello<'_>) {
@@ -120,7 +120,7 @@ impl Coordinator {
     fn join(&mut self, port: PortId, hello: &Hello<'_>) {
         let order = self.next_order;
         self.next_order += 1;
-        let Some(tab) = self.tabs.get_mut(&port) else { return };
+        let Some(tab) = tab_mut(&mut self.tabs, port) else { return };
         if tab.status == Status::Connected {
             tab.joined = order;
             tab.id = hello.tab.to_string();
@@ -154,7 +154,7 @@ impl Coordinator {
     fn on_focus(&mut self, port: PortId, visible: bool, focused: bool) {
         let order = self.next_order;
         self.next_order += 1;
-        if let Some(tab) = self.tabs.get_mut(&port) {
+        if let Some(tab) = tab_mut(&mut self.tabs, port) {
             tab.visible = visible;
             if focused {
                 tab.focus_order = order;

@@ -51,7 +51,7 @@ impl Coordinator {
         }
         // A result for an action that already timed out has nobody to go to.
         if let Some(ans) = self.actions.complete(id, port) {
-            if self.tabs.get(&ans.from).is_some_and(|t| t.status != Status::Connected) {
+            if self.tab(ans.from).is_some_and(|t| t.status != Status::Connected) {
                 self.send(ans.from, &ToTab::Result { id: ans.id, ok, error });
             }
         }
@@ -68,7 +68,7 @@ impl Coordinator {
 
     pub(super) fn answer_errors(&mut self, answers: Vec<Answer>, code: ErrorCode, message: &str) {
         for ans in answers {
-            if self.tabs.get(&ans.from).is_some_and(|t| t.status != Status::Connected) {
+            if self.tab(ans.from).is_some_and(|t| t.status != Status::Connected) {
                 let err = error_value(code, message);
                 self.send(ans.from, &ToTab::Result { id: ans.id, ok: None, error: Some(err.get()) });
             }

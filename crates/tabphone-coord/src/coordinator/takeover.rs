@@ -34,7 +34,7 @@ impl Coordinator {
             Some(r) => {
                 // The old real releases the lock itself when told it is a dummy;
                 // a frozen one cannot: when its silence would be noticed anyway.
-                let silent_at = self.tabs.get(&r.port).map(|t| t.last_seen + self.config.ping_timeout);
+                let silent_at = self.tab(r.port).map(|t| t.last_seen + self.config.ping_timeout);
                 self.real = None;
                 let failed = self.actions.fail_in_flight(r.port);
                 self.answer_errors(
