@@ -55,7 +55,7 @@ impl Coordinator {
             FromTab::Takeover { id } => self.on_takeover(port, id),
             // After everything before it, and after `revive` told a thawed
             // tab its role: the answer arrives behind that role.
-            FromTab::Check { seq } => self.send(port, &ToTab::Checked { seq }),
+            FromTab::Check { seq } => self.send(port, ToTab::Checked { seq }),
             FromTab::Pong { .. } => {}
         }
     }
@@ -89,7 +89,7 @@ impl Coordinator {
             timeout: self.config.ping_timeout.as_millis() as u64,
             relay: true,
         };
-        self.send(port, &welcome);
+        self.send(port, welcome);
         if let Some(claim) = hello.claim {
             return self.on_claim(port, claim);
         }
@@ -112,7 +112,7 @@ impl Coordinator {
         if self.may_promote() {
             self.promote();
         } else if self.real.map(|r| r.port) != Some(port) {
-            self.send(port, &ToTab::Role { role: Role::Dummy, epoch: self.epoch, steal: false });
+            self.send(port, ToTab::Role { role: Role::Dummy, epoch: self.epoch, steal: false });
         }
     }
 
@@ -170,7 +170,7 @@ impl Coordinator {
             self.steal = false;
             self.end_lock_check();
             // Confirm: the tab starts the real client on this message.
-            self.send(port, &ToTab::Role { role: Role::Real, epoch: self.epoch, steal: false });
+            self.send(port, ToTab::Role { role: Role::Real, epoch: self.epoch, steal: false });
             self.takeovers_done(port);
             self.forward_queued();
         } else if self.real.is_some_and(|r| r.port == port) {

@@ -247,12 +247,14 @@ impl Coordinator {
         self.tabs.iter().find(|t| t.port == port)
     }
 
-    fn send(&mut self, port: PortId, msg: &ToTab<'_>) {
+    /// Send `msg` to `port` (taken by value, as by [`Coordinator::send_live`]:
+    /// one copy of its drop).
+    fn send(&mut self, port: PortId, msg: ToTab<'_>) {
         self.out.push(Output::Send { port, text: msg.to_text().into() });
     }
 
     /// Send one text to every live tab but `except` (one shared allocation).
-    fn send_live(&mut self, except: Option<PortId>, msg: &ToTab<'_>) -> Arc<str> {
+    fn send_live(&mut self, except: Option<PortId>, msg: ToTab<'_>) -> Arc<str> {
         let text: Arc<str> = msg.to_text().into();
         for tab in &self.tabs {
             if tab.status == Status::Live && Some(tab.port) != except {
@@ -263,14 +265,14 @@ impl Coordinator {
     }
 
     fn error(&mut self, port: PortId, code: ErrorCode, message: &str, id: Option<u64>) {
-        self.send(port, &ToTab::Error { code, message: message.into(), id });
+        self.send(port, ToTab::Error { code, message: message.into(), id });
     }
 
     fn on_timeout(&mut self, now: Instant) {
         if self.timers.ping <= now {
             self.timers.ping = now + self.config.ping_interval;
             self.ping_seq += 1;
-            self.send_live(None, &ToTab::Ping { seq: self.ping_seq });
+            self.send_live(None, ToTab::Ping { seq: self.ping_seq });
         }
         let timeout = self.config.ping_timeout;
         let mut silent = Vec::new();

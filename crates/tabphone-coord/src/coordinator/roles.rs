@@ -104,12 +104,12 @@ impl Coordinator {
     pub(super) fn announce(&mut self) {
         let Some(r) = self.real else { return };
         let steal = self.steal && !r.claimed;
-        self.send(r.port, &ToTab::Role { role: Role::Real, epoch: self.epoch, steal });
-        self.send_live(Some(r.port), &ToTab::Role { role: Role::Dummy, epoch: self.epoch, steal: false });
+        self.send(r.port, ToTab::Role { role: Role::Real, epoch: self.epoch, steal });
+        self.send_live(Some(r.port), ToTab::Role { role: Role::Dummy, epoch: self.epoch, steal: false });
     }
 
     pub(super) fn send_dummy(&mut self, port: PortId) {
-        self.send(port, &ToTab::Role { role: Role::Dummy, epoch: self.epoch, steal: false });
+        self.send(port, ToTab::Role { role: Role::Dummy, epoch: self.epoch, steal: false });
         self.send_cache(port);
     }
 
@@ -155,6 +155,6 @@ impl Coordinator {
     }
 
     pub(super) fn broadcast_tabs(&mut self) {
-        self.send_live(None, &ToTab::Tabs { count: self.live_count() });
+        self.send_live(None, ToTab::Tabs { count: self.live_count() });
     }
 }

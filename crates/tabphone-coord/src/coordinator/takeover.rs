@@ -69,7 +69,7 @@ impl Coordinator {
 
     fn answer_takeover(&mut self, port: PortId, id: u64) {
         let ok = Obj::new().num("epoch", self.epoch).end();
-        self.send(port, &ToTab::Result { id, ok: Some(&ok), error: None });
+        self.send(port, ToTab::Result { id, ok: Some(&ok), error: None });
     }
 
     /// Fail the pending takeovers of `port` (all when `None`).
@@ -77,7 +77,7 @@ impl Coordinator {
         let failed = self.take_takeovers(port);
         let err = error_value(ErrorCode::RealGone, message);
         for (p, id) in failed {
-            self.send(p, &ToTab::Result { id, ok: None, error: Some(err.get()) });
+            self.send(p, ToTab::Result { id, ok: None, error: Some(err.get()) });
         }
     }
 

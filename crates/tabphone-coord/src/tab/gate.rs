@@ -71,7 +71,7 @@ impl TabCore {
 
     pub(super) fn probe(&mut self) {
         self.probe += 1;
-        self.post(FromTab::Check { seq: self.probe }.to_text());
+        self.send(FromTab::Check { seq: self.probe });
     }
 
     /// The worker's `welcome` said its ping interval and timeout (ms; 0: not said).

@@ -123,7 +123,7 @@ impl TabCore {
                 }
             }
             ToTab::Tabs { count } => self.on_tabs(count),
-            ToTab::Ping { seq } => self.post(FromTab::Pong { seq }.to_text()),
+            ToTab::Ping { seq } => self.send(FromTab::Pong { seq }),
             ToTab::Checked { seq } => self.on_checked(seq),
             ToTab::Error { code: ErrorCode::UnknownType, id: None, .. } if self.stale_after.is_none() => {
                 self.on_unknown_type()
@@ -183,7 +183,7 @@ impl TabCore {
             self.perform(Job::Remote(id), name.to_owned(), args);
         } else {
             let err = error_value(ErrorCode::NotReal, "this tab is no longer real");
-            self.post(FromTab::Result { id, ok: None, error: Some(err.get()) }.to_text());
+            self.send(FromTab::Result { id, ok: None, error: Some(err.get()) });
         }
     }
 }

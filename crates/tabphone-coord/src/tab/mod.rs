@@ -212,7 +212,7 @@ impl TabCore {
             _ if self.refused(id) => {}
             _ => {
                 self.waiting.push((id.0, true));
-                self.post(FromTab::Takeover { id: id.0 }.to_text());
+                self.send(FromTab::Takeover { id: id.0 });
             }
         }
         id
@@ -295,10 +295,15 @@ impl TabCore {
             TabInput::Focus { visible, focused } => {
                 self.visible = visible;
                 self.focused = focused;
-                self.post(FromTab::Focus { visible, focused }.to_text());
+                self.send(FromTab::Focus { visible, focused });
             }
             TabInput::PageHide => self.on_page_hide(),
         }
+    }
+
+    /// Send `msg` to the worker (taken by value: one copy of its drop).
+    fn send(&mut self, msg: FromTab<'_>) {
+        self.post(msg.to_text());
     }
 
     fn post(&mut self, text: String) {

@@ -26,7 +26,7 @@ impl TabCore {
                 // Promoted again under a new number while holding the lock:
                 // claim that one (the lock is kept).
                 self.set_role(TabRole::Confirming, epoch);
-                self.post(FromTab::Claimed { epoch }.to_text());
+                self.send(FromTab::Claimed { epoch });
             }
             // Confirmation of a claim, possibly under a newer epoch.
             (Role::Real, TabRole::Real) => self.set_role(TabRole::Real, epoch),
@@ -85,7 +85,7 @@ impl TabCore {
         self.steal_when_checked = false;
         if self.role == TabRole::Claiming {
             self.set_role(TabRole::Confirming, self.epoch);
-            self.post(FromTab::Claimed { epoch: self.epoch }.to_text());
+            self.send(FromTab::Claimed { epoch: self.epoch });
         } else if !self.holds_or_wants_lock() {
             // Granted too late: the promotion was withdrawn meanwhile.
             self.out.push(TabOutput::ReleaseRealLock);
@@ -96,7 +96,7 @@ impl TabCore {
         if self.holds_or_wants_lock() {
             let epoch = self.epoch;
             self.demote(epoch, false);
-            self.post(FromTab::Demoted { epoch }.to_text());
+            self.send(FromTab::Demoted { epoch });
         }
     }
 
@@ -110,7 +110,7 @@ impl TabCore {
         if self.holds_or_wants_lock() {
             self.demote(self.epoch, true);
         }
-        self.post(FromTab::Close { last }.to_text());
+        self.send(FromTab::Close { last });
         self.set_role(TabRole::Closed, self.epoch);
     }
 
@@ -149,7 +149,7 @@ impl TabCore {
                     ok: ok.as_ref().map(Raw::get),
                     error: error.as_ref().map(Raw::get),
                 };
-                self.post(msg.to_text());
+                self.send(msg);
             }
         }
     }
