@@ -22,7 +22,7 @@ mod relay;
 mod roles;
 mod takeover;
 
-use actions::Actions;
+use actions::{Actions, Answer};
 pub use api::{Config, Input, LockInfo, LockSnapshot, Output, PortId};
 
 /// Why a tab left.
@@ -109,7 +109,7 @@ pub struct Coordinator {
     actions: Actions,
     /// Pending `takeover` requests (port, its id): all of one port, which
     /// is promoted before any other tab (see `takeover.rs`).
-    takeovers: Vec<(PortId, u64)>,
+    takeovers: Vec<Answer>,
     timers: Timers,
     ping_seq: u64,
     /// When the input being handled arrived: a long gap since the one before

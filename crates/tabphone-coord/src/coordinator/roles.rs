@@ -68,7 +68,7 @@ impl Coordinator {
     /// over comes before all.
     pub(super) fn promote(&mut self) {
         let heard = self.now.checked_sub(self.config.ping_interval * 3 / 2);
-        let wanted = self.takeovers.first().map(|(p, _)| *p);
+        let wanted = self.takeovers.first().map(|t| t.from);
         let mut best = None;
         for t in &self.tabs {
             if t.status != Status::Live {
