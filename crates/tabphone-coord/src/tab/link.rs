@@ -130,7 +130,7 @@ impl TabCore {
             }
             ToTab::Error { code, message, id } => match id {
                 Some(id) if self.answered(id) => {
-                    let err = error_value(code, &message).get().to_owned();
+                    let err = error_value(code, &message).into_string();
                     self.out.push(TabOutput::Resolve { id: ActionId(id), result: Err(err) });
                 }
                 _ => {

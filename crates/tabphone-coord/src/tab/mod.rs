@@ -249,7 +249,7 @@ impl TabCore {
         if text.len() > self.config.max_message_bytes {
             return Err((ErrorCode::TooLarge, format!("state of {} bytes over the limit", text.len())));
         }
-        self.state = raw.get().to_owned();
+        self.state = raw.into_string();
         self.post(text);
         self.event(TabEvent::State { state: self.state.clone() });
         Ok(())
@@ -321,7 +321,7 @@ impl TabCore {
     }
 
     fn fail(&mut self, id: ActionId, code: ErrorCode, message: &str) {
-        let err = error_value(code, message).get().to_owned();
+        let err = error_value(code, message).into_string();
         self.out.push(TabOutput::Resolve { id, result: Err(err) });
     }
 
