@@ -136,13 +136,14 @@ impl TabCore {
         match job {
             Job::Local(id) => self.out.push(TabOutput::Resolve { id, result }),
             Job::Remote(id) => {
-                let ok = result.as_ref().ok().and_then(|v| Raw::new(v).ok());
-                let error = result.as_ref().err().and_then(|e| Raw::new(e).ok());
-                let error = if ok.is_none() && error.is_none() {
-                    let msg = "the action handler returned a value that is not JSON";
-                    Some(error_value(ErrorCode::Malformed, msg))
-                } else {
-                    error
+                let (Ok(text) | Err(text)) = &result;
+                let (ok, error) = match Raw::new(text) {
+                    Ok(raw) if result.is_ok() => (Some(raw), None),
+                    Ok(raw) => (None, Some(raw)),
+                    Err(_) => {
+                        let msg = "the action handler returned a value that is not JSON";
+                        (None, Some(error_value(ErrorCode::Malformed, msg)))
+                    }
                 };
                 let msg = FromTab::Result {
                     id,
