@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use gloo_timers::callback::Timeout;
 use tabphone_coord::protocol::app_of_worker;
-use tabphone_coord::{Config, Coordinator, Input, Output, PortId, VecMap};
+use tabphone_coord::{Config, Coordinator, Input, Output, PortId};
 use tabphone_glue::{Lock, Mode};
 use wasm_bindgen::prelude::*;
 use web_sys::{MessageEvent, MessagePort};
@@ -31,6 +31,7 @@ pub struct Hub {
 }
 
 struct Port {
+    id: PortId,
     port: MessagePort,
     /// Given a `MessageEvent`. A `JsValue` closure, the type the tab's
     /// listeners have: each closure type costs the shipped wasm its own glue.
@@ -41,7 +42,8 @@ struct Port {
 
 struct Inner {
     coord: Coordinator,
-    ports: VecMap<PortId, Port>,
+    /// In id order (ids grow). A plain `Vec`: a map type costs the wasm more.
+    ports: Vec<Port>,
     timer: Option<(Instant, Timeout)>,
     /// Log every input and output to the console (`?debug=1`).
     debug: bool,
@@ -53,30 +55,31 @@ fn option(options: &JsValue, key: &str) -> Option<f64> {
 }
 
 /// The app: the `app` option, else from the worker's name (`tabphone:<app>`,
-/// as the tab client names it).
-fn app(options: &JsValue) -> String {
+/// as the tab client names it); `None`: neither (the default app).
+fn app(options: &JsValue) -> Option<String> {
     let name = js_sys::Reflect::get(&js_sys::global(), &"name".into()).ok().and_then(|v| v.as_string());
     js_sys::Reflect::get(options, &"app".into())
         .ok()
         .and_then(|v| v.as_string())
         .or_else(|| name.as_deref().and_then(app_of_worker).map(str::to_owned))
-        .unwrap_or_else(|| Config::default().app)
 }
 
+/// The defaults, with what `options` sets instead.
 fn config(options: &JsValue) -> Config {
-    let d = Config::default();
+    let mut c = Config::default();
     let ms =
         |key, default: Duration| option(options, key).map_or(default, |v| Duration::from_millis(v as u64));
-    Config {
-        worker_id: tabphone_glue::random_id(),
-        app: app(options),
-        ping_interval: ms("pingInterval", d.ping_interval),
-        ping_timeout: ms("pingTimeout", d.ping_timeout),
-        action_timeout: ms("actionTimeout", d.action_timeout),
-        lock_poll: ms("lockPoll", d.lock_poll),
-        max_queued: option(options, "maxQueued").map_or(d.max_queued, |v| v as usize),
-        max_message_bytes: option(options, "maxMessageBytes").map_or(d.max_message_bytes, |v| v as usize),
+    c.worker_id = tabphone_glue::random_id();
+    if let Some(app) = app(options) {
+        c.app = app;
     }
+    c.ping_interval = ms("pingInterval", c.ping_interval);
+    c.ping_timeout = ms("pingTimeout", c.ping_timeout);
+    c.action_timeout = ms("actionTimeout", c.action_timeout);
+    c.lock_poll = ms("lockPoll", c.lock_poll);
+    c.max_queued = option(options, "maxQueued").map_or(c.max_queued, |v| v as usize);
+    c.max_message_bytes = option(options, "maxMessageBytes").map_or(c.max_message_bytes, |v| v as usize);
+    c
 }
 
 #[wasm_bindgen]
@@ -88,15 +91,15 @@ impl Hub {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Hub {
         let config = config(&options);
-        let inner = Rc::new_cyclic(|me| {
-            RefCell::new(Inner {
-                coord: Coordinator::new(Instant::now(), config),
-                ports: VecMap::new(),
-                timer: None,
-                debug: option(&options, "debug").is_some_and(|v| v > 0.0),
-                me: me.clone(),
-            })
-        });
+        let inner = Rc::new(RefCell::new(Inner {
+            coord: Coordinator::new(Instant::now(), config),
+            ports: Vec::new(),
+            timer: None,
+            debug: option(&options, "debug").is_some_and(|v| v > 0.0),
+            me: Weak::new(),
+        }));
+        // Not `Rc::new_cyclic`: its copy for this type costs the wasm more.
+        inner.borrow_mut().me = Rc::downgrade(&inner);
         Hub { inner }
     }
 
@@ -114,7 +117,7 @@ impl Hub {
         });
         port.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         port.start();
-        me.ports.insert(id, Port { port, _on_message: on_message, watch: None });
+        me.ports.push(Port { id, port, _on_message: on_message, watch: None });
         me.flush();
     }
 
@@ -163,7 +166,7 @@ impl Inner {
                             js
                         }
                     };
-                    if let Some(p) = self.ports.get(&port) {
+                    if let Some(p) = self.ports.iter().find(|p| p.id == port) {
                         if let Err(e) = p.port.post_message(&js) {
                             web_sys::console::warn_2(&"tabphone: post to tab failed".into(), &e);
                         }
@@ -173,12 +176,13 @@ impl Inner {
                     let weak = self.me.clone();
                     let granted = move || drive(&weak, Input::TabLockGranted { port });
                     let watch = Lock::request(&lock, Mode::Exclusive, granted, |_| {});
-                    if let Some(p) = self.ports.get_mut(&port) {
+                    if let Some(p) = self.ports.iter_mut().find(|p| p.id == port) {
                         p.watch = Some(watch);
                     }
                 }
                 Output::ClosePort { port } => {
-                    if let Some(p) = self.ports.remove(&port) {
+                    if let Some(i) = self.ports.iter().position(|p| p.id == port) {
+                        let p = self.ports.remove(i);
                         p.port.set_onmessage(None);
                         p.port.close();
                     }

@@ -2,8 +2,11 @@
 //!
 //! [`VecMap`] and [`VecSet`] answer like `BTreeMap` and `BTreeSet` (entries
 //! in key order) and are what tabphone's cores and glue use for their
-//! tables: calls, transactions, timers, pending actions, tabs. They hold a
-//! few dozen entries at most, where a sorted `Vec` is as fast as a B-tree,
+//! keyed tables: calls, transactions, timers, the tab client's pending
+//! promises. (A table whose keys are handed out in increasing order and is
+//! only looked up, like the coordinator's tabs and actions, is a plain `Vec`
+//! in its owner: each map type costs its own copy of the map code.) They hold
+//! a few dozen entries at most, where a sorted `Vec` is as fast as a B-tree,
 //! and each one costs a fraction of the wasm: the B-tree node code,
 //! instantiated for every key and value type, was an eighth of the tab's
 //! wasm and a tenth of the worker's. Keys handed out in increasing order

@@ -2,15 +2,15 @@
 //! no real holds its lock, then in flight to the real.
 //!
 //! Every action gets a worker-wide id on arrival and a deadline of arrival +
-//! timeout, so ids and deadlines grow together: the earliest deadline is
-//! always at the front of the queue or the first in-flight entry.
+//! timeout, so ids and deadlines grow together. Queued and in-flight actions
+//! are kept in one list in arrival order (a queued one only moves in flight,
+//! in order): the earliest deadline is always at its front.
 use std::time::Duration;
 
 use web_time::Instant;
 
 use super::PortId;
 use crate::protocol::{ErrorCode, Raw};
-use tabphone_vecmap::VecMap;
 
 /// Who gets the answer: the asking port and its own action id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,18 +20,14 @@ pub(crate) struct Answer {
 }
 
 #[derive(Debug)]
-struct Queued {
+struct Entry {
     fwd: u64,
     answer: Answer,
+    /// Where it went; `None` while queued.
+    to: Option<PortId>,
+    /// Name and arguments, taken when it is forwarded.
     name: String,
     args: Option<Raw>,
-    deadline: Instant,
-}
-
-#[derive(Debug)]
-struct InFlight {
-    answer: Answer,
-    to: PortId,
     deadline: Instant,
 }
 
@@ -40,14 +36,14 @@ pub(crate) struct Actions {
     max_queued: usize,
     timeout: Duration,
     next_fwd: u64,
-    /// In arrival order (a `Vec`: it is short, and a `VecDeque` costs wasm).
-    queue: Vec<Queued>,
-    in_flight: VecMap<u64, InFlight>,
+    /// Queued and in flight, in arrival order (a plain `Vec`: it is short;
+    /// a `VecDeque` or a map per state costs wasm).
+    all: Vec<Entry>,
 }
 
 impl Actions {
     pub fn new(max_queued: usize, timeout: Duration) -> Self {
-        Actions { max_queued, timeout, next_fwd: 1, queue: Vec::new(), in_flight: VecMap::new() }
+        Actions { max_queued, timeout, next_fwd: 1, all: Vec::new() }
     }
 
     /// Queue an action; refused when the queue is full.
@@ -59,89 +55,64 @@ impl Actions {
         name: String,
         args: Option<Raw>,
     ) -> Result<(), ErrorCode> {
-        if self.queue.len() >= self.max_queued {
+        if self.all.iter().filter(|e| e.to.is_none()).count() >= self.max_queued {
             return Err(ErrorCode::QueueFull);
         }
         let fwd = self.next_fwd;
         self.next_fwd += 1;
         let deadline = now + self.timeout;
-        self.queue.push(Queued { fwd, answer: Answer { from, id }, name, args, deadline });
+        self.all.push(Entry { fwd, answer: Answer { from, id }, to: None, name, args, deadline });
         Ok(())
     }
 
     /// Move the oldest queued action in flight to `to`; its worker id, name and args.
     pub fn forward_next(&mut self, to: PortId) -> Option<(u64, String, Option<Raw>)> {
-        if self.queue.is_empty() {
-            return None;
-        }
-        let q = self.queue.remove(0);
-        self.in_flight.insert(q.fwd, InFlight { answer: q.answer, to, deadline: q.deadline });
-        Some((q.fwd, q.name, q.args))
+        let e = self.all.iter_mut().find(|e| e.to.is_none())?;
+        e.to = Some(to);
+        Some((e.fwd, std::mem::take(&mut e.name), e.args.take()))
     }
 
     /// The answer address of in-flight action `fwd`, if `port` is where it went.
     pub fn complete(&mut self, fwd: u64, port: PortId) -> Option<Answer> {
-        match self.in_flight.get(&fwd) {
-            Some(f) if f.to == port => self.in_flight.remove(&fwd).map(|f| f.answer),
-            _ => None,
-        }
+        let i = self.all.iter().position(|e| e.fwd == fwd && e.to == Some(port))?;
+        Some(self.all.remove(i).answer)
     }
 
     /// Every action in flight to `to`, removed.
     pub fn fail_in_flight(&mut self, to: PortId) -> Vec<Answer> {
-        self.remove_in_flight(to, false)
+        self.remove_where(|e| e.to == Some(to))
     }
 
     /// Drop everything asked by `from` (it is gone; no one to answer).
     pub fn forget_from(&mut self, from: PortId) {
-        let mut i = 0;
-        while i < self.queue.len() {
-            match self.queue[i].answer.from == from {
-                true => drop(self.queue.remove(i)),
-                false => i += 1,
-            }
-        }
-        self.remove_in_flight(from, true);
-    }
-
-    /// Remove the actions in flight to `port` (asked by it, with `asked`).
-    fn remove_in_flight(&mut self, port: PortId, asked: bool) -> Vec<Answer> {
-        let mut out = Vec::new();
-        self.in_flight.retain(|_, f| {
-            let hit = port == if asked { f.answer.from } else { f.to };
-            if hit {
-                out.push(f.answer);
-            }
-            !hit
-        });
-        out
+        self.remove_where(|e| e.answer.from == from);
     }
 
     /// Remove and return every action past its deadline.
     pub fn expire(&mut self, now: Instant) -> Vec<Answer> {
+        self.remove_where(|e| e.deadline <= now)
+    }
+
+    /// Remove the actions for which `hit` is true; their answer addresses, in order.
+    fn remove_where(&mut self, hit: impl Fn(&Entry) -> bool) -> Vec<Answer> {
         let mut out = Vec::new();
-        while self.queue.first().is_some_and(|q| q.deadline <= now) {
-            out.push(self.queue.remove(0).answer);
-        }
-        while let Some((_, f)) = self.in_flight.first().filter(|(_, f)| f.deadline <= now) {
-            out.push(f.answer);
-            self.in_flight.pop_first();
+        let mut i = 0;
+        while i < self.all.len() {
+            match hit(&self.all[i]) {
+                true => out.push(self.all.remove(i).answer),
+                false => i += 1,
+            }
         }
         out
     }
 
     pub fn next_deadline(&self) -> Option<Instant> {
-        let q = self.queue.first().map(|q| q.deadline);
-        let f = self.in_flight.first().map(|(_, f)| f.deadline);
-        match (q, f) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        self.all.first().map(|e| e.deadline)
     }
 
     #[cfg(test)]
     pub fn len(&self) -> usize {
-        self.queue.len() + self.in_flight.len()
+        self.all.len()
     }
 }
 

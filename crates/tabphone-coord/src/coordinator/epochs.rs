@@ -20,7 +20,7 @@ impl Coordinator {
             self.renumber(seen + 1);
         } else {
             self.epoch = seen;
-            self.send_live(None, &ToTab::Role { role: Role::Dummy, epoch: seen, steal: false });
+            self.send_live(None, ToTab::Role { role: Role::Dummy, epoch: seen, steal: false });
         }
     }
 

@@ -137,9 +137,9 @@ impl Coordinator {
             }
         }
         if let Some(id) = tab {
-            for (port, t) in self.tabs.iter() {
+            for t in &self.tabs {
                 if t.status != Status::Connected && t.id == id {
-                    return Holder::Joined(*port);
+                    return Holder::Joined(t.port);
                 }
             }
         }

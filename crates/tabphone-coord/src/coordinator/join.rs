@@ -2,13 +2,13 @@
 //! claim, focus, and the candidate's `claimed`.
 use web_time::Instant;
 
-use super::{Coordinator, Gone, Output, PortId, Real, Status};
+use super::{tab_mut, Coordinator, Gone, Output, PortId, Real, Status};
 use crate::protocol::{parse_from_tab, tab_lock_name, Claim, ErrorCode, FromTab, Hello, Role, ToTab};
 use crate::protocol::{Raw, PROTOCOL_VERSION};
 
 impl Coordinator {
     pub(super) fn on_message(&mut self, now: Instant, port: PortId, text: &str) {
-        let Some(tab) = self.tabs.get_mut(&port) else { return };
+        let Some(tab) = tab_mut(&mut self.tabs, port) else { return };
         tab.last_seen = now;
         let status = tab.status;
         if text.len() > self.config.max_message_bytes {
@@ -55,7 +55,7 @@ impl Coordinator {
             FromTab::Takeover { id } => self.on_takeover(port, id),
             // After everything before it, and after `revive` told a thawed
             // tab its role: the answer arrives behind that role.
-            FromTab::Check { seq } => self.send(port, &ToTab::Checked { seq }),
+            FromTab::Check { seq } => self.send(port, ToTab::Checked { seq }),
             FromTab::Pong { .. } => {}
         }
     }
@@ -66,7 +66,7 @@ impl Coordinator {
     }
 
     pub(super) fn status(&self, port: PortId) -> Option<Status> {
-        self.tabs.get(&port).map(|t| t.status)
+        self.tab(port).map(|t| t.status)
     }
 
     fn on_hello(&mut self, port: PortId, hello: Hello<'_>) {
@@ -89,7 +89,7 @@ impl Coordinator {
             timeout: self.config.ping_timeout.as_millis() as u64,
             relay: true,
         };
-        self.send(port, &welcome);
+        self.send(port, welcome);
         if let Some(claim) = hello.claim {
             return self.on_claim(port, claim);
         }
@@ -112,7 +112,7 @@ impl Coordinator {
         if self.may_promote() {
             self.promote();
         } else if self.real.map(|r| r.port) != Some(port) {
-            self.send(port, &ToTab::Role { role: Role::Dummy, epoch: self.epoch, steal: false });
+            self.send(port, ToTab::Role { role: Role::Dummy, epoch: self.epoch, steal: false });
         }
     }
 
@@ -120,7 +120,7 @@ impl Coordinator {
     fn join(&mut self, port: PortId, hello: &Hello<'_>) {
         let order = self.next_order;
         self.next_order += 1;
-        let Some(tab) = self.tabs.get_mut(&port) else { return };
+        let Some(tab) = tab_mut(&mut self.tabs, port) else { return };
         if tab.status == Status::Connected {
             tab.joined = order;
             tab.id = hello.tab.to_string();
@@ -154,7 +154,7 @@ impl Coordinator {
     fn on_focus(&mut self, port: PortId, visible: bool, focused: bool) {
         let order = self.next_order;
         self.next_order += 1;
-        if let Some(tab) = self.tabs.get_mut(&port) {
+        if let Some(tab) = tab_mut(&mut self.tabs, port) {
             tab.visible = visible;
             if focused {
                 tab.focus_order = order;
@@ -170,7 +170,7 @@ impl Coordinator {
             self.steal = false;
             self.end_lock_check();
             // Confirm: the tab starts the real client on this message.
-            self.send(port, &ToTab::Role { role: Role::Real, epoch: self.epoch, steal: false });
+            self.send(port, ToTab::Role { role: Role::Real, epoch: self.epoch, steal: false });
             self.takeovers_done(port);
             self.forward_queued();
         } else if self.real.is_some_and(|r| r.port == port) {

@@ -12,7 +12,6 @@ use std::sync::Arc;
 use web_time::Instant;
 
 use crate::protocol::{worker_lock_name, ErrorCode, ToTab};
-use tabphone_vecmap::VecMap;
 
 mod actions;
 mod api;
@@ -23,7 +22,7 @@ mod relay;
 mod roles;
 mod takeover;
 
-use actions::Actions;
+use actions::{Actions, Answer};
 pub use api::{Config, Input, LockInfo, LockSnapshot, Output, PortId};
 
 /// Why a tab left.
@@ -49,6 +48,7 @@ enum Status {
 
 #[derive(Debug)]
 struct Tab {
+    port: PortId,
     /// The tab's own id (from `hello`): its life lock is named after it.
     id: String,
     status: Status,
@@ -87,7 +87,8 @@ struct Timers {
 pub struct Coordinator {
     config: Config,
     worker_lock: String,
-    tabs: VecMap<PortId, Tab>,
+    /// In port order (ports grow). A plain `Vec`: a map type costs the wasm more.
+    tabs: Vec<Tab>,
     next_port: u64,
     next_order: u64,
     /// The current reign's epoch, or the highest known when there is no real.
@@ -108,7 +109,7 @@ pub struct Coordinator {
     actions: Actions,
     /// Pending `takeover` requests (port, its id): all of one port, which
     /// is promoted before any other tab (see `takeover.rs`).
-    takeovers: Vec<(PortId, u64)>,
+    takeovers: Vec<Answer>,
     timers: Timers,
     ping_seq: u64,
     /// When the input being handled arrived: a long gap since the one before
@@ -127,7 +128,7 @@ impl Coordinator {
             timers: Timers { ping: now + config.ping_interval, lock_check: None, steal_at: None },
             actions: Actions::new(config.max_queued, config.action_timeout),
             config,
-            tabs: VecMap::new(),
+            tabs: Vec::new(),
             next_port: 1,
             next_order: 1,
             epoch: 0,
@@ -149,6 +150,7 @@ impl Coordinator {
         let port = PortId(self.next_port);
         self.next_port += 1;
         let tab = Tab {
+            port,
             id: String::new(),
             status: Status::Connected,
             joined: 0,
@@ -156,7 +158,7 @@ impl Coordinator {
             focus_order: 0,
             last_seen: now,
         };
-        self.tabs.insert(port, tab);
+        self.tabs.push(tab);
         port
     }
 
@@ -166,7 +168,7 @@ impl Coordinator {
         match input {
             Input::Message { port, text } => self.on_message(now, port, text),
             Input::Bad { port } => {
-                if self.tabs.contains_key(&port) {
+                if self.tab(port).is_some() {
                     self.error(port, ErrorCode::Malformed, "messages must be JSON strings", None);
                 }
             }
@@ -183,7 +185,7 @@ impl Coordinator {
     /// The same holds for a real lock's holder that has not claimed yet.
     fn wake(&mut self, now: Instant) {
         if now.saturating_duration_since(self.now) > self.config.ping_interval * 2 {
-            for tab in self.tabs.values_mut() {
+            for tab in &mut self.tabs {
                 if tab.status != Status::Lost {
                     tab.last_seen = tab.last_seen.max(now);
                 }
@@ -205,7 +207,7 @@ impl Coordinator {
     pub fn poll_timeout(&self) -> Option<Instant> {
         let mut next = self.actions.next_deadline();
         let mut live = false;
-        for tab in self.tabs.values() {
+        for tab in &self.tabs {
             live |= tab.status == Status::Live;
             if tab.status != Status::Lost {
                 next = earliest(next, tab.last_seen + self.config.ping_timeout);
@@ -237,39 +239,46 @@ impl Coordinator {
 
     /// Ports of joined, live tabs.
     pub fn live_tabs(&self) -> impl Iterator<Item = PortId> + '_ {
-        self.tabs.iter().filter(|(_, t)| t.status == Status::Live).map(|(p, _)| *p)
+        self.tabs.iter().filter(|t| t.status == Status::Live).map(|t| t.port)
     }
 
-    fn send(&mut self, port: PortId, msg: &ToTab<'_>) {
+    /// The tab on `port`.
+    fn tab(&self, port: PortId) -> Option<&Tab> {
+        self.tabs.iter().find(|t| t.port == port)
+    }
+
+    /// Send `msg` to `port` (taken by value, as by [`Coordinator::send_live`]:
+    /// one copy of its drop).
+    fn send(&mut self, port: PortId, msg: ToTab<'_>) {
         self.out.push(Output::Send { port, text: msg.to_text().into() });
     }
 
     /// Send one text to every live tab but `except` (one shared allocation).
-    fn send_live(&mut self, except: Option<PortId>, msg: &ToTab<'_>) -> Arc<str> {
+    fn send_live(&mut self, except: Option<PortId>, msg: ToTab<'_>) -> Arc<str> {
         let text: Arc<str> = msg.to_text().into();
-        for (port, tab) in self.tabs.iter() {
-            if tab.status == Status::Live && Some(*port) != except {
-                self.out.push(Output::Send { port: *port, text: text.clone() });
+        for tab in &self.tabs {
+            if tab.status == Status::Live && Some(tab.port) != except {
+                self.out.push(Output::Send { port: tab.port, text: text.clone() });
             }
         }
         text
     }
 
     fn error(&mut self, port: PortId, code: ErrorCode, message: &str, id: Option<u64>) {
-        self.send(port, &ToTab::Error { code, message: message.into(), id });
+        self.send(port, ToTab::Error { code, message: message.into(), id });
     }
 
     fn on_timeout(&mut self, now: Instant) {
         if self.timers.ping <= now {
             self.timers.ping = now + self.config.ping_interval;
             self.ping_seq += 1;
-            self.send_live(None, &ToTab::Ping { seq: self.ping_seq });
+            self.send_live(None, ToTab::Ping { seq: self.ping_seq });
         }
         let timeout = self.config.ping_timeout;
         let mut silent = Vec::new();
-        for (port, tab) in self.tabs.iter() {
+        for tab in &self.tabs {
             if tab.status != Status::Lost && tab.last_seen + timeout <= now {
-                silent.push((*port, tab.status));
+                silent.push((tab.port, tab.status));
             }
         }
         for (port, status) in silent {
@@ -283,6 +292,12 @@ impl Coordinator {
         let expired = self.actions.expire(now);
         self.answer_errors(expired, ErrorCode::Timeout, "no answer from the real tab in time");
     }
+}
+
+/// The tab on `port` in `tabs`, mutably (a function of the table alone: its
+/// callers go on using the coordinator's other fields).
+fn tab_mut(tabs: &mut [Tab], port: PortId) -> Option<&mut Tab> {
+    tabs.iter_mut().find(|t| t.port == port)
 }
 
 /// The earlier of `next` (if any) and `t`.

@@ -23,7 +23,7 @@ impl Coordinator {
             let msg = format!("event refused: not the real of epoch {}", self.epoch);
             return self.error(port, ErrorCode::NotReal, &msg, None);
         }
-        self.send_live(Some(port), &ToTab::Event { event });
+        self.send_live(Some(port), ToTab::Event { event });
     }
 
     /// Cache `state` and send it to every live dummy. The cache outlives the
@@ -34,7 +34,7 @@ impl Coordinator {
         // Not to the real, whose state it is; but to a candidate, which
         // resumes from it.
         let real = self.real.filter(|r| r.claimed).map(|r| r.port);
-        self.cache = Some(self.send_live(real, &ToTab::Sync { epoch: self.epoch, state, reset }));
+        self.cache = Some(self.send_live(real, ToTab::Sync { epoch: self.epoch, state, reset }));
     }
 
     pub(super) fn on_action(&mut self, now: Instant, port: PortId, id: u64, name: String, args: Option<Raw>) {
@@ -51,8 +51,8 @@ impl Coordinator {
         }
         // A result for an action that already timed out has nobody to go to.
         if let Some(ans) = self.actions.complete(id, port) {
-            if self.tabs.get(&ans.from).is_some_and(|t| t.status != Status::Connected) {
-                self.send(ans.from, &ToTab::Result { id: ans.id, ok, error });
+            if self.tab(ans.from).is_some_and(|t| t.status != Status::Connected) {
+                self.send(ans.from, ToTab::Result { id: ans.id, ok, error });
             }
         }
     }
@@ -62,15 +62,15 @@ impl Coordinator {
         let Some(Real { port, claimed: true, .. }) = self.real else { return };
         while let Some((fwd, name, args)) = self.actions.forward_next(port) {
             let args = args.as_ref().map(Raw::get);
-            self.send(port, &ToTab::Action { id: fwd, name: name.into(), args });
+            self.send(port, ToTab::Action { id: fwd, name: name.into(), args });
         }
     }
 
     pub(super) fn answer_errors(&mut self, answers: Vec<Answer>, code: ErrorCode, message: &str) {
+        let err = error_value(code, message);
         for ans in answers {
-            if self.tabs.get(&ans.from).is_some_and(|t| t.status != Status::Connected) {
-                let err = error_value(code, message);
-                self.send(ans.from, &ToTab::Result { id: ans.id, ok: None, error: Some(err.get()) });
+            if self.tab(ans.from).is_some_and(|t| t.status != Status::Connected) {
+                self.send(ans.from, ToTab::Result { id: ans.id, ok: None, error: Some(err.get()) });
             }
         }
     }

@@ -1,11 +1,11 @@
 //! Roles: a tab leaving (closed, dead, silent), the real leaving, choosing the
 //! next real, telling dummies, and a silent tab coming back.
-use super::{Coordinator, Gone, PortId, Real, Status};
+use super::{tab_mut, Coordinator, Gone, PortId, Real, Status};
 use crate::protocol::{ErrorCode, Role, ToTab};
 
 impl Coordinator {
     pub(super) fn tab_gone(&mut self, port: PortId, why: Gone) {
-        let Some(tab) = self.tabs.get_mut(&port) else { return };
+        let Some(tab) = tab_mut(&mut self.tabs, port) else { return };
         let was_live = tab.status == Status::Live;
         if why == Gone::Silent {
             tab.status = Status::Lost;
@@ -15,7 +15,9 @@ impl Coordinator {
                 self.query_locks();
             }
         } else {
-            self.tabs.remove(&port);
+            if let Some(i) = self.tabs.iter().position(|t| t.port == port) {
+                self.tabs.remove(i);
+            }
             self.out.push(super::Output::ClosePort { port });
             // Its own actions have nobody to answer to. A silent tab keeps
             // them: it may thaw and read the answers.
@@ -66,17 +68,17 @@ impl Coordinator {
     /// over comes before all.
     pub(super) fn promote(&mut self) {
         let heard = self.now.checked_sub(self.config.ping_interval * 3 / 2);
-        let wanted = self.takeovers.first().map(|(p, _)| *p);
+        let wanted = self.takeovers.first().map(|t| t.from);
         let mut best = None;
-        for (p, t) in self.tabs.iter() {
+        for t in &self.tabs {
             if t.status != Status::Live {
                 continue;
             }
             let fresh = heard.is_none_or(|h| t.last_seen >= h);
-            let key = (Some(*p) == wanted, fresh, t.visible, t.focus_order, std::cmp::Reverse(t.joined));
+            let key = (Some(t.port) == wanted, fresh, t.visible, t.focus_order, std::cmp::Reverse(t.joined));
             // The last of equal keys, as `max_by_key`.
             if best.is_none_or(|(k, _)| key >= k) {
-                best = Some((key, *p));
+                best = Some((key, t.port));
             }
         }
         let best = best.map(|(_, p)| p);
@@ -102,12 +104,12 @@ impl Coordinator {
     pub(super) fn announce(&mut self) {
         let Some(r) = self.real else { return };
         let steal = self.steal && !r.claimed;
-        self.send(r.port, &ToTab::Role { role: Role::Real, epoch: self.epoch, steal });
-        self.send_live(Some(r.port), &ToTab::Role { role: Role::Dummy, epoch: self.epoch, steal: false });
+        self.send(r.port, ToTab::Role { role: Role::Real, epoch: self.epoch, steal });
+        self.send_live(Some(r.port), ToTab::Role { role: Role::Dummy, epoch: self.epoch, steal: false });
     }
 
     pub(super) fn send_dummy(&mut self, port: PortId) {
-        self.send(port, &ToTab::Role { role: Role::Dummy, epoch: self.epoch, steal: false });
+        self.send(port, ToTab::Role { role: Role::Dummy, epoch: self.epoch, steal: false });
         self.send_cache(port);
     }
 
@@ -122,7 +124,7 @@ impl Coordinator {
 
     /// A tab declared lost spoke again: it is alive after all (was frozen).
     pub(super) fn revive(&mut self, port: PortId) {
-        if let Some(tab) = self.tabs.get_mut(&port) {
+        if let Some(tab) = tab_mut(&mut self.tabs, port) {
             tab.status = Status::Live;
         }
         self.broadcast_tabs();
@@ -146,13 +148,13 @@ impl Coordinator {
 
     pub(super) fn live_count(&self) -> usize {
         let mut n = 0;
-        for tab in self.tabs.values() {
+        for tab in &self.tabs {
             n += usize::from(tab.status == Status::Live);
         }
         n
     }
 
     pub(super) fn broadcast_tabs(&mut self) {
-        self.send_live(None, &ToTab::Tabs { count: self.live_count() });
+        self.send_live(None, ToTab::Tabs { count: self.live_count() });
     }
 }

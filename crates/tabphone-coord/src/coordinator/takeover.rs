@@ -16,25 +16,25 @@
 //! be held by the real of another script version (found by the claim check,
 //! a ping timeout after the promotion). A requester that closes or dies has
 //! nobody to answer.
-use super::{Coordinator, PortId};
+use super::{Answer, Coordinator, PortId};
 use crate::json::Obj;
-use crate::protocol::{error_value, ErrorCode, ToTab};
+use crate::protocol::{ErrorCode, ToTab};
 
 impl Coordinator {
     pub(super) fn on_takeover(&mut self, port: PortId, id: u64) {
         if self.real.is_some_and(|r| r.port == port && r.claimed) {
             return self.answer_takeover(port, id);
         }
-        if let Some(other) = self.takeovers.first().map(|(p, _)| *p).filter(|p| *p != port) {
+        if let Some(other) = self.takeovers.first().map(|t| t.from).filter(|p| *p != port) {
             self.fail_takeovers(Some(other), "another tab took over");
         }
-        self.takeovers.push((port, id));
+        self.takeovers.push(Answer { from: port, id });
         match self.real {
             Some(r) if r.port == port => {} // a candidate: answered when it claims
             Some(r) => {
                 // The old real releases the lock itself when told it is a dummy;
                 // a frozen one cannot: when its silence would be noticed anyway.
-                let silent_at = self.tabs.get(&r.port).map(|t| t.last_seen + self.config.ping_timeout);
+                let silent_at = self.tab(r.port).map(|t| t.last_seen + self.config.ping_timeout);
                 self.real = None;
                 let failed = self.actions.fail_in_flight(r.port);
                 self.answer_errors(
@@ -55,30 +55,28 @@ impl Coordinator {
     /// not wait a whole ping timeout more than its freeze alone would.
     pub(super) fn steal_by(&mut self, at: Option<web_time::Instant>) {
         let Some(at) = at.map(|a| a.max(self.now)) else { return };
-        for t in [&mut self.timers.steal_at, &mut self.timers.lock_check].into_iter().flatten() {
-            *t = (*t).min(at);
-        }
+        // Two plain calls: an iterator over the two costs the wasm more.
+        bring_forward(&mut self.timers.steal_at, at);
+        bring_forward(&mut self.timers.lock_check, at);
     }
 
     /// `port` claimed the real lock: answer its takeovers.
     pub(super) fn takeovers_done(&mut self, port: PortId) {
-        for (_, id) in self.take_takeovers(Some(port)) {
-            self.answer_takeover(port, id);
+        for t in self.take_takeovers(Some(port)) {
+            self.answer_takeover(port, t.id);
         }
     }
 
     fn answer_takeover(&mut self, port: PortId, id: u64) {
         let ok = Obj::new().num("epoch", self.epoch).end();
-        self.send(port, &ToTab::Result { id, ok: Some(&ok), error: None });
+        self.send(port, ToTab::Result { id, ok: Some(&ok), error: None });
     }
 
-    /// Fail the pending takeovers of `port` (all when `None`).
+    /// Fail the pending takeovers of `port` (all when `None`), as actions
+    /// that lost their real are.
     pub(super) fn fail_takeovers(&mut self, port: Option<PortId>, message: &str) {
         let failed = self.take_takeovers(port);
-        let err = error_value(ErrorCode::RealGone, message);
-        for (p, id) in failed {
-            self.send(p, &ToTab::Result { id, ok: None, error: Some(err.get()) });
-        }
+        self.answer_errors(failed, ErrorCode::RealGone, message);
     }
 
     /// `port` is gone for good: nobody to answer.
@@ -87,14 +85,21 @@ impl Coordinator {
     }
 
     /// Remove and return the pending takeovers of `port` (all when `None`), in order.
-    fn take_takeovers(&mut self, port: Option<PortId>) -> Vec<(PortId, u64)> {
+    fn take_takeovers(&mut self, port: Option<PortId>) -> Vec<Answer> {
         let mut taken = Vec::new();
-        for (p, id) in std::mem::take(&mut self.takeovers) {
-            match port.is_none_or(|q| q == p) {
-                true => taken.push((p, id)),
-                false => self.takeovers.push((p, id)),
+        for t in std::mem::take(&mut self.takeovers) {
+            match port.is_none_or(|q| q == t.from) {
+                true => taken.push(t),
+                false => self.takeovers.push(t),
             }
         }
         taken
+    }
+}
+
+/// A running deadline `t` no later than `at`.
+fn bring_forward(t: &mut Option<web_time::Instant>, at: web_time::Instant) {
+    if let Some(t) = t {
+        *t = (*t).min(at);
     }
 }

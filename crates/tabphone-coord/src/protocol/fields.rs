@@ -28,15 +28,14 @@ fn malformed(e: json::JsonError) -> ParseError {
 impl<'a> Fields<'a> {
     /// A message: an object with a string field `t`.
     pub fn parse(text: &'a str) -> Result<Fields<'a>, ParseError> {
-        let all = json::fields(text).map_err(malformed)?;
-        let raw = |k: &str| all.iter().find(|(key, _)| key == k).map(|(_, v)| *v);
-        let id = raw("id").and_then(json::as_u64);
-        let t = raw("t").and_then(json::as_str).ok_or_else(|| ParseError {
+        let mut f = Fields::nested(text, "")?;
+        f.id = f.raw("id").and_then(json::as_u64);
+        f.t = f.raw("t").and_then(json::as_str).ok_or_else(|| ParseError {
             code: ErrorCode::Malformed,
             message: String::from("no string field \"t\""),
-            id,
+            id: f.id,
         })?;
-        Ok(Fields { t, all, id, error: Cell::new(None) })
+        Ok(f)
     }
 
     /// An object nested in a message, named `what` in error messages.

@@ -82,6 +82,11 @@ impl Raw {
         &self.0
     }
 
+    /// The JSON text, owned (no copy).
+    pub(crate) fn into_string(self) -> String {
+        self.0.into()
+    }
+
     /// Text already validated by the codec (a value read out of a parsed message).
     pub(crate) fn trusted(text: &str) -> Raw {
         Raw(text.into())

@@ -56,7 +56,7 @@ impl TabCore {
         self.now = Some(self.now.map_or(now, |n| n.max(now)));
         if self.role == TabRole::Real && !self.held && self.stale() {
             self.held = true;
-            self.out.push_back(TabOutput::HoldReal);
+            self.out.push(TabOutput::HoldReal);
             self.probe();
         }
     }
@@ -71,7 +71,7 @@ impl TabCore {
 
     pub(super) fn probe(&mut self) {
         self.probe += 1;
-        self.post(FromTab::Check { seq: self.probe }.to_text());
+        self.send(FromTab::Check { seq: self.probe });
     }
 
     /// The worker's `welcome` said its ping interval and timeout (ms; 0: not said).
@@ -97,9 +97,9 @@ impl TabCore {
         }
         match self.role {
             TabRole::Real => {
-                self.out.push_back(TabOutput::ResumeReal);
+                self.out.push(TabOutput::ResumeReal);
                 for (job, name, args) in std::mem::take(&mut self.held_jobs) {
-                    self.out.push_back(TabOutput::Perform { job, name, args });
+                    self.out.push(TabOutput::Perform { job, name, args });
                 }
             }
             TabRole::Confirming => self.start_real(self.epoch),
@@ -123,7 +123,7 @@ impl TabCore {
         if self.held {
             self.held_jobs.push((job, name, args));
         } else {
-            self.out.push_back(TabOutput::Perform { job, name, args });
+            self.out.push(TabOutput::Perform { job, name, args });
         }
     }
 
@@ -133,10 +133,8 @@ impl TabCore {
         if self.stale_after.is_some() {
             return; // a worker that knows both: about something else
         }
-        for id in std::mem::take(&mut self.takeovers) {
-            if self.waiting.remove(&id) {
-                self.fail(ActionId(id), ErrorCode::UnknownType, "this worker does not know takeover");
-            }
+        for id in self.unwait(true) {
+            self.fail(ActionId(id), ErrorCode::UnknownType, "this worker does not know takeover");
         }
         self.release();
     }

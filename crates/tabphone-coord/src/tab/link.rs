@@ -9,7 +9,7 @@ impl TabCore {
             return;
         }
         self.alive = true;
-        self.out.push_back(TabOutput::Connect);
+        self.out.push(TabOutput::Connect);
     }
 
     pub(super) fn on_connected(&mut self) {
@@ -32,9 +32,9 @@ impl TabCore {
             hello.state = None; // too big to join with: join without
             text = FromTab::Hello(hello).to_text();
         }
-        self.out.push_back(TabOutput::Send(text));
+        self.out.push(TabOutput::Send(text));
         for text in std::mem::take(&mut self.outbox) {
-            self.out.push_back(TabOutput::Send(text));
+            self.out.push(TabOutput::Send(text));
         }
         self.vouched = self.vouched.max(self.now);
         if self.held {
@@ -53,12 +53,12 @@ impl TabCore {
         self.fail_waiting("the worker died before answering");
         if matches!(self.role, TabRole::Claiming | TabRole::Confirming) {
             // The promotion died with the worker; the new one decides again.
-            self.out.push_back(TabOutput::ReleaseRealLock);
+            self.out.push(TabOutput::ReleaseRealLock);
             self.set_role(TabRole::Connecting, self.epoch);
         } else if self.role == TabRole::Dummy {
             self.set_role(TabRole::Connecting, self.epoch);
         }
-        self.out.push_back(TabOutput::Connect);
+        self.out.push(TabOutput::Connect);
     }
 
     /// No worker: answer what waits, refuse what comes, tell the app. A real
@@ -94,7 +94,7 @@ impl TabCore {
                 self.config.max_message_bytes = self.config.max_message_bytes.min(max);
                 if self.worker_lock.as_deref() != Some(&*worker) {
                     self.worker_lock = Some(worker.to_string());
-                    self.out.push_back(TabOutput::WatchWorker(worker.into_owned()));
+                    self.out.push(TabOutput::WatchWorker(worker.into_owned()));
                 }
                 // The role (and epoch) follows in the worker's next message.
                 self.on_tabs(tabs);
@@ -119,19 +119,19 @@ impl TabCore {
                         (Some(v), None) => Ok(v.to_owned()),
                         (None, None) => Ok(String::from("null")),
                     };
-                    self.out.push_back(TabOutput::Resolve { id: ActionId(id), result });
+                    self.out.push(TabOutput::Resolve { id: ActionId(id), result });
                 }
             }
             ToTab::Tabs { count } => self.on_tabs(count),
-            ToTab::Ping { seq } => self.post(FromTab::Pong { seq }.to_text()),
+            ToTab::Ping { seq } => self.send(FromTab::Pong { seq }),
             ToTab::Checked { seq } => self.on_checked(seq),
             ToTab::Error { code: ErrorCode::UnknownType, id: None, .. } if self.stale_after.is_none() => {
                 self.on_unknown_type()
             }
             ToTab::Error { code, message, id } => match id {
                 Some(id) if self.answered(id) => {
-                    let err = error_value(code, &message).get().to_owned();
-                    self.out.push_back(TabOutput::Resolve { id: ActionId(id), result: Err(err) });
+                    let err = error_value(code, &message).into_string();
+                    self.out.push(TabOutput::Resolve { id: ActionId(id), result: Err(err) });
                 }
                 _ => {
                     self.event(TabEvent::Error { code: code.as_str().into(), message: message.into_owned() })
@@ -143,16 +143,32 @@ impl TabCore {
 
     /// The worker is gone: what waits for it fails with `worker_gone`.
     fn fail_waiting(&mut self, message: &str) {
-        self.takeovers.clear();
-        for id in std::mem::take(&mut self.waiting) {
+        for id in self.unwait(false) {
             self.fail(ActionId(id), ErrorCode::WorkerGone, message);
         }
     }
 
     /// The worker answered `id`: false if nothing waits for it.
     fn answered(&mut self, id: u64) -> bool {
-        self.takeovers.remove(&id);
-        self.waiting.remove(&id)
+        let i = self.waiting.iter().position(|(w, _)| *w == id);
+        i.map(|i| self.waiting.remove(i)).is_some()
+    }
+
+    /// Stop waiting for the takeovers (every id without `only_takeovers`):
+    /// their ids, in order.
+    pub(super) fn unwait(&mut self, only_takeovers: bool) -> Vec<u64> {
+        let mut ids = Vec::new();
+        let mut i = 0;
+        while i < self.waiting.len() {
+            match self.waiting[i] {
+                (id, takeover) if takeover || !only_takeovers => {
+                    ids.push(id);
+                    self.waiting.remove(i);
+                }
+                _ => i += 1,
+            }
+        }
+        ids
     }
 
     fn on_tabs(&mut self, count: usize) {
@@ -167,7 +183,7 @@ impl TabCore {
             self.perform(Job::Remote(id), name.to_owned(), args);
         } else {
             let err = error_value(ErrorCode::NotReal, "this tab is no longer real");
-            self.post(FromTab::Result { id, ok: None, error: Some(err.get()) }.to_text());
+            self.send(FromTab::Result { id, ok: None, error: Some(err.get()) });
         }
     }
 }

@@ -31,10 +31,8 @@
 //! Layout: `api.rs` (the types), `link.rs` (the connection to the worker and
 //! its messages), `real.rs` (roles, the real lock, performing actions),
 //! `gate.rs` (holding a real that may have been replaced), `tests.rs`.
-use std::collections::VecDeque;
 use std::time::Duration;
 
-use tabphone_vecmap::VecSet;
 use web_time::Instant;
 
 use crate::protocol::{error_value, ErrorCode, FromTab, Raw};
@@ -72,10 +70,10 @@ pub struct TabCore {
     /// Told to steal the real lock by a role message that may be stale (this
     /// tab was silent too long): steal once the worker's `checked` confirms.
     steal_when_checked: bool,
-    /// Dispatches and takeovers sent to the worker, awaiting its answer.
-    waiting: VecSet<u64>,
-    /// The takeovers among them.
-    takeovers: VecSet<u64>,
+    /// Dispatches and takeovers sent to the worker, awaiting its answer: the
+    /// id, and whether it is a takeover. In id order (ids grow; a `Vec`: a
+    /// set type costs the wasm more).
+    waiting: Vec<(u64, bool)>,
     /// The instant of the latest input with a time.
     now: Option<Instant>,
     /// The worker counted this tab alive at this instant (its last message
@@ -95,7 +93,9 @@ pub struct TabCore {
     held_jobs: Vec<(Job, String, String)>,
     /// Messages to send once connected.
     outbox: Vec<String>,
-    out: VecDeque<TabOutput>,
+    /// Outputs in order (a `Vec`: drained after every input, so short; a
+    /// `VecDeque` costs the wasm more).
+    out: Vec<TabOutput>,
 }
 
 impl TabCore {
@@ -118,8 +118,7 @@ impl TabCore {
             visible,
             focused,
             next_id: 1,
-            waiting: VecSet::new(),
-            takeovers: VecSet::new(),
+            waiting: Vec::new(),
             now: None,
             vouched: None,
             stale_after: None,
@@ -128,9 +127,9 @@ impl TabCore {
             probe: 0,
             held_jobs: Vec::new(),
             outbox: Vec::new(),
-            out: VecDeque::new(),
+            out: Vec::new(),
         };
-        core.out.push_back(TabOutput::HoldTabLock(lock));
+        core.out.push(TabOutput::HoldTabLock(lock));
         core
     }
 
@@ -161,7 +160,7 @@ impl TabCore {
 
     /// Next output, until `None`.
     pub fn poll_output(&mut self) -> Option<TabOutput> {
-        self.out.pop_front()
+        (!self.out.is_empty()).then(|| self.out.remove(0))
     }
 
     /// Ask the real to perform `name(args)` (`args` is JSON text). The answer
@@ -186,7 +185,7 @@ impl TabCore {
                     let msg = format!("action of {} bytes over the limit", text.len());
                     self.fail(id, ErrorCode::TooLarge, &msg);
                 } else {
-                    self.waiting.insert(id.0);
+                    self.waiting.push((id.0, false));
                     self.post(text);
                 }
             }
@@ -208,13 +207,12 @@ impl TabCore {
         match role {
             TabRole::Real if !self.held => {
                 let ok = crate::json::Obj::new().num("epoch", self.epoch).end();
-                self.out.push_back(TabOutput::Resolve { id, result: Ok(ok) });
+                self.out.push(TabOutput::Resolve { id, result: Ok(ok) });
             }
             _ if self.refused(id) => {}
             _ => {
-                self.waiting.insert(id.0);
-                self.takeovers.insert(id.0);
-                self.post(FromTab::Takeover { id: id.0 }.to_text());
+                self.waiting.push((id.0, true));
+                self.send(FromTab::Takeover { id: id.0 });
             }
         }
         id
@@ -251,7 +249,7 @@ impl TabCore {
         if text.len() > self.config.max_message_bytes {
             return Err((ErrorCode::TooLarge, format!("state of {} bytes over the limit", text.len())));
         }
-        self.state = raw.get().to_owned();
+        self.state = raw.into_string();
         self.post(text);
         self.event(TabEvent::State { state: self.state.clone() });
         Ok(())
@@ -297,29 +295,34 @@ impl TabCore {
             TabInput::Focus { visible, focused } => {
                 self.visible = visible;
                 self.focused = focused;
-                self.post(FromTab::Focus { visible, focused }.to_text());
+                self.send(FromTab::Focus { visible, focused });
             }
             TabInput::PageHide => self.on_page_hide(),
         }
+    }
+
+    /// Send `msg` to the worker (taken by value: one copy of its drop).
+    fn send(&mut self, msg: FromTab<'_>) {
+        self.post(msg.to_text());
     }
 
     fn post(&mut self, text: String) {
         if self.connected {
             // The worker hears this tab now or later: it counts it alive.
             self.vouched = self.vouched.max(self.now);
-            self.out.push_back(TabOutput::Send(text));
+            self.out.push(TabOutput::Send(text));
         } else {
             self.outbox.push(text);
         }
     }
 
     fn event(&mut self, e: TabEvent) {
-        self.out.push_back(TabOutput::Event(e));
+        self.out.push(TabOutput::Event(e));
     }
 
     fn fail(&mut self, id: ActionId, code: ErrorCode, message: &str) {
-        let err = error_value(code, message).get().to_owned();
-        self.out.push_back(TabOutput::Resolve { id, result: Err(err) });
+        let err = error_value(code, message).into_string();
+        self.out.push(TabOutput::Resolve { id, result: Err(err) });
     }
 
     /// Take `role` and `epoch`, and tell the app if either changed.

@@ -26,7 +26,7 @@ impl TabCore {
                 // Promoted again under a new number while holding the lock:
                 // claim that one (the lock is kept).
                 self.set_role(TabRole::Confirming, epoch);
-                self.post(FromTab::Claimed { epoch }.to_text());
+                self.send(FromTab::Claimed { epoch });
             }
             // Confirmation of a claim, possibly under a newer epoch.
             (Role::Real, TabRole::Real) => self.set_role(TabRole::Real, epoch),
@@ -59,7 +59,7 @@ impl TabCore {
     /// Start the real phone with the state it resumes the calls from.
     pub(super) fn start_real(&mut self, epoch: u64) {
         let inherit = (self.state != "null").then(|| self.state.clone());
-        self.out.push_back(TabOutput::StartReal { inherit });
+        self.out.push(TabOutput::StartReal { inherit });
         self.set_role(TabRole::Real, epoch);
     }
 
@@ -78,17 +78,17 @@ impl TabCore {
     pub(super) fn acquire(&mut self, steal: bool) {
         self.stealing = steal;
         let lock = real_lock_name(&self.config.app);
-        self.out.push_back(TabOutput::AcquireRealLock { lock, steal });
+        self.out.push(TabOutput::AcquireRealLock { lock, steal });
     }
 
     pub(super) fn on_lock_granted(&mut self) {
         self.steal_when_checked = false;
         if self.role == TabRole::Claiming {
             self.set_role(TabRole::Confirming, self.epoch);
-            self.post(FromTab::Claimed { epoch: self.epoch }.to_text());
+            self.send(FromTab::Claimed { epoch: self.epoch });
         } else if !self.holds_or_wants_lock() {
             // Granted too late: the promotion was withdrawn meanwhile.
-            self.out.push_back(TabOutput::ReleaseRealLock);
+            self.out.push(TabOutput::ReleaseRealLock);
         }
     }
 
@@ -96,7 +96,7 @@ impl TabCore {
         if self.holds_or_wants_lock() {
             let epoch = self.epoch;
             self.demote(epoch, false);
-            self.post(FromTab::Demoted { epoch }.to_text());
+            self.send(FromTab::Demoted { epoch });
         }
     }
 
@@ -110,7 +110,7 @@ impl TabCore {
         if self.holds_or_wants_lock() {
             self.demote(self.epoch, true);
         }
-        self.post(FromTab::Close { last }.to_text());
+        self.send(FromTab::Close { last });
         self.set_role(TabRole::Closed, self.epoch);
     }
 
@@ -122,11 +122,11 @@ impl TabCore {
     /// glue performs `StopReal`.
     fn demote(&mut self, epoch: u64, closing: bool) {
         if self.role == TabRole::Real {
-            self.out.push_back(TabOutput::StopReal { last: closing && self.tabs <= 1 });
+            self.out.push(TabOutput::StopReal { last: closing && self.tabs <= 1 });
         }
         self.drop_held();
         self.steal_when_checked = false;
-        self.out.push_back(TabOutput::ReleaseRealLock);
+        self.out.push(TabOutput::ReleaseRealLock);
         self.set_role(TabRole::Dummy, epoch);
     }
 
@@ -134,22 +134,23 @@ impl TabCore {
     /// answer the worker for a forwarded one.
     pub(super) fn on_done(&mut self, job: Job, result: Result<String, String>) {
         match job {
-            Job::Local(id) => self.out.push_back(TabOutput::Resolve { id, result }),
+            Job::Local(id) => self.out.push(TabOutput::Resolve { id, result }),
             Job::Remote(id) => {
-                let ok = result.as_ref().ok().and_then(|v| Raw::new(v).ok());
-                let error = result.as_ref().err().and_then(|e| Raw::new(e).ok());
-                let error = if ok.is_none() && error.is_none() {
-                    let msg = "the action handler returned a value that is not JSON";
-                    Some(error_value(ErrorCode::Malformed, msg))
-                } else {
-                    error
+                let (Ok(text) | Err(text)) = &result;
+                let (ok, error) = match Raw::new(text) {
+                    Ok(raw) if result.is_ok() => (Some(raw), None),
+                    Ok(raw) => (None, Some(raw)),
+                    Err(_) => {
+                        let msg = "the action handler returned a value that is not JSON";
+                        (None, Some(error_value(ErrorCode::Malformed, msg)))
+                    }
                 };
                 let msg = FromTab::Result {
                     id,
                     ok: ok.as_ref().map(Raw::get),
                     error: error.as_ref().map(Raw::get),
                 };
-                self.post(msg.to_text());
+                self.send(msg);
             }
         }
     }
