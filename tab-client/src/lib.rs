@@ -62,8 +62,9 @@
 //! - `phone/`: [`BrowserPhone`], the real SIP phone, and [`PhoneOptions`].
 //! - `api.rs`: the phone's Rust API on [`TabClient`]; `js.rs`: [`TabPhone`],
 //!   the JavaScript API; `typings.rs`: its TypeScript types.
-//! - `media/`: each call's WebRTC (the browser work in `js/media.js`);
-//!   `sip_socket.rs`: the SIP WebSocket; `timer.rs`: the one timer;
+//! - `media/`: each call's WebRTC (the browser work in `js/browser.js`);
+//!   `sip_socket.rs`: the SIP WebSocket (its browser side in `js/browser.js`
+//!   too); `timer.rs`: the one timer;
 //!   `instance.rs`: the stable SIP instance id; `listen.rs`: event listeners
 //!   removed on drop.
 

@@ -1,9 +1,14 @@
-// The browser side of tabphone's call media (tab-client/src/media/mod.rs has
-// the Rust API around it): a Factory (the microphone, a prewarmed call) and
-// one Call per RTCPeerConnection. A failure rejects (or throws) an array
-// [code, ...fields] that the Rust side turns into its MediaError; a call's
-// events go to its `on` callback as [kind, ...fields]. Hand-written rather
-// than web-sys calls from Rust: the same work costs the wasm ~4x the bytes.
+// The tab client's hand-written browser side: the same work as web-sys calls
+// from Rust costs the wasm several times the bytes, and one file compresses
+// better than several. Plumbing only: the rules live in the Rust cores.
+// - Call media (tab-client/src/media/mod.rs has the Rust API around it): a
+//   Factory (the microphone, a prewarmed call) and one Call per
+//   RTCPeerConnection. A failure rejects (or throws) an array [code, ...fields]
+//   that the Rust side turns into its MediaError; a call's events go to its
+//   `on` callback as [kind, ...fields].
+// - Socket, the SIP WebSocket (tab-client/src/sip_socket.rs).
+
+// ---- Call media
 
 // The name and message of a rejected or thrown value (DOMException or Error).
 const parts = (e) => (e instanceof Error ? [e.name, e.message] : ['Error', typeof e == 'string' ? e : 'unknown error']);
@@ -406,5 +411,54 @@ export class Factory {
     }
     this.microphone = opened;
     return opened.clone();
+  }
+}
+
+// ---- The SIP WebSocket: a WebSocket with the `sip` subprotocol whose events
+// go to `on` as [kind, ...fields]: ['open', protocol], ['message', bytes] (a
+// Uint8Array: a text frame as its UTF-8), ['error'], ['close', code, reason,
+// clean].
+const utf8 = new TextEncoder();
+
+export class Socket {
+  // Throws (a SyntaxError) for a URL the browser refuses.
+  constructor(url, on) {
+    const ws = (this.ws = new WebSocket(url, 'sip'));
+    ws.binaryType = 'arraybuffer';
+    ws.onopen = () => on(['open', ws.protocol]);
+    ws.onmessage = ({ data }) => {
+      if (typeof data == 'string') on(['message', utf8.encode(data)]);
+      else if (data instanceof ArrayBuffer) on(['message', new Uint8Array(data)]);
+    };
+    ws.onerror = () => on(['error']);
+    ws.onclose = (e) => on(['close', e.code, e.reason, e.wasClean]);
+  }
+
+  get open() {
+    return this.ws.readyState == 1;
+  }
+
+  get buffered() {
+    return this.ws.bufferedAmount;
+  }
+
+  get url() {
+    return this.ws.url;
+  }
+
+  // A string as a text frame, a Uint8Array as a binary one.
+  send(data) {
+    this.ws.send(data);
+  }
+
+  close() {
+    this.ws.close(1000);
+  }
+
+  // No event after this; the connection closes if it is not closed already.
+  detach() {
+    const ws = this.ws;
+    ws.onopen = ws.onmessage = ws.onerror = ws.onclose = null;
+    if (ws.readyState < 2) this.close();
   }
 }
