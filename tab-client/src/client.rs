@@ -462,7 +462,7 @@ impl Inner {
                 let (held, failed) = (self.me.clone(), self.me.clone());
                 let on_held = move || drive(&held, TabInput::TabLockHeld);
                 let on_failed = move |e: String| {
-                    let message = format!("this tab's lock could not be taken: {e}");
+                    let message = crate::cat(&["this tab's lock could not be taken: ", &e]);
                     drive(&failed, TabInput::WorkerFailed { message: &message });
                 };
                 self.life = Some(Lock::request(&lock, Mode::Exclusive, on_held, on_failed));
@@ -501,7 +501,7 @@ impl Inner {
         let worker = match SharedWorker::new_with_worker_options(&self.url, &opts) {
             Ok(w) => w,
             Err(e) => {
-                let message = format!("cannot start the SharedWorker: {}", error_json(&e));
+                let message = crate::cat(&["cannot start the SharedWorker: ", &error_json(&e)]);
                 return self.core.handle_input(Instant::now(), TabInput::WorkerFailed { message: &message });
             }
         };

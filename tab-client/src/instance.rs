@@ -4,7 +4,7 @@
 //! the app replaces one registrar binding instead of adding one.
 /// The storage key for `app`.
 pub(crate) fn storage_key(app: &str) -> String {
-    format!("tabphone:instance:{app}")
+    crate::cat(&["tabphone:instance:", app])
 }
 
 /// The app's instance id: the stored one, or a new random UUID (stored).

@@ -95,3 +95,13 @@ pub use tabphone_phone::{DtmfVia, PhoneEvent, PhoneState};
 /// The SharedWorker's hub, in the same wasm module as the tab: the worker
 /// (`worker.js`) loads the module every tab has already loaded.
 pub use tabphone_worker::Hub;
+
+/// The parts, one after the other: the messages of the shipped code are
+/// built by pushes (`format!` and std's `concat` cost the wasm more).
+pub(crate) fn cat(parts: &[&str]) -> String {
+    let mut s = String::new();
+    for p in parts {
+        s.push_str(p);
+    }
+    s
+}

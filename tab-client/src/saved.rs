@@ -18,7 +18,14 @@ fn storage() -> Option<Storage> {
 }
 
 fn keys(app: &str) -> (String, String) {
-    (format!("tabphone:calls:{app}"), format!("tabphone:calls-at:{app}"))
+    (crate::cat(&["tabphone:calls:", app]), crate::cat(&["tabphone:calls-at:", app]))
+}
+
+/// `n` in decimal.
+fn digits(n: u64) -> String {
+    let mut s = String::new();
+    tabphone_json::push_u64(&mut s, n);
+    s
 }
 
 /// A state kept by an earlier real, and when that real was last alive.
@@ -46,7 +53,7 @@ pub(crate) fn store(app: &str, state: &str, has_calls: bool, now_ms: u64) {
     let (state_key, at_key) = keys(app);
     if has_calls {
         let _ = s.set_item(&state_key, state);
-        let _ = s.set_item(&at_key, &now_ms.to_string());
+        let _ = s.set_item(&at_key, &digits(now_ms));
     } else {
         let _ = s.remove_item(&state_key);
         let _ = s.remove_item(&at_key);
@@ -58,7 +65,7 @@ pub(crate) fn touch(app: &str, now_ms: u64) {
     let Some(s) = storage() else { return };
     let (state_key, at_key) = keys(app);
     if s.get_item(&state_key).ok().flatten().is_some() {
-        let _ = s.set_item(&at_key, &now_ms.to_string());
+        let _ = s.set_item(&at_key, &digits(now_ms));
     }
 }
 

@@ -8,6 +8,8 @@ use std::fmt;
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::prelude::*;
 
+use crate::cat;
+
 /// The hand-written browser side (`tab-client/js/browser.js`).
 mod js {
     use wasm_bindgen::prelude::*;
@@ -94,13 +96,20 @@ impl SocketError {
     }
 }
 
+impl SocketError {
+    /// What went wrong, in words (its `Display`), built without `core::fmt`.
+    pub(crate) fn message(&self) -> String {
+        match self {
+            SocketError::BadUrl { url, message } => cat(&["cannot open a WebSocket to ", url, ": ", message]),
+            SocketError::NotOpen => String::from("the WebSocket is not open"),
+            SocketError::Send { message } => cat(&["the WebSocket refused to send: ", message]),
+        }
+    }
+}
+
 impl fmt::Display for SocketError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SocketError::BadUrl { url, message } => write!(f, "cannot open a WebSocket to {url}: {message}"),
-            SocketError::NotOpen => f.write_str("the WebSocket is not open"),
-            SocketError::Send { message } => write!(f, "the WebSocket refused to send: {message}"),
-        }
+        f.write_str(&self.message())
     }
 }
 

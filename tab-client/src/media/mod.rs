@@ -34,7 +34,10 @@
 use std::fmt;
 use std::rc::Rc;
 
+use tabphone_json::push_u64;
 use tabphone_json::quote;
+
+use crate::cat;
 use wasm_bindgen::prelude::*;
 
 mod call;
@@ -153,18 +156,31 @@ impl MediaError {
     }
 }
 
+impl MediaError {
+    /// What went wrong, in words (its `Display`): built by pushes, as the
+    /// shipped wasm avoids `core::fmt`.
+    pub(crate) fn message(&self) -> String {
+        match self {
+            MediaError::Unsupported { what } => cat(&["this browser has no ", what]),
+            MediaError::Microphone { name, message } => cat(&["microphone: ", name, ": ", message]),
+            MediaError::Negotiation { step, name, message } => cat(&[step, ": ", name, ": ", message]),
+            MediaError::NoCandidates { waited_ms } => {
+                let mut m = String::from("no ICE candidate after ");
+                push_u64(&mut m, u64::from(*waited_ms));
+                m.push_str(" ms");
+                m
+            }
+            MediaError::BadTones { tones } => cat(&["bad DTMF tones ", &quote(tones), ": use 0-9 A-D * # ,"]),
+            MediaError::DtmfUnavailable => String::from("DTMF cannot be sent now"),
+            MediaError::OutputDevice { name, message } => cat(&["output device: ", name, ": ", message]),
+            MediaError::Closed => String::from("the call media is closed"),
+        }
+    }
+}
+
 impl fmt::Display for MediaError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            MediaError::Unsupported { what } => write!(f, "this browser has no {what}"),
-            MediaError::Microphone { name, message } => write!(f, "microphone: {name}: {message}"),
-            MediaError::Negotiation { step, name, message } => write!(f, "{step}: {name}: {message}"),
-            MediaError::NoCandidates { waited_ms } => write!(f, "no ICE candidate after {waited_ms} ms"),
-            MediaError::BadTones { tones } => write!(f, "bad DTMF tones {}: use 0-9 A-D * # ,", quote(tones)),
-            MediaError::DtmfUnavailable => f.write_str("DTMF cannot be sent now"),
-            MediaError::OutputDevice { name, message } => write!(f, "output device: {name}: {message}"),
-            MediaError::Closed => f.write_str("the call media is closed"),
-        }
+        f.write_str(&self.message())
     }
 }
 

@@ -4,6 +4,7 @@
 use js_sys::{Array, Reflect};
 use wasm_bindgen::JsValue;
 
+use crate::cat;
 use crate::media::{AudioConstraints, GatheringPolicy, IceServer, MediaOptions};
 use tabphone_json::quote;
 
@@ -48,7 +49,7 @@ impl OptionsError {
 
 impl std::fmt::Display for OptionsError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", Self::CODE, self.message)
+        f.write_str(&crate::cat(&[Self::CODE, ": ", &self.message]))
     }
 }
 
@@ -59,7 +60,7 @@ impl PhoneOptions {
     /// [`MediaOptions::keep_warm`] on (a prepared call ready after each one).
     pub fn new(servers: &[&str], user: &str, password: &str, domain: &str) -> PhoneOptions {
         PhoneOptions {
-            servers: servers.iter().map(|s| s.to_string()).collect(),
+            servers: servers.iter().map(|s| String::from(*s)).collect(),
             user: user.to_owned(),
             password: password.to_owned(),
             domain: domain.to_owned(),
@@ -77,14 +78,22 @@ impl PhoneOptions {
         }
         if let Some(bad) = self.servers.iter().find(|s| !(s.starts_with("ws://") || s.starts_with("wss://")))
         {
-            return Err(OptionsError::new(format!(
-                "sip.servers: {} is not a ws:// or wss:// URL",
-                quote(bad)
-            )));
+            return Err(OptionsError::new(cat(&[
+                "sip.servers: ",
+                &quote(bad),
+                " is not a ws:// or wss:// URL",
+            ])));
         }
         for (name, value) in [("user", &self.user), ("domain", &self.domain)] {
             if value.is_empty() || value.chars().any(|c| c.is_whitespace() || c == '@' || c == ':') {
-                return Err(OptionsError::new(format!("sip.{name}: {} is not a valid {name}", quote(value))));
+                return Err(OptionsError::new(cat(&[
+                    "sip.",
+                    name,
+                    ": ",
+                    &quote(value),
+                    " is not a valid ",
+                    name,
+                ])));
             }
         }
         if self.expires.is_some_and(|e| e == 0) {
@@ -186,7 +195,7 @@ impl Reader {
     ) -> Option<JsValue> {
         let value = self.get(o, key)?;
         if !fits(&value) {
-            self.fail(format!("{what}.{key}: {wrong}"));
+            self.fail(cat(&[what, ".", key, ": ", wrong]));
             return None;
         }
         Some(value)
@@ -196,7 +205,7 @@ impl Reader {
         let value =
             self.typed(o, key, "sip", "a string is needed", JsValue::is_string).and_then(|v| v.as_string());
         if value.is_none() {
-            self.fail(format!("sip.{key}: a string is needed"));
+            self.fail(cat(&["sip.", key, ": a string is needed"]));
         }
         value.unwrap_or_default()
     }
@@ -226,13 +235,13 @@ impl Reader {
                     match item.as_string() {
                         Some(url) => urls.push(url),
                         None => {
-                            self.fail(format!("{what}: not a list of strings"));
+                            self.fail(cat(&[what, ": not a list of strings"]));
                             break;
                         }
                     }
                 }
             }
-            _ => self.fail(format!("{what}: {missing}")),
+            _ => self.fail(cat(&[what, ": ", missing])),
         }
         urls
     }
@@ -242,7 +251,7 @@ impl Reader {
         let mut servers = Vec::new();
         let Some(list) = self.get(o, "iceServers") else { return servers };
         if !Array::is_array(&list) {
-            self.fail(format!("{what}: a list of {{urls, username?, credential?}} is needed"));
+            self.fail(cat(&[what, ": a list of {urls, username?, credential?} is needed"]));
             return servers;
         }
         for s in Array::from(&list).iter() {
