@@ -462,3 +462,32 @@ export class Socket {
     if (ws.readyState < 2) this.close();
   }
 }
+
+// ---- localStorage, for the SIP instance id and the calls kept for a reload
+// (tab-client/src/instance.rs, saved.rs). Without it (disabled, full, or
+// outside a page) a read gives null and a write does nothing.
+export const getItem = (key) => {
+  try {
+    return localStorage.getItem(key);
+  } catch {
+    return null;
+  }
+};
+
+// Store `value` under `key`, or remove the key when `value` is null.
+export const setItem = (key, value) => {
+  try {
+    if (value == null) localStorage.removeItem(key);
+    else localStorage.setItem(key, value);
+  } catch {}
+};
+
+// Fill `bytes` (a Uint8Array) from the platform's cryptographic random
+// source, from Math.random where there is none.
+export const fillRandom = (bytes) => {
+  try {
+    crypto.getRandomValues(bytes);
+  } catch {
+    for (let i = 0; i < bytes.length; i++) bytes[i] = Math.random() * 256;
+  }
+};
