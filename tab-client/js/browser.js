@@ -491,3 +491,12 @@ export const fillRandom = (bytes) => {
     for (let i = 0; i < bytes.length; i++) bytes[i] = Math.random() * 256;
   }
 };
+
+// ---- The tab's port to the app's SharedWorker (tab-client/src/client.rs),
+// started, each message's data to `on`. Throws when the worker cannot start.
+export const openWorker = (url, name, on) => {
+  const port = new SharedWorker(url, { type: 'module', name }).port;
+  port.onmessage = (e) => on(e.data);
+  port.start();
+  return port;
+};

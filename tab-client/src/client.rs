@@ -13,7 +13,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::listen::Listener;
-use web_sys::{MessageEvent, SharedWorker, WorkerOptions, WorkerType};
+use web_sys::MessagePort;
 
 pub use crate::real::{PhoneContext, RealPhone, StopKind};
 
@@ -45,10 +45,18 @@ type Factory = Box<dyn FnMut() -> Box<dyn RealPhone>>;
 type RustListener = Rc<RefCell<dyn FnMut(&TabEvent)>>;
 /// A Rust listener of phone events.
 pub(crate) type PhoneListener = Rc<RefCell<dyn FnMut(&PhoneEvent)>>;
-/// The worker and its port's message handler, dropped together (a `JsValue`
-/// closure, the type of every listener: each closure type costs the shipped
-/// wasm its own glue).
-type WorkerPort = (SharedWorker, Closure<dyn FnMut(JsValue)>);
+/// The port to the worker and its message handler, dropped together (a
+/// `JsValue` closure, the type of every listener: each closure type costs the
+/// shipped wasm its own glue).
+type WorkerPort = (MessagePort, Closure<dyn FnMut(JsValue)>);
+
+#[wasm_bindgen(module = "/js/browser.js")]
+extern "C" {
+    /// A port to the module SharedWorker `name` at `url`, started; each
+    /// message's data goes to `on`. Throws when the worker cannot start.
+    #[wasm_bindgen(catch, js_name = openWorker)]
+    fn open_port(url: &str, name: &str, on: &JsValue) -> Result<MessagePort, JsValue>;
+}
 
 pub(crate) struct Inner {
     pub(crate) core: TabCore,
@@ -469,8 +477,8 @@ impl Inner {
             }
             TabOutput::Connect => self.open_worker(),
             TabOutput::Send(text) => {
-                if let Some((w, _)) = &self.worker {
-                    let _ = w.port().post_message(&JsValue::from_str(&text));
+                if let Some((port, _)) = &self.worker {
+                    let _ = port.post_message(&JsValue::from_str(&text));
                 }
             }
             TabOutput::WatchWorker(lock) => {
@@ -493,31 +501,25 @@ impl Inner {
     }
 
     fn open_worker(&mut self) {
-        let opts = WorkerOptions::new();
-        opts.set_type(WorkerType::Module);
-        opts.set_name(&worker_name(&self.app));
         // A dead worker's lock is let go when the tab reconnects.
         self.worker_watch = None;
-        let worker = match SharedWorker::new_with_worker_options(&self.url, &opts) {
-            Ok(w) => w,
-            Err(e) => {
-                let message = crate::cat(&["cannot start the SharedWorker: ", &error_json(&e)]);
-                return self.core.handle_input(Instant::now(), TabInput::WorkerFailed { message: &message });
-            }
-        };
         let weak = self.me.clone();
-        let on_message = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
-            match e.unchecked_into::<MessageEvent>().data().as_string() {
+        let on_message = Closure::<dyn FnMut(JsValue)>::new(move |data: JsValue| {
+            match data.as_string() {
                 Some(text) => drive(&weak, TabInput::WorkerMessage(&text)),
                 None => web_sys::console::warn_1(&"tabphone: a non-text message from the worker".into()),
             }
             tick(&weak);
         });
-        let port = worker.port();
-        port.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        port.start();
-        if let Some((old, _)) = self.worker.replace((worker, on_message)) {
-            old.port().close();
+        let port = match open_port(&self.url, &worker_name(&self.app), on_message.as_ref()) {
+            Ok(port) => port,
+            Err(e) => {
+                let message = crate::cat(&["cannot start the SharedWorker: ", &error_json(&e)]);
+                return self.core.handle_input(Instant::now(), TabInput::WorkerFailed { message: &message });
+            }
+        };
+        if let Some((old, _)) = self.worker.replace((port, on_message)) {
+            old.close();
         }
         self.core.handle_input(Instant::now(), TabInput::Connected);
     }
