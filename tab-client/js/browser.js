@@ -500,3 +500,83 @@ export const openWorker = (url, name, on) => {
   port.start();
   return port;
 };
+
+// ---- The phone's JavaScript options `{sip, media}` (tab-client/src/phone/
+// options.rs: PhoneOptions::from_js, which then checks their values): read
+// and type-checked, in the order of that list, as
+// [servers, user, password, domain, displayName, traceSip, expires,
+//  iceServers ([urls, username, credential] each, sip's then media's),
+//  keepWarm, outputDevice, inputDevice, echoCancellation, noiseSuppression,
+//  autoGainControl, settleMs, maxMs, waitForComplete]
+// with undefined for what is not set. Throws the message of the first bad field.
+export const readOptions = (sip, media) => {
+  const isObject = (v) => typeof v == 'object' && v !== null;
+  const bad = (message) => {
+    throw message;
+  };
+  // o[key], undefined when not set (or null, or o is no object).
+  const get = (o, key) => {
+    try {
+      return isObject(o) ? (o[key] ?? undefined) : undefined;
+    } catch {}
+  };
+  const typed = (o, key, what, wrong, fits) => {
+    const v = get(o, key);
+    if (v !== undefined && !fits(v)) bad(`${what}.${key}: ${wrong}`);
+    return v;
+  };
+  const string = (o, key, what) => typed(o, key, what, 'not a string', (v) => typeof v == 'string');
+  const flag = (o, key, what) => typed(o, key, what, 'not a boolean', (v) => typeof v == 'boolean');
+  const whole = (v) => typeof v == 'number' && v >= 0 && v <= 4294967295 && v % 1 == 0;
+  const number = (o, key, what) => typed(o, key, what, 'not a whole number of the right range', whole);
+  const required = (key) => {
+    const v = get(sip, key);
+    if (typeof v != 'string') bad(`sip.${key}: a string is needed`);
+    return v;
+  };
+  // A string or a list of strings.
+  const urls = (v, what, missing) => {
+    if (typeof v == 'string') return [v];
+    if (!Array.isArray(v)) bad(`${what}: ${missing}`);
+    for (const url of v) if (typeof url != 'string') bad(`${what}: not a list of strings`);
+    return v;
+  };
+  const iceServers = (o, what) => {
+    const list = get(o, 'iceServers');
+    if (list === undefined) return [];
+    if (!Array.isArray(list)) bad(`${what}: a list of {urls, username?, credential?} is needed`);
+    return Array.from(list, (s) => [
+      urls(get(s, 'urls'), what, 'each server needs urls'),
+      string(s, 'username', what),
+      string(s, 'credential', what),
+    ]);
+  };
+  if (!isObject(sip)) bad('sip: an object {servers, user, password, domain} is needed');
+  const options = [
+    urls(get(sip, 'servers'), 'sip.servers', 'a URL or a list of URLs is needed'),
+    required('user'),
+    required('password'),
+    required('domain'),
+    string(sip, 'displayName', 'sip'),
+    flag(sip, 'traceSip', 'sip'),
+    number(sip, 'expires', 'sip'),
+    iceServers(sip, 'sip.iceServers'),
+  ];
+  if (media == null) return options;
+  if (!isObject(media)) bad('media: an object is needed');
+  options[7].push(...iceServers(media, 'media.iceServers'));
+  const gathering = get(media, 'gathering');
+  const g = 'media.gathering';
+  options.push(
+    flag(media, 'keepWarm', 'media'),
+    string(media, 'outputDevice', 'media'),
+    string(media, 'inputDevice', 'media'),
+    flag(media, 'echoCancellation', 'media'),
+    flag(media, 'noiseSuppression', 'media'),
+    flag(media, 'autoGainControl', 'media'),
+    number(gathering, 'settleMs', g),
+    number(gathering, 'maxMs', g),
+    flag(gathering, 'waitForComplete', g),
+  );
+  return options;
+};
