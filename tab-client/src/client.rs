@@ -2,7 +2,7 @@
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
-use js_sys::{Function, Promise, Reflect, JSON};
+use js_sys::{Function, Promise, JSON};
 use tabphone_coord::protocol::{worker_name, ErrorCode};
 use tabphone_coord::{ActionId, Instant, Job, TabConfig, TabCore, TabEvent, TabInput, TabOutput, TabRole};
 use tabphone_glue::{Lock, Mode};
@@ -98,10 +98,9 @@ fn page_focus() -> (bool, bool) {
 
 /// A `{code, message}` error object for the app.
 pub(crate) fn error_object(code: &str, message: &str) -> JsValue {
-    let err = js_sys::Object::new();
-    let _ = Reflect::set(&err, &"code".into(), &code.into());
-    let _ = Reflect::set(&err, &"message".into(), &message.into());
-    err.into()
+    // Made from JSON text: fewer calls into JS than setting each field.
+    let text = tabphone_json::Obj::new().str("code", code).str("message", message).end();
+    JSON::parse(&text).unwrap_or(JsValue::NULL)
 }
 
 /// The JSON text of a JS value (`None` for what JSON cannot hold).
@@ -529,10 +528,8 @@ impl Inner {
 fn event_detail(e: TabEvent) -> (&'static str, JsValue) {
     match e {
         TabEvent::Role { role, epoch } => {
-            let d = js_sys::Object::new();
-            let _ = Reflect::set(&d, &"role".into(), &role.as_str().into());
-            let _ = Reflect::set(&d, &"epoch".into(), &(epoch as f64).into());
-            ("role", d.into())
+            let d = tabphone_json::Obj::new().str("role", role.as_str()).num("epoch", epoch).end();
+            ("role", JSON::parse(&d).unwrap_or(JsValue::NULL))
         }
         TabEvent::State { state } => ("state", JSON::parse(&state).unwrap_or(JsValue::NULL)),
         TabEvent::Tabs { count } => ("tabs", (count as f64).into()),
