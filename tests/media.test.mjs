@@ -297,10 +297,10 @@ describe('timer', () => {
   });
 });
 
-// The gathering policy's decision (tab-client/js/media.js `useful` and
+// The gathering policy's decision (tab-client/js/browser.js `useful` and
 // `decide`, pure functions), here in Node with chosen times.
 describe('gathering policy', async () => {
-  const { decide, useful } = await import('../tab-client/js/media.js');
+  const { decide, useful } = await import('../tab-client/js/browser.js');
   const HOST = 'candidate:1 1 udp 2122260223 192.168.1.5 50000 typ host generation 0';
   const TCP = 'candidate:2 1 tcp 1518280447 192.168.1.5 9 typ host tcptype active';
   const SRFLX = 'candidate:3 1 udp 1686052607 203.0.113.7 50000 typ srflx raddr 192.168.1.5 rport 50000';

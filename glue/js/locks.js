@@ -2,7 +2,8 @@
 // unstable cfg). holdLock asks for a lock and holds it until the returned
 // function is called; onGranted runs once when it is held, onLost when the
 // request fails or a held lock is stolen. Neither runs after release.
-// queryLocks calls onDone once with navigator.locks.query()'s answer, or null.
+// queryLocks calls onDone once with navigator.locks.query()'s answer as
+// [held, pending], each a flat list (see flat), or with null.
 export function holdLock(name, shared, steal, onGranted, onLost) {
   const ctl = steal ? null : new AbortController();
   let release;
@@ -29,5 +30,8 @@ export function holdLock(name, shared, steal, onGranted, onLost) {
 }
 
 export function queryLocks(onDone) {
-  navigator.locks.query().then((snapshot) => onDone(snapshot), () => onDone(null));
+  const str = (x) => (typeof x == 'string' ? x : '');
+  // Each LockInfo as name, clientId, whether shared, one after the other.
+  const flat = (list) => (Array.isArray(list) ? list : []).flatMap((l) => [str(l?.name), str(l?.clientId), l?.mode == 'shared']);
+  navigator.locks.query().then((s) => onDone([flat(s?.held), flat(s?.pending)]), () => onDone(null));
 }

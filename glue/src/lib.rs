@@ -6,7 +6,7 @@
 //!   coordinator's [`LockSnapshot`].
 //!
 //! Everything here is thin: no decisions, only calls into the browser.
-use js_sys::{Array, Function, Reflect};
+use js_sys::{Array, Function};
 use tabphone_coord::{LockInfo, LockSnapshot};
 use wasm_bindgen::prelude::*;
 
@@ -99,37 +99,41 @@ impl Drop for Lock {
 
 /// A random 128-bit hex id from `Math.random`: names locks and tabs, guards nothing.
 pub fn random_id() -> String {
-    (0..4).map(|_| format!("{:08x}", (js_sys::Math::random() * f64::from(u32::MAX)) as u32)).collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut id = String::with_capacity(32);
+    for _ in 0..4 {
+        let n = (js_sys::Math::random() * f64::from(u32::MAX)) as u32;
+        for i in (0..8).rev() {
+            id.push(char::from(HEX[(n >> (4 * i)) as usize & 15]));
+        }
+    }
+    id
 }
 
 /// Ask the lock manager for every lock of the origin, held and requested;
 /// `on_done` runs once with the answer, or `None` if the query failed.
 pub fn query_locks(on_done: impl FnOnce(Option<LockSnapshot>) + 'static) {
     // Called exactly once (the promise settles either way), then freed.
-    let done =
-        Closure::once_into_js(move |snapshot: JsValue| {
-            on_done((!snapshot.is_null()).then(|| LockSnapshot {
-                held: infos(&snapshot, "held"),
-                pending: infos(&snapshot, "pending"),
-            }))
-        });
+    let done = Closure::once_into_js(move |snapshot: JsValue| {
+        on_done(
+            snapshot
+                .dyn_ref::<Array>()
+                .map(|s| LockSnapshot { held: infos(s.get(0)), pending: infos(s.get(1)) }),
+        )
+    });
     query_locks_js(done);
 }
 
-/// The `LockInfo` dictionaries of `snapshot[key]`.
-fn infos(snapshot: &JsValue, key: &str) -> Vec<LockInfo> {
-    let list = Reflect::get(snapshot, &key.into()).ok().and_then(|v| v.dyn_into::<Array>().ok());
-    let text = |l: &JsValue, k: &str| {
-        Reflect::get(l, &k.into()).ok().and_then(|v| v.as_string()).unwrap_or_default()
-    };
-    list.map(|a| {
-        a.iter()
-            .map(|l| LockInfo {
-                name: text(&l, "name"),
-                client: text(&l, "clientId"),
-                shared: text(&l, "mode") == "shared",
-            })
-            .collect()
-    })
-    .unwrap_or_default()
+/// The `LockInfo`s of a flat list `locks.js` made: name, client id,
+/// whether shared, for each.
+fn infos(flat: JsValue) -> Vec<LockInfo> {
+    let flat: Array = flat.unchecked_into();
+    let text = |i| flat.get(i).as_string().unwrap_or_default();
+    let mut infos = Vec::new();
+    let mut i = 0;
+    while i + 3 <= flat.length() {
+        infos.push(LockInfo { name: text(i), client: text(i + 1), shared: flat.get(i + 2).is_truthy() });
+        i += 3;
+    }
+    infos
 }

@@ -33,7 +33,7 @@ impl ActionError {
 
 impl std::fmt::Display for ActionError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.code, self.message)
+        f.write_str(&crate::cat(&[&self.code, ": ", &self.message]))
     }
 }
 

@@ -2,7 +2,7 @@
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
-use js_sys::{Function, Promise, Reflect, JSON};
+use js_sys::{Function, Promise, JSON};
 use tabphone_coord::protocol::{worker_name, ErrorCode};
 use tabphone_coord::{ActionId, Instant, Job, TabConfig, TabCore, TabEvent, TabInput, TabOutput, TabRole};
 use tabphone_glue::{Lock, Mode};
@@ -13,7 +13,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::listen::Listener;
-use web_sys::{MessageEvent, SharedWorker, WorkerOptions, WorkerType};
+use web_sys::MessagePort;
 
 pub use crate::real::{PhoneContext, RealPhone, StopKind};
 
@@ -45,10 +45,18 @@ type Factory = Box<dyn FnMut() -> Box<dyn RealPhone>>;
 type RustListener = Rc<RefCell<dyn FnMut(&TabEvent)>>;
 /// A Rust listener of phone events.
 pub(crate) type PhoneListener = Rc<RefCell<dyn FnMut(&PhoneEvent)>>;
-/// The worker and its port's message handler, dropped together (a `JsValue`
-/// closure, the type of every listener: each closure type costs the shipped
-/// wasm its own glue).
-type WorkerPort = (SharedWorker, Closure<dyn FnMut(JsValue)>);
+/// The port to the worker and its message handler, dropped together (a
+/// `JsValue` closure, the type of every listener: each closure type costs the
+/// shipped wasm its own glue).
+type WorkerPort = (MessagePort, Closure<dyn FnMut(JsValue)>);
+
+#[wasm_bindgen(module = "/js/browser.js")]
+extern "C" {
+    /// A port to the module SharedWorker `name` at `url`, started; each
+    /// message's data goes to `on`. Throws when the worker cannot start.
+    #[wasm_bindgen(catch, js_name = openWorker)]
+    fn open_port(url: &str, name: &str, on: &JsValue) -> Result<MessagePort, JsValue>;
+}
 
 pub(crate) struct Inner {
     pub(crate) core: TabCore,
@@ -90,10 +98,9 @@ fn page_focus() -> (bool, bool) {
 
 /// A `{code, message}` error object for the app.
 pub(crate) fn error_object(code: &str, message: &str) -> JsValue {
-    let err = js_sys::Object::new();
-    let _ = Reflect::set(&err, &"code".into(), &code.into());
-    let _ = Reflect::set(&err, &"message".into(), &message.into());
-    err.into()
+    // Made from JSON text: fewer calls into JS than setting each field.
+    let text = tabphone_json::Obj::new().str("code", code).str("message", message).end();
+    JSON::parse(&text).unwrap_or(JsValue::NULL)
 }
 
 /// The JSON text of a JS value (`None` for what JSON cannot hold).
@@ -462,15 +469,15 @@ impl Inner {
                 let (held, failed) = (self.me.clone(), self.me.clone());
                 let on_held = move || drive(&held, TabInput::TabLockHeld);
                 let on_failed = move |e: String| {
-                    let message = format!("this tab's lock could not be taken: {e}");
+                    let message = crate::cat(&["this tab's lock could not be taken: ", &e]);
                     drive(&failed, TabInput::WorkerFailed { message: &message });
                 };
                 self.life = Some(Lock::request(&lock, Mode::Exclusive, on_held, on_failed));
             }
             TabOutput::Connect => self.open_worker(),
             TabOutput::Send(text) => {
-                if let Some((w, _)) = &self.worker {
-                    let _ = w.port().post_message(&JsValue::from_str(&text));
+                if let Some((port, _)) = &self.worker {
+                    let _ = port.post_message(&JsValue::from_str(&text));
                 }
             }
             TabOutput::WatchWorker(lock) => {
@@ -493,31 +500,25 @@ impl Inner {
     }
 
     fn open_worker(&mut self) {
-        let opts = WorkerOptions::new();
-        opts.set_type(WorkerType::Module);
-        opts.set_name(&worker_name(&self.app));
         // A dead worker's lock is let go when the tab reconnects.
         self.worker_watch = None;
-        let worker = match SharedWorker::new_with_worker_options(&self.url, &opts) {
-            Ok(w) => w,
-            Err(e) => {
-                let message = format!("cannot start the SharedWorker: {}", error_json(&e));
-                return self.core.handle_input(Instant::now(), TabInput::WorkerFailed { message: &message });
-            }
-        };
         let weak = self.me.clone();
-        let on_message = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
-            match e.unchecked_into::<MessageEvent>().data().as_string() {
+        let on_message = Closure::<dyn FnMut(JsValue)>::new(move |data: JsValue| {
+            match data.as_string() {
                 Some(text) => drive(&weak, TabInput::WorkerMessage(&text)),
                 None => web_sys::console::warn_1(&"tabphone: a non-text message from the worker".into()),
             }
             tick(&weak);
         });
-        let port = worker.port();
-        port.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        port.start();
-        if let Some((old, _)) = self.worker.replace((worker, on_message)) {
-            old.port().close();
+        let port = match open_port(&self.url, &worker_name(&self.app), on_message.as_ref()) {
+            Ok(port) => port,
+            Err(e) => {
+                let message = crate::cat(&["cannot start the SharedWorker: ", &error_json(&e)]);
+                return self.core.handle_input(Instant::now(), TabInput::WorkerFailed { message: &message });
+            }
+        };
+        if let Some((old, _)) = self.worker.replace((port, on_message)) {
+            old.close();
         }
         self.core.handle_input(Instant::now(), TabInput::Connected);
     }
@@ -527,10 +528,8 @@ impl Inner {
 fn event_detail(e: TabEvent) -> (&'static str, JsValue) {
     match e {
         TabEvent::Role { role, epoch } => {
-            let d = js_sys::Object::new();
-            let _ = Reflect::set(&d, &"role".into(), &role.as_str().into());
-            let _ = Reflect::set(&d, &"epoch".into(), &(epoch as f64).into());
-            ("role", d.into())
+            let d = tabphone_json::Obj::new().str("role", role.as_str()).num("epoch", epoch).end();
+            ("role", JSON::parse(&d).unwrap_or(JsValue::NULL))
         }
         TabEvent::State { state } => ("state", JSON::parse(&state).unwrap_or(JsValue::NULL)),
         TabEvent::Tabs { count } => ("tabs", (count as f64).into()),

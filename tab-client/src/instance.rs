@@ -2,26 +2,26 @@
 //! for an app: kept in `localStorage` under `tabphone:instance:<app>`, made
 //! once, the same in every tab and after reloads, so that every real tab of
 //! the app replaces one registrar binding instead of adding one.
+use wasm_bindgen::prelude::*;
+
+use crate::saved::{get_item, set_item};
+
 /// The storage key for `app`.
 pub(crate) fn storage_key(app: &str) -> String {
-    format!("tabphone:instance:{app}")
+    crate::cat(&["tabphone:instance:", app])
 }
 
 /// The app's instance id: the stored one, or a new random UUID (stored).
 /// Without storage (disabled, or outside a page) a new id each time: one
 /// binding per real then, which the registrar expires.
 pub(crate) fn stable_id(app: &str) -> String {
-    let storage = web_sys::window().and_then(|w| w.local_storage().ok().flatten());
     let key = storage_key(app);
-    if let Some(id) = storage.as_ref().and_then(|s| s.get_item(&key).ok().flatten()).filter(|id| is_uuid(id))
-    {
+    if let Some(id) = get_item(&key).filter(|id| is_uuid(id)) {
         return id;
     }
     let id = new_uuid();
-    if let Some(s) = &storage {
-        // A full or disabled storage leaves the id unstored: see above.
-        let _ = s.set_item(&key, &id);
-    }
+    // A full or disabled storage leaves the id unstored: see above.
+    set_item(&key, Some(&id));
     id
 }
 
@@ -43,16 +43,17 @@ fn new_uuid() -> String {
     id
 }
 
+#[wasm_bindgen(module = "/js/browser.js")]
+extern "C" {
+    /// `crypto.getRandomValues(bytes)`, else `Math.random` for each.
+    #[wasm_bindgen(js_name = fillRandom)]
+    fn fill_random(bytes: &mut [u8]);
+}
+
 /// `N` random bytes: `crypto.getRandomValues`, else `Math.random`.
 pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
     let mut bytes = [0u8; N];
-    let crypto = web_sys::window().and_then(|w| w.crypto().ok());
-    if crypto.is_some_and(|c| c.get_random_values_with_u8_array(&mut bytes).is_ok()) {
-        return bytes;
-    }
-    for b in &mut bytes {
-        *b = (js_sys::Math::random() * 256.0) as u8;
-    }
+    fill_random(&mut bytes);
     bytes
 }
 

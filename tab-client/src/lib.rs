@@ -62,8 +62,9 @@
 //! - `phone/`: [`BrowserPhone`], the real SIP phone, and [`PhoneOptions`].
 //! - `api.rs`: the phone's Rust API on [`TabClient`]; `js.rs`: [`TabPhone`],
 //!   the JavaScript API; `typings.rs`: its TypeScript types.
-//! - `media/`: each call's WebRTC (the browser work in `js/media.js`);
-//!   `sip_socket.rs`: the SIP WebSocket; `timer.rs`: the one timer;
+//! - `media/`: each call's WebRTC (the browser work in `js/browser.js`);
+//!   `sip_socket.rs`: the SIP WebSocket (its browser side in `js/browser.js`
+//!   too); `timer.rs`: the one timer;
 //!   `instance.rs`: the stable SIP instance id; `listen.rs`: event listeners
 //!   removed on drop.
 
@@ -94,3 +95,13 @@ pub use tabphone_phone::{DtmfVia, PhoneEvent, PhoneState};
 /// The SharedWorker's hub, in the same wasm module as the tab: the worker
 /// (`worker.js`) loads the module every tab has already loaded.
 pub use tabphone_worker::Hub;
+
+/// The parts, one after the other: the messages of the shipped code are
+/// built by pushes (`format!` and std's `concat` cost the wasm more).
+pub(crate) fn cat(parts: &[&str]) -> String {
+    let mut s = String::new();
+    for p in parts {
+        s.push_str(p);
+    }
+    s
+}

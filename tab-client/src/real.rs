@@ -97,7 +97,7 @@ impl PhoneContext {
         flush(&rc);
         if let Err((code, message)) = relayed {
             if code != tabphone_coord::protocol::ErrorCode::NotReal {
-                web_sys::console::warn_1(&format!("tabphone: an event not relayed: {message}").into());
+                web_sys::console::warn_1(&crate::cat(&["tabphone: an event not relayed: ", &message]).into());
             }
         }
     }

@@ -11,14 +11,28 @@
 //! Keys, per app: `tabphone:calls:<app>` (the published state, JSON text,
 //! which holds no credentials) and `tabphone:calls-at:<app>` (Unix ms).
 //! Nothing is kept when the state has no call.
-use web_sys::Storage;
+use wasm_bindgen::prelude::*;
 
-fn storage() -> Option<Storage> {
-    web_sys::window().and_then(|w| w.local_storage().ok().flatten())
+#[wasm_bindgen(module = "/js/browser.js")]
+extern "C" {
+    /// `localStorage.getItem(key)`; `None` without storage.
+    #[wasm_bindgen(js_name = getItem)]
+    pub(crate) fn get_item(key: &str) -> Option<String>;
+    /// `localStorage.setItem(key, value)`, or `removeItem(key)` for `None`;
+    /// nothing without storage (disabled, full, outside a page).
+    #[wasm_bindgen(js_name = setItem)]
+    pub(crate) fn set_item(key: &str, value: Option<&str>);
 }
 
 fn keys(app: &str) -> (String, String) {
-    (format!("tabphone:calls:{app}"), format!("tabphone:calls-at:{app}"))
+    (crate::cat(&["tabphone:calls:", app]), crate::cat(&["tabphone:calls-at:", app]))
+}
+
+/// `n` in decimal.
+fn digits(n: u64) -> String {
+    let mut s = String::new();
+    tabphone_json::push_u64(&mut s, n);
+    s
 }
 
 /// A state kept by an earlier real, and when that real was last alive.
@@ -31,10 +45,9 @@ pub(crate) struct Saved {
 
 /// The kept state, if any.
 pub(crate) fn load(app: &str) -> Option<Saved> {
-    let s = storage()?;
     let (state_key, at_key) = keys(app);
-    let state = s.get_item(&state_key).ok().flatten()?;
-    let alive_at = s.get_item(&at_key).ok().flatten()?.parse().ok()?;
+    let state = get_item(&state_key)?;
+    let alive_at = get_item(&at_key)?.parse().ok()?;
     Some(Saved { state, alive_at })
 }
 
@@ -42,23 +55,21 @@ pub(crate) fn load(app: &str) -> Option<Saved> {
 /// when `has_calls` is false. A full or disabled storage keeps nothing: a
 /// reload then loses the calls, as it would without this module.
 pub(crate) fn store(app: &str, state: &str, has_calls: bool, now_ms: u64) {
-    let Some(s) = storage() else { return };
     let (state_key, at_key) = keys(app);
     if has_calls {
-        let _ = s.set_item(&state_key, state);
-        let _ = s.set_item(&at_key, &now_ms.to_string());
+        set_item(&state_key, Some(state));
+        set_item(&at_key, Some(&digits(now_ms)));
     } else {
-        let _ = s.remove_item(&state_key);
-        let _ = s.remove_item(&at_key);
+        set_item(&state_key, None);
+        set_item(&at_key, None);
     }
 }
 
 /// The real is still alive at `now_ms` (only when a state is kept).
 pub(crate) fn touch(app: &str, now_ms: u64) {
-    let Some(s) = storage() else { return };
     let (state_key, at_key) = keys(app);
-    if s.get_item(&state_key).ok().flatten().is_some() {
-        let _ = s.set_item(&at_key, &now_ms.to_string());
+    if get_item(&state_key).is_some() {
+        set_item(&at_key, Some(&digits(now_ms)));
     }
 }
 

@@ -5,22 +5,35 @@
 //! means; this wrapper only moves bytes and reports what the browser says.
 use std::fmt;
 
-use js_sys::{ArrayBuffer, JsString, Uint8Array};
+use js_sys::{Array, Uint8Array};
 use wasm_bindgen::prelude::*;
-use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 
-use crate::listen::Listener;
+use crate::cat;
 
-#[wasm_bindgen]
-extern "C" {
-    /// `TextEncoder`, bound here to take a JS string as it is (web-sys's
-    /// `encode_with_input` takes a Rust `&str`, which would copy it into
-    /// wasm first).
-    type Utf8Encoder;
-    #[wasm_bindgen(constructor, js_class = "TextEncoder")]
-    fn new() -> Utf8Encoder;
-    #[wasm_bindgen(method, js_class = "TextEncoder")]
-    fn encode(this: &Utf8Encoder, text: &JsString) -> Uint8Array;
+/// The hand-written browser side (`tab-client/js/browser.js`).
+mod js {
+    use wasm_bindgen::prelude::*;
+
+    #[wasm_bindgen(module = "/js/browser.js")]
+    extern "C" {
+        pub type Socket;
+        #[wasm_bindgen(constructor, catch)]
+        pub fn new(url: &str, on: &JsValue) -> Result<Socket, JsValue>;
+        #[wasm_bindgen(method, getter, js_name = open)]
+        pub fn is_open(this: &Socket) -> bool;
+        #[wasm_bindgen(method, getter)]
+        pub fn buffered(this: &Socket) -> u32;
+        #[wasm_bindgen(method, getter)]
+        pub fn url(this: &Socket) -> String;
+        #[wasm_bindgen(method, catch)]
+        pub fn send(this: &Socket, text: &str) -> Result<(), JsValue>;
+        #[wasm_bindgen(method, catch, js_name = send)]
+        pub fn send_bytes(this: &Socket, bytes: &[u8]) -> Result<(), JsValue>;
+        #[wasm_bindgen(method)]
+        pub fn close(this: &Socket);
+        #[wasm_bindgen(method)]
+        pub fn detach(this: &Socket);
+    }
 }
 
 /// What the socket reports.
@@ -83,13 +96,20 @@ impl SocketError {
     }
 }
 
+impl SocketError {
+    /// What went wrong, in words (its `Display`), built without `core::fmt`.
+    pub(crate) fn message(&self) -> String {
+        match self {
+            SocketError::BadUrl { url, message } => cat(&["cannot open a WebSocket to ", url, ": ", message]),
+            SocketError::NotOpen => String::from("the WebSocket is not open"),
+            SocketError::Send { message } => cat(&["the WebSocket refused to send: ", message]),
+        }
+    }
+}
+
 impl fmt::Display for SocketError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SocketError::BadUrl { url, message } => write!(f, "cannot open a WebSocket to {url}: {message}"),
-            SocketError::NotOpen => f.write_str("the WebSocket is not open"),
-            SocketError::Send { message } => write!(f, "the WebSocket refused to send: {message}"),
-        }
+        f.write_str(&self.message())
     }
 }
 
@@ -101,8 +121,10 @@ impl std::error::Error for SocketError {}
 /// and closes the connection.
 #[must_use = "dropping the SipSocket closes it"]
 pub struct SipSocket {
-    ws: WebSocket,
-    _listeners: [Listener; 4],
+    js: js::Socket,
+    /// Given each event as `[kind, ...fields]` (see `browser.js`). A `JsValue`
+    /// closure, the type of every listener: each closure type costs the wasm its own glue.
+    _on: Closure<dyn FnMut(JsValue)>,
 }
 
 impl SipSocket {
@@ -110,36 +132,22 @@ impl SipSocket {
     /// `sip`. Returns at once; [`SocketEvent::Open`] or
     /// [`SocketEvent::Closed`] follows.
     pub fn connect(url: &str, on_event: impl FnMut(SocketEvent) + 'static) -> Result<SipSocket, SocketError> {
-        let ws = WebSocket::new_with_str(url, "sip")
-            .map_err(|e| SocketError::BadUrl { url: url.to_owned(), message: js_message(&e) })?;
-        ws.set_binary_type(BinaryType::Arraybuffer);
-        let on_event = std::rc::Rc::new(std::cell::RefCell::new(on_event));
-        let emit = move |event: SocketEvent| {
-            // One event at a time: the browser never nests these events, so
-            // the borrow cannot be held already unless the callback dropped
-            // the socket from inside itself, which removed the listeners.
-            if let Ok(mut f) = on_event.try_borrow_mut() {
-                f(event)
+        SipSocket::boxed(url, Box::new(on_event))
+    }
+
+    /// The work of [`SipSocket::connect`], once for every callback type.
+    #[inline(never)]
+    fn boxed(url: &str, mut on_event: Box<dyn FnMut(SocketEvent)>) -> Result<SipSocket, SocketError> {
+        // One event at a time: the browser never nests these events, and a
+        // socket dropped from inside its callback gets no event after it.
+        let on = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+            if let Some(event) = to_event(e.unchecked_ref()) {
+                on_event(event)
             }
-        };
-        let emit = std::rc::Rc::new(emit);
-        let target: &web_sys::EventTarget = ws.as_ref();
-        let (e1, e2, e3, e4) = (emit.clone(), emit.clone(), emit.clone(), emit);
-        let socket = ws.clone();
-        let listeners = [
-            Listener::new(target, "open", move |_| e1(SocketEvent::Open { protocol: socket.protocol() })),
-            Listener::new(target, "message", move |e| {
-                if let Some(data) = frame_bytes(&e.unchecked_into::<MessageEvent>().data()) {
-                    e2(SocketEvent::Message { data })
-                }
-            }),
-            Listener::new(target, "error", move |_| e3(SocketEvent::Error)),
-            Listener::new(target, "close", move |e| {
-                let e = e.unchecked_into::<CloseEvent>();
-                e4(SocketEvent::Closed { code: e.code(), reason: e.reason(), clean: e.was_clean() })
-            }),
-        ];
-        Ok(SipSocket { ws, _listeners: listeners })
+        });
+        let js = js::Socket::new(url, on.as_ref())
+            .map_err(|e| SocketError::BadUrl { url: url.to_owned(), message: js_message(&e) })?;
+        Ok(SipSocket { js, _on: on })
     }
 
     /// Send one message: as a text frame when it is UTF-8 (SIP's usual
@@ -149,55 +157,57 @@ impl SipSocket {
             return Err(SocketError::NotOpen);
         }
         let sent = match std::str::from_utf8(message) {
-            Ok(text) => self.ws.send_with_str(text),
-            Err(_) => self.ws.send_with_u8_array(message),
+            Ok(text) => self.js.send(text),
+            Err(_) => self.js.send_bytes(message),
         };
         sent.map_err(|e| SocketError::Send { message: js_message(&e) })
     }
 
     /// Whether the connection is open.
     pub fn is_open(&self) -> bool {
-        self.ws.ready_state() == WebSocket::OPEN
+        self.js.is_open()
     }
 
     /// Bytes queued by `send` and not yet handed to the network.
     pub fn buffered(&self) -> u32 {
-        self.ws.buffered_amount()
+        self.js.buffered()
     }
 
     /// The URL this socket was opened with.
     pub fn url(&self) -> String {
-        self.ws.url()
+        self.js.url()
     }
 
     /// Start closing (code 1000). [`SocketEvent::Closed`] follows while the
     /// socket is kept; dropping it closes silently.
     pub fn close(&self) {
-        // close(1000) throws only for an invalid code or an overlong reason.
-        let _ = self.ws.close_with_code(1000);
+        self.js.close();
     }
 }
 
 impl Drop for SipSocket {
     fn drop(&mut self) {
-        let state = self.ws.ready_state();
-        if state == WebSocket::CONNECTING || state == WebSocket::OPEN {
-            self.close();
-        }
+        // Before the callback goes: `browser.js` calls it no more.
+        self.js.detach();
     }
 }
 
-/// A frame's payload as bytes: text as UTF-8 (encoded by the browser into one
-/// array, copied once into wasm), binary as is. `None` for a payload type the
-/// socket never gets with `binaryType = "arraybuffer"`.
-fn frame_bytes(data: &JsValue) -> Option<Vec<u8>> {
-    if let Some(text) = data.dyn_ref::<JsString>() {
-        thread_local! {
-            static ENCODER: Utf8Encoder = Utf8Encoder::new();
-        }
-        return Some(ENCODER.with(|e| e.encode(text)).to_vec());
-    }
-    data.dyn_ref::<ArrayBuffer>().map(|buffer| Uint8Array::new(buffer).to_vec())
+/// A `browser.js` event (`[kind, ...fields]`). A frame's payload comes as
+/// bytes: a text frame as its UTF-8 (encoded by the browser into one array,
+/// copied once into wasm), a binary frame as is.
+fn to_event(e: &Array) -> Option<SocketEvent> {
+    let text = |i| e.get(i).as_string().unwrap_or_default();
+    Some(match text(0).as_str() {
+        "open" => SocketEvent::Open { protocol: text(1) },
+        "message" => SocketEvent::Message { data: e.get(1).unchecked_into::<Uint8Array>().to_vec() },
+        "error" => SocketEvent::Error,
+        "close" => SocketEvent::Closed {
+            code: e.get(1).as_f64().unwrap_or(1006.0) as u16,
+            reason: text(2),
+            clean: e.get(3).is_truthy(),
+        },
+        _ => return None,
+    })
 }
 
 /// The message of a thrown JS value.

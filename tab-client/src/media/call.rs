@@ -1,5 +1,5 @@
 //! [`CallMedia`]: one call's `RTCPeerConnection`, microphone track, remote
-//! audio and DTMF sender, a typed handle on a `media.js` `Call`.
+//! audio and DTMF sender, a typed handle on a `browser.js` `Call`.
 use std::cell::Cell;
 use std::rc::Rc;
 

@@ -1,5 +1,5 @@
 //! [`MediaFactory`]: the microphone, prepared ahead, and new calls, a typed
-//! handle on a `media.js` `Factory`.
+//! handle on a `browser.js` `Factory`.
 use std::cell::RefCell;
 use std::rc::Rc;
 

@@ -1,5 +1,5 @@
 //! How a non-trickle ICE gathering went ([`GatheringReport`]). The
-//! [`super::GatheringPolicy`]'s decision and its wait are `media.js`'s
+//! [`super::GatheringPolicy`]'s decision and its wait are `browser.js`'s
 //! `decide` and `gather`.
 use std::time::Duration;
 
@@ -31,7 +31,7 @@ pub struct GatheringReport {
 }
 
 impl GatheringReport {
-    /// From `media.js`'s `[elapsed ms, first useful ms or -1, candidates,
+    /// From `browser.js`'s `[elapsed ms, first useful ms or -1, candidates,
     /// end (0 complete, 1 settled, 2 cap)]`; `None` for `null` (no gathering yet).
     pub(crate) fn from_js(report: &JsValue) -> Option<GatheringReport> {
         let report: &js_sys::Array = wasm_bindgen::JsCast::dyn_ref(report)?;

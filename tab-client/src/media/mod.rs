@@ -20,21 +20,24 @@
 //!   is reported and [`CallMedia::retry_playback`] on a user gesture plays it.
 //!
 //! ## Layout
-//! The browser work is hand-written JavaScript, `tab-client/js/media.js`
+//! The browser work is hand-written JavaScript, `tab-client/js/browser.js`
 //! (minified in the shipped build): the same steps as web-sys calls from
 //! Rust cost the wasm several times the bytes. The Rust side is typed handles
 //! on its objects; its rejections (`[code, ...fields]`) become [`MediaError`]s
 //! and its events (`[kind, ...fields]`) [`MediaEvent`]s here.
-//! - `mod.rs`: [`MediaEvent`], [`MediaError`], the `media.js` bindings and conversions.
+//! - `mod.rs`: [`MediaEvent`], [`MediaError`], the `browser.js` bindings and conversions.
 //! - `options.rs`: [`MediaOptions`], [`AudioConstraints`], [`IceServer`], [`GatheringPolicy`].
-//! - `gather.rs`: [`GatheringReport`]; the policy's decision is `media.js`'s `decide`.
-//! - `factory.rs`: [`MediaFactory`] (`media.js` `Factory`): the microphone, prewarming, new calls.
-//! - `call.rs`: [`CallMedia`] (`media.js` `Call`): offer, answer, mute, DTMF,
+//! - `gather.rs`: [`GatheringReport`]; the policy's decision is `browser.js`'s `decide`.
+//! - `factory.rs`: [`MediaFactory`] (`browser.js` `Factory`): the microphone, prewarming, new calls.
+//! - `call.rs`: [`CallMedia`] (`browser.js` `Call`): offer, answer, mute, DTMF,
 //!   devices, remote audio and autoplay, close.
 use std::fmt;
 use std::rc::Rc;
 
+use tabphone_json::push_u64;
 use tabphone_json::quote;
+
+use crate::cat;
 use wasm_bindgen::prelude::*;
 
 mod call;
@@ -153,18 +156,31 @@ impl MediaError {
     }
 }
 
+impl MediaError {
+    /// What went wrong, in words (its `Display`): built by pushes, as the
+    /// shipped wasm avoids `core::fmt`.
+    pub(crate) fn message(&self) -> String {
+        match self {
+            MediaError::Unsupported { what } => cat(&["this browser has no ", what]),
+            MediaError::Microphone { name, message } => cat(&["microphone: ", name, ": ", message]),
+            MediaError::Negotiation { step, name, message } => cat(&[step, ": ", name, ": ", message]),
+            MediaError::NoCandidates { waited_ms } => {
+                let mut m = String::from("no ICE candidate after ");
+                push_u64(&mut m, u64::from(*waited_ms));
+                m.push_str(" ms");
+                m
+            }
+            MediaError::BadTones { tones } => cat(&["bad DTMF tones ", &quote(tones), ": use 0-9 A-D * # ,"]),
+            MediaError::DtmfUnavailable => String::from("DTMF cannot be sent now"),
+            MediaError::OutputDevice { name, message } => cat(&["output device: ", name, ": ", message]),
+            MediaError::Closed => String::from("the call media is closed"),
+        }
+    }
+}
+
 impl fmt::Display for MediaError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            MediaError::Unsupported { what } => write!(f, "this browser has no {what}"),
-            MediaError::Microphone { name, message } => write!(f, "microphone: {name}: {message}"),
-            MediaError::Negotiation { step, name, message } => write!(f, "{step}: {name}: {message}"),
-            MediaError::NoCandidates { waited_ms } => write!(f, "no ICE candidate after {waited_ms} ms"),
-            MediaError::BadTones { tones } => write!(f, "bad DTMF tones {}: use 0-9 A-D * # ,", quote(tones)),
-            MediaError::DtmfUnavailable => f.write_str("DTMF cannot be sent now"),
-            MediaError::OutputDevice { name, message } => write!(f, "output device: {name}: {message}"),
-            MediaError::Closed => f.write_str("the call media is closed"),
-        }
+        f.write_str(&self.message())
     }
 }
 
@@ -174,11 +190,11 @@ impl std::error::Error for MediaError {}
 /// its handler when it is taken.
 pub(crate) type EventSink = Rc<std::cell::RefCell<Rc<dyn Fn(MediaEvent)>>>;
 
-/// The hand-written browser side (`tab-client/js/media.js`).
+/// The hand-written browser side (`tab-client/js/browser.js`).
 mod js {
     use wasm_bindgen::prelude::*;
 
-    #[wasm_bindgen(module = "/js/media.js")]
+    #[wasm_bindgen(module = "/js/browser.js")]
     extern "C" {
         pub type Factory;
         #[wasm_bindgen(constructor)]
@@ -233,7 +249,7 @@ pub(crate) fn emit(sink: &EventSink, event: MediaEvent) {
     handler(event);
 }
 
-/// The `media.js` callback of a call: each `[kind, ...fields]` to `sink`.
+/// The `browser.js` callback of a call: each `[kind, ...fields]` to `sink`.
 pub(crate) fn event_callback(sink: EventSink) -> Closure<dyn FnMut(JsValue)> {
     Closure::new(move |e: JsValue| {
         if let Some(event) = to_event(&e.unchecked_into()) {
@@ -242,16 +258,16 @@ pub(crate) fn event_callback(sink: EventSink) -> Closure<dyn FnMut(JsValue)> {
     })
 }
 
-/// The ICE connection states `media.js` reports (`unknown` for others).
+/// The ICE connection states `browser.js` reports (`unknown` for others).
 const ICE_STATES: &[&str] =
     &["new", "checking", "connected", "completed", "failed", "disconnected", "closed"];
-/// What `media.js` finds missing.
+/// What `browser.js` finds missing.
 const MISSING: &[&str] = &[
     "RTCPeerConnection",
     "navigator.mediaDevices (a secure page is needed)",
     "document (call media runs in a page)",
 ];
-/// The negotiation steps `media.js` names.
+/// The negotiation steps `browser.js` names.
 const STEPS: &[&str] = &[
     "create_offer",
     "create_answer",
@@ -281,7 +297,7 @@ fn to_event(e: &js_sys::Array) -> Option<MediaEvent> {
     })
 }
 
-/// The error `media.js` rejected with (`[code, ...fields]`); anything else
+/// The error `browser.js` rejected with (`[code, ...fields]`); anything else
 /// (a browser's exception it did not expect) as a refused `step`.
 pub(crate) fn to_error(e: JsValue, step: &'static str) -> MediaError {
     let Some(a) = e.dyn_ref::<js_sys::Array>() else {
@@ -312,7 +328,7 @@ fn error_parts(e: &JsValue) -> (String, String) {
     (String::from("Error"), e.as_string().unwrap_or_else(|| String::from("unknown error")))
 }
 
-/// Await a promise of `media.js`; its rejection as a [`MediaError`] (see
+/// Await a promise of `browser.js`; its rejection as a [`MediaError`] (see
 /// [`to_error`]).
 pub(crate) async fn settle(promise: js_sys::Promise, step: &'static str) -> Result<JsValue, MediaError> {
     wasm_bindgen_futures::JsFuture::from(promise).await.map_err(|e| to_error(e, step))

@@ -78,7 +78,7 @@ impl Default for GatheringPolicy {
 }
 
 impl MediaOptions {
-    /// What a `media.js` `Factory` takes, as JSON: `{config
+    /// What a `browser.js` `Factory` takes, as JSON: `{config
     /// (RTCConfiguration), audio (MediaTrackConstraints), sink, settle, max,
     /// complete, server, warm}`. Text rather than objects built with
     /// `Reflect.set`: fewer bindings in the wasm.

@@ -79,7 +79,7 @@ impl CallMedias {
         wasm_bindgen_futures::spawn_local(async move {
             if let Err(e) = factory.prewarm().await {
                 if let Some(d) = driver.upgrade() {
-                    d.error(None, format!("media prewarm: {}: {e}", e.code()));
+                    d.error(None, crate::cat(&["media prewarm: ", e.code(), ": ", &e.message()]));
                 }
             }
         });
@@ -121,7 +121,7 @@ impl CallMedias {
 
     /// Answer `request` `closed`.
     fn fail_closed(&self, request: u64) {
-        feed(&self.driver, Input::Media { request, result: Err(MediaError::Closed.to_string()) });
+        feed(&self.driver, Input::Media { request, result: Err(MediaError::Closed.message()) });
     }
 
     /// Stop everything: every call's media, the prepared call, the microphone.
@@ -152,7 +152,7 @@ impl CallMedias {
             MediaEvent::PlaybackStarted => self.unblock(call),
             MediaEvent::PlaybackFailed { name, message } => {
                 if let Some(d) = driver {
-                    d.error(Some(call.to_owned()), format!("audio playback: {name}: {message}"));
+                    d.error(Some(call.to_owned()), crate::cat(&["audio playback: ", &name, ": ", &message]));
                 }
             }
             MediaEvent::InputEnded => {
@@ -311,7 +311,7 @@ async fn run(driver: Weak<Driver>, call: String) {
         drop(d);
         let reply = perform(&driver, &call, &request, media).await;
         if let Some(result) = reply {
-            feed(&driver, Input::Media { request: request.id, result: result.map_err(|e| e.to_string()) });
+            feed(&driver, Input::Media { request: request.id, result: result.map_err(|e| e.message()) });
         }
     }
 }

@@ -287,7 +287,7 @@ impl Driver {
                     None => Err(crate::sip_socket::SocketError::NotOpen),
                 };
                 if let Err(e) = sent {
-                    self.error(None, format!("{}: {e}", e.code()));
+                    self.error(None, crate::cat(&[e.code(), ": ", &e.message()]));
                 }
             }
             PhoneOutput::Close => {
@@ -366,7 +366,7 @@ impl Driver {
         };
         // The old socket (if any) is dropped: closed, its listeners removed.
         let socket = SipSocket::connect(url, on_event);
-        let failed = socket.as_ref().err().map(|e| format!("{}: {e}", e.code()));
+        let failed = socket.as_ref().err().map(|e| crate::cat(&[e.code(), ": ", &e.message()]));
         *self.socket.borrow_mut() = socket.ok();
         if let Some(message) = failed {
             self.error(None, message);

@@ -1,9 +1,10 @@
 //! [`PhoneOptions`]: the SIP account and media settings every tab is given
 //! (only the real tab uses them), from Rust or from the JavaScript options
 //! `{sip: {...}, media: {...}}`, checked, with a coded error for bad ones.
-use js_sys::{Array, Reflect};
-use wasm_bindgen::JsValue;
+use js_sys::Array;
+use wasm_bindgen::prelude::*;
 
+use crate::cat;
 use crate::media::{AudioConstraints, GatheringPolicy, IceServer, MediaOptions};
 use tabphone_json::quote;
 
@@ -48,7 +49,7 @@ impl OptionsError {
 
 impl std::fmt::Display for OptionsError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", Self::CODE, self.message)
+        f.write_str(&crate::cat(&[Self::CODE, ": ", &self.message]))
     }
 }
 
@@ -59,7 +60,7 @@ impl PhoneOptions {
     /// [`MediaOptions::keep_warm`] on (a prepared call ready after each one).
     pub fn new(servers: &[&str], user: &str, password: &str, domain: &str) -> PhoneOptions {
         PhoneOptions {
-            servers: servers.iter().map(|s| s.to_string()).collect(),
+            servers: servers.iter().map(|s| String::from(*s)).collect(),
             user: user.to_owned(),
             password: password.to_owned(),
             domain: domain.to_owned(),
@@ -77,14 +78,22 @@ impl PhoneOptions {
         }
         if let Some(bad) = self.servers.iter().find(|s| !(s.starts_with("ws://") || s.starts_with("wss://")))
         {
-            return Err(OptionsError::new(format!(
-                "sip.servers: {} is not a ws:// or wss:// URL",
-                quote(bad)
-            )));
+            return Err(OptionsError::new(cat(&[
+                "sip.servers: ",
+                &quote(bad),
+                " is not a ws:// or wss:// URL",
+            ])));
         }
         for (name, value) in [("user", &self.user), ("domain", &self.domain)] {
             if value.is_empty() || value.chars().any(|c| c.is_whitespace() || c == '@' || c == ':') {
-                return Err(OptionsError::new(format!("sip.{name}: {} is not a valid {name}", quote(value))));
+                return Err(OptionsError::new(cat(&[
+                    "sip.",
+                    name,
+                    ": ",
+                    &quote(value),
+                    " is not a valid ",
+                    name,
+                ])));
             }
         }
         if self.expires.is_some_and(|e| e == 0) {
@@ -111,32 +120,67 @@ impl PhoneOptions {
     /// domain, displayName?, iceServers?, traceSip?, expires?}`, `media`
     /// (optional) is `{iceServers?, keepWarm?, gathering?: {settleMs?,
     /// maxMs?, waitForComplete?}, inputDevice?, outputDevice?,
-    /// echoCancellation?, noiseSuppression?, autoGainControl?}`.
+    /// echoCancellation?, noiseSuppression?, autoGainControl?}`. Their types
+    /// are checked by `browser.js` (`readOptions`, the first bad field's
+    /// message), their values by [`PhoneOptions::check`].
     pub fn from_js(sip: &JsValue, media: &JsValue) -> Result<PhoneOptions, OptionsError> {
-        if !sip.is_object() {
-            return Err(OptionsError::new("sip: an object {servers, user, password, domain} is needed"));
+        let read =
+            read_options(sip, media).map_err(|e| OptionsError::new(e.as_string().unwrap_or_default()))?;
+        let text = |i| read.get(i).as_string();
+        let flag = |i| read.get(i).as_bool();
+        let number = |i| read.get(i).as_f64().map(|n| n as u32);
+        let mut ice_servers = Vec::new();
+        for server in Array::from(&read.get(7)).iter() {
+            let server: Array = server.unchecked_into();
+            let (username, credential) = (server.get(1).as_string(), server.get(2).as_string());
+            ice_servers.push(IceServer { urls: strings(&server.get(0)), username, credential });
         }
-        let mut r = Reader::default();
-        let servers = r.get(sip, "servers");
-        let servers = r.urls(servers, "sip.servers", "a URL or a list of URLs is needed");
+        let d = GatheringPolicy::default();
         // Built in place, not by `PhoneOptions::new` (which copies its strings).
-        let mut o = PhoneOptions {
-            servers,
-            user: r.required(sip, "user"),
-            password: r.required(sip, "password"),
-            domain: r.required(sip, "domain"),
-            display_name: r.string(sip, "displayName", "sip"),
-            trace_sip: r.flag(sip, "traceSip", "sip").unwrap_or(false),
-            expires: r.number(sip, "expires", "sip"),
-            media: MediaOptions { keep_warm: true, ..MediaOptions::default() },
+        let o = PhoneOptions {
+            servers: strings(&read.get(0)),
+            user: text(1).unwrap_or_default(),
+            password: text(2).unwrap_or_default(),
+            domain: text(3).unwrap_or_default(),
+            display_name: text(4),
+            trace_sip: flag(5).unwrap_or(false),
+            expires: number(6),
+            media: MediaOptions {
+                audio: AudioConstraints {
+                    device_id: text(10),
+                    echo_cancellation: flag(11),
+                    noise_suppression: flag(12),
+                    auto_gain_control: flag(13),
+                },
+                ice_servers,
+                output_device_id: text(9),
+                gathering: GatheringPolicy {
+                    settle_ms: number(14).unwrap_or(d.settle_ms),
+                    max_ms: number(15).unwrap_or(d.max_ms),
+                    wait_for_complete: flag(16).unwrap_or(d.wait_for_complete),
+                },
+                keep_warm: flag(8).unwrap_or(true),
+            },
         };
-        o.media.ice_servers = r.ice_servers(sip, "sip.iceServers");
-        r.media_options(media, &mut o.media);
-        match r.error {
-            Some(e) => Err(e),
-            None => o.check().map(|()| o),
-        }
+        o.check().map(|()| o)
     }
+}
+
+#[wasm_bindgen(module = "/js/browser.js")]
+extern "C" {
+    /// The options as a list (see `browser.js`), or the message of the
+    /// first field of a wrong type.
+    #[wasm_bindgen(catch, js_name = readOptions)]
+    fn read_options(sip: &JsValue, media: &JsValue) -> Result<Array, JsValue>;
+}
+
+/// A list of strings `readOptions` made.
+fn strings(list: &JsValue) -> Vec<String> {
+    let mut out = Vec::new();
+    for s in Array::from(list).iter() {
+        out.extend(s.as_string());
+    }
+    out
 }
 
 impl std::fmt::Debug for PhoneOptions {
@@ -147,141 +191,6 @@ impl std::fmt::Debug for PhoneOptions {
             .field("domain", &self.domain)
             .field("media", &self.media)
             .finish_non_exhaustive()
-    }
-}
-
-/// Reads the JavaScript options. The first bad field is kept as the error;
-/// after it nothing more is read (every read gives nothing), so the result
-/// is only used when there was none.
-#[derive(Default)]
-struct Reader {
-    error: Option<OptionsError>,
-}
-
-impl Reader {
-    fn fail(&mut self, message: String) {
-        if self.error.is_none() {
-            self.error = Some(OptionsError { message });
-        }
-    }
-
-    /// `o[key]` when it is set (neither undefined nor null) and `o` is an object.
-    fn get(&self, o: &JsValue, key: &str) -> Option<JsValue> {
-        if self.error.is_some() || !o.is_object() {
-            return None;
-        }
-        let v = Reflect::get(o, &JsValue::from_str(key)).ok()?;
-        (!v.is_undefined() && !v.is_null()).then_some(v)
-    }
-
-    /// `o[key]` when set and `fits` it; `{what}.{key}: {wrong}` when it does
-    /// not. One copy for every type: the callers convert.
-    fn typed(
-        &mut self,
-        o: &JsValue,
-        key: &str,
-        what: &str,
-        wrong: &str,
-        fits: fn(&JsValue) -> bool,
-    ) -> Option<JsValue> {
-        let value = self.get(o, key)?;
-        if !fits(&value) {
-            self.fail(format!("{what}.{key}: {wrong}"));
-            return None;
-        }
-        Some(value)
-    }
-
-    fn required(&mut self, o: &JsValue, key: &str) -> String {
-        let value =
-            self.typed(o, key, "sip", "a string is needed", JsValue::is_string).and_then(|v| v.as_string());
-        if value.is_none() {
-            self.fail(format!("sip.{key}: a string is needed"));
-        }
-        value.unwrap_or_default()
-    }
-
-    fn string(&mut self, o: &JsValue, key: &str, what: &str) -> Option<String> {
-        self.typed(o, key, what, "not a string", JsValue::is_string)?.as_string()
-    }
-
-    fn flag(&mut self, o: &JsValue, key: &str, what: &str) -> Option<bool> {
-        self.typed(o, key, what, "not a boolean", |v| v.as_bool().is_some())?.as_bool()
-    }
-
-    fn number(&mut self, o: &JsValue, key: &str, what: &str) -> Option<u32> {
-        let whole = |v: &JsValue| {
-            v.as_f64().is_some_and(|n| n >= 0.0 && n <= f64::from(u32::MAX) && n.fract() == 0.0)
-        };
-        Some(self.typed(o, key, what, "not a whole number of the right range", whole)?.as_f64()? as u32)
-    }
-
-    /// A string or a list of strings; `{what}: {missing}` when neither.
-    fn urls(&mut self, value: Option<JsValue>, what: &str, missing: &str) -> Vec<String> {
-        let mut urls = Vec::new();
-        match value {
-            Some(v) if v.is_string() => urls.extend(v.as_string()),
-            Some(v) if Array::is_array(&v) => {
-                for item in Array::from(&v).iter() {
-                    match item.as_string() {
-                        Some(url) => urls.push(url),
-                        None => {
-                            self.fail(format!("{what}: not a list of strings"));
-                            break;
-                        }
-                    }
-                }
-            }
-            _ => self.fail(format!("{what}: {missing}")),
-        }
-        urls
-    }
-
-    /// `o.iceServers`: `[{urls: string | string[], username?, credential?}]`.
-    fn ice_servers(&mut self, o: &JsValue, what: &str) -> Vec<IceServer> {
-        let mut servers = Vec::new();
-        let Some(list) = self.get(o, "iceServers") else { return servers };
-        if !Array::is_array(&list) {
-            self.fail(format!("{what}: a list of {{urls, username?, credential?}} is needed"));
-            return servers;
-        }
-        for s in Array::from(&list).iter() {
-            let urls = self.get(&s, "urls");
-            let urls = self.urls(urls, what, "each server needs urls");
-            let username = self.string(&s, "username", what);
-            servers.push(IceServer { urls, username, credential: self.string(&s, "credential", what) });
-        }
-        servers
-    }
-
-    /// `media` into `m` (which has the `sip.iceServers`).
-    fn media_options(&mut self, media: &JsValue, m: &mut MediaOptions) {
-        if media.is_undefined() || media.is_null() {
-            return;
-        }
-        if !media.is_object() {
-            return self.fail(String::from("media: an object is needed"));
-        }
-        let more = self.ice_servers(media, "media.iceServers");
-        m.ice_servers.extend(more);
-        m.keep_warm = self.flag(media, "keepWarm", "media").unwrap_or(true);
-        m.output_device_id = self.string(media, "outputDevice", "media");
-        m.audio = AudioConstraints {
-            device_id: self.string(media, "inputDevice", "media"),
-            echo_cancellation: self.flag(media, "echoCancellation", "media"),
-            noise_suppression: self.flag(media, "noiseSuppression", "media"),
-            auto_gain_control: self.flag(media, "autoGainControl", "media"),
-        };
-        // Set but not an object: every field of it is missing.
-        if let Some(g) = self.get(media, "gathering") {
-            let d = GatheringPolicy::default();
-            let (what, g) = ("media.gathering", &g);
-            m.gathering = GatheringPolicy {
-                settle_ms: self.number(g, "settleMs", what).unwrap_or(d.settle_ms),
-                max_ms: self.number(g, "maxMs", what).unwrap_or(d.max_ms),
-                wait_for_complete: self.flag(g, "waitForComplete", what).unwrap_or(d.wait_for_complete),
-            };
-        }
     }
 }
 

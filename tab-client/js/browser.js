@@ -1,9 +1,14 @@
-// The browser side of tabphone's call media (tab-client/src/media/mod.rs has
-// the Rust API around it): a Factory (the microphone, a prewarmed call) and
-// one Call per RTCPeerConnection. A failure rejects (or throws) an array
-// [code, ...fields] that the Rust side turns into its MediaError; a call's
-// events go to its `on` callback as [kind, ...fields]. Hand-written rather
-// than web-sys calls from Rust: the same work costs the wasm ~4x the bytes.
+// The tab client's hand-written browser side: the same work as web-sys calls
+// from Rust costs the wasm several times the bytes, and one file compresses
+// better than several. Plumbing only: the rules live in the Rust cores.
+// - Call media (tab-client/src/media/mod.rs has the Rust API around it): a
+//   Factory (the microphone, a prewarmed call) and one Call per
+//   RTCPeerConnection. A failure rejects (or throws) an array [code, ...fields]
+//   that the Rust side turns into its MediaError; a call's events go to its
+//   `on` callback as [kind, ...fields].
+// - Socket, the SIP WebSocket (tab-client/src/sip_socket.rs).
+
+// ---- Call media
 
 // The name and message of a rejected or thrown value (DOMException or Error).
 const parts = (e) => (e instanceof Error ? [e.name, e.message] : ['Error', typeof e == 'string' ? e : 'unknown error']);
@@ -408,3 +413,170 @@ export class Factory {
     return opened.clone();
   }
 }
+
+// ---- The SIP WebSocket: a WebSocket with the `sip` subprotocol whose events
+// go to `on` as [kind, ...fields]: ['open', protocol], ['message', bytes] (a
+// Uint8Array: a text frame as its UTF-8), ['error'], ['close', code, reason,
+// clean].
+const utf8 = new TextEncoder();
+
+export class Socket {
+  // Throws (a SyntaxError) for a URL the browser refuses.
+  constructor(url, on) {
+    const ws = (this.ws = new WebSocket(url, 'sip'));
+    ws.binaryType = 'arraybuffer';
+    ws.onopen = () => on(['open', ws.protocol]);
+    ws.onmessage = ({ data }) => {
+      if (typeof data == 'string') on(['message', utf8.encode(data)]);
+      else if (data instanceof ArrayBuffer) on(['message', new Uint8Array(data)]);
+    };
+    ws.onerror = () => on(['error']);
+    ws.onclose = (e) => on(['close', e.code, e.reason, e.wasClean]);
+  }
+
+  get open() {
+    return this.ws.readyState == 1;
+  }
+
+  get buffered() {
+    return this.ws.bufferedAmount;
+  }
+
+  get url() {
+    return this.ws.url;
+  }
+
+  // A string as a text frame, a Uint8Array as a binary one.
+  send(data) {
+    this.ws.send(data);
+  }
+
+  close() {
+    this.ws.close(1000);
+  }
+
+  // No event after this; the connection closes if it is not closed already.
+  detach() {
+    const ws = this.ws;
+    ws.onopen = ws.onmessage = ws.onerror = ws.onclose = null;
+    if (ws.readyState < 2) this.close();
+  }
+}
+
+// ---- localStorage, for the SIP instance id and the calls kept for a reload
+// (tab-client/src/instance.rs, saved.rs). Without it (disabled, full, or
+// outside a page) a read gives null and a write does nothing.
+export const getItem = (key) => {
+  try {
+    return localStorage.getItem(key);
+  } catch {
+    return null;
+  }
+};
+
+// Store `value` under `key`, or remove the key when `value` is null.
+export const setItem = (key, value) => {
+  try {
+    if (value == null) localStorage.removeItem(key);
+    else localStorage.setItem(key, value);
+  } catch {}
+};
+
+// Fill `bytes` (a Uint8Array) from the platform's cryptographic random
+// source, from Math.random where there is none.
+export const fillRandom = (bytes) => {
+  try {
+    crypto.getRandomValues(bytes);
+  } catch {
+    for (let i = 0; i < bytes.length; i++) bytes[i] = Math.random() * 256;
+  }
+};
+
+// ---- The tab's port to the app's SharedWorker (tab-client/src/client.rs),
+// started, each message's data to `on`. Throws when the worker cannot start.
+export const openWorker = (url, name, on) => {
+  const port = new SharedWorker(url, { type: 'module', name }).port;
+  port.onmessage = (e) => on(e.data);
+  port.start();
+  return port;
+};
+
+// ---- The phone's JavaScript options `{sip, media}` (tab-client/src/phone/
+// options.rs: PhoneOptions::from_js, which then checks their values): read
+// and type-checked, in the order of that list, as
+// [servers, user, password, domain, displayName, traceSip, expires,
+//  iceServers ([urls, username, credential] each, sip's then media's),
+//  keepWarm, outputDevice, inputDevice, echoCancellation, noiseSuppression,
+//  autoGainControl, settleMs, maxMs, waitForComplete]
+// with undefined for what is not set. Throws the message of the first bad field.
+export const readOptions = (sip, media) => {
+  const isObject = (v) => typeof v == 'object' && v !== null;
+  const bad = (message) => {
+    throw message;
+  };
+  // o[key], undefined when not set (or null, or o is no object).
+  const get = (o, key) => {
+    try {
+      return isObject(o) ? (o[key] ?? undefined) : undefined;
+    } catch {}
+  };
+  const typed = (o, key, what, wrong, fits) => {
+    const v = get(o, key);
+    if (v !== undefined && !fits(v)) bad(`${what}.${key}: ${wrong}`);
+    return v;
+  };
+  const string = (o, key, what) => typed(o, key, what, 'not a string', (v) => typeof v == 'string');
+  const flag = (o, key, what) => typed(o, key, what, 'not a boolean', (v) => typeof v == 'boolean');
+  const whole = (v) => typeof v == 'number' && v >= 0 && v <= 4294967295 && v % 1 == 0;
+  const number = (o, key, what) => typed(o, key, what, 'not a whole number of the right range', whole);
+  const required = (key) => {
+    const v = get(sip, key);
+    if (typeof v != 'string') bad(`sip.${key}: a string is needed`);
+    return v;
+  };
+  // A string or a list of strings.
+  const urls = (v, what, missing) => {
+    if (typeof v == 'string') return [v];
+    if (!Array.isArray(v)) bad(`${what}: ${missing}`);
+    for (const url of v) if (typeof url != 'string') bad(`${what}: not a list of strings`);
+    return v;
+  };
+  const iceServers = (o, what) => {
+    const list = get(o, 'iceServers');
+    if (list === undefined) return [];
+    if (!Array.isArray(list)) bad(`${what}: a list of {urls, username?, credential?} is needed`);
+    return Array.from(list, (s) => [
+      urls(get(s, 'urls'), what, 'each server needs urls'),
+      string(s, 'username', what),
+      string(s, 'credential', what),
+    ]);
+  };
+  if (!isObject(sip)) bad('sip: an object {servers, user, password, domain} is needed');
+  const options = [
+    urls(get(sip, 'servers'), 'sip.servers', 'a URL or a list of URLs is needed'),
+    required('user'),
+    required('password'),
+    required('domain'),
+    string(sip, 'displayName', 'sip'),
+    flag(sip, 'traceSip', 'sip'),
+    number(sip, 'expires', 'sip'),
+    iceServers(sip, 'sip.iceServers'),
+  ];
+  if (media == null) return options;
+  if (!isObject(media)) bad('media: an object is needed');
+  options[7].push(...iceServers(media, 'media.iceServers'));
+  const gathering = get(media, 'gathering');
+  const g = 'media.gathering';
+  options.push(
+    flag(media, 'keepWarm', 'media'),
+    string(media, 'outputDevice', 'media'),
+    string(media, 'inputDevice', 'media'),
+    flag(media, 'echoCancellation', 'media'),
+    flag(media, 'noiseSuppression', 'media'),
+    flag(media, 'autoGainControl', 'media'),
+    number(gathering, 'settleMs', g),
+    number(gathering, 'maxMs', g),
+    flag(gathering, 'waitForComplete', g),
+  );
+  return options;
+};
