@@ -154,6 +154,8 @@ fn build() -> Result<()> {
     ] {
         let _ = std::fs::remove_file(pkg.join(old));
     }
+    // wasm-bindgen adds snippets but never removes one a renamed file left.
+    let _ = std::fs::remove_dir_all(pkg.join("snippets"));
     let wasm = shipped::build("release", "tabphone-tab", "tabphone_tab", "talc")?;
     run(Command::new("wasm-bindgen")
         .args(["--target", "web", "--remove-name-section", "--remove-producers-section", "--out-dir"])
