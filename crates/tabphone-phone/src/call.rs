@@ -330,6 +330,16 @@ pub(crate) fn transfer_status(cause: EndCause) -> u16 {
     }
 }
 
+/// `n` as 16 lowercase hex digits, a call id (`{:016x}` without the
+/// formatting machinery).
+pub(crate) fn hex_id(n: u64) -> String {
+    let mut id = String::with_capacity(16);
+    for shift in (0..16).rev() {
+        id.push(char::from(b"0123456789abcdef"[(n >> (shift * 4)) as usize & 15]));
+    }
+    id
+}
+
 /// Split the headers off a URI (`sip:b@x?Replaces=a%3Bb` → `sip:b@x`,
 /// `[("Replaces", "a;b")]`), percent-decoding their values (RFC 3261 19.1.1).
 pub(crate) fn split_uri_headers(uri: &str) -> (String, Vec<(String, String)>) {
@@ -376,6 +386,13 @@ mod tests {
             split_uri_headers("sip:b@x?A=%4&B=%zz").1,
             vec![("A".to_string(), "%4".to_string()), ("B".to_string(), "%zz".to_string())]
         );
+    }
+
+    #[test]
+    fn hex_ids_are_016x() {
+        for n in [0, 1, 0xab, 0x0123_4567_89ab_cdef, u64::MAX] {
+            assert_eq!(hex_id(n), format!("{n:016x}"));
+        }
     }
 
     #[test]

@@ -305,7 +305,7 @@ impl Phone {
 
     /// A call id: 16 hex digits.
     pub(crate) fn random_id(&mut self) -> String {
-        format!("{:016x}", self.next_random())
+        crate::call::hex_id(self.next_random())
     }
 
     /// Wall-clock milliseconds at `now` (see [`PhoneInput::Start`]).
