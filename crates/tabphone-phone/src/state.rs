@@ -128,7 +128,7 @@ impl PhoneState {
 
     /// The JSON text.
     pub fn to_json(&self) -> String {
-        crate::json::write_state(self)
+        crate::json::write_state_of(self)
     }
 
     /// The live call with this id.
