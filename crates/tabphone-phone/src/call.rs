@@ -42,7 +42,8 @@ pub(crate) enum Own {
 }
 
 /// The peer's side: a re-INVITE from the peer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Compared with `matches!` (a derived `PartialEq` is code in the wasm).
+#[derive(Debug, Clone, Copy)]
 pub(crate) enum Remote {
     Idle,
     /// The media layer answers its offer, or makes an offer for an offerless
@@ -75,7 +76,8 @@ pub(crate) struct Nego {
 
 /// Taking the call over from a previous real tab (a handover): a fresh
 /// offer from new media, then a target-refresh re-INVITE, then its answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Compared with `matches!` (a derived `PartialEq` is code in the wasm).
+#[derive(Debug, Clone)]
 pub(crate) enum Resume {
     /// The media layer makes the fresh offer (request id).
     Offering { request: u64 },
