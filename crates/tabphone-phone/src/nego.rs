@@ -117,7 +117,7 @@ impl Phone {
                     return self.start_remote(i, offer);
                 }
             }
-            let idle = c.nego.own == Own::Idle && matches!(c.nego.remote, Remote::Idle);
+            let idle = matches!((&c.nego.own, &c.nego.remote), (Own::Idle, Remote::Idle));
             if c.state != CallState::Established || !idle || c.nego.queue.is_empty() {
                 return;
             }
@@ -192,7 +192,7 @@ impl Phone {
 
     /// After a recovery: an ICE-restart re-INVITE, once, in its turn.
     pub(crate) fn on_recovery_offer_needed(&mut self, i: usize) {
-        if !self.calls[i].nego.queue.contains(&Op::IceRestart) {
+        if !self.calls[i].nego.queue.iter().any(|op| matches!(op, Op::IceRestart)) {
             self.calls[i].nego.queue.push(Op::IceRestart);
         }
         self.kick(i);
