@@ -322,8 +322,25 @@ pub fn as_str(raw: &str) -> Option<Cow<'_, str>> {
 }
 
 /// A raw value as an unsigned integer, if it is one that fits.
+/// (What `str::parse::<u64>` accepts, a `+` too, without its generic code.)
 pub fn as_u64(raw: &str) -> Option<u64> {
-    raw.parse().ok()
+    let digits = match raw.as_bytes() {
+        [b'+', rest @ ..] => rest,
+        all => all,
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for &b in digits {
+        let d = u64::from(b.wrapping_sub(b'0'));
+        // n * 10 + d <= u64::MAX, without a 128-bit multiplication.
+        if d > 9 || n > (u64::MAX - d) / 10 {
+            return None;
+        }
+        n = n * 10 + d;
+    }
+    Some(n)
 }
 
 /// A raw value as a bool, if it is one.
@@ -397,6 +414,11 @@ mod tests {
         assert_eq!(as_u64("-1"), None);
         assert_eq!(as_u64("1.5"), None);
         assert_eq!(as_u64("18446744073709551616"), None);
+        for raw in
+            ["0", "+7", "+", "", "007", "18446744073709551615", "18446744073709551620", "1a", " 1", "-0"]
+        {
+            assert_eq!(as_u64(raw), raw.parse().ok(), "{raw:?}");
+        }
         assert_eq!(as_bool("true"), Some(true));
     }
 }

@@ -42,7 +42,8 @@ pub(crate) enum Own {
 }
 
 /// The peer's side: a re-INVITE from the peer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Compared with `matches!` (a derived `PartialEq` is code in the wasm).
+#[derive(Debug, Clone, Copy)]
 pub(crate) enum Remote {
     Idle,
     /// The media layer answers its offer, or makes an offer for an offerless
@@ -75,7 +76,8 @@ pub(crate) struct Nego {
 
 /// Taking the call over from a previous real tab (a handover): a fresh
 /// offer from new media, then a target-refresh re-INVITE, then its answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Compared with `matches!` (a derived `PartialEq` is code in the wasm).
+#[derive(Debug, Clone)]
 pub(crate) enum Resume {
     /// The media layer makes the fresh offer (request id).
     Offering { request: u64 },
@@ -330,6 +332,16 @@ pub(crate) fn transfer_status(cause: EndCause) -> u16 {
     }
 }
 
+/// `n` as 16 lowercase hex digits, a call id (`{:016x}` without the
+/// formatting machinery).
+pub(crate) fn hex_id(n: u64) -> String {
+    let mut id = String::with_capacity(16);
+    for shift in (0..16).rev() {
+        id.push(char::from(b"0123456789abcdef"[(n >> (shift * 4)) as usize & 15]));
+    }
+    id
+}
+
 /// Split the headers off a URI (`sip:b@x?Replaces=a%3Bb` → `sip:b@x`,
 /// `[("Replaces", "a;b")]`), percent-decoding their values (RFC 3261 19.1.1).
 pub(crate) fn split_uri_headers(uri: &str) -> (String, Vec<(String, String)>) {
@@ -376,6 +388,13 @@ mod tests {
             split_uri_headers("sip:b@x?A=%4&B=%zz").1,
             vec![("A".to_string(), "%4".to_string()), ("B".to_string(), "%zz".to_string())]
         );
+    }
+
+    #[test]
+    fn hex_ids_are_016x() {
+        for n in [0, 1, 0xab, 0x0123_4567_89ab_cdef, u64::MAX] {
+            assert_eq!(hex_id(n), format!("{n:016x}"));
+        }
     }
 
     #[test]

@@ -113,12 +113,25 @@ pub(crate) fn duration_text(d: std::time::Duration) -> String {
         (0, n) => (u64::from(n), 0, 0, "ns"),
         (s, n) => (s, n, 9, "s"),
     };
-    let mut text = whole.to_string();
+    let mut text = String::new();
+    tabphone_json::push_u64(&mut text, whole);
     if fraction > 0 {
-        let fraction = format!(".{fraction:0digits$}");
-        text.push_str(fraction.trim_end_matches('0'));
+        // `digits` digits with leading zeros, then without the trailing ones.
+        let (mut digits, mut fraction) = (digits, fraction);
+        while fraction % 10 == 0 {
+            fraction /= 10;
+            digits -= 1;
+        }
+        let mut shown = String::new();
+        tabphone_json::push_u64(&mut shown, u64::from(fraction));
+        text.push('.');
+        for _ in shown.len()..digits {
+            text.push('0');
+        }
+        text.push_str(&shown);
     }
-    text + unit
+    text.push_str(unit);
+    text
 }
 
 #[cfg(test)]

@@ -141,7 +141,9 @@ impl PhoneEvent {
         json::read_relayed(text).ok()
     }
 
-    /// The event's name in JSON (`"callEnded"`, `"incoming"`, ...).
+    /// The event's name in JSON (`"callEnded"`, `"incoming"`, ...). Out of
+    /// line: inlined, `to_json` had a copy of its first field per event.
+    #[inline(never)]
     pub fn name(&self) -> &'static str {
         match self {
             PhoneEvent::Incoming { .. } => "incoming",

@@ -112,12 +112,12 @@ impl Phone {
                 return;
             }
             let making = matches!(c.nego.own, Own::Offering { .. } | Own::Applying { .. });
-            if c.nego.remote == Remote::Idle && !making {
+            if matches!(c.nego.remote, Remote::Idle) && !making {
                 if let Some(offer) = c.nego.deferred.take() {
                     return self.start_remote(i, offer);
                 }
             }
-            let idle = c.nego.own == Own::Idle && c.nego.remote == Remote::Idle;
+            let idle = matches!((&c.nego.own, &c.nego.remote), (Own::Idle, Remote::Idle));
             if c.state != CallState::Established || !idle || c.nego.queue.is_empty() {
                 return;
             }
@@ -192,7 +192,7 @@ impl Phone {
 
     /// After a recovery: an ICE-restart re-INVITE, once, in its turn.
     pub(crate) fn on_recovery_offer_needed(&mut self, i: usize) {
-        if !self.calls[i].nego.queue.contains(&Op::IceRestart) {
+        if !self.calls[i].nego.queue.iter().any(|op| matches!(op, Op::IceRestart)) {
             self.calls[i].nego.queue.push(Op::IceRestart);
         }
         self.kick(i);
@@ -200,7 +200,7 @@ impl Phone {
 
     pub(crate) fn on_reinvite_answered(&mut self, i: usize, sdp: Option<String>) {
         let c = &mut self.calls[i];
-        if c.nego.remote == Remote::AwaitingAck {
+        if matches!(c.nego.remote, Remote::AwaitingAck) {
             // The ACK's answer to the offer we put in our 200.
             c.nego.remote = Remote::Idle;
             if let Some(answer) = sdp {
@@ -373,7 +373,7 @@ impl Phone {
     pub(crate) fn on_ack_without_answer(&mut self, now: Instant, i: usize) {
         let c = &mut self.calls[i];
         let reason = "the peer's ACK brought no answer to our offer";
-        if c.nego.remote != Remote::AwaitingAck {
+        if !matches!(c.nego.remote, Remote::AwaitingAck) {
             if c.direction == crate::state::CallDirection::Incoming && c.offer.is_none() {
                 self.media_failed(now, i, reason);
             }
@@ -387,7 +387,7 @@ impl Phone {
 
     fn on_remote_apply(&mut self, i: usize, request: u64, result: Result<String, String>) {
         let c = &mut self.calls[i];
-        if c.nego.remote != (Remote::ApplyingAck { request }) {
+        if !matches!(c.nego.remote, Remote::ApplyingAck { request: r } if r == request) {
             return;
         }
         c.nego.remote = Remote::Idle;

@@ -173,10 +173,9 @@ pub struct Phone {
     pub(crate) reg_waiters: Vec<(u64, bool)>,
     pub(crate) timers: Timers,
     out: Vec<PhoneOutput>,
-    /// The last state published, with `rev` 0, and its JSON text (compared
-    /// as text: equal texts are equal states, and the text is written anyway
-    /// when it changed).
-    published: Option<(PhoneState, String)>,
+    /// The JSON text of the last state published, with `rev` 0 (compared as
+    /// text: equal texts are equal states, and the text is written anyway).
+    published: Option<String>,
     pub(crate) rev: u64,
 }
 
@@ -251,13 +250,18 @@ impl Phone {
 
     /// The state as last published (`None` before the first input).
     pub fn state(&self) -> Option<PhoneState> {
-        self.published.as_ref().map(|(p, _)| PhoneState { rev: self.rev, ..p.clone() })
+        // The text is ours, written by the state's writer: it reads back
+        // (the round trip is tested, `json/oracle.rs`).
+        let state = PhoneState::parse(self.published.as_deref()?).ok()?;
+        Some(PhoneState { rev: self.rev, ..state })
     }
 
     /// The state as last published lists a call (live, or kept for a
     /// successor after a stop): what a reloaded page could take over.
     pub fn has_calls(&self) -> bool {
-        self.published.as_ref().is_some_and(|(p, _)| !p.calls.is_empty())
+        // The last state published lists the live calls and the kept ones
+        // (it is published at the end of every input).
+        self.published.is_some() && !(self.calls.is_empty() && self.kept.is_empty())
     }
 
     // ----- plumbing -----
@@ -305,7 +309,7 @@ impl Phone {
 
     /// A call id: 16 hex digits.
     pub(crate) fn random_id(&mut self) -> String {
-        format!("{:016x}", self.next_random())
+        crate::call::hex_id(self.next_random())
     }
 
     /// Wall-clock milliseconds at `now` (see [`PhoneInput::Start`]).
@@ -450,44 +454,34 @@ impl Phone {
 
     // ----- the state -----
 
-    /// The live calls as the state shows them, then those kept for a successor.
-    fn views(&self) -> Vec<crate::state::CallView> {
-        let mut views = Vec::with_capacity(self.calls.len() + self.kept.len());
-        for c in &self.calls {
-            views.push(self.view(c));
-        }
-        views.extend_from_slice(&self.kept);
-        views
-    }
-
-    fn snapshot(&self) -> PhoneState {
-        PhoneState {
+    /// The state's text with `rev`: the live calls as the state shows them,
+    /// then those kept for a successor.
+    fn state_text(&self, views: &[crate::state::CallView], rev: u64) -> String {
+        crate::json::write_state(&crate::json::StateParts {
             v: STATE_VERSION,
-            rev: 0,
-            aor: self.config.sip.aor.clone(),
+            rev,
+            aor: &self.config.sip.aor,
             online: self.online,
             audio_blocked: self.audio_blocked,
-            connection: self.connection.clone(),
-            registration: self.registration.clone(),
-            calls: self.views(),
-            ended: self.ended.clone(),
-        }
+            connection: &self.connection,
+            registration: &self.registration,
+            calls: [views, &self.kept],
+            ended: &self.ended,
+        })
     }
 
     /// Publish the state if this input changed it, ahead of this input's other
     /// outputs (results and events that follow see it; an in-dialog request
     /// leaves after the state that records it).
     fn publish(&mut self, mark: usize) {
-        let mut state = self.snapshot();
-        let text = state.to_json();
-        if self.published.as_ref().is_some_and(|(_, published)| *published == text) {
+        let views: Vec<_> = self.calls.iter().map(|c| self.view(c)).collect();
+        let text = self.state_text(&views, 0);
+        if self.published.as_ref() == Some(&text) {
             return;
         }
         self.rev += 1;
-        state.rev = self.rev;
-        self.out.insert(mark, PhoneOutput::State(state.to_json()));
-        state.rev = 0;
-        self.published = Some((state, text));
+        self.out.insert(mark, PhoneOutput::State(self.state_text(&views, self.rev)));
+        self.published = Some(text);
     }
 }
 

@@ -127,7 +127,7 @@ impl Phone {
         request: u64,
         result: Result<String, String>,
     ) {
-        if self.calls[i].resume != Some(Resume::Offering { request }) {
+        if !matches!(self.calls[i].resume, Some(Resume::Offering { request: r }) if r == request) {
             return;
         }
         match result {
@@ -170,7 +170,7 @@ impl Phone {
     /// The peer took the re-INVITE: apply its answer.
     pub(crate) fn on_resume_answered(&mut self, now: Instant, i: usize, sdp: Option<String>) {
         let c = &mut self.calls[i];
-        if c.resume != Some(Resume::Reinviting) || c.end.is_some() {
+        if !matches!(c.resume, Some(Resume::Reinviting)) || c.end.is_some() {
             return;
         }
         match sdp {
@@ -194,7 +194,7 @@ impl Phone {
         request: u64,
         result: Result<String, String>,
     ) {
-        if self.calls[i].resume != Some(Resume::Applying { request }) {
+        if !matches!(self.calls[i].resume, Some(Resume::Applying { request: r }) if r == request) {
             return;
         }
         self.calls[i].resume = None;
@@ -208,7 +208,7 @@ impl Phone {
     /// ends it with a BYE, but for a lost connection or a failed glare
     /// retry: then the BYE comes from here).
     pub(crate) fn on_resume_failed(&mut self, now: Instant, i: usize, status: u16) {
-        if self.calls[i].resume.take() == Some(Resume::Reinviting) {
+        if matches!(self.calls[i].resume.take(), Some(Resume::Reinviting)) {
             self.media_at(i, MediaKind::Rollback, None);
         }
         self.hang_up(now, i, EndCause::ResumeFailed { status });

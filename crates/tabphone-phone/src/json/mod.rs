@@ -106,24 +106,55 @@ fn cause_name(c: DisconnectCause) -> &'static str {
     CAUSES[c as usize]
 }
 
+/// What the state's text is written from: a [`PhoneState`]'s fields, or
+/// the phone's own (its live calls' views, then the calls kept for a
+/// successor) without copying them into one.
+pub(crate) struct StateParts<'a> {
+    pub v: u32,
+    pub rev: u64,
+    pub aor: &'a str,
+    pub online: bool,
+    pub audio_blocked: bool,
+    pub connection: &'a Connection,
+    pub registration: &'a Registration,
+    /// The calls of the first slice, then those of the second.
+    pub calls: [&'a [CallView]; 2],
+    pub ended: &'a [EndedCall],
+}
+
+/// A state's JSON text.
+pub(crate) fn write_state_of(s: &PhoneState) -> String {
+    write_state(&StateParts {
+        v: s.v,
+        rev: s.rev,
+        aor: &s.aor,
+        online: s.online,
+        audio_blocked: s.audio_blocked,
+        connection: &s.connection,
+        registration: &s.registration,
+        calls: [&s.calls, &[]],
+        ended: &s.ended,
+    })
+}
+
 /// The state's JSON text.
-pub(crate) fn write_state(s: &PhoneState) -> String {
+pub(crate) fn write_state(s: &StateParts<'_>) -> String {
     let mut calls = Arr::new();
-    for c in &s.calls {
+    for c in s.calls.iter().copied().flatten() {
         calls.raw(&write_call(c));
     }
     let mut ended = Arr::new();
-    for e in &s.ended {
+    for e in s.ended {
         ended.raw(&end_cause(Obj::new().str("id", &e.id), &e.cause).num("at", e.at).end());
     }
     Obj::new()
         .num("v", u64::from(s.v))
         .num("rev", s.rev)
-        .str("aor", &s.aor)
+        .str("aor", s.aor)
         .bool("online", s.online)
         .bool("audioBlocked", s.audio_blocked)
-        .raw("connection", &write_connection(&s.connection))
-        .raw("registration", &write_registration(&s.registration))
+        .raw("connection", &write_connection(s.connection))
+        .raw("registration", &write_registration(s.registration))
         .raw("calls", &calls.end())
         .raw("ended", &ended.end())
         .end()

@@ -220,7 +220,7 @@ proptest! {
     /// texts serde accepts.
     #[test]
     fn state_as_serde_describes_it(s in state()) {
-        let text = write_state(&s);
+        let text = write_state_of(&s);
         prop_assert_eq!(&text, &serde_json::to_string(&s).unwrap());
         prop_assert_eq!(read_state(&text).unwrap(), s.clone());
         let pretty = serde_json::to_string_pretty(&s).unwrap();
