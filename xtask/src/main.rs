@@ -16,6 +16,7 @@ mod names;
 mod order;
 mod serve;
 mod shipped;
+mod wasm;
 
 type Result<T> = std::result::Result<T, String>;
 

@@ -10,6 +10,7 @@
 //! own exports. The build fails if a name is found in an unexpected form.
 use std::path::Path;
 
+use super::wasm::{put_leb, put_name, Reader};
 use super::Result;
 
 /// The module wasm-bindgen imports the glue's functions from.
@@ -209,85 +210,4 @@ fn section(body: &[u8], kind: Section, rename: &mut Rename) -> Result<Vec<u8>> {
         return Err("trailing bytes in an import or export section".into());
     }
     Ok(out)
-}
-
-struct Reader<'a> {
-    b: &'a [u8],
-    at: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
-        let s = self.b.get(self.at..self.at + n).ok_or("wasm ends early")?;
-        self.at += n;
-        Ok(s)
-    }
-
-    fn byte(&mut self) -> Result<u8> {
-        Ok(self.take(1)?[0])
-    }
-
-    fn leb(&mut self) -> Result<u64> {
-        let (mut v, mut shift) = (0u64, 0);
-        loop {
-            let b = self.byte()?;
-            v |= u64::from(b & 0x7f) << shift;
-            if b & 0x80 == 0 {
-                return Ok(v);
-            }
-            shift += 7;
-            if shift > 63 {
-                return Err("bad LEB128 in the wasm".into());
-            }
-        }
-    }
-
-    fn name(&mut self) -> Result<&'a str> {
-        let n = self.leb()? as usize;
-        std::str::from_utf8(self.take(n)?).map_err(|e| format!("wasm name: {e}"))
-    }
-
-    fn limits(&mut self) -> Result<()> {
-        let flags = self.byte()?;
-        self.leb()?;
-        if flags & 1 != 0 {
-            self.leb()?;
-        }
-        Ok(())
-    }
-
-    /// Skip an import's description: function, table, memory, global or tag.
-    fn import_desc(&mut self) -> Result<()> {
-        match self.byte()? {
-            0x00 => self.leb().map(drop),
-            0x01 => {
-                self.byte()?;
-                self.limits()
-            }
-            0x02 => self.limits(),
-            0x03 => self.take(2).map(drop),
-            0x04 => {
-                self.byte()?;
-                self.leb().map(drop)
-            }
-            k => Err(format!("unknown import kind {k:#x}")),
-        }
-    }
-}
-
-fn put_leb(out: &mut Vec<u8>, mut v: u64) {
-    loop {
-        let b = (v & 0x7f) as u8;
-        v >>= 7;
-        if v == 0 {
-            out.push(b);
-            return;
-        }
-        out.push(b | 0x80);
-    }
-}
-
-fn put_name(out: &mut Vec<u8>, name: &str) {
-    put_leb(out, name.len() as u64);
-    out.extend_from_slice(name.as_bytes());
 }

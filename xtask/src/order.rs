@@ -16,6 +16,7 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::process::Command;
 
+use super::wasm::{put_leb, put_name, Reader};
 use super::{run, Result};
 
 /// Reorder the functions of the wasm at `path` in place, with `wasm_opt`
@@ -24,7 +25,7 @@ pub fn reorder(wasm_opt: &Path, features: &[&str], path: &Path) -> Result<()> {
     let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let module = Module::parse(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
     let order = greedy(&module.bodies);
-    let named = with_names(&bytes, module.imported, &order);
+    let named = with_names(&bytes, module.imported, &order)?;
     std::fs::write(path, named).map_err(|e| format!("{}: {e}", path.display()))?;
     // The writer's Stack IR optimizations, as after `-Oz`: without them the
     // code comes out ~600 B larger.
@@ -47,106 +48,34 @@ struct Module<'a> {
 }
 
 impl<'a> Module<'a> {
-    fn parse(bytes: &'a [u8]) -> std::result::Result<Module<'a>, String> {
+    fn parse(bytes: &'a [u8]) -> Result<Module<'a>> {
         if bytes.get(..8) != Some(b"\0asm\x01\0\0\0") {
             return Err("not a wasm module (version 1)".into());
         }
         let mut module = Module { imported: 0, bodies: Vec::new() };
-        let mut at = 8;
-        while at < bytes.len() {
-            let id = bytes[at];
-            let mut r = Reader { bytes, at: at + 1 };
-            let size = r.uint()? as usize;
-            let end = r.at + size;
+        let mut r = Reader { b: bytes, at: 8 };
+        while r.at < bytes.len() {
+            let id = r.byte()?;
+            let size = r.leb()? as usize;
+            let mut section = Reader { b: r.take(size)?, at: 0 };
             match id {
-                2 => module.imported = imported_functions(Reader { bytes: &bytes[..end], at: r.at })?,
+                2 => {
+                    for _ in 0..section.leb()? {
+                        section.name()?;
+                        section.name()?;
+                        module.imported += u32::from(section.import_desc()? == 0);
+                    }
+                }
                 10 => {
-                    for _ in 0..r.uint()? {
-                        let size = r.uint()? as usize;
-                        module.bodies.push(r.take(size)?);
+                    for _ in 0..section.leb()? {
+                        let size = section.leb()? as usize;
+                        module.bodies.push(section.take(size)?);
                     }
                 }
                 _ => {}
             }
-            at = end;
         }
         Ok(module)
-    }
-}
-
-/// How many of the import section's imports are functions.
-fn imported_functions(mut r: Reader) -> std::result::Result<u32, String> {
-    let mut functions = 0;
-    for _ in 0..r.uint()? {
-        for _ in 0..2 {
-            let len = r.uint()? as usize;
-            r.take(len)?;
-        }
-        match r.byte()? {
-            0 => {
-                r.uint()?;
-                functions += 1;
-            }
-            // A table: its element type, then limits.
-            1 => {
-                r.byte()?;
-                r.limits()?;
-            }
-            2 => r.limits()?,
-            // A global: its type and mutability.
-            3 => {
-                r.take(2)?;
-            }
-            // A tag: attribute and type.
-            4 => {
-                r.byte()?;
-                r.uint()?;
-            }
-            kind => return Err(format!("import of unknown kind {kind}")),
-        }
-    }
-    Ok(functions)
-}
-
-struct Reader<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn byte(&mut self) -> std::result::Result<u8, String> {
-        Ok(self.take(1)?[0])
-    }
-
-    fn take(&mut self, n: usize) -> std::result::Result<&'a [u8], String> {
-        let taken = self.bytes.get(self.at..self.at + n).ok_or("cut short")?;
-        self.at += n;
-        Ok(taken)
-    }
-
-    /// An unsigned LEB128 number.
-    fn uint(&mut self) -> std::result::Result<u64, String> {
-        let (mut value, mut shift) = (0u64, 0);
-        loop {
-            let b = self.byte()?;
-            value |= u64::from(b & 0x7f) << shift;
-            if b < 0x80 {
-                return Ok(value);
-            }
-            shift += 7;
-            if shift > 63 {
-                return Err("number too long".into());
-            }
-        }
-    }
-
-    fn limits(&mut self) -> std::result::Result<(), String> {
-        let flags = self.byte()?;
-        self.uint()?;
-        if flags & 1 == 1 {
-            self.uint()?;
-        }
-        Ok(())
     }
 }
 
@@ -177,55 +106,40 @@ fn greedy(bodies: &[&[u8]]) -> Vec<usize> {
 
 /// `bytes` without its name section, with one naming each function after
 /// its place in `order` (names that sort in that order).
-fn with_names(bytes: &[u8], imported: u32, order: &[usize]) -> Vec<u8> {
+fn with_names(bytes: &[u8], imported: u32, order: &[usize]) -> Result<Vec<u8>> {
     let mut rank = vec![0; order.len()];
     for (place, &f) in order.iter().enumerate() {
         rank[f] = place;
     }
     let mut names = Vec::new();
-    leb(&mut names, order.len() as u64);
+    put_leb(&mut names, order.len() as u64);
     for (f, place) in rank.iter().enumerate() {
-        leb(&mut names, u64::from(imported) + f as u64);
-        let name = format!("f{place:06}");
-        leb(&mut names, name.len() as u64);
-        names.extend_from_slice(name.as_bytes());
+        put_leb(&mut names, u64::from(imported) + f as u64);
+        put_name(&mut names, &format!("f{place:06}"));
     }
     let mut section = Vec::new();
-    leb(&mut section, 4);
-    section.extend_from_slice(b"name");
+    put_name(&mut section, "name");
     // Subsection 1: function names.
     section.push(1);
-    leb(&mut section, names.len() as u64);
+    put_leb(&mut section, names.len() as u64);
     section.extend_from_slice(&names);
 
     let mut out = bytes[..8].to_vec();
-    let mut at = 8;
-    while at < bytes.len() {
-        let mut r = Reader { bytes, at: at + 1 };
-        let size = r.uint().unwrap_or(0) as usize;
-        let end = (r.at + size).min(bytes.len());
-        let named = bytes[at] == 0 && r.uint().ok() == Some(4) && r.take(4).ok() == Some(&b"name"[..]);
+    let mut r = Reader { b: bytes, at: 8 };
+    while r.at < bytes.len() {
+        let start = r.at;
+        let id = r.byte()?;
+        let size = r.leb()? as usize;
+        let body = r.take(size)?;
+        let named = id == 0 && (Reader { b: body, at: 0 }).name().ok() == Some("name");
         if !named {
-            out.extend_from_slice(&bytes[at..end]);
+            out.extend_from_slice(&bytes[start..r.at]);
         }
-        at = end;
     }
     out.push(0);
-    leb(&mut out, section.len() as u64);
+    put_leb(&mut out, section.len() as u64);
     out.extend_from_slice(&section);
-    out
-}
-
-fn leb(out: &mut Vec<u8>, mut n: u64) {
-    loop {
-        let b = (n & 0x7f) as u8;
-        n >>= 7;
-        if n == 0 {
-            out.push(b);
-            return;
-        }
-        out.push(b | 0x80);
-    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -257,7 +171,7 @@ mod tests {
         let module = Module::parse(&m).expect("parses");
         assert_eq!(module.imported, 1);
         assert_eq!(module.bodies, vec![&b"\x00\x0b"[..], &b"\x00\x0b"[..]]);
-        let named = with_names(&m, 1, &[1, 0]);
+        let named = with_names(&m, 1, &[1, 0]).expect("names");
         assert!(named.starts_with(&m), "the module is kept whole");
         let tail = &named[m.len()..];
         assert!(
@@ -265,7 +179,7 @@ mod tests {
             "defined function 0 (index 1) is placed second: {tail:?}"
         );
         // A second pass replaces the name section instead of adding one.
-        let again = with_names(&named, 1, &[0, 1]);
+        let again = with_names(&named, 1, &[0, 1]).expect("names");
         assert_eq!(again.len(), named.len());
     }
 }
