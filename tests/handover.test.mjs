@@ -157,7 +157,7 @@ async function handsOver({ survivors, call, b, bobCall, what, leave, handovers =
   const since = await pageNow(b);
   await leave();
   const next = await registeredReal(survivors);
-  const gap = await waitGap(b, since, `audio at bob from alice's new real (${what})`, AUDIO_BACK_MS);
+  const gap = await waitGap(b, since, `audio at bob from alice's new real (${what})`, AUDIO_BACK_MS, { newStream: true });
   console.log(`# ${what}: audio gap at bob ${gap.gapMs.toFixed(0)} ms (new stream ${gap.newSsrc}, new peer connection: ${gap.newPc})`);
   const c = await callIn(next, call, 'established');
   await until(async () => !(await stateOf(next)).calls.find((x) => x.id === call)?.resuming, 'the resume done');

@@ -16,7 +16,8 @@
 // performance.now(), the clock of the test pages' event `at`s (`pageNow`).
 //
 // `gapAfter(page, since)`: the old stream is every run that began at or before `since` (the
-// page time just before the change); the new one is the first run that began after it, once
+// page time just before the change; with `{ newStream: true }`, every later run of those
+// SSRCs too); the new one is the first other run that began after it, once
 // the runs after `since` hold `minPackets` packets (a stream often starts with a packet or two,
 // then a pause, then flows). The gap is the new run's first packet minus the old runs' last
 // packet (negative: they overlapped). `silenceMs` (150 by default) is above the hiccups of a
@@ -92,10 +93,14 @@ export function gapRuns(page) {
  * `{ gapMs, oldLast, newFirst, oldSsrcs, newSsrc, sameSsrc, newPc, samples, maxIntervalMs }`,
  * or null while they do not (or there is no old run).
  */
-export async function gapAfter(page, since, { minPackets = 5 } = {}) {
+export async function gapAfter(page, since, { minPackets = 5, newStream = false } = {}) {
   const { runs, samples, maxIntervalMs } = await gapRuns(page);
-  const old = runs.filter((r) => r.first <= since);
-  const later = runs.filter((r) => r.first > since).sort((a, b) => a.first - b.first);
+  const before = new Set(runs.filter((r) => r.first <= since).map((r) => r.ssrc));
+  // With `newStream`, a run of an old SSRC that began after `since` (the old stream
+  // stuttering, e.g. on a loaded machine) is still the old stream, not the new one.
+  const isOld = (r) => r.first <= since || (newStream && before.has(r.ssrc));
+  const old = runs.filter(isOld);
+  const later = runs.filter((r) => !isOld(r)).sort((a, b) => a.first - b.first);
   if (!old.length || later.reduce((n, r) => n + r.packets, 0) < minPackets) return null;
   const [next] = later;
   const oldLast = Math.max(...old.map((r) => r.last));
@@ -117,8 +122,8 @@ export async function gapAfter(page, since, { minPackets = 5 } = {}) {
  * Wait (at most `timeoutMs`, a bound) for `gapAfter(page, since)`; a timeout fails with the
  * runs the meter saw.
  */
-export function waitGap(page, since, what, timeoutMs = 20000) {
-  return until(() => gapAfter(page, since), what, timeoutMs).catch(async (e) => {
+export function waitGap(page, since, what, timeoutMs = 20000, options = {}) {
+  return until(() => gapAfter(page, since, options), what, timeoutMs).catch(async (e) => {
     const { runs, samples } = await gapRuns(page).catch(() => ({ runs: 'unreadable' }));
     const shown = Array.isArray(runs) ? runs.map((r) => ({ ...r, first: r.first - since, last: r.last - since })) : runs;
     throw new Error(`${e.message}\nthe meter's runs (ms after since), ${samples} samples: ${JSON.stringify(shown)}`);
