@@ -166,5 +166,4 @@ mod tab;
 pub use coordinator::{Config, Coordinator, Input, LockInfo, LockSnapshot, Output, PortId};
 pub use tab::{ActionId, Job, TabConfig, TabCore, TabEvent, TabInput, TabOutput, TabRole};
 pub use tabphone_json as json;
-pub use tabphone_vecmap::{VecMap, VecSet};
 pub use web_time::Instant;

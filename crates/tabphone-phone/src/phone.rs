@@ -252,7 +252,9 @@ impl Phone {
     pub fn state(&self) -> Option<PhoneState> {
         // The text is ours, written by the state's writer: it reads back
         // (the round trip is tested, `json/oracle.rs`).
-        let state = PhoneState::parse(self.published.as_deref()?).ok()?;
+        let state = PhoneState::parse(self.published.as_deref()?);
+        debug_assert!(state.is_ok(), "the published state reads back: {state:?}");
+        let state = state.ok()?;
         Some(PhoneState { rev: self.rev, ..state })
     }
 

@@ -4,7 +4,8 @@
 //! in key order) and are what tabphone's cores and glue use for their
 //! keyed tables: calls, transactions, timers, the tab client's pending
 //! promises. (A table whose keys are handed out in increasing order and is
-//! only looked up, like the coordinator's tabs and actions, is a plain `Vec`
+//! only looked up, like the coordinator's tabs and actions, the worker's ports
+//! and the tab core's waiting ids, is a plain `Vec`
 //! in its owner: each map type costs its own copy of the map code.) They hold
 //! a few dozen entries at most, where a sorted `Vec` is as fast as a B-tree,
 //! and each one costs a fraction of the wasm: the B-tree node code,

@@ -88,7 +88,8 @@ impl Actions {
         self.remove_where(|e| e.answer.from == from);
     }
 
-    /// Remove and return every action past its deadline.
+    /// Remove and return every action past its deadline, in arrival order
+    /// (those in flight are older than those queued).
     pub fn expire(&mut self, now: Instant) -> Vec<Answer> {
         self.remove_where(|e| e.deadline <= now)
     }
@@ -134,6 +135,34 @@ mod tests {
         assert_eq!(gone, vec![Answer { from: PortId(1), id: 1 }]);
         assert_eq!(a.len(), 1);
         assert_eq!(a.complete(1, PortId(9)), None, "already answered by the timeout");
+    }
+
+    #[test]
+    fn in_flight_actions_neither_fill_the_queue_nor_go_out_twice() {
+        let t0 = Instant::now();
+        let mut a = Actions::new(1, Duration::from_secs(1));
+        a.admit(t0, PortId(1), 1, "x".into(), None).unwrap();
+        assert_eq!(a.forward_next(PortId(9)).map(|(fwd, ..)| fwd), Some(1));
+        // Action 1 is in flight at the front: the queue is empty again.
+        a.admit(t0, PortId(1), 2, "y".into(), None).unwrap();
+        assert_eq!(a.admit(t0, PortId(1), 3, "z".into(), None), Err(ErrorCode::QueueFull));
+        let (fwd, name, _) = a.forward_next(PortId(9)).unwrap();
+        assert_eq!((fwd, name.as_str()), (2, "y"), "the first queued one, behind the one in flight");
+        assert_eq!(a.forward_next(PortId(9)), None, "nothing left queued");
+    }
+
+    #[test]
+    fn queued_and_in_flight_actions_expire_together_in_arrival_order() {
+        let t0 = Instant::now();
+        let mut a = Actions::new(8, Duration::from_secs(1));
+        for id in 1..=3 {
+            a.admit(t0, PortId(id), id, "x".into(), None).unwrap();
+        }
+        a.forward_next(PortId(9)).unwrap();
+        let gone = a.expire(t0 + Duration::from_secs(1));
+        let ids: Vec<u64> = gone.iter().map(|g| g.id).collect();
+        assert_eq!(ids, [1, 2, 3], "the one in flight (1) first, then the queued ones");
+        assert_eq!(a.len(), 0);
     }
 
     #[test]
