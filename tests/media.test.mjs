@@ -336,3 +336,58 @@ describe('gathering policy', async () => {
     assert.deepEqual(decide(p, 0, null, 10, true, false), [50]);
   });
 });
+
+// The tab's JS options as browser.js's `readOptions` reads them: a list in the
+// fixed order `PhoneOptions::from_js` (tab-client/src/phone/options.rs) takes
+// them by index, or the first bad field's message, thrown as a string.
+describe('options reading', async () => {
+  const { readOptions } = await import('../tab-client/js/browser.js');
+  const sip = { servers: 'wss://a', user: 'alice', password: 'pw', domain: 'example.com' };
+  const thrown = (f) => {
+    try {
+      f();
+    } catch (e) {
+      return e;
+    }
+    assert.fail('no error');
+  };
+
+  test('every field at its index', () => {
+    const full = readOptions(
+      { ...sip, servers: ['wss://a', 'wss://b'], displayName: 'Alice', traceSip: true, expires: 600,
+        iceServers: [{ urls: 'stun:s', username: 'u', credential: 'c' }] },
+      { iceServers: [{ urls: ['turn:t'] }], keepWarm: false, outputDevice: 'out', inputDevice: 'in',
+        echoCancellation: false, noiseSuppression: true, autoGainControl: false,
+        gathering: { settleMs: 20, maxMs: 900, waitForComplete: true } },
+    );
+    assert.deepEqual(full, [
+      ['wss://a', 'wss://b'], 'alice', 'pw', 'example.com', 'Alice', true, 600,
+      [[['stun:s'], 'u', 'c'], [['turn:t'], undefined, undefined]],
+      false, 'out', 'in', false, true, false, 20, 900, true,
+    ]);
+    assert.deepEqual(readOptions(sip, undefined),
+      [['wss://a'], 'alice', 'pw', 'example.com', undefined, undefined, undefined, []], 'no media: sip only');
+    assert.equal(readOptions({ ...sip, displayName: null }, null)[4], undefined, 'null is not set');
+  });
+
+  test('the first bad field is named', () => {
+    assert.equal(thrown(() => readOptions(null)), 'sip: an object {servers, user, password, domain} is needed');
+    assert.equal(thrown(() => readOptions({ ...sip, servers: 5 })), 'sip.servers: a URL or a list of URLs is needed');
+    assert.equal(thrown(() => readOptions({ ...sip, servers: ['wss://a', 1] })), 'sip.servers: not a list of strings');
+    assert.equal(thrown(() => readOptions({ ...sip, user: undefined, domain: 1 })), 'sip.user: a string is needed');
+    assert.equal(thrown(() => readOptions({ ...sip, traceSip: 'yes' })), 'sip.traceSip: not a boolean');
+    assert.equal(thrown(() => readOptions({ ...sip, expires: 1.5 })), 'sip.expires: not a whole number of the right range');
+    assert.equal(thrown(() => readOptions({ ...sip, iceServers: {} })),
+      'sip.iceServers: a list of {urls, username?, credential?} is needed');
+    assert.equal(thrown(() => readOptions({ ...sip, iceServers: [{}] })), 'sip.iceServers: each server needs urls');
+    assert.equal(thrown(() => readOptions(sip, 7)), 'media: an object is needed');
+    assert.equal(thrown(() => readOptions(sip, { inputDevice: 3, keepWarm: 1 })), 'media.keepWarm: not a boolean');
+    assert.equal(thrown(() => readOptions(sip, { gathering: { maxMs: -1 } })),
+      'media.gathering.maxMs: not a whole number of the right range');
+  });
+
+  test('a getter that throws reads as not set', () => {
+    const tricky = { ...sip, get displayName() { throw new Error('no'); } };
+    assert.equal(readOptions(tricky, undefined)[4], undefined);
+  });
+});

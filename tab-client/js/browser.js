@@ -1,12 +1,16 @@
 // The tab client's hand-written browser side: the same work as web-sys calls
 // from Rust costs the wasm several times the bytes, and one file compresses
-// better than several. Plumbing only: the rules live in the Rust cores.
+// better than several. Plumbing, with two exceptions: the gathering policy's
+// decision (`useful`, `decide`, tested in Node) and the options' type checks
+// (`readOptions`, tested in Node; their values are checked in Rust).
 // - Call media (tab-client/src/media/mod.rs has the Rust API around it): a
 //   Factory (the microphone, a prewarmed call) and one Call per
 //   RTCPeerConnection. A failure rejects (or throws) an array [code, ...fields]
 //   that the Rust side turns into its MediaError; a call's events go to its
 //   `on` callback as [kind, ...fields].
 // - Socket, the SIP WebSocket (tab-client/src/sip_socket.rs).
+// - localStorage, random bytes, the SharedWorker's port and the JS options
+//   (`readOptions`: a list in the order PhoneOptions::from_js reads).
 
 // ---- Call media
 

@@ -139,7 +139,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_options_media_js_takes() {
+    fn the_options_browser_js_takes() {
         let options = MediaOptions {
             audio: AudioConstraints {
                 device_id: Some(String::from("mic \"2\"")),

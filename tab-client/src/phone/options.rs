@@ -124,8 +124,11 @@ impl PhoneOptions {
     /// are checked by `browser.js` (`readOptions`, the first bad field's
     /// message), their values by [`PhoneOptions::check`].
     pub fn from_js(sip: &JsValue, media: &JsValue) -> Result<PhoneOptions, OptionsError> {
+        // A bad field throws its message; anything else thrown (a revoked
+        // proxy, say) keeps its own. The list's order is pinned by
+        // tests/media.test.mjs ("options reading").
         let read =
-            read_options(sip, media).map_err(|e| OptionsError::new(e.as_string().unwrap_or_default()))?;
+            read_options(sip, media).map_err(|e| OptionsError::new(crate::sip_socket::js_message(&e)))?;
         let text = |i| read.get(i).as_string();
         let flag = |i| read.get(i).as_bool();
         let number = |i| read.get(i).as_f64().map(|n| n as u32);
