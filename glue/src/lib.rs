@@ -99,13 +99,10 @@ impl Drop for Lock {
 
 /// A random 128-bit hex id from `Math.random`: names locks and tabs, guards nothing.
 pub fn random_id() -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut id = String::with_capacity(32);
     for _ in 0..4 {
         let n = (js_sys::Math::random() * f64::from(u32::MAX)) as u32;
-        for i in (0..8).rev() {
-            id.push(char::from(HEX[(n >> (4 * i)) as usize & 15]));
-        }
+        tabphone_coord::json::push_hex(&mut id, &n.to_be_bytes());
     }
     id
 }

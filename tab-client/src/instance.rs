@@ -31,14 +31,12 @@ fn new_uuid() -> String {
     let mut b = random_bytes::<16>();
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut id = String::with_capacity(36);
     for (i, x) in b.into_iter().enumerate() {
         if matches!(i, 4 | 6 | 8 | 10) {
             id.push('-');
         }
-        id.push(char::from(HEX[usize::from(x >> 4)]));
-        id.push(char::from(HEX[usize::from(x & 0x0f)]));
+        tabphone_json::push_hex(&mut id, &[x]);
     }
     id
 }

@@ -18,10 +18,8 @@ pub fn push_str(out: &mut String, s: &str) {
         match esc {
             Some(e) => out.push_str(e),
             None => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
                 out.push_str("\\u00");
-                out.push(char::from(HEX[usize::from(b >> 4)]));
-                out.push(char::from(HEX[usize::from(b & 15)]));
+                push_hex(out, &[b]);
             }
         }
         last = i + 1;
@@ -153,6 +151,15 @@ impl Default for Arr {
     }
 }
 
+/// Append `bytes` as lowercase hex, two digits a byte, the high one first.
+pub fn push_hex(out: &mut String, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for b in bytes {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 15)]));
+    }
+}
+
 /// Append `n` in decimal (without the formatting machinery).
 pub fn push_u64(out: &mut String, mut n: u64) {
     let mut digits = [0u8; 20];
@@ -173,6 +180,13 @@ pub fn push_u64(out: &mut String, mut n: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hex_is_two_lowercase_digits_a_byte() {
+        let mut out = String::from("x");
+        push_hex(&mut out, &[0, 0x0f, 0xa5, 0xff]);
+        assert_eq!(out, "x000fa5ff");
+    }
 
     #[test]
     fn strings_round_trip() {

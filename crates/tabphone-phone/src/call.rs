@@ -336,9 +336,7 @@ pub(crate) fn transfer_status(cause: EndCause) -> u16 {
 /// formatting machinery).
 pub(crate) fn hex_id(n: u64) -> String {
     let mut id = String::with_capacity(16);
-    for shift in (0..16).rev() {
-        id.push(char::from(b"0123456789abcdef"[(n >> (shift * 4)) as usize & 15]));
-    }
+    tabphone_json::push_hex(&mut id, &n.to_be_bytes());
     id
 }
 

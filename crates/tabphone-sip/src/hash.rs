@@ -81,12 +81,8 @@ pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
 
 /// Lowercase hex digits of `bytes`.
 pub(crate) fn hex(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 15)]));
-    }
+    tabphone_json::push_hex(&mut out, bytes);
     out
 }
 
