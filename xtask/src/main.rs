@@ -196,8 +196,19 @@ fn build() -> Result<()> {
     for file in &files {
         run(Command::new(&terser).arg(file).args(["--module", "--compress", "--mangle", "-o"]).arg(file))?;
     }
-    files.push(bg);
-    precompress(&files)
+    // The glue and its snippets as one file: gzip then compresses them
+    // together (~560 B less than three files), and a tab makes one request
+    // for them. Minified again once bundled.
+    let glue = pkg.join("tabphone_tab.js");
+    let bundled = pkg.join("tabphone_tab.bundled.js");
+    run(Command::new(root.join("tests/node_modules/.bin/esbuild"))
+        .arg(&glue)
+        .args(["--bundle", "--minify", "--format=esm", "--log-level=warning"])
+        .arg(format!("--outfile={}", bundled.display())))?;
+    std::fs::rename(&bundled, &glue).map_err(|e| e.to_string())?;
+    std::fs::remove_dir_all(pkg.join("snippets")).map_err(|e| e.to_string())?;
+    run(Command::new(&terser).arg(&glue).args(["--module", "--compress", "--mangle", "-o"]).arg(&glue))?;
+    precompress(&[glue, pkg.join("worker.js"), bg])
 }
 
 /// The wasm features the shipped module uses, for wasm-opt.
