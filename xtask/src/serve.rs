@@ -80,7 +80,7 @@ fn handle(stream: TcpStream, roots: &[PathBuf]) -> std::io::Result<()> {
             }
             let line = line.to_ascii_lowercase();
             if let Some(value) = line.strip_prefix("accept-encoding:") {
-                gzip |= value.split(',').any(|c| c.split(';').next().unwrap_or("").trim() == "gzip");
+                gzip |= value.split(',').any(takes_gzip);
             }
         }
         let mut parts = request.split_whitespace();
@@ -114,6 +114,18 @@ fn handle(stream: TcpStream, roots: &[PathBuf]) -> std::io::Result<()> {
         }
         out.flush()?;
     }
+}
+
+/// Whether one coding of an Accept-Encoding value (lowercase) accepts gzip:
+/// `gzip` or `x-gzip`, unless its weight is zero (`gzip;q=0`, RFC 9110
+/// section 12.5.3).
+fn takes_gzip(coding: &str) -> bool {
+    let mut parts = coding.split(';');
+    let name = parts.next().unwrap_or("").trim();
+    let refused = parts.any(|p| {
+        p.trim().strip_prefix("q=").is_some_and(|q| q.trim().parse::<f32>().is_ok_and(|q| q <= 0.0))
+    });
+    matches!(name, "gzip" | "x-gzip") && !refused
 }
 
 #[cfg(test)]
@@ -154,6 +166,10 @@ mod tests {
         let gz = get(server.port, "Accept-Encoding: br, GZIP;q=0.8\r\n");
         assert!(gz.contains("Content-Encoding: gzip\r\n"), "{gz}");
         assert!(gz.ends_with("\r\n\r\nfake gz"), "{gz}");
+        for refused in ["br", "gzip;q=0", "gzip; q=0.000, br"] {
+            let plain = get(server.port, &format!("Accept-Encoding: {refused}\r\n"));
+            assert!(plain.ends_with("\r\n\r\nplain js"), "{refused}: {plain}");
+        }
         let plain = get(server.port, "Accept-Encoding: br\r\n");
         assert!(!plain.contains("Content-Encoding"), "{plain}");
         assert!(plain.ends_with("\r\n\r\nplain js"), "{plain}");
