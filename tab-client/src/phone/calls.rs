@@ -68,7 +68,7 @@ impl CallMedias {
         match self.linger_ms.get() {
             0 => f(),
             ms => {
-                gloo_timers::callback::Timeout::new(ms, f).forget();
+                crate::timer::after(ms, Box::new(f)).forget();
             }
         }
     }
@@ -296,11 +296,11 @@ fn retire_replaced(old: CallMedia, fresh: &CallMedia) {
             on_state();
         }
     });
-    gloo_timers::callback::Timeout::new(REPLACED_MAX_MS, move || {
+    let stop = move || {
         drop(listener);
         close();
-    })
-    .forget();
+    };
+    crate::timer::after(REPLACED_MAX_MS, Box::new(stop)).forget();
 }
 
 /// Perform a call's requests one after the other, feeding each reply back.
