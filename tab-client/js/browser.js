@@ -11,6 +11,8 @@
 // - Socket, the SIP WebSocket (tab-client/src/sip_socket.rs).
 // - localStorage, random bytes, the SharedWorker's port and the JS options
 //   (`readOptions`: a list in the order PhoneOptions::from_js reads).
+// - TabPhone's action methods (`withMethods`): each one `dispatch` with its
+//   arguments (tab-client/src/js.rs), one wasm export for them all.
 
 // ---- Call media
 

@@ -242,11 +242,7 @@ impl CallMedias {
 
     /// A new media for `call`: outgoing (the prepared one) or incoming.
     async fn make(&self, call: &str, offer: bool) -> Result<CallMedia, MediaError> {
-        let on_event = self.events_of(call);
-        match offer {
-            true => self.factory.outgoing(on_event).await,
-            false => self.factory.incoming(on_event).await,
-        }
+        self.factory.call(offer, std::rc::Rc::new(self.events_of(call))).await
     }
 
     /// The call's media, made for its first offer or answer: kept in its
