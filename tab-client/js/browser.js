@@ -11,6 +11,8 @@
 // - Socket, the SIP WebSocket (tab-client/src/sip_socket.rs).
 // - localStorage, random bytes, the SharedWorker's port and the JS options
 //   (`readOptions`: a list in the order PhoneOptions::from_js reads).
+// - TabPhone's action methods (`withMethods`): each one `dispatch` with its
+//   arguments (tab-client/src/js.rs), one wasm export for them all.
 
 // ---- Call media
 
@@ -583,4 +585,69 @@ export const readOptions = (sip, media) => {
     flag(gathering, 'waitForComplete', g),
   );
   return options;
+};
+
+// ---- TabPhone's action methods (tab-client/src/js.rs; typed in typings.rs):
+// each is `dispatch(name, args)` with its arguments, the undefined ones left
+// out. `withMethods` puts them on the class's prototype (as a class's own
+// methods are: not enumerable) and returns the phone.
+const defined = (args) => {
+  for (const k in args) if (args[k] === undefined) delete args[k];
+  return args;
+};
+const act = (phone, name, args) => phone.dispatch(name, defined(args));
+const methods = {
+  call(to) {
+    return act(this, 'call', { to });
+  },
+  answer(call) {
+    return act(this, 'answer', { call });
+  },
+  decline(call, status) {
+    return act(this, 'decline', { call, status: status ?? undefined });
+  },
+  hangup(call) {
+    return act(this, 'hangup', { call });
+  },
+  hold(call) {
+    return act(this, 'hold', { call });
+  },
+  unhold(call) {
+    return act(this, 'unhold', { call });
+  },
+  mute(call) {
+    return act(this, 'mute', { call });
+  },
+  unmute(call) {
+    return act(this, 'unmute', { call });
+  },
+  // `options` an object: its fields join the arguments; another value: `options`.
+  dtmf(call, tones, options) {
+    const args = defined({ call, tones });
+    if (typeof options == 'object' && options !== null) Object.assign(args, options);
+    else if (options != null) args.options = options;
+    return this.dispatch('dtmf', args);
+  },
+  transfer(call, to) {
+    return act(this, 'transfer', { call, to });
+  },
+  attendedTransfer(call, other) {
+    return act(this, 'attendedTransfer', { call, with: other });
+  },
+  message(to, text) {
+    return act(this, 'message', { to, text });
+  },
+  register() {
+    return this.dispatch('register', null);
+  },
+  unregister() {
+    return this.dispatch('unregister', null);
+  },
+};
+export const withMethods = (phone) => {
+  const proto = Object.getPrototypeOf(phone);
+  for (const [name, value] of Object.entries(methods)) {
+    Object.defineProperty(proto, name, { value, writable: true, configurable: true });
+  }
+  return phone;
 };

@@ -30,6 +30,13 @@ const PHONE_EVENTS: [&str; 11] = [
 
 type Listeners = Rc<RefCell<Vec<(String, Function)>>>;
 
+#[wasm_bindgen(module = "/js/browser.js")]
+extern "C" {
+    /// Gives `TabPhone` its action methods; the phone back.
+    #[wasm_bindgen(js_name = withMethods)]
+    fn with_methods(phone: JsValue) -> JsValue;
+}
+
 /// The phone, in JavaScript. `TabPhone.connect(workerUrl, {app, sip, media})`.
 #[wasm_bindgen]
 pub struct TabPhone {
@@ -68,17 +75,6 @@ fn get(options: &JsValue, key: &str) -> JsValue {
     }
 }
 
-/// `{k: v, ...}` without the undefined values.
-fn args(pairs: &[(&str, &JsValue)]) -> JsValue {
-    let o = Object::new();
-    for (k, v) in pairs {
-        if !v.is_undefined() {
-            let _ = Reflect::set(&o, &JsValue::from_str(k), v);
-        }
-    }
-    o.into()
-}
-
 /// What a listener of `event` receives: the event's fields (without its
 /// name); a trace line as text; the registration or connection itself.
 fn detail(event: &PhoneEvent) -> JsValue {
@@ -105,10 +101,13 @@ impl TabPhone {
     /// Join the worker at `worker_url` (the module loader `worker.js`).
     /// Options: `{app?, tabId?, sip?, media?}`; with `sip`, the real tab runs
     /// the SIP phone. Throws `{code: "bad_options", message}` for bad options.
+    /// The action methods (`call`, `answer`, ... `unregister`: `dispatch`
+    /// with their arguments) are `browser.js`'s, one export for them all.
+    #[wasm_bindgen(unchecked_return_type = "TabPhone")]
     pub fn connect(
         worker_url: &str,
         #[wasm_bindgen(unchecked_param_type = "ConnectOptions")] options: JsValue,
-    ) -> Result<TabPhone, JsValue> {
+    ) -> Result<JsValue, JsValue> {
         let mut opts = Options::default();
         if let Some(app) = get(&options, "app").as_string() {
             opts.app = app;
@@ -136,7 +135,7 @@ impl TabPhone {
                 call_all(targets, &detail(event));
             }
         });
-        Ok(TabPhone { client, app, handler, listeners })
+        Ok(with_methods(TabPhone { client, app, handler, listeners }.into()))
     }
 
     /// `"connecting"`, `"dummy"`, `"real"` or `"closed"`.
@@ -192,114 +191,6 @@ impl TabPhone {
     #[wasm_bindgen(skip_typescript)]
     pub fn dispatch(&self, name: &str, args: JsValue) -> Promise {
         self.client.dispatch(name, args)
-    }
-
-    /// Call `to` (a user at the account's domain or a SIP URI).
-    #[wasm_bindgen(unchecked_return_type = "Promise<{ call: string }>")]
-    pub fn call(&self, #[wasm_bindgen(unchecked_param_type = "string")] to: JsValue) -> Promise {
-        self.dispatch("call", args(&[("to", &to)]))
-    }
-
-    /// Answer a ringing incoming call; resolves when it is established.
-    #[wasm_bindgen(unchecked_return_type = "Promise<Record<string, never>>")]
-    pub fn answer(&self, #[wasm_bindgen(unchecked_param_type = "string")] call: JsValue) -> Promise {
-        self.dispatch("answer", args(&[("call", &call)]))
-    }
-
-    /// Refuse a ringing incoming call with `status` (300-699, default 603).
-    /// (Typed in `typings.rs`: its optional argument.)
-    #[wasm_bindgen(skip_typescript)]
-    pub fn decline(&self, call: JsValue, status: Option<JsValue>) -> Promise {
-        let status = status.unwrap_or(JsValue::UNDEFINED);
-        self.dispatch("decline", args(&[("call", &call), ("status", &status)]))
-    }
-
-    /// Hang up: cancel, refuse or BYE, as the call's state needs.
-    #[wasm_bindgen(unchecked_return_type = "Promise<Record<string, never>>")]
-    pub fn hangup(&self, #[wasm_bindgen(unchecked_param_type = "string")] call: JsValue) -> Promise {
-        self.dispatch("hangup", args(&[("call", &call)]))
-    }
-
-    /// Put an established call on hold; resolves when the peer agreed.
-    #[wasm_bindgen(unchecked_return_type = "Promise<Record<string, never>>")]
-    pub fn hold(&self, #[wasm_bindgen(unchecked_param_type = "string")] call: JsValue) -> Promise {
-        self.dispatch("hold", args(&[("call", &call)]))
-    }
-
-    /// Take a call off hold.
-    #[wasm_bindgen(unchecked_return_type = "Promise<Record<string, never>>")]
-    pub fn unhold(&self, #[wasm_bindgen(unchecked_param_type = "string")] call: JsValue) -> Promise {
-        self.dispatch("unhold", args(&[("call", &call)]))
-    }
-
-    /// Mute the microphone of a call.
-    #[wasm_bindgen(unchecked_return_type = "Promise<Record<string, never>>")]
-    pub fn mute(&self, #[wasm_bindgen(unchecked_param_type = "string")] call: JsValue) -> Promise {
-        self.dispatch("mute", args(&[("call", &call)]))
-    }
-
-    /// Unmute it.
-    #[wasm_bindgen(unchecked_return_type = "Promise<Record<string, never>>")]
-    pub fn unmute(&self, #[wasm_bindgen(unchecked_param_type = "string")] call: JsValue) -> Promise {
-        self.dispatch("unmute", args(&[("call", &call)]))
-    }
-
-    /// Send DTMF `tones` (`0-9 A-D * #`, and `,` for a pause in RTP):
-    /// `options.via` is `"rtp"` (RFC 4733, default) or `"info"` (SIP INFO),
-    /// `options.duration` the tone length in ms (40-6000, default 100).
-    /// (Typed in `typings.rs`: its optional argument.)
-    #[wasm_bindgen(skip_typescript)]
-    pub fn dtmf(&self, call: JsValue, tones: JsValue, options: Option<JsValue>) -> Promise {
-        let options = options.unwrap_or(JsValue::UNDEFINED);
-        let a = args(&[("call", &call), ("tones", &tones)]);
-        if options.is_object() {
-            let _ = Object::assign(a.unchecked_ref::<Object>(), options.unchecked_ref::<Object>());
-        } else if !options.is_undefined() {
-            let _ = Reflect::set(&a, &"options".into(), &options);
-        }
-        self.dispatch("dtmf", a)
-    }
-
-    /// Blind transfer: ask the peer of `call` to call `to`.
-    #[wasm_bindgen(unchecked_return_type = "Promise<Record<string, never>>")]
-    pub fn transfer(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] call: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "string")] to: JsValue,
-    ) -> Promise {
-        self.dispatch("transfer", args(&[("call", &call), ("to", &to)]))
-    }
-
-    /// Attended transfer: the peer of `call` replaces call `with`.
-    #[wasm_bindgen(js_name = attendedTransfer, unchecked_return_type = "Promise<Record<string, never>>")]
-    pub fn attended_transfer(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] call: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "string")] other: JsValue,
-    ) -> Promise {
-        self.dispatch("attendedTransfer", args(&[("call", &call), ("with", &other)]))
-    }
-
-    /// Send a text message.
-    #[wasm_bindgen(unchecked_return_type = "Promise<{ status: number }>")]
-    pub fn message(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] to: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
-    ) -> Promise {
-        self.dispatch("message", args(&[("to", &to), ("text", &text)]))
-    }
-
-    /// Register now (or refresh); resolves with the granted expiry.
-    #[wasm_bindgen(unchecked_return_type = "Promise<{ expires: number }>")]
-    pub fn register(&self) -> Promise {
-        self.dispatch("register", JsValue::NULL)
-    }
-
-    /// Remove this browser's binding.
-    #[wasm_bindgen(unchecked_return_type = "Promise<Record<string, never>>")]
-    pub fn unregister(&self) -> Promise {
-        self.dispatch("unregister", JsValue::NULL)
     }
 
     /// Without `sip` options only: the function the real tab runs for every

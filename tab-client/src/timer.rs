@@ -51,10 +51,13 @@ impl Timer {
         // Round up: firing a hair early would only re-arm.
         let delay = deadline.saturating_duration_since(Instant::now()).as_millis() + 1;
         let delay = delay.min(MAX_DELAY_MS) as u32;
-        let timeout = Timeout::new(delay, move || {
-            flag.set(true);
-            on_fire();
-        });
+        let timeout = after(
+            delay,
+            Box::new(move || {
+                flag.set(true);
+                on_fire();
+            }),
+        );
         self.armed = Some(Armed { deadline, fired, _timeout: timeout });
     }
 
@@ -62,4 +65,11 @@ impl Timer {
     pub fn deadline(&self) -> Option<Instant> {
         self.armed.as_ref().filter(|a| !a.fired.get()).map(|a| a.deadline)
     }
+}
+
+/// A `setTimeout` of `f` in `ms` (cancelled when the `Timeout` is dropped;
+/// `forget()` it to keep it). Every timeout of the tab goes through here,
+/// with one callback type: each closure type costs the wasm its own glue.
+pub(crate) fn after(ms: u32, f: Box<dyn FnOnce()>) -> Timeout {
+    Timeout::new(ms, f)
 }

@@ -2,7 +2,8 @@
 //! derives: the options, the state (`tabphone_phone::state`, version 1),
 //! the actions with their arguments and results, and the events. They go
 //! into the generated `tabphone_tab.d.ts`; `TabPhone`'s `on` and `dispatch`
-//! are declared here (interface merging) with their precise types.
+//! are declared here (interface merging) with their precise types, and its
+//! action methods (`browser.js`'s).
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -152,9 +153,33 @@ export interface TabPhone {
   dispatch<K extends keyof PhoneActions>(name: K, args: PhoneActions[K]['args']): Promise<PhoneActions[K]['result']>;
   /** Without sip options: any other action the app's handler knows. */
   dispatch<N extends string>(name: N extends keyof PhoneActions ? never : N, args?: unknown): Promise<unknown>;
+  /** Call `to` (a user at the account's domain or a SIP URI). */
+  call(to: string): Promise<{ call: string }>;
+  /** Answer a ringing incoming call; resolves when it is established. */
+  answer(call: string): Promise<Empty>;
   /** Refuse a ringing incoming call with `status` (300-699, default 603). */
   decline(call: string, status?: number): Promise<Empty>;
+  /** Hang up: cancel, refuse or BYE, as the call's state needs. */
+  hangup(call: string): Promise<Empty>;
+  /** Put an established call on hold; resolves when the peer agreed. */
+  hold(call: string): Promise<Empty>;
+  /** Take a call off hold. */
+  unhold(call: string): Promise<Empty>;
+  /** Mute the microphone of a call. */
+  mute(call: string): Promise<Empty>;
+  /** Unmute it. */
+  unmute(call: string): Promise<Empty>;
   /** Send DTMF tones (`0-9 A-D * #`, and `,` for a pause in RTP), in the media (default) or by SIP INFO. */
   dtmf(call: string, tones: string, options?: { via?: 'rtp' | 'info'; duration?: number }): Promise<Empty>;
+  /** Blind transfer: ask the peer of `call` to call `to`. */
+  transfer(call: string, to: string): Promise<Empty>;
+  /** Attended transfer: the peer of `call` replaces call `other`. */
+  attendedTransfer(call: string, other: string): Promise<Empty>;
+  /** Send a text message. */
+  message(to: string, text: string): Promise<{ status: number }>;
+  /** Register now (or refresh); resolves with the granted expiry. */
+  register(): Promise<{ expires: number }>;
+  /** Remove this browser's binding. */
+  unregister(): Promise<Empty>;
 }
 "#;

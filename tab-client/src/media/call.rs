@@ -61,8 +61,7 @@ impl CallMedia {
     /// A complete local offer (initial, re-offer, ICE restart, hold or resume).
     /// A prewarmed call's first plain offer is ready at once.
     pub async fn create_offer(&self, options: OfferOptions) -> Result<String, MediaError> {
-        self.check_open()?;
-        sdp(settle(self.inner.call.offer(options.ice_restart, options.hold), "create_offer").await?)
+        sdp(self.step(Step::Offer(options)).await?)
     }
 
     /// Apply the peer's offer and return a complete answer, asking for
@@ -72,21 +71,33 @@ impl CallMedia {
         remote_offer: &str,
         direction: Direction,
     ) -> Result<String, MediaError> {
-        self.check_open()?;
-        sdp(settle(self.inner.call.answer(remote_offer, direction.as_str()), "create_answer").await?)
+        sdp(self.step(Step::Answer(remote_offer, direction)).await?)
     }
 
     /// Apply the peer's answer to our last offer.
     pub async fn apply_answer(&self, remote_answer: &str) -> Result<(), MediaError> {
-        self.check_open()?;
-        settle(self.inner.call.apply(remote_answer), "set_remote").await.map(drop)
+        self.step(Step::Apply(remote_answer)).await.map(drop)
     }
 
     /// Drop our pending offer (the peer refused it, e.g. a 488 or 491 to a
     /// re-INVITE): back to the last agreed session.
     pub async fn rollback(&self) -> Result<(), MediaError> {
+        self.step(Step::Rollback).await.map(drop)
+    }
+
+    /// Perform a negotiation step: what its promise resolved with (the SDP
+    /// of an offer or answer). One await for every step (the phone's media
+    /// requests take this path: each await costs its future code).
+    pub(crate) async fn step(&self, step: Step<'_>) -> Result<JsValue, MediaError> {
         self.check_open()?;
-        settle(self.inner.call.rollback(), "rollback").await.map(drop)
+        let call = &self.inner.call;
+        let (promise, name) = match step {
+            Step::Offer(o) => (call.offer(o.ice_restart, o.hold), "create_offer"),
+            Step::Answer(offer, direction) => (call.answer(offer, direction.as_str()), "create_answer"),
+            Step::Apply(answer) => (call.apply(answer), "set_remote"),
+            Step::Rollback => (call.rollback(), "rollback"),
+        };
+        settle(promise, name).await
     }
 
     /// Mute or unmute the microphone (`track.enabled`: silence is still sent).
@@ -181,7 +192,19 @@ impl Drop for Inner {
     }
 }
 
+/// A negotiation step ([`CallMedia::step`]).
+pub(crate) enum Step<'a> {
+    /// [`CallMedia::create_offer`].
+    Offer(OfferOptions),
+    /// [`CallMedia::create_answer`] to this offer.
+    Answer(&'a str, Direction),
+    /// [`CallMedia::apply_answer`].
+    Apply(&'a str),
+    /// [`CallMedia::rollback`].
+    Rollback,
+}
+
 /// The SDP an offer or answer resolved with.
-fn sdp(value: JsValue) -> Result<String, MediaError> {
+pub(crate) fn sdp(value: JsValue) -> Result<String, MediaError> {
     value.as_string().ok_or(MediaError::Closed)
 }

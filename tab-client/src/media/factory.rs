@@ -69,7 +69,13 @@ impl MediaFactory {
         self.call(false, Rc::new(on_event)).await
     }
 
-    async fn call(&self, outgoing: bool, on_event: Rc<dyn Fn(MediaEvent)>) -> Result<CallMedia, MediaError> {
+    /// [`MediaFactory::outgoing`] (`outgoing`) or [`MediaFactory::incoming`]:
+    /// the phone's driver takes this one path for both.
+    pub(crate) async fn call(
+        &self,
+        outgoing: bool,
+        on_event: Rc<dyn Fn(MediaEvent)>,
+    ) -> Result<CallMedia, MediaError> {
         let events = Rc::new(RefCell::new(on_event));
         let on = event_callback(events.clone());
         let call = settle(self.state.factory.call(outgoing, on.as_ref()), "create_offer").await?;

@@ -45,6 +45,7 @@ mod factory;
 mod gather;
 mod options;
 
+pub(crate) use call::{sdp, Step};
 pub use call::{CallMedia, Direction, OfferOptions};
 pub use factory::MediaFactory;
 pub use gather::{GatheringEnd, GatheringReport};

@@ -12,7 +12,7 @@ use tabphone_vecmap::{VecMap, VecSet};
 
 use super::driver::{feed, Driver, Input};
 use crate::listen::Listener;
-use crate::media::{CallMedia, Direction, MediaError, MediaEvent, MediaFactory, OfferOptions};
+use crate::media::{CallMedia, Direction, MediaError, MediaEvent, MediaFactory, OfferOptions, Step};
 
 /// One call's media and the requests waiting for it.
 #[derive(Default)]
@@ -68,7 +68,7 @@ impl CallMedias {
         match self.linger_ms.get() {
             0 => f(),
             ms => {
-                gloo_timers::callback::Timeout::new(ms, f).forget();
+                crate::timer::after(ms, Box::new(f)).forget();
             }
         }
     }
@@ -242,20 +242,15 @@ impl CallMedias {
 
     /// A new media for `call`: outgoing (the prepared one) or incoming.
     async fn make(&self, call: &str, offer: bool) -> Result<CallMedia, MediaError> {
-        let on_event = self.events_of(call);
-        match offer {
-            true => self.factory.outgoing(on_event).await,
-            false => self.factory.incoming(on_event).await,
-        }
+        self.factory.call(offer, std::rc::Rc::new(self.events_of(call))).await
     }
 
-    /// The call's media, made for its first offer or answer.
-    async fn media_for(&self, call: &str, offer: bool) -> Result<CallMedia, MediaError> {
-        let media = self.make(call, offer).await?;
+    /// The call's media, made for its first offer or answer: kept in its
+    /// slot, or closed when the call ended meanwhile.
+    fn adopt(&self, call: &str, media: CallMedia) -> Result<CallMedia, MediaError> {
         match self.calls.borrow_mut().get_mut(call) {
             Some(slot) => slot.media = Some(media.clone()),
             None => {
-                // Closed meanwhile.
                 media.close();
                 return Err(MediaError::Closed);
             }
@@ -296,11 +291,11 @@ fn retire_replaced(old: CallMedia, fresh: &CallMedia) {
             on_state();
         }
     });
-    gloo_timers::callback::Timeout::new(REPLACED_MAX_MS, move || {
+    let stop = move || {
         drop(listener);
         close();
-    })
-    .forget();
+    };
+    crate::timer::after(REPLACED_MAX_MS, Box::new(stop)).forget();
 }
 
 /// Perform a call's requests one after the other, feeding each reply back.
@@ -317,7 +312,8 @@ async fn run(driver: Weak<Driver>, call: String) {
 }
 
 /// Perform one request; `None` when no reply is due now (rollback; DTMF,
-/// answered when played).
+/// answered when played). Every browser step is awaited on one path (each
+/// await costs the wasm its future's code): the media made, then the step.
 async fn perform(
     driver: &Weak<Driver>,
     call: &str,
@@ -325,37 +321,40 @@ async fn perform(
     media: Option<CallMedia>,
 ) -> Option<Result<String, MediaError>> {
     let d = driver.upgrade()?;
-    let first = matches!(request.kind, MediaKind::Offer { .. } | MediaKind::Answer { .. }) && media.is_none();
-    let media = match media {
-        Some(m) => m,
-        None if first => {
-            let offer = matches!(request.kind, MediaKind::Offer { .. });
-            match d.media.media_for(call, offer).await {
-                Ok(m) => m,
-                Err(e) => return Some(Err(e)),
-            }
-        }
-        None if request.kind == MediaKind::Rollback => return None,
-        None => return Some(Err(MediaError::Closed)),
+    let (offer, answer) = match &request.kind {
+        MediaKind::Offer { .. } => (true, false),
+        MediaKind::Answer { fresh, .. } => (false, *fresh),
+        MediaKind::Rollback if media.is_none() => return None,
+        _ => (false, false),
     };
-    match &request.kind {
-        MediaKind::Offer { direction, ice_restart } => {
-            let options = OfferOptions { ice_restart: *ice_restart, hold: *direction != Direction::SendRecv };
-            Some(media.create_offer(options).await)
+    // The first offer or answer makes the call's media. The peer moved
+    // (`fresh`): a fresh connection answers when one can be made (see
+    // [`CallMedias::replace`]); else, or when it cannot answer, the call's own.
+    let first = media.is_none() && (offer || matches!(request.kind, MediaKind::Answer { .. }));
+    let made = match first || (answer && media.is_some()) {
+        true => Some(d.media.make(call, offer).await),
+        false => None,
+    };
+    let (media, mut fresh) = match (media, made) {
+        (Some(m), made) => (m, made.and_then(Result::ok)),
+        (None, Some(made)) => match made.and_then(|m| d.media.adopt(call, m)) {
+            Ok(m) => (m, None),
+            Err(e) => return Some(Err(e)),
+        },
+        (None, None) => return Some(Err(MediaError::Closed)),
+    };
+    loop {
+        let step = match d.media.begin(driver, call, request, &media) {
+            Ok(step) => step,
+            Err(reply) => return reply,
+        };
+        if let Some(f) = &fresh {
+            f.set_muted(media.muted());
         }
-        MediaKind::Answer { offer, direction, fresh } => {
-            // The peer moved: a fresh connection answers when one can be
-            // made (see [`CallMedias::replace`]); else, or when it cannot
-            // answer, the call's own. One answering await for both.
-            let mut fresh = match *fresh && !first {
-                true => d.media.make(call, false).await.ok(),
-                false => None,
-            };
-            loop {
-                if let Some(f) = &fresh {
-                    f.set_muted(media.muted());
-                }
-                let answer = fresh.as_ref().unwrap_or(&media).create_answer(offer, *direction).await;
+        let result = fresh.as_ref().unwrap_or(&media).step(step).await;
+        match &request.kind {
+            MediaKind::Answer { .. } => {
+                let answer = result.and_then(crate::media::sdp);
                 match fresh.take() {
                     None => return Some(answer),
                     Some(f) => {
@@ -365,34 +364,13 @@ async fn perform(
                     }
                 }
             }
-        }
-        MediaKind::ApplyAnswer { answer, provisional } => {
-            Some(d.media.apply(call, &media, answer, *provisional).await)
-        }
-        MediaKind::Rollback => {
-            // No reply: a failed rollback leaves the next offer to fail, and say so.
-            let _ = media.rollback().await;
-            None
-        }
-        MediaKind::Mute { muted } => {
-            media.set_muted(*muted);
-            Some(Ok(String::new()))
-        }
-        MediaKind::Dtmf { tones, duration_ms, gap_ms } => match media.send_dtmf(tones, *duration_ms, *gap_ms)
-        {
-            Ok(()) => {
-                let replaced =
-                    d.media.calls.borrow_mut().get_mut(call).and_then(|s| s.dtmf.replace(request.id));
-                if let Some(old) = replaced {
-                    let result = Err(String::from("replaced by later tones before it was played"));
-                    feed(driver, Input::Media { request: old, result });
-                }
-                None
+            MediaKind::ApplyAnswer { answer, provisional } => {
+                return Some(result.map(|_| d.media.applied(call, answer, *provisional)));
             }
-            Err(e) => Some(Err(e)),
-        },
-        // Close is done at once, never queued; a kind this version does not know:
-        _ => Some(Err(MediaError::Unsupported { what: "this kind of media request" })),
+            // No reply: a failed rollback leaves the next offer to fail, and say so.
+            MediaKind::Rollback => return None,
+            _ => return Some(result.and_then(crate::media::sdp)),
+        }
     }
 }
 
@@ -440,23 +418,56 @@ impl CallMedias {
         Some(answer)
     }
 
-    /// Apply the peer's answer. An early answer (183) is applied as the
-    /// answer; the final one, when it repeats it, is then already in place.
-    async fn apply(
+    /// The browser step of `request`, or its reply when it needs none
+    /// (mute, DTMF; an answer that repeats the early one applied, which is
+    /// then already in place).
+    fn begin<'a>(
         &self,
+        driver: &Weak<Driver>,
         call: &str,
+        request: &'a MediaRequest,
         media: &CallMedia,
-        answer: &str,
-        provisional: bool,
-    ) -> Result<String, MediaError> {
-        let early = self.calls.borrow().get(call).and_then(|s| s.early_answer.clone());
-        if !provisional && early.as_deref() == Some(answer) {
-            return Ok(String::new());
-        }
-        media.apply_answer(answer).await?;
+    ) -> Result<Step<'a>, Option<Result<String, MediaError>>> {
+        Ok(match &request.kind {
+            MediaKind::Offer { direction, ice_restart } => Step::Offer(OfferOptions {
+                ice_restart: *ice_restart,
+                hold: *direction != Direction::SendRecv,
+            }),
+            MediaKind::Answer { offer, direction, .. } => Step::Answer(offer, *direction),
+            MediaKind::ApplyAnswer { answer, provisional } => {
+                let early = self.calls.borrow().get(call).and_then(|s| s.early_answer.clone());
+                if !provisional && early.as_deref() == Some(answer) {
+                    return Err(Some(Ok(String::new())));
+                }
+                Step::Apply(answer)
+            }
+            MediaKind::Rollback => Step::Rollback,
+            MediaKind::Mute { muted } => {
+                media.set_muted(*muted);
+                return Err(Some(Ok(String::new())));
+            }
+            MediaKind::Dtmf { tones, duration_ms, gap_ms } => {
+                if let Err(e) = media.send_dtmf(tones, *duration_ms, *gap_ms) {
+                    return Err(Some(Err(e)));
+                }
+                let replaced = self.calls.borrow_mut().get_mut(call).and_then(|s| s.dtmf.replace(request.id));
+                if let Some(old) = replaced {
+                    let result = Err(String::from("replaced by later tones before it was played"));
+                    feed(driver, Input::Media { request: old, result });
+                }
+                return Err(None);
+            }
+            // Close is done at once, never queued; a kind this version does not know:
+            _ => return Err(Some(Err(MediaError::Unsupported { what: "this kind of media request" }))),
+        })
+    }
+
+    /// The peer's answer applied: an early answer (183) is kept, so that
+    /// the final one, when it repeats it, is not applied again.
+    fn applied(&self, call: &str, answer: &str, provisional: bool) -> String {
         if let Some(slot) = self.calls.borrow_mut().get_mut(call) {
             slot.early_answer = provisional.then(|| answer.to_owned());
         }
-        Ok(String::new())
+        String::new()
     }
 }
