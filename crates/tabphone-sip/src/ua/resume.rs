@@ -24,19 +24,18 @@ const CSEQ_MAX: u32 = (1 << 31) - 1;
 
 impl UserAgent {
     /// [`super::Command::Resume`].
-    pub(super) fn resume(&mut self, now: Instant, id: CallId, snapshot: &DialogSnapshot, sdp: String) {
+    pub(super) fn resume(&mut self, now: Instant, id: CallId, s: DialogSnapshot, sdp: String) {
         if self.calls.contains_key(&id) {
             return self.call_problem(id, " exists");
         }
         if !self.connected {
             return self.event(Event::Ended { call: id, cause: EndCause::Transport });
         }
-        if let Err(e) = check_snapshot(snapshot) {
+        if let Err(e) = check_snapshot(&s) {
             self.call_error(id, format!("call {}: cannot resume: {e}", id.0));
             return self.event(Event::Ended { call: id, cause: EndCause::Failed(400) });
         }
         self.next_call = self.next_call.max(id.0 + 1);
-        let s = snapshot.clone();
         let mut dialog = Dialog::new(s.call_id, s.local_tag, s.local_uri, s.remote_uri, s.remote_target);
         dialog.remote_tag = Some(s.remote_tag);
         dialog.route_set = s.route_set;
