@@ -25,14 +25,10 @@ pub enum Algorithm {
 }
 
 impl Algorithm {
+    /// By its name in headers, case-insensitively.
     fn parse(s: &str) -> Option<Algorithm> {
-        match s.to_ascii_uppercase().as_str() {
-            "MD5" => Some(Algorithm::Md5),
-            "MD5-SESS" => Some(Algorithm::Md5Sess),
-            "SHA-256" => Some(Algorithm::Sha256),
-            "SHA-256-SESS" => Some(Algorithm::Sha256Sess),
-            _ => None,
-        }
+        let all = [Algorithm::Md5, Algorithm::Md5Sess, Algorithm::Sha256, Algorithm::Sha256Sess];
+        all.into_iter().find(|a| a.as_str().eq_ignore_ascii_case(s))
     }
 
     /// The name used in headers.
@@ -105,13 +101,12 @@ pub fn parse_challenge(value: &str) -> Result<Challenge, AuthError> {
     if !rest[..scheme_len].eq_ignore_ascii_case("digest") {
         return Err(AuthError::NotDigest);
     }
-    let params = params(&rest[scheme_len..])?;
-    let get = |k: &str| params.iter().find(|(name, _)| name.eq_ignore_ascii_case(k)).map(|(_, v)| v.clone());
-    let algorithm = match get("algorithm") {
+    let [algorithm, qop, realm, nonce, opaque, stale] = params(&rest[scheme_len..])?;
+    let algorithm = match algorithm {
         None => Algorithm::Md5,
         Some(a) => Algorithm::parse(&a).ok_or(AuthError::UnsupportedAlgorithm(a))?,
     };
-    let qop_auth = match get("qop") {
+    let qop_auth = match qop {
         None => false,
         Some(q) => {
             let auth = split_byte(&q, b',').any(|o| trim_space(o).eq_ignore_ascii_case("auth"));
@@ -122,18 +117,23 @@ pub fn parse_challenge(value: &str) -> Result<Challenge, AuthError> {
         }
     };
     Ok(Challenge {
-        realm: get("realm").ok_or(AuthError::Missing("realm"))?,
-        nonce: get("nonce").ok_or(AuthError::Missing("nonce"))?,
-        opaque: get("opaque"),
+        realm: realm.ok_or(AuthError::Missing("realm"))?,
+        nonce: nonce.ok_or(AuthError::Missing("nonce"))?,
+        opaque,
         algorithm,
         qop_auth,
-        stale: get("stale").is_some_and(|s| s.eq_ignore_ascii_case("true")),
+        stale: stale.is_some_and(|s| s.eq_ignore_ascii_case("true")),
     })
 }
 
-/// `k=v, k="quoted \" v"` → pairs, quotes and escapes removed.
-fn params(s: &str) -> Result<Vec<(String, String)>, AuthError> {
-    let mut out = Vec::new();
+/// The parameters [`parse_challenge`] reads, in the order [`params`] returns them.
+const PARAMS: [&str; 6] = ["algorithm", "qop", "realm", "nonce", "opaque", "stale"];
+
+/// `k=v, k="quoted \" v"`: the first value of each of [`PARAMS`] (names
+/// case-insensitive), quotes and escapes removed; other parameters are
+/// checked and skipped.
+fn params(s: &str) -> Result<[Option<String>; 6], AuthError> {
+    let mut out: [Option<String>; 6] = Default::default();
     let mut chars = s.chars().peekable();
     loop {
         while chars.next_if(|c| c.is_whitespace() || *c == ',').is_some() {}
@@ -160,7 +160,11 @@ fn params(s: &str) -> Result<Vec<(String, String)>, AuthError> {
         } else {
             word_until(&mut chars, ',')
         };
-        out.push((name, value));
+        if let Some(slot) = PARAMS.iter().position(|p| name.eq_ignore_ascii_case(p)).map(|i| &mut out[i]) {
+            if slot.is_none() {
+                *slot = Some(value);
+            }
+        }
     }
 }
 

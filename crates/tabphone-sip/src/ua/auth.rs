@@ -48,10 +48,6 @@ impl UserAgent {
             }
             return false;
         };
-        if txn.owner == Owner::Register {
-            // Later REGISTERs carry credentials for it from the start.
-            self.reg.challenge = Some((challenge.clone(), resp.status == 407));
-        }
         let mut req = txn.request.clone();
         let (via, key) = self.via();
         req.headers.remove("Via");
@@ -66,6 +62,10 @@ impl UserAgent {
         let value = auth::answer(&challenge, &creds, req.method.as_str(), &req.uri, nc, &cnonce);
         req.headers.remove(answer_hdr);
         req.headers.push(answer_hdr, value);
+        if txn.owner == Owner::Register {
+            // Later REGISTERs carry credentials for it from the start.
+            self.reg.challenge = Some((challenge, resp.status == 407));
+        }
         self.resent(txn.owner, &key, &req);
         self.send_request(now, txn.owner, key.clone(), req);
         if let Some(t) = self.txns.get_mut(&key) {

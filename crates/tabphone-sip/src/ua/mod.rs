@@ -247,7 +247,7 @@ impl UserAgent {
             Command::Unhold { call, sdp } => self.hold(now, call, &sdp, false),
             Command::AnswerReoffer { call, sdp } => self.answer_reoffer(now, call, sdp),
             Command::RejectReoffer { call, status } => self.reject_reoffer(call, status),
-            Command::Resume { call, dialog, sdp } => self.resume(now, call, &dialog, sdp),
+            Command::Resume { call, dialog, sdp } => self.resume(now, call, dialog, sdp),
             Command::Refer { call, target, replaces } => self.refer(now, call, &target, replaces),
             Command::NotifyRefer { call, status } => self.notify_refer(now, call, status),
             Command::Dtmf { call, digits, duration_ms } => self.dtmf(now, call, &digits, duration_ms),

@@ -231,15 +231,14 @@ impl UserAgent {
 
     /// Our binding's expiry in a 200 to REGISTER.
     fn granted_expires(&self, resp: &Response) -> Option<u32> {
-        let instance = self.me.instance.clone();
         let ours = self.me.contact_uri().text();
         for c in resp.headers.list("Contact") {
             let Ok(na) = NameAddr::parse(c) else { continue };
-            let inst = param(&na.params, "+sip.instance").flatten().map(|v| trim_angles(v).to_string());
-            let mine = inst.as_deref() == Some(instance.as_str()) || na.uri.starts_with(&ours);
+            let inst = param(&na.params, "+sip.instance").flatten();
+            let mine = inst.is_some_and(|v| trim_angles(v) == self.me.instance) || na.uri.starts_with(&ours);
             if mine {
                 if let Some(e) = param(&na.params, "expires").flatten() {
-                    return Some(e.parse::<u64>().map_or(3600, |e| e.min(u64::from(u32::MAX)) as u32));
+                    return Some(parse_int::<u64>(e).map_or(3600, |e| e.min(u64::from(u32::MAX)) as u32));
                 }
             }
         }

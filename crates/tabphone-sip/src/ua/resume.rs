@@ -24,19 +24,18 @@ const CSEQ_MAX: u32 = (1 << 31) - 1;
 
 impl UserAgent {
     /// [`super::Command::Resume`].
-    pub(super) fn resume(&mut self, now: Instant, id: CallId, snapshot: &DialogSnapshot, sdp: String) {
+    pub(super) fn resume(&mut self, now: Instant, id: CallId, s: DialogSnapshot, sdp: String) {
         if self.calls.contains_key(&id) {
             return self.call_problem(id, " exists");
         }
         if !self.connected {
             return self.event(Event::Ended { call: id, cause: EndCause::Transport });
         }
-        if let Err(e) = check_snapshot(snapshot) {
+        if let Err(e) = check_snapshot(&s) {
             self.call_error(id, format!("call {}: cannot resume: {e}", id.0));
             return self.event(Event::Ended { call: id, cause: EndCause::Failed(400) });
         }
         self.next_call = self.next_call.max(id.0 + 1);
-        let s = snapshot.clone();
         let mut dialog = Dialog::new(s.call_id, s.local_tag, s.local_uri, s.remote_uri, s.remote_target);
         dialog.remote_tag = Some(s.remote_tag);
         dialog.route_set = s.route_set;
@@ -61,21 +60,57 @@ impl UserAgent {
 /// What a dialog is rebuilt from must be usable as it is written into our
 /// requests: tags and Call-ID without spaces, URIs and routes that parse.
 fn check_snapshot(s: &DialogSnapshot) -> Result<(), String> {
-    let word =
-        |what: &str, v: &str| match v.is_empty() || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            true => Err(format!("{what} {} is empty or has spaces", quote(v))),
-            false => Ok(()),
+    let words = [("Call-ID", &s.call_id), ("local tag", &s.local_tag), ("remote tag", &s.remote_tag)];
+    let uris =
+        [("local URI", &s.local_uri), ("remote URI", &s.remote_uri), ("remote target", &s.remote_target)];
+    let routes = s.route_set.iter().map(|r| ("route", r));
+    // One message format for every field: what, the value quoted, the problem.
+    for (i, (what, v)) in words.into_iter().chain(uris).chain(routes).enumerate() {
+        let problem = match i {
+            0..=2 => (v.is_empty() || v.chars().any(|c| c.is_whitespace() || c.is_control()))
+                .then(|| " is empty or has spaces".to_string()),
+            3..=5 => Uri::parse(v).err().map(|e| String::from(": ") + &e.reason),
+            _ => NameAddr::parse(v).err().map(|e| String::from(": ") + &e.reason),
         };
-    word("Call-ID", &s.call_id)?;
-    word("local tag", &s.local_tag)?;
-    word("remote tag", &s.remote_tag)?;
-    for (what, uri) in
-        [("local URI", &s.local_uri), ("remote URI", &s.remote_uri), ("remote target", &s.remote_target)]
-    {
-        Uri::parse(uri).map_err(|e| format!("{what} {}: {e}", quote(uri)))?;
-    }
-    for route in &s.route_set {
-        NameAddr::parse(route).map_err(|e| format!("route {}: {e}", quote(route)))?;
+        if let Some(problem) = problem {
+            return Err(format!("{what} {}{problem}", quote(v)));
+        }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snapshot() -> DialogSnapshot {
+        DialogSnapshot {
+            call_id: "c1".into(),
+            local_tag: "a".into(),
+            remote_tag: "b".into(),
+            local_uri: "sip:alice@a".into(),
+            remote_uri: "sip:bob@b".into(),
+            local_cseq: 1,
+            remote_cseq: None,
+            remote_target: "sip:bob@10.0.0.2".into(),
+            route_set: vec!["<sip:p1;lr>".into()],
+            outgoing: true,
+        }
+    }
+
+    #[test]
+    fn a_bad_snapshot_field_is_named_quoted_and_explained() {
+        assert_eq!(check_snapshot(&snapshot()), Ok(()));
+        let mut s = snapshot();
+        s.local_tag = "a b".into();
+        assert_eq!(check_snapshot(&s), Err("local tag \"a b\" is empty or has spaces".into()));
+        let mut s = snapshot();
+        s.remote_target = "bob".into();
+        let reason = Uri::parse("bob").unwrap_err().reason;
+        assert_eq!(check_snapshot(&s), Err(format!("remote target \"bob\": {reason}")));
+        let mut s = snapshot();
+        s.route_set.push("<sip:p2".into());
+        let reason = NameAddr::parse("<sip:p2").unwrap_err().reason;
+        assert_eq!(check_snapshot(&s), Err(format!("route \"<sip:p2\": {reason}")));
+    }
 }

@@ -80,17 +80,24 @@ impl UserAgent {
         if !(300..=699).contains(&status) {
             return self.call_error(id, format!("reject needs a status 300-699, not {status}"));
         }
-        let Some(call) = self.calls.get_mut(&id) else {
+        if !self.calls.contains_key(&id) {
             return self.no_call(id);
-        };
-        let Some(invite) = call.incoming.take() else {
-            return self.call_problem(id, " has nothing to reject");
-        };
+        }
+        if !self.refuse_incoming(id, status, EndCause::Failed(status)) {
+            self.call_problem(id, " has nothing to reject");
+        }
+    }
+
+    /// Answer call `id`'s INVITE, if the app has not, with a final `status`
+    /// and end the call with `cause`; false when there is none.
+    fn refuse_incoming(&mut self, id: CallId, status: u16, cause: EndCause) -> bool {
+        let Some(call) = self.calls.get_mut(&id) else { return false };
+        let Some(invite) = call.incoming.take() else { return false };
         let tag = call.dialog.local_tag.clone();
         call.state = SessionState::Terminated;
-        let resp = Response::to(&invite, status, Some(&tag));
-        self.send_text(resp.encode());
-        self.event(Event::Ended { call: id, cause: EndCause::Failed(status) });
+        self.respond(&invite, status, Some(&tag), &[]);
+        self.event(Event::Ended { call: id, cause });
+        true
     }
 
     /// A CANCEL: of an INVITE we have not answered (by its branch), 200 and
@@ -108,15 +115,7 @@ impl UserAgent {
             return self.respond(req, 481, None, &[]);
         };
         self.respond(req, 200, None, &[]);
-        if let Some(call) = self.calls.get_mut(&id) {
-            if let Some(invite) = call.incoming.take() {
-                let tag = call.dialog.local_tag.clone();
-                call.state = SessionState::Terminated;
-                let resp = Response::to(&invite, 487, Some(&tag));
-                self.send_text(resp.encode());
-                self.event(Event::Ended { call: id, cause: EndCause::Remote });
-            }
-        }
+        self.refuse_incoming(id, 487, EndCause::Remote);
     }
 
     /// An ACK: of our 2xx (its CSeq), which ends the resends and establishes
