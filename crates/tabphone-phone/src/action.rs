@@ -27,6 +27,8 @@
 
 use tabphone_json::{quote, Object, ReadError};
 
+use crate::json::str_field;
+
 use crate::error::{ErrorCode, PhoneError};
 
 /// How DTMF tones travel.
@@ -181,7 +183,7 @@ impl Action {
             }
         }
         let o = args(name, text, ACTIONS[i].1)?;
-        let str = |k: &str| o.keep(o.str(k));
+        let str = |k: &str| str_field(&o, k);
         let action = match i {
             0 => {
                 let to = str("to");
@@ -289,8 +291,8 @@ fn dtmf(o: &Object<'_>) -> Result<Action, PhoneError> {
     if !(40..=6000).contains(&duration_ms) {
         return Err(bad(format!("dtmf: duration {duration_ms} is not 40-6000 ms")));
     }
-    let call = o.keep(o.str("call"));
-    let tones = o.keep(o.str("tones")).to_ascii_uppercase();
+    let call = str_field(o, "call");
+    let tones = str_field(o, "tones").to_ascii_uppercase();
     read_ok(name, o)?;
     let allowed = match via {
         DtmfVia::Rtp => "0123456789ABCD*#,",

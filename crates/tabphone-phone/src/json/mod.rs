@@ -30,6 +30,28 @@ macro_rules! json {
 }
 pub(crate) use json;
 
+/// The string field `k` of `o`, or `""` after noting the error
+/// ([`Object::keep`]): one out-of-line copy for the readers' many string
+/// fields (the phone's state, events and actions).
+#[inline(never)]
+pub(crate) fn str_field(o: &Object<'_>, k: &str) -> String {
+    o.keep(o.str(k))
+}
+
+/// The index in `names` of the name in field `k` of `o`, or 0 after noting
+/// the error: one out-of-line copy, as [`str_field`].
+#[inline(never)]
+fn name_field(o: &Object<'_>, k: &str, names: &[&str]) -> usize {
+    o.keep(o.name(k, names))
+}
+
+/// The unsigned integer field `k` of `o`, or 0 after noting the error: one
+/// out-of-line copy per integer type, as [`str_field`].
+#[inline(never)]
+fn num_field<T: TryFrom<u64> + Into<u64> + tabphone_json::Bounded + Default>(o: &Object<'_>, k: &str) -> T {
+    o.keep(o.num(k))
+}
+
 /// A value [`json!`] can write.
 pub(crate) trait Field {
     /// `o` with field `k` set to this value.
@@ -259,15 +281,15 @@ fn write_dialog(d: &DialogState) -> String {
 pub(crate) fn read_relayed(text: &str) -> Read<PhoneEvent> {
     let o = Object::parse(text)?;
     const NAMES: [&str; 5] = ["transferRequested", "transferProgress", "dtmf", "message", "error"];
-    let event = match o.keep(o.name("event", &NAMES)) {
+    let event = match name_field(&o, "event", &NAMES) {
         0 => PhoneEvent::TransferRequested {
-            call: o.keep(o.str("call")),
-            to: o.keep(o.str("to")),
+            call: str_field(&o, "call"),
+            to: str_field(&o, "to"),
             new_call: o.keep(o.opt_str("newCall")),
         },
-        1 => PhoneEvent::TransferProgress { call: o.keep(o.str("call")), status: o.keep(o.num("status")) },
+        1 => PhoneEvent::TransferProgress { call: str_field(&o, "call"), status: num_field(&o, "status") },
         2 => {
-            let tone = o.keep(o.str("tone"));
+            let tone = str_field(&o, "tone");
             let mut chars = tone.chars();
             let tone = match (chars.next(), chars.next()) {
                 (Some(tone), None) => tone,
@@ -276,14 +298,14 @@ pub(crate) fn read_relayed(text: &str) -> Read<PhoneEvent> {
                     ' '
                 }
             };
-            PhoneEvent::Dtmf { call: o.keep(o.str("call")), tone, duration_ms: o.keep(o.num("durationMs")) }
+            PhoneEvent::Dtmf { call: str_field(&o, "call"), tone, duration_ms: num_field(&o, "durationMs") }
         }
         3 => PhoneEvent::Message {
-            from: o.keep(o.str("from")),
-            content_type: o.keep(o.str("contentType")),
-            body: o.keep(o.str("body")),
+            from: str_field(&o, "from"),
+            content_type: str_field(&o, "contentType"),
+            body: str_field(&o, "body"),
         },
-        _ => PhoneEvent::Error { call: o.keep(o.opt_str("call")), message: o.keep(o.str("message")) },
+        _ => PhoneEvent::Error { call: o.keep(o.opt_str("call")), message: str_field(&o, "message") },
     };
     o.done(event)
 }
@@ -296,9 +318,9 @@ pub(crate) fn read_state(text: &str) -> Read<PhoneState> {
     let calls = o.keep(o.objects("calls")).iter().map(read_call).collect();
     let ended = o.keep(o.objects("ended")).iter().map(read_ended).collect();
     let state = PhoneState {
-        v: o.keep(o.num("v")),
-        rev: o.keep(o.num("rev")),
-        aor: o.keep(o.str("aor")),
+        v: num_field(&o, "v"),
+        rev: num_field(&o, "rev"),
+        aor: str_field(&o, "aor"),
         online: o.keep(o.bool("online")),
         audio_blocked: o.keep(o.bool_or("audioBlocked", false)),
         connection: read_connection(&o.keep(o.obj("connection"))),
@@ -310,22 +332,22 @@ pub(crate) fn read_state(text: &str) -> Read<PhoneState> {
 }
 
 fn read_connection(o: &Object<'_>) -> Connection {
-    let cause = || CAUSE_VALUES[o.keep(o.name("cause", &CAUSES))];
-    match o.keep(o.name("state", &["connecting", "connected", "recovering", "disconnected"])) {
-        0 => Connection::Connecting { url: o.keep(o.str("url")) },
-        1 => Connection::Connected { url: o.keep(o.str("url")) },
+    let cause = || CAUSE_VALUES[name_field(o, "cause", &CAUSES)];
+    match name_field(o, "state", &["connecting", "connected", "recovering", "disconnected"]) {
+        0 => Connection::Connecting { url: str_field(o, "url") },
+        1 => Connection::Connected { url: str_field(o, "url") },
         2 => Connection::Recovering { cause: cause(), next_try: o.keep(o.opt_num("nextTry")) },
         _ => Connection::Disconnected { cause: cause() },
     }
 }
 
 fn read_registration(o: &Object<'_>) -> Registration {
-    match o.keep(o.name("state", &["unregistered", "registered", "failed"])) {
+    match name_field(o, "state", &["unregistered", "registered", "failed"]) {
         0 => Registration::Unregistered,
         1 => Registration::Registered {
-            expires: o.keep(o.num("expires")),
-            bindings: o.keep(o.num("bindings")),
-            at: o.keep(o.num("at")),
+            expires: num_field(o, "expires"),
+            bindings: num_field(o, "bindings"),
+            at: num_field(o, "at"),
         },
         _ => Registration::Failed { status: o.keep(o.opt_num("status")) },
     }
@@ -335,16 +357,16 @@ fn read_call(o: &Object<'_>) -> CallView {
     let peer = o.keep(o.obj("peer"));
     let held = o.keep(o.obj("held"));
     CallView {
-        id: o.keep(o.str("id")),
-        direction: match o.keep(o.name("direction", &DIRECTIONS)) {
+        id: str_field(o, "id"),
+        direction: match name_field(o, "direction", &DIRECTIONS) {
             0 => CallDirection::Incoming,
             _ => CallDirection::Outgoing,
         },
-        peer: Peer { uri: peer.keep(peer.str("uri")), name: peer.keep(peer.opt_str("name")) },
-        state: CALL_STATE_VALUES[o.keep(o.name("state", &CALL_STATES))],
+        peer: Peer { uri: str_field(&peer, "uri"), name: peer.keep(peer.opt_str("name")) },
+        state: CALL_STATE_VALUES[name_field(o, "state", &CALL_STATES)],
         held: Held { local: held.keep(held.bool("local")), remote: held.keep(held.bool("remote")) },
         muted: o.keep(o.bool("muted")),
-        started_at: o.keep(o.num("startedAt")),
+        started_at: num_field(o, "startedAt"),
         answered_at: o.keep(o.opt_num("answeredAt")),
         replaces: o.keep(o.opt_str("replaces")),
         dialog: o.keep(o.opt_obj("dialog")).as_ref().map(read_dialog),
@@ -360,21 +382,21 @@ fn read_call(o: &Object<'_>) -> CallView {
 
 fn read_dialog(o: &Object<'_>) -> DialogState {
     DialogState {
-        call_id: o.keep(o.str("callId")),
-        local_tag: o.keep(o.str("localTag")),
-        remote_tag: o.keep(o.str("remoteTag")),
-        local_uri: o.keep(o.str("localUri")),
-        remote_uri: o.keep(o.str("remoteUri")),
-        local_cseq: o.keep(o.num("localCseq")),
+        call_id: str_field(o, "callId"),
+        local_tag: str_field(o, "localTag"),
+        remote_tag: str_field(o, "remoteTag"),
+        local_uri: str_field(o, "localUri"),
+        remote_uri: str_field(o, "remoteUri"),
+        local_cseq: num_field(o, "localCseq"),
         remote_cseq: o.keep(o.opt_num("remoteCseq")),
-        remote_target: o.keep(o.str("remoteTarget")),
+        remote_target: str_field(o, "remoteTarget"),
         route_set: o.keep(o.strings("routeSet")),
     }
 }
 
 fn read_ended(o: &Object<'_>) -> EndedCall {
-    let status = || o.keep(o.num("status"));
-    let cause = match o.keep(o.name("cause", &END_CAUSES)) {
+    let status = || num_field(o, "status");
+    let cause = match name_field(o, "cause", &END_CAUSES) {
         0 => EndCause::Local,
         1 => EndCause::Declined { status: status() },
         2 => EndCause::Remote,
@@ -389,7 +411,7 @@ fn read_ended(o: &Object<'_>) -> EndedCall {
         11 => EndCause::Expired,
         _ => EndCause::NotResumable,
     };
-    EndedCall { id: o.keep(o.str("id")), cause, at: o.keep(o.num("at")) }
+    EndedCall { id: str_field(o, "id"), cause, at: num_field(o, "at") }
 }
 
 #[cfg(test)]
