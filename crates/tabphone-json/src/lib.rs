@@ -39,4 +39,4 @@ mod write;
 
 pub use read::{Bounded, Object, Read, ReadError};
 pub use scan::{as_bool, as_str, as_u64, fields, items, validate, JsonError};
-pub use write::{push_hex, push_str, push_u64, quote, Arr, Obj};
+pub use write::{lossy, push_hex, push_lossy, push_str, push_u64, quote, Arr, Obj};

@@ -160,6 +160,33 @@ pub fn push_hex(out: &mut String, bytes: &[u8]) {
     }
 }
 
+/// Append `bytes` as text, each invalid UTF-8 sequence replaced by U+FFFD:
+/// what `String::from_utf8_lossy` gives (the same maximal invalid parts,
+/// `Utf8Error::error_len`), without std's chunk iterator in the wasm.
+pub fn push_lossy(out: &mut String, mut bytes: &[u8]) {
+    loop {
+        match core::str::from_utf8(bytes) {
+            Ok(text) => return out.push_str(text),
+            Err(e) => {
+                let (good, rest) = bytes.split_at(e.valid_up_to());
+                out.push_str(core::str::from_utf8(good).unwrap_or_default());
+                out.push('\u{FFFD}');
+                match e.error_len() {
+                    Some(n) => bytes = &rest[n..],
+                    None => return,
+                }
+            }
+        }
+    }
+}
+
+/// `bytes` as text, as [`push_lossy`] appends it.
+pub fn lossy(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    push_lossy(&mut out, bytes);
+    out
+}
+
 /// Append `n` in decimal (without the formatting machinery).
 pub fn push_u64(out: &mut String, mut n: u64) {
     let mut digits = [0u8; 20];
@@ -180,6 +207,42 @@ pub fn push_u64(out: &mut String, mut n: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lossy_text_is_what_std_gives() {
+        let cases: &[&[u8]] = &[
+            b"",
+            b"plain",
+            "caf\u{e9} \u{1F600}".as_bytes(),
+            b"\xff",
+            b"a\x80b",
+            b"\xc0\x80",              // overlong
+            b"\xed\xa0\x80x",         // a surrogate
+            b"\xf4\x90\x80\x80",      // above U+10FFFF
+            b"\xe2\x82",              // cut short at the end
+            b"\xe2\x82z\xf0\x9f\x98", // cut short, twice
+            b"\xf0\x9f\x98\x80\xf0",
+        ];
+        for bytes in cases {
+            assert_eq!(lossy(bytes), String::from_utf8_lossy(bytes), "{bytes:?}");
+        }
+        // Random bytes, mostly from the UTF-8 lead and continuation ranges.
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..20_000 {
+            let mut bytes = Vec::new();
+            for _ in 0..(seed % 12) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let pool = [b'a', 0x80, 0x9f, 0xbf, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xff];
+                bytes.push(pool[(seed % pool.len() as u64) as usize]);
+            }
+            seed = seed.wrapping_add(1);
+            let mut out = String::from(">");
+            push_lossy(&mut out, &bytes);
+            assert_eq!(out[1..], String::from_utf8_lossy(&bytes), "{bytes:?}");
+        }
+    }
 
     #[test]
     fn hex_is_two_lowercase_digits_a_byte() {

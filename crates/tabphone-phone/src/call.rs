@@ -368,7 +368,7 @@ fn percent_decode(s: &str) -> String {
             }
         }
     }
-    String::from_utf8_lossy(&out).into_owned()
+    tabphone_json::lossy(&out)
 }
 
 #[cfg(test)]

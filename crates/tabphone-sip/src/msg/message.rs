@@ -271,13 +271,13 @@ fn finish(mut out: String, headers: &Headers, body: &[u8]) -> String {
     out.push_str("Content-Length: ");
     push_u64(&mut out, body.len() as u64);
     out.push_str("\r\n\r\n");
-    out.push_str(&String::from_utf8_lossy(body));
+    tabphone_json::push_lossy(&mut out, body);
     out
 }
 
 /// The body as text, `None` when empty (an SDP offer or answer, say).
 fn body_text(body: &[u8]) -> Option<String> {
-    (!body.is_empty()).then(|| String::from_utf8_lossy(body).into_owned())
+    (!body.is_empty()).then(|| tabphone_json::lossy(body))
 }
 
 impl Request {

@@ -22,7 +22,7 @@ impl UserAgent {
             return self.out.push_back(Output::Send("\r\n".into()));
         }
         if self.config.trace {
-            let line = trace::trace_line(Direction::In, &self.url, &String::from_utf8_lossy(data));
+            let line = trace::trace_line(Direction::In, &self.url, &tabphone_json::lossy(data));
             self.event(Event::Trace { line });
         }
         match msg::parse(data) {
