@@ -60,21 +60,21 @@ impl UserAgent {
 /// What a dialog is rebuilt from must be usable as it is written into our
 /// requests: tags and Call-ID without spaces, URIs and routes that parse.
 fn check_snapshot(s: &DialogSnapshot) -> Result<(), String> {
-    let words = [("Call-ID", &s.call_id), ("local tag", &s.local_tag), ("remote tag", &s.remote_tag)];
-    let uris =
-        [("local URI", &s.local_uri), ("remote URI", &s.remote_uri), ("remote target", &s.remote_target)];
-    let routes = s.route_set.iter().map(|r| ("route", r));
-    // One message format for every field: what, the value quoted, the problem.
-    for (i, (what, v)) in words.into_iter().chain(uris).chain(routes).enumerate() {
-        let problem = match i {
-            0..=2 => (v.is_empty() || v.chars().any(|c| c.is_whitespace() || c.is_control()))
-                .then(|| " is empty or has spaces".to_string()),
-            3..=5 => Uri::parse(v).err().map(|e| String::from(": ") + &e.reason),
-            _ => NameAddr::parse(v).err().map(|e| String::from(": ") + &e.reason),
+    let word =
+        |what: &str, v: &str| match v.is_empty() || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            true => Err(format!("{what} {} is empty or has spaces", quote(v))),
+            false => Ok(()),
         };
-        if let Some(problem) = problem {
-            return Err(format!("{what} {}{problem}", quote(v)));
-        }
+    word("Call-ID", &s.call_id)?;
+    word("local tag", &s.local_tag)?;
+    word("remote tag", &s.remote_tag)?;
+    for (what, uri) in
+        [("local URI", &s.local_uri), ("remote URI", &s.remote_uri), ("remote target", &s.remote_target)]
+    {
+        Uri::parse(uri).map_err(|e| format!("{what} {}: {e}", quote(uri)))?;
+    }
+    for route in &s.route_set {
+        NameAddr::parse(route).map_err(|e| format!("route {}: {e}", quote(route)))?;
     }
     Ok(())
 }
