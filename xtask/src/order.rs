@@ -29,6 +29,8 @@ use super::{run, Result};
 /// Reorder the functions of the wasm at `path` in place, with `wasm_opt`
 /// and its feature flags `features`.
 pub fn reorder(wasm_opt: &Path, features: &[&str], path: &Path) -> Result<()> {
+    // The writer's Stack IR optimizations, as after `-Oz`: without them the
+    // code comes out ~600 B larger.
     let writer = ["-s", "2", "-ol", "2", "--generate-stack-ir", "--optimize-stack-ir"];
     run(Command::new(wasm_opt)
         .args(features)
@@ -188,8 +190,10 @@ mod tests {
         let b: &[u8] = b"\x41\x07\x41\x09\x6c\x1a\x41\x03\x0b";
         let b2: &[u8] = b"\x41\x07\x41\x09\x6c\x1a\x0b";
         let a2: &[u8] = b"\x20\x00\x20\x01\x6a\x20\x02\x0b";
-        // a is fixed first; the chain then takes a2 (like a), then b2 and b.
-        assert_eq!(greedy(&[a, b, b2, a2], 1)[..2], [0, 3]);
+        // a is fixed first; the chain then takes a2 (like a), then b (it
+        // shares nothing with a2, nor does b2: the tie goes to the earliest)
+        // and b2.
+        assert_eq!(greedy(&[a, b, b2, a2], 1), [0, 3, 1, 2]);
         assert_eq!(greedy(&[a, b, b2, a2], 2)[..2], [0, 1]);
         assert_eq!(greedy(&[a, b, b2, a2], 9), [0, 1, 2, 3]);
     }
