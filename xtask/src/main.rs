@@ -207,7 +207,13 @@ fn build() -> Result<()> {
         .arg(format!("--outfile={}", bundled.display())))?;
     std::fs::rename(&bundled, &glue).map_err(|e| e.to_string())?;
     std::fs::remove_dir_all(pkg.join("snippets")).map_err(|e| e.to_string())?;
-    run(Command::new(&terser).arg(&glue).args(["--module", "--compress", "--mangle", "-o"]).arg(&glue))?;
+    // Arrow functions where no `this` is used (every browser that has
+    // SharedWorker and Web Locks reads ES2020): ~70 B less gzip.
+    let compress = "unsafe_arrows=true,unsafe_methods=true,passes=2";
+    run(Command::new(&terser)
+        .arg(&glue)
+        .args(["--module", "--ecma", "2020", "--compress", compress, "--mangle", "-o"])
+        .arg(&glue))?;
     precompress(&[glue, pkg.join("worker.js"), bg])
 }
 
