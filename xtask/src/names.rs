@@ -6,8 +6,10 @@
 //! the glue a name of one or two letters (from module `a`) and every export
 //! but `memory` one too, in the wasm (its import and export sections
 //! re-encoded) and in the glue and its typings (the same names replaced
-//! there). The snippets' imports keep their names: they are the snippets'
-//! own exports. The build fails if a name is found in an unexpected form.
+//! there). The snippets' imports keep their names, the snippets' own
+//! exports, but their modules (`./snippets/<crate>-<16 hex digits>/...`) get
+//! one letter from `b` on. The build fails if a name is found in an
+//! unexpected form.
 use std::path::Path;
 
 use super::wasm::{put_leb, put_name, Reader};
@@ -31,11 +33,25 @@ pub fn shorten(pkg: &Path, stem: &str) -> Result<()> {
     let mut short = Short::default();
     let mut imports = Vec::new();
     let mut exports = Vec::new();
+    let mut snippets: Vec<(String, String)> = Vec::new();
     let wasm = rewrite(&wasm, &mut |section, module, name| match (section, module) {
         (Section::Import, Some(GLUE)) => {
             let new = short.next();
             imports.push((name.to_owned(), new.clone()));
             Some((SHORT_GLUE.to_owned(), new))
+        }
+        // A snippet's functions imported as they are (the glue passes the
+        // snippet's module object): the module gets a short name too.
+        (Section::Import, Some(module)) if module.starts_with("./snippets/") => {
+            let short_module = match snippets.iter().find(|(old, _)| old == module) {
+                Some((_, new)) => new.clone(),
+                None => {
+                    let new = char::from(b'b' + snippets.len() as u8).to_string();
+                    snippets.push((module.to_owned(), new.clone()));
+                    new
+                }
+            };
+            Some((short_module, name.to_owned()))
         }
         (Section::Export, _) if name != "memory" => {
             let new = short.next();
@@ -48,6 +64,9 @@ pub fn shorten(pkg: &Path, stem: &str) -> Result<()> {
 
     let mut js = text(format!("{stem}.js"))?;
     replace_key(&mut js, &format!("\"{GLUE}\": "), &format!("\"{SHORT_GLUE}\": "))?;
+    for (old, new) in &snippets {
+        replace_key(&mut js, &format!("\"{old}\": "), &format!("\"{new}\": "))?;
+    }
     for (old, new) in &imports {
         replace_key(&mut js, &format!("\n        {old}: "), &format!("\n        \"{new}\": "))?;
     }
