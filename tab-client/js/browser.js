@@ -9,7 +9,8 @@
 //   that the Rust side turns into its MediaError; a call's events go to its
 //   `on` callback as [kind, ...fields].
 // - Socket, the SIP WebSocket (tab-client/src/sip_socket.rs).
-// - localStorage, random bytes, the SharedWorker's port and the JS options
+// - The page's events and state (listen.rs), localStorage, random bytes,
+//   the SharedWorker's port and the JS options
 //   (`readOptions`: a list in the order PhoneOptions::from_js reads).
 // - TabPhone's action methods (`withMethods`): each one `dispatch` with its
 //   arguments (tab-client/src/js.rs), one wasm export for them all.
@@ -133,6 +134,22 @@ export class Call {
     pc.addEventListener('iceconnectionstatechange', () => this.emit('ice', pc.iceConnectionState));
     if (o.sink != null)
       this.output(o.sink).catch((e) => e[0] == 'output_device' && this.emit('failed', e[1], e[2]));
+  }
+
+  // Resolves once ICE has left new and checking (connected, failed...) or
+  // after `ms`, whichever comes first.
+  settled(ms) {
+    const pc = this.pc;
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        pc.removeEventListener('iceconnectionstatechange', check);
+        resolve();
+      };
+      const check = () => pc.iceConnectionState != 'new' && pc.iceConnectionState != 'checking' && done();
+      const timer = setTimeout(done, ms);
+      pc.addEventListener('iceconnectionstatechange', check);
+    });
   }
 
   emit(...event) {
@@ -506,6 +523,28 @@ export const openWorker = (url, name, on) => {
   port.start();
   return port;
 };
+
+// ---- The page (tab-client/src/listen.rs): its events and state.
+// Call `on` at each of the space-separated `names` events of `target`
+// ('window' or 'document'); returns the function that stops listening.
+// Outside a page, nothing listens.
+export const listen = (target, names, on) => {
+  const t = globalThis[target];
+  const list = t ? names.split(' ') : [];
+  for (const name of list) t.addEventListener(name, on);
+  return () => {
+    for (const name of list) t.removeEventListener(name, on);
+  };
+};
+
+// 0 outside a page; else 1, plus 2 when it is visible, plus 4 when it has the focus.
+export const pageState = () => {
+  const d = globalThis.document;
+  return d ? 1 | (d.visibilityState == 'visible' ? 2 : 0) | (d.hasFocus() ? 4 : 0) : 0;
+};
+
+// Whether the browser says it is offline (false outside a page).
+export const offline = () => globalThis.window?.navigator.onLine === false;
 
 // ---- The phone's JavaScript options `{sip, media}` (tab-client/src/phone/
 // options.rs: PhoneOptions::from_js, which then checks their values): read

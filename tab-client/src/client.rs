@@ -12,7 +12,7 @@ use tabphone_vecmap::VecMap;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::listen::Listener;
+use crate::listen::{page_focus, Listener, Target};
 use web_sys::MessagePort;
 
 pub use crate::real::{PhoneContext, RealPhone, StopKind};
@@ -84,16 +84,6 @@ pub(crate) struct Inner {
 #[derive(Clone)]
 pub struct TabClient {
     inner: Rc<RefCell<Inner>>,
-}
-
-fn page_focus() -> (bool, bool) {
-    let doc = web_sys::window().and_then(|w| w.document());
-    match doc {
-        Some(d) => {
-            (d.visibility_state() == web_sys::VisibilityState::Visible, d.has_focus().unwrap_or(false))
-        }
-        None => (true, false),
-    }
 }
 
 /// A `{code, message}` error object for the app.
@@ -445,17 +435,11 @@ fn run_action(
 
 impl Inner {
     fn listen_page(&mut self) {
-        let Some(window) = web_sys::window() else { return };
         let weak = self.me.clone();
-        let target: &web_sys::EventTarget = window.as_ref();
-        self.page.push(Listener::new(target, "pagehide", move |_| drive(&weak, TabInput::PageHide)));
-        let mut targets = vec![(target.clone(), "focus"), (target.clone(), "blur")];
-        if let Some(doc) = window.document() {
-            targets.push((doc.into(), "visibilitychange"));
-        }
-        for (t, event) in targets {
+        self.page.push(Listener::new(Target::Window, "pagehide", move || drive(&weak, TabInput::PageHide)));
+        for (target, names) in [(Target::Window, "focus blur"), (Target::Document, "visibilitychange")] {
             let weak = self.me.clone();
-            self.page.push(Listener::new(&t, event, move |_| {
+            self.page.push(Listener::new(target, names, move || {
                 let (visible, focused) = page_focus();
                 drive(&weak, TabInput::Focus { visible, focused });
             }));

@@ -217,6 +217,8 @@ mod js {
         #[wasm_bindgen(method, getter)]
         pub fn pc(this: &Call) -> web_sys::RtcPeerConnection;
         #[wasm_bindgen(method)]
+        pub fn settled(this: &Call, ms: u32) -> js_sys::Promise;
+        #[wasm_bindgen(method)]
         pub fn offer(this: &Call, ice_restart: bool, hold: bool) -> js_sys::Promise;
         #[wasm_bindgen(method)]
         pub fn answer(this: &Call, sdp: &str, direction: &str) -> js_sys::Promise;
