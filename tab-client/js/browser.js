@@ -546,6 +546,18 @@ export const pageState = () => {
 // Whether the browser says it is offline (false outside a page).
 export const offline = () => globalThis.window?.navigator.onLine === false;
 
+// ---- Values for the Rust side: the name and message of an Error (a
+// DOMException too), null for another value (tab-client/src/sip_socket.rs:
+// error_parts); a phone event (PhoneEvent::to_json) as its listeners receive
+// it (js.rs): its fields without `event`, an error's with code 'phone_error'.
+export const errorParts = (e) => (e instanceof Error ? [String(e.name), String(e.message)] : null);
+
+export const eventDetail = (json) => {
+  const { event, ...detail } = JSON.parse(json);
+  if (event == 'error') detail.code = 'phone_error';
+  return detail;
+};
+
 // ---- The phone's JavaScript options `{sip, media}` (tab-client/src/phone/
 // options.rs: PhoneOptions::from_js, which then checks their values): read
 // and type-checked, in the order of that list, as

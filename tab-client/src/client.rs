@@ -100,8 +100,8 @@ pub(crate) fn json_text(v: &JsValue) -> Option<String> {
 
 /// JSON text of a thrown or rejected value: Error objects become `{code, message}`.
 fn error_json(e: &JsValue) -> String {
-    let value = match e.dyn_ref::<js_sys::Error>() {
-        Some(err) => error_object(ErrorCode::HandlerError.as_str(), &String::from(err.message())),
+    let value = match crate::sip_socket::error_parts(e) {
+        Some((_, message)) => error_object(ErrorCode::HandlerError.as_str(), &message),
         None => e.clone(),
     };
     json_text(&value).unwrap_or_else(|| String::from("null"))

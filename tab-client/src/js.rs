@@ -3,7 +3,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Function, Object, Promise, Reflect, JSON};
+use js_sys::{Function, Promise, Reflect, JSON};
 use tabphone_phone::PhoneEvent;
 use wasm_bindgen::prelude::*;
 
@@ -35,6 +35,10 @@ extern "C" {
     /// Gives `TabPhone` its action methods; the phone back.
     #[wasm_bindgen(js_name = withMethods)]
     fn with_methods(phone: JsValue) -> JsValue;
+    /// A phone event's JSON as its listeners receive it: its fields without
+    /// `event`, an error's with the code `phone_error`.
+    #[wasm_bindgen(js_name = eventDetail)]
+    fn event_detail(json: &str) -> JsValue;
 }
 
 /// The phone, in JavaScript. `TabPhone.connect(workerUrl, {app, sip, media})`.
@@ -79,17 +83,11 @@ fn get(options: &JsValue, key: &str) -> JsValue {
 /// name); a trace line as text; the registration or connection itself.
 fn detail(event: &PhoneEvent) -> JsValue {
     match event {
-        PhoneEvent::Trace { line } => return JsValue::from_str(line),
-        PhoneEvent::Registration { registration } => return parse(&registration.to_json()),
-        PhoneEvent::Connection { connection } => return parse(&connection.to_json()),
-        _ => {}
+        PhoneEvent::Trace { line } => JsValue::from_str(line),
+        PhoneEvent::Registration { registration } => parse(&registration.to_json()),
+        PhoneEvent::Connection { connection } => parse(&connection.to_json()),
+        _ => event_detail(&event.to_json()),
     }
-    let value = parse(&event.to_json());
-    let _ = Reflect::delete_property(value.unchecked_ref::<Object>(), &"event".into());
-    if matches!(event, PhoneEvent::Error { .. }) {
-        let _ = Reflect::set(&value, &"code".into(), &"phone_error".into());
-    }
-    value
 }
 
 fn parse(json: &str) -> JsValue {
