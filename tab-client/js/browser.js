@@ -515,6 +515,21 @@ export const fillRandom = (bytes) => {
   }
 };
 
+// The SIP instance id stored under `key` (tab-client/src/instance.rs), or a
+// new version 4 UUID from fillRandom, stored (where storage works).
+export const instanceId = (key) => {
+  let id = getItem(key);
+  if (!/^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/i.test(id)) {
+    const b = new Uint8Array(16);
+    fillRandom(b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    id = Array.from(b, (x, i) => (i > 3 && i < 11 && i % 2 == 0 ? '-' : '') + (x + 256).toString(16).slice(1)).join('');
+    setItem(key, id);
+  }
+  return id;
+};
+
 // ---- The tab's port to the app's SharedWorker (tab-client/src/client.rs),
 // started, each message's data to `on`. Throws when the worker cannot start.
 export const openWorker = (url, name, on) => {
