@@ -653,10 +653,11 @@ export const readOptions = (sip, media) => {
   return options;
 };
 
-// ---- TabPhone's action methods (tab-client/src/js.rs; typed in typings.rs):
-// each is `dispatch(name, args)` with its arguments, the undefined ones left
-// out. `withMethods` puts them on the class's prototype (as a class's own
-// methods are: not enumerable) and returns the phone.
+// ---- TabPhone's action methods and getters (tab-client/src/js.rs; typed in
+// typings.rs): each method is `dispatch(name, args)` with its arguments, the
+// undefined ones left out; each getter `field(n)`. `withMethods` puts them on
+// the class's prototype (as a class's own are: not enumerable) and returns
+// the phone.
 const defined = (args) => {
   for (const k in args) if (args[k] === undefined) delete args[k];
   return args;
@@ -710,10 +711,13 @@ const methods = {
     return this.dispatch('unregister', null);
   },
 };
+// The getters, each `field(n)` (js.rs) with its number: their order.
+const getters = ['role', 'epoch', 'tabId', 'tabs', 'instanceId'];
 export const withMethods = (phone) => {
   const proto = Object.getPrototypeOf(phone);
   for (const [name, value] of Object.entries(methods)) {
     Object.defineProperty(proto, name, { value, writable: true, configurable: true });
   }
+  getters.forEach((name, n) => Object.defineProperty(proto, name, { get() { return this.field(n); }, configurable: true }));
   return phone;
 };
