@@ -1,8 +1,9 @@
 // The tab client's hand-written browser side: the same work as web-sys calls
 // from Rust costs the wasm several times the bytes, and one file compresses
-// better than several. Plumbing, with two exceptions: the gathering policy's
-// decision (`useful`, `decide`, tested in Node) and the options' type checks
-// (`readOptions`, tested in Node; their values are checked in Rust).
+// better than several. Plumbing, with three exceptions: the gathering
+// policy's decision (`useful`, `decide`, tested in Node), the options' type
+// checks (`readOptions`, tested in Node; their values are checked in Rust)
+// and the SIP instance id's making (`instanceId`, tested in Node).
 // - Call media (tab-client/src/media/mod.rs has the Rust API around it): a
 //   Factory (the microphone, a prewarmed call) and one Call per
 //   RTCPeerConnection. A failure rejects (or throws) an array [code, ...fields]
@@ -10,10 +11,12 @@
 //   `on` callback as [kind, ...fields].
 // - Socket, the SIP WebSocket (tab-client/src/sip_socket.rs).
 // - The page's events and state (listen.rs), localStorage, random bytes,
+//   the instance id, an Error's parts, a phone event's listener argument,
 //   the SharedWorker's port and the JS options
 //   (`readOptions`: a list in the order PhoneOptions::from_js reads).
-// - TabPhone's action methods (`withMethods`): each one `dispatch` with its
-//   arguments (tab-client/src/js.rs), one wasm export for them all.
+// - TabPhone's action methods and getters (`withMethods`): each method one
+//   `dispatch` with its arguments, each getter one `field(n)`
+//   (tab-client/src/js.rs): two wasm exports for them all.
 
 // ---- Call media
 
