@@ -337,6 +337,45 @@ describe('gathering policy', async () => {
   });
 });
 
+// The SIP instance id (browser.js `instanceId`; tab-client/src/instance.rs),
+// here in Node, without storage: a stored id is kept only when it is a UUID,
+// else a new version 4 one each time (one per real then).
+describe('instance id', async () => {
+  const { instanceId } = await import('../tab-client/js/browser.js');
+  const V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+  test('a new version 4 UUID without storage', () => {
+    const [a, b] = [instanceId('tabphone:instance:x'), instanceId('tabphone:instance:x')];
+    assert.match(a, V4);
+    assert.match(b, V4);
+    assert.notEqual(a, b);
+  });
+
+  test('a stored UUID is kept, anything else replaced', () => {
+    const stored = new Map([
+      ['ok', '6C1F1C9E-1111-4a4a-8b8b-000000000001'],
+      ['bad', '6c1f1c9e11114a4a8b8b000000000001'],
+      ['hex', '6c1f1c9e-1111-4a4a-8b8b-00000000000g'],
+    ]);
+    globalThis.localStorage = {
+      getItem: (k) => stored.get(k) ?? null,
+      setItem: (k, v) => stored.set(k, v),
+      removeItem: (k) => stored.delete(k),
+    };
+    try {
+      assert.equal(instanceId('ok'), '6C1F1C9E-1111-4a4a-8b8b-000000000001');
+      for (const key of ['bad', 'hex', 'none']) {
+        const id = instanceId(key);
+        assert.match(id, V4);
+        assert.equal(stored.get(key), id, 'the new id is stored');
+        assert.equal(instanceId(key), id, 'and kept');
+      }
+    } finally {
+      delete globalThis.localStorage;
+    }
+  });
+});
+
 // The tab's JS options as browser.js's `readOptions` reads them: a list in the
 // fixed order `PhoneOptions::from_js` (tab-client/src/phone/options.rs) takes
 // them by index, or the first bad field's message, thrown as a string.

@@ -1,18 +1,22 @@
 // The tab client's hand-written browser side: the same work as web-sys calls
 // from Rust costs the wasm several times the bytes, and one file compresses
-// better than several. Plumbing, with two exceptions: the gathering policy's
-// decision (`useful`, `decide`, tested in Node) and the options' type checks
-// (`readOptions`, tested in Node; their values are checked in Rust).
+// better than several. Plumbing, with three exceptions: the gathering
+// policy's decision (`useful`, `decide`, tested in Node), the options' type
+// checks (`readOptions`, tested in Node; their values are checked in Rust)
+// and the SIP instance id's making (`instanceId`, tested in Node).
 // - Call media (tab-client/src/media/mod.rs has the Rust API around it): a
 //   Factory (the microphone, a prewarmed call) and one Call per
 //   RTCPeerConnection. A failure rejects (or throws) an array [code, ...fields]
 //   that the Rust side turns into its MediaError; a call's events go to its
 //   `on` callback as [kind, ...fields].
 // - Socket, the SIP WebSocket (tab-client/src/sip_socket.rs).
-// - localStorage, random bytes, the SharedWorker's port and the JS options
+// - The page's events and state (listen.rs), localStorage, random bytes,
+//   the instance id, an Error's parts, a phone event's listener argument,
+//   the SharedWorker's port and the JS options
 //   (`readOptions`: a list in the order PhoneOptions::from_js reads).
-// - TabPhone's action methods (`withMethods`): each one `dispatch` with its
-//   arguments (tab-client/src/js.rs), one wasm export for them all.
+// - TabPhone's action methods and getters (`withMethods`): each method one
+//   `dispatch` with its arguments, each getter one `field(n)`
+//   (tab-client/src/js.rs): two wasm exports for them all.
 
 // ---- Call media
 
@@ -133,6 +137,22 @@ export class Call {
     pc.addEventListener('iceconnectionstatechange', () => this.emit('ice', pc.iceConnectionState));
     if (o.sink != null)
       this.output(o.sink).catch((e) => e[0] == 'output_device' && this.emit('failed', e[1], e[2]));
+  }
+
+  // Resolves once ICE has left new and checking (connected, failed...) or
+  // after `ms`, whichever comes first.
+  settled(ms) {
+    const pc = this.pc;
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        pc.removeEventListener('iceconnectionstatechange', check);
+        resolve();
+      };
+      const check = () => pc.iceConnectionState != 'new' && pc.iceConnectionState != 'checking' && done();
+      const timer = setTimeout(done, ms);
+      pc.addEventListener('iceconnectionstatechange', check);
+    });
   }
 
   emit(...event) {
@@ -498,6 +518,21 @@ export const fillRandom = (bytes) => {
   }
 };
 
+// The SIP instance id stored under `key` (tab-client/src/instance.rs), or a
+// new version 4 UUID from fillRandom, stored (where storage works).
+export const instanceId = (key) => {
+  let id = getItem(key);
+  if (!/^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/i.test(id)) {
+    const b = new Uint8Array(16);
+    fillRandom(b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    id = Array.from(b, (x, i) => (i > 3 && i < 11 && i % 2 == 0 ? '-' : '') + (x + 256).toString(16).slice(1)).join('');
+    setItem(key, id);
+  }
+  return id;
+};
+
 // ---- The tab's port to the app's SharedWorker (tab-client/src/client.rs),
 // started, each message's data to `on`. Throws when the worker cannot start.
 export const openWorker = (url, name, on) => {
@@ -505,6 +540,40 @@ export const openWorker = (url, name, on) => {
   port.onmessage = (e) => on(e.data);
   port.start();
   return port;
+};
+
+// ---- The page (tab-client/src/listen.rs): its events and state.
+// Call `on` at each of the space-separated `names` events of `target`
+// ('window' or 'document'); returns the function that stops listening.
+// Outside a page, nothing listens.
+export const listen = (target, names, on) => {
+  const t = globalThis[target];
+  const list = t ? names.split(' ') : [];
+  for (const name of list) t.addEventListener(name, on);
+  return () => {
+    for (const name of list) t.removeEventListener(name, on);
+  };
+};
+
+// 0 outside a page; else 1, plus 2 when it is visible, plus 4 when it has the focus.
+export const pageState = () => {
+  const d = globalThis.document;
+  return d ? 1 | (d.visibilityState == 'visible' ? 2 : 0) | (d.hasFocus() ? 4 : 0) : 0;
+};
+
+// Whether the browser says it is offline (false outside a page).
+export const offline = () => globalThis.window?.navigator.onLine === false;
+
+// ---- Values for the Rust side: the name and message of an Error (a
+// DOMException too), null for another value (tab-client/src/sip_socket.rs:
+// error_parts); a phone event (PhoneEvent::to_json) as its listeners receive
+// it (js.rs): its fields without `event`, an error's with code 'phone_error'.
+export const errorParts = (e) => (e instanceof Error ? [String(e.name), String(e.message)] : null);
+
+export const eventDetail = (json) => {
+  const { event, ...detail } = JSON.parse(json);
+  if (event == 'error') detail.code = 'phone_error';
+  return detail;
 };
 
 // ---- The phone's JavaScript options `{sip, media}` (tab-client/src/phone/
@@ -587,10 +656,11 @@ export const readOptions = (sip, media) => {
   return options;
 };
 
-// ---- TabPhone's action methods (tab-client/src/js.rs; typed in typings.rs):
-// each is `dispatch(name, args)` with its arguments, the undefined ones left
-// out. `withMethods` puts them on the class's prototype (as a class's own
-// methods are: not enumerable) and returns the phone.
+// ---- TabPhone's action methods and getters (tab-client/src/js.rs; typed in
+// typings.rs): each method is `dispatch(name, args)` with its arguments, the
+// undefined ones left out; each getter `field(n)`. `withMethods` puts them on
+// the class's prototype (as a class's own are: not enumerable) and returns
+// the phone.
 const defined = (args) => {
   for (const k in args) if (args[k] === undefined) delete args[k];
   return args;
@@ -644,10 +714,13 @@ const methods = {
     return this.dispatch('unregister', null);
   },
 };
+// The getters, each `field(n)` (js.rs) with its number: their order.
+const getters = ['role', 'epoch', 'tabId', 'tabs', 'instanceId'];
 export const withMethods = (phone) => {
   const proto = Object.getPrototypeOf(phone);
   for (const [name, value] of Object.entries(methods)) {
     Object.defineProperty(proto, name, { value, writable: true, configurable: true });
   }
+  getters.forEach((name, n) => Object.defineProperty(proto, name, { get() { return this.field(n); }, configurable: true }));
   return phone;
 };

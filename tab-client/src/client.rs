@@ -12,7 +12,7 @@ use tabphone_vecmap::VecMap;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::listen::Listener;
+use crate::listen::{page_focus, Listener, Target};
 use web_sys::MessagePort;
 
 pub use crate::real::{PhoneContext, RealPhone, StopKind};
@@ -86,16 +86,6 @@ pub struct TabClient {
     inner: Rc<RefCell<Inner>>,
 }
 
-fn page_focus() -> (bool, bool) {
-    let doc = web_sys::window().and_then(|w| w.document());
-    match doc {
-        Some(d) => {
-            (d.visibility_state() == web_sys::VisibilityState::Visible, d.has_focus().unwrap_or(false))
-        }
-        None => (true, false),
-    }
-}
-
 /// A `{code, message}` error object for the app.
 pub(crate) fn error_object(code: &str, message: &str) -> JsValue {
     // Made from JSON text: fewer calls into JS than setting each field.
@@ -110,8 +100,8 @@ pub(crate) fn json_text(v: &JsValue) -> Option<String> {
 
 /// JSON text of a thrown or rejected value: Error objects become `{code, message}`.
 fn error_json(e: &JsValue) -> String {
-    let value = match e.dyn_ref::<js_sys::Error>() {
-        Some(err) => error_object(ErrorCode::HandlerError.as_str(), &String::from(err.message())),
+    let value = match crate::sip_socket::error_parts(e) {
+        Some((_, message)) => error_object(ErrorCode::HandlerError.as_str(), &message),
         None => e.clone(),
     };
     json_text(&value).unwrap_or_else(|| String::from("null"))
@@ -445,17 +435,11 @@ fn run_action(
 
 impl Inner {
     fn listen_page(&mut self) {
-        let Some(window) = web_sys::window() else { return };
         let weak = self.me.clone();
-        let target: &web_sys::EventTarget = window.as_ref();
-        self.page.push(Listener::new(target, "pagehide", move |_| drive(&weak, TabInput::PageHide)));
-        let mut targets = vec![(target.clone(), "focus"), (target.clone(), "blur")];
-        if let Some(doc) = window.document() {
-            targets.push((doc.into(), "visibilitychange"));
-        }
-        for (t, event) in targets {
+        self.page.push(Listener::new(Target::Window, "pagehide", move || drive(&weak, TabInput::PageHide)));
+        for (target, names) in [(Target::Window, "focus blur"), (Target::Document, "visibilitychange")] {
             let weak = self.me.clone();
-            self.page.push(Listener::new(&t, event, move |_| {
+            self.page.push(Listener::new(target, names, move || {
                 let (visible, focused) = page_focus();
                 drive(&weak, TabInput::Focus { visible, focused });
             }));

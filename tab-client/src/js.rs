@@ -3,7 +3,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Function, Object, Promise, Reflect, JSON};
+use js_sys::{Function, Promise, Reflect, JSON};
 use tabphone_phone::PhoneEvent;
 use wasm_bindgen::prelude::*;
 
@@ -35,6 +35,10 @@ extern "C" {
     /// Gives `TabPhone` its action methods; the phone back.
     #[wasm_bindgen(js_name = withMethods)]
     fn with_methods(phone: JsValue) -> JsValue;
+    /// A phone event's JSON as its listeners receive it: its fields without
+    /// `event`, an error's with the code `phone_error`.
+    #[wasm_bindgen(js_name = eventDetail)]
+    fn event_detail(json: &str) -> JsValue;
 }
 
 /// The phone, in JavaScript. `TabPhone.connect(workerUrl, {app, sip, media})`.
@@ -79,21 +83,45 @@ fn get(options: &JsValue, key: &str) -> JsValue {
 /// name); a trace line as text; the registration or connection itself.
 fn detail(event: &PhoneEvent) -> JsValue {
     match event {
-        PhoneEvent::Trace { line } => return JsValue::from_str(line),
-        PhoneEvent::Registration { registration } => return parse(&registration.to_json()),
-        PhoneEvent::Connection { connection } => return parse(&connection.to_json()),
-        _ => {}
+        PhoneEvent::Trace { line } => JsValue::from_str(line),
+        PhoneEvent::Registration { registration } => parse(&registration.to_json()),
+        PhoneEvent::Connection { connection } => parse(&connection.to_json()),
+        _ => event_detail(&event.to_json()),
     }
-    let value = parse(&event.to_json());
-    let _ = Reflect::delete_property(value.unchecked_ref::<Object>(), &"event".into());
-    if matches!(event, PhoneEvent::Error { .. }) {
-        let _ = Reflect::set(&value, &"code".into(), &"phone_error".into());
-    }
-    value
 }
 
 fn parse(json: &str) -> JsValue {
     JSON::parse(json).unwrap_or(JsValue::NULL)
+}
+
+/// The getters, for Rust; in JavaScript `browser.js` defines them over
+/// [`TabPhone::field`].
+impl TabPhone {
+    /// `"connecting"`, `"dummy"`, `"real"` or `"closed"`.
+    pub fn role(&self) -> String {
+        self.client.role().as_str().to_owned()
+    }
+
+    /// Epoch of the current real (grows on every promotion).
+    pub fn epoch(&self) -> f64 {
+        self.client.epoch() as f64
+    }
+
+    /// This tab's id.
+    pub fn tab_id(&self) -> String {
+        self.client.tab_id()
+    }
+
+    /// Number of live tabs, as the worker last said.
+    pub fn tabs(&self) -> f64 {
+        self.client.tabs() as f64
+    }
+
+    /// This browser's SIP instance id for the app (kept in `localStorage`
+    /// as `tabphone:instance:<app>`): the same in every tab.
+    pub fn instance_id(&self) -> String {
+        crate::instance::stable_id(&self.app)
+    }
 }
 
 #[wasm_bindgen]
@@ -102,7 +130,8 @@ impl TabPhone {
     /// Options: `{app?, tabId?, sip?, media?}`; with `sip`, the real tab runs
     /// the SIP phone. Throws `{code: "bad_options", message}` for bad options.
     /// The action methods (`call`, `answer`, ... `unregister`: `dispatch`
-    /// with their arguments) are `browser.js`'s, one export for them all.
+    /// with their arguments) are `browser.js`'s, one export for them all;
+    /// so are the getters (`role`, ... `instanceId`: `field`).
     #[wasm_bindgen(unchecked_return_type = "TabPhone")]
     pub fn connect(
         worker_url: &str,
@@ -138,35 +167,18 @@ impl TabPhone {
         Ok(with_methods(TabPhone { client, app, handler, listeners }.into()))
     }
 
-    /// `"connecting"`, `"dummy"`, `"real"` or `"closed"`.
-    #[wasm_bindgen(getter, unchecked_return_type = "'connecting' | 'dummy' | 'real' | 'closed'")]
-    pub fn role(&self) -> String {
-        self.client.role().as_str().to_owned()
-    }
-
-    /// Epoch of the current real (grows on every promotion).
-    #[wasm_bindgen(getter)]
-    pub fn epoch(&self) -> f64 {
-        self.client.epoch() as f64
-    }
-
-    /// This tab's id.
-    #[wasm_bindgen(getter, js_name = tabId)]
-    pub fn tab_id(&self) -> String {
-        self.client.tab_id()
-    }
-
-    /// Number of live tabs, as the worker last said.
-    #[wasm_bindgen(getter)]
-    pub fn tabs(&self) -> f64 {
-        self.client.tabs() as f64
-    }
-
-    /// This browser's SIP instance id for the app (kept in `localStorage`
-    /// as `tabphone:instance:<app>`): the same in every tab.
-    #[wasm_bindgen(getter, js_name = instanceId)]
-    pub fn instance_id(&self) -> String {
-        crate::instance::stable_id(&self.app)
+    /// The getters `role`, `epoch`, `tabId`, `tabs` and `instanceId` (typed
+    /// in typings.rs): `browser.js` defines them over this one export, their
+    /// `field` 0 to 4 in that order.
+    #[wasm_bindgen(skip_typescript)]
+    pub fn field(&self, field: u32) -> JsValue {
+        match field {
+            0 => JsValue::from_str(&self.role()),
+            1 => JsValue::from_f64(self.epoch()),
+            2 => JsValue::from_str(&self.tab_id()),
+            3 => JsValue::from_f64(self.tabs()),
+            _ => JsValue::from_str(&self.instance_id()),
+        }
     }
 
     /// The latest shared state (parsed; `null` while there is none).

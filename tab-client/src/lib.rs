@@ -65,8 +65,8 @@
 //! - `media/`: each call's WebRTC (the browser work in `js/browser.js`);
 //!   `sip_socket.rs`: the SIP WebSocket (its browser side in `js/browser.js`
 //!   too); `timer.rs`: the one timer;
-//!   `instance.rs`: the stable SIP instance id; `listen.rs`: event listeners
-//!   removed on drop.
+//!   `instance.rs`: the stable SIP instance id; `listen.rs`: the page's
+//!   event listeners (removed on drop), visibility and focus.
 
 /// The shipped wasm's allocator (feature `talc`): smaller than std's dlmalloc.
 #[cfg(all(feature = "talc", not(target_feature = "atomics"), target_family = "wasm"))]

@@ -212,8 +212,23 @@ fn to_event(e: &Array) -> Option<SocketEvent> {
 
 /// The message of a thrown JS value.
 pub(crate) fn js_message(e: &JsValue) -> String {
-    match e.dyn_ref::<js_sys::Error>() {
-        Some(err) => String::from(err.message()),
+    match error_parts(e) {
+        Some((_, message)) => message,
         None => e.as_string().unwrap_or_else(|| String::from("unknown error")),
     }
+}
+
+#[wasm_bindgen(module = "/js/browser.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = errorParts)]
+    fn error_parts_js(e: &JsValue) -> JsValue;
+}
+
+/// The name and message of a thrown or rejected `Error` (a `DOMException`
+/// too); `None` for another value.
+pub(crate) fn error_parts(e: &JsValue) -> Option<(String, String)> {
+    let parts = error_parts_js(e);
+    let parts: &Array = parts.dyn_ref()?;
+    let text = |i| parts.get(i).as_string().unwrap_or_default();
+    Some((text(0), text(1)))
 }

@@ -147,6 +147,16 @@ export interface TabPhoneEventMap {
 }
 
 export interface TabPhone {
+  /** `"connecting"`, `"dummy"`, `"real"` or `"closed"`. */
+  readonly role: 'connecting' | 'dummy' | 'real' | 'closed';
+  /** Epoch of the current real (grows on every promotion). */
+  readonly epoch: number;
+  /** This tab's id. */
+  readonly tabId: string;
+  /** Number of live tabs, as the worker last said. */
+  readonly tabs: number;
+  /** This browser's SIP instance id for the app (kept in `localStorage` as `tabphone:instance:<app>`): the same in every tab. */
+  readonly instanceId: string;
   /** Listen to an event, in this tab. */
   on<K extends keyof TabPhoneEventMap>(event: K, callback: (detail: TabPhoneEventMap[K]) => void): void;
   /** Perform an action on the real phone, wherever it is; rejects with a PhoneError. */

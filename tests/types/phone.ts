@@ -15,6 +15,11 @@ phone.on('connection', (c) => { if (c.state === 'recovering') console.log(c.next
 phone.on('audioBlocked', ({ blocked }) => blocked === true);
 phone.on('trace', (line) => line.toUpperCase());
 phone.on('role', ({ role, epoch }) => role === 'real' && epoch > 0);
+// The getters (browser.js defines them; typings.rs types them): read-only.
+const r: 'connecting' | 'dummy' | 'real' | 'closed' = phone.role;
+console.log(r, phone.epoch.toFixed(), phone.tabId.length, phone.tabs.toFixed(), phone.instanceId.length);
+// @ts-expect-error read-only
+phone.role = 'real';
 phone.on('state', (s: PhoneState | null) => s?.calls.forEach((c) => c.held.local && c.state === 'established'));
 
 export async function use(): Promise<void> {

@@ -153,6 +153,12 @@ impl CallMedia {
         &self.inner.pc
     }
 
+    /// Resolves once the connection's ICE has left `new` and `checking`
+    /// (connected, failed...) or after `ms`.
+    pub(crate) fn ice_settled(&self, ms: u32) -> js_sys::Promise {
+        self.inner.call.settled(ms)
+    }
+
     /// Stop the microphone track, close the peer connection, remove the audio
     /// element. No event follows. Idempotent.
     pub fn close(&self) {

@@ -217,6 +217,8 @@ mod js {
         #[wasm_bindgen(method, getter)]
         pub fn pc(this: &Call) -> web_sys::RtcPeerConnection;
         #[wasm_bindgen(method)]
+        pub fn settled(this: &Call, ms: u32) -> js_sys::Promise;
+        #[wasm_bindgen(method)]
         pub fn offer(this: &Call, ice_restart: bool, hold: bool) -> js_sys::Promise;
         #[wasm_bindgen(method)]
         pub fn answer(this: &Call, sdp: &str, direction: &str) -> js_sys::Promise;
@@ -323,10 +325,9 @@ pub(crate) fn to_error(e: JsValue, step: &'static str) -> MediaError {
 
 /// The name and message of a rejected or thrown value (`DOMException` or `Error`).
 fn error_parts(e: &JsValue) -> (String, String) {
-    if let Some(err) = e.dyn_ref::<js_sys::Error>() {
-        return (String::from(err.name()), String::from(err.message()));
-    }
-    (String::from("Error"), e.as_string().unwrap_or_else(|| String::from("unknown error")))
+    crate::sip_socket::error_parts(e).unwrap_or_else(|| {
+        (String::from("Error"), e.as_string().unwrap_or_else(|| String::from("unknown error")))
+    })
 }
 
 /// Await a promise of `browser.js`; its rejection as a [`MediaError`] (see

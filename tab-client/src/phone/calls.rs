@@ -11,7 +11,7 @@ use tabphone_phone::media::{MediaKind, MediaRequest};
 use tabphone_vecmap::{VecMap, VecSet};
 
 use super::driver::{feed, Driver, Input};
-use crate::listen::Listener;
+use crate::listen::{Listener, Target};
 use crate::media::{CallMedia, Direction, MediaError, MediaEvent, MediaFactory, OfferOptions, Step};
 
 /// One call's media and the requests waiting for it.
@@ -34,7 +34,7 @@ pub(crate) struct CallMedias {
     /// Calls whose audio the browser refused to play without a gesture.
     blocked: RefCell<VecSet<String>>,
     /// `pointerdown` and `keydown` on the window while some audio is blocked.
-    gesture: RefCell<Vec<Listener>>,
+    gesture: RefCell<Option<Listener>>,
     /// Closed calls' media (and the microphone) keep running this long, in
     /// ms: see [`CallMedias::linger`].
     linger_ms: Cell<u32>,
@@ -47,7 +47,7 @@ impl CallMedias {
             factory,
             calls: RefCell::new(VecMap::new()),
             blocked: RefCell::new(VecSet::new()),
-            gesture: RefCell::new(Vec::new()),
+            gesture: RefCell::new(None),
             linger_ms: Cell::new(0),
             driver,
         }
@@ -133,7 +133,7 @@ impl CallMedias {
         for call in calls {
             self.close(&call);
         }
-        self.gesture.borrow_mut().clear();
+        *self.gesture.borrow_mut() = None;
         let factory = self.factory.clone();
         self.retire(move || factory.release());
     }
@@ -181,7 +181,7 @@ impl CallMedias {
             blocked.remove(call) && blocked.is_empty()
         };
         if last {
-            self.gesture.borrow_mut().clear();
+            *self.gesture.borrow_mut() = None;
             feed(&self.driver, Input::AudioBlocked(false));
         }
     }
@@ -189,18 +189,13 @@ impl CallMedias {
     /// On the next pointer or key press in this tab (a user gesture, which
     /// lifts the autoplay block), play every blocked call's audio again.
     fn listen_for_gesture(&self) {
-        let Some(window) = web_sys::window() else { return };
-        let target: &web_sys::EventTarget = window.as_ref();
-        let mut listeners = Vec::new();
-        for name in ["pointerdown", "keydown"] {
-            let driver = self.driver.clone();
-            listeners.push(Listener::new(target, name, move |_| {
-                if let Some(d) = driver.upgrade() {
-                    d.media.retry_playback();
-                }
-            }));
-        }
-        *self.gesture.borrow_mut() = listeners;
+        let driver = self.driver.clone();
+        let listener = Listener::new(Target::Window, "pointerdown keydown", move || {
+            if let Some(d) = driver.upgrade() {
+                d.media.retry_playback();
+            }
+        });
+        *self.gesture.borrow_mut() = Some(listener);
     }
 
     fn retry_playback(&self) {
@@ -277,25 +272,11 @@ const REPLACED_MAX_MS: u32 = 3000;
 /// [`REPLACED_MAX_MS`]: make-before-break, since the peer may still send on
 /// the old connection (a takeover's old tab lingers).
 fn retire_replaced(old: CallMedia, fresh: &CallMedia) {
-    use web_sys::RtcIceConnectionState as S;
-    let old = std::rc::Rc::new(RefCell::new(Some(old)));
-    let close = move || {
-        if let Some(m) = old.borrow_mut().take() {
-            m.close();
-        }
-    };
-    let pc = fresh.peer_connection().clone();
-    let on_state = close.clone();
-    let listener = Listener::new(pc.clone().as_ref(), "iceconnectionstatechange", move |_| {
-        if !matches!(pc.ice_connection_state(), S::New | S::Checking) {
-            on_state();
-        }
+    let settled = fresh.ice_settled(REPLACED_MAX_MS);
+    wasm_bindgen_futures::spawn_local(async move {
+        let _ = wasm_bindgen_futures::JsFuture::from(settled).await;
+        old.close();
     });
-    let stop = move || {
-        drop(listener);
-        close();
-    };
-    crate::timer::after(REPLACED_MAX_MS, Box::new(stop)).forget();
 }
 
 /// Perform a call's requests one after the other, feeding each reply back.

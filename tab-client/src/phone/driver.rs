@@ -13,7 +13,7 @@ use wasm_bindgen::JsValue;
 
 use super::calls::CallMedias;
 use crate::client::{PhoneContext, StopKind};
-use crate::listen::Listener;
+use crate::listen::{Listener, Target};
 use crate::media::MediaFactory;
 use crate::sip_socket::{SipSocket, SocketEvent};
 use crate::timer::Timer;
@@ -140,19 +140,14 @@ impl Driver {
     pub(crate) fn start(&self, inherit: Option<(String, u64)>) {
         let weak = self.me.clone();
         *self.timer.borrow_mut() = Some(Timer::new(move || feed(&weak, Input::Timeout)));
-        if let Some(window) = web_sys::window() {
-            let target: &web_sys::EventTarget = window.as_ref();
-            let (on, off) = (self.me.clone(), self.me.clone());
-            *self.network.borrow_mut() = vec![
-                Listener::new(target, "online", move |_| feed(&on, Input::Online)),
-                Listener::new(target, "offline", move |_| feed(&off, Input::Offline)),
-            ];
-            self.drive(Input::Start { inherit });
-            if !window.navigator().on_line() {
-                self.drive(Input::Offline);
-            }
-        } else {
-            self.drive(Input::Start { inherit });
+        let (on, off) = (self.me.clone(), self.me.clone());
+        *self.network.borrow_mut() = vec![
+            Listener::new(Target::Window, "online", move || feed(&on, Input::Online)),
+            Listener::new(Target::Window, "offline", move || feed(&off, Input::Offline)),
+        ];
+        self.drive(Input::Start { inherit });
+        if crate::listen::offline() {
+            self.drive(Input::Offline);
         }
     }
 
@@ -165,10 +160,7 @@ impl Driver {
         }
         // A tab that hands over and stays (a takeover; not a page going away)
         // keeps its media running briefly: make-before-break.
-        let page_stays = web_sys::window()
-            .and_then(|w| w.document())
-            .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Visible);
-        if kind == StopKind::Handover && page_stays {
+        if kind == StopKind::Handover && crate::listen::page_visible() {
             self.media.linger(HANDOVER_LINGER_MS);
         }
         // The last tab keeps its calls for a reload; `close()` ends them.
