@@ -125,7 +125,7 @@ impl UserAgent {
     /// A request in call `id`'s dialog: 500 for an old CSeq (RFC 3261
     /// 12.2.2), else to the method's subsystem.
     fn on_dialog_request(&mut self, now: Instant, id: CallId, req: Request) {
-        let seq = req.cseq().map_or(0, |c| c.seq);
+        let seq = req.headers.cseq_seq().unwrap_or(0);
         let Some(call) = self.calls.get_mut(&id) else { return };
         if !call.dialog.take_remote_cseq(seq) {
             return self.respond(&req, 500, None, &[]);

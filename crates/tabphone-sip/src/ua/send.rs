@@ -5,7 +5,7 @@
 
 use super::txn::{ClientTxn, Owner, TxnKey};
 use super::{CallId, Event, Output, UserAgent};
-use crate::msg::{CSeq, Method, Request, Response, Via};
+use crate::msg::{cseq_text, Method, Request, Response, Via};
 use crate::trace::{self, Direction};
 use crate::Instant;
 
@@ -76,12 +76,7 @@ impl UserAgent {
         cseq: u32,
     ) -> (Request, TxnKey) {
         let (via, key) = self.via();
-        let mut r = Request::new(method.clone(), uri);
-        r.headers.push("Via", via);
-        r.headers.push("Max-Forwards", "70");
-        r.headers.push("Call-ID", call_id.to_string());
-        r.headers.push("CSeq", CSeq::new(cseq, method).text());
-        (r, key)
+        (new_request(via, method, uri, call_id, cseq), key)
     }
 
     /// Send a request with our User-Agent; but an ACK, it becomes a client
@@ -116,4 +111,15 @@ impl UserAgent {
         }
         self.send_text(resp.encode());
     }
+}
+
+/// A request with this Via, Max-Forwards, Call-ID and CSeq.
+pub(super) fn new_request(via: String, method: Method, uri: &str, call_id: &str, cseq: u32) -> Request {
+    let cseq = cseq_text(cseq, method.as_str());
+    let mut r = Request::new(method, uri);
+    r.headers.push("Via", via);
+    r.headers.push("Max-Forwards", "70");
+    r.headers.push("Call-ID", call_id.to_string());
+    r.headers.push("CSeq", cseq);
+    r
 }

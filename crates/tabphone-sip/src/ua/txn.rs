@@ -14,7 +14,7 @@ use std::time::Duration;
 use tabphone_vecmap::VecMap;
 
 use super::{CallId, Event, UserAgent};
-use crate::msg::{CSeq, Method, Request, Response};
+use crate::msg::{cseq_text, Method, Request, Response};
 use crate::Instant;
 
 /// Who a client transaction reports to.
@@ -50,7 +50,7 @@ impl TxnKey {
     /// The transaction `resp` answers, by its top Via branch and CSeq method.
     pub(super) fn of_response(resp: &Response) -> Option<TxnKey> {
         let branch = resp.headers.top_branch()?;
-        let cancel = resp.cseq()?.method == Method::Cancel;
+        let cancel = resp.headers.cseq_parts()?.1 == "CANCEL";
         Some(TxnKey { branch, cancel })
     }
 }
@@ -79,6 +79,11 @@ impl Transactions {
     /// The transaction, finished (or replaced).
     pub(super) fn remove(&mut self, key: &TxnKey) -> Option<ClientTxn> {
         self.0.remove(key)
+    }
+
+    /// The transaction.
+    pub(super) fn get(&self, key: &TxnKey) -> Option<&ClientTxn> {
+        self.0.get(key)
     }
 
     /// The transaction, to update.
@@ -170,7 +175,8 @@ impl UserAgent {
         let Some(key) = TxnKey::of_response(&resp) else { return };
         let Some(txn) = self.txns.remove(&key) else {
             // A 2xx retransmission for an INVITE whose transaction is over: ACK it again.
-            if resp.cseq().is_some_and(|c| c.method == Method::Invite) && (200..300).contains(&resp.status) {
+            if resp.headers.cseq_parts().is_some_and(|c| c.1 == "INVITE") && (200..300).contains(&resp.status)
+            {
                 self.reack(now, &resp);
             }
             return;
@@ -209,14 +215,15 @@ impl UserAgent {
 
     /// A final response: a challenge is answered once, anything else goes to
     /// the transaction's owner.
-    fn on_txn_response(&mut self, now: Instant, txn: ClientTxn, resp: Response) {
+    fn on_txn_response(&mut self, now: Instant, mut txn: ClientTxn, resp: Response) {
         let status = resp.status;
         if (status == 401 || status == 407) && !txn.authed && txn.request.method != Method::Cancel {
             if txn.request.method == Method::Invite {
                 self.ack_failure(&txn.request, &resp);
             }
-            if self.retry_with_auth(now, &txn, &resp) {
-                return;
+            match self.retry_with_auth(now, txn, &resp) {
+                Some(unanswered) => txn = unanswered,
+                None => return,
             }
         }
         match txn.owner {
@@ -235,8 +242,8 @@ impl UserAgent {
             }
         }
         r.headers.push("To", resp.headers.get("To").unwrap_or("").to_string());
-        let seq = invite.cseq().map_or(1, |c| c.seq);
-        r.headers.push("CSeq", CSeq::new(seq, Method::Ack).text());
+        let seq = invite.headers.cseq_seq().unwrap_or(1);
+        r.headers.push("CSeq", cseq_text(seq, "ACK"));
         self.send_text(r.encode());
     }
 }

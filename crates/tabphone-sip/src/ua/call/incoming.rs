@@ -30,7 +30,7 @@ impl UserAgent {
         let mut dialog = Dialog::new(call_id, local_tag, local_uri, from.uri.clone(), remote_target);
         dialog.remote_tag = from.tag().map(str::to_string);
         dialog.route_set = req.headers.route_set(Role::Uas);
-        dialog.remote_cseq = req.cseq().map(|c| c.seq);
+        dialog.remote_cseq = req.headers.cseq_seq();
         let mut call = Call::new(false, dialog);
         call.incoming = Some(req);
         self.calls.insert(id, call);
@@ -69,7 +69,7 @@ impl UserAgent {
         resp.headers.push("Content-Type", "application/sdp");
         resp.body = sdp.into_bytes();
         let text = resp.encode();
-        let cseq = invite.cseq().map_or(0, |c| c.seq);
+        let cseq = invite.headers.cseq_seq().unwrap_or(0);
         let offer = invite.body.is_empty();
         call.ok = Some(Retransmit::new(text.clone(), cseq, offer, now, self.config.t1));
         self.send_text(text);
@@ -122,7 +122,7 @@ impl UserAgent {
     /// the call (or completes a re-INVITE); others are ignored. One that
     /// should have brought the answer to our offer and did not is reported.
     pub(in crate::ua) fn on_ack(&mut self, req: &Request, call_id: &str, from: &NameAddr, to: &NameAddr) {
-        let seq = req.cseq().map_or(0, |c| c.seq);
+        let seq = req.headers.cseq_seq().unwrap_or(0);
         let Some(to_tag) = to.tag() else { return };
         let Some(id) = self.find_dialog(call_id, Some(to_tag), from.tag()) else { return };
         let Some(call) = self.calls.get_mut(&id) else { return };

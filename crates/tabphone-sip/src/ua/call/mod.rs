@@ -75,7 +75,6 @@ impl Call {
         if req.method == Method::Invite {
             if let Some(invite) = &mut self.invite {
                 invite.key = key.clone();
-                invite.request = req.clone();
             }
             if self.reinvite.ours.is_some() {
                 self.reinvite.ours = Some(key.clone());

@@ -7,17 +7,16 @@ use super::super::dialog::Dialog;
 use super::super::txn::{Owner, TxnKey};
 use super::super::{CallId, EndCause, Event, SessionState, UserAgent, ALLOW};
 use super::Call;
-use crate::msg::{CSeq, Method, NameAddr, Request, Response, Role};
+use crate::msg::{cseq_text, Method, NameAddr, Request, Response, Role};
 use crate::Instant;
 use tabphone_json::quote;
 
-/// Our initial INVITE until its final answer: what CANCEL copies.
+/// Our initial INVITE until its final answer: the transaction CANCEL copies
+/// the request of (it lives until that answer).
 #[derive(Debug)]
 pub(in crate::ua) struct ClientInvite {
     /// Its transaction.
     pub(in crate::ua) key: TxnKey,
-    /// The request as last sent.
-    pub(in crate::ua) request: Request,
     /// A provisional came: a CANCEL may go.
     pub(in crate::ua) provisional: bool,
     /// Hung up before a provisional: CANCEL when one comes.
@@ -87,24 +86,24 @@ impl UserAgent {
         r.headers.push("Content-Type", "application/sdp");
         r.body = sdp.into_bytes();
         let mut call = Call::new(true, dialog);
-        let invite =
-            ClientInvite { key: key.clone(), request: r.clone(), provisional: false, cancel_wanted: false };
-        call.invite = Some(invite);
+        call.invite = Some(ClientInvite { key: key.clone(), provisional: false, cancel_wanted: false });
         self.calls.insert(id, call);
         self.send_request(now, Owner::Call(id), key, r);
     }
 
-    /// CANCEL our INVITE: its Request-URI, Via, Route, From, To and Call-ID,
-    /// its CSeq number; a transaction of its own on the same branch.
+    /// CANCEL our INVITE (as its transaction last sent it): its Request-URI,
+    /// Via, Route, From, To and Call-ID, its CSeq number; a transaction of its
+    /// own on the same branch.
     pub(in crate::ua) fn send_cancel(&mut self, now: Instant, id: CallId) {
         let Some(invite) = self.calls.get(&id).and_then(|c| c.invite.as_ref()) else { return };
-        let (key, invite) = (invite.key.cancel(), invite.request.clone());
+        let Some(txn) = self.txns.get(&invite.key) else { return };
+        let (key, invite) = (invite.key.cancel(), &txn.request);
         let mut r = Request::new(Method::Cancel, invite.uri.clone());
         for name in ["Via", "Route", "Max-Forwards", "From", "To", "Call-ID"] {
             r.headers.copy_from(&invite.headers, name);
         }
-        let seq = invite.cseq().map_or(1, |c| c.seq);
-        r.headers.push("CSeq", CSeq::new(seq, Method::Cancel).text());
+        let seq = invite.headers.cseq_seq().unwrap_or(1);
+        r.headers.push("CSeq", cseq_text(seq, "CANCEL"));
         self.send_request(now, Owner::Call(id), key, r);
     }
 
@@ -165,7 +164,7 @@ impl UserAgent {
         call.dialog.refresh_target(&resp.headers);
         call.dialog.route_set = resp.headers.route_set(Role::Uac);
         call.invite = None;
-        let seq = req.cseq().map_or(1, |c| c.seq);
+        let seq = req.headers.cseq_seq().unwrap_or(1);
         let terminating = call.state == SessionState::Terminating;
         call.state = SessionState::Established;
         self.send_ack(now, id, seq);
@@ -190,7 +189,7 @@ impl UserAgent {
     /// on with the first answer).
     pub(in crate::ua) fn reack(&mut self, now: Instant, resp: &Response) {
         let call_id = resp.headers.get("Call-ID").unwrap_or("");
-        let seq = resp.cseq().map_or(0, |c| c.seq);
+        let seq = resp.headers.cseq_seq().unwrap_or(0);
         let to_tag = to_tag(resp);
         let mut found = None;
         for (id, call) in self.calls.iter() {
