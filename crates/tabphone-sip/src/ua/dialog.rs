@@ -193,7 +193,7 @@ impl UserAgent {
         let mut r = new_request(via, method, &dialog.remote_target, &dialog.call_id, cseq);
         dialog.address(&mut r, &self.me);
         if matches!(r.method, Method::Invite | Method::Refer | Method::Notify) {
-            r.headers.push("Contact", self.me.contact().encode());
+            r.headers.push("Contact", self.me.contact_text.clone());
         }
         Some((r, key))
     }

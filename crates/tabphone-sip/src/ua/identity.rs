@@ -19,6 +19,8 @@ pub(super) struct Identity {
     pub(super) via_host: String,
     contact_user: String,
     domain: String,
+    /// [`Identity::contact`] as written in Contact headers (it never changes).
+    pub(super) contact_text: String,
 }
 
 impl Identity {
@@ -29,14 +31,17 @@ impl Identity {
         // matches bindings by URI alone replaces the old one.
         let h = fnv1a(config.instance_id.as_bytes());
         let id = &config.instance_id;
-        Identity {
+        let mut me = Identity {
             aor: config.aor.clone(),
             display_name: config.display_name.clone(),
             instance: if id.starts_with("urn:") { id.clone() } else { String::from("urn:uuid:") + id },
             via_host: hex(&h.to_be_bytes()[..6]) + ".invalid",
             contact_user: hex(&((h as u32) ^ ((h >> 32) as u32)).to_be_bytes()),
             domain: Uri::parse(&config.aor).map(|u| u.host).unwrap_or_default(),
-        }
+            contact_text: String::new(),
+        };
+        me.contact_text = me.contact().encode();
+        me
     }
 
     /// From: the AOR with the display name, tagged `tag`.
@@ -71,7 +76,10 @@ impl Identity {
         let t = trim_space(target);
         let uri =
             if t.as_bytes().contains(&b':') { t.to_string() } else { Uri::sip(Some(t), &self.domain).text() };
-        Uri::parse(&uri).map(|_| uri).map_err(|e| format!("bad target {}: {e}", quote(target)))
+        if let Err(e) = Uri::check(&uri) {
+            return Err(format!("bad target {}: {e}", quote(target)));
+        }
+        Ok(uri)
     }
 }
 

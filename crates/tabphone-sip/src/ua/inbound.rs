@@ -76,8 +76,8 @@ impl UserAgent {
             }
             _ => return self.respond(&req, 501, None, &allow),
         }
-        if let Ok(u) = Uri::parse(&req.uri) {
-            if u.scheme != "sip" && u.scheme != "sips" {
+        if let Ok(scheme) = Uri::check(&req.uri) {
+            if !scheme.eq_ignore_ascii_case("sip") && !scheme.eq_ignore_ascii_case("sips") {
                 return self.respond(&req, 416, None, &[]);
             }
         }

@@ -110,6 +110,12 @@ impl NameAddr {
         }
     }
 
+    /// Check one value as [`NameAddr::parse`] does (same errors), without
+    /// building it.
+    pub(crate) fn check(v: &str) -> Result<(), ParseError> {
+        NameAddrRef::scan(v).map(|_| ())
+    }
+
     /// Parse one value (not a comma list).
     pub fn parse(v: &str) -> Result<NameAddr, ParseError> {
         let r = NameAddrRef::scan(v)?;

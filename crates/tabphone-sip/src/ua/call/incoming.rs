@@ -24,7 +24,7 @@ impl UserAgent {
         let sdp = req.body_text();
         let from_text = req.headers.get("From").unwrap_or("").to_string();
         self.respond(&req, 100, None, &[]);
-        self.respond(&req, 180, Some(&local_tag), &[("Contact", &self.me.contact().encode())]);
+        self.respond(&req, 180, Some(&local_tag), &[("Contact", &self.me.contact_text.clone())]);
         // Our URI in the dialog is the To of the INVITE (RFC 3261 12.1.1).
         let local_uri = req.headers.name_addr("To").map_or_else(|| self.me.aor.clone(), |to| to.uri);
         let mut dialog = Dialog::new(call_id, local_tag, local_uri, from.uri.clone(), remote_target);
@@ -59,10 +59,10 @@ impl UserAgent {
         sdp: String,
         extra: &[(&'static str, &str)],
     ) {
-        let contact = self.me.contact();
+        let contact = self.me.contact_text.clone();
         let Some(call) = self.calls.get_mut(&id) else { return };
         let mut resp = Response::to(invite, 200, Some(&call.dialog.local_tag));
-        resp.headers.push("Contact", contact.encode());
+        resp.headers.push("Contact", contact);
         for (name, value) in extra {
             resp.headers.push(*name, *value);
         }

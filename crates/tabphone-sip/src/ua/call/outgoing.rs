@@ -77,7 +77,7 @@ impl UserAgent {
         let (mut r, key) = self.base_request(Method::Invite, &uri, &call_id, dialog.next_cseq());
         r.headers.push("From", self.me.from(&local_tag).encode());
         r.headers.push("To", NameAddr::new(uri).encode());
-        r.headers.push("Contact", self.me.contact().encode());
+        r.headers.push("Contact", self.me.contact_text.clone());
         r.headers.push("Allow", ALLOW);
         r.headers.push("Supported", "outbound, replaces");
         for (name, value) in headers {
