@@ -5,7 +5,7 @@
 
 use super::txn::{ClientTxn, Owner, TxnKey};
 use super::{CallId, Event, Output, UserAgent};
-use crate::msg::{cseq_text, Method, Request, Response, Via};
+use crate::msg::{cseq_text, Method, Request, Response};
 use crate::trace::{self, Direction};
 use crate::Instant;
 
@@ -60,10 +60,18 @@ impl UserAgent {
         }
     }
 
-    /// A Via with a new branch (RFC 3261 8.1.1.7), and the transaction it names.
+    /// A Via with a new branch (RFC 3261 8.1.1.7), and the transaction it
+    /// names: [`crate::msg::Via::new`]'s text, written here (no Via built for it).
     pub(super) fn via(&mut self) -> (String, TxnKey) {
         let branch = String::from("z9hG4bK") + &self.random_hex(16);
-        (Via::new(self.transport_name(), &self.me.via_host, &branch).text(), TxnKey::new(branch))
+        let mut via = String::from("SIP/2.0/");
+        via.push_str(self.transport_name());
+        via.push(' ');
+        via.push_str(&self.me.via_host);
+        via.push_str(";branch=");
+        via.push_str(&branch);
+        via.push_str(";rport");
+        (via, TxnKey::new(branch))
     }
 
     /// A request with Via (a new branch), Max-Forwards, Call-ID and CSeq, and
@@ -122,4 +130,23 @@ pub(super) fn new_request(via: String, method: Method, uri: &str, call_id: &str,
     r.headers.push("Call-ID", call_id.to_string());
     r.headers.push("CSeq", cseq);
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Config;
+    use super::*;
+    use crate::msg::Via;
+
+    #[test]
+    fn our_via_is_the_text_of_via_new() {
+        let mut ua = UserAgent::new(Config::new("wss://x", "sip:alice@a", "pw"));
+        for (url, transport) in [("wss://x", "WSS"), ("ws://x", "WS")] {
+            ua.url = url.into();
+            let (via, _) = ua.via();
+            let branch = Via::parse(&via).unwrap().branch().unwrap().to_string();
+            assert_eq!(via, Via::new(transport, &ua.me.via_host, &branch).text());
+            assert!(via.ends_with(";rport"));
+        }
+    }
 }

@@ -10,9 +10,10 @@ use crate::msg::{NameAddr, Request, Response, Role};
 use crate::Instant;
 
 impl UserAgent {
-    /// An INVITE outside any dialog that passed the checks: a new call, or a
-    /// retransmission of one (same Call-ID and From tag), absorbed.
-    pub(in crate::ua) fn on_new_invite(&mut self, req: Request, from: NameAddr, call_id: String) {
+    /// An INVITE outside any dialog that passed the checks (`to`: its To
+    /// URI): a new call, or a retransmission of one (same Call-ID and From
+    /// tag), absorbed.
+    pub(in crate::ua) fn on_new_invite(&mut self, req: Request, from: NameAddr, to: String, call_id: String) {
         if self.find_dialog(&call_id, None, from.tag()).is_some() {
             return;
         }
@@ -26,8 +27,7 @@ impl UserAgent {
         self.respond(&req, 100, None, &[]);
         self.respond(&req, 180, Some(&local_tag), &[("Contact", &self.me.contact_text.clone())]);
         // Our URI in the dialog is the To of the INVITE (RFC 3261 12.1.1).
-        let local_uri = req.headers.name_addr("To").map_or_else(|| self.me.aor.clone(), |to| to.uri);
-        let mut dialog = Dialog::new(call_id, local_tag, local_uri, from.uri.clone(), remote_target);
+        let mut dialog = Dialog::new(call_id, local_tag, to, from.uri.clone(), remote_target);
         dialog.remote_tag = from.tag().map(str::to_string);
         dialog.route_set = req.headers.route_set(Role::Uas);
         dialog.remote_cseq = req.headers.cseq_seq();
