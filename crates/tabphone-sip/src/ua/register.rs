@@ -231,7 +231,7 @@ impl UserAgent {
 
     /// Our binding's expiry in a 200 to REGISTER.
     fn granted_expires(&self, resp: &Response) -> Option<u32> {
-        let ours = self.me.contact_uri().text();
+        let ours = self.me.contact_uri();
         for c in resp.headers.list("Contact") {
             let Ok(na) = NameAddr::parse(c) else { continue };
             let inst = param(&na.params, "+sip.instance").flatten();
