@@ -235,17 +235,36 @@ impl UserAgent {
 
     /// The ACK of a non-2xx final response to an INVITE: same branch, hop by hop.
     pub(super) fn ack_failure(&mut self, invite: &Request, resp: &Response) {
-        let mut r = Request::new(Method::Ack, invite.uri.clone());
-        for name in ["Via", "Route", "Max-Forwards", "From", "Call-ID"] {
-            if let Some(v) = invite.headers.get(name) {
-                r.headers.push(name, v.to_string());
-            }
-        }
-        r.headers.push("To", resp.headers.get("To").unwrap_or("").to_string());
-        let seq = invite.headers.cseq_seq().unwrap_or(1);
-        r.headers.push("CSeq", cseq_text(seq, "ACK"));
+        let r = hop_by_hop(invite, Method::Ack, Some(resp.headers.get("To").unwrap_or("")));
         self.send_text(r.encode());
     }
+}
+
+/// A request that goes hop by hop with our INVITE, its CANCEL (RFC 3261
+/// 9.1) or the ACK of a failure (17.1.1.3): the INVITE's Request-URI, Via,
+/// Route, Max-Forwards, From, To and Call-ID, in that order, and its CSeq
+/// number. A CANCEL copies every field of each name; the ACK the first one
+/// only, and the response's `to` after the Call-ID.
+pub(super) fn hop_by_hop(invite: &Request, method: Method, to: Option<&str>) -> Request {
+    let seq = invite.headers.cseq_seq().unwrap_or(1);
+    let cseq = cseq_text(seq, method.as_str());
+    let mut r = Request::new(method, invite.uri.clone());
+    for name in ["Via", "Route", "Max-Forwards", "From", "To", "Call-ID"] {
+        match to {
+            Some(_) if name == "To" => {}
+            Some(_) => {
+                if let Some(v) = invite.headers.get(name) {
+                    r.headers.push(name, v.to_string());
+                }
+            }
+            None => r.headers.copy_from(&invite.headers, name),
+        }
+    }
+    if let Some(to) = to {
+        r.headers.push("To", to.to_string());
+    }
+    r.headers.push("CSeq", cseq);
+    r
 }
 
 #[cfg(test)]
@@ -258,6 +277,41 @@ mod tests {
         assert_ne!(invite.cancel(), invite);
         assert!(invite < invite.cancel());
         assert!(invite.cancel() < TxnKey::new("z9hG4bKb".into()));
+    }
+
+    #[test]
+    fn cancel_and_failure_ack_copy_the_invite_hop_by_hop() {
+        let mut invite = Request::new(Method::Invite, "sip:bob@b");
+        for (n, v) in [
+            ("Via", "SIP/2.0/WSS h.invalid;branch=z9hG4bK1;rport"),
+            ("Max-Forwards", "70"),
+            ("Route", "<sip:p1;lr>"),
+            ("Route", "<sip:p2;lr>"),
+            ("Call-ID", "c1"),
+            ("CSeq", "7 INVITE"),
+            ("From", "<sip:a@a>;tag=f"),
+            ("To", "<sip:bob@b>"),
+            ("Contact", "<sip:x@h.invalid>"),
+        ] {
+            invite.headers.push(n, v);
+        }
+        let head = "Via: SIP/2.0/WSS h.invalid;branch=z9hG4bK1;rport\r\nRoute: <sip:p1;lr>\r\n";
+        let cancel = hop_by_hop(&invite, Method::Cancel, None).encode();
+        assert_eq!(
+            cancel,
+            String::from("CANCEL sip:bob@b SIP/2.0\r\n")
+                + head
+                + "Route: <sip:p2;lr>\r\nMax-Forwards: 70\r\nFrom: <sip:a@a>;tag=f\r\nTo: <sip:bob@b>\r\n\
+                   Call-ID: c1\r\nCSeq: 7 CANCEL\r\nContent-Length: 0\r\n\r\n"
+        );
+        let ack = hop_by_hop(&invite, Method::Ack, Some("<sip:bob@b>;tag=t")).encode();
+        assert_eq!(
+            ack,
+            String::from("ACK sip:bob@b SIP/2.0\r\n")
+                + head
+                + "Max-Forwards: 70\r\nFrom: <sip:a@a>;tag=f\r\nCall-ID: c1\r\n\
+                   To: <sip:bob@b>;tag=t\r\nCSeq: 7 ACK\r\nContent-Length: 0\r\n\r\n"
+        );
     }
 
     #[test]

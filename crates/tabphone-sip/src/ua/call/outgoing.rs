@@ -4,10 +4,10 @@
 //! again or from another fork (RFC 3261 13.2.2.4).
 
 use super::super::dialog::Dialog;
-use super::super::txn::{Owner, TxnKey};
+use super::super::txn::{hop_by_hop, Owner, TxnKey};
 use super::super::{CallId, EndCause, Event, SessionState, UserAgent, ALLOW};
 use super::Call;
-use crate::msg::{cseq_text, Method, NameAddr, Request, Response, Role};
+use crate::msg::{Method, NameAddr, Request, Response, Role};
 use crate::Instant;
 use tabphone_json::quote;
 
@@ -97,13 +97,7 @@ impl UserAgent {
     pub(in crate::ua) fn send_cancel(&mut self, now: Instant, id: CallId) {
         let Some(invite) = self.calls.get(&id).and_then(|c| c.invite.as_ref()) else { return };
         let Some(txn) = self.txns.get(&invite.key) else { return };
-        let (key, invite) = (invite.key.cancel(), &txn.request);
-        let mut r = Request::new(Method::Cancel, invite.uri.clone());
-        for name in ["Via", "Route", "Max-Forwards", "From", "To", "Call-ID"] {
-            r.headers.copy_from(&invite.headers, name);
-        }
-        let seq = invite.headers.cseq_seq().unwrap_or(1);
-        r.headers.push("CSeq", cseq_text(seq, "CANCEL"));
+        let (key, r) = (invite.key.cancel(), hop_by_hop(&txn.request, Method::Cancel, None));
         self.send_request(now, Owner::Call(id), key, r);
     }
 
