@@ -92,8 +92,8 @@ impl UserAgent {
     pub(super) fn send_request(&mut self, now: Instant, owner: Owner, key: TxnKey, mut req: Request) {
         req.headers.push("User-Agent", self.config.user_agent.clone());
         let text = req.encode();
-        let deadline = if req.method == Method::Ack { None } else { Some(now + self.config.t1 * 64) };
-        if req.method != Method::Ack {
+        let deadline = if matches!(req.method, Method::Ack) { None } else { Some(now + self.config.t1 * 64) };
+        if !matches!(req.method, Method::Ack) {
             self.txns.insert(key, ClientTxn { owner, request: req, deadline, authed: false });
         }
         self.send_text(text);

@@ -181,7 +181,7 @@ impl UserAgent {
             }
             return;
         };
-        if txn.request.method == Method::Invite && resp.status < 200 {
+        if matches!(txn.request.method, Method::Invite) && resp.status < 200 {
             // Provisional: keep the transaction, without Timer B from now on.
             let owner = txn.owner;
             self.txns.insert(key, ClientTxn { deadline: None, ..txn });
@@ -217,8 +217,8 @@ impl UserAgent {
     /// the transaction's owner.
     fn on_txn_response(&mut self, now: Instant, mut txn: ClientTxn, resp: Response) {
         let status = resp.status;
-        if (status == 401 || status == 407) && !txn.authed && txn.request.method != Method::Cancel {
-            if txn.request.method == Method::Invite {
+        if (status == 401 || status == 407) && !txn.authed && !matches!(txn.request.method, Method::Cancel) {
+            if matches!(txn.request.method, Method::Invite) {
                 self.ack_failure(&txn.request, &resp);
             }
             match self.retry_with_auth(now, txn, &resp) {
