@@ -4,7 +4,8 @@
 //! - Client transactions, keyed by [`TxnKey`] (the branch, and whether it is
 //!   the CANCEL that shares an INVITE's branch): a response finds its
 //!   transaction here, a provisional keeps an INVITE's alive without Timer B,
-//!   and one with no final answer in 64*T1 gets a local 408.
+//!   and one with no final answer in 64*T1 gets a local 408. The CANCEL of
+//!   our INVITE and the ACK of a failure are one copy of it ([`hop_by_hop`]).
 //! - The server side of an INVITE: the request the app must answer, and our
 //!   2xx, resent from T1 doubling to T2 until its ACK comes ([`Retransmit`],
 //!   RFC 3261 13.3.1.4).
