@@ -24,7 +24,7 @@ pub struct NameAddr {
 /// parameter text.
 pub(in crate::msg) struct NameAddrRef<'a> {
     display: Option<&'a str>,
-    uri: &'a str,
+    pub(in crate::msg) uri: &'a str,
     params: &'a str,
 }
 
