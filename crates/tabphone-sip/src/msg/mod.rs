@@ -48,6 +48,7 @@ mod message;
 mod parse;
 mod uri;
 
+pub(crate) use header::cseq_text;
 pub use header::{CSeq, NameAddr, Replaces, RetryAfter, Role, SubscriptionState, Via};
 pub(crate) use lex::{
     decimal, is_space, is_ws, lines, parse_int, push_quoted, split_byte, split_once_byte, trim_end_bytes,

@@ -135,28 +135,35 @@ pub fn parse(frame: &[u8]) -> Result<Message, ParseError> {
         return Ok(Message::Response(Response { status, reason: reason.to_string(), headers, body }));
     }
     let (headers, lengths) = split_headers(fields)?;
-    let answer = |status: u16, reason: String, headers: Headers| ParseError {
-        reason,
-        answer: Some((status, headers)),
-    };
-    let (method, uri, version) = match split_request_line(first) {
-        Ok(parts) => parts,
-        Err(e) => return Err(answer(400, e.reason, headers)),
-    };
+    match check_request(first, &headers, lengths, rest) {
+        Ok((method, uri, body)) => Ok(Message::Request(Request {
+            method: Method::from_token(method),
+            uri: uri.to_string(),
+            headers,
+            body,
+        })),
+        Err((status, e)) => Err(ParseError { reason: e.reason, answer: Some((status, headers)) }),
+    }
+}
+
+/// A request's start line, body and fields checked (the header section
+/// split): its method, Request-URI and body, or the status to answer with
+/// (400, or 505 for another version) and why.
+fn check_request<'a>(
+    first: &'a str,
+    headers: &Headers,
+    lengths: Lengths<'_>,
+    rest: &[u8],
+) -> Result<(&'a str, &'a str, Vec<u8>), (u16, ParseError)> {
+    let bad_request = |e: ParseError| (400, e);
+    let (method, uri, version) = split_request_line(first).map_err(bad_request)?;
     if !version.eq_ignore_ascii_case("SIP/2.0") {
-        return Err(answer(505, format!("unsupported version {version}"), headers));
+        return Err((505, err(format!("unsupported version {version}"))));
     }
-    if let Err(e) = check_request_uri(uri) {
-        return Err(answer(400, e.reason, headers));
-    }
-    let body = match frame_body(lengths, rest) {
-        Ok(b) => b,
-        Err(e) => return Err(answer(400, e.reason, headers)),
-    };
-    if let Err(e) = check_headers(&headers, Some(method)) {
-        return Err(answer(400, e.reason, headers));
-    }
-    Ok(Message::Request(Request { method: Method::from_token(method), uri: uri.to_string(), headers, body }))
+    check_request_uri(uri).map_err(bad_request)?;
+    let body = frame_body(lengths, rest).map_err(bad_request)?;
+    check_headers(headers, Some(method)).map_err(bad_request)?;
+    Ok((method, uri, body))
 }
 
 /// Index of the first `\r\n\r\n`. Steps four bytes at a time where the fourth

@@ -73,6 +73,12 @@ impl<'a> UriRef<'a> {
 }
 
 impl Uri {
+    /// Check `s` as [`Uri::parse`] does (same errors), without building the
+    /// URI: its scheme as written.
+    pub(crate) fn check(s: &str) -> Result<&str, ParseError> {
+        UriRef::scan(s).map(|u| u.scheme)
+    }
+
     /// Parse and check.
     pub fn parse(s: &str) -> Result<Uri, ParseError> {
         let u = UriRef::scan(s)?;

@@ -9,7 +9,7 @@ use tabphone_vecmap::VecMap;
 use super::txn::{ClientTxn, Owner, TxnKey};
 use super::UserAgent;
 use crate::auth::{self, Challenge, Credentials};
-use crate::msg::{CSeq, Request, Response};
+use crate::msg::{cseq_text, Request, Response};
 use crate::Instant;
 
 /// Nonce counts (`nc`) by server nonce.
@@ -30,9 +30,14 @@ impl Nonces {
 }
 
 impl UserAgent {
-    /// Answer the challenge in `resp` to `txn`'s request: false when it has
-    /// no usable digest (or its owner is gone), and the response stands.
-    pub(super) fn retry_with_auth(&mut self, now: Instant, txn: &ClientTxn, resp: &Response) -> bool {
+    /// Answer the challenge in `resp` to `txn`'s request: `txn` back when it
+    /// has no usable digest (or its owner is gone), and the response stands.
+    pub(super) fn retry_with_auth(
+        &mut self,
+        now: Instant,
+        txn: ClientTxn,
+        resp: &Response,
+    ) -> Option<ClientTxn> {
         let (hdr, answer_hdr) = if resp.status == 401 {
             ("WWW-Authenticate", "Authorization")
         } else {
@@ -46,32 +51,32 @@ impl UserAgent {
                 Owner::Call(id) => self.call_error(id, message),
                 Owner::Register | Owner::Message(_) => self.error(message),
             }
-            return false;
+            return Some(txn);
         };
-        let mut req = txn.request.clone();
         let (via, key) = self.via();
+        let Some(seq) = self.next_cseq(txn.owner, &txn.request) else { return Some(txn) };
+        let (owner, mut req) = (txn.owner, txn.request);
         req.headers.remove("Via");
         req.headers.push_front("Via", via);
         req.headers.remove("User-Agent");
-        let Some(seq) = self.next_cseq(txn.owner, &req) else { return false };
         req.headers.remove("CSeq");
-        req.headers.push("CSeq", CSeq::new(seq, req.method.clone()).text());
+        req.headers.push("CSeq", cseq_text(seq, req.method.as_str()));
         let nc = self.nonces.next(&challenge.nonce);
         let cnonce = self.random_hex(16);
         let creds = Credentials { username: &self.config.auth_user, password: &self.config.password };
         let value = auth::answer(&challenge, &creds, req.method.as_str(), &req.uri, nc, &cnonce);
         req.headers.remove(answer_hdr);
         req.headers.push(answer_hdr, value);
-        if txn.owner == Owner::Register {
+        if owner == Owner::Register {
             // Later REGISTERs carry credentials for it from the start.
             self.reg.challenge = Some((challenge, resp.status == 407));
         }
-        self.resent(txn.owner, &key, &req);
-        self.send_request(now, txn.owner, key.clone(), req);
+        self.resent(owner, &key, &req);
+        self.send_request(now, owner, key.clone(), req);
         if let Some(t) = self.txns.get_mut(&key) {
             t.authed = true;
         }
-        true
+        None
     }
 
     /// The next CSeq of `owner` for its request sent again: the
@@ -80,7 +85,7 @@ impl UserAgent {
         match owner {
             Owner::Register => Some(self.reg.next_cseq()),
             Owner::Call(id) => self.calls.get_mut(&id).map(|c| c.dialog.next_cseq()),
-            Owner::Message(_) => Some(req.cseq().map_or(1, |c| c.seq + 1)),
+            Owner::Message(_) => Some(req.headers.cseq_seq().map_or(1, |seq| seq + 1)),
         }
     }
 

@@ -3,6 +3,7 @@
 //! written once here; and [`DialogSnapshot`], that state as the app keeps it.
 
 use super::identity::Identity;
+use super::send::new_request;
 use super::txn::TxnKey;
 use super::{CallId, UserAgent};
 use crate::msg::{Headers, Method, NameAddr, Request};
@@ -186,11 +187,13 @@ impl UserAgent {
         method: Method,
         cseq: u32,
     ) -> Option<(Request, TxnKey)> {
-        let dialog = self.calls.get(&id)?.dialog.clone();
-        let (mut r, key) = self.base_request(method.clone(), &dialog.remote_target, &dialog.call_id, cseq);
+        self.calls.get(&id)?;
+        let (via, key) = self.via();
+        let dialog = &self.calls.get(&id)?.dialog;
+        let mut r = new_request(via, method, &dialog.remote_target, &dialog.call_id, cseq);
         dialog.address(&mut r, &self.me);
-        if matches!(method, Method::Invite | Method::Refer | Method::Notify) {
-            r.headers.push("Contact", self.me.contact().encode());
+        if matches!(r.method, Method::Invite | Method::Refer | Method::Notify) {
+            r.headers.push("Contact", self.me.contact_text.clone());
         }
         Some((r, key))
     }

@@ -59,12 +59,13 @@ impl UserAgent {
                 None => self.respond(&req, 481, None, &[]),
             };
         }
-        self.on_out_of_dialog(req, from, call_id);
+        self.on_out_of_dialog(req, from, to.uri, call_id);
     }
 
     /// A request outside any dialog, checked in RFC 3261 8.2 order: method,
-    /// URI scheme, Require; then OPTIONS, MESSAGE or a new INVITE.
-    fn on_out_of_dialog(&mut self, req: Request, from: NameAddr, call_id: String) {
+    /// URI scheme, Require; then OPTIONS, MESSAGE or a new INVITE (`to`: its
+    /// To URI).
+    fn on_out_of_dialog(&mut self, req: Request, from: NameAddr, to: String, call_id: String) {
         let allow = [("Allow", ALLOW)];
         match req.method {
             Method::Invite | Method::Options | Method::Message => {}
@@ -76,8 +77,8 @@ impl UserAgent {
             }
             _ => return self.respond(&req, 501, None, &allow),
         }
-        if let Ok(u) = Uri::parse(&req.uri) {
-            if u.scheme != "sip" && u.scheme != "sips" {
+        if let Ok(scheme) = Uri::check(&req.uri) {
+            if !scheme.eq_ignore_ascii_case("sip") && !scheme.eq_ignore_ascii_case("sips") {
                 return self.respond(&req, 416, None, &[]);
             }
         }
@@ -99,13 +100,13 @@ impl UserAgent {
                 self.respond(&req, 200, None, &extra);
             }
             Method::Message => self.on_message(&req, from.uri, None),
-            _ => self.on_invite(req, from, call_id),
+            _ => self.on_invite(req, from, to, call_id),
         }
     }
 
     /// A new INVITE's content (RFC 3261 8.2.3): an SDP body if any (else 415),
     /// an Accept that takes SDP if any (else 406).
-    fn on_invite(&mut self, req: Request, from: NameAddr, call_id: String) {
+    fn on_invite(&mut self, req: Request, from: NameAddr, to: String, call_id: String) {
         if let Some(ct) = req.headers.get("Content-Type") {
             if !req.body.is_empty() && !msg::media_type_is(ct, "application/sdp") {
                 return self.respond(&req, 415, None, &[("Accept", "application/sdp")]);
@@ -119,13 +120,13 @@ impl UserAgent {
         if accept && !sdp {
             return self.respond(&req, 406, None, &[("Accept", "application/sdp")]);
         }
-        self.on_new_invite(req, from, call_id);
+        self.on_new_invite(req, from, to, call_id);
     }
 
     /// A request in call `id`'s dialog: 500 for an old CSeq (RFC 3261
     /// 12.2.2), else to the method's subsystem.
     fn on_dialog_request(&mut self, now: Instant, id: CallId, req: Request) {
-        let seq = req.cseq().map_or(0, |c| c.seq);
+        let seq = req.headers.cseq_seq().unwrap_or(0);
         let Some(call) = self.calls.get_mut(&id) else { return };
         if !call.dialog.take_remote_cseq(seq) {
             return self.respond(&req, 500, None, &[]);

@@ -40,7 +40,8 @@
 //! - `timer.rs`: the agent's own deadlines in one table (register timeout and
 //!   refresh, stop); transactions and calls keep theirs;
 //! - `txn.rs`: client transactions by a typed key (branch, and CANCEL),
-//!   Timer B/F, the ACK of a non-2xx, our 2xx resent until its ACK;
+//!   Timer B/F, the CANCEL and the ACK of a non-2xx (one hop-by-hop copy of
+//!   the INVITE), our 2xx resent until its ACK;
 //! - `auth.rs`: a 401/407 answered once with credentials;
 //! - `send.rs`: building and sending requests and responses;
 //!   `identity.rs`: our AOR, instance, Contact and Via host;

@@ -6,9 +6,7 @@
 
 use super::txn::Owner;
 use super::{CallId, Event, SessionState, UserAgent};
-use crate::msg::{
-    self, lines, split_byte, trim_space, Method, NameAddr, Replaces, Request, SubscriptionState,
-};
+use crate::msg::{self, lines, split_byte, trim_space, Method, NameAddr, Replaces, Request};
 use crate::Instant;
 use tabphone_json::push_u64;
 
@@ -56,12 +54,7 @@ impl UserAgent {
         let mut event = String::from("refer;id=");
         push_u64(&mut event, seq.into());
         r.headers.push("Event", event);
-        let state = if status >= 200 {
-            SubscriptionState::Terminated { reason: Some("noresource".into()) }
-        } else {
-            SubscriptionState::Active { expires: Some(60) }
-        };
-        r.headers.push("Subscription-State", state.text());
+        r.headers.push("Subscription-State", subscription_state(status));
         r.headers.push("Content-Type", "message/sipfrag;version=2.0");
         let mut frag = String::from("SIP/2.0 ");
         push_u64(&mut frag, status.into());
@@ -114,5 +107,30 @@ impl UserAgent {
     pub(super) fn match_replaces(&self, v: &str) -> Option<CallId> {
         let r = Replaces::parse(v).ok()?;
         self.find_dialog(&r.call_id, Some(&r.to_tag), Some(&r.from_tag))
+    }
+}
+
+/// The Subscription-State of a NOTIFY reporting `status`: a final one ends
+/// the subscription (written as the [`crate::msg::SubscriptionState`] would write it,
+/// without building one).
+fn subscription_state(status: u16) -> &'static str {
+    if status >= 200 {
+        "terminated;reason=noresource"
+    } else {
+        "active;expires=60"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::msg::SubscriptionState;
+
+    #[test]
+    fn subscription_states_as_the_header_type_writes_them() {
+        let done = SubscriptionState::Terminated { reason: Some("noresource".into()) };
+        assert_eq!(subscription_state(200), done.text());
+        assert_eq!(subscription_state(486), done.text());
+        assert_eq!(subscription_state(180), SubscriptionState::Active { expires: Some(60) }.text());
     }
 }

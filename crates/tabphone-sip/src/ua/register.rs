@@ -12,6 +12,7 @@
 
 use std::time::Duration;
 
+use super::send::new_request;
 use super::timer::Timer;
 use super::txn::{Owner, TxnKey};
 use super::{Event, UserAgent, ALLOW};
@@ -102,11 +103,10 @@ impl UserAgent {
             self.txns.remove(&old);
         }
         let cseq = self.reg.next_cseq();
-        let (aor, registrar) = (self.me.aor.clone(), self.me.registrar());
-        let call_id = self.reg.call_id.clone();
-        let (mut r, branch) = self.base_request(Method::Register, &registrar, &call_id, cseq);
+        let (via, branch) = self.via();
+        let mut r = new_request(via, Method::Register, &self.me.registrar(), &self.reg.call_id, cseq);
         r.headers.push("From", self.me.from(&self.reg.from_tag).encode());
-        r.headers.push("To", NameAddr::new(aor).encode());
+        r.headers.push("To", NameAddr::new(self.me.aor.clone()).encode());
         let contact = self
             .me
             .contact()
@@ -231,7 +231,7 @@ impl UserAgent {
 
     /// Our binding's expiry in a 200 to REGISTER.
     fn granted_expires(&self, resp: &Response) -> Option<u32> {
-        let ours = self.me.contact_uri().text();
+        let ours = self.me.contact_uri();
         for c in resp.headers.list("Contact") {
             let Ok(na) = NameAddr::parse(c) else { continue };
             let inst = param(&na.params, "+sip.instance").flatten();

@@ -125,7 +125,7 @@ impl UserAgent {
         let resuming = std::mem::take(&mut call.resuming);
         if (200..300).contains(&status) {
             call.dialog.refresh_target(&resp.headers);
-            self.send_ack(now, id, req.cseq().map_or(1, |c| c.seq));
+            self.send_ack(now, id, req.headers.cseq_seq().unwrap_or(1));
             return self.event(Event::ReinviteAnswered { call: id, sdp: resp.body_text() });
         }
         let outgoing = call.outgoing;

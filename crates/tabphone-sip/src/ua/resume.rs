@@ -71,10 +71,10 @@ fn check_snapshot(s: &DialogSnapshot) -> Result<(), String> {
     for (what, uri) in
         [("local URI", &s.local_uri), ("remote URI", &s.remote_uri), ("remote target", &s.remote_target)]
     {
-        Uri::parse(uri).map_err(|e| format!("{what} {}: {e}", quote(uri)))?;
+        Uri::check(uri).map_err(|e| format!("{what} {}: {e}", quote(uri)))?;
     }
     for route in &s.route_set {
-        NameAddr::parse(route).map_err(|e| format!("route {}: {e}", quote(route)))?;
+        NameAddr::check(route).map_err(|e| format!("route {}: {e}", quote(route)))?;
     }
     Ok(())
 }

@@ -5,7 +5,7 @@
 
 use super::txn::{ClientTxn, Owner, TxnKey};
 use super::{CallId, Event, Output, UserAgent};
-use crate::msg::{CSeq, Method, Request, Response, Via};
+use crate::msg::{cseq_text, Method, Request, Response};
 use crate::trace::{self, Direction};
 use crate::Instant;
 
@@ -60,10 +60,18 @@ impl UserAgent {
         }
     }
 
-    /// A Via with a new branch (RFC 3261 8.1.1.7), and the transaction it names.
+    /// A Via with a new branch (RFC 3261 8.1.1.7), and the transaction it
+    /// names: [`crate::msg::Via::new`]'s text, written here (no Via built for it).
     pub(super) fn via(&mut self) -> (String, TxnKey) {
         let branch = String::from("z9hG4bK") + &self.random_hex(16);
-        (Via::new(self.transport_name(), &self.me.via_host, &branch).text(), TxnKey::new(branch))
+        let mut via = String::from("SIP/2.0/");
+        via.push_str(self.transport_name());
+        via.push(' ');
+        via.push_str(&self.me.via_host);
+        via.push_str(";branch=");
+        via.push_str(&branch);
+        via.push_str(";rport");
+        (via, TxnKey::new(branch))
     }
 
     /// A request with Via (a new branch), Max-Forwards, Call-ID and CSeq, and
@@ -76,12 +84,7 @@ impl UserAgent {
         cseq: u32,
     ) -> (Request, TxnKey) {
         let (via, key) = self.via();
-        let mut r = Request::new(method.clone(), uri);
-        r.headers.push("Via", via);
-        r.headers.push("Max-Forwards", "70");
-        r.headers.push("Call-ID", call_id.to_string());
-        r.headers.push("CSeq", CSeq::new(cseq, method).text());
-        (r, key)
+        (new_request(via, method, uri, call_id, cseq), key)
     }
 
     /// Send a request with our User-Agent; but an ACK, it becomes a client
@@ -89,8 +92,8 @@ impl UserAgent {
     pub(super) fn send_request(&mut self, now: Instant, owner: Owner, key: TxnKey, mut req: Request) {
         req.headers.push("User-Agent", self.config.user_agent.clone());
         let text = req.encode();
-        let deadline = if req.method == Method::Ack { None } else { Some(now + self.config.t1 * 64) };
-        if req.method != Method::Ack {
+        let deadline = if matches!(req.method, Method::Ack) { None } else { Some(now + self.config.t1 * 64) };
+        if !matches!(req.method, Method::Ack) {
             self.txns.insert(key, ClientTxn { owner, request: req, deadline, authed: false });
         }
         self.send_text(text);
@@ -115,5 +118,35 @@ impl UserAgent {
             resp.headers.push(*n, *v);
         }
         self.send_text(resp.encode());
+    }
+}
+
+/// A request with this Via, Max-Forwards, Call-ID and CSeq.
+pub(super) fn new_request(via: String, method: Method, uri: &str, call_id: &str, cseq: u32) -> Request {
+    let cseq = cseq_text(cseq, method.as_str());
+    let mut r = Request::new(method, uri);
+    r.headers.push("Via", via);
+    r.headers.push("Max-Forwards", "70");
+    r.headers.push("Call-ID", call_id.to_string());
+    r.headers.push("CSeq", cseq);
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Config;
+    use super::*;
+    use crate::msg::Via;
+
+    #[test]
+    fn our_via_is_the_text_of_via_new() {
+        let mut ua = UserAgent::new(Config::new("wss://x", "sip:alice@a", "pw"));
+        for (url, transport) in [("wss://x", "WSS"), ("ws://x", "WS")] {
+            ua.url = url.into();
+            let (via, _) = ua.via();
+            let branch = Via::parse(&via).unwrap().branch().unwrap().to_string();
+            assert_eq!(via, Via::new(transport, &ua.me.via_host, &branch).text());
+            assert!(via.ends_with(";rport"));
+        }
     }
 }

@@ -4,7 +4,8 @@
 //! - Client transactions, keyed by [`TxnKey`] (the branch, and whether it is
 //!   the CANCEL that shares an INVITE's branch): a response finds its
 //!   transaction here, a provisional keeps an INVITE's alive without Timer B,
-//!   and one with no final answer in 64*T1 gets a local 408.
+//!   and one with no final answer in 64*T1 gets a local 408. The CANCEL of
+//!   our INVITE and the ACK of a failure are one copy of it ([`hop_by_hop`]).
 //! - The server side of an INVITE: the request the app must answer, and our
 //!   2xx, resent from T1 doubling to T2 until its ACK comes ([`Retransmit`],
 //!   RFC 3261 13.3.1.4).
@@ -14,7 +15,7 @@ use std::time::Duration;
 use tabphone_vecmap::VecMap;
 
 use super::{CallId, Event, UserAgent};
-use crate::msg::{CSeq, Method, Request, Response};
+use crate::msg::{cseq_text, Method, Request, Response};
 use crate::Instant;
 
 /// Who a client transaction reports to.
@@ -50,7 +51,7 @@ impl TxnKey {
     /// The transaction `resp` answers, by its top Via branch and CSeq method.
     pub(super) fn of_response(resp: &Response) -> Option<TxnKey> {
         let branch = resp.headers.top_branch()?;
-        let cancel = resp.cseq()?.method == Method::Cancel;
+        let cancel = resp.headers.cseq_parts()?.1 == "CANCEL";
         Some(TxnKey { branch, cancel })
     }
 }
@@ -79,6 +80,11 @@ impl Transactions {
     /// The transaction, finished (or replaced).
     pub(super) fn remove(&mut self, key: &TxnKey) -> Option<ClientTxn> {
         self.0.remove(key)
+    }
+
+    /// The transaction.
+    pub(super) fn get(&self, key: &TxnKey) -> Option<&ClientTxn> {
+        self.0.get(key)
     }
 
     /// The transaction, to update.
@@ -170,12 +176,13 @@ impl UserAgent {
         let Some(key) = TxnKey::of_response(&resp) else { return };
         let Some(txn) = self.txns.remove(&key) else {
             // A 2xx retransmission for an INVITE whose transaction is over: ACK it again.
-            if resp.cseq().is_some_and(|c| c.method == Method::Invite) && (200..300).contains(&resp.status) {
+            if resp.headers.cseq_parts().is_some_and(|c| c.1 == "INVITE") && (200..300).contains(&resp.status)
+            {
                 self.reack(now, &resp);
             }
             return;
         };
-        if txn.request.method == Method::Invite && resp.status < 200 {
+        if matches!(txn.request.method, Method::Invite) && resp.status < 200 {
             // Provisional: keep the transaction, without Timer B from now on.
             let owner = txn.owner;
             self.txns.insert(key, ClientTxn { deadline: None, ..txn });
@@ -209,14 +216,15 @@ impl UserAgent {
 
     /// A final response: a challenge is answered once, anything else goes to
     /// the transaction's owner.
-    fn on_txn_response(&mut self, now: Instant, txn: ClientTxn, resp: Response) {
+    fn on_txn_response(&mut self, now: Instant, mut txn: ClientTxn, resp: Response) {
         let status = resp.status;
-        if (status == 401 || status == 407) && !txn.authed && txn.request.method != Method::Cancel {
-            if txn.request.method == Method::Invite {
+        if (status == 401 || status == 407) && !txn.authed && !matches!(txn.request.method, Method::Cancel) {
+            if matches!(txn.request.method, Method::Invite) {
                 self.ack_failure(&txn.request, &resp);
             }
-            if self.retry_with_auth(now, &txn, &resp) {
-                return;
+            match self.retry_with_auth(now, txn, &resp) {
+                Some(unanswered) => txn = unanswered,
+                None => return,
             }
         }
         match txn.owner {
@@ -228,17 +236,36 @@ impl UserAgent {
 
     /// The ACK of a non-2xx final response to an INVITE: same branch, hop by hop.
     pub(super) fn ack_failure(&mut self, invite: &Request, resp: &Response) {
-        let mut r = Request::new(Method::Ack, invite.uri.clone());
-        for name in ["Via", "Route", "Max-Forwards", "From", "Call-ID"] {
-            if let Some(v) = invite.headers.get(name) {
-                r.headers.push(name, v.to_string());
-            }
-        }
-        r.headers.push("To", resp.headers.get("To").unwrap_or("").to_string());
-        let seq = invite.cseq().map_or(1, |c| c.seq);
-        r.headers.push("CSeq", CSeq::new(seq, Method::Ack).text());
+        let r = hop_by_hop(invite, Method::Ack, Some(resp.headers.get("To").unwrap_or("")));
         self.send_text(r.encode());
     }
+}
+
+/// A request that goes hop by hop with our INVITE, its CANCEL (RFC 3261
+/// 9.1) or the ACK of a failure (17.1.1.3): the INVITE's Request-URI, Via,
+/// Route, Max-Forwards, From, To and Call-ID, in that order, and its CSeq
+/// number. A CANCEL copies every field of each name; the ACK the first one
+/// only, and the response's `to` after the Call-ID.
+pub(super) fn hop_by_hop(invite: &Request, method: Method, to: Option<&str>) -> Request {
+    let seq = invite.headers.cseq_seq().unwrap_or(1);
+    let cseq = cseq_text(seq, method.as_str());
+    let mut r = Request::new(method, invite.uri.clone());
+    for name in ["Via", "Route", "Max-Forwards", "From", "To", "Call-ID"] {
+        match to {
+            Some(_) if name == "To" => {}
+            Some(_) => {
+                if let Some(v) = invite.headers.get(name) {
+                    r.headers.push(name, v.to_string());
+                }
+            }
+            None => r.headers.copy_from(&invite.headers, name),
+        }
+    }
+    if let Some(to) = to {
+        r.headers.push("To", to.to_string());
+    }
+    r.headers.push("CSeq", cseq);
+    r
 }
 
 #[cfg(test)]
@@ -251,6 +278,41 @@ mod tests {
         assert_ne!(invite.cancel(), invite);
         assert!(invite < invite.cancel());
         assert!(invite.cancel() < TxnKey::new("z9hG4bKb".into()));
+    }
+
+    #[test]
+    fn cancel_and_failure_ack_copy_the_invite_hop_by_hop() {
+        let mut invite = Request::new(Method::Invite, "sip:bob@b");
+        for (n, v) in [
+            ("Via", "SIP/2.0/WSS h.invalid;branch=z9hG4bK1;rport"),
+            ("Max-Forwards", "70"),
+            ("Route", "<sip:p1;lr>"),
+            ("Route", "<sip:p2;lr>"),
+            ("Call-ID", "c1"),
+            ("CSeq", "7 INVITE"),
+            ("From", "<sip:a@a>;tag=f"),
+            ("To", "<sip:bob@b>"),
+            ("Contact", "<sip:x@h.invalid>"),
+        ] {
+            invite.headers.push(n, v);
+        }
+        let head = "Via: SIP/2.0/WSS h.invalid;branch=z9hG4bK1;rport\r\nRoute: <sip:p1;lr>\r\n";
+        let cancel = hop_by_hop(&invite, Method::Cancel, None).encode();
+        assert_eq!(
+            cancel,
+            String::from("CANCEL sip:bob@b SIP/2.0\r\n")
+                + head
+                + "Route: <sip:p2;lr>\r\nMax-Forwards: 70\r\nFrom: <sip:a@a>;tag=f\r\nTo: <sip:bob@b>\r\n\
+                   Call-ID: c1\r\nCSeq: 7 CANCEL\r\nContent-Length: 0\r\n\r\n"
+        );
+        let ack = hop_by_hop(&invite, Method::Ack, Some("<sip:bob@b>;tag=t")).encode();
+        assert_eq!(
+            ack,
+            String::from("ACK sip:bob@b SIP/2.0\r\n")
+                + head
+                + "Max-Forwards: 70\r\nFrom: <sip:a@a>;tag=f\r\nCall-ID: c1\r\n\
+                   To: <sip:bob@b>;tag=t\r\nCSeq: 7 ACK\r\nContent-Length: 0\r\n\r\n"
+        );
     }
 
     #[test]

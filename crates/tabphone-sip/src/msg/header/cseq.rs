@@ -39,12 +39,18 @@ impl CSeq {
 impl CSeq {
     /// `seq method` (its `Display`, without `core::fmt`).
     pub(crate) fn text(&self) -> String {
-        let mut out = String::new();
-        push_u64(&mut out, self.seq.into());
-        out.push(' ');
-        out.push_str(self.method.as_str());
-        out
+        cseq_text(self.seq, self.method.as_str())
     }
+}
+
+/// The CSeq value `seq method`, from the method's token (no [`Method`]
+/// built or cloned for it).
+pub(crate) fn cseq_text(seq: u32, method: &str) -> String {
+    let mut out = String::new();
+    push_u64(&mut out, seq.into());
+    out.push(' ');
+    out.push_str(method);
+    out
 }
 
 impl std::fmt::Display for CSeq {
@@ -57,6 +63,16 @@ impl Headers {
     /// The CSeq, known valid after [`crate::msg::parse`].
     pub fn cseq(&self) -> Option<CSeq> {
         self.get("CSeq").and_then(|v| CSeq::parse(v).ok())
+    }
+
+    /// The CSeq's number and method token, without building a [`Method`].
+    pub(crate) fn cseq_parts(&self) -> Option<(u32, &str)> {
+        self.get("CSeq").and_then(|v| CSeq::scan(v).ok())
+    }
+
+    /// The CSeq's number.
+    pub(crate) fn cseq_seq(&self) -> Option<u32> {
+        self.cseq_parts().map(|(seq, _)| seq)
     }
 }
 

@@ -3,7 +3,7 @@
 //! from Record-Route.
 
 use super::super::Headers;
-use super::NameAddr;
+use super::NameAddrRef;
 
 /// Which side of the dialog-creating transaction we were (RFC 3261 12.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,8 +17,9 @@ pub enum Role {
 impl Headers {
     /// The URI of the first Contact, if it is a name-addr (not `*`).
     pub fn first_contact_uri(&self) -> Option<String> {
+        // As `NameAddr::parse(..).uri`, without building its parameters.
         let first = self.list("Contact").next()?;
-        NameAddr::parse(first).ok().map(|c| c.uri)
+        NameAddrRef::scan(first).ok().map(|c| c.uri.to_string())
     }
 
     /// The route set a dialog takes from Record-Route, one entry per value.

@@ -18,6 +18,7 @@ mod retry_after;
 mod subscription_state;
 mod via;
 
+pub(crate) use cseq::cseq_text;
 pub use cseq::CSeq;
 pub use dialog::Role;
 pub use name_addr::NameAddr;

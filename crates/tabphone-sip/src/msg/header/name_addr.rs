@@ -24,7 +24,7 @@ pub struct NameAddr {
 /// parameter text.
 pub(in crate::msg) struct NameAddrRef<'a> {
     display: Option<&'a str>,
-    uri: &'a str,
+    pub(in crate::msg) uri: &'a str,
     params: &'a str,
 }
 
@@ -108,6 +108,12 @@ impl NameAddr {
             Some(t) => self.with_param("tag", Some(t.to_string())),
             None => self,
         }
+    }
+
+    /// Check one value as [`NameAddr::parse`] does (same errors), without
+    /// building it.
+    pub(crate) fn check(v: &str) -> Result<(), ParseError> {
+        NameAddrRef::scan(v).map(|_| ())
     }
 
     /// Parse one value (not a comma list).

@@ -27,10 +27,12 @@ impl Replaces {
         }
         let (mut to_tag, mut from_tag) = (None, None);
         scan_params(params, &mut |name, value| {
-            let slot = match name.to_ascii_lowercase().as_str() {
-                "to-tag" => &mut to_tag,
-                "from-tag" => &mut from_tag,
-                _ => return,
+            let slot = if name.eq_ignore_ascii_case("to-tag") {
+                &mut to_tag
+            } else if name.eq_ignore_ascii_case("from-tag") {
+                &mut from_tag
+            } else {
+                return;
             };
             if slot.is_none() {
                 *slot = Some(value);

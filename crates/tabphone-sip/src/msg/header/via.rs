@@ -3,7 +3,7 @@
 
 use super::super::lex::{
     err, is_token_char, is_ws, param, parse_params, push_u64, scan_params, split_once_byte, trim_space,
-    trim_start_bytes, write_params, Params,
+    trim_start_bytes, unquote, write_params, Params,
 };
 use super::super::uri::split_hostport;
 use super::super::{Headers, ParseError};
@@ -113,8 +113,16 @@ impl std::fmt::Display for Via {
 impl Headers {
     /// The branch of the top Via: the transaction a message belongs to.
     pub fn top_branch(&self) -> Option<String> {
-        let via = self.list("Via").next()?;
-        Via::parse(via).ok()?.branch().map(str::to_string)
+        // As `Via::parse(..).branch()`, without building the Via.
+        let via = ViaRef::scan(self.list("Via").next()?).ok()?;
+        let mut branch = None;
+        scan_params(via.params, &mut |name, value| {
+            if branch.is_none() && name.eq_ignore_ascii_case("branch") {
+                branch = Some(value);
+            }
+        })
+        .ok()?;
+        branch.flatten().map(unquote)
     }
 }
 

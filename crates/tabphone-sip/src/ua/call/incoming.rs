@@ -10,9 +10,10 @@ use crate::msg::{NameAddr, Request, Response, Role};
 use crate::Instant;
 
 impl UserAgent {
-    /// An INVITE outside any dialog that passed the checks: a new call, or a
-    /// retransmission of one (same Call-ID and From tag), absorbed.
-    pub(in crate::ua) fn on_new_invite(&mut self, req: Request, from: NameAddr, call_id: String) {
+    /// An INVITE outside any dialog that passed the checks (`to`: its To
+    /// URI): a new call, or a retransmission of one (same Call-ID and From
+    /// tag), absorbed.
+    pub(in crate::ua) fn on_new_invite(&mut self, req: Request, from: NameAddr, to: String, call_id: String) {
         if self.find_dialog(&call_id, None, from.tag()).is_some() {
             return;
         }
@@ -24,13 +25,12 @@ impl UserAgent {
         let sdp = req.body_text();
         let from_text = req.headers.get("From").unwrap_or("").to_string();
         self.respond(&req, 100, None, &[]);
-        self.respond(&req, 180, Some(&local_tag), &[("Contact", &self.me.contact().encode())]);
+        self.respond(&req, 180, Some(&local_tag), &[("Contact", &self.me.contact_text.clone())]);
         // Our URI in the dialog is the To of the INVITE (RFC 3261 12.1.1).
-        let local_uri = req.headers.name_addr("To").map_or_else(|| self.me.aor.clone(), |to| to.uri);
-        let mut dialog = Dialog::new(call_id, local_tag, local_uri, from.uri.clone(), remote_target);
+        let mut dialog = Dialog::new(call_id, local_tag, to, from.uri.clone(), remote_target);
         dialog.remote_tag = from.tag().map(str::to_string);
         dialog.route_set = req.headers.route_set(Role::Uas);
-        dialog.remote_cseq = req.cseq().map(|c| c.seq);
+        dialog.remote_cseq = req.headers.cseq_seq();
         let mut call = Call::new(false, dialog);
         call.incoming = Some(req);
         self.calls.insert(id, call);
@@ -59,17 +59,17 @@ impl UserAgent {
         sdp: String,
         extra: &[(&'static str, &str)],
     ) {
-        let contact = self.me.contact();
+        let contact = self.me.contact_text.clone();
         let Some(call) = self.calls.get_mut(&id) else { return };
         let mut resp = Response::to(invite, 200, Some(&call.dialog.local_tag));
-        resp.headers.push("Contact", contact.encode());
+        resp.headers.push("Contact", contact);
         for (name, value) in extra {
             resp.headers.push(*name, *value);
         }
         resp.headers.push("Content-Type", "application/sdp");
         resp.body = sdp.into_bytes();
         let text = resp.encode();
-        let cseq = invite.cseq().map_or(0, |c| c.seq);
+        let cseq = invite.headers.cseq_seq().unwrap_or(0);
         let offer = invite.body.is_empty();
         call.ok = Some(Retransmit::new(text.clone(), cseq, offer, now, self.config.t1));
         self.send_text(text);
@@ -122,7 +122,7 @@ impl UserAgent {
     /// the call (or completes a re-INVITE); others are ignored. One that
     /// should have brought the answer to our offer and did not is reported.
     pub(in crate::ua) fn on_ack(&mut self, req: &Request, call_id: &str, from: &NameAddr, to: &NameAddr) {
-        let seq = req.cseq().map_or(0, |c| c.seq);
+        let seq = req.headers.cseq_seq().unwrap_or(0);
         let Some(to_tag) = to.tag() else { return };
         let Some(id) = self.find_dialog(call_id, Some(to_tag), from.tag()) else { return };
         let Some(call) = self.calls.get_mut(&id) else { return };

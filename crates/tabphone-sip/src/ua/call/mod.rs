@@ -72,10 +72,9 @@ impl Call {
     /// A request of this call now runs as transaction `key` (sent again with
     /// credentials): an INVITE in flight follows it.
     pub(super) fn resent(&mut self, key: &TxnKey, req: &Request) {
-        if req.method == Method::Invite {
+        if matches!(req.method, Method::Invite) {
             if let Some(invite) = &mut self.invite {
                 invite.key = key.clone();
-                invite.request = req.clone();
             }
             if self.reinvite.ours.is_some() {
                 self.reinvite.ours = Some(key.clone());
@@ -142,7 +141,7 @@ impl UserAgent {
     pub(super) fn on_call_response(&mut self, now: Instant, id: CallId, req: &Request, resp: Response) {
         let status = resp.status;
         let Some(call) = self.calls.get_mut(&id) else {
-            if req.method == Method::Invite && (200..300).contains(&status) {
+            if matches!(req.method, Method::Invite) && (200..300).contains(&status) {
                 self.reack(now, &resp);
             }
             return;

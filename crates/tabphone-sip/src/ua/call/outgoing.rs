@@ -4,20 +4,19 @@
 //! again or from another fork (RFC 3261 13.2.2.4).
 
 use super::super::dialog::Dialog;
-use super::super::txn::{Owner, TxnKey};
+use super::super::txn::{hop_by_hop, Owner, TxnKey};
 use super::super::{CallId, EndCause, Event, SessionState, UserAgent, ALLOW};
 use super::Call;
-use crate::msg::{CSeq, Method, NameAddr, Request, Response, Role};
+use crate::msg::{Method, NameAddr, Request, Response, Role};
 use crate::Instant;
 use tabphone_json::quote;
 
-/// Our initial INVITE until its final answer: what CANCEL copies.
+/// Our initial INVITE until its final answer: the transaction CANCEL copies
+/// the request of (it lives until that answer).
 #[derive(Debug)]
 pub(in crate::ua) struct ClientInvite {
     /// Its transaction.
     pub(in crate::ua) key: TxnKey,
-    /// The request as last sent.
-    pub(in crate::ua) request: Request,
     /// A provisional came: a CANCEL may go.
     pub(in crate::ua) provisional: bool,
     /// Hung up before a provisional: CANCEL when one comes.
@@ -25,9 +24,34 @@ pub(in crate::ua) struct ClientInvite {
 }
 
 /// Headers the agent writes itself (and their compact forms): an extra
-/// header may not repeat or override them.
-const OWN_HEADERS: &str = "via v max-forwards from f to t call-id i cseq contact m content-type c \
-    content-length l route record-route allow supported k user-agent authorization proxy-authorization";
+/// header may not repeat or override them. (A list, not words split out of
+/// one string: the splitter cost the wasm more than the slice.)
+const OWN_HEADERS: &[&str] = &[
+    "via",
+    "v",
+    "max-forwards",
+    "from",
+    "f",
+    "to",
+    "t",
+    "call-id",
+    "i",
+    "cseq",
+    "contact",
+    "m",
+    "content-type",
+    "c",
+    "content-length",
+    "l",
+    "route",
+    "record-route",
+    "allow",
+    "supported",
+    "k",
+    "user-agent",
+    "authorization",
+    "proxy-authorization",
+];
 
 /// Can `name: value` go into our INVITE as an extra header
 /// ([`super::super::Command::Call`])? The name must be a token and not one
@@ -37,7 +61,7 @@ pub fn check_extra_header(name: &str, value: &str) -> Result<(), String> {
     if !crate::msg::is_token(name) {
         return Err(format!("header name {} is not a token", quote(name)));
     }
-    if OWN_HEADERS.split_ascii_whitespace().any(|h| h.eq_ignore_ascii_case(name)) {
+    if OWN_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name)) {
         return Err(format!("header {name} is the agent's own"));
     }
     if value.chars().any(|c| c.is_control() && c != '\t') {
@@ -73,12 +97,10 @@ impl UserAgent {
         self.next_call = self.next_call.max(id.0 + 1);
         let call_id = self.random_hex(20);
         let local_tag = self.random_hex(10);
-        let aor = self.me.aor.clone();
-        let mut dialog = Dialog::new(call_id.clone(), local_tag.clone(), aor, uri.clone(), uri.clone());
-        let (mut r, key) = self.base_request(Method::Invite, &uri, &call_id, dialog.next_cseq());
+        let (mut r, key) = self.base_request(Method::Invite, &uri, &call_id, 1);
         r.headers.push("From", self.me.from(&local_tag).encode());
-        r.headers.push("To", NameAddr::new(uri).encode());
-        r.headers.push("Contact", self.me.contact().encode());
+        r.headers.push("To", NameAddr::new(uri.clone()).encode());
+        r.headers.push("Contact", self.me.contact_text.clone());
         r.headers.push("Allow", ALLOW);
         r.headers.push("Supported", "outbound, replaces");
         for (name, value) in headers {
@@ -86,25 +108,21 @@ impl UserAgent {
         }
         r.headers.push("Content-Type", "application/sdp");
         r.body = sdp.into_bytes();
+        let mut dialog = Dialog::new(call_id, local_tag, self.me.aor.clone(), uri.clone(), uri);
+        dialog.local_cseq = 1; // the INVITE's
         let mut call = Call::new(true, dialog);
-        let invite =
-            ClientInvite { key: key.clone(), request: r.clone(), provisional: false, cancel_wanted: false };
-        call.invite = Some(invite);
+        call.invite = Some(ClientInvite { key: key.clone(), provisional: false, cancel_wanted: false });
         self.calls.insert(id, call);
         self.send_request(now, Owner::Call(id), key, r);
     }
 
-    /// CANCEL our INVITE: its Request-URI, Via, Route, From, To and Call-ID,
-    /// its CSeq number; a transaction of its own on the same branch.
+    /// CANCEL our INVITE (as its transaction last sent it): its Request-URI,
+    /// Via, Route, From, To and Call-ID, its CSeq number; a transaction of its
+    /// own on the same branch.
     pub(in crate::ua) fn send_cancel(&mut self, now: Instant, id: CallId) {
         let Some(invite) = self.calls.get(&id).and_then(|c| c.invite.as_ref()) else { return };
-        let (key, invite) = (invite.key.cancel(), invite.request.clone());
-        let mut r = Request::new(Method::Cancel, invite.uri.clone());
-        for name in ["Via", "Route", "Max-Forwards", "From", "To", "Call-ID"] {
-            r.headers.copy_from(&invite.headers, name);
-        }
-        let seq = invite.cseq().map_or(1, |c| c.seq);
-        r.headers.push("CSeq", CSeq::new(seq, Method::Cancel).text());
+        let Some(txn) = self.txns.get(&invite.key) else { return };
+        let (key, r) = (invite.key.cancel(), hop_by_hop(&txn.request, Method::Cancel, None));
         self.send_request(now, Owner::Call(id), key, r);
     }
 
@@ -165,7 +183,7 @@ impl UserAgent {
         call.dialog.refresh_target(&resp.headers);
         call.dialog.route_set = resp.headers.route_set(Role::Uac);
         call.invite = None;
-        let seq = req.cseq().map_or(1, |c| c.seq);
+        let seq = req.headers.cseq_seq().unwrap_or(1);
         let terminating = call.state == SessionState::Terminating;
         call.state = SessionState::Established;
         self.send_ack(now, id, seq);
@@ -190,7 +208,7 @@ impl UserAgent {
     /// on with the first answer).
     pub(in crate::ua) fn reack(&mut self, now: Instant, resp: &Response) {
         let call_id = resp.headers.get("Call-ID").unwrap_or("");
-        let seq = resp.cseq().map_or(0, |c| c.seq);
+        let seq = resp.headers.cseq_seq().unwrap_or(0);
         let to_tag = to_tag(resp);
         let mut found = None;
         for (id, call) in self.calls.iter() {
