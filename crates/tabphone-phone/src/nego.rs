@@ -25,7 +25,8 @@ pub(crate) fn offer_dir(hold: bool) -> Direction {
 
 impl Phone {
     pub(crate) fn on_media(&mut self, now: Instant, request: u64, result: Result<String, String>) {
-        let Some(wait) = self.media.remove(&request) else { return };
+        let Some(w) = self.media.iter().position(|w| w.request == request) else { return };
+        let wait = self.media.remove(w);
         let Some(i) = self.call_index(&wait.call) else { return };
         match wait.purpose {
             Purpose::CallOffer => self.on_call_offer(now, i, result),

@@ -131,15 +131,16 @@ impl Phone {
         self.record_end(now, &call.id, cause);
         self.media_request(call.id.clone(), MediaKind::Close, None);
         let mut actions = call.waiting_actions();
-        self.media.retain(|_, w| {
-            if w.call != call.id {
-                return true;
+        let mut w = 0;
+        while w < self.media.len() {
+            if self.media[w].call != call.id {
+                w += 1;
+                continue;
             }
-            if let Purpose::Mute { action, .. } | Purpose::Dtmf { action } = w.purpose {
+            if let Purpose::Mute { action, .. } | Purpose::Dtmf { action } = self.media.remove(w).purpose {
                 actions.push(action);
             }
-            false
-        });
+        }
         for action in actions {
             self.resolve(
                 action,
