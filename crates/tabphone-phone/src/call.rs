@@ -343,12 +343,25 @@ pub(crate) fn hex_id(n: u64) -> String {
 /// Split the headers off a URI (`sip:b@x?Replaces=a%3Bb` → `sip:b@x`,
 /// `[("Replaces", "a;b")]`), percent-decoding their values (RFC 3261 19.1.1).
 pub(crate) fn split_uri_headers(uri: &str) -> (String, Vec<(String, String)>) {
-    let Some((base, query)) = uri.split_once('?') else { return (uri.to_string(), Vec::new()) };
+    let Some((base, query)) = split_once_byte(uri, b'?') else { return (uri.to_string(), Vec::new()) };
     let mut headers = Vec::new();
-    for (k, v) in query.split('&').filter_map(|kv| kv.split_once('=')) {
-        headers.push((percent_decode(k), percent_decode(v)));
+    // `query.split('&')`, each `k=v` kept (byte-wise: no char searcher).
+    let mut rest = Some(query);
+    while let Some(q) = rest {
+        let (kv, after) = split_once_byte(q, b'&').map_or((q, None), |(kv, after)| (kv, Some(after)));
+        rest = after;
+        if let Some((k, v)) = split_once_byte(kv, b'=') {
+            headers.push((percent_decode(k), percent_decode(v)));
+        }
     }
     (base.to_string(), headers)
+}
+
+/// `s` split at its first `sep` (an ASCII byte): `str::split_once` without
+/// std's char searcher.
+fn split_once_byte(s: &str, sep: u8) -> Option<(&str, &str)> {
+    let i = s.bytes().position(|b| b == sep)?;
+    Some((&s[..i], &s[i + 1..]))
 }
 
 fn percent_decode(s: &str) -> String {

@@ -166,10 +166,10 @@ impl DtlsRole {
 /// kept); an SDP without one (plain RTP) comes back as it was.
 pub fn with_setup(offer: &str, role: DtlsRole) -> String {
     let mut out = String::with_capacity(offer.len() + 8);
-    for line in offer.split_inclusive('\n') {
+    for line in lines(offer) {
         match line.strip_prefix("a=setup:") {
             Some(rest) => {
-                let value_end = rest.find(['\r', '\n']).unwrap_or(rest.len());
+                let value_end = rest.bytes().position(|b| b == b'\r' || b == b'\n').unwrap_or(rest.len());
                 out.push_str("a=setup:");
                 out.push_str(role.as_str());
                 out.push_str(&rest[value_end..]);
@@ -187,12 +187,24 @@ pub fn fingerprint(sdp: &str) -> Option<&str> {
     first_attr(sdp, |a| a.strip_prefix("fingerprint:")).map(str::trim)
 }
 
+/// The lines of `s`, each with its `\n` if it has one: `split_inclusive('\n')`
+/// byte-wise (std's char searcher ships for nothing else).
+fn lines(s: &str) -> impl Iterator<Item = &str> {
+    let mut rest = s;
+    std::iter::from_fn(move || {
+        let end = rest.bytes().position(|b| b == b'\n').map_or(rest.len(), |i| i + 1);
+        let (line, after) = rest.split_at(end);
+        rest = after;
+        (!line.is_empty()).then_some(line)
+    })
+}
+
 /// The first attribute (`a=` stripped) `pick` takes, of the first media
 /// section, else of the session.
 fn first_attr<'a, T>(sdp: &'a str, pick: impl Fn(&'a str) -> Option<T>) -> Option<T> {
     let mut session = None;
     let mut in_media = false;
-    for line in sdp.lines() {
+    for line in lines(sdp) {
         let line = line.trim_end();
         if line.starts_with("m=") {
             if in_media {
@@ -217,6 +229,14 @@ mod tests {
 
     const HOLD: &str =
         "v=0\r\no=- 1 2 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=audio 9 RTP/AVP 0\r\na=sendonly\r\n";
+
+    #[test]
+    fn lines_are_split_inclusive_on_newlines() {
+        for text in ["", "\n", "a", "a\n", "a\r\nb", "a\n\nb\r\n", "é\nü\r\n\n", "\r\r\n"] {
+            let ours: Vec<&str> = lines(text).collect();
+            assert_eq!(ours, text.split_inclusive('\n').collect::<Vec<_>>(), "{text:?}");
+        }
+    }
 
     #[test]
     fn a_hold_offer_is_answered_recvonly() {
