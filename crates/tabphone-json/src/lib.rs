@@ -38,5 +38,5 @@ mod scan;
 mod write;
 
 pub use read::{fit, Bounded, Object, Read, ReadError};
-pub use scan::{as_bool, as_str, as_u64, fields, items, validate, JsonError};
+pub use scan::{as_bool, as_str, as_u64, fields, items, trim, trim_end, trim_start, validate, JsonError};
 pub use write::{lossy, push_hex, push_lossy, push_str, push_u64, quote, Arr, Obj};

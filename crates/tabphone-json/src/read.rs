@@ -75,7 +75,7 @@ impl<'a> Object<'a> {
         match scan::fields(text) {
             Ok(fields) => Ok(Object { fields, path, first: Rc::default() }),
             Err(e) => {
-                let what = match text.trim_start().starts_with('{') {
+                let what = match scan::trim_start(text).starts_with('{') {
                     true => e.message(),
                     false => String::from("not an object"),
                 };

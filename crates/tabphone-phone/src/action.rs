@@ -170,7 +170,7 @@ fn read_ok(name: &str, o: &Object<'_>) -> Result<(), PhoneError> {
 impl Action {
     /// Parse an action from its name and its JSON arguments.
     pub fn parse(name: &str, args_json: &str) -> Result<Action, PhoneError> {
-        let text = match args_json.trim() {
+        let text = match tabphone_json::trim(args_json) {
             "" | "null" => "{}",
             t => t,
         };
@@ -258,7 +258,7 @@ impl Action {
 /// A target: non-empty, no white space or control characters (the phone
 /// checks the URI itself against the account's domain).
 fn target(name: &str, to: String) -> Result<String, PhoneError> {
-    let to = to.trim().to_string();
+    let to = tabphone_json::trim(&to).to_string();
     if to.is_empty() || to.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(bad(format!("{name}: target {} is empty or has spaces", quote(&to))));
     }

@@ -154,7 +154,7 @@ impl DtlsRole {
     /// `passive` of the first media section, else of the session), `None`
     /// for `actpass`, `holdconn` or none.
     pub fn of(sdp: &str) -> Option<DtlsRole> {
-        match first_attr(sdp, |a| a.strip_prefix("setup:"))?.trim() {
+        match tabphone_json::trim(first_attr(sdp, |a| a.strip_prefix("setup:"))?) {
             "active" => Some(DtlsRole::Active),
             "passive" => Some(DtlsRole::Passive),
             _ => None,
@@ -184,7 +184,7 @@ pub fn with_setup(offer: &str, role: DtlsRole) -> String {
 /// first media section, else of the session: `sha-256 AB:CD:..`), `None`
 /// for plain RTP.
 pub fn fingerprint(sdp: &str) -> Option<&str> {
-    first_attr(sdp, |a| a.strip_prefix("fingerprint:")).map(str::trim)
+    first_attr(sdp, |a| a.strip_prefix("fingerprint:")).map(tabphone_json::trim)
 }
 
 /// The lines of `s`, each with its `\n` if it has one: `split_inclusive('\n')`
@@ -205,7 +205,7 @@ fn first_attr<'a, T>(sdp: &'a str, pick: impl Fn(&'a str) -> Option<T>) -> Optio
     let mut session = None;
     let mut in_media = false;
     for line in lines(sdp) {
-        let line = line.trim_end();
+        let line = tabphone_json::trim_end(line);
         if line.starts_with("m=") {
             if in_media {
                 break;
