@@ -96,7 +96,7 @@ impl Phone {
                 if let Some(action) = c.answer_action.take() {
                     self.resolve(action, Err(Self::media_error(e.clone())));
                 }
-                self.call_error(i, format!("media: {e}"));
+                self.media_error_event(i, "", &e);
                 // 488 Not Acceptable Here: the offer could not be answered.
                 self.ua_command(now, Command::Reject { call, status: 488 });
             }
@@ -360,7 +360,7 @@ impl Phone {
             Err(e) => {
                 // 488 Not Acceptable Here: the call goes on as it was (RFC 3261
                 // 14.2); the media layer left its media as they were.
-                self.call_error(i, format!("media: the peer's re-offer was refused with 488: {e}"));
+                self.media_error_event(i, "the peer's re-offer was refused with 488: ", &e);
                 self.ua_command(now, Command::RejectReoffer { call, status: 488 });
                 self.kick(i);
             }
@@ -393,7 +393,7 @@ impl Phone {
         }
         c.nego.remote = Remote::Idle;
         if let Err(e) = result {
-            self.call_error(i, format!("media: the peer's answer: {e}"));
+            self.media_error_event(i, "the peer's answer: ", &e);
         }
         self.kick(i);
     }

@@ -376,6 +376,13 @@ impl Phone {
         self.event(PhoneEvent::Error { call, message });
     }
 
+    /// An error event about live call `i`'s media: `media: {what}{reason}`
+    /// (one formatting site for all of them: not inlined).
+    #[inline(never)]
+    pub(crate) fn media_error_event(&mut self, i: usize, what: &str, reason: &str) {
+        self.call_error(i, format!("media: {what}{reason}"));
+    }
+
     // ----- actions: exactly one result each -----
 
     /// Action `id` is pending: its timer is set ([`Timer::Action`]).

@@ -142,10 +142,7 @@ impl Phone {
             }
         }
         for action in actions {
-            self.resolve(
-                action,
-                Err(PhoneError::new(ErrorCode::CallEnded, format!("call {} ended", call.id))),
-            );
+            self.resolve(action, Err(crate::perform::call_refused(ErrorCode::CallEnded, &call.id, " ended")));
         }
         if let Some(parent) = &call.referred_by {
             self.report_transfer(now, parent, crate::call::transfer_status(cause));
