@@ -361,7 +361,8 @@ pub(crate) fn split_uri_headers(uri: &str) -> (String, Vec<(String, String)>) {
 /// std's char searcher.
 fn split_once_byte(s: &str, sep: u8) -> Option<(&str, &str)> {
     let i = s.bytes().position(|b| b == sep)?;
-    Some((&s[..i], &s[i + 1..]))
+    let (before, after) = s.split_at(i);
+    Some((before, after.get(1..)?))
 }
 
 fn percent_decode(s: &str) -> String {

@@ -10,6 +10,7 @@ use tabphone_sip::ua::{self, Command};
 use crate::call::{Op, Own, Remote};
 use crate::error::{ErrorCode, PhoneError};
 use crate::media::MediaKind;
+use crate::perform::not_connected;
 use crate::phone::{Phone, Purpose};
 use crate::sdp::{offer_direction, Direction};
 use crate::state::{CallState, EndCause};
@@ -124,7 +125,7 @@ impl Phone {
             }
             let op = c.nego.queue.remove(0);
             if !self.is_connected() {
-                self.fail_op(i, op, PhoneError::new(ErrorCode::NotConnected, "not connected to the server"));
+                self.fail_op(i, op, not_connected());
                 continue;
             }
             return self.start_own(i, op);
@@ -174,11 +175,7 @@ impl Phone {
                     // The peer's offer came first: answer it, then offer again.
                     self.calls[i].nego.queue.insert(0, op);
                 } else if !self.is_connected() {
-                    self.fail_op(
-                        i,
-                        op,
-                        PhoneError::new(ErrorCode::NotConnected, "not connected to the server"),
-                    );
+                    self.fail_op(i, op, not_connected());
                 } else {
                     self.fail_op(
                         i,

@@ -26,6 +26,13 @@ fn not_waiting(c: &Call) -> PhoneError {
     call_refused(ErrorCode::WrongState, &c.id, " is not an incoming call waiting for an answer")
 }
 
+/// `not_connected`: what an action or a queued change gets without a
+/// connection (one copy of its text).
+#[inline(never)]
+pub(crate) fn not_connected() -> PhoneError {
+    PhoneError::new(ErrorCode::NotConnected, "not connected to the server")
+}
+
 /// An action's error about call `id`: `call {id}{what}` (one formatting
 /// site for all of them).
 #[inline(never)]
@@ -133,7 +140,7 @@ impl Phone {
     fn require_connected(&self) -> Outcome {
         match self.is_connected() {
             true => Ok(()),
-            false => Err(PhoneError::new(ErrorCode::NotConnected, "not connected to the server")),
+            false => Err(not_connected()),
         }
     }
 

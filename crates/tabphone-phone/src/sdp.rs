@@ -154,7 +154,7 @@ impl DtlsRole {
     /// `passive` of the first media section, else of the session), `None`
     /// for `actpass`, `holdconn` or none.
     pub fn of(sdp: &str) -> Option<DtlsRole> {
-        match tabphone_json::trim(first_attr(sdp, |a| a.strip_prefix("setup:"))?) {
+        match attr_value(sdp, "setup:")? {
             "active" => Some(DtlsRole::Active),
             "passive" => Some(DtlsRole::Passive),
             _ => None,
@@ -184,7 +184,7 @@ pub fn with_setup(offer: &str, role: DtlsRole) -> String {
 /// first media section, else of the session: `sha-256 AB:CD:..`), `None`
 /// for plain RTP.
 pub fn fingerprint(sdp: &str) -> Option<&str> {
-    first_attr(sdp, |a| a.strip_prefix("fingerprint:")).map(tabphone_json::trim)
+    attr_value(sdp, "fingerprint:")
 }
 
 /// The lines of `s`, each with its `\n` if it has one: `split_inclusive('\n')`
@@ -197,6 +197,13 @@ fn lines(s: &str) -> impl Iterator<Item = &str> {
         rest = after;
         (!line.is_empty()).then_some(line)
     })
+}
+
+/// The trimmed value of the first attribute `a={name}value`, of the first
+/// media section, else of the session: one copy of [`first_attr`] for the
+/// attributes found by name.
+fn attr_value<'a>(sdp: &'a str, name: &str) -> Option<&'a str> {
+    first_attr(sdp, |a| a.strip_prefix(name)).map(tabphone_json::trim)
 }
 
 /// The first attribute (`a=` stripped) `pick` takes, of the first media
