@@ -333,8 +333,15 @@ pub(crate) fn read_relayed(text: &str) -> Read<PhoneEvent> {
 /// error ([`Object::keep`]): one call per field.
 pub(crate) fn read_state(text: &str) -> Read<PhoneState> {
     let o = Object::parse(text)?;
-    let calls = o.keep(o.objects("calls")).iter().map(read_call).collect();
-    let ended = o.keep(o.objects("ended")).iter().map(read_ended).collect();
+    // Plain loops: `collect` adds a from-iterator copy per element type.
+    let mut calls = Vec::new();
+    for c in &o.keep(o.objects("calls")) {
+        calls.push(read_call(c));
+    }
+    let mut ended = Vec::new();
+    for e in &o.keep(o.objects("ended")) {
+        ended.push(read_ended(e));
+    }
     let state = PhoneState {
         v: num_field(&o, "v"),
         rev: num_field(&o, "rev"),
