@@ -273,13 +273,19 @@ impl Call {
 
     /// Every action still waiting on this call (to fail when it ends).
     pub fn waiting_actions(&self) -> Vec<u64> {
-        let mut actions: Vec<u64> = self.answer_action.into_iter().collect();
+        // Pushes, not `collect`/`extend` (a copy of std's iterator code each).
+        let mut actions = Vec::new();
+        if let Some(action) = self.answer_action {
+            actions.push(action);
+        }
         for op in self.ops() {
             if let Op::Hold { action, .. } = op {
                 actions.push(action);
             }
         }
-        actions.extend(self.refer_out.map(|r| r.action));
+        if let Some(r) = self.refer_out {
+            actions.push(r.action);
+        }
         actions
     }
 }

@@ -486,7 +486,11 @@ impl Phone {
     /// outputs (results and events that follow see it; an in-dialog request
     /// leaves after the state that records it).
     fn publish(&mut self, mark: usize) {
-        let views: Vec<_> = self.calls.iter().map(|c| self.view(c)).collect();
+        // A plain loop: `collect` adds a from-iterator copy per element type.
+        let mut views = Vec::with_capacity(self.calls.len());
+        for c in &self.calls {
+            views.push(self.view(c));
+        }
         let text = self.state_text(&views, 0);
         if self.published.as_ref() == Some(&text) {
             return;
