@@ -233,7 +233,8 @@ impl<'a> Object<'a> {
     /// An array of objects.
     pub fn objects(&self, k: &str) -> Read<Vec<Object<'a>>> {
         let mut out = Vec::new();
-        for (i, item) in self.items(k)?.into_iter().enumerate() {
+        let items = self.items(k)?;
+        for (i, item) in items.iter().enumerate() {
             let mut path = self.path(k);
             path.push('.');
             crate::push_u64(&mut path, i as u64);

@@ -363,10 +363,17 @@ pub(crate) fn split_uri_headers(uri: &str) -> (String, Vec<(String, String)>) {
     (base.to_string(), headers)
 }
 
+/// Where the first `b` is in `s`: one copy of the search for the phone's
+/// byte-wise splitting (URI headers, SDP lines).
+#[inline(never)]
+pub(crate) fn find_byte(s: &str, b: u8) -> Option<usize> {
+    s.bytes().position(|c| c == b)
+}
+
 /// `s` split at its first `sep` (an ASCII byte): `str::split_once` without
 /// std's char searcher.
 fn split_once_byte(s: &str, sep: u8) -> Option<(&str, &str)> {
-    let i = s.bytes().position(|b| b == sep)?;
+    let i = find_byte(s, sep)?;
     let (before, after) = s.split_at(i);
     Some((before, after.get(1..)?))
 }

@@ -43,6 +43,8 @@
 //! (`MediaKind::Answer`'s `fresh`): nothing old to send on, so its handshake
 //! starts the moment its new ICE path works, as in a new call.
 
+use crate::call::find_byte;
+
 /// A media stream direction attribute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(
@@ -169,7 +171,8 @@ pub fn with_setup(offer: &str, role: DtlsRole) -> String {
     for line in lines(offer) {
         match line.strip_prefix("a=setup:") {
             Some(rest) => {
-                let value_end = rest.bytes().position(|b| b == b'\r' || b == b'\n').unwrap_or(rest.len());
+                let end = |b| find_byte(rest, b).unwrap_or(rest.len());
+                let value_end = end(b'\r').min(end(b'\n'));
                 out.push_str("a=setup:");
                 out.push_str(role.as_str());
                 out.push_str(&rest[value_end..]);
@@ -192,7 +195,7 @@ pub fn fingerprint(sdp: &str) -> Option<&str> {
 fn lines(s: &str) -> impl Iterator<Item = &str> {
     let mut rest = s;
     std::iter::from_fn(move || {
-        let end = rest.bytes().position(|b| b == b'\n').map_or(rest.len(), |i| i + 1);
+        let end = find_byte(rest, b'\n').map_or(rest.len(), |i| i + 1);
         let (line, after) = rest.split_at(end);
         rest = after;
         (!line.is_empty()).then_some(line)

@@ -180,8 +180,10 @@ pub(crate) fn write_state_of(s: &PhoneState) -> String {
 /// The state's JSON text.
 pub(crate) fn write_state(s: &StateParts<'_>) -> String {
     let mut calls = Arr::new();
-    for c in s.calls.iter().copied().flatten() {
-        calls.raw(&write_call(c));
+    for part in s.calls {
+        for c in part {
+            calls.raw(&write_call(c));
+        }
     }
     let mut ended = Arr::new();
     for e in s.ended {
