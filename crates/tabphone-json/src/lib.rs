@@ -37,6 +37,6 @@ mod read;
 mod scan;
 mod write;
 
-pub use read::{Bounded, Object, Read, ReadError};
-pub use scan::{as_bool, as_str, as_u64, fields, items, validate, JsonError};
+pub use read::{fit, Bounded, Object, Read, ReadError};
+pub use scan::{as_bool, as_str, as_u64, fields, items, trim, trim_end, trim_start, validate, JsonError};
 pub use write::{lossy, push_hex, push_lossy, push_str, push_u64, quote, Arr, Obj};

@@ -75,7 +75,7 @@ impl<'a> Object<'a> {
         match scan::fields(text) {
             Ok(fields) => Ok(Object { fields, path, first: Rc::default() }),
             Err(e) => {
-                let what = match text.trim_start().starts_with('{') {
+                let what = match scan::trim_start(text).starts_with('{') {
                     true => e.message(),
                     false => String::from("not an object"),
                 };
@@ -152,15 +152,26 @@ impl<'a> Object<'a> {
         }
     }
 
+    /// An unsigned integer at most `max`: [`Object::num`] without a type
+    /// (a caller that reads several integer types keeps one copy of it).
+    pub fn uint(&self, k: &str, max: u64) -> Read<u64> {
+        Ok(self.uint_at(k, max, true)?.unwrap_or_default())
+    }
+
+    /// An unsigned integer at most `max`, or `None` (missing or `null`):
+    /// [`Object::opt_num`] without a type.
+    pub fn opt_uint(&self, k: &str, max: u64) -> Read<Option<u64>> {
+        self.uint_at(k, max, false)
+    }
+
     /// An unsigned integer that fits `T` (`u16`, `u32`, `u64`).
     pub fn num<T: TryFrom<u64> + Into<u64> + Bounded>(&self, k: &str) -> Read<T> {
-        let n = self.uint_at(k, T::MAX.into(), true)?.unwrap_or_default();
-        Ok(fit(n))
+        self.uint(k, T::MAX.into()).map(fit)
     }
 
     /// An unsigned integer that fits `T`, or `None` (missing or `null`).
     pub fn opt_num<T: TryFrom<u64> + Into<u64> + Bounded>(&self, k: &str) -> Read<Option<T>> {
-        Ok(self.uint_at(k, T::MAX.into(), false)?.map(fit))
+        Ok(self.opt_uint(k, T::MAX.into())?.map(fit))
     }
 
     /// An unsigned integer that fits `T`, `default` when missing (but not
@@ -222,7 +233,8 @@ impl<'a> Object<'a> {
     /// An array of objects.
     pub fn objects(&self, k: &str) -> Read<Vec<Object<'a>>> {
         let mut out = Vec::new();
-        for (i, item) in self.items(k)?.into_iter().enumerate() {
+        let items = self.items(k)?;
+        for (i, item) in items.iter().enumerate() {
             let mut path = self.path(k);
             path.push('.');
             crate::push_u64(&mut path, i as u64);
@@ -281,7 +293,7 @@ impl<'a> Object<'a> {
 
 /// `n` as a `T`: [`Object::uint_at`] checked that it is at most `T::MAX`
 /// (the generic part of the readers stays this small).
-fn fit<T: TryFrom<u64> + Bounded>(n: u64) -> T {
+pub fn fit<T: TryFrom<u64> + Bounded>(n: u64) -> T {
     T::try_from(n).unwrap_or(T::MAX)
 }
 

@@ -352,9 +352,51 @@ pub fn as_bool(raw: &str) -> Option<bool> {
     }
 }
 
+/// Where `s` starts and ends without its leading and trailing white space
+/// (Unicode's, as `str::trim`): the first byte of the first other char, the
+/// end of the last one (0 when there is none). One forward pass, one small
+/// copy for the crates that share this one rather than std's pattern code.
+fn unspaced(s: &str) -> (usize, usize) {
+    let (mut start, mut end) = (s.len(), 0);
+    for (i, c) in s.char_indices() {
+        if !c.is_whitespace() {
+            start = start.min(i);
+            end = i + c.len_utf8();
+        }
+    }
+    (start, end)
+}
+
+/// `s` without its leading white space: `str::trim_start`.
+pub fn trim_start(s: &str) -> &str {
+    &s[unspaced(s).0..]
+}
+
+/// `s` without its trailing white space: `str::trim_end`.
+pub fn trim_end(s: &str) -> &str {
+    &s[..unspaced(s).1]
+}
+
+/// `s` without leading and trailing white space: `str::trim`.
+pub fn trim(s: &str) -> &str {
+    let (start, end) = unspaced(s);
+    &s[start..end.max(start)]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trims_as_std() {
+        for s in
+            ["", " ", "a", " a ", "\t\r\n a b \n", "\u{a0}é\u{2003}", "\u{3000}", "x\u{85}", " \u{2028}y"]
+        {
+            assert_eq!(trim(s), s.trim(), "{s:?}");
+            assert_eq!(trim_start(s), s.trim_start(), "{s:?}");
+            assert_eq!(trim_end(s), s.trim_end(), "{s:?}");
+        }
+    }
 
     #[test]
     fn fields_in_order_with_raw_values() {

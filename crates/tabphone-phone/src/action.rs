@@ -27,7 +27,7 @@
 
 use tabphone_json::{quote, Object, ReadError};
 
-use crate::json::str_field;
+use crate::json::{opt_num_field, str_field};
 
 use crate::error::{ErrorCode, PhoneError};
 
@@ -170,7 +170,7 @@ fn read_ok(name: &str, o: &Object<'_>) -> Result<(), PhoneError> {
 impl Action {
     /// Parse an action from its name and its JSON arguments.
     pub fn parse(name: &str, args_json: &str) -> Result<Action, PhoneError> {
-        let text = match args_json.trim() {
+        let text = match tabphone_json::trim(args_json) {
             "" | "null" => "{}",
             t => t,
         };
@@ -191,7 +191,7 @@ impl Action {
                 Action::Call { to: target(name, to)?, headers: headers(o.raw("headers"))? }
             }
             2 => {
-                let status = o.keep(o.opt_num::<u16>("status")).unwrap_or(603);
+                let status = opt_num_field::<u16>(&o, "status").unwrap_or(603);
                 read_ok(name, &o)?;
                 if !(300..=699).contains(&status) {
                     return Err(bad(format!("decline: status {status} is not 300-699")));
@@ -258,7 +258,7 @@ impl Action {
 /// A target: non-empty, no white space or control characters (the phone
 /// checks the URI itself against the account's domain).
 fn target(name: &str, to: String) -> Result<String, PhoneError> {
-    let to = to.trim().to_string();
+    let to = tabphone_json::trim(&to).to_string();
     if to.is_empty() || to.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(bad(format!("{name}: target {} is empty or has spaces", quote(&to))));
     }
@@ -286,7 +286,7 @@ fn dtmf(o: &Object<'_>) -> Result<Action, PhoneError> {
         Some(1) => DtmfVia::Info,
         _ => DtmfVia::Rtp,
     };
-    let duration_ms = o.keep(o.opt_num::<u32>("duration")).unwrap_or(100);
+    let duration_ms = opt_num_field::<u32>(o, "duration").unwrap_or(100);
     read_ok(name, o)?;
     if !(40..=6000).contains(&duration_ms) {
         return Err(bad(format!("dtmf: duration {duration_ms} is not 40-6000 ms")));

@@ -273,13 +273,19 @@ impl Call {
 
     /// Every action still waiting on this call (to fail when it ends).
     pub fn waiting_actions(&self) -> Vec<u64> {
-        let mut actions: Vec<u64> = self.answer_action.into_iter().collect();
+        // Pushes, not `collect`/`extend` (a copy of std's iterator code each).
+        let mut actions = Vec::new();
+        if let Some(action) = self.answer_action {
+            actions.push(action);
+        }
         for op in self.ops() {
             if let Op::Hold { action, .. } = op {
                 actions.push(action);
             }
         }
-        actions.extend(self.refer_out.map(|r| r.action));
+        if let Some(r) = self.refer_out {
+            actions.push(r.action);
+        }
         actions
     }
 }
@@ -343,12 +349,33 @@ pub(crate) fn hex_id(n: u64) -> String {
 /// Split the headers off a URI (`sip:b@x?Replaces=a%3Bb` → `sip:b@x`,
 /// `[("Replaces", "a;b")]`), percent-decoding their values (RFC 3261 19.1.1).
 pub(crate) fn split_uri_headers(uri: &str) -> (String, Vec<(String, String)>) {
-    let Some((base, query)) = uri.split_once('?') else { return (uri.to_string(), Vec::new()) };
+    let Some((base, query)) = split_once_byte(uri, b'?') else { return (uri.to_string(), Vec::new()) };
     let mut headers = Vec::new();
-    for (k, v) in query.split('&').filter_map(|kv| kv.split_once('=')) {
-        headers.push((percent_decode(k), percent_decode(v)));
+    // `query.split('&')`, each `k=v` kept (byte-wise: no char searcher).
+    let mut rest = Some(query);
+    while let Some(q) = rest {
+        let (kv, after) = split_once_byte(q, b'&').map_or((q, None), |(kv, after)| (kv, Some(after)));
+        rest = after;
+        if let Some((k, v)) = split_once_byte(kv, b'=') {
+            headers.push((percent_decode(k), percent_decode(v)));
+        }
     }
     (base.to_string(), headers)
+}
+
+/// Where the first `b` is in `s`: one copy of the search for the phone's
+/// byte-wise splitting (URI headers, SDP lines).
+#[inline(never)]
+pub(crate) fn find_byte(s: &str, b: u8) -> Option<usize> {
+    s.bytes().position(|c| c == b)
+}
+
+/// `s` split at its first `sep` (an ASCII byte): `str::split_once` without
+/// std's char searcher.
+fn split_once_byte(s: &str, sep: u8) -> Option<(&str, &str)> {
+    let i = find_byte(s, sep)?;
+    let (before, after) = s.split_at(i);
+    Some((before, after.get(1..)?))
 }
 
 fn percent_decode(s: &str) -> String {

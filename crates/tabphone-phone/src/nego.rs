@@ -10,6 +10,7 @@ use tabphone_sip::ua::{self, Command};
 use crate::call::{Op, Own, Remote};
 use crate::error::{ErrorCode, PhoneError};
 use crate::media::MediaKind;
+use crate::perform::not_connected;
 use crate::phone::{Phone, Purpose};
 use crate::sdp::{offer_direction, Direction};
 use crate::state::{CallState, EndCause};
@@ -25,7 +26,8 @@ pub(crate) fn offer_dir(hold: bool) -> Direction {
 
 impl Phone {
     pub(crate) fn on_media(&mut self, now: Instant, request: u64, result: Result<String, String>) {
-        let Some(wait) = self.media.remove(&request) else { return };
+        let Some(w) = self.media.iter().position(|w| w.request == request) else { return };
+        let wait = self.media.remove(w);
         let Some(i) = self.call_index(&wait.call) else { return };
         match wait.purpose {
             Purpose::CallOffer => self.on_call_offer(now, i, result),
@@ -95,7 +97,7 @@ impl Phone {
                 if let Some(action) = c.answer_action.take() {
                     self.resolve(action, Err(Self::media_error(e.clone())));
                 }
-                self.call_error(i, format!("media: {e}"));
+                self.media_error_event(i, "", &e);
                 // 488 Not Acceptable Here: the offer could not be answered.
                 self.ua_command(now, Command::Reject { call, status: 488 });
             }
@@ -123,7 +125,7 @@ impl Phone {
             }
             let op = c.nego.queue.remove(0);
             if !self.is_connected() {
-                self.fail_op(i, op, PhoneError::new(ErrorCode::NotConnected, "not connected to the server"));
+                self.fail_op(i, op, not_connected());
                 continue;
             }
             return self.start_own(i, op);
@@ -173,11 +175,7 @@ impl Phone {
                     // The peer's offer came first: answer it, then offer again.
                     self.calls[i].nego.queue.insert(0, op);
                 } else if !self.is_connected() {
-                    self.fail_op(
-                        i,
-                        op,
-                        PhoneError::new(ErrorCode::NotConnected, "not connected to the server"),
-                    );
+                    self.fail_op(i, op, not_connected());
                 } else {
                     self.fail_op(
                         i,
@@ -359,7 +357,7 @@ impl Phone {
             Err(e) => {
                 // 488 Not Acceptable Here: the call goes on as it was (RFC 3261
                 // 14.2); the media layer left its media as they were.
-                self.call_error(i, format!("media: the peer's re-offer was refused with 488: {e}"));
+                self.media_error_event(i, "the peer's re-offer was refused with 488: ", &e);
                 self.ua_command(now, Command::RejectReoffer { call, status: 488 });
                 self.kick(i);
             }
@@ -392,7 +390,7 @@ impl Phone {
         }
         c.nego.remote = Remote::Idle;
         if let Err(e) = result {
-            self.call_error(i, format!("media: the peer's answer: {e}"));
+            self.media_error_event(i, "the peer's answer: ", &e);
         }
         self.kick(i);
     }

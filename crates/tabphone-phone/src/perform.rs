@@ -23,7 +23,21 @@ fn wrong_state(message: impl Into<String>) -> PhoneError {
 }
 
 fn not_waiting(c: &Call) -> PhoneError {
-    wrong_state(format!("call {} is not an incoming call waiting for an answer", c.id))
+    call_refused(ErrorCode::WrongState, &c.id, " is not an incoming call waiting for an answer")
+}
+
+/// `not_connected`: what an action or a queued change gets without a
+/// connection (one copy of its text).
+#[inline(never)]
+pub(crate) fn not_connected() -> PhoneError {
+    PhoneError::new(ErrorCode::NotConnected, "not connected to the server")
+}
+
+/// An action's error about call `id`: `call {id}{what}` (one formatting
+/// site for all of them).
+#[inline(never)]
+pub(crate) fn call_refused(code: ErrorCode, id: &str, what: &str) -> PhoneError {
+    PhoneError::new(code, format!("call {id}{what}"))
 }
 
 impl Phone {
@@ -115,10 +129,10 @@ impl Phone {
     fn established(&self, i: usize) -> Outcome {
         let c = &self.calls[i];
         if c.state != CallState::Established {
-            return Err(wrong_state(format!("call {} is not established", c.id)));
+            return Err(call_refused(ErrorCode::WrongState, &c.id, " is not established"));
         }
         if c.resume.is_some() {
-            return Err(wrong_state(format!("call {} is being taken over from another tab", c.id)));
+            return Err(call_refused(ErrorCode::WrongState, &c.id, " is being taken over from another tab"));
         }
         Ok(())
     }
@@ -126,7 +140,7 @@ impl Phone {
     fn require_connected(&self) -> Outcome {
         match self.is_connected() {
             true => Ok(()),
-            false => Err(PhoneError::new(ErrorCode::NotConnected, "not connected to the server")),
+            false => Err(not_connected()),
         }
     }
 
@@ -269,7 +283,7 @@ impl Phone {
     fn act_mute(&mut self, id: u64, i: usize, muted: bool) -> Outcome {
         let c = &self.calls[i];
         if c.state == CallState::Terminating || (c.is_unanswered_incoming() && !c.answering) {
-            return Err(wrong_state(format!("call {} has no media to mute", c.id)));
+            return Err(call_refused(ErrorCode::WrongState, &c.id, " has no media to mute"));
         }
         self.media_at(i, MediaKind::Mute { muted }, Some(Purpose::Mute { action: id, muted }));
         Ok(())
@@ -314,7 +328,7 @@ impl Phone {
         self.require_connected()?;
         let c = &mut self.calls[i];
         if c.refer_out.is_some_and(|r| !r.accepted) {
-            return Err(wrong_state(format!("call {}: a transfer is already being asked", c.id)));
+            return Err(call_refused(ErrorCode::WrongState, &c.id, ": a transfer is already being asked"));
         }
         c.refer_out = Some(ReferOut { action: id, accepted: false });
         let ua = c.ua;

@@ -3,7 +3,6 @@
 //! `sip_events.rs`, offer/answer exchanges and media replies in `nego.rs`.
 
 use tabphone_sip::ua::{self, UserAgent};
-use tabphone_vecmap::VecMap;
 
 use crate::call::Call;
 use crate::config::Config;
@@ -146,6 +145,8 @@ pub(crate) enum Purpose {
 
 #[derive(Debug)]
 pub(crate) struct Wait {
+    /// The media request's id.
+    pub request: u64,
     pub call: String,
     pub purpose: Purpose,
 }
@@ -167,7 +168,9 @@ pub struct Phone {
     /// Stopped without hang-up: the established calls left to a successor,
     /// as the last state shows them (until the next start).
     pub(crate) kept: Vec<crate::state::CallView>,
-    pub(crate) media: VecMap<u64, Wait>,
+    /// The media replies awaited, in request order (ids only grow: a plain
+    /// `Vec`, searched from the start).
+    pub(crate) media: Vec<Wait>,
     next_media: u64,
     /// `register` (true) and `unregister` (false) actions waiting for the outcome.
     pub(crate) reg_waiters: Vec<(u64, bool)>,
@@ -195,7 +198,7 @@ impl Phone {
             calls: Vec::new(),
             ended: Vec::new(),
             kept: Vec::new(),
-            media: VecMap::new(),
+            media: Vec::new(),
             next_media: 1,
             reg_waiters: Vec::new(),
             timers: Timers::default(),
@@ -347,7 +350,7 @@ impl Phone {
         let id = self.next_media;
         self.next_media += 1;
         if let Some(purpose) = purpose {
-            self.media.insert(id, Wait { call: call.clone(), purpose });
+            self.media.push(Wait { request: id, call: call.clone(), purpose });
         }
         let remote = match &kind {
             MediaKind::Answer { offer: sdp, .. } | MediaKind::ApplyAnswer { answer: sdp, .. } => Some(sdp),
@@ -371,6 +374,13 @@ impl Phone {
     pub(crate) fn call_error(&mut self, i: usize, message: String) {
         let call = Some(self.calls[i].id.clone());
         self.event(PhoneEvent::Error { call, message });
+    }
+
+    /// An error event about live call `i`'s media: `media: {what}{reason}`
+    /// (one formatting site for all of them: not inlined).
+    #[inline(never)]
+    pub(crate) fn media_error_event(&mut self, i: usize, what: &str, reason: &str) {
+        self.call_error(i, format!("media: {what}{reason}"));
     }
 
     // ----- actions: exactly one result each -----
@@ -476,7 +486,11 @@ impl Phone {
     /// outputs (results and events that follow see it; an in-dialog request
     /// leaves after the state that records it).
     fn publish(&mut self, mark: usize) {
-        let views: Vec<_> = self.calls.iter().map(|c| self.view(c)).collect();
+        // A plain loop: `collect` adds a from-iterator copy per element type.
+        let mut views = Vec::with_capacity(self.calls.len());
+        for c in &self.calls {
+            views.push(self.view(c));
+        }
         let text = self.state_text(&views, 0);
         if self.published.as_ref() == Some(&text) {
             return;

@@ -264,7 +264,7 @@ impl Phone {
     pub(crate) fn on_resume_mute(&mut self, i: usize, result: Result<String, String>) {
         if let Err(e) = result {
             self.calls[i].muted = false;
-            self.call_error(i, format!("media: the inherited mute failed, the microphone is live: {e}"));
+            self.media_error_event(i, "the inherited mute failed, the microphone is live: ", &e);
         }
     }
 }

@@ -43,6 +43,8 @@
 //! (`MediaKind::Answer`'s `fresh`): nothing old to send on, so its handshake
 //! starts the moment its new ICE path works, as in a new call.
 
+use crate::call::find_byte;
+
 /// A media stream direction attribute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(
@@ -154,7 +156,7 @@ impl DtlsRole {
     /// `passive` of the first media section, else of the session), `None`
     /// for `actpass`, `holdconn` or none.
     pub fn of(sdp: &str) -> Option<DtlsRole> {
-        match first_attr(sdp, |a| a.strip_prefix("setup:"))?.trim() {
+        match attr_value(sdp, "setup:")? {
             "active" => Some(DtlsRole::Active),
             "passive" => Some(DtlsRole::Passive),
             _ => None,
@@ -166,10 +168,11 @@ impl DtlsRole {
 /// kept); an SDP without one (plain RTP) comes back as it was.
 pub fn with_setup(offer: &str, role: DtlsRole) -> String {
     let mut out = String::with_capacity(offer.len() + 8);
-    for line in offer.split_inclusive('\n') {
+    for line in lines(offer) {
         match line.strip_prefix("a=setup:") {
             Some(rest) => {
-                let value_end = rest.find(['\r', '\n']).unwrap_or(rest.len());
+                let end = |b| find_byte(rest, b).unwrap_or(rest.len());
+                let value_end = end(b'\r').min(end(b'\n'));
                 out.push_str("a=setup:");
                 out.push_str(role.as_str());
                 out.push_str(&rest[value_end..]);
@@ -184,7 +187,26 @@ pub fn with_setup(offer: &str, role: DtlsRole) -> String {
 /// first media section, else of the session: `sha-256 AB:CD:..`), `None`
 /// for plain RTP.
 pub fn fingerprint(sdp: &str) -> Option<&str> {
-    first_attr(sdp, |a| a.strip_prefix("fingerprint:")).map(str::trim)
+    attr_value(sdp, "fingerprint:")
+}
+
+/// The lines of `s`, each with its `\n` if it has one: `split_inclusive('\n')`
+/// byte-wise (std's char searcher ships for nothing else).
+fn lines(s: &str) -> impl Iterator<Item = &str> {
+    let mut rest = s;
+    std::iter::from_fn(move || {
+        let end = find_byte(rest, b'\n').map_or(rest.len(), |i| i + 1);
+        let (line, after) = rest.split_at(end);
+        rest = after;
+        (!line.is_empty()).then_some(line)
+    })
+}
+
+/// The trimmed value of the first attribute `a={name}value`, of the first
+/// media section, else of the session: one copy of [`first_attr`] for the
+/// attributes found by name.
+fn attr_value<'a>(sdp: &'a str, name: &str) -> Option<&'a str> {
+    first_attr(sdp, |a| a.strip_prefix(name)).map(tabphone_json::trim)
 }
 
 /// The first attribute (`a=` stripped) `pick` takes, of the first media
@@ -192,8 +214,8 @@ pub fn fingerprint(sdp: &str) -> Option<&str> {
 fn first_attr<'a, T>(sdp: &'a str, pick: impl Fn(&'a str) -> Option<T>) -> Option<T> {
     let mut session = None;
     let mut in_media = false;
-    for line in sdp.lines() {
-        let line = line.trim_end();
+    for line in lines(sdp) {
+        let line = tabphone_json::trim_end(line);
         if line.starts_with("m=") {
             if in_media {
                 break;
@@ -217,6 +239,14 @@ mod tests {
 
     const HOLD: &str =
         "v=0\r\no=- 1 2 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=audio 9 RTP/AVP 0\r\na=sendonly\r\n";
+
+    #[test]
+    fn lines_are_split_inclusive_on_newlines() {
+        for text in ["", "\n", "a", "a\n", "a\r\nb", "a\n\nb\r\n", "é\nü\r\n\n", "\r\r\n"] {
+            let ours: Vec<&str> = lines(text).collect();
+            assert_eq!(ours, text.split_inclusive('\n').collect::<Vec<_>>(), "{text:?}");
+        }
+    }
 
     #[test]
     fn a_hold_offer_is_answered_recvonly() {

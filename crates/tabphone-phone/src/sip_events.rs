@@ -329,7 +329,7 @@ impl Phone {
     /// A media failure of the call: reported, and the call ends (no SIP
     /// answer can refuse what is under way).
     pub(crate) fn media_failed(&mut self, now: Instant, i: usize, reason: &str) {
-        self.call_error(i, format!("media: {reason}"));
+        self.media_error_event(i, "", reason);
         self.hang_up(now, i, EndCause::MediaFailed);
     }
 

@@ -477,8 +477,10 @@ pub fn changes(prev: Option<&PhoneState>, next: Option<&PhoneState>) -> Vec<Phon
     let live_next = |id: &str| next.is_some_and(|n| n.call(id).is_some());
     let ended_next = |id: &str| next.and_then(|n| n.ended.iter().find(|e| e.id == id));
     if let (Some(p), Some(n)) = (prev, next) {
-        for e in n.ended.iter().filter(|e| !p.ended.iter().any(|old| old.id == e.id)) {
-            out.push(PhoneEvent::CallEnded { call: e.id.clone(), cause: e.cause });
+        for e in &n.ended {
+            if !p.ended.iter().any(|old| old.id == e.id) {
+                out.push(PhoneEvent::CallEnded { call: e.id.clone(), cause: e.cause });
+            }
         }
     }
     for c in prev.map_or(&[][..], |p| &p.calls[..]) {

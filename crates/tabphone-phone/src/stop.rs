@@ -131,20 +131,18 @@ impl Phone {
         self.record_end(now, &call.id, cause);
         self.media_request(call.id.clone(), MediaKind::Close, None);
         let mut actions = call.waiting_actions();
-        self.media.retain(|_, w| {
-            if w.call != call.id {
-                return true;
+        let mut w = 0;
+        while w < self.media.len() {
+            if self.media[w].call != call.id {
+                w += 1;
+                continue;
             }
-            if let Purpose::Mute { action, .. } | Purpose::Dtmf { action } = w.purpose {
+            if let Purpose::Mute { action, .. } | Purpose::Dtmf { action } = self.media.remove(w).purpose {
                 actions.push(action);
             }
-            false
-        });
+        }
         for action in actions {
-            self.resolve(
-                action,
-                Err(PhoneError::new(ErrorCode::CallEnded, format!("call {} ended", call.id))),
-            );
+            self.resolve(action, Err(crate::perform::call_refused(ErrorCode::CallEnded, &call.id, " ended")));
         }
         if let Some(parent) = &call.referred_by {
             self.report_transfer(now, parent, crate::call::transfer_status(cause));

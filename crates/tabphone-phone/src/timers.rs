@@ -2,8 +2,6 @@
 //! agent's; [`crate::Phone::poll_timeout`] gives the earlier of both). Every
 //! pending action has its timer: the table is also the set of pending actions.
 
-use tabphone_vecmap::VecMap;
-
 use crate::Instant;
 
 /// A timer of the phone.
@@ -16,30 +14,47 @@ pub(crate) enum Timer {
     Resume,
 }
 
-/// Deadlines by timer.
+/// Deadlines by timer, in timer order (a plain sorted `Vec` searched from
+/// the start: a handful of entries, and no generic map's code).
 #[derive(Debug, Default)]
 pub(crate) struct Timers {
-    at: VecMap<Timer, Instant>,
+    at: Vec<(Timer, Instant)>,
 }
 
 impl Timers {
+    /// Where `timer` is, or would be inserted.
+    fn find(&self, timer: Timer) -> Result<usize, usize> {
+        match self.at.iter().position(|(t, _)| *t >= timer) {
+            Some(i) if self.at[i].0 == timer => Ok(i),
+            Some(i) => Err(i),
+            None => Err(self.at.len()),
+        }
+    }
+
     pub fn set(&mut self, timer: Timer, at: Instant) {
-        self.at.insert(timer, at);
+        match self.find(timer) {
+            Ok(i) => self.at[i].1 = at,
+            Err(i) => self.at.insert(i, (timer, at)),
+        }
     }
 
     /// Clear `timer`; whether it was set.
     pub fn clear(&mut self, timer: Timer) -> bool {
-        self.at.remove(&timer).is_some()
+        let found = self.find(timer);
+        if let Ok(i) = found {
+            self.at.remove(i);
+        }
+        found.is_ok()
     }
 
     pub fn is_set(&self, timer: Timer) -> bool {
-        self.at.contains_key(&timer)
+        self.find(timer).is_ok()
     }
 
     /// The actions whose timer is set (the pending ones), by id.
     pub fn actions(&self) -> Vec<u64> {
         let mut ids = Vec::new();
-        for t in self.at.keys() {
+        for (t, _) in &self.at {
             if let Timer::Action(id) = t {
                 ids.push(*id);
             }
@@ -50,7 +65,7 @@ impl Timers {
     /// The earliest deadline.
     pub fn next(&self) -> Option<Instant> {
         let mut next: Option<Instant> = None;
-        for &at in self.at.values() {
+        for &(_, at) in &self.at {
             match next {
                 Some(n) if n <= at => {}
                 _ => next = Some(at),
@@ -59,15 +74,16 @@ impl Timers {
         next
     }
 
-    /// Remove and return the timers due at `now`.
+    /// Remove and return the timers due at `now`, in timer order.
     pub fn expired(&mut self, now: Instant) -> Vec<Timer> {
         let mut due = Vec::new();
-        self.at.retain(|t, at| {
-            if *at <= now {
-                due.push(*t);
+        let mut i = 0;
+        while i < self.at.len() {
+            match self.at[i].1 <= now {
+                true => due.push(self.at.remove(i).0),
+                false => i += 1,
             }
-            *at > now
-        });
+        }
         due
     }
 }

@@ -7,7 +7,7 @@
 //! checks on random values that this code writes exactly what serde writes
 //! and reads back what serde reads.
 
-use tabphone_json::{Arr, Obj, Object, Read, ReadError};
+use tabphone_json::{fit, Arr, Bounded, Obj, Object, Read, ReadError};
 
 use crate::event::PhoneEvent;
 use crate::sdp::DtlsRole;
@@ -45,11 +45,29 @@ fn name_field(o: &Object<'_>, k: &str, names: &[&str]) -> usize {
     o.keep(o.name(k, names))
 }
 
-/// The unsigned integer field `k` of `o`, or 0 after noting the error: one
-/// out-of-line copy per integer type, as [`str_field`].
+/// The unsigned integer field `k` of `o` (at most `max`), or 0 after
+/// noting the error: one out-of-line copy for every integer type.
 #[inline(never)]
-fn num_field<T: TryFrom<u64> + Into<u64> + tabphone_json::Bounded + Default>(o: &Object<'_>, k: &str) -> T {
-    o.keep(o.num(k))
+fn uint_field(o: &Object<'_>, k: &str, max: u64) -> u64 {
+    o.keep(o.uint(k, max))
+}
+
+/// [`uint_field`] for `Option`s: missing or `null` is `None`.
+#[inline(never)]
+fn opt_uint_field(o: &Object<'_>, k: &str, max: u64) -> Option<u64> {
+    o.keep(o.opt_uint(k, max))
+}
+
+/// The unsigned integer field `k` of `o` as a `T`, or 0 after noting the
+/// error (the generic part is the conversion only).
+fn num_field<T: TryFrom<u64> + Into<u64> + Bounded>(o: &Object<'_>, k: &str) -> T {
+    fit(uint_field(o, k, T::MAX.into()))
+}
+
+/// The unsigned integer field `k` of `o` as a `T`, `None` when missing or
+/// `null`, or `None` after noting the error.
+pub(crate) fn opt_num_field<T: TryFrom<u64> + Into<u64> + Bounded>(o: &Object<'_>, k: &str) -> Option<T> {
+    opt_uint_field(o, k, T::MAX.into()).map(fit)
 }
 
 /// A value [`json!`] can write.
@@ -162,8 +180,10 @@ pub(crate) fn write_state_of(s: &PhoneState) -> String {
 /// The state's JSON text.
 pub(crate) fn write_state(s: &StateParts<'_>) -> String {
     let mut calls = Arr::new();
-    for c in s.calls.iter().copied().flatten() {
-        calls.raw(&write_call(c));
+    for part in s.calls {
+        for c in part {
+            calls.raw(&write_call(c));
+        }
     }
     let mut ended = Arr::new();
     for e in s.ended {
@@ -315,8 +335,15 @@ pub(crate) fn read_relayed(text: &str) -> Read<PhoneEvent> {
 /// error ([`Object::keep`]): one call per field.
 pub(crate) fn read_state(text: &str) -> Read<PhoneState> {
     let o = Object::parse(text)?;
-    let calls = o.keep(o.objects("calls")).iter().map(read_call).collect();
-    let ended = o.keep(o.objects("ended")).iter().map(read_ended).collect();
+    // Plain loops: `collect` adds a from-iterator copy per element type.
+    let mut calls = Vec::new();
+    for c in &o.keep(o.objects("calls")) {
+        calls.push(read_call(c));
+    }
+    let mut ended = Vec::new();
+    for e in &o.keep(o.objects("ended")) {
+        ended.push(read_ended(e));
+    }
     let state = PhoneState {
         v: num_field(&o, "v"),
         rev: num_field(&o, "rev"),
@@ -336,7 +363,7 @@ fn read_connection(o: &Object<'_>) -> Connection {
     match name_field(o, "state", &["connecting", "connected", "recovering", "disconnected"]) {
         0 => Connection::Connecting { url: str_field(o, "url") },
         1 => Connection::Connected { url: str_field(o, "url") },
-        2 => Connection::Recovering { cause: cause(), next_try: o.keep(o.opt_num("nextTry")) },
+        2 => Connection::Recovering { cause: cause(), next_try: opt_num_field(o, "nextTry") },
         _ => Connection::Disconnected { cause: cause() },
     }
 }
@@ -349,7 +376,7 @@ fn read_registration(o: &Object<'_>) -> Registration {
             bindings: num_field(o, "bindings"),
             at: num_field(o, "at"),
         },
-        _ => Registration::Failed { status: o.keep(o.opt_num("status")) },
+        _ => Registration::Failed { status: opt_num_field(o, "status") },
     }
 }
 
@@ -367,10 +394,13 @@ fn read_call(o: &Object<'_>) -> CallView {
         held: Held { local: held.keep(held.bool("local")), remote: held.keep(held.bool("remote")) },
         muted: o.keep(o.bool("muted")),
         started_at: num_field(o, "startedAt"),
-        answered_at: o.keep(o.opt_num("answeredAt")),
+        answered_at: opt_num_field(o, "answeredAt"),
         replaces: o.keep(o.opt_str("replaces")),
         dialog: o.keep(o.opt_obj("dialog")).as_ref().map(read_dialog),
-        handovers: o.keep(o.num_or("handovers", 0)),
+        handovers: match o.raw("handovers") {
+            None => 0,
+            Some(_) => num_field(o, "handovers"),
+        },
         resuming: o.keep(o.bool_or("resuming", false)),
         dtls: match o.keep(o.opt_name("dtls", &["active", "passive"])) {
             Some(0) => Some(DtlsRole::Active),
@@ -388,7 +418,7 @@ fn read_dialog(o: &Object<'_>) -> DialogState {
         local_uri: str_field(o, "localUri"),
         remote_uri: str_field(o, "remoteUri"),
         local_cseq: num_field(o, "localCseq"),
-        remote_cseq: o.keep(o.opt_num("remoteCseq")),
+        remote_cseq: opt_num_field(o, "remoteCseq"),
         remote_target: str_field(o, "remoteTarget"),
         route_set: o.keep(o.strings("routeSet")),
     }
