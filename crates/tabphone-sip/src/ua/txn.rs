@@ -244,8 +244,9 @@ impl UserAgent {
 /// A request that goes hop by hop with our INVITE, its CANCEL (RFC 3261
 /// 9.1) or the ACK of a failure (17.1.1.3): the INVITE's Request-URI, Via,
 /// Route, Max-Forwards, From, To and Call-ID, in that order, and its CSeq
-/// number. A CANCEL copies every field of each name; the ACK the first one
-/// only, and the response's `to` after the Call-ID.
+/// number. Every field of each name is copied (every Route: 9.1, 17.1.1.3),
+/// but the ACK has one Via, the INVITE's top one, and the response's `to`
+/// after the Call-ID.
 pub(super) fn hop_by_hop(invite: &Request, method: Method, to: Option<&str>) -> Request {
     let seq = invite.headers.cseq_seq().unwrap_or(1);
     let cseq = cseq_text(seq, method.as_str());
@@ -253,12 +254,12 @@ pub(super) fn hop_by_hop(invite: &Request, method: Method, to: Option<&str>) -> 
     for name in ["Via", "Route", "Max-Forwards", "From", "To", "Call-ID"] {
         match to {
             Some(_) if name == "To" => {}
-            Some(_) => {
+            Some(_) if name == "Via" => {
                 if let Some(v) = invite.headers.get(name) {
                     r.headers.push(name, v.to_string());
                 }
             }
-            None => r.headers.copy_from(&invite.headers, name),
+            _ => r.headers.copy_from(&invite.headers, name),
         }
     }
     if let Some(to) = to {
@@ -305,12 +306,13 @@ mod tests {
                 + "Route: <sip:p2;lr>\r\nMax-Forwards: 70\r\nFrom: <sip:a@a>;tag=f\r\nTo: <sip:bob@b>\r\n\
                    Call-ID: c1\r\nCSeq: 7 CANCEL\r\nContent-Length: 0\r\n\r\n"
         );
+        // RFC 3261 17.1.1.3: the ACK carries every Route of the INVITE.
         let ack = hop_by_hop(&invite, Method::Ack, Some("<sip:bob@b>;tag=t")).encode();
         assert_eq!(
             ack,
             String::from("ACK sip:bob@b SIP/2.0\r\n")
                 + head
-                + "Max-Forwards: 70\r\nFrom: <sip:a@a>;tag=f\r\nCall-ID: c1\r\n\
+                + "Route: <sip:p2;lr>\r\nMax-Forwards: 70\r\nFrom: <sip:a@a>;tag=f\r\nCall-ID: c1\r\n\
                    To: <sip:bob@b>;tag=t\r\nCSeq: 7 ACK\r\nContent-Length: 0\r\n\r\n"
         );
     }
