@@ -18,7 +18,10 @@
 //! - A real silent for longer than halfway between the worker's ping interval
 //!   and its ping timeout (both from `welcome`; a live tab answers a ping
 //!   every interval) is *held*: [`TabOutput::HoldReal`], and a `check` goes
-//!   to the worker. The check is checked at every input with a time and at
+//!   to the worker. Any tab silent that long *suspects* the messages queued
+//!   meanwhile until the worker answers that check: answering a stale ping
+//!   (which vouches for the tab from now on) does not make a stale role that
+//!   follows it fresh. The check is checked at every input with a time and at
 //!   every [`TabCore::real_may_act`], so it comes before anything the tab
 //!   does with a stale message.
 //! - Nothing else releases the hold (a stale ping does not): the worker's
@@ -51,21 +54,42 @@ impl TabCore {
         self.role == TabRole::Real && !self.held
     }
 
-    /// Take `now` and hold the real if it may have been replaced.
+    /// Take `now`; after a long silence, suspect what was queued meanwhile
+    /// (ask the worker) and hold the real: it may have been replaced.
     pub(super) fn tick(&mut self, now: Instant) {
         self.now = Some(self.now.map_or(now, |n| n.max(now)));
-        if self.role == TabRole::Real && !self.held && self.stale() {
-            self.held = true;
-            self.out.push(TabOutput::HoldReal);
+        if !self.suspect && self.silent_too_long() {
+            self.suspect = true;
+            if self.role == TabRole::Real && !self.held {
+                self.held = true;
+                self.out.push(TabOutput::HoldReal);
+            }
             self.probe();
         }
     }
 
     /// Silent for longer than the worker's tolerance allows to be sure.
-    pub(super) fn stale(&self) -> bool {
+    fn silent_too_long(&self) -> bool {
         match (self.stale_after, self.vouched, self.now) {
             (Some(after), Some(v), Some(now)) => !self.failed && now.saturating_duration_since(v) > after,
             _ => false,
+        }
+    }
+
+    /// A message from the worker may be stale: this tab was silent too long
+    /// and the worker has not answered a check since (see `suspect`).
+    pub(super) fn stale(&self) -> bool {
+        (self.suspect && !self.failed) || self.silent_too_long()
+    }
+
+    /// Hold until the worker answers a check: the one sent when this tab
+    /// became suspect covers every message queued before it, so only a tab
+    /// not yet suspect sends one.
+    pub(super) fn await_check(&mut self) {
+        self.held = true;
+        if !self.suspect {
+            self.suspect = true;
+            self.probe();
         }
     }
 
@@ -83,15 +107,17 @@ impl TabCore {
     }
 
     pub(super) fn on_checked(&mut self, seq: u64) {
-        if seq != self.probe || !self.held {
+        if seq != self.probe {
             return;
         }
+        self.suspect = false;
         self.vouched = self.vouched.max(self.now);
         self.release();
     }
 
     /// The worker confirmed this tab (or cannot: no `check`): go on.
     pub(super) fn release(&mut self) {
+        self.suspect = false;
         if !std::mem::take(&mut self.held) {
             return;
         }

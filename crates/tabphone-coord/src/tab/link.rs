@@ -37,7 +37,7 @@ impl TabCore {
             self.out.push(TabOutput::Send(text));
         }
         self.vouched = self.vouched.max(self.now);
-        if self.held {
+        if self.held || self.suspect {
             // A check sent to a dead worker is lost: ask the new one.
             self.probe();
         }

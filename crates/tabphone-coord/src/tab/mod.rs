@@ -85,6 +85,11 @@ pub struct TabCore {
     stale_after: Option<Duration>,
     /// The worker said it relays `event` messages (`welcome`'s `relay`).
     worker_relays: bool,
+    /// Silent past `stale_after` at some input: whatever the worker sent
+    /// meanwhile may be stale, even once this tab has spoken again (it may
+    /// answer stale pings before it reads a stale role), until the worker
+    /// answers a `check` sent since.
+    suspect: bool,
     /// The real (or a confirmed candidate) waits for the answer to its check.
     held: bool,
     /// The `seq` of the latest `check`.
@@ -123,6 +128,7 @@ impl TabCore {
             vouched: None,
             stale_after: None,
             worker_relays: false,
+            suspect: false,
             held: false,
             probe: 0,
             held_jobs: Vec::new(),

@@ -16,8 +16,7 @@ impl TabCore {
             (Role::Real, TabRole::Confirming) if epoch == self.epoch => {
                 if self.stale() {
                     // A confirmation queued while frozen: ask first.
-                    self.held = true;
-                    self.probe();
+                    self.await_check();
                 } else {
                     self.start_real(epoch);
                 }
@@ -71,8 +70,7 @@ impl TabCore {
     /// lock without stealing.
     fn steal_on_check(&mut self) {
         self.steal_when_checked = true;
-        self.held = true;
-        self.probe();
+        self.await_check();
     }
 
     pub(super) fn acquire(&mut self, steal: bool) {

@@ -346,6 +346,29 @@ fn a_stale_confirmation_starts_the_real_only_after_the_check() {
 }
 
 #[test]
+fn answering_stale_pings_does_not_make_a_stale_steal_order_fresh() {
+    let mut c = core();
+    c.handle_input(*T0, TabInput::Connected);
+    let welcome = r#"{"t":"welcome","v":1,"worker":"w","tabs":2,"max":1000,"ping":1000,"timeout":3000}"#;
+    c.handle_input(*T0, TabInput::WorkerMessage(welcome));
+    c.handle_input(*T0, TabInput::WorkerMessage(r#"{"t":"role","role":"dummy","epoch":1,"steal":false}"#));
+    drain(&mut c);
+    // Frozen with a ping and a steal order queued (the worker may have died,
+    // or promoted another tab since): the pong does not vouch for the order.
+    let t = *T0 + std::time::Duration::from_secs(5);
+    c.handle_input(t, TabInput::WorkerMessage(r#"{"t":"ping","seq":1}"#));
+    c.handle_input(t, TabInput::WorkerMessage(r#"{"t":"role","role":"real","epoch":2,"steal":true}"#));
+    let outs = drain(&mut c);
+    assert_eq!(sent(&outs), vec![r#"{"t":"check","seq":1}"#, r#"{"t":"pong","seq":1}"#]);
+    let acquire = |outs: &[TabOutput], steal: bool| {
+        outs.iter().any(|o| matches!(o, TabOutput::AcquireRealLock { steal: s, .. } if *s == steal))
+    };
+    assert!(acquire(&outs, false) && !acquire(&outs, true), "waits without stealing: {outs:?}");
+    c.handle_input(t, TabInput::WorkerMessage(r#"{"t":"checked","seq":1}"#));
+    assert!(acquire(&drain(&mut c), true), "the order stands: steal");
+}
+
+#[test]
 fn take_over_goes_through_the_worker_or_answers_at_once() {
     let mut r = real();
     let id = r.take_over();
