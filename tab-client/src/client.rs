@@ -4,11 +4,10 @@ use std::rc::{Rc, Weak};
 
 use js_sys::{Function, Promise, JSON};
 use tabphone_coord::protocol::{worker_name, ErrorCode};
-use tabphone_coord::{ActionId, Instant, Job, TabConfig, TabCore, TabEvent, TabInput, TabOutput, TabRole};
+use tabphone_coord::{Instant, Job, TabConfig, TabCore, TabEvent, TabInput, TabOutput, TabRole};
 use tabphone_glue::{Lock, Mode};
 use tabphone_phone::state::{changes, PhoneState};
 use tabphone_phone::PhoneEvent;
-use tabphone_vecmap::VecMap;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
@@ -58,6 +57,16 @@ extern "C" {
     fn open_port(url: &str, name: &str, on: &JsValue) -> Result<MessagePort, JsValue>;
 }
 
+/// A promise's settle functions: resolve and reject.
+pub(crate) type Settle = (Function, Function);
+
+/// Take the settle functions waiting under `id` (a plain list, not a map:
+/// each map type costs the wasm its own copy of the map code).
+pub(crate) fn take_settle(list: &mut Vec<(u64, Settle)>, id: u64) -> Option<Settle> {
+    let i = list.iter().position(|(k, _)| *k == id)?;
+    Some(list.swap_remove(i).1)
+}
+
 pub(crate) struct Inner {
     pub(crate) core: TabCore,
     url: String,
@@ -69,7 +78,8 @@ pub(crate) struct Inner {
     real_lock: Option<Lock>,
     backend: Backend,
     factory: Factory,
-    pending: VecMap<ActionId, (Function, Function)>,
+    /// Action promises waiting for their result, by action id.
+    pending: Vec<(u64, Settle)>,
     listeners: Vec<(String, Function)>,
     rust_listeners: Vec<RustListener>,
     pub(crate) phone_listeners: Vec<PhoneListener>,
@@ -124,7 +134,7 @@ impl TabClient {
                 real_lock: None,
                 backend: Backend::Dummy,
                 factory,
-                pending: VecMap::new(),
+                pending: Vec::new(),
                 listeners: Vec::new(),
                 rust_listeners: Vec::new(),
                 phone_listeners: Vec::new(),
@@ -220,7 +230,7 @@ impl TabClient {
             let mut me = self.inner.borrow_mut();
             let id = me.core.dispatch(Instant::now(), name, &text);
             if let Some(s) = slot {
-                me.pending.insert(id, s);
+                me.pending.push((id.0, s));
             }
         }
         flush(&self.inner);
@@ -236,7 +246,7 @@ impl TabClient {
             let mut me = self.inner.borrow_mut();
             let id = me.core.take_over();
             if let Some(s) = slot {
-                me.pending.insert(id, s);
+                me.pending.push((id.0, s));
             }
         }
         flush(&self.inner);
@@ -311,7 +321,7 @@ pub(crate) fn flush(rc: &Rc<RefCell<Inner>>) {
                 run_action(Rc::downgrade(rc), real(rc), job, name, args)
             }
             TabOutput::Resolve { id, result } => {
-                let settle = rc.borrow_mut().pending.remove(&id);
+                let settle = take_settle(&mut rc.borrow_mut().pending, id.0);
                 if let Some((resolve, reject)) = settle {
                     let (f, text) = match &result {
                         Ok(t) => (resolve, t),

@@ -5,14 +5,13 @@
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
-use js_sys::{Function, JSON};
+use js_sys::JSON;
 use tabphone_phone::state::Registration;
 use tabphone_phone::{Inherited, Instant, Phone, PhoneError, PhoneEvent, PhoneInput, PhoneOutput};
-use tabphone_vecmap::VecMap;
 use wasm_bindgen::JsValue;
 
 use super::calls::CallMedias;
-use crate::client::{PhoneContext, StopKind};
+use crate::client::{take_settle, PhoneContext, Settle, StopKind};
 use crate::listen::{Listener, Target};
 use crate::media::MediaFactory;
 use crate::sip_socket::{SipSocket, SocketEvent};
@@ -78,9 +77,6 @@ impl Input {
     }
 }
 
-/// A promise's settle functions.
-type Settle = (Function, Function);
-
 /// The real phone's parts. Each is borrowed only briefly and never across
 /// a call into app code.
 pub(crate) struct Driver {
@@ -91,7 +87,7 @@ pub(crate) struct Driver {
     /// Bumped on every connect: events of an older socket are ignored.
     socket_gen: Cell<u64>,
     timer: RefCell<Option<Timer>>,
-    actions: RefCell<VecMap<u64, Settle>>,
+    actions: RefCell<Vec<(u64, Settle)>>,
     next_action: Cell<u64>,
     queue: RefCell<Vec<Input>>,
     busy: Cell<bool>,
@@ -121,7 +117,7 @@ impl Driver {
             socket: RefCell::new(None),
             socket_gen: Cell::new(0),
             timer: RefCell::new(None),
-            actions: RefCell::new(VecMap::new()),
+            actions: RefCell::new(Vec::new()),
             next_action: Cell::new(1),
             queue: RefCell::new(Vec::new()),
             busy: Cell::new(false),
@@ -198,7 +194,7 @@ impl Driver {
         let mut settle = None;
         let promise = js_sys::Promise::new(&mut |resolve, reject| settle = Some((resolve, reject)));
         if let Some(s) = settle {
-            self.actions.borrow_mut().insert(id, s);
+            self.actions.borrow_mut().push((id, s));
         }
         self.drive(Input::Action { id, name: name.to_owned(), args });
         promise
@@ -330,7 +326,7 @@ impl Driver {
     }
 
     fn settle(&self, id: u64, result: Result<String, PhoneError>) {
-        let Some((resolve, reject)) = self.actions.borrow_mut().remove(&id) else { return };
+        let Some((resolve, reject)) = take_settle(&mut self.actions.borrow_mut(), id) else { return };
         let (f, text) = match result {
             Ok(text) => (resolve, text),
             Err(e) => (reject, e.to_json()),

@@ -104,7 +104,11 @@ impl PhoneOptions {
 
     /// The phone core's configuration, with this browser's instance id and a random seed.
     pub(crate) fn config(&self, instance_id: &str, seed: u64) -> tabphone_phone::Config {
-        let servers: Vec<&str> = self.servers.iter().map(String::as_str).collect();
+        // A loop, not `collect()`: each collect adds std's iterator code for its type.
+        let mut servers = Vec::with_capacity(self.servers.len());
+        for s in &self.servers {
+            servers.push(s.as_str());
+        }
         let mut c = tabphone_phone::Config::new(&servers, &self.user, &self.password, &self.domain);
         c.sip.display_name = self.display_name.clone();
         c.sip.instance_id = instance_id.to_owned();
@@ -181,7 +185,9 @@ extern "C" {
 fn strings(list: &JsValue) -> Vec<String> {
     let mut out = Vec::new();
     for s in Array::from(list).iter() {
-        out.extend(s.as_string());
+        if let Some(s) = s.as_string() {
+            out.push(s);
+        }
     }
     out
 }
