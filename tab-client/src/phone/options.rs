@@ -133,40 +133,37 @@ impl PhoneOptions {
         // tests/media.test.mjs ("options reading").
         let read =
             read_options(sip, media).map_err(|e| OptionsError::new(crate::sip_socket::js_message(&e)))?;
-        let text = |i| read.get(i).as_string();
-        let flag = |i| read.get(i).as_bool();
-        let number = |i| read.get(i).as_f64().map(|n| n as u32);
         let mut ice_servers = Vec::new();
         for server in Array::from(&read.get(7)).iter() {
             let server: Array = server.unchecked_into();
-            let (username, credential) = (server.get(1).as_string(), server.get(2).as_string());
+            let (username, credential) = (text(&server, 1), text(&server, 2));
             ice_servers.push(IceServer { urls: strings(&server.get(0)), username, credential });
         }
         let d = GatheringPolicy::default();
         // Built in place, not by `PhoneOptions::new` (which copies its strings).
         let o = PhoneOptions {
             servers: strings(&read.get(0)),
-            user: text(1).unwrap_or_default(),
-            password: text(2).unwrap_or_default(),
-            domain: text(3).unwrap_or_default(),
-            display_name: text(4),
-            trace_sip: flag(5).unwrap_or(false),
-            expires: number(6),
+            user: text(&read, 1).unwrap_or_default(),
+            password: text(&read, 2).unwrap_or_default(),
+            domain: text(&read, 3).unwrap_or_default(),
+            display_name: text(&read, 4),
+            trace_sip: flag(&read, 5).unwrap_or(false),
+            expires: number(&read, 6),
             media: MediaOptions {
                 audio: AudioConstraints {
-                    device_id: text(10),
-                    echo_cancellation: flag(11),
-                    noise_suppression: flag(12),
-                    auto_gain_control: flag(13),
+                    device_id: text(&read, 10),
+                    echo_cancellation: flag(&read, 11),
+                    noise_suppression: flag(&read, 12),
+                    auto_gain_control: flag(&read, 13),
                 },
                 ice_servers,
-                output_device_id: text(9),
+                output_device_id: text(&read, 9),
                 gathering: GatheringPolicy {
-                    settle_ms: number(14).unwrap_or(d.settle_ms),
-                    max_ms: number(15).unwrap_or(d.max_ms),
-                    wait_for_complete: flag(16).unwrap_or(d.wait_for_complete),
+                    settle_ms: number(&read, 14).unwrap_or(d.settle_ms),
+                    max_ms: number(&read, 15).unwrap_or(d.max_ms),
+                    wait_for_complete: flag(&read, 16).unwrap_or(d.wait_for_complete),
                 },
-                keep_warm: flag(8).unwrap_or(true),
+                keep_warm: flag(&read, 8).unwrap_or(true),
             },
         };
         o.check().map(|()| o)
@@ -179,6 +176,23 @@ extern "C" {
     /// first field of a wrong type.
     #[wasm_bindgen(catch, js_name = readOptions)]
     fn read_options(sip: &JsValue, media: &JsValue) -> Result<Array, JsValue>;
+}
+
+/// Item `i` of `readOptions`' list: a string, a flag or a number. Functions,
+/// not closures: one copy each, however many fields call them.
+#[inline(never)]
+fn text(read: &Array, i: u32) -> Option<String> {
+    read.get(i).as_string()
+}
+
+#[inline(never)]
+fn flag(read: &Array, i: u32) -> Option<bool> {
+    read.get(i).as_bool()
+}
+
+#[inline(never)]
+fn number(read: &Array, i: u32) -> Option<u32> {
+    read.get(i).as_f64().map(|n| n as u32)
 }
 
 /// A list of strings `readOptions` made.
