@@ -123,26 +123,26 @@ impl TabClient {
         let tab_id = options.tab_id.unwrap_or_else(tabphone_glue::random_id);
         let (visible, focused) = page_focus();
         let config = TabConfig::new(tab_id, options.app.clone());
-        let inner = Rc::new_cyclic(|me| {
-            RefCell::new(Inner {
-                core: TabCore::new(config, visible, focused),
-                url: url.to_owned(),
-                app: options.app,
-                worker: None,
-                life: None,
-                worker_watch: None,
-                real_lock: None,
-                backend: Backend::Dummy,
-                factory,
-                pending: Vec::new(),
-                listeners: Vec::new(),
-                rust_listeners: Vec::new(),
-                phone_listeners: Vec::new(),
-                page: Vec::new(),
-                closed_by_app: false,
-                me: me.clone(),
-            })
-        });
+        let inner = Rc::new(RefCell::new(Inner {
+            core: TabCore::new(config, visible, focused),
+            url: url.to_owned(),
+            app: options.app,
+            worker: None,
+            life: None,
+            worker_watch: None,
+            real_lock: None,
+            backend: Backend::Dummy,
+            factory,
+            pending: Vec::new(),
+            listeners: Vec::new(),
+            rust_listeners: Vec::new(),
+            phone_listeners: Vec::new(),
+            page: Vec::new(),
+            closed_by_app: false,
+            me: Weak::new(),
+        }));
+        // Not `Rc::new_cyclic`: its copy for this type costs the wasm more.
+        inner.borrow_mut().me = Rc::downgrade(&inner);
         inner.borrow_mut().listen_page();
         // The core's first output asks for the tab's life lock; it joins once held.
         flush(&inner);
