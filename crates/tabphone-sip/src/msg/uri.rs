@@ -79,6 +79,12 @@ impl Uri {
         UriRef::scan(s).map(|u| u.scheme)
     }
 
+    /// Check `s` as [`Uri::parse`] does (same errors) and give its scheme,
+    /// user and host as written, without building the URI.
+    pub fn parts(s: &str) -> Result<(&str, Option<&str>, &str), ParseError> {
+        UriRef::scan(s).map(|u| (u.scheme, u.user, u.host))
+    }
+
     /// Parse and check.
     pub fn parse(s: &str) -> Result<Uri, ParseError> {
         let u = UriRef::scan(s)?;

@@ -37,7 +37,7 @@ impl Identity {
             instance: if id.starts_with("urn:") { id.clone() } else { String::from("urn:uuid:") + id },
             via_host: hex(&h.to_be_bytes()[..6]) + ".invalid",
             contact_user: hex(&((h as u32) ^ ((h >> 32) as u32)).to_be_bytes()),
-            domain: Uri::parse(&config.aor).map(|u| u.host).unwrap_or_default(),
+            domain: Uri::parts(&config.aor).map(|(_, _, host)| host).unwrap_or_default().to_string(),
             contact_text: String::new(),
         };
         me.contact_text = me.contact().encode();
