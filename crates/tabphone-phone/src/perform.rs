@@ -159,7 +159,7 @@ impl Phone {
             to.to_string()
         } else {
             let domain = Uri::parts(&self.config.sip.aor).map(|(_, _, host)| host).unwrap_or_default();
-            format!("sip:{to}@{domain}")
+            Uri::sip_text(to, domain)
         };
         match Uri::parts(&uri) {
             Ok((s, _, _)) if s.eq_ignore_ascii_case("sip") || s.eq_ignore_ascii_case("sips") => Ok(uri),

@@ -145,6 +145,16 @@ impl Uri {
         }
     }
 
+    /// `sip:user@host` as text, as `Uri::sip(Some(user), host)` writes it,
+    /// without building the URI.
+    pub fn sip_text(user: &str, host: &str) -> String {
+        let mut uri = String::from("sip:");
+        uri.push_str(user);
+        uri.push('@');
+        uri.push_str(host);
+        uri
+    }
+
     /// With a parameter added (`;name` or `;name=value`).
     pub fn with_param(mut self, name: &str, value: Option<&str>) -> Uri {
         self.params.push((name.to_string(), value.map(str::to_string)));
