@@ -255,7 +255,9 @@ impl Call {
         {
             ops.push(op);
         }
-        ops.extend_from_slice(&self.nego.queue);
+        for op in &self.nego.queue {
+            ops.push(*op);
+        }
         ops
     }
 

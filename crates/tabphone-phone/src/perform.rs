@@ -158,14 +158,14 @@ impl Phone {
         let uri = if to.as_bytes().contains(&b':') {
             to.to_string()
         } else {
-            let domain = Uri::parse(&self.config.sip.aor).map(|u| u.host).unwrap_or_default();
-            format!("sip:{to}@{domain}")
+            let domain = Uri::parts(&self.config.sip.aor).map(|(_, _, host)| host).unwrap_or_default();
+            Uri::sip_text(to, domain)
         };
-        match Uri::parse(&uri) {
-            Ok(u) if u.scheme == "sip" || u.scheme == "sips" => Ok(uri),
-            Ok(u) => Err(PhoneError::new(
+        match Uri::parts(&uri) {
+            Ok((s, _, _)) if s.eq_ignore_ascii_case("sip") || s.eq_ignore_ascii_case("sips") => Ok(uri),
+            Ok((s, _, _)) => Err(PhoneError::new(
                 ErrorCode::BadArguments,
-                format!("{}: scheme {} is not SIP", quote(to), u.scheme),
+                format!("{}: scheme {} is not SIP", quote(to), s.to_ascii_lowercase()),
             )),
             Err(e) => {
                 Err(PhoneError::new(ErrorCode::BadArguments, format!("{} is not a SIP URI: {e}", quote(to))))

@@ -55,7 +55,11 @@ impl Actions {
         name: String,
         args: Option<Raw>,
     ) -> Result<(), ErrorCode> {
-        if self.all.iter().filter(|e| e.to.is_none()).count() >= self.max_queued {
+        let mut queued = 0;
+        for e in &self.all {
+            queued += usize::from(e.to.is_none());
+        }
+        if queued >= self.max_queued {
             return Err(ErrorCode::QueueFull);
         }
         let fwd = self.next_fwd;

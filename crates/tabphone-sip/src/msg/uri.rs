@@ -79,6 +79,12 @@ impl Uri {
         UriRef::scan(s).map(|u| u.scheme)
     }
 
+    /// Check `s` as [`Uri::parse`] does (same errors) and give its scheme,
+    /// user and host as written, without building the URI.
+    pub fn parts(s: &str) -> Result<(&str, Option<&str>, &str), ParseError> {
+        UriRef::scan(s).map(|u| (u.scheme, u.user, u.host))
+    }
+
     /// Parse and check.
     pub fn parse(s: &str) -> Result<Uri, ParseError> {
         let u = UriRef::scan(s)?;
@@ -137,6 +143,16 @@ impl Uri {
             params: Params::new(),
             has_headers: false,
         }
+    }
+
+    /// `sip:user@host` as text, as `Uri::sip(Some(user), host)` writes it,
+    /// without building the URI.
+    pub fn sip_text(user: &str, host: &str) -> String {
+        let mut uri = String::from("sip:");
+        uri.push_str(user);
+        uri.push('@');
+        uri.push_str(host);
+        uri
     }
 
     /// With a parameter added (`;name` or `;name=value`).

@@ -4,8 +4,6 @@
 //! `Authorization` or `Proxy-Authorization` computed by [`crate::auth`]. The
 //! nonce counts are kept here ([`Nonces`]).
 
-use tabphone_vecmap::VecMap;
-
 use super::txn::{ClientTxn, Owner, TxnKey};
 use super::UserAgent;
 use crate::auth::{self, Challenge, Credentials};
@@ -14,18 +12,24 @@ use crate::Instant;
 
 /// Nonce counts (`nc`) by server nonce.
 #[derive(Debug, Default)]
-pub(super) struct Nonces(VecMap<String, u32>);
+pub(super) struct Nonces(Vec<(String, u32)>);
 
 impl Nonces {
     /// The next count for `nonce`, from 1.
     pub(super) fn next(&mut self, nonce: &str) -> u32 {
-        if self.0.len() > 32 && !self.0.contains_key(nonce) {
-            // Nonces are short-lived; keep the table small over a long uptime.
-            self.0.clear();
-        }
-        let nc = self.0.get_or_insert_with(nonce.to_string(), || 0);
-        *nc += 1;
-        *nc
+        let i = match self.0.iter().position(|(n, _)| n == nonce) {
+            Some(i) => i,
+            None => {
+                if self.0.len() > 32 {
+                    // Nonces are short-lived; keep the table small over a long uptime.
+                    self.0.clear();
+                }
+                self.0.push((nonce.to_string(), 0));
+                self.0.len() - 1
+            }
+        };
+        self.0[i].1 += 1;
+        self.0[i].1
     }
 }
 

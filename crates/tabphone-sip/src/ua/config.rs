@@ -42,7 +42,7 @@ pub struct Config {
 impl Config {
     /// Defaults for `aor` with `password`, one server.
     pub fn new(server: &str, aor: &str, password: &str) -> Config {
-        let user = Uri::parse(aor).ok().and_then(|u| u.user).unwrap_or_default();
+        let user = Uri::parts(aor).ok().and_then(|(_, user, _)| user).unwrap_or_default().to_string();
         Config {
             transport: TransportConfig {
                 servers: vec![crate::transport::Server { url: server.to_string(), weight: 0 }],

@@ -37,7 +37,7 @@ impl Identity {
             instance: if id.starts_with("urn:") { id.clone() } else { String::from("urn:uuid:") + id },
             via_host: hex(&h.to_be_bytes()[..6]) + ".invalid",
             contact_user: hex(&((h as u32) ^ ((h >> 32) as u32)).to_be_bytes()),
-            domain: Uri::parse(&config.aor).map(|u| u.host).unwrap_or_default(),
+            domain: Uri::parts(&config.aor).map(|(_, _, host)| host).unwrap_or_default().to_string(),
             contact_text: String::new(),
         };
         me.contact_text = me.contact().encode();
@@ -59,7 +59,7 @@ impl Identity {
     /// URIs here are written as text, as [`Uri::sip`] would write them (the
     /// tests hold them to it): no `Uri` is built to write one.
     pub(super) fn contact_uri(&self) -> String {
-        sip_uri(&self.contact_user, &self.via_host)
+        Uri::sip_text(&self.contact_user, &self.via_host)
     }
 
     /// Our Contact: `<sip:user@host;transport=ws;ob>` (RFC 5626 `ob`).
@@ -79,21 +79,12 @@ impl Identity {
     /// A target given as a user name becomes `sip:user@domain`.
     pub(super) fn target_uri(&self, target: &str) -> Result<String, String> {
         let t = trim_space(target);
-        let uri = if t.as_bytes().contains(&b':') { t.to_string() } else { sip_uri(t, &self.domain) };
+        let uri = if t.as_bytes().contains(&b':') { t.to_string() } else { Uri::sip_text(t, &self.domain) };
         if let Err(e) = Uri::check(&uri) {
             return Err(format!("bad target {}: {e}", quote(target)));
         }
         Ok(uri)
     }
-}
-
-/// `sip:user@host`.
-fn sip_uri(user: &str, host: &str) -> String {
-    let mut uri = String::from("sip:");
-    uri.push_str(user);
-    uri.push('@');
-    uri.push_str(host);
-    uri
 }
 
 fn fnv1a(data: &[u8]) -> u64 {

@@ -187,7 +187,10 @@ impl UserAgent {
         let margin = (expires / 2).min(30);
         let refresh = Duration::from_secs(u64::from(expires - margin).max(1));
         self.timers.set(Timer::RegisterRefresh, now + refresh);
-        let bindings = resp.headers.list("Contact").filter(|c| !c.is_empty()).count() as u32;
+        let mut bindings = 0;
+        for contact in resp.headers.list("Contact") {
+            bindings += u32::from(!contact.is_empty());
+        }
         self.event(Event::Registered { expires, bindings });
         if std::mem::take(&mut self.reg.recovering) {
             self.recovered();
