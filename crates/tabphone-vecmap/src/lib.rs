@@ -1,12 +1,13 @@
 //! # tabphone-vecmap: sorted-vector maps and sets
 //!
 //! [`VecMap`] and [`VecSet`] answer like `BTreeMap` and `BTreeSet` (entries
-//! in key order) and are what tabphone's cores and glue use for their
-//! keyed tables: calls, transactions, timers, the tab client's pending
-//! promises. (A table whose keys are handed out in increasing order and is
-//! only looked up, like the coordinator's tabs and actions, the worker's ports
-//! and the tab core's waiting ids, is a plain `Vec`
-//! in its owner: each map type costs its own copy of the map code.) They hold
+//! in key order) and are what tabphone's SIP core and tab glue use for the
+//! keyed tables whose order shows: the agent's calls and transactions, the
+//! tab's call media. (A table whose keys are handed out in increasing order
+//! or that holds a handful of entries, like the coordinator's tabs and
+//! actions, the worker's ports, the tab core's waiting ids, the phone's
+//! timers and media waits and the tab client's pending promises, is a plain
+//! `Vec` in its owner: each map type costs its own copy of the map code.) They hold
 //! a few dozen entries at most, where a sorted `Vec` is as fast as a B-tree,
 //! and each one costs a fraction of the wasm: the B-tree node code,
 //! instantiated for every key and value type, was an eighth of the tab's
