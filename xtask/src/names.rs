@@ -65,12 +65,8 @@ pub fn shorten(pkg: &Path, stem: &str) -> Result<()> {
     let mut js = text(format!("{stem}.js"))?;
     replace_key(&mut js, &format!("\"{GLUE}\": "), &format!("\"{SHORT_GLUE}\": "))?;
     for (old, new) in &snippets {
-        // Once per function imported from it (the same module each time).
-        let key = format!("\"{old}\": ");
-        if !js.contains(&key) {
-            return Err(format!("{stem}.js: no import object key {key:?}"));
-        }
-        js = js.replace(&key, &format!("\"{new}\": "));
+        js =
+            snippet_key(&js, old, new).ok_or_else(|| format!("{stem}.js: no import object key for {old}"))?;
     }
     for (old, new) in &imports {
         replace_key(&mut js, &format!("\n        {old}: "), &format!("\n        \"{new}\": "))?;
@@ -99,6 +95,30 @@ pub fn shorten(pkg: &Path, stem: &str) -> Result<()> {
         write(file, dts.as_bytes())?;
     }
     Ok(())
+}
+
+/// The import object's key for snippet module `old` renamed `new`.
+/// wasm-bindgen writes the key once per function imported from the module,
+/// each line with a namespace import of that same module: the first line is
+/// kept (renamed), the others go (an object literal with a key twice is an
+/// error in strict mode's eyes and a warning in esbuild's). `None` if no
+/// line has the key.
+fn snippet_key(js: &str, old: &str, new: &str) -> Option<String> {
+    let key = format!("\"{old}\": ");
+    let mut out = String::with_capacity(js.len());
+    let mut seen = false;
+    for line in js.split_inclusive('\n') {
+        match line.trim_start().strip_prefix(key.as_str()) {
+            Some(_) if seen => {}
+            Some(value) => {
+                seen = true;
+                out.push_str(&line[..line.len() - line.trim_start().len()]);
+                out.push_str(&format!("\"{new}\": {value}"));
+            }
+            None => out.push_str(line),
+        }
+    }
+    seen.then_some(out)
 }
 
 /// Replace the one occurrence of `from` (exactly one must be there).
@@ -234,4 +254,20 @@ fn section(body: &[u8], kind: Section, rename: &mut Rename) -> Result<Vec<u8>> {
         return Err("trailing bytes in an import or export section".into());
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_snippet_module_key_is_renamed_once_and_its_repeats_dropped() {
+        let m = "./snippets/x-0123456789abcdef/js/a.js";
+        let js = format!(
+            "    imports.a = {{}};\n        \"{m}\": import1,\n        \"{m}\": import2,\n        \"./other.js\": import3,\n"
+        );
+        let out = snippet_key(&js, m, "c").unwrap();
+        assert_eq!(out, "    imports.a = {};\n        \"c\": import1,\n        \"./other.js\": import3,\n");
+        assert_eq!(snippet_key(&js, "./missing.js", "d"), None);
+    }
 }
