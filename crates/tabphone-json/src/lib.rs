@@ -28,7 +28,7 @@
 //!
 //! ## Layout
 //! - `scan.rs`: syntax, an object's fields and an array's items as raw
-//!   text, scalars.
+//!   text, scalars; and the Unicode trims ([`trim`]) the phone shares.
 //! - `read.rs`: typed reading with field paths in errors ([`Object`]).
 //! - `write.rs`: escaped strings, [`Obj`] and [`Arr`].
 //! - `tests/oracle.rs`: the differential test against serde_json.

@@ -174,15 +174,6 @@ impl<'a> Object<'a> {
         Ok(self.opt_uint(k, T::MAX.into())?.map(fit))
     }
 
-    /// An unsigned integer that fits `T`, `default` when missing (but not
-    /// when `null`).
-    pub fn num_or<T: TryFrom<u64> + Into<u64> + Bounded>(&self, k: &str, default: T) -> Read<T> {
-        match self.raw(k) {
-            None => Ok(default),
-            Some(_) => self.num(k),
-        }
-    }
-
     /// `true` or `false`.
     pub fn bool(&self, k: &str) -> Read<bool> {
         let v = self.value(k, true)?.unwrap_or_default();

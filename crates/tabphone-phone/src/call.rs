@@ -2,6 +2,7 @@
 //! progress (the answer, offer/answer exchanges, transfers) and the actions
 //! waiting on it.
 
+use tabphone_sip::msg::{split_byte, split_once_byte};
 use tabphone_sip::ua::{CallId, DialogSnapshot};
 
 use crate::sdp::{with_setup, DtlsRole};
@@ -353,31 +354,13 @@ pub(crate) fn hex_id(n: u64) -> String {
 pub(crate) fn split_uri_headers(uri: &str) -> (String, Vec<(String, String)>) {
     let Some((base, query)) = split_once_byte(uri, b'?') else { return (uri.to_string(), Vec::new()) };
     let mut headers = Vec::new();
-    // `query.split('&')`, each `k=v` kept (byte-wise: no char searcher).
-    let mut rest = Some(query);
-    while let Some(q) = rest {
-        let (kv, after) = split_once_byte(q, b'&').map_or((q, None), |(kv, after)| (kv, Some(after)));
-        rest = after;
+    // Byte-wise splits (the SIP core's): no char searcher.
+    for kv in split_byte(query, b'&') {
         if let Some((k, v)) = split_once_byte(kv, b'=') {
             headers.push((percent_decode(k), percent_decode(v)));
         }
     }
     (base.to_string(), headers)
-}
-
-/// Where the first `b` is in `s`: one copy of the search for the phone's
-/// byte-wise splitting (URI headers, SDP lines).
-#[inline(never)]
-pub(crate) fn find_byte(s: &str, b: u8) -> Option<usize> {
-    s.bytes().position(|c| c == b)
-}
-
-/// `s` split at its first `sep` (an ASCII byte): `str::split_once` without
-/// std's char searcher.
-fn split_once_byte(s: &str, sep: u8) -> Option<(&str, &str)> {
-    let i = find_byte(s, sep)?;
-    let (before, after) = s.split_at(i);
-    Some((before, after.get(1..)?))
 }
 
 fn percent_decode(s: &str) -> String {

@@ -91,14 +91,14 @@ pub(crate) fn trim_space(s: &str) -> &str {
 
 /// `s` split at the first `sep` byte (an ASCII separator), like
 /// `split_once(char)` without its searcher.
-pub(crate) fn split_once_byte(s: &str, sep: u8) -> Option<(&str, &str)> {
+pub fn split_once_byte(s: &str, sep: u8) -> Option<(&str, &str)> {
     let i = s.bytes().position(|c| c == sep)?;
     Some((s.get(..i)?, s.get(i + 1..)?))
 }
 
 /// The pieces of `s` between `sep` bytes (an ASCII separator), empty ones
 /// included: `split(char)` without its searcher.
-pub(crate) fn split_byte(s: &str, sep: u8) -> impl Iterator<Item = &str> {
+pub fn split_byte(s: &str, sep: u8) -> impl Iterator<Item = &str> {
     let mut rest = Some(s);
     std::iter::from_fn(move || {
         let r = rest?;

@@ -51,10 +51,11 @@ mod uri;
 pub(crate) use header::cseq_text;
 pub use header::{CSeq, NameAddr, Replaces, RetryAfter, Role, SubscriptionState, Via};
 pub(crate) use lex::{
-    decimal, is_space, is_ws, lines, parse_int, push_quoted, split_byte, split_once_byte, trim_end_bytes,
-    trim_space, trim_start_bytes,
+    decimal, is_space, is_ws, lines, parse_int, push_quoted, trim_end_bytes, trim_space, trim_start_bytes,
 };
-pub use lex::{is_token, is_token_char, param, quote, split_list, Params, SplitList};
+pub use lex::{
+    is_token, is_token_char, param, quote, split_byte, split_list, split_once_byte, Params, SplitList,
+};
 pub use message::{reason_phrase, Header, Headers, Message, Method, Request, Response};
 pub use parse::{parse, ParseError, MAX_MESSAGE_BYTES};
 pub use uri::Uri;

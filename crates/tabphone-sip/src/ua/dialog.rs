@@ -187,6 +187,7 @@ impl UserAgent {
         method: Method,
         cseq: u32,
     ) -> Option<(Request, TxnKey)> {
+        // No call, no request: and no random bytes drawn for its Via.
         self.calls.get(&id)?;
         let (via, key) = self.via();
         let dialog = &self.calls.get(&id)?.dialog;

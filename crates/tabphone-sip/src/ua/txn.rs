@@ -244,22 +244,16 @@ impl UserAgent {
 /// A request that goes hop by hop with our INVITE, its CANCEL (RFC 3261
 /// 9.1) or the ACK of a failure (17.1.1.3): the INVITE's Request-URI, Via,
 /// Route, Max-Forwards, From, To and Call-ID, in that order, and its CSeq
-/// number. Every field of each name is copied (every Route: 9.1, 17.1.1.3),
-/// but the ACK has one Via, the INVITE's top one, and the response's `to`
-/// after the Call-ID.
+/// number. Every field of each name is copied (every Route: 9.1, 17.1.1.3;
+/// our INVITE has one Via, which is the ACK's one Via), but the ACK has the
+/// response's `to` instead of the INVITE's, after the Call-ID.
 pub(super) fn hop_by_hop(invite: &Request, method: Method, to: Option<&str>) -> Request {
     let seq = invite.headers.cseq_seq().unwrap_or(1);
     let cseq = cseq_text(seq, method.as_str());
     let mut r = Request::new(method, invite.uri.clone());
     for name in ["Via", "Route", "Max-Forwards", "From", "To", "Call-ID"] {
-        match to {
-            Some(_) if name == "To" => {}
-            Some(_) if name == "Via" => {
-                if let Some(v) = invite.headers.get(name) {
-                    r.headers.push(name, v.to_string());
-                }
-            }
-            _ => r.headers.copy_from(&invite.headers, name),
+        if !(name == "To" && to.is_some()) {
+            r.headers.copy_from(&invite.headers, name);
         }
     }
     if let Some(to) = to {

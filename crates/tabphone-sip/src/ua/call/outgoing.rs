@@ -97,7 +97,8 @@ impl UserAgent {
         self.next_call = self.next_call.max(id.0 + 1);
         let call_id = self.random_hex(20);
         let local_tag = self.random_hex(10);
-        let (mut r, key) = self.base_request(Method::Invite, &uri, &call_id, 1);
+        let cseq = 1; // the INVITE's, and so the dialog's local CSeq
+        let (mut r, key) = self.base_request(Method::Invite, &uri, &call_id, cseq);
         r.headers.push("From", self.me.from(&local_tag).encode());
         r.headers.push("To", NameAddr::new(uri.clone()).encode());
         r.headers.push("Contact", self.me.contact_text.clone());
@@ -109,7 +110,7 @@ impl UserAgent {
         r.headers.push("Content-Type", "application/sdp");
         r.body = sdp.into_bytes();
         let mut dialog = Dialog::new(call_id, local_tag, self.me.aor.clone(), uri.clone(), uri);
-        dialog.local_cseq = 1; // the INVITE's
+        dialog.local_cseq = cseq;
         let mut call = Call::new(true, dialog);
         call.invite = Some(ClientInvite { key: key.clone(), provisional: false, cancel_wanted: false });
         self.calls.insert(id, call);
