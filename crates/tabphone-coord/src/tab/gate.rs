@@ -77,9 +77,10 @@ impl TabCore {
     }
 
     /// A message from the worker may be stale: this tab was silent too long
-    /// and the worker has not answered a check since (see `suspect`).
+    /// (every input with a time ticks first) and the worker has not answered
+    /// a check since (see `suspect`).
     pub(super) fn stale(&self) -> bool {
-        (self.suspect && !self.failed) || self.silent_too_long()
+        self.suspect && !self.failed
     }
 
     /// Hold until the worker answers a check: the one sent when this tab
