@@ -10,6 +10,7 @@
 //   that the Rust side turns into its MediaError; a call's events go to its
 //   `on` callback as [kind, ...fields].
 // - Socket, the SIP WebSocket (tab-client/src/sip_socket.rs).
+// - Promise continuations (later.rs): each outcome to Rust with its id.
 // - The page's events and state (listen.rs), localStorage, random bytes,
 //   the instance id, an Error's parts, a phone event's listener argument,
 //   the SharedWorker's port and the JS options
@@ -563,6 +564,14 @@ export const pageState = () => {
 
 // Whether the browser says it is offline (false outside a page).
 export const offline = () => globalThis.window?.navigator.onLine === false;
+
+// ---- Promise continuations (tab-client/src/later.rs): `on([id, true,
+// value])` or `on([id, false, reason])` once `p` settles.
+export const settleInto = (p, id, on) =>
+  p.then(
+    (v) => on([id, true, v]),
+    (e) => on([id, false, e]),
+  );
 
 // ---- Values for the Rust side: the name and message of an Error (a
 // DOMException too), null for another value (tab-client/src/sip_socket.rs:

@@ -9,7 +9,6 @@ use tabphone_glue::{Lock, Mode};
 use tabphone_phone::state::{changes, PhoneState};
 use tabphone_phone::PhoneEvent;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 
 use crate::listen::{page_focus, Listener, Target};
 use web_sys::MessagePort;
@@ -255,7 +254,7 @@ impl TabClient {
 
     /// Dispatch from Rust: awaits the answer.
     pub async fn dispatch_async(&self, name: &str, args: JsValue) -> Result<JsValue, JsValue> {
-        JsFuture::from(self.dispatch(name, args)).await
+        wasm_bindgen_futures::JsFuture::from(self.dispatch(name, args)).await
     }
 
     /// Publish the real's state.
@@ -428,19 +427,23 @@ fn run_action(
     name: String,
     args: String,
 ) {
-    wasm_bindgen_futures::spawn_local(async move {
+    crate::later::soon(Box::new(move || {
         let promise = match phone {
             Some(p) => p.perform(&name, JSON::parse(&args).unwrap_or(JsValue::NULL)),
             None => Promise::reject(&error_object(ErrorCode::NotReal.as_str(), "this tab is not real")),
         };
-        let result = match JsFuture::from(promise).await {
-            Ok(v) => json_text(&v).ok_or_else(|| {
-                error_json(&error_object(ErrorCode::Malformed.as_str(), "result is not JSON"))
-            }),
-            Err(e) => Err(error_json(&e)),
-        };
-        drive(&weak, TabInput::Done { job, result });
-    });
+        crate::later::then(&promise, Box::new(move |outcome| action_done(&weak, job, outcome)));
+    }));
+}
+
+/// An action's outcome, as JSON text, fed back to the core.
+fn action_done(weak: &Weak<RefCell<Inner>>, job: Job, outcome: Result<JsValue, JsValue>) {
+    let result = match outcome {
+        Ok(v) => json_text(&v)
+            .ok_or_else(|| error_json(&error_object(ErrorCode::Malformed.as_str(), "result is not JSON"))),
+        Err(e) => Err(error_json(&e)),
+    };
+    drive(weak, TabInput::Done { job, result });
 }
 
 impl Inner {

@@ -64,7 +64,8 @@
 //!   the JavaScript API; `typings.rs`: its TypeScript types.
 //! - `media/`: each call's WebRTC (the browser work in `js/browser.js`);
 //!   `sip_socket.rs`: the SIP WebSocket (its browser side in `js/browser.js`
-//!   too); `timer.rs`: the one timer;
+//!   too); `timer.rs`: the one timer; `later.rs`: promise continuations
+//!   (no futures runtime in the shipped wasm);
 //!   `instance.rs`: the stable SIP instance id; `listen.rs`: the page's
 //!   event listeners (removed on drop), visibility and focus.
 
@@ -77,6 +78,7 @@ mod api;
 mod client;
 mod instance;
 mod js;
+mod later;
 mod listen;
 pub mod media;
 pub mod phone;

@@ -6,7 +6,7 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use web_sys::RtcPeerConnection;
 
-use super::{js, settle, EventSink, GatheringReport, MediaError, MediaEvent};
+use super::{js, settle, settled, EventSink, GatheringReport, MediaError, MediaEvent, Settled};
 
 /// What kind of offer to make.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -61,7 +61,7 @@ impl CallMedia {
     /// A complete local offer (initial, re-offer, ICE restart, hold or resume).
     /// A prewarmed call's first plain offer is ready at once.
     pub async fn create_offer(&self, options: OfferOptions) -> Result<String, MediaError> {
-        sdp(self.step(Step::Offer(options)).await?)
+        sdp(self.step_async(Step::Offer(options)).await?)
     }
 
     /// Apply the peer's offer and return a complete answer, asking for
@@ -71,33 +71,40 @@ impl CallMedia {
         remote_offer: &str,
         direction: Direction,
     ) -> Result<String, MediaError> {
-        sdp(self.step(Step::Answer(remote_offer, direction)).await?)
+        sdp(self.step_async(Step::Answer(remote_offer, direction)).await?)
     }
 
     /// Apply the peer's answer to our last offer.
     pub async fn apply_answer(&self, remote_answer: &str) -> Result<(), MediaError> {
-        self.step(Step::Apply(remote_answer)).await.map(drop)
+        self.step_async(Step::Apply(remote_answer)).await.map(drop)
     }
 
     /// Drop our pending offer (the peer refused it, e.g. a 488 or 491 to a
     /// re-INVITE): back to the last agreed session.
     pub async fn rollback(&self) -> Result<(), MediaError> {
-        self.step(Step::Rollback).await.map(drop)
+        self.step_async(Step::Rollback).await.map(drop)
     }
 
-    /// Perform a negotiation step: what its promise resolved with (the SDP
-    /// of an offer or answer). One await for every step (the phone's media
-    /// requests take this path: each await costs its future code).
-    pub(crate) async fn step(&self, step: Step<'_>) -> Result<JsValue, MediaError> {
-        self.check_open()?;
-        let call = &self.inner.call;
-        let (promise, name) = match step {
-            Step::Offer(o) => (call.offer(o.ice_restart, o.hold), "create_offer"),
-            Step::Answer(offer, direction) => (call.answer(offer, direction.as_str()), "create_answer"),
-            Step::Apply(answer) => (call.apply(answer), "set_remote"),
-            Step::Rollback => (call.rollback(), "rollback"),
-        };
-        settle(promise, name).await
+    /// Start a negotiation step ([`Started::then`] gets what its promise
+    /// resolved with: the SDP of an offer or answer). The phone's media
+    /// requests take this path, with no futures runtime.
+    pub(crate) fn start(&self, step: Step<'_>) -> Started {
+        let started = self.check_open().map(|()| {
+            let call = &self.inner.call;
+            match step {
+                Step::Offer(o) => (call.offer(o.ice_restart, o.hold), "create_offer"),
+                Step::Answer(offer, direction) => (call.answer(offer, direction.as_str()), "create_answer"),
+                Step::Apply(answer) => (call.apply(answer), "set_remote"),
+                Step::Rollback => (call.rollback(), "rollback"),
+            }
+        });
+        Started(started)
+    }
+
+    /// A negotiation step awaited, for the public async methods.
+    async fn step_async(&self, step: Step<'_>) -> Result<JsValue, MediaError> {
+        let (promise, name) = self.start(step).0?;
+        settled(promise, name).await
     }
 
     /// Mute or unmute the microphone (`track.enabled`: silence is still sent).
@@ -123,13 +130,13 @@ impl CallMedia {
     /// without renegotiating (`replaceTrack`); the mute state carries over.
     pub async fn set_input_device(&self, device_id: Option<&str>) -> Result<(), MediaError> {
         self.check_open()?;
-        settle(self.inner.call.input(device_id), "replace_track").await.map(drop)
+        settled(self.inner.call.input(device_id), "replace_track").await.map(drop)
     }
 
     /// Play remote audio on output device `sink_id` (`""`: the default).
     pub async fn set_output_device(&self, sink_id: &str) -> Result<(), MediaError> {
         self.check_open()?;
-        settle(self.inner.call.output(sink_id), "set_sink_id").await.map(drop)
+        settled(self.inner.call.output(sink_id), "set_sink_id").await.map(drop)
     }
 
     /// Try playing remote audio again: call it from a user gesture after
@@ -198,7 +205,21 @@ impl Drop for Inner {
     }
 }
 
-/// A negotiation step ([`CallMedia::step`]).
+/// A negotiation step under way ([`CallMedia::start`]): its promise and
+/// its name for errors, or why it could not start.
+pub(crate) struct Started(Result<(js_sys::Promise, &'static str), MediaError>);
+
+impl Started {
+    /// Run `f` with the step's outcome (at once when it could not start).
+    pub(crate) fn then(self, f: Settled) {
+        match self.0 {
+            Ok((promise, name)) => settle(&promise, name, f),
+            Err(e) => f(Err(e)),
+        }
+    }
+}
+
+/// A negotiation step ([`CallMedia::start`]).
 pub(crate) enum Step<'a> {
     /// [`CallMedia::create_offer`].
     Offer(OfferOptions),

@@ -3,9 +3,14 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
 
-use super::{event_callback, js, settle, CallMedia, MediaError, MediaEvent, MediaOptions};
+use super::{
+    event_callback, js, settle, settled, CallMedia, EventSink, MediaError, MediaEvent, MediaOptions, Settled,
+};
+
+/// What a new call's media is given to ([`MediaFactory::call`]).
+type Made = Box<dyn FnOnce(Result<CallMedia, MediaError>)>;
 
 /// Makes each call's [`CallMedia`], and prepares ahead what it can.
 ///
@@ -42,7 +47,12 @@ impl MediaFactory {
     /// with a gathered offer (if none is ready), for the next outgoing call.
     /// Returns at once when preparation is already under way.
     pub async fn prewarm(&self) -> Result<(), MediaError> {
-        settle(self.state.factory.prewarm(), "create_offer").await.map(drop)
+        settled(self.state.factory.prewarm(), "create_offer").await.map(drop)
+    }
+
+    /// [`MediaFactory::prewarm`], its outcome to `then` (the phone's path).
+    pub(crate) fn prewarm_then(&self, then: Settled) {
+        settle(&self.state.factory.prewarm(), "create_offer", then);
     }
 
     /// Whether a prepared call is ready for the next [`MediaFactory::outgoing`].
@@ -52,7 +62,7 @@ impl MediaFactory {
 
     /// Open the microphone only (if it is not open).
     pub async fn open_microphone(&self) -> Result<(), MediaError> {
-        settle(self.state.factory.open(), "create_offer").await.map(drop)
+        settled(self.state.factory.open(), "create_offer").await.map(drop)
     }
 
     /// The media for a call we place: the prewarmed one when ready (its first
@@ -60,26 +70,45 @@ impl MediaFactory {
     /// With [`MediaOptions::keep_warm`], the next is prepared in the
     /// background a second later.
     pub async fn outgoing(&self, on_event: impl Fn(MediaEvent) + 'static) -> Result<CallMedia, MediaError> {
-        self.call(true, Rc::new(on_event)).await
+        self.call_async(true, Rc::new(on_event)).await
     }
 
     /// The media for a call we answer (never the prewarmed one: its pending
     /// offer would have to be rolled back).
     pub async fn incoming(&self, on_event: impl Fn(MediaEvent) + 'static) -> Result<CallMedia, MediaError> {
-        self.call(false, Rc::new(on_event)).await
+        self.call_async(false, Rc::new(on_event)).await
     }
 
-    /// [`MediaFactory::outgoing`] (`outgoing`) or [`MediaFactory::incoming`]:
-    /// the phone's driver takes this one path for both.
-    pub(crate) async fn call(
+    /// [`MediaFactory::outgoing`] (`outgoing`) or [`MediaFactory::incoming`],
+    /// the media given to `then`: the phone's driver takes this one path for both.
+    pub(crate) fn call(&self, outgoing: bool, on_event: Rc<dyn Fn(MediaEvent)>, then: Made) {
+        let (promise, events, on) = self.start_call(outgoing, on_event);
+        let made = move |call: Result<JsValue, MediaError>| {
+            then(call.map(|call| CallMedia::new(call.unchecked_into(), events, on)))
+        };
+        settle(&promise, "create_offer", Box::new(made));
+    }
+
+    /// [`MediaFactory::call`] awaited, for the public async methods.
+    async fn call_async(
         &self,
         outgoing: bool,
         on_event: Rc<dyn Fn(MediaEvent)>,
     ) -> Result<CallMedia, MediaError> {
+        let (promise, events, on) = self.start_call(outgoing, on_event);
+        let call = settled(promise, "create_offer").await?;
+        Ok(CallMedia::new(call.unchecked_into(), events, on))
+    }
+
+    /// Ask `browser.js` for a call's media: its promise, and where its events go.
+    fn start_call(
+        &self,
+        outgoing: bool,
+        on_event: Rc<dyn Fn(MediaEvent)>,
+    ) -> (js_sys::Promise, EventSink, Closure<dyn FnMut(JsValue)>) {
         let events = Rc::new(RefCell::new(on_event));
         let on = event_callback(events.clone());
-        let call = settle(self.state.factory.call(outgoing, on.as_ref()), "create_offer").await?;
-        Ok(CallMedia::new(call.unchecked_into(), events, on))
+        (self.state.factory.call(outgoing, on.as_ref()), events, on)
     }
 
     /// Use microphone `device_id` (the default when `None`) for calls made

@@ -330,8 +330,18 @@ fn error_parts(e: &JsValue) -> (String, String) {
     })
 }
 
-/// Await a promise of `browser.js`; its rejection as a [`MediaError`] (see
-/// [`to_error`]).
-pub(crate) async fn settle(promise: js_sys::Promise, step: &'static str) -> Result<JsValue, MediaError> {
+/// What a media step's promise settled into: its value, or its rejection
+/// as a [`MediaError`] (see [`to_error`]).
+pub(crate) type Settled = Box<dyn FnOnce(Result<JsValue, MediaError>)>;
+
+/// Run `f` once a promise of `browser.js`, the step `step`, settles (the
+/// phone's path: no futures runtime in the shipped wasm).
+pub(crate) fn settle(promise: &js_sys::Promise, step: &'static str, f: Settled) {
+    crate::later::then(promise, Box::new(move |outcome| f(outcome.map_err(|e| to_error(e, step)))));
+}
+
+/// Await a promise of `browser.js`, the step `step`: [`settle`] for the
+/// public async API (which the phone does not use).
+pub(crate) async fn settled(promise: js_sys::Promise, step: &'static str) -> Result<JsValue, MediaError> {
     wasm_bindgen_futures::JsFuture::from(promise).await.map_err(|e| to_error(e, step))
 }

@@ -5,7 +5,7 @@
 //! whose peer moved (`MediaKind::Answer`'s `fresh`) gets a new `CallMedia`,
 //! the old one playing on until the new one has its ICE path.
 use std::cell::{Cell, RefCell};
-use std::rc::Weak;
+use std::rc::{Rc, Weak};
 
 use tabphone_phone::media::{MediaKind, MediaRequest};
 use tabphone_vecmap::{VecMap, VecSet};
@@ -13,6 +13,7 @@ use tabphone_vecmap::{VecMap, VecSet};
 use super::driver::{feed, Driver, Input};
 use crate::listen::{Listener, Target};
 use crate::media::{CallMedia, Direction, MediaError, MediaEvent, MediaFactory, OfferOptions, Step};
+use wasm_bindgen::JsValue;
 
 /// One call's media and the requests waiting for it.
 #[derive(Default)]
@@ -75,14 +76,13 @@ impl CallMedias {
 
     /// Prepare the microphone and a gathered offer for the next call.
     pub(crate) fn prewarm(&self) {
-        let (factory, driver) = (self.factory.clone(), self.driver.clone());
-        wasm_bindgen_futures::spawn_local(async move {
-            if let Err(e) = factory.prewarm().await {
-                if let Some(d) = driver.upgrade() {
-                    d.error(None, crate::cat(&["media prewarm: ", e.code(), ": ", &e.message()]));
-                }
+        let driver = self.driver.clone();
+        let report = move |outcome: Result<JsValue, MediaError>| {
+            if let (Err(e), Some(d)) = (outcome, driver.upgrade()) {
+                d.error(None, crate::cat(&["media prewarm: ", e.code(), ": ", &e.message()]));
             }
-        });
+        };
+        self.factory.prewarm_then(Box::new(report));
     }
 
     /// Perform `request` after the call's earlier ones; `Close` at once.
@@ -98,7 +98,8 @@ impl CallMedias {
             !std::mem::replace(&mut slot.running, true)
         };
         if start {
-            wasm_bindgen_futures::spawn_local(run(self.driver.clone(), call));
+            let driver = self.driver.clone();
+            crate::later::soon(Box::new(move || run(driver, call)));
         }
     }
 
@@ -235,11 +236,6 @@ impl CallMedias {
         }
     }
 
-    /// A new media for `call`: outgoing (the prepared one) or incoming.
-    async fn make(&self, call: &str, offer: bool) -> Result<CallMedia, MediaError> {
-        self.factory.call(offer, std::rc::Rc::new(self.events_of(call))).await
-    }
-
     /// The call's media, made for its first offer or answer: kept in its
     /// slot, or closed when the call ended meanwhile.
     fn adopt(&self, call: &str, media: CallMedia) -> Result<CallMedia, MediaError> {
@@ -272,87 +268,140 @@ const REPLACED_MAX_MS: u32 = 3000;
 /// [`REPLACED_MAX_MS`]: make-before-break, since the peer may still send on
 /// the old connection (a takeover's old tab lingers).
 fn retire_replaced(old: CallMedia, fresh: &CallMedia) {
-    let settled = fresh.ice_settled(REPLACED_MAX_MS);
-    wasm_bindgen_futures::spawn_local(async move {
-        let _ = wasm_bindgen_futures::JsFuture::from(settled).await;
-        old.close();
-    });
+    crate::later::then(&fresh.ice_settled(REPLACED_MAX_MS), Box::new(move |_| old.close()));
 }
 
-/// Perform a call's requests one after the other, feeding each reply back.
-async fn run(driver: Weak<Driver>, call: String) {
+/// A request's reply: `None` when none is due now (rollback; DTMF,
+/// answered when played).
+type Reply = Option<Result<String, MediaError>>;
+
+/// The request being performed, carried by its continuations (the driver
+/// held meanwhile).
+struct Task {
+    driver: Rc<Driver>,
+    call: String,
+    request: MediaRequest,
+}
+
+/// Where a request stands after a step.
+enum Progress {
+    /// Answered now.
+    Done(Task, Reply),
+    /// Waiting on the browser: a continuation takes it on ([`go_on`]).
+    Waiting,
+}
+
+/// Perform a call's requests one after the other, feeding each reply back,
+/// until one waits on the browser (its continuation comes back here).
+fn run(mut driver: Weak<Driver>, mut call: String) {
     loop {
         let Some(d) = driver.upgrade() else { return };
         let Some((request, media)) = d.media.next(&call) else { return };
-        drop(d);
-        let reply = perform(&driver, &call, &request, media).await;
-        if let Some(result) = reply {
-            feed(&driver, Input::Media { request: request.id, result: result.map_err(|e| e.message()) });
-        }
+        let Progress::Done(task, reply) = perform(Task { driver: d, call, request }, media) else { return };
+        (driver, call) = task.reply(reply);
     }
 }
 
-/// Perform one request; `None` when no reply is due now (rollback; DTMF,
-/// answered when played). Every browser step is awaited on one path (each
-/// await costs the wasm its future's code): the media made, then the step.
-async fn perform(
-    driver: &Weak<Driver>,
-    call: &str,
-    request: &MediaRequest,
-    media: Option<CallMedia>,
-) -> Option<Result<String, MediaError>> {
-    let d = driver.upgrade()?;
-    let (offer, answer) = match &request.kind {
+impl Task {
+    /// Feed the reply back (the driver no longer held); the call, to go on.
+    fn reply(self, reply: Reply) -> (Weak<Driver>, String) {
+        let driver = Rc::downgrade(&self.driver);
+        drop(self.driver);
+        if let Some(result) = reply {
+            feed(&driver, Input::Media { request: self.request.id, result: result.map_err(|e| e.message()) });
+        }
+        (driver, self.call)
+    }
+}
+
+/// A continuation's end: when the request is answered, its reply, then the
+/// call's next requests.
+fn go_on(progress: Progress) {
+    if let Progress::Done(task, reply) = progress {
+        let (driver, call) = task.reply(reply);
+        run(driver, call);
+    }
+}
+
+/// Perform one request: first the media made, when it needs one, then the step.
+fn perform(task: Task, media: Option<CallMedia>) -> Progress {
+    let (offer, answer) = match &task.request.kind {
         MediaKind::Offer { .. } => (true, false),
         MediaKind::Answer { fresh, .. } => (false, *fresh),
-        MediaKind::Rollback if media.is_none() => return None,
+        MediaKind::Rollback if media.is_none() => return Progress::Done(task, None),
         _ => (false, false),
     };
     // The first offer or answer makes the call's media. The peer moved
     // (`fresh`): a fresh connection answers when one can be made (see
     // [`CallMedias::replace`]); else, or when it cannot answer, the call's own.
-    let first = media.is_none() && (offer || matches!(request.kind, MediaKind::Answer { .. }));
-    let made = match first || (answer && media.is_some()) {
-        true => Some(d.media.make(call, offer).await),
-        false => None,
-    };
-    let (media, mut fresh) = match (media, made) {
-        (Some(m), made) => (m, made.and_then(Result::ok)),
-        (None, Some(made)) => match made.and_then(|m| d.media.adopt(call, m)) {
-            Ok(m) => (m, None),
-            Err(e) => return Some(Err(e)),
-        },
-        (None, None) => return Some(Err(MediaError::Closed)),
-    };
-    loop {
-        let step = match d.media.begin(driver, call, request, &media) {
-            Ok(step) => step,
-            Err(reply) => return reply,
-        };
-        if let Some(f) = &fresh {
-            f.set_muted(media.muted());
-        }
-        let result = fresh.as_ref().unwrap_or(&media).step(step).await;
-        match &request.kind {
-            MediaKind::Answer { .. } => {
-                let answer = result.and_then(crate::media::sdp);
-                match fresh.take() {
-                    None => return Some(answer),
-                    Some(f) => {
-                        if let Some(replaced) = d.media.replace(call, &media, f, answer) {
-                            return Some(replaced);
-                        }
-                    }
-                }
-            }
-            MediaKind::ApplyAnswer { answer, provisional } => {
-                return Some(result.map(|_| d.media.applied(call, answer, *provisional)));
-            }
-            // No reply: a failed rollback leaves the next offer to fail, and say so.
-            MediaKind::Rollback => return None,
-            _ => return Some(result.and_then(crate::media::sdp)),
-        }
+    let first = media.is_none() && (offer || matches!(task.request.kind, MediaKind::Answer { .. }));
+    let make = first || (answer && media.is_some());
+    if !make {
+        return with_media(task, media, None);
     }
+    // A new media: outgoing (the prepared one) or incoming.
+    let d = task.driver.clone();
+    let events = Rc::new(d.media.events_of(&task.call));
+    d.media.factory.call(offer, events, Box::new(move |made| go_on(with_media(task, media, Some(made)))));
+    Progress::Waiting
+}
+
+/// The request with the call's media (`made` when a new one was asked for):
+/// the step, on the fresh one when it is there.
+fn with_media(task: Task, media: Option<CallMedia>, made: Option<Result<CallMedia, MediaError>>) -> Progress {
+    let (media, fresh) = match (media, made) {
+        (Some(m), made) => (m, made.and_then(Result::ok)),
+        (None, Some(made)) => match made.and_then(|m| task.driver.media.adopt(&task.call, m)) {
+            Ok(m) => (m, None),
+            Err(e) => return Progress::Done(task, Some(Err(e))),
+        },
+        (None, None) => return Progress::Done(task, Some(Err(MediaError::Closed))),
+    };
+    step(task, media, fresh)
+}
+
+/// The browser step of the request, on `fresh` when it is there.
+fn step(task: Task, media: CallMedia, fresh: Option<CallMedia>) -> Progress {
+    let step = match task.driver.media.begin(&task.call, &task.request, &media) {
+        Ok(step) => step,
+        Err(reply) => return Progress::Done(task, reply),
+    };
+    if let Some(f) = &fresh {
+        f.set_muted(media.muted());
+    }
+    let started = fresh.as_ref().unwrap_or(&media).start(step);
+    started.then(Box::new(move |result| go_on(stepped(task, media, fresh, result))));
+    Progress::Waiting
+}
+
+/// The step's outcome: the request's reply, or (a fresh answer that could
+/// not answer) the step again on the call's own media.
+fn stepped(
+    task: Task,
+    media: CallMedia,
+    fresh: Option<CallMedia>,
+    result: Result<JsValue, MediaError>,
+) -> Progress {
+    let medias = &task.driver.media;
+    let reply = match &task.request.kind {
+        MediaKind::Answer { .. } => {
+            let answer = result.and_then(crate::media::sdp);
+            match fresh {
+                None => Some(answer),
+                Some(f) => match medias.replace(&task.call, &media, f, answer) {
+                    Some(replaced) => Some(replaced),
+                    None => return step(task, media, None),
+                },
+            }
+        }
+        MediaKind::ApplyAnswer { answer, provisional } => {
+            Some(result.map(|_| medias.applied(&task.call, answer, *provisional)))
+        }
+        // No reply: a failed rollback leaves the next offer to fail, and say so.
+        MediaKind::Rollback => None,
+        _ => Some(result.and_then(crate::media::sdp)),
+    };
+    Progress::Done(task, reply)
 }
 
 impl CallMedias {
@@ -404,7 +453,6 @@ impl CallMedias {
     /// then already in place).
     fn begin<'a>(
         &self,
-        driver: &Weak<Driver>,
         call: &str,
         request: &'a MediaRequest,
         media: &CallMedia,
@@ -434,7 +482,7 @@ impl CallMedias {
                 let replaced = self.calls.borrow_mut().get_mut(call).and_then(|s| s.dtmf.replace(request.id));
                 if let Some(old) = replaced {
                     let result = Err(String::from("replaced by later tones before it was played"));
-                    feed(driver, Input::Media { request: old, result });
+                    feed(&self.driver, Input::Media { request: old, result });
                 }
                 return Err(None);
             }
