@@ -63,8 +63,6 @@
 
 use std::collections::VecDeque;
 
-use tabphone_vecmap::VecMap;
-
 use crate::rng::Rng;
 pub use crate::sdp::set_direction;
 use crate::transport::{SocketEvent, Transport, TransportConfig};
@@ -91,7 +89,7 @@ mod txn;
 pub use api::{CallId, Command, EndCause, Event, Input, Output, SessionState};
 use auth::Nonces;
 pub use call::check_extra_header;
-use call::Call;
+use call::Calls;
 pub use config::Config;
 pub use dialog::DialogSnapshot;
 use identity::Identity;
@@ -111,7 +109,7 @@ pub struct UserAgent {
     me: Identity,
     reg: Registration,
     txns: Transactions,
-    calls: VecMap<CallId, Call>,
+    calls: Calls,
     next_call: u64,
     /// [`Command::Stop`] is under way ([`Timer::Stop`] bounds it).
     stopping: bool,
@@ -143,7 +141,7 @@ impl UserAgent {
             reg: Registration::new(call_id, from_tag, config.expires),
             config,
             txns: Transactions::default(),
-            calls: VecMap::new(),
+            calls: Calls::default(),
             next_call: 1,
             stopping: false,
             timers: TimerTable::default(),
@@ -184,7 +182,7 @@ impl UserAgent {
     /// transport, the agent's timer table, the transactions and the calls.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let mut calls = None;
-        for call in self.calls.values() {
+        for (_, call) in self.calls.iter() {
             calls = crate::earliest(&[calls, call.poll_timeout()]);
         }
         crate::earliest(&[

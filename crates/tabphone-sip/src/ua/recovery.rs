@@ -170,7 +170,7 @@ impl UserAgent {
     /// After each input: drop ended calls; when stopping and nothing is left
     /// to wait for, close.
     pub(super) fn gc(&mut self, now: Instant) {
-        self.calls.retain(|_, c| c.state != SessionState::Terminated);
+        self.calls.remove_terminated();
         if self.stopping && self.calls.is_empty() && self.reg.pending.is_none() {
             self.finish_stop(now);
         }
@@ -185,7 +185,7 @@ impl UserAgent {
             return;
         }
         // The server did not answer our BYEs and CANCELs in time.
-        for (call, _) in std::mem::take(&mut self.calls) {
+        for call in self.calls.take_ids() {
             self.event(Event::Ended { call, cause: EndCause::Local });
         }
         self.reg.pending = None;
