@@ -19,7 +19,7 @@ impl UserAgent {
         self.transport.handle_socket(now, SocketEvent::Received { is_pong: false });
         if data == b"\r\n\r\n" {
             // A keepalive ping from the server (RFC 5626 4.4.1): pong.
-            return self.out.push_back(Output::Send("\r\n".into()));
+            return self.out.push(Output::Send("\r\n".into()));
         }
         if self.config.trace {
             let line = trace::trace_line(Direction::In, &self.url, &tabphone_json::lossy(data));

@@ -61,8 +61,6 @@
 //! - `resume.rs`: a dialog rebuilt from a [`DialogSnapshot`] and refreshed
 //!   with a re-INVITE from this connection (a handover).
 
-use std::collections::VecDeque;
-
 use crate::rng::Rng;
 pub use crate::sdp::set_direction;
 use crate::transport::{SocketEvent, Transport, TransportConfig};
@@ -114,7 +112,9 @@ pub struct UserAgent {
     /// [`Command::Stop`] is under way ([`Timer::Stop`] bounds it).
     stopping: bool,
     timers: TimerTable,
-    out: VecDeque<Output>,
+    /// What the app takes, first in first out (a few at a time: a `Vec`
+    /// costs less code than a `VecDeque`).
+    out: Vec<Output>,
     /// The server of the current connection (for traces, and WS or WSS in Via).
     url: String,
     nonces: Nonces,
@@ -145,7 +145,7 @@ impl UserAgent {
             next_call: 1,
             stopping: false,
             timers: TimerTable::default(),
-            out: VecDeque::new(),
+            out: Vec::new(),
             url: String::new(),
             nonces: Nonces::default(),
         }
@@ -175,7 +175,7 @@ impl UserAgent {
 
     /// Next output, until `None`.
     pub fn poll_output(&mut self) -> Option<Output> {
-        self.out.pop_front()
+        (!self.out.is_empty()).then(|| self.out.remove(0))
     }
 
     /// When to feed [`Input::Timeout`]: the earliest deadline of the

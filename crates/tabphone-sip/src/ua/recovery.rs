@@ -47,10 +47,10 @@ impl UserAgent {
             match o {
                 TransportOutput::Connect { url } => {
                     self.url = url.clone();
-                    self.out.push_back(Output::Connect { url });
+                    self.out.push(Output::Connect { url });
                 }
-                TransportOutput::Close => self.out.push_back(Output::Close),
-                TransportOutput::Send(text) => self.out.push_back(Output::Send(text.to_string())),
+                TransportOutput::Close => self.out.push(Output::Close),
+                TransportOutput::Send(text) => self.out.push(Output::Send(text.to_string())),
                 TransportOutput::Event(e) => self.on_transport_event(now, e),
             }
         }
@@ -105,12 +105,12 @@ impl UserAgent {
             self.event(Event::RegistrationFailed { status: None });
             self.event(Event::Unregistered);
         }
-        let txns = self.txns.take_all();
+        let mut txns = self.txns.take_all();
         self.timers.stop(Timer::RegisterTimeout);
         self.reg.pending = None;
         self.reg.state = RegState::Idle;
         self.timers.stop(Timer::RegisterRefresh);
-        for (_, txn) in txns {
+        while let Some(txn) = txns.pop_first() {
             match txn.owner {
                 Owner::Register => {}
                 Owner::Message(id) => self.event(Event::MessageResult { id, status: 503 }),
@@ -199,7 +199,8 @@ impl UserAgent {
             self.transport.stop();
             self.drain_transport(now);
             self.connected = false;
-            for (_, txn) in self.txns.take_all() {
+            let mut txns = self.txns.take_all();
+            while let Some(txn) = txns.pop_first() {
                 if let Owner::Message(id) = txn.owner {
                     self.event(Event::MessageResult { id, status: 503 });
                 }

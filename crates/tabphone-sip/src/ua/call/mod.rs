@@ -135,9 +135,10 @@ impl Calls {
     /// Every call's id, the calls removed.
     pub(super) fn take_ids(&mut self) -> Vec<CallId> {
         let mut ids = Vec::with_capacity(self.0.len());
-        for (id, _) in std::mem::take(&mut self.0) {
-            ids.push(id);
+        for (id, _) in &self.0 {
+            ids.push(*id);
         }
+        self.0.clear();
         ids
     }
 }
