@@ -101,28 +101,37 @@ pub fn parse_challenge(value: &str) -> Result<Challenge, AuthError> {
     if !rest[..scheme_len].eq_ignore_ascii_case("digest") {
         return Err(AuthError::NotDigest);
     }
-    let [algorithm, qop, realm, nonce, opaque, stale] = params(&rest[scheme_len..])?;
-    let algorithm = match algorithm {
+    let p = params(&rest[scheme_len..])?;
+    // Checked by reference, in this order; the values move out once, at the
+    // end (an early return drops the one array, not each value).
+    let algorithm = match &p[0] {
         None => Algorithm::Md5,
-        Some(a) => Algorithm::parse(&a).ok_or(AuthError::UnsupportedAlgorithm(a))?,
+        Some(a) => Algorithm::parse(a).ok_or_else(|| AuthError::UnsupportedAlgorithm(a.clone()))?,
     };
-    let qop_auth = match qop {
+    let qop_auth = match &p[1] {
         None => false,
         Some(q) => {
-            let auth = split_byte(&q, b',').any(|o| trim_space(o).eq_ignore_ascii_case("auth"));
+            let auth = split_byte(q, b',').any(|o| trim_space(o).eq_ignore_ascii_case("auth"));
             if !auth {
-                return Err(AuthError::UnsupportedQop(q));
+                return Err(AuthError::UnsupportedQop(q.clone()));
             }
             true
         }
     };
+    for (i, name) in [(2, "realm"), (3, "nonce")] {
+        if p[i].is_none() {
+            return Err(AuthError::Missing(name));
+        }
+    }
+    let stale = p[5].as_deref().is_some_and(|s| s.eq_ignore_ascii_case("true"));
+    let [_, _, realm, nonce, opaque, _] = p;
     Ok(Challenge {
-        realm: realm.ok_or(AuthError::Missing("realm"))?,
-        nonce: nonce.ok_or(AuthError::Missing("nonce"))?,
+        realm: realm.unwrap_or_default(),
+        nonce: nonce.unwrap_or_default(),
         opaque,
         algorithm,
         qop_auth,
-        stale: stale.is_some_and(|s| s.eq_ignore_ascii_case("true")),
+        stale,
     })
 }
 
