@@ -39,8 +39,8 @@ pub(crate) fn md5(data: &[u8]) -> [u8; 16] {
     let mut state: [u32; 4] = [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476];
     for block in pad(data, false).chunks_exact(64) {
         let mut words = [0u32; 16];
-        for (w, b) in words.iter_mut().zip(block.chunks_exact(4)) {
-            *w = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        for (i, b) in block.iter().enumerate() {
+            words[i / 4] |= u32::from(*b) << (i % 4 * 8);
         }
         let [mut a, mut b, mut c, mut d] = state;
         for i in 0..64 {
@@ -59,8 +59,8 @@ pub(crate) fn md5(data: &[u8]) -> [u8; 16] {
         }
     }
     let mut out = [0u8; 16];
-    for (o, s) in out.chunks_exact_mut(4).zip(state) {
-        o.copy_from_slice(&s.to_le_bytes());
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = (state[i / 4] >> (i % 4 * 8)) as u8;
     }
     out
 }
@@ -73,8 +73,8 @@ pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
         sha2::compress256(&mut state, std::slice::from_ref(GenericArray::from_slice(block)));
     }
     let mut out = [0u8; 32];
-    for (o, s) in out.chunks_exact_mut(4).zip(state) {
-        o.copy_from_slice(&s.to_be_bytes());
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = (state[i / 4] >> (24 - i % 4 * 8)) as u8;
     }
     out
 }
