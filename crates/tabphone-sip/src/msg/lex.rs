@@ -59,19 +59,6 @@ pub(crate) fn trim_end_bytes(s: &str, strip: fn(u8) -> bool) -> &str {
     s.get(..s.len() - n).unwrap_or_default()
 }
 
-/// The words of `s` between spaces and tabs, none empty (what
-/// `split([' ', '\t'])` without the empty ones gives, without its searcher).
-pub(super) fn words(s: &str) -> impl Iterator<Item = &str> {
-    let mut rest = s;
-    std::iter::from_fn(move || {
-        rest = trim_start_bytes(rest, is_ws);
-        let n = rest.bytes().position(is_ws).unwrap_or(rest.len());
-        let (word, after) = rest.split_at(n);
-        rest = after;
-        (!word.is_empty()).then_some(word)
-    })
-}
-
 /// `s` without leading or trailing spaces and tabs.
 pub(crate) fn trim_ws(s: &str) -> &str {
     trim_end_bytes(trim_start_bytes(s, is_ws), is_ws)

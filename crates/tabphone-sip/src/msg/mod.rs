@@ -31,7 +31,7 @@
 //!   [`Request`], [`Response`], [`Message`]) and their encoding;
 //! - `parse.rs`: framing and checks ([`parse`], [`ParseError`]);
 //! - `lex.rs`: tokens, comma lists, parameters, quoting ([`split_list`],
-//!   [`param`], [`quote`]), byte checks, trims, splits, lines and words
+//!   [`param`], [`quote`]), byte checks, trims, splits and lines
 //!   shared by the parser, the agent and the SDP edits (by bytes: `str`'s
 //!   char-pattern methods each bring in a searcher), numbers read through one
 //!   `u64` reader and written by pushes (no `core::fmt` on the paths that

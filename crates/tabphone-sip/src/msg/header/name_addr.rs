@@ -2,9 +2,9 @@
 //! Route, Record-Route, Refer-To, Referred-By (RFC 3261 20.10, 25.1).
 
 use super::super::lex::{
-    bad, err, is_token, is_ws, param, parse_params, push_quoted, scan_params, scan_quoted,
+    all_bytes, bad, err, is_token_char, is_ws, param, parse_params, push_quoted, scan_params, scan_quoted,
 };
-use super::super::lex::{trim_end_bytes, trim_start_bytes, trim_ws, unquote, words, write_params, Params};
+use super::super::lex::{trim_end_bytes, trim_start_bytes, trim_ws, unquote, write_params, Params};
 use super::super::uri::UriRef;
 use super::super::{Headers, ParseError};
 
@@ -49,7 +49,8 @@ impl<'a> NameAddrRef<'a> {
                 // Before a '<' only display-name tokens may appear.
                 Some(lt) => {
                     let name = trim_ws(&v[i..lt]);
-                    if !words(name).all(is_token) {
+                    // Tokens between spaces: every byte a token's or a space.
+                    if !all_bytes(name, |c| is_token_char(c) || is_ws(c)) {
                         return Err(bad("display name ", name, " is neither tokens nor quoted"));
                     }
                     if !name.is_empty() {
