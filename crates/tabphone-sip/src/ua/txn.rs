@@ -258,7 +258,7 @@ pub(super) fn hop_by_hop(invite: &Request, method: Method, to: Option<&str>) -> 
     let seq = invite.headers.cseq_seq().unwrap_or(1);
     let cseq = cseq_text(seq, method.as_str());
     let mut r = Request::new(method, invite.uri.clone());
-    for name in ["Via", "Route", "Max-Forwards", "From", "To", "Call-ID"] {
+    for &name in &["Via", "Route", "Max-Forwards", "From", "To", "Call-ID"] {
         if !(name == "To" && to.is_some()) {
             r.headers.copy_from(&invite.headers, name);
         }
