@@ -116,10 +116,11 @@ pub fn parse_challenge(value: &str) -> Result<Challenge, AuthError> {
             true
         }
     };
-    for (i, name) in [(2, "realm"), (3, "nonce")] {
-        if p[i].is_none() {
-            return Err(AuthError::Missing(name));
-        }
+    if p[2].is_none() {
+        return Err(AuthError::Missing("realm"));
+    }
+    if p[3].is_none() {
+        return Err(AuthError::Missing("nonce"));
     }
     let stale = p[5].as_deref().is_some_and(|s| s.eq_ignore_ascii_case("true"));
     let [_, _, realm, nonce, opaque, _] = p;

@@ -48,15 +48,22 @@ pub(crate) fn is_ws(c: u8) -> bool {
 
 /// `s` without leading bytes that `strip` takes. By bytes: the `trim_*`
 /// methods of `str` with char patterns bring in a searcher per pattern type.
+/// (Plain loops: the iterator adapters brought their own code.)
 pub(crate) fn trim_start_bytes(s: &str, strip: fn(u8) -> bool) -> &str {
-    let n = s.bytes().take_while(|&b| strip(b)).count();
+    let (b, mut n) = (s.as_bytes(), 0);
+    while n < b.len() && strip(b[n]) {
+        n += 1;
+    }
     s.get(n..).unwrap_or_default()
 }
 
 /// `s` without trailing bytes that `strip` takes.
 pub(crate) fn trim_end_bytes(s: &str, strip: fn(u8) -> bool) -> &str {
-    let n = s.bytes().rev().take_while(|&b| strip(b)).count();
-    s.get(..s.len() - n).unwrap_or_default()
+    let (b, mut end) = (s.as_bytes(), s.len());
+    while end > 0 && strip(b[end - 1]) {
+        end -= 1;
+    }
+    s.get(..end).unwrap_or_default()
 }
 
 /// `s` without leading or trailing spaces and tabs.
