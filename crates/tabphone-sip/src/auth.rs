@@ -7,6 +7,7 @@
 //! nonce comes from the caller: the core's seeded RNG, never a hidden source.
 
 use crate::hash::{hex, md5, sha256};
+use crate::msg::position_byte;
 use crate::msg::{is_space, push_quoted, split_byte, trim_space, trim_start_bytes};
 
 /// Hash algorithm of a challenge.
@@ -95,7 +96,7 @@ pub enum AuthError {
 /// Parse `Digest k=v, k="v", …` (the header value).
 pub fn parse_challenge(value: &str) -> Result<Challenge, AuthError> {
     let rest = trim_start_bytes(value, is_space);
-    let scheme_len = rest.bytes().position(is_space).unwrap_or(rest.len());
+    let scheme_len = position_byte(rest, is_space).unwrap_or(rest.len());
     if !rest[..scheme_len].eq_ignore_ascii_case("digest") {
         return Err(AuthError::NotDigest);
     }

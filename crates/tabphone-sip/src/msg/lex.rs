@@ -46,6 +46,33 @@ pub(crate) fn is_ws(c: u8) -> bool {
     c == b' ' || c == b'\t'
 }
 
+/// The index of the first `c` in `s`. (Plain loops here: each `position`
+/// closure brought its own copy of the iterator code.)
+pub(crate) fn find_byte(s: &str, c: u8) -> Option<usize> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == c {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The index of the first byte of `s` that `f` takes.
+pub(crate) fn position_byte(s: &str, f: fn(u8) -> bool) -> Option<usize> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if f(b[i]) {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
 /// `s` without leading bytes that `strip` takes. By bytes: the `trim_*`
 /// methods of `str` with char patterns bring in a searcher per pattern type.
 /// (Plain loops: the iterator adapters brought their own code.)
@@ -86,7 +113,7 @@ pub(crate) fn trim_space(s: &str) -> &str {
 /// `s` split at the first `sep` byte (an ASCII separator), like
 /// `split_once(char)` without its searcher.
 pub fn split_once_byte(s: &str, sep: u8) -> Option<(&str, &str)> {
-    let i = s.bytes().position(|c| c == sep)?;
+    let i = find_byte(s, sep)?;
     Some((s.get(..i)?, s.get(i + 1..)?))
 }
 

@@ -4,6 +4,7 @@ use super::super::lex::{
     any_byte, bad, err, is_token, is_ws, parse_number, push_u64, trim_start_bytes, trim_ws,
 };
 use super::super::{Headers, Method, ParseError};
+use crate::msg::position_byte;
 
 /// A CSeq value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,7 +29,7 @@ impl CSeq {
     pub(in crate::msg) fn scan(v: &str) -> Result<(u32, &str), ParseError> {
         // Two words between spaces and tabs.
         let v = trim_ws(v);
-        let (n, rest) = v.split_at(v.bytes().position(is_ws).unwrap_or(v.len()));
+        let (n, rest) = v.split_at(position_byte(v, is_ws).unwrap_or(v.len()));
         let m = trim_start_bytes(rest, is_ws);
         if n.is_empty() || m.is_empty() || any_byte(m, is_ws) {
             return Err(err("CSeq needs a number and a method"));

@@ -7,6 +7,7 @@ use super::super::lex::{
 use super::super::lex::{trim_end_bytes, trim_start_bytes, trim_ws, unquote, write_params, Params};
 use super::super::uri::UriRef;
 use super::super::{Headers, ParseError};
+use crate::msg::find_byte;
 
 /// A `name-addr` or `addr-spec` with header parameters (From, To, Contact,
 /// Route, Record-Route, Refer-To).
@@ -45,7 +46,7 @@ impl<'a> NameAddrRef<'a> {
             }
             v.len() - rest.len()
         } else {
-            match v.bytes().position(|c| c == b'<') {
+            match find_byte(v, b'<') {
                 // Before a '<' only display-name tokens may appear.
                 Some(lt) => {
                     let name = trim_ws(&v[i..lt]);
@@ -61,7 +62,7 @@ impl<'a> NameAddrRef<'a> {
                 None => return NameAddrRef::scan_addr_spec(&v[i..]),
             }
         };
-        let Some(gt) = v[lt..].bytes().position(|c| c == b'>') else {
+        let Some(gt) = find_byte(&v[lt..], b'>') else {
             return Err(err("'<' without '>'"));
         };
         let uri = &v[lt + 1..lt + gt];
@@ -73,7 +74,7 @@ impl<'a> NameAddrRef<'a> {
 
     /// addr-spec: the URI ends at the first ';'; it may not hold ',' or '?'.
     fn scan_addr_spec(rest: &'a str) -> Result<NameAddrRef<'a>, ParseError> {
-        let end = rest.bytes().position(|c| c == b';').unwrap_or(rest.len());
+        let end = find_byte(rest, b';').unwrap_or(rest.len());
         let uri = trim_end_bytes(&rest[..end], is_ws);
         if uri.bytes().any(|b| b == b',' || b == b'?') {
             return Err(err("a URI with ',' or '?' must be in angle brackets"));
