@@ -34,16 +34,15 @@ fn pad(data: &[u8], big_endian: bool) -> Vec<u8> {
     padded
 }
 
-/// The 64-byte blocks of a padded message (a range, not `chunks_exact`: its
-/// iterator brought its own code).
-fn blocks(padded: &[u8]) -> impl Iterator<Item = &[u8]> {
-    (0..padded.len() / 64).map(move |i| &padded[i * 64..i * 64 + 64])
-}
-
 /// The 16-byte MD5 digest of `data`.
 pub(crate) fn md5(data: &[u8]) -> [u8; 16] {
     let mut state: [u32; 4] = [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476];
-    for block in blocks(&pad(data, false)) {
+    let padded = pad(data, false);
+    // By index, not `chunks_exact`: its iterator brought its own code.
+    let mut at = 0;
+    while at < padded.len() {
+        let block = &padded[at..at + 64];
+        at += 64;
         let mut words = [0u32; 16];
         for (i, b) in block.iter().enumerate() {
             words[i / 4] |= u32::from(*b) << (i % 4 * 8);
@@ -76,7 +75,11 @@ pub(crate) fn md5(data: &[u8]) -> [u8; 16] {
 pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
     let mut state: [u32; 8] =
         [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
-    for block in blocks(&pad(data, true)) {
+    let padded = pad(data, true);
+    let mut at = 0;
+    while at < padded.len() {
+        let block = &padded[at..at + 64];
+        at += 64;
         sha2::compress256(&mut state, std::slice::from_ref(GenericArray::from_slice(block)));
     }
     let mut out = [0u8; 32];

@@ -28,13 +28,18 @@ pub fn is_token_char(c: u8) -> bool {
 /// loop for every check.)
 #[inline(never)]
 pub(super) fn all_bytes(s: &str, f: fn(u8) -> bool) -> bool {
-    s.bytes().all(f)
+    for b in s.as_bytes() {
+        if !f(*b) {
+            return false;
+        }
+    }
+    true
 }
 
 /// Does some byte of `s` pass `f`?
 #[inline(never)]
 pub(super) fn any_byte(s: &str, f: fn(u8) -> bool) -> bool {
-    s.bytes().any(f)
+    position_byte(s, f).is_some()
 }
 
 /// Is `s` a non-empty token?
@@ -56,6 +61,18 @@ pub(crate) fn find_byte(s: &str, c: u8) -> Option<usize> {
             return Some(i);
         }
         i += 1;
+    }
+    None
+}
+
+/// The index of the first CRLF in `s`.
+pub(crate) fn find_crlf(s: &str) -> Option<usize> {
+    let mut i = 0;
+    while let Some(j) = find_byte(&s[i..], b'\r') {
+        if s.as_bytes().get(i + j + 1) == Some(&b'\n') {
+            return Some(i + j);
+        }
+        i += j + 1;
     }
     None
 }

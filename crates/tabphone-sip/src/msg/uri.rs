@@ -44,7 +44,7 @@ impl<'a> UriRef<'a> {
         let sb = scheme.as_bytes();
         if sb.is_empty()
             || !sb[0].is_ascii_alphabetic()
-            || !sb.iter().all(|c| c.is_ascii_alphanumeric() || b"+-.".contains(c))
+            || !all_bytes(scheme, |c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.'))
         {
             return Err(bad("bad URI scheme ", scheme, ""));
         }

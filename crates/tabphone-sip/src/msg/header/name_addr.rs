@@ -2,7 +2,8 @@
 //! Route, Record-Route, Refer-To, Referred-By (RFC 3261 20.10, 25.1).
 
 use super::super::lex::{
-    all_bytes, bad, err, is_token_char, is_ws, param, parse_params, push_quoted, scan_params, scan_quoted,
+    all_bytes, any_byte, bad, err, is_token_char, is_ws, param, parse_params, push_quoted, scan_params,
+    scan_quoted,
 };
 use super::super::lex::{trim_end_bytes, trim_start_bytes, trim_ws, unquote, write_params, Params};
 use super::super::uri::UriRef;
@@ -76,7 +77,7 @@ impl<'a> NameAddrRef<'a> {
     fn scan_addr_spec(rest: &'a str) -> Result<NameAddrRef<'a>, ParseError> {
         let end = find_byte(rest, b';').unwrap_or(rest.len());
         let uri = trim_end_bytes(&rest[..end], is_ws);
-        if uri.bytes().any(|b| b == b',' || b == b'?') {
+        if any_byte(uri, |b| b == b',' || b == b'?') {
             return Err(err("a URI with ',' or '?' must be in angle brackets"));
         }
         UriRef::scan(uri)?;
