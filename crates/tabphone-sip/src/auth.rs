@@ -5,10 +5,9 @@
 //! Supports `MD5`, `MD5-sess`, `SHA-256` and `SHA-256-sess`, with `qop=auth`
 //! (nonce count and client nonce) or without qop (RFC 2069 style). The client
 //! nonce comes from the caller: the core's seeded RNG, never a hidden source.
-use std::iter::Peekable;
-use std::str::Chars;
 
 use crate::hash::{hex, md5, sha256};
+use crate::msg::position_byte;
 use crate::msg::{is_space, push_quoted, split_byte, trim_space, trim_start_bytes};
 
 /// Hash algorithm of a challenge.
@@ -97,32 +96,42 @@ pub enum AuthError {
 /// Parse `Digest k=v, k="v", …` (the header value).
 pub fn parse_challenge(value: &str) -> Result<Challenge, AuthError> {
     let rest = trim_start_bytes(value, is_space);
-    let scheme_len = rest.bytes().position(is_space).unwrap_or(rest.len());
+    let scheme_len = position_byte(rest, is_space).unwrap_or(rest.len());
     if !rest[..scheme_len].eq_ignore_ascii_case("digest") {
         return Err(AuthError::NotDigest);
     }
-    let [algorithm, qop, realm, nonce, opaque, stale] = params(&rest[scheme_len..])?;
-    let algorithm = match algorithm {
+    let p = params(&rest[scheme_len..])?;
+    // Checked by reference, in this order; the values move out once, at the
+    // end (an early return drops the one array, not each value).
+    let algorithm = match &p[0] {
         None => Algorithm::Md5,
-        Some(a) => Algorithm::parse(&a).ok_or(AuthError::UnsupportedAlgorithm(a))?,
+        Some(a) => Algorithm::parse(a).ok_or_else(|| AuthError::UnsupportedAlgorithm(a.clone()))?,
     };
-    let qop_auth = match qop {
+    let qop_auth = match &p[1] {
         None => false,
         Some(q) => {
-            let auth = split_byte(&q, b',').any(|o| trim_space(o).eq_ignore_ascii_case("auth"));
+            let auth = split_byte(q, b',').any(|o| trim_space(o).eq_ignore_ascii_case("auth"));
             if !auth {
-                return Err(AuthError::UnsupportedQop(q));
+                return Err(AuthError::UnsupportedQop(q.clone()));
             }
             true
         }
     };
+    if p[2].is_none() {
+        return Err(AuthError::Missing("realm"));
+    }
+    if p[3].is_none() {
+        return Err(AuthError::Missing("nonce"));
+    }
+    let stale = p[5].as_deref().is_some_and(|s| s.eq_ignore_ascii_case("true"));
+    let [_, _, realm, nonce, opaque, _] = p;
     Ok(Challenge {
-        realm: realm.ok_or(AuthError::Missing("realm"))?,
-        nonce: nonce.ok_or(AuthError::Missing("nonce"))?,
+        realm: realm.unwrap_or_default(),
+        nonce: nonce.unwrap_or_default(),
         opaque,
         algorithm,
         qop_auth,
-        stale: stale.is_some_and(|s| s.eq_ignore_ascii_case("true")),
+        stale,
     })
 }
 
@@ -134,20 +143,20 @@ const PARAMS: [&str; 6] = ["algorithm", "qop", "realm", "nonce", "opaque", "stal
 /// checked and skipped.
 fn params(s: &str) -> Result<[Option<String>; 6], AuthError> {
     let mut out: [Option<String>; 6] = Default::default();
-    let mut chars = s.chars().peekable();
+    let mut rest = s;
     loop {
-        while chars.next_if(|c| c.is_whitespace() || *c == ',').is_some() {}
-        if chars.peek().is_none() {
+        rest = split_while(rest, &|c| c.is_whitespace() || c == ',').1;
+        if rest.is_empty() {
             return Ok(out);
         }
-        let name = word_until(&mut chars, '=');
-        skip_whitespace(&mut chars);
-        if chars.next() != Some('=') || name.is_empty() {
+        let (name, after) = word_until(rest, '=');
+        rest = split_while(after, &char::is_whitespace).1;
+        if rest.as_bytes().first() != Some(&b'=') || name.is_empty() {
             return Err(AuthError::Syntax);
         }
-        skip_whitespace(&mut chars);
-        let value = if chars.next_if_eq(&'"').is_some() {
-            let mut v = String::new();
+        rest = split_while(&rest[1..], &char::is_whitespace).1;
+        let value = if rest.as_bytes().first() == Some(&b'"') {
+            let (mut v, mut chars) = (String::new(), rest[1..].chars());
             loop {
                 match chars.next() {
                     Some('"') => break,
@@ -156,9 +165,12 @@ fn params(s: &str) -> Result<[Option<String>; 6], AuthError> {
                     None => return Err(AuthError::Syntax),
                 }
             }
+            rest = chars.as_str();
             v
         } else {
-            word_until(&mut chars, ',')
+            let (word, after) = word_until(rest, ',');
+            rest = after;
+            word.to_string()
         };
         if let Some(slot) = PARAMS.iter().position(|p| name.eq_ignore_ascii_case(p)).map(|i| &mut out[i]) {
             if slot.is_none() {
@@ -168,17 +180,22 @@ fn params(s: &str) -> Result<[Option<String>; 6], AuthError> {
     }
 }
 
-fn skip_whitespace(chars: &mut Peekable<Chars<'_>>) {
-    while chars.next_if(|c| c.is_whitespace()).is_some() {}
+/// `s` split after its leading characters that `take` takes (by `char`:
+/// `char::is_whitespace` counts more than ASCII). A `dyn`: one copy.
+fn split_while<'a>(s: &'a str, take: &dyn Fn(char) -> bool) -> (&'a str, &'a str) {
+    let mut chars = s.chars();
+    loop {
+        let rest = chars.as_str();
+        match chars.next() {
+            Some(c) if take(c) => {}
+            _ => return s.split_at(s.len() - rest.len()),
+        }
+    }
 }
 
-/// The characters before `stop` or whitespace.
-fn word_until(chars: &mut Peekable<Chars<'_>>, stop: char) -> String {
-    let mut word = String::new();
-    while let Some(c) = chars.next_if(|c| *c != stop && !c.is_whitespace()) {
-        word.push(c);
-    }
-    word
+/// The characters before `stop` or whitespace, and the rest.
+fn word_until(s: &str, stop: char) -> (&str, &str) {
+    split_while(s, &|c| c != stop && !c.is_whitespace())
 }
 
 /// What the answer needs besides the challenge.

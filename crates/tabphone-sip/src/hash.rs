@@ -37,10 +37,15 @@ fn pad(data: &[u8], big_endian: bool) -> Vec<u8> {
 /// The 16-byte MD5 digest of `data`.
 pub(crate) fn md5(data: &[u8]) -> [u8; 16] {
     let mut state: [u32; 4] = [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476];
-    for block in pad(data, false).chunks_exact(64) {
+    let padded = pad(data, false);
+    // By index, not `chunks_exact`: its iterator brought its own code.
+    let mut at = 0;
+    while at < padded.len() {
+        let block = &padded[at..at + 64];
+        at += 64;
         let mut words = [0u32; 16];
-        for (w, b) in words.iter_mut().zip(block.chunks_exact(4)) {
-            *w = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        for (i, b) in block.iter().enumerate() {
+            words[i / 4] |= u32::from(*b) << (i % 4 * 8);
         }
         let [mut a, mut b, mut c, mut d] = state;
         for i in 0..64 {
@@ -54,13 +59,14 @@ pub(crate) fn md5(data: &[u8]) -> [u8; 16] {
             (a, d, c) = (d, c, b);
             b = b.wrapping_add(sum.rotate_left(SHIFTS[i / 16 * 4 + i % 4]));
         }
-        for (s, v) in state.iter_mut().zip([a, b, c, d]) {
-            *s = s.wrapping_add(v);
-        }
+        state[0] = state[0].wrapping_add(a);
+        state[1] = state[1].wrapping_add(b);
+        state[2] = state[2].wrapping_add(c);
+        state[3] = state[3].wrapping_add(d);
     }
     let mut out = [0u8; 16];
-    for (o, s) in out.chunks_exact_mut(4).zip(state) {
-        o.copy_from_slice(&s.to_le_bytes());
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = (state[i / 4] >> (i % 4 * 8)) as u8;
     }
     out
 }
@@ -69,12 +75,16 @@ pub(crate) fn md5(data: &[u8]) -> [u8; 16] {
 pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
     let mut state: [u32; 8] =
         [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
-    for block in pad(data, true).chunks_exact(64) {
+    let padded = pad(data, true);
+    let mut at = 0;
+    while at < padded.len() {
+        let block = &padded[at..at + 64];
+        at += 64;
         sha2::compress256(&mut state, std::slice::from_ref(GenericArray::from_slice(block)));
     }
     let mut out = [0u8; 32];
-    for (o, s) in out.chunks_exact_mut(4).zip(state) {
-        o.copy_from_slice(&s.to_be_bytes());
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = (state[i / 4] >> (24 - i % 4 * 8)) as u8;
     }
     out
 }

@@ -5,7 +5,7 @@
 //! [`AUDIO_ANSWER`] describe a signaling-only call (an RTP audio stream nobody
 //! sends), for the CLI and for tests.
 
-use crate::msg::{is_space, lines, trim_end_bytes};
+use crate::msg::{find_crlf, is_space, lines, trim_end_bytes};
 
 /// One audio stream (PCMU, PCMA, telephone-event) on a port nobody listens on.
 macro_rules! audio {
@@ -29,7 +29,7 @@ pub const AUDIO_ANSWER: &str = audio!("4243");
 /// The line ending `sdp` uses: CRLF if it has one, else LF. By bytes: a
 /// `&str` search would bring in the standard library's two-way searcher.
 fn eol(sdp: &str) -> &'static str {
-    if sdp.as_bytes().windows(2).any(|w| w == b"\r\n") {
+    if find_crlf(sdp).is_some() {
         "\r\n"
     } else {
         "\n"

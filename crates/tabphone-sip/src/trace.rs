@@ -3,6 +3,7 @@
 //! continuation lines included). The body is never touched; only the header
 //! section is scanned.
 
+use crate::msg::find_byte;
 use crate::msg::{is_ws, trim_end_bytes, trim_space};
 
 /// Direction of a traced message.
@@ -23,7 +24,7 @@ pub fn redact(message: &str) -> String {
     let mut hiding = false;
     let mut rest = message;
     while !rest.is_empty() {
-        let end = rest.bytes().position(|c| c == b'\n').map_or(rest.len(), |i| i + 1);
+        let end = find_byte(rest, b'\n').map_or(rest.len(), |i| i + 1);
         let (line, tail) = rest.split_at(end);
         rest = tail;
         if !in_headers {
@@ -41,7 +42,7 @@ pub fn redact(message: &str) -> String {
         if folded && hiding {
             continue; // a continuation of a hidden value
         }
-        let colon = bare.bytes().position(|c| c == b':');
+        let colon = find_byte(bare, b':');
         let name = trim_space(&bare[..colon.unwrap_or(bare.len())]);
         hiding = !folded && colon.is_some() && SECRET.iter().any(|s| name.eq_ignore_ascii_case(s));
         if hiding {

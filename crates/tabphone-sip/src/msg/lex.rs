@@ -28,13 +28,18 @@ pub fn is_token_char(c: u8) -> bool {
 /// loop for every check.)
 #[inline(never)]
 pub(super) fn all_bytes(s: &str, f: fn(u8) -> bool) -> bool {
-    s.bytes().all(f)
+    for b in s.as_bytes() {
+        if !f(*b) {
+            return false;
+        }
+    }
+    true
 }
 
 /// Does some byte of `s` pass `f`?
 #[inline(never)]
 pub(super) fn any_byte(s: &str, f: fn(u8) -> bool) -> bool {
-    s.bytes().any(f)
+    position_byte(s, f).is_some()
 }
 
 /// Is `s` a non-empty token?
@@ -46,30 +51,63 @@ pub(crate) fn is_ws(c: u8) -> bool {
     c == b' ' || c == b'\t'
 }
 
+/// The index of the first `c` in `s`. (Plain loops here: each `position`
+/// closure brought its own copy of the iterator code.)
+pub(crate) fn find_byte(s: &str, c: u8) -> Option<usize> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == c {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The index of the first CRLF in `s`.
+pub(crate) fn find_crlf(s: &str) -> Option<usize> {
+    let mut i = 0;
+    while let Some(j) = find_byte(&s[i..], b'\r') {
+        if s.as_bytes().get(i + j + 1) == Some(&b'\n') {
+            return Some(i + j);
+        }
+        i += j + 1;
+    }
+    None
+}
+
+/// The index of the first byte of `s` that `f` takes.
+pub(crate) fn position_byte(s: &str, f: fn(u8) -> bool) -> Option<usize> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if f(b[i]) {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
 /// `s` without leading bytes that `strip` takes. By bytes: the `trim_*`
 /// methods of `str` with char patterns bring in a searcher per pattern type.
+/// (Plain loops: the iterator adapters brought their own code.)
 pub(crate) fn trim_start_bytes(s: &str, strip: fn(u8) -> bool) -> &str {
-    let n = s.bytes().take_while(|&b| strip(b)).count();
+    let (b, mut n) = (s.as_bytes(), 0);
+    while n < b.len() && strip(b[n]) {
+        n += 1;
+    }
     s.get(n..).unwrap_or_default()
 }
 
 /// `s` without trailing bytes that `strip` takes.
 pub(crate) fn trim_end_bytes(s: &str, strip: fn(u8) -> bool) -> &str {
-    let n = s.bytes().rev().take_while(|&b| strip(b)).count();
-    s.get(..s.len() - n).unwrap_or_default()
-}
-
-/// The words of `s` between spaces and tabs, none empty (what
-/// `split([' ', '\t'])` without the empty ones gives, without its searcher).
-pub(super) fn words(s: &str) -> impl Iterator<Item = &str> {
-    let mut rest = s;
-    std::iter::from_fn(move || {
-        rest = trim_start_bytes(rest, is_ws);
-        let n = rest.bytes().position(is_ws).unwrap_or(rest.len());
-        let (word, after) = rest.split_at(n);
-        rest = after;
-        (!word.is_empty()).then_some(word)
-    })
+    let (b, mut end) = (s.as_bytes(), s.len());
+    while end > 0 && strip(b[end - 1]) {
+        end -= 1;
+    }
+    s.get(..end).unwrap_or_default()
 }
 
 /// `s` without leading or trailing spaces and tabs.
@@ -92,7 +130,7 @@ pub(crate) fn trim_space(s: &str) -> &str {
 /// `s` split at the first `sep` byte (an ASCII separator), like
 /// `split_once(char)` without its searcher.
 pub fn split_once_byte(s: &str, sep: u8) -> Option<(&str, &str)> {
-    let i = s.bytes().position(|c| c == sep)?;
+    let i = find_byte(s, sep)?;
     Some((s.get(..i)?, s.get(i + 1..)?))
 }
 

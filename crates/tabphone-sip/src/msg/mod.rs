@@ -31,7 +31,7 @@
 //!   [`Request`], [`Response`], [`Message`]) and their encoding;
 //! - `parse.rs`: framing and checks ([`parse`], [`ParseError`]);
 //! - `lex.rs`: tokens, comma lists, parameters, quoting ([`split_list`],
-//!   [`param`], [`quote`]), byte checks, trims, splits, lines and words
+//!   [`param`], [`quote`]), byte checks, trims, splits and lines
 //!   shared by the parser, the agent and the SDP edits (by bytes: `str`'s
 //!   char-pattern methods each bring in a searcher), numbers read through one
 //!   `u64` reader and written by pushes (no `core::fmt` on the paths that
@@ -51,7 +51,8 @@ mod uri;
 pub(crate) use header::cseq_text;
 pub use header::{CSeq, NameAddr, Replaces, RetryAfter, Role, SubscriptionState, Via};
 pub(crate) use lex::{
-    decimal, is_space, is_ws, lines, parse_int, push_quoted, trim_end_bytes, trim_space, trim_start_bytes,
+    decimal, find_byte, find_crlf, is_space, is_ws, lines, parse_int, position_byte, push_quoted,
+    trim_end_bytes, trim_space, trim_start_bytes,
 };
 pub use lex::{
     is_token, is_token_char, param, quote, split_byte, split_list, split_once_byte, Params, SplitList,

@@ -4,7 +4,7 @@
 
 use super::header::{CSeq, NameAddrRef, ViaRef};
 use super::lex::{all_bytes, any_byte, bad, err, is_token, is_ws, parse_int, parse_number, split_list};
-use super::lex::{split_byte, split_once_byte, trim_end_bytes, trim_ws};
+use super::lex::{find_byte, find_crlf, split_byte, split_once_byte, trim_end_bytes, trim_ws};
 use super::uri::UriRef;
 use super::{Header, Headers, Message, Method, Request, Response};
 use tabphone_json::quote;
@@ -123,7 +123,7 @@ pub fn parse(frame: &[u8]) -> Result<Message, ParseError> {
     };
     // By bytes: a `&str` pattern would bring in the standard library's
     // two-way searcher.
-    let (first, fields) = match head.as_bytes().windows(2).position(|w| w == b"\r\n") {
+    let (first, fields) = match find_crlf(head) {
         Some(i) => (&head[..i], &head[i + 2..]),
         None => (head, ""),
     };
@@ -252,7 +252,7 @@ fn split_headers(fields: &str) -> Result<(Headers, Lengths<'_>), ParseError> {
     let bytes = fields.as_bytes();
     let mut pos = 0;
     while pos < bytes.len() {
-        let end = bytes[pos..].iter().position(|&c| c == b'\r').map_or(bytes.len(), |i| pos + i);
+        let end = find_byte(&fields[pos..], b'\r').map_or(bytes.len(), |i| pos + i);
         let line = &fields[pos..end];
         pos = end + 2;
         if end < bytes.len() && bytes.get(end + 1) != Some(&b'\n') {

@@ -4,6 +4,7 @@ use super::lex::{
     all_bytes, any_byte, bad, err, parse_number, parse_params, push_u64, scan_params, split_once_byte, Params,
 };
 use super::ParseError;
+use crate::msg::find_byte;
 
 /// A URI (RFC 3261 19.1 for `sip`/`sips`, any `absoluteURI` otherwise).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,7 +44,7 @@ impl<'a> UriRef<'a> {
         let sb = scheme.as_bytes();
         if sb.is_empty()
             || !sb[0].is_ascii_alphabetic()
-            || !sb.iter().all(|c| c.is_ascii_alphanumeric() || b"+-.".contains(c))
+            || !all_bytes(scheme, |c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.'))
         {
             return Err(bad("bad URI scheme ", scheme, ""));
         }
@@ -62,7 +63,7 @@ impl<'a> UriRef<'a> {
             Some((h, _)) => (h, true),
             None => (hostpart, false),
         };
-        let (hostport, params) = match hostpart.bytes().position(|c| c == b';') {
+        let (hostport, params) = match find_byte(hostpart, b';') {
             Some(i) => (&hostpart[..i], &hostpart[i..]),
             None => (hostpart, ""),
         };

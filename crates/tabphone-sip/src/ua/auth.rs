@@ -60,8 +60,11 @@ impl UserAgent {
         let (via, key) = self.via();
         let Some(seq) = self.next_cseq(txn.owner, &txn.request) else { return Some(txn) };
         let (owner, mut req) = (txn.owner, txn.request);
-        req.headers.remove("Via");
-        req.headers.push_front("Via", via);
+        // Our requests carry one Via, their first field (`new_request`,
+        // `hop_by_hop`): the new one takes its place.
+        if let Some(h) = req.headers.0.iter_mut().find(|h| h.name == "Via") {
+            h.value = via;
+        }
         req.headers.remove("User-Agent");
         req.headers.remove("CSeq");
         req.headers.push("CSeq", cseq_text(seq, req.method.as_str()));

@@ -165,8 +165,8 @@ impl UserAgent {
 
     /// The handles of every call, to visit them while changing them.
     pub(super) fn call_ids(&self) -> Vec<CallId> {
-        let mut ids = Vec::with_capacity(self.calls.len());
-        for id in self.calls.keys() {
+        let mut ids = Vec::new();
+        for (id, _) in self.calls.iter() {
             ids.push(*id);
         }
         ids

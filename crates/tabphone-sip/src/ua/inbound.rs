@@ -19,7 +19,7 @@ impl UserAgent {
         self.transport.handle_socket(now, SocketEvent::Received { is_pong: false });
         if data == b"\r\n\r\n" {
             // A keepalive ping from the server (RFC 5626 4.4.1): pong.
-            return self.out.push_back(Output::Send("\r\n".into()));
+            return self.out.push(Output::Send("\r\n".into()));
         }
         if self.config.trace {
             let line = trace::trace_line(Direction::In, &self.url, &tabphone_json::lossy(data));
@@ -62,24 +62,42 @@ impl UserAgent {
         self.on_out_of_dialog(req, from, to.uri, call_id);
     }
 
-    /// A request outside any dialog, checked in RFC 3261 8.2 order: method,
-    /// URI scheme, Require; then OPTIONS, MESSAGE or a new INVITE (`to`: its
-    /// To URI).
+    /// A request outside any dialog, once [`UserAgent::refused`] lets it
+    /// through: OPTIONS, MESSAGE or a new INVITE (`to`: its To URI).
     fn on_out_of_dialog(&mut self, req: Request, from: NameAddr, to: String, call_id: String) {
-        let allow = [("Allow", ALLOW)];
+        if self.refused(&req) {
+            return;
+        }
         match req.method {
-            Method::Invite | Method::Options | Method::Message => {}
-            Method::Bye | Method::Info | Method::Notify | Method::Prack | Method::Update => {
-                return self.respond(&req, 481, None, &[]);
+            Method::Options => {
+                let extra = [("Allow", ALLOW), ("Accept", "application/sdp"), ("Supported", SUPPORTED)];
+                self.respond(&req, 200, None, &extra);
             }
-            Method::Register | Method::Subscribe | Method::Publish | Method::Refer => {
-                return self.respond(&req, 405, None, &allow);
-            }
-            _ => return self.respond(&req, 501, None, &allow),
+            Method::Message => self.on_message(&req, from.uri, None),
+            _ => self.on_new_invite(req, from, to, call_id),
+        }
+    }
+
+    /// The checks of a request outside any dialog, in RFC 3261 8.2 order:
+    /// method, URI scheme, Require; then a new INVITE's content (8.2.3). The
+    /// first that fails is answered here, and the request goes no further.
+    /// (By reference: the callers' owned parts are dropped in one place.)
+    fn refused(&mut self, req: &Request) -> bool {
+        let allow = [("Allow", ALLOW)];
+        let (status, extra): (u16, &[(&'static str, &str)]) = match req.method {
+            Method::Invite | Method::Options | Method::Message => (0, &[]),
+            Method::Bye | Method::Info | Method::Notify | Method::Prack | Method::Update => (481, &[]),
+            Method::Register | Method::Subscribe | Method::Publish | Method::Refer => (405, &allow),
+            _ => (501, &allow),
+        };
+        if status != 0 {
+            self.respond(req, status, None, extra);
+            return true;
         }
         if let Ok(scheme) = Uri::check(&req.uri) {
             if !scheme.eq_ignore_ascii_case("sip") && !scheme.eq_ignore_ascii_case("sips") {
-                return self.respond(&req, 416, None, &[]);
+                self.respond(req, 416, None, &[]);
+                return true;
             }
         }
         let mut unsupported = String::new();
@@ -92,35 +110,30 @@ impl UserAgent {
             }
         }
         if !unsupported.is_empty() {
-            return self.respond(&req, 420, None, &[("Unsupported", &unsupported)]);
+            self.respond(req, 420, None, &[("Unsupported", &unsupported)]);
+            return true;
         }
-        match req.method {
-            Method::Options => {
-                let extra = [("Allow", ALLOW), ("Accept", "application/sdp"), ("Supported", SUPPORTED)];
-                self.respond(&req, 200, None, &extra);
-            }
-            Method::Message => self.on_message(&req, from.uri, None),
-            _ => self.on_invite(req, from, to, call_id),
+        if !matches!(req.method, Method::Invite) {
+            return false;
         }
-    }
-
-    /// A new INVITE's content (RFC 3261 8.2.3): an SDP body if any (else 415),
-    /// an Accept that takes SDP if any (else 406).
-    fn on_invite(&mut self, req: Request, from: NameAddr, to: String, call_id: String) {
-        if let Some(ct) = req.headers.get("Content-Type") {
-            if !req.body.is_empty() && !msg::media_type_is(ct, "application/sdp") {
-                return self.respond(&req, 415, None, &[("Accept", "application/sdp")]);
-            }
-        }
+        // A new INVITE: an SDP body if any (else 415), an Accept that takes
+        // SDP if any (else 406).
+        let sdp_body = req.body.is_empty()
+            || req.headers.get("Content-Type").is_none_or(|ct| msg::media_type_is(ct, "application/sdp"));
         let (mut accept, mut sdp) = (false, false);
         for a in req.headers.list("Accept") {
             accept = true;
             sdp |= accepts_sdp(a);
         }
-        if accept && !sdp {
-            return self.respond(&req, 406, None, &[("Accept", "application/sdp")]);
-        }
-        self.on_new_invite(req, from, to, call_id);
+        let status = if !sdp_body {
+            415
+        } else if accept && !sdp {
+            406
+        } else {
+            return false;
+        };
+        self.respond(req, status, None, &[("Accept", "application/sdp")]);
+        true
     }
 
     /// A request in call `id`'s dialog: 500 for an old CSeq (RFC 3261

@@ -61,10 +61,6 @@
 //! - `resume.rs`: a dialog rebuilt from a [`DialogSnapshot`] and refreshed
 //!   with a re-INVITE from this connection (a handover).
 
-use std::collections::VecDeque;
-
-use tabphone_vecmap::VecMap;
-
 use crate::rng::Rng;
 pub use crate::sdp::set_direction;
 use crate::transport::{SocketEvent, Transport, TransportConfig};
@@ -91,7 +87,7 @@ mod txn;
 pub use api::{CallId, Command, EndCause, Event, Input, Output, SessionState};
 use auth::Nonces;
 pub use call::check_extra_header;
-use call::Call;
+use call::Calls;
 pub use config::Config;
 pub use dialog::DialogSnapshot;
 use identity::Identity;
@@ -111,12 +107,14 @@ pub struct UserAgent {
     me: Identity,
     reg: Registration,
     txns: Transactions,
-    calls: VecMap<CallId, Call>,
+    calls: Calls,
     next_call: u64,
     /// [`Command::Stop`] is under way ([`Timer::Stop`] bounds it).
     stopping: bool,
     timers: TimerTable,
-    out: VecDeque<Output>,
+    /// What the app takes, first in first out (a few at a time: a `Vec`
+    /// costs less code than a `VecDeque`).
+    out: Vec<Output>,
     /// The server of the current connection (for traces, and WS or WSS in Via).
     url: String,
     nonces: Nonces,
@@ -143,11 +141,11 @@ impl UserAgent {
             reg: Registration::new(call_id, from_tag, config.expires),
             config,
             txns: Transactions::default(),
-            calls: VecMap::new(),
+            calls: Calls::default(),
             next_call: 1,
             stopping: false,
             timers: TimerTable::default(),
-            out: VecDeque::new(),
+            out: Vec::new(),
             url: String::new(),
             nonces: Nonces::default(),
         }
@@ -177,14 +175,14 @@ impl UserAgent {
 
     /// Next output, until `None`.
     pub fn poll_output(&mut self) -> Option<Output> {
-        self.out.pop_front()
+        (!self.out.is_empty()).then(|| self.out.remove(0))
     }
 
     /// When to feed [`Input::Timeout`]: the earliest deadline of the
     /// transport, the agent's timer table, the transactions and the calls.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let mut calls = None;
-        for call in self.calls.values() {
+        for (_, call) in self.calls.iter() {
             calls = crate::earliest(&[calls, call.poll_timeout()]);
         }
         crate::earliest(&[

@@ -47,10 +47,10 @@ impl UserAgent {
             match o {
                 TransportOutput::Connect { url } => {
                     self.url = url.clone();
-                    self.out.push_back(Output::Connect { url });
+                    self.out.push(Output::Connect { url });
                 }
-                TransportOutput::Close => self.out.push_back(Output::Close),
-                TransportOutput::Send(text) => self.out.push_back(Output::Send(text.to_string())),
+                TransportOutput::Close => self.out.push(Output::Close),
+                TransportOutput::Send(text) => self.out.push(Output::Send(text.to_string())),
                 TransportOutput::Event(e) => self.on_transport_event(now, e),
             }
         }
@@ -105,12 +105,12 @@ impl UserAgent {
             self.event(Event::RegistrationFailed { status: None });
             self.event(Event::Unregistered);
         }
-        let txns = self.txns.take_all();
+        let mut txns = self.txns.take_all();
         self.timers.stop(Timer::RegisterTimeout);
         self.reg.pending = None;
         self.reg.state = RegState::Idle;
         self.timers.stop(Timer::RegisterRefresh);
-        for (_, txn) in txns {
+        while let Some(txn) = txns.pop_first() {
             match txn.owner {
                 Owner::Register => {}
                 Owner::Message(id) => self.event(Event::MessageResult { id, status: 503 }),
@@ -170,7 +170,7 @@ impl UserAgent {
     /// After each input: drop ended calls; when stopping and nothing is left
     /// to wait for, close.
     pub(super) fn gc(&mut self, now: Instant) {
-        self.calls.retain(|_, c| c.state != SessionState::Terminated);
+        self.calls.remove_terminated();
         if self.stopping && self.calls.is_empty() && self.reg.pending.is_none() {
             self.finish_stop(now);
         }
@@ -185,7 +185,7 @@ impl UserAgent {
             return;
         }
         // The server did not answer our BYEs and CANCELs in time.
-        for (call, _) in std::mem::take(&mut self.calls) {
+        for call in self.calls.take_ids() {
             self.event(Event::Ended { call, cause: EndCause::Local });
         }
         self.reg.pending = None;
@@ -199,7 +199,8 @@ impl UserAgent {
             self.transport.stop();
             self.drain_transport(now);
             self.connected = false;
-            for (_, txn) in self.txns.take_all() {
+            let mut txns = self.txns.take_all();
+            while let Some(txn) = txns.pop_first() {
                 if let Owner::Message(id) = txn.owner {
                     self.event(Event::MessageResult { id, status: 503 });
                 }

@@ -19,7 +19,7 @@ impl UserAgent {
     /// callers cost the shipped wasm more than the call.
     #[inline(never)]
     pub(super) fn event(&mut self, e: Event) {
-        self.out.push_back(Output::Event(e));
+        self.out.push(Output::Event(e));
     }
 
     /// Tell the app something went wrong ([`Event::Error`]), about no call in particular.
@@ -48,7 +48,7 @@ impl UserAgent {
             let line = trace::trace_line(Direction::Out, &self.url, &text);
             self.event(Event::Trace { line });
         }
-        self.out.push_back(Output::Send(text));
+        self.out.push(Output::Send(text));
     }
 
     /// `WSS` or `WS` for Via, as the current server's URL says.

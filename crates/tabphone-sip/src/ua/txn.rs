@@ -12,8 +12,6 @@
 
 use std::time::Duration;
 
-use tabphone_vecmap::VecMap;
-
 use super::{CallId, Event, UserAgent};
 use crate::msg::{cseq_text, Method, Request, Response};
 use crate::Instant;
@@ -67,41 +65,50 @@ pub(super) struct ClientTxn {
     pub(super) authed: bool,
 }
 
-/// The client transactions, by key.
+/// The client transactions, in key order: a plain `Vec` searched in full
+/// (a handful at a time; a map's code per key type costs more).
 #[derive(Debug, Default)]
-pub(super) struct Transactions(VecMap<TxnKey, ClientTxn>);
+pub(super) struct Transactions(Vec<(TxnKey, ClientTxn)>);
 
 impl Transactions {
-    /// A request sent: its transaction.
+    /// A request sent (a new branch), or a transaction put back: its entry.
     pub(super) fn insert(&mut self, key: TxnKey, txn: ClientTxn) {
-        self.0.insert(key, txn);
+        let at = self.0.iter().position(|(k, _)| k.cmp(&key).is_gt()).unwrap_or(self.0.len());
+        self.0.insert(at, (key, txn));
     }
 
     /// The transaction, finished (or replaced).
     pub(super) fn remove(&mut self, key: &TxnKey) -> Option<ClientTxn> {
-        self.0.remove(key)
+        let i = self.0.iter().position(|(k, _)| k == key)?;
+        Some(self.0.remove(i).1)
     }
 
     /// The transaction.
     pub(super) fn get(&self, key: &TxnKey) -> Option<&ClientTxn> {
-        self.0.get(key)
+        self.0.iter().find(|(k, _)| k == key).map(|(_, t)| t)
     }
 
     /// The transaction, to update.
     pub(super) fn get_mut(&mut self, key: &TxnKey) -> Option<&mut ClientTxn> {
-        self.0.get_mut(key)
+        self.0.iter_mut().find(|(k, _)| k == key).map(|(_, t)| t)
     }
 
     /// Every transaction, removed (the connection that would answer is gone),
-    /// by key.
-    pub(super) fn take_all(&mut self) -> VecMap<TxnKey, ClientTxn> {
-        std::mem::take(&mut self.0)
+    /// to take in key order with [`Transactions::pop_first`].
+    pub(super) fn take_all(&mut self) -> Transactions {
+        std::mem::take(self)
+    }
+
+    /// The transaction with the smallest key, removed (no `Vec` iterator by
+    /// value: one more copy of its code per element type).
+    pub(super) fn pop_first(&mut self) -> Option<ClientTxn> {
+        (!self.0.is_empty()).then(|| self.0.remove(0).1)
     }
 
     /// The earliest Timer B or F.
     pub(super) fn poll_timeout(&self) -> Option<Instant> {
         let mut first = None;
-        for txn in self.0.values() {
+        for (_, txn) in &self.0 {
             first = crate::earliest(&[first, txn.deadline]);
         }
         first
@@ -110,7 +117,7 @@ impl Transactions {
     /// The transactions whose deadline passed, in key order.
     pub(super) fn expired(&self, now: Instant) -> Vec<TxnKey> {
         let mut keys = Vec::new();
-        for (key, txn) in self.0.iter() {
+        for (key, txn) in &self.0 {
             if txn.deadline.is_some_and(|d| d <= now) {
                 keys.push(key.clone());
             }
@@ -251,7 +258,7 @@ pub(super) fn hop_by_hop(invite: &Request, method: Method, to: Option<&str>) -> 
     let seq = invite.headers.cseq_seq().unwrap_or(1);
     let cseq = cseq_text(seq, method.as_str());
     let mut r = Request::new(method, invite.uri.clone());
-    for name in ["Via", "Route", "Max-Forwards", "From", "To", "Call-ID"] {
+    for &name in &["Via", "Route", "Max-Forwards", "From", "To", "Call-ID"] {
         if !(name == "To" && to.is_some()) {
             r.headers.copy_from(&invite.headers, name);
         }

@@ -1,7 +1,10 @@
 //! `CSeq: 1*DIGIT LWS Method` (RFC 3261 20.16).
 
-use super::super::lex::{bad, err, is_token, parse_number, push_u64, words};
+use super::super::lex::{
+    any_byte, bad, err, is_token, is_ws, parse_number, push_u64, trim_start_bytes, trim_ws,
+};
 use super::super::{Headers, Method, ParseError};
+use crate::msg::position_byte;
 
 /// A CSeq value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,10 +27,13 @@ impl CSeq {
     }
 
     pub(in crate::msg) fn scan(v: &str) -> Result<(u32, &str), ParseError> {
-        let mut it = words(v);
-        let (Some(n), Some(m), None) = (it.next(), it.next(), it.next()) else {
+        // Two words between spaces and tabs.
+        let v = trim_ws(v);
+        let (n, rest) = v.split_at(position_byte(v, is_ws).unwrap_or(v.len()));
+        let m = trim_start_bytes(rest, is_ws);
+        if n.is_empty() || m.is_empty() || any_byte(m, is_ws) {
             return Err(err("CSeq needs a number and a method"));
-        };
+        }
         let seq = parse_number(n, u32::MAX as u64).ok_or_else(|| bad("CSeq number ", n, ""))?;
         if !is_token(m) {
             return Err(err("CSeq method is not a token"));

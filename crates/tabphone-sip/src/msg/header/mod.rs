@@ -47,7 +47,8 @@ impl Response {
         if (101..300).contains(&status) {
             h.copy_from(req, "Record-Route");
         }
-        for name in ["From", "To", "Call-ID", "CSeq"] {
+        // By reference: an array by value brings its own iterator code.
+        for &name in &["From", "To", "Call-ID", "CSeq"] {
             if let Some(v) = req.get(name) {
                 let mut v = v.to_string();
                 if name == "To" && status > 100 {

@@ -2,11 +2,13 @@
 //! Route, Record-Route, Refer-To, Referred-By (RFC 3261 20.10, 25.1).
 
 use super::super::lex::{
-    bad, err, is_token, is_ws, param, parse_params, push_quoted, scan_params, scan_quoted,
+    all_bytes, any_byte, bad, err, is_token_char, is_ws, param, parse_params, push_quoted, scan_params,
+    scan_quoted,
 };
-use super::super::lex::{trim_end_bytes, trim_start_bytes, trim_ws, unquote, words, write_params, Params};
+use super::super::lex::{trim_end_bytes, trim_start_bytes, trim_ws, unquote, write_params, Params};
 use super::super::uri::UriRef;
 use super::super::{Headers, ParseError};
+use crate::msg::find_byte;
 
 /// A `name-addr` or `addr-spec` with header parameters (From, To, Contact,
 /// Route, Record-Route, Refer-To).
@@ -45,11 +47,12 @@ impl<'a> NameAddrRef<'a> {
             }
             v.len() - rest.len()
         } else {
-            match v.bytes().position(|c| c == b'<') {
+            match find_byte(v, b'<') {
                 // Before a '<' only display-name tokens may appear.
                 Some(lt) => {
                     let name = trim_ws(&v[i..lt]);
-                    if !words(name).all(is_token) {
+                    // Tokens between spaces: every byte a token's or a space.
+                    if !all_bytes(name, |c| is_token_char(c) || is_ws(c)) {
                         return Err(bad("display name ", name, " is neither tokens nor quoted"));
                     }
                     if !name.is_empty() {
@@ -60,7 +63,7 @@ impl<'a> NameAddrRef<'a> {
                 None => return NameAddrRef::scan_addr_spec(&v[i..]),
             }
         };
-        let Some(gt) = v[lt..].bytes().position(|c| c == b'>') else {
+        let Some(gt) = find_byte(&v[lt..], b'>') else {
             return Err(err("'<' without '>'"));
         };
         let uri = &v[lt + 1..lt + gt];
@@ -72,9 +75,9 @@ impl<'a> NameAddrRef<'a> {
 
     /// addr-spec: the URI ends at the first ';'; it may not hold ',' or '?'.
     fn scan_addr_spec(rest: &'a str) -> Result<NameAddrRef<'a>, ParseError> {
-        let end = rest.bytes().position(|c| c == b';').unwrap_or(rest.len());
+        let end = find_byte(rest, b';').unwrap_or(rest.len());
         let uri = trim_end_bytes(&rest[..end], is_ws);
-        if uri.bytes().any(|b| b == b',' || b == b'?') {
+        if any_byte(uri, |b| b == b',' || b == b'?') {
             return Err(err("a URI with ',' or '?' must be in angle brackets"));
         }
         UriRef::scan(uri)?;

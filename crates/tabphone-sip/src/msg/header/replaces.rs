@@ -3,6 +3,7 @@
 
 use super::super::lex::{any_byte, bad, err, is_token, scan_params, trim_space};
 use super::super::ParseError;
+use crate::msg::find_byte;
 
 /// A Replaces value. The tags are seen from the side that receives the
 /// INVITE: `to_tag` is its local tag, `from_tag` its peer's.
@@ -20,7 +21,7 @@ impl Replaces {
     /// Parse `callid *(;param)`; `to-tag` and `from-tag` are tokens and
     /// required, other parameters (`early-only`) are skipped.
     pub fn parse(v: &str) -> Result<Replaces, ParseError> {
-        let (call_id, params) = v.split_at(v.bytes().position(|c| c == b';').unwrap_or(v.len()));
+        let (call_id, params) = v.split_at(find_byte(v, b';').unwrap_or(v.len()));
         let call_id = trim_space(call_id);
         if call_id.is_empty() || any_byte(call_id, |c| c <= b' ') {
             return Err(bad("bad Call-ID in Replaces ", v, ""));

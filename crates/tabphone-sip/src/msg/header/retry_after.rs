@@ -2,6 +2,7 @@
 
 use super::super::lex::{err, trim_space};
 use super::super::ParseError;
+use crate::msg::position_byte;
 use tabphone_json::quote;
 
 /// A Retry-After value: how long to wait, in seconds.
@@ -14,7 +15,7 @@ pub struct RetryAfter {
 impl RetryAfter {
     /// Parse; the comment and parameters after the number are skipped.
     pub fn parse(v: &str) -> Result<RetryAfter, ParseError> {
-        let end = v.bytes().position(|b| matches!(b, b';' | b' ' | b'(')).unwrap_or(v.len());
+        let end = position_byte(v, |b| matches!(b, b';' | b' ' | b'(')).unwrap_or(v.len());
         let number = trim_space(v.get(..end).unwrap_or_default());
         match number.parse::<u64>() {
             Ok(seconds) => Ok(RetryAfter { seconds }),

@@ -3,6 +3,7 @@
 
 use super::super::lex::{err, param, parse_params, push_u64, trim_space};
 use super::super::ParseError;
+use crate::msg::find_byte;
 use tabphone_json::quote;
 
 /// A Subscription-State value.
@@ -28,7 +29,7 @@ pub enum SubscriptionState {
 impl SubscriptionState {
     /// Parse; unknown states are an error, unknown parameters are skipped.
     pub fn parse(v: &str) -> Result<SubscriptionState, ParseError> {
-        let (state, rest) = v.split_at(v.bytes().position(|c| c == b';').unwrap_or(v.len()));
+        let (state, rest) = v.split_at(find_byte(v, b';').unwrap_or(v.len()));
         let params = parse_params(rest)?;
         let expires = || param(&params, "expires").flatten().and_then(crate::msg::parse_int);
         match trim_space(state).to_ascii_lowercase().as_str() {

@@ -7,6 +7,7 @@ use super::super::lex::{
 };
 use super::super::uri::split_hostport;
 use super::super::{Headers, ParseError};
+use crate::msg::position_byte;
 
 /// One Via value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,7 +40,7 @@ impl<'a> ViaRef<'a> {
             return Err(err("Via protocol is not SIP/2.0"));
         }
         let rest = trim_start_bytes(rest, is_ws);
-        let t_end = rest.bytes().position(|c| !is_token_char(c)).unwrap_or(rest.len());
+        let t_end = position_byte(rest, |c| !is_token_char(c)).unwrap_or(rest.len());
         let transport = &rest[..t_end];
         if transport.is_empty() {
             return Err(err("Via without a transport"));
@@ -49,7 +50,7 @@ impl<'a> ViaRef<'a> {
         if sent.len() == rest.len() {
             return Err(err("Via needs a space before sent-by"));
         }
-        let end = sent.bytes().position(|b| matches!(b, b';' | b' ' | b'\t')).unwrap_or(sent.len());
+        let end = position_byte(sent, |b| matches!(b, b';' | b' ' | b'\t')).unwrap_or(sent.len());
         let (host, port) = split_hostport(&sent[..end])?;
         let params = &sent[end..];
         scan_params(params, &mut |_, _| {})?;

@@ -228,7 +228,10 @@ impl UserAgent {
         let mut fork = Dialog::new(call_id, tag, d.local_uri.clone(), remote, target);
         fork.remote_tag = to_tag;
         fork.route_set = resp.headers.route_set(Role::Uac);
-        for (method, cseq) in [(Method::Ack, seq), (Method::Bye, seq.wrapping_add(1))] {
+        // By index: an array of methods by value brings its own iterator code.
+        for bye in 0..2 {
+            let (method, cseq) =
+                if bye == 0 { (Method::Ack, seq) } else { (Method::Bye, seq.wrapping_add(1)) };
             let (mut r, _) = self.base_request(method, &fork.remote_target, &fork.call_id, cseq);
             fork.address(&mut r, &self.me);
             // The BYE's answer matches no call and is dropped; nothing waits for it.
