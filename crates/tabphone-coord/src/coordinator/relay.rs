@@ -3,8 +3,8 @@
 use web_time::Instant;
 
 use super::actions::Answer;
-use super::{Coordinator, PortId, Real, Status};
-use crate::protocol::{error_value, ErrorCode, Raw, ToTab};
+use super::{Coordinator, Output, PortId, Real, Status};
+use crate::protocol::{error_value, ErrorCode, ToTab};
 
 impl Coordinator {
     pub(super) fn on_sync(&mut self, port: PortId, epoch: u64, state: &str) {
@@ -37,7 +37,7 @@ impl Coordinator {
         self.cache = Some(self.send_live(real, ToTab::Sync { epoch: self.epoch, state, reset }));
     }
 
-    pub(super) fn on_action(&mut self, now: Instant, port: PortId, id: u64, name: String, args: Option<Raw>) {
+    pub(super) fn on_action(&mut self, now: Instant, port: PortId, id: u64, name: &str, args: Option<&str>) {
         match self.actions.admit(now, port, id, name, args) {
             Ok(()) => self.forward_queued(),
             Err(code) => self.error(port, code, "too many actions waiting for a real tab", Some(id)),
@@ -60,9 +60,8 @@ impl Coordinator {
     /// Send queued actions to a real that holds its lock.
     pub(super) fn forward_queued(&mut self) {
         let Some(Real { port, claimed: true, .. }) = self.real else { return };
-        while let Some((fwd, name, args)) = self.actions.forward_next(port) {
-            let args = args.as_ref().map(Raw::get);
-            self.send(port, ToTab::Action { id: fwd, name: name.into(), args });
+        while let Some(text) = self.actions.forward_next(port) {
+            self.out.push(Output::Send { port, text: text.into() });
         }
     }
 
