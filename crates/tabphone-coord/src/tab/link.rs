@@ -33,9 +33,7 @@ impl TabCore {
             text = FromTab::Hello(hello).to_text();
         }
         self.out.push(TabOutput::Send(text));
-        for text in std::mem::take(&mut self.outbox) {
-            self.out.push(TabOutput::Send(text));
-        }
+        self.out.append(&mut self.outbox);
         self.vouched = self.vouched.max(self.now);
         if self.held || self.suspect {
             // A check sent to a dead worker is lost: ask the new one.

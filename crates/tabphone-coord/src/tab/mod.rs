@@ -94,10 +94,11 @@ pub struct TabCore {
     held: bool,
     /// The `seq` of the latest `check`.
     probe: u64,
-    /// Performs held while `held`.
-    held_jobs: Vec<(Job, String, String)>,
-    /// Messages to send once connected.
-    outbox: Vec<String>,
+    /// Performs held while `held`: [`TabOutput::Perform`]s only (the
+    /// outputs' type: one copy of the `Vec` code).
+    held_jobs: Vec<TabOutput>,
+    /// Messages to send once connected: [`TabOutput::Send`]s only.
+    outbox: Vec<TabOutput>,
     /// Outputs in order (a `Vec`: drained after every input, so short; a
     /// `VecDeque` costs the wasm more).
     out: Vec<TabOutput>,
@@ -313,12 +314,13 @@ impl TabCore {
     }
 
     fn post(&mut self, text: String) {
+        let send = TabOutput::Send(text);
         if self.connected {
             // The worker hears this tab now or later: it counts it alive.
             self.vouched = self.vouched.max(self.now);
-            self.out.push(TabOutput::Send(text));
+            self.out.push(send);
         } else {
-            self.outbox.push(text);
+            self.outbox.push(send);
         }
     }
 
