@@ -8,22 +8,28 @@ use crate::protocol::{error_value, ErrorCode, ToTab};
 
 impl Coordinator {
     pub(super) fn on_sync(&mut self, port: PortId, epoch: u64, state: &str) {
-        if self.in_reign(port, epoch) && self.real.is_some_and(|r| r.claimed) {
+        if self.real_says(port, epoch, "sync") {
             self.publish(state, false);
-        } else {
-            let msg = format!("sync refused: not the real of epoch {}", self.epoch);
-            self.error(port, ErrorCode::NotReal, &msg, None);
         }
     }
 
     /// The real's event to every other live tab, as it came; not kept (a
     /// tab that joins later gets the state, not past events).
     pub(super) fn on_event(&mut self, port: PortId, epoch: u64, event: &str) {
-        if !(self.in_reign(port, epoch) && self.real.is_some_and(|r| r.claimed)) {
-            let msg = format!("event refused: not the real of epoch {}", self.epoch);
-            return self.error(port, ErrorCode::NotReal, &msg, None);
+        if self.real_says(port, epoch, "event") {
+            self.send_live(Some(port), ToTab::Event { event });
         }
-        self.send_live(Some(port), ToTab::Event { event });
+    }
+
+    /// Whether `port` is the real holding its lock in `epoch`'s reign; if
+    /// not, its message `t` is refused.
+    fn real_says(&mut self, port: PortId, epoch: u64, t: &str) -> bool {
+        let real = self.in_reign(port, epoch) && self.real.is_some_and(|r| r.claimed);
+        if !real {
+            let msg = format!("{t} refused: not the real of epoch {}", self.epoch);
+            self.error(port, ErrorCode::NotReal, &msg, None);
+        }
+        real
     }
 
     /// Cache `state` and send it to every live dummy. The cache outlives the
