@@ -73,7 +73,7 @@ impl Coordinator {
 
     pub(super) fn answer_errors(&mut self, answers: Vec<Answer>, code: ErrorCode, message: &str) {
         let err = error_value(code, message);
-        for ans in answers {
+        for ans in &answers {
             if self.tab(ans.from).is_some_and(|t| t.status != Status::Connected) {
                 self.send(ans.from, ToTab::Result { id: ans.id, ok: None, error: Some(err.get()) });
             }

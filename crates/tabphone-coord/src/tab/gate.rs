@@ -160,8 +160,8 @@ impl TabCore {
         if self.stale_after.is_some() {
             return; // a worker that knows both: about something else
         }
-        for id in self.unwait(true) {
-            self.fail(ActionId(id), ErrorCode::UnknownType, "this worker does not know takeover");
+        for id in &self.unwait(true) {
+            self.fail(ActionId(*id), ErrorCode::UnknownType, "this worker does not know takeover");
         }
         self.release();
     }

@@ -141,8 +141,8 @@ impl TabCore {
 
     /// The worker is gone: what waits for it fails with `worker_gone`.
     fn fail_waiting(&mut self, message: &str) {
-        for id in self.unwait(false) {
-            self.fail(ActionId(id), ErrorCode::WorkerGone, message);
+        for id in &self.unwait(false) {
+            self.fail(ActionId(*id), ErrorCode::WorkerGone, message);
         }
     }
 
