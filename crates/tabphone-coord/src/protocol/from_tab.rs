@@ -2,7 +2,7 @@
 //! and its serializer (the tab's side).
 use std::borrow::Cow;
 
-use super::fields::{any, object, Bad, Fields};
+use super::fields::{any, object, Bad, Fields, WRONG_TYPE};
 use super::{action_fields, result_fields, ParseError};
 use crate::json::{self, Obj};
 
@@ -133,7 +133,7 @@ pub fn parse_from_tab(text: &str) -> Result<FromTab<'_>, ParseError> {
 fn from_fields<'a>(f: &Fields<'a>) -> Result<FromTab<'a>, Bad> {
     Ok(match &*f.t {
         "hello" => FromTab::Hello(Hello {
-            v: f.need("v", |r| json::as_u64(r).and_then(|v| u32::try_from(v).ok()))?,
+            v: u32::try_from(f.need("v", json::as_u64)?).map_err(|_| f.bad("v", WRONG_TYPE))?,
             tab: f.need("tab", json::as_str)?,
             visible: f.flag("visible")?,
             focused: f.flag("focused")?,

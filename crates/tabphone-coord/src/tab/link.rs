@@ -17,7 +17,7 @@ impl TabCore {
         let claim = (self.role == TabRole::Real).then_some(Claim { epoch: self.epoch, state: &self.state });
         // A dummy's state seeds a restarted worker (see `Hello::state`).
         let state = (claim.is_none() && self.rejoin && self.state != "null").then_some(self.state.as_str());
-        let mut hello = Hello {
+        let hello = Hello {
             v: PROTOCOL_VERSION,
             tab: self.config.tab_id.as_str().into(),
             visible: self.visible,
@@ -27,10 +27,15 @@ impl TabCore {
             epoch: self.epoch,
             state,
         };
-        let mut text = FromTab::Hello(hello.clone()).to_text();
-        if text.len() > self.config.max_message_bytes && hello.state.is_some() {
-            hello.state = None; // too big to join with: join without
-            text = FromTab::Hello(hello).to_text();
+        // One message, its state taken out if too big (no copy of the hello).
+        let mut msg = FromTab::Hello(hello);
+        let mut text = msg.to_text();
+        let retry = match &mut msg {
+            FromTab::Hello(h) if text.len() > self.config.max_message_bytes => h.state.take().is_some(),
+            _ => false,
+        };
+        if retry {
+            text = msg.to_text(); // too big to join with its state: join without
         }
         self.out.push(TabOutput::Send(text));
         self.out.append(&mut self.outbox);
