@@ -116,8 +116,3 @@ impl<'a> Fields<'a> {
 pub(super) fn any(raw: &str) -> Option<&str> {
     Some(raw)
 }
-
-/// Read a field as a JSON object, kept verbatim.
-pub(super) fn object(raw: &str) -> Option<&str> {
-    raw.starts_with('{').then_some(raw)
-}

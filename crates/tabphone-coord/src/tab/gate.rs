@@ -40,7 +40,7 @@ use std::time::Duration;
 
 use web_time::Instant;
 
-use super::{ActionId, Job, TabCore, TabOutput, TabRole};
+use super::{Job, TabCore, TabOutput, TabRole};
 use crate::protocol::{ErrorCode, FromTab};
 
 impl TabCore {
@@ -160,9 +160,7 @@ impl TabCore {
         if self.stale_after.is_some() {
             return; // a worker that knows both: about something else
         }
-        for id in &self.unwait(true) {
-            self.fail(ActionId(*id), ErrorCode::UnknownType, "this worker does not know takeover");
-        }
+        self.unwait(true, ErrorCode::UnknownType, "this worker does not know takeover");
         self.release();
     }
 }

@@ -146,9 +146,7 @@ impl TabCore {
 
     /// The worker is gone: what waits for it fails with `worker_gone`.
     fn fail_waiting(&mut self, message: &str) {
-        for id in &self.unwait(false) {
-            self.fail(ActionId(*id), ErrorCode::WorkerGone, message);
-        }
+        self.unwait(false, ErrorCode::WorkerGone, message);
     }
 
     /// The worker answered `id`: false if nothing waits for it.
@@ -158,20 +156,18 @@ impl TabCore {
     }
 
     /// Stop waiting for the takeovers (every id without `only_takeovers`):
-    /// their ids, in order.
-    pub(super) fn unwait(&mut self, only_takeovers: bool) -> Vec<u64> {
-        let mut ids = Vec::new();
+    /// each fails with `code` and `message`, in order.
+    pub(super) fn unwait(&mut self, only_takeovers: bool, code: ErrorCode, message: &str) {
         let mut i = 0;
         while i < self.waiting.len() {
             match self.waiting[i] {
                 (id, takeover) if takeover || !only_takeovers => {
-                    ids.push(id);
                     self.waiting.remove(i);
+                    self.fail(ActionId(id), code, message);
                 }
                 _ => i += 1,
             }
         }
-        ids
     }
 
     fn on_tabs(&mut self, count: usize) {
