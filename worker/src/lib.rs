@@ -42,7 +42,8 @@ struct Port {
 
 struct Inner {
     coord: Coordinator,
-    /// In id order (ids grow). A plain `Vec`: a map type costs the wasm more.
+    /// Found by id, in no order (a closed port's place takes the last one:
+    /// `swap_remove`, smaller than `remove`). A plain `Vec`: a map type costs the wasm more.
     ports: Vec<Port>,
     timer: Option<(Instant, Timeout)>,
     /// Log every input and output to the console (`?debug=1`).
@@ -194,7 +195,7 @@ impl Inner {
                 }
                 Output::ClosePort { port } => {
                     if let Some(i) = self.ports.iter().position(|p| p.id == port) {
-                        let p = self.ports.remove(i);
+                        let p = self.ports.swap_remove(i);
                         p.port.set_onmessage(None);
                         p.port.close();
                     }
