@@ -31,6 +31,18 @@ struct Entry {
     deadline: Instant,
 }
 
+/// Which actions [`Actions::remove_where`] removes (one copy of its loop,
+/// where a closure per caller costs the wasm a copy each).
+#[derive(Clone, Copy)]
+enum Which {
+    /// In flight to this port.
+    InFlightTo(PortId),
+    /// Asked by this port.
+    From(PortId),
+    /// Due by this instant.
+    DueBy(Instant),
+}
+
 #[derive(Debug)]
 pub(crate) struct Actions {
     max_queued: usize,
@@ -85,26 +97,32 @@ impl Actions {
 
     /// Every action in flight to `to`, removed.
     pub fn fail_in_flight(&mut self, to: PortId) -> Vec<Answer> {
-        self.remove_where(|e| e.to == Some(to))
+        self.remove_where(Which::InFlightTo(to))
     }
 
     /// Drop everything asked by `from` (it is gone; no one to answer).
     pub fn forget_from(&mut self, from: PortId) {
-        self.remove_where(|e| e.answer.from == from);
+        self.remove_where(Which::From(from));
     }
 
     /// Remove and return every action past its deadline, in arrival order
     /// (those in flight are older than those queued).
     pub fn expire(&mut self, now: Instant) -> Vec<Answer> {
-        self.remove_where(|e| e.deadline <= now)
+        self.remove_where(Which::DueBy(now))
     }
 
-    /// Remove the actions for which `hit` is true; their answer addresses, in order.
-    fn remove_where(&mut self, hit: impl Fn(&Entry) -> bool) -> Vec<Answer> {
+    /// Remove the actions `which` names; their answer addresses, in order.
+    fn remove_where(&mut self, which: Which) -> Vec<Answer> {
         let mut out = Vec::new();
         let mut i = 0;
         while i < self.all.len() {
-            match hit(&self.all[i]) {
+            let e = &self.all[i];
+            let hit = match which {
+                Which::InFlightTo(to) => e.to == Some(to),
+                Which::From(from) => e.answer.from == from,
+                Which::DueBy(now) => e.deadline <= now,
+            };
+            match hit {
                 true => out.push(self.all.remove(i).answer),
                 false => i += 1,
             }
