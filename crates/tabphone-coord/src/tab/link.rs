@@ -77,7 +77,7 @@ impl TabCore {
         // No worker to ask: a held real goes on (nobody can replace it).
         self.release();
         let message = format!("the worker cannot run: {message}");
-        self.event(TabEvent::Error { code: ErrorCode::WorkerGone.as_str().into(), message });
+        self.error_event(ErrorCode::WorkerGone, message);
     }
 
     pub(super) fn on_message(&mut self, text: &str) {
@@ -85,8 +85,7 @@ impl TabCore {
             Ok(m) => m,
             Err(e) => {
                 let message = format!("unreadable message from the worker: {}", e.message);
-                let code = ErrorCode::BadWorkerMessage.as_str().into();
-                return self.event(TabEvent::Error { code, message });
+                return self.error_event(ErrorCode::BadWorkerMessage, message);
             }
         };
         match msg {
@@ -136,12 +135,15 @@ impl TabCore {
                     let err = error_value(code, &message).into_string();
                     self.out.push(TabOutput::Resolve { id: ActionId(id), result: Err(err) });
                 }
-                _ => {
-                    self.event(TabEvent::Error { code: code.as_str().into(), message: message.into_owned() })
-                }
+                _ => self.error_event(code, message.into_owned()),
             },
             ToTab::Failed { message } => self.on_worker_failed(&message),
         }
+    }
+
+    /// Tell the app of an error with no action to fail.
+    fn error_event(&mut self, code: ErrorCode, message: String) {
+        self.event(TabEvent::Error { code: code.as_str().into(), message });
     }
 
     /// The worker is gone: what waits for it fails with `worker_gone`.
