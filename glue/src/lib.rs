@@ -2,8 +2,8 @@
 //!
 //! - [`Lock`]: a Web Lock request that owns its callbacks and releases (or
 //!   abandons) the lock when dropped.
-//! - [`query_locks`]: what the lock manager holds and queues, as the
-//!   coordinator's [`LockSnapshot`].
+//! - [`query_locks`]: what the lock manager holds and queues, read by
+//!   [`lock_snapshot`] as the coordinator's [`LockSnapshot`].
 //!
 //! Everything here is thin: no decisions, only calls into the browser.
 use js_sys::{Array, Function};
@@ -22,7 +22,7 @@ extern "C" {
     ) -> Function;
 
     #[wasm_bindgen(js_name = queryLocks)]
-    fn query_locks_js(on_done: JsValue);
+    fn query_locks_js(on_done: &JsValue);
 }
 
 /// A held or requested Web Lock. Dropping it releases the lock, or withdraws
@@ -108,17 +108,16 @@ pub fn random_id() -> String {
 }
 
 /// Ask the lock manager for every lock of the origin, held and requested;
-/// `on_done` runs once with the answer, or `None` if the query failed.
-pub fn query_locks(on_done: impl FnOnce(Option<LockSnapshot>) + 'static) {
-    // Called exactly once (the promise settles either way), then freed.
-    let done = Closure::once_into_js(move |snapshot: JsValue| {
-        on_done(
-            snapshot
-                .dyn_ref::<Array>()
-                .map(|s| LockSnapshot { held: infos(s.get(0)), pending: infos(s.get(1)) }),
-        )
-    });
-    query_locks_js(done);
+/// `on_done` is called once with the answer, which [`lock_snapshot`] reads.
+/// The caller owns `on_done` (one closure for all its queries: a closure type
+/// per query costs the wasm its own glue) and keeps it until the answer came.
+pub fn query_locks(on_done: &Closure<dyn FnMut(JsValue)>) {
+    query_locks_js(on_done.as_ref());
+}
+
+/// The answer given to [`query_locks`]' callback, or `None` if the query failed.
+pub fn lock_snapshot(answer: &JsValue) -> Option<LockSnapshot> {
+    answer.dyn_ref::<Array>().map(|s| LockSnapshot { held: infos(s.get(0)), pending: infos(s.get(1)) })
 }
 
 /// The `LockInfo`s of a flat list `locks.js` made: name, client id,

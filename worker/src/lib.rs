@@ -42,12 +42,16 @@ struct Port {
 
 struct Inner {
     coord: Coordinator,
-    /// In id order (ids grow). A plain `Vec`: a map type costs the wasm more.
+    /// Found by id, in no order (a closed port's place takes the last one:
+    /// `swap_remove`, smaller than `remove`). A plain `Vec`: a map type costs the wasm more.
     ports: Vec<Port>,
     timer: Option<(Instant, Timeout)>,
     /// Log every input and output to the console (`?debug=1`).
     debug: bool,
     me: Weak<RefCell<Inner>>,
+    /// Given the lock manager's answers to [`Output::QueryLocks`] (one at a
+    /// time): one closure for the hub's life, of the `JsValue` type.
+    on_locks: Option<Closure<dyn FnMut(JsValue)>>,
 }
 
 fn option(options: &JsValue, key: &str) -> Option<f64> {
@@ -97,9 +101,18 @@ impl Hub {
             timer: None,
             debug: option(&options, "debug").is_some_and(|v| v > 0.0),
             me: Weak::new(),
+            on_locks: None,
         }));
         // Not `Rc::new_cyclic`: its copy for this type costs the wasm more.
-        inner.borrow_mut().me = Rc::downgrade(&inner);
+        let weak = Rc::downgrade(&inner);
+        let on_locks = Closure::<dyn FnMut(JsValue)>::new({
+            let weak = weak.clone();
+            move |answer: JsValue| drive(&weak, Input::Locks(tabphone_glue::lock_snapshot(&answer)))
+        });
+        let mut me = inner.borrow_mut();
+        me.me = weak;
+        me.on_locks = Some(on_locks);
+        drop(me);
         Hub { inner }
     }
 
@@ -182,14 +195,15 @@ impl Inner {
                 }
                 Output::ClosePort { port } => {
                     if let Some(i) = self.ports.iter().position(|p| p.id == port) {
-                        let p = self.ports.remove(i);
+                        let p = self.ports.swap_remove(i);
                         p.port.set_onmessage(None);
                         p.port.close();
                     }
                 }
                 Output::QueryLocks => {
-                    let weak = self.me.clone();
-                    tabphone_glue::query_locks(move |snapshot| drive(&weak, Input::Locks(snapshot)));
+                    if let Some(on_locks) = &self.on_locks {
+                        tabphone_glue::query_locks(on_locks);
+                    }
                 }
                 _ => web_sys::console::warn_1(&"tabphone: an output this worker does not know".into()),
             }
@@ -206,12 +220,13 @@ impl Inner {
         self.timer = next.map(|at| {
             let weak = self.me.clone();
             let delay = at.saturating_duration_since(Instant::now());
-            let fire = move || {
+            // Boxed: the tab client's timers have this type, one copy of the glue.
+            let fire: Box<dyn FnOnce()> = Box::new(move || {
                 if let Some(rc) = weak.upgrade() {
                     rc.borrow_mut().timer = None;
                 }
                 drive(&weak, Input::Timeout);
-            };
+            });
             // Round up: firing a hair early would only re-arm.
             (at, Timeout::new(delay.as_millis() as u32 + 1, fire))
         });

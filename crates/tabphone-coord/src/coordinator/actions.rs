@@ -10,7 +10,7 @@ use std::time::Duration;
 use web_time::Instant;
 
 use super::PortId;
-use crate::protocol::{ErrorCode, Raw};
+use crate::protocol::{ErrorCode, ToTab};
 
 /// Who gets the answer: the asking port and its own action id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,10 +25,22 @@ struct Entry {
     answer: Answer,
     /// Where it went; `None` while queued.
     to: Option<PortId>,
-    /// Name and arguments, taken when it is forwarded.
-    name: String,
-    args: Option<Raw>,
+    /// The `action` message for the real (written on arrival, when its
+    /// worker id is known), taken when it is forwarded.
+    text: String,
     deadline: Instant,
+}
+
+/// Which actions [`Actions::remove_where`] removes (one copy of its loop,
+/// where a closure per caller costs the wasm a copy each).
+#[derive(Clone, Copy)]
+enum Which {
+    /// In flight to this port.
+    InFlightTo(PortId),
+    /// Asked by this port.
+    From(PortId),
+    /// Due by this instant.
+    DueBy(Instant),
 }
 
 #[derive(Debug)]
@@ -52,8 +64,8 @@ impl Actions {
         now: Instant,
         from: PortId,
         id: u64,
-        name: String,
-        args: Option<Raw>,
+        name: &str,
+        args: Option<&str>,
     ) -> Result<(), ErrorCode> {
         let mut queued = 0;
         for e in &self.all {
@@ -65,15 +77,16 @@ impl Actions {
         let fwd = self.next_fwd;
         self.next_fwd += 1;
         let deadline = now + self.timeout;
-        self.all.push(Entry { fwd, answer: Answer { from, id }, to: None, name, args, deadline });
+        let text = ToTab::Action { id: fwd, name: name.into(), args }.to_text();
+        self.all.push(Entry { fwd, answer: Answer { from, id }, to: None, text, deadline });
         Ok(())
     }
 
-    /// Move the oldest queued action in flight to `to`; its worker id, name and args.
-    pub fn forward_next(&mut self, to: PortId) -> Option<(u64, String, Option<Raw>)> {
+    /// Move the oldest queued action in flight to `to`; its `action` message.
+    pub fn forward_next(&mut self, to: PortId) -> Option<String> {
         let e = self.all.iter_mut().find(|e| e.to.is_none())?;
         e.to = Some(to);
-        Some((e.fwd, std::mem::take(&mut e.name), e.args.take()))
+        Some(std::mem::take(&mut e.text))
     }
 
     /// The answer address of in-flight action `fwd`, if `port` is where it went.
@@ -84,26 +97,32 @@ impl Actions {
 
     /// Every action in flight to `to`, removed.
     pub fn fail_in_flight(&mut self, to: PortId) -> Vec<Answer> {
-        self.remove_where(|e| e.to == Some(to))
+        self.remove_where(Which::InFlightTo(to))
     }
 
     /// Drop everything asked by `from` (it is gone; no one to answer).
     pub fn forget_from(&mut self, from: PortId) {
-        self.remove_where(|e| e.answer.from == from);
+        self.remove_where(Which::From(from));
     }
 
     /// Remove and return every action past its deadline, in arrival order
     /// (those in flight are older than those queued).
     pub fn expire(&mut self, now: Instant) -> Vec<Answer> {
-        self.remove_where(|e| e.deadline <= now)
+        self.remove_where(Which::DueBy(now))
     }
 
-    /// Remove the actions for which `hit` is true; their answer addresses, in order.
-    fn remove_where(&mut self, hit: impl Fn(&Entry) -> bool) -> Vec<Answer> {
+    /// Remove the actions `which` names; their answer addresses, in order.
+    fn remove_where(&mut self, which: Which) -> Vec<Answer> {
         let mut out = Vec::new();
         let mut i = 0;
         while i < self.all.len() {
-            match hit(&self.all[i]) {
+            let e = &self.all[i];
+            let hit = match which {
+                Which::InFlightTo(to) => e.to == Some(to),
+                Which::From(from) => e.answer.from == from,
+                Which::DueBy(now) => e.deadline <= now,
+            };
+            match hit {
                 true => out.push(self.all.remove(i).answer),
                 false => i += 1,
             }
@@ -129,11 +148,11 @@ mod tests {
     fn queue_is_bounded_and_expires_in_order() {
         let t0 = Instant::now();
         let mut a = Actions::new(2, Duration::from_secs(1));
-        a.admit(t0, PortId(1), 1, "x".into(), None).unwrap();
-        a.admit(t0 + Duration::from_millis(10), PortId(1), 2, "y".into(), None).unwrap();
-        assert_eq!(a.admit(t0, PortId(1), 3, "z".into(), None), Err(ErrorCode::QueueFull));
-        let (fwd, name, _) = a.forward_next(PortId(9)).unwrap();
-        assert_eq!((fwd, name.as_str()), (1, "x"));
+        a.admit(t0, PortId(1), 1, "x", Some("[1]")).unwrap();
+        a.admit(t0 + Duration::from_millis(10), PortId(1), 2, "y", None).unwrap();
+        assert_eq!(a.admit(t0, PortId(1), 3, "z", None), Err(ErrorCode::QueueFull));
+        let text = a.forward_next(PortId(9)).unwrap();
+        assert_eq!(text, r#"{"t":"action","id":1,"name":"x","args":[1]}"#, "the worker's id");
         assert_eq!(a.next_deadline(), Some(t0 + Duration::from_secs(1)));
         let gone = a.expire(t0 + Duration::from_secs(1));
         assert_eq!(gone, vec![Answer { from: PortId(1), id: 1 }]);
@@ -145,13 +164,16 @@ mod tests {
     fn in_flight_actions_neither_fill_the_queue_nor_go_out_twice() {
         let t0 = Instant::now();
         let mut a = Actions::new(1, Duration::from_secs(1));
-        a.admit(t0, PortId(1), 1, "x".into(), None).unwrap();
-        assert_eq!(a.forward_next(PortId(9)).map(|(fwd, ..)| fwd), Some(1));
+        a.admit(t0, PortId(1), 1, "x", None).unwrap();
+        assert_eq!(a.forward_next(PortId(9)).as_deref(), Some(r#"{"t":"action","id":1,"name":"x"}"#));
         // Action 1 is in flight at the front: the queue is empty again.
-        a.admit(t0, PortId(1), 2, "y".into(), None).unwrap();
-        assert_eq!(a.admit(t0, PortId(1), 3, "z".into(), None), Err(ErrorCode::QueueFull));
-        let (fwd, name, _) = a.forward_next(PortId(9)).unwrap();
-        assert_eq!((fwd, name.as_str()), (2, "y"), "the first queued one, behind the one in flight");
+        a.admit(t0, PortId(1), 2, "y", None).unwrap();
+        assert_eq!(a.admit(t0, PortId(1), 3, "z", None), Err(ErrorCode::QueueFull));
+        let text = a.forward_next(PortId(9)).unwrap();
+        assert_eq!(
+            text, r#"{"t":"action","id":2,"name":"y"}"#,
+            "the first queued one, behind the one in flight"
+        );
         assert_eq!(a.forward_next(PortId(9)), None, "nothing left queued");
     }
 
@@ -160,7 +182,7 @@ mod tests {
         let t0 = Instant::now();
         let mut a = Actions::new(8, Duration::from_secs(1));
         for id in 1..=3 {
-            a.admit(t0, PortId(id), id, "x".into(), None).unwrap();
+            a.admit(t0, PortId(id), id, "x", None).unwrap();
         }
         a.forward_next(PortId(9)).unwrap();
         let gone = a.expire(t0 + Duration::from_secs(1));
@@ -173,10 +195,11 @@ mod tests {
     fn complete_only_from_the_port_it_went_to() {
         let t0 = Instant::now();
         let mut a = Actions::new(8, Duration::from_secs(1));
-        a.admit(t0, PortId(1), 5, "x".into(), None).unwrap();
-        let (fwd, ..) = a.forward_next(PortId(2)).unwrap();
-        assert_eq!(a.complete(fwd, PortId(3)), None);
-        assert_eq!(a.complete(fwd, PortId(2)), Some(Answer { from: PortId(1), id: 5 }));
+        a.admit(t0, PortId(1), 5, "x", None).unwrap();
+        a.forward_next(PortId(2)).unwrap();
+        // The worker's id of the first action is 1.
+        assert_eq!(a.complete(1, PortId(3)), None);
+        assert_eq!(a.complete(1, PortId(2)), Some(Answer { from: PortId(1), id: 5 }));
         assert_eq!(a.len(), 0);
     }
 }

@@ -3,8 +3,8 @@
 use web_time::Instant;
 
 use super::{tab_mut, Coordinator, Gone, Output, PortId, Real, Status};
+use crate::protocol::PROTOCOL_VERSION;
 use crate::protocol::{parse_from_tab, tab_lock_name, Claim, ErrorCode, FromTab, Hello, Role, ToTab};
-use crate::protocol::{Raw, PROTOCOL_VERSION};
 
 impl Coordinator {
     pub(super) fn on_message(&mut self, now: Instant, port: PortId, text: &str) {
@@ -41,9 +41,7 @@ impl Coordinator {
             }
             FromTab::Sync { epoch, state } => self.on_sync(port, epoch, state),
             FromTab::Event { epoch, event } => self.on_event(port, epoch, event),
-            FromTab::Action { id, name, args } => {
-                self.on_action(now, port, id, name.into_owned(), args.map(Raw::trusted))
-            }
+            FromTab::Action { id, name, args } => self.on_action(now, port, id, &name, args),
             FromTab::Result { id, ok, error } => self.on_result(port, id, ok, error),
             FromTab::Close { last } => {
                 if last && self.real.is_some_and(|r| r.port == port) {
@@ -82,14 +80,16 @@ impl Coordinator {
         self.join(port, &hello);
         let welcome = ToTab::Welcome {
             v: PROTOCOL_VERSION,
-            worker: self.worker_lock.clone().into(),
+            worker: self.worker_lock.as_str().into(),
             tabs: self.live_count(),
             max: self.config.max_message_bytes,
             ping: self.config.ping_interval.as_millis() as u64,
             timeout: self.config.ping_timeout.as_millis() as u64,
             relay: true,
         };
-        self.send(port, welcome);
+        // Written before it is sent: it borrows the worker's lock name.
+        let text = welcome.to_text().into();
+        self.out.push(Output::Send { port, text });
         if let Some(claim) = hello.claim {
             return self.on_claim(port, claim);
         }

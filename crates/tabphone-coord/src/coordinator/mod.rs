@@ -275,13 +275,14 @@ impl Coordinator {
             self.send_live(None, ToTab::Ping { seq: self.ping_seq });
         }
         let timeout = self.config.ping_timeout;
-        let mut silent = Vec::new();
-        for tab in &self.tabs {
-            if tab.status != Status::Lost && tab.last_seen + timeout <= now {
-                silent.push((tab.port, tab.status));
-            }
-        }
-        for (port, status) in silent {
+        // One at a time, in port order: each leaves the silent ones (lost, or
+        // removed), and nothing in between changes another tab's silence.
+        while let Some((port, status)) = self
+            .tabs
+            .iter()
+            .find(|t| t.status != Status::Lost && t.last_seen + timeout <= now)
+            .map(|t| (t.port, t.status))
+        {
             // A port that never said hello is just closed.
             let why = if status == Status::Connected { Gone::Dead } else { Gone::Silent };
             self.tab_gone(port, why);

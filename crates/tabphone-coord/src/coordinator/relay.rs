@@ -3,27 +3,33 @@
 use web_time::Instant;
 
 use super::actions::Answer;
-use super::{Coordinator, PortId, Real, Status};
-use crate::protocol::{error_value, ErrorCode, Raw, ToTab};
+use super::{Coordinator, Output, PortId, Real, Status};
+use crate::protocol::{error_value, ErrorCode, ToTab};
 
 impl Coordinator {
     pub(super) fn on_sync(&mut self, port: PortId, epoch: u64, state: &str) {
-        if self.in_reign(port, epoch) && self.real.is_some_and(|r| r.claimed) {
+        if self.real_says(port, epoch, "sync") {
             self.publish(state, false);
-        } else {
-            let msg = format!("sync refused: not the real of epoch {}", self.epoch);
-            self.error(port, ErrorCode::NotReal, &msg, None);
         }
     }
 
     /// The real's event to every other live tab, as it came; not kept (a
     /// tab that joins later gets the state, not past events).
     pub(super) fn on_event(&mut self, port: PortId, epoch: u64, event: &str) {
-        if !(self.in_reign(port, epoch) && self.real.is_some_and(|r| r.claimed)) {
-            let msg = format!("event refused: not the real of epoch {}", self.epoch);
-            return self.error(port, ErrorCode::NotReal, &msg, None);
+        if self.real_says(port, epoch, "event") {
+            self.send_live(Some(port), ToTab::Event { event });
         }
-        self.send_live(Some(port), ToTab::Event { event });
+    }
+
+    /// Whether `port` is the real holding its lock in `epoch`'s reign; if
+    /// not, its message `t` is refused.
+    fn real_says(&mut self, port: PortId, epoch: u64, t: &str) -> bool {
+        let real = self.in_reign(port, epoch) && self.real.is_some_and(|r| r.claimed);
+        if !real {
+            let msg = format!("{t} refused: not the real of epoch {}", self.epoch);
+            self.error(port, ErrorCode::NotReal, &msg, None);
+        }
+        real
     }
 
     /// Cache `state` and send it to every live dummy. The cache outlives the
@@ -37,7 +43,7 @@ impl Coordinator {
         self.cache = Some(self.send_live(real, ToTab::Sync { epoch: self.epoch, state, reset }));
     }
 
-    pub(super) fn on_action(&mut self, now: Instant, port: PortId, id: u64, name: String, args: Option<Raw>) {
+    pub(super) fn on_action(&mut self, now: Instant, port: PortId, id: u64, name: &str, args: Option<&str>) {
         match self.actions.admit(now, port, id, name, args) {
             Ok(()) => self.forward_queued(),
             Err(code) => self.error(port, code, "too many actions waiting for a real tab", Some(id)),
@@ -60,15 +66,14 @@ impl Coordinator {
     /// Send queued actions to a real that holds its lock.
     pub(super) fn forward_queued(&mut self) {
         let Some(Real { port, claimed: true, .. }) = self.real else { return };
-        while let Some((fwd, name, args)) = self.actions.forward_next(port) {
-            let args = args.as_ref().map(Raw::get);
-            self.send(port, ToTab::Action { id: fwd, name: name.into(), args });
+        while let Some(text) = self.actions.forward_next(port) {
+            self.out.push(Output::Send { port, text: text.into() });
         }
     }
 
     pub(super) fn answer_errors(&mut self, answers: Vec<Answer>, code: ErrorCode, message: &str) {
         let err = error_value(code, message);
-        for ans in answers {
+        for ans in &answers {
             if self.tab(ans.from).is_some_and(|t| t.status != Status::Connected) {
                 self.send(ans.from, ToTab::Result { id: ans.id, ok: None, error: Some(err.get()) });
             }

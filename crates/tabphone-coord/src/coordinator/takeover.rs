@@ -62,7 +62,7 @@ impl Coordinator {
 
     /// `port` claimed the real lock: answer its takeovers.
     pub(super) fn takeovers_done(&mut self, port: PortId) {
-        for t in self.take_takeovers(Some(port)) {
+        for t in &self.take_takeovers(Some(port)) {
             self.answer_takeover(port, t.id);
         }
     }
@@ -87,10 +87,11 @@ impl Coordinator {
     /// Remove and return the pending takeovers of `port` (all when `None`), in order.
     fn take_takeovers(&mut self, port: Option<PortId>) -> Vec<Answer> {
         let mut taken = Vec::new();
-        for t in std::mem::take(&mut self.takeovers) {
+        // By reference (`Answer` is `Copy`): no `IntoIter` copy for the type.
+        for t in &std::mem::take(&mut self.takeovers) {
             match port.is_none_or(|q| q == t.from) {
-                true => taken.push(t),
-                false => self.takeovers.push(t),
+                true => taken.push(*t),
+                false => self.takeovers.push(*t),
             }
         }
         taken

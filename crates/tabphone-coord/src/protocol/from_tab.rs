@@ -2,7 +2,7 @@
 //! and its serializer (the tab's side).
 use std::borrow::Cow;
 
-use super::fields::{any, object, Bad, Fields};
+use super::fields::{any, Bad, Fields, WRONG_TYPE};
 use super::{action_fields, result_fields, ParseError};
 use crate::json::{self, Obj};
 
@@ -133,11 +133,11 @@ pub fn parse_from_tab(text: &str) -> Result<FromTab<'_>, ParseError> {
 fn from_fields<'a>(f: &Fields<'a>) -> Result<FromTab<'a>, Bad> {
     Ok(match &*f.t {
         "hello" => FromTab::Hello(Hello {
-            v: f.need("v", |r| json::as_u64(r).and_then(|v| u32::try_from(v).ok()))?,
+            v: u32::try_from(f.need("v", json::as_u64)?).map_err(|_| f.bad("v", WRONG_TYPE))?,
             tab: f.need("tab", json::as_str)?,
             visible: f.flag("visible")?,
             focused: f.flag("focused")?,
-            claim: f.opt("claim", object)?.map(|c| parse_claim(f, c)).transpose()?,
+            claim: f.opt("claim", any)?.map(|c| parse_claim(f, c)).transpose()?,
             rejoin: f.flag("rejoin")?,
             epoch: f.count("epoch")?,
             state: f.opt("state", any)?,
@@ -166,8 +166,11 @@ fn from_fields<'a>(f: &Fields<'a>) -> Result<FromTab<'a>, Bad> {
     })
 }
 
-/// The `claim` of a `hello` (`f`), its errors kept in `f`.
+/// The `claim` of a `hello` (`f`), an object, its errors kept in `f`.
 fn parse_claim<'a>(f: &Fields<'a>, text: &'a str) -> Result<Claim<'a>, Bad> {
+    if !text.starts_with('{') {
+        return Err(f.bad("claim", WRONG_TYPE));
+    }
     let c = Fields::nested(text, "claim").map_err(|e| f.fail(e))?;
     let epoch = c.need("epoch", json::as_u64).map_err(|Bad| f.fail(c.error()))?;
     // `"state": null` is a valid state (a real with no calls).

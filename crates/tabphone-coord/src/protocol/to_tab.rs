@@ -2,7 +2,7 @@
 //! side) and its parser (the tab's side).
 use std::borrow::Cow;
 
-use super::fields::{any, Bad, Fields};
+use super::fields::{any, Bad, Fields, WRONG_TYPE};
 use super::{action_fields, result_fields, ErrorCode, ParseError, Role, PROTOCOL_VERSION};
 use crate::json::{self, Obj};
 
@@ -122,11 +122,11 @@ fn to_tab<'a>(f: &Fields<'a>) -> Result<ToTab<'a>, Bad> {
             relay: f.flag("relay")?,
         },
         "role" => ToTab::Role {
-            role: f.need("role", |r| match json::as_str(r)?.as_ref() {
-                "real" => Some(Role::Real),
-                "dummy" => Some(Role::Dummy),
-                _ => None,
-            })?,
+            role: match &*f.need("role", json::as_str)? {
+                "real" => Role::Real,
+                "dummy" => Role::Dummy,
+                _ => return Err(f.bad("role", WRONG_TYPE)),
+            },
             epoch: f.need("epoch", json::as_u64)?,
             steal: f.flag("steal")?,
         },
@@ -147,7 +147,8 @@ fn to_tab<'a>(f: &Fields<'a>) -> Result<ToTab<'a>, Bad> {
         "ping" => ToTab::Ping { seq: f.count("seq")? },
         "checked" => ToTab::Checked { seq: f.count("seq")? },
         "error" => ToTab::Error {
-            code: f.need("code", |r| ErrorCode::parse(&json::as_str(r)?))?,
+            code: ErrorCode::parse(&f.need("code", json::as_str)?)
+                .ok_or_else(|| f.bad("code", WRONG_TYPE))?,
             message: f.opt("message", json::as_str)?.unwrap_or_default(),
             id: f.opt("id", json::as_u64)?,
         },

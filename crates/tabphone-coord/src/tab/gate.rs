@@ -40,7 +40,7 @@ use std::time::Duration;
 
 use web_time::Instant;
 
-use super::{ActionId, Job, TabCore, TabOutput, TabRole};
+use super::{Job, TabCore, TabOutput, TabRole};
 use crate::protocol::{ErrorCode, FromTab};
 
 impl TabCore {
@@ -125,9 +125,7 @@ impl TabCore {
         match self.role {
             TabRole::Real => {
                 self.out.push(TabOutput::ResumeReal);
-                for (job, name, args) in std::mem::take(&mut self.held_jobs) {
-                    self.out.push(TabOutput::Perform { job, name, args });
-                }
+                self.out.append(&mut self.held_jobs);
             }
             TabRole::Confirming => self.start_real(self.epoch),
             TabRole::Claiming if std::mem::take(&mut self.steal_when_checked) => self.acquire(true),
@@ -138,19 +136,21 @@ impl TabCore {
     /// No longer real: what was held is dropped; the tab's own actions fail.
     pub(super) fn drop_held(&mut self) {
         self.held = false;
-        for (job, ..) in std::mem::take(&mut self.held_jobs) {
-            if let Job::Local(id) = job {
-                self.fail(id, ErrorCode::RealGone, "this tab stopped being the real before performing it");
+        let held = std::mem::take(&mut self.held_jobs);
+        for job in &held {
+            if let TabOutput::Perform { job: Job::Local(id), .. } = job {
+                self.fail(*id, ErrorCode::RealGone, "this tab stopped being the real before performing it");
             }
         }
     }
 
     /// Perform now, or once the real is confirmed.
     pub(super) fn perform(&mut self, job: Job, name: String, args: String) {
+        let perform = TabOutput::Perform { job, name, args };
         if self.held {
-            self.held_jobs.push((job, name, args));
+            self.held_jobs.push(perform);
         } else {
-            self.out.push(TabOutput::Perform { job, name, args });
+            self.out.push(perform);
         }
     }
 
@@ -160,9 +160,7 @@ impl TabCore {
         if self.stale_after.is_some() {
             return; // a worker that knows both: about something else
         }
-        for id in self.unwait(true) {
-            self.fail(ActionId(id), ErrorCode::UnknownType, "this worker does not know takeover");
-        }
+        self.unwait(true, ErrorCode::UnknownType, "this worker does not know takeover");
         self.release();
     }
 }

@@ -17,7 +17,7 @@ impl TabCore {
         let claim = (self.role == TabRole::Real).then_some(Claim { epoch: self.epoch, state: &self.state });
         // A dummy's state seeds a restarted worker (see `Hello::state`).
         let state = (claim.is_none() && self.rejoin && self.state != "null").then_some(self.state.as_str());
-        let mut hello = Hello {
+        let hello = Hello {
             v: PROTOCOL_VERSION,
             tab: self.config.tab_id.as_str().into(),
             visible: self.visible,
@@ -27,15 +27,18 @@ impl TabCore {
             epoch: self.epoch,
             state,
         };
-        let mut text = FromTab::Hello(hello.clone()).to_text();
-        if text.len() > self.config.max_message_bytes && hello.state.is_some() {
-            hello.state = None; // too big to join with: join without
-            text = FromTab::Hello(hello).to_text();
+        // One message, its state taken out if too big (no copy of the hello).
+        let mut msg = FromTab::Hello(hello);
+        let mut text = msg.to_text();
+        let retry = match &mut msg {
+            FromTab::Hello(h) if text.len() > self.config.max_message_bytes => h.state.take().is_some(),
+            _ => false,
+        };
+        if retry {
+            text = msg.to_text(); // too big to join with its state: join without
         }
         self.out.push(TabOutput::Send(text));
-        for text in std::mem::take(&mut self.outbox) {
-            self.out.push(TabOutput::Send(text));
-        }
+        self.out.append(&mut self.outbox);
         self.vouched = self.vouched.max(self.now);
         if self.held || self.suspect {
             // A check sent to a dead worker is lost: ask the new one.
@@ -74,7 +77,7 @@ impl TabCore {
         // No worker to ask: a held real goes on (nobody can replace it).
         self.release();
         let message = format!("the worker cannot run: {message}");
-        self.event(TabEvent::Error { code: ErrorCode::WorkerGone.as_str().into(), message });
+        self.error_event(ErrorCode::WorkerGone, message);
     }
 
     pub(super) fn on_message(&mut self, text: &str) {
@@ -82,8 +85,7 @@ impl TabCore {
             Ok(m) => m,
             Err(e) => {
                 let message = format!("unreadable message from the worker: {}", e.message);
-                let code = ErrorCode::BadWorkerMessage.as_str().into();
-                return self.event(TabEvent::Error { code, message });
+                return self.error_event(ErrorCode::BadWorkerMessage, message);
             }
         };
         match msg {
@@ -133,19 +135,20 @@ impl TabCore {
                     let err = error_value(code, &message).into_string();
                     self.out.push(TabOutput::Resolve { id: ActionId(id), result: Err(err) });
                 }
-                _ => {
-                    self.event(TabEvent::Error { code: code.as_str().into(), message: message.into_owned() })
-                }
+                _ => self.error_event(code, message.into_owned()),
             },
             ToTab::Failed { message } => self.on_worker_failed(&message),
         }
     }
 
+    /// Tell the app of an error with no action to fail.
+    fn error_event(&mut self, code: ErrorCode, message: String) {
+        self.event(TabEvent::Error { code: code.as_str().into(), message });
+    }
+
     /// The worker is gone: what waits for it fails with `worker_gone`.
     fn fail_waiting(&mut self, message: &str) {
-        for id in self.unwait(false) {
-            self.fail(ActionId(id), ErrorCode::WorkerGone, message);
-        }
+        self.unwait(false, ErrorCode::WorkerGone, message);
     }
 
     /// The worker answered `id`: false if nothing waits for it.
@@ -155,20 +158,18 @@ impl TabCore {
     }
 
     /// Stop waiting for the takeovers (every id without `only_takeovers`):
-    /// their ids, in order.
-    pub(super) fn unwait(&mut self, only_takeovers: bool) -> Vec<u64> {
-        let mut ids = Vec::new();
+    /// each fails with `code` and `message`, in order.
+    pub(super) fn unwait(&mut self, only_takeovers: bool, code: ErrorCode, message: &str) {
         let mut i = 0;
         while i < self.waiting.len() {
             match self.waiting[i] {
                 (id, takeover) if takeover || !only_takeovers => {
-                    ids.push(id);
                     self.waiting.remove(i);
+                    self.fail(ActionId(id), code, message);
                 }
                 _ => i += 1,
             }
         }
-        ids
     }
 
     fn on_tabs(&mut self, count: usize) {

@@ -94,10 +94,11 @@ pub struct TabCore {
     held: bool,
     /// The `seq` of the latest `check`.
     probe: u64,
-    /// Performs held while `held`.
-    held_jobs: Vec<(Job, String, String)>,
-    /// Messages to send once connected.
-    outbox: Vec<String>,
+    /// Performs held while `held`: [`TabOutput::Perform`]s only (the
+    /// outputs' type: one copy of the `Vec` code).
+    held_jobs: Vec<TabOutput>,
+    /// Messages to send once connected: [`TabOutput::Send`]s only.
+    outbox: Vec<TabOutput>,
     /// Outputs in order (a `Vec`: drained after every input, so short; a
     /// `VecDeque` costs the wasm more).
     out: Vec<TabOutput>,
@@ -244,19 +245,7 @@ impl TabCore {
 
     /// Publish the real's new state (JSON text) to every dummy.
     pub fn publish(&mut self, state: &str) -> Result<(), (ErrorCode, String)> {
-        if self.role != TabRole::Real {
-            return Err((
-                ErrorCode::NotReal,
-                format!("only the real tab publishes; this one is {}", self.role.as_str()),
-            ));
-        }
-        let raw = Raw::new(state).map_err(|e| (ErrorCode::Malformed, e.message()))?;
-        let text = FromTab::Sync { epoch: self.epoch, state: raw.get() }.to_text();
-        if text.len() > self.config.max_message_bytes {
-            return Err((ErrorCode::TooLarge, format!("state of {} bytes over the limit", text.len())));
-        }
-        self.state = raw.into_string();
-        self.post(text);
+        self.state = self.send_as_real(false, state)?.into_string();
         self.event(TabEvent::State { state: self.state.clone() });
         Ok(())
     }
@@ -267,23 +256,33 @@ impl TabCore {
     /// [`TabCore::publish`], and `unknown_type` when the worker did not say
     /// it relays (`welcome`'s `relay`: an older worker).
     pub fn relay(&mut self, event: &str) -> Result<(), (ErrorCode, String)> {
+        self.send_as_real(true, event).map(drop)
+    }
+
+    /// Send the real's state (or with `relay`, an event) to the worker: the
+    /// checks and the message [`TabCore::publish`] and [`TabCore::relay`] share.
+    fn send_as_real(&mut self, relay: bool, value: &str) -> Result<Raw, (ErrorCode, String)> {
+        let (verb, noun) = if relay { ("relays events", "event") } else { ("publishes", "state") };
         if self.role != TabRole::Real {
-            return Err((
-                ErrorCode::NotReal,
-                format!("only the real tab relays events; this one is {}", self.role.as_str()),
-            ));
+            let message = format!("only the real tab {verb}; this one is {}", self.role.as_str());
+            return Err((ErrorCode::NotReal, message));
         }
-        if !self.worker_relays {
+        if relay && !self.worker_relays {
             let message = "this worker does not relay events (an older version)";
             return Err((ErrorCode::UnknownType, message.to_owned()));
         }
-        let raw = Raw::new(event).map_err(|e| (ErrorCode::Malformed, e.message()))?;
-        let text = FromTab::Event { epoch: self.epoch, event: raw.get() }.to_text();
+        let raw = Raw::new(value).map_err(|e| (ErrorCode::Malformed, e.message()))?;
+        let epoch = self.epoch;
+        let msg = match relay {
+            true => FromTab::Event { epoch, event: raw.get() },
+            false => FromTab::Sync { epoch, state: raw.get() },
+        };
+        let text = msg.to_text();
         if text.len() > self.config.max_message_bytes {
-            return Err((ErrorCode::TooLarge, format!("event of {} bytes over the limit", text.len())));
+            return Err((ErrorCode::TooLarge, format!("{noun} of {} bytes over the limit", text.len())));
         }
         self.post(text);
-        Ok(())
+        Ok(raw)
     }
 
     /// Feed one input, at `now`.
@@ -313,12 +312,13 @@ impl TabCore {
     }
 
     fn post(&mut self, text: String) {
+        let send = TabOutput::Send(text);
         if self.connected {
             // The worker hears this tab now or later: it counts it alive.
             self.vouched = self.vouched.max(self.now);
-            self.out.push(TabOutput::Send(text));
+            self.out.push(send);
         } else {
-            self.outbox.push(text);
+            self.outbox.push(send);
         }
     }
 
