@@ -275,7 +275,7 @@ impl Phone {
             self.resolve_ok(id);
             return Ok(());
         }
-        self.calls[i].nego.queue.push(Op::Hold { action: id, hold });
+        self.calls[i].nego.enqueue(Op::Hold { action: id, hold });
         self.kick(i);
         Ok(())
     }

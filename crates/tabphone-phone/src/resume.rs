@@ -252,12 +252,8 @@ impl Phone {
             matches!(c.resume, Some(Resume::Offering { .. } | Resume::Ready { .. }))
                 && self.ua.as_ref().is_none_or(|ua| ua.call_state(c.ua).is_none())
         };
-        for id in self.call_ids(&unsent) {
-            // Ending one call changes no other's `end` (the SIP core's
-            // events wait for the next drain).
-            let cause = self.call_index(&id).and_then(|i| self.calls[i].end).unwrap_or(EndCause::Expired);
-            self.end_call(now, &id, cause);
-        }
+        let ids = self.call_ids(&unsent);
+        self.end_calls(now, ids, EndCause::Expired);
     }
 
     /// A media reply for a call being taken over.

@@ -169,10 +169,8 @@ impl Phone {
 
     fn on_ua_stopped(&mut self, now: Instant) {
         // The SIP core ends every call before it stops; anything left ends here.
-        for id in self.call_ids(&|_| true) {
-            let cause = self.call_index(&id).and_then(|i| self.calls[i].end).unwrap_or(EndCause::Local);
-            self.end_call(now, &id, cause);
-        }
+        let all = self.call_ids(&|_| true);
+        self.end_calls(now, all, EndCause::Local);
         self.stopped(DisconnectCause::Stopped);
     }
 
@@ -270,21 +268,22 @@ impl Phone {
         } else {
             None
         };
+        let new_call = match refused {
+            Some(_) => None,
+            None => {
+                self.calls[i].refer_in = true;
+                Some(self.place_call(now, uri, headers, Some(call.clone())))
+            }
+        };
+        // One event either way (after the new call's offer request, before the refusal's error).
+        self.event(PhoneEvent::TransferRequested { call: call.clone(), to: target.to_string(), new_call });
         if let Some((status, why)) = refused {
-            self.event(PhoneEvent::TransferRequested {
-                call: call.clone(),
-                to: target.to_string(),
-                new_call: None,
-            });
             if let Some(message) = why {
                 self.event(PhoneEvent::Error { call: Some(call), message });
             }
             let ua = self.calls[i].ua;
-            return self.ua_command(now, Command::NotifyRefer { call: ua, status });
+            self.ua_command(now, Command::NotifyRefer { call: ua, status });
         }
-        self.calls[i].refer_in = true;
-        let new_call = self.place_call(now, uri, headers, Some(call.clone()));
-        self.event(PhoneEvent::TransferRequested { call, to: target.to_string(), new_call: Some(new_call) });
     }
 
     /// Tell the transferor how the call it asked for is going (NOTIFY sipfrag).

@@ -74,9 +74,8 @@ impl Phone {
         let keep = !hang_up && self.calls.iter().any(|c| self.resumable(c));
         let dropped = if hang_up || !keep { EndCause::Local } else { EndCause::NotResumable };
         // Calls the SIP core does not know yet (the offer was being made).
-        for id in self.call_ids(&Call::ua_call_unsent) {
-            self.end_call(now, &id, dropped);
-        }
+        let unsent = self.call_ids(&Call::ua_call_unsent);
+        self.end_calls(now, unsent, dropped);
         if unregister && !keep {
             for c in &mut self.calls {
                 let refused = EndCause::Declined { status: 480 };
@@ -101,15 +100,13 @@ impl Phone {
                 self.media_request(id, crate::media::MediaKind::Close, None);
                 continue;
             }
+            // Calls a stop under way was hanging up keep that cause (their
+            // `end`, which the hang-up sets and the drain does not change).
             self.hang_up(now, i, dropped);
-            // Calls a stop under way was hanging up keep that cause.
-            let cause = self.call_index(&id).and_then(|i| self.calls[i].end).unwrap_or(dropped);
-            ends.push((id, cause));
+            ends.push(id);
         }
         self.drain_ua(now);
-        for (id, cause) in ends {
-            self.end_call(now, &id, cause);
-        }
+        self.end_calls(now, ends, dropped);
         self.ua = None;
         self.push(crate::PhoneOutput::Close);
         self.stopped(DisconnectCause::HandedOver);
@@ -117,10 +114,15 @@ impl Phone {
 
     // ----- calls ending -----
 
-    /// The call with this id ends (see [`Phone::end_at`]), if it is live.
-    pub(crate) fn end_call(&mut self, now: Instant, id: &str, cause: EndCause) {
-        if let Some(i) = self.call_index(id) {
-            self.end_at(now, i, cause);
+    /// The calls with these ids that are still live end, one by one, with
+    /// the cause decided for each (`end`), else `cause`. Ending one call
+    /// changes no other's `end` (the SIP core's events wait for the next drain).
+    pub(crate) fn end_calls(&mut self, now: Instant, ids: Vec<String>, cause: EndCause) {
+        for id in ids {
+            if let Some(i) = self.call_index(&id) {
+                let cause = self.calls[i].end.unwrap_or(cause);
+                self.end_at(now, i, cause);
+            }
         }
     }
 
