@@ -28,7 +28,7 @@ impl Phone {
     pub(crate) fn on_media(&mut self, now: Instant, request: u64, result: Result<String, String>) {
         let Some(w) = self.media.iter().position(|w| w.request == request) else { return };
         let wait = self.media.remove(w);
-        let Some(i) = self.call_index(&wait.call) else { return };
+        let Some(i) = self.call_index_ua(wait.call) else { return };
         match wait.purpose {
             Purpose::CallOffer => self.on_call_offer(now, i, result),
             Purpose::IncomingAnswer => self.on_incoming_answer(now, i, result),

@@ -200,7 +200,7 @@ impl Phone {
         call.headers = headers;
         self.calls.push(call);
         let kind = MediaKind::Offer { direction: Direction::SendRecv, ice_restart: false };
-        self.media_request(id.clone(), kind, Some(Purpose::CallOffer));
+        self.media_at(self.calls.len() - 1, kind, Some(Purpose::CallOffer));
         id
     }
 

@@ -136,34 +136,34 @@ impl Phone {
     /// it answers: a failure answers both kinds (an un-REGISTER refused,
     /// unanswered or lost with the connection fails too).
     fn on_registration_event(&mut self, now: Instant, e: Event) {
-        let (next, register, unregister) = match e {
+        // What the waiting actions get: `Some(expires)` registered, `None`
+        // unregistered, or the failure's status.
+        let (next, outcome) = match e {
             Event::Registered { expires, bindings } => {
-                let r = Registration::Registered { expires, bindings, at: self.unix_ms(now) };
-                (r, Some(Ok(json!({ "expires": expires }))), None)
+                (Registration::Registered { expires, bindings, at: self.unix_ms(now) }, Ok(Some(expires)))
             }
-            Event::RegistrationFailed { status } => {
-                let lost = status.is_none() && !self.is_connected();
-                let failed = |what| match lost {
-                    true => PhoneError::new(
-                        ErrorCode::NotConnected,
-                        format!("{what}: the connection dropped before the registrar answered"),
-                    ),
-                    false => PhoneError::request_failed(status, what),
-                };
-                (
-                    Registration::Failed { status },
-                    Some(Err(failed("register"))),
-                    Some(Err(failed("unregister"))),
-                )
-            }
-            _ => (Registration::Unregistered, None, Some(Ok(json!({})))),
+            Event::RegistrationFailed { status } => (Registration::Failed { status }, Err(status)),
+            _ => (Registration::Unregistered, Ok(None)),
         };
+        let lost = !self.is_connected();
         self.set_registration(next);
-        for (id, kind) in std::mem::take(&mut self.reg_waiters) {
-            match if kind { &register } else { &unregister } {
-                Some(result) => self.resolve(id, result.clone()),
-                None => self.reg_waiters.push((id, kind)),
-            }
+        // Each waiting action's result, made for it (no copies of one).
+        for (id, register) in std::mem::take(&mut self.reg_waiters) {
+            let what = if register { "register" } else { "unregister" };
+            let result = match outcome {
+                Ok(Some(expires)) if register => Ok(json!({ "expires": expires })),
+                Ok(None) if !register => Ok(json!({})),
+                Ok(_) => {
+                    self.reg_waiters.push((id, register));
+                    continue;
+                }
+                Err(None) if lost => Err(PhoneError::new(
+                    ErrorCode::NotConnected,
+                    format!("{what}: the connection dropped before the registrar answered"),
+                )),
+                Err(status) => Err(PhoneError::request_failed(status, what)),
+            };
+            self.resolve(id, result);
         }
     }
 

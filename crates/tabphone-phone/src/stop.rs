@@ -97,7 +97,7 @@ impl Phone {
                 let view = self.view(&self.calls[i]);
                 self.kept.push(view);
                 self.calls.remove(i);
-                self.media_request(id, crate::media::MediaKind::Close, None);
+                self.media_request(id, crate::media::MediaKind::Close);
                 continue;
             }
             // Calls a stop under way was hanging up keep that cause (their
@@ -131,11 +131,11 @@ impl Phone {
     pub(crate) fn end_at(&mut self, now: Instant, i: usize, cause: EndCause) {
         let call = self.calls.remove(i);
         self.record_end(now, &call.id, cause);
-        self.media_request(call.id.clone(), MediaKind::Close, None);
+        self.media_request(call.id.clone(), MediaKind::Close);
         let mut actions = call.waiting_actions();
         let mut w = 0;
         while w < self.media.len() {
-            if self.media[w].call != call.id {
+            if self.media[w].call != call.ua {
                 w += 1;
                 continue;
             }
