@@ -191,13 +191,10 @@ impl Phone {
         call.held.remote = sdp.as_deref().is_some_and(|s| crate::sdp::offer_direction(s).holds_peer());
         call.offer = sdp;
         let replaced = replaces.and_then(|r| self.call_index_ua(r));
-        call.replaces = replaced.map(|i| self.calls[i].id.clone());
+        let replaces = replaced.map(|i| self.calls[i].id.clone());
+        call.replaces = replaces.clone();
         self.calls.push(call);
-        self.event(PhoneEvent::Incoming {
-            call: id,
-            peer,
-            replaces: replaced.map(|i| self.calls[i].id.clone()),
-        });
+        self.event(PhoneEvent::Incoming { call: id, peer, replaces });
         // RFC 3891: a call that replaces an established one is taken at once.
         if replaced.is_some_and(|i| self.calls[i].state == CallState::Established) {
             let i = self.calls.len() - 1;
