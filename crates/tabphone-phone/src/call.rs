@@ -166,6 +166,8 @@ pub(crate) struct Call {
 }
 
 impl Call {
+    /// Out of line: three callers (a new outgoing, incoming or inherited call).
+    #[inline(never)]
     pub fn new(id: String, ua: CallId, direction: CallDirection, peer: Peer, started_at: u64) -> Call {
         let state = match direction {
             CallDirection::Outgoing => CallState::Initial,
