@@ -186,9 +186,8 @@ impl Action {
         let str = |k: &str| str_field(&o, k);
         let action = match i {
             0 => {
-                let to = str("to");
-                read_ok(name, &o)?;
-                Action::Call { to: target(name, to)?, headers: headers(o.raw("headers"))? }
+                let to = target(name, &o, str("to"))?;
+                Action::Call { to, headers: headers(o.raw("headers"))? }
             }
             2 => {
                 let status = opt_num_field::<u16>(&o, "status").unwrap_or(603);
@@ -201,9 +200,8 @@ impl Action {
             8 => return dtmf(&o),
             9 => {
                 let call = str("call");
-                let to = str("to");
-                read_ok(name, &o)?;
-                Action::Transfer { call, to: target(name, to)? }
+                let to = target(name, &o, str("to"))?;
+                Action::Transfer { call, to }
             }
             10 => {
                 let (call, with) = (str("call"), str("with"));
@@ -214,9 +212,7 @@ impl Action {
                 Action::AttendedTransfer { call, with }
             }
             11 => {
-                let to = str("to");
-                read_ok(name, &o)?;
-                let to = target(name, to)?;
+                let to = target(name, &o, str("to"))?;
                 Action::Message { to, text: str("text") }
             }
             12 => Action::Register,
@@ -256,8 +252,10 @@ impl Action {
 }
 
 /// A target: non-empty, no white space or control characters (the phone
-/// checks the URI itself against the account's domain).
-fn target(name: &str, to: String) -> Result<String, PhoneError> {
+/// checks the URI itself against the account's domain); first, the first
+/// error the arguments read so far met ([`read_ok`]).
+fn target(name: &str, o: &Object<'_>, to: String) -> Result<String, PhoneError> {
+    read_ok(name, o)?;
     let to = tabphone_json::trim(&to).to_string();
     if to.is_empty() || to.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(bad(format!("{name}: target {} is empty or has spaces", quote(&to))));
