@@ -290,7 +290,8 @@ fn dtmf(o: &Object<'_>) -> Result<Action, PhoneError> {
         return Err(bad(format!("dtmf: duration {duration_ms} is not 40-6000 ms")));
     }
     let call = str_field(o, "call");
-    let tones = str_field(o, "tones").to_ascii_uppercase();
+    let mut tones = str_field(o, "tones");
+    tones.make_ascii_uppercase();
     read_ok(name, o)?;
     let allowed = match via {
         DtmfVia::Rtp => "0123456789ABCD*#,",
@@ -303,7 +304,7 @@ fn dtmf(o: &Object<'_>) -> Result<Action, PhoneError> {
     if let Some(c) = tones.chars().find(|&c| !c.is_ascii() || !allowed.as_bytes().contains(&(c as u8))) {
         return Err(bad(format!(
             "dtmf: {} is not a tone for {}",
-            quote(&c.to_string()),
+            quote(c.encode_utf8(&mut [0; 4])),
             if via == DtmfVia::Rtp { "rtp" } else { "info" }
         )));
     }
