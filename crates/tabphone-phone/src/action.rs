@@ -267,13 +267,14 @@ fn target(name: &str, o: &Object<'_>, to: String) -> Result<String, PhoneError> 
 fn headers(raw: Option<&str>) -> Result<Vec<(String, String)>, PhoneError> {
     let Some(raw) = raw else { return Ok(Vec::new()) };
     let fields = tabphone_json::fields(raw).map_err(|_| bad("call: headers is not an object"))?;
-    let mut headers = Vec::with_capacity(fields.len());
-    for (name, value) in fields {
+    let mut headers = Vec::new();
+    // By reference: no `IntoIter` copy for the fields' type.
+    for (name, value) in &fields {
         let Some(value) = tabphone_json::as_str(value) else {
             return Err(bad(format!("call: header {name} is not a string")));
         };
-        tabphone_sip::ua::check_extra_header(&name, &value).map_err(|e| bad(format!("call: {e}")))?;
-        headers.push((name.into_owned(), value.into_owned()));
+        tabphone_sip::ua::check_extra_header(name, &value).map_err(|e| bad(format!("call: {e}")))?;
+        headers.push((name.to_string(), value.into_owned()));
     }
     Ok(headers)
 }
