@@ -55,9 +55,10 @@ impl Phone {
             }
         };
         self.rev = self.rev.max(state.rev);
-        for e in state.ended {
+        // By reference: no `IntoIter` copy for this type.
+        for e in &state.ended {
             if !self.ended.iter().any(|old| old.id == e.id) && state.calls.iter().all(|c| c.id != e.id) {
-                self.ended.push(e);
+                self.ended.push(e.clone());
             }
         }
         while self.ended.len() > ENDED_KEPT {

@@ -49,7 +49,7 @@ impl Phone {
         if let Some(inherited) = inherit {
             self.inherit(now, unix_ms, inherited);
         }
-        for v in kept {
+        for v in &kept {
             if self.call_index(&v.id).is_none() && !self.ended.iter().any(|e| e.id == v.id) {
                 self.record_end(now, &v.id, EndCause::HandedOver);
             }
