@@ -66,7 +66,8 @@ impl Phone {
         if self.run == Run::Stopped || (self.run == Run::Stopping && unregister) {
             return;
         }
-        for id in self.timers.actions() {
+        // Ids by reference, here and in `end_at`: no `IntoIter<u64>` copy.
+        for &id in &self.timers.actions() {
             self.resolve(id, Err(PhoneError::new(ErrorCode::Stopped, "the phone stopped")));
         }
         self.media.clear();
@@ -143,7 +144,7 @@ impl Phone {
                 actions.push(action);
             }
         }
-        for action in actions {
+        for &action in &actions {
             self.resolve(action, Err(crate::perform::call_refused(ErrorCode::CallEnded, &call.id, " ended")));
         }
         if let Some(parent) = &call.referred_by {
