@@ -47,7 +47,7 @@ pub struct Inherited<'a> {
 impl Phone {
     /// Take over the calls of `inherited` (the phone has just started).
     pub(crate) fn inherit(&mut self, now: Instant, unix_ms: u64, inherited: Inherited<'_>) {
-        let state = match PhoneState::parse(inherited.state) {
+        let mut state = match PhoneState::parse(inherited.state) {
             Ok(s) => s,
             Err(e) => {
                 let message = format!("inherited state refused, no call taken over: {}", e.message);
@@ -69,7 +69,9 @@ impl Phone {
         if let Some(left) = left {
             self.timers.set(Timer::Resume, now + left);
         }
-        for view in state.calls {
+        // Oldest first, popped from the reversed list: no `IntoIter` copy for this type.
+        state.calls.reverse();
+        while let Some(view) = state.calls.pop() {
             self.inherit_call(now, view, left.is_some());
         }
     }
