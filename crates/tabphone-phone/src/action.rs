@@ -186,9 +186,8 @@ impl Action {
         let str = |k: &str| str_field(&o, k);
         let action = match i {
             0 => {
-                let to = str("to");
-                read_ok(name, &o)?;
-                Action::Call { to: target(name, to)?, headers: headers(o.raw("headers"))? }
+                let to = target(name, &o, str("to"))?;
+                Action::Call { to, headers: headers(o.raw("headers"))? }
             }
             2 => {
                 let status = opt_num_field::<u16>(&o, "status").unwrap_or(603);
@@ -201,9 +200,8 @@ impl Action {
             8 => return dtmf(&o),
             9 => {
                 let call = str("call");
-                let to = str("to");
-                read_ok(name, &o)?;
-                Action::Transfer { call, to: target(name, to)? }
+                let to = target(name, &o, str("to"))?;
+                Action::Transfer { call, to }
             }
             10 => {
                 let (call, with) = (str("call"), str("with"));
@@ -214,9 +212,7 @@ impl Action {
                 Action::AttendedTransfer { call, with }
             }
             11 => {
-                let to = str("to");
-                read_ok(name, &o)?;
-                let to = target(name, to)?;
+                let to = target(name, &o, str("to"))?;
                 Action::Message { to, text: str("text") }
             }
             12 => Action::Register,
@@ -256,8 +252,10 @@ impl Action {
 }
 
 /// A target: non-empty, no white space or control characters (the phone
-/// checks the URI itself against the account's domain).
-fn target(name: &str, to: String) -> Result<String, PhoneError> {
+/// checks the URI itself against the account's domain); first, the first
+/// error the arguments read so far met ([`read_ok`]).
+fn target(name: &str, o: &Object<'_>, to: String) -> Result<String, PhoneError> {
+    read_ok(name, o)?;
     let to = tabphone_json::trim(&to).to_string();
     if to.is_empty() || to.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(bad(format!("{name}: target {} is empty or has spaces", quote(&to))));
@@ -269,13 +267,14 @@ fn target(name: &str, to: String) -> Result<String, PhoneError> {
 fn headers(raw: Option<&str>) -> Result<Vec<(String, String)>, PhoneError> {
     let Some(raw) = raw else { return Ok(Vec::new()) };
     let fields = tabphone_json::fields(raw).map_err(|_| bad("call: headers is not an object"))?;
-    let mut headers = Vec::with_capacity(fields.len());
-    for (name, value) in fields {
+    let mut headers = Vec::new();
+    // By reference: no `IntoIter` copy for the fields' type.
+    for (name, value) in &fields {
         let Some(value) = tabphone_json::as_str(value) else {
             return Err(bad(format!("call: header {name} is not a string")));
         };
-        tabphone_sip::ua::check_extra_header(&name, &value).map_err(|e| bad(format!("call: {e}")))?;
-        headers.push((name.into_owned(), value.into_owned()));
+        tabphone_sip::ua::check_extra_header(name, &value).map_err(|e| bad(format!("call: {e}")))?;
+        headers.push((name.to_string(), value.into_owned()));
     }
     Ok(headers)
 }
@@ -292,7 +291,8 @@ fn dtmf(o: &Object<'_>) -> Result<Action, PhoneError> {
         return Err(bad(format!("dtmf: duration {duration_ms} is not 40-6000 ms")));
     }
     let call = str_field(o, "call");
-    let tones = str_field(o, "tones").to_ascii_uppercase();
+    let mut tones = str_field(o, "tones");
+    tones.make_ascii_uppercase();
     read_ok(name, o)?;
     let allowed = match via {
         DtmfVia::Rtp => "0123456789ABCD*#,",
@@ -305,7 +305,7 @@ fn dtmf(o: &Object<'_>) -> Result<Action, PhoneError> {
     if let Some(c) = tones.chars().find(|&c| !c.is_ascii() || !allowed.as_bytes().contains(&(c as u8))) {
         return Err(bad(format!(
             "dtmf: {} is not a tone for {}",
-            quote(&c.to_string()),
+            quote(c.encode_utf8(&mut [0; 4])),
             if via == DtmfVia::Rtp { "rtp" } else { "info" }
         )));
     }

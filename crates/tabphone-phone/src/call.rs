@@ -68,11 +68,24 @@ pub(crate) enum Remote {
 pub(crate) struct Nego {
     pub own: Own,
     pub remote: Remote,
-    /// Changes waiting their turn.
+    /// Changes waiting their turn, the next one LAST (taken with `pop`:
+    /// no `Vec::remove` copy for this element type); see the methods.
     pub queue: Vec<Op>,
     /// A re-offer from the peer that came while we were making or applying
     /// our own; answered as soon as that is done (`None` inside: offerless).
     pub deferred: Option<Option<String>>,
+}
+
+impl Nego {
+    /// Queue `op` after the others.
+    pub fn enqueue(&mut self, op: Op) {
+        self.queue.insert(0, op);
+    }
+
+    /// Put `op` back before the others: it is tried again next.
+    pub fn requeue(&mut self, op: Op) {
+        self.queue.push(op);
+    }
 }
 
 /// Taking the call over from a previous real tab (a handover): a fresh
@@ -153,6 +166,8 @@ pub(crate) struct Call {
 }
 
 impl Call {
+    /// Out of line: three callers (a new outgoing, incoming or inherited call).
+    #[inline(never)]
     pub fn new(id: String, ua: CallId, direction: CallDirection, peer: Peer, started_at: u64) -> Call {
         let state = match direction {
             CallDirection::Outgoing => CallState::Initial,
@@ -256,7 +271,7 @@ impl Call {
         {
             ops.push(op);
         }
-        for op in &self.nego.queue {
+        for op in self.nego.queue.iter().rev() {
             ops.push(*op);
         }
         ops
@@ -414,8 +429,8 @@ mod tests {
         assert!(!c.want_hold());
         c.nego.own = Own::Reinviting { op: Op::Hold { action: 1, hold: true } };
         assert!(c.want_hold());
-        c.nego.queue.push(Op::IceRestart);
-        c.nego.queue.push(Op::Hold { action: 2, hold: false });
+        c.nego.enqueue(Op::IceRestart);
+        c.nego.enqueue(Op::Hold { action: 2, hold: false });
         assert!(!c.want_hold());
         c.answer_action = Some(9);
         assert_eq!(c.waiting_actions(), vec![9, 1, 2]);

@@ -28,7 +28,7 @@ impl Phone {
     pub(crate) fn on_media(&mut self, now: Instant, request: u64, result: Result<String, String>) {
         let Some(w) = self.media.iter().position(|w| w.request == request) else { return };
         let wait = self.media.remove(w);
-        let Some(i) = self.call_index(&wait.call) else { return };
+        let Some(i) = self.call_index_ua(wait.call) else { return };
         match wait.purpose {
             Purpose::CallOffer => self.on_call_offer(now, i, result),
             Purpose::IncomingAnswer => self.on_incoming_answer(now, i, result),
@@ -120,10 +120,10 @@ impl Phone {
                 }
             }
             let idle = matches!((&c.nego.own, &c.nego.remote), (Own::Idle, Remote::Idle));
-            if c.state != CallState::Established || !idle || c.nego.queue.is_empty() {
+            if c.state != CallState::Established || !idle {
                 return;
             }
-            let op = c.nego.queue.remove(0);
+            let Some(op) = c.nego.queue.pop() else { return };
             if !self.is_connected() {
                 self.fail_op(i, op, not_connected());
                 continue;
@@ -173,7 +173,7 @@ impl Phone {
                 self.media_at(i, MediaKind::Rollback, None);
                 if deferred {
                     // The peer's offer came first: answer it, then offer again.
-                    self.calls[i].nego.queue.insert(0, op);
+                    self.calls[i].nego.requeue(op);
                 } else if !self.is_connected() {
                     self.fail_op(i, op, not_connected());
                 } else {
@@ -191,7 +191,7 @@ impl Phone {
     /// After a recovery: an ICE-restart re-INVITE, once, in its turn.
     pub(crate) fn on_recovery_offer_needed(&mut self, i: usize) {
         if !self.calls[i].nego.queue.iter().any(|op| matches!(op, Op::IceRestart)) {
-            self.calls[i].nego.queue.push(Op::IceRestart);
+            self.calls[i].nego.enqueue(Op::IceRestart);
         }
         self.kick(i);
     }
@@ -246,7 +246,7 @@ impl Phone {
                 "re-INVITE refused with 488 with a=setup:{role} in its offer: offered again with the media layer's own a=setup"
             );
             self.call_error(i, message);
-            self.calls[i].nego.queue.insert(0, op);
+            self.calls[i].nego.requeue(op);
             return self.kick(i);
         }
         self.fail_op(i, op, PhoneError::request_failed(Some(status), "re-INVITE"));
@@ -270,7 +270,7 @@ impl Phone {
         let c = &mut self.calls[i];
         let Own::GlareWait { op } = c.nego.own else { return };
         c.nego.own = Own::Idle;
-        c.nego.queue.insert(0, op);
+        c.nego.requeue(op);
         self.kick(i);
     }
 

@@ -14,6 +14,7 @@ use crate::phone::{Phone, Purpose, Run};
 use crate::sdp::Direction;
 use crate::state::{CallDirection, CallState, EndCause, Peer, Registration};
 use crate::Instant;
+use std::mem::take;
 use tabphone_json::quote;
 
 type Outcome = Result<(), PhoneError>;
@@ -46,7 +47,7 @@ impl Phone {
             let message = format!("action id {id} is already pending");
             return self.refuse(id, PhoneError::new(ErrorCode::BadArguments, message));
         }
-        let action = match Action::parse(name, args) {
+        let mut action = match Action::parse(name, args) {
             Ok(a) => a,
             Err(e) => return self.refuse(id, e),
         };
@@ -54,7 +55,7 @@ impl Phone {
             return self.refuse(id, PhoneError::new(ErrorCode::Stopped, "the phone is not running"));
         }
         self.admit(now, id);
-        if let Err(e) = self.perform(now, id, &action) {
+        if let Err(e) = self.perform(now, id, &mut action) {
             self.resolve(id, Err(e));
         }
     }
@@ -62,7 +63,9 @@ impl Phone {
     /// Start the action; its result is given here or later, by `resolve`.
     /// An action on a call finds it first (`no_such_call`); those that need
     /// it established check that next (`wrong_state`).
-    fn perform(&mut self, now: Instant, id: u64, action: &Action) -> Outcome {
+    /// (The texts it hands on are taken out of `action`: no copies, and one
+    /// drop of what is left.)
+    fn perform(&mut self, now: Instant, id: u64, action: &mut Action) -> Outcome {
         let i = match action.call() {
             Some(call) => self.call_of(call)?,
             None => 0,
@@ -76,7 +79,7 @@ impl Phone {
             self.established(i)?;
         }
         match action {
-            Action::Call { to, headers } => self.act_call(now, id, to, headers.clone()),
+            Action::Call { to, headers } => self.act_call(now, id, to, take(headers)),
             Action::Answer { .. } => self.act_answer(id, i),
             Action::Decline { status, .. } => self.act_decline(now, id, i, *status),
             Action::Hangup { .. } => {
@@ -89,11 +92,11 @@ impl Phone {
             Action::Mute { .. } => self.act_mute(id, i, true),
             Action::Unmute { .. } => self.act_mute(id, i, false),
             Action::Dtmf { tones, via, duration_ms, .. } => {
-                self.act_dtmf(now, id, i, tones.clone(), *via, *duration_ms)
+                self.act_dtmf(now, id, i, take(tones), *via, *duration_ms)
             }
             Action::Transfer { to, .. } => self.act_transfer(now, id, i, Some(to), None),
             Action::AttendedTransfer { with, .. } => self.act_transfer(now, id, i, None, Some(with)),
-            Action::Message { to, text } => self.act_message(now, id, to, text.clone()),
+            Action::Message { to, text } => self.act_message(now, id, to, take(text)),
             Action::Register => {
                 self.supersede_registration(id, true);
                 self.ua_command(now, Command::Register);
@@ -200,7 +203,7 @@ impl Phone {
         call.headers = headers;
         self.calls.push(call);
         let kind = MediaKind::Offer { direction: Direction::SendRecv, ice_restart: false };
-        self.media_request(id.clone(), kind, Some(Purpose::CallOffer));
+        self.media_at(self.calls.len() - 1, kind, Some(Purpose::CallOffer));
         id
     }
 
@@ -275,7 +278,7 @@ impl Phone {
             self.resolve_ok(id);
             return Ok(());
         }
-        self.calls[i].nego.queue.push(Op::Hold { action: id, hold });
+        self.calls[i].nego.enqueue(Op::Hold { action: id, hold });
         self.kick(i);
         Ok(())
     }

@@ -147,7 +147,8 @@ pub(crate) enum Purpose {
 pub(crate) struct Wait {
     /// The media request's id.
     pub request: u64,
-    pub call: String,
+    /// The call (the SIP core's handle: a live call's, unique among them).
+    pub call: ua::CallId,
     pub purpose: Purpose,
 }
 
@@ -345,29 +346,31 @@ impl Phone {
         matches!(self.connection, Connection::Connected { .. })
     }
 
-    /// Ask the media layer about call `call`; a reply is awaited for `purpose`, if given.
-    pub(crate) fn media_request(&mut self, call: String, kind: MediaKind, purpose: Option<Purpose>) -> u64 {
+    /// Ask the media layer about call `call` (no reply awaited: see [`Phone::media_at`]).
+    pub(crate) fn media_request(&mut self, call: String, kind: MediaKind) -> u64 {
         let id = self.next_media;
         self.next_media += 1;
-        if let Some(purpose) = purpose {
-            self.media.push(Wait { request: id, call: call.clone(), purpose });
-        }
+        self.push(PhoneOutput::Media(MediaRequest { id, call, kind }));
+        id
+    }
+
+    /// Ask the media layer about live call `i`; a reply is awaited for
+    /// `purpose`, if given. The peer's SDP sent notes its fingerprint.
+    pub(crate) fn media_at(&mut self, i: usize, kind: MediaKind, purpose: Option<Purpose>) -> u64 {
+        let c = &mut self.calls[i];
         let remote = match &kind {
             MediaKind::Answer { offer: sdp, .. } | MediaKind::ApplyAnswer { answer: sdp, .. } => Some(sdp),
             _ => None,
         };
         if let Some(fingerprint) = remote.and_then(|sdp| crate::sdp::fingerprint(sdp)) {
-            if let Some(c) = self.calls.iter_mut().find(|c| c.id == call) {
-                c.remote_fingerprint = Some(fingerprint.to_owned());
-            }
+            c.remote_fingerprint = Some(fingerprint.to_owned());
         }
-        self.push(PhoneOutput::Media(MediaRequest { id, call, kind }));
+        let (call, name) = (c.ua, c.id.clone());
+        let id = self.media_request(name, kind);
+        if let Some(purpose) = purpose {
+            self.media.push(Wait { request: id, call, purpose });
+        }
         id
-    }
-
-    /// [`Phone::media_request`] for live call `i`.
-    pub(crate) fn media_at(&mut self, i: usize, kind: MediaKind, purpose: Option<Purpose>) -> u64 {
-        self.media_request(self.calls[i].id.clone(), kind, purpose)
     }
 
     /// An error event about live call `i`.

@@ -47,7 +47,7 @@ pub struct Inherited<'a> {
 impl Phone {
     /// Take over the calls of `inherited` (the phone has just started).
     pub(crate) fn inherit(&mut self, now: Instant, unix_ms: u64, inherited: Inherited<'_>) {
-        let state = match PhoneState::parse(inherited.state) {
+        let mut state = match PhoneState::parse(inherited.state) {
             Ok(s) => s,
             Err(e) => {
                 let message = format!("inherited state refused, no call taken over: {}", e.message);
@@ -55,9 +55,10 @@ impl Phone {
             }
         };
         self.rev = self.rev.max(state.rev);
-        for e in state.ended {
+        // By reference: no `IntoIter` copy for this type.
+        for e in &state.ended {
             if !self.ended.iter().any(|old| old.id == e.id) && state.calls.iter().all(|c| c.id != e.id) {
-                self.ended.push(e);
+                self.ended.push(e.clone());
             }
         }
         while self.ended.len() > ENDED_KEPT {
@@ -68,7 +69,9 @@ impl Phone {
         if let Some(left) = left {
             self.timers.set(Timer::Resume, now + left);
         }
-        for view in state.calls {
+        // Oldest first, popped from the reversed list: no `IntoIter` copy for this type.
+        state.calls.reverse();
+        while let Some(view) = state.calls.pop() {
             self.inherit_call(now, view, left.is_some());
         }
     }
@@ -252,12 +255,8 @@ impl Phone {
             matches!(c.resume, Some(Resume::Offering { .. } | Resume::Ready { .. }))
                 && self.ua.as_ref().is_none_or(|ua| ua.call_state(c.ua).is_none())
         };
-        for id in self.call_ids(&unsent) {
-            // Ending one call changes no other's `end` (the SIP core's
-            // events wait for the next drain).
-            let cause = self.call_index(&id).and_then(|i| self.calls[i].end).unwrap_or(EndCause::Expired);
-            self.end_call(now, &id, cause);
-        }
+        let ids = self.call_ids(&unsent);
+        self.end_calls(now, ids, EndCause::Expired);
     }
 
     /// A media reply for a call being taken over.

@@ -136,43 +136,41 @@ impl Phone {
     /// it answers: a failure answers both kinds (an un-REGISTER refused,
     /// unanswered or lost with the connection fails too).
     fn on_registration_event(&mut self, now: Instant, e: Event) {
-        let (next, register, unregister) = match e {
+        // What the waiting actions get: `Some(expires)` registered, `None`
+        // unregistered, or the failure's status.
+        let (next, outcome) = match e {
             Event::Registered { expires, bindings } => {
-                let r = Registration::Registered { expires, bindings, at: self.unix_ms(now) };
-                (r, Some(Ok(json!({ "expires": expires }))), None)
+                (Registration::Registered { expires, bindings, at: self.unix_ms(now) }, Ok(Some(expires)))
             }
-            Event::RegistrationFailed { status } => {
-                let lost = status.is_none() && !self.is_connected();
-                let failed = |what| match lost {
-                    true => PhoneError::new(
-                        ErrorCode::NotConnected,
-                        format!("{what}: the connection dropped before the registrar answered"),
-                    ),
-                    false => PhoneError::request_failed(status, what),
-                };
-                (
-                    Registration::Failed { status },
-                    Some(Err(failed("register"))),
-                    Some(Err(failed("unregister"))),
-                )
-            }
-            _ => (Registration::Unregistered, None, Some(Ok(json!({})))),
+            Event::RegistrationFailed { status } => (Registration::Failed { status }, Err(status)),
+            _ => (Registration::Unregistered, Ok(None)),
         };
+        let lost = !self.is_connected();
         self.set_registration(next);
-        for (id, kind) in std::mem::take(&mut self.reg_waiters) {
-            match if kind { &register } else { &unregister } {
-                Some(result) => self.resolve(id, result.clone()),
-                None => self.reg_waiters.push((id, kind)),
-            }
+        // Each waiting action's result, made for it (no copies of one).
+        for (id, register) in std::mem::take(&mut self.reg_waiters) {
+            let what = if register { "register" } else { "unregister" };
+            let result = match outcome {
+                Ok(Some(expires)) if register => Ok(json!({ "expires": expires })),
+                Ok(None) if !register => Ok(json!({})),
+                Ok(_) => {
+                    self.reg_waiters.push((id, register));
+                    continue;
+                }
+                Err(None) if lost => Err(PhoneError::new(
+                    ErrorCode::NotConnected,
+                    format!("{what}: the connection dropped before the registrar answered"),
+                )),
+                Err(status) => Err(PhoneError::request_failed(status, what)),
+            };
+            self.resolve(id, result);
         }
     }
 
     fn on_ua_stopped(&mut self, now: Instant) {
         // The SIP core ends every call before it stops; anything left ends here.
-        for id in self.call_ids(&|_| true) {
-            let cause = self.call_index(&id).and_then(|i| self.calls[i].end).unwrap_or(EndCause::Local);
-            self.end_call(now, &id, cause);
-        }
+        let all = self.call_ids(&|_| true);
+        self.end_calls(now, all, EndCause::Local);
         self.stopped(DisconnectCause::Stopped);
     }
 
@@ -193,13 +191,10 @@ impl Phone {
         call.held.remote = sdp.as_deref().is_some_and(|s| crate::sdp::offer_direction(s).holds_peer());
         call.offer = sdp;
         let replaced = replaces.and_then(|r| self.call_index_ua(r));
-        call.replaces = replaced.map(|i| self.calls[i].id.clone());
+        let replaces = replaced.map(|i| self.calls[i].id.clone());
+        call.replaces = replaces.clone();
         self.calls.push(call);
-        self.event(PhoneEvent::Incoming {
-            call: id,
-            peer,
-            replaces: replaced.map(|i| self.calls[i].id.clone()),
-        });
+        self.event(PhoneEvent::Incoming { call: id, peer, replaces });
         // RFC 3891: a call that replaces an established one is taken at once.
         if replaced.is_some_and(|i| self.calls[i].state == CallState::Established) {
             let i = self.calls.len() - 1;
@@ -270,21 +265,22 @@ impl Phone {
         } else {
             None
         };
+        let new_call = match refused {
+            Some(_) => None,
+            None => {
+                self.calls[i].refer_in = true;
+                Some(self.place_call(now, uri, headers, Some(call.clone())))
+            }
+        };
+        // One event either way (after the new call's offer request, before the refusal's error).
+        self.event(PhoneEvent::TransferRequested { call: call.clone(), to: target.to_string(), new_call });
         if let Some((status, why)) = refused {
-            self.event(PhoneEvent::TransferRequested {
-                call: call.clone(),
-                to: target.to_string(),
-                new_call: None,
-            });
             if let Some(message) = why {
                 self.event(PhoneEvent::Error { call: Some(call), message });
             }
             let ua = self.calls[i].ua;
-            return self.ua_command(now, Command::NotifyRefer { call: ua, status });
+            self.ua_command(now, Command::NotifyRefer { call: ua, status });
         }
-        self.calls[i].refer_in = true;
-        let new_call = self.place_call(now, uri, headers, Some(call.clone()));
-        self.event(PhoneEvent::TransferRequested { call, to: target.to_string(), new_call: Some(new_call) });
     }
 
     /// Tell the transferor how the call it asked for is going (NOTIFY sipfrag).

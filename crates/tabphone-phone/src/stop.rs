@@ -49,7 +49,7 @@ impl Phone {
         if let Some(inherited) = inherit {
             self.inherit(now, unix_ms, inherited);
         }
-        for v in kept {
+        for v in &kept {
             if self.call_index(&v.id).is_none() && !self.ended.iter().any(|e| e.id == v.id) {
                 self.record_end(now, &v.id, EndCause::HandedOver);
             }
@@ -66,7 +66,8 @@ impl Phone {
         if self.run == Run::Stopped || (self.run == Run::Stopping && unregister) {
             return;
         }
-        for id in self.timers.actions() {
+        // Ids by reference, here and in `end_at`: no `IntoIter<u64>` copy.
+        for &id in &self.timers.actions() {
             self.resolve(id, Err(PhoneError::new(ErrorCode::Stopped, "the phone stopped")));
         }
         self.media.clear();
@@ -74,9 +75,8 @@ impl Phone {
         let keep = !hang_up && self.calls.iter().any(|c| self.resumable(c));
         let dropped = if hang_up || !keep { EndCause::Local } else { EndCause::NotResumable };
         // Calls the SIP core does not know yet (the offer was being made).
-        for id in self.call_ids(&Call::ua_call_unsent) {
-            self.end_call(now, &id, dropped);
-        }
+        let unsent = self.call_ids(&Call::ua_call_unsent);
+        self.end_calls(now, unsent, dropped);
         if unregister && !keep {
             for c in &mut self.calls {
                 let refused = EndCause::Declined { status: 480 };
@@ -98,18 +98,16 @@ impl Phone {
                 let view = self.view(&self.calls[i]);
                 self.kept.push(view);
                 self.calls.remove(i);
-                self.media_request(id, crate::media::MediaKind::Close, None);
+                self.media_request(id, crate::media::MediaKind::Close);
                 continue;
             }
+            // Calls a stop under way was hanging up keep that cause (their
+            // `end`, which the hang-up sets and the drain does not change).
             self.hang_up(now, i, dropped);
-            // Calls a stop under way was hanging up keep that cause.
-            let cause = self.call_index(&id).and_then(|i| self.calls[i].end).unwrap_or(dropped);
-            ends.push((id, cause));
+            ends.push(id);
         }
         self.drain_ua(now);
-        for (id, cause) in ends {
-            self.end_call(now, &id, cause);
-        }
+        self.end_calls(now, ends, dropped);
         self.ua = None;
         self.push(crate::PhoneOutput::Close);
         self.stopped(DisconnectCause::HandedOver);
@@ -117,10 +115,15 @@ impl Phone {
 
     // ----- calls ending -----
 
-    /// The call with this id ends (see [`Phone::end_at`]), if it is live.
-    pub(crate) fn end_call(&mut self, now: Instant, id: &str, cause: EndCause) {
-        if let Some(i) = self.call_index(id) {
-            self.end_at(now, i, cause);
+    /// The calls with these ids that are still live end, one by one, with
+    /// the cause decided for each (`end`), else `cause`. Ending one call
+    /// changes no other's `end` (the SIP core's events wait for the next drain).
+    pub(crate) fn end_calls(&mut self, now: Instant, ids: Vec<String>, cause: EndCause) {
+        for id in ids {
+            if let Some(i) = self.call_index(&id) {
+                let cause = self.calls[i].end.unwrap_or(cause);
+                self.end_at(now, i, cause);
+            }
         }
     }
 
@@ -129,11 +132,11 @@ impl Phone {
     pub(crate) fn end_at(&mut self, now: Instant, i: usize, cause: EndCause) {
         let call = self.calls.remove(i);
         self.record_end(now, &call.id, cause);
-        self.media_request(call.id.clone(), MediaKind::Close, None);
+        self.media_request(call.id.clone(), MediaKind::Close);
         let mut actions = call.waiting_actions();
         let mut w = 0;
         while w < self.media.len() {
-            if self.media[w].call != call.id {
+            if self.media[w].call != call.ua {
                 w += 1;
                 continue;
             }
@@ -141,7 +144,7 @@ impl Phone {
                 actions.push(action);
             }
         }
-        for action in actions {
+        for &action in &actions {
             self.resolve(action, Err(crate::perform::call_refused(ErrorCode::CallEnded, &call.id, " ended")));
         }
         if let Some(parent) = &call.referred_by {
