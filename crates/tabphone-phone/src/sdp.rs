@@ -42,6 +42,7 @@
 //! SDP the peer sent: a new DTLS endpoint) answers from a fresh connection
 //! (`MediaKind::Answer`'s `fresh`): nothing old to send on, so its handshake
 //! starts the moment its new ICE path works, as in a new call.
+use tabphone_sip::msg::find_byte;
 
 /// A media stream direction attribute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -186,13 +187,6 @@ pub fn with_setup(offer: &str, role: DtlsRole) -> String {
 /// for plain RTP.
 pub fn fingerprint(sdp: &str) -> Option<&str> {
     attr_value(sdp, "fingerprint:")
-}
-
-/// Where the first `b` is in `s`: one copy of the search for the SDP's
-/// byte-wise splitting (not `str::find`: std's char searcher).
-#[inline(never)]
-fn find_byte(s: &str, b: u8) -> Option<usize> {
-    s.bytes().position(|c| c == b)
 }
 
 /// The lines of `s`, each with its `\n` if it has one: `split_inclusive('\n')`

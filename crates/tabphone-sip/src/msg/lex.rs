@@ -52,8 +52,9 @@ pub(crate) fn is_ws(c: u8) -> bool {
 }
 
 /// The index of the first `c` in `s`. (Plain loops here: each `position`
-/// closure brought its own copy of the iterator code.)
-pub(crate) fn find_byte(s: &str, c: u8) -> Option<usize> {
+/// closure brought its own copy of the iterator code; the phone's SDP
+/// reading uses it too.)
+pub fn find_byte(s: &str, c: u8) -> Option<usize> {
     let b = s.as_bytes();
     let mut i = 0;
     while i < b.len() {

@@ -51,11 +51,12 @@ mod uri;
 pub(crate) use header::cseq_text;
 pub use header::{CSeq, NameAddr, Replaces, RetryAfter, Role, SubscriptionState, Via};
 pub(crate) use lex::{
-    decimal, find_byte, find_crlf, is_space, is_ws, lines, parse_int, position_byte, push_quoted,
-    trim_end_bytes, trim_space, trim_start_bytes,
+    decimal, find_crlf, is_space, is_ws, lines, parse_int, position_byte, push_quoted, trim_end_bytes,
+    trim_space, trim_start_bytes,
 };
 pub use lex::{
-    is_token, is_token_char, param, quote, split_byte, split_list, split_once_byte, Params, SplitList,
+    find_byte, is_token, is_token_char, param, quote, split_byte, split_list, split_once_byte, Params,
+    SplitList,
 };
 pub use message::{reason_phrase, Header, Headers, Message, Method, Request, Response};
 pub use parse::{parse, ParseError, MAX_MESSAGE_BYTES};
