@@ -317,18 +317,21 @@ pub(super) fn parse_params(s: &str) -> Result<Params, ParseError> {
 /// Write `;name=value` for each parameter, quoting values that need it.
 pub(super) fn write_params(out: &mut String, params: &Params) {
     for (n, v) in params {
-        out.push(';');
-        out.push_str(n);
-        match v {
-            Some(v) if !v.is_empty() && all_bytes(v, is_value_char) => {
-                out.push('=');
-                out.push_str(v);
-            }
-            Some(v) => {
-                out.push('=');
-                push_quoted(out, v);
-            }
-            None => {}
+        write_param(out, n, v.as_deref());
+    }
+}
+
+/// Write one `;name=value` (`;name` without a value), quoting a value that
+/// needs it.
+pub(crate) fn write_param(out: &mut String, name: &str, value: Option<&str>) {
+    out.push(';');
+    out.push_str(name);
+    if let Some(v) = value {
+        out.push('=');
+        if !v.is_empty() && all_bytes(v, is_value_char) {
+            out.push_str(v);
+        } else {
+            push_quoted(out, v);
         }
     }
 }

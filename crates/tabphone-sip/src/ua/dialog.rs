@@ -6,7 +6,7 @@ use super::identity::Identity;
 use super::send::new_request;
 use super::txn::TxnKey;
 use super::{CallId, UserAgent};
-use crate::msg::{Headers, Method, NameAddr, Request};
+use crate::msg::{name_addr_text, Headers, Method, Request};
 
 /// A dialog's state as the app may keep it ([`UserAgent::dialog`]): what
 /// another agent, on another connection, needs to continue the dialog with
@@ -120,9 +120,8 @@ impl Dialog {
         for route in &self.route_set {
             r.headers.push("Route", route.clone());
         }
-        r.headers.push("From", me.addressed_as(&self.local_uri, &self.local_tag).encode());
-        let to = NameAddr::new(self.remote_uri.clone()).with_tag(self.remote_tag.as_deref());
-        r.headers.push("To", to.encode());
+        r.headers.push("From", me.addressed_as(&self.local_uri, &self.local_tag));
+        r.headers.push("To", name_addr_text(None, &self.remote_uri, self.remote_tag.as_deref()));
     }
 }
 

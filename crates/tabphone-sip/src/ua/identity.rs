@@ -4,7 +4,7 @@
 
 use super::Config;
 use crate::hash::hex;
-use crate::msg::{trim_space, NameAddr, Uri};
+use crate::msg::{name_addr_text, trim_space, NameAddr, Uri};
 use tabphone_json::quote;
 
 /// The agent's addresses, fixed by its [`Config`].
@@ -45,14 +45,14 @@ impl Identity {
     }
 
     /// From: the AOR with the display name, tagged `tag`.
-    pub(super) fn from(&self, tag: &str) -> NameAddr {
+    pub(super) fn from(&self, tag: &str) -> String {
         self.addressed_as(&self.aor, tag)
     }
 
     /// From in a dialog whose local URI is `uri` (the To of an INVITE we
     /// received, RFC 3261 12.1.1), with the display name, tagged `tag`.
-    pub(super) fn addressed_as(&self, uri: &str, tag: &str) -> NameAddr {
-        NameAddr::new(uri.to_string()).with_display(self.display_name.clone()).with_tag(Some(tag))
+    pub(super) fn addressed_as(&self, uri: &str, tag: &str) -> String {
+        name_addr_text(self.display_name.as_deref(), uri, Some(tag))
     }
 
     /// The Contact URI without parameters, `sip:user@host.invalid`. The

@@ -5,7 +5,7 @@
 
 use super::txn::Owner;
 use super::{Event, UserAgent};
-use crate::msg::{Method, NameAddr, Request};
+use crate::msg::{name_addr_text, Method, Request};
 use crate::Instant;
 
 impl UserAgent {
@@ -24,8 +24,8 @@ impl UserAgent {
         let call_id = self.random_hex(20);
         let tag = self.random_hex(10);
         let (mut r, key) = self.base_request(Method::Message, &uri, &call_id, 1);
-        r.headers.push("From", self.me.from(&tag).encode());
-        r.headers.push("To", NameAddr::new(uri).encode());
+        r.headers.push("From", self.me.from(&tag));
+        r.headers.push("To", name_addr_text(None, &uri, None));
         r.headers.push("Content-Type", content_type.to_string());
         r.body = body.into_bytes();
         self.send_request(now, Owner::Message(id), key, r);

@@ -6,7 +6,7 @@
 
 use super::txn::Owner;
 use super::{CallId, Event, SessionState, UserAgent};
-use crate::msg::{self, lines, split_byte, trim_space, Method, NameAddr, Replaces, Request};
+use crate::msg::{self, lines, name_addr_text, split_byte, trim_space, Method, Replaces, Request};
 use crate::Instant;
 use tabphone_json::push_u64;
 
@@ -31,16 +31,16 @@ impl UserAgent {
                     to_tag: remote_tag.clone(),
                     from_tag: o.dialog.local_tag.clone(),
                 };
-                NameAddr::new(rep.refer_to_uri(&o.dialog.remote_uri))
+                rep.refer_to_uri(&o.dialog.remote_uri)
             }
             None => match self.me.target_uri(target) {
-                Ok(u) => NameAddr::new(u),
+                Ok(u) => u,
                 Err(e) => return self.call_error(id, e),
             },
         };
         let Some((mut r, key)) = self.in_dialog_request(id, Method::Refer) else { return };
-        r.headers.push("Refer-To", refer_to.encode());
-        r.headers.push("Referred-By", NameAddr::new(self.me.aor.clone()).encode());
+        r.headers.push("Refer-To", name_addr_text(None, &refer_to, None));
+        r.headers.push("Referred-By", name_addr_text(None, &self.me.aor, None));
         self.send_request(now, Owner::Call(id), key, r);
     }
 

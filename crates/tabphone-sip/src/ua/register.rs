@@ -18,8 +18,8 @@ use super::txn::{Owner, TxnKey};
 use super::{Event, UserAgent, ALLOW};
 use crate::auth::{self, Challenge, Credentials};
 use crate::msg::{
-    decimal, param, parse_int, trim_end_bytes, trim_space, trim_start_bytes, Method, NameAddr, Request,
-    Response, RetryAfter,
+    decimal, name_addr_text, param, parse_int, trim_end_bytes, trim_space, trim_start_bytes, write_param,
+    Method, NameAddr, Request, Response, RetryAfter,
 };
 use crate::Instant;
 
@@ -105,16 +105,16 @@ impl UserAgent {
         let cseq = self.reg.next_cseq();
         let (via, branch) = self.via();
         let mut r = new_request(via, Method::Register, &self.me.registrar(), &self.reg.call_id, cseq);
-        r.headers.push("From", self.me.from(&self.reg.from_tag).encode());
-        r.headers.push("To", NameAddr::new(self.me.aor.clone()).encode());
-        let contact = self
-            .me
-            .contact()
-            .with_param("+sip.instance", Some(String::from("<") + &self.me.instance + ">"))
-            .with_param("reg-id", Some("1".into()))
-            .with_param("expires", Some(decimal(expires.into())));
-        r.headers.push("Contact", contact.encode());
-        r.headers.push("Expires", decimal(expires.into()));
+        r.headers.push("From", self.me.from(&self.reg.from_tag));
+        r.headers.push("To", name_addr_text(None, &self.me.aor, None));
+        // Our Contact with `+sip.instance`, `reg-id` and `expires`, written
+        // onto its text.
+        let (mut contact, seconds) = (self.me.contact_text.clone(), decimal(expires.into()));
+        write_param(&mut contact, "+sip.instance", Some(&(String::from("<") + &self.me.instance + ">")));
+        write_param(&mut contact, "reg-id", Some("1"));
+        write_param(&mut contact, "expires", Some(&seconds));
+        r.headers.push("Contact", contact);
+        r.headers.push("Expires", seconds);
         r.headers.push("Allow", ALLOW);
         r.headers.push("Supported", "path, outbound, gruu");
         self.authorize_register(&mut r);

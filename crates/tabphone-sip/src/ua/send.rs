@@ -108,12 +108,15 @@ impl UserAgent {
         tag: Option<&str>,
         extra: &[(&'static str, &str)],
     ) {
+        let fresh;
         let tag = match tag {
-            Some(t) => Some(t.to_string()),
-            None if status > 100 => Some(self.random_hex(10)),
-            None => None,
+            None if status > 100 => {
+                fresh = self.random_hex(10);
+                Some(fresh.as_str())
+            }
+            tag => tag,
         };
-        let mut resp = Response::to(req, status, tag.as_deref());
+        let mut resp = Response::to(req, status, tag);
         for (n, v) in extra {
             resp.headers.push(*n, *v);
         }

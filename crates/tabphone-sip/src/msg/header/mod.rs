@@ -21,6 +21,7 @@ mod via;
 pub(crate) use cseq::cseq_text;
 pub use cseq::CSeq;
 pub use dialog::Role;
+pub(crate) use name_addr::name_addr_text;
 pub use name_addr::NameAddr;
 pub(super) use name_addr::NameAddrRef;
 pub use replaces::Replaces;
@@ -53,7 +54,7 @@ impl Response {
                 let mut v = v.to_string();
                 if name == "To" && status > 100 {
                     if let Some(tag) = to_tag {
-                        if NameAddr::parse(&v).map_or(true, |n| n.tag().is_none()) {
+                        if NameAddrRef::scan(&v).map_or(true, |n| n.raw_tag().is_none()) {
                             v.push_str(";tag=");
                             v.push_str(tag);
                         }

@@ -5,7 +5,9 @@ use super::super::lex::{
     all_bytes, any_byte, bad, err, is_token_char, is_ws, param, parse_params, push_quoted, scan_params,
     scan_quoted,
 };
-use super::super::lex::{trim_end_bytes, trim_start_bytes, trim_ws, unquote, write_params, Params};
+use super::super::lex::{
+    trim_end_bytes, trim_start_bytes, trim_ws, unquote, write_param, write_params, Params,
+};
 use super::super::uri::UriRef;
 use super::super::{Headers, ParseError};
 use crate::msg::find_byte;
@@ -73,6 +75,19 @@ impl<'a> NameAddrRef<'a> {
         Ok(NameAddrRef { display, uri, params })
     }
 
+    /// The value of the first `tag` parameter as written (a quoted one keeps
+    /// its quotes), if it has one: [`NameAddr::tag`] without building one.
+    pub(in crate::msg) fn raw_tag(&self) -> Option<&'a str> {
+        let (mut seen, mut tag) = (false, None);
+        // The parameters were checked by `scan`.
+        let _ = scan_params(self.params, &mut |n, v| {
+            if !seen && n.eq_ignore_ascii_case("tag") {
+                (seen, tag) = (true, v);
+            }
+        });
+        tag
+    }
+
     /// addr-spec: the URI ends at the first ';'; it may not hold ',' or '?'.
     fn scan_addr_spec(rest: &'a str) -> Result<NameAddrRef<'a>, ParseError> {
         let end = find_byte(rest, b';').unwrap_or(rest.len());
@@ -137,16 +152,32 @@ impl NameAddr {
     /// Serialize as `name-addr` (the same as its `Display`).
     pub fn encode(&self) -> String {
         let mut s = String::new();
-        if let Some(d) = &self.display {
-            push_quoted(&mut s, d);
-            s.push(' ');
-        }
-        s.push('<');
-        s.push_str(&self.uri);
-        s.push('>');
+        push_name_addr(&mut s, self.display.as_deref(), &self.uri);
         write_params(&mut s, &self.params);
         s
     }
+}
+
+/// Append `"display" <uri>`: [`NameAddr::encode`] before the parameters.
+fn push_name_addr(out: &mut String, display: Option<&str>, uri: &str) {
+    if let Some(d) = display {
+        push_quoted(out, d);
+        out.push(' ');
+    }
+    out.push('<');
+    out.push_str(uri);
+    out.push('>');
+}
+
+/// `"display" <uri>;tag=tag`, as [`NameAddr::encode`] writes it, without
+/// building a [`NameAddr`] (the agent's From, To, Refer-To, ...).
+pub(crate) fn name_addr_text(display: Option<&str>, uri: &str, tag: Option<&str>) -> String {
+    let mut s = String::new();
+    push_name_addr(&mut s, display, uri);
+    if let Some(t) = tag {
+        write_param(&mut s, "tag", Some(t));
+    }
+    s
 }
 
 impl Headers {
@@ -182,6 +213,20 @@ mod tests {
         assert!(NameAddr::parse("<sip:a@b>;;").is_err());
         assert!(NameAddr::parse("\"open <sip:a@b>").is_err());
         assert_eq!(NameAddr::parse(&n.encode()).unwrap(), NameAddr { display: None, ..n });
+    }
+
+    #[test]
+    fn name_addr_text_writes_as_encode_and_raw_tag_finds_the_tag() {
+        for (d, t) in
+            [(None, None), (Some("Al \"x\""), Some("abc")), (None, Some("a@b")), (Some("B"), Some(""))]
+        {
+            let n = NameAddr::new("sip:a@b").with_display(d.map(str::to_string)).with_tag(t);
+            assert_eq!(name_addr_text(d, "sip:a@b", t), n.encode());
+        }
+        for v in ["<sip:a>;Tag=\"x\";tag=y", "<sip:a>;tag;tag=y", "sip:a;lr", "<sip:a>;tag=z"] {
+            let tag = NameAddrRef::scan(v).unwrap().raw_tag().map(unquote);
+            assert_eq!(tag.as_deref(), NameAddr::parse(v).unwrap().tag(), "{v}");
+        }
     }
 
     #[test]

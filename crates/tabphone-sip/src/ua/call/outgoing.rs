@@ -7,7 +7,7 @@ use super::super::dialog::Dialog;
 use super::super::txn::{hop_by_hop, Owner, TxnKey};
 use super::super::{CallId, EndCause, Event, SessionState, UserAgent, ALLOW};
 use super::Call;
-use crate::msg::{Method, NameAddr, Request, Response, Role};
+use crate::msg::{name_addr_text, Method, Request, Response, Role};
 use crate::Instant;
 use tabphone_json::quote;
 
@@ -99,8 +99,8 @@ impl UserAgent {
         let local_tag = self.random_hex(10);
         let cseq = 1; // the INVITE's, and so the dialog's local CSeq
         let (mut r, key) = self.base_request(Method::Invite, &uri, &call_id, cseq);
-        r.headers.push("From", self.me.from(&local_tag).encode());
-        r.headers.push("To", NameAddr::new(uri.clone()).encode());
+        r.headers.push("From", self.me.from(&local_tag));
+        r.headers.push("To", name_addr_text(None, &uri, None));
         r.headers.push("Contact", self.me.contact_text.clone());
         r.headers.push("Allow", ALLOW);
         r.headers.push("Supported", "outbound, replaces");
