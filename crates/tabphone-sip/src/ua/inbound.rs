@@ -42,29 +42,37 @@ impl UserAgent {
         }
     }
 
-    /// A request: ACK and CANCEL to the call they concern, one with a To tag
-    /// to its dialog (or 481), others to the out-of-dialog checks.
+    /// A request: From, To and Call-ID read once, and dropped here in one
+    /// place (the handlers borrow them: parts moved out on some paths made
+    /// a drop of what was left at every exit).
     fn on_request(&mut self, now: Instant, req: Request) {
         let (from, to) = (req.headers.name_addr("From"), req.headers.name_addr("To"));
         let call_id = req.headers.get("Call-ID").unwrap_or("").to_string();
-        let (Some(from), Some(to)) = (from, to) else { return };
+        if let (Some(from), Some(to)) = (&from, &to) {
+            self.route_request(now, req, from, to, &call_id);
+        }
+    }
+
+    /// ACK and CANCEL to the call they concern, a request with a To tag to
+    /// its dialog (or 481), others to the out-of-dialog checks.
+    fn route_request(&mut self, now: Instant, req: Request, from: &NameAddr, to: &NameAddr, call_id: &str) {
         match req.method {
-            Method::Ack => return self.on_ack(&req, &call_id, &from, &to),
+            Method::Ack => return self.on_ack(&req, call_id, from, to),
             Method::Cancel => return self.on_cancel(&req),
             _ => {}
         }
         if let Some(to_tag) = to.tag() {
-            return match self.find_dialog(&call_id, Some(to_tag), from.tag()) {
+            return match self.find_dialog(call_id, Some(to_tag), from.tag()) {
                 Some(id) => self.on_dialog_request(now, id, req),
                 None => self.respond(&req, 481, None, &[]),
             };
         }
-        self.on_out_of_dialog(req, from, to.uri, call_id);
+        self.on_out_of_dialog(req, from, &to.uri, call_id);
     }
 
     /// A request outside any dialog, once [`UserAgent::refused`] lets it
     /// through: OPTIONS, MESSAGE or a new INVITE (`to`: its To URI).
-    fn on_out_of_dialog(&mut self, req: Request, from: NameAddr, to: String, call_id: String) {
+    fn on_out_of_dialog(&mut self, req: Request, from: &NameAddr, to: &str, call_id: &str) {
         if self.refused(&req) {
             return;
         }
@@ -73,7 +81,7 @@ impl UserAgent {
                 let extra = [("Allow", ALLOW), ("Accept", "application/sdp"), ("Supported", SUPPORTED)];
                 self.respond(&req, 200, None, &extra);
             }
-            Method::Message => self.on_message(&req, from.uri, None),
+            Method::Message => self.on_message(&req, from.uri.clone(), None),
             _ => self.on_new_invite(req, from, to, call_id),
         }
     }

@@ -13,8 +13,8 @@ impl UserAgent {
     /// An INVITE outside any dialog that passed the checks (`to`: its To
     /// URI): a new call, or a retransmission of one (same Call-ID and From
     /// tag), absorbed.
-    pub(in crate::ua) fn on_new_invite(&mut self, req: Request, from: NameAddr, to: String, call_id: String) {
-        if self.find_dialog(&call_id, None, from.tag()).is_some() {
+    pub(in crate::ua) fn on_new_invite(&mut self, req: Request, from: &NameAddr, to: &str, call_id: &str) {
+        if self.find_dialog(call_id, None, from.tag()).is_some() {
             return;
         }
         let replaces = req.headers.get("Replaces").and_then(|v| self.match_replaces(v));
@@ -27,7 +27,8 @@ impl UserAgent {
         self.respond(&req, 100, None, &[]);
         self.respond(&req, 180, Some(&local_tag), &[("Contact", &self.me.contact_text.clone())]);
         // Our URI in the dialog is the To of the INVITE (RFC 3261 12.1.1).
-        let mut dialog = Dialog::new(call_id, local_tag, to, from.uri.clone(), remote_target);
+        let mut dialog =
+            Dialog::new(call_id.to_string(), local_tag, to.to_string(), from.uri.clone(), remote_target);
         dialog.remote_tag = from.tag().map(str::to_string);
         dialog.route_set = req.headers.route_set(Role::Uas);
         dialog.remote_cseq = req.headers.cseq_seq();
