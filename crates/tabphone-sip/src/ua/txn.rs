@@ -237,7 +237,7 @@ impl UserAgent {
         match txn.owner {
             Owner::Register => self.on_register_response(now, &txn.request, &resp),
             Owner::Message(id) => self.event(Event::MessageResult { id, status }),
-            Owner::Call(id) => self.on_call_response(now, id, &txn.request, resp),
+            Owner::Call(id) => self.on_call_response(now, id, &txn.request, &resp),
         }
     }
 

@@ -198,17 +198,17 @@ impl UserAgent {
     }
 
     /// The final answer to a request of call `id`, by method.
-    pub(super) fn on_call_response(&mut self, now: Instant, id: CallId, req: &Request, resp: Response) {
+    pub(super) fn on_call_response(&mut self, now: Instant, id: CallId, req: &Request, resp: &Response) {
         let status = resp.status;
         let Some(call) = self.calls.get_mut(&id) else {
             if matches!(req.method, Method::Invite) && (200..300).contains(&status) {
-                self.reack(now, &resp);
+                self.reack(now, resp);
             }
             return;
         };
         match req.method {
-            Method::Invite if call.invite.is_some() => self.on_invite_answer(now, id, req, &resp),
-            Method::Invite => self.on_reinvite_answer(now, id, req, &resp),
+            Method::Invite if call.invite.is_some() => self.on_invite_answer(now, id, req, resp),
+            Method::Invite => self.on_reinvite_answer(now, id, req, resp),
             Method::Bye => {
                 call.state = SessionState::Terminated;
                 self.event(Event::Ended { call: id, cause: EndCause::Local });
