@@ -4,7 +4,7 @@
 
 use super::Config;
 use crate::hash::hex;
-use crate::msg::{name_addr_text, trim_space, NameAddr, Uri};
+use crate::msg::{name_addr_text, trim_space, Uri};
 use tabphone_json::quote;
 
 /// The agent's addresses, fixed by its [`Config`].
@@ -19,7 +19,8 @@ pub(super) struct Identity {
     pub(super) via_host: String,
     contact_user: String,
     domain: String,
-    /// [`Identity::contact`] as written in Contact headers (it never changes).
+    /// Our Contact, `<sip:user@host.invalid;transport=ws;ob>`, as written in
+    /// Contact headers (it never changes).
     pub(super) contact_text: String,
 }
 
@@ -40,7 +41,7 @@ impl Identity {
             domain: Uri::parts(&config.aor).map(|(_, _, host)| host).unwrap_or_default().to_string(),
             contact_text: String::new(),
         };
-        me.contact_text = me.contact().encode();
+        me.contact_text = name_addr_text(None, &me.contact_uri_params(), None);
         me
     }
 
@@ -62,9 +63,17 @@ impl Identity {
         Uri::sip_text(&self.contact_user, &self.via_host)
     }
 
-    /// Our Contact: `<sip:user@host;transport=ws;ob>` (RFC 5626 `ob`).
-    pub(super) fn contact(&self) -> NameAddr {
-        NameAddr::new(self.contact_uri() + ";transport=ws;ob")
+    /// Our Contact URI with its parameters, `sip:user@host;transport=ws;ob`
+    /// (RFC 5626 `ob`).
+    fn contact_uri_params(&self) -> String {
+        self.contact_uri() + ";transport=ws;ob"
+    }
+
+    /// Our Contact: `<sip:user@host;transport=ws;ob>`, written once as
+    /// [`Identity::contact_text`].
+    #[cfg(test)]
+    pub(super) fn contact(&self) -> crate::msg::NameAddr {
+        crate::msg::NameAddr::new(self.contact_uri_params())
     }
 
     /// The registrar: `sip:` and the AOR's domain (none when the AOR does
@@ -94,6 +103,13 @@ fn fnv1a(data: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::msg::NameAddr;
+
+    #[test]
+    fn the_contact_text_is_the_contact_encoded() {
+        let me = Identity::new(&Config::new("wss://x", "sip:alice@example.com", "pw"));
+        assert_eq!(me.contact_text, me.contact().encode());
+    }
 
     #[test]
     fn addresses_follow_the_config() {
