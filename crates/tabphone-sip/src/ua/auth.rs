@@ -5,9 +5,10 @@
 //! nonce counts are kept here ([`Nonces`]).
 
 use super::txn::{ClientTxn, Owner, TxnKey};
-use super::UserAgent;
+use super::{Config, UserAgent};
 use crate::auth::{self, Challenge, Credentials};
 use crate::msg::{cseq_text, Request, Response};
+use crate::rng::Rng;
 use crate::Instant;
 
 /// Nonce counts (`nc`) by server nonce.
@@ -31,6 +32,24 @@ impl Nonces {
         self.0[i].1 += 1;
         self.0[i].1
     }
+}
+
+/// The `Authorization` (or `Proxy-Authorization`) value answering
+/// `challenge` for `method` and `uri`: the nonce's next count and a new client
+/// nonce (the one digest writer of the registration and the retries; by
+/// fields, so that a challenge borrowed from the agent can be answered).
+pub(super) fn digest(
+    nonces: &mut Nonces,
+    rng: &mut Rng,
+    config: &Config,
+    challenge: &Challenge,
+    method: &str,
+    uri: &str,
+) -> String {
+    let nc = nonces.next(&challenge.nonce);
+    let cnonce = rng.hex(16);
+    let creds = Credentials { username: &config.auth_user, password: &config.password };
+    auth::answer(challenge, &creds, method, uri, nc, &cnonce)
 }
 
 impl UserAgent {
@@ -68,10 +87,8 @@ impl UserAgent {
         req.headers.remove("User-Agent");
         req.headers.remove("CSeq");
         req.headers.push("CSeq", cseq_text(seq, req.method.as_str()));
-        let nc = self.nonces.next(&challenge.nonce);
-        let cnonce = self.random_hex(16);
-        let creds = Credentials { username: &self.config.auth_user, password: &self.config.password };
-        let value = auth::answer(&challenge, &creds, req.method.as_str(), &req.uri, nc, &cnonce);
+        let value =
+            digest(&mut self.nonces, &mut self.rng, &self.config, &challenge, req.method.as_str(), &req.uri);
         req.headers.remove(answer_hdr);
         req.headers.push(answer_hdr, value);
         if owner == Owner::Register {

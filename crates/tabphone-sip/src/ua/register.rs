@@ -12,11 +12,12 @@
 
 use std::time::Duration;
 
+use super::auth::digest;
 use super::send::new_request;
 use super::timer::Timer;
 use super::txn::{Owner, TxnKey};
 use super::{Event, UserAgent, ALLOW};
-use crate::auth::{self, Challenge, Credentials};
+use crate::auth::Challenge;
 use crate::msg::{
     decimal, name_addr_text, param, parse_int, trim_end_bytes, trim_space, trim_start_bytes, write_param,
     Method, NameAddr, Request, Response, RetryAfter,
@@ -127,10 +128,7 @@ impl UserAgent {
     /// Credentials for the last challenge, if there was one.
     fn authorize_register(&mut self, r: &mut Request) {
         let Some((challenge, proxy)) = &self.reg.challenge else { return };
-        let nc = self.nonces.next(&challenge.nonce);
-        let cnonce = self.rng.hex(16);
-        let creds = Credentials { username: &self.config.auth_user, password: &self.config.password };
-        let value = auth::answer(challenge, &creds, "REGISTER", &r.uri, nc, &cnonce);
+        let value = digest(&mut self.nonces, &mut self.rng, &self.config, challenge, "REGISTER", &r.uri);
         r.headers.push(if *proxy { "Proxy-Authorization" } else { "Authorization" }, value);
     }
 

@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use super::txn::{Owner, TxnKey};
-use super::{CallId, EndCause, Event, SessionState, UserAgent, ALLOW};
+use super::{CallId, Event, SessionState, UserAgent, ALLOW};
 use crate::msg::{decimal, Method, Request, Response};
 use crate::sdp::set_direction;
 use crate::Instant;
@@ -144,12 +144,10 @@ impl UserAgent {
             return self.event(Event::Glare { call: id });
         }
         self.event(Event::ReinviteFailed { call: id, status });
-        if resuming {
-            return self.resume_failed(now, id, status);
-        }
-        if status == 408 || status == 481 {
-            self.send_bye(now, id);
-            self.event(Event::Ended { call: id, cause: EndCause::Failed(status) });
+        // A resumed call's re-INVITE failed (not glare): the peer will not
+        // send to us, so the call ends, as it does when the dialog is gone.
+        if resuming || status == 408 || status == 481 {
+            self.bye_failed(now, id, status);
         }
     }
 

@@ -47,14 +47,6 @@ impl UserAgent {
         self.calls.insert(id, call);
         self.reinvite(now, id, sdp);
     }
-
-    /// A resumed call's re-INVITE failed with `status` (not glare): the peer
-    /// will not send to us, so the call ends; a BYE along the route set
-    /// tells the peer when it still can.
-    pub(super) fn resume_failed(&mut self, now: Instant, id: CallId, status: u16) {
-        self.send_bye(now, id);
-        self.event(Event::Ended { call: id, cause: EndCause::Failed(status) });
-    }
 }
 
 /// What a dialog is rebuilt from must be usable as it is written into our

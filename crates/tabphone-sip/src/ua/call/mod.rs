@@ -188,6 +188,14 @@ impl UserAgent {
         self.send_request(now, Owner::Call(id), key, r);
     }
 
+    /// The call ends with a failure `status` (its dialog is gone, or a
+    /// resumed one was refused): a BYE along the route set tells the peer
+    /// when it still can.
+    pub(super) fn bye_failed(&mut self, now: Instant, id: CallId, status: u16) {
+        self.send_bye(now, id);
+        self.event(Event::Ended { call: id, cause: EndCause::Failed(status) });
+    }
+
     /// The peer's BYE.
     pub(super) fn on_bye(&mut self, id: CallId, req: &Request, tag: &str) {
         if let Some(call) = self.calls.get_mut(&id) {
@@ -219,8 +227,7 @@ impl UserAgent {
             _ => {
                 // RFC 3261 12.2.1.2: the dialog is gone.
                 if status == 408 || status == 481 {
-                    self.send_bye(now, id);
-                    self.event(Event::Ended { call: id, cause: EndCause::Failed(status) });
+                    self.bye_failed(now, id, status);
                 }
             }
         }
