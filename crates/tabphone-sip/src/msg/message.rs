@@ -140,15 +140,17 @@ impl Headers {
 
     /// Remove every field named `name`.
     pub fn remove(&mut self, name: &str) {
-        // A loop, not `retain`: its generic copy cost the wasm more.
-        let mut i = 0;
-        while let Some(h) = self.0.get(i) {
-            if h.name.eq_ignore_ascii_case(name) {
-                self.0.remove(i);
-            } else {
-                i += 1;
+        // The fields kept move down over the others, in order, and the rest
+        // is cut off: neither `retain` nor `Vec::remove`, whose generic
+        // copies cost the wasm more.
+        let mut kept = 0;
+        for i in 0..self.0.len() {
+            if !self.0[i].name.eq_ignore_ascii_case(name) {
+                self.0.swap(kept, i);
+                kept += 1;
             }
         }
+        self.0.truncate(kept);
     }
 
     /// Copy every field named `name` from `other`, in order.

@@ -208,8 +208,9 @@ impl UserAgent {
     /// Transactions with no answer in 64*T1.
     pub(super) fn txn_timeouts(&mut self, now: Instant) {
         // One at a time: handling one may end others (a lost connection).
-        for key in self.txns.expired(now) {
-            if let Some(txn) = self.txns.remove(&key) {
+        // By reference: a `Vec` iterated by value brings its own iterator code.
+        for key in &self.txns.expired(now) {
+            if let Some(txn) = self.txns.remove(key) {
                 self.txn_timeout(now, txn);
             }
         }

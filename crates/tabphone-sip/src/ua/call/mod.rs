@@ -116,15 +116,17 @@ impl Calls {
         self.0.iter().map(|(k, c)| (k, c))
     }
 
-    /// The ended calls go.
+    /// The ended calls go; the others keep their order (moved down over
+    /// the ended ones, which are then cut off: no `Vec::remove` copy).
     pub(super) fn remove_terminated(&mut self) {
-        let mut i = 0;
-        while i < self.0.len() {
-            match self.0[i].1.state {
-                SessionState::Terminated => drop(self.0.remove(i)),
-                _ => i += 1,
+        let mut kept = 0;
+        for i in 0..self.0.len() {
+            if self.0[i].1.state != SessionState::Terminated {
+                self.0.swap(kept, i);
+                kept += 1;
             }
         }
+        self.0.truncate(kept);
     }
 
     /// No call left?
