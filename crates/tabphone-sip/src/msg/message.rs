@@ -386,6 +386,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn remove_keeps_the_other_fields_in_order() {
+        let mut h = Headers::default();
+        for (n, v) in [("A", "1"), ("B", "2"), ("a", "3"), ("C", "4"), ("A", "5")] {
+            h.push(n, v);
+        }
+        h.remove("A");
+        let left: Vec<(&str, &str)> = h.0.iter().map(|f| (&*f.name, f.value.as_str())).collect();
+        assert_eq!(left, [("B", "2"), ("C", "4")]);
+    }
+
+    #[test]
     fn methods_by_token() {
         let mut i = 0;
         while let Some(m) = known(i) {
