@@ -7,7 +7,7 @@ use super::super::dialog::Dialog;
 use super::super::txn::{hop_by_hop, Owner, TxnKey};
 use super::super::{CallId, EndCause, Event, SessionState, UserAgent, ALLOW};
 use super::Call;
-use crate::msg::{name_addr_text, Method, Request, Response, Role};
+use crate::msg::{name_addr_text, Header, Method, Request, Response, Role};
 use crate::Instant;
 use tabphone_json::quote;
 
@@ -105,7 +105,8 @@ impl UserAgent {
         r.headers.push("Allow", ALLOW);
         r.headers.push("Supported", "outbound, replaces");
         for (name, value) in headers {
-            r.headers.push(name.clone(), value.clone());
+            // As a `Header`: `Headers::push` with two `String`s was one more copy of it.
+            r.headers.0.push(Header { name: name.clone().into(), value: value.clone() });
         }
         r.headers.push("Content-Type", "application/sdp");
         r.body = sdp.into_bytes();
