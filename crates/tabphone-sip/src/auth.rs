@@ -26,8 +26,9 @@ pub enum Algorithm {
 impl Algorithm {
     /// By its name in headers, case-insensitively.
     fn parse(s: &str) -> Option<Algorithm> {
+        // By reference: an array by value brought its own iterator code.
         let all = [Algorithm::Md5, Algorithm::Md5Sess, Algorithm::Sha256, Algorithm::Sha256Sess];
-        all.into_iter().find(|a| a.as_str().eq_ignore_ascii_case(s))
+        all.iter().find(|a| a.as_str().eq_ignore_ascii_case(s)).copied()
     }
 
     /// The name used in headers.

@@ -211,7 +211,8 @@ impl UserAgent {
     fn on_timeout(&mut self, now: Instant) {
         self.transport.handle_timeout(now);
         self.drain_transport(now);
-        for timer in Timer::VALUES {
+        // By reference: an array by value brings its own iterator code.
+        for &timer in &Timer::VALUES {
             if self.timers.expire(timer, now) {
                 match timer {
                     Timer::RegisterTimeout => self.register_timed_out(now),

@@ -160,7 +160,8 @@ impl UserAgent {
     pub(super) fn on_register_response(&mut self, now: Instant, req: &Request, resp: &Response) {
         self.reg.pending = None;
         self.timers.stop(Timer::RegisterTimeout);
-        let requested = req.headers.get("Expires").and_then(parse_int::<u32>).unwrap_or(0);
+        // Not `and_then(parse_int)`: a function item there was a generic copy of its own.
+        let requested = req.headers.get("Expires").map_or(0, |e| parse_int::<u32>(e).unwrap_or(0));
         let status = resp.status;
         if requested == 0 {
             self.reg.state = RegState::Idle;

@@ -60,8 +60,9 @@ fn check_snapshot(s: &DialogSnapshot) -> Result<(), String> {
     word("Call-ID", &s.call_id)?;
     word("local tag", &s.local_tag)?;
     word("remote tag", &s.remote_tag)?;
-    for (what, uri) in
-        [("local URI", &s.local_uri), ("remote URI", &s.remote_uri), ("remote target", &s.remote_target)]
+    // By reference: an array by value brings its own iterator code.
+    for &(what, uri) in
+        &[("local URI", &s.local_uri), ("remote URI", &s.remote_uri), ("remote target", &s.remote_target)]
     {
         Uri::check(uri).map_err(|e| format!("{what} {}: {e}", quote(uri)))?;
     }
