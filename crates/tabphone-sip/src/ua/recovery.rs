@@ -34,7 +34,7 @@ impl UserAgent {
         match c {
             Command::Message { id, .. } => self.event(Event::MessageResult { id: *id, status: 503 }),
             Command::Call { call, .. } | Command::Resume { call, .. } => {
-                self.event(Event::Ended { call: *call, cause: EndCause::Transport })
+                self.ended(*call, EndCause::Transport)
             }
             _ => self.event(Event::Error { call: c.call(), message: "stopping: command refused".into() }),
         }
@@ -126,7 +126,7 @@ impl UserAgent {
         match req.method {
             Method::Invite if call.state == SessionState::Establishing && call.outgoing => {
                 call.state = SessionState::Terminated;
-                self.event(Event::Ended { call: id, cause: EndCause::Transport });
+                self.ended(id, EndCause::Transport);
             }
             Method::Invite => {
                 call.reinvite.ours = None;
@@ -134,7 +134,7 @@ impl UserAgent {
             }
             Method::Bye => {
                 call.state = SessionState::Terminated;
-                self.event(Event::Ended { call: id, cause: EndCause::Local });
+                self.ended(id, EndCause::Local);
             }
             Method::Refer => self.event(Event::ReferProgress { call: id, status: 503 }),
             _ => {}
@@ -186,7 +186,7 @@ impl UserAgent {
         }
         // The server did not answer our BYEs and CANCELs in time.
         for call in self.calls.take_ids() {
-            self.event(Event::Ended { call, cause: EndCause::Local });
+            self.ended(call, EndCause::Local);
         }
         self.reg.pending = None;
         self.finish_stop(now);

@@ -8,7 +8,7 @@
 
 use super::call::Call;
 use super::dialog::Dialog;
-use super::{CallId, DialogSnapshot, EndCause, Event, SessionState, UserAgent};
+use super::{CallId, DialogSnapshot, EndCause, SessionState, UserAgent};
 use crate::msg::{NameAddr, Uri};
 use crate::Instant;
 use tabphone_json::quote;
@@ -29,11 +29,11 @@ impl UserAgent {
             return self.call_problem(id, " exists");
         }
         if !self.connected {
-            return self.event(Event::Ended { call: id, cause: EndCause::Transport });
+            return self.ended(id, EndCause::Transport);
         }
         if let Err(e) = check_snapshot(&s) {
             self.call_error(id, format!("call {}: cannot resume: {e}", id.0));
-            return self.event(Event::Ended { call: id, cause: EndCause::Failed(400) });
+            return self.ended(id, EndCause::Failed(400));
         }
         self.next_call = self.next_call.max(id.0 + 1);
         let mut dialog = Dialog::new(s.call_id, s.local_tag, s.local_uri, s.remote_uri, s.remote_target);

@@ -4,7 +4,7 @@
 //! the text is traced when asked, then queued as [`Output::Send`].
 
 use super::txn::{ClientTxn, Owner, TxnKey};
-use super::{CallId, Event, Output, UserAgent};
+use super::{CallId, EndCause, Event, Output, UserAgent};
 use crate::msg::{cseq_text, Method, Request, Response};
 use crate::trace::{self, Direction};
 use crate::Instant;
@@ -20,6 +20,13 @@ impl UserAgent {
     #[inline(never)]
     pub(super) fn event(&mut self, e: Event) {
         self.out.push(Output::Event(e));
+    }
+
+    /// Tell the app call `id` ended ([`Event::Ended`]; not inlined: some
+    /// fifteen callers).
+    #[inline(never)]
+    pub(super) fn ended(&mut self, id: CallId, cause: EndCause) {
+        self.event(Event::Ended { call: id, cause });
     }
 
     /// Tell the app something went wrong ([`Event::Error`]), about no call in particular.

@@ -97,7 +97,7 @@ impl UserAgent {
         let tag = call.dialog.local_tag.clone();
         call.state = SessionState::Terminated;
         self.respond(&invite, status, Some(&tag), &[]);
-        self.event(Event::Ended { call: id, cause });
+        self.ended(id, cause);
         true
     }
 
@@ -157,7 +157,7 @@ impl UserAgent {
                 Resend::GiveUp => {
                     call.ok = None;
                     self.send_bye(now, id);
-                    self.event(Event::Ended { call: id, cause: EndCause::Timeout });
+                    self.ended(id, EndCause::Timeout);
                     if let Some(c) = self.calls.get_mut(&id) {
                         c.state = SessionState::Terminated;
                     }

@@ -195,7 +195,7 @@ impl UserAgent {
     /// when it still can.
     pub(super) fn bye_failed(&mut self, now: Instant, id: CallId, status: u16) {
         self.send_bye(now, id);
-        self.event(Event::Ended { call: id, cause: EndCause::Failed(status) });
+        self.ended(id, EndCause::Failed(status));
     }
 
     /// The peer's BYE.
@@ -204,7 +204,7 @@ impl UserAgent {
             call.state = SessionState::Terminated;
         }
         self.respond(req, 200, Some(tag), &[]);
-        self.event(Event::Ended { call: id, cause: EndCause::Remote });
+        self.ended(id, EndCause::Remote);
     }
 
     /// The final answer to a request of call `id`, by method.
@@ -221,7 +221,7 @@ impl UserAgent {
             Method::Invite => self.on_reinvite_answer(now, id, req, resp),
             Method::Bye => {
                 call.state = SessionState::Terminated;
-                self.event(Event::Ended { call: id, cause: EndCause::Local });
+                self.ended(id, EndCause::Local);
             }
             Method::Refer => self.event(Event::ReferProgress { call: id, status }),
             // Whatever the CANCEL's answer, the INVITE's answer decides.

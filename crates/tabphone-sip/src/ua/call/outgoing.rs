@@ -84,14 +84,14 @@ impl UserAgent {
             return self.call_problem(id, " exists");
         }
         if !self.connected {
-            return self.event(Event::Ended { call: id, cause: EndCause::Transport });
+            return self.ended(id, EndCause::Transport);
         }
         let checked = headers.iter().try_for_each(|(n, v)| check_extra_header(n, v));
         let uri = match checked.and_then(|()| self.me.target_uri(target)) {
             Ok(u) => u,
             Err(e) => {
                 self.call_error(id, e);
-                return self.event(Event::Ended { call: id, cause: EndCause::Failed(400) });
+                return self.ended(id, EndCause::Failed(400));
             }
         };
         self.next_call = self.next_call.max(id.0 + 1);
@@ -174,7 +174,7 @@ impl UserAgent {
         if status != 408 {
             self.ack_failure(req, resp);
         }
-        self.event(Event::Ended { call: id, cause });
+        self.ended(id, cause);
     }
 
     /// A 2xx: the dialog takes the callee's tag, Contact and the route set
@@ -192,7 +192,7 @@ impl UserAgent {
         if terminating {
             // Hung up while the 200 was on its way: BYE now.
             self.send_bye(now, id);
-            self.event(Event::Ended { call: id, cause: EndCause::Local });
+            self.ended(id, EndCause::Local);
         } else {
             self.event(Event::Established { call: id, sdp: resp.body_text() });
         }
