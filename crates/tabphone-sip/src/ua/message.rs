@@ -12,13 +12,13 @@ impl UserAgent {
     /// [`super::Command::Message`].
     pub(super) fn message(&mut self, now: Instant, id: u64, target: &str, content_type: &str, body: String) {
         if !self.connected {
-            return self.event(Event::MessageResult { id, status: 503 });
+            return self.message_result(id, 503);
         }
         let uri = match self.me.target_uri(target) {
             Ok(u) => u,
             Err(e) => {
                 self.error(e);
-                return self.event(Event::MessageResult { id, status: 400 });
+                return self.message_result(id, 400);
             }
         };
         let call_id = self.random_hex(20);
@@ -29,6 +29,13 @@ impl UserAgent {
         r.headers.push("Content-Type", content_type.to_string());
         r.body = body.into_bytes();
         self.send_request(now, Owner::Message(id), key, r);
+    }
+
+    /// Tell the app our MESSAGE `id` ended with `status`
+    /// ([`Event::MessageResult`]; not inlined: six callers).
+    #[inline(never)]
+    pub(super) fn message_result(&mut self, id: u64, status: u16) {
+        self.event(Event::MessageResult { id, status });
     }
 
     /// A MESSAGE from `from`: 200 (tagged `tag` in a dialog), and

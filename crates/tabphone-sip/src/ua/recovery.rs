@@ -32,7 +32,7 @@ impl UserAgent {
             return false;
         }
         match c {
-            Command::Message { id, .. } => self.event(Event::MessageResult { id: *id, status: 503 }),
+            Command::Message { id, .. } => self.message_result(*id, 503),
             Command::Call { call, .. } | Command::Resume { call, .. } => {
                 self.ended(*call, EndCause::Transport)
             }
@@ -102,7 +102,7 @@ impl UserAgent {
     /// failed (the binding stays at the registrar until it expires).
     fn connection_lost(&mut self) {
         if self.reg.state == RegState::Unregistering {
-            self.event(Event::RegistrationFailed { status: None });
+            self.registration_failed(None);
             self.event(Event::Unregistered);
         }
         let mut txns = self.txns.take_all();
@@ -113,7 +113,7 @@ impl UserAgent {
         while let Some(txn) = txns.pop_first() {
             match txn.owner {
                 Owner::Register => {}
-                Owner::Message(id) => self.event(Event::MessageResult { id, status: 503 }),
+                Owner::Message(id) => self.message_result(id, 503),
                 Owner::Call(call) => self.call_txn_lost(call, &txn.request),
             }
         }
@@ -202,7 +202,7 @@ impl UserAgent {
             let mut txns = self.txns.take_all();
             while let Some(txn) = txns.pop_first() {
                 if let Owner::Message(id) = txn.owner {
-                    self.event(Event::MessageResult { id, status: 503 });
+                    self.message_result(id, 503);
                 }
             }
             self.event(Event::Stopped);

@@ -125,6 +125,13 @@ impl UserAgent {
         self.send_request(now, Owner::Register, branch, r);
     }
 
+    /// Tell the app a REGISTER failed ([`Event::RegistrationFailed`]; not
+    /// inlined: five callers).
+    #[inline(never)]
+    pub(super) fn registration_failed(&mut self, status: Option<u16>) {
+        self.event(Event::RegistrationFailed { status });
+    }
+
     /// Credentials for the last challenge, if there was one.
     fn authorize_register(&mut self, r: &mut Request) {
         let Some((challenge, proxy)) = &self.reg.challenge else { return };
@@ -139,7 +146,7 @@ impl UserAgent {
         }
         let unregistering = self.reg.state == RegState::Unregistering;
         self.reg.state = RegState::Idle;
-        self.event(Event::RegistrationFailed { status: None });
+        self.registration_failed(None);
         if unregistering {
             self.event(Event::Unregistered);
         } else {
@@ -166,7 +173,7 @@ impl UserAgent {
         if requested == 0 {
             self.reg.state = RegState::Idle;
             if !(200..300).contains(&status) {
-                self.event(Event::RegistrationFailed { status: Some(status) });
+                self.registration_failed(Some(status));
             }
             self.event(Event::Unregistered);
             return;
@@ -206,7 +213,7 @@ impl UserAgent {
             }
             _ => {
                 self.reg.state = RegState::Idle;
-                self.event(Event::RegistrationFailed { status: Some(423) });
+                self.registration_failed(Some(423));
             }
         }
     }
@@ -215,7 +222,7 @@ impl UserAgent {
     fn register_failed(&mut self, now: Instant, resp: &Response) {
         let status = resp.status;
         self.reg.state = RegState::Idle;
-        self.event(Event::RegistrationFailed { status: Some(status) });
+        self.registration_failed(Some(status));
         if status == 408 {
             // No answer in 64*T1 either: the connection is presumed dead.
             self.transport.restart(now);

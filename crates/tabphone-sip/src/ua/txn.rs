@@ -12,7 +12,7 @@
 
 use std::time::Duration;
 
-use super::{CallId, Event, UserAgent};
+use super::{CallId, UserAgent};
 use crate::msg::{cseq_text, Method, Request, Response};
 use crate::Instant;
 
@@ -237,7 +237,7 @@ impl UserAgent {
         }
         match txn.owner {
             Owner::Register => self.on_register_response(now, &txn.request, &resp),
-            Owner::Message(id) => self.event(Event::MessageResult { id, status }),
+            Owner::Message(id) => self.message_result(id, status),
             Owner::Call(id) => self.on_call_response(now, id, &txn.request, &resp),
         }
     }
