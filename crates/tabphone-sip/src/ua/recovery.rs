@@ -130,7 +130,7 @@ impl UserAgent {
             }
             Method::Invite => {
                 call.reinvite.ours = None;
-                self.event(Event::ReinviteFailed { call: id, status: 503 });
+                self.reinvite_failed(id, 503);
             }
             Method::Bye => {
                 call.state = SessionState::Terminated;

@@ -143,12 +143,19 @@ impl UserAgent {
             }
             return self.event(Event::Glare { call: id });
         }
-        self.event(Event::ReinviteFailed { call: id, status });
+        self.reinvite_failed(id, status);
         // A resumed call's re-INVITE failed (not glare): the peer will not
         // send to us, so the call ends, as it does when the dialog is gone.
         if resuming || status == 408 || status == 481 {
             self.bye_failed(now, id, status);
         }
+    }
+
+    /// Tell the app our re-INVITE failed ([`Event::ReinviteFailed`]; not
+    /// inlined: three callers).
+    #[inline(never)]
+    pub(super) fn reinvite_failed(&mut self, id: CallId, status: u16) {
+        self.event(Event::ReinviteFailed { call: id, status });
     }
 
     /// Glare retries that are due: the app asked for a fresh offer, put off
@@ -170,7 +177,7 @@ impl UserAgent {
             if call.state == SessionState::Established && self.connected {
                 self.event(Event::GlareRetry { call: id });
             } else {
-                self.event(Event::ReinviteFailed { call: id, status: 491 });
+                self.reinvite_failed(id, 491);
             }
         }
     }
