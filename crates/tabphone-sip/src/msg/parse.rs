@@ -158,12 +158,17 @@ fn check_request<'a>(
     let bad_request = |e: ParseError| (400, e);
     let (method, uri, version) = split_request_line(first).map_err(bad_request)?;
     if !version.eq_ignore_ascii_case("SIP/2.0") {
-        return Err((505, err(format!("unsupported version {version}"))));
+        return Err((505, unsupported_version(version)));
     }
     check_request_uri(uri).map_err(bad_request)?;
     let body = frame_body(lengths, rest).map_err(bad_request)?;
     check_headers(headers, Some(method)).map_err(bad_request)?;
     Ok((method, uri, body))
+}
+
+/// "unsupported version V", for a request (505) and a response alike.
+fn unsupported_version(version: &str) -> ParseError {
+    err(format!("unsupported version {version}"))
 }
 
 /// Index of the first `\r\n\r\n`. Steps four bytes at a time where the fourth
@@ -186,7 +191,7 @@ fn parse_status_line(line: &str) -> Result<(u16, &str), ParseError> {
         return Err(err("status line needs version, code and reason"));
     };
     if !version.eq_ignore_ascii_case("SIP/2.0") {
-        return Err(err(format!("unsupported version {version}")));
+        return Err(unsupported_version(version));
     }
     if code.len() != 3 || !all_bytes(code, |c| c.is_ascii_digit()) {
         return Err(err(format!("status code {} is not three digits", quote(code))));

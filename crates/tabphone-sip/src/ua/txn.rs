@@ -258,7 +258,7 @@ impl UserAgent {
 pub(super) fn hop_by_hop(invite: &Request, method: Method, to: Option<&str>) -> Request {
     let seq = invite.headers.cseq_seq().unwrap_or(1);
     let cseq = cseq_text(seq, method.as_str());
-    let mut r = Request::new(method, invite.uri.clone());
+    let mut r = Request::new(method, invite.uri.as_str());
     for &name in &["Via", "Route", "Max-Forwards", "From", "To", "Call-ID"] {
         if !(name == "To" && to.is_some()) {
             r.headers.copy_from(&invite.headers, name);
