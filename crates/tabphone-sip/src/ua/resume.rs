@@ -9,7 +9,7 @@
 use super::call::Call;
 use super::dialog::Dialog;
 use super::{CallId, DialogSnapshot, EndCause, SessionState, UserAgent};
-use crate::msg::{NameAddr, Uri};
+use crate::msg::{NameAddr, ParseError, Uri};
 use crate::Instant;
 use tabphone_json::quote;
 
@@ -64,12 +64,18 @@ fn check_snapshot(s: &DialogSnapshot) -> Result<(), String> {
     for &(what, uri) in
         &[("local URI", &s.local_uri), ("remote URI", &s.remote_uri), ("remote target", &s.remote_target)]
     {
-        Uri::check(uri).map_err(|e| format!("{what} {}: {e}", quote(uri)))?;
+        Uri::check(uri).map_err(|e| refused(what, uri, e))?;
     }
     for route in &s.route_set {
-        NameAddr::check(route).map_err(|e| format!("route {}: {e}", quote(route)))?;
+        NameAddr::check(route).map_err(|e| refused("route", route, e))?;
     }
     Ok(())
+}
+
+/// "`what` "`v`": `e`": a snapshot field that does not parse (one text for
+/// the URIs and the routes).
+fn refused(what: &str, v: &str, e: ParseError) -> String {
+    format!("{what} {}: {e}", quote(v))
 }
 
 #[cfg(test)]
