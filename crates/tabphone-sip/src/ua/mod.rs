@@ -226,33 +226,37 @@ impl UserAgent {
     }
 
     /// A command from the app, to its subsystem.
+    /// (By reference: the command is dropped once, here, whatever its
+    /// variant and outcome.)
     fn on_command(&mut self, now: Instant, c: Command) {
         if self.refuse_while_stopping(&c) {
             return;
         }
-        match c {
+        match &c {
             Command::Start => self.start(now),
             Command::Stop => self.stop(now),
             Command::Register => self.register(now),
             Command::Unregister => self.unregister(now),
             Command::Reconnect => self.transport.restart(now),
-            Command::SetBackupProxy(url) => self.transport.set_backup(url),
-            Command::UseBackupProxy(on) => self.transport.use_backup(on),
-            Command::Call { call, target, sdp, headers } => self.call(now, call, &target, sdp, &headers),
-            Command::Answer { call, sdp } => self.answer(now, call, sdp),
-            Command::Reject { call, status } => self.reject(call, status),
-            Command::Hangup { call } => self.hangup(now, call),
-            Command::Reinvite { call, sdp } => self.reinvite(now, call, sdp),
-            Command::Hold { call, sdp } => self.hold(now, call, &sdp, true),
-            Command::Unhold { call, sdp } => self.hold(now, call, &sdp, false),
-            Command::AnswerReoffer { call, sdp } => self.answer_reoffer(now, call, sdp),
-            Command::RejectReoffer { call, status } => self.reject_reoffer(call, status),
-            Command::Resume { call, dialog, sdp } => self.resume(now, call, dialog, sdp),
-            Command::Refer { call, target, replaces } => self.refer(now, call, &target, replaces),
-            Command::NotifyRefer { call, status } => self.notify_refer(now, call, status),
-            Command::Dtmf { call, digits, duration_ms } => self.dtmf(now, call, &digits, duration_ms),
+            Command::SetBackupProxy(url) => self.transport.set_backup(url.clone()),
+            Command::UseBackupProxy(on) => self.transport.use_backup(*on),
+            Command::Call { call, target, sdp, headers } => {
+                self.call(now, *call, target, sdp.clone(), headers)
+            }
+            Command::Answer { call, sdp } => self.answer(now, *call, sdp.clone()),
+            Command::Reject { call, status } => self.reject(*call, *status),
+            Command::Hangup { call } => self.hangup(now, *call),
+            Command::Reinvite { call, sdp } => self.reinvite(now, *call, sdp.clone()),
+            Command::Hold { call, sdp } => self.hold(now, *call, sdp, true),
+            Command::Unhold { call, sdp } => self.hold(now, *call, sdp, false),
+            Command::AnswerReoffer { call, sdp } => self.answer_reoffer(now, *call, sdp.clone()),
+            Command::RejectReoffer { call, status } => self.reject_reoffer(*call, *status),
+            Command::Resume { call, dialog, sdp } => self.resume(now, *call, dialog.clone(), sdp.clone()),
+            Command::Refer { call, target, replaces } => self.refer(now, *call, target, *replaces),
+            Command::NotifyRefer { call, status } => self.notify_refer(now, *call, *status),
+            Command::Dtmf { call, digits, duration_ms } => self.dtmf(now, *call, digits, *duration_ms),
             Command::Message { id, target, content_type, body } => {
-                self.message(now, id, &target, &content_type, body)
+                self.message(now, *id, target, content_type, body.clone())
             }
         }
     }
