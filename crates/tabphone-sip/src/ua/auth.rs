@@ -18,17 +18,19 @@ pub(super) struct Nonces(Vec<(String, u32)>);
 impl Nonces {
     /// The next count for `nonce`, from 1.
     pub(super) fn next(&mut self, nonce: &str) -> u32 {
-        let i = match self.0.iter().position(|(n, _)| n == nonce) {
-            Some(i) => i,
-            None => {
-                if self.0.len() > 32 {
-                    // Nonces are short-lived; keep the table small over a long uptime.
-                    self.0.clear();
-                }
-                self.0.push((nonce.to_string(), 0));
-                self.0.len() - 1
+        // A plain loop: a `position` closure brought its own copy.
+        let mut i = 0;
+        while i < self.0.len() && self.0[i].0 != nonce {
+            i += 1;
+        }
+        if i == self.0.len() {
+            if self.0.len() > 32 {
+                // Nonces are short-lived; keep the table small over a long uptime.
+                self.0.clear();
             }
-        };
+            self.0.push((nonce.to_string(), 0));
+            i = self.0.len() - 1;
+        }
         self.0[i].1 += 1;
         self.0[i].1
     }

@@ -73,14 +73,24 @@ pub(super) struct Transactions(Vec<(TxnKey, ClientTxn)>);
 impl Transactions {
     /// A request sent (a new branch), or a transaction put back: its entry.
     pub(super) fn insert(&mut self, key: TxnKey, txn: ClientTxn) {
-        let at = self.0.iter().position(|(k, _)| k.cmp(&key).is_gt()).unwrap_or(self.0.len());
+        // Plain loops here: each `position` closure brought its own copy.
+        let mut at = 0;
+        while at < self.0.len() && self.0[at].0 <= key {
+            at += 1;
+        }
         self.0.insert(at, (key, txn));
     }
 
     /// The transaction, finished (or replaced).
     pub(super) fn remove(&mut self, key: &TxnKey) -> Option<ClientTxn> {
-        let i = self.0.iter().position(|(k, _)| k == key)?;
-        Some(self.0.remove(i).1)
+        let mut i = 0;
+        while i < self.0.len() {
+            if self.0[i].0 == *key {
+                return Some(self.0.remove(i).1);
+            }
+            i += 1;
+        }
+        None
     }
 
     /// The transaction.

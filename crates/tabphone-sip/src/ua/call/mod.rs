@@ -107,7 +107,11 @@ impl Calls {
 
     /// A new call (its id is not taken: the callers check), in id order.
     pub(super) fn insert(&mut self, id: CallId, call: Call) {
-        let at = self.0.iter().position(|(k, _)| k.0 > id.0).unwrap_or(self.0.len());
+        // A plain loop: a `position` closure brought its own copy.
+        let mut at = 0;
+        while at < self.0.len() && self.0[at].0 .0 <= id.0 {
+            at += 1;
+        }
         self.0.insert(at, (id, call));
     }
 
