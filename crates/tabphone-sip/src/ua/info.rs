@@ -50,10 +50,12 @@ fn parse_dtmf_relay(body: &str) -> Option<(char, u32)> {
     let mut duration = 100;
     for line in lines(body) {
         let Some((k, v)) = split_once_byte(line, b'=') else { continue };
-        match trim_space(k).to_ascii_lowercase().as_str() {
-            "signal" => digit = trim_space(v).chars().next(),
-            "duration" => duration = crate::msg::parse_int(trim_space(v)).unwrap_or(100),
-            _ => {}
+        // Compared in place: no lowercase copy of the key.
+        let k = trim_space(k);
+        if k.eq_ignore_ascii_case("signal") {
+            digit = trim_space(v).chars().next();
+        } else if k.eq_ignore_ascii_case("duration") {
+            duration = crate::msg::parse_int(trim_space(v)).unwrap_or(100);
         }
     }
     digit.filter(|d| is_digit(*d)).map(|d| (d.to_ascii_uppercase(), duration))

@@ -88,8 +88,10 @@ impl UserAgent {
     /// [`Event::ReferProgress`].
     pub(super) fn on_notify(&mut self, id: CallId, req: &Request, tag: &str) {
         self.respond(req, 200, Some(tag), &[]);
-        let is_refer =
-            req.headers.get("Event").is_some_and(|e| trim_space(e).to_ascii_lowercase().starts_with("refer"));
+        // Compared in place: no lowercase copy of the value.
+        let is_refer = req.headers.get("Event").is_some_and(|e| {
+            trim_space(e).as_bytes().get(..5).is_some_and(|p| p.eq_ignore_ascii_case(b"refer"))
+        });
         if !is_refer {
             return;
         }
