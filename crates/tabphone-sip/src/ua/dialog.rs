@@ -162,13 +162,12 @@ impl UserAgent {
         None
     }
 
-    /// The handles of every call, to visit them while changing them.
-    pub(super) fn call_ids(&self) -> Vec<CallId> {
-        let mut ids = Vec::new();
-        for (id, _) in self.calls.iter() {
-            ids.push(*id);
-        }
-        ids
+    /// The handle of the `i`th call (in handle order), to visit the calls
+    /// while changing them by position: no call comes or goes meanwhile (only
+    /// commands and new INVITEs add them, only [`UserAgent::gc`] and the stop
+    /// deadline remove them). No `Vec` of handles is built for it.
+    pub(super) fn call_at(&self, i: usize) -> Option<CallId> {
+        self.calls.id_at(i)
     }
 
     /// A request in call `id`'s dialog with the dialog's next CSeq.

@@ -144,10 +144,12 @@ impl UserAgent {
     /// Back after a loss (and registered again, when registering).
     pub(super) fn recovered(&mut self) {
         self.event(Event::Recovered);
-        for id in self.call_ids() {
+        let mut i = 0;
+        while let Some(id) = self.call_at(i) {
             if self.call_state(id) == Some(SessionState::Established) {
                 self.event(Event::RecoveryOfferNeeded { call: id });
             }
+            i += 1;
         }
     }
 
@@ -158,9 +160,10 @@ impl UserAgent {
         self.timers.set(Timer::Stop, now + Duration::from_secs(2));
         self.reg.want = false;
         self.timers.stop(Timer::RegisterRefresh);
-        let ids = self.call_ids();
-        for id in ids {
+        let mut i = 0;
+        while let Some(id) = self.call_at(i) {
             self.end_call(now, id);
+            i += 1;
         }
         if self.connected && self.reg.state == RegState::Registered {
             self.send_register(now, 0);

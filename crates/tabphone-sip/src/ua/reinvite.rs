@@ -162,8 +162,8 @@ impl UserAgent {
     /// while the peer's offer is still being answered, or failed if the call
     /// or connection is gone.
     pub(super) fn glare_timeouts(&mut self, now: Instant) {
-        let ids = self.call_ids();
-        for id in ids {
+        for i in 0.. {
+            let Some(id) = self.call_at(i) else { break };
             let Some(call) = self.calls.get_mut(&id) else { continue };
             if call.reinvite.glare_retry.is_none_or(|at| at > now) {
                 continue;

@@ -147,8 +147,8 @@ impl UserAgent {
     /// Our 2xx resends that are due; 64*T1 without an ACK ends the call with
     /// a BYE (RFC 3261 13.3.1.4).
     pub(in crate::ua) fn ok_timeouts(&mut self, now: Instant) {
-        let ids = self.call_ids();
-        for id in ids {
+        for i in 0.. {
+            let Some(id) = self.call_at(i) else { break };
             let Some(call) = self.calls.get_mut(&id) else { continue };
             let Some(ok) = call.ok.as_mut() else { continue };
             match ok.on_timeout(now, self.config.t2) {

@@ -133,6 +133,11 @@ impl Calls {
         self.0.truncate(kept);
     }
 
+    /// The handle of the `i`th call, in id order.
+    pub(super) fn id_at(&self, i: usize) -> Option<CallId> {
+        self.0.get(i).map(|(id, _)| *id)
+    }
+
     /// No call left?
     pub(super) fn is_empty(&self) -> bool {
         self.0.is_empty()
