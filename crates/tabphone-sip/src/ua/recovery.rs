@@ -188,9 +188,12 @@ impl UserAgent {
             return;
         }
         // The server did not answer our BYEs and CANCELs in time.
-        for call in self.calls.take_ids() {
+        let mut i = 0;
+        while let Some(call) = self.call_at(i) {
             self.ended(call, EndCause::Local);
+            i += 1;
         }
+        self.calls.clear();
         self.reg.pending = None;
         self.finish_stop(now);
     }

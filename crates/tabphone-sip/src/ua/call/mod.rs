@@ -143,14 +143,9 @@ impl Calls {
         self.0.is_empty()
     }
 
-    /// Every call's id, the calls removed.
-    pub(super) fn take_ids(&mut self) -> Vec<CallId> {
-        let mut ids = Vec::with_capacity(self.0.len());
-        for (id, _) in &self.0 {
-            ids.push(*id);
-        }
+    /// Every call removed.
+    pub(super) fn clear(&mut self) {
         self.0.clear();
-        ids
     }
 }
 
