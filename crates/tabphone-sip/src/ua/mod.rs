@@ -42,7 +42,8 @@
 //! - `txn.rs`: client transactions by a typed key (branch, and CANCEL),
 //!   Timer B/F, the CANCEL and the ACK of a non-2xx (one hop-by-hop copy of
 //!   the INVITE), our 2xx resent until its ACK;
-//! - `auth.rs`: a 401/407 answered once with credentials;
+//! - `auth.rs`: a 401/407 answered once with credentials, and the one digest
+//!   writer (REGISTER carries credentials for the last challenge with it);
 //! - `send.rs`: building and sending requests and responses;
 //!   `identity.rs`: our AOR, instance, Contact and Via host;
 //! - `register.rs`: REGISTER, refresh, 423, failures, unregister;
