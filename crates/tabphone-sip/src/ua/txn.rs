@@ -124,16 +124,15 @@ impl Transactions {
         first
     }
 
-    /// The first transaction (in key order) whose deadline passed, removed.
-    pub(super) fn pop_expired(&mut self, now: Instant) -> Option<ClientTxn> {
-        let mut i = 0;
-        while i < self.0.len() {
-            if self.0[i].1.deadline.is_some_and(|d| d <= now) {
-                return Some(self.0.remove(i).1);
+    /// The transactions whose deadline passed, in key order.
+    pub(super) fn expired(&self, now: Instant) -> Vec<TxnKey> {
+        let mut keys = Vec::new();
+        for (key, txn) in &self.0 {
+            if txn.deadline.is_some_and(|d| d <= now) {
+                keys.push(key.clone());
             }
-            i += 1;
         }
-        None
+        keys
     }
 }
 
@@ -218,10 +217,12 @@ impl UserAgent {
 
     /// Transactions with no answer in 64*T1.
     pub(super) fn txn_timeouts(&mut self, now: Instant) {
-        // One at a time, in key order: handling one may end others (a lost
-        // connection); what it sends has a deadline after `now`.
-        while let Some(txn) = self.txns.pop_expired(now) {
-            self.txn_timeout(now, txn);
+        // One at a time: handling one may end others (a lost connection).
+        // By reference: a `Vec` iterated by value brings its own iterator code.
+        for key in &self.txns.expired(now) {
+            if let Some(txn) = self.txns.remove(key) {
+                self.txn_timeout(now, txn);
+            }
         }
     }
 
