@@ -123,7 +123,10 @@ impl<'a> Object<'a> {
         }
     }
 
-    fn string_at(&self, k: &str, required: bool) -> Read<Option<String>> {
+    /// A string, or `None` when missing or `null` (then an error if
+    /// `required`): [`Object::str`] and [`Object::opt_str`] in one (a
+    /// caller that reads both keeps one copy of [`Object::keep`]).
+    pub fn string_at(&self, k: &str, required: bool) -> Read<Option<String>> {
         match self.value(k, required)? {
             None => Ok(None),
             Some(v) => {
@@ -142,7 +145,10 @@ impl<'a> Object<'a> {
         self.string_at(k, false)
     }
 
-    fn uint_at(&self, k: &str, max: u64, required: bool) -> Read<Option<u64>> {
+    /// An unsigned integer at most `max`, or `None` when missing or `null`
+    /// (then an error if `required`): [`Object::uint`] and
+    /// [`Object::opt_uint`] in one, as [`Object::string_at`].
+    pub fn uint_at(&self, k: &str, max: u64, required: bool) -> Read<Option<u64>> {
         match self.value(k, required)? {
             None => Ok(None),
             Some(v) => match scan::as_u64(v) {
@@ -190,27 +196,40 @@ impl<'a> Object<'a> {
 
     /// A string that is one of `names`: its index there.
     pub fn name(&self, k: &str, names: &[&str]) -> Read<usize> {
-        let s = self.str(k)?;
-        names.iter().position(|n| *n == s).ok_or_else(|| self.error(k, &format!("unknown value \"{s}\"")))
+        Ok(self.name_at(k, names, true)?.unwrap_or_default())
     }
 
     /// A name of `names` (its index), or `None` (missing or `null`).
     pub fn opt_name(&self, k: &str, names: &[&str]) -> Read<Option<usize>> {
-        match self.raw(k) {
-            None | Some("null") => Ok(None),
-            Some(_) => self.name(k, names).map(Some),
+        self.name_at(k, names, false)
+    }
+
+    /// A name of `names` (its index), or `None` when missing or `null`
+    /// (then an error if `required`): [`Object::name`] and
+    /// [`Object::opt_name`] in one, as [`Object::string_at`].
+    pub fn name_at(&self, k: &str, names: &[&str], required: bool) -> Read<Option<usize>> {
+        let Some(s) = self.string_at(k, required)? else { return Ok(None) };
+        match names.iter().position(|n| *n == s) {
+            Some(i) => Ok(Some(i)),
+            None => Err(self.error(k, &format!("unknown value \"{s}\""))),
         }
     }
 
     /// An object.
     pub fn obj(&self, k: &str) -> Read<Object<'a>> {
-        let v = self.value(k, true)?.unwrap_or_default();
-        self.child(v, self.path(k))
+        Ok(self.obj_at(k, true)?.unwrap_or_default())
     }
 
     /// An object, or `None` (missing or `null`).
     pub fn opt_obj(&self, k: &str) -> Read<Option<Object<'a>>> {
-        match self.value(k, false)? {
+        self.obj_at(k, false)
+    }
+
+    /// An object, or `None` when missing or `null` (then an error if
+    /// `required`): [`Object::obj`] and [`Object::opt_obj`] in one, as
+    /// [`Object::string_at`].
+    pub fn obj_at(&self, k: &str, required: bool) -> Read<Option<Object<'a>>> {
+        match self.value(k, required)? {
             None => Ok(None),
             Some(v) => self.child(v, self.path(k)).map(Some),
         }

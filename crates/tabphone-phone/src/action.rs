@@ -281,7 +281,7 @@ fn headers(raw: Option<&str>) -> Result<Vec<(String, String)>, PhoneError> {
 
 fn dtmf(o: &Object<'_>) -> Result<Action, PhoneError> {
     let name = "dtmf";
-    let via = match o.keep(o.opt_name("via", &["rtp", "info"])) {
+    let via = match o.keep(o.name_at("via", &["rtp", "info"], false)) {
         Some(1) => DtmfVia::Info,
         _ => DtmfVia::Rtp,
     };

@@ -32,30 +32,39 @@ pub(crate) use json;
 
 /// The string field `k` of `o`, or `""` after noting the error
 /// ([`Object::keep`]): one out-of-line copy for the readers' many string
-/// fields (the phone's state, events and actions).
+/// fields (the phone's state, events and actions). The readers here go
+/// through the `Option` readers of `tabphone-json` (`string_at`, ...), so
+/// that required and optional fields share one copy of `keep` per type.
 #[inline(never)]
 pub(crate) fn str_field(o: &Object<'_>, k: &str) -> String {
-    o.keep(o.str(k))
+    o.keep(o.string_at(k, true)).unwrap_or_default()
 }
 
 /// The index in `names` of the name in field `k` of `o`, or 0 after noting
 /// the error: one out-of-line copy, as [`str_field`].
 #[inline(never)]
 fn name_field(o: &Object<'_>, k: &str, names: &[&str]) -> usize {
-    o.keep(o.name(k, names))
+    o.keep(o.name_at(k, names, true)).unwrap_or_default()
+}
+
+/// The object in field `k` of `o`, or an empty one after noting the
+/// error: one out-of-line copy, as [`str_field`].
+#[inline(never)]
+fn obj_field<'a>(o: &Object<'a>, k: &str) -> Object<'a> {
+    o.keep(o.obj_at(k, true)).unwrap_or_default()
 }
 
 /// The unsigned integer field `k` of `o` (at most `max`), or 0 after
 /// noting the error: one out-of-line copy for every integer type.
 #[inline(never)]
 fn uint_field(o: &Object<'_>, k: &str, max: u64) -> u64 {
-    o.keep(o.uint(k, max))
+    opt_uint_field(o, k, max, true).unwrap_or_default()
 }
 
-/// [`uint_field`] for `Option`s: missing or `null` is `None`.
+/// [`uint_field`] for `Option`s: missing or `null` is `None` (an error if `required`).
 #[inline(never)]
-fn opt_uint_field(o: &Object<'_>, k: &str, max: u64) -> Option<u64> {
-    o.keep(o.opt_uint(k, max))
+fn opt_uint_field(o: &Object<'_>, k: &str, max: u64, required: bool) -> Option<u64> {
+    o.keep(o.uint_at(k, max, required))
 }
 
 /// The unsigned integer field `k` of `o` as a `T`, or 0 after noting the
@@ -67,7 +76,7 @@ fn num_field<T: TryFrom<u64> + Into<u64> + Bounded>(o: &Object<'_>, k: &str) -> 
 /// The unsigned integer field `k` of `o` as a `T`, `None` when missing or
 /// `null`, or `None` after noting the error.
 pub(crate) fn opt_num_field<T: TryFrom<u64> + Into<u64> + Bounded>(o: &Object<'_>, k: &str) -> Option<T> {
-    opt_uint_field(o, k, T::MAX.into()).map(fit)
+    opt_uint_field(o, k, T::MAX.into(), false).map(fit)
 }
 
 /// A value [`json!`] can write.
@@ -327,7 +336,9 @@ pub(crate) fn read_relayed(text: &str) -> Read<PhoneEvent> {
         },
         _ => PhoneEvent::Error { call: o.keep(o.opt_str("call")), message: str_field(&o, "message") },
     };
-    o.done(event)
+    // `done(())` for every reader: one copy of it, not one per type.
+    o.done(())?;
+    Ok(event)
 }
 
 /// Read a state (any version: the caller checks `v`). Unknown fields are
@@ -350,12 +361,13 @@ pub(crate) fn read_state(text: &str) -> Read<PhoneState> {
         aor: str_field(&o, "aor"),
         online: o.keep(o.bool("online")),
         audio_blocked: o.keep(o.bool_or("audioBlocked", false)),
-        connection: read_connection(&o.keep(o.obj("connection"))),
-        registration: read_registration(&o.keep(o.obj("registration"))),
+        connection: read_connection(&obj_field(&o, "connection")),
+        registration: read_registration(&obj_field(&o, "registration")),
         calls,
         ended,
     };
-    o.done(state)
+    o.done(())?;
+    Ok(state)
 }
 
 fn read_connection(o: &Object<'_>) -> Connection {
@@ -381,8 +393,8 @@ fn read_registration(o: &Object<'_>) -> Registration {
 }
 
 fn read_call(o: &Object<'_>) -> CallView {
-    let peer = o.keep(o.obj("peer"));
-    let held = o.keep(o.obj("held"));
+    let peer = obj_field(o, "peer");
+    let held = obj_field(o, "held");
     CallView {
         id: str_field(o, "id"),
         direction: match name_field(o, "direction", &DIRECTIONS) {
@@ -396,13 +408,13 @@ fn read_call(o: &Object<'_>) -> CallView {
         started_at: num_field(o, "startedAt"),
         answered_at: opt_num_field(o, "answeredAt"),
         replaces: o.keep(o.opt_str("replaces")),
-        dialog: o.keep(o.opt_obj("dialog")).as_ref().map(read_dialog),
+        dialog: o.keep(o.obj_at("dialog", false)).as_ref().map(read_dialog),
         handovers: match o.raw("handovers") {
             None => 0,
             Some(_) => num_field(o, "handovers"),
         },
         resuming: o.keep(o.bool_or("resuming", false)),
-        dtls: match o.keep(o.opt_name("dtls", &["active", "passive"])) {
+        dtls: match o.keep(o.name_at("dtls", &["active", "passive"], false)) {
             Some(0) => Some(DtlsRole::Active),
             Some(_) => Some(DtlsRole::Passive),
             None => None,
