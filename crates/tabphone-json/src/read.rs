@@ -17,7 +17,6 @@
 //! [`Object::done`] returns that error. The error is the one the same reads
 //! with `?` give; the code is a call per field rather than a branch and a
 //! cleanup of what was read so far.
-use std::borrow::Cow;
 use std::cell::Cell;
 use std::rc::Rc;
 
@@ -50,7 +49,7 @@ impl std::error::Error for ReadError {}
 /// A JSON object's fields, read by name.
 #[derive(Default)]
 pub struct Object<'a> {
-    fields: Vec<(Cow<'a, str>, &'a str)>,
+    fields: scan::Members<'a>,
     /// Where this object is in the text read (`calls.0`), for errors.
     path: String,
     /// The first error [`Object::keep`] met here or in an object read from
@@ -235,16 +234,17 @@ impl<'a> Object<'a> {
         }
     }
 
-    fn items(&self, k: &str) -> Read<Vec<&'a str>> {
+    /// The items (empty keys) of array `k`.
+    fn items(&self, k: &str) -> Read<scan::Members<'a>> {
         let v = self.value(k, true)?.unwrap_or_default();
-        scan::items(v).map_err(|_| self.error(k, "not an array"))
+        scan::members(v, b'[').map_err(|_| self.error(k, "not an array"))
     }
 
     /// An array of objects.
     pub fn objects(&self, k: &str) -> Read<Vec<Object<'a>>> {
         let mut out = Vec::new();
         let items = self.items(k)?;
-        for (i, item) in items.iter().enumerate() {
+        for (i, (_, item)) in items.iter().enumerate() {
             let mut path = self.path(k);
             path.push('.');
             crate::push_u64(&mut path, i as u64);
@@ -257,7 +257,7 @@ impl<'a> Object<'a> {
     pub fn strings(&self, k: &str) -> Read<Vec<String>> {
         let items = self.items(k)?;
         let mut strings = Vec::with_capacity(items.len());
-        for item in items {
+        for (_, item) in &items {
             match scan::as_str(item) {
                 Some(s) => strings.push(s.into_owned()),
                 None => return Err(self.error(k, "not an array of strings")),
