@@ -113,11 +113,13 @@ impl Phone {
     /// A `register` (or `unregister`) waits for the next outcome; one of the
     /// other kind still waiting will never get its outcome: it fails.
     fn supersede_registration(&mut self, id: u64, register: bool) {
-        let later = if register { "register" } else { "unregister" };
+        // Whole texts, not a `format!` of the name.
+        let superseded =
+            if register { "superseded by a later register" } else { "superseded by a later unregister" };
         for (action, r) in std::mem::take(&mut self.reg_waiters) {
             match r == register {
                 true => self.reg_waiters.push((action, r)),
-                false => self.resolve(action, Err(wrong_state(format!("superseded by a later {later}")))),
+                false => self.resolve(action, Err(wrong_state(superseded))),
             }
         }
         self.reg_waiters.push((id, register));

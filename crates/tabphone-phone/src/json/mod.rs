@@ -74,7 +74,9 @@ fn num_field<T: TryFrom<u64> + Into<u64> + Bounded>(o: &Object<'_>, k: &str) -> 
 }
 
 /// The unsigned integer field `k` of `o` as a `T`, `None` when missing or
-/// `null`, or `None` after noting the error.
+/// `null`, or `None` after noting the error (inlined: the generic part is
+/// the conversion only, not worth a copy per type).
+#[inline(always)]
 pub(crate) fn opt_num_field<T: TryFrom<u64> + Into<u64> + Bounded>(o: &Object<'_>, k: &str) -> Option<T> {
     opt_uint_field(o, k, T::MAX.into(), false).map(fit)
 }
