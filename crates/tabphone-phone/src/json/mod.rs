@@ -7,7 +7,7 @@
 //! checks on random values that this code writes exactly what serde writes
 //! and reads back what serde reads.
 
-use tabphone_json::{fit, Arr, Bounded, Obj, Object, Read, ReadError};
+use tabphone_json::{fit, Bounded, Obj, Object, Read, ReadError};
 
 use crate::event::PhoneEvent;
 use crate::sdp::DtlsRole;
@@ -188,34 +188,37 @@ pub(crate) fn write_state_of(s: &PhoneState) -> String {
     })
 }
 
-/// The state's JSON text.
+/// The state's JSON text, written in one buffer (the objects and arrays
+/// inside it in place, [`Obj::open`]).
 pub(crate) fn write_state(s: &StateParts<'_>) -> String {
-    let mut calls = Arr::new();
-    for part in s.calls {
-        for c in part {
-            calls.raw(&write_call(c));
-        }
-    }
-    let mut ended = Arr::new();
-    for e in s.ended {
-        ended.raw(&end_cause(Obj::new().str("id", &e.id), &e.cause).num("at", e.at).end());
-    }
-    Obj::new()
-        .num("v", u64::from(s.v))
+    let o = &mut Obj::new();
+    o.num("v", u64::from(s.v))
         .num("rev", s.rev)
         .str("aor", s.aor)
         .bool("online", s.online)
-        .bool("audioBlocked", s.audio_blocked)
-        .raw("connection", &write_connection(s.connection))
-        .raw("registration", &write_registration(s.registration))
-        .raw("calls", &calls.end())
-        .raw("ended", &ended.end())
-        .end()
+        .bool("audioBlocked", s.audio_blocked);
+    connection_fields(o.open("connection", '{'), s.connection).close('}');
+    registration_fields(o.open("registration", '{'), s.registration).close('}');
+    o.open("calls", '[');
+    for part in s.calls {
+        for c in part {
+            call_fields(o.item('{'), c).close('}');
+        }
+    }
+    o.close(']').open("ended", '[');
+    for e in s.ended {
+        end_cause(o.item('{').str("id", &e.id), &e.cause).num("at", e.at).close('}');
+    }
+    o.close(']').end()
 }
 
 /// A connection state, `{"state": ..., ...}`.
 pub(crate) fn write_connection(c: &Connection) -> String {
-    let o = &mut Obj::new();
+    connection_fields(&mut Obj::new(), c).end()
+}
+
+/// `o` with a connection state's fields: `state`, ...
+pub(crate) fn connection_fields<'a>(o: &'a mut Obj, c: &Connection) -> &'a mut Obj {
     match c {
         Connection::Connecting { url } => o.str("state", "connecting").str("url", url),
         Connection::Connected { url } => o.str("state", "connected").str("url", url),
@@ -224,12 +227,15 @@ pub(crate) fn write_connection(c: &Connection) -> String {
         }
         Connection::Disconnected { cause } => o.str("state", "disconnected").str("cause", cause_name(*cause)),
     }
-    .end()
 }
 
 /// A registration state, `{"state": ..., ...}`.
 pub(crate) fn write_registration(r: &Registration) -> String {
-    let o = &mut Obj::new();
+    registration_fields(&mut Obj::new(), r).end()
+}
+
+/// `o` with a registration state's fields: `state`, ...
+pub(crate) fn registration_fields<'a>(o: &'a mut Obj, r: &Registration) -> &'a mut Obj {
     match r {
         Registration::Unregistered => o.str("state", "unregistered"),
         Registration::Registered { expires, bindings, at } => o
@@ -239,12 +245,11 @@ pub(crate) fn write_registration(r: &Registration) -> String {
             .num("at", *at),
         Registration::Failed { status } => o.str("state", "failed").opt_num("status", status.map(u64::from)),
     }
-    .end()
 }
 
-/// `{"uri": ..., "name": ...}`.
-pub(crate) fn write_peer(p: &Peer) -> String {
-    Obj::new().str("uri", &p.uri).opt_str("name", p.name.as_deref()).end()
+/// `o` with field `peer`: `{"uri": ..., "name": ...}`.
+pub(crate) fn peer_field<'a>(o: &'a mut Obj, p: &Peer) -> &'a mut Obj {
+    o.open("peer", '{').str("uri", &p.uri).opt_str("name", p.name.as_deref()).close('}')
 }
 
 /// `o` with an end cause's fields: `cause`, and `status` for some.
@@ -271,32 +276,31 @@ pub(crate) fn end_cause<'a>(o: &'a mut Obj, c: &EndCause) -> &'a mut Obj {
     }
 }
 
-fn write_call(c: &CallView) -> String {
-    let dialog = c.dialog.as_ref().map(write_dialog);
-    Obj::new()
-        .str("id", &c.id)
-        .str("direction", DIRECTIONS[usize::from(c.direction == CallDirection::Outgoing)])
-        .raw("peer", &write_peer(&c.peer))
+/// `o` with a call's fields.
+fn call_fields<'a>(o: &'a mut Obj, c: &CallView) -> &'a mut Obj {
+    o.str("id", &c.id).str("direction", DIRECTIONS[usize::from(c.direction == CallDirection::Outgoing)]);
+    peer_field(o, &c.peer)
         .str("state", CALL_STATES[c.state as usize]) // in the enum's declaration order
-        .raw("held", &Obj::new().bool("local", c.held.local).bool("remote", c.held.remote).end())
+        .open("held", '{')
+        .bool("local", c.held.local)
+        .bool("remote", c.held.remote)
+        .close('}')
         .bool("muted", c.muted)
         .num("startedAt", c.started_at)
         .opt_num("answeredAt", c.answered_at)
-        .opt_str("replaces", c.replaces.as_deref())
-        .raw("dialog", dialog.as_deref().unwrap_or("null"))
-        .num("handovers", u64::from(c.handovers))
-        .bool("resuming", c.resuming)
-        .opt_str("dtls", c.dtls.map(DtlsRole::as_str))
-        .end()
+        .opt_str("replaces", c.replaces.as_deref());
+    match &c.dialog {
+        Some(d) => dialog_fields(o.open("dialog", '{'), d).close('}'),
+        None => o.raw("dialog", "null"),
+    }
+    .num("handovers", u64::from(c.handovers))
+    .bool("resuming", c.resuming)
+    .opt_str("dtls", c.dtls.map(DtlsRole::as_str))
 }
 
-fn write_dialog(d: &DialogState) -> String {
-    let mut routes = Arr::new();
-    for r in &d.route_set {
-        routes.str(r);
-    }
-    Obj::new()
-        .str("callId", &d.call_id)
+/// `o` with a dialog's fields.
+fn dialog_fields<'a>(o: &'a mut Obj, d: &DialogState) -> &'a mut Obj {
+    o.str("callId", &d.call_id)
         .str("localTag", &d.local_tag)
         .str("remoteTag", &d.remote_tag)
         .str("localUri", &d.local_uri)
@@ -304,8 +308,11 @@ fn write_dialog(d: &DialogState) -> String {
         .num("localCseq", u64::from(d.local_cseq))
         .opt_num("remoteCseq", d.remote_cseq.map(u64::from))
         .str("remoteTarget", &d.remote_target)
-        .raw("routeSet", &routes.end())
-        .end()
+        .open("routeSet", '[');
+    for r in &d.route_set {
+        o.str_item(r);
+    }
+    o.close(']')
 }
 
 /// Read an event that [`PhoneEvent::relayed`] (written by `to_json`).
