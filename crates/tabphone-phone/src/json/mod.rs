@@ -168,8 +168,9 @@ pub(crate) struct StateParts<'a> {
     pub audio_blocked: bool,
     pub connection: &'a Connection,
     pub registration: &'a Registration,
-    /// The calls of the first slice, then those of the second.
-    pub calls: [&'a [CallView]; 2],
+    /// The live calls (their views), then those kept for a successor.
+    pub live: &'a [crate::call::Call],
+    pub kept: &'a [CallView],
     pub ended: &'a [EndedCall],
 }
 
@@ -183,7 +184,8 @@ pub(crate) fn write_state_of(s: &PhoneState) -> String {
         audio_blocked: s.audio_blocked,
         connection: &s.connection,
         registration: &s.registration,
-        calls: [&s.calls, &[]],
+        live: &[],
+        kept: &s.calls,
         ended: &s.ended,
     })
 }
@@ -200,10 +202,11 @@ pub(crate) fn write_state(s: &StateParts<'_>) -> String {
     connection_fields(o.open("connection", '{'), s.connection).close('}');
     registration_fields(o.open("registration", '{'), s.registration).close('}');
     o.open("calls", '[');
-    for part in s.calls {
-        for c in part {
-            call_fields(o.item('{'), c).close('}');
-        }
+    for c in s.live {
+        call_fields(o.item('{'), c).close('}');
+    }
+    for c in s.kept {
+        call_fields(o.item('{'), c).close('}');
     }
     o.close(']').open("ended", '[');
     for e in s.ended {
