@@ -32,8 +32,9 @@ pub struct ReadError {
     pub what: String,
 }
 
-/// A read value or why not.
-pub type Read<T> = Result<T, ReadError>;
+/// A read value or why not (boxed: an error moves through every `?` of
+/// the readers as one pointer, not as its two texts).
+pub type Read<T> = Result<T, Box<ReadError>>;
 
 impl std::fmt::Display for ReadError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -54,7 +55,7 @@ pub struct Object<'a> {
     path: String,
     /// The first error [`Object::keep`] met here or in an object read from
     /// this one.
-    first: Rc<Cell<Option<ReadError>>>,
+    first: Rc<Cell<Option<Box<ReadError>>>>,
 }
 
 impl<'a> Object<'a> {
@@ -78,7 +79,7 @@ impl<'a> Object<'a> {
                     true => e.message(),
                     false => String::from("not an object"),
                 };
-                Err(ReadError { field: path, what })
+                Err(Box::new(ReadError { field: path, what }))
             }
         }
     }
@@ -96,8 +97,8 @@ impl<'a> Object<'a> {
         }
     }
 
-    fn error(&self, k: &str, what: &str) -> ReadError {
-        ReadError { field: self.path(k), what: what.to_owned() }
+    fn error(&self, k: &str, what: &str) -> Box<ReadError> {
+        Box::new(ReadError { field: self.path(k), what: what.to_owned() })
     }
 
     /// The raw text of field `k`, if there is one.
@@ -270,15 +271,19 @@ impl<'a> Object<'a> {
     /// first one counts, see [`Object::done`]): `o.keep(o.str("id"))`.
     pub fn keep<T: Default>(&self, read: Read<T>) -> T {
         read.unwrap_or_else(|e| {
-            self.fail(e);
+            self.note(e);
             T::default()
         })
     }
 
     /// Note `e` unless an error was noted before (here or in the object this
     /// one was read from, or one read from it).
-    #[inline(never)]
     pub fn fail(&self, e: ReadError) {
+        self.note(Box::new(e));
+    }
+
+    #[inline(never)]
+    fn note(&self, e: Box<ReadError>) {
         let first = self.first.take();
         self.first.set(Some(first.unwrap_or(e)));
     }

@@ -157,7 +157,7 @@ fn args<'a>(name: &str, text: &'a str, known: &[&str]) -> Result<Object<'a>, Bad
 }
 
 /// A bad argument `e` of action `name`: `"name: e"`.
-fn named(name: &str, e: ReadError) -> Bad {
+fn named(name: &str, e: Box<ReadError>) -> Bad {
     format!("{name}: {e}")
 }
 
