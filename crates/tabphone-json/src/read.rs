@@ -40,7 +40,11 @@ impl std::fmt::Display for ReadError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.field.is_empty() {
             true => f.write_str(&self.what),
-            false => write!(f, "{}: {}", self.field, self.what),
+            false => {
+                f.write_str(&self.field)?;
+                f.write_str(": ")?;
+                f.write_str(&self.what)
+            }
         }
     }
 }

@@ -18,7 +18,11 @@ pub struct JsonError {
 impl JsonError {
     /// "what at byte N".
     pub fn message(&self) -> String {
-        format!("{} at byte {}", self.what, self.at)
+        // Pushes, not a `format!` site.
+        let mut m = String::from(self.what);
+        m.push_str(" at byte ");
+        crate::push_u64(&mut m, self.at as u64);
+        m
     }
 }
 
