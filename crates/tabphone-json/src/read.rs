@@ -17,7 +17,6 @@
 //! [`Object::done`] returns that error. The error is the one the same reads
 //! with `?` give; the code is a call per field rather than a branch and a
 //! cleanup of what was read so far.
-use std::borrow::Cow;
 use std::cell::Cell;
 use std::rc::Rc;
 
@@ -33,14 +32,19 @@ pub struct ReadError {
     pub what: String,
 }
 
-/// A read value or why not.
-pub type Read<T> = Result<T, ReadError>;
+/// A read value or why not (boxed: an error moves through every `?` of
+/// the readers as one pointer, not as its two texts).
+pub type Read<T> = Result<T, Box<ReadError>>;
 
 impl std::fmt::Display for ReadError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.field.is_empty() {
             true => f.write_str(&self.what),
-            false => write!(f, "{}: {}", self.field, self.what),
+            false => {
+                f.write_str(&self.field)?;
+                f.write_str(": ")?;
+                f.write_str(&self.what)
+            }
         }
     }
 }
@@ -50,12 +54,12 @@ impl std::error::Error for ReadError {}
 /// A JSON object's fields, read by name.
 #[derive(Default)]
 pub struct Object<'a> {
-    fields: Vec<(Cow<'a, str>, &'a str)>,
+    fields: scan::Members<'a>,
     /// Where this object is in the text read (`calls.0`), for errors.
     path: String,
     /// The first error [`Object::keep`] met here or in an object read from
     /// this one.
-    first: Rc<Cell<Option<ReadError>>>,
+    first: Rc<Cell<Option<Box<ReadError>>>>,
 }
 
 impl<'a> Object<'a> {
@@ -79,7 +83,7 @@ impl<'a> Object<'a> {
                     true => e.message(),
                     false => String::from("not an object"),
                 };
-                Err(ReadError { field: path, what })
+                Err(Box::new(ReadError { field: path, what }))
             }
         }
     }
@@ -97,8 +101,8 @@ impl<'a> Object<'a> {
         }
     }
 
-    fn error(&self, k: &str, what: &str) -> ReadError {
-        ReadError { field: self.path(k), what: what.to_owned() }
+    fn error(&self, k: &str, what: &str) -> Box<ReadError> {
+        Box::new(ReadError { field: self.path(k), what: what.to_owned() })
     }
 
     /// The raw text of field `k`, if there is one.
@@ -123,7 +127,10 @@ impl<'a> Object<'a> {
         }
     }
 
-    fn string_at(&self, k: &str, required: bool) -> Read<Option<String>> {
+    /// A string, or `None` when missing or `null` (then an error if
+    /// `required`): [`Object::str`] and [`Object::opt_str`] in one (a
+    /// caller that reads both keeps one copy of [`Object::keep`]).
+    pub fn string_at(&self, k: &str, required: bool) -> Read<Option<String>> {
         match self.value(k, required)? {
             None => Ok(None),
             Some(v) => {
@@ -142,7 +149,10 @@ impl<'a> Object<'a> {
         self.string_at(k, false)
     }
 
-    fn uint_at(&self, k: &str, max: u64, required: bool) -> Read<Option<u64>> {
+    /// An unsigned integer at most `max`, or `None` when missing or `null`
+    /// (then an error if `required`): [`Object::uint`] and
+    /// [`Object::opt_uint`] in one, as [`Object::string_at`].
+    pub fn uint_at(&self, k: &str, max: u64, required: bool) -> Read<Option<u64>> {
         match self.value(k, required)? {
             None => Ok(None),
             Some(v) => match scan::as_u64(v) {
@@ -190,42 +200,56 @@ impl<'a> Object<'a> {
 
     /// A string that is one of `names`: its index there.
     pub fn name(&self, k: &str, names: &[&str]) -> Read<usize> {
-        let s = self.str(k)?;
-        names.iter().position(|n| *n == s).ok_or_else(|| self.error(k, &format!("unknown value \"{s}\"")))
+        Ok(self.name_at(k, names, true)?.unwrap_or_default())
     }
 
     /// A name of `names` (its index), or `None` (missing or `null`).
     pub fn opt_name(&self, k: &str, names: &[&str]) -> Read<Option<usize>> {
-        match self.raw(k) {
-            None | Some("null") => Ok(None),
-            Some(_) => self.name(k, names).map(Some),
+        self.name_at(k, names, false)
+    }
+
+    /// A name of `names` (its index), or `None` when missing or `null`
+    /// (then an error if `required`): [`Object::name`] and
+    /// [`Object::opt_name`] in one, as [`Object::string_at`].
+    pub fn name_at(&self, k: &str, names: &[&str], required: bool) -> Read<Option<usize>> {
+        let Some(s) = self.string_at(k, required)? else { return Ok(None) };
+        match names.iter().position(|n| *n == s) {
+            Some(i) => Ok(Some(i)),
+            None => Err(self.error(k, &format!("unknown value \"{s}\""))),
         }
     }
 
     /// An object.
     pub fn obj(&self, k: &str) -> Read<Object<'a>> {
-        let v = self.value(k, true)?.unwrap_or_default();
-        self.child(v, self.path(k))
+        Ok(self.obj_at(k, true)?.unwrap_or_default())
     }
 
     /// An object, or `None` (missing or `null`).
     pub fn opt_obj(&self, k: &str) -> Read<Option<Object<'a>>> {
-        match self.value(k, false)? {
+        self.obj_at(k, false)
+    }
+
+    /// An object, or `None` when missing or `null` (then an error if
+    /// `required`): [`Object::obj`] and [`Object::opt_obj`] in one, as
+    /// [`Object::string_at`].
+    pub fn obj_at(&self, k: &str, required: bool) -> Read<Option<Object<'a>>> {
+        match self.value(k, required)? {
             None => Ok(None),
             Some(v) => self.child(v, self.path(k)).map(Some),
         }
     }
 
-    fn items(&self, k: &str) -> Read<Vec<&'a str>> {
+    /// The items (empty keys) of array `k`.
+    fn items(&self, k: &str) -> Read<scan::Members<'a>> {
         let v = self.value(k, true)?.unwrap_or_default();
-        scan::items(v).map_err(|_| self.error(k, "not an array"))
+        scan::members(v, b'[').map_err(|_| self.error(k, "not an array"))
     }
 
     /// An array of objects.
     pub fn objects(&self, k: &str) -> Read<Vec<Object<'a>>> {
         let mut out = Vec::new();
         let items = self.items(k)?;
-        for (i, item) in items.iter().enumerate() {
+        for (i, (_, item)) in items.iter().enumerate() {
             let mut path = self.path(k);
             path.push('.');
             crate::push_u64(&mut path, i as u64);
@@ -238,7 +262,7 @@ impl<'a> Object<'a> {
     pub fn strings(&self, k: &str) -> Read<Vec<String>> {
         let items = self.items(k)?;
         let mut strings = Vec::with_capacity(items.len());
-        for item in items {
+        for (_, item) in &items {
             match scan::as_str(item) {
                 Some(s) => strings.push(s.into_owned()),
                 None => return Err(self.error(k, "not an array of strings")),
@@ -251,15 +275,19 @@ impl<'a> Object<'a> {
     /// first one counts, see [`Object::done`]): `o.keep(o.str("id"))`.
     pub fn keep<T: Default>(&self, read: Read<T>) -> T {
         read.unwrap_or_else(|e| {
-            self.fail(e);
+            self.note(e);
             T::default()
         })
     }
 
     /// Note `e` unless an error was noted before (here or in the object this
     /// one was read from, or one read from it).
-    #[inline(never)]
     pub fn fail(&self, e: ReadError) {
+        self.note(Box::new(e));
+    }
+
+    #[inline(never)]
+    fn note(&self, e: Box<ReadError>) {
         let first = self.first.take();
         self.first.set(Some(first.unwrap_or(e)));
     }

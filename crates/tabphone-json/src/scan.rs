@@ -18,14 +18,23 @@ pub struct JsonError {
 impl JsonError {
     /// "what at byte N".
     pub fn message(&self) -> String {
-        format!("{} at byte {}", self.what, self.at)
+        // Pushes, not a `format!` site.
+        let mut m = String::from(self.what);
+        m.push_str(" at byte ");
+        crate::push_u64(&mut m, self.at as u64);
+        m
     }
 }
 
 struct Scanner<'a> {
+    text: &'a str,
     b: &'a [u8],
     i: usize,
 }
+
+/// An object's fields (decoded key, raw value text) or an array's items
+/// (empty keys), in order.
+pub(crate) type Members<'a> = Vec<(Cow<'a, str>, &'a str)>;
 
 impl<'a> Scanner<'a> {
     fn err<T>(&self, what: &'static str) -> Result<T, JsonError> {
@@ -65,43 +74,11 @@ impl<'a> Scanner<'a> {
         match self.b.get(self.i) {
             Some(b'{') => {
                 self.i += 1;
-                self.ws();
-                if self.eat(b'}') {
-                    return Ok(());
-                }
-                loop {
-                    self.ws();
-                    self.string()?;
-                    self.ws();
-                    if !self.eat(b':') {
-                        return self.err("expected ':'");
-                    }
-                    self.value(depth + 1)?;
-                    self.ws();
-                    if self.eat(b'}') {
-                        return Ok(());
-                    }
-                    if !self.eat(b',') {
-                        return self.err("expected ',' or '}'");
-                    }
-                }
+                self.members(b'}', depth + 1, None)
             }
             Some(b'[') => {
                 self.i += 1;
-                self.ws();
-                if self.eat(b']') {
-                    return Ok(());
-                }
-                loop {
-                    self.value(depth + 1)?;
-                    self.ws();
-                    if self.eat(b']') {
-                        return Ok(());
-                    }
-                    if !self.eat(b',') {
-                        return self.err("expected ',' or ']'");
-                    }
-                }
+                self.members(b']', depth + 1, None)
             }
             Some(b'"') => self.string().map(|_| ()),
             Some(b't') => self.literal(b"true"),
@@ -110,6 +87,58 @@ impl<'a> Scanner<'a> {
             Some(b'-' | b'0'..=b'9') => self.number(),
             Some(_) => self.err("expected a value"),
             None => self.err("unexpected end"),
+        }
+    }
+
+    /// The members of the object or array whose opening bracket was just
+    /// eaten (`close` is its closing one), their values checked at `depth`.
+    /// With `out`, each goes there ([`Members`]) and a duplicate key is an
+    /// error. One loop for the syntax of both, collected or not.
+    fn members(
+        &mut self,
+        close: u8,
+        depth: usize,
+        mut out: Option<&mut Members<'a>>,
+    ) -> Result<(), JsonError> {
+        let object = close == b'}';
+        self.ws();
+        if self.eat(close) {
+            return Ok(());
+        }
+        loop {
+            self.ws();
+            let mut key = Cow::Borrowed("");
+            if object {
+                let at = self.i;
+                let raw = self.string()?;
+                if let Some(out) = &out {
+                    // Slices end at ASCII quotes, so `get` always succeeds; it cannot panic.
+                    key = decode(self.text.get(at + 1..at + 1 + raw.len()).unwrap_or_default())
+                        .map_err(|what| JsonError { what, at })?;
+                    for (k, _) in out.iter() {
+                        if *k == key {
+                            return Err(JsonError { what: "duplicate field", at });
+                        }
+                    }
+                }
+                self.ws();
+                if !self.eat(b':') {
+                    return self.err("expected ':'");
+                }
+                self.ws();
+            }
+            let start = self.i;
+            self.value(depth)?;
+            if let Some(out) = &mut out {
+                out.push((key, self.text.get(start..self.i).unwrap_or_default()));
+            }
+            self.ws();
+            if self.eat(close) {
+                return Ok(());
+            }
+            if !self.eat(b',') {
+                return self.err(if object { "expected ',' or '}'" } else { "expected ',' or ']'" });
+            }
         }
     }
 
@@ -176,7 +205,7 @@ impl<'a> Scanner<'a> {
 
 /// Is `text` one JSON value (with optional surrounding white space)?
 pub fn validate(text: &str) -> Result<(), JsonError> {
-    let mut s = Scanner { b: text.as_bytes(), i: 0 };
+    let mut s = Scanner { text, b: text.as_bytes(), i: 0 };
     s.value(0)?;
     s.ws();
     if s.i == s.b.len() {
@@ -188,74 +217,31 @@ pub fn validate(text: &str) -> Result<(), JsonError> {
 
 /// The top-level fields of a JSON object: (decoded key, raw value text), in
 /// order. Every value is validated. Duplicate keys are an error.
-pub fn fields(text: &str) -> Result<Vec<(Cow<'_, str>, &str)>, JsonError> {
-    let mut s = Scanner { b: text.as_bytes(), i: 0 };
-    let mut out: Vec<(Cow<'_, str>, &str)> = Vec::new();
-    s.ws();
-    if !s.eat(b'{') {
-        return s.err("expected an object");
-    }
-    s.ws();
-    if !s.eat(b'}') {
-        loop {
-            s.ws();
-            let at = s.i;
-            let raw = s.string()?;
-            // Slices end at ASCII quotes, so `get` always succeeds; it cannot panic.
-            let key = decode(text.get(at + 1..at + 1 + raw.len()).unwrap_or_default())
-                .map_err(|what| JsonError { what, at })?;
-            if out.iter().any(|(k, _)| *k == key) {
-                return Err(JsonError { what: "duplicate field", at });
-            }
-            s.ws();
-            if !s.eat(b':') {
-                return s.err("expected ':'");
-            }
-            s.ws();
-            let start = s.i;
-            s.value(1)?;
-            out.push((key, text.get(start..s.i).unwrap_or_default()));
-            s.ws();
-            if s.eat(b'}') {
-                break;
-            }
-            if !s.eat(b',') {
-                return s.err("expected ',' or '}'");
-            }
-        }
-    }
-    s.ws();
-    if s.i != s.b.len() {
-        return s.err("trailing characters");
-    }
-    Ok(out)
+pub fn fields(text: &str) -> Result<Members<'_>, JsonError> {
+    members(text, b'{')
 }
 
 /// The items of a JSON array, as raw value texts, in order. Every item is
 /// validated.
 pub fn items(text: &str) -> Result<Vec<&str>, JsonError> {
-    let mut s = Scanner { b: text.as_bytes(), i: 0 };
+    let mut items = Vec::new();
+    for (_, item) in &members(text, b'[')? {
+        items.push(*item);
+    }
+    Ok(items)
+}
+
+/// The members of the object (`open` is `{`) or array (`[`) that `text`
+/// is ([`Members`]).
+pub(crate) fn members(text: &str, open: u8) -> Result<Members<'_>, JsonError> {
+    let mut s = Scanner { text, b: text.as_bytes(), i: 0 };
     let mut out = Vec::new();
     s.ws();
-    if !s.eat(b'[') {
-        return s.err("expected an array");
+    if !s.eat(open) {
+        return s.err(if open == b'{' { "expected an object" } else { "expected an array" });
     }
-    s.ws();
-    if !s.eat(b']') {
-        loop {
-            s.ws();
-            let start = s.i;
-            s.value(1)?;
-            out.push(text.get(start..s.i).unwrap_or_default());
-            s.ws();
-            if s.eat(b']') {
-                break;
-            }
-            if !s.eat(b',') {
-                return s.err("expected ',' or ']'");
-            }
-        }
-    }
+    let close = if open == b'{' { b'}' } else { b']' };
+    s.members(close, 1, Some(&mut out))?;
     s.ws();
     if s.i != s.b.len() {
         return s.err("trailing characters");

@@ -41,6 +41,11 @@ pub fn quote(s: &str) -> String {
 /// A JSON object under construction: `Obj::new().str("t", "x").num("id", 1).end()`.
 /// The field methods take and give back `&mut Obj` (not the builder by
 /// value, which copied it in and out at every field of every caller).
+///
+/// Objects and arrays inside it are written in place (no text of their own
+/// to copy in): [`Obj::open`] a field, write its fields (or [`Obj::item`]s),
+/// [`Obj::close`] it: `{"a":{"b":1},"c":[{}]}` is
+/// `o.open("a", '{').num("b", 1).close('}').open("c", '[').item('{').close('}').close(']')`.
 pub struct Obj(String);
 
 impl Obj {
@@ -49,13 +54,45 @@ impl Obj {
         Obj(String::from("{"))
     }
 
-    fn key(&mut self, k: &str) -> &mut String {
-        if self.0.len() > 1 {
+    /// A comma before a member, unless it is the first of the object or
+    /// array opened last.
+    fn sep(&mut self) -> &mut String {
+        if !matches!(self.0.as_bytes().last(), Some(b'{' | b'[') | None) {
             self.0.push(',');
         }
-        push_str(&mut self.0, k);
+        &mut self.0
+    }
+
+    fn key(&mut self, k: &str) -> &mut String {
+        push_str(self.sep(), k);
         self.0.push(':');
         &mut self.0
+    }
+
+    /// Field `k`, an object (`open` is `{`) or an array (`[`) whose
+    /// fields or items follow, until [`Obj::close`].
+    pub fn open(&mut self, k: &str, open: char) -> &mut Obj {
+        self.key(k).push(open);
+        self
+    }
+
+    /// An item of the array opened last: an object (`{`) or an array
+    /// (`[`) whose fields or items follow, until [`Obj::close`].
+    pub fn item(&mut self, open: char) -> &mut Obj {
+        self.sep().push(open);
+        self
+    }
+
+    /// A string item of the array opened last.
+    pub fn str_item(&mut self, v: &str) -> &mut Obj {
+        push_str(self.sep(), v);
+        self
+    }
+
+    /// The end (`}` or `]`) of the object or array opened last.
+    pub fn close(&mut self, close: char) -> &mut Obj {
+        self.0.push(close);
+        self
     }
 
     /// A string field.
@@ -272,6 +309,11 @@ mod tests {
             r#"{"a":null,"b":7,"c":"d"}"#
         );
         assert_eq!(Obj::new().end(), "{}");
+        let o = &mut Obj::new();
+        o.open("a", '{').num("b", 1).open("e", '{').close('}').close('}');
+        o.open("c", '[').item('{').close('}').item('{').str("d", "x").close('}').close(']');
+        o.open("f", '[').str_item("g").str_item("h").close(']').open("i", '[').close(']');
+        assert_eq!(o.end(), r#"{"a":{"b":1,"e":{}},"c":[{},{"d":"x"}],"f":["g","h"],"i":[]}"#);
         assert_eq!(Arr::new().end(), "[]");
         assert_eq!(Arr::new().raw("1").str("a\n").raw("{}").end(), r#"[1,"a\n",{}]"#);
         for n in [0, 7, 10, 1_700_000_000_000, u64::MAX] {

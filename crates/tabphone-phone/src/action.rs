@@ -127,9 +127,9 @@ pub enum Action {
     Unregister,
 }
 
-fn bad(message: impl Into<String>) -> PhoneError {
-    PhoneError::new(ErrorCode::BadArguments, message)
-}
+/// Why the arguments are bad: the message of a `bad_arguments` error (made
+/// into a [`PhoneError`] once, by [`Action::parse`]).
+type Bad = String;
 
 /// Each action's name and the argument fields it knows.
 const ACTIONS: [(&str, &[&str]); 14] = [
@@ -150,20 +150,20 @@ const ACTIONS: [(&str, &[&str]); 14] = [
 ];
 
 /// The arguments of action `name`: an object with only the `known` fields.
-fn args<'a>(name: &str, text: &'a str, known: &[&str]) -> Result<Object<'a>, PhoneError> {
+fn args<'a>(name: &str, text: &'a str, known: &[&str]) -> Result<Object<'a>, Bad> {
     let o = Object::parse(text).map_err(|e| named(name, e))?;
     o.only(known).map_err(|e| named(name, e))?;
     Ok(o)
 }
 
 /// A bad argument `e` of action `name`: `"name: e"`.
-fn named(name: &str, e: ReadError) -> PhoneError {
-    bad(format!("{name}: {e}"))
+fn named(name: &str, e: Box<ReadError>) -> Bad {
+    format!("{name}: {e}")
 }
 
 /// The first error the arguments read so far met ([`Object::keep`]),
 /// named after the action.
-fn read_ok(name: &str, o: &Object<'_>) -> Result<(), PhoneError> {
+fn read_ok(name: &str, o: &Object<'_>) -> Result<(), Bad> {
     o.done(()).map_err(|e| named(name, e))
 }
 
@@ -182,6 +182,11 @@ impl Action {
                 return Err(PhoneError::new(ErrorCode::UnknownAction, format!("no action {}", quote(name))));
             }
         }
+        Action::read(i, name, text).map_err(|message| PhoneError::new(ErrorCode::BadArguments, message))
+    }
+
+    /// Action `i` of [`ACTIONS`], `name`, from its arguments `text`.
+    fn read(i: usize, name: &str, text: &str) -> Result<Action, Bad> {
         let o = args(name, text, ACTIONS[i].1)?;
         let str = |k: &str| str_field(&o, k);
         let action = match i {
@@ -193,7 +198,7 @@ impl Action {
                 let status = opt_num_field::<u16>(&o, "status").unwrap_or(603);
                 read_ok(name, &o)?;
                 if !(300..=699).contains(&status) {
-                    return Err(bad(format!("decline: status {status} is not 300-699")));
+                    return Err(format!("decline: status {status} is not 300-699"));
                 }
                 Action::Decline { call: str("call"), status }
             }
@@ -207,7 +212,7 @@ impl Action {
                 let (call, with) = (str("call"), str("with"));
                 read_ok(name, &o)?;
                 if call == with {
-                    return Err(bad("attendedTransfer: call and with are the same call"));
+                    return Err("attendedTransfer: call and with are the same call".into());
                 }
                 Action::AttendedTransfer { call, with }
             }
@@ -254,41 +259,41 @@ impl Action {
 /// A target: non-empty, no white space or control characters (the phone
 /// checks the URI itself against the account's domain); first, the first
 /// error the arguments read so far met ([`read_ok`]).
-fn target(name: &str, o: &Object<'_>, to: String) -> Result<String, PhoneError> {
+fn target(name: &str, o: &Object<'_>, to: String) -> Result<String, Bad> {
     read_ok(name, o)?;
     let to = tabphone_json::trim(&to).to_string();
     if to.is_empty() || to.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(bad(format!("{name}: target {} is empty or has spaces", quote(&to))));
+        return Err(format!("{name}: target {} is empty or has spaces", quote(&to)));
     }
     Ok(to)
 }
 
 /// The `headers` argument: an object of strings (not `null`), in its order.
-fn headers(raw: Option<&str>) -> Result<Vec<(String, String)>, PhoneError> {
+fn headers(raw: Option<&str>) -> Result<Vec<(String, String)>, Bad> {
     let Some(raw) = raw else { return Ok(Vec::new()) };
-    let fields = tabphone_json::fields(raw).map_err(|_| bad("call: headers is not an object"))?;
+    let fields = tabphone_json::fields(raw).map_err(|_| "call: headers is not an object".to_string())?;
     let mut headers = Vec::new();
     // By reference: no `IntoIter` copy for the fields' type.
     for (name, value) in &fields {
         let Some(value) = tabphone_json::as_str(value) else {
-            return Err(bad(format!("call: header {name} is not a string")));
+            return Err(format!("call: header {name} is not a string"));
         };
-        tabphone_sip::ua::check_extra_header(name, &value).map_err(|e| bad(format!("call: {e}")))?;
+        tabphone_sip::ua::check_extra_header(name, &value).map_err(|e| format!("call: {e}"))?;
         headers.push((name.to_string(), value.into_owned()));
     }
     Ok(headers)
 }
 
-fn dtmf(o: &Object<'_>) -> Result<Action, PhoneError> {
+fn dtmf(o: &Object<'_>) -> Result<Action, Bad> {
     let name = "dtmf";
-    let via = match o.keep(o.opt_name("via", &["rtp", "info"])) {
+    let via = match o.keep(o.name_at("via", &["rtp", "info"], false)) {
         Some(1) => DtmfVia::Info,
         _ => DtmfVia::Rtp,
     };
     let duration_ms = opt_num_field::<u32>(o, "duration").unwrap_or(100);
     read_ok(name, o)?;
     if !(40..=6000).contains(&duration_ms) {
-        return Err(bad(format!("dtmf: duration {duration_ms} is not 40-6000 ms")));
+        return Err(format!("dtmf: duration {duration_ms} is not 40-6000 ms"));
     }
     let call = str_field(o, "call");
     let mut tones = str_field(o, "tones");
@@ -299,15 +304,15 @@ fn dtmf(o: &Object<'_>) -> Result<Action, PhoneError> {
         DtmfVia::Info => "0123456789ABCD*#",
     };
     if tones.is_empty() || tones.len() > 64 {
-        return Err(bad("dtmf: tones must be 1 to 64 characters"));
+        return Err("dtmf: tones must be 1 to 64 characters".into());
     }
     // Bytes, not `str::contains::<char>` (which brings a substring searcher).
     if let Some(c) = tones.chars().find(|&c| !c.is_ascii() || !allowed.as_bytes().contains(&(c as u8))) {
-        return Err(bad(format!(
+        return Err(format!(
             "dtmf: {} is not a tone for {}",
             quote(c.encode_utf8(&mut [0; 4])),
             if via == DtmfVia::Rtp { "rtp" } else { "info" }
-        )));
+        ));
     }
     Ok(Action::Dtmf { call, tones, via, duration_ms })
 }

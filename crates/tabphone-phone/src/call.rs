@@ -114,17 +114,14 @@ pub(crate) struct ReferOut {
     pub accepted: bool,
 }
 
+/// A live call: what the state shows of it (its [`CallView`], which it
+/// derefs to: `c.state` is `c.view.state`), plus the work in progress.
+/// The view is kept here and written as it is (its `dialog` and `resuming`
+/// refreshed first, [`Call::refresh_view`]): no copy of it per state.
 #[derive(Debug)]
 pub(crate) struct Call {
-    pub id: String,
+    pub view: CallView,
     pub ua: CallId,
-    pub direction: CallDirection,
-    pub peer: Peer,
-    pub state: CallState,
-    pub held: Held,
-    pub muted: bool,
-    pub started_at: u64,
-    pub answered_at: Option<u64>,
     /// Incoming: the INVITE's offer (`None`: offerless, we offer in the 200).
     pub offer: Option<String>,
     /// Incoming: an answer is under way (media or 200 sent).
@@ -138,23 +135,17 @@ pub(crate) struct Call {
     /// The end cause decided here (hangup, decline, media failure, transfer),
     /// reported when the SIP core ends the call.
     pub end: Option<EndCause>,
-    /// The live call this one replaces (RFC 3891).
-    pub replaces: Option<String>,
     /// This call follows a REFER received on that call: report progress there.
     pub referred_by: Option<String>,
     /// The peer's REFER on this call awaits our final NOTIFY.
     pub refer_in: bool,
     pub refer_out: Option<ReferOut>,
     pub nego: Nego,
-    /// Handovers this call went through (taken over by a new real tab).
-    pub handovers: u32,
     /// Being taken over from a previous real tab (see `resume.rs`).
     pub resume: Option<Resume>,
     /// The dialog inherited from the previous real tab, until the SIP core
     /// has its own (rebuilt from it).
     pub inherited: Option<DialogSnapshot>,
-    /// This side's DTLS role, from the last answer (see [`crate::sdp`]).
-    pub dtls: Option<DtlsRole>,
     /// Our offers claim a DTLS role: until the peer refused one with 488.
     pub claim_dtls: bool,
     /// Our last offer went out with a role it claimed (not as the media layer made it).
@@ -173,9 +164,8 @@ impl Call {
             CallDirection::Outgoing => CallState::Initial,
             CallDirection::Incoming => CallState::Ringing,
         };
-        Call {
+        let view = CallView {
             id,
-            ua,
             direction,
             peer,
             state,
@@ -183,46 +173,39 @@ impl Call {
             muted: false,
             started_at,
             answered_at: None,
+            replaces: None,
+            dialog: None,
+            handovers: 0,
+            resuming: false,
+            dtls: None,
+        };
+        Call {
+            view,
+            ua,
             offer: None,
             answering: false,
             answer_action: None,
             headers: Vec::new(),
             early: None,
             end: None,
-            replaces: None,
             referred_by: None,
             refer_in: false,
             refer_out: None,
             nego: Nego { own: Own::Idle, remote: Remote::Idle, queue: Vec::new(), deferred: None },
-            handovers: 0,
             resume: None,
             inherited: None,
-            dtls: None,
             claim_dtls: true,
             claimed: false,
             remote_fingerprint: None,
         }
     }
 
-    /// The call in the state, with its dialog as the SIP core has it now
-    /// (else as it was inherited).
-    pub fn view(&self, dialog: Option<DialogSnapshot>) -> CallView {
+    /// The view as the state shows the call now: its dialog as the SIP
+    /// core has it (else as it was inherited), and whether it is resuming.
+    pub fn refresh_view(&mut self, dialog: Option<DialogSnapshot>) {
         let dialog = dialog.or_else(|| self.inherited.clone());
-        CallView {
-            id: self.id.clone(),
-            direction: self.direction,
-            peer: self.peer.clone(),
-            state: self.state,
-            held: self.held,
-            muted: self.muted,
-            started_at: self.started_at,
-            answered_at: self.answered_at,
-            replaces: self.replaces.clone(),
-            dialog: dialog.map(dialog_state),
-            handovers: self.handovers,
-            resuming: self.resume.is_some(),
-            dtls: self.dtls,
-        }
+        self.view.dialog = dialog.map(dialog_state);
+        self.view.resuming = self.resume.is_some();
     }
 
     /// Our offer (`sdp`, as the media layer made it) as it goes on the
@@ -305,6 +288,20 @@ impl Call {
             actions.push(r.action);
         }
         actions
+    }
+}
+
+impl std::ops::Deref for Call {
+    type Target = CallView;
+
+    fn deref(&self) -> &CallView {
+        &self.view
+    }
+}
+
+impl std::ops::DerefMut for Call {
+    fn deref_mut(&mut self) -> &mut CallView {
+        &mut self.view
     }
 }
 

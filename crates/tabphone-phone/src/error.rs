@@ -76,10 +76,17 @@ impl PhoneError {
 
     /// [`ErrorCode::RequestFailed`] with the status (none: no answer came).
     pub fn request_failed(status: Option<u16>, what: &str) -> PhoneError {
-        let message = match status {
-            Some(s) => format!("{what}: {s} {}", tabphone_sip::msg::reason_phrase(s)),
-            None => format!("{what}: no answer"),
-        };
+        // Pushes, not two `format!` sites.
+        let mut message = String::from(what);
+        message.push_str(": ");
+        match status {
+            Some(s) => {
+                tabphone_json::push_u64(&mut message, u64::from(s));
+                message.push(' ');
+                message.push_str(tabphone_sip::msg::reason_phrase(s));
+            }
+            None => message.push_str("no answer"),
+        }
         PhoneError { code: ErrorCode::RequestFailed, message, status }
     }
 

@@ -166,13 +166,16 @@ impl PhoneEvent {
         let o = &mut Obj::new();
         o.str("event", self.name());
         match self {
-            PhoneEvent::Incoming { call, peer, replaces } => o
-                .str("call", call)
-                .raw("peer", &json::write_peer(peer))
-                .opt_str("replaces", replaces.as_deref()),
+            PhoneEvent::Incoming { call, peer, replaces } => {
+                json::peer_field(o.str("call", call), peer).opt_str("replaces", replaces.as_deref())
+            }
             PhoneEvent::CallEnded { call, cause } => json::end_cause(o.str("call", call), cause),
-            PhoneEvent::Connection { connection } => o.raw("connection", &connection.to_json()),
-            PhoneEvent::Registration { registration } => o.raw("registration", &registration.to_json()),
+            PhoneEvent::Connection { connection } => {
+                json::connection_fields(o.open("connection", '{'), connection).close('}')
+            }
+            PhoneEvent::Registration { registration } => {
+                json::registration_fields(o.open("registration", '{'), registration).close('}')
+            }
             PhoneEvent::TransferRequested { call, to, new_call } => {
                 o.str("call", call).str("to", to).opt_str("newCall", new_call.as_deref())
             }

@@ -99,8 +99,8 @@ impl MediaRequest {
     /// "direction": "sendrecv", "iceRestart": false}}` (camelCase).
     pub fn to_json(&self) -> String {
         let o = &mut Obj::new();
-        o.str("kind", self.kind.name());
-        let kind = match &self.kind {
+        o.num("id", self.id).str("call", &self.call).open("kind", '{').str("kind", self.kind.name());
+        match &self.kind {
             MediaKind::Offer { direction, ice_restart } => {
                 o.str("direction", direction.as_str()).bool("iceRestart", *ice_restart)
             }
@@ -116,8 +116,9 @@ impl MediaRequest {
                 .str("tones", tones)
                 .num("durationMs", u64::from(*duration_ms))
                 .num("gapMs", u64::from(*gap_ms)),
-        };
-        Obj::new().num("id", self.id).str("call", &self.call).raw("kind", &kind.end()).end()
+        }
+        .close('}')
+        .end()
     }
 }
 

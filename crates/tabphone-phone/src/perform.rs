@@ -17,7 +17,11 @@ use crate::Instant;
 use std::mem::take;
 use tabphone_json::quote;
 
-type Outcome = Result<(), PhoneError>;
+/// An action's error on its way to its result: boxed, one pointer through
+/// every `?` of the checks (its result is given unboxed).
+type Failure = Box<PhoneError>;
+
+type Outcome = Result<(), Failure>;
 
 fn wrong_state(message: impl Into<String>) -> PhoneError {
     PhoneError::new(ErrorCode::WrongState, message)
@@ -56,7 +60,7 @@ impl Phone {
         }
         self.admit(now, id);
         if let Err(e) = self.perform(now, id, &mut action) {
-            self.resolve(id, Err(e));
+            self.resolve(id, Err(*e));
         }
     }
 
@@ -113,29 +117,33 @@ impl Phone {
     /// A `register` (or `unregister`) waits for the next outcome; one of the
     /// other kind still waiting will never get its outcome: it fails.
     fn supersede_registration(&mut self, id: u64, register: bool) {
-        let later = if register { "register" } else { "unregister" };
+        // Whole texts, not a `format!` of the name.
+        let superseded =
+            if register { "superseded by a later register" } else { "superseded by a later unregister" };
         for (action, r) in std::mem::take(&mut self.reg_waiters) {
             match r == register {
                 true => self.reg_waiters.push((action, r)),
-                false => self.resolve(action, Err(wrong_state(format!("superseded by a later {later}")))),
+                false => self.resolve(action, Err(wrong_state(superseded))),
             }
         }
         self.reg_waiters.push((id, register));
     }
 
-    fn call_of(&self, id: &str) -> Result<usize, PhoneError> {
+    fn call_of(&self, id: &str) -> Result<usize, Failure> {
         self.call_index(id)
-            .ok_or_else(|| PhoneError::new(ErrorCode::NoSuchCall, format!("no call {}", quote(id))))
+            .ok_or_else(|| PhoneError::new(ErrorCode::NoSuchCall, format!("no call {}", quote(id))).into())
     }
 
     /// Call `i` is established, and not being taken over.
     fn established(&self, i: usize) -> Outcome {
         let c = &self.calls[i];
         if c.state != CallState::Established {
-            return Err(call_refused(ErrorCode::WrongState, &c.id, " is not established"));
+            return Err(call_refused(ErrorCode::WrongState, &c.id, " is not established").into());
         }
         if c.resume.is_some() {
-            return Err(call_refused(ErrorCode::WrongState, &c.id, " is being taken over from another tab"));
+            return Err(
+                call_refused(ErrorCode::WrongState, &c.id, " is being taken over from another tab").into()
+            );
         }
         Ok(())
     }
@@ -143,7 +151,7 @@ impl Phone {
     fn require_connected(&self) -> Outcome {
         match self.is_connected() {
             true => Ok(()),
-            false => Err(not_connected()),
+            false => Err(not_connected().into()),
         }
     }
 
@@ -151,13 +159,13 @@ impl Phone {
     fn require_registered(&self) -> Outcome {
         let registered = matches!(self.registration, Registration::Registered { .. });
         if self.config.sip.register && !registered {
-            return Err(PhoneError::new(ErrorCode::NotRegistered, "not registered"));
+            return Err(PhoneError::new(ErrorCode::NotRegistered, "not registered").into());
         }
         self.require_connected()
     }
 
     /// A target as the SIP core will use it: a SIP URI, or a user at the account's domain.
-    pub(crate) fn target_uri(&self, to: &str) -> Result<String, PhoneError> {
+    pub(crate) fn target_uri(&self, to: &str) -> Result<String, Failure> {
         let uri = if to.as_bytes().contains(&b':') {
             to.to_string()
         } else {
@@ -169,9 +177,11 @@ impl Phone {
             Ok((s, _, _)) => Err(PhoneError::new(
                 ErrorCode::BadArguments,
                 format!("{}: scheme {} is not SIP", quote(to), s.to_ascii_lowercase()),
-            )),
+            )
+            .into()),
             Err(e) => {
-                Err(PhoneError::new(ErrorCode::BadArguments, format!("{} is not a SIP URI: {e}", quote(to))))
+                Err(PhoneError::new(ErrorCode::BadArguments, format!("{} is not a SIP URI: {e}", quote(to)))
+                    .into())
             }
         }
     }
@@ -210,7 +220,7 @@ impl Phone {
     fn act_answer(&mut self, id: u64, i: usize) -> Outcome {
         let c = &mut self.calls[i];
         if !c.is_unanswered_incoming() || c.answering {
-            return Err(not_waiting(c));
+            return Err(not_waiting(c).into());
         }
         c.answer_action = Some(id);
         self.start_answer(i);
@@ -235,7 +245,7 @@ impl Phone {
     fn act_decline(&mut self, now: Instant, id: u64, i: usize, status: u16) -> Outcome {
         let c = &mut self.calls[i];
         if !c.is_unanswered_incoming() {
-            return Err(not_waiting(c));
+            return Err(not_waiting(c).into());
         }
         c.end = Some(EndCause::Declined { status });
         c.state = CallState::Terminating;
@@ -286,7 +296,7 @@ impl Phone {
     fn act_mute(&mut self, id: u64, i: usize, muted: bool) -> Outcome {
         let c = &self.calls[i];
         if c.state == CallState::Terminating || (c.is_unanswered_incoming() && !c.answering) {
-            return Err(call_refused(ErrorCode::WrongState, &c.id, " has no media to mute"));
+            return Err(call_refused(ErrorCode::WrongState, &c.id, " has no media to mute").into());
         }
         self.media_at(i, MediaKind::Mute { muted }, Some(Purpose::Mute { action: id, muted }));
         Ok(())
@@ -331,7 +341,9 @@ impl Phone {
         self.require_connected()?;
         let c = &mut self.calls[i];
         if c.refer_out.is_some_and(|r| !r.accepted) {
-            return Err(call_refused(ErrorCode::WrongState, &c.id, ": a transfer is already being asked"));
+            return Err(
+                call_refused(ErrorCode::WrongState, &c.id, ": a transfer is already being asked").into()
+            );
         }
         c.refer_out = Some(ReferOut { action: id, accepted: false });
         let ua = c.ua;

@@ -462,16 +462,17 @@ impl Phone {
         }
     }
 
-    /// The call's view as the state shows it now.
-    pub(crate) fn view(&self, c: &Call) -> crate::state::CallView {
-        c.view(self.ua.as_ref().and_then(|ua| ua.dialog(c.ua)))
+    /// Live call `i`'s view as the state shows it now ([`Call::refresh_view`]).
+    pub(crate) fn refresh_view(&mut self, i: usize) {
+        let dialog = self.ua.as_ref().and_then(|ua| ua.dialog(self.calls[i].ua));
+        self.calls[i].refresh_view(dialog);
     }
 
     // ----- the state -----
 
-    /// The state's text with `rev`: the live calls as the state shows them,
-    /// then those kept for a successor.
-    fn state_text(&self, views: &[crate::state::CallView], rev: u64) -> String {
+    /// The state's text with `rev`: the live calls as the state shows them
+    /// (their views refreshed), then those kept for a successor.
+    fn state_text(&self, rev: u64) -> String {
         crate::json::write_state(&crate::json::StateParts {
             v: STATE_VERSION,
             rev,
@@ -480,7 +481,8 @@ impl Phone {
             audio_blocked: self.audio_blocked,
             connection: &self.connection,
             registration: &self.registration,
-            calls: [views, &self.kept],
+            live: &self.calls,
+            kept: &self.kept,
             ended: &self.ended,
         })
     }
@@ -489,17 +491,15 @@ impl Phone {
     /// outputs (results and events that follow see it; an in-dialog request
     /// leaves after the state that records it).
     fn publish(&mut self, mark: usize) {
-        // A plain loop: `collect` adds a from-iterator copy per element type.
-        let mut views = Vec::with_capacity(self.calls.len());
-        for c in &self.calls {
-            views.push(self.view(c));
+        for i in 0..self.calls.len() {
+            self.refresh_view(i);
         }
-        let text = self.state_text(&views, 0);
+        let text = self.state_text(0);
         if self.published.as_ref() == Some(&text) {
             return;
         }
         self.rev += 1;
-        self.out.insert(mark, PhoneOutput::State(self.state_text(&views, self.rev)));
+        self.out.insert(mark, PhoneOutput::State(self.state_text(self.rev)));
         self.published = Some(text);
     }
 }

@@ -159,7 +159,11 @@ impl Phone {
                 }
                 Err(None) if lost => Err(PhoneError::new(
                     ErrorCode::NotConnected,
-                    format!("{what}: the connection dropped before the registrar answered"),
+                    // Whole texts, not a `format!` of `what`.
+                    match register {
+                        true => "register: the connection dropped before the registrar answered",
+                        false => "unregister: the connection dropped before the registrar answered",
+                    },
                 )),
                 Err(status) => Err(PhoneError::request_failed(status, what)),
             };

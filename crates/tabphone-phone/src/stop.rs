@@ -95,9 +95,8 @@ impl Phone {
         for id in self.call_ids(&|_| true) {
             let Some(i) = self.call_index(&id) else { continue };
             if !hang_up && self.resumable(&self.calls[i]) {
-                let view = self.view(&self.calls[i]);
-                self.kept.push(view);
-                self.calls.remove(i);
+                self.refresh_view(i);
+                self.kept.push(self.calls.remove(i).view);
                 self.media_request(id, crate::media::MediaKind::Close);
                 continue;
             }

@@ -7,7 +7,7 @@
 //! checks on random values that this code writes exactly what serde writes
 //! and reads back what serde reads.
 
-use tabphone_json::{fit, Arr, Bounded, Obj, Object, Read, ReadError};
+use tabphone_json::{fit, Bounded, Obj, Object, Read, ReadError};
 
 use crate::event::PhoneEvent;
 use crate::sdp::DtlsRole;
@@ -32,30 +32,39 @@ pub(crate) use json;
 
 /// The string field `k` of `o`, or `""` after noting the error
 /// ([`Object::keep`]): one out-of-line copy for the readers' many string
-/// fields (the phone's state, events and actions).
+/// fields (the phone's state, events and actions). The readers here go
+/// through the `Option` readers of `tabphone-json` (`string_at`, ...), so
+/// that required and optional fields share one copy of `keep` per type.
 #[inline(never)]
 pub(crate) fn str_field(o: &Object<'_>, k: &str) -> String {
-    o.keep(o.str(k))
+    o.keep(o.string_at(k, true)).unwrap_or_default()
 }
 
 /// The index in `names` of the name in field `k` of `o`, or 0 after noting
 /// the error: one out-of-line copy, as [`str_field`].
 #[inline(never)]
 fn name_field(o: &Object<'_>, k: &str, names: &[&str]) -> usize {
-    o.keep(o.name(k, names))
+    o.keep(o.name_at(k, names, true)).unwrap_or_default()
+}
+
+/// The object in field `k` of `o`, or an empty one after noting the
+/// error: one out-of-line copy, as [`str_field`].
+#[inline(never)]
+fn obj_field<'a>(o: &Object<'a>, k: &str) -> Object<'a> {
+    o.keep(o.obj_at(k, true)).unwrap_or_default()
 }
 
 /// The unsigned integer field `k` of `o` (at most `max`), or 0 after
 /// noting the error: one out-of-line copy for every integer type.
 #[inline(never)]
 fn uint_field(o: &Object<'_>, k: &str, max: u64) -> u64 {
-    o.keep(o.uint(k, max))
+    opt_uint_field(o, k, max, true).unwrap_or_default()
 }
 
-/// [`uint_field`] for `Option`s: missing or `null` is `None`.
+/// [`uint_field`] for `Option`s: missing or `null` is `None` (an error if `required`).
 #[inline(never)]
-fn opt_uint_field(o: &Object<'_>, k: &str, max: u64) -> Option<u64> {
-    o.keep(o.opt_uint(k, max))
+fn opt_uint_field(o: &Object<'_>, k: &str, max: u64, required: bool) -> Option<u64> {
+    o.keep(o.uint_at(k, max, required))
 }
 
 /// The unsigned integer field `k` of `o` as a `T`, or 0 after noting the
@@ -65,9 +74,11 @@ fn num_field<T: TryFrom<u64> + Into<u64> + Bounded>(o: &Object<'_>, k: &str) -> 
 }
 
 /// The unsigned integer field `k` of `o` as a `T`, `None` when missing or
-/// `null`, or `None` after noting the error.
+/// `null`, or `None` after noting the error (inlined: the generic part is
+/// the conversion only, not worth a copy per type).
+#[inline(always)]
 pub(crate) fn opt_num_field<T: TryFrom<u64> + Into<u64> + Bounded>(o: &Object<'_>, k: &str) -> Option<T> {
-    opt_uint_field(o, k, T::MAX.into()).map(fit)
+    opt_uint_field(o, k, T::MAX.into(), false).map(fit)
 }
 
 /// A value [`json!`] can write.
@@ -157,8 +168,9 @@ pub(crate) struct StateParts<'a> {
     pub audio_blocked: bool,
     pub connection: &'a Connection,
     pub registration: &'a Registration,
-    /// The calls of the first slice, then those of the second.
-    pub calls: [&'a [CallView]; 2],
+    /// The live calls (their views), then those kept for a successor.
+    pub live: &'a [crate::call::Call],
+    pub kept: &'a [CallView],
     pub ended: &'a [EndedCall],
 }
 
@@ -172,39 +184,44 @@ pub(crate) fn write_state_of(s: &PhoneState) -> String {
         audio_blocked: s.audio_blocked,
         connection: &s.connection,
         registration: &s.registration,
-        calls: [&s.calls, &[]],
+        live: &[],
+        kept: &s.calls,
         ended: &s.ended,
     })
 }
 
-/// The state's JSON text.
+/// The state's JSON text, written in one buffer (the objects and arrays
+/// inside it in place, [`Obj::open`]).
 pub(crate) fn write_state(s: &StateParts<'_>) -> String {
-    let mut calls = Arr::new();
-    for part in s.calls {
-        for c in part {
-            calls.raw(&write_call(c));
-        }
-    }
-    let mut ended = Arr::new();
-    for e in s.ended {
-        ended.raw(&end_cause(Obj::new().str("id", &e.id), &e.cause).num("at", e.at).end());
-    }
-    Obj::new()
-        .num("v", u64::from(s.v))
+    let o = &mut Obj::new();
+    o.num("v", u64::from(s.v))
         .num("rev", s.rev)
         .str("aor", s.aor)
         .bool("online", s.online)
-        .bool("audioBlocked", s.audio_blocked)
-        .raw("connection", &write_connection(s.connection))
-        .raw("registration", &write_registration(s.registration))
-        .raw("calls", &calls.end())
-        .raw("ended", &ended.end())
-        .end()
+        .bool("audioBlocked", s.audio_blocked);
+    connection_fields(o.open("connection", '{'), s.connection).close('}');
+    registration_fields(o.open("registration", '{'), s.registration).close('}');
+    o.open("calls", '[');
+    for c in s.live {
+        call_fields(o.item('{'), c).close('}');
+    }
+    for c in s.kept {
+        call_fields(o.item('{'), c).close('}');
+    }
+    o.close(']').open("ended", '[');
+    for e in s.ended {
+        end_cause(o.item('{').str("id", &e.id), &e.cause).num("at", e.at).close('}');
+    }
+    o.close(']').end()
 }
 
 /// A connection state, `{"state": ..., ...}`.
 pub(crate) fn write_connection(c: &Connection) -> String {
-    let o = &mut Obj::new();
+    connection_fields(&mut Obj::new(), c).end()
+}
+
+/// `o` with a connection state's fields: `state`, ...
+pub(crate) fn connection_fields<'a>(o: &'a mut Obj, c: &Connection) -> &'a mut Obj {
     match c {
         Connection::Connecting { url } => o.str("state", "connecting").str("url", url),
         Connection::Connected { url } => o.str("state", "connected").str("url", url),
@@ -213,12 +230,15 @@ pub(crate) fn write_connection(c: &Connection) -> String {
         }
         Connection::Disconnected { cause } => o.str("state", "disconnected").str("cause", cause_name(*cause)),
     }
-    .end()
 }
 
 /// A registration state, `{"state": ..., ...}`.
 pub(crate) fn write_registration(r: &Registration) -> String {
-    let o = &mut Obj::new();
+    registration_fields(&mut Obj::new(), r).end()
+}
+
+/// `o` with a registration state's fields: `state`, ...
+pub(crate) fn registration_fields<'a>(o: &'a mut Obj, r: &Registration) -> &'a mut Obj {
     match r {
         Registration::Unregistered => o.str("state", "unregistered"),
         Registration::Registered { expires, bindings, at } => o
@@ -228,12 +248,11 @@ pub(crate) fn write_registration(r: &Registration) -> String {
             .num("at", *at),
         Registration::Failed { status } => o.str("state", "failed").opt_num("status", status.map(u64::from)),
     }
-    .end()
 }
 
-/// `{"uri": ..., "name": ...}`.
-pub(crate) fn write_peer(p: &Peer) -> String {
-    Obj::new().str("uri", &p.uri).opt_str("name", p.name.as_deref()).end()
+/// `o` with field `peer`: `{"uri": ..., "name": ...}`.
+pub(crate) fn peer_field<'a>(o: &'a mut Obj, p: &Peer) -> &'a mut Obj {
+    o.open("peer", '{').str("uri", &p.uri).opt_str("name", p.name.as_deref()).close('}')
 }
 
 /// `o` with an end cause's fields: `cause`, and `status` for some.
@@ -260,32 +279,31 @@ pub(crate) fn end_cause<'a>(o: &'a mut Obj, c: &EndCause) -> &'a mut Obj {
     }
 }
 
-fn write_call(c: &CallView) -> String {
-    let dialog = c.dialog.as_ref().map(write_dialog);
-    Obj::new()
-        .str("id", &c.id)
-        .str("direction", DIRECTIONS[usize::from(c.direction == CallDirection::Outgoing)])
-        .raw("peer", &write_peer(&c.peer))
+/// `o` with a call's fields.
+fn call_fields<'a>(o: &'a mut Obj, c: &CallView) -> &'a mut Obj {
+    o.str("id", &c.id).str("direction", DIRECTIONS[usize::from(c.direction == CallDirection::Outgoing)]);
+    peer_field(o, &c.peer)
         .str("state", CALL_STATES[c.state as usize]) // in the enum's declaration order
-        .raw("held", &Obj::new().bool("local", c.held.local).bool("remote", c.held.remote).end())
+        .open("held", '{')
+        .bool("local", c.held.local)
+        .bool("remote", c.held.remote)
+        .close('}')
         .bool("muted", c.muted)
         .num("startedAt", c.started_at)
         .opt_num("answeredAt", c.answered_at)
-        .opt_str("replaces", c.replaces.as_deref())
-        .raw("dialog", dialog.as_deref().unwrap_or("null"))
-        .num("handovers", u64::from(c.handovers))
-        .bool("resuming", c.resuming)
-        .opt_str("dtls", c.dtls.map(DtlsRole::as_str))
-        .end()
+        .opt_str("replaces", c.replaces.as_deref());
+    match &c.dialog {
+        Some(d) => dialog_fields(o.open("dialog", '{'), d).close('}'),
+        None => o.raw("dialog", "null"),
+    }
+    .num("handovers", u64::from(c.handovers))
+    .bool("resuming", c.resuming)
+    .opt_str("dtls", c.dtls.map(DtlsRole::as_str))
 }
 
-fn write_dialog(d: &DialogState) -> String {
-    let mut routes = Arr::new();
-    for r in &d.route_set {
-        routes.str(r);
-    }
-    Obj::new()
-        .str("callId", &d.call_id)
+/// `o` with a dialog's fields.
+fn dialog_fields<'a>(o: &'a mut Obj, d: &DialogState) -> &'a mut Obj {
+    o.str("callId", &d.call_id)
         .str("localTag", &d.local_tag)
         .str("remoteTag", &d.remote_tag)
         .str("localUri", &d.local_uri)
@@ -293,8 +311,11 @@ fn write_dialog(d: &DialogState) -> String {
         .num("localCseq", u64::from(d.local_cseq))
         .opt_num("remoteCseq", d.remote_cseq.map(u64::from))
         .str("remoteTarget", &d.remote_target)
-        .raw("routeSet", &routes.end())
-        .end()
+        .open("routeSet", '[');
+    for r in &d.route_set {
+        o.str_item(r);
+    }
+    o.close(']')
 }
 
 /// Read an event that [`PhoneEvent::relayed`] (written by `to_json`).
@@ -327,7 +348,9 @@ pub(crate) fn read_relayed(text: &str) -> Read<PhoneEvent> {
         },
         _ => PhoneEvent::Error { call: o.keep(o.opt_str("call")), message: str_field(&o, "message") },
     };
-    o.done(event)
+    // `done(())` for every reader: one copy of it, not one per type.
+    o.done(())?;
+    Ok(event)
 }
 
 /// Read a state (any version: the caller checks `v`). Unknown fields are
@@ -350,12 +373,13 @@ pub(crate) fn read_state(text: &str) -> Read<PhoneState> {
         aor: str_field(&o, "aor"),
         online: o.keep(o.bool("online")),
         audio_blocked: o.keep(o.bool_or("audioBlocked", false)),
-        connection: read_connection(&o.keep(o.obj("connection"))),
-        registration: read_registration(&o.keep(o.obj("registration"))),
+        connection: read_connection(&obj_field(&o, "connection")),
+        registration: read_registration(&obj_field(&o, "registration")),
         calls,
         ended,
     };
-    o.done(state)
+    o.done(())?;
+    Ok(state)
 }
 
 fn read_connection(o: &Object<'_>) -> Connection {
@@ -381,8 +405,8 @@ fn read_registration(o: &Object<'_>) -> Registration {
 }
 
 fn read_call(o: &Object<'_>) -> CallView {
-    let peer = o.keep(o.obj("peer"));
-    let held = o.keep(o.obj("held"));
+    let peer = obj_field(o, "peer");
+    let held = obj_field(o, "held");
     CallView {
         id: str_field(o, "id"),
         direction: match name_field(o, "direction", &DIRECTIONS) {
@@ -396,13 +420,13 @@ fn read_call(o: &Object<'_>) -> CallView {
         started_at: num_field(o, "startedAt"),
         answered_at: opt_num_field(o, "answeredAt"),
         replaces: o.keep(o.opt_str("replaces")),
-        dialog: o.keep(o.opt_obj("dialog")).as_ref().map(read_dialog),
+        dialog: o.keep(o.obj_at("dialog", false)).as_ref().map(read_dialog),
         handovers: match o.raw("handovers") {
             None => 0,
             Some(_) => num_field(o, "handovers"),
         },
         resuming: o.keep(o.bool_or("resuming", false)),
-        dtls: match o.keep(o.opt_name("dtls", &["active", "passive"])) {
+        dtls: match o.keep(o.name_at("dtls", &["active", "passive"], false)) {
             Some(0) => Some(DtlsRole::Active),
             Some(_) => Some(DtlsRole::Passive),
             None => None,
