@@ -131,10 +131,7 @@ impl TabCore {
                 self.on_unknown_type()
             }
             ToTab::Error { code, message, id } => match id {
-                Some(id) if self.answered(id) => {
-                    let err = error_value(code, &message).into_string();
-                    self.out.push(TabOutput::Resolve { id: ActionId(id), result: Err(err) });
-                }
+                Some(id) if self.answered(id) => self.fail(ActionId(id), code, &message),
                 _ => self.error_event(code, message.into_owned()),
             },
             ToTab::Failed { message } => self.on_worker_failed(&message),

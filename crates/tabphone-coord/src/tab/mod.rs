@@ -189,8 +189,7 @@ impl TabCore {
             _ => {
                 let text = FromTab::Action { id: id.0, name: name.into(), args: Some(args.get()) }.to_text();
                 if text.len() > self.config.max_message_bytes {
-                    let msg = format!("action of {} bytes over the limit", text.len());
-                    self.fail(id, ErrorCode::TooLarge, &msg);
+                    self.fail(id, ErrorCode::TooLarge, &too_large("action", &text));
                 } else {
                     self.waiting.push((id.0, false));
                     self.post(text);
@@ -279,7 +278,7 @@ impl TabCore {
         };
         let text = msg.to_text();
         if text.len() > self.config.max_message_bytes {
-            return Err((ErrorCode::TooLarge, format!("{noun} of {} bytes over the limit", text.len())));
+            return Err((ErrorCode::TooLarge, too_large(noun, &text)));
         }
         self.post(text);
         Ok(raw)
@@ -340,4 +339,10 @@ impl TabCore {
             self.event(TabEvent::Role { role, epoch });
         }
     }
+}
+
+/// Why a message of `text` is not sent: its `noun` is over the size limit
+/// (one text for every refusal: each `format!` costs the wasm).
+fn too_large(noun: &str, text: &str) -> String {
+    format!("{noun} of {} bytes over the limit", text.len())
 }
