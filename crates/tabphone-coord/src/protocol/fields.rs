@@ -20,9 +20,10 @@ pub(super) struct Fields<'a> {
 /// What [`Fields::bad`] says of a field of the wrong type.
 pub(super) const WRONG_TYPE: &str = "of the wrong type";
 
-/// A read failed; the error is in the [`Fields`] that was read.
+/// A read failed; the error is in the [`Fields`] that was read (made only
+/// by [`Fields::fail`], which keeps it there).
 #[derive(Debug)]
-pub(super) struct Bad;
+pub(super) struct Bad(());
 
 fn malformed(e: json::JsonError) -> ParseError {
     ParseError { code: ErrorCode::Malformed, message: e.message(), id: None }
@@ -99,14 +100,14 @@ impl<'a> Fields<'a> {
     /// Keep `e` as this message's error.
     pub fn fail(&self, e: ParseError) -> Bad {
         self.error.set(Some(e));
-        Bad
+        Bad(())
     }
 
-    /// The error a read gave [`Bad`] for.
+    /// The error a read gave [`Bad`] for (always kept: see [`Bad`]).
     pub fn error(&self) -> ParseError {
         self.error.take().unwrap_or_else(|| ParseError {
             code: ErrorCode::Malformed,
-            message: format!("\"{}\" message unreadable", self.t),
+            message: String::new(),
             id: self.id,
         })
     }

@@ -127,7 +127,7 @@ pub struct Claim<'a> {
 /// rather than left waiting.
 pub fn parse_from_tab(text: &str) -> Result<FromTab<'_>, ParseError> {
     let f = Fields::parse(text)?;
-    from_fields(&f).map_err(|Bad| f.error())
+    from_fields(&f).map_err(|_| f.error())
 }
 
 fn from_fields<'a>(f: &Fields<'a>) -> Result<FromTab<'a>, Bad> {
@@ -172,7 +172,7 @@ fn parse_claim<'a>(f: &Fields<'a>, text: &'a str) -> Result<Claim<'a>, Bad> {
         return Err(f.bad("claim", WRONG_TYPE));
     }
     let c = Fields::nested(text, "claim").map_err(|e| f.fail(e))?;
-    let epoch = c.need("epoch", json::as_u64).map_err(|Bad| f.fail(c.error()))?;
+    let epoch = c.need("epoch", json::as_u64).map_err(|_| f.fail(c.error()))?;
     // `"state": null` is a valid state (a real with no calls).
     Ok(Claim { epoch, state: c.value("state") })
 }

@@ -107,7 +107,7 @@ pub enum ToTab<'a> {
 /// Parse a worker's message (the tab side).
 pub fn parse_to_tab(text: &str) -> Result<ToTab<'_>, ParseError> {
     let f = Fields::parse(text)?;
-    to_tab(&f).map_err(|Bad| f.error())
+    to_tab(&f).map_err(|_| f.error())
 }
 
 fn to_tab<'a>(f: &Fields<'a>) -> Result<ToTab<'a>, Bad> {
