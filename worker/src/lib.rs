@@ -155,7 +155,7 @@ fn drive(weak: &Weak<RefCell<Inner>>, input: Input<'_>) {
     let Some(rc) = weak.upgrade() else { return };
     let mut me = rc.borrow_mut();
     if me.debug {
-        web_sys::console::log_1(&describe_input(&input).into());
+        log_input(&input);
     }
     me.coord.handle_input(Instant::now(), input);
     me.flush();
@@ -167,7 +167,7 @@ impl Inner {
         let mut last: Option<(std::sync::Arc<str>, JsValue)> = None;
         while let Some(output) = self.coord.poll_output() {
             if self.debug {
-                web_sys::console::log_1(&describe_output(&output).into());
+                log_output(&output);
             }
             match output {
                 Output::Send { port, text } => {
@@ -233,32 +233,45 @@ impl Inner {
     }
 }
 
-/// The debug log's line for an input (plain formatting: `Debug` would add
-/// its string escaping to the wasm).
-fn describe_input(input: &Input<'_>) -> String {
+/// Log `input` to the console (plain formatting: `Debug` would add its
+/// string escaping to the wasm).
+fn log_input(input: &Input<'_>) {
+    let head = "tabphone worker in: port ";
     match input {
-        Input::Message { port, text } => format!("tabphone worker in: port {} says {text}", port.0),
-        Input::Bad { port } => format!("tabphone worker in: port {} sent a non-string", port.0),
-        Input::TabLockGranted { port } => format!("tabphone worker in: port {} tab lock granted", port.0),
+        Input::Message { port, text } => log_port(head, *port, " says ", text),
+        Input::Bad { port } => log_port(head, *port, " sent a non-string", ""),
+        Input::TabLockGranted { port } => log_port(head, *port, " tab lock granted", ""),
         Input::Locks(Some(s)) => {
             let mut line = String::from("tabphone worker in: locks held");
             for l in &s.held {
                 line.push(' ');
                 line.push_str(&l.name);
             }
-            line
+            log(&line)
         }
-        Input::Locks(None) => String::from("tabphone worker in: the lock query failed"),
-        Input::Timeout => String::from("tabphone worker in: timeout"),
+        Input::Locks(None) => log("tabphone worker in: the lock query failed"),
+        Input::Timeout => log("tabphone worker in: timeout"),
     }
 }
 
-fn describe_output(output: &Output) -> String {
+fn log_output(output: &Output) {
     match output {
-        Output::Send { port, text } => format!("tabphone worker out: to port {}: {text}", port.0),
-        Output::WatchTab { port, lock } => format!("tabphone worker out: watch port {} lock {lock}", port.0),
-        Output::ClosePort { port } => format!("tabphone worker out: close port {}", port.0),
-        Output::QueryLocks => String::from("tabphone worker out: query the locks"),
-        _ => String::from("tabphone worker out: other"),
+        Output::Send { port, text } => log_port("tabphone worker out: to port ", *port, ": ", text),
+        Output::WatchTab { port, lock } => {
+            log_port("tabphone worker out: watch port ", *port, " lock ", lock)
+        }
+        Output::ClosePort { port } => log_port("tabphone worker out: close port ", *port, "", ""),
+        Output::QueryLocks => log("tabphone worker out: query the locks"),
+        _ => log("tabphone worker out: other"),
     }
+}
+
+/// A log line with a port's number: `head`, the number, `mid`, `tail` (one
+/// `format!` for every such line).
+fn log_port(head: &str, port: PortId, mid: &str, tail: &str) {
+    log(&format!("{head}{}{mid}{tail}", port.0));
+}
+
+fn log(line: &str) {
+    web_sys::console::log_1(&line.into());
 }
