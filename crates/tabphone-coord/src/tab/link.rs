@@ -1,7 +1,9 @@
 //! The tab's link to the worker: joining once the life lock is held, the
 //! `hello`, the worker's death or failure, and the worker's messages.
 use super::{ActionId, Job, TabCore, TabEvent, TabOutput, TabRole};
-use crate::protocol::{error_value, parse_to_tab, Claim, ErrorCode, FromTab, Hello, ToTab, PROTOCOL_VERSION};
+use crate::protocol::{
+    error_value, parse_to_tab, prefixed, Claim, ErrorCode, FromTab, Hello, ToTab, PROTOCOL_VERSION,
+};
 
 impl TabCore {
     pub(super) fn on_tab_lock_held(&mut self) {
@@ -76,7 +78,7 @@ impl TabCore {
         self.fail_waiting(message);
         // No worker to ask: a held real goes on (nobody can replace it).
         self.release();
-        let message = format!("the worker cannot run: {message}");
+        let message = prefixed("the worker cannot run: ", message);
         self.error_event(ErrorCode::WorkerGone, message);
     }
 
@@ -84,7 +86,7 @@ impl TabCore {
         let msg = match parse_to_tab(text) {
             Ok(m) => m,
             Err(e) => {
-                let message = format!("unreadable message from the worker: {}", e.message);
+                let message = prefixed("unreadable message from the worker: ", &e.message);
                 return self.error_event(ErrorCode::BadWorkerMessage, message);
             }
         };

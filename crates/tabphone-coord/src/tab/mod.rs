@@ -35,7 +35,7 @@ use std::time::Duration;
 
 use web_time::Instant;
 
-use crate::protocol::{error_value, ErrorCode, FromTab, Raw};
+use crate::protocol::{error_value, prefixed, ErrorCode, FromTab, Raw};
 
 mod api;
 mod gate;
@@ -178,7 +178,7 @@ impl TabCore {
         let args = match Raw::new(args) {
             Ok(a) => a,
             Err(e) => {
-                self.fail(id, ErrorCode::Malformed, &format!("args are not JSON: {}", e.message()));
+                self.fail(id, ErrorCode::Malformed, &prefixed("args are not JSON: ", &e.message()));
                 return id;
             }
         };
