@@ -106,8 +106,7 @@ impl TabCore {
             ToTab::Role { role, epoch, steal } => self.on_role(role, epoch, steal),
             ToTab::Sync { state, .. } => {
                 if self.role != TabRole::Real {
-                    self.state = state.to_owned();
-                    self.event(TabEvent::State { state: self.state.clone() });
+                    self.set_state(state.to_owned());
                 }
             }
             ToTab::Event { event } => {

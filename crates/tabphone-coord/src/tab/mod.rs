@@ -244,8 +244,8 @@ impl TabCore {
 
     /// Publish the real's new state (JSON text) to every dummy.
     pub fn publish(&mut self, state: &str) -> Result<(), (ErrorCode, String)> {
-        self.state = self.send_as_real(false, state)?.into_string();
-        self.event(TabEvent::State { state: self.state.clone() });
+        let raw = self.send_as_real(false, state)?;
+        self.set_state(raw.into_string());
         Ok(())
     }
 
@@ -319,6 +319,12 @@ impl TabCore {
         } else {
             self.outbox.push(send);
         }
+    }
+
+    /// Keep `state` as the latest and tell the app.
+    fn set_state(&mut self, state: String) {
+        self.state = state;
+        self.event(TabEvent::State { state: self.state.clone() });
     }
 
     fn event(&mut self, e: TabEvent) {
