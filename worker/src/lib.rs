@@ -157,6 +157,9 @@ fn drive(weak: &Weak<RefCell<Inner>>, input: Input<'_>) {
     if me.debug {
         log_input(&input);
     }
+    if let Input::Timeout = input {
+        me.timer = None;
+    }
     me.coord.handle_input(Instant::now(), input);
     me.flush();
 }
@@ -221,12 +224,8 @@ impl Inner {
             let weak = self.me.clone();
             let delay = at.saturating_duration_since(Instant::now());
             // Boxed: the tab client's timers have this type, one copy of the glue.
-            let fire: Box<dyn FnOnce()> = Box::new(move || {
-                if let Some(rc) = weak.upgrade() {
-                    rc.borrow_mut().timer = None;
-                }
-                drive(&weak, Input::Timeout);
-            });
+            // `drive` forgets the timer that fired.
+            let fire: Box<dyn FnOnce()> = Box::new(move || drive(&weak, Input::Timeout));
             // Round up: firing a hair early would only re-arm.
             (at, Timeout::new(delay.as_millis() as u32 + 1, fire))
         });
