@@ -54,18 +54,20 @@ struct Inner {
     on_locks: Option<Closure<dyn FnMut(JsValue)>>,
 }
 
+/// `object[key]`; `undefined` when it cannot be read.
+fn get(object: &JsValue, key: &str) -> JsValue {
+    js_sys::Reflect::get(object, &key.into()).unwrap_or(JsValue::UNDEFINED)
+}
+
 fn option(options: &JsValue, key: &str) -> Option<f64> {
-    js_sys::Reflect::get(options, &JsValue::from_str(key)).ok().and_then(|v| v.as_f64()).filter(|v| *v >= 0.0)
+    get(options, key).as_f64().filter(|v| *v >= 0.0)
 }
 
 /// The app: the `app` option, else from the worker's name (`tabphone:<app>`,
 /// as the tab client names it); `None`: neither (the default app).
 fn app(options: &JsValue) -> Option<String> {
-    let name = js_sys::Reflect::get(&js_sys::global(), &"name".into()).ok().and_then(|v| v.as_string());
-    js_sys::Reflect::get(options, &"app".into())
-        .ok()
-        .and_then(|v| v.as_string())
-        .or_else(|| name.as_deref().and_then(app_of_worker).map(str::to_owned))
+    let name = || Some(app_of_worker(&get(&js_sys::global(), "name").as_string()?)?.to_owned());
+    get(options, "app").as_string().or_else(name)
 }
 
 /// The defaults, with what `options` sets instead.
