@@ -88,8 +88,8 @@ impl Coordinator {
             relay: true,
         };
         // Written before it is sent: it borrows the worker's lock name.
-        let text = welcome.to_text().into();
-        self.out.push(Output::Send { port, text });
+        let text = welcome.to_text();
+        self.post(port, text);
         if let Some(claim) = hello.claim {
             return self.on_claim(port, claim);
         }

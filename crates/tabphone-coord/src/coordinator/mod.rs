@@ -250,7 +250,12 @@ impl Coordinator {
     /// Send `msg` to `port` (taken by value, as by [`Coordinator::send_live`]:
     /// one copy of its drop).
     fn send(&mut self, port: PortId, msg: ToTab<'_>) {
-        self.out.push(Output::Send { port, text: msg.to_text().into() });
+        self.post(port, msg.to_text());
+    }
+
+    /// Send a message already written.
+    fn post(&mut self, port: PortId, text: String) {
+        self.out.push(Output::Send { port, text: text.into() });
     }
 
     /// Send one text to every live tab but `except` (one shared allocation).

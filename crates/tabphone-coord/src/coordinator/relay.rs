@@ -3,7 +3,7 @@
 use web_time::Instant;
 
 use super::actions::Answer;
-use super::{Coordinator, Output, PortId, Real, Status};
+use super::{Coordinator, PortId, Real, Status};
 use crate::protocol::{error_value, ErrorCode, ToTab};
 
 impl Coordinator {
@@ -67,7 +67,7 @@ impl Coordinator {
     pub(super) fn forward_queued(&mut self) {
         let Some(Real { port, claimed: true, .. }) = self.real else { return };
         while let Some(text) = self.actions.forward_next(port) {
-            self.out.push(Output::Send { port, text: text.into() });
+            self.post(port, text);
         }
     }
 
