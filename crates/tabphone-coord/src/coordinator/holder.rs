@@ -73,13 +73,13 @@ impl Coordinator {
         }
     }
 
-    pub(super) fn on_locks(&mut self, snapshot: Option<LockSnapshot>) {
+    pub(super) fn on_locks(&mut self, snapshot: Option<&LockSnapshot>) {
         self.querying = false;
         if self.real.is_some_and(|r| r.claimed) {
             return self.end_lock_check();
         }
         // A failed query tells nothing: wait, as for a holder not joined.
-        let holder = snapshot.map_or(Holder::Unknown, |s| self.holder(&s));
+        let holder = snapshot.map_or(Holder::Unknown, |s| self.holder(s));
         let candidate = self.real.map(|r| r.port);
         match holder {
             Holder::Free | Holder::Stranger => {

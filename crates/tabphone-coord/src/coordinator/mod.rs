@@ -173,7 +173,8 @@ impl Coordinator {
                 }
             }
             Input::TabLockGranted { port } => self.tab_gone(port, Gone::Dead),
-            Input::Locks(snapshot) => self.on_locks(snapshot),
+            // By reference: one drop of the snapshot, here.
+            Input::Locks(snapshot) => self.on_locks(snapshot.as_ref()),
             Input::Timeout => self.on_timeout(now),
         }
     }
