@@ -90,52 +90,53 @@ impl TabCore {
                 return self.error_event(ErrorCode::BadWorkerMessage, message);
             }
         };
-        match msg {
+        // By reference: one drop of the message, after it.
+        match &msg {
             ToTab::Welcome { worker, tabs, max, ping, timeout, relay, .. } => {
-                self.on_timing(ping, timeout);
-                self.worker_relays = relay;
+                self.on_timing(*ping, *timeout);
+                self.worker_relays = *relay;
                 // Refuse locally what the worker would refuse without an id.
-                self.config.max_message_bytes = self.config.max_message_bytes.min(max);
-                if self.worker_lock.as_deref() != Some(&*worker) {
+                self.config.max_message_bytes = self.config.max_message_bytes.min(*max);
+                if self.worker_lock.as_deref() != Some(&**worker) {
                     self.worker_lock = Some(worker.to_string());
-                    self.out.push(TabOutput::WatchWorker(worker.into_owned()));
+                    self.out.push(TabOutput::WatchWorker(worker.to_string()));
                 }
                 // The role (and epoch) follows in the worker's next message.
-                self.on_tabs(tabs);
+                self.on_tabs(*tabs);
             }
-            ToTab::Role { role, epoch, steal } => self.on_role(role, epoch, steal),
+            ToTab::Role { role, epoch, steal } => self.on_role(*role, *epoch, *steal),
             ToTab::Sync { state, .. } => {
                 if self.role != TabRole::Real {
-                    self.set_state(state.to_owned());
+                    self.set_state((*state).to_owned());
                 }
             }
             ToTab::Event { event } => {
                 if self.role != TabRole::Real {
-                    self.event(TabEvent::Relayed { event: event.to_owned() });
+                    self.event(TabEvent::Relayed { event: (*event).to_owned() });
                 }
             }
-            ToTab::Action { id, name, args } => self.on_forwarded(id, &name, args),
+            ToTab::Action { id, name, args } => self.on_forwarded(*id, name, *args),
             ToTab::Result { id, ok, error } => {
-                if self.answered(id) {
-                    let result = match (ok, error) {
+                if self.answered(*id) {
+                    let result = match (*ok, *error) {
                         (_, Some(e)) => Err(e.to_owned()),
                         (Some(v), None) => Ok(v.to_owned()),
                         (None, None) => Ok(String::from("null")),
                     };
-                    self.out.push(TabOutput::Resolve { id: ActionId(id), result });
+                    self.out.push(TabOutput::Resolve { id: ActionId(*id), result });
                 }
             }
-            ToTab::Tabs { count } => self.on_tabs(count),
-            ToTab::Ping { seq } => self.send(FromTab::Pong { seq }),
-            ToTab::Checked { seq } => self.on_checked(seq),
+            ToTab::Tabs { count } => self.on_tabs(*count),
+            ToTab::Ping { seq } => self.send(FromTab::Pong { seq: *seq }),
+            ToTab::Checked { seq } => self.on_checked(*seq),
             ToTab::Error { code: ErrorCode::UnknownType, id: None, .. } if self.stale_after.is_none() => {
                 self.on_unknown_type()
             }
             ToTab::Error { code, message, id } => match id {
-                Some(id) if self.answered(id) => self.fail(ActionId(id), code, &message),
-                _ => self.error_event(code, message.into_owned()),
+                Some(id) if self.answered(*id) => self.fail(ActionId(*id), *code, message),
+                _ => self.error_event(*code, message.to_string()),
             },
-            ToTab::Failed { message } => self.on_worker_failed(&message),
+            ToTab::Failed { message } => self.on_worker_failed(message),
         }
     }
 
