@@ -76,6 +76,12 @@ impl<'a> Fields<'a> {
         Ok(self.opt(k, json::as_u64)?.unwrap_or(0))
     }
 
+    /// Raw JSON text of a field, `None` when missing or null (any value is
+    /// of the right type: no error, no copy of [`Fields::opt`]).
+    pub fn any(&self, k: &str) -> Option<&'a str> {
+        self.raw(k).filter(|v| *v != "null")
+    }
+
     /// Raw JSON text of a field; a missing field reads as `null`.
     pub fn value(&self, k: &str) -> &'a str {
         self.raw(k).unwrap_or("null")
@@ -111,9 +117,4 @@ impl<'a> Fields<'a> {
             id: self.id,
         })
     }
-}
-
-/// Read a field as any JSON value, kept verbatim.
-pub(super) fn any(raw: &str) -> Option<&str> {
-    Some(raw)
 }
