@@ -263,7 +263,9 @@ impl TabCore {
     fn send_as_real(&mut self, relay: bool, value: &str) -> Result<Raw, (ErrorCode, String)> {
         let (verb, noun) = if relay { ("relays events", "event") } else { ("publishes", "state") };
         if self.role != TabRole::Real {
-            let message = format!("only the real tab {verb}; this one is {}", self.role.as_str());
+            let mut message = prefixed("only the real tab ", verb);
+            message.push_str("; this one is ");
+            message.push_str(self.role.as_str());
             return Err((ErrorCode::NotReal, message));
         }
         if relay && !self.worker_relays {
