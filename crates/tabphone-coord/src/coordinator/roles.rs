@@ -75,7 +75,9 @@ impl Coordinator {
                 continue;
             }
             let fresh = heard.is_none_or(|h| t.last_seen >= h);
-            let key = (Some(t.port) == wanted, fresh, t.visible, t.focus_order, std::cmp::Reverse(t.joined));
+            // The three yes/no criteria in order as one number (fewer comparisons).
+            let flags = u8::from(Some(t.port) == wanted) * 4 + u8::from(fresh) * 2 + u8::from(t.visible);
+            let key = (flags, t.focus_order, std::cmp::Reverse(t.joined));
             // The last of equal keys, as `max_by_key`.
             if best.is_none_or(|(k, _)| key >= k) {
                 best = Some((key, t.port));
