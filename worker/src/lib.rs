@@ -124,11 +124,12 @@ impl Hub {
         let id = me.coord.connect(Instant::now());
         let weak = me.me.clone();
         let on_message = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
-            let data = e.unchecked_into::<MessageEvent>().data();
-            match data.as_string() {
-                Some(text) => drive(&weak, Input::Message { port: id, text: &text }),
-                None => drive(&weak, Input::Bad { port: id }),
-            }
+            let text = e.unchecked_into::<MessageEvent>().data().as_string();
+            let input = match &text {
+                Some(text) => Input::Message { port: id, text },
+                None => Input::Bad { port: id },
+            };
+            drive(&weak, input);
         });
         port.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         port.start();
