@@ -41,7 +41,7 @@ impl TabCore {
         }
         self.out.push(TabOutput::Send(text));
         self.out.append(&mut self.outbox);
-        self.vouched = self.vouched.max(self.now);
+        self.vouch();
         if self.held || self.suspect {
             // A check sent to a dead worker is lost: ask the new one.
             self.probe();

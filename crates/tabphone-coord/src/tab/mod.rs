@@ -316,7 +316,7 @@ impl TabCore {
         let send = TabOutput::Send(text);
         if self.connected {
             // The worker hears this tab now or later: it counts it alive.
-            self.vouched = self.vouched.max(self.now);
+            self.vouch();
             self.out.push(send);
         } else {
             self.outbox.push(send);
