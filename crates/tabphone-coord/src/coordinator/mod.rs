@@ -307,7 +307,9 @@ fn tab_mut(tabs: &mut [Tab], port: PortId) -> Option<&mut Tab> {
     tabs.iter_mut().find(|t| t.port == port)
 }
 
-/// The earlier of `next` (if any) and `t`.
+/// The earlier of `next` (if any) and `t`. Not inlined: one copy of the
+/// comparison for every timer.
+#[inline(never)]
 fn earliest(next: Option<Instant>, t: Instant) -> Option<Instant> {
     Some(next.map_or(t, |n| n.min(t)))
 }

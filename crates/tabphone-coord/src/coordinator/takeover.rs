@@ -16,7 +16,7 @@
 //! be held by the real of another script version (found by the claim check,
 //! a ping timeout after the promotion). A requester that closes or dies has
 //! nobody to answer.
-use super::{Answer, Coordinator, PortId};
+use super::{earliest, Answer, Coordinator, PortId};
 use crate::json::Obj;
 use crate::protocol::{ErrorCode, ToTab};
 
@@ -100,7 +100,7 @@ impl Coordinator {
 
 /// A running deadline `t` no later than `at`.
 fn bring_forward(t: &mut Option<web_time::Instant>, at: web_time::Instant) {
-    if let Some(t) = t {
-        *t = (*t).min(at);
+    if t.is_some() {
+        *t = earliest(*t, at);
     }
 }
