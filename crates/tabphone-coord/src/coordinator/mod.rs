@@ -188,12 +188,12 @@ impl Coordinator {
         if now.saturating_duration_since(self.now) > self.config.ping_interval * 2 {
             for tab in &mut self.tabs {
                 if tab.status != Status::Lost {
-                    tab.last_seen = tab.last_seen.max(now);
+                    tab.last_seen = latest(tab.last_seen, now);
                 }
             }
             self.timers.ping = self.timers.ping.min(now);
             if let Some(t) = self.timers.steal_at.as_mut() {
-                *t = (*t).max(now + self.config.ping_timeout);
+                *t = latest(*t, now + self.config.ping_timeout);
             }
         }
         self.now = now;
@@ -305,6 +305,12 @@ impl Coordinator {
 /// callers go on using the coordinator's other fields).
 fn tab_mut(tabs: &mut [Tab], port: PortId) -> Option<&mut Tab> {
     tabs.iter_mut().find(|t| t.port == port)
+}
+
+/// The later of `a` and `b` (out of line, as [`earliest`]).
+#[inline(never)]
+fn latest(a: Instant, b: Instant) -> Instant {
+    a.max(b)
 }
 
 /// The earlier of `next` (if any) and `t`. Not inlined: one copy of the
