@@ -73,16 +73,20 @@ fn app(options: &JsValue) -> Option<String> {
 /// The defaults, with what `options` sets instead.
 fn config(options: &JsValue) -> Config {
     let mut c = Config::default();
-    let ms =
-        |key, default: Duration| option(options, key).map_or(default, |v| Duration::from_millis(v as u64));
+    // Set in place: a call passes the field, not its value in and out.
+    let ms = |key, field: &mut Duration| {
+        if let Some(v) = option(options, key) {
+            *field = Duration::from_millis(v as u64);
+        }
+    };
     c.worker_id = tabphone_glue::random_id();
     if let Some(app) = app(options) {
         c.app = app;
     }
-    c.ping_interval = ms("pingInterval", c.ping_interval);
-    c.ping_timeout = ms("pingTimeout", c.ping_timeout);
-    c.action_timeout = ms("actionTimeout", c.action_timeout);
-    c.lock_poll = ms("lockPoll", c.lock_poll);
+    ms("pingInterval", &mut c.ping_interval);
+    ms("pingTimeout", &mut c.ping_timeout);
+    ms("actionTimeout", &mut c.action_timeout);
+    ms("lockPoll", &mut c.lock_poll);
     c.max_queued = option(options, "maxQueued").map_or(c.max_queued, |v| v as usize);
     c.max_message_bytes = option(options, "maxMessageBytes").map_or(c.max_message_bytes, |v| v as usize);
     c
