@@ -118,10 +118,9 @@ impl TabCore {
             ToTab::Action { id, name, args } => self.on_forwarded(*id, name, *args),
             ToTab::Result { id, ok, error } => {
                 if self.answered(*id) {
-                    let result = match (*ok, *error) {
-                        (_, Some(e)) => Err(e.to_owned()),
-                        (Some(v), None) => Ok(v.to_owned()),
-                        (None, None) => Ok(String::from("null")),
+                    let result = match error {
+                        Some(e) => Err((*e).to_owned()),
+                        None => Ok(ok.unwrap_or("null").to_owned()),
                     };
                     self.out.push(TabOutput::Resolve { id: ActionId(*id), result });
                 }
