@@ -54,33 +54,39 @@ struct Inner {
     on_locks: Option<Closure<dyn FnMut(JsValue)>>,
 }
 
+/// `object[key]`; `undefined` when it cannot be read.
+fn get(object: &JsValue, key: &str) -> JsValue {
+    js_sys::Reflect::get(object, &key.into()).unwrap_or(JsValue::UNDEFINED)
+}
+
 fn option(options: &JsValue, key: &str) -> Option<f64> {
-    js_sys::Reflect::get(options, &JsValue::from_str(key)).ok().and_then(|v| v.as_f64()).filter(|v| *v >= 0.0)
+    get(options, key).as_f64().filter(|v| *v >= 0.0)
 }
 
 /// The app: the `app` option, else from the worker's name (`tabphone:<app>`,
 /// as the tab client names it); `None`: neither (the default app).
 fn app(options: &JsValue) -> Option<String> {
-    let name = js_sys::Reflect::get(&js_sys::global(), &"name".into()).ok().and_then(|v| v.as_string());
-    js_sys::Reflect::get(options, &"app".into())
-        .ok()
-        .and_then(|v| v.as_string())
-        .or_else(|| name.as_deref().and_then(app_of_worker).map(str::to_owned))
+    let name = || Some(app_of_worker(&get(&js_sys::global(), "name").as_string()?)?.to_owned());
+    get(options, "app").as_string().or_else(name)
 }
 
 /// The defaults, with what `options` sets instead.
 fn config(options: &JsValue) -> Config {
     let mut c = Config::default();
-    let ms =
-        |key, default: Duration| option(options, key).map_or(default, |v| Duration::from_millis(v as u64));
+    // Set in place: a call passes the field, not its value in and out.
+    let ms = |key, field: &mut Duration| {
+        if let Some(v) = option(options, key) {
+            *field = Duration::from_millis(v as u64);
+        }
+    };
     c.worker_id = tabphone_glue::random_id();
     if let Some(app) = app(options) {
         c.app = app;
     }
-    c.ping_interval = ms("pingInterval", c.ping_interval);
-    c.ping_timeout = ms("pingTimeout", c.ping_timeout);
-    c.action_timeout = ms("actionTimeout", c.action_timeout);
-    c.lock_poll = ms("lockPoll", c.lock_poll);
+    ms("pingInterval", &mut c.ping_interval);
+    ms("pingTimeout", &mut c.ping_timeout);
+    ms("actionTimeout", &mut c.action_timeout);
+    ms("lockPoll", &mut c.lock_poll);
     c.max_queued = option(options, "maxQueued").map_or(c.max_queued, |v| v as usize);
     c.max_message_bytes = option(options, "maxMessageBytes").map_or(c.max_message_bytes, |v| v as usize);
     c
@@ -122,11 +128,12 @@ impl Hub {
         let id = me.coord.connect(Instant::now());
         let weak = me.me.clone();
         let on_message = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
-            let data = e.unchecked_into::<MessageEvent>().data();
-            match data.as_string() {
-                Some(text) => drive(&weak, Input::Message { port: id, text: &text }),
-                None => drive(&weak, Input::Bad { port: id }),
-            }
+            let text = e.unchecked_into::<MessageEvent>().data().as_string();
+            let input = match &text {
+                Some(text) => Input::Message { port: id, text },
+                None => Input::Bad { port: id },
+            };
+            drive(&weak, input);
         });
         port.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         port.start();
@@ -155,7 +162,10 @@ fn drive(weak: &Weak<RefCell<Inner>>, input: Input<'_>) {
     let Some(rc) = weak.upgrade() else { return };
     let mut me = rc.borrow_mut();
     if me.debug {
-        web_sys::console::log_1(&describe_input(&input).into());
+        log_input(&input);
+    }
+    if let Input::Timeout = input {
+        me.timer = None;
     }
     me.coord.handle_input(Instant::now(), input);
     me.flush();
@@ -167,7 +177,7 @@ impl Inner {
         let mut last: Option<(std::sync::Arc<str>, JsValue)> = None;
         while let Some(output) = self.coord.poll_output() {
             if self.debug {
-                web_sys::console::log_1(&describe_output(&output).into());
+                log_output(&output);
             }
             match output {
                 Output::Send { port, text } => {
@@ -221,44 +231,53 @@ impl Inner {
             let weak = self.me.clone();
             let delay = at.saturating_duration_since(Instant::now());
             // Boxed: the tab client's timers have this type, one copy of the glue.
-            let fire: Box<dyn FnOnce()> = Box::new(move || {
-                if let Some(rc) = weak.upgrade() {
-                    rc.borrow_mut().timer = None;
-                }
-                drive(&weak, Input::Timeout);
-            });
+            // `drive` forgets the timer that fired.
+            let fire: Box<dyn FnOnce()> = Box::new(move || drive(&weak, Input::Timeout));
             // Round up: firing a hair early would only re-arm.
             (at, Timeout::new(delay.as_millis() as u32 + 1, fire))
         });
     }
 }
 
-/// The debug log's line for an input (plain formatting: `Debug` would add
-/// its string escaping to the wasm).
-fn describe_input(input: &Input<'_>) -> String {
+/// Log `input` to the console (plain formatting: `Debug` would add its
+/// string escaping to the wasm).
+fn log_input(input: &Input<'_>) {
+    let head = "tabphone worker in: port ";
     match input {
-        Input::Message { port, text } => format!("tabphone worker in: port {} says {text}", port.0),
-        Input::Bad { port } => format!("tabphone worker in: port {} sent a non-string", port.0),
-        Input::TabLockGranted { port } => format!("tabphone worker in: port {} tab lock granted", port.0),
+        Input::Message { port, text } => log_port(head, *port, " says ", text),
+        Input::Bad { port } => log_port(head, *port, " sent a non-string", ""),
+        Input::TabLockGranted { port } => log_port(head, *port, " tab lock granted", ""),
         Input::Locks(Some(s)) => {
             let mut line = String::from("tabphone worker in: locks held");
             for l in &s.held {
                 line.push(' ');
                 line.push_str(&l.name);
             }
-            line
+            log(&line)
         }
-        Input::Locks(None) => String::from("tabphone worker in: the lock query failed"),
-        Input::Timeout => String::from("tabphone worker in: timeout"),
+        Input::Locks(None) => log("tabphone worker in: the lock query failed"),
+        Input::Timeout => log("tabphone worker in: timeout"),
     }
 }
 
-fn describe_output(output: &Output) -> String {
+fn log_output(output: &Output) {
     match output {
-        Output::Send { port, text } => format!("tabphone worker out: to port {}: {text}", port.0),
-        Output::WatchTab { port, lock } => format!("tabphone worker out: watch port {} lock {lock}", port.0),
-        Output::ClosePort { port } => format!("tabphone worker out: close port {}", port.0),
-        Output::QueryLocks => String::from("tabphone worker out: query the locks"),
-        _ => String::from("tabphone worker out: other"),
+        Output::Send { port, text } => log_port("tabphone worker out: to port ", *port, ": ", text),
+        Output::WatchTab { port, lock } => {
+            log_port("tabphone worker out: watch port ", *port, " lock ", lock)
+        }
+        Output::ClosePort { port } => log_port("tabphone worker out: close port ", *port, "", ""),
+        Output::QueryLocks => log("tabphone worker out: query the locks"),
+        _ => log("tabphone worker out: other"),
     }
+}
+
+/// A log line with a port's number: `head`, the number, `mid`, `tail` (one
+/// `format!` for every such line).
+fn log_port(head: &str, port: PortId, mid: &str, tail: &str) {
+    log(&format!("{head}{}{mid}{tail}", port.0));
+}
+
+fn log(line: &str) {
+    web_sys::console::log_1(&line.into());
 }

@@ -15,7 +15,7 @@
 //! lock is matched to its life lock (`tabphone:tab:<id>`) and so to a port. A
 //! frozen tab whose worker died still holds its grant of that worker's life
 //! lock (it cannot run the callback that lets go): it watches no live worker.
-use super::{Coordinator, LockInfo, LockSnapshot, Output, PortId, Status};
+use super::{earliest, Coordinator, LockInfo, LockSnapshot, Output, PortId, Status};
 use crate::protocol::{is_worker_lock, real_lock_name, tab_of_lock};
 
 /// The real lock's holder, as the lock manager tells it.
@@ -41,7 +41,7 @@ impl Coordinator {
         // A deadline already running (a candidate's claim check) stays: the
         // lock's holder has had that long already.
         let at = self.now + self.config.ping_timeout;
-        self.timers.steal_at = Some(self.timers.steal_at.map_or(at, |t| t.min(at)));
+        self.timers.steal_at = earliest(self.timers.steal_at, at);
         self.query_locks();
     }
 
@@ -73,13 +73,13 @@ impl Coordinator {
         }
     }
 
-    pub(super) fn on_locks(&mut self, snapshot: Option<LockSnapshot>) {
+    pub(super) fn on_locks(&mut self, snapshot: Option<&LockSnapshot>) {
         self.querying = false;
         if self.real.is_some_and(|r| r.claimed) {
             return self.end_lock_check();
         }
         // A failed query tells nothing: wait, as for a holder not joined.
-        let holder = snapshot.map_or(Holder::Unknown, |s| self.holder(&s));
+        let holder = snapshot.map_or(Holder::Unknown, |s| self.holder(s));
         let candidate = self.real.map(|r| r.port);
         match holder {
             Holder::Free | Holder::Stranger => {
@@ -107,9 +107,9 @@ impl Coordinator {
                     self.promote();
                 } else {
                     let poll = self.now + self.config.lock_poll;
-                    let at = self.timers.steal_at.map_or(poll, |t| t.min(poll));
+                    let at = earliest(self.timers.steal_at, poll);
                     self.timers.steal_at.get_or_insert(self.now + self.config.ping_timeout);
-                    self.timers.lock_check = Some(at);
+                    self.timers.lock_check = at;
                 }
             }
         }

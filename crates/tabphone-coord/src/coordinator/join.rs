@@ -30,30 +30,31 @@ impl Coordinator {
         if status == Status::Lost {
             self.revive(port);
         }
-        match msg {
+        // By reference: one drop of the message, after it.
+        match &msg {
             FromTab::Hello(hello) => self.on_hello(port, hello),
-            FromTab::Focus { visible, focused } => self.on_focus(port, visible, focused),
-            FromTab::Claimed { epoch } => self.on_claimed(port, epoch),
+            FromTab::Focus { visible, focused } => self.on_focus(port, *visible, *focused),
+            FromTab::Claimed { epoch } => self.on_claimed(port, *epoch),
             FromTab::Demoted { epoch } => {
-                if self.in_reign(port, epoch) {
+                if self.in_reign(port, *epoch) {
                     self.real_lost(port, false);
                 }
             }
-            FromTab::Sync { epoch, state } => self.on_sync(port, epoch, state),
-            FromTab::Event { epoch, event } => self.on_event(port, epoch, event),
-            FromTab::Action { id, name, args } => self.on_action(now, port, id, &name, args),
-            FromTab::Result { id, ok, error } => self.on_result(port, id, ok, error),
+            FromTab::Sync { epoch, state } => self.on_sync(port, *epoch, state),
+            FromTab::Event { epoch, event } => self.on_event(port, *epoch, event),
+            FromTab::Action { id, name, args } => self.on_action(now, port, *id, name, *args),
+            FromTab::Result { id, ok, error } => self.on_result(port, *id, *ok, *error),
             FromTab::Close { last } => {
-                if last && self.real.is_some_and(|r| r.port == port) {
+                if *last && self.real.is_some_and(|r| r.port == port) {
                     // Its phone ended the calls: nothing for a successor to resume.
                     self.publish("null", true);
                 }
                 self.tab_gone(port, Gone::Closed)
             }
-            FromTab::Takeover { id } => self.on_takeover(port, id),
+            FromTab::Takeover { id } => self.on_takeover(port, *id),
             // After everything before it, and after `revive` told a thawed
             // tab its role: the answer arrives behind that role.
-            FromTab::Check { seq } => self.send(port, ToTab::Checked { seq }),
+            FromTab::Check { seq } => self.send(port, ToTab::Checked { seq: *seq }),
             FromTab::Pong { .. } => {}
         }
     }
@@ -67,7 +68,7 @@ impl Coordinator {
         self.tab(port).map(|t| t.status)
     }
 
-    fn on_hello(&mut self, port: PortId, hello: Hello<'_>) {
+    fn on_hello(&mut self, port: PortId, hello: &Hello<'_>) {
         if hello.v != PROTOCOL_VERSION {
             let msg =
                 format!("protocol version {} not spoken; this worker speaks {PROTOCOL_VERSION}", hello.v);
@@ -77,7 +78,7 @@ impl Coordinator {
             // Before this tab counts as live: it hears the epoch in its role.
             self.learn_epoch(hello.epoch);
         }
-        self.join(port, &hello);
+        self.join(port, hello);
         let welcome = ToTab::Welcome {
             v: PROTOCOL_VERSION,
             worker: self.worker_lock.as_str().into(),
@@ -88,9 +89,9 @@ impl Coordinator {
             relay: true,
         };
         // Written before it is sent: it borrows the worker's lock name.
-        let text = welcome.to_text().into();
-        self.out.push(Output::Send { port, text });
-        if let Some(claim) = hello.claim {
+        let text = welcome.to_text();
+        self.post(port, text);
+        if let Some(claim) = &hello.claim {
             return self.on_claim(port, claim);
         }
         self.broadcast_tabs();
@@ -133,7 +134,7 @@ impl Coordinator {
         }
     }
 
-    fn on_claim(&mut self, port: PortId, claim: Claim<'_>) {
+    fn on_claim(&mut self, port: PortId, claim: &Claim<'_>) {
         self.broadcast_tabs();
         // The claimant holds the real lock; a candidate that has not taken
         // it yet (it cannot: the claimant has it) yields.

@@ -173,7 +173,8 @@ impl Coordinator {
                 }
             }
             Input::TabLockGranted { port } => self.tab_gone(port, Gone::Dead),
-            Input::Locks(snapshot) => self.on_locks(snapshot),
+            // By reference: one drop of the snapshot, here.
+            Input::Locks(snapshot) => self.on_locks(snapshot.as_ref()),
             Input::Timeout => self.on_timeout(now),
         }
     }
@@ -187,12 +188,12 @@ impl Coordinator {
         if now.saturating_duration_since(self.now) > self.config.ping_interval * 2 {
             for tab in &mut self.tabs {
                 if tab.status != Status::Lost {
-                    tab.last_seen = tab.last_seen.max(now);
+                    tab.last_seen = latest(tab.last_seen, now);
                 }
             }
             self.timers.ping = self.timers.ping.min(now);
             if let Some(t) = self.timers.steal_at.as_mut() {
-                *t = (*t).max(now + self.config.ping_timeout);
+                *t = latest(*t, now + self.config.ping_timeout);
             }
         }
         self.now = now;
@@ -250,7 +251,12 @@ impl Coordinator {
     /// Send `msg` to `port` (taken by value, as by [`Coordinator::send_live`]:
     /// one copy of its drop).
     fn send(&mut self, port: PortId, msg: ToTab<'_>) {
-        self.out.push(Output::Send { port, text: msg.to_text().into() });
+        self.post(port, msg.to_text());
+    }
+
+    /// Send a message already written.
+    fn post(&mut self, port: PortId, text: String) {
+        self.out.push(Output::Send { port, text: text.into() });
     }
 
     /// Send one text to every live tab but `except` (one shared allocation).
@@ -301,7 +307,15 @@ fn tab_mut(tabs: &mut [Tab], port: PortId) -> Option<&mut Tab> {
     tabs.iter_mut().find(|t| t.port == port)
 }
 
-/// The earlier of `next` (if any) and `t`.
+/// The later of `a` and `b` (out of line, as [`earliest`]).
+#[inline(never)]
+fn latest(a: Instant, b: Instant) -> Instant {
+    a.max(b)
+}
+
+/// The earlier of `next` (if any) and `t`. Not inlined: one copy of the
+/// comparison for every timer.
+#[inline(never)]
 fn earliest(next: Option<Instant>, t: Instant) -> Option<Instant> {
     Some(next.map_or(t, |n| n.min(t)))
 }

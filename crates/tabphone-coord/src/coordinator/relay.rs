@@ -3,7 +3,7 @@
 use web_time::Instant;
 
 use super::actions::Answer;
-use super::{Coordinator, Output, PortId, Real, Status};
+use super::{Coordinator, PortId, Real, Status};
 use crate::protocol::{error_value, ErrorCode, ToTab};
 
 impl Coordinator {
@@ -57,9 +57,7 @@ impl Coordinator {
         }
         // A result for an action that already timed out has nobody to go to.
         if let Some(ans) = self.actions.complete(id, port) {
-            if self.tab(ans.from).is_some_and(|t| t.status != Status::Connected) {
-                self.send(ans.from, ToTab::Result { id: ans.id, ok, error });
-            }
+            self.answer(ans, ok, error);
         }
     }
 
@@ -67,16 +65,21 @@ impl Coordinator {
     pub(super) fn forward_queued(&mut self) {
         let Some(Real { port, claimed: true, .. }) = self.real else { return };
         while let Some(text) = self.actions.forward_next(port) {
-            self.out.push(Output::Send { port, text: text.into() });
+            self.post(port, text);
         }
     }
 
     pub(super) fn answer_errors(&mut self, answers: Vec<Answer>, code: ErrorCode, message: &str) {
         let err = error_value(code, message);
         for ans in &answers {
-            if self.tab(ans.from).is_some_and(|t| t.status != Status::Connected) {
-                self.send(ans.from, ToTab::Result { id: ans.id, ok: None, error: Some(err.get()) });
-            }
+            self.answer(*ans, None, Some(err.get()));
+        }
+    }
+
+    /// Send the `result` for `ans`, unless its tab is gone.
+    fn answer(&mut self, ans: Answer, ok: Option<&str>, error: Option<&str>) {
+        if self.tab(ans.from).is_some_and(|t| t.status != Status::Connected) {
+            self.send(ans.from, ToTab::Result { id: ans.id, ok, error });
         }
     }
 }

@@ -5,19 +5,17 @@ use crate::protocol::{ErrorCode, Role, ToTab};
 
 impl Coordinator {
     pub(super) fn tab_gone(&mut self, port: PortId, why: Gone) {
-        let Some(tab) = tab_mut(&mut self.tabs, port) else { return };
-        let was_live = tab.status == Status::Live;
+        let Some(i) = self.tabs.iter().position(|t| t.port == port) else { return };
+        let was_live = self.tabs[i].status == Status::Live;
         if why == Gone::Silent {
-            tab.status = Status::Lost;
+            self.tabs[i].status = Status::Lost;
             if self.real.is_some_and(|r| !r.claimed && r.port != port) {
                 // It may hold the lock a candidate waits for (an old real
                 // that froze during a takeover): look now.
                 self.query_locks();
             }
         } else {
-            if let Some(i) = self.tabs.iter().position(|t| t.port == port) {
-                self.tabs.remove(i);
-            }
+            self.tabs.remove(i);
             self.out.push(super::Output::ClosePort { port });
             // Its own actions have nobody to answer to. A silent tab keeps
             // them: it may thaw and read the answers.
@@ -75,7 +73,9 @@ impl Coordinator {
                 continue;
             }
             let fresh = heard.is_none_or(|h| t.last_seen >= h);
-            let key = (Some(t.port) == wanted, fresh, t.visible, t.focus_order, std::cmp::Reverse(t.joined));
+            // The three yes/no criteria in order as one number (fewer comparisons).
+            let flags = u8::from(Some(t.port) == wanted) * 4 + u8::from(fresh) * 2 + u8::from(t.visible);
+            let key = (flags, t.focus_order, std::cmp::Reverse(t.joined));
             // The last of equal keys, as `max_by_key`.
             if best.is_none_or(|(k, _)| key >= k) {
                 best = Some((key, t.port));

@@ -16,7 +16,7 @@
 //! be held by the real of another script version (found by the claim check,
 //! a ping timeout after the promotion). A requester that closes or dies has
 //! nobody to answer.
-use super::{Answer, Coordinator, PortId};
+use super::{earliest, latest, Answer, Coordinator, PortId};
 use crate::json::Obj;
 use crate::protocol::{ErrorCode, ToTab};
 
@@ -54,7 +54,7 @@ impl Coordinator {
     /// the lock) no later than `at`: a takeover from a real that froze must
     /// not wait a whole ping timeout more than its freeze alone would.
     pub(super) fn steal_by(&mut self, at: Option<web_time::Instant>) {
-        let Some(at) = at.map(|a| a.max(self.now)) else { return };
+        let Some(at) = at.map(|a| latest(a, self.now)) else { return };
         // Two plain calls: an iterator over the two costs the wasm more.
         bring_forward(&mut self.timers.steal_at, at);
         bring_forward(&mut self.timers.lock_check, at);
@@ -100,7 +100,7 @@ impl Coordinator {
 
 /// A running deadline `t` no later than `at`.
 fn bring_forward(t: &mut Option<web_time::Instant>, at: web_time::Instant) {
-    if let Some(t) = t {
-        *t = (*t).min(at);
+    if t.is_some() {
+        *t = earliest(*t, at);
     }
 }

@@ -20,9 +20,10 @@ pub(super) struct Fields<'a> {
 /// What [`Fields::bad`] says of a field of the wrong type.
 pub(super) const WRONG_TYPE: &str = "of the wrong type";
 
-/// A read failed; the error is in the [`Fields`] that was read.
+/// A read failed; the error is in the [`Fields`] that was read (made only
+/// by [`Fields::fail`], which keeps it there).
 #[derive(Debug)]
-pub(super) struct Bad;
+pub(super) struct Bad(());
 
 fn malformed(e: json::JsonError) -> ParseError {
     ParseError { code: ErrorCode::Malformed, message: e.message(), id: None }
@@ -75,6 +76,12 @@ impl<'a> Fields<'a> {
         Ok(self.opt(k, json::as_u64)?.unwrap_or(0))
     }
 
+    /// Raw JSON text of a field, `None` when missing or null (any value is
+    /// of the right type: no error, no copy of [`Fields::opt`]).
+    pub fn any(&self, k: &str) -> Option<&'a str> {
+        self.raw(k).filter(|v| *v != "null")
+    }
+
     /// Raw JSON text of a field; a missing field reads as `null`.
     pub fn value(&self, k: &str) -> &'a str {
         self.raw(k).unwrap_or("null")
@@ -99,20 +106,15 @@ impl<'a> Fields<'a> {
     /// Keep `e` as this message's error.
     pub fn fail(&self, e: ParseError) -> Bad {
         self.error.set(Some(e));
-        Bad
+        Bad(())
     }
 
-    /// The error a read gave [`Bad`] for.
+    /// The error a read gave [`Bad`] for (always kept: see [`Bad`]).
     pub fn error(&self) -> ParseError {
         self.error.take().unwrap_or_else(|| ParseError {
             code: ErrorCode::Malformed,
-            message: format!("\"{}\" message unreadable", self.t),
+            message: String::new(),
             id: self.id,
         })
     }
-}
-
-/// Read a field as any JSON value, kept verbatim.
-pub(super) fn any(raw: &str) -> Option<&str> {
-    Some(raw)
 }

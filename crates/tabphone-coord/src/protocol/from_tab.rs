@@ -2,7 +2,7 @@
 //! and its serializer (the tab's side).
 use std::borrow::Cow;
 
-use super::fields::{any, Bad, Fields, WRONG_TYPE};
+use super::fields::{Bad, Fields, WRONG_TYPE};
 use super::{action_fields, result_fields, ParseError};
 use crate::json::{self, Obj};
 
@@ -127,7 +127,7 @@ pub struct Claim<'a> {
 /// rather than left waiting.
 pub fn parse_from_tab(text: &str) -> Result<FromTab<'_>, ParseError> {
     let f = Fields::parse(text)?;
-    from_fields(&f).map_err(|Bad| f.error())
+    from_fields(&f).map_err(|_| f.error())
 }
 
 fn from_fields<'a>(f: &Fields<'a>) -> Result<FromTab<'a>, Bad> {
@@ -137,10 +137,10 @@ fn from_fields<'a>(f: &Fields<'a>) -> Result<FromTab<'a>, Bad> {
             tab: f.need("tab", json::as_str)?,
             visible: f.flag("visible")?,
             focused: f.flag("focused")?,
-            claim: f.opt("claim", any)?.map(|c| parse_claim(f, c)).transpose()?,
+            claim: f.any("claim").map(|c| parse_claim(f, c)).transpose()?,
             rejoin: f.flag("rejoin")?,
             epoch: f.count("epoch")?,
-            state: f.opt("state", any)?,
+            state: f.any("state"),
         }),
         "focus" => FromTab::Focus { visible: f.flag("visible")?, focused: f.flag("focused")? },
         "claimed" => FromTab::Claimed { epoch: f.need("epoch", json::as_u64)? },
@@ -151,13 +151,11 @@ fn from_fields<'a>(f: &Fields<'a>) -> Result<FromTab<'a>, Bad> {
         "action" => FromTab::Action {
             id: f.need("id", json::as_u64)?,
             name: f.need("name", json::as_str)?,
-            args: f.opt("args", any)?,
+            args: f.any("args"),
         },
-        "result" => FromTab::Result {
-            id: f.need("id", json::as_u64)?,
-            ok: f.opt("ok", any)?,
-            error: f.opt("error", any)?,
-        },
+        "result" => {
+            FromTab::Result { id: f.need("id", json::as_u64)?, ok: f.any("ok"), error: f.any("error") }
+        }
         "close" => FromTab::Close { last: f.flag("last")? },
         "takeover" => FromTab::Takeover { id: f.need("id", json::as_u64)? },
         "check" => FromTab::Check { seq: f.count("seq")? },
@@ -172,7 +170,7 @@ fn parse_claim<'a>(f: &Fields<'a>, text: &'a str) -> Result<Claim<'a>, Bad> {
         return Err(f.bad("claim", WRONG_TYPE));
     }
     let c = Fields::nested(text, "claim").map_err(|e| f.fail(e))?;
-    let epoch = c.need("epoch", json::as_u64).map_err(|Bad| f.fail(c.error()))?;
+    let epoch = c.need("epoch", json::as_u64).map_err(|_| f.fail(c.error()))?;
     // `"state": null` is a valid state (a real with no calls).
     Ok(Claim { epoch, state: c.value("state") })
 }

@@ -129,17 +129,25 @@ fn result_fields<'a>(o: &'a mut Obj, id: u64, ok: Option<&str>, error: Option<&s
 
 /// Name of the Web Lock a tab holds for its whole life.
 pub fn tab_lock_name(tab: &str) -> String {
-    format!("{TAB_LOCK_PREFIX}{tab}")
+    prefixed(TAB_LOCK_PREFIX, tab)
 }
 
 /// Name of the Web Lock a tab must hold to be real for `app`.
 pub fn real_lock_name(app: &str) -> String {
-    format!("tabphone:real:{app}")
+    prefixed("tabphone:real:", app)
 }
 
 /// Name of the Web Lock a worker holds for its whole life.
 pub fn worker_lock_name(worker_id: &str) -> String {
-    format!("{WORKER_LOCK_PREFIX}{worker_id}")
+    prefixed(WORKER_LOCK_PREFIX, worker_id)
+}
+
+/// `name` after `prefix`: lock and worker names, and messages that end in
+/// a text (pushes: a `format!` site costs the wasm more).
+pub(crate) fn prefixed(prefix: &str, name: &str) -> String {
+    let mut s = String::from(prefix);
+    s.push_str(name);
+    s
 }
 
 const TAB_LOCK_PREFIX: &str = "tabphone:tab:";
@@ -157,7 +165,7 @@ pub fn is_worker_lock(name: &str) -> bool {
 
 /// The SharedWorker name tabs of `app` use: one worker per app and script URL.
 pub fn worker_name(app: &str) -> String {
-    format!("tabphone:{app}")
+    prefixed("tabphone:", app)
 }
 
 /// The app a SharedWorker serves, from its name ([`worker_name`]).

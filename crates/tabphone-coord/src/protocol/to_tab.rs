@@ -2,7 +2,7 @@
 //! side) and its parser (the tab's side).
 use std::borrow::Cow;
 
-use super::fields::{any, Bad, Fields, WRONG_TYPE};
+use super::fields::{Bad, Fields, WRONG_TYPE};
 use super::{action_fields, result_fields, ErrorCode, ParseError, Role, PROTOCOL_VERSION};
 use crate::json::{self, Obj};
 
@@ -107,7 +107,7 @@ pub enum ToTab<'a> {
 /// Parse a worker's message (the tab side).
 pub fn parse_to_tab(text: &str) -> Result<ToTab<'_>, ParseError> {
     let f = Fields::parse(text)?;
-    to_tab(&f).map_err(|Bad| f.error())
+    to_tab(&f).map_err(|_| f.error())
 }
 
 fn to_tab<'a>(f: &Fields<'a>) -> Result<ToTab<'a>, Bad> {
@@ -136,13 +136,9 @@ fn to_tab<'a>(f: &Fields<'a>) -> Result<ToTab<'a>, Bad> {
         "action" => ToTab::Action {
             id: f.need("id", json::as_u64)?,
             name: f.need("name", json::as_str)?,
-            args: f.opt("args", any)?,
+            args: f.any("args"),
         },
-        "result" => ToTab::Result {
-            id: f.need("id", json::as_u64)?,
-            ok: f.opt("ok", any)?,
-            error: f.opt("error", any)?,
-        },
+        "result" => ToTab::Result { id: f.need("id", json::as_u64)?, ok: f.any("ok"), error: f.any("error") },
         "tabs" => ToTab::Tabs { count: f.need("count", json::as_u64)? as usize },
         "ping" => ToTab::Ping { seq: f.count("seq")? },
         "checked" => ToTab::Checked { seq: f.count("seq")? },

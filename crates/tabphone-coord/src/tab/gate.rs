@@ -112,8 +112,13 @@ impl TabCore {
             return;
         }
         self.suspect = false;
-        self.vouched = self.vouched.max(self.now);
+        self.vouch();
         self.release();
+    }
+
+    /// The worker counts this tab alive now (see `vouched`).
+    pub(super) fn vouch(&mut self) {
+        self.vouched = self.vouched.max(self.now);
     }
 
     /// The worker confirmed this tab (or cannot: no `check`): go on.

@@ -1,7 +1,9 @@
 //! The tab's link to the worker: joining once the life lock is held, the
 //! `hello`, the worker's death or failure, and the worker's messages.
 use super::{ActionId, Job, TabCore, TabEvent, TabOutput, TabRole};
-use crate::protocol::{error_value, parse_to_tab, Claim, ErrorCode, FromTab, Hello, ToTab, PROTOCOL_VERSION};
+use crate::protocol::{
+    error_value, parse_to_tab, prefixed, Claim, ErrorCode, FromTab, Hello, ToTab, PROTOCOL_VERSION,
+};
 
 impl TabCore {
     pub(super) fn on_tab_lock_held(&mut self) {
@@ -39,7 +41,7 @@ impl TabCore {
         }
         self.out.push(TabOutput::Send(text));
         self.out.append(&mut self.outbox);
-        self.vouched = self.vouched.max(self.now);
+        self.vouch();
         if self.held || self.suspect {
             // A check sent to a dead worker is lost: ask the new one.
             self.probe();
@@ -76,7 +78,7 @@ impl TabCore {
         self.fail_waiting(message);
         // No worker to ask: a held real goes on (nobody can replace it).
         self.release();
-        let message = format!("the worker cannot run: {message}");
+        let message = prefixed("the worker cannot run: ", message);
         self.error_event(ErrorCode::WorkerGone, message);
     }
 
@@ -84,60 +86,56 @@ impl TabCore {
         let msg = match parse_to_tab(text) {
             Ok(m) => m,
             Err(e) => {
-                let message = format!("unreadable message from the worker: {}", e.message);
+                let message = prefixed("unreadable message from the worker: ", &e.message);
                 return self.error_event(ErrorCode::BadWorkerMessage, message);
             }
         };
-        match msg {
+        // By reference: one drop of the message, after it.
+        match &msg {
             ToTab::Welcome { worker, tabs, max, ping, timeout, relay, .. } => {
-                self.on_timing(ping, timeout);
-                self.worker_relays = relay;
+                self.on_timing(*ping, *timeout);
+                self.worker_relays = *relay;
                 // Refuse locally what the worker would refuse without an id.
-                self.config.max_message_bytes = self.config.max_message_bytes.min(max);
-                if self.worker_lock.as_deref() != Some(&*worker) {
+                self.config.max_message_bytes = self.config.max_message_bytes.min(*max);
+                if self.worker_lock.as_deref() != Some(&**worker) {
                     self.worker_lock = Some(worker.to_string());
-                    self.out.push(TabOutput::WatchWorker(worker.into_owned()));
+                    self.out.push(TabOutput::WatchWorker(worker.to_string()));
                 }
                 // The role (and epoch) follows in the worker's next message.
-                self.on_tabs(tabs);
+                self.on_tabs(*tabs);
             }
-            ToTab::Role { role, epoch, steal } => self.on_role(role, epoch, steal),
+            ToTab::Role { role, epoch, steal } => self.on_role(*role, *epoch, *steal),
             ToTab::Sync { state, .. } => {
                 if self.role != TabRole::Real {
-                    self.state = state.to_owned();
-                    self.event(TabEvent::State { state: self.state.clone() });
+                    self.set_state((*state).to_owned());
                 }
             }
             ToTab::Event { event } => {
                 if self.role != TabRole::Real {
-                    self.event(TabEvent::Relayed { event: event.to_owned() });
+                    self.event(TabEvent::Relayed { event: (*event).to_owned() });
                 }
             }
-            ToTab::Action { id, name, args } => self.on_forwarded(id, &name, args),
+            ToTab::Action { id, name, args } => self.on_forwarded(*id, name, *args),
             ToTab::Result { id, ok, error } => {
-                if self.answered(id) {
-                    let result = match (ok, error) {
-                        (_, Some(e)) => Err(e.to_owned()),
-                        (Some(v), None) => Ok(v.to_owned()),
-                        (None, None) => Ok(String::from("null")),
+                if self.answered(*id) {
+                    let result = match error {
+                        Some(e) => Err((*e).to_owned()),
+                        None => Ok(ok.unwrap_or("null").to_owned()),
                     };
-                    self.out.push(TabOutput::Resolve { id: ActionId(id), result });
+                    self.out.push(TabOutput::Resolve { id: ActionId(*id), result });
                 }
             }
-            ToTab::Tabs { count } => self.on_tabs(count),
-            ToTab::Ping { seq } => self.send(FromTab::Pong { seq }),
-            ToTab::Checked { seq } => self.on_checked(seq),
+            ToTab::Tabs { count } => self.on_tabs(*count),
+            ToTab::Ping { seq } => self.send(FromTab::Pong { seq: *seq }),
+            ToTab::Checked { seq } => self.on_checked(*seq),
             ToTab::Error { code: ErrorCode::UnknownType, id: None, .. } if self.stale_after.is_none() => {
                 self.on_unknown_type()
             }
             ToTab::Error { code, message, id } => match id {
-                Some(id) if self.answered(id) => {
-                    let err = error_value(code, &message).into_string();
-                    self.out.push(TabOutput::Resolve { id: ActionId(id), result: Err(err) });
-                }
-                _ => self.error_event(code, message.into_owned()),
+                Some(id) if self.answered(*id) => self.fail(ActionId(*id), *code, message),
+                _ => self.error_event(*code, message.to_string()),
             },
-            ToTab::Failed { message } => self.on_worker_failed(&message),
+            ToTab::Failed { message } => self.on_worker_failed(message),
         }
     }
 

@@ -35,7 +35,7 @@ use std::time::Duration;
 
 use web_time::Instant;
 
-use crate::protocol::{error_value, ErrorCode, FromTab, Raw};
+use crate::protocol::{error_value, prefixed, ErrorCode, FromTab, Raw};
 
 mod api;
 mod gate;
@@ -178,7 +178,7 @@ impl TabCore {
         let args = match Raw::new(args) {
             Ok(a) => a,
             Err(e) => {
-                self.fail(id, ErrorCode::Malformed, &format!("args are not JSON: {}", e.message()));
+                self.fail(id, ErrorCode::Malformed, &prefixed("args are not JSON: ", &e.message()));
                 return id;
             }
         };
@@ -189,8 +189,7 @@ impl TabCore {
             _ => {
                 let text = FromTab::Action { id: id.0, name: name.into(), args: Some(args.get()) }.to_text();
                 if text.len() > self.config.max_message_bytes {
-                    let msg = format!("action of {} bytes over the limit", text.len());
-                    self.fail(id, ErrorCode::TooLarge, &msg);
+                    self.fail(id, ErrorCode::TooLarge, &too_large("action", &text));
                 } else {
                     self.waiting.push((id.0, false));
                     self.post(text);
@@ -245,8 +244,8 @@ impl TabCore {
 
     /// Publish the real's new state (JSON text) to every dummy.
     pub fn publish(&mut self, state: &str) -> Result<(), (ErrorCode, String)> {
-        self.state = self.send_as_real(false, state)?.into_string();
-        self.event(TabEvent::State { state: self.state.clone() });
+        let raw = self.send_as_real(false, state)?;
+        self.set_state(raw.into_string());
         Ok(())
     }
 
@@ -264,7 +263,9 @@ impl TabCore {
     fn send_as_real(&mut self, relay: bool, value: &str) -> Result<Raw, (ErrorCode, String)> {
         let (verb, noun) = if relay { ("relays events", "event") } else { ("publishes", "state") };
         if self.role != TabRole::Real {
-            let message = format!("only the real tab {verb}; this one is {}", self.role.as_str());
+            let mut message = prefixed("only the real tab ", verb);
+            message.push_str("; this one is ");
+            message.push_str(self.role.as_str());
             return Err((ErrorCode::NotReal, message));
         }
         if relay && !self.worker_relays {
@@ -279,7 +280,7 @@ impl TabCore {
         };
         let text = msg.to_text();
         if text.len() > self.config.max_message_bytes {
-            return Err((ErrorCode::TooLarge, format!("{noun} of {} bytes over the limit", text.len())));
+            return Err((ErrorCode::TooLarge, too_large(noun, &text)));
         }
         self.post(text);
         Ok(raw)
@@ -315,11 +316,17 @@ impl TabCore {
         let send = TabOutput::Send(text);
         if self.connected {
             // The worker hears this tab now or later: it counts it alive.
-            self.vouched = self.vouched.max(self.now);
+            self.vouch();
             self.out.push(send);
         } else {
             self.outbox.push(send);
         }
+    }
+
+    /// Keep `state` as the latest and tell the app.
+    fn set_state(&mut self, state: String) {
+        self.state = state;
+        self.event(TabEvent::State { state: self.state.clone() });
     }
 
     fn event(&mut self, e: TabEvent) {
@@ -340,4 +347,10 @@ impl TabCore {
             self.event(TabEvent::Role { role, epoch });
         }
     }
+}
+
+/// Why a message of `text` is not sent: its `noun` is over the size limit
+/// (one text for every refusal: each `format!` costs the wasm).
+fn too_large(noun: &str, text: &str) -> String {
+    format!("{noun} of {} bytes over the limit", text.len())
 }
