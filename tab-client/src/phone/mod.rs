@@ -40,7 +40,8 @@
 //! ## Layout
 //! - `mod.rs`: [`BrowserPhone`].
 //! - `driver.rs`: the one `drive()`: inputs in, outputs performed, the timer re-armed.
-//! - `calls.rs`: media requests per call, in order; autoplay retries.
+//! - `calls.rs`: media requests per call, in order; `calls/autoplay.rs`:
+//!   autoplay refusals and their retries.
 //! - `options.rs`: [`PhoneOptions`] from Rust or JavaScript, checked.
 use std::cell::RefCell;
 use std::rc::Rc;
