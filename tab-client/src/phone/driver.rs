@@ -247,15 +247,12 @@ impl Driver {
                 }
                 queue.remove(0)
             };
-            let mut outputs = Vec::new();
-            {
-                let mut phone = self.phone.borrow_mut();
-                phone.handle_input(Instant::now(), input.as_phone());
-                while let Some(output) = phone.poll_output() {
-                    outputs.push(output);
-                }
-            }
-            for output in outputs {
+            self.phone.borrow_mut().handle_input(Instant::now(), input.as_phone());
+            // One output at a time, the phone not borrowed while it is
+            // performed (polling changes nothing but the phone's output list).
+            loop {
+                let output = self.phone.borrow_mut().poll_output();
+                let Some(output) = output else { break };
                 self.perform_output(output);
             }
         }
