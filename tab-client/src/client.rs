@@ -99,7 +99,13 @@ pub struct TabClient {
 pub(crate) fn error_object(code: &str, message: &str) -> JsValue {
     // Made from JSON text: fewer calls into JS than setting each field.
     let text = tabphone_json::Obj::new().str("code", code).str("message", message).end();
-    JSON::parse(&text).unwrap_or(JsValue::NULL)
+    json_value(&text)
+}
+
+/// The value of JSON text (`null` when it is not JSON). One function for
+/// every site: each `parse(..).unwrap_or(..)` is code of its own.
+pub(crate) fn json_value(text: &str) -> JsValue {
+    JSON::parse(text).unwrap_or(JsValue::NULL)
 }
 
 /// The JSON text of a JS value (`None` for what JSON cannot hold).
@@ -326,7 +332,7 @@ pub(crate) fn flush(rc: &Rc<RefCell<Inner>>) {
                         Ok(t) => (resolve, t),
                         Err(t) => (reject, t),
                     };
-                    let _ = f.call1(&JsValue::NULL, &JSON::parse(text).unwrap_or(JsValue::NULL));
+                    let _ = f.call1(&JsValue::NULL, &json_value(text));
                 }
             }
             TabOutput::Event(e) => emit(rc, e),
@@ -429,7 +435,7 @@ fn run_action(
 ) {
     crate::later::soon(Box::new(move || {
         let promise = match phone {
-            Some(p) => p.perform(&name, JSON::parse(&args).unwrap_or(JsValue::NULL)),
+            Some(p) => p.perform(&name, json_value(&args)),
             None => Promise::reject(&error_object(ErrorCode::NotReal.as_str(), "this tab is not real")),
         };
         crate::later::then(&promise, Box::new(move |outcome| action_done(&weak, job, outcome)));
@@ -526,9 +532,9 @@ fn event_detail(e: TabEvent) -> (&'static str, JsValue) {
     match e {
         TabEvent::Role { role, epoch } => {
             let d = tabphone_json::Obj::new().str("role", role.as_str()).num("epoch", epoch).end();
-            ("role", JSON::parse(&d).unwrap_or(JsValue::NULL))
+            ("role", json_value(&d))
         }
-        TabEvent::State { state } => ("state", JSON::parse(&state).unwrap_or(JsValue::NULL)),
+        TabEvent::State { state } => ("state", json_value(&state)),
         TabEvent::Tabs { count } => ("tabs", (count as f64).into()),
         TabEvent::Error { code, message } => ("error", error_object(&code, &message)),
         _ => ("other", JsValue::NULL),

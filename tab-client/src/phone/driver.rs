@@ -5,7 +5,6 @@
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
-use js_sys::JSON;
 use tabphone_phone::state::Registration;
 use tabphone_phone::{Inherited, Instant, Phone, PhoneError, PhoneEvent, PhoneInput, PhoneOutput};
 use wasm_bindgen::JsValue;
@@ -329,7 +328,7 @@ impl Driver {
             Err(e) => (reject, e.to_json()),
         };
         // Settling a promise runs no app code now (its reactions are microtasks).
-        let _ = f.call1(&JsValue::NULL, &JSON::parse(&text).unwrap_or(JsValue::NULL));
+        let _ = f.call1(&JsValue::NULL, &crate::client::json_value(&text));
     }
 
     fn connect(&self, url: &str) {

@@ -121,7 +121,7 @@ impl RealPhone for BrowserPhone {
                     tabphone_phone::ErrorCode::Stopped,
                     "the phone is stopped",
                 );
-                Promise::reject(&js_sys::JSON::parse(&e.to_json()).unwrap_or(JsValue::NULL))
+                Promise::reject(&crate::client::json_value(&e.to_json()))
             }
         }
     }
