@@ -66,6 +66,13 @@ pub(crate) fn take_settle(list: &mut Vec<(u64, Settle)>, id: u64) -> Option<Sett
     Some(list.swap_remove(i).1)
 }
 
+/// Settle a promise with the value of JSON `text`: resolved when `ok`, else
+/// rejected. (It runs no app code now: a promise's reactions are microtasks.)
+pub(crate) fn settle_json((resolve, reject): Settle, ok: bool, text: &str) {
+    let f = if ok { resolve } else { reject };
+    let _ = f.call1(&JsValue::NULL, &json_value(text));
+}
+
 pub(crate) struct Inner {
     pub(crate) core: TabCore,
     url: String,
@@ -327,12 +334,12 @@ pub(crate) fn flush(rc: &Rc<RefCell<Inner>>) {
             }
             TabOutput::Resolve { id, result } => {
                 let settle = take_settle(&mut rc.borrow_mut().pending, id.0);
-                if let Some((resolve, reject)) = settle {
-                    let (f, text) = match &result {
-                        Ok(t) => (resolve, t),
-                        Err(t) => (reject, t),
+                if let Some(settle) = settle {
+                    let (ok, text) = match &result {
+                        Ok(t) => (true, t),
+                        Err(t) => (false, t),
                     };
-                    let _ = f.call1(&JsValue::NULL, &json_value(text));
+                    settle_json(settle, ok, text);
                 }
             }
             TabOutput::Event(e) => emit(rc, e),

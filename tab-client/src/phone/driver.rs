@@ -10,7 +10,7 @@ use tabphone_phone::{Inherited, Instant, Phone, PhoneError, PhoneEvent, PhoneInp
 use wasm_bindgen::JsValue;
 
 use super::calls::CallMedias;
-use crate::client::{take_settle, PhoneContext, Settle, StopKind};
+use crate::client::{settle_json, take_settle, PhoneContext, Settle, StopKind};
 use crate::listen::{Listener, Target};
 use crate::media::MediaFactory;
 use crate::sip_socket::{SipSocket, SocketEvent};
@@ -322,13 +322,12 @@ impl Driver {
     }
 
     fn settle(&self, id: u64, result: Result<String, PhoneError>) {
-        let Some((resolve, reject)) = take_settle(&mut self.actions.borrow_mut(), id) else { return };
-        let (f, text) = match result {
-            Ok(text) => (resolve, text),
-            Err(e) => (reject, e.to_json()),
+        let Some(settle) = take_settle(&mut self.actions.borrow_mut(), id) else { return };
+        let (ok, text) = match result {
+            Ok(text) => (true, text),
+            Err(e) => (false, e.to_json()),
         };
-        // Settling a promise runs no app code now (its reactions are microtasks).
-        let _ = f.call1(&JsValue::NULL, &crate::client::json_value(&text));
+        settle_json(settle, ok, &text);
     }
 
     fn connect(&self, url: &str) {
