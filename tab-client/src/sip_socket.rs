@@ -196,7 +196,7 @@ impl Drop for SipSocket {
 /// bytes: a text frame as its UTF-8 (encoded by the browser into one array,
 /// copied once into wasm), a binary frame as is.
 fn to_event(e: &Array) -> Option<SocketEvent> {
-    let text = |i| e.get(i).as_string().unwrap_or_default();
+    let text = |i| crate::text_at(e, i);
     Some(match text(0).as_str() {
         "open" => SocketEvent::Open { protocol: text(1) },
         "message" => SocketEvent::Message { data: e.get(1).unchecked_into::<Uint8Array>().to_vec() },
@@ -229,6 +229,5 @@ extern "C" {
 pub(crate) fn error_parts(e: &JsValue) -> Option<(String, String)> {
     let parts = error_parts_js(e);
     let parts: &Array = parts.dyn_ref()?;
-    let text = |i| parts.get(i).as_string().unwrap_or_default();
-    Some((text(0), text(1)))
+    Some((crate::text_at(parts, 0), crate::text_at(parts, 1)))
 }
