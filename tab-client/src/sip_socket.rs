@@ -153,14 +153,20 @@ impl SipSocket {
     /// Send one message: as a text frame when it is UTF-8 (SIP's usual
     /// case), else as a binary frame.
     pub fn send(&self, message: &[u8]) -> Result<(), SocketError> {
+        match std::str::from_utf8(message) {
+            Ok(text) => self.send_text(text),
+            Err(_) if !self.is_open() => Err(SocketError::NotOpen),
+            Err(_) => self.js.send_bytes(message).map_err(send_failed),
+        }
+    }
+
+    /// Send one text message as a text frame (the phone's path: what it
+    /// sends is text, so the bytes' path is left out of the shipped wasm).
+    pub(crate) fn send_text(&self, text: &str) -> Result<(), SocketError> {
         if !self.is_open() {
             return Err(SocketError::NotOpen);
         }
-        let sent = match std::str::from_utf8(message) {
-            Ok(text) => self.js.send(text),
-            Err(_) => self.js.send_bytes(message),
-        };
-        sent.map_err(|e| SocketError::Send { message: js_message(&e) })
+        self.js.send(text).map_err(send_failed)
     }
 
     /// Whether the connection is open.
@@ -208,6 +214,10 @@ fn to_event(e: &Array) -> Option<SocketEvent> {
         },
         _ => return None,
     })
+}
+
+fn send_failed(e: JsValue) -> SocketError {
+    SocketError::Send { message: js_message(&e) }
 }
 
 /// The message of a thrown JS value.

@@ -267,7 +267,7 @@ impl Driver {
             PhoneOutput::Connect { url } => self.connect(&url),
             PhoneOutput::Send(text) => {
                 let sent = match self.socket.borrow().as_ref() {
-                    Some(socket) => socket.send(text.as_bytes()),
+                    Some(socket) => socket.send_text(&text),
                     None => Err(crate::sip_socket::SocketError::NotOpen),
                 };
                 if let Err(e) = sent {
