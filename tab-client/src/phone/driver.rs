@@ -47,7 +47,9 @@ pub(crate) enum Input {
 }
 
 impl Input {
-    fn as_phone(&self) -> PhoneInput<'_> {
+    /// The phone's input: a media reply moved in (it is owned there), the
+    /// others borrowed.
+    fn as_phone(&mut self) -> PhoneInput<'_> {
         match self {
             Input::Start { inherit } => PhoneInput::Start {
                 unix_ms: js_sys::Date::now() as u64,
@@ -68,7 +70,7 @@ impl Input {
             Input::Offline => PhoneInput::Offline,
             Input::Action { id, name, args } => PhoneInput::Action { id: *id, name, args },
             Input::Media { request, result } => {
-                PhoneInput::Media { request: *request, result: result.clone() }
+                PhoneInput::Media { request: *request, result: std::mem::replace(result, Ok(String::new())) }
             }
             Input::AudioBlocked(b) => PhoneInput::AudioBlocked(*b),
             Input::Timeout => PhoneInput::Timeout,
@@ -239,7 +241,7 @@ impl Driver {
             if self.held.get() {
                 break;
             }
-            let input = {
+            let mut input = {
                 let mut queue = self.queue.borrow_mut();
                 if queue.is_empty() {
                     break;
