@@ -125,8 +125,10 @@ impl PhoneOptions {
         let read =
             read_options(sip, media).map_err(|e| OptionsError::new(crate::sip_socket::js_message(&e)))?;
         let mut ice_servers = Vec::new();
-        for server in Array::from(&read.get(7)).iter() {
-            let server: Array = server.unchecked_into();
+        // Lists `readOptions` made (not the app's): read in place, by index.
+        let servers: Array = read.get(7).unchecked_into();
+        for i in 0..servers.length() {
+            let server: Array = servers.get(i).unchecked_into();
             let (username, credential) = (text(&server, 1), text(&server, 2));
             ice_servers.push(IceServer { urls: strings(&server.get(0)), username, credential });
         }
@@ -201,9 +203,10 @@ fn number(read: &Array, i: u32) -> Option<u32> {
 
 /// A list of strings `readOptions` made.
 fn strings(list: &JsValue) -> Vec<String> {
+    let list: &Array = list.unchecked_ref();
     let mut out = Vec::new();
-    for s in Array::from(list).iter() {
-        if let Some(s) = s.as_string() {
+    for i in 0..list.length() {
+        if let Some(s) = list.get(i).as_string() {
             out.push(s);
         }
     }
