@@ -114,3 +114,12 @@ pub(crate) fn cat(parts: &[&str]) -> String {
 pub(crate) fn text_at(list: &js_sys::Array, i: u32) -> String {
     list.get(i).as_string().unwrap_or_default()
 }
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// A `browser.js` object that closes (a `Call`, a `Socket`): one
+    /// binding of `close()` for them all, not one import each.
+    pub(crate) type Closable;
+    #[wasm_bindgen(method)]
+    pub(crate) fn close(this: &Closable);
+}

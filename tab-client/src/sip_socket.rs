@@ -30,8 +30,6 @@ mod js {
         #[wasm_bindgen(method, catch, js_name = send)]
         pub fn send_bytes(this: &Socket, bytes: &[u8]) -> Result<(), JsValue>;
         #[wasm_bindgen(method)]
-        pub fn close(this: &Socket);
-        #[wasm_bindgen(method)]
         pub fn detach(this: &Socket);
     }
 }
@@ -187,7 +185,7 @@ impl SipSocket {
     /// Start closing (code 1000). [`SocketEvent::Closed`] follows while the
     /// socket is kept; dropping it closes silently.
     pub fn close(&self) {
-        self.js.close();
+        self.js.unchecked_ref::<crate::Closable>().close();
     }
 }
 

@@ -196,7 +196,7 @@ impl CallMedia {
 impl Inner {
     fn close(&self) {
         if !self.closed.replace(true) {
-            self.call.close();
+            self.call.unchecked_ref::<crate::Closable>().close();
         }
     }
 }

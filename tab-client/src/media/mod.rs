@@ -240,8 +240,6 @@ mod js {
         pub fn blocked(this: &Call) -> bool;
         #[wasm_bindgen(method, getter)]
         pub fn report(this: &Call) -> JsValue;
-        #[wasm_bindgen(method)]
-        pub fn close(this: &Call);
     }
 }
 
