@@ -186,10 +186,11 @@ impl TabPhone {
     /// Listen to an event (see `TabPhoneEventMap` in the typings).
     #[wasm_bindgen(skip_typescript)]
     pub fn on(&self, event: &str, callback: Function) {
-        if PHONE_EVENTS.contains(&event) {
+        let phone = PHONE_EVENTS.contains(&event);
+        if phone {
             self.listeners.borrow_mut().push((event.to_owned(), callback.clone()));
         }
-        if !PHONE_EVENTS.contains(&event) || event == "error" {
+        if !phone || event == "error" {
             self.client.on_js(event, callback);
         }
     }
