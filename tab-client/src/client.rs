@@ -399,7 +399,7 @@ fn stop_real(rc: &Rc<RefCell<Inner>>, last: bool) {
 /// Hand a core event to the Rust listeners, then to the JS ones.
 fn emit(rc: &Rc<RefCell<Inner>>, e: TabEvent) {
     let rust: Vec<RustListener> = rc.borrow().rust_listeners.clone();
-    for l in rust {
+    for l in &rust {
         // A listener that caused this event (say, it closed the client)
         // misses it; a state listener catches up on the next.
         if let Ok(mut f) = l.try_borrow_mut() {
@@ -424,7 +424,7 @@ pub(crate) fn listeners_of(listeners: &[(String, Function)], name: &str) -> Vec<
 
 /// Call each listener with `detail`; one that throws is reported on the console.
 pub(crate) fn call_all(listeners: Vec<Function>, detail: &JsValue) {
-    for f in listeners {
+    for f in &listeners {
         if let Err(e) = f.call1(&JsValue::NULL, detail) {
             web_sys::console::error_2(&"tabphone: listener threw".into(), &e);
         }

@@ -140,8 +140,8 @@ impl CallMedias {
         for (call, _) in self.calls.borrow().iter() {
             calls.push(call.clone());
         }
-        for call in calls {
-            self.close(&call);
+        for call in &calls {
+            self.close(call);
         }
         *self.gesture.borrow_mut() = None;
         let factory = self.factory.clone();

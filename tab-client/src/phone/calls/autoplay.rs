@@ -60,7 +60,7 @@ impl CallMedias {
                 }
             }
         }
-        for m in medias {
+        for m in &medias {
             m.retry_playback();
         }
     }
