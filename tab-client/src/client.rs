@@ -213,8 +213,8 @@ impl TabClient {
         self.on_event(move |e| match e {
             TabEvent::State { state } => {
                 let next = PhoneState::parse(state).ok();
-                for change in changes(prev.as_ref(), next.as_ref()) {
-                    tell(&change);
+                for change in &changes(prev.as_ref(), next.as_ref()) {
+                    tell(change);
                 }
                 prev = next;
             }
@@ -463,7 +463,7 @@ impl Inner {
     fn listen_page(&mut self) {
         let weak = self.me.clone();
         self.page.push(Listener::new(Target::Window, "pagehide", move || drive(&weak, TabInput::PageHide)));
-        for (target, names) in [(Target::Window, "focus blur"), (Target::Document, "visibilitychange")] {
+        for &(target, names) in &[(Target::Window, "focus blur"), (Target::Document, "visibilitychange")] {
             let weak = self.me.clone();
             self.page.push(Listener::new(target, names, move || {
                 let (visible, focused) = page_focus();
