@@ -253,11 +253,10 @@ fn retire_replaced(old: CallMedia, fresh: &CallMedia) {
 /// answered when played).
 type Reply = Option<Result<String, MediaError>>;
 
-/// The request being performed, carried by its continuations (the driver
-/// held meanwhile).
+/// The request being performed (its call, `request.call`), carried by its
+/// continuations (the driver held meanwhile).
 struct Task {
     driver: Rc<Driver>,
-    call: String,
     request: MediaRequest,
 }
 
@@ -275,7 +274,7 @@ fn run(mut driver: Weak<Driver>, mut call: String) {
     loop {
         let Some(d) = driver.upgrade() else { return };
         let Some((request, media)) = d.media.next(&call) else { return };
-        let Progress::Done(task, reply) = perform(Task { driver: d, call, request }, media) else { return };
+        let Progress::Done(task, reply) = perform(Task { driver: d, request }, media) else { return };
         (driver, call) = task.reply(reply);
     }
 }
@@ -288,7 +287,7 @@ impl Task {
         if let Some(result) = reply {
             feed(&driver, Input::Media { request: self.request.id, result: result.map_err(|e| e.message()) });
         }
-        (driver, self.call)
+        (driver, self.request.call)
     }
 }
 
@@ -319,7 +318,7 @@ fn perform(task: Task, media: Option<CallMedia>) -> Progress {
     }
     // A new media: outgoing (the prepared one) or incoming.
     let d = task.driver.clone();
-    let events = Rc::new(d.media.events_of(&task.call));
+    let events = Rc::new(d.media.events_of(&task.request.call));
     d.media.factory.call(offer, events, Box::new(move |made| go_on(with_media(task, media, Some(made)))));
     Progress::Waiting
 }
@@ -329,7 +328,7 @@ fn perform(task: Task, media: Option<CallMedia>) -> Progress {
 fn with_media(task: Task, media: Option<CallMedia>, made: Option<Result<CallMedia, MediaError>>) -> Progress {
     let (media, fresh) = match (media, made) {
         (Some(m), made) => (m, made.and_then(Result::ok)),
-        (None, Some(made)) => match made.and_then(|m| task.driver.media.adopt(&task.call, m)) {
+        (None, Some(made)) => match made.and_then(|m| task.driver.media.adopt(&task.request.call, m)) {
             Ok(m) => (m, None),
             Err(e) => return Progress::Done(task, Some(Err(e))),
         },
@@ -340,7 +339,7 @@ fn with_media(task: Task, media: Option<CallMedia>, made: Option<Result<CallMedi
 
 /// The browser step of the request, on `fresh` when it is there.
 fn step(task: Task, media: CallMedia, fresh: Option<CallMedia>) -> Progress {
-    let step = match task.driver.media.begin(&task.call, &task.request, &media) {
+    let step = match task.driver.media.begin(&task.request.call, &task.request, &media) {
         Ok(step) => step,
         Err(reply) => return Progress::Done(task, reply),
     };
@@ -366,14 +365,14 @@ fn stepped(
             let answer = result.and_then(crate::media::sdp);
             match fresh {
                 None => Some(answer),
-                Some(f) => match medias.replace(&task.call, &media, f, answer) {
+                Some(f) => match medias.replace(&task.request.call, &media, f, answer) {
                     Some(replaced) => Some(replaced),
                     None => return step(task, media, None),
                 },
             }
         }
         MediaKind::ApplyAnswer { answer, provisional } => {
-            Some(result.map(|_| medias.applied(&task.call, answer, *provisional)))
+            Some(result.map(|_| medias.applied(&task.request.call, answer, *provisional)))
         }
         // No reply: a failed rollback leaves the next offer to fail, and say so.
         MediaKind::Rollback => None,
