@@ -120,13 +120,18 @@ pub(crate) fn json_text(v: &JsValue) -> Option<String> {
     JSON::stringify(v).ok().and_then(|s| s.as_string())
 }
 
+/// [`json_text`], `null` for what JSON cannot hold.
+pub(crate) fn json_or_null(v: &JsValue) -> String {
+    json_text(v).unwrap_or_else(|| String::from("null"))
+}
+
 /// JSON text of a thrown or rejected value: Error objects become `{code, message}`.
 fn error_json(e: &JsValue) -> String {
     let value = match crate::sip_socket::error_parts(e) {
         Some((_, message)) => error_object(ErrorCode::HandlerError.as_str(), &message),
         None => e.clone(),
     };
-    json_text(&value).unwrap_or_else(|| String::from("null"))
+    json_or_null(&value)
 }
 
 impl TabClient {

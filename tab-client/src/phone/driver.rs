@@ -191,7 +191,7 @@ impl Driver {
     pub(crate) fn perform(&self, name: &str, args: &JsValue) -> js_sys::Promise {
         let id = self.next_action.get();
         self.next_action.set(id + 1);
-        let args = crate::client::json_text(args).unwrap_or_else(|| "null".into());
+        let args = crate::client::json_or_null(args);
         let mut settle = None;
         let promise = js_sys::Promise::new(&mut |resolve, reject| settle = Some((resolve, reject)));
         if let Some(s) = settle {
