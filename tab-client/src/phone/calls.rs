@@ -150,27 +150,24 @@ impl CallMedias {
 
     /// What a call's media reports.
     fn on_event(&self, call: &str, event: MediaEvent) {
-        let driver = self.driver.upgrade();
-        match event {
+        let error = match event {
             MediaEvent::TonesDone => {
                 let done = slot(&mut self.calls.borrow_mut(), call).and_then(|s| s.dtmf.take());
                 if let Some(request) = done {
                     feed(&self.driver, Input::Media { request, result: Ok(String::new()) });
                 }
+                return;
             }
-            MediaEvent::PlaybackBlocked => self.block(call),
-            MediaEvent::PlaybackStarted => self.unblock(call),
+            MediaEvent::PlaybackBlocked => return self.block(call),
+            MediaEvent::PlaybackStarted => return self.unblock(call),
             MediaEvent::PlaybackFailed { name, message } => {
-                if let Some(d) = driver {
-                    d.error(Some(call.to_owned()), crate::cat(&["audio playback: ", &name, ": ", &message]));
-                }
+                crate::cat(&["audio playback: ", &name, ": ", &message])
             }
-            MediaEvent::InputEnded => {
-                if let Some(d) = driver {
-                    d.error(Some(call.to_owned()), "the microphone stopped (unplugged or revoked)".into());
-                }
-            }
-            _ => {}
+            MediaEvent::InputEnded => "the microphone stopped (unplugged or revoked)".into(),
+            _ => return,
+        };
+        if let Some(d) = self.driver.upgrade() {
+            d.error(Some(call.to_owned()), error);
         }
     }
 
