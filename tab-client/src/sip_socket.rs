@@ -103,6 +103,11 @@ impl SocketError {
             SocketError::Send { message } => cat(&["the WebSocket refused to send: ", message]),
         }
     }
+
+    /// `code: message`, as the phone's error events say it.
+    pub(crate) fn coded(&self) -> String {
+        cat(&[self.code(), ": ", &self.message()])
+    }
 }
 
 impl fmt::Display for SocketError {

@@ -13,7 +13,7 @@ use super::calls::CallMedias;
 use crate::client::{settle_json, take_settle, PhoneContext, Settle, StopKind};
 use crate::listen::{Listener, Target};
 use crate::media::MediaFactory;
-use crate::sip_socket::{SipSocket, SocketEvent};
+use crate::sip_socket::{SipSocket, SocketError, SocketEvent};
 use crate::timer::Timer;
 
 /// How long a tab that hands its calls over and stays open keeps their media
@@ -270,10 +270,10 @@ impl Driver {
             PhoneOutput::Send(text) => {
                 let sent = match self.socket.borrow().as_ref() {
                     Some(socket) => socket.send_text(&text),
-                    None => Err(crate::sip_socket::SocketError::NotOpen),
+                    None => Err(SocketError::NotOpen),
                 };
                 if let Err(e) = sent {
-                    self.error(None, crate::cat(&[e.code(), ": ", &e.message()]));
+                    self.error(None, e.coded());
                 }
             }
             PhoneOutput::Close => {
@@ -351,7 +351,7 @@ impl Driver {
         };
         // The old socket (if any) is dropped: closed, its listeners removed.
         let socket = SipSocket::connect(url, on_event);
-        let failed = socket.as_ref().err().map(|e| crate::cat(&[e.code(), ": ", &e.message()]));
+        let failed = socket.as_ref().err().map(SocketError::coded);
         *self.socket.borrow_mut() = socket.ok();
         if let Some(message) = failed {
             self.error(None, message);
