@@ -618,12 +618,12 @@ export const readOptions = (sip, media) => {
     if (typeof v != 'string') bad(`sip.${key}: a string is needed`);
     return v;
   };
-  // A string or a list of strings.
+  // A string or a list of strings, as a list of its own.
   const urls = (v, what, missing) => {
     if (typeof v == 'string') return [v];
     if (!Array.isArray(v)) bad(`${what}: ${missing}`);
     for (const url of v) if (typeof url != 'string') bad(`${what}: not a list of strings`);
-    return v;
+    return Array.from(v);
   };
   const iceServers = (o, what) => {
     const list = get(o, 'iceServers');

@@ -66,6 +66,13 @@ pub(crate) fn take_settle(list: &mut Vec<(u64, Settle)>, id: u64) -> Option<Sett
     Some(list.swap_remove(i).1)
 }
 
+/// Settle a promise with the value of JSON `text`: resolved when `ok`, else
+/// rejected. (It runs no app code now: a promise's reactions are microtasks.)
+pub(crate) fn settle_json((resolve, reject): Settle, ok: bool, text: &str) {
+    let f = if ok { resolve } else { reject };
+    let _ = f.call1(&JsValue::NULL, &json_value(text));
+}
+
 pub(crate) struct Inner {
     pub(crate) core: TabCore,
     url: String,
@@ -99,12 +106,23 @@ pub struct TabClient {
 pub(crate) fn error_object(code: &str, message: &str) -> JsValue {
     // Made from JSON text: fewer calls into JS than setting each field.
     let text = tabphone_json::Obj::new().str("code", code).str("message", message).end();
-    JSON::parse(&text).unwrap_or(JsValue::NULL)
+    json_value(&text)
+}
+
+/// The value of JSON text (`null` when it is not JSON). One function for
+/// every site: each `parse(..).unwrap_or(..)` is code of its own.
+pub(crate) fn json_value(text: &str) -> JsValue {
+    JSON::parse(text).unwrap_or(JsValue::NULL)
 }
 
 /// The JSON text of a JS value (`None` for what JSON cannot hold).
 pub(crate) fn json_text(v: &JsValue) -> Option<String> {
     JSON::stringify(v).ok().and_then(|s| s.as_string())
+}
+
+/// [`json_text`], `null` for what JSON cannot hold.
+pub(crate) fn json_or_null(v: &JsValue) -> String {
+    json_text(v).unwrap_or_else(|| String::from("null"))
 }
 
 /// JSON text of a thrown or rejected value: Error objects become `{code, message}`.
@@ -113,7 +131,7 @@ fn error_json(e: &JsValue) -> String {
         Some((_, message)) => error_object(ErrorCode::HandlerError.as_str(), &message),
         None => e.clone(),
     };
-    json_text(&value).unwrap_or_else(|| String::from("null"))
+    json_or_null(&value)
 }
 
 impl TabClient {
@@ -200,8 +218,8 @@ impl TabClient {
         self.on_event(move |e| match e {
             TabEvent::State { state } => {
                 let next = PhoneState::parse(state).ok();
-                for change in changes(prev.as_ref(), next.as_ref()) {
-                    tell(&change);
+                for change in &changes(prev.as_ref(), next.as_ref()) {
+                    tell(change);
                 }
                 prev = next;
             }
@@ -321,12 +339,12 @@ pub(crate) fn flush(rc: &Rc<RefCell<Inner>>) {
             }
             TabOutput::Resolve { id, result } => {
                 let settle = take_settle(&mut rc.borrow_mut().pending, id.0);
-                if let Some((resolve, reject)) = settle {
-                    let (f, text) = match &result {
-                        Ok(t) => (resolve, t),
-                        Err(t) => (reject, t),
+                if let Some(settle) = settle {
+                    let (ok, text) = match &result {
+                        Ok(t) => (true, t),
+                        Err(t) => (false, t),
                     };
-                    let _ = f.call1(&JsValue::NULL, &JSON::parse(text).unwrap_or(JsValue::NULL));
+                    settle_json(settle, ok, text);
                 }
             }
             TabOutput::Event(e) => emit(rc, e),
@@ -386,7 +404,7 @@ fn stop_real(rc: &Rc<RefCell<Inner>>, last: bool) {
 /// Hand a core event to the Rust listeners, then to the JS ones.
 fn emit(rc: &Rc<RefCell<Inner>>, e: TabEvent) {
     let rust: Vec<RustListener> = rc.borrow().rust_listeners.clone();
-    for l in rust {
+    for l in &rust {
         // A listener that caused this event (say, it closed the client)
         // misses it; a state listener catches up on the next.
         if let Ok(mut f) = l.try_borrow_mut() {
@@ -411,7 +429,7 @@ pub(crate) fn listeners_of(listeners: &[(String, Function)], name: &str) -> Vec<
 
 /// Call each listener with `detail`; one that throws is reported on the console.
 pub(crate) fn call_all(listeners: Vec<Function>, detail: &JsValue) {
-    for f in listeners {
+    for f in &listeners {
         if let Err(e) = f.call1(&JsValue::NULL, detail) {
             web_sys::console::error_2(&"tabphone: listener threw".into(), &e);
         }
@@ -429,7 +447,7 @@ fn run_action(
 ) {
     crate::later::soon(Box::new(move || {
         let promise = match phone {
-            Some(p) => p.perform(&name, JSON::parse(&args).unwrap_or(JsValue::NULL)),
+            Some(p) => p.perform(&name, json_value(&args)),
             None => Promise::reject(&error_object(ErrorCode::NotReal.as_str(), "this tab is not real")),
         };
         crate::later::then(&promise, Box::new(move |outcome| action_done(&weak, job, outcome)));
@@ -450,7 +468,7 @@ impl Inner {
     fn listen_page(&mut self) {
         let weak = self.me.clone();
         self.page.push(Listener::new(Target::Window, "pagehide", move || drive(&weak, TabInput::PageHide)));
-        for (target, names) in [(Target::Window, "focus blur"), (Target::Document, "visibilitychange")] {
+        for &(target, names) in &[(Target::Window, "focus blur"), (Target::Document, "visibilitychange")] {
             let weak = self.me.clone();
             self.page.push(Listener::new(target, names, move || {
                 let (visible, focused) = page_focus();
@@ -526,9 +544,9 @@ fn event_detail(e: TabEvent) -> (&'static str, JsValue) {
     match e {
         TabEvent::Role { role, epoch } => {
             let d = tabphone_json::Obj::new().str("role", role.as_str()).num("epoch", epoch).end();
-            ("role", JSON::parse(&d).unwrap_or(JsValue::NULL))
+            ("role", json_value(&d))
         }
-        TabEvent::State { state } => ("state", JSON::parse(&state).unwrap_or(JsValue::NULL)),
+        TabEvent::State { state } => ("state", json_value(&state)),
         TabEvent::Tabs { count } => ("tabs", (count as f64).into()),
         TabEvent::Error { code, message } => ("error", error_object(&code, &message)),
         _ => ("other", JsValue::NULL),

@@ -3,12 +3,12 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Function, Promise, Reflect, JSON};
+use js_sys::{Function, Promise, Reflect};
 use tabphone_phone::PhoneEvent;
 use wasm_bindgen::prelude::*;
 
 use crate::client::{
-    call_all, error_object, listeners_of, Options, PhoneContext, RealPhone, StopKind, TabClient,
+    call_all, error_object, json_value, listeners_of, Options, PhoneContext, RealPhone, StopKind, TabClient,
 };
 use crate::phone::{OptionsError, PhoneOptions};
 
@@ -84,14 +84,10 @@ fn get(options: &JsValue, key: &str) -> JsValue {
 fn detail(event: &PhoneEvent) -> JsValue {
     match event {
         PhoneEvent::Trace { line } => JsValue::from_str(line),
-        PhoneEvent::Registration { registration } => parse(&registration.to_json()),
-        PhoneEvent::Connection { connection } => parse(&connection.to_json()),
+        PhoneEvent::Registration { registration } => json_value(&registration.to_json()),
+        PhoneEvent::Connection { connection } => json_value(&connection.to_json()),
         _ => event_detail(&event.to_json()),
     }
-}
-
-fn parse(json: &str) -> JsValue {
-    JSON::parse(json).unwrap_or(JsValue::NULL)
 }
 
 /// The getters, for Rust; in JavaScript `browser.js` defines them over
@@ -184,16 +180,17 @@ impl TabPhone {
     /// The latest shared state (parsed; `null` while there is none).
     #[wasm_bindgen(unchecked_return_type = "PhoneState | null")]
     pub fn state(&self) -> JsValue {
-        JSON::parse(&self.client.state()).unwrap_or(JsValue::NULL)
+        json_value(&self.client.state())
     }
 
     /// Listen to an event (see `TabPhoneEventMap` in the typings).
     #[wasm_bindgen(skip_typescript)]
     pub fn on(&self, event: &str, callback: Function) {
-        if PHONE_EVENTS.contains(&event) {
+        let phone = PHONE_EVENTS.contains(&event);
+        if phone {
             self.listeners.borrow_mut().push((event.to_owned(), callback.clone()));
         }
-        if !PHONE_EVENTS.contains(&event) || event == "error" {
+        if !phone || event == "error" {
             self.client.on_js(event, callback);
         }
     }

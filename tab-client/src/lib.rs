@@ -107,3 +107,19 @@ pub(crate) fn cat(parts: &[&str]) -> String {
     }
     s
 }
+
+/// Item `i` of a list `browser.js` made, as text (empty when it is none):
+/// one function for every reader of its events and errors.
+#[inline(never)]
+pub(crate) fn text_at(list: &js_sys::Array, i: u32) -> String {
+    list.get(i).as_string().unwrap_or_default()
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// A `browser.js` object that closes (a `Call`, a `Socket`): one
+    /// binding of `close()` for them all, not one import each.
+    pub(crate) type Closable;
+    #[wasm_bindgen(method)]
+    pub(crate) fn close(this: &Closable);
+}

@@ -79,7 +79,7 @@ impl PhoneContext {
     pub fn emit(&self, event: &PhoneEvent) {
         let Some(rc) = self.client.upgrade() else { return };
         let listeners: Vec<PhoneListener> = rc.borrow().phone_listeners.clone();
-        for l in listeners {
+        for l in &listeners {
             match l.try_borrow_mut() {
                 Ok(mut f) => f(event),
                 Err(_) => web_sys::console::warn_1(&"tabphone: a phone listener re-entered".into()),

@@ -47,7 +47,7 @@ pub(crate) struct Saved {
 pub(crate) fn load(app: &str) -> Option<Saved> {
     let (state_key, at_key) = keys(app);
     let state = get_item(&state_key)?;
-    let alive_at = get_item(&at_key)?.parse().ok()?;
+    let alive_at = tabphone_json::as_u64(&get_item(&at_key)?)?;
     Some(Saved { state, alive_at })
 }
 

@@ -30,8 +30,6 @@ mod js {
         #[wasm_bindgen(method, catch, js_name = send)]
         pub fn send_bytes(this: &Socket, bytes: &[u8]) -> Result<(), JsValue>;
         #[wasm_bindgen(method)]
-        pub fn close(this: &Socket);
-        #[wasm_bindgen(method)]
         pub fn detach(this: &Socket);
     }
 }
@@ -105,6 +103,11 @@ impl SocketError {
             SocketError::Send { message } => cat(&["the WebSocket refused to send: ", message]),
         }
     }
+
+    /// `code: message`, as the phone's error events say it.
+    pub(crate) fn coded(&self) -> String {
+        cat(&[self.code(), ": ", &self.message()])
+    }
 }
 
 impl fmt::Display for SocketError {
@@ -153,14 +156,20 @@ impl SipSocket {
     /// Send one message: as a text frame when it is UTF-8 (SIP's usual
     /// case), else as a binary frame.
     pub fn send(&self, message: &[u8]) -> Result<(), SocketError> {
+        match std::str::from_utf8(message) {
+            Ok(text) => self.send_text(text),
+            Err(_) if !self.is_open() => Err(SocketError::NotOpen),
+            Err(_) => self.js.send_bytes(message).map_err(send_failed),
+        }
+    }
+
+    /// Send one text message as a text frame (the phone's path: what it
+    /// sends is text, so the bytes' path is left out of the shipped wasm).
+    pub(crate) fn send_text(&self, text: &str) -> Result<(), SocketError> {
         if !self.is_open() {
             return Err(SocketError::NotOpen);
         }
-        let sent = match std::str::from_utf8(message) {
-            Ok(text) => self.js.send(text),
-            Err(_) => self.js.send_bytes(message),
-        };
-        sent.map_err(|e| SocketError::Send { message: js_message(&e) })
+        self.js.send(text).map_err(send_failed)
     }
 
     /// Whether the connection is open.
@@ -181,7 +190,7 @@ impl SipSocket {
     /// Start closing (code 1000). [`SocketEvent::Closed`] follows while the
     /// socket is kept; dropping it closes silently.
     pub fn close(&self) {
-        self.js.close();
+        self.js.unchecked_ref::<crate::Closable>().close();
     }
 }
 
@@ -196,7 +205,7 @@ impl Drop for SipSocket {
 /// bytes: a text frame as its UTF-8 (encoded by the browser into one array,
 /// copied once into wasm), a binary frame as is.
 fn to_event(e: &Array) -> Option<SocketEvent> {
-    let text = |i| e.get(i).as_string().unwrap_or_default();
+    let text = |i| crate::text_at(e, i);
     Some(match text(0).as_str() {
         "open" => SocketEvent::Open { protocol: text(1) },
         "message" => SocketEvent::Message { data: e.get(1).unchecked_into::<Uint8Array>().to_vec() },
@@ -208,6 +217,10 @@ fn to_event(e: &Array) -> Option<SocketEvent> {
         },
         _ => return None,
     })
+}
+
+fn send_failed(e: JsValue) -> SocketError {
+    SocketError::Send { message: js_message(&e) }
 }
 
 /// The message of a thrown JS value.
@@ -229,6 +242,5 @@ extern "C" {
 pub(crate) fn error_parts(e: &JsValue) -> Option<(String, String)> {
     let parts = error_parts_js(e);
     let parts: &Array = parts.dyn_ref()?;
-    let text = |i| parts.get(i).as_string().unwrap_or_default();
-    Some((text(0), text(1)))
+    Some((crate::text_at(parts, 0), crate::text_at(parts, 1)))
 }

@@ -1,6 +1,6 @@
 //! [`CallMedia`]: one call's `RTCPeerConnection`, microphone track, remote
 //! audio and DTMF sender, a typed handle on a `browser.js` `Call`.
-use std::cell::Cell;
+use std::cell::{Cell, OnceCell};
 use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
@@ -37,7 +37,9 @@ pub struct CallMedia {
 
 struct Inner {
     call: js::Call,
-    pc: RtcPeerConnection,
+    /// The `Call`'s peer connection, fetched when first asked for (the
+    /// phone never asks).
+    pc: OnceCell<RtcPeerConnection>,
     muted: Cell<bool>,
     closed: Cell<bool>,
     events: EventSink,
@@ -48,7 +50,7 @@ struct Inner {
 impl CallMedia {
     /// The handle on `call`, which reports to `events` through `on`.
     pub(crate) fn new(call: js::Call, events: EventSink, on: Closure<dyn FnMut(JsValue)>) -> CallMedia {
-        let pc = call.pc();
+        let pc = OnceCell::new();
         let inner = Inner { call, pc, muted: Cell::new(false), closed: Cell::new(false), events, _on: on };
         CallMedia { inner: Rc::new(inner) }
     }
@@ -157,7 +159,7 @@ impl CallMedia {
 
     /// The peer connection, for statistics (`getStats`).
     pub fn peer_connection(&self) -> &RtcPeerConnection {
-        &self.inner.pc
+        self.inner.pc.get_or_init(|| self.inner.call.pc())
     }
 
     /// Resolves once the connection's ICE has left `new` and `checking`
@@ -194,7 +196,7 @@ impl CallMedia {
 impl Inner {
     fn close(&self) {
         if !self.closed.replace(true) {
-            self.call.close();
+            self.call.unchecked_ref::<crate::Closable>().close();
         }
     }
 }

@@ -240,8 +240,6 @@ mod js {
         pub fn blocked(this: &Call) -> bool;
         #[wasm_bindgen(method, getter)]
         pub fn report(this: &Call) -> JsValue;
-        #[wasm_bindgen(method)]
-        pub fn close(this: &Call);
     }
 }
 
@@ -287,7 +285,7 @@ fn known(text: &str, known: &[&'static str]) -> &'static str {
 }
 
 fn to_event(e: &js_sys::Array) -> Option<MediaEvent> {
-    let text = |i| e.get(i).as_string().unwrap_or_default();
+    let text = |i| crate::text_at(e, i);
     Some(match text(0).as_str() {
         "tone" => MediaEvent::TonePlayed { tone: text(1).chars().next()? },
         "done" => MediaEvent::TonesDone,
@@ -307,7 +305,7 @@ pub(crate) fn to_error(e: JsValue, step: &'static str) -> MediaError {
         let (name, message) = error_parts(&e);
         return MediaError::Negotiation { step, name, message };
     };
-    let text = |i| a.get(i).as_string().unwrap_or_default();
+    let text = |i| crate::text_at(a, i);
     match text(0).as_str() {
         "unsupported" => MediaError::Unsupported { what: known(&text(1), MISSING) },
         "microphone" => MediaError::Microphone { name: text(1), message: text(2) },

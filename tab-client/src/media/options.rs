@@ -125,9 +125,9 @@ impl AudioConstraints {
             ("noiseSuppression", self.noise_suppression),
             ("autoGainControl", self.auto_gain_control),
         ];
-        for (name, on) in flags {
+        for (name, on) in &flags {
             if let Some(on) = on {
-                audio.bool(name, on);
+                audio.bool(name, *on);
             }
         }
         audio.end()

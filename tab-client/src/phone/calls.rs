@@ -8,12 +8,13 @@ use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
 use tabphone_phone::media::{MediaKind, MediaRequest};
-use tabphone_vecmap::{VecMap, VecSet};
 
 use super::driver::{feed, Driver, Input};
-use crate::listen::{Listener, Target};
+use crate::listen::Listener;
 use crate::media::{CallMedia, Direction, MediaError, MediaEvent, MediaFactory, OfferOptions, Step};
 use wasm_bindgen::JsValue;
+
+mod autoplay;
 
 /// One call's media and the requests waiting for it.
 #[derive(Default)]
@@ -31,9 +32,12 @@ struct Slot {
 /// Every call's media, made by one factory.
 pub(crate) struct CallMedias {
     factory: MediaFactory,
-    calls: RefCell<VecMap<String, Slot>>,
-    /// Calls whose audio the browser refused to play without a gesture.
-    blocked: RefCell<VecSet<String>>,
+    /// Each call's slot, in call id order (plain `Vec`s: a map type's
+    /// generic code costs more than a short scan).
+    calls: RefCell<Vec<(String, Slot)>>,
+    /// Calls whose audio the browser refused to play without a gesture
+    /// (see `autoplay.rs`).
+    blocked: RefCell<Vec<String>>,
     /// `pointerdown` and `keydown` on the window while some audio is blocked.
     gesture: RefCell<Option<Listener>>,
     /// Closed calls' media (and the microphone) keep running this long, in
@@ -46,8 +50,8 @@ impl CallMedias {
     pub(crate) fn new(factory: MediaFactory, driver: Weak<Driver>) -> CallMedias {
         CallMedias {
             factory,
-            calls: RefCell::new(VecMap::new()),
-            blocked: RefCell::new(VecSet::new()),
+            calls: RefCell::new(Vec::new()),
+            blocked: RefCell::new(Vec::new()),
             gesture: RefCell::new(None),
             linger_ms: Cell::new(0),
             driver,
@@ -93,7 +97,11 @@ impl CallMedias {
         let call = request.call.clone();
         let start = {
             let mut calls = self.calls.borrow_mut();
-            let slot = calls.get_or_insert_with(call.clone(), Slot::default);
+            let i = find(&calls, &call).unwrap_or_else(|i| {
+                calls.insert(i, (call.clone(), Slot::default()));
+                i
+            });
+            let slot = &mut calls[i].1;
             slot.queue.push(request);
             !std::mem::replace(&mut slot.running, true)
         };
@@ -105,7 +113,8 @@ impl CallMedias {
 
     /// Close a call's media; requests still waiting are answered `closed`.
     fn close(&self, call: &str) {
-        let Some(mut slot) = self.calls.borrow_mut().remove(call) else { return };
+        let Ok(i) = find(&self.calls.borrow(), call) else { return };
+        let mut slot = self.calls.borrow_mut().remove(i).1;
         if let Some(media) = slot.media.take() {
             self.retire(move || media.close());
         }
@@ -128,11 +137,11 @@ impl CallMedias {
     /// Stop everything: every call's media, the prepared call, the microphone.
     pub(crate) fn release(&self) {
         let mut calls = Vec::new();
-        for call in self.calls.borrow().keys() {
+        for (call, _) in self.calls.borrow().iter() {
             calls.push(call.clone());
         }
-        for call in calls {
-            self.close(&call);
+        for call in &calls {
+            self.close(call);
         }
         *self.gesture.borrow_mut() = None;
         let factory = self.factory.clone();
@@ -141,83 +150,31 @@ impl CallMedias {
 
     /// What a call's media reports.
     fn on_event(&self, call: &str, event: MediaEvent) {
-        let driver = self.driver.upgrade();
-        match event {
+        let error = match event {
             MediaEvent::TonesDone => {
-                let done = self.calls.borrow_mut().get_mut(call).and_then(|s| s.dtmf.take());
+                let done = slot(&mut self.calls.borrow_mut(), call).and_then(|s| s.dtmf.take());
                 if let Some(request) = done {
                     feed(&self.driver, Input::Media { request, result: Ok(String::new()) });
                 }
+                return;
             }
-            MediaEvent::PlaybackBlocked => self.block(call),
-            MediaEvent::PlaybackStarted => self.unblock(call),
+            MediaEvent::PlaybackBlocked => return self.block(call),
+            MediaEvent::PlaybackStarted => return self.unblock(call),
             MediaEvent::PlaybackFailed { name, message } => {
-                if let Some(d) = driver {
-                    d.error(Some(call.to_owned()), crate::cat(&["audio playback: ", &name, ": ", &message]));
-                }
+                crate::cat(&["audio playback: ", &name, ": ", &message])
             }
-            MediaEvent::InputEnded => {
-                if let Some(d) = driver {
-                    d.error(Some(call.to_owned()), "the microphone stopped (unplugged or revoked)".into());
-                }
-            }
-            _ => {}
-        }
-    }
-
-    fn block(&self, call: &str) {
-        let first = {
-            let mut blocked = self.blocked.borrow_mut();
-            blocked.insert(call.to_owned()) && blocked.len() == 1
+            MediaEvent::InputEnded => "the microphone stopped (unplugged or revoked)".into(),
+            _ => return,
         };
-        if first {
-            self.listen_for_gesture();
-            feed(&self.driver, Input::AudioBlocked(true));
-        }
-    }
-
-    fn unblock(&self, call: &str) {
-        let last = {
-            let mut blocked = self.blocked.borrow_mut();
-            blocked.remove(call) && blocked.is_empty()
-        };
-        if last {
-            *self.gesture.borrow_mut() = None;
-            feed(&self.driver, Input::AudioBlocked(false));
-        }
-    }
-
-    /// On the next pointer or key press in this tab (a user gesture, which
-    /// lifts the autoplay block), play every blocked call's audio again.
-    fn listen_for_gesture(&self) {
-        let driver = self.driver.clone();
-        let listener = Listener::new(Target::Window, "pointerdown keydown", move || {
-            if let Some(d) = driver.upgrade() {
-                d.media.retry_playback();
-            }
-        });
-        *self.gesture.borrow_mut() = Some(listener);
-    }
-
-    fn retry_playback(&self) {
-        let mut medias = Vec::new();
-        {
-            let (calls, blocked) = (self.calls.borrow(), self.blocked.borrow());
-            for c in blocked.iter() {
-                if let Some(m) = calls.get(c.as_str()).and_then(|s| s.media.clone()) {
-                    medias.push(m);
-                }
-            }
-        }
-        for m in medias {
-            m.retry_playback();
+        if let Some(d) = self.driver.upgrade() {
+            d.error(Some(call.to_owned()), error);
         }
     }
 
     /// The call's next request, or `None` (and the call is idle).
     fn next(&self, call: &str) -> Option<(MediaRequest, Option<CallMedia>)> {
         let mut calls = self.calls.borrow_mut();
-        let slot = calls.get_mut(call)?;
+        let slot = slot(&mut calls, call)?;
         if slot.queue.is_empty() {
             slot.running = false;
             return None;
@@ -239,7 +196,7 @@ impl CallMedias {
     /// The call's media, made for its first offer or answer: kept in its
     /// slot, or closed when the call ended meanwhile.
     fn adopt(&self, call: &str, media: CallMedia) -> Result<CallMedia, MediaError> {
-        match self.calls.borrow_mut().get_mut(call) {
+        match slot(&mut self.calls.borrow_mut(), call) {
             Some(slot) => slot.media = Some(media.clone()),
             None => {
                 media.close();
@@ -248,6 +205,24 @@ impl CallMedias {
         }
         Ok(media)
     }
+}
+
+/// Where `call`'s slot is among `calls` (sorted by call id): `Ok`, or `Err`
+/// with where it would go.
+fn find(calls: &[(String, Slot)], call: &str) -> Result<usize, usize> {
+    let mut i = 0;
+    while i < calls.len() && calls[i].0.as_str() < call {
+        i += 1;
+    }
+    if i < calls.len() && calls[i].0 == call {
+        Ok(i)
+    } else {
+        Err(i)
+    }
+}
+
+fn slot<'a>(calls: &'a mut [(String, Slot)], call: &str) -> Option<&'a mut Slot> {
+    find(calls, call).ok().map(|i| &mut calls[i].1)
 }
 
 /// What became of a fresh answer ([`CallMedias::replace`]).
@@ -275,11 +250,10 @@ fn retire_replaced(old: CallMedia, fresh: &CallMedia) {
 /// answered when played).
 type Reply = Option<Result<String, MediaError>>;
 
-/// The request being performed, carried by its continuations (the driver
-/// held meanwhile).
+/// The request being performed (its call, `request.call`), carried by its
+/// continuations (the driver held meanwhile).
 struct Task {
     driver: Rc<Driver>,
-    call: String,
     request: MediaRequest,
 }
 
@@ -297,7 +271,7 @@ fn run(mut driver: Weak<Driver>, mut call: String) {
     loop {
         let Some(d) = driver.upgrade() else { return };
         let Some((request, media)) = d.media.next(&call) else { return };
-        let Progress::Done(task, reply) = perform(Task { driver: d, call, request }, media) else { return };
+        let Progress::Done(task, reply) = perform(Task { driver: d, request }, media) else { return };
         (driver, call) = task.reply(reply);
     }
 }
@@ -310,7 +284,7 @@ impl Task {
         if let Some(result) = reply {
             feed(&driver, Input::Media { request: self.request.id, result: result.map_err(|e| e.message()) });
         }
-        (driver, self.call)
+        (driver, self.request.call)
     }
 }
 
@@ -341,7 +315,7 @@ fn perform(task: Task, media: Option<CallMedia>) -> Progress {
     }
     // A new media: outgoing (the prepared one) or incoming.
     let d = task.driver.clone();
-    let events = Rc::new(d.media.events_of(&task.call));
+    let events = Rc::new(d.media.events_of(&task.request.call));
     d.media.factory.call(offer, events, Box::new(move |made| go_on(with_media(task, media, Some(made)))));
     Progress::Waiting
 }
@@ -351,7 +325,7 @@ fn perform(task: Task, media: Option<CallMedia>) -> Progress {
 fn with_media(task: Task, media: Option<CallMedia>, made: Option<Result<CallMedia, MediaError>>) -> Progress {
     let (media, fresh) = match (media, made) {
         (Some(m), made) => (m, made.and_then(Result::ok)),
-        (None, Some(made)) => match made.and_then(|m| task.driver.media.adopt(&task.call, m)) {
+        (None, Some(made)) => match made.and_then(|m| task.driver.media.adopt(&task.request.call, m)) {
             Ok(m) => (m, None),
             Err(e) => return Progress::Done(task, Some(Err(e))),
         },
@@ -362,7 +336,7 @@ fn with_media(task: Task, media: Option<CallMedia>, made: Option<Result<CallMedi
 
 /// The browser step of the request, on `fresh` when it is there.
 fn step(task: Task, media: CallMedia, fresh: Option<CallMedia>) -> Progress {
-    let step = match task.driver.media.begin(&task.call, &task.request, &media) {
+    let step = match task.driver.media.begin(&task.request.call, &task.request, &media) {
         Ok(step) => step,
         Err(reply) => return Progress::Done(task, reply),
     };
@@ -388,14 +362,14 @@ fn stepped(
             let answer = result.and_then(crate::media::sdp);
             match fresh {
                 None => Some(answer),
-                Some(f) => match medias.replace(&task.call, &media, f, answer) {
+                Some(f) => match medias.replace(&task.request.call, &media, f, answer) {
                     Some(replaced) => Some(replaced),
                     None => return step(task, media, None),
                 },
             }
         }
         MediaKind::ApplyAnswer { answer, provisional } => {
-            Some(result.map(|_| medias.applied(&task.call, answer, *provisional)))
+            Some(result.map(|_| medias.applied(&task.request.call, answer, *provisional)))
         }
         // No reply: a failed rollback leaves the next offer to fail, and say so.
         MediaKind::Rollback => None,
@@ -419,7 +393,7 @@ impl CallMedias {
     ) -> Option<Result<String, MediaError>> {
         let outcome = {
             let mut calls = self.calls.borrow_mut();
-            match calls.get_mut(call).filter(|s| s.media.as_ref().is_some_and(|m| m.same(old))) {
+            match slot(&mut calls, call).filter(|s| s.media.as_ref().is_some_and(|m| m.same(old))) {
                 Some(slot) if answer.is_ok() => {
                     slot.media = Some(fresh.clone());
                     slot.early_answer = None;
@@ -464,7 +438,7 @@ impl CallMedias {
             }),
             MediaKind::Answer { offer, direction, .. } => Step::Answer(offer, *direction),
             MediaKind::ApplyAnswer { answer, provisional } => {
-                let early = self.calls.borrow().get(call).and_then(|s| s.early_answer.clone());
+                let early = slot(&mut self.calls.borrow_mut(), call).and_then(|s| s.early_answer.clone());
                 if !provisional && early.as_deref() == Some(answer) {
                     return Err(Some(Ok(String::new())));
                 }
@@ -479,7 +453,8 @@ impl CallMedias {
                 if let Err(e) = media.send_dtmf(tones, *duration_ms, *gap_ms) {
                     return Err(Some(Err(e)));
                 }
-                let replaced = self.calls.borrow_mut().get_mut(call).and_then(|s| s.dtmf.replace(request.id));
+                let replaced =
+                    slot(&mut self.calls.borrow_mut(), call).and_then(|s| s.dtmf.replace(request.id));
                 if let Some(old) = replaced {
                     let result = Err(String::from("replaced by later tones before it was played"));
                     feed(&self.driver, Input::Media { request: old, result });
@@ -494,7 +469,7 @@ impl CallMedias {
     /// The peer's answer applied: an early answer (183) is kept, so that
     /// the final one, when it repeats it, is not applied again.
     fn applied(&self, call: &str, answer: &str, provisional: bool) -> String {
-        if let Some(slot) = self.calls.borrow_mut().get_mut(call) {
+        if let Some(slot) = slot(&mut self.calls.borrow_mut(), call) {
             slot.early_answer = provisional.then(|| answer.to_owned());
         }
         String::new()

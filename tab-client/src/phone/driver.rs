@@ -5,16 +5,15 @@
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
-use js_sys::JSON;
 use tabphone_phone::state::Registration;
 use tabphone_phone::{Inherited, Instant, Phone, PhoneError, PhoneEvent, PhoneInput, PhoneOutput};
 use wasm_bindgen::JsValue;
 
 use super::calls::CallMedias;
-use crate::client::{take_settle, PhoneContext, Settle, StopKind};
+use crate::client::{settle_json, take_settle, PhoneContext, Settle, StopKind};
 use crate::listen::{Listener, Target};
 use crate::media::MediaFactory;
-use crate::sip_socket::{SipSocket, SocketEvent};
+use crate::sip_socket::{SipSocket, SocketError, SocketEvent};
 use crate::timer::Timer;
 
 /// How long a tab that hands its calls over and stays open keeps their media
@@ -48,7 +47,9 @@ pub(crate) enum Input {
 }
 
 impl Input {
-    fn as_phone(&self) -> PhoneInput<'_> {
+    /// The phone's input: a media reply moved in (it is owned there), the
+    /// others borrowed.
+    fn as_phone(&mut self) -> PhoneInput<'_> {
         match self {
             Input::Start { inherit } => PhoneInput::Start {
                 unix_ms: js_sys::Date::now() as u64,
@@ -69,7 +70,7 @@ impl Input {
             Input::Offline => PhoneInput::Offline,
             Input::Action { id, name, args } => PhoneInput::Action { id: *id, name, args },
             Input::Media { request, result } => {
-                PhoneInput::Media { request: *request, result: result.clone() }
+                PhoneInput::Media { request: *request, result: std::mem::replace(result, Ok(String::new())) }
             }
             Input::AudioBlocked(b) => PhoneInput::AudioBlocked(*b),
             Input::Timeout => PhoneInput::Timeout,
@@ -190,7 +191,7 @@ impl Driver {
     pub(crate) fn perform(&self, name: &str, args: &JsValue) -> js_sys::Promise {
         let id = self.next_action.get();
         self.next_action.set(id + 1);
-        let args = crate::client::json_text(args).unwrap_or_else(|| "null".into());
+        let args = crate::client::json_or_null(args);
         let mut settle = None;
         let promise = js_sys::Promise::new(&mut |resolve, reject| settle = Some((resolve, reject)));
         if let Some(s) = settle {
@@ -240,22 +241,19 @@ impl Driver {
             if self.held.get() {
                 break;
             }
-            let input = {
+            let mut input = {
                 let mut queue = self.queue.borrow_mut();
                 if queue.is_empty() {
                     break;
                 }
                 queue.remove(0)
             };
-            let mut outputs = Vec::new();
-            {
-                let mut phone = self.phone.borrow_mut();
-                phone.handle_input(Instant::now(), input.as_phone());
-                while let Some(output) = phone.poll_output() {
-                    outputs.push(output);
-                }
-            }
-            for output in outputs {
+            self.phone.borrow_mut().handle_input(Instant::now(), input.as_phone());
+            // One output at a time, the phone not borrowed while it is
+            // performed (polling changes nothing but the phone's output list).
+            loop {
+                let output = self.phone.borrow_mut().poll_output();
+                let Some(output) = output else { break };
                 self.perform_output(output);
             }
         }
@@ -271,11 +269,11 @@ impl Driver {
             PhoneOutput::Connect { url } => self.connect(&url),
             PhoneOutput::Send(text) => {
                 let sent = match self.socket.borrow().as_ref() {
-                    Some(socket) => socket.send(text.as_bytes()),
-                    None => Err(crate::sip_socket::SocketError::NotOpen),
+                    Some(socket) => socket.send_text(&text),
+                    None => Err(SocketError::NotOpen),
                 };
                 if let Err(e) = sent {
-                    self.error(None, crate::cat(&[e.code(), ": ", &e.message()]));
+                    self.error(None, e.coded());
                 }
             }
             PhoneOutput::Close => {
@@ -326,13 +324,12 @@ impl Driver {
     }
 
     fn settle(&self, id: u64, result: Result<String, PhoneError>) {
-        let Some((resolve, reject)) = take_settle(&mut self.actions.borrow_mut(), id) else { return };
-        let (f, text) = match result {
-            Ok(text) => (resolve, text),
-            Err(e) => (reject, e.to_json()),
+        let Some(settle) = take_settle(&mut self.actions.borrow_mut(), id) else { return };
+        let (ok, text) = match result {
+            Ok(text) => (true, text),
+            Err(e) => (false, e.to_json()),
         };
-        // Settling a promise runs no app code now (its reactions are microtasks).
-        let _ = f.call1(&JsValue::NULL, &JSON::parse(&text).unwrap_or(JsValue::NULL));
+        settle_json(settle, ok, &text);
     }
 
     fn connect(&self, url: &str) {
@@ -354,7 +351,7 @@ impl Driver {
         };
         // The old socket (if any) is dropped: closed, its listeners removed.
         let socket = SipSocket::connect(url, on_event);
-        let failed = socket.as_ref().err().map(|e| crate::cat(&[e.code(), ": ", &e.message()]));
+        let failed = socket.as_ref().err().map(SocketError::coded);
         *self.socket.borrow_mut() = socket.ok();
         if let Some(message) = failed {
             self.error(None, message);

@@ -40,7 +40,8 @@
 //! ## Layout
 //! - `mod.rs`: [`BrowserPhone`].
 //! - `driver.rs`: the one `drive()`: inputs in, outputs performed, the timer re-armed.
-//! - `calls.rs`: media requests per call, in order; autoplay retries.
+//! - `calls.rs`: media requests per call, in order; `calls/autoplay.rs`:
+//!   autoplay refusals and their retries.
 //! - `options.rs`: [`PhoneOptions`] from Rust or JavaScript, checked.
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -120,7 +121,7 @@ impl RealPhone for BrowserPhone {
                     tabphone_phone::ErrorCode::Stopped,
                     "the phone is stopped",
                 );
-                Promise::reject(&js_sys::JSON::parse(&e.to_json()).unwrap_or(JsValue::NULL))
+                Promise::reject(&crate::client::json_value(&e.to_json()))
             }
         }
     }

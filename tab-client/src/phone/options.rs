@@ -76,27 +76,18 @@ impl PhoneOptions {
         if self.servers.is_empty() {
             return Err(OptionsError::new("sip.servers: at least one WebSocket server is needed"));
         }
-        if let Some(bad) = self.servers.iter().find(|s| !(s.starts_with("ws://") || s.starts_with("wss://")))
-        {
-            return Err(OptionsError::new(cat(&[
-                "sip.servers: ",
-                &quote(bad),
-                " is not a ws:// or wss:// URL",
-            ])));
-        }
-        for (name, value) in [("user", &self.user), ("domain", &self.domain)] {
-            if value.is_empty() || value.chars().any(|c| c.is_whitespace() || c == '@' || c == ':') {
+        for s in &self.servers {
+            if !(s.starts_with("ws://") || s.starts_with("wss://")) {
                 return Err(OptionsError::new(cat(&[
-                    "sip.",
-                    name,
-                    ": ",
-                    &quote(value),
-                    " is not a valid ",
-                    name,
+                    "sip.servers: ",
+                    &quote(s),
+                    " is not a ws:// or wss:// URL",
                 ])));
             }
         }
-        if self.expires.is_some_and(|e| e == 0) {
+        check_name("user", &self.user)?;
+        check_name("domain", &self.domain)?;
+        if self.expires == Some(0) {
             return Err(OptionsError::new("sip.expires: must be at least 1 second"));
         }
         Ok(())
@@ -134,8 +125,10 @@ impl PhoneOptions {
         let read =
             read_options(sip, media).map_err(|e| OptionsError::new(crate::sip_socket::js_message(&e)))?;
         let mut ice_servers = Vec::new();
-        for server in Array::from(&read.get(7)).iter() {
-            let server: Array = server.unchecked_into();
+        // Lists `readOptions` made (not the app's): read in place, by index.
+        let servers: Array = read.get(7).unchecked_into();
+        for i in 0..servers.length() {
+            let server: Array = servers.get(i).unchecked_into();
             let (username, credential) = (text(&server, 1), text(&server, 2));
             ice_servers.push(IceServer { urls: strings(&server.get(0)), username, credential });
         }
@@ -178,6 +171,19 @@ extern "C" {
     fn read_options(sip: &JsValue, media: &JsValue) -> Result<Array, JsValue>;
 }
 
+/// The user or the domain (`name`): not empty, no white space, `@` or `:`.
+/// (Plain loops: each iterator adapter costs the wasm its own copy.)
+fn check_name(name: &str, value: &str) -> Result<(), OptionsError> {
+    let mut bad = value.is_empty();
+    for c in value.chars() {
+        bad |= c.is_whitespace() || c == '@' || c == ':';
+    }
+    if bad {
+        return Err(OptionsError::new(cat(&["sip.", name, ": ", &quote(value), " is not a valid ", name])));
+    }
+    Ok(())
+}
+
 /// Item `i` of `readOptions`' list: a string, a flag or a number. Functions,
 /// not closures: one copy each, however many fields call them.
 #[inline(never)]
@@ -197,9 +203,10 @@ fn number(read: &Array, i: u32) -> Option<u32> {
 
 /// A list of strings `readOptions` made.
 fn strings(list: &JsValue) -> Vec<String> {
+    let list: &Array = list.unchecked_ref();
     let mut out = Vec::new();
-    for s in Array::from(list).iter() {
-        if let Some(s) = s.as_string() {
+    for i in 0..list.length() {
+        if let Some(s) = list.get(i).as_string() {
             out.push(s);
         }
     }
