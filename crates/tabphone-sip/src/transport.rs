@@ -393,34 +393,38 @@ impl Transport {
             // A working connection dropped: retry the same server at once.
             self.attempts = 0;
         }
-        if self.attempts < self.config.max_reconnection_attempts {
-            let delay = if self.attempts == 0 { Duration::ZERO } else { self.config.reconnection_delay };
+        let delay = if self.attempts < self.config.max_reconnection_attempts {
             self.attempts += 1;
-            self.timers.retry_at = Some(now + delay);
-            return;
-        }
-        // This server is done: the next one at once, or a recovery round.
-        if let Some(i) = self.current {
-            if let Some(e) = self.errored.get_mut(i) {
-                *e = true;
+            if self.attempts == 1 {
+                Duration::ZERO
+            } else {
+                self.config.reconnection_delay
             }
-        }
-        self.attempts = 0;
-        if let Some(next) = self.pick() {
-            self.current = Some(next);
-            self.timers.retry_at = Some(now);
-            return;
-        }
-        self.errored.iter_mut().for_each(|e| *e = false);
-        if self.config.max_recovery_rounds.is_some_and(|max| self.recovery_round >= max) {
-            self.should_connect = false;
-            return self.event(TransportEvent::RecoveryFailed);
-        }
-        let delay = self.recovery_delay();
-        self.recovery_round += 1;
-        self.current = None;
+        } else {
+            // This server is done: the next one at once, or a recovery round.
+            if let Some(i) = self.current {
+                if let Some(e) = self.errored.get_mut(i) {
+                    *e = true;
+                }
+            }
+            self.attempts = 0;
+            if let Some(next) = self.pick() {
+                self.current = Some(next);
+                Duration::ZERO
+            } else {
+                self.errored.iter_mut().for_each(|e| *e = false);
+                if self.config.max_recovery_rounds.is_some_and(|max| self.recovery_round >= max) {
+                    self.should_connect = false;
+                    return self.event(TransportEvent::RecoveryFailed);
+                }
+                let delay = self.recovery_delay();
+                self.recovery_round += 1;
+                self.current = None;
+                self.event(TransportEvent::RecoveryError { retry_in: delay });
+                delay
+            }
+        };
         self.timers.retry_at = Some(now + delay);
-        self.event(TransportEvent::RecoveryError { retry_in: delay });
     }
 
     /// `min * 2^round`, capped, minus up to `jitter` of it.
