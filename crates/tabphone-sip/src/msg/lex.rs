@@ -180,19 +180,20 @@ pub(crate) fn decimal(n: u64) -> String {
     out
 }
 
-/// Digits only, at most `max`.
-/// `s` as a number of type `T`, read as `str::parse` reads it (ASCII
+/// `s` as a number up to `max`, read as `str::parse` reads it (ASCII
 /// digits after an optional `+`): one copy of the standard library's
-/// reader, the `u64` one, rather than one per width.
-pub(crate) fn parse_int<T: TryFrom<u64>>(s: &str) -> Option<T> {
-    s.parse::<u64>().ok().and_then(|n| T::try_from(n).ok())
+/// reader, the `u64` one, rather than one per width; callers narrow it
+/// with `as` (in range after the `max` check).
+pub(crate) fn parse_int(s: &str, max: u64) -> Option<u64> {
+    s.parse::<u64>().ok().filter(|n| *n <= max)
 }
 
+/// Digits only, at most `max`.
 pub(super) fn parse_number(s: &str, max: u64) -> Option<u64> {
     if s.is_empty() || s.len() > 20 || !all_bytes(s, |c| c.is_ascii_digit()) {
         return None;
     }
-    s.parse::<u64>().ok().filter(|n| *n <= max)
+    parse_int(s, max)
 }
 
 /// Split a header value on commas outside quotes and angle brackets.

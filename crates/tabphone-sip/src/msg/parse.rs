@@ -196,7 +196,7 @@ fn parse_status_line(line: &str) -> Result<(u16, &str), ParseError> {
     if code.len() != 3 || !all_bytes(code, |c| c.is_ascii_digit()) {
         return Err(err(format!("status code {} is not three digits", quote(code))));
     }
-    let status: u16 = parse_int(code).ok_or_else(|| err("bad status code"))?;
+    let status = parse_int(code, u16::MAX as u64).ok_or_else(|| err("bad status code"))? as u16;
     if !(100..=699).contains(&status) {
         return Err(err(format!("status code {status} out of range")));
     }

@@ -99,7 +99,8 @@ impl UserAgent {
         let status = lines(&body)
             .next()
             .and_then(|l| split_byte(l, b' ').nth(1))
-            .and_then(crate::msg::parse_int::<u16>);
+            .and_then(|s| crate::msg::parse_int(s, u16::MAX as u64))
+            .map(|n| n as u16);
         if let Some(status) = status {
             self.event(Event::ReferProgress { call: id, status });
         }

@@ -167,8 +167,8 @@ impl UserAgent {
     pub(super) fn on_register_response(&mut self, now: Instant, req: &Request, resp: &Response) {
         self.reg.pending = None;
         self.timers.stop(Timer::RegisterTimeout);
-        // Not `and_then(parse_int)`: a function item there was a generic copy of its own.
-        let requested = req.headers.get("Expires").map_or(0, |e| parse_int::<u32>(e).unwrap_or(0));
+        let requested =
+            req.headers.get("Expires").map_or(0, |e| parse_int(e, u32::MAX as u64).map_or(0, |n| n as u32));
         let status = resp.status;
         if requested == 0 {
             self.reg.state = RegState::Idle;
@@ -205,7 +205,11 @@ impl UserAgent {
 
     /// A 423: ask again for the registrar's Min-Expires, if it is more.
     fn interval_too_brief(&mut self, now: Instant, resp: &Response) {
-        let min = resp.headers.get("Min-Expires").and_then(|e| parse_int::<u32>(trim_space(e)));
+        let min = resp
+            .headers
+            .get("Min-Expires")
+            .and_then(|e| parse_int(trim_space(e), u32::MAX as u64))
+            .map(|n| n as u32);
         match min {
             Some(min) if min > self.reg.expires => {
                 self.reg.expires = min;
@@ -247,11 +251,11 @@ impl UserAgent {
             let mine = inst.is_some_and(|v| trim_angles(v) == self.me.instance) || na.uri.starts_with(&ours);
             if mine {
                 if let Some(e) = param(&na.params, "expires").flatten() {
-                    return Some(parse_int::<u64>(e).map_or(3600, |e| e.min(u64::from(u32::MAX)) as u32));
+                    return Some(parse_int(e, u64::MAX).map_or(3600, |e| e.min(u64::from(u32::MAX)) as u32));
                 }
             }
         }
-        resp.headers.get("Expires").and_then(|e| parse_int::<u32>(trim_space(e)))
+        resp.headers.get("Expires").and_then(|e| parse_int(trim_space(e), u32::MAX as u64)).map(|n| n as u32)
     }
 }
 
