@@ -3,7 +3,7 @@
 //! [`ParseError`] saying why (and, for a request, which answer it gets).
 
 use super::header::{CSeq, NameAddrRef, ViaRef};
-use super::lex::{all_bytes, any_byte, bad, err, is_token, is_ws, parse_int, parse_number, split_list};
+use super::lex::{all_bytes, any_byte, bad, err, is_token, is_ws, parse_number, split_list};
 use super::lex::{find_byte, find_crlf, split_byte, split_once_byte, trim_end_bytes, trim_ws};
 use super::uri::UriRef;
 use super::{Header, Headers, Message, Method, Request, Response};
@@ -196,7 +196,11 @@ fn parse_status_line(line: &str) -> Result<(u16, &str), ParseError> {
     if code.len() != 3 || !all_bytes(code, |c| c.is_ascii_digit()) {
         return Err(err(format!("status code {} is not three digits", quote(code))));
     }
-    let status = parse_int(code, u16::MAX as u64).ok_or_else(|| err("bad status code"))? as u16;
+    // Three digits: read in place (no number reader, no error to carry).
+    let mut status = 0u16;
+    for &c in code.as_bytes() {
+        status = status * 10 + u16::from(c - b'0');
+    }
     if !(100..=699).contains(&status) {
         return Err(err(format!("status code {status} out of range")));
     }
