@@ -413,7 +413,15 @@ fn check_date(v: &str) -> Result<(), ParseError> {
         n += 1;
     }
     let digits = |s: &str, n: usize| s.len() == n && all_bytes(s, |c| c.is_ascii_digit());
-    let time = |s: &str| split_byte(s, b':').count() == 3 && split_byte(s, b':').all(|x| digits(x, 2));
+    // `hh:mm:ss`: two digits, then a colon before every further two.
+    let time = |s: &str| {
+        let b = s.as_bytes();
+        let mut ok = b.len() == 8;
+        for (i, c) in b.iter().enumerate() {
+            ok &= if i % 3 == 2 { *c == b':' } else { c.is_ascii_digit() };
+        }
+        ok
+    };
     let ok = n == 6
         && p[0].strip_suffix(',').is_some_and(|d| DAYS.contains(&d))
         && digits(p[1], 2)
