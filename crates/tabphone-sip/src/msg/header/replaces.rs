@@ -39,14 +39,16 @@ impl Replaces {
                 *slot = Some(value);
             }
         })?;
-        let tag = |t: Option<Option<&str>>, name: &str| match t.flatten() {
-            Some(t) if is_token(t) => Ok(t.to_string()),
+        // Both checked before anything is copied: no copy to drop on an error.
+        let tag = |t: Option<Option<_>>, name: &str| match t.flatten() {
+            Some(t) if is_token(t) => Ok(t),
             _ => Err(err(format!("Replaces needs a token {name}"))),
         };
+        let (to_tag, from_tag) = (tag(to_tag, "to-tag")?, tag(from_tag, "from-tag")?);
         Ok(Replaces {
             call_id: call_id.to_string(),
-            to_tag: tag(to_tag, "to-tag")?,
-            from_tag: tag(from_tag, "from-tag")?,
+            to_tag: to_tag.to_string(),
+            from_tag: from_tag.to_string(),
         })
     }
 
