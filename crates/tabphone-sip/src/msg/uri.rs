@@ -89,12 +89,14 @@ impl Uri {
     /// Parse and check.
     pub fn parse(s: &str) -> Result<Uri, ParseError> {
         let u = UriRef::scan(s)?;
+        // The parameters first: an error then drops no copies.
+        let params = parse_params(u.params)?;
         Ok(Uri {
             scheme: u.scheme.to_ascii_lowercase(),
             user: u.user.map(str::to_string),
             host: u.host.to_string(),
             port: u.port,
-            params: parse_params(u.params)?,
+            params,
             has_headers: u.has_headers,
         })
     }

@@ -137,11 +137,9 @@ impl NameAddr {
     /// Parse one value (not a comma list).
     pub fn parse(v: &str) -> Result<NameAddr, ParseError> {
         let r = NameAddrRef::scan(v)?;
-        Ok(NameAddr {
-            display: r.display.map(unquote),
-            uri: r.uri.to_string(),
-            params: parse_params(r.params)?,
-        })
+        // The parameters first: an error then drops no copies.
+        let params = parse_params(r.params)?;
+        Ok(NameAddr { display: r.display.map(unquote), uri: r.uri.to_string(), params })
     }
 
     /// The `tag` parameter.

@@ -73,11 +73,13 @@ impl Via {
     /// Parse `SIP / 2.0 / transport LWS sent-by *(SEMI via-params)`.
     pub fn parse(v: &str) -> Result<Via, ParseError> {
         let r = ViaRef::scan(v)?;
+        // The parameters first: an error then drops no copies.
+        let params = parse_params(r.params)?;
         Ok(Via {
             transport: r.transport.to_ascii_uppercase(),
             host: r.host.to_string(),
             port: r.port,
-            params: parse_params(r.params)?,
+            params,
         })
     }
 
