@@ -133,10 +133,12 @@ impl UserAgent {
     pub fn dialog(&self, call: CallId) -> Option<DialogSnapshot> {
         let c = self.calls.get(&call)?;
         let d = &c.dialog;
+        // The peer's tag first: without it, nothing is copied.
+        let remote_tag = d.remote_tag.clone()?;
         Some(DialogSnapshot {
             call_id: d.call_id.clone(),
             local_tag: d.local_tag.clone(),
-            remote_tag: d.remote_tag.clone()?,
+            remote_tag,
             local_uri: d.local_uri.clone(),
             remote_uri: d.remote_uri.clone(),
             local_cseq: d.local_cseq,
