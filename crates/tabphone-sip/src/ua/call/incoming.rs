@@ -60,10 +60,9 @@ impl UserAgent {
         sdp: String,
         extra: &[(&'static str, &str)],
     ) {
-        let contact = self.me.contact_text.clone();
         let Some(call) = self.calls.get_mut(&id) else { return };
         let mut resp = Response::to(invite, 200, Some(&call.dialog.local_tag));
-        resp.headers.push("Contact", contact);
+        resp.headers.push("Contact", self.me.contact_text.clone());
         for (name, value) in extra {
             resp.headers.push(*name, *value);
         }
