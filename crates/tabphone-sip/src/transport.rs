@@ -310,13 +310,17 @@ impl Transport {
     /// The deadline from [`Transport::poll_timeout`] passed.
     pub fn handle_timeout(&mut self, now: Instant) {
         let due = |t: Option<Instant>| t.is_some_and(|t| t <= now);
-        if due(self.timers.connect_deadline) {
+        // At most one: `failed` clears the timers.
+        let cause = if due(self.timers.connect_deadline) {
+            Some(Cause::ConnectTimeout)
+        } else if due(self.timers.pong_deadline) {
+            Some(Cause::NoPong)
+        } else {
+            None
+        };
+        if let Some(cause) = cause {
             self.out.push(TransportOutput::Close);
-            self.failed(now, Cause::ConnectTimeout);
-        }
-        if due(self.timers.pong_deadline) {
-            self.out.push(TransportOutput::Close);
-            self.failed(now, Cause::NoPong);
+            self.failed(now, cause);
         }
         if due(self.timers.next_ping) {
             self.ping(now);
