@@ -338,12 +338,14 @@ impl Transport {
         self.out.push(TransportOutput::Event(e));
     }
 
+    /// The URL an attempt goes to (copied once, here).
     fn url(&self) -> String {
-        match (&self.backup, self.use_backup, self.current) {
-            (Some(b), true, _) => b.clone(),
-            (_, _, Some(i)) => self.config.servers.get(i).map(|s| s.url.clone()).unwrap_or_default(),
-            _ => String::new(),
-        }
+        let url = match (&self.backup, self.use_backup, self.current) {
+            (Some(b), true, _) => b,
+            (_, _, Some(i)) => self.config.servers.get(i).map_or("", |s| &s.url),
+            _ => "",
+        };
+        url.to_string()
     }
 
     /// Start an attempt: to `server` (a retry) or to the best one.
