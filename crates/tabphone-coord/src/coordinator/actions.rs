@@ -41,6 +41,8 @@ enum Which {
     From(PortId),
     /// Due by this instant.
     DueBy(Instant),
+    /// This forward id, answered by this port (the one it went to).
+    Answered(u64, PortId),
 }
 
 #[derive(Debug)]
@@ -91,8 +93,9 @@ impl Actions {
 
     /// The answer address of in-flight action `fwd`, if `port` is where it went.
     pub fn complete(&mut self, fwd: u64, port: PortId) -> Option<Answer> {
-        let i = self.all.iter().position(|e| e.fwd == fwd && e.to == Some(port))?;
-        Some(self.all.remove(i).answer)
+        // At most one (forward ids are unique); by the one removal loop: a
+        // `position` costs the wasm a copy of its own.
+        self.remove_where(Which::Answered(fwd, port)).first().copied()
     }
 
     /// Every action in flight to `to`, removed.
@@ -121,6 +124,7 @@ impl Actions {
                 Which::InFlightTo(to) => e.to == Some(to),
                 Which::From(from) => e.answer.from == from,
                 Which::DueBy(now) => e.deadline <= now,
+                Which::Answered(fwd, to) => e.fwd == fwd && e.to == Some(to),
             };
             match hit {
                 true => out.push(self.all.remove(i).answer),

@@ -115,8 +115,9 @@ pub enum Output {
     WatchTab {
         /// The port the lock belongs to.
         port: PortId,
-        /// Lock name ([`crate::protocol::tab_lock_name`]).
-        lock: String,
+        /// Lock name ([`crate::protocol::tab_lock_name`]); an `Arc` as
+        /// [`Output::Send`]'s text: one drop for both.
+        lock: Arc<str>,
     },
     /// The tab is gone: close and forget the port.
     ClosePort {

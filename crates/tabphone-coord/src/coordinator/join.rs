@@ -125,7 +125,7 @@ impl Coordinator {
         if tab.status == Status::Connected {
             tab.joined = order;
             tab.id = hello.tab.to_string();
-            self.out.push(Output::WatchTab { port, lock: tab_lock_name(&hello.tab) });
+            self.out.push(Output::WatchTab { port, lock: tab_lock_name(&hello.tab).into() });
         }
         tab.status = Status::Live;
         tab.visible = hello.visible;
