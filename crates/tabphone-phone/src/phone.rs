@@ -81,6 +81,9 @@ pub enum PhoneInput<'a> {
 /// What the glue must do, in order.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
+// A tag, then each variant's fields (as `Action`): less drop glue than
+// with a niche tag.
+#[repr(C)]
 pub enum PhoneOutput {
     /// Open a WebSocket (subprotocol `sip`) to `url`, dropping any other.
     Connect {
