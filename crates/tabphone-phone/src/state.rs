@@ -393,6 +393,9 @@ pub struct DialogState {
     derive(serde::Serialize, serde::Deserialize),
     serde(tag = "cause", rename_all = "snake_case")
 )]
+// A tag, then the variant's status (as `Action`): every `status` at one
+// place, less code where the causes are matched.
+#[repr(C)]
 pub enum EndCause {
     /// Hung up here (`hangup`, or the phone stopped).
     Local,
