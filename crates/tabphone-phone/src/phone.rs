@@ -119,6 +119,9 @@ pub(crate) enum Run {
 
 /// Why the phone waits for a media reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// A tag, then the variant's fields (as `Action`): the `action` of `Mute`
+// and `Dtmf` at one place.
+#[repr(C)]
 pub(crate) enum Purpose {
     /// The offer of our INVITE.
     CallOffer,
