@@ -220,6 +220,9 @@ pub enum DisconnectCause {
     derive(serde::Serialize, serde::Deserialize),
     serde(tag = "state", rename_all = "snake_case")
 )]
+// A tag, then the variant's fields (as `Action`): a little less code
+// where registrations are written and read.
+#[repr(C)]
 pub enum Registration {
     /// Not registered.
     Unregistered,
