@@ -14,6 +14,9 @@ use crate::state::{Connection, EndCause, Peer, Registration};
     serde(tag = "event", rename_all = "camelCase", rename_all_fields = "camelCase")
 )]
 #[non_exhaustive]
+// A tag, then each variant's fields in their order (as `Action`): less
+// drop glue than with a niche tag.
+#[repr(C)]
 pub enum PhoneEvent {
     /// A call rings here; `answer` or `decline` it. A call that replaces
     /// another (attended transfer) is answered by the phone itself.

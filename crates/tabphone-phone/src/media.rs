@@ -37,6 +37,9 @@ pub struct MediaRequest {
     serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase")
 )]
 #[non_exhaustive]
+// A tag, then each variant's fields in their order (as `Action`): the SDP
+// of `Answer` and `ApplyAnswer` at one place ([`crate::Phone`] reads it).
+#[repr(C)]
 pub enum MediaKind {
     /// Make an offer (get the microphone first if the call has none yet).
     /// Reply: the offer SDP.

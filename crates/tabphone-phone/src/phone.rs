@@ -81,6 +81,9 @@ pub enum PhoneInput<'a> {
 /// What the glue must do, in order.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
+// A tag, then each variant's fields (as `Action`): less drop glue than
+// with a niche tag.
+#[repr(C)]
 pub enum PhoneOutput {
     /// Open a WebSocket (subprotocol `sip`) to `url`, dropping any other.
     Connect {
@@ -116,6 +119,9 @@ pub(crate) enum Run {
 
 /// Why the phone waits for a media reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// A tag, then the variant's fields (as `Action`): the `action` of `Mute`
+// and `Dtmf` at one place.
+#[repr(C)]
 pub(crate) enum Purpose {
     /// The offer of our INVITE.
     CallOffer,

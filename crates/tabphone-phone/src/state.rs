@@ -220,6 +220,9 @@ pub enum DisconnectCause {
     derive(serde::Serialize, serde::Deserialize),
     serde(tag = "state", rename_all = "snake_case")
 )]
+// A tag, then the variant's fields (as `Action`): a little less code
+// where registrations are written and read.
+#[repr(C)]
 pub enum Registration {
     /// Not registered.
     Unregistered,
@@ -393,6 +396,9 @@ pub struct DialogState {
     derive(serde::Serialize, serde::Deserialize),
     serde(tag = "cause", rename_all = "snake_case")
 )]
+// A tag, then the variant's status (as `Action`): every `status` at one
+// place, less code where the causes are matched.
+#[repr(C)]
 pub enum EndCause {
     /// Hung up here (`hangup`, or the phone stopped).
     Local,
