@@ -146,9 +146,8 @@ impl TabPhone {
             let factory = move || -> Box<dyn RealPhone> { Box::new(JsPhone { handler: h.clone() }) };
             (TabClient::connect(worker_url, opts, Box::new(factory)), Some(handler))
         } else {
-            let phone = PhoneOptions::from_js(&sip, &get(&options, "media"))
-                .map_err(|e| error_object(OptionsError::CODE, &e.message))?;
-            let client = TabClient::connect_phone(worker_url, opts, phone)
+            let client = PhoneOptions::from_js(&sip, &get(&options, "media"))
+                .and_then(|phone| TabClient::connect_phone(worker_url, opts, phone))
                 .map_err(|e| error_object(OptionsError::CODE, &e.message))?;
             (client, None)
         };
