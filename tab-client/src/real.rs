@@ -5,6 +5,7 @@ use std::cell::RefCell;
 use std::rc::Weak;
 
 use js_sys::Promise;
+use tabphone_coord::protocol::ErrorCode;
 use tabphone_coord::Instant;
 use tabphone_phone::PhoneEvent;
 use wasm_bindgen::JsValue;
@@ -65,12 +66,19 @@ impl PhoneContext {
     /// message)` once this tab is no longer real, or for a state over the
     /// size limit.
     pub fn publish(&self, state: &str) -> Result<(), (String, String)> {
-        let Some(rc) = self.client.upgrade() else {
-            return Err((String::from("worker_gone"), String::from("the tab client is gone")));
-        };
+        match self.published(state) {
+            Some(result) => result.map_err(|(code, message)| (code.as_str().to_owned(), message)),
+            None => Err((String::from("worker_gone"), String::from("the tab client is gone"))),
+        }
+    }
+
+    /// [`PhoneContext::publish`] for the phone, which only asks whether the
+    /// state went out (no texts made for it): `None` when the client is gone.
+    pub(crate) fn published(&self, state: &str) -> Option<Result<(), (ErrorCode, String)>> {
+        let rc = self.client.upgrade()?;
         let result = rc.borrow_mut().core.publish(state);
         flush(&rc);
-        result.map_err(|(code, message)| (code.as_str().to_owned(), message))
+        Some(result)
     }
 
     /// Tell this tab's phone listeners ([`crate::TabClient::on_phone_event`]) of an
@@ -96,7 +104,7 @@ impl PhoneContext {
         let relayed = rc.borrow_mut().core.relay(&event.to_json());
         flush(&rc);
         if let Err((code, message)) = relayed {
-            if code != tabphone_coord::protocol::ErrorCode::NotReal {
+            if code != ErrorCode::NotReal {
                 web_sys::console::warn_1(&crate::cat(&["tabphone: an event not relayed: ", &message]).into());
             }
         }
