@@ -181,6 +181,11 @@ impl TabClient {
         self.inner.borrow().core.tab_id().to_owned()
     }
 
+    /// This browser's SIP instance id for the app (see `instance.rs`).
+    pub(crate) fn instance_id(&self) -> String {
+        crate::instance::stable_id(&self.inner.borrow().app)
+    }
+
     /// Live tab count as last reported.
     pub fn tabs(&self) -> usize {
         self.inner.borrow().core.tabs()

@@ -45,7 +45,6 @@ extern "C" {
 #[wasm_bindgen]
 pub struct TabPhone {
     client: TabClient,
-    app: String,
     /// The app's action handler, used while real when no `sip` was given.
     handler: Option<Rc<RefCell<Option<Function>>>>,
     listeners: Listeners,
@@ -116,7 +115,7 @@ impl TabPhone {
     /// This browser's SIP instance id for the app (kept in `localStorage`
     /// as `tabphone:instance:<app>`): the same in every tab.
     pub fn instance_id(&self) -> String {
-        crate::instance::stable_id(&self.app)
+        self.client.instance_id()
     }
 }
 
@@ -138,7 +137,6 @@ impl TabPhone {
             opts.app = app;
         }
         opts.tab_id = get(&options, "tabId").as_string();
-        let app = opts.app.clone();
         let sip = get(&options, "sip");
         let (client, handler) = if sip.is_undefined() {
             let handler = Rc::new(RefCell::new(None));
@@ -159,7 +157,7 @@ impl TabPhone {
                 call_all(targets, &detail(event));
             }
         });
-        Ok(with_methods(TabPhone { client, app, handler, listeners }.into()))
+        Ok(with_methods(TabPhone { client, handler, listeners }.into()))
     }
 
     /// The getters `role`, `epoch`, `tabId`, `tabs` and `instanceId` (typed
