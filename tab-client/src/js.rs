@@ -166,7 +166,7 @@ impl TabPhone {
     #[wasm_bindgen(skip_typescript)]
     pub fn field(&self, field: u32) -> JsValue {
         match field {
-            0 => JsValue::from_str(&self.role()),
+            0 => JsValue::from_str(self.client.role().as_str()),
             1 => JsValue::from_f64(self.epoch()),
             2 => JsValue::from_str(&self.tab_id()),
             3 => JsValue::from_f64(self.tabs()),
