@@ -216,10 +216,7 @@ impl TabClient {
         let listener: PhoneListener = Rc::new(RefCell::new(listener));
         self.inner.borrow_mut().phone_listeners.push(listener.clone());
         let mut prev = PhoneState::parse(&self.state()).ok();
-        let tell = move |event: &PhoneEvent| match listener.try_borrow_mut() {
-            Ok(mut f) => f(event),
-            Err(_) => web_sys::console::warn_1(&"tabphone: a phone listener re-entered".into()),
-        };
+        let tell = move |event: &PhoneEvent| tell(&listener, event);
         self.on_event(move |e| match e {
             TabEvent::State { state } => {
                 let next = PhoneState::parse(state).ok();
@@ -363,6 +360,14 @@ pub(crate) fn flush(rc: &Rc<RefCell<Inner>>) {
             // `Debug`) is left out of the build until the core gains one.
             other => web_sys::console::warn_1(&format!("tabphone: unhandled output {other:?}").into()),
         }
+    }
+}
+
+/// Hand a phone event to one listener (one that re-entered misses it).
+pub(crate) fn tell(listener: &PhoneListener, event: &PhoneEvent) {
+    match listener.try_borrow_mut() {
+        Ok(mut f) => f(event),
+        Err(_) => web_sys::console::warn_1(&"tabphone: a phone listener re-entered".into()),
     }
 }
 

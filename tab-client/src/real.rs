@@ -10,7 +10,7 @@ use tabphone_coord::Instant;
 use tabphone_phone::PhoneEvent;
 use wasm_bindgen::JsValue;
 
-use crate::client::{flush, Inner, PhoneListener};
+use crate::client::{flush, tell, Inner, PhoneListener};
 
 /// The real phone: created when the tab becomes real, stopped and dropped
 /// when it stops being real. [`crate::phone::BrowserPhone`] is the SIP phone;
@@ -88,10 +88,7 @@ impl PhoneContext {
         let Some(rc) = self.client.upgrade() else { return };
         let listeners: Vec<PhoneListener> = rc.borrow().phone_listeners.clone();
         for l in &listeners {
-            match l.try_borrow_mut() {
-                Ok(mut f) => f(event),
-                Err(_) => web_sys::console::warn_1(&"tabphone: a phone listener re-entered".into()),
-            }
+            tell(l, event);
         }
     }
 
