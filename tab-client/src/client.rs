@@ -227,7 +227,7 @@ impl TabClient {
             }
             TabEvent::Relayed { event } => match PhoneEvent::parse_relayed(event) {
                 Some(event) => tell(&event),
-                None => web_sys::console::warn_1(&"tabphone: an unreadable event from the real tab".into()),
+                None => warn("an unreadable event from the real tab", ""),
             },
             _ => {}
         });
@@ -363,11 +363,16 @@ pub(crate) fn flush(rc: &Rc<RefCell<Inner>>) {
     }
 }
 
+/// A warning on the console: `tabphone: ` then `what` and `detail`.
+pub(crate) fn warn(what: &str, detail: &str) {
+    web_sys::console::warn_1(&JsValue::from_str(&crate::cat(&["tabphone: ", what, detail])));
+}
+
 /// Hand a phone event to one listener (one that re-entered misses it).
 pub(crate) fn tell(listener: &PhoneListener, event: &PhoneEvent) {
     match listener.try_borrow_mut() {
         Ok(mut f) => f(event),
-        Err(_) => web_sys::console::warn_1(&"tabphone: a phone listener re-entered".into()),
+        Err(_) => warn("a phone listener re-entered", ""),
     }
 }
 
@@ -531,7 +536,7 @@ impl Inner {
         let on_message = Closure::<dyn FnMut(JsValue)>::new(move |data: JsValue| {
             match data.as_string() {
                 Some(text) => drive(&weak, TabInput::WorkerMessage(&text)),
-                None => web_sys::console::warn_1(&"tabphone: a non-text message from the worker".into()),
+                None => warn("a non-text message from the worker", ""),
             }
             tick(&weak);
         });

@@ -10,7 +10,7 @@ use tabphone_coord::Instant;
 use tabphone_phone::PhoneEvent;
 use wasm_bindgen::JsValue;
 
-use crate::client::{flush, tell, Inner, PhoneListener};
+use crate::client::{flush, tell, warn, Inner, PhoneListener};
 
 /// The real phone: created when the tab becomes real, stopped and dropped
 /// when it stops being real. [`crate::phone::BrowserPhone`] is the SIP phone;
@@ -102,7 +102,7 @@ impl PhoneContext {
         flush(&rc);
         if let Err((code, message)) = relayed {
             if code != ErrorCode::NotReal {
-                web_sys::console::warn_1(&crate::cat(&["tabphone: an event not relayed: ", &message]).into());
+                warn("an event not relayed: ", &message);
             }
         }
     }
