@@ -326,14 +326,12 @@ pub(crate) fn flush(rc: &Rc<RefCell<Inner>>) {
         match output {
             TabOutput::StartReal { inherit } => start_real(rc, inherit),
             TabOutput::StopReal { last } => stop_real(rc, last),
-            TabOutput::HoldReal => {
+            TabOutput::HoldReal | TabOutput::ResumeReal => {
                 if let Some(p) = real(rc) {
-                    p.hold();
-                }
-            }
-            TabOutput::ResumeReal => {
-                if let Some(p) = real(rc) {
-                    p.resume();
+                    match output {
+                        TabOutput::HoldReal => p.hold(),
+                        _ => p.resume(),
+                    }
                 }
             }
             TabOutput::Perform { job, name, args } => {
