@@ -4,7 +4,6 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{Function, Promise, Reflect};
-use tabphone_phone::PhoneEvent;
 use wasm_bindgen::prelude::*;
 
 use crate::client::{
@@ -36,7 +35,8 @@ extern "C" {
     #[wasm_bindgen(js_name = withMethods)]
     fn with_methods(phone: JsValue) -> JsValue;
     /// A phone event's JSON as its listeners receive it: its fields without
-    /// `event`, an error's with the code `phone_error`.
+    /// `event`, an error's with the code `phone_error`; a trace line as
+    /// text; the registration or connection itself.
     #[wasm_bindgen(js_name = eventDetail)]
     fn event_detail(json: &str) -> JsValue;
 }
@@ -75,17 +75,6 @@ fn get(options: &JsValue, key: &str) -> JsValue {
     match options.is_object() {
         true => Reflect::get(options, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED),
         false => JsValue::UNDEFINED,
-    }
-}
-
-/// What a listener of `event` receives: the event's fields (without its
-/// name); a trace line as text; the registration or connection itself.
-fn detail(event: &PhoneEvent) -> JsValue {
-    match event {
-        PhoneEvent::Trace { line } => JsValue::from_str(line),
-        PhoneEvent::Registration { registration } => json_value(&registration.to_json()),
-        PhoneEvent::Connection { connection } => json_value(&connection.to_json()),
-        _ => event_detail(&event.to_json()),
     }
 }
 
@@ -154,7 +143,7 @@ impl TabPhone {
         client.on_phone_event(move |event| {
             let targets = listeners_of(&l.borrow(), event.name());
             if !targets.is_empty() {
-                call_all(targets, &detail(event));
+                call_all(targets, &event_detail(&event.to_json()));
             }
         });
         Ok(with_methods(TabPhone { client, handler, listeners }.into()))
