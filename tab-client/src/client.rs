@@ -109,6 +109,11 @@ pub(crate) fn error_object(code: &str, message: &str) -> JsValue {
     json_value(&text)
 }
 
+/// A promise rejected with a `{code, message}` error.
+pub(crate) fn rejected(code: &str, message: &str) -> Promise {
+    Promise::reject(&error_object(code, message))
+}
+
 /// The value of JSON text (`null` when it is not JSON). One function for
 /// every site: each `parse(..).unwrap_or(..)` is code of its own.
 pub(crate) fn json_value(text: &str) -> JsValue {
@@ -239,8 +244,7 @@ impl TabClient {
         let text = match json_text(&args) {
             Some(t) => t,
             None => {
-                let err = error_object(ErrorCode::Malformed.as_str(), "args cannot be serialized to JSON");
-                return Promise::reject(&err);
+                return rejected(ErrorCode::Malformed.as_str(), "args cannot be serialized to JSON");
             }
         };
         let mut slot = None;
@@ -461,7 +465,7 @@ fn run_action(
     crate::later::soon(Box::new(move || {
         let promise = match phone {
             Some(p) => p.perform(&name, json_value(&args)),
-            None => Promise::reject(&error_object(ErrorCode::NotReal.as_str(), "this tab is not real")),
+            None => rejected(ErrorCode::NotReal.as_str(), "this tab is not real"),
         };
         crate::later::then(&promise, Box::new(move |outcome| action_done(&weak, job, outcome)));
     }));

@@ -7,7 +7,8 @@ use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 
 use crate::client::{
-    call_all, error_object, json_value, listeners_of, Options, PhoneContext, RealPhone, StopKind, TabClient,
+    call_all, error_object, json_value, listeners_of, rejected, Options, PhoneContext, RealPhone, StopKind,
+    TabClient,
 };
 use crate::phone::{OptionsError, PhoneOptions};
 
@@ -62,7 +63,7 @@ impl RealPhone for JsPhone {
     fn perform(&self, name: &str, args: JsValue) -> Promise {
         let Some(handler) = self.handler.borrow().clone() else {
             let code = tabphone_coord::protocol::ErrorCode::NoHandler.as_str();
-            return Promise::reject(&error_object(code, "the real tab has no action handler"));
+            return rejected(code, "the real tab has no action handler");
         };
         match handler.call2(&JsValue::NULL, &JsValue::from_str(name), &args) {
             Ok(v) => Promise::resolve(&v),

@@ -119,7 +119,7 @@ impl RealPhone for BrowserPhone {
             None => {
                 // The phone's own `stopped` error (`PhoneError`'s JSON: no status).
                 let code = tabphone_phone::ErrorCode::Stopped.as_str();
-                Promise::reject(&crate::client::error_object(code, "the phone is stopped"))
+                crate::client::rejected(code, "the phone is stopped")
             }
         }
     }
