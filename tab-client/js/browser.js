@@ -576,13 +576,14 @@ export const settleInto = (p, id, on) =>
 // ---- Values for the Rust side: the name and message of an Error (a
 // DOMException too), null for another value (tab-client/src/sip_socket.rs:
 // error_parts); a phone event (PhoneEvent::to_json) as its listeners receive
-// it (js.rs): its fields without `event`, an error's with code 'phone_error'.
+// it (js.rs): its fields without `event`, an error's with code 'phone_error',
+// a trace line as text, the registration or connection itself.
 export const errorParts = (e) => (e instanceof Error ? [String(e.name), String(e.message)] : null);
 
 export const eventDetail = (json) => {
   const { event, ...detail } = JSON.parse(json);
   if (event == 'error') detail.code = 'phone_error';
-  return detail;
+  return event == 'trace' ? detail.line : event == 'registration' || event == 'connection' ? detail[event] : detail;
 };
 
 // ---- The phone's JavaScript options `{sip, media}` (tab-client/src/phone/

@@ -109,6 +109,11 @@ pub(crate) fn error_object(code: &str, message: &str) -> JsValue {
     json_value(&text)
 }
 
+/// A promise rejected with a `{code, message}` error.
+pub(crate) fn rejected(code: &str, message: &str) -> Promise {
+    Promise::reject(&error_object(code, message))
+}
+
 /// The value of JSON text (`null` when it is not JSON). One function for
 /// every site: each `parse(..).unwrap_or(..)` is code of its own.
 pub(crate) fn json_value(text: &str) -> JsValue {
@@ -181,6 +186,11 @@ impl TabClient {
         self.inner.borrow().core.tab_id().to_owned()
     }
 
+    /// This browser's SIP instance id for the app (see `instance.rs`).
+    pub(crate) fn instance_id(&self) -> String {
+        crate::instance::stable_id(&self.inner.borrow().app)
+    }
+
     /// Live tab count as last reported.
     pub fn tabs(&self) -> usize {
         self.inner.borrow().core.tabs()
@@ -211,10 +221,7 @@ impl TabClient {
         let listener: PhoneListener = Rc::new(RefCell::new(listener));
         self.inner.borrow_mut().phone_listeners.push(listener.clone());
         let mut prev = PhoneState::parse(&self.state()).ok();
-        let tell = move |event: &PhoneEvent| match listener.try_borrow_mut() {
-            Ok(mut f) => f(event),
-            Err(_) => web_sys::console::warn_1(&"tabphone: a phone listener re-entered".into()),
-        };
+        let tell = move |event: &PhoneEvent| tell(&listener, event);
         self.on_event(move |e| match e {
             TabEvent::State { state } => {
                 let next = PhoneState::parse(state).ok();
@@ -225,7 +232,7 @@ impl TabClient {
             }
             TabEvent::Relayed { event } => match PhoneEvent::parse_relayed(event) {
                 Some(event) => tell(&event),
-                None => web_sys::console::warn_1(&"tabphone: an unreadable event from the real tab".into()),
+                None => warn("an unreadable event from the real tab", ""),
             },
             _ => {}
         });
@@ -237,8 +244,7 @@ impl TabClient {
         let text = match json_text(&args) {
             Some(t) => t,
             None => {
-                let err = error_object(ErrorCode::Malformed.as_str(), "args cannot be serialized to JSON");
-                return Promise::reject(&err);
+                return rejected(ErrorCode::Malformed.as_str(), "args cannot be serialized to JSON");
             }
         };
         let mut slot = None;
@@ -324,14 +330,12 @@ pub(crate) fn flush(rc: &Rc<RefCell<Inner>>) {
         match output {
             TabOutput::StartReal { inherit } => start_real(rc, inherit),
             TabOutput::StopReal { last } => stop_real(rc, last),
-            TabOutput::HoldReal => {
+            TabOutput::HoldReal | TabOutput::ResumeReal => {
                 if let Some(p) = real(rc) {
-                    p.hold();
-                }
-            }
-            TabOutput::ResumeReal => {
-                if let Some(p) = real(rc) {
-                    p.resume();
+                    match output {
+                        TabOutput::HoldReal => p.hold(),
+                        _ => p.resume(),
+                    }
                 }
             }
             TabOutput::Perform { job, name, args } => {
@@ -358,6 +362,19 @@ pub(crate) fn flush(rc: &Rc<RefCell<Inner>>) {
             // `Debug`) is left out of the build until the core gains one.
             other => web_sys::console::warn_1(&format!("tabphone: unhandled output {other:?}").into()),
         }
+    }
+}
+
+/// A warning on the console: `tabphone: ` then `what` and `detail`.
+pub(crate) fn warn(what: &str, detail: &str) {
+    web_sys::console::warn_1(&JsValue::from_str(&crate::cat(&["tabphone: ", what, detail])));
+}
+
+/// Hand a phone event to one listener (one that re-entered misses it).
+pub(crate) fn tell(listener: &PhoneListener, event: &PhoneEvent) {
+    match listener.try_borrow_mut() {
+        Ok(mut f) => f(event),
+        Err(_) => warn("a phone listener re-entered", ""),
     }
 }
 
@@ -448,7 +465,7 @@ fn run_action(
     crate::later::soon(Box::new(move || {
         let promise = match phone {
             Some(p) => p.perform(&name, json_value(&args)),
-            None => Promise::reject(&error_object(ErrorCode::NotReal.as_str(), "this tab is not real")),
+            None => rejected(ErrorCode::NotReal.as_str(), "this tab is not real"),
         };
         crate::later::then(&promise, Box::new(move |outcome| action_done(&weak, job, outcome)));
     }));
@@ -521,7 +538,7 @@ impl Inner {
         let on_message = Closure::<dyn FnMut(JsValue)>::new(move |data: JsValue| {
             match data.as_string() {
                 Some(text) => drive(&weak, TabInput::WorkerMessage(&text)),
-                None => web_sys::console::warn_1(&"tabphone: a non-text message from the worker".into()),
+                None => warn("a non-text message from the worker", ""),
             }
             tick(&weak);
         });

@@ -4,11 +4,11 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{Function, Promise, Reflect};
-use tabphone_phone::PhoneEvent;
 use wasm_bindgen::prelude::*;
 
 use crate::client::{
-    call_all, error_object, json_value, listeners_of, Options, PhoneContext, RealPhone, StopKind, TabClient,
+    call_all, error_object, json_value, listeners_of, rejected, Options, PhoneContext, RealPhone, StopKind,
+    TabClient,
 };
 use crate::phone::{OptionsError, PhoneOptions};
 
@@ -36,7 +36,8 @@ extern "C" {
     #[wasm_bindgen(js_name = withMethods)]
     fn with_methods(phone: JsValue) -> JsValue;
     /// A phone event's JSON as its listeners receive it: its fields without
-    /// `event`, an error's with the code `phone_error`.
+    /// `event`, an error's with the code `phone_error`; a trace line as
+    /// text; the registration or connection itself.
     #[wasm_bindgen(js_name = eventDetail)]
     fn event_detail(json: &str) -> JsValue;
 }
@@ -45,7 +46,6 @@ extern "C" {
 #[wasm_bindgen]
 pub struct TabPhone {
     client: TabClient,
-    app: String,
     /// The app's action handler, used while real when no `sip` was given.
     handler: Option<Rc<RefCell<Option<Function>>>>,
     listeners: Listeners,
@@ -63,7 +63,7 @@ impl RealPhone for JsPhone {
     fn perform(&self, name: &str, args: JsValue) -> Promise {
         let Some(handler) = self.handler.borrow().clone() else {
             let code = tabphone_coord::protocol::ErrorCode::NoHandler.as_str();
-            return Promise::reject(&error_object(code, "the real tab has no action handler"));
+            return rejected(code, "the real tab has no action handler");
         };
         match handler.call2(&JsValue::NULL, &JsValue::from_str(name), &args) {
             Ok(v) => Promise::resolve(&v),
@@ -76,17 +76,6 @@ fn get(options: &JsValue, key: &str) -> JsValue {
     match options.is_object() {
         true => Reflect::get(options, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED),
         false => JsValue::UNDEFINED,
-    }
-}
-
-/// What a listener of `event` receives: the event's fields (without its
-/// name); a trace line as text; the registration or connection itself.
-fn detail(event: &PhoneEvent) -> JsValue {
-    match event {
-        PhoneEvent::Trace { line } => JsValue::from_str(line),
-        PhoneEvent::Registration { registration } => json_value(&registration.to_json()),
-        PhoneEvent::Connection { connection } => json_value(&connection.to_json()),
-        _ => event_detail(&event.to_json()),
     }
 }
 
@@ -116,7 +105,7 @@ impl TabPhone {
     /// This browser's SIP instance id for the app (kept in `localStorage`
     /// as `tabphone:instance:<app>`): the same in every tab.
     pub fn instance_id(&self) -> String {
-        crate::instance::stable_id(&self.app)
+        self.client.instance_id()
     }
 }
 
@@ -138,7 +127,6 @@ impl TabPhone {
             opts.app = app;
         }
         opts.tab_id = get(&options, "tabId").as_string();
-        let app = opts.app.clone();
         let sip = get(&options, "sip");
         let (client, handler) = if sip.is_undefined() {
             let handler = Rc::new(RefCell::new(None));
@@ -146,9 +134,8 @@ impl TabPhone {
             let factory = move || -> Box<dyn RealPhone> { Box::new(JsPhone { handler: h.clone() }) };
             (TabClient::connect(worker_url, opts, Box::new(factory)), Some(handler))
         } else {
-            let phone = PhoneOptions::from_js(&sip, &get(&options, "media"))
-                .map_err(|e| error_object(OptionsError::CODE, &e.message))?;
-            let client = TabClient::connect_phone(worker_url, opts, phone)
+            let client = PhoneOptions::from_js(&sip, &get(&options, "media"))
+                .and_then(|phone| TabClient::connect_phone(worker_url, opts, phone))
                 .map_err(|e| error_object(OptionsError::CODE, &e.message))?;
             (client, None)
         };
@@ -157,10 +144,10 @@ impl TabPhone {
         client.on_phone_event(move |event| {
             let targets = listeners_of(&l.borrow(), event.name());
             if !targets.is_empty() {
-                call_all(targets, &detail(event));
+                call_all(targets, &event_detail(&event.to_json()));
             }
         });
-        Ok(with_methods(TabPhone { client, app, handler, listeners }.into()))
+        Ok(with_methods(TabPhone { client, handler, listeners }.into()))
     }
 
     /// The getters `role`, `epoch`, `tabId`, `tabs` and `instanceId` (typed
@@ -169,7 +156,7 @@ impl TabPhone {
     #[wasm_bindgen(skip_typescript)]
     pub fn field(&self, field: u32) -> JsValue {
         match field {
-            0 => JsValue::from_str(&self.role()),
+            0 => JsValue::from_str(self.client.role().as_str()),
             1 => JsValue::from_f64(self.epoch()),
             2 => JsValue::from_str(&self.tab_id()),
             3 => JsValue::from_f64(self.tabs()),

@@ -5,11 +5,12 @@ use std::cell::RefCell;
 use std::rc::Weak;
 
 use js_sys::Promise;
+use tabphone_coord::protocol::ErrorCode;
 use tabphone_coord::Instant;
 use tabphone_phone::PhoneEvent;
 use wasm_bindgen::JsValue;
 
-use crate::client::{flush, Inner, PhoneListener};
+use crate::client::{flush, tell, warn, Inner, PhoneListener};
 
 /// The real phone: created when the tab becomes real, stopped and dropped
 /// when it stops being real. [`crate::phone::BrowserPhone`] is the SIP phone;
@@ -65,12 +66,19 @@ impl PhoneContext {
     /// message)` once this tab is no longer real, or for a state over the
     /// size limit.
     pub fn publish(&self, state: &str) -> Result<(), (String, String)> {
-        let Some(rc) = self.client.upgrade() else {
-            return Err((String::from("worker_gone"), String::from("the tab client is gone")));
-        };
+        match self.published(state) {
+            Some(result) => result.map_err(|(code, message)| (code.as_str().to_owned(), message)),
+            None => Err((String::from("worker_gone"), String::from("the tab client is gone"))),
+        }
+    }
+
+    /// [`PhoneContext::publish`] for the phone, which only asks whether the
+    /// state went out (no texts made for it): `None` when the client is gone.
+    pub(crate) fn published(&self, state: &str) -> Option<Result<(), (ErrorCode, String)>> {
+        let rc = self.client.upgrade()?;
         let result = rc.borrow_mut().core.publish(state);
         flush(&rc);
-        result.map_err(|(code, message)| (code.as_str().to_owned(), message))
+        Some(result)
     }
 
     /// Tell this tab's phone listeners ([`crate::TabClient::on_phone_event`]) of an
@@ -80,10 +88,7 @@ impl PhoneContext {
         let Some(rc) = self.client.upgrade() else { return };
         let listeners: Vec<PhoneListener> = rc.borrow().phone_listeners.clone();
         for l in &listeners {
-            match l.try_borrow_mut() {
-                Ok(mut f) => f(event),
-                Err(_) => web_sys::console::warn_1(&"tabphone: a phone listener re-entered".into()),
-            }
+            tell(l, event);
         }
     }
 
@@ -96,8 +101,8 @@ impl PhoneContext {
         let relayed = rc.borrow_mut().core.relay(&event.to_json());
         flush(&rc);
         if let Err((code, message)) = relayed {
-            if code != tabphone_coord::protocol::ErrorCode::NotReal {
-                web_sys::console::warn_1(&crate::cat(&["tabphone: an event not relayed: ", &message]).into());
+            if code != ErrorCode::NotReal {
+                warn("an event not relayed: ", &message);
             }
         }
     }

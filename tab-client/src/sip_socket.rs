@@ -223,12 +223,17 @@ fn send_failed(e: JsValue) -> SocketError {
     SocketError::Send { message: js_message(&e) }
 }
 
-/// The message of a thrown JS value.
+/// The message of a thrown JS value (see [`any_error_parts`]).
 pub(crate) fn js_message(e: &JsValue) -> String {
-    match error_parts(e) {
-        Some((_, message)) => message,
-        None => e.as_string().unwrap_or_else(|| String::from("unknown error")),
-    }
+    any_error_parts(e).1
+}
+
+/// The name and message of any thrown or rejected value: [`error_parts`],
+/// else `Error` and the value's text (`unknown error` when it is no text).
+pub(crate) fn any_error_parts(e: &JsValue) -> (String, String) {
+    error_parts(e).unwrap_or_else(|| {
+        (String::from("Error"), e.as_string().unwrap_or_else(|| String::from("unknown error")))
+    })
 }
 
 #[wasm_bindgen(module = "/js/browser.js")]

@@ -302,7 +302,7 @@ fn to_event(e: &js_sys::Array) -> Option<MediaEvent> {
 /// (a browser's exception it did not expect) as a refused `step`.
 pub(crate) fn to_error(e: JsValue, step: &'static str) -> MediaError {
     let Some(a) = e.dyn_ref::<js_sys::Array>() else {
-        let (name, message) = error_parts(&e);
+        let (name, message) = crate::sip_socket::any_error_parts(&e);
         return MediaError::Negotiation { step, name, message };
     };
     let text = |i| crate::text_at(a, i);
@@ -319,13 +319,6 @@ pub(crate) fn to_error(e: JsValue, step: &'static str) -> MediaError {
         "closed" => MediaError::Closed,
         code => MediaError::Negotiation { step, name: String::from("Error"), message: code.to_owned() },
     }
-}
-
-/// The name and message of a rejected or thrown value (`DOMException` or `Error`).
-fn error_parts(e: &JsValue) -> (String, String) {
-    crate::sip_socket::error_parts(e).unwrap_or_else(|| {
-        (String::from("Error"), e.as_string().unwrap_or_else(|| String::from("unknown error")))
-    })
 }
 
 /// What a media step's promise settled into: its value, or its rejection

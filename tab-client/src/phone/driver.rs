@@ -285,7 +285,7 @@ impl Driver {
             PhoneOutput::Result { id, result } => self.settle(id, result),
             PhoneOutput::State(json) => {
                 // Refused once this tab is real no more: the successor publishes.
-                let published = self.context.publish(&json).is_ok();
+                let published = matches!(self.context.published(&json), Some(Ok(())));
                 if published || self.last_tab.get() {
                     let has_calls = self.phone.borrow().has_calls();
                     crate::saved::store(self.context.app(), &json, has_calls, js_sys::Date::now() as u64);

@@ -117,11 +117,9 @@ impl RealPhone for BrowserPhone {
         match self.driver() {
             Some(driver) => driver.perform(name, &args),
             None => {
-                let e = tabphone_phone::PhoneError::new(
-                    tabphone_phone::ErrorCode::Stopped,
-                    "the phone is stopped",
-                );
-                Promise::reject(&crate::client::json_value(&e.to_json()))
+                // The phone's own `stopped` error (`PhoneError`'s JSON: no status).
+                let code = tabphone_phone::ErrorCode::Stopped.as_str();
+                crate::client::rejected(code, "the phone is stopped")
             }
         }
     }
