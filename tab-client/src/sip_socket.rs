@@ -37,6 +37,9 @@ mod js {
 /// What the socket reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
+// A plain tag, then each variant's fields in declared order: matches and drop
+// glue need less code than with Rust's own layout (measured in the shipped wasm).
+#[repr(C)]
 pub enum SocketEvent {
     /// The connection is open; `protocol` is the subprotocol the server
     /// chose (the browser fails the handshake when it chose none).

@@ -158,6 +158,9 @@ pub enum TransportEvent {
 /// What the glue must do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
+// A plain tag, then each variant's fields in declared order: matches and drop
+// glue need less code than with Rust's own layout (measured in the shipped wasm).
+#[repr(C)]
 pub enum TransportOutput {
     /// Open a WebSocket to `url` (subprotocol `sip`), dropping any other.
     Connect {

@@ -22,6 +22,9 @@ const HANDOVER_LINGER_MS: u32 = 1500;
 
 /// An input, owned (it may wait in the queue).
 #[derive(Debug)]
+// A plain tag, then each variant's fields in declared order: matches and drop
+// glue need less code than with Rust's own layout (measured in the shipped wasm).
+#[repr(C)]
 pub(crate) enum Input {
     /// Start, taking over the calls of this state (JSON text), as of then (Unix ms).
     Start {

@@ -51,6 +51,9 @@ impl Default for Config {
 
 /// What the glue feeds in. Ports are opened with [`Coordinator::connect`].
 #[derive(Debug)]
+// A plain tag, then each variant's fields in declared order: matches and drop
+// glue need less code than with Rust's own layout (measured in the shipped wasm).
+#[repr(C)]
 pub enum Input<'a> {
     /// A message arrived on a port.
     Message {

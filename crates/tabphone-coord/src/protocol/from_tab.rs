@@ -10,6 +10,9 @@ use crate::json::{self, Obj};
 /// message; JSON values (`state`, `args`, `ok`, `error`) are kept verbatim.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
+// A plain tag, then each variant's fields in declared order: matches and drop
+// glue need less code than with Rust's own layout (measured in the shipped wasm).
+#[repr(C)]
 pub enum FromTab<'a> {
     /// Join the worker.
     Hello(Hello<'a>),

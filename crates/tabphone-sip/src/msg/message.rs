@@ -249,6 +249,9 @@ pub struct Response {
 
 /// A parsed message.
 #[derive(Debug, Clone, PartialEq, Eq)]
+// A plain tag, then each variant's fields in declared order: matches and drop
+// glue need less code than with Rust's own layout (measured in the shipped wasm).
+#[repr(C)]
 pub enum Message {
     /// A request.
     Request(Request),
