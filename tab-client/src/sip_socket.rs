@@ -69,6 +69,9 @@ pub enum SocketEvent {
 /// Why a socket call failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
+// A plain tag, then each variant's fields in declared order: matches and drop
+// glue need less code than with Rust's own layout (measured in the shipped wasm).
+#[repr(C)]
 pub enum SocketError {
     /// The URL was refused by the browser (not `ws://` or `wss://`, or malformed).
     BadUrl {

@@ -222,6 +222,9 @@ impl Started {
 }
 
 /// A negotiation step ([`CallMedia::start`]).
+// A plain tag, then each variant's fields in declared order: matches and drop
+// glue need less code than with Rust's own layout (measured in the shipped wasm).
+#[repr(C)]
 pub(crate) enum Step<'a> {
     /// [`CallMedia::create_offer`].
     Offer(OfferOptions),

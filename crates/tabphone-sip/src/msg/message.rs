@@ -8,6 +8,9 @@ use std::borrow::Cow;
 /// A request method. Unknown methods keep their text.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[allow(missing_docs)]
+// A plain tag, then each variant's fields in declared order: matches and drop
+// glue need less code than with Rust's own layout (measured in the shipped wasm).
+#[repr(C)]
 pub enum Method {
     Invite,
     Ack,

@@ -13,6 +13,9 @@ pub struct CallId(pub u64);
 
 /// Session states (the SIP.js names).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// A C int as the tag, not one byte: less code to read and compare it
+// (measured in the shipped wasm).
+#[repr(C)]
 pub enum SessionState {
     /// Created, nothing sent or answered yet.
     Initial,
