@@ -432,6 +432,9 @@ pub enum Output {
 
 /// Inputs.
 #[derive(Debug, Clone, PartialEq, Eq)]
+// An input lives only for one `handle_input` call, so a `Command` kept
+// inline (larger since it is `repr(C)`) costs one copy, not memory.
+#[allow(clippy::large_enum_variant)]
 pub enum Input<'a> {
     /// The socket of the last [`Output::Connect`] opened.
     Opened,
