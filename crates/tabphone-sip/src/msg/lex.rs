@@ -188,6 +188,11 @@ pub(crate) fn parse_int(s: &str, max: u64) -> Option<u64> {
     s.parse::<u64>().ok().filter(|n| *n <= max)
 }
 
+/// A decimal `u32` ([`parse_int`] up to `u32::MAX`).
+pub(crate) fn parse_u32(s: &str) -> Option<u32> {
+    parse_int(s, u32::MAX as u64).map(|n| n as u32)
+}
+
 /// Digits only, at most `max`.
 pub(super) fn parse_number(s: &str, max: u64) -> Option<u64> {
     if s.is_empty() || s.len() > 20 || !all_bytes(s, |c| c.is_ascii_digit()) {

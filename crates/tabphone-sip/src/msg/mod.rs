@@ -51,8 +51,8 @@ mod uri;
 pub(crate) use header::{cseq_text, name_addr_text};
 pub use header::{CSeq, NameAddr, Replaces, RetryAfter, Role, SubscriptionState, Via};
 pub(crate) use lex::{
-    decimal, find_crlf, is_space, is_ws, lines, parse_int, position_byte, push_quoted, trim_end_bytes,
-    trim_space, trim_start_bytes, write_param,
+    decimal, find_crlf, is_space, is_ws, lines, parse_int, parse_u32, position_byte, push_quoted,
+    trim_end_bytes, trim_space, trim_start_bytes, write_param,
 };
 pub use lex::{
     find_byte, is_token, is_token_char, param, quote, split_byte, split_list, split_once_byte, Params,

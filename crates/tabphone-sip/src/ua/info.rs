@@ -55,7 +55,7 @@ fn parse_dtmf_relay(body: &str) -> Option<(char, u32)> {
         if k.eq_ignore_ascii_case("signal") {
             digit = trim_space(v).chars().next();
         } else if k.eq_ignore_ascii_case("duration") {
-            duration = crate::msg::parse_int(trim_space(v), u32::MAX as u64).map_or(100, |n| n as u32);
+            duration = crate::msg::parse_u32(trim_space(v)).unwrap_or(100);
         }
     }
     digit.filter(|d| is_digit(*d)).map(|d| (d.to_ascii_uppercase(), duration))

@@ -19,8 +19,8 @@ use super::txn::{Owner, TxnKey};
 use super::{Event, UserAgent, ALLOW};
 use crate::auth::Challenge;
 use crate::msg::{
-    decimal, name_addr_text, param, parse_int, trim_end_bytes, trim_space, trim_start_bytes, write_param,
-    Method, NameAddr, Request, Response, RetryAfter,
+    decimal, name_addr_text, param, parse_int, parse_u32, trim_end_bytes, trim_space, trim_start_bytes,
+    write_param, Method, NameAddr, Request, Response, RetryAfter,
 };
 use crate::Instant;
 
@@ -170,8 +170,7 @@ impl UserAgent {
     pub(super) fn on_register_response(&mut self, now: Instant, req: &Request, resp: &Response) {
         self.reg.pending = None;
         self.timers.stop(Timer::RegisterTimeout);
-        let requested =
-            req.headers.get("Expires").map_or(0, |e| parse_int(e, u32::MAX as u64).map_or(0, |n| n as u32));
+        let requested = req.headers.get("Expires").and_then(parse_u32).unwrap_or(0);
         let status = resp.status;
         if requested == 0 {
             self.reg.state = RegState::Idle;
@@ -208,11 +207,7 @@ impl UserAgent {
 
     /// A 423: ask again for the registrar's Min-Expires, if it is more.
     fn interval_too_brief(&mut self, now: Instant, resp: &Response) {
-        let min = resp
-            .headers
-            .get("Min-Expires")
-            .and_then(|e| parse_int(trim_space(e), u32::MAX as u64))
-            .map(|n| n as u32);
+        let min = resp.headers.get("Min-Expires").and_then(|e| parse_u32(trim_space(e)));
         match min {
             Some(min) if min > self.reg.expires => {
                 self.reg.expires = min;
@@ -258,7 +253,7 @@ impl UserAgent {
                 }
             }
         }
-        resp.headers.get("Expires").and_then(|e| parse_int(trim_space(e), u32::MAX as u64)).map(|n| n as u32)
+        resp.headers.get("Expires").and_then(|e| parse_u32(trim_space(e)))
     }
 }
 

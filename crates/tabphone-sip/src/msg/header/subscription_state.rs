@@ -31,12 +31,7 @@ impl SubscriptionState {
     pub fn parse(v: &str) -> Result<SubscriptionState, ParseError> {
         let (state, rest) = v.split_at(find_byte(v, b';').unwrap_or(v.len()));
         let params = parse_params(rest)?;
-        let expires = || {
-            param(&params, "expires")
-                .flatten()
-                .and_then(|e| crate::msg::parse_int(e, u32::MAX as u64))
-                .map(|n| n as u32)
-        };
+        let expires = || param(&params, "expires").flatten().and_then(crate::msg::parse_u32);
         match trim_space(state).to_ascii_lowercase().as_str() {
             "active" => Ok(SubscriptionState::Active { expires: expires() }),
             "pending" => Ok(SubscriptionState::Pending { expires: expires() }),
