@@ -8,10 +8,10 @@
 //! before the handover merge; `optimize_for_size` took 782 more off after
 //! it). The build's later steps (short names, wasm-opt's inlining limit, in
 //! `main.rs` and `names.rs`) took it from 185,941 to 168,743 bytes; the
-//! code itself has shrunk since (115,950 bytes by `gzip -9`, with talc as
+//! code itself has shrunk since (115,752 bytes by `gzip -9`, with talc as
 //! the allocator: feature `talc` of tabphone-tab, turned on here; the
 //! function order of `order.rs` and `--low-memory-unused` took 3.5 KB of
-//! that; 110,422 bytes as served, zopfli's `.gz` files).
+//! that; 110,155 bytes as served, zopfli's `.gz` files).
 //! No `Debug` is linked: messages quote text with `tabphone_json::quote`
 //! (`-Zfmt-debug=none` took 3.3 KB off before, by blanking `{:?}` in
 //! messages users see; it would change nothing now).
